@@ -1,0 +1,16 @@
+// Test projects: unit (no database), integration (PGlite, or PostgreSQL when TEST_DATABASE_URL is set),
+// addin (Office mocks, fake host in headless Chromium).
+const fs = require('node:fs');
+const swc = JSON.parse(fs.readFileSync(__dirname + '/.swcrc.json', 'utf8'));
+delete swc.$schema;
+const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false }] };
+const common = { transform, testEnvironment: 'node', setupFiles: ['reflect-metadata'] };
+
+module.exports = {
+  testTimeout: 60000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
+    { ...common, displayName: 'addin', testMatch: ['<rootDir>/tests/addin/**/*.test.ts'] },
+  ],
+};

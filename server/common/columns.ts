@@ -1,0 +1,11 @@
+import { Column, ColumnOptions } from 'typeorm';
+
+/** Pounds and pence: numeric(14,2) in Postgres, a string in TypeScript (pg returns numeric as text). */
+export function MoneyColumn(options: ColumnOptions = {}): PropertyDecorator {
+  return Column({ type: 'numeric', precision: 14, scale: 2, ...options });
+}
+
+/** A calendar date kept as 'YYYY-MM-DD' text in TypeScript. */
+export function DateColumn(options: ColumnOptions = {}): PropertyDecorator {
+  return Column({ type: 'date', ...options });
+}

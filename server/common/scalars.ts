@@ -1,0 +1,105 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import Decimal from 'decimal.js';
+
+const MONEY_RE = /^-?\d{1,13}(\.\d{1,2})?$/;
+
+/** Normalises an exact decimal (string from pg `numeric`, or Decimal) to a 2-dp string. Never goes through a float. */
+export function toMoneyString(value: string | Decimal): string {
+  return new Decimal(value).toFixed(2);
+}
+
+function parseMoney(value: unknown): string {
+  if (typeof value !== 'string' || !MONEY_RE.test(value.trim())) {
+    throw new GraphQLError(
+      `Money must be a decimal string with at most 2 decimal places, e.g. "1234.50"; got ${JSON.stringify(value)}`,
+      { extensions: { code: 'BAD_USER_INPUT' } },
+    );
+  }
+  return new Decimal(value.trim()).toFixed(2);
+}
+
+/**
+ * Pounds and pence as an exact decimal string ("1234.50"). Serialised as a string so that no JSON
+ * client turns it into a binary float; inputs must be strings too.
+ */
+export const MoneyScalar = new GraphQLScalarType({
+  name: 'Money',
+  description:
+    'An exact amount in pounds sterling as a decimal string with two decimal places, e.g. "1234.50". ' +
+    'Never a float: parse it with a decimal library (or Excel\'s VALUE) if you need arithmetic.',
+  serialize(value) {
+    if (value instanceof Decimal) return value.toFixed(2);
+    if (typeof value === 'string') return toMoneyString(value);
+    if (typeof value === 'number' && Number.isInteger(value)) return value.toFixed(2);
+    throw new GraphQLError('Internal error: a Money value was not an exact decimal');
+  },
+  parseValue: parseMoney,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) {
+      throw new GraphQLError('Money literals must be strings, e.g. "1234.50" (floats are never accepted)', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+    return parseMoney(ast.value);
+  },
+});
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+function parseDate(value: unknown): string {
+  if (typeof value !== 'string' || !DATE_RE.test(value) || Number.isNaN(Date.parse(value + 'T00:00:00Z'))) {
+    throw new GraphQLError(`Date must be an ISO date "YYYY-MM-DD"; got ${JSON.stringify(value)}`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  const round = new Date(value + 'T00:00:00Z').toISOString().slice(0, 10);
+  if (round !== value) {
+    throw new GraphQLError(`Date ${value} does not exist`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return value;
+}
+
+/** A calendar date with no time zone ("2025-09-01"), as Postgres `date`. */
+export const DateScalar = new GraphQLScalarType({
+  name: 'Date',
+  description: 'A calendar date with no time or time zone, ISO 8601 "YYYY-MM-DD".',
+  serialize(value) {
+    if (typeof value === 'string') return value.slice(0, 10);
+    if (value instanceof Date) return value.toISOString().slice(0, 10);
+    throw new GraphQLError('Internal error: a Date value was not a date');
+  },
+  parseValue: parseDate,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) {
+      throw new GraphQLError('Date literals must be strings "YYYY-MM-DD"', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return parseDate(ast.value);
+  },
+});
+
+function parseDecimal(value: unknown): string {
+  if (typeof value !== 'string' || !/^-?\d+(\.\d+)?$/.test(value.trim())) {
+    throw new GraphQLError(`Decimal must be a decimal string such as "0.75"; got ${JSON.stringify(value)}`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  return new Decimal(value.trim()).toString();
+}
+
+/** A rate or percentage as an exact decimal string ("0.75" for 75%). */
+export const DecimalScalar = new GraphQLScalarType({
+  name: 'Decimal',
+  description: 'An exact decimal number as a string, e.g. "0.75" for a 75% rate. Never a float.',
+  serialize(value) {
+    if (value instanceof Decimal) return value.toString();
+    if (typeof value === 'string') return new Decimal(value).toString();
+    if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+    throw new GraphQLError('Internal error: a Decimal value was not exact');
+  },
+  parseValue: parseDecimal,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) {
+      throw new GraphQLError('Decimal literals must be strings such as "0.75"', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return parseDecimal(ast.value);
+  },
+});

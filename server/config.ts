@@ -1,0 +1,70 @@
+import path from 'node:path';
+
+/** Raised for a configuration a person must fix; main.ts prints its message as one line and exits 1. */
+export class ConfigError extends Error {}
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  roleClaim: string;
+  communityClaim: string;
+}
+
+export interface Config {
+  /** Real PostgreSQL connection string, or null for the embedded PGlite database. */
+  databaseUrl: string | null;
+  dataDir: string;
+  port: number;
+  host: string;
+  logLevel: string;
+  statementTimeoutMs: number;
+  bodyLimitBytes: number;
+  poolSize: number;
+  seedDemo: boolean;
+  oidc: OidcConfig | null;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
+  }
+  return Number(raw);
+}
+
+/** The only reader of process.env. Fails fast with a message that says how to fix it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname; got "${databaseUrl.replace(/:[^:@/]*@/, ':***@')}". Unset it to use the embedded database.`,
+    );
+  }
+  const issuer = env.OIDC_ISSUER?.trim();
+  let oidc: OidcConfig | null = null;
+  if (issuer) {
+    const audience = env.OIDC_AUDIENCE?.trim();
+    if (!audience) throw new ConfigError('OIDC_ISSUER is set but OIDC_AUDIENCE is not: set it to the API\'s application ID URI or client id.');
+    oidc = {
+      issuer,
+      audience,
+      jwksUrl: env.OIDC_JWKS_URL?.trim() || issuer.replace(/\/$/, '') + '/discovery/v2.0/keys',
+      roleClaim: env.OIDC_ROLE_CLAIM?.trim() || 'roles',
+      communityClaim: env.OIDC_COMMUNITY_CLAIM?.trim() || 'community',
+    };
+  }
+  return {
+    databaseUrl,
+    dataDir: path.resolve(env.HUB_DATA_DIR?.trim() || './.hub-data'),
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    statementTimeoutMs: int(env, 'STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    poolSize: int(env, 'DB_POOL_SIZE', 10, 1, 100),
+    seedDemo: env.HUB_DEMO !== '0',
+    oidc,
+  };
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { types } from 'pg';
+import { DataSource } from 'typeorm';
+import { entities } from '../modules';
+import { SnakeNamingStrategy } from './naming';
+import { CountingLogger } from './sql-counter';
+
+// Dates stay 'YYYY-MM-DD' strings (no time-zone shifts); bigint counts become numbers (counts here are small);
+// numeric stays a string (exact money).
+types.setTypeParser(1082, (v: string) => v);
+types.setTypeParser(20, (v: string) => Number(v));
+
+export interface DataSourceOptions {
+  url: string;
+  /** Pool size: always 1 for PGlite, which is a single session. */
+  poolSize: number;
+  statementTimeoutMs?: number;
+  logger?: ConstructorParameters<typeof CountingLogger>[0];
+  applicationName?: string;
+}
+
+export function createDataSource(opts: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    entities,
+    migrations: [path.join(__dirname, '..', '..', 'migrations', '*.js')],
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+    logger: new CountingLogger(opts.logger),
+    maxQueryExecutionTime: 2000,
+    poolSize: opts.poolSize,
+    extra: {
+      max: opts.poolSize,
+      application_name: opts.applicationName ?? 'high-needs-hub',
+      statement_timeout: opts.statementTimeoutMs,
+      connectionTimeoutMillis: 10000,
+    },
+  });
+}

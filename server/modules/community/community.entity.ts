@@ -1,0 +1,73 @@
+import { References } from '../../common/references';
+import { District, Area } from '../geography/geography.entity';
+import { School } from '../school/school.entity';
+import { Field, ObjectType } from 'type-graphql';
+import { Check, Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { DateColumn } from '../../common/columns';
+
+@ObjectType({
+  description:
+    'A Community of Schools (live since 1 April 2025): 8-14 mainstream schools aligned to an NHS Primary Care ' +
+    'Network, led by a Chair, which decides how its high-needs pot is shared among member schools.',
+})
+@Entity()
+export class Community {
+  @References(() => District, 'primary_district_code') private readonly primaryDistrictRef?: District;
+  @References(() => Area, 'area_code') private readonly areaRef?: Area;
+
+  @Field(() => String, { description: 'Community code, e.g. "ASH-02".' })
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  code: string;
+
+  @Field(() => String, { description: 'Community name.' })
+  @Column({ type: 'varchar', length: 120 })
+  name: string;
+
+  @Field(() => String, { description: 'ONS code of the community\'s primary district.' })
+  @Index()
+  @Column({ type: 'varchar', length: 9 })
+  primaryDistrictCode: string;
+
+  @Field(() => String, { description: 'Code of the community\'s area.' })
+  @Column({ type: 'varchar', length: 16 })
+  areaCode: string;
+
+  @Field(() => String, { nullable: true, description: 'Name of the Chair (a serving school leader).' })
+  @Column({ type: 'varchar', length: 120, nullable: true })
+  chairName: string | null;
+
+  @Field(() => Number, { nullable: true, description: 'URN of the Chair\'s school.' })
+  @Column({ type: 'integer', nullable: true })
+  chairSchoolUrn: number | null;
+
+  @Field(() => String, { description: 'Name of the aligned NHS Primary Care Network.' })
+  @Column({ type: 'varchar', length: 120 })
+  pcnName: string;
+}
+
+/** Effective-dated membership: a school belongs to one community on any day; schools can move. */
+@Entity()
+@Index(['schoolUrn', 'effectiveFrom'], { unique: true })
+@Index(['communityCode', 'effectiveFrom'])
+@Check('"effective_to" IS NULL OR "effective_to" > "effective_from"')
+export class CommunityMembership {
+  @References(() => School, 'school_urn') private readonly schoolRef?: School;
+  @References(() => Community, 'community_code') private readonly communityRef?: Community;
+
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Column({ type: 'integer' })
+  schoolUrn: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  communityCode: string;
+
+  /** First day of membership (inclusive). */
+  @DateColumn()
+  effectiveFrom: string;
+
+  /** Day the membership ended (exclusive), null while current. */
+  @DateColumn({ nullable: true })
+  effectiveTo: string | null;
+}

@@ -1,0 +1,34 @@
+import { References } from '../../common/references';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@ObjectType({ description: 'One of Kent\'s four areas, each with an Area Board (North, West, East, South).' })
+@Entity()
+export class Area {
+  @Field(() => String, { description: 'Short code, e.g. "NORTH".' })
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  code: string;
+
+  @Field(() => String, { description: 'Display name, e.g. "North Kent".' })
+  @Column({ type: 'varchar', length: 80 })
+  name: string;
+}
+
+@ObjectType({ description: 'A Kent district (lower-tier local authority), keyed by its ONS code.' })
+@Entity()
+export class District {
+  @References(() => Area, 'area_code') private readonly areaRef?: Area;
+
+  @Field(() => String, { description: 'ONS code, e.g. "E07000105" (Ashford).' })
+  @PrimaryColumn({ type: 'varchar', length: 9 })
+  onsCode: string;
+
+  @Field(() => String, { description: 'District name, e.g. "Ashford".' })
+  @Column({ type: 'varchar', length: 80, unique: true })
+  name: string;
+
+  @Field(() => String, { description: 'Code of the area the district belongs to.' })
+  @Index()
+  @Column({ type: 'varchar', length: 16 })
+  areaCode: string;
+}

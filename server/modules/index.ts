@@ -1,0 +1,34 @@
+import { Area, District } from './geography/geography.entity';
+import { Community, CommunityMembership } from './community/community.entity';
+import { School } from './school/school.entity';
+import { EarlyYearsSetting } from './early-years/early-years.entity';
+import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period/period.entity';
+import { CommunityPot, EhcpBandCount, HighNeedsBlockLine, NotionalSenFactor, SchoolTermFunding } from './funding/funding.entity';
+import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve/safety-valve.entity';
+import { CaseloadCount, CaseloadWorker } from './caseload/caseload.entity';
+import { ApiToken } from './auth/auth.entity';
+
+/** The one registry of entities. Resolvers are registered in ../schema.ts. */
+export const entities = [
+  Area,
+  District,
+  Community,
+  CommunityMembership,
+  School,
+  EarlyYearsSetting,
+  FinancialYear,
+  AcademicYear,
+  FundingTerm,
+  SchoolTerm,
+  NotionalSenFactor,
+  SchoolTermFunding,
+  CommunityPot,
+  HighNeedsBlockLine,
+  EhcpBandCount,
+  SafetyValveAgreement,
+  SafetyValveReport,
+  SafetyValveKpi,
+  CaseloadWorker,
+  CaseloadCount,
+  ApiToken,
+];

@@ -1,0 +1,106 @@
+import { References } from '../../common/references';
+import { District } from '../geography/geography.entity';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { DateColumn } from '../../common/columns';
+import { DecimalScalar, DateScalar } from '../../common/scalars';
+
+export enum Phase {
+  NURSERY = 'NURSERY',
+  PRIMARY = 'PRIMARY',
+  SECONDARY = 'SECONDARY',
+  ALL_THROUGH = 'ALL_THROUGH',
+  SPECIAL = 'SPECIAL',
+  PRU = 'PRU',
+  SIXTEEN_PLUS = 'SIXTEEN_PLUS',
+}
+registerEnumType(Phase, { name: 'Phase', description: 'Phase of education (special schools and PRUs are phases of their own here, as in Kent\'s funding).' });
+
+export enum SchoolType {
+  MAINTAINED = 'MAINTAINED',
+  ACADEMY = 'ACADEMY',
+  FREE_SCHOOL = 'FREE_SCHOOL',
+  OTHER = 'OTHER',
+}
+registerEnumType(SchoolType, { name: 'SchoolType', description: 'Governance type.' });
+
+export enum SchoolStatus {
+  OPEN = 'OPEN',
+  CLOSED = 'CLOSED',
+  PROPOSED_TO_OPEN = 'PROPOSED_TO_OPEN',
+  PROPOSED_TO_CLOSE = 'PROPOSED_TO_CLOSE',
+}
+registerEnumType(SchoolStatus, { name: 'SchoolStatus', description: 'Establishment status as in the DfE register (GIAS).' });
+
+@ObjectType({ description: 'A state-funded school in Kent, keyed by its DfE Unique Reference Number (URN).' })
+@Entity()
+export class School {
+  @References(() => District, 'district_code') private readonly districtRef?: District;
+
+  @Field(() => Int, { description: 'DfE Unique Reference Number.' })
+  @PrimaryColumn({ type: 'integer' })
+  urn: number;
+
+  @Field(() => Int, { description: 'LAESTAB: 886 followed by the 4-digit establishment number, e.g. 8862001.' })
+  @Index({ unique: true })
+  @Column({ type: 'integer' })
+  laestab: number;
+
+  @Field(() => String, { description: 'Establishment name.' })
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Field(() => Phase, { description: 'Phase of education.' })
+  @Index()
+  @Column({ type: 'varchar', length: 16 })
+  phase: Phase;
+
+  @Field(() => SchoolType, { description: 'Maintained, academy or free school.' })
+  @Column({ type: 'varchar', length: 16 })
+  type: SchoolType;
+
+  @Field(() => String, { nullable: true, description: 'Type of establishment as named in GIAS, e.g. "Academy converter".' })
+  @Column({ type: 'varchar', length: 80, nullable: true })
+  establishmentType: string | null;
+
+  @Field(() => SchoolStatus, { description: 'Open or closed (as in GIAS).' })
+  @Column({ type: 'varchar', length: 20 })
+  status: SchoolStatus;
+
+  @Field(() => DateScalar, { nullable: true, description: 'Date the establishment opened.' })
+  @DateColumn({ nullable: true })
+  openDate: string | null;
+
+  @Field(() => DateScalar, { nullable: true, description: 'Date the establishment closed.' })
+  @DateColumn({ nullable: true })
+  closeDate: string | null;
+
+  @Field(() => String, { description: 'ONS code of the administrative district.' })
+  @Index()
+  @Column({ type: 'varchar', length: 9 })
+  districtCode: string;
+
+  @Field(() => String, { nullable: true, description: 'Postcode.' })
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  postcode: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'UK Provider Reference Number.' })
+  @Column({ type: 'integer', nullable: true })
+  ukprn: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Pupils on roll (latest census).' })
+  @Column({ type: 'integer', nullable: true })
+  pupilsOnRoll: number | null;
+
+  @Field(() => DecimalScalar, { nullable: true, description: 'Percentage of pupils eligible for free school meals, e.g. "23.4".' })
+  @Column({ type: 'numeric', precision: 5, scale: 2, nullable: true })
+  percentFsm: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Resourced provision (SRP) / SEN unit capacity, in places.' })
+  @Column({ type: 'integer', nullable: true })
+  srpCapacity: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Pupils on roll in the resourced provision / SEN unit.' })
+  @Column({ type: 'integer', nullable: true })
+  srpOnRoll: number | null;
+}
