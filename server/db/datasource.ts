@@ -1,8 +1,8 @@
 import 'reflect-metadata';
-import path from 'node:path';
 import { types } from 'pg';
 import { DataSource } from 'typeorm';
 import { entities } from '../modules';
+import { allMigrations } from '../../migrations';
 import { SnakeNamingStrategy } from './naming';
 import { CountingLogger } from './sql-counter';
 
@@ -25,7 +25,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     type: 'postgres',
     url: opts.url,
     entities,
-    migrations: [path.join(__dirname, '..', '..', 'migrations', '*.js')],
+    migrations: allMigrations(),
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',
     namingStrategy: new SnakeNamingStrategy(),

@@ -1,0 +1,59 @@
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { BadInput } from '../errors';
+import { parseRole, Role, Viewer } from './roles';
+
+const PREFIX = 'hnh_';
+
+export function hashToken(token: string): string {
+  return crypto.createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface CreatedToken {
+  id: string;
+  token: string;
+  role: Role;
+  name: string;
+  communityCode: string | null;
+}
+
+/** Creates a random token; only its hash is stored. The secret is returned once. */
+export async function createToken(
+  db: EntityManager,
+  input: { role: string; name: string; communityCode?: string | null },
+): Promise<CreatedToken> {
+  const role = parseRole(input.role);
+  if (!role) throw new BadInput(`Unknown role "${input.role}". Use one of FINANCE, SUBGROUP, CHAIR, ANALYST.`, 'role');
+  const name = input.name?.trim();
+  if (!name) throw new BadInput('A token needs a --name label (who or what uses it).', 'name');
+  const communityCode = input.communityCode?.trim() || null;
+  if (role === Role.CHAIR && !communityCode) throw new BadInput('A CHAIR token needs --community CODE.', 'community');
+  if (role !== Role.CHAIR && communityCode) throw new BadInput('Only CHAIR tokens are scoped to a community.', 'community');
+  if (communityCode) {
+    const [found] = await db.query('SELECT 1 FROM community WHERE code = $1', [communityCode]);
+    if (!found) throw new BadInput(`Unknown community "${communityCode}".`, 'community');
+  }
+  const token = PREFIX + crypto.randomBytes(24).toString('base64url');
+  const [row] = await db.query(
+    `INSERT INTO api_token (name, role, community_code, token_hash, prefix) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [name, role, communityCode, hashToken(token), token.slice(0, 10)],
+  );
+  return { id: row.id, token, role, name, communityCode };
+}
+
+export async function revokeToken(db: EntityManager, idOrPrefix: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE api_token SET revoked_at = now() WHERE revoked_at IS NULL AND (id::text = $1 OR prefix = $1) RETURNING id`,
+    [idOrPrefix],
+  );
+  return rows.length;
+}
+
+export async function viewerForToken(db: EntityManager, token: string): Promise<Viewer | null> {
+  const [row] = await db.query(
+    `SELECT id, name, role, community_code FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL`,
+    [hashToken(token)],
+  );
+  if (!row) return null;
+  return { subject: `token:${row.id}`, name: row.name, role: row.role, communityCode: row.community_code, via: 'token' };
+}

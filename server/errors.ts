@@ -1,0 +1,106 @@
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+
+/** The fixed vocabulary of error codes; the README lists each. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export class HubError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+export class BadInput extends HubError {
+  constructor(message: string, argument?: string, extra: Record<string, unknown> = {}) {
+    super('BAD_USER_INPUT', message, argument ? { argument, ...extra } : extra);
+  }
+}
+export class NotFound extends HubError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+export class Forbidden extends HubError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+export class Unauthenticated extends HubError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+export class Conflict extends HubError {
+  constructor(message: string, extra: Record<string, unknown> = {}) {
+    super('CONFLICT', message, extra);
+  }
+}
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+
+interface PgLikeError {
+  code?: string;
+  detail?: string;
+  constraint?: string;
+  message?: string;
+}
+
+/** Maps a database error to a client-safe error, or null when it is not one we recognise. */
+export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: string } | null {
+  switch (err.code) {
+    case '23505':
+      return { code: 'CONFLICT', message: `That record already exists${err.detail ? ': ' + err.detail : ''}.` };
+    case '23503':
+      return { code: 'BAD_USER_INPUT', message: `A referenced record does not exist${err.detail ? ': ' + err.detail : ''}.` };
+    case '23514':
+    case '22003':
+    case '22P02':
+      return { code: 'BAD_USER_INPUT', message: `A value was rejected by the database (${err.constraint ?? err.message}).` };
+    case '57014':
+      return { code: 'SERVICE_UNAVAILABLE', message: 'The query took too long and was cancelled (statement timeout). Ask for fewer rows.' };
+    case '40001':
+    case '40P01':
+      return { code: 'CONFLICT', message: 'A concurrent change got in the way; retry the request.' };
+  }
+  if (err.code && CONNECTION_ERRORS.has(err.code)) {
+    return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
+  }
+  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message ?? '')) {
+    return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
+  }
+  return null;
+}
+
+/**
+ * The one formatError: known codes pass through; database errors are mapped; anything else is masked
+ * (logged with its stack by the caller) so no stack trace or SQL reaches a client.
+ */
+export function makeFormatError(log: (err: unknown) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error) as PgLikeError & Error;
+    const code = formatted.extensions?.code as string | undefined;
+    const { stacktrace: _omit, ...ext } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    if (original instanceof GraphQLError || (code && code !== 'INTERNAL_SERVER_ERROR')) {
+      return { ...formatted, extensions: ext };
+    }
+    const mapped = mapDatabaseError(original ?? {});
+    if (mapped) {
+      if (mapped.code === 'SERVICE_UNAVAILABLE') log(original);
+      return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: { code: mapped.code } };
+    }
+    log(original);
+    return {
+      message: 'Internal server error. It has been logged; quote the request id to support.',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}

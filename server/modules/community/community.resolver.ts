@@ -1,0 +1,72 @@
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { DateScalar } from '../../common/scalars';
+import { Area, District } from '../geography/geography.entity';
+import { School } from '../school/school.entity';
+import { CommunityPotView } from '../funding/funding.types';
+import { requireFundingTerm, todayIso } from '../period/period.service';
+import { COMMUNITY_COLUMNS } from '../school/school.sql';
+import { Community } from './community.entity';
+
+@Resolver(() => Community)
+export class CommunityResolver {
+  @Query(() => Community, { nullable: true, description: 'One Community of Schools by code, or null when there is none.' })
+  community(@Arg('code', () => String, { description: 'Community code, e.g. "ASH-01".' }) code: string, @Ctx() ctx: Context) {
+    return ctx.loaders.communityByCode.load(code);
+  }
+
+  @Query(() => [Community], { description: 'Communities of Schools, optionally in one district or area, ordered by code.' })
+  async communities(
+    @Arg('districtCode', () => String, { nullable: true, description: 'Primary district (ONS code).' }) districtCode: string | null,
+    @Arg('areaCode', () => String, { nullable: true, description: 'Area code.' }) areaCode: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<Community[]> {
+    const rows: Community[] = await ctx.db.query(
+      `SELECT ${COMMUNITY_COLUMNS} FROM community c
+        WHERE ($1::text IS NULL OR c.primary_district_code = $1) AND ($2::text IS NULL OR c.area_code = $2)
+        ORDER BY c.code`,
+      [districtCode, areaCode],
+    );
+    for (const c of rows) ctx.loaders.communityByCode.prime(c.code, c);
+    return rows;
+  }
+
+  @FieldResolver(() => [School], { description: 'Member schools on `asOf` (default today), by name.' })
+  schools(
+    @Root() c: Community,
+    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<School[]> {
+    return ctx.loaders.schoolsOfCommunity.load(`${c.code}|${asOf ?? todayIso()}`);
+  }
+
+  @FieldResolver(() => Int, { description: 'Number of member schools on `asOf` (default today).' })
+  async memberCount(
+    @Root() c: Community,
+    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<number> {
+    return (await ctx.loaders.schoolsOfCommunity.load(`${c.code}|${asOf ?? todayIso()}`)).length;
+  }
+
+  @FieldResolver(() => CommunityPotView, { nullable: true, description: 'The community\'s pot for a funding term; null when none was set.' })
+  async pot(
+    @Root() c: Community,
+    @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string,
+    @Ctx() ctx: Context,
+  ): Promise<CommunityPotView | null> {
+    requireFundingTerm(await ctx.loaders.periods(), term);
+    const pot = await ctx.loaders.communityPot.load(`${c.code}|${term}`);
+    return pot ? { communityCode: c.code, term, amount: pot.amount } : null;
+  }
+
+  @FieldResolver(() => District, { description: 'Primary district.' })
+  async primaryDistrict(@Root() c: Community, @Ctx() ctx: Context) {
+    return (await ctx.loaders.districts()).get(c.primaryDistrictCode);
+  }
+
+  @FieldResolver(() => Area, { description: 'Area.' })
+  async area(@Root() c: Community, @Ctx() ctx: Context) {
+    return (await ctx.loaders.areas()).get(c.areaCode);
+  }
+}

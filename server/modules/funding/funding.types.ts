@@ -1,0 +1,78 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { DecimalScalar, MoneyScalar } from '../../common/scalars';
+import { HighNeedsBlockLine, NotionalSenFactor } from './funding.entity';
+
+@ObjectType({ description: 'A school\'s notional SEN budget for a financial year (element 2): the sum of its factor lines.' })
+export class NotionalSenBudget {
+  @Field(() => Int, { description: 'School URN.' })
+  schoolUrn: number;
+
+  @Field(() => String, { description: 'Financial year code.' })
+  financialYear: string;
+
+  @Field(() => MoneyScalar, { description: 'Total notional SEN budget.' })
+  total: string;
+
+  @Field(() => [NotionalSenFactor], { description: 'Factor breakdown.' })
+  factors: NotionalSenFactor[];
+}
+
+@ObjectType({ description: 'A school\'s individual high-needs funding for one funding term.' })
+export class SchoolFunding {
+  @Field(() => Int, { description: 'School URN.' })
+  schoolUrn: number;
+
+  @Field(() => String, { description: 'Funding term code.' })
+  term: string;
+
+  @Field(() => MoneyScalar, { description: 'Baseline: the school\'s previous individual high-needs funding for a term of this length.' })
+  baseline: string;
+
+  @Field(() => DecimalScalar, { description: 'Protection rate in force for the term ("0.75" for Summer 2025 to Summer 2026, "0" after).' })
+  protectionRate: string;
+
+  @Field(() => MoneyScalar, { description: 'Protected amount: baseline x protection rate.' })
+  protectedAmount: string;
+
+  @Field(() => MoneyScalar, { description: 'The school\'s share of its community\'s pot for the term.' })
+  communityShare: string;
+
+  @Field(() => MoneyScalar, { description: 'EHCP banded top-up (from September 2026).' })
+  bandedTopUp: string;
+
+  @Field(() => MoneyScalar, { description: 'Protected amount + community share + banded top-up.' })
+  total: string;
+}
+
+@ObjectType({ description: 'A community\'s pot for a funding term.' })
+export class CommunityPotView {
+  @Field(() => String, { description: 'Community code.' })
+  communityCode: string;
+
+  @Field(() => String, { description: 'Funding term code.' })
+  term: string;
+
+  @Field(() => MoneyScalar, { description: 'The pot: the community\'s high-needs resources for the term.' })
+  amount: string;
+}
+
+@ObjectType({ description: 'The High Needs block for a financial year.' })
+export class HighNeedsBlock {
+  @Field(() => String, { description: 'Financial year code.' })
+  financialYear: string;
+
+  @Field(() => [HighNeedsBlockLine], { description: 'Budget lines, including memorandum lines.' })
+  lines: HighNeedsBlockLine[];
+
+  @Field(() => MoneyScalar, { description: 'Total budget of the block (memorandum lines excluded).' })
+  totalBudget: string;
+
+  @Field(() => MoneyScalar, { description: 'Total forecast of the block (memorandum lines excluded).' })
+  totalForecast: string;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Total outturn, when every line has one.' })
+  totalOutturn: string | null;
+
+  @Field(() => MoneyScalar, { description: 'Forecast minus budget (positive is an overspend).' })
+  variance: string;
+}

@@ -1,0 +1,29 @@
+import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { Area, District } from './geography.entity';
+
+@Resolver(() => District)
+export class DistrictResolver {
+  @Query(() => [District], { description: 'Kent\'s 12 districts, by name.' })
+  async districts(@Ctx() ctx: Context): Promise<District[]> {
+    return [...(await ctx.loaders.districts()).values()];
+  }
+
+  @FieldResolver(() => Area, { description: 'The district\'s area.' })
+  async area(@Root() d: District, @Ctx() ctx: Context) {
+    return (await ctx.loaders.areas()).get(d.areaCode);
+  }
+}
+
+@Resolver(() => Area)
+export class AreaResolver {
+  @Query(() => [Area], { description: 'Kent\'s four areas.' })
+  async areas(@Ctx() ctx: Context): Promise<Area[]> {
+    return [...(await ctx.loaders.areas()).values()];
+  }
+
+  @FieldResolver(() => [District], { description: 'Districts in the area, by name.' })
+  async districts(@Root() a: Area, @Ctx() ctx: Context): Promise<District[]> {
+    return [...(await ctx.loaders.districts()).values()].filter((d) => d.areaCode === a.code);
+  }
+}

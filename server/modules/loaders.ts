@@ -1,0 +1,151 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from 'typeorm';
+import type { Area, District } from './geography/geography.entity';
+import type { Community } from './community/community.entity';
+import type { School } from './school/school.entity';
+import type { CommunityPot, NotionalSenFactor, SchoolTermFunding } from './funding/funding.entity';
+import type { SafetyValveKpi } from './safety-valve/safety-valve.entity';
+import { COMMUNITY_COLUMNS, MEMBERSHIP_ON, SCHOOL_COLUMNS } from './school/school.sql';
+import { loadPeriodCatalogue, PeriodCatalogue } from './period/period.service';
+
+export interface CaseloadAtSchool {
+  kind: string;
+  count: number;
+}
+
+/** key "a|b" → [a, b] */
+const split = (k: string) => k.split('|') as [string, string];
+
+/**
+ * Per-request loaders. Every batch is one SQL statement keyed by (id, parameter) pairs passed as arrays
+ * and joined with unnest(), so a nested query costs the same number of statements for 20 rows or 600.
+ */
+export function createLoaders(db: EntityManager) {
+  let periods: Promise<PeriodCatalogue> | null = null;
+  let districts: Promise<Map<string, District>> | null = null;
+  let areas: Promise<Map<string, Area>> | null = null;
+
+  return {
+    periods: () => (periods ??= loadPeriodCatalogue(db)),
+    districts: () =>
+      (districts ??= db
+        .query(`SELECT ons_code AS "onsCode", name, area_code AS "areaCode" FROM district ORDER BY name`)
+        .then((rows: District[]) => new Map(rows.map((r) => [r.onsCode, r])))),
+    areas: () =>
+      (areas ??= db.query(`SELECT code, name FROM area ORDER BY code`).then((rows: Area[]) => new Map(rows.map((r) => [r.code, r])))),
+
+    schoolByUrn: new DataLoader<number, School | null>(async (urns) => {
+      const rows: School[] = await db.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.urn = ANY($1::int[])`, [urns]);
+      const byUrn = new Map(rows.map((r) => [r.urn, r]));
+      return urns.map((u) => byUrn.get(u) ?? null);
+    }),
+
+    communityByCode: new DataLoader<string, Community | null>(async (codes) => {
+      const rows: Community[] = await db.query(`SELECT ${COMMUNITY_COLUMNS} FROM community c WHERE c.code = ANY($1::text[])`, [codes]);
+      const byCode = new Map(rows.map((r) => [r.code, r]));
+      return codes.map((c) => byCode.get(c) ?? null);
+    }),
+
+    /** key: `${urn}|${asOf}` */
+    communityOfSchool: new DataLoader<string, Community | null>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (Community & { key: string })[] = await db.query(
+        `SELECT x.urn || '|' || x.as_of AS key, ${COMMUNITY_COLUMNS}
+           FROM unnest($1::int[], $2::date[]) AS x(urn, as_of)
+           JOIN community_membership m ON m.school_urn = x.urn AND ${MEMBERSHIP_ON('m', 'x.as_of')}
+           JOIN community c ON c.code = m.community_code`,
+        [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map(rows.map(({ key, ...c }) => [key, c as Community]));
+      return keys.map((k) => byKey.get(k) ?? null);
+    }),
+
+    /** key: `${communityCode}|${asOf}` */
+    schoolsOfCommunity: new DataLoader<string, School[]>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (School & { key: string })[] = await db.query(
+        `SELECT x.code || '|' || x.as_of AS key, ${SCHOOL_COLUMNS}
+           FROM unnest($1::text[], $2::date[]) AS x(code, as_of)
+           JOIN community_membership m ON m.community_code = x.code AND ${MEMBERSHIP_ON('m', 'x.as_of')}
+           JOIN school s ON s.urn = m.school_urn
+          ORDER BY s.name, s.urn`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map<string, School[]>(keys.map((k) => [k, []]));
+      for (const { key, ...s } of rows) byKey.get(key)!.push(s as School);
+      return keys.map((k) => byKey.get(k)!);
+    }),
+
+    /** key: `${urn}|${financialYear}` */
+    notionalSenFactors: new DataLoader<string, NotionalSenFactor[]>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (NotionalSenFactor & { key: string })[] = await db.query(
+        `SELECT f.school_urn || '|' || f.financial_year_code AS key, f.school_urn AS "schoolUrn",
+                f.financial_year_code AS "financialYearCode", f.factor, f.formula_amount AS "formulaAmount",
+                f.sen_percentage AS "senPercentage", f.sen_amount AS "senAmount"
+           FROM unnest($1::int[], $2::text[]) AS x(urn, fy)
+           JOIN notional_sen_factor f ON f.school_urn = x.urn AND f.financial_year_code = x.fy
+          ORDER BY f.factor`,
+        [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map<string, NotionalSenFactor[]>(keys.map((k) => [k, []]));
+      for (const { key, ...f } of rows) byKey.get(key)!.push(f as NotionalSenFactor);
+      return keys.map((k) => byKey.get(k)!);
+    }),
+
+    /** key: `${urn}|${term}` */
+    schoolFunding: new DataLoader<string, SchoolTermFunding | null>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (SchoolTermFunding & { key: string })[] = await db.query(
+        `SELECT f.school_urn || '|' || f.term_code AS key, f.school_urn AS "schoolUrn", f.term_code AS "termCode",
+                f.baseline, f.protection_rate AS "protectionRate", f.protected_amount AS "protectedAmount",
+                f.community_share AS "communityShare", f.banded_top_up AS "bandedTopUp"
+           FROM unnest($1::int[], $2::text[]) AS x(urn, term)
+           JOIN school_term_funding f ON f.school_urn = x.urn AND f.term_code = x.term`,
+        [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map(rows.map(({ key, ...f }) => [key, f as SchoolTermFunding]));
+      return keys.map((k) => byKey.get(k) ?? null);
+    }),
+
+    /** key: `${communityCode}|${term}` */
+    communityPot: new DataLoader<string, CommunityPot | null>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (CommunityPot & { key: string })[] = await db.query(
+        `SELECT p.community_code || '|' || p.term_code AS key, p.community_code AS "communityCode", p.term_code AS "termCode", p.amount
+           FROM unnest($1::text[], $2::text[]) AS x(code, term)
+           JOIN community_pot p ON p.community_code = x.code AND p.term_code = x.term`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map(rows.map(({ key, ...p }) => [key, p as CommunityPot]));
+      return keys.map((k) => byKey.get(k) ?? null);
+    }),
+
+    /** key: `${urn}|${schoolTerm}`: the school's caseload counts by kind for one school term. */
+    caseloadsAtSchool: new DataLoader<string, CaseloadAtSchool[]>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (CaseloadAtSchool & { key: string })[] = await db.query(
+        `SELECT x.urn || '|' || x.period AS key, c.kind, sum(c.count)::int AS count
+           FROM unnest($1::int[], $2::text[]) AS x(urn, period)
+           JOIN caseload_count c ON c.school_urn = x.urn AND c.period_code = x.period
+          GROUP BY x.urn, x.period, c.kind
+          ORDER BY c.kind`,
+        [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map<string, CaseloadAtSchool[]>(keys.map((k) => [k, []]));
+      for (const { key, ...c } of rows) byKey.get(key)!.push(c);
+      return keys.map((k) => byKey.get(k)!);
+    }),
+
+    safetyValveKpis: new DataLoader<string, SafetyValveKpi[]>(async (periods) => {
+      const rows: SafetyValveKpi[] = await db.query(
+        `SELECT period_code AS "periodCode", kpi_code AS "kpiCode", name, unit, plan, actual
+           FROM safety_valve_kpi WHERE period_code = ANY($1::text[]) ORDER BY kpi_code`,
+        [periods],
+      );
+      return periods.map((p) => rows.filter((r) => r.periodCode === p));
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

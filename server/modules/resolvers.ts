@@ -1,0 +1,23 @@
+import { MeResolver } from './auth/auth.resolver';
+import { CaseloadResolver } from './caseload/caseload.resolver';
+import { CommunityResolver } from './community/community.resolver';
+import { HighNeedsBlockResolver } from './funding/funding.resolver';
+import { AreaResolver, DistrictResolver } from './geography/geography.resolver';
+import { PeriodResolver } from './period/period.resolver';
+import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
+import { SchoolConnectionResolver, SchoolResolver } from './school/school.resolver';
+
+/** The one registry of resolvers. */
+export const resolvers = [
+  MeResolver,
+  SchoolResolver,
+  SchoolConnectionResolver,
+  CommunityResolver,
+  DistrictResolver,
+  AreaResolver,
+  PeriodResolver,
+  HighNeedsBlockResolver,
+  SafetyValveResolver,
+  SafetyValveReportResolver,
+  CaseloadResolver,
+];

@@ -1,0 +1,49 @@
+import { Arg, Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { requireFinancialYear } from '../period/period.service';
+import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
+
+@ObjectType({ description: 'The Safety Valve agreement and its monitoring reports.' })
+class SafetyValve {
+  @Field(() => SafetyValveAgreement, { nullable: true, description: 'The agreement.' })
+  agreement: SafetyValveAgreement | null;
+}
+
+const REPORT_COLUMNS = `period_code AS "periodCode", financial_year_code AS "financialYearCode", quarter, report_date AS "reportDate",
+  in_year_plan AS "inYearPlan", in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan",
+  cumulative_forecast AS "cumulativeForecast", dfe_instalment AS "dfeInstalment"`;
+
+@Resolver(() => SafetyValve)
+export class SafetyValveResolver {
+  @Query(() => SafetyValve, { description: 'The Safety Valve agreement with the DfE: the DSG position and KPIs per reporting period.' })
+  async safetyValve(@Ctx() ctx: Context): Promise<SafetyValve> {
+    const [agreement] = await ctx.db.query(
+      `SELECT code, first_financial_year AS "firstFinancialYear", last_financial_year AS "lastFinancialYear",
+              dfe_contribution AS "dfeContribution", la_contribution AS "laContribution", deficit_at_start AS "deficitAtStart",
+              deficit_at_start_date AS "deficitAtStartDate"
+         FROM safety_valve_agreement ORDER BY code LIMIT 1`,
+    );
+    return { agreement: agreement ?? null };
+  }
+
+  @FieldResolver(() => [SafetyValveReport], { description: 'Monitoring reports in date order, optionally for one financial year.' })
+  async reports(
+    @Root() _sv: SafetyValve,
+    @Arg('financialYear', () => String, { nullable: true, description: 'Financial year code.' }) financialYear: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<SafetyValveReport[]> {
+    if (financialYear) requireFinancialYear(await ctx.loaders.periods(), financialYear);
+    return ctx.db.query(
+      `SELECT ${REPORT_COLUMNS} FROM safety_valve_report WHERE ($1::text IS NULL OR financial_year_code = $1) ORDER BY report_date`,
+      [financialYear],
+    );
+  }
+}
+
+@Resolver(() => SafetyValveReport)
+export class SafetyValveReportResolver {
+  @FieldResolver(() => [SafetyValveKpi], { description: 'KPIs reported for the period.' })
+  kpis(@Root() r: SafetyValveReport, @Ctx() ctx: Context): Promise<SafetyValveKpi[]> {
+    return ctx.loaders.safetyValveKpis.load(r.periodCode);
+  }
+}

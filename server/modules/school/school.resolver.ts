@@ -1,0 +1,160 @@
+import Decimal from 'decimal.js';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { BadInput } from '../../errors';
+import { DateScalar } from '../../common/scalars';
+import { PageInfo } from '../common.types';
+import { District } from '../geography/geography.entity';
+import { Community } from '../community/community.entity';
+import { NotionalSenBudget, SchoolFunding } from '../funding/funding.types';
+import { CaseloadValue } from '../caseload/caseload.types';
+import { CaseloadKind, CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
+import { suppressOne } from '../caseload/suppression';
+import { requireFinancialYear, requireFundingTerm, requireSchoolTerm, todayIso } from '../period/period.service';
+import { seesSmallCounts, Role } from '../../auth/roles';
+import { School } from './school.entity';
+import { SchoolFilter, SchoolOrder } from './school.inputs';
+import { countSchools, encodeCursor, findSchools, MAX_PAGE_SIZE, SchoolPage } from './school.service';
+
+@ObjectType({ description: 'An edge in a school connection.' })
+class SchoolEdge {
+  @Field(() => String, { description: 'Opaque cursor of this row.' })
+  cursor: string;
+
+  @Field(() => School, { description: 'The school.' })
+  node: School;
+}
+
+@ObjectType({ description: 'A page of schools (Relay connection).' })
+export class SchoolConnection {
+  page: SchoolPage;
+
+  @Field(() => [SchoolEdge], { description: 'Rows with cursors.' })
+  edges: SchoolEdge[];
+
+  @Field(() => [School], { description: 'Rows without cursors (shorter to write when you do not page).' })
+  nodes: School[];
+
+  @Field(() => PageInfo, { description: 'Paging information.' })
+  pageInfo: PageInfo;
+}
+
+@ArgsType()
+class SchoolsArgs {
+  @Field(() => Int, { defaultValue: 100, description: `Page size, at most ${MAX_PAGE_SIZE}.` })
+  first: number;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (endCursor of the previous page).' })
+  after?: string | null;
+
+  @Field(() => SchoolFilter, { nullable: true, description: 'Filters.' })
+  filter?: SchoolFilter | null;
+
+  @Field(() => SchoolOrder, { nullable: true, description: 'Sort order (default URN ascending).' })
+  orderBy?: SchoolOrder | null;
+}
+
+@Resolver(() => SchoolConnection)
+export class SchoolConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of schools matching the filter, across all pages.' })
+  totalCount(@Root() conn: SchoolConnection, @Ctx() ctx: Context): Promise<number> {
+    return countSchools(ctx.db, conn.page.filter);
+  }
+}
+
+@Resolver(() => School)
+export class SchoolResolver {
+  @Query(() => SchoolConnection, { description: 'Schools, filtered, sorted and paged. Up to 1,000 per page, so the whole county fits in one.' })
+  async schools(@Args(() => SchoolsArgs) args: SchoolsArgs, @Ctx() ctx: Context): Promise<SchoolConnection> {
+    const page = await findSchools(ctx.db, args);
+    const edges = page.rows.map((node) => ({ node, cursor: encodeCursor(page.order, node) }));
+    for (const s of page.rows) ctx.loaders.schoolByUrn.prime(s.urn, s);
+    return {
+      page,
+      edges,
+      nodes: page.rows,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: page.hasPreviousPage,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+    };
+  }
+
+  @Query(() => School, { nullable: true, description: 'One school by URN, or null when there is none.' })
+  school(@Arg('urn', () => Int, { description: 'DfE URN.' }) urn: number, @Ctx() ctx: Context): Promise<School | null> {
+    return ctx.loaders.schoolByUrn.load(urn);
+  }
+
+  @Query(() => [School], {
+    nullable: 'items',
+    description: 'Schools by URN in the order asked, null for unknown URNs. For spreadsheets that look up many schools at once.',
+  })
+  schoolsByUrn(@Arg('urns', () => [Int], { description: `URNs, at most ${MAX_PAGE_SIZE}.` }) urns: number[], @Ctx() ctx: Context) {
+    if (urns.length > MAX_PAGE_SIZE) throw new BadInput(`urns takes at most ${MAX_PAGE_SIZE} values; got ${urns.length}.`, 'urns');
+    return ctx.loaders.schoolByUrn.loadMany(urns);
+  }
+
+  @FieldResolver(() => District, { description: 'The school\'s district.' })
+  async district(@Root() s: School, @Ctx() ctx: Context): Promise<District | undefined> {
+    return (await ctx.loaders.districts()).get(s.districtCode);
+  }
+
+  @FieldResolver(() => Community, { nullable: true, description: 'The Community of Schools the school belongs to on `asOf` (default today); null for special schools, PRUs and closed schools.' })
+  community(
+    @Root() s: School,
+    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<Community | null> {
+    return ctx.loaders.communityOfSchool.load(`${s.urn}|${asOf ?? todayIso()}`);
+  }
+
+  @FieldResolver(() => NotionalSenBudget, { nullable: true, description: 'Notional SEN budget for a financial year; null when the school has none.' })
+  async notionalSenBudget(
+    @Root() s: School,
+    @Arg('financialYear', () => String, { description: 'Financial year code, e.g. "2025-26".' }) financialYear: string,
+    @Ctx() ctx: Context,
+  ): Promise<NotionalSenBudget | null> {
+    requireFinancialYear(await ctx.loaders.periods(), financialYear);
+    const factors = await ctx.loaders.notionalSenFactors.load(`${s.urn}|${financialYear}`);
+    if (factors.length === 0) return null;
+    const total = factors.reduce((sum, f) => sum.plus(f.senAmount), new Decimal(0)).toFixed(2);
+    return { schoolUrn: s.urn, financialYear, total, factors };
+  }
+
+  @FieldResolver(() => SchoolFunding, { nullable: true, description: 'Individual high-needs funding for a funding term; null when the school has none.' })
+  async funding(
+    @Root() s: School,
+    @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string,
+    @Ctx() ctx: Context,
+  ): Promise<SchoolFunding | null> {
+    requireFundingTerm(await ctx.loaders.periods(), term);
+    const f = await ctx.loaders.schoolFunding.load(`${s.urn}|${term}`);
+    if (!f) return null;
+    const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
+    return { ...f, term, total };
+  }
+
+  @FieldResolver(() => [CaseloadValue], {
+    description: 'Caseload counts held against this school in a school term, by kind. Child counts from 1 to 4 are suppressed unless your role may see them.',
+  })
+  async caseloads(
+    @Root() s: School,
+    @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string,
+    @Ctx() ctx: Context,
+  ): Promise<CaseloadValue[]> {
+    const st = requireSchoolTerm(await ctx.loaders.periods(), period);
+    const counts = await ctx.loaders.caseloadsAtSchool.load(`${s.urn}|${period}`);
+    const v = ctx.viewer;
+    let exempt = v.role === Role.FINANCE || v.role === Role.SUBGROUP;
+    if (!exempt && v.role === Role.CHAIR && counts.length > 0) {
+      const community = await ctx.loaders.communityOfSchool.load(`${s.urn}|${st.startDate}`);
+      exempt = seesSmallCounts(v, community?.code ?? null);
+    }
+    return counts.map((c) => ({
+      kind: c.kind as CaseloadKind,
+      ...(CHILD_COUNT_KINDS.has(c.kind as CaseloadKind) ? suppressOne(c.count, exempt) : { count: c.count, suppressed: false }),
+    }));
+  }
+}
