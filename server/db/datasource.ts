@@ -30,6 +30,9 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     migrationsTransactionMode: 'each',
     namingStrategy: new SnakeNamingStrategy(),
     synchronize: false,
+    // gen_random_uuid() is built into PostgreSQL 13+ and PGlite; no extension to install.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     logger: new CountingLogger(opts.logger),
     maxQueryExecutionTime: 2000,
     poolSize: opts.poolSize,

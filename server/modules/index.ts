@@ -7,6 +7,9 @@ import { CommunityPot, EhcpBandCount, HighNeedsBlockLine, NotionalSenFactor, Sch
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve/safety-valve.entity';
 import { CaseloadCount, CaseloadWorker } from './caseload/caseload.entity';
 import { ApiToken } from './auth/auth.entity';
+import { Allocation, IdempotencyRecord } from './allocation/allocation.entity';
+import { AuditLog } from './audit/audit.entity';
+import { ModelParameterSet, Scenario } from './scenario/scenario.entity';
 
 /** The one registry of entities. Resolvers are registered in ../schema.ts. */
 export const entities = [
@@ -31,4 +34,9 @@ export const entities = [
   CaseloadWorker,
   CaseloadCount,
   ApiToken,
+  Allocation,
+  IdempotencyRecord,
+  AuditLog,
+  ModelParameterSet,
+  Scenario,
 ];
