@@ -4,7 +4,8 @@ const fs = require('node:fs');
 const swc = JSON.parse(fs.readFileSync(__dirname + '/.swcrc.json', 'utf8'));
 delete swc.$schema;
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false }] };
-const common = { transform, testEnvironment: 'node', setupFiles: ['reflect-metadata'] };
+// jose 6 ships ES modules only: compile it to CommonJS like our own code.
+const common = { transform, transformIgnorePatterns: ['/node_modules/(?!jose/)'], testEnvironment: 'node', setupFiles: ['reflect-metadata'] };
 
 module.exports = {
   testTimeout: 60000,

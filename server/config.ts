@@ -50,7 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidc = {
       issuer,
       audience,
-      jwksUrl: env.OIDC_JWKS_URL?.trim() || issuer.replace(/\/$/, '') + '/discovery/v2.0/keys',
+      // Entra ID's v2.0 issuer is https://login.microsoftonline.com/<tenant>/v2.0; its keys sit beside it.
+      jwksUrl: env.OIDC_JWKS_URL?.trim() || issuer.replace(/\/$/, '').replace(/\/v2\.0$/, '') + '/discovery/v2.0/keys',
       roleClaim: env.OIDC_ROLE_CLAIM?.trim() || 'roles',
       communityClaim: env.OIDC_COMMUNITY_CLAIM?.trim() || 'community',
     };

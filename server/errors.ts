@@ -72,10 +72,27 @@ export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: 
   if (err.code && CONNECTION_ERRORS.has(err.code)) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
   }
-  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message ?? '')) {
+  if (
+    /Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end|CannotExecuteNotConnected|Driver not Connected/i.test(
+      `${err.message ?? ''} ${(err as Error).name ?? ''}`,
+    )
+  ) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
   }
   return null;
+}
+
+const VALUE_ERROR = /cannot represent|Expected value of type|literals must be|must be a decimal|must be an ISO date|does not exist|Money must/;
+
+/**
+ * graphql-js reports a bad literal ("Int cannot represent non-integer value") without naming the argument;
+ * people need the name, so recover it from the source text just before the value.
+ */
+function badLiteralArgument(err: GraphQLError): string | null {
+  if (!VALUE_ERROR.test(err.message) || !err.source || !err.positions?.length || err.message.startsWith('Variable')) return null;
+  const before = err.source.body.slice(0, err.positions[0]);
+  const m = /([_A-Za-z][_0-9A-Za-z]*)\s*:\s*[\[{]?[^:()]*$/.exec(before);
+  return m ? m[1] : null;
 }
 
 /**
@@ -88,9 +105,15 @@ export function makeFormatError(log: (err: unknown) => void) {
     const code = formatted.extensions?.code as string | undefined;
     const { stacktrace: _omit, ...ext } = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (original instanceof GraphQLError || (code && code !== 'INTERNAL_SERVER_ERROR')) {
+      const argument = original instanceof GraphQLError ? badLiteralArgument(original) : null;
+      if (argument) {
+        return { ...formatted, message: `Argument "${argument}": ${formatted.message}`, extensions: { ...ext, code: 'BAD_USER_INPUT', argument } };
+      }
       return { ...formatted, extensions: ext };
     }
-    const mapped = mapDatabaseError(original ?? {});
+    // graphql-js wraps thrown non-Error values (pg throws plain socket error objects) as NonErrorThrown.
+    const thrown = (original as unknown as { thrownValue?: PgLikeError })?.thrownValue;
+    const mapped = mapDatabaseError(thrown ?? original ?? {});
     if (mapped) {
       if (mapped.code === 'SERVICE_UNAVAILABLE') log(original);
       return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: { code: mapped.code } };

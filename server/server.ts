@@ -17,6 +17,7 @@ import { withSqlTally, SqlTally } from './db/sql-counter';
 import { authenticate } from './http/authenticate';
 import { graphiqlRouter, GRAPHIQL_HTML } from './http/graphiql';
 import { createMetrics, Metrics } from './http/metrics';
+import { complexityLimitPlugin } from './http/complexity';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/roles';
 import type { JWTVerifyGetKey } from 'jose';
@@ -40,7 +41,7 @@ export interface Hub {
 }
 
 /** Query limits applied at validation, before any resolver (and so any SQL) runs. */
-export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 600, maxTokens: 25000, maxCost: 50000, maxDirectives: 50 };
+export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 600, maxTokens: 25000, maxCost: 50000, maxDirectives: 50, maxComplexity: 250000 };
 
 const TOKEN_CACHE_MS = 5000;
 
@@ -63,13 +64,15 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     blockFieldSuggestion: { enabled: false },
   });
   const protection = armor.protect();
+  const schema = await getSchema();
   const apollo = new ApolloServer<Context>({
-    schema: await getSchema(),
+    schema,
     ...protection,
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
+      complexityLimitPlugin(schema, QUERY_LIMITS.maxComplexity),
       ApolloServerPluginLandingPageDisabled(),
       {
         async requestDidStart() {
@@ -97,12 +100,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     (req as Request & { hub?: { requestId: string; tally: SqlTally } }).hub = { requestId, tally };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = req.path.startsWith('/graphql') ? '/graphql' : req.path.startsWith('/export') ? '/export' : req.path;
+      const path = req.originalUrl.split('?')[0];
+      const route = path.startsWith('/graphql') ? '/graphql' : path.startsWith('/export') ? '/export' : path.startsWith('/graphiql') ? '/graphiql' : path;
       metrics.requests.inc({ route, status: String(res.statusCode) });
       metrics.latency.observe({ route }, seconds);
-      if (route !== '/metrics' && route !== '/healthz') {
+      if (route !== '/metrics' && route !== '/healthz' && route !== '/graphiql') {
         logger.info(
-          { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000), sql: tally.statements },
+          { requestId, method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000), sql: tally.statements },
           'request',
         );
       }
@@ -153,6 +157,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       context: async ({ req }) => {
         const hub = (req as Request & { hub: { requestId: string; tally: SqlTally } }).hub;
         const viewer = await viewerFor(req.headers.authorization);
+        // Count the operation's own statements: authentication is cached and would make counts jitter.
+        hub.tally.statements = 0;
         const source = String(req.headers['x-hub-source'] ?? '').toUpperCase() === 'ADDIN' ? 'ADDIN' : 'API';
         return createContext({ viewer, db: dataSource.manager, requestId: hub.requestId, sql: hub.tally, source });
       },

@@ -42,11 +42,12 @@ export async function createToken(
 }
 
 export async function revokeToken(db: EntityManager, idOrPrefix: string): Promise<number> {
-  const rows = await db.query(
-    `UPDATE api_token SET revoked_at = now() WHERE revoked_at IS NULL AND (id::text = $1 OR prefix = $1) RETURNING id`,
+  const [row] = await db.query(
+    `WITH revoked AS (UPDATE api_token SET revoked_at = now() WHERE revoked_at IS NULL AND (id::text = $1 OR prefix = $1) RETURNING id)
+     SELECT count(*)::int AS n FROM revoked`,
     [idOrPrefix],
   );
-  return rows.length;
+  return row.n;
 }
 
 export async function viewerForToken(db: EntityManager, token: string): Promise<Viewer | null> {

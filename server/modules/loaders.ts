@@ -4,6 +4,8 @@ import type { Area, District } from './geography/geography.entity';
 import type { Community } from './community/community.entity';
 import type { School } from './school/school.entity';
 import type { CommunityPot, NotionalSenFactor, SchoolTermFunding } from './funding/funding.entity';
+import type { AuditLog } from './audit/audit.entity';
+import { AUDIT_COLUMNS } from './audit/audit.service';
 import type { SafetyValveKpi } from './safety-valve/safety-valve.entity';
 import { COMMUNITY_COLUMNS, MEMBERSHIP_ON, SCHOOL_COLUMNS } from './school/school.sql';
 import { loadPeriodCatalogue, PeriodCatalogue } from './period/period.service';
@@ -135,6 +137,36 @@ export function createLoaders(db: EntityManager) {
       const byKey = new Map<string, CaseloadAtSchool[]>(keys.map((k) => [k, []]));
       for (const { key, ...c } of rows) byKey.get(key)!.push(c);
       return keys.map((k) => byKey.get(k)!);
+    }),
+
+    /** key: `${entity}|${entityId}` */
+    auditByEntity: new DataLoader<string, AuditLog[]>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: (AuditLog & { key: string })[] = await db.query(
+        `SELECT l.entity || '|' || l.entity_id AS key, ${AUDIT_COLUMNS}
+           FROM audit_log l JOIN unnest($1::text[], $2::text[]) AS x(entity, id) ON l.entity = x.entity AND l.entity_id = x.id
+          ORDER BY l.id`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map<string, AuditLog[]>(keys.map((k) => [k, []]));
+      for (const { key, ...l } of rows) byKey.get(key)!.push(l as AuditLog);
+      return keys.map((k) => byKey.get(k)!);
+    }),
+
+    /** key: `${communityCode}|${term}`: approved and proposed totals of allocations. */
+    allocationTotals: new DataLoader<string, { approved: string; proposed: string }>(async (keys) => {
+      const pairs = keys.map(split);
+      const rows: { key: string; approved: string; proposed: string }[] = await db.query(
+        `SELECT x.code || '|' || x.term AS key,
+                coalesce(sum(a.amount) FILTER (WHERE a.status = 'APPROVED'), 0)::text AS approved,
+                coalesce(sum(a.amount) FILTER (WHERE a.status = 'PROPOSED'), 0)::text AS proposed
+           FROM unnest($1::text[], $2::text[]) AS x(code, term)
+           LEFT JOIN allocation a ON a.community_code = x.code AND a.term_code = x.term
+          GROUP BY x.code, x.term`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      return keys.map((k) => byKey.get(k) ?? { approved: '0', proposed: '0' });
     }),
 
     safetyValveKpis: new DataLoader<string, SafetyValveKpi[]>(async (periods) => {

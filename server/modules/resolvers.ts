@@ -1,4 +1,6 @@
 import { MeResolver } from './auth/auth.resolver';
+import { AllocationResolver } from './allocation/allocation.resolver';
+import { AuditResolver } from './audit/audit.resolver';
 import { CaseloadResolver } from './caseload/caseload.resolver';
 import { CommunityResolver } from './community/community.resolver';
 import { HighNeedsBlockResolver } from './funding/funding.resolver';
@@ -20,4 +22,6 @@ export const resolvers = [
   SafetyValveResolver,
   SafetyValveReportResolver,
   CaseloadResolver,
+  AllocationResolver,
+  AuditResolver,
 ];

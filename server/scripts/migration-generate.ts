@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbedded } from '../db/embedded';
 import { createDataSource } from '../db/datasource';
+import { projectRoot } from '../common/paths';
 
 /**
  * Generates a migration from the difference between the entities and a database migrated to the
@@ -41,7 +42,7 @@ ${sql.downQueries.reverse().map((d) => `    await queryRunner.query(${q(d.query)
   }
 }
 `;
-  const file = path.join(__dirname, '..', '..', '..', 'migrations', `${ts}-${name}.ts`);
+  const file = path.join(projectRoot(), 'migrations', `${ts}-${name}.ts`);
   fs.writeFileSync(file, body);
   console.log(`Wrote ${path.relative(process.cwd(), file)} (${sql.upQueries.length} statements). Review it before committing.`);
 }

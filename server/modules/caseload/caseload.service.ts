@@ -43,7 +43,7 @@ export async function caseloadTable(
        LEFT JOIN community_membership m ON m.school_urn = c.school_urn AND ${MEMBERSHIP_ON('m', 'st.start_date')}
        ${g.join}
       WHERE ${where.join(' AND ')}
-      GROUP BY 1, 2, 3, 4
+      GROUP BY 1, 2, 3, 4, st.start_date
       ORDER BY st.start_date, 2, 1`,
     params,
   );

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
-import { DateScalar } from '../../common/scalars';
+import Decimal from 'decimal.js';
+import { DateScalar, toMoneyString } from '../../common/scalars';
 import { Area, District } from '../geography/geography.entity';
 import { School } from '../school/school.entity';
 import { CommunityPotView } from '../funding/funding.types';
@@ -56,8 +57,19 @@ export class CommunityResolver {
     @Ctx() ctx: Context,
   ): Promise<CommunityPotView | null> {
     requireFundingTerm(await ctx.loaders.periods(), term);
-    const pot = await ctx.loaders.communityPot.load(`${c.code}|${term}`);
-    return pot ? { communityCode: c.code, term, amount: pot.amount } : null;
+    const [pot, totals] = await Promise.all([
+      ctx.loaders.communityPot.load(`${c.code}|${term}`),
+      ctx.loaders.allocationTotals.load(`${c.code}|${term}`),
+    ]);
+    if (!pot) return null;
+    return {
+      communityCode: c.code,
+      term,
+      amount: pot.amount,
+      approved: toMoneyString(totals.approved),
+      proposed: toMoneyString(totals.proposed),
+      remaining: new Decimal(pot.amount).minus(totals.approved).toFixed(2),
+    };
   }
 
   @FieldResolver(() => District, { description: 'Primary district.' })

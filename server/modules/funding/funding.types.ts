@@ -54,6 +54,15 @@ export class CommunityPotView {
 
   @Field(() => MoneyScalar, { description: 'The pot: the community\'s high-needs resources for the term.' })
   amount: string;
+
+  @Field(() => MoneyScalar, { description: 'Total of APPROVED allocations from the pot.' })
+  approved: string;
+
+  @Field(() => MoneyScalar, { description: 'Total of PROPOSED allocations awaiting approval.' })
+  proposed: string;
+
+  @Field(() => MoneyScalar, { description: 'Pot minus approved allocations.' })
+  remaining: string;
 }
 
 @ObjectType({ description: 'The High Needs block for a financial year.' })

@@ -1,0 +1,252 @@
+import { OPERATIONS } from './operations.generated';
+import type { CellValue, ColumnDef } from './types';
+
+/** The subset of the hub client the datasets need; tests pass a fake. */
+export interface Requester {
+  request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
+export interface DatasetParams {
+  districtCode?: string;
+  communityCode?: string;
+  phase?: string;
+  term?: string;
+  year?: string;
+  scenario?: string;
+  kind?: string;
+  period?: string;
+  status?: string;
+  groupBy?: string;
+}
+export type FilterName = keyof DatasetParams;
+
+export interface DatasetDef {
+  id: string;
+  label: string;
+  filters: FilterName[];
+  required: FilterName[];
+  columns: ColumnDef[];
+  /** Rows as the hub sent them: Money stays a string here and becomes a number only when written. */
+  fetch(hub: Requester, p: DatasetParams, onPage?: (rows: number) => void): Promise<CellValue[][]>;
+}
+
+export const PAGE_SIZE = 1000;
+/** Flip when the hub's schema gains scenario(id); the operation file is ready and validated then. */
+export const SCENARIOS_READY = false;
+
+interface Connection<N> {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  nodes: N[];
+}
+
+/** Follows a Relay connection to its end; a page that makes no progress stops the loop. */
+export async function fetchAllPages<N>(
+  hub: Requester,
+  query: string,
+  variables: Record<string, unknown>,
+  pick: (data: any) => Connection<N>,
+  onPage?: (rows: number) => void,
+): Promise<N[]> {
+  const out: N[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const conn = pick(await hub.request(query, { ...variables, first: PAGE_SIZE, after }));
+    out.push(...conn.nodes);
+    onPage?.(out.length);
+    if (!conn.pageInfo.hasNextPage || !conn.pageInfo.endCursor || conn.pageInfo.endCursor === after) return out;
+    after = conn.pageInfo.endCursor;
+  }
+}
+
+function schoolFilter(p: DatasetParams): Record<string, unknown> | null {
+  const f: Record<string, unknown> = {};
+  if (p.districtCode) f.districtCode = p.districtCode;
+  if (p.communityCode) f.communityCode = p.communityCode;
+  if (p.phase) f.phase = [p.phase];
+  return Object.keys(f).length ? f : null;
+}
+
+const t = (header: string): ColumnDef => ({ header, kind: 'text' });
+const i = (header: string): ColumnDef => ({ header, kind: 'int' });
+const m = (header: string): ColumnDef => ({ header, kind: 'money' });
+const d = (header: string): ColumnDef => ({ header, kind: 'decimal' });
+const v = (x: unknown): CellValue => (x === undefined ? null : (x as CellValue));
+
+/** Allocation table headers; the diff finds columns by these names, so they are part of the contract. */
+export const ALLOCATION_COLUMNS: ColumnDef[] = [
+  t('Id'),
+  i('School URN'),
+  t('School'),
+  t('Community'),
+  t('Term'),
+  { header: 'Amount', kind: 'money', editable: true },
+  { header: 'Status', kind: 'text', editable: true },
+  t('Purpose'),
+  i('Version'),
+];
+
+export const DATASETS: DatasetDef[] = [
+  {
+    id: 'schools',
+    label: 'Schools',
+    filters: ['districtCode', 'communityCode', 'phase'],
+    required: [],
+    columns: [
+      i('URN'), i('LAESTAB'), t('Name'), t('Phase'), t('Type'), t('Status'), t('District code'), t('District'),
+      t('Community'), t('Community name'), t('Postcode'), i('Pupils on roll'), d('% FSM'), i('SRP capacity'),
+      i('SRP on roll'), { header: 'Open date', kind: 'date' }, { header: 'Close date', kind: 'date' },
+    ],
+    async fetch(hub, p, onPage) {
+      const nodes = await fetchAllPages<any>(hub, OPERATIONS.Schools, { filter: schoolFilter(p) }, (d) => d.schools, onPage);
+      return nodes.map((s) => [
+        s.urn, s.laestab, s.name, s.phase, s.type, s.status, s.districtCode, v(s.district?.name),
+        v(s.community?.code), v(s.community?.name), v(s.postcode), v(s.pupilsOnRoll), v(s.percentFsm),
+        v(s.srpCapacity), v(s.srpOnRoll), v(s.openDate), v(s.closeDate),
+      ]);
+    },
+  },
+  {
+    id: 'pots',
+    label: 'Community pots',
+    filters: ['term', 'districtCode'],
+    required: ['term'],
+    columns: [t('Community'), t('Name'), t('District code'), t('Term'), m('Pot'), m('Approved'), m('Proposed'), m('Remaining')],
+    async fetch(hub, p) {
+      const data = await hub.request<any>(OPERATIONS.CommunityPots, { term: p.term, districtCode: p.districtCode ?? null });
+      return data.communities.map((c: any) => [c.code, c.name, c.primaryDistrictCode, p.term!, v(c.pot?.amount), v(c.pot?.approved), v(c.pot?.proposed), v(c.pot?.remaining)]);
+    },
+  },
+  {
+    id: 'funding',
+    label: 'School funding',
+    filters: ['term', 'districtCode', 'communityCode', 'phase'],
+    required: ['term'],
+    columns: [i('URN'), t('Name'), t('Community'), t('Term'), m('Baseline'), d('Protection rate'), m('Protected'), m('Community share'), m('Banded top-up'), m('Total')],
+    async fetch(hub, p, onPage) {
+      const nodes = await fetchAllPages<any>(hub, OPERATIONS.SchoolFunding, { filter: schoolFilter(p), term: p.term }, (d) => d.schools, onPage);
+      return nodes.map((s) => {
+        const f = s.funding ?? {};
+        return [s.urn, s.name, v(s.community?.code), p.term!, v(f.baseline), v(f.protectionRate), v(f.protectedAmount), v(f.communityShare), v(f.bandedTopUp), v(f.total)];
+      });
+    },
+  },
+  {
+    id: 'notionalSen',
+    label: 'Notional SEN',
+    filters: ['year', 'districtCode', 'communityCode', 'phase'],
+    required: ['year'],
+    columns: [i('URN'), t('Name'), t('Year'), t('Factor'), m('Formula amount'), d('SEN %'), m('SEN amount'), m('School total')],
+    async fetch(hub, p, onPage) {
+      const nodes = await fetchAllPages<any>(hub, OPERATIONS.NotionalSen, { filter: schoolFilter(p), year: p.year }, (d) => d.schools, onPage);
+      const rows: CellValue[][] = [];
+      for (const s of nodes) {
+        const b = s.notionalSenBudget;
+        for (const f of b?.factors ?? []) rows.push([s.urn, s.name, p.year!, f.factor, f.formulaAmount, f.senPercentage, f.senAmount, b.total]);
+      }
+      return rows;
+    },
+  },
+  {
+    id: 'hnb',
+    label: 'High Needs block',
+    filters: ['year'],
+    required: ['year'],
+    columns: [t('Year'), t('Line'), t('Name'), m('Budget'), m('Forecast'), m('Outturn'), t('Memo')],
+    async fetch(hub, p) {
+      const data = await hub.request<any>(OPERATIONS.HighNeedsBlock, { year: p.year });
+      return data.highNeedsBlock.lines.map((l: any) => [p.year!, l.lineCode, l.name, v(l.budget), v(l.forecast), v(l.outturn), v(l.memo)]);
+    },
+  },
+  {
+    id: 'caseloads',
+    label: 'Caseloads',
+    filters: ['kind', 'groupBy', 'period'],
+    required: ['kind'],
+    columns: [t('Kind'), t('Key'), t('Label'), t('Period'), { header: 'Count', kind: 'count' }, t('Suppressed')],
+    async fetch(hub, p) {
+      const data = await hub.request<any>(OPERATIONS.Caseloads, { kind: p.kind, period: p.period ?? null, groupBy: p.groupBy ?? 'WORKER' });
+      // Suppressed counts are shown as "c", the statistical-disclosure convention, never as 0 or blank.
+      return data.caseloads.rows.map((r: any) => [p.kind!, r.key, v(r.label), v(r.period), r.suppressed ? 'c' : v(r.count), r.suppressed ? 'yes' : '']);
+    },
+  },
+  {
+    id: 'safetyValve',
+    label: 'Safety Valve',
+    filters: [],
+    required: [],
+    columns: [t('Period'), m('In-year plan'), m('In-year forecast'), m('Cumulative plan'), m('Cumulative forecast')],
+    async fetch(hub) {
+      const data = await hub.request<any>(OPERATIONS.SafetyValve, {});
+      return (data.safetyValve?.reports ?? []).map((r: any) => [r.periodCode, v(r.inYearPlan), v(r.inYearForecast), v(r.cumulativePlan), v(r.cumulativeForecast)]);
+    },
+  },
+  {
+    id: 'safetyValveKpis',
+    label: 'Safety Valve KPIs',
+    filters: [],
+    required: [],
+    columns: [t('Period'), t('KPI'), t('Name'), t('Unit'), d('Plan'), d('Actual')],
+    async fetch(hub) {
+      const data = await hub.request<any>(OPERATIONS.SafetyValve, {});
+      const rows: CellValue[][] = [];
+      for (const r of data.safetyValve?.reports ?? []) for (const k of r.kpis ?? []) rows.push([r.periodCode, k.kpiCode, k.name, v(k.unit), v(k.plan), v(k.actual)]);
+      return rows;
+    },
+  },
+  {
+    id: 'allocations',
+    label: 'Allocations',
+    filters: ['communityCode', 'term', 'status'],
+    required: [],
+    columns: ALLOCATION_COLUMNS,
+    async fetch(hub, p) {
+      const filter: Record<string, unknown> = {};
+      if (p.communityCode) filter.communityCode = p.communityCode;
+      if (p.term) filter.term = p.term;
+      if (p.status) filter.status = [p.status];
+      const nodes: any[] = [];
+      // Offset paging: the hub's allocations list is not a cursor connection.
+      for (let offset = 0; ; offset += PAGE_SIZE) {
+        const data = await hub.request<any>(OPERATIONS.Allocations, { filter: Object.keys(filter).length ? filter : null, first: PAGE_SIZE, offset });
+        nodes.push(...data.allocations.nodes);
+        if (!data.allocations.nodes.length || nodes.length >= data.allocations.totalCount) break;
+      }
+      return nodes.map((a: any) => [String(a.id), a.schoolUrn, v(a.school?.name), a.communityCode, a.term, a.amount, a.status, v(a.purpose), a.version]);
+    },
+  },
+  {
+    id: 'scenario',
+    label: 'Scenario vs baseline',
+    filters: ['scenario'],
+    required: ['scenario'],
+    columns: [i('URN'), t('Term'), m('Scenario protected'), m('Scenario community share'), m('Scenario total'), m('Baseline total'), m('Difference')],
+    async fetch(hub, p) {
+      if (!SCENARIOS_READY) throw new Error('Scenarios are not available from this hub yet (no scenario query in its schema)');
+      const data = await hub.request<any>(OPERATIONS.Scenario, { id: p.scenario });
+      const cmp = new Map<string, any>();
+      for (const c of data.scenario?.comparison?.schools ?? []) cmp.set(`${c.schoolUrn}|${c.term}`, c);
+      return (data.scenario?.results?.schools ?? []).map((r: any) => {
+        const c = cmp.get(`${r.schoolUrn}|${r.term}`);
+        return [r.schoolUrn, r.term, v(r.protectedAmount), v(r.communityShare), v(r.total), v(c?.baseline), v(c?.difference)];
+      });
+    },
+  },
+];
+
+export function datasetById(id: string): DatasetDef {
+  const d = DATASETS.find((x) => x.id === id);
+  if (!d) throw new Error(`Unknown dataset "${id}"`);
+  return d;
+}
+
+/** Names the missing required filters, so "Insert" can say what to choose instead of failing at the hub. */
+export function missingFilters(def: DatasetDef, p: DatasetParams): FilterName[] {
+  return def.required.filter((f) => !p[f]);
+}
+
+/** The last step before Excel: Money strings become numbers, everything else passes through. */
+export function toExcelRows(columns: ColumnDef[], rows: CellValue[][]): CellValue[][] {
+  const money = columns.map((c) => c.kind === 'money' || c.kind === 'decimal');
+  return rows.map((r) => r.map((x, j) => (money[j] && typeof x === 'string' && x !== '' && x !== 'c' ? Number(x) : x)));
+}

@@ -1,0 +1,125 @@
+/**
+ * The hub client. Every failure becomes a HubError with a kind the pane and the custom functions can act on:
+ * UNAUTHENTICATED asks to reconnect, UNREACHABLE/TIMEOUT say so instead of spinning, GRAPHQL carries the
+ * server's extensions.code.
+ */
+export type HubErrorKind = 'UNAUTHENTICATED' | 'UNREACHABLE' | 'TIMEOUT' | 'HTTP' | 'GRAPHQL';
+
+export interface GraphQLErrorLike {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [k: string]: unknown };
+}
+
+export class HubError extends Error {
+  constructor(
+    readonly kind: HubErrorKind,
+    message: string,
+    readonly code?: string,
+    readonly errors: GraphQLErrorLike[] = [],
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+}
+
+export interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: GraphQLErrorLike[];
+}
+
+export interface HubClientOptions {
+  /** Hub base URL ("https://hub.example" or ".../graphql"); empty means this page's origin (the dev proxy). */
+  url: string;
+  token: () => string | undefined;
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+export function graphqlEndpoint(url: string, origin?: string): string {
+  const base = (url || origin || '').replace(/\/+$/, '');
+  return base.endsWith('/graphql') ? base : `${base}/graphql`;
+}
+
+export class HubClient {
+  /** HTTP requests made; the custom-function tests and the bench count them. */
+  requests = 0;
+  readonly endpoint: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly opts: HubClientOptions) {
+    const origin = typeof location !== 'undefined' ? location.origin : undefined;
+    this.endpoint = graphqlEndpoint(opts.url, origin);
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.fetchImpl = opts.fetchImpl ?? ((...a) => fetch(...a));
+  }
+
+  /** Returns data and errors as the server sent them; throws only when there is no usable data. */
+  async execute<T>(query: string, variables: Record<string, unknown> = {}, timeoutMs = this.timeoutMs): Promise<GraphQLResponse<T>> {
+    const controller = new AbortController();
+    let timedOut = false;
+    // The timer races the fetch itself, so a server that never answers (or a fetch that ignores abort)
+    // still settles the promise.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+        reject(new HubError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+    });
+    const token = this.opts.token();
+    this.requests++;
+    try {
+      const res = await Promise.race([
+        this.fetchImpl(this.endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/graphql-response+json, application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ query, variables }),
+          signal: controller.signal,
+        }),
+        timeout,
+      ]);
+      const text = await Promise.race([res.text(), timeout]);
+      let body: GraphQLResponse<T> | undefined;
+      try {
+        body = text ? (JSON.parse(text) as GraphQLResponse<T>) : undefined;
+      } catch {
+        body = undefined;
+      }
+      const errors = body?.errors ?? [];
+      if (res.status === 401 || errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
+        throw new HubError('UNAUTHENTICATED', errors[0]?.message ?? 'Your sign-in has expired: reconnect', 'UNAUTHENTICATED', errors);
+      }
+      if (!body || (body.data == null && errors.length === 0)) {
+        throw new HubError('HTTP', `The hub answered HTTP ${res.status} without a GraphQL result`);
+      }
+      if (body.data == null) {
+        const first = errors[0];
+        throw new HubError('GRAPHQL', first.message, first.extensions?.code, errors);
+      }
+      return body;
+    } catch (e) {
+      if (e instanceof HubError) throw e;
+      if (timedOut) throw new HubError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`);
+      throw new HubError('UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Like execute, but any GraphQL error is a failure: for reads where partial data would mislead. */
+  async request<T>(query: string, variables: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+    const res = await this.execute<T>(query, variables, timeoutMs);
+    if (res.errors?.length) {
+      const first = res.errors[0];
+      throw new HubError('GRAPHQL', res.errors.map((e) => e.message).join('; '), first.extensions?.code, res.errors);
+    }
+    return res.data as T;
+  }
+}

@@ -1,0 +1,142 @@
+/** Argument checking and answer picking for the custom functions: plain TypeScript, no Excel. */
+import { Batcher, FunctionFailure, type Unit } from './batcher';
+
+const bad = (arg: string, message: string) => new FunctionFailure('VALUE', `${arg}: ${message}`);
+const na = (message: string) => new FunctionFailure('NA', message);
+const norm = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
+
+export function argUrn(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n <= 0 || n > 2_147_483_647) throw bad('urn', `expected a school URN (a whole number), got ${JSON.stringify(v ?? null)}`);
+  return n;
+}
+
+export function argText(name: string, v: unknown, pattern?: RegExp, example?: string): string {
+  if (typeof v !== 'string' && typeof v !== 'number') throw bad(name, `expected text${example ? ` like ${example}` : ''}, got ${JSON.stringify(v ?? null)}`);
+  const s = String(v).trim().toUpperCase();
+  if (!s || (pattern && !pattern.test(s))) throw bad(name, `expected ${example ?? 'a code'}, got ${JSON.stringify(v)}`);
+  return s;
+}
+
+const TERM = /^[A-Z]+-\d{4}$/;
+const YEAR = /^\d{4}-\d{2}$/;
+const optional = (v: unknown) => v === undefined || v === null || v === '';
+
+export const FUNDING_LINES: Record<string, string> = {
+  baseline: 'baseline', protectionrate: 'protectionRate', protected: 'protectedAmount', protectedamount: 'protectedAmount',
+  communityshare: 'communityShare', bandedtopup: 'bandedTopUp', total: 'total',
+};
+const SCENARIO_LINES = new Set(['protectedAmount', 'communityShare', 'total']);
+
+export const SCHOOL_FIELDS: Record<string, (s: any) => unknown> = {
+  urn: (s) => s.urn, laestab: (s) => s.laestab, name: (s) => s.name, phase: (s) => s.phase, type: (s) => s.type,
+  status: (s) => s.status, opendate: (s) => s.openDate, closedate: (s) => s.closeDate, districtcode: (s) => s.districtCode,
+  postcode: (s) => s.postcode, pupilsonroll: (s) => s.pupilsOnRoll, percentfsm: (s) => s.percentFsm,
+  srpcapacity: (s) => s.srpCapacity, srponroll: (s) => s.srpOnRoll, community: (s) => s.community?.code,
+  communitycode: (s) => s.community?.code, communityname: (s) => s.community?.name,
+};
+
+const DECIMAL_FIELDS = new Set(['percentFsm', 'protectionRate']);
+/** Money and decimals arrive as exact strings; this is the last step, where they become cell numbers. */
+function toCell(v: unknown): string | number {
+  if (v === null || v === undefined) throw na('No value recorded');
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  return v as string | number;
+}
+
+/** The key says what it is: a URN, an ONS district code, a community code, or else a worker code. */
+export function groupingOf(key: string): string {
+  if (/^\d+$/.test(key)) return 'SCHOOL';
+  if (/^E0\d{7}$/i.test(key)) return 'DISTRICT';
+  if (/^[A-Z]{3}-\d{2}$/i.test(key)) return 'COMMUNITY';
+  return 'WORKER';
+}
+
+/**
+ * The hub publishes no scenario(id) query yet (schema/schema.graphql). Sending one would fail validation
+ * for the whole batched request, i.e. for every other cell too, so scenario calls are answered locally.
+ */
+export const SCENARIOS_AVAILABLE = false;
+const noScenarios = () => na('Scenarios are not available from this hub yet; leave the scenario argument out');
+
+export class HnhFunctions {
+  constructor(readonly batcher: Batcher) {}
+
+  async funding(urnArg: unknown, termArg: unknown, lineArg: unknown, scenarioArg?: unknown): Promise<number | string> {
+    const urn = argUrn(urnArg);
+    const term = argText('term', termArg, TERM, 'a funding term like "SUMMER-2025"');
+    if (typeof lineArg !== 'string' || !(norm(lineArg) in FUNDING_LINES)) {
+      throw bad('line', `expected one of ${Object.keys(FUNDING_LINES).join(', ')}, got ${JSON.stringify(lineArg ?? null)}`);
+    }
+    const line = FUNDING_LINES[norm(lineArg)];
+    if (!optional(scenarioArg)) {
+      const id = argText('scenario', scenarioArg);
+      if (!SCENARIOS_AVAILABLE) throw noScenarios();
+      if (!SCENARIO_LINES.has(line)) throw bad('line', `a scenario has ${[...SCENARIO_LINES].join(', ')} only`);
+      const sc: any = await this.load({ type: 'scenario', id });
+      if (!sc) throw na(`No scenario ${id}, or you have no access to it`);
+      const r = sc.results?.schools?.find((x: any) => x.schoolUrn === urn && x.term === term);
+      if (!r) throw na(`Scenario ${id} has no result for URN ${urn} in ${term}`);
+      return toCell(r[line]);
+    }
+    const f: any = await this.load({ type: 'funding', urn, term });
+    if (f === undefined) throw na(`No school with URN ${urn}, or you have no access to it`);
+    if (f === null) throw na(`No funding recorded for URN ${urn} in ${term}`);
+    return toCell(f[line]);
+  }
+
+  async pot(communityArg: unknown, termArg: unknown, scenarioArg?: unknown): Promise<number | string> {
+    const community = argText('community', communityArg, /^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'a community code like "ASH-02"');
+    const term = argText('term', termArg, TERM, 'a funding term like "SUMMER-2025"');
+    if (!optional(scenarioArg)) {
+      const id = argText('scenario', scenarioArg);
+      if (!SCENARIOS_AVAILABLE) throw noScenarios();
+      const sc: any = await this.load({ type: 'scenario', id });
+      if (!sc) throw na(`No scenario ${id}, or you have no access to it`);
+      const r = sc.results?.communities?.find((x: any) => x.communityCode === community && x.term === term);
+      if (!r) throw na(`Scenario ${id} has no pot for ${community} in ${term}`);
+      return toCell(r.pot);
+    }
+    const c: any = await this.load({ type: 'pot', community, term });
+    if (!c) throw na(`No community ${community}, or you have no access to it`);
+    if (!c.pot) throw na(`No pot recorded for ${community} in ${term}`);
+    return toCell(c.pot.amount);
+  }
+
+  async notionalSen(urnArg: unknown, yearArg: unknown): Promise<number | string> {
+    const urn = argUrn(urnArg);
+    const year = argText('year', yearArg, YEAR, 'a financial year like "2025-26"');
+    const b: any = await this.load({ type: 'nsen', urn, year });
+    if (b === undefined) throw na(`No school with URN ${urn}, or you have no access to it`);
+    if (b === null) throw na(`No notional SEN budget for URN ${urn} in ${year}`);
+    return toCell(b.total);
+  }
+
+  async school(urnArg: unknown, fieldArg: unknown): Promise<number | string> {
+    const urn = argUrn(urnArg);
+    const pick = typeof fieldArg === 'string' ? SCHOOL_FIELDS[norm(fieldArg)] : undefined;
+    if (!pick) throw bad('field', `expected one of ${Object.keys(SCHOOL_FIELDS).join(', ')}, got ${JSON.stringify(fieldArg ?? null)}`);
+    const s: any = await this.load({ type: 'school', urn });
+    if (!s) throw na(`No school with URN ${urn}, or you have no access to it`);
+    const v = pick(s);
+    if (v === null || v === undefined) return '';
+    return typeof v === 'string' && DECIMAL_FIELDS.has(String(fieldArg)) ? Number(v) : (v as number | string);
+  }
+
+  async caseload(kindArg: unknown, keyArg: unknown, periodArg?: unknown): Promise<number | string> {
+    const kind = argText('kind', kindArg, /^[A-Z_]+$/, 'a caseload kind like "EHCP_PLANS"');
+    if (keyArg === null || keyArg === undefined || keyArg === '') throw bad('key', 'expected a worker, school or district key');
+    const key = String(keyArg).trim();
+    const period = optional(periodArg) ? null : argText('period', periodArg);
+    const rows: any = await this.load({ type: 'caseload', kind, groupBy: groupingOf(key), period });
+    const row = (rows as any[] | undefined)?.find((r) => String(r.key).toUpperCase() === key.toUpperCase());
+    if (!row) throw na(`No ${kind} caseload for ${key}${period ? ` in ${period}` : ''}, or you have no access to it`);
+    // "c" is the disclosure-control mark: the count exists but may not be shown to this role.
+    if (row.suppressed) return 'c';
+    return toCell(row.count);
+  }
+
+  private load(u: Unit): Promise<unknown> {
+    return this.batcher.load(u);
+  }
+}

@@ -1,0 +1,244 @@
+/* Wires the pane's DOM to AddinActions. No workbook or hub logic lives here. */
+import { DATASETS, datasetById, type DatasetParams, type FilterName } from '../core/datasets';
+import { HubError } from '../core/graphql';
+import { OPERATIONS } from '../core/operations.generated';
+import type { Conflict, Preview } from '../core/allocations';
+import { ExcelGateway } from '../gateway/excel';
+import { session } from '../shared/session';
+import { AddinActions } from './actions';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const val = (id: string) => ($<HTMLInputElement>(id).value ?? '').trim();
+const TOKEN_KEY = 'hnh.token';
+const URL_KEY = 'hnh.url';
+
+const actions = new AddinActions({ port: new ExcelGateway() });
+let lastPreview: Preview | null = null;
+
+function setStatus(text: string, kind: 'busy' | 'error' | 'ok' | '' = '') {
+  const s = $('status');
+  s.textContent = text;
+  s.className = kind;
+}
+
+function escapeHtml(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/**
+ * Runs one action with a visible status. Every path ends the busy state: the hub client has its own
+ * timeout, so "busy" can never outlive it.
+ */
+async function run(label: string, fn: () => Promise<string | void>) {
+  const buttons = Array.from(document.querySelectorAll("button")) as HTMLButtonElement[];
+  buttons.forEach((b) => (b.disabled = true));
+  setStatus(`${label}…`, 'busy');
+  try {
+    const msg = await fn();
+    setStatus(msg || `${label}: done`, 'ok');
+  } catch (e) {
+    if (e instanceof HubError && e.kind === 'UNAUTHENTICATED') {
+      showConnect('Your sign-in has expired or was refused. Reconnect: your edits in the workbook are kept.');
+    }
+    setStatus(`${label} failed: ${(e as Error).message}`, 'error');
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+function showConnect(reason?: string) {
+  $('connect').hidden = false;
+  const r = $('connect-reason');
+  r.hidden = !reason;
+  r.textContent = reason ?? '';
+}
+
+function showWho() {
+  const me = session().me;
+  $('who').textContent = me ? `${me.name} · ${me.role}${me.communityCode ? ` · ${me.communityCode}` : ''}` : 'Not connected';
+  $('main').hidden = !me;
+  if (me) $('connect').hidden = true;
+}
+
+function fillSelect(id: string, values: { value: string; label: string }[]) {
+  const sel = $<HTMLSelectElement>(id);
+  const first = sel.options[0];
+  sel.innerHTML = '';
+  if (first) sel.appendChild(first);
+  for (const v of values) sel.add(new Option(v.label, v.value));
+}
+
+async function loadChoices() {
+  try {
+    const data = await session().client!.request<any>(OPERATIONS.Periods);
+    fillSelect('f-term', data.periods.fundingTerms.map((t: any) => ({ value: t.code, label: t.name ?? t.code })));
+    fillSelect('f-year', data.periods.financialYears.map((y: any) => ({ value: y.code, label: y.code })));
+    fillSelect('f-period', data.periods.schoolTerms.map((y: any) => ({ value: y.code, label: y.code })));
+    fillSelect('f-districtCode', data.districts.map((d: any) => ({ value: d.onsCode, label: d.name })));
+  } catch (e) {
+    setStatus(`Could not load filter choices: ${(e as Error).message}`, 'error');
+  }
+}
+
+function showFilters() {
+  const def = datasetById(val('dataset'));
+  document.querySelectorAll<HTMLElement>('#filters [data-filter]').forEach((el) => {
+    el.hidden = !def.filters.includes(el.dataset.filter as FilterName);
+  });
+}
+
+function params(): DatasetParams {
+  const p: Record<string, string> = {};
+  for (const f of ['districtCode', 'communityCode', 'phase', 'term', 'year', 'kind', 'groupBy', 'period', 'status', 'scenario']) {
+    const v = val(`f-${f}`);
+    if (v) p[f] = v;
+  }
+  return p as DatasetParams;
+}
+
+async function renderTables() {
+  const tables = await actions.listTables();
+  $('tables').innerHTML = tables.length
+    ? tables.map((t) => `<li class="${t.status}"><b>${escapeHtml(t.table)}</b> (${escapeHtml(t.sheet)}) · as at ${escapeHtml(t.stamp.asAt)}${t.status === 'failed' ? ` · <b>FAILED</b>: ${escapeHtml(t.message)}` : ''}</li>`).join('')
+    : '<li class="muted">No tables yet</li>';
+  fillSelect('submit-table', tables.filter((t) => t.dataset === 'allocations').map((t) => ({ value: t.table, label: `${t.table} (${t.sheet})` })));
+}
+
+function renderPreview() {
+  if (!lastPreview) return;
+  const p = lastPreview;
+  const errorsOnly = $<HTMLInputElement>('errors-only').checked;
+  $('preview').hidden = false;
+  $('preview-summary').innerHTML = `<b>${p.rows.length}</b> row(s) would change, <b>${p.rejected}</b> rejected.` +
+    (p.errors.length ? `<div class="warn">${p.errors.map(escapeHtml).join('<br>')}</div>` : '');
+  $('preview-rows').querySelector('tbody')!.innerHTML = p.rows
+    .filter((r) => !errorsOnly || r.rejected)
+    .map((r) => `<tr class="${r.rejected ? 'rejected' : ''}"><td>${r.row + 1}</td><td>${r.school}</td><td>${escapeHtml(r.term)}</td><td>${escapeHtml(r.before)}</td><td>${escapeHtml(r.after)}</td><td>${escapeHtml(r.message)}</td></tr>`)
+    .join('');
+  $('preview-totals').querySelector('tbody')!.innerHTML = p.totals
+    .map((t) => `<tr class="${Number(t.approvedAfter) > Number(t.pot) ? 'over' : ''}"><td>${escapeHtml(t.communityCode)}</td><td>${escapeHtml(t.term)}</td><td>${escapeHtml(t.pot)}</td><td>${escapeHtml(t.approvedBefore)}</td><td>${escapeHtml(t.approvedAfter)}</td></tr>`)
+    .join('');
+  ($('confirm-btn') as HTMLButtonElement).hidden = p.rejected > 0;
+}
+
+function renderConflicts(conflicts: Conflict[]) {
+  const box = $('conflicts');
+  box.innerHTML = '';
+  for (const c of conflicts) {
+    const div = document.createElement('div');
+    div.className = 'conflict';
+    div.innerHTML = `<b>Row ${c.row + 1}</b> (allocation ${escapeHtml(c.id)}) was changed by someone else.<br>` +
+      `base: ${escapeHtml(c.base?.amount)} ${escapeHtml(c.base?.status)} (v${c.base?.version})<br>` +
+      `mine: ${escapeHtml(c.mine.amount)} ${escapeHtml(c.mine.status)}<br>` +
+      `theirs: ${escapeHtml(c.theirs.amount)} ${escapeHtml(c.theirs.status)} (v${c.theirs.version})<br>`;
+    for (const [choice, label] of [['mine', 'Keep mine'], ['theirs', 'Take theirs']] as const) {
+      const b = document.createElement('button');
+      b.textContent = label;
+      b.className = `resolve-${choice}`;
+      b.onclick = () => run(label, async () => {
+        await actions.resolve(c, choice);
+        renderConflicts(actions.conflicts);
+        return `Row ${c.row + 1}: ${choice === 'mine' ? 'kept your value on top of theirs; preview again to send it' : 'took their value'}`;
+      });
+      div.appendChild(b);
+    }
+    box.appendChild(div);
+  }
+}
+
+async function connect(url: string, token: string, remember: boolean) {
+  await actions.connect(url, token);
+  if (typeof OfficeRuntime !== 'undefined' && OfficeRuntime.storage) {
+    try {
+      if (remember) {
+        await OfficeRuntime.storage.setItem(TOKEN_KEY, token);
+        await OfficeRuntime.storage.setItem(URL_KEY, url);
+      } else {
+        await OfficeRuntime.storage.removeItem(TOKEN_KEY);
+      }
+    } catch {
+      // Storage is a convenience; the session still works from memory.
+    }
+  }
+  showWho();
+  await loadChoices();
+  await renderTables();
+  const me = session().me!;
+  return `Connected as ${me.name} (${me.role})`;
+}
+
+function init() {
+  const ds = $<HTMLSelectElement>('dataset');
+  for (const d of DATASETS) ds.add(new Option(d.label, d.id));
+  ds.onchange = showFilters;
+  showFilters();
+
+  $('connect-btn').onclick = () => run('Connecting', () => connect(val('hub-url'), val('hub-token'), $<HTMLInputElement>('remember').checked));
+  $('disconnect-btn').onclick = () => {
+    actions.disconnect();
+    showWho();
+    showConnect();
+  };
+  $('insert-btn').onclick = () => run('Inserting', async () => {
+    const r = await actions.insert(val('dataset'), params(), (n) => setStatus(`Inserting… ${n} rows received`, 'busy'));
+    await renderTables();
+    return `Inserted ${r.rows} rows into ${r.table} on "${r.sheet}" (${r.stats.chunks.length} chunk(s), ${r.stats.syncs} syncs)`;
+  });
+  $('refresh-btn').onclick = () => run('Refreshing all', async () => {
+    try {
+      const results = await actions.refreshAll();
+      await renderTables();
+      $('refresh-results').innerHTML = (results.map((r) => `<li class="${r.status === 'refreshed' ? '' : r.status}">${escapeHtml(r.table)}: ${r.status} · ${escapeHtml(r.message)}</li>`).join(''));
+      const failed = results.filter((r) => r.status !== 'refreshed').length;
+      if (failed) throw new Error(`${failed} of ${results.length} table(s) not refreshed; see the list`);
+      return `Refreshed ${results.length} table(s)`;
+    } finally {
+      await renderTables().catch(() => undefined);
+    }
+  });
+  $('preview-btn').onclick = () => run('Previewing', async () => {
+    $('preview').hidden = true;
+    $('submit-result').textContent = '';
+    lastPreview = null;
+    const out = await actions.preview(val('submit-table'), val('decision-ref'), val('reason'));
+    if (out.kind === 'blocked') {
+      if (out.tableErrors.length) throw new Error(out.tableErrors.join(' '));
+      throw new Error(`${out.cellIssues.length} cell(s) need fixing before anything is sent: ${out.cellIssues.slice(0, 5).map((i) => `row ${i.row + 1} ${i.column}: ${i.message}`).join('; ')}`);
+    }
+    if (out.kind === 'nothing') return out.message;
+    lastPreview = out.preview;
+    renderPreview();
+    renderConflicts(actions.conflicts);
+    return out.preview.rejected ? `Preview: ${out.preview.rejected} row(s) would be rejected; fix them and preview again` : `Preview ready: ${out.changes} change(s)`;
+  });
+  $('errors-only').onchange = renderPreview;
+  $('confirm-btn').onclick = () => run('Submitting', async () => {
+    const r = await actions.confirm();
+    $('preview').hidden = true;
+    renderConflicts(r.conflicts);
+    const rejected = r.outcomes.filter((o) => o.result === 'REJECTED').length;
+    $('submit-result').innerHTML = r.applied
+      ? `<b>Submitted.</b> ${r.outcomes.length} row(s) written; results are in the Result column.`
+      : `<b>Nothing written.</b> ${rejected} row(s) rejected; see the highlighted cells.${r.errors.length ? `<br>${r.errors.map(escapeHtml).join('<br>')}` : ''}`;
+    if (!r.applied) throw new Error(`${rejected} row(s) rejected, nothing written`);
+    return 'Submitted';
+  });
+  $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
+  $('chart-pots-btn').onclick = () => run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
+
+  void (async () => {
+    if (typeof OfficeRuntime === 'undefined' || !OfficeRuntime.storage) return;
+    try {
+      const token = await OfficeRuntime.storage.getItem(TOKEN_KEY);
+      const url = (await OfficeRuntime.storage.getItem(URL_KEY)) ?? '';
+      if (token) {
+        $<HTMLInputElement>('hub-url').value = url;
+        await run('Reconnecting', () => connect(url, token, true));
+      }
+    } catch {
+      // No stored token: the form is already showing.
+    }
+  })();
+}
+
+Office.onReady(() => init());

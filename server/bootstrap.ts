@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createToken } from './auth/tokens';
+import { Role } from './auth/roles';
+import { generateDemoData } from './seed/generate';
+import { loadDemoData } from './seed/load';
+
+export interface DemoTokens {
+  FINANCE: string;
+  SUBGROUP: string;
+  CHAIR: string;
+  ANALYST: string;
+  chairCommunity: string;
+}
+
+export async function hasData(ds: DataSource): Promise<boolean> {
+  const [row] = await ds.query('SELECT EXISTS (SELECT 1 FROM school) AS present');
+  return row.present;
+}
+
+/** Loads the deterministic Kent demo data in one transaction. */
+export async function seedDemo(ds: DataSource): Promise<{ schools: number; ms: number }> {
+  const started = Date.now();
+  const data = generateDemoData();
+  await ds.transaction((tx) => loadDemoData(tx, data));
+  return { schools: data.schools.length, ms: Date.now() - started };
+}
+
+/** One token per role; the Chair's is scoped to the first community. */
+export async function createDemoTokens(ds: DataSource): Promise<DemoTokens> {
+  const [first] = await ds.query('SELECT code, name FROM community ORDER BY code LIMIT 1');
+  const make = (role: Role, name: string, communityCode?: string) =>
+    createToken(ds.manager, { role, name, communityCode }).then((t) => t.token);
+  return {
+    FINANCE: await make(Role.FINANCE, 'Demo finance officer'),
+    SUBGROUP: await make(Role.SUBGROUP, 'Demo Sub-Group member'),
+    CHAIR: await make(Role.CHAIR, `Demo Chair of ${first.name}`, first.code),
+    ANALYST: await make(Role.ANALYST, 'Demo analyst'),
+    chairCommunity: first.code,
+  };
+}
+
+export function demoTokensFile(dataDir: string): string {
+  return path.join(dataDir, 'demo-tokens.json');
+}
+
+export function writeDemoTokens(dataDir: string, tokens: DemoTokens): void {
+  fs.writeFileSync(demoTokensFile(dataDir), JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
+}
+
+export function readDemoTokens(dataDir: string): DemoTokens | null {
+  try {
+    return JSON.parse(fs.readFileSync(demoTokensFile(dataDir), 'utf8'));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,55 @@
+import { getNamedType, getNullableType, GraphQLError, GraphQLSchema, isListType } from 'graphql';
+import { getComplexity, ComplexityEstimator } from 'graphql-query-complexity';
+import type { ApolloServerPlugin } from '@apollo/server';
+
+/**
+ * Expected sizes of lists without a size argument, so the estimate reflects the rows a query would really
+ * produce (a static per-field cost lets 60 aliases of "all communities with all schools" through).
+ * Connection wrappers count 1 because their parent's `first` already multiplies them.
+ */
+const LIST_SIZES: Record<string, number> = {
+  'Query.communities': 53,
+  'Query.districts': 12,
+  'Query.areas': 4,
+  'Area.districts': 3,
+  'Community.schools': 14,
+  'SchoolConnection.nodes': 1,
+  'SchoolConnection.edges': 1,
+  'AllocationList.nodes': 1,
+  'AuditPage.nodes': 1,
+  'CaseloadTable.rows': 700,
+};
+
+export const rowAwareEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  let n = 1;
+  if (typeof args.first === 'number') n = Math.max(1, args.first);
+  else if (Array.isArray(args.urns)) n = Math.max(1, args.urns.length);
+  else if (isListType(getNullableType(field.type))) n = LIST_SIZES[`${type.name}.${field.name}`] ?? 10;
+  const leaf = getNamedType(field.type) && childComplexity === 0;
+  return leaf ? 1 : 1 + n * childComplexity;
+};
+
+/** Rejects an operation whose estimated result size is above the limit, after validation and before execution. */
+export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const complexity = getComplexity({
+            schema,
+            query: document,
+            operationName: request.operationName,
+            variables: request.variables ?? {},
+            estimators: [rowAwareEstimator],
+          });
+          if (complexity > maxComplexity) {
+            throw new GraphQLError(
+              `Query too large: its estimated size is ${complexity} (rows x fields), above the limit of ${maxComplexity}. Ask for fewer rows or fields, or page with first/after.`,
+              { extensions: { code: 'QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } } },
+            );
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase, OpenDatabase } from './db/open';
+import { createHub, Hub } from './server';
+import { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } from './bootstrap';
+
+async function main() {
+  const started = Date.now();
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, base: { service: 'high-needs-hub' } });
+  let db: OpenDatabase | null = null;
+  let hub: Hub | null = null;
+  try {
+    db = await openDatabase(config, logger);
+    const ds = db.dataSource;
+    if (db.engine === 'pglite') {
+      // The embedded database is the hub's own: it migrates itself and, when empty, loads the demo data.
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+      if (config.seedDemo && !(await hasData(ds))) {
+        const { schools, ms } = await seedDemo(ds);
+        logger.info({ schools, ms }, 'demo data loaded');
+        writeDemoTokens(config.dataDir, await createDemoTokens(ds));
+      }
+    } else if (await ds.showMigrations()) {
+      throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
+    }
+    hub = await createHub({ dataSource: ds, config, logger });
+    const url = await hub.listen(config.port, config.host);
+    const shownUrl = url.replace('127.0.0.1', 'localhost');
+    const lines = [
+      `High Needs Hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${db.engine === 'pglite' ? `embedded PGlite (${config.dataDir})` : 'PostgreSQL'}`,
+      `  GraphQL and explorer: ${shownUrl}/graphql`,
+      `  Health: ${shownUrl}/healthz   Metrics: ${shownUrl}/metrics`,
+    ];
+    const tokens = db.engine === 'pglite' ? readDemoTokens(config.dataDir) : null;
+    if (tokens) {
+      lines.push(`  Demo tokens (also in ${config.dataDir}/demo-tokens.json):`);
+      for (const role of ['FINANCE', 'SUBGROUP', 'CHAIR', 'ANALYST'] as const) {
+        lines.push(`    ${role.padEnd(8)} ${tokens[role]}${role === 'CHAIR' ? `  (community ${tokens.chairCommunity})` : ''}`);
+      }
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+  } catch (err) {
+    await hub?.stop().catch(() => undefined);
+    await db?.close().catch(() => undefined);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`high-needs-hub: ${err.message}\n`);
+      process.exit(1);
+    }
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`high-needs-hub: port ${config.port} is in use: set PORT to a free port.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await hub?.stop();
+    await db?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`high-needs-hub: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`high-needs-hub: failed to start: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,209 @@
+/**
+ * The funding model core: pure functions over exact decimals (decimal.js), no database.
+ *
+ * Every function takes its parameters explicitly so that a versioned parameter set or a what-if scenario
+ * can be passed instead of DEFAULT_MODEL_PARAMETERS. Money is rounded half-up to the penny once, at the
+ * end of each line; totals are sums of rounded lines, so a total always equals the sum of what is shown.
+ */
+import Decimal from 'decimal.js';
+import { NotionalSenFactorCode } from './funding.entity';
+
+// A private clone: 40 significant digits keeps weight ratios exact enough that largest-remainder splits
+// never lose or gain a penny, and the global Decimal configuration other modules rely on is left alone.
+const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+type Dec = InstanceType<typeof D>;
+
+export type DecimalInput = string | number | Dec | Decimal;
+
+/** Mainstream EHCP funding bands from September 2026. */
+export const BANDS = ['A', 'B', 'C', 'D', 'E'] as const;
+export type Band = (typeof BANDS)[number];
+
+export interface CommunityWeights {
+  /** Weight of the community's share of pupils on roll. */
+  pupils: string;
+  /** Weight of the community's share of pupils eligible for free school meals. */
+  fsmPupils: string;
+}
+
+export interface ModelParameters {
+  /** Share of each formula factor counted in a school's notional SEN budget. */
+  notionalSenPercentages: Record<NotionalSenFactorCode, string>;
+  /** Share of a school's previous individual high-needs funding protected during the phase-in. */
+  protectionRate: string;
+  /** Funding terms in which the protection applies. */
+  protectedTermCodes: string[];
+  /** Communities pot per financial year; a term gets annual x months / 12. */
+  communityPotAnnual: Record<string, string>;
+  /** Pot for a financial year missing from communityPotAnnual. */
+  communityPotAnnualDefault: string;
+  /** How the pot is shared among communities; weights must sum to 1. */
+  communityWeights: CommunityWeights;
+  /** First day of the banded EHCP top-up (the full model). */
+  bandingStartDate: string;
+  /** Annual value of each mainstream EHCP band. */
+  bandValues: Record<Band, string>;
+}
+
+export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
+  // Kent's 2024-25 notional SEN formula.
+  notionalSenPercentages: Object.freeze({
+    [NotionalSenFactorCode.BASIC_ENTITLEMENT]: '0.05',
+    [NotionalSenFactorCode.FSM_EVER6]: '0.70',
+    [NotionalSenFactorCode.DEPRIVATION]: '0.70',
+    [NotionalSenFactorCode.MOBILITY]: '0.70',
+    [NotionalSenFactorCode.LOW_PRIOR_ATTAINMENT]: '1.00',
+    [NotionalSenFactorCode.MINIMUM_PER_PUPIL_MFG]: '0.43',
+  }),
+  protectionRate: '0.75',
+  protectedTermCodes: Object.freeze(['SUMMER-2025', 'AUTUMN-2025', 'SPRING-2026', 'SUMMER-2026']) as string[],
+  // Estimates: the real pot sizes are not public. Larger from 2026-27 as protections end.
+  communityPotAnnual: Object.freeze({ '2025-26': '18000000.00', '2026-27': '27000000.00', '2027-28': '28000000.00' }),
+  communityPotAnnualDefault: '0.00',
+  communityWeights: Object.freeze({ pupils: '0.70', fsmPupils: '0.30' }),
+  bandingStartDate: '2026-09-01',
+  // Estimates of Kent-like mainstream bands (annual top-up per plan).
+  bandValues: Object.freeze({ A: '2000.00', B: '4000.00', C: '6500.00', D: '9000.00', E: '12000.00' }),
+}) as ModelParameters;
+
+/** Rounds half-up to the penny and formats with exactly two decimals. */
+export function money(value: DecimalInput): string {
+  return new D(value.toString()).toDecimalPlaces(2, D.ROUND_HALF_UP).toFixed(2);
+}
+
+/** Exact sum of money strings, formatted to the penny. */
+export function sumMoney(values: Iterable<DecimalInput>): string {
+  let total = new D(0);
+  for (const v of values) total = total.plus(v.toString());
+  return total.toFixed(2);
+}
+
+export interface NotionalSenLine {
+  factor: NotionalSenFactorCode;
+  formulaAmount: string;
+  /** Four decimals, as stored (numeric(6,4)). */
+  senPercentage: string;
+  senAmount: string;
+}
+
+export interface NotionalSenResult {
+  lines: NotionalSenLine[];
+  total: string;
+}
+
+/** A school's notional SEN budget: each factor's formula amount x its SEN percentage, rounded per line. */
+export function notionalSenLines(
+  factorAmounts: Record<NotionalSenFactorCode, string>,
+  pct: Record<NotionalSenFactorCode, string>,
+): NotionalSenResult {
+  const lines = Object.values(NotionalSenFactorCode).map((factor): NotionalSenLine => {
+    const amount = new D(factorAmounts[factor] ?? '0');
+    const p = new D(pct[factor] ?? '0');
+    return {
+      factor,
+      formulaAmount: money(amount),
+      senPercentage: p.toFixed(4),
+      senAmount: money(amount.times(p)),
+    };
+  });
+  return { lines, total: sumMoney(lines.map((l) => l.senAmount)) };
+}
+
+/** Protection rate for a term (4 decimals): the protection rate in a protected term, else 0. */
+export function protectionRate(termCode: string, params: ModelParameters): string {
+  return (params.protectedTermCodes.includes(termCode) ? new D(params.protectionRate) : new D(0)).toFixed(4);
+}
+
+/** Protected individual funding for a term: baseline x protection rate in a protected term, else 0. */
+export function protectedAmount(baseline: DecimalInput, termCode: string, params: ModelParameters): string {
+  return money(new D(baseline.toString()).times(protectionRate(termCode, params)));
+}
+
+/** The communities pot for one funding term: the financial year's pot x months / 12. */
+export function potTotalForTerm(term: { financialYearCode: string; months: number }, params: ModelParameters): string {
+  const annual = params.communityPotAnnual[term.financialYearCode] ?? params.communityPotAnnualDefault;
+  return money(new D(annual).times(term.months).dividedBy(12));
+}
+
+/**
+ * Splits `total` (money) in proportion to the weights, exactly: every part is floored to the penny and
+ * the pennies left over go one each to the largest remainders (ties: the earlier key in `weights`), so
+ * the parts always sum to the total. Zero total weight gives an equal split.
+ */
+export function largestRemainderSplit<K extends string | number>(
+  total: DecimalInput,
+  weights: ReadonlyArray<{ key: K; weight: DecimalInput }>,
+): Map<K, string> {
+  const out = new Map<K, string>();
+  if (weights.length === 0) return out;
+  const pennies = new D(money(total)).times(100);
+  if (pennies.isNegative()) throw new RangeError('largestRemainderSplit: the total must not be negative');
+  let ws = weights.map((w) => new D(w.weight.toString()));
+  if (ws.some((w) => w.isNegative())) throw new RangeError('largestRemainderSplit: weights must not be negative');
+  let wTotal = ws.reduce((a, b) => a.plus(b), new D(0));
+  if (wTotal.isZero()) {
+    ws = ws.map(() => new D(1));
+    wTotal = new D(ws.length);
+  }
+  const parts = ws.map((w, i) => {
+    const raw = pennies.times(w).dividedBy(wTotal);
+    const floor = raw.floor();
+    return { i, floor, rem: raw.minus(floor) };
+  });
+  let left = pennies.minus(parts.reduce((a, p) => a.plus(p.floor), new D(0))).toNumber();
+  const order = [...parts].sort((a, b) => b.rem.comparedTo(a.rem) || a.i - b.i);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) order[k].floor = order[k].floor.plus(1);
+  for (const p of parts) out.set(weights[p.i].key, p.floor.dividedBy(100).toFixed(2));
+  return out;
+}
+
+export interface CommunityWeightInput {
+  code: string;
+  pupilsOnRoll: number;
+  /** Pupils eligible for free school meals (may be fractional: pupils x %FSM / 100). */
+  fsmPupils: DecimalInput;
+}
+
+/**
+ * Shares a term's pot among communities. A community's weight is
+ *   w_pupils x (its pupils / all pupils) + w_fsm x (its FSM pupils / all FSM pupils),
+ * so the pot follows size and deprivation. Exact; pennies by largest remainder, so the pots sum to the total.
+ */
+export function communityPots(
+  communities: ReadonlyArray<CommunityWeightInput>,
+  potTotalForTerm: DecimalInput,
+  params: ModelParameters,
+): Map<string, string> {
+  const pupils = communities.reduce((a, c) => a.plus(c.pupilsOnRoll), new D(0));
+  const fsm = communities.reduce((a, c) => a.plus(c.fsmPupils.toString()), new D(0));
+  const wp = new D(params.communityWeights.pupils);
+  const wf = new D(params.communityWeights.fsmPupils);
+  const weights = communities.map((c) => ({
+    key: c.code,
+    weight: (pupils.isZero() ? new D(0) : wp.times(c.pupilsOnRoll).dividedBy(pupils)).plus(
+      fsm.isZero() ? new D(0) : wf.times(c.fsmPupils.toString()).dividedBy(fsm),
+    ),
+  }));
+  return largestRemainderSplit(potTotalForTerm, weights);
+}
+
+/** True when the banded EHCP top-up applies to a term starting on `termStartDate` (ISO dates compare as text). */
+export function bandingApplies(termStartDate: string, params: ModelParameters): boolean {
+  return termStartDate >= params.bandingStartDate;
+}
+
+/** Banded EHCP top-up for a term: sum(plans x annual band value) x months / 12, rounded once. */
+export function bandedTopUp(
+  bandCounts: Partial<Record<string, number>>,
+  bandValues: Partial<Record<string, string>>,
+  termMonths: number,
+): string {
+  let annual = new D(0);
+  for (const [band, plans] of Object.entries(bandCounts)) {
+    if (!plans) continue;
+    const value = bandValues[band];
+    if (value === undefined) throw new RangeError(`bandedTopUp: no value for band ${band}`);
+    annual = annual.plus(new D(value).times(plans));
+  }
+  return money(annual.times(termMonths).dividedBy(12));
+}

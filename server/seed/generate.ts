@@ -1,0 +1,911 @@
+/**
+ * Deterministic Kent demo data: the same seed gives byte-for-byte the same rows on every run and machine
+ * (seeded PRNG, no clock, no Math.random). Rows are plain objects keyed by entity property names.
+ *
+ * Structure and magnitudes follow /work/shared/DOMAIN.md; figures are estimates, not Kent's real data.
+ * Money is built from whole-pound rates and integer counts with decimal.js, then rounded to the penny
+ * through the funding model (server/modules/funding/model.ts), so the consistency rules hold exactly:
+ *   - COMMUNITY_POTS budget      = sum of the community pots of the financial year's terms
+ *   - INDIVIDUAL_PROTECTION budget = sum of protected amounts of the financial year's terms
+ *   - NOTIONAL_SEN (memo) budget = sum of the schools' notional SEN totals for the year
+ *   - a term's community pots sum to its pot total; a community's school shares sum to its pot.
+ *
+ * Beyond the brief's period list, FY 2023-24 is held (the Safety Valve reports start in it) and academic
+ * year 2023/24 (Summer 2024 belongs to it); 2027/28 has T1-T4 only, as T5-T6 fall after Spring 2028.
+ */
+import Decimal from 'decimal.js';
+import type { Area, District } from '../modules/geography/geography.entity';
+import type { Community, CommunityMembership } from '../modules/community/community.entity';
+import { Phase, SchoolStatus, SchoolType, type School } from '../modules/school/school.entity';
+import { SettingKind, type EarlyYearsSetting } from '../modules/early-years/early-years.entity';
+import { Season, type AcademicYear, type FinancialYear, type FundingTerm, type SchoolTerm } from '../modules/period/period.entity';
+import {
+  NotionalSenFactorCode,
+  type CommunityPot,
+  type EhcpBandCount,
+  type HighNeedsBlockLine,
+  type NotionalSenFactor,
+  type SchoolTermFunding,
+} from '../modules/funding/funding.entity';
+import type { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from '../modules/safety-valve/safety-valve.entity';
+import { CaseloadKind, WorkerRole, type CaseloadCount, type CaseloadWorker } from '../modules/caseload/caseload.entity';
+import {
+  BANDS,
+  DEFAULT_MODEL_PARAMETERS,
+  bandedTopUp,
+  bandingApplies,
+  communityPots,
+  largestRemainderSplit,
+  money,
+  notionalSenLines,
+  potTotalForTerm,
+  protectedAmount,
+  protectionRate,
+  sumMoney,
+  type Band,
+  type ModelParameters,
+} from '../modules/funding/model';
+import { AREAS, DISTRICTS, FIRST_NAMES, LA_CODE, SAINTS, SURNAMES, type DistrictRef } from './kent';
+import { Random } from './random';
+
+/** An entity's columns as a plain object (no class identity, no relation properties). */
+type Row<T> = { [K in keyof T]: T[K] };
+
+export interface DemoData {
+  areas: Row<Area>[];
+  districts: Row<District>[];
+  financialYears: Row<FinancialYear>[];
+  academicYears: Row<AcademicYear>[];
+  fundingTerms: Row<FundingTerm>[];
+  schoolTerms: Row<SchoolTerm>[];
+  schools: Row<School>[];
+  communities: Row<Community>[];
+  /** Without `id`: the database assigns it. */
+  communityMemberships: Omit<Row<CommunityMembership>, 'id'>[];
+  earlyYearsSettings: Row<EarlyYearsSetting>[];
+  notionalSenFactors: Row<NotionalSenFactor>[];
+  schoolTermFunding: Row<SchoolTermFunding>[];
+  communityPots: Row<CommunityPot>[];
+  highNeedsBlockLines: Row<HighNeedsBlockLine>[];
+  ehcpBandCounts: Row<EhcpBandCount>[];
+  safetyValveAgreements: Row<SafetyValveAgreement>[];
+  safetyValveReports: Row<SafetyValveReport>[];
+  safetyValveKpis: Row<SafetyValveKpi>[];
+  caseloadWorkers: Row<CaseloadWorker>[];
+  /** Without `id`: the database assigns it. */
+  caseloadCounts: Omit<Row<CaseloadCount>, 'id'>[];
+}
+
+export const DEFAULT_SEED = 886;
+/** Communities of Schools went live on this day; memberships start here. */
+export const COMMUNITIES_START = '2025-04-01';
+/** Day the demo's community moves take effect (the full model starts). */
+export const MOVE_DATE = '2026-09-01';
+/** Terms before this day are closed for new allocations. */
+const CLOSED_BEFORE = '2026-04-01';
+
+/** 2023-24 is held because the Safety Valve reports start in it. */
+export const FINANCIAL_YEARS = ['2023-24', '2024-25', '2025-26', '2026-27', '2027-28'] as const;
+/** Money (notional SEN, High Needs block) is generated for these years. */
+export const BUDGET_YEARS = ['2024-25', '2025-26', '2026-27'] as const;
+/** School funding and pots are generated for funding terms starting in this range. */
+const FUNDED_TERMS_FROM = '2025-04-01';
+const FUNDED_TERMS_TO = '2027-03-31';
+
+// Kent-style six-term calendars (estimates close to the published KCC dates).
+const SCHOOL_TERM_DATES: Record<string, ReadonlyArray<readonly [string, string]>> = {
+  '2024/25': [['2024-09-03', '2024-10-25'], ['2024-11-04', '2024-12-20'], ['2025-01-06', '2025-02-14'], ['2025-02-24', '2025-04-04'], ['2025-04-22', '2025-05-23'], ['2025-06-02', '2025-07-22']],
+  '2025/26': [['2025-09-03', '2025-10-24'], ['2025-11-03', '2025-12-19'], ['2026-01-05', '2026-02-13'], ['2026-02-23', '2026-03-27'], ['2026-04-13', '2026-05-22'], ['2026-06-01', '2026-07-22']],
+  '2026/27': [['2026-09-03', '2026-10-23'], ['2026-11-02', '2026-12-18'], ['2027-01-04', '2027-02-12'], ['2027-02-22', '2027-03-24'], ['2027-04-12', '2027-05-28'], ['2027-06-07', '2027-07-21']],
+  '2027/28': [['2027-09-02', '2027-10-22'], ['2027-11-01', '2027-12-17'], ['2028-01-04', '2028-02-11'], ['2028-02-21', '2028-03-31'], ['2028-04-18', '2028-05-26'], ['2028-06-05', '2028-07-21']],
+};
+/** School terms that carry caseload counts. */
+export const CASELOAD_TERMS = ['2025/26-T1', '2025/26-T2', '2025/26-T3', '2025/26-T4', '2025/26-T5', '2025/26-T6', '2026/27-T1', '2026/27-T2'] as const;
+
+const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+const fyCode = (y: number): string => `${y}-${pad((y + 1) % 100, 2)}`;
+const ayCode = (y: number): string => `${y}/${pad((y + 1) % 100, 2)}`;
+const isMainstream = (p: Phase): boolean => p === Phase.PRIMARY || p === Phase.SECONDARY || p === Phase.ALL_THROUGH;
+/** Tenths (an integer) as a 2-dp decimal string: 234 -> "23.40". */
+const tenths = (t: number): string => `${t < 0 ? '-' : ''}${Math.floor(Math.abs(t) / 10)}.${Math.abs(t) % 10}0`;
+/** An integer count as a 2-dp decimal string. */
+const whole = (n: number): string => `${n}.00`;
+
+/** Splits an integer total in proportion to weights (largest remainder; ties to the earlier index). */
+function splitInt(total: number, weights: readonly number[]): number[] {
+  const w = weights.reduce((a, b) => a + b, 0);
+  if (w === 0) return weights.map((_, i) => (i === 0 ? total : 0));
+  const raw = weights.map((x) => (total * x) / w);
+  const out = raw.map(Math.floor);
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) out[order[k][1]]++;
+  return out;
+}
+
+function uniqueInt(r: Random, min: number, max: number, used: Set<number>): number {
+  for (;;) {
+    const v = r.int(min, max);
+    if (!used.has(v)) {
+      used.add(v);
+      return v;
+    }
+  }
+}
+
+function postcode(r: Random, outward: string): string {
+  const letters = 'ABDEFGHJLNPQRSTUWXYZ';
+  return `${outward} ${r.int(1, 9)}${letters[r.int(0, letters.length - 1)]}${letters[r.int(0, letters.length - 1)]}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Periods
+
+function generatePeriods() {
+  const financialYears: Row<FinancialYear>[] = FINANCIAL_YEARS.map((code) => {
+    const y = Number(code.slice(0, 4));
+    return { code, startDate: `${y}-04-01`, endDate: `${y + 1}-03-31` };
+  });
+  // 2023/24 is needed because Summer 2024 belongs to it.
+  const academicYears: Row<AcademicYear>[] = [2023, 2024, 2025, 2026, 2027].map((y) => ({
+    code: ayCode(y),
+    startDate: `${y}-09-01`,
+    endDate: `${y + 1}-08-31`,
+  }));
+  const fundingTerms: Row<FundingTerm>[] = [];
+  for (let y = 2024; y <= 2027; y++) {
+    const shape: Array<[Season, number, string, string, string]> = [
+      [Season.SUMMER, y, `${y}-04-01`, `${y}-08-31`, ayCode(y - 1)],
+      [Season.AUTUMN, y, `${y}-09-01`, `${y}-12-31`, ayCode(y)],
+      [Season.SPRING, y + 1, `${y + 1}-01-01`, `${y + 1}-03-31`, ayCode(y)],
+    ];
+    for (const [season, calYear, startDate, endDate, academicYearCode] of shape) {
+      const label = season.charAt(0) + season.slice(1).toLowerCase();
+      fundingTerms.push({
+        code: `${season}-${calYear}`,
+        name: `${label} ${calYear}`,
+        season,
+        startDate,
+        endDate,
+        financialYearCode: fyCode(y),
+        academicYearCode,
+        months: season === Season.SUMMER ? 5 : season === Season.AUTUMN ? 4 : 3,
+        closed: endDate < CLOSED_BEFORE,
+      });
+    }
+  }
+  const schoolTerms: Row<SchoolTerm>[] = [];
+  for (const [academicYearCode, dates] of Object.entries(SCHOOL_TERM_DATES)) {
+    dates.forEach(([startDate, endDate], i) => {
+      const ft = fundingTerms.find((t) => t.startDate <= startDate && startDate <= t.endDate);
+      // 2027/28 T5-T6 fall in Summer 2028, beyond the last financial year held.
+      if (!ft) return;
+      schoolTerms.push({ code: `${academicYearCode}-T${i + 1}`, academicYearCode, number: i + 1, startDate, endDate, fundingTermCode: ft.code });
+    });
+  }
+  return { financialYears, academicYears, fundingTerms, schoolTerms };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schools and communities
+
+interface SchoolMeta {
+  district: DistrictRef;
+  /** Community at COMMUNITIES_START (mainstream open schools only). */
+  community: string | null;
+}
+
+const EST_TYPES: Record<string, ReadonlyArray<readonly [[SchoolType, string], number]>> = {
+  PRIMARY: [
+    [[SchoolType.MAINTAINED, 'Community school'], 30],
+    [[SchoolType.MAINTAINED, 'Voluntary controlled school'], 10],
+    [[SchoolType.MAINTAINED, 'Voluntary aided school'], 8],
+    [[SchoolType.MAINTAINED, 'Foundation school'], 4],
+    [[SchoolType.ACADEMY, 'Academy converter'], 32],
+    [[SchoolType.ACADEMY, 'Academy sponsor led'], 13],
+    [[SchoolType.FREE_SCHOOL, 'Free schools'], 3],
+  ],
+  SECONDARY: [
+    [[SchoolType.MAINTAINED, 'Foundation school'], 8],
+    [[SchoolType.MAINTAINED, 'Community school'], 3],
+    [[SchoolType.MAINTAINED, 'Voluntary aided school'], 3],
+    [[SchoolType.ACADEMY, 'Academy converter'], 55],
+    [[SchoolType.ACADEMY, 'Academy sponsor led'], 25],
+    [[SchoolType.FREE_SCHOOL, 'Free schools'], 6],
+  ],
+  ALL_THROUGH: [
+    [[SchoolType.ACADEMY, 'Academy sponsor led'], 2],
+    [[SchoolType.FREE_SCHOOL, 'Free schools'], 1],
+  ],
+};
+
+function schoolName(r: Random, phase: Phase, estType: string, town: string, grammar: boolean): string {
+  const saint = r.pick(SAINTS);
+  switch (phase) {
+    case Phase.PRIMARY:
+      if (estType === 'Voluntary aided school')
+        return r.pick([`${saint} Catholic Primary School, ${town}`, `${town} Church of England Primary School`, `${saint} Church of England Primary School, ${town}`]);
+      if (estType === 'Voluntary controlled school')
+        return r.pick([`${town} Church of England Primary School`, `${saint} Church of England Primary School, ${town}`]);
+      if (estType === 'Free schools') return r.pick([`${town} Green Primary School`, `${town} Meadows Primary School`, `${town} Park Primary School`]);
+      if (estType.startsWith('Academy'))
+        return r.pick([`${town} Primary School`, `${town} Primary Academy`, `The ${town} Primary School`, `${town} Church of England Primary Academy`]);
+      return r.pick([`${town} Primary School`, `${town} Community Primary School`, `${town} Infant School`, `${town} Junior School`]);
+    case Phase.SECONDARY:
+      if (grammar) return r.pick([`${town} Grammar School`, `${town} Grammar School for Girls`, `${town} Boys' Grammar School`]);
+      if (estType === 'Voluntary aided school') return r.pick([`${saint} Catholic College`, `${saint} Church of England School, ${town}`]);
+      if (estType === 'Free schools') return r.pick([`${town} Free School`, `${town} School of Science and Technology`]);
+      return r.pick([`${town} Academy`, `The ${town} School`, `${town} High School`, `${town} Community College`, `${town} Church of England Academy`]);
+    case Phase.ALL_THROUGH:
+      return r.pick([`${town} All-Through Academy`, `${town} Learning Village`]);
+    case Phase.SPECIAL:
+      return `${town} ${r.pick(['Fields', 'Wood', 'Park', 'Bank', 'Meadow', 'Valley', 'Grove', 'Oaks'])} School`;
+    default:
+      return `${town} Alternative Provision Centre`;
+  }
+}
+
+function generateSchools(r: Random) {
+  const schools: Row<School>[] = [];
+  const meta = new Map<number, SchoolMeta>();
+  const usedUrn = new Set<number>();
+  const usedUkprn = new Set<number>();
+  const usedName = new Set<string>();
+  const nextEstab: Record<string, number> = { PRIMARY: 2000, SECONDARY_ACADEMY: 4000, SECONDARY_MAINTAINED: 5400, SPECIAL: 7000, PRU: 1100 };
+  const communities: Row<Community>[] = [];
+  const sizes = new Map<string, number>();
+
+  const fsm = (mean: number, sd: number): string => tenths(Math.round(r.normalClamped(mean, sd, 5, 45) * 10));
+
+  const make = (
+    phase: Phase,
+    district: DistrictRef,
+    towns: readonly string[],
+    opts: { community: string | null; closed?: string; typePair?: [SchoolType, string] },
+  ): Row<School> => {
+    const [type, establishmentType] = opts.typePair ?? r.weighted(EST_TYPES[phase]);
+    const grammar = phase === Phase.SECONDARY && type !== SchoolType.FREE_SCHOOL && r.chance(0.3);
+    let name = '';
+    for (let attempt = 0; ; attempt++) {
+      const town = attempt < 12 ? r.pick(towns) : r.pick(district.communities.flatMap((c) => c.towns));
+      name = schoolName(r, phase, establishmentType, town, grammar);
+      if (!usedName.has(name)) break;
+      if (attempt > 40) {
+        name = `${name.replace(/ School$| Academy$/, '')} ${r.pick(['Oak', 'Beech', 'Willow', 'Hazel', 'Rowan', 'Chestnut'])} School`;
+        if (!usedName.has(name)) break;
+      }
+    }
+    usedName.add(name);
+    const academy = type !== SchoolType.MAINTAINED;
+    const urn = academy ? uniqueInt(r, 136000, 150999, usedUrn) : uniqueInt(r, 118000, 119999, usedUrn);
+    const estabKey = phase === Phase.SECONDARY || phase === Phase.ALL_THROUGH ? (academy ? 'SECONDARY_ACADEMY' : 'SECONDARY_MAINTAINED') : phase;
+    nextEstab[estabKey] += r.int(1, 2);
+    const laestab = LA_CODE * 10000 + nextEstab[estabKey];
+
+    let pupilsOnRoll: number | null;
+    let percentFsm: string | null;
+    switch (phase) {
+      case Phase.PRIMARY: {
+        const fe = r.weighted([[0.5, 20], [1, 40], [1.5, 12], [2, 22], [3, 6]] as const);
+        pupilsOnRoll = Math.min(630, Math.max(90, Math.round(fe * 210 * r.normalClamped(0.93, 0.06, 0.75, 1.0))));
+        percentFsm = fsm(district.fsmMean, 7);
+        break;
+      }
+      case Phase.SECONDARY:
+        pupilsOnRoll = Math.round(grammar ? r.normalClamped(1050, 150, 700, 1400) : r.normalClamped(1100, 300, 600, 1800));
+        percentFsm = grammar ? fsm(district.fsmMean * 0.3, 1.5) : fsm(district.fsmMean * 1.15, 6);
+        break;
+      case Phase.ALL_THROUGH:
+        pupilsOnRoll = r.int(1200, 1900);
+        percentFsm = fsm(district.fsmMean * 1.1, 5);
+        break;
+      case Phase.SPECIAL:
+        pupilsOnRoll = Math.round(r.normalClamped(170, 60, 60, 300));
+        percentFsm = fsm(38, 4);
+        break;
+      default:
+        pupilsOnRoll = r.int(20, 120);
+        percentFsm = fsm(41, 3);
+    }
+    let openDate: string | null = null;
+    if (establishmentType === 'Free schools' || establishmentType === 'Free schools special') openDate = `${r.int(2013, 2022)}-09-01`;
+    else if (academy) openDate = `${r.int(2011, 2024)}-${pad(r.pick([1, 4, 6, 9, 11]), 2)}-01`;
+    if (opts.closed) {
+      pupilsOnRoll = null;
+      percentFsm = null;
+    }
+    const row: Row<School> = {
+      urn,
+      laestab,
+      name,
+      phase,
+      type,
+      establishmentType,
+      status: opts.closed ? SchoolStatus.CLOSED : SchoolStatus.OPEN,
+      openDate,
+      closeDate: opts.closed ?? null,
+      districtCode: district.onsCode,
+      postcode: postcode(r, r.pick(district.outwardCodes)),
+      ukprn: uniqueInt(r, 10000100, 10089999, usedUkprn),
+      pupilsOnRoll,
+      percentFsm,
+      srpCapacity: null,
+      srpOnRoll: null,
+    };
+    schools.push(row);
+    meta.set(urn, { district, community: opts.community });
+    return row;
+  };
+
+  // Mainstream schools, community by community.
+  const allThroughCommunities = new Set(r.sample(DISTRICTS.flatMap((d) => d.communities.map((_, i) => `${d.abbr}-${pad(i + 1, 2)}`)), 3));
+  for (const d of DISTRICTS) {
+    d.communities.forEach((c, i) => {
+      const code = `${d.abbr}-${pad(i + 1, 2)}`;
+      const size = r.weighted([[8, 10], [9, 15], [10, 20], [11, 20], [12, 15], [13, 12], [14, 8]] as const);
+      const secondaries = r.weighted([[1, 25], [2, 50], [3, 25]] as const);
+      const allThrough = allThroughCommunities.has(code) ? 1 : 0;
+      const members: Row<School>[] = [];
+      for (let k = 0; k < secondaries; k++) members.push(make(Phase.SECONDARY, d, k === 0 ? [c.towns[0]] : c.towns, { community: code }));
+      for (let k = 0; k < allThrough; k++) members.push(make(Phase.ALL_THROUGH, d, c.towns, { community: code }));
+      for (let k = members.length; k < size; k++) members.push(make(Phase.PRIMARY, d, c.towns, { community: code }));
+      sizes.set(code, size);
+      const chair = r.pick(members);
+      communities.push({
+        code,
+        name: `${c.locality} Community of Schools`,
+        primaryDistrictCode: d.onsCode,
+        areaCode: d.areaCode,
+        chairName: `${r.pick(FIRST_NAMES)} ${r.pick(SURNAMES)}`,
+        chairSchoolUrn: chair.urn,
+        pcnName: `${c.locality} PCN`,
+      });
+    });
+  }
+
+  // Resourced provision in ~40 mainstream schools (about a third secondary).
+  const mainstream = schools.slice();
+  for (const s of r.sample(mainstream.filter((x) => x.phase === Phase.PRIMARY), 28).concat(r.sample(mainstream.filter((x) => x.phase !== Phase.PRIMARY), 12))) {
+    const cap = s.phase === Phase.PRIMARY ? r.pick([8, 10, 12, 15, 15, 20]) : r.pick([15, 20, 25, 30, 40]);
+    s.srpCapacity = cap;
+    s.srpOnRoll = Math.max(0, cap - r.int(-2, 4));
+  }
+
+  // 24 special schools (2 per district) and 10 PRUs, outside communities.
+  const specialTypes = r.shuffle([
+    ...Array<[SchoolType, string]>(14).fill([SchoolType.MAINTAINED, 'Community special school']),
+    ...Array<[SchoolType, string]>(6).fill([SchoolType.ACADEMY, 'Academy special converter']),
+    ...Array<[SchoolType, string]>(4).fill([SchoolType.FREE_SCHOOL, 'Free schools special']),
+  ]);
+  let t = 0;
+  for (const d of DISTRICTS) {
+    const towns = d.communities.flatMap((c) => c.towns);
+    for (let k = 0; k < 2; k++) make(Phase.SPECIAL, d, towns, { community: null, typePair: specialTypes[t++] });
+  }
+  const pruTypes = r.shuffle([
+    ...Array<[SchoolType, string]>(7).fill([SchoolType.MAINTAINED, 'Pupil referral unit']),
+    ...Array<[SchoolType, string]>(3).fill([SchoolType.ACADEMY, 'Academy alternative provision converter']),
+  ]);
+  r.sample(DISTRICTS, 10).forEach((d, i) => make(Phase.PRU, d, [d.communities[0].towns[0]], { community: null, typePair: pruTypes[i] }));
+
+  // Five primaries that closed before the communities started (amalgamations), so never members.
+  const closeDates = ['2023-08-31', '2023-12-31', '2024-08-31', '2024-08-31', '2025-03-31'];
+  for (const closeDate of closeDates) {
+    const d = r.pick(DISTRICTS);
+    make(Phase.PRIMARY, d, r.pick(d.communities).towns, { community: null, closed: closeDate, typePair: [SchoolType.MAINTAINED, 'Community school'] });
+  }
+
+  return { schools, meta, communities, sizes };
+}
+
+function generateMemberships(r: Random, schools: Row<School>[], meta: Map<number, SchoolMeta>, communities: Row<Community>[], sizes: Map<string, number>) {
+  const memberships: Omit<Row<CommunityMembership>, 'id'>[] = [];
+  const byUrn = new Map<number, Omit<Row<CommunityMembership>, 'id'>>();
+  for (const s of schools) {
+    const code = meta.get(s.urn)?.community;
+    if (!code || s.status !== SchoolStatus.OPEN) continue;
+    const m = { schoolUrn: s.urn, communityCode: code, effectiveFrom: COMMUNITIES_START, effectiveTo: null };
+    memberships.push(m);
+    byUrn.set(s.urn, m);
+  }
+  // A few schools move to a neighbouring community when the full model starts, within the 8-14 limits.
+  const chairs = new Set(communities.map((c) => c.chairSchoolUrn));
+  let moved = 0;
+  for (const d of r.shuffle(DISTRICTS)) {
+    if (moved === 4) break;
+    const codes = d.communities.map((_, i) => `${d.abbr}-${pad(i + 1, 2)}`);
+    const from = r.shuffle(codes).find((c) => sizes.get(c)! >= 9);
+    const to = from && r.shuffle(codes).find((c) => c !== from && sizes.get(c)! <= 13);
+    if (!from || !to) continue;
+    const candidates = memberships.filter(
+      (m) => m.communityCode === from && !chairs.has(m.schoolUrn) && schools.find((s) => s.urn === m.schoolUrn)!.phase === Phase.PRIMARY,
+    );
+    const m = r.pick(candidates);
+    byUrn.get(m.schoolUrn)!.effectiveTo = MOVE_DATE;
+    memberships.push({ schoolUrn: m.schoolUrn, communityCode: to, effectiveFrom: MOVE_DATE, effectiveTo: null });
+    sizes.set(from, sizes.get(from)! - 1);
+    sizes.set(to, sizes.get(to)! + 1);
+    moved++;
+  }
+  return memberships;
+}
+
+/** Members of each community on a day. */
+export function membersOn(memberships: DemoData['communityMemberships'], date: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const m of memberships) {
+    if (m.effectiveFrom <= date && (m.effectiveTo === null || date < m.effectiveTo)) {
+      const list = out.get(m.communityCode) ?? [];
+      list.push(m.schoolUrn);
+      out.set(m.communityCode, list);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Early years settings
+
+function generateSettings(r: Random, schools: Row<School>[]) {
+  const settings: Row<EarlyYearsSetting>[] = [];
+  const used = new Set<number>();
+  const weights = DISTRICTS.map((d) => [d, schools.filter((s) => s.districtCode === d.onsCode).length] as const);
+  const groups = r.int(690, 720);
+  const childminders = r.int(780, 830);
+  const patterns = [
+    (t: string) => `${t} Pre-School`,
+    (t: string) => `${t} Day Nursery`,
+    (t: string) => `Little Acorns Nursery, ${t}`,
+    (t: string) => `${t} Playgroup`,
+    (t: string) => `Rainbow Pre-School (${t})`,
+    (t: string) => `Tiny Steps Nursery, ${t}`,
+    (t: string) => `${t} Montessori Nursery School`,
+    (t: string) => `${t} Children's Centre Nursery`,
+    (t: string) => `${t} Village Pre-School`,
+    (t: string) => `Busy Bears Nursery, ${t}`,
+  ];
+  for (let i = 0; i < groups + childminders; i++) {
+    const d = r.weighted(weights);
+    const group = i < groups;
+    const urn = `EY${uniqueInt(r, group ? 200000 : 300000, group ? 299999 : 599999, used)}`;
+    settings.push({
+      urn,
+      name: group ? r.pick(patterns)(r.pick(r.pick(d.communities).towns)) : `Childminder ${urn}`,
+      kind: group ? SettingKind.GROUP : SettingKind.CHILDMINDER,
+      districtCode: d.onsCode,
+      postcodeDistrict: r.pick(d.outwardCodes),
+    });
+  }
+  return settings;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Money
+
+/** Formula rates per financial year (index into BUDGET_YEARS): whole pounds, estimates close to Kent's formula. */
+const RATES = {
+  basic: { primary: ['3800', '3895', '3980'], secondary: ['5400', '5535', '5655'] },
+  fsm6: { primary: ['725', '745', '760'], secondary: ['1060', '1085', '1110'] },
+  idaci: { primary: ['470', '480', '490'], secondary: ['520', '530', '545'] },
+  mobility: { primary: ['945', '970', '990'], secondary: ['1360', '1395', '1425'] },
+  lpa: { primary: ['1170', '1200', '1225'], secondary: ['1775', '1820', '1860'] },
+};
+
+interface SchoolDrivers {
+  fsm6Pupils: number;
+  idaciPupils: number;
+  mobilePupils: number;
+  lpaPupils: number;
+  mfgPerPupil: number;
+  /** Previous individual high-needs funding for a full year, whole pounds. */
+  annualBaseline: number;
+}
+
+function rate(kind: keyof typeof RATES, phase: Phase, y: number): Decimal {
+  const r = RATES[kind];
+  if (phase === Phase.PRIMARY) return new Decimal(r.primary[y]);
+  if (phase === Phase.SECONDARY) return new Decimal(r.secondary[y]);
+  return new Decimal(r.primary[y]).plus(r.secondary[y]).dividedBy(2);
+}
+
+function schoolDrivers(r: Random, s: Row<School>): SchoolDrivers {
+  const pupils = s.pupilsOnRoll!;
+  const fsm = Number(s.percentFsm) / 100;
+  const primary = s.phase === Phase.PRIMARY;
+  const annualBaseline = Math.round(
+    Math.min(primary ? 200000 : 190000, Math.max(primary ? 12000 : 24000, r.logNormal(pupils * (primary ? 230 : 150), 0.5))) +
+      (s.srpOnRoll ?? 0) * 1500,
+  );
+  return {
+    fsm6Pupils: Math.round(pupils * fsm * r.normalClamped(1.3, 0.1, 1.05, 1.6)),
+    idaciPupils: Math.round(pupils * fsm * r.normalClamped(1.0, 0.2, 0.5, 1.5)),
+    mobilePupils: r.chance(0.4) ? Math.round(pupils * r.int(10, 60) / 1000) : 0,
+    lpaPupils: Math.round(pupils * (primary ? 0.12 : 0.09) * (0.8 + fsm * 1.5) * r.normalClamped(1, 0.1, 0.75, 1.25)),
+    mfgPerPupil: r.chance(0.3) ? r.int(20, 200) : 0,
+    annualBaseline,
+  };
+}
+
+function factorAmounts(s: Row<School>, dr: SchoolDrivers, y: number): Record<NotionalSenFactorCode, string> {
+  const p = s.phase;
+  return {
+    [NotionalSenFactorCode.BASIC_ENTITLEMENT]: money(rate('basic', p, y).times(s.pupilsOnRoll!)),
+    [NotionalSenFactorCode.FSM_EVER6]: money(rate('fsm6', p, y).times(dr.fsm6Pupils)),
+    [NotionalSenFactorCode.DEPRIVATION]: money(rate('idaci', p, y).times(dr.idaciPupils)),
+    [NotionalSenFactorCode.MOBILITY]: money(rate('mobility', p, y).times(dr.mobilePupils)),
+    [NotionalSenFactorCode.LOW_PRIOR_ATTAINMENT]: money(rate('lpa', p, y).times(dr.lpaPupils)),
+    [NotionalSenFactorCode.MINIMUM_PER_PUPIL_MFG]: money(new Decimal(dr.mfgPerPupil).times(s.pupilsOnRoll!)),
+  };
+}
+
+const BAND_MIX: ReadonlyArray<readonly [Band, number]> = [['A', 30], ['B', 30], ['C', 20], ['D', 13], ['E', 7]];
+const SRP_BAND_MIX: ReadonlyArray<readonly [Band, number]> = [['A', 5], ['B', 15], ['C', 35], ['D', 30], ['E', 15]];
+
+interface BlockLineSpec {
+  code: string;
+  name: string;
+  /** Share of the uncommitted budget per budget year (normalised). */
+  weights?: readonly [number, number, number];
+  /** Share of the overspend (forecast - budget). */
+  overspend?: number;
+  computed?: 'COMMUNITY_POTS' | 'INDIVIDUAL_PROTECTION' | 'NOTIONAL_SEN';
+}
+
+const BLOCK_LINES: readonly BlockLineSpec[] = [
+  { code: 'SPECIAL_SCHOOLS', name: 'Special schools: places and top-ups', weights: [0.37, 0.4, 0.39], overspend: 0.2 },
+  { code: 'MAINSTREAM_TOP_UPS', name: 'Mainstream EHCP top-ups (element 3)', weights: [0.17, 0.04, 0.08], overspend: 0.15 },
+  { code: 'COMMUNITY_POTS', name: 'Communities of Schools pots', computed: 'COMMUNITY_POTS' },
+  { code: 'INDIVIDUAL_PROTECTION', name: 'Individual high-needs funding protection (phase-in)', computed: 'INDIVIDUAL_PROTECTION' },
+  { code: 'RESOURCED_PROVISION', name: 'Specialist resource provision (SRP) places and top-ups', weights: [0.07, 0.08, 0.08], overspend: 0.05 },
+  { code: 'INDEPENDENT_NMSS', name: 'Independent and non-maintained special schools', weights: [0.2, 0.22, 0.21], overspend: 0.4 },
+  { code: 'ALTERNATIVE_PROVISION', name: 'Alternative provision and pupil referral units', weights: [0.05, 0.055, 0.055], overspend: 0.05 },
+  { code: 'POST_16', name: 'Post-16 and further education high needs', weights: [0.07, 0.08, 0.08], overspend: 0.15 },
+  { code: 'CENTRAL_SEN_SERVICES', name: 'Central SEN support and inclusion services', weights: [0.04, 0.045, 0.045] },
+  { code: 'HOSPITAL_EDUCATION', name: 'Hospital education and medical needs', weights: [0.01, 0.011, 0.011] },
+  { code: 'EARLY_YEARS_SEN', name: 'Early years SEN inclusion and outreach', weights: [0.015, 0.019, 0.019] },
+  { code: 'NOTIONAL_SEN', name: 'Notional SEN budgets in mainstream schools (memo: funded from the Schools block)', computed: 'NOTIONAL_SEN' },
+];
+/** High Needs block totals (excluding memo lines): 2024-25 as published (£342.7m budget, £389m forecast), later years estimates. */
+const BLOCK_TOTALS: Record<string, { budget: string; forecast: string }> = {
+  '2024-25': { budget: '342700000.00', forecast: '389000000.00' },
+  '2025-26': { budget: '361500000.00', forecast: '374800000.00' },
+  '2026-27': { budget: '376200000.00', forecast: '381900000.00' },
+};
+
+function generateMoney(
+  r: Random,
+  params: ModelParameters,
+  schools: Row<School>[],
+  communities: Row<Community>[],
+  memberships: DemoData['communityMemberships'],
+  fundingTerms: Row<FundingTerm>[],
+) {
+  const open = schools.filter((s) => s.status === SchoolStatus.OPEN && isMainstream(s.phase));
+  const byUrn = new Map(schools.map((s) => [s.urn, s]));
+  const drivers = new Map(open.map((s) => [s.urn, schoolDrivers(r, s)]));
+
+  // Notional SEN budgets.
+  const notionalSenFactors: Row<NotionalSenFactor>[] = [];
+  const notionalByYear = new Map<string, string[]>();
+  BUDGET_YEARS.forEach((fy, y) => {
+    const totals: string[] = [];
+    for (const s of open) {
+      const res = notionalSenLines(factorAmounts(s, drivers.get(s.urn)!, y), params.notionalSenPercentages);
+      for (const l of res.lines) notionalSenFactors.push({ schoolUrn: s.urn, financialYearCode: fy, ...l });
+      totals.push(res.total);
+    }
+    notionalByYear.set(fy, totals);
+  });
+
+  // EHCP band counts from September 2026: ~3% of pupils, more and higher bands with resourced provision.
+  const bandTerms = fundingTerms.filter((t) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO && bandingApplies(t.startDate, params));
+  const ehcpBandCounts: Row<EhcpBandCount>[] = [];
+  const bandsBy = new Map<string, Partial<Record<Band, number>>>();
+  for (const s of open) {
+    const counts: Record<Band, number> = { A: 0, B: 0, C: 0, D: 0, E: 0 };
+    const plans = Math.max(1, Math.round((s.pupilsOnRoll! * r.int(18, 40)) / 1000));
+    for (let k = 0; k < plans; k++) counts[r.weighted(BAND_MIX)]++;
+    for (let k = 0; k < (s.srpOnRoll ?? 0); k++) counts[r.weighted(SRP_BAND_MIX)]++;
+    bandTerms.forEach((t, i) => {
+      // Plans grow a little from term to term.
+      if (i > 0) for (let k = r.int(0, 2); k > 0; k--) counts[r.weighted(BAND_MIX)]++;
+      const snapshot: Partial<Record<Band, number>> = {};
+      for (const band of BANDS) {
+        if (counts[band] === 0) continue;
+        snapshot[band] = counts[band];
+        ehcpBandCounts.push({ schoolUrn: s.urn, termCode: t.code, band, plans: counts[band] });
+      }
+      bandsBy.set(`${s.urn}|${t.code}`, snapshot);
+    });
+  }
+
+  // Community pots and school funding per funded term.
+  const fundedTerms = fundingTerms.filter((t) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO);
+  const communityPotRows: Row<CommunityPot>[] = [];
+  const schoolTermFunding: Row<SchoolTermFunding>[] = [];
+  for (const t of fundedTerms) {
+    const members = membersOn(memberships, t.startDate);
+    const inputs = communities.map((c) => {
+      const urns = members.get(c.code) ?? [];
+      return {
+        code: c.code,
+        pupilsOnRoll: urns.reduce((a, u) => a + byUrn.get(u)!.pupilsOnRoll!, 0),
+        fsmPupils: urns.reduce((a, u) => a.plus(new Decimal(byUrn.get(u)!.percentFsm!).times(byUrn.get(u)!.pupilsOnRoll!).dividedBy(100)), new Decimal(0)).toString(),
+      };
+    });
+    const pots = communityPots(inputs, potTotalForTerm(t, params), params);
+    const shares = new Map<number, string>();
+    for (const c of communities) {
+      const amount = pots.get(c.code)!;
+      communityPotRows.push({ communityCode: c.code, termCode: t.code, amount });
+      const urns = members.get(c.code) ?? [];
+      for (const [urn, share] of largestRemainderSplit(amount, urns.map((u) => ({ key: u, weight: byUrn.get(u)!.pupilsOnRoll! })))) shares.set(urn, share);
+    }
+    for (const s of open) {
+      const baseline = money(new Decimal(drivers.get(s.urn)!.annualBaseline).times(t.months).dividedBy(12));
+      const bands = bandsBy.get(`${s.urn}|${t.code}`);
+      schoolTermFunding.push({
+        schoolUrn: s.urn,
+        termCode: t.code,
+        baseline,
+        protectionRate: protectionRate(t.code, params),
+        protectedAmount: protectedAmount(baseline, t.code, params),
+        communityShare: shares.get(s.urn) ?? '0.00',
+        bandedTopUp: bands ? bandedTopUp(bands, params.bandValues, t.months) : '0.00',
+      });
+    }
+  }
+
+  // High Needs block lines: computed lines are exact sums; the rest share the remaining budget and the overspend.
+  const termFy = new Map(fundingTerms.map((t) => [t.code, t.financialYearCode]));
+  const highNeedsBlockLines: Row<HighNeedsBlockLine>[] = [];
+  BUDGET_YEARS.forEach((fy, y) => {
+    const computed: Record<NonNullable<BlockLineSpec['computed']>, string> = {
+      COMMUNITY_POTS: sumMoney(communityPotRows.filter((p) => termFy.get(p.termCode) === fy).map((p) => p.amount)),
+      INDIVIDUAL_PROTECTION: sumMoney(schoolTermFunding.filter((f) => termFy.get(f.termCode) === fy).map((f) => f.protectedAmount)),
+      NOTIONAL_SEN: sumMoney(notionalByYear.get(fy)!),
+    };
+    const totals = BLOCK_TOTALS[fy];
+    const free = new Decimal(totals.budget).minus(computed.COMMUNITY_POTS).minus(computed.INDIVIDUAL_PROTECTION);
+    const shared = BLOCK_LINES.filter((l) => l.weights);
+    const budgets = largestRemainderSplit(free.toFixed(2), shared.map((l) => ({ key: l.code, weight: String(l.weights![y]) })));
+    const overspend = largestRemainderSplit(
+      new Decimal(totals.forecast).minus(totals.budget).toFixed(2),
+      shared.filter((l) => l.overspend).map((l) => ({ key: l.code, weight: String(l.overspend) })),
+    );
+    BLOCK_LINES.forEach((l, i) => {
+      const budget = l.computed ? computed[l.computed] : budgets.get(l.code)!;
+      const forecast = money(new Decimal(budget).plus(overspend.get(l.code) ?? '0'));
+      // Outturn only for the closed year, within about -1.5%..+1% of the forecast.
+      const outturn = fy === '2024-25' ? (l.computed ? forecast : money(new Decimal(forecast).times(10000 + r.int(-150, 100)).dividedBy(10000))) : null;
+      highNeedsBlockLines.push({ financialYearCode: fy, lineCode: l.code, name: l.name, sortOrder: (i + 1) * 10, budget, forecast, outturn, memo: l.computed === 'NOTIONAL_SEN' });
+    });
+  });
+
+  return { notionalSenFactors, schoolTermFunding, communityPots: communityPotRows, highNeedsBlockLines, ehcpBandCounts, bandsBy };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Safety Valve
+
+function generateSafetyValve(r: Random) {
+  const agreement: Row<SafetyValveAgreement> = {
+    code: 'SV-KENT-2022',
+    firstFinancialYear: '2022-23',
+    lastFinancialYear: '2027-28',
+    dfeContribution: '140000000.00',
+    laContribution: '82000000.00',
+    deficitAtStart: '97000000.00',
+    deficitAtStartDate: '2022-03-31',
+  };
+  // In thousands of pounds; positive is a surplus. The plan clears the £97m deficit by March 2028
+  // (+14.0m in 2022-23, then the years below, +16.0m in 2027-28); the forecasts run behind it.
+  const plan: Record<string, number> = { '2023-24': 15000, '2024-25': 17000, '2025-26': 18000, '2026-27': 17000 };
+  const finalForecast: Record<string, number> = { '2023-24': 4300, '2024-25': -12800, '2025-26': -3600, '2026-27': 2400 };
+  const reports: Row<SafetyValveReport>[] = [];
+  const kpis: Row<SafetyValveKpi>[] = [];
+  let cumPlanStart = -97000 + 14000;
+  let cumForecastStart = -97000 + 11200;
+  let i = 0;
+  for (const fy of ['2023-24', '2024-25', '2025-26', '2026-27']) {
+    const y = Number(fy.slice(0, 4));
+    const quarters = fy === '2026-27' ? 2 : 4;
+    for (let q = 1; q <= quarters; q++, i++) {
+      const periodCode = `${fy}-Q${q}`;
+      const reportDate = q === 1 ? `${y}-07-31` : q === 2 ? `${y}-10-31` : q === 3 ? `${y + 1}-01-31` : `${y + 1}-05-15`;
+      // Forecasts drift towards the final position over the year.
+      const drift = [0.55, 0.75, 0.9, 1][q - 1];
+      const inYearForecast = q === 4 ? finalForecast[fy] : Math.round(finalForecast[fy] * drift + (plan[fy] * (1 - drift)) / 2) + r.int(-400, 400);
+      const withheld = periodCode === '2024-25-Q3' || periodCode === '2026-27-Q2';
+      reports.push({
+        periodCode,
+        financialYearCode: fy,
+        quarter: q,
+        reportDate,
+        inYearPlan: whole(plan[fy] * 1000),
+        inYearForecast: whole(inYearForecast * 1000),
+        cumulativePlan: whole((cumPlanStart + plan[fy]) * 1000),
+        cumulativeForecast: whole((cumForecastStart + inYearForecast) * 1000),
+        dfeInstalment: withheld ? null : '3500000.00',
+      });
+      const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) =>
+        kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual });
+      kpi('EHCP_TOTAL', 'EHCPs maintained by Kent', 'COUNT', whole(18900 + i * 110), whole(19000 + i * 175 + r.int(-40, 40)));
+      kpi('ASSESSMENT_REQUESTS', 'Requests for EHC needs assessment in the quarter', 'COUNT', whole(700), whole(r.int(730, 840)));
+      kpi('NEW_PLANS', 'New EHCPs issued in the quarter', 'COUNT', whole(480), whole(r.int(520, 620)));
+      kpi('CEASED_PLANS', 'EHCPs ceased in the quarter', 'COUNT', whole(360), whole(r.int(330, 420)));
+      kpi('PLACEMENT_MAINSTREAM_PCT', 'EHCPs placed in mainstream schools', 'PERCENT', tenths(380 + i * 2), tenths(360 + i + r.int(-3, 3)));
+      kpi('PLACEMENT_SPECIAL_PCT', 'EHCPs placed in state-funded special schools', 'PERCENT', tenths(375), tenths(385 - Math.floor(i / 2) + r.int(-2, 2)));
+      kpi('PLACEMENT_INDEPENDENT_PCT', 'EHCPs placed in independent and non-maintained special schools', 'PERCENT', tenths(120 - Math.floor((i * 3) / 2)), tenths(128 - Math.floor(i / 3) + r.int(-2, 2)));
+      kpi('UNIT_COST_SPECIAL', 'Average annual cost of a state-funded special school place', 'GBP', whole(23800 + i * 180), whole(24200 + i * 260 + r.int(-150, 150)));
+      kpi('UNIT_COST_INDEPENDENT', 'Average annual cost of an independent special school place', 'GBP', whole(56000 + i * 500), whole(57500 + i * 900 + r.int(-600, 600)));
+    }
+    cumPlanStart += plan[fy];
+    cumForecastStart += finalForecast[fy];
+  }
+  return { safetyValveAgreements: [agreement], safetyValveReports: reports, safetyValveKpis: kpis };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Caseloads
+
+function generateCaseloads(
+  r: Random,
+  schools: Row<School>[],
+  settings: Row<EarlyYearsSetting>[],
+  bandsBy: Map<string, Partial<Record<Band, number>>>,
+) {
+  const workers: Row<CaseloadWorker>[] = [];
+  const counts: Omit<Row<CaseloadCount>, 'id'>[] = [];
+  const areaOf = new Map(DISTRICTS.map((d) => [d.onsCode, d.areaCode]));
+  const openSchools = schools.filter((s) => s.status === SchoolStatus.OPEN).sort((a, b) => a.districtCode.localeCompare(b.districtCode) || a.laestab - b.laestab);
+  const inArea = <T extends { districtCode: string }>(rows: T[], area: string) => rows.filter((x) => areaOf.get(x.districtCode) === area);
+  const chunk = <T>(rows: T[], n: number): T[][] => {
+    const sizes = splitInt(rows.length, Array(n).fill(1));
+    let at = 0;
+    return sizes.map((k) => rows.slice(at, (at += k)));
+  };
+  const areaNames = new Map(AREAS.map((a) => [a.code, a.name]));
+  const perArea = (total: number, weight: (area: string) => number) => splitInt(total, AREAS.map((a) => weight(a.code)));
+
+  // Link workers: every open school and setting has one, within the worker's area. Settings are counted
+  // one row per worker and setting (count 1), like schools, so a setting's named contact can be looked up.
+  const lwPerArea = perArea(48, (a) => inArea(openSchools, a).length);
+  let n = 0;
+  AREAS.forEach((area, ai) => {
+    const ws = Array.from({ length: lwPerArea[ai] }, () => {
+      const w = { code: `LW-${pad(++n, 3)}`, role: WorkerRole.LINK_WORKER, team: `${areaNames.get(area.code)} Link Workers`, areaCode: area.code };
+      workers.push(w);
+      return w;
+    });
+    const schoolChunks = chunk(inArea(openSchools, area.code), ws.length);
+    const settingChunks = chunk(inArea(settings, area.code), ws.length);
+    for (const period of CASELOAD_TERMS) {
+      ws.forEach((w, k) => {
+        for (const s of schoolChunks[k]) counts.push({ kind: CaseloadKind.LINK_WORKER_SCHOOLS, periodCode: period, workerCode: w.code, schoolUrn: s.urn, settingUrn: null, districtCode: s.districtCode, count: 1 });
+        for (const s of settingChunks[k]) counts.push({ kind: CaseloadKind.LINK_WORKER_SETTINGS, periodCode: period, workerCode: w.code, schoolUrn: null, settingUrn: s.urn, districtCode: s.districtCode, count: 1 });
+      });
+    }
+  });
+
+  // SIPS practitioners: 25-40 children a term each, spread thinly over settings in their area.
+  const sipsPerArea = perArea(25, (a) => inArea(settings, a).length);
+  n = 0;
+  AREAS.forEach((area, ai) => {
+    const pool = inArea(settings, area.code);
+    for (let k = 0; k < sipsPerArea[ai]; k++) {
+      const code = `SIPS-${pad(++n, 2)}`;
+      workers.push({ code, role: WorkerRole.SIPS_PRACTITIONER, team: `Early Years SIPS ${areaNames.get(area.code)}`, areaCode: area.code });
+      for (const period of CASELOAD_TERMS) {
+        const children = r.int(25, 40);
+        const cells = r.int(8, 14);
+        const split = Array(cells).fill(1);
+        for (let c = cells; c < children; c++) split[r.chance(0.5) ? 0 : r.int(0, cells - 1)]++;
+        r.sample(pool, cells).forEach((s, c) =>
+          counts.push({ kind: CaseloadKind.SIPS_CHILDREN, periodCode: period, workerCode: code, schoolUrn: null, settingUrn: s.urn, districtCode: s.districtCode, count: split[c] }),
+        );
+      }
+    }
+  });
+
+  // EHCP case officers: school caseloads (special schools shared between officers) plus plans outside
+  // Kent schools (independent, post-16, early years, out of county), recorded per district.
+  const baseTerm = 'AUTUMN-2026';
+  const plansAt = (s: Row<School>, k: number): number => {
+    const pupils = s.pupilsOnRoll ?? 0;
+    if (s.phase === Phase.SPECIAL) return Math.round((pupils * (940 + k * 5)) / 1000);
+    if (s.phase === Phase.PRU) return Math.round((pupils * (120 + k * 5)) / 1000);
+    const bands = bandsBy.get(`${s.urn}|${baseTerm}`) ?? {};
+    const total = Object.values(bands).reduce((a, b) => a + (b ?? 0), 0);
+    // Terms before 2026/27 have slightly fewer plans.
+    return k >= 6 ? total : Math.round((total * (910 + k * 15)) / 1000);
+  };
+  const ecoPerArea = perArea(105, (a) => inArea(openSchools, a).reduce((acc, s) => acc + plansAt(s, 6), 0));
+  n = 0;
+  AREAS.forEach((area, ai) => {
+    const officers = Array.from({ length: ecoPerArea[ai] }, (_, k) => {
+      const w = { code: `ECO-${pad(++n, 3)}`, role: WorkerRole.EHCP_CASE_OFFICER, team: `SEN Casework ${areaNames.get(area.code)} ${Math.floor(k / 9) + 1}`, areaCode: area.code };
+      workers.push(w);
+      return { ...w, load: 0, target: r.int(178, 222), items: [] as Array<{ school: Row<School>; weight: number }> };
+    });
+    // Large schools are split into pieces of at most 60 plans, then pieces go to the least-loaded officer.
+    const pieces: Array<{ school: Row<School>; plans: number }> = [];
+    for (const s of inArea(openSchools, area.code)) {
+      const plans = plansAt(s, 6);
+      if (plans === 0) continue;
+      const parts = Math.ceil(plans / 60);
+      for (const p of splitInt(plans, Array(parts).fill(1))) pieces.push({ school: s, plans: p });
+    }
+    pieces.sort((a, b) => b.plans - a.plans || a.school.urn - b.school.urn);
+    for (const piece of pieces) {
+      const o = officers.reduce((best, x) => (x.load < best.load ? x : best));
+      o.load += piece.plans;
+      const same = o.items.find((it) => it.school.urn === piece.school.urn);
+      if (same) same.weight += piece.plans;
+      else o.items.push({ school: piece.school, weight: piece.plans });
+    }
+    // Each school's plans are shared among its officers in the same proportions every term.
+    const holders = new Map<number, Array<{ code: string; weight: number }>>();
+    for (const o of officers) for (const it of o.items) holders.set(it.school.urn, [...(holders.get(it.school.urn) ?? []), { code: o.code, weight: it.weight }]);
+    const districts = DISTRICTS.filter((d) => d.areaCode === area.code);
+    const outsideWeights = new Map(officers.map((o) => [o.code, districts.map(() => r.int(1, 4))]));
+    CASELOAD_TERMS.forEach((period, k) => {
+      const load = new Map<string, number>();
+      for (const s of inArea(openSchools, area.code)) {
+        const hs = holders.get(s.urn);
+        if (!hs) continue;
+        splitInt(plansAt(s, k), hs.map((h) => h.weight)).forEach((c, i) => {
+          counts.push({ kind: CaseloadKind.EHCP_PLANS, periodCode: period, workerCode: hs[i].code, schoolUrn: s.urn, settingUrn: null, districtCode: s.districtCode, count: c });
+          load.set(hs[i].code, (load.get(hs[i].code) ?? 0) + c);
+        });
+      }
+      for (const o of officers) {
+        const outside = Math.max(10, o.target + k - (load.get(o.code) ?? 0));
+        splitInt(outside, outsideWeights.get(o.code)!).forEach((c, i) =>
+          counts.push({ kind: CaseloadKind.EHCP_PLANS, periodCode: period, workerCode: o.code, schoolUrn: null, settingUrn: null, districtCode: districts[i].onsCode, count: c }),
+        );
+      }
+    });
+  });
+
+  // Early Years Professional Resource Group: one meeting per district per school term.
+  for (const period of CASELOAD_TERMS) {
+    for (const d of DISTRICTS) counts.push({ kind: CaseloadKind.EYPRG_REFERRALS, periodCode: period, workerCode: null, schoolUrn: null, settingUrn: null, districtCode: d.onsCode, count: r.int(10, 25) });
+  }
+  return { caseloadWorkers: workers, caseloadCounts: counts };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** The whole demo data set. Pure and deterministic: the same seed and parameters give the same rows. */
+export function generateDemoData(seed: number = DEFAULT_SEED, params: ModelParameters = DEFAULT_MODEL_PARAMETERS): DemoData {
+  const root = new Random(seed);
+  // One independent stream per part, so a change in one part leaves the others' data unchanged.
+  const rSchools = root.fork('schools');
+  const rMembers = root.fork('memberships');
+  const rSettings = root.fork('settings');
+  const rMoney = root.fork('money');
+  const rSv = root.fork('safety-valve');
+  const rCaseload = root.fork('caseloads');
+
+  const periods = generatePeriods();
+  const { schools, meta, communities, sizes } = generateSchools(rSchools);
+  const communityMemberships = generateMemberships(rMembers, schools, meta, communities, sizes);
+  const earlyYearsSettings = generateSettings(rSettings, schools);
+  const { bandsBy, ...moneyRows } = generateMoney(rMoney, params, schools, communities, communityMemberships, periods.fundingTerms);
+  const sv = generateSafetyValve(rSv);
+  const caseloads = generateCaseloads(rCaseload, schools, earlyYearsSettings, bandsBy);
+
+  return {
+    areas: AREAS.map((a) => ({ code: a.code, name: a.name })),
+    districts: DISTRICTS.map((d) => ({ onsCode: d.onsCode, name: d.name, areaCode: d.areaCode })),
+    ...periods,
+    schools,
+    communities,
+    communityMemberships,
+    earlyYearsSettings,
+    ...moneyRows,
+    ...sv,
+    ...caseloads,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The built task pane in headless Chromium, with a fake Office/Excel host (addin/src/dev/fake-office.ts)
+ * served in place of office.js, against a real hub started in-process (tests/helpers/hub.ts).
+ * HNH_ADDIN_FAKE_HUB=1 runs it against tests/addin/helpers/fake-hub.ts instead (no database).
+ * Screenshots of every step go to tests/artifacts/addin/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const root = join(__dirname, '../..');
+const out = join(root, 'tests/artifacts/addin');
+const dist = join(out, 'dist-browser');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+interface Hub { url: string; finance: string; gql: (q: string, v?: Record<string, unknown>) => Promise<any>; stop: () => Promise<void> }
+
+async function startHub(): Promise<Hub> {
+  if (process.env.HNH_ADDIN_FAKE_HUB === '1') {
+    const { FakeHub } = await import('./helpers/fake-hub');
+    const fake = new FakeHub();
+    fake.data.allocations = [];
+    const srv = await fake.listen();
+    return { url: srv.url, finance: 'finance-token', gql: async (q, v) => (await fake.handle({ query: q, variables: v }, 'Bearer finance-token')).json, stop: srv.close };
+  }
+  const { startTestHub } = await import('../helpers/hub');
+  const hub = await startTestHub();
+  return { url: hub.url, finance: hub.tokens.FINANCE, gql: async (q, v) => (await hub.gql(q, v)).body, stop: () => hub.stop() };
+}
+
+const describeIf = existsSync(CHROMIUM) ? describe : describe.skip;
+
+describeIf('task pane in headless Chromium against a running hub', () => {
+  let hub: Hub;
+  let addin: { url: string; close: () => Promise<void> };
+  let browser: Browser;
+  let page: Page;
+  let community = 'ASH-01';
+  let term = 'SUMMER-2025';
+  const shot = (name: string) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+  const status = () => page.locator('#status').innerText();
+  const waitStatus = (re: RegExp) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 30_000 });
+  const sheetTable = (name: string) => page.evaluate((n) => (window as any).__fakeExcel.workbook.tableValues(n), name) as Promise<unknown[][]>;
+
+  beforeAll(async () => {
+    mkdirSync(out, { recursive: true });
+    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_OUT: dist }, stdio: 'pipe' });
+    hub = await startHub();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startAddinServer } = require('../../addin/tools/server.cjs');
+    addin = await startAddinServer({ root: dist, hubUrl: hub.url, port: 0 });
+
+    // Three allocations of record to edit, in a community and term the hub knows.
+    const terms = await hub.gql('{ periods { fundingTerms { code closed } } }');
+    term = terms.data.periods.fundingTerms.find((t: any) => !t.closed)?.code ?? term;
+    const c = await hub.gql('query($c: String!) { community(code: $c) { code schools { urn } } }', { c: community });
+    community = c.data.community.code;
+    const urns: number[] = c.data.community.schools.slice(0, 3).map((s: any) => s.urn);
+    const seeded = await hub.gql('mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied results { result userErrors { code message } } } }', {
+      i: { idempotencyKey: `seed-${Date.now()}`, decisionReference: 'SEED', reason: 'browser test', dryRun: false, rows: urns.map((u, k) => ({ schoolUrn: u, communityCode: community, term, amount: `${1000 * (k + 1)}.00`, purpose: 'Inclusion support', status: 'PROPOSED', baseVersion: null })) },
+    });
+    expect(seeded.data.submitAllocations.applied).toBe(true);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1500, height: 900 } });
+    const fake = readFileSync(join(`${dist}-dev`, 'fake-office.js'), 'utf8');
+    await ctx.route('**/office.js', (r) => r.fulfill({ status: 200, contentType: 'text/javascript', body: fake }));
+    // Nothing may leave the machine: any request not to the add-in server fails the test.
+    await ctx.route((u) => !u.href.startsWith(addin.url), (r) => { throw new Error(`unexpected external request ${r.request().url()}`); });
+    page = await ctx.newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await addin?.close();
+    await hub?.stop();
+  });
+
+  it('connects, pulls, submits two edits, then shows a second writer\'s change as a conflict', async () => {
+    await page.goto(`${addin.url}/taskpane.html`);
+    await page.fill('#hub-token', hub.finance);
+    await page.click('#connect-btn');
+    await waitStatus(/Connected as/);
+    expect(await page.locator('#who').innerText()).toMatch(/FINANCE/);
+    await shot('01-connected');
+
+    await page.selectOption('#dataset', 'schools');
+    await page.fill('#f-communityCode', community);
+    await page.click('#insert-btn');
+    await waitStatus(/Inserted \d+ rows into HNH_schools/);
+    const schools = await sheetTable('HNH_schools');
+    expect(schools[0].slice(0, 3)).toEqual(['URN', 'LAESTAB', 'Name']);
+    expect(schools.length).toBeGreaterThan(3);
+    await shot('02-schools');
+
+    await page.selectOption('#dataset', 'allocations');
+    await page.click('#insert-btn');
+    await waitStatus(/Inserted 3 rows into HNH_allocations/);
+    await shot('03-allocations');
+
+    const pulled = await sheetTable('HNH_allocations');
+    // The hub orders allocations its own way: find the seeded rows by amount.
+    const rowOf = (amount: number) => pulled.slice(1).findIndex((r) => r[pulled[0].indexOf('Amount')] === amount);
+    const [r1, r2, r3] = [rowOf(1000), rowOf(2000), rowOf(3000)];
+    expect([r1, r2, r3].sort()).toEqual([0, 1, 2]);
+    await page.evaluate(([a, b]) => {
+      const wb = (window as any).__fakeExcel.workbook;
+      wb.setTableCell('HNH_allocations', a, 'Amount', 1500.25);
+      wb.setTableCell('HNH_allocations', b, 'Amount', 2750);
+    }, [r1, r2]);
+    await page.selectOption('#submit-table', 'HNH_allocations');
+    await page.fill('#decision-ref', 'SG-2025-07');
+    await page.fill('#reason', 'Sub-Group advice, July meeting');
+    await shot('04-edited');
+    await page.click('#preview-btn');
+    await waitStatus(/Preview ready: 2 change/);
+    const previewRows = await page.locator('#preview-rows tbody tr').allInnerTexts();
+    expect(previewRows).toHaveLength(2);
+    expect(previewRows.join('\n')).toMatch(/1000\.00 PROPOSED\s+1500\.25 PROPOSED\s+would update/);
+    expect(previewRows.join('\n')).toMatch(/2000\.00 PROPOSED\s+2750\.00 PROPOSED\s+would update/);
+    expect(await page.locator('#preview-totals tbody tr').count()).toBe(1);
+    await shot('05-preview');
+
+    await page.click('#confirm-btn');
+    await waitStatus(/^Submitted$/);
+    const after = await sheetTable('HNH_allocations');
+    const col = (h: string) => after[0].indexOf(h);
+    expect([after[r1 + 1][col('Result')], after[r2 + 1][col('Result')], after[r3 + 1][col('Result')]]).toEqual(['updated (v2)', 'updated (v2)', '']);
+    expect(after[r1 + 1][col('Version')]).toBe(2);
+    const onHub = await hub.gql('query($f: AllocationFilter) { allocations(filter: $f, first: 10, offset: 0) { nodes { schoolUrn amount version } } }', { f: { communityCode: community, term } });
+    expect(onHub.data.allocations.nodes.map((n: any) => n.amount).sort()).toEqual(['1500.25', '2750.00', '3000.00']);
+    await shot('06-submitted');
+
+    // A second writer changes the third row on the hub; this workbook then edits the same row.
+    const third = after[r3 + 1];
+    const second = await hub.gql('mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied } }', {
+      i: { idempotencyKey: `other-${Date.now()}`, decisionReference: 'OTHER', reason: 'second writer', dryRun: false, rows: [{ schoolUrn: third[col('School URN')], communityCode: community, term, amount: '3100.00', purpose: 'Inclusion support', status: 'PROPOSED', baseVersion: third[col('Version')] }] },
+    });
+    expect(second.data.submitAllocations.applied).toBe(true);
+    await page.evaluate((r) => (window as any).__fakeExcel.workbook.setTableCell('HNH_allocations', r, 'Amount', 3333), r3);
+    await page.click('#preview-btn');
+    await waitStatus(/1 row\(s\) would be rejected/);
+    const conflict = await page.locator('.conflict').innerText();
+    expect(conflict).toMatch(/base: 3000\.00 PROPOSED \(v1\)/);
+    expect(conflict).toMatch(/mine: 3333\.00 PROPOSED/);
+    expect(conflict).toMatch(/theirs: 3100\.00 PROPOSED \(v2\)/);
+    expect(await page.evaluate((r) => (window as any).__fakeExcel.workbook.tableFill('HNH_allocations', r, 'Version'), r3)).toBe('#F4CCCC');
+    await shot('07-conflict');
+
+    await page.click('.conflict .resolve-theirs');
+    await waitStatus(/took their value/);
+    const resolved = await sheetTable('HNH_allocations');
+    expect(resolved[r3 + 1][col('Amount')]).toBe(3100);
+    expect(resolved[r3 + 1][col('Version')]).toBe(2);
+    await shot('08-took-theirs');
+    expect(await status()).toMatch(new RegExp(`Row ${r3 + 1}`));
+  }, 120_000);
+});

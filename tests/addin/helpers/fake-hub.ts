@@ -1,0 +1,236 @@
+/**
+ * A small GraphQL hub for the add-in tests: the SDL follows the planned server API (it is replaced by the
+ * real hub via tests/helpers/hub.ts once that exists; see hub-under-test.ts). Resolvers run over an
+ * in-memory data set with the same rules the add-in depends on: paging, STALE_VERSION, all-or-nothing,
+ * dry runs, idempotency keys and per-row userErrors.
+ */
+import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
+import http from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The hub's emitted SDL: the fake answers exactly the schema the real server publishes. */
+const SDL_PATH = [join(__dirname, '../../../schema/schema.graphql'), join(process.cwd(), 'schema/schema.graphql')].find((p) => existsSync(p))!;
+export const FAKE_SDL = readFileSync(SDL_PATH, 'utf8');
+
+const pence = (s: string) => Math.round(Number(s) * 100);
+const money = (p: number) => `${p < 0 ? '-' : ''}${Math.floor(Math.abs(p) / 100)}.${String(Math.abs(p) % 100).padStart(2, '0')}`;
+
+export interface FakeAllocation { id: string; schoolUrn: number; communityCode: string; term: string; amount: string; purpose: string; status: string; version: number }
+
+export interface FakeHubOptions { schools?: number }
+
+export class FakeHubData {
+  schools: any[] = [];
+  communities = [
+    { code: 'ASH-01', name: 'Ashford North', districtCode: 'E07000105' },
+    { code: 'ASH-02', name: 'Ashford South', districtCode: 'E07000105' },
+  ];
+  pots = new Map<string, string>([['ASH-01|SUMMER-2025', '500000.00'], ['ASH-02|SUMMER-2025', '400000.00'], ['ASH-01|AUTUMN-2025', '520000.00']]);
+  allocations: FakeAllocation[] = [];
+  tokens: Record<string, { name: string; role: string; communityCode: string | null }> = {
+    'finance-token': { name: 'Fiona Finance', role: 'FINANCE', communityCode: null },
+    'chair-token': { name: 'Chris Chair', role: 'CHAIR', communityCode: 'ASH-01' },
+    'analyst-token': { name: 'Ana Analyst', role: 'ANALYST', communityCode: null },
+  };
+  idempotency = new Map<string, { payload: string; result: any }>();
+  submits = 0;
+  constructor(n = 24) {
+    for (let i = 0; i < n; i++) {
+      const urn = 118000 + i;
+      this.schools.push({
+        urn, laestab: 8862000 + i, name: `School ${i + 1}`, phase: i % 5 === 0 ? 'SECONDARY' : 'PRIMARY', type: 'ACADEMY', status: 'OPEN',
+        openDate: '2010-09-01', closeDate: null, districtCode: 'E07000105', postcode: `TN2${i % 10} 1AA`, pupilsOnRoll: 200 + i,
+        percentFsm: '18.50', srpCapacity: i % 7 === 0 ? 12 : null, srpOnRoll: i % 7 === 0 ? 10 : null,
+        communityCode: i % 2 === 0 ? 'ASH-01' : 'ASH-02',
+      });
+    }
+    let id = 1;
+    for (const s of this.schools.slice(0, 6)) {
+      this.allocations.push({ id: String(id++), schoolUrn: s.urn, communityCode: s.communityCode, term: 'SUMMER-2025', amount: `${10000 + s.urn % 100 * 100}.00`, purpose: 'Inclusion support', status: 'APPROVED', version: 1 });
+    }
+  }
+  funding(urn: number, term: string) {
+    const base = 30000 + (urn % 1000) * 10;
+    const rate = term.endsWith('2025') || term === 'SPRING-2026' || term === 'SUMMER-2026' ? 0.75 : 0;
+    const prot = Math.round(base * rate * 100);
+    const share = (urn % 50) * 10000;
+    return { baseline: money(base * 100), protectionRate: rate.toFixed(4), protectedAmount: money(prot), communityShare: money(share), bandedTopUp: '0.00', total: money(prot + share) };
+  }
+  allocated(community: string, term: string, rows = this.allocations) {
+    return rows.filter((a) => a.communityCode === community && a.term === term && a.status === 'APPROVED').reduce((p, a) => p + pence(a.amount), 0);
+  }
+}
+
+function rootValue(d: FakeHubData, user: { name: string; role: string; communityCode: string | null }) {
+  const community = (code: string) => {
+    const c = d.communities.find((x) => x.code === code);
+    if (!c) return null;
+    return {
+      ...c,
+      primaryDistrictCode: c.districtCode,
+      schools: () => d.schools.filter((s) => s.communityCode === code).map(school),
+      pot: ({ term }: { term: string }) => {
+        const amount = d.pots.get(`${code}|${term}`);
+        if (!amount) return null;
+        const alloc = d.allocated(code, term);
+        return { communityCode: code, term, amount, approved: money(alloc), proposed: '0.00', remaining: money(pence(amount) - alloc) };
+      },
+    };
+  };
+  const school = (s: any) => ({
+    ...s,
+    district: { code: s.districtCode, name: 'Ashford' },
+    community: () => community(s.communityCode),
+    caseloads: () => [],
+    funding: ({ term }: { term: string }) => (/^(SUMMER|AUTUMN|SPRING)-20\d\d$/.test(term) ? d.funding(s.urn, term) : null),
+    notionalSenBudget: ({ financialYear }: { financialYear: string }) => ({
+      total: money(50000 + s.urn % 100),
+      factors: [{ factor: 'BASIC_ENTITLEMENT', formulaAmount: '100000.00', senPercentage: '0.0500', senAmount: '5000.00' }],
+      year: financialYear,
+    }),
+  });
+  return {
+    me: () => ({ ...user, via: 'TOKEN' }),
+    schools: ({ first = 100, after, filter }: any) => {
+      let list = d.schools;
+      if (filter?.communityCode) list = list.filter((s) => s.communityCode === filter.communityCode);
+      if (filter?.phase?.length) list = list.filter((s) => filter.phase.includes(s.phase));
+      const start = after ? Number(Buffer.from(after, 'base64').toString()) : 0;
+      const page = list.slice(start, start + Math.min(first, 1000));
+      const end = start + page.length;
+      return { totalCount: list.length, pageInfo: { hasNextPage: end < list.length, endCursor: page.length ? Buffer.from(String(end)).toString('base64') : null }, nodes: page.map(school) };
+    },
+    schoolsByUrn: ({ urns }: { urns: number[] }) => {
+      const by = new Map(d.schools.map((s) => [s.urn, s]));
+      return urns.map((u) => (by.has(u) ? school(by.get(u)) : null));
+    },
+    community: ({ code }: { code: string }) => community(code),
+    communities: ({ districtCode }: any) => d.communities.filter((c) => !districtCode || c.districtCode === districtCode).map((c) => community(c.code)),
+    districts: () => [{ onsCode: 'E07000105', name: 'Ashford' }],
+    periods: () => ({ financialYears: [{ code: '2025-26' }], fundingTerms: [{ code: 'SUMMER-2025', name: 'Summer 2025', closed: false }, { code: 'AUTUMN-2025', name: 'Autumn 2025', closed: false }], schoolTerms: [{ code: '2025/26-T1' }] }),
+    highNeedsBlock: () => ({ totalBudget: '342700000.00', totalForecast: '389000000.00', lines: [{ lineCode: 'COMMUNITY_POTS', name: 'Community pots', budget: '30000000.00', forecast: '31000000.00', outturn: null, memo: null }] }),
+    safetyValve: () => ({ agreement: null, reports: [
+      { periodCode: '2023-24 Q4', inYearPlan: '-10000000.00', inYearForecast: '-12000000.00', cumulativePlan: '-80000000.00', cumulativeForecast: '-85000000.00', kpis: [{ kpiCode: 'EHCP_TOTAL', name: 'EHCPs', unit: 'count', plan: '19000', actual: '20100' }] },
+      { periodCode: '2024-25 Q4', inYearPlan: '-5000000.00', inYearForecast: '-9000000.00', cumulativePlan: '-60000000.00', cumulativeForecast: '-72000000.00', kpis: [] },
+    ] }),
+    caseloads: ({ kind, period, groupBy }: any) => ({ kind, groupBy, disclosureControlled: true, totals: [], rows: [
+      { key: 'LW-001', label: 'Link worker 1', period: period ?? '2025/26-T1', count: 12, suppressed: false },
+      { key: 'LW-002', label: 'Link worker 2', period: period ?? '2025/26-T1', count: user.role === 'FINANCE' ? 3 : null, suppressed: user.role !== 'FINANCE' },
+    ] }),
+    allocations: ({ filter, first, offset }: any) => {
+      const all = d.allocations
+        .filter((a) => (!filter?.communityCode || a.communityCode === filter.communityCode) && (!filter?.term || a.term === filter.term) && (!filter?.status || filter.status.includes(a.status)))
+        .map((a) => ({ ...a, editable: true, school: () => school(d.schools.find((s) => s.urn === a.schoolUrn)) }));
+      return { totalCount: all.length, nodes: all.slice(offset, offset + first) };
+    },
+    scenario: ({ id }: { id: string }) => (id !== 'SC-1' ? null : {
+      id, name: 'Protection 60%',
+      results: { schools: d.schools.slice(0, 3).map((s) => ({ schoolUrn: s.urn, term: 'SUMMER-2025', protectedAmount: '1000.00', communityShare: '2000.00', total: '3000.00' })), communities: [{ communityCode: 'ASH-01', term: 'SUMMER-2025', pot: '450000.00', allocated: '0.00' }] },
+      comparison: { schools: d.schools.slice(0, 3).map((s) => ({ schoolUrn: s.urn, term: 'SUMMER-2025', baseline: '3500.00', scenario: '3000.00', difference: '-500.00' })) },
+    }),
+    submitAllocations: ({ input }: any) => submit(d, user, input),
+  };
+}
+
+function submit(d: FakeHubData, user: { role: string; communityCode: string | null }, input: any) {
+  d.submits++;
+  const payloadKey = JSON.stringify({ ...input, idempotencyKey: undefined });
+  if (!input.dryRun) {
+    const seen = d.idempotency.get(input.idempotencyKey);
+    if (seen) {
+      if (seen.payload !== payloadKey) throw Object.assign(new Error('idempotency key reused with a different payload'), { code: 'CONFLICT' });
+      return { ...seen.result, replayed: true };
+    }
+  }
+  const next = d.allocations.map((a) => ({ ...a }));
+  const results: any[] = [];
+  const seenKeys = new Set<string>();
+  input.rows.forEach((r: any, index: number) => {
+    const errors: any[] = [];
+    const key = `${r.schoolUrn}|${r.term}|${r.purpose ?? ''}`;
+    if (seenKeys.has(key)) errors.push({ code: 'DUPLICATE_ROW', field: null, message: 'same school, term and purpose twice' });
+    seenKeys.add(key);
+    const school = d.schools.find((s) => s.urn === r.schoolUrn);
+    if (!school) errors.push({ code: 'NOT_FOUND', field: 'schoolUrn', message: `no school ${r.schoolUrn}` });
+    else if (school.communityCode !== r.communityCode) errors.push({ code: 'NOT_MEMBER', field: 'communityCode', message: `${r.schoolUrn} is not in ${r.communityCode}` });
+    if (!/^\d+(\.\d{1,2})?$/.test(r.amount) || Number(r.amount) > 10_000_000) errors.push({ code: 'BAD_AMOUNT', field: 'amount', message: 'amount must be 0 to 10,000,000 with at most 2 decimals' });
+    if (user.role !== 'FINANCE' && (r.status === 'APPROVED' || user.communityCode !== r.communityCode)) errors.push({ code: 'FORBIDDEN', field: 'status', message: `${user.role} may not write this` });
+    const existing = next.find((a) => `${a.schoolUrn}|${a.term}|${a.purpose}` === key);
+    const before = existing ? { amount: existing.amount, status: existing.status, version: existing.version } : null;
+    if (existing && r.baseVersion !== existing.version) {
+      errors.push({ code: 'STALE_VERSION', field: 'baseVersion', message: `changed by someone else (now v${existing.version})`, theirs: { ...before } });
+    } else if (!existing && r.baseVersion != null) {
+      errors.push({ code: 'NOT_FOUND', field: 'baseVersion', message: 'allocation no longer exists' });
+    }
+    if (errors.length) return results.push({ index, result: 'REJECTED', allocationId: existing?.id ?? null, version: existing?.version ?? null, before, after: null, userErrors: errors });
+    if (existing) {
+      if (existing.amount === r.amount && existing.status === r.status) return results.push({ index, result: 'UNCHANGED', allocationId: existing.id, version: existing.version, before, after: { ...before }, userErrors: [] });
+      existing.amount = r.amount;
+      existing.status = r.status;
+      existing.version++;
+      results.push({ index, result: 'UPDATED', allocationId: existing.id, version: existing.version, before, after: { amount: r.amount, status: r.status, version: existing.version }, userErrors: [] });
+    } else {
+      const a = { id: String(next.length + 100), schoolUrn: r.schoolUrn, communityCode: r.communityCode, term: r.term, amount: r.amount, purpose: r.purpose ?? '', status: r.status, version: 1 };
+      next.push(a);
+      results.push({ index, result: 'CREATED', allocationId: a.id, version: 1, before: null, after: { amount: r.amount, status: r.status, version: 1 }, userErrors: [] });
+    }
+  });
+  const pairs = [...new Set(input.rows.map((r: any) => `${r.communityCode}|${r.term}`))] as string[];
+  const totals = pairs.map((p) => {
+    const [c, t] = p.split('|');
+    return { communityCode: c, term: t, pot: d.pots.get(p) ?? '0.00', approvedBefore: money(d.allocated(c, t)), approvedAfter: money(d.allocated(c, t, next)) };
+  });
+  const rejected = results.some((r) => r.result === 'REJECTED');
+  const applied = !rejected && !input.dryRun;
+  if (applied) d.allocations = next;
+  const count = (k: string) => results.filter((r) => r.result === k).length;
+  const summary = { created: count('CREATED'), updated: count('UPDATED'), unchanged: count('UNCHANGED'), rejected: count('REJECTED') };
+  const result = { applied, dryRun: input.dryRun, replayed: false, idempotencyKey: input.idempotencyKey, results, totals: totals.map((t) => ({ ...t, remainingAfter: money(pence(t.pot) - pence(t.approvedAfter)) })), summary };
+  if (!input.dryRun && applied) d.idempotency.set(input.idempotencyKey, { payload: payloadKey, result });
+  return result;
+}
+
+export class FakeHub {
+  readonly schema: GraphQLSchema = buildSchema(FAKE_SDL);
+  /** HTTP-level request count, as the add-in would cause it. */
+  requests = 0;
+  lastQueries: string[] = [];
+  /** When set, requests never answer (the "hub hangs" case). */
+  hang = false;
+  constructor(readonly data = new FakeHubData()) {}
+
+  async handle(body: { query: string; variables?: Record<string, unknown> }, authorization?: string | null): Promise<{ status: number; json: any }> {
+    this.requests++;
+    this.lastQueries.push(body.query);
+    if (this.hang) return new Promise(() => undefined);
+    const token = authorization?.replace(/^Bearer\s+/i, '') ?? '';
+    const user = this.data.tokens[token];
+    if (!user) return { status: 401, json: { errors: [{ message: 'Token expired or unknown', extensions: { code: 'UNAUTHENTICATED' } }] } };
+    const res = await graphql({ schema: this.schema, source: body.query, variableValues: body.variables, rootValue: rootValue(this.data, user) });
+    const errors = res.errors?.map((e) => ({ message: e.message, path: e.path, extensions: { code: (e.originalError as any)?.code ?? (e.path ? 'INTERNAL_SERVER_ERROR' : 'GRAPHQL_VALIDATION_FAILED') } }));
+    return { status: 200, json: { data: res.data ?? null, ...(errors?.length ? { errors } : {}) } };
+  }
+
+  /** A fetch implementation that answers in-process (for Node tests). */
+  fetch: typeof fetch = (async (_url: any, init: any) => {
+    const headers = init.headers as Record<string, string>;
+    const r = await this.handle(JSON.parse(init.body), headers.authorization);
+    return new Response(JSON.stringify(r.json), { status: r.status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+
+  async listen(): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', async () => {
+        const r = await this.handle(JSON.parse(body || '{}'), req.headers.authorization);
+        res.writeHead(r.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(r.json));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as any).port;
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  }
+}

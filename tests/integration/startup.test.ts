@@ -1,0 +1,78 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// Runs the built hub as `npm start` does (npm test builds dist/ first).
+const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
+
+function run(env: Record<string, string>, untilReady = true): Promise<{ code: number | null; out: string; err: string; child: ChildProcess }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (untilReady && out.includes('Demo tokens') && out.includes('ANALYST')) resolve({ code: null, out, err, child });
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => resolve({ code, out, err, child }));
+  });
+}
+
+const stop = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null ? r() : (c.once('exit', () => r()), c.kill('SIGTERM'))));
+
+describe('starting the hub', () => {
+  it('on an empty data folder: migrates, loads demo data, writes one token per role, answers queries; later starts reuse it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-start-'));
+    const env = { HUB_DATA_DIR: dir, PORT: '0', DATABASE_URL: '' };
+    const first = await run(env);
+    expect(first.code).toBeNull();
+    const tokens = JSON.parse(fs.readFileSync(path.join(dir, 'demo-tokens.json'), 'utf8'));
+    expect(Object.keys(tokens).sort()).toEqual(['ANALYST', 'CHAIR', 'FINANCE', 'SUBGROUP', 'chairCommunity']);
+    expect(first.out).toContain(tokens.FINANCE);
+    const port = /localhost:(\d+)\/graphql/.exec(first.out)![1];
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.SUBGROUP}` },
+      body: JSON.stringify({ query: '{ communities { code } }' }),
+    });
+    expect((await res.json()).data.communities).toHaveLength(53);
+    await stop(first.child);
+
+    const second = await run(env);
+    expect(second.out).toContain(tokens.FINANCE);
+    const port2 = /localhost:(\d+)\/graphql/.exec(second.out)![1];
+    const again = await fetch(`http://127.0.0.1:${port2}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.FINANCE}` },
+      body: JSON.stringify({ query: '{ schools(first: 1) { totalCount } }' }),
+    });
+    expect((await again.json()).data.schools.totalCount).toBeGreaterThan(550);
+    await stop(second.child);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120000);
+
+  it('with a bad DATABASE_URL: one clear line and exit code 1', async () => {
+    const r = await run({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0' }, false);
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^high-needs-hub: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none .*Check DATABASE_URL/);
+  });
+
+  it('with a DATABASE_URL that is not PostgreSQL: one line naming the fix', async () => {
+    const r = await run({ DATABASE_URL: 'mysql://x@y/z', PORT: '0' }, false);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toMatch(/^high-needs-hub: DATABASE_URL must be a PostgreSQL URL/);
+  });
+
+  it('with a data folder it cannot write: one clear line and exit code 1', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-bad-')), 'a-file');
+    fs.writeFileSync(file, 'not a folder');
+    const r = await run({ HUB_DATA_DIR: file, PORT: '0', DATABASE_URL: '' }, false);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/Cannot use the data folder .*HUB_DATA_DIR/);
+  });
+});

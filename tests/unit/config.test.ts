@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('configuration', () => {
+  it('defaults to the embedded database in ./.hub-data on port 4000', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBeNull();
+    expect(c.dataDir).toBe(path.resolve('.hub-data'));
+    expect(c.port).toBe(4000);
+    expect(c.oidc).toBeNull();
+  });
+
+  it('refuses a DATABASE_URL that is not a PostgreSQL URL, hiding the password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' })).toThrow(ConfigError);
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' });
+    } catch (e) {
+      expect((e as Error).message).not.toContain('secret');
+      expect((e as Error).message).toContain('postgres://');
+    }
+  });
+
+  it('says which variable is wrong and what range it takes', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT must be a whole number from 0 to 65535; got "eighty".');
+  });
+
+  it('needs an audience when an OIDC issuer is set, and derives the Entra JWKS address', () => {
+    expect(() => loadConfig({ OIDC_ISSUER: 'https://login.microsoftonline.com/t/v2.0' })).toThrow(/OIDC_AUDIENCE/);
+    const c = loadConfig({ OIDC_ISSUER: 'https://login.microsoftonline.com/t/v2.0', OIDC_AUDIENCE: 'api://hub' });
+    expect(c.oidc).toMatchObject({ audience: 'api://hub', roleClaim: 'roles', jwksUrl: 'https://login.microsoftonline.com/t/discovery/v2.0/keys' });
+  });
+});
