@@ -5,6 +5,7 @@ import { createToken } from './auth/tokens';
 import { Role } from './auth/roles';
 import { generateDemoData } from './seed/generate';
 import { loadDemoData } from './seed/load';
+import { DEFAULT_MODEL_PARAMETERS } from './modules/funding/model';
 
 export interface DemoTokens {
   FINANCE: string;
@@ -23,7 +24,14 @@ export async function hasData(ds: DataSource): Promise<boolean> {
 export async function seedDemo(ds: DataSource): Promise<{ schools: number; ms: number }> {
   const started = Date.now();
   const data = generateDemoData();
-  await ds.transaction((tx) => loadDemoData(tx, data));
+  await ds.transaction(async (tx) => {
+    await loadDemoData(tx, data);
+    // The parameters the demo figures were computed with are version 1 of record.
+    await tx.query(
+      `INSERT INTO model_parameter_set (effective_from, author, note, parameters) VALUES ('2025-04-01', 'demo data', $1, $2)`,
+      ['Kent 2024-25 notional SEN formula; 75% protection Summer 2025 to Summer 2026; banding from September 2026.', JSON.stringify(DEFAULT_MODEL_PARAMETERS)],
+    );
+  });
   return { schools: data.schools.length, ms: Date.now() - started };
 }
 

@@ -1,6 +1,7 @@
 import { MeResolver } from './auth/auth.resolver';
 import { AllocationResolver } from './allocation/allocation.resolver';
 import { AuditResolver } from './audit/audit.resolver';
+import { ModelParameterResolver, ScenarioResolver } from './scenario/scenario.resolver';
 import { CaseloadResolver } from './caseload/caseload.resolver';
 import { CommunityResolver } from './community/community.resolver';
 import { HighNeedsBlockResolver } from './funding/funding.resolver';
@@ -24,4 +25,6 @@ export const resolvers = [
   CaseloadResolver,
   AllocationResolver,
   AuditResolver,
+  ScenarioResolver,
+  ModelParameterResolver,
 ];

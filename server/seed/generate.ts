@@ -45,6 +45,7 @@ import {
   type Band,
   type ModelParameters,
 } from '../modules/funding/model';
+import { computeFunding } from '../modules/funding/engine';
 import { AREAS, DISTRICTS, FIRST_NAMES, LA_CODE, SAINTS, SURNAMES, type DistrictRef } from './kent';
 import { Random } from './random';
 
@@ -584,19 +585,6 @@ function generateMoney(
   const byUrn = new Map(schools.map((s) => [s.urn, s]));
   const drivers = new Map(open.map((s) => [s.urn, schoolDrivers(r, s)]));
 
-  // Notional SEN budgets.
-  const notionalSenFactors: Row<NotionalSenFactor>[] = [];
-  const notionalByYear = new Map<string, string[]>();
-  BUDGET_YEARS.forEach((fy, y) => {
-    const totals: string[] = [];
-    for (const s of open) {
-      const res = notionalSenLines(factorAmounts(s, drivers.get(s.urn)!, y), params.notionalSenPercentages);
-      for (const l of res.lines) notionalSenFactors.push({ schoolUrn: s.urn, financialYearCode: fy, ...l });
-      totals.push(res.total);
-    }
-    notionalByYear.set(fy, totals);
-  });
-
   // EHCP band counts from September 2026: ~3% of pupils, more and higher bands with resourced provision.
   const bandTerms = fundingTerms.filter((t) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO && bandingApplies(t.startDate, params));
   const ehcpBandCounts: Row<EhcpBandCount>[] = [];
@@ -619,52 +607,41 @@ function generateMoney(
     });
   }
 
-  // Community pots and school funding per funded term.
+  // The figures of record are what the funding model computes from these inputs.
   const fundedTerms = fundingTerms.filter((t) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO);
-  const communityPotRows: Row<CommunityPot>[] = [];
-  const schoolTermFunding: Row<SchoolTermFunding>[] = [];
+  const baselines = new Map<string, string>();
   for (const t of fundedTerms) {
-    const members = membersOn(memberships, t.startDate);
-    const inputs = communities.map((c) => {
-      const urns = members.get(c.code) ?? [];
-      return {
-        code: c.code,
-        pupilsOnRoll: urns.reduce((a, u) => a + byUrn.get(u)!.pupilsOnRoll!, 0),
-        fsmPupils: urns.reduce((a, u) => a.plus(new Decimal(byUrn.get(u)!.percentFsm!).times(byUrn.get(u)!.pupilsOnRoll!).dividedBy(100)), new Decimal(0)).toString(),
-      };
-    });
-    const pots = communityPots(inputs, potTotalForTerm(t, params), params);
-    const shares = new Map<number, string>();
-    for (const c of communities) {
-      const amount = pots.get(c.code)!;
-      communityPotRows.push({ communityCode: c.code, termCode: t.code, amount });
-      const urns = members.get(c.code) ?? [];
-      for (const [urn, share] of largestRemainderSplit(amount, urns.map((u) => ({ key: u, weight: byUrn.get(u)!.pupilsOnRoll! })))) shares.set(urn, share);
-    }
-    for (const s of open) {
-      const baseline = money(new Decimal(drivers.get(s.urn)!.annualBaseline).times(t.months).dividedBy(12));
-      const bands = bandsBy.get(`${s.urn}|${t.code}`);
-      schoolTermFunding.push({
-        schoolUrn: s.urn,
-        termCode: t.code,
-        baseline,
-        protectionRate: protectionRate(t.code, params),
-        protectedAmount: protectedAmount(baseline, t.code, params),
-        communityShare: shares.get(s.urn) ?? '0.00',
-        bandedTopUp: bands ? bandedTopUp(bands, params.bandValues, t.months) : '0.00',
-      });
-    }
+    for (const s of open) baselines.set(`${s.urn}|${t.code}`, money(new Decimal(drivers.get(s.urn)!.annualBaseline).times(t.months).dividedBy(12)));
   }
+  const amounts = new Map<string, Record<NotionalSenFactorCode, string>>();
+  BUDGET_YEARS.forEach((fy, y) => {
+    for (const s of open) amounts.set(`${s.urn}|${fy}`, factorAmounts(s, drivers.get(s.urn)!, y));
+  });
+  const model = computeFunding(
+    {
+      schools: schools.filter((s) => s.pupilsOnRoll !== null && s.percentFsm !== null).map((s) => ({ urn: s.urn, pupilsOnRoll: s.pupilsOnRoll!, percentFsm: s.percentFsm! })),
+      fundedUrns: open.map((s) => s.urn),
+      communities: communities.map((c) => c.code),
+      membersOn: (date) => membersOn(memberships, date),
+      terms: fundedTerms,
+      financialYears: [...BUDGET_YEARS],
+      baselines,
+      factorAmounts: amounts,
+      bandCounts: bandsBy,
+    },
+    params,
+  );
+  const notionalSenFactors: Row<NotionalSenFactor>[] = model.notionalSen.flatMap((n) =>
+    n.lines.map((l) => ({ schoolUrn: n.schoolUrn, financialYearCode: n.financialYearCode, ...l })),
+  );
+  const communityPotRows: Row<CommunityPot>[] = model.pots;
+  const schoolTermFunding: Row<SchoolTermFunding>[] = model.schoolTerms;
 
   // High Needs block lines: computed lines are exact sums; the rest share the remaining budget and the overspend.
   const termFy = new Map(fundingTerms.map((t) => [t.code, t.financialYearCode]));
   const highNeedsBlockLines: Row<HighNeedsBlockLine>[] = [];
   BUDGET_YEARS.forEach((fy, y) => {
-    const computed: Record<NonNullable<BlockLineSpec['computed']>, string> = {
-      COMMUNITY_POTS: sumMoney(communityPotRows.filter((p) => termFy.get(p.termCode) === fy).map((p) => p.amount)),
-      INDIVIDUAL_PROTECTION: sumMoney(schoolTermFunding.filter((f) => termFy.get(f.termCode) === fy).map((f) => f.protectedAmount)),
-      NOTIONAL_SEN: sumMoney(notionalByYear.get(fy)!),
-    };
+    const computed: Record<NonNullable<BlockLineSpec['computed']>, string> = model.blockLines.get(fy)!;
     const totals = BLOCK_TOTALS[fy];
     const free = new Decimal(totals.budget).minus(computed.COMMUNITY_POTS).minus(computed.INDIVIDUAL_PROTECTION);
     const shared = BLOCK_LINES.filter((l) => l.weights);

@@ -43,6 +43,8 @@ export interface ModelParameters {
   bandingStartDate: string;
   /** Annual value of each mainstream EHCP band. */
   bandValues: Record<Band, string>;
+  /** Growth applied to EHCP plan counts, e.g. "0.08" for 8% (a what-if; "0" for the figures of record). */
+  ehcpGrowth?: string;
 }
 
 export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
@@ -64,6 +66,7 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
   bandingStartDate: '2026-09-01',
   // Estimates of Kent-like mainstream bands (annual top-up per plan).
   bandValues: Object.freeze({ A: '2000.00', B: '4000.00', C: '6500.00', D: '9000.00', E: '12000.00' }),
+  ehcpGrowth: '0',
 }) as ModelParameters;
 
 /** Rounds half-up to the penny and formats with exactly two decimals. */
@@ -194,7 +197,7 @@ export function bandingApplies(termStartDate: string, params: ModelParameters): 
 
 /** Banded EHCP top-up for a term: sum(plans x annual band value) x months / 12, rounded once. */
 export function bandedTopUp(
-  bandCounts: Partial<Record<string, number>>,
+  bandCounts: Partial<Record<string, number | string>>,
   bandValues: Partial<Record<string, string>>,
   termMonths: number,
 ): string {
@@ -203,7 +206,7 @@ export function bandedTopUp(
     if (!plans) continue;
     const value = bandValues[band];
     if (value === undefined) throw new RangeError(`bandedTopUp: no value for band ${band}`);
-    annual = annual.plus(new D(value).times(plans));
+    annual = annual.plus(new D(value).times(plans.toString()));
   }
   return money(annual.times(termMonths).dividedBy(12));
 }

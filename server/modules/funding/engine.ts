@@ -1,0 +1,156 @@
+/**
+ * The funding model applied to a whole county: one implementation used by the demo-data generator (so the
+ * figures of record are what the model computes from the inputs), by scenarios, and by the check that the
+ * stored figures still agree with the model. Pure: inputs in, exact decimal strings out.
+ */
+import Decimal from 'decimal.js';
+import { NotionalSenFactorCode } from './funding.entity';
+import {
+  Band,
+  bandedTopUp,
+  bandingApplies,
+  communityPots,
+  largestRemainderSplit,
+  money,
+  ModelParameters,
+  notionalSenLines,
+  NotionalSenLine,
+  potTotalForTerm,
+  protectedAmount,
+  protectionRate,
+  sumMoney,
+} from './model';
+
+export interface EngineSchool {
+  urn: number;
+  pupilsOnRoll: number;
+  /** e.g. "23.40" */
+  percentFsm: string;
+}
+
+export interface EngineTerm {
+  code: string;
+  startDate: string;
+  months: number;
+  financialYearCode: string;
+}
+
+export interface FundingInputs {
+  /** Every school that can be a community member (pupil and FSM numbers weight the pots). */
+  schools: EngineSchool[];
+  /** Schools with individual funding, in output order. */
+  fundedUrns: number[];
+  /** Community codes in output order. */
+  communities: string[];
+  /** Members of each community on a date. */
+  membersOn: (date: string) => Map<string, number[]>;
+  /** Funding terms to compute, in order. */
+  terms: EngineTerm[];
+  /** Financial years of notional SEN budgets to compute. */
+  financialYears: string[];
+  /** key `${urn}|${term}`: the baseline individual funding for a term. */
+  baselines: Map<string, string>;
+  /** key `${urn}|${fy}`: formula amounts per factor. */
+  factorAmounts: Map<string, Record<NotionalSenFactorCode, string>>;
+  /** key `${urn}|${term}`: EHCP plans per band. */
+  bandCounts: Map<string, Partial<Record<Band, number>>>;
+}
+
+export interface SchoolTermResult {
+  schoolUrn: number;
+  termCode: string;
+  baseline: string;
+  protectionRate: string;
+  protectedAmount: string;
+  communityShare: string;
+  bandedTopUp: string;
+}
+
+export interface FundingResults {
+  notionalSen: { schoolUrn: number; financialYearCode: string; lines: NotionalSenLine[]; total: string }[];
+  schoolTerms: SchoolTermResult[];
+  pots: { communityCode: string; termCode: string; amount: string }[];
+  /** Per financial year: the block lines the model computes. */
+  blockLines: Map<string, { COMMUNITY_POTS: string; INDIVIDUAL_PROTECTION: string; NOTIONAL_SEN: string; BANDED_TOP_UP: string }>;
+}
+
+/** EHCP growth scales plan counts (a modelling figure: fractional plans are fine). */
+function grownCounts(counts: Partial<Record<Band, number>> | undefined, growth: string): Partial<Record<Band, string>> | undefined {
+  if (!counts) return undefined;
+  const factor = new Decimal(1).plus(growth);
+  const out: Partial<Record<Band, string>> = {};
+  for (const [band, n] of Object.entries(counts) as [Band, number][]) out[band] = new Decimal(n).times(factor).toString();
+  return out;
+}
+
+export function computeFunding(inputs: FundingInputs, params: ModelParameters): FundingResults {
+  const schoolBy = new Map(inputs.schools.map((s) => [s.urn, s]));
+  const notionalSen: FundingResults['notionalSen'] = [];
+  for (const fy of inputs.financialYears) {
+    for (const urn of inputs.fundedUrns) {
+      const amounts = inputs.factorAmounts.get(`${urn}|${fy}`);
+      if (!amounts) continue;
+      const res = notionalSenLines(amounts, params.notionalSenPercentages);
+      notionalSen.push({ schoolUrn: urn, financialYearCode: fy, lines: res.lines, total: res.total });
+    }
+  }
+
+  const pots: FundingResults['pots'] = [];
+  const schoolTerms: SchoolTermResult[] = [];
+  const growth = params.ehcpGrowth ?? '0';
+  for (const t of inputs.terms) {
+    const members = inputs.membersOn(t.startDate);
+    const weights = inputs.communities.map((code) => {
+      const urns = members.get(code) ?? [];
+      return {
+        code,
+        pupilsOnRoll: urns.reduce((a, u) => a + schoolBy.get(u)!.pupilsOnRoll, 0),
+        fsmPupils: urns
+          .reduce((a, u) => a.plus(new Decimal(schoolBy.get(u)!.percentFsm).times(schoolBy.get(u)!.pupilsOnRoll).dividedBy(100)), new Decimal(0))
+          .toString(),
+      };
+    });
+    const potOf = communityPots(weights, potTotalForTerm(t, params), params);
+    const shares = new Map<number, string>();
+    for (const code of inputs.communities) {
+      const amount = potOf.get(code)!;
+      pots.push({ communityCode: code, termCode: t.code, amount });
+      const urns = members.get(code) ?? [];
+      for (const [urn, share] of largestRemainderSplit(amount, urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })))) shares.set(urn, share);
+    }
+    const banded = bandingApplies(t.startDate, params);
+    for (const urn of inputs.fundedUrns) {
+      const baseline = inputs.baselines.get(`${urn}|${t.code}`);
+      if (baseline === undefined) continue;
+      const bands = banded ? grownCounts(inputs.bandCounts.get(`${urn}|${t.code}`), growth) : undefined;
+      schoolTerms.push({
+        schoolUrn: urn,
+        termCode: t.code,
+        baseline,
+        protectionRate: protectionRate(t.code, params),
+        protectedAmount: protectedAmount(baseline, t.code, params),
+        communityShare: shares.get(urn) ?? '0.00',
+        bandedTopUp: bands ? bandedTopUp(bands, params.bandValues, t.months) : '0.00',
+      });
+    }
+  }
+
+  const fyOf = new Map(inputs.terms.map((t) => [t.code, t.financialYearCode]));
+  const blockLines: FundingResults['blockLines'] = new Map();
+  const years = [...new Set([...inputs.financialYears, ...inputs.terms.map((t) => t.financialYearCode)])];
+  for (const fy of years) {
+    const st = schoolTerms.filter((f) => fyOf.get(f.termCode) === fy);
+    blockLines.set(fy, {
+      COMMUNITY_POTS: sumMoney(pots.filter((p) => fyOf.get(p.termCode) === fy).map((p) => p.amount)),
+      INDIVIDUAL_PROTECTION: sumMoney(st.map((f) => f.protectedAmount)),
+      NOTIONAL_SEN: sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n.total)),
+      BANDED_TOP_UP: sumMoney(st.map((f) => f.bandedTopUp)),
+    });
+  }
+  return { notionalSen, schoolTerms, pots, blockLines };
+}
+
+/** A school's total individual funding for a term under the model. */
+export function schoolTermTotal(r: SchoolTermResult): string {
+  return money(new Decimal(r.protectedAmount).plus(r.communityShare).plus(r.bandedTopUp));
+}

@@ -1,0 +1,118 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { MoneyScalar } from '../../common/scalars';
+
+@ObjectType({ description: 'A school\'s funding for a term under a scenario.' })
+export class ScenarioSchoolResult {
+  @Field(() => Int, { description: 'School URN.' })
+  schoolUrn: number;
+  @Field(() => String, { nullable: true, description: 'Community on the first day of the term.' })
+  communityCode: string | null;
+  @Field(() => String, { description: 'Funding term code.' })
+  term: string;
+  @Field(() => MoneyScalar, { description: 'Baseline individual funding.' })
+  baseline: string;
+  @Field(() => MoneyScalar, { description: 'Protected amount.' })
+  protectedAmount: string;
+  @Field(() => MoneyScalar, { description: 'Share of the community pot.' })
+  communityShare: string;
+  @Field(() => MoneyScalar, { description: 'Banded EHCP top-up.' })
+  bandedTopUp: string;
+  @Field(() => MoneyScalar, { description: 'Protected + community share + banded top-up.' })
+  total: string;
+}
+
+@ObjectType({ description: 'A community\'s pot for a term under a scenario.' })
+export class ScenarioCommunityResult {
+  @Field(() => String, { description: 'Community code.' })
+  communityCode: string;
+  @Field(() => String, { description: 'Funding term code.' })
+  term: string;
+  @Field(() => MoneyScalar, { description: 'Pot.' })
+  pot: string;
+  @Field(() => MoneyScalar, { description: 'Indicative shares allocated to member schools (equals the pot).' })
+  allocated: string;
+}
+
+@ObjectType({ description: 'A High Needs block line under a scenario.' })
+export class ScenarioBlockLine {
+  @Field(() => String, { description: 'Financial year.' })
+  financialYear: string;
+  @Field(() => String, { description: 'Line code.' })
+  lineCode: string;
+  @Field(() => String, { description: 'Line name.' })
+  name: string;
+  @Field(() => MoneyScalar, { description: 'Budget (model lines recomputed; other lines as of record).' })
+  budget: string;
+  @Field(() => Boolean, { description: 'True when the model computes this line (pots, protection, notional SEN, banding).' })
+  modelled: boolean;
+  @Field(() => Boolean, { description: 'Memorandum line, not spent from the block.' })
+  memo: boolean;
+}
+
+@ObjectType({ description: 'County totals of a scenario\'s results (for the terms asked).' })
+export class ScenarioTotals {
+  @Field(() => MoneyScalar, { description: 'Protected amounts.' })
+  protectedAmount: string;
+  @Field(() => MoneyScalar, { description: 'Community shares (= pots).' })
+  communityShare: string;
+  @Field(() => MoneyScalar, { description: 'Banded top-ups.' })
+  bandedTopUp: string;
+  @Field(() => MoneyScalar, { description: 'All school funding.' })
+  total: string;
+}
+
+@ObjectType({ description: 'Results of a scenario: per school and term, per community and term, per block line, and totals.' })
+export class ScenarioResults {
+  @Field(() => [ScenarioSchoolResult], { description: 'Per school and term.' })
+  schools: ScenarioSchoolResult[];
+  @Field(() => [ScenarioCommunityResult], { description: 'Per community and term.' })
+  communities: ScenarioCommunityResult[];
+  @Field(() => [ScenarioBlockLine], { description: 'High Needs block lines per financial year.' })
+  blockLines: ScenarioBlockLine[];
+  @Field(() => ScenarioTotals, { description: 'Totals.' })
+  totals: ScenarioTotals;
+  @Field(() => Int, { description: 'Milliseconds the model took to compute (all schools and terms).' })
+  computeMs: number;
+}
+
+@ObjectType({ description: 'One figure in two versions and their difference (scenario minus base).' })
+export class Difference {
+  @Field(() => String, { description: 'What the figure is about: a URN, a community code or a line code.' })
+  key: string;
+  @Field(() => String, { description: 'Funding term or financial year.' })
+  period: string;
+  @Field(() => MoneyScalar, { description: 'Base value (the figures of record, or the other scenario).' })
+  baseline: string;
+  @Field(() => MoneyScalar, { description: 'Scenario value.' })
+  scenario: string;
+  @Field(() => MoneyScalar, { description: 'Scenario minus base.' })
+  difference: string;
+}
+
+@ObjectType({ description: 'A school-term figure compared.' })
+export class SchoolDifference {
+  @Field(() => Int, { description: 'School URN.' })
+  schoolUrn: number;
+  @Field(() => String, { description: 'Funding term.' })
+  term: string;
+  @Field(() => MoneyScalar, { description: 'Base total.' })
+  baseline: string;
+  @Field(() => MoneyScalar, { description: 'Scenario total.' })
+  scenario: string;
+  @Field(() => MoneyScalar, { description: 'Scenario minus base.' })
+  difference: string;
+}
+
+@ObjectType({ description: 'A scenario compared with the figures of record or with another scenario.' })
+export class ScenarioComparison {
+  @Field(() => String, { description: '"RECORD" or the id of the scenario compared against.' })
+  against: string;
+  @Field(() => [SchoolDifference], { description: 'School totals per term that differ (all when includeUnchanged).' })
+  schools: SchoolDifference[];
+  @Field(() => [Difference], { description: 'Community pots per term.' })
+  communities: Difference[];
+  @Field(() => [Difference], { description: 'Block lines per financial year.' })
+  blockLines: Difference[];
+  @Field(() => Difference, { description: 'Total school funding over the terms compared.' })
+  total: Difference;
+}
