@@ -3,7 +3,7 @@ import { HubError } from '../../addin/src/core/graphql';
 import { ExcelGateway } from '../../addin/src/gateway/excel';
 import { AddinActions, REJECTED_FILL } from '../../addin/src/taskpane/actions';
 import { session } from '../../addin/src/shared/session';
-import { FakeHub, FakeHubData } from './helpers/fake-hub';
+import { FakeHub, FakeHubData, SCENARIO_60 } from './helpers/fake-hub';
 
 function setup(data = new FakeHubData()) {
   const host = installFakeOffice(globalThis);
@@ -176,5 +176,38 @@ describe('task pane actions over the fake Excel host', () => {
     expect(sv.charts[0]).toMatchObject({ type: 'Line', title: { text: 'Safety Valve: cumulative DSG deficit, plan against forecast' } });
     expect(sv.grid()[3]).toEqual(['2023-24 Q4', -80000000, -85000000]);
     expect(host.workbook.sheet('Pots chart')!.charts[0].type).toBe('ColumnClustered');
+  });
+
+  it('pulls a scenario next to the figures of record: every school row has its record total and difference', async () => {
+    const { actions, host, hub } = setup();
+    await actions.connect('http://hub.test', 'finance-token');
+    const r = await actions.insert('scenario', { scenario: SCENARIO_60, term: 'SUMMER-2025' });
+    expect(r).toMatchObject({ table: 'HNH_scenario', sheet: 'Scenario vs record', rows: hub.data.schools.length });
+    expect(hub.lastQueries.at(-1)).toMatch(/includeUnchanged: true/);
+    const values = host.workbook.tableValues('HNH_scenario');
+    const head = values[0] as string[];
+    expect(head).toEqual(['URN', 'Community', 'Term', 'Baseline funding', 'Protected', 'Community share', 'Banded top-up', 'Scenario total', 'Record total', 'Difference']);
+    const col = (h: string) => head.indexOf(h);
+    const rows = values.slice(1);
+    // No blanks: unchanged rows (secondary schools, no protection either way) have a record total of their own.
+    expect(rows.every((x) => typeof x[col('Record total')] === 'number' && typeof x[col('Difference')] === 'number')).toBe(true);
+    const unchanged = rows.filter((x) => x[col('Difference')] === 0);
+    expect(unchanged.length).toBe(hub.data.schools.filter((s) => s.phase === 'SECONDARY').length);
+    for (const x of rows) {
+      const urn = x[col('URN')] as number;
+      expect(x[col('Scenario total')]).toBe(Number(hub.data.funding(urn, 'SUMMER-2025', '0.60').total));
+      expect(x[col('Record total')]).toBe(Number(hub.data.funding(urn, 'SUMMER-2025').total));
+      expect(Math.round(((x[col('Scenario total')] as number) - (x[col('Record total')] as number)) * 100)).toBe(Math.round((x[col('Difference')] as number) * 100));
+    }
+    expect(host.workbook.sheet('Scenario vs record')!.cell(0, 0)!.value).toMatch(new RegExp(`^Scenario vs record from .* filters: scenario=${SCENARIO_60}, term=SUMMER-2025`));
+  });
+
+  it('says so when a scenario is unknown, and passes the hub\'s FORBIDDEN through for roles without scenarios', async () => {
+    const { actions } = setup();
+    await actions.connect('http://hub.test', 'finance-token');
+    await expect(actions.insert('scenario', {})).rejects.toThrow(/Scenario vs record needs: scenario/);
+    await expect(actions.insert('scenario', { scenario: '5c000000-0000-4000-8000-0000000000ff' })).rejects.toThrow(/No scenario 5c000000-0000-4000-8000-0000000000ff, or you have no access to it/);
+    await actions.connect('http://hub.test', 'chair-token');
+    await expect(actions.insert('scenario', { scenario: SCENARIO_60 })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/Scenarios are for the High Needs Funding Sub-Group and Finance/) });
   });
 });

@@ -38,6 +38,7 @@ describeIf('task pane in headless Chromium against a running hub', () => {
   let page: Page;
   let community = 'ASH-01';
   let term = 'SUMMER-2025';
+  let scenarioId = '';
   const shot = (name: string) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
   const status = () => page.locator('#status').innerText();
   const waitStatus = (re: RegExp) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 30_000 });
@@ -61,6 +62,14 @@ describeIf('task pane in headless Chromium against a running hub', () => {
       i: { idempotencyKey: `seed-${Date.now()}`, decisionReference: 'SEED', reason: 'browser test', dryRun: false, rows: urns.map((u, k) => ({ schoolUrn: u, communityCode: community, term, amount: `${1000 * (k + 1)}.00`, purpose: 'Inclusion support', status: 'PROPOSED', baseVersion: null })) },
     });
     expect(seeded.data.submitAllocations.applied).toBe(true);
+
+    // A scenario to pull, made the way Finance would: a copy of the record with protection at 60%.
+    const created = await hub.gql('mutation($n: String!) { createScenario(name: $n) { id version } }', { n: 'Protection at 60% (browser test)' });
+    expect(created.errors).toBeUndefined();
+    scenarioId = created.data.createScenario.id;
+    const updated = await hub.gql('mutation($id: String!, $v: Int) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }, baseVersion: $v) { id version parameters } }', { id: scenarioId, v: created.data.createScenario.version });
+    expect(updated.errors).toBeUndefined();
+    expect(Number(updated.data.updateScenarioParameters.parameters.protectionRate)).toBe(0.6);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1500, height: 900 } });
@@ -155,5 +164,39 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     expect(resolved[r3 + 1][col('Version')]).toBe(2);
     await shot('08-took-theirs');
     expect(await status()).toMatch(new RegExp(`Row ${r3 + 1}`));
+  }, 120_000);
+
+  it('pulls a scenario picked from the list next to the figures of record', async () => {
+    if (await page.locator('#main').isHidden()) {
+      await page.goto(`${addin.url}/taskpane.html`);
+      await page.fill('#hub-token', hub.finance);
+      await page.click('#connect-btn');
+      await waitStatus(/Connected as/);
+    }
+    await page.selectOption('#dataset', 'scenario');
+    // The picker lists the scenarios this user can see (Query.scenarios); the one made in setup is there.
+    const options = await page.locator('#f-scenario option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent })));
+    expect(options).toContainEqual({ value: scenarioId, label: expect.stringMatching(/^Protection at 60% \(browser test\) · private · v2 · /) });
+    expect(await page.locator('#f-year').isVisible()).toBe(false);
+    await page.selectOption('#f-scenario', scenarioId);
+    await page.selectOption('#f-term', term);
+    await page.fill('#f-communityCode', community);
+    await page.click('#insert-btn');
+    await waitStatus(/Inserted \d+ rows into HNH_scenario/);
+    const table = await sheetTable('HNH_scenario');
+    const head = table[0] as string[];
+    expect(head).toEqual(['URN', 'Community', 'Term', 'Baseline funding', 'Protected', 'Community share', 'Banded top-up', 'Scenario total', 'Record total', 'Difference']);
+    const rows = table.slice(1);
+    expect(rows.length).toBeGreaterThan(3);
+    const col = (h: string) => head.indexOf(h);
+    expect(rows.every((r) => r[col('Term')] === term && r[col('Community')] === community)).toBe(true);
+    // includeUnchanged: every row has a record total and a difference, and they add up.
+    for (const r of rows) {
+      expect(typeof r[col('Record total')]).toBe('number');
+      expect(Math.round(((r[col('Scenario total')] as number) - (r[col('Record total')] as number)) * 100)).toBe(Math.round((r[col('Difference')] as number) * 100));
+    }
+    // Protection at 60% instead of the record's rate changes some schools' funding.
+    expect(rows.some((r) => r[col('Difference')] !== 0)).toBe(true);
+    await shot('09-scenario');
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { HubClient } from '../../addin/src/core/graphql';
 import { Batcher } from '../../addin/src/functions/batcher';
 import { caseload, funding, notionalSen, pot, school } from '../../addin/src/functions/functions';
 import { session } from '../../addin/src/shared/session';
-import { FakeHub, FakeHubData } from './helpers/fake-hub';
+import { FakeHub, FakeHubData, SCENARIO_50, SCENARIO_60 } from './helpers/fake-hub';
 
 installFakeOffice(globalThis);
 
@@ -116,13 +116,98 @@ describe('custom functions', () => {
     expect(await caseload('LINK_WORKER_SCHOOLS', 'LW-002')).toBe('c');
   });
 
-  it('answers a scenario argument with #N/A saying scenarios are not available yet, without breaking the batch', async () => {
+  it('answers FUNDING and POT with a scenario argument from that scenario\'s results, next to the figures of record', async () => {
+    const hub = new FakeHub();
+    const s = connect(hub);
+    const [urn, secondary] = [hub.data.schools[1].urn, hub.data.schools[0].urn];
+    const r = await Promise.all([
+      settle(funding(urn, 'SUMMER-2025', 'protected', SCENARIO_60)),
+      settle(funding(urn, 'SUMMER-2025', 'total', SCENARIO_60.toUpperCase())),
+      settle(funding(urn, 'AUTUMN-2025', 'baseline', ` ${SCENARIO_60} `)),
+      settle(funding(secondary, 'SUMMER-2025', 'total', SCENARIO_60)),
+      settle(pot('ASH-01', 'SUMMER-2025', SCENARIO_60)),
+      settle(pot('ASH-02', 'SUMMER-2025', SCENARIO_50)),
+      settle(funding(urn, 'SUMMER-2025', 'protected')),
+      settle(pot('ASH-01', 'SUMMER-2025', '')),
+    ]);
+    const sc = hub.data.funding(urn, 'SUMMER-2025', '0.60');
+    expect(r[0]).toEqual({ value: Number(sc.protectedAmount) });
+    expect(r[0].value).toBe(Math.round((30000 + (urn % 1000) * 10) * 60) / 100);
+    expect(r[1]).toEqual({ value: Number(sc.total) });
+    expect(r[2]).toEqual({ value: Number(hub.data.funding(urn, 'AUTUMN-2025').baseline) });
+    expect(r[3]).toEqual({ value: Number(hub.data.funding(secondary, 'SUMMER-2025').total) });
+    expect(r[4]).toEqual({ value: 400000 });
+    expect(r[5]).toEqual({ value: Number(hub.data.scenarioPot('ASH-02', 'SUMMER-2025', '0.50')) });
+    // Figures of record in the same wave are untouched by the scenarios.
+    expect(r[6]).toEqual({ value: Number(hub.data.funding(urn, 'SUMMER-2025').protectedAmount) });
+    expect(r[6].value).not.toBe(r[0].value);
+    expect(r[7]).toEqual({ value: 500000 });
+    // Two scenarios (one of them asked three ways) + one request for the figures of record.
+    expect(hub.requests).toBe(3);
+    expect(s.batcher!.stats).toEqual({ requests: 3, operations: 2 + 2 });
+  });
+
+  it('sends one request per distinct scenario per wave, however many cells ask for it', async () => {
+    const hub = new FakeHub(new FakeHubData(1000));
+    const s = connect(hub);
+    const calls = [
+      ...hub.data.schools.map((x) => funding(x.urn, 'SUMMER-2025', 'total', SCENARIO_60)),
+      ...hub.data.schools.map((x) => funding(x.urn, 'AUTUMN-2025', 'protected', SCENARIO_50)),
+      ...Array.from({ length: 50 }, () => pot('ASH-01', 'AUTUMN-2025', SCENARIO_60)),
+    ];
+    const results = await Promise.all(calls.map(settle));
+    expect(results.every((x) => typeof x.value === 'number')).toBe(true);
+    expect(results[999].value).toBe(Number(hub.data.funding(hub.data.schools[999].urn, 'SUMMER-2025', '0.60').total));
+    expect(hub.requests).toBe(2);
+    expect(s.batcher!.stats).toEqual({ requests: 2, operations: 2 });
+    const scenarioQueries = hub.lastQueries.filter((q) => /scenario\(id:/.test(q));
+    expect(scenarioQueries).toHaveLength(2);
+    expect(scenarioQueries.every((q) => (q.match(/scenario\(id:/g) ?? []).length === 1)).toBe(true);
+    // The next recalculation is answered from the cache: no request at all.
+    await funding(hub.data.schools[3].urn, 'SUMMER-2025', 'total', SCENARIO_60);
+    expect(hub.requests).toBe(2);
+  });
+
+  it('gives #N/A with the hub\'s FORBIDDEN message for a role without scenarios, leaving the other cells alone', async () => {
+    for (const token of ['chair-token', 'analyst-token']) {
+      const hub = new FakeHub();
+      const s = connect(hub);
+      s.token = token;
+      const [a, b, c] = await Promise.all([
+        settle(funding(118001, 'SUMMER-2025', 'total', SCENARIO_60)),
+        settle(pot('ASH-01', 'SUMMER-2025', SCENARIO_60)),
+        settle(funding(118001, 'SUMMER-2025', 'total')),
+      ]);
+      const forbidden = { error: '#N/A', message: 'FORBIDDEN: Scenarios are for the High Needs Funding Sub-Group and Finance.' };
+      expect(a).toEqual(forbidden);
+      expect(b).toEqual(forbidden);
+      expect(c).toEqual({ value: Number(hub.data.funding(118001, 'SUMMER-2025').total) });
+      expect(hub.requests).toBe(2);
+    }
+    const hub = new FakeHub();
+    const s = connect(hub);
+    s.token = 'subgroup-token';
+    expect(await funding(118001, 'SUMMER-2025', 'total', SCENARIO_50)).toBe(Number(hub.data.funding(118001, 'SUMMER-2025', '0.50').total));
+  });
+
+  it('names what is wrong with a scenario call: unknown scenario, missing school or pot, a line scenarios do not have', async () => {
     const hub = new FakeHub();
     connect(hub);
-    const [a, b, c] = await Promise.all([settle(funding(118000, 'SUMMER-2025', 'total', 'SC-1')), settle(pot('ASH-01', 'SUMMER-2025', 'SC-1')), settle(funding(118000, 'SUMMER-2025', 'total'))]);
-    expect(a).toMatchObject({ error: '#N/A', message: expect.stringMatching(/Scenarios are not available/) });
-    expect(b).toMatchObject({ error: '#N/A', message: expect.stringMatching(/Scenarios are not available/) });
-    expect(c.value).toBe(Number(hub.data.funding(118000, 'SUMMER-2025').total));
+    const r = await Promise.all([
+      settle(funding(118001, 'SUMMER-2025', 'total', '5c000000-0000-4000-8000-0000000000ff')),
+      settle(funding(999999, 'SUMMER-2025', 'total', SCENARIO_60)),
+      settle(funding(118001, 'SPRING-2031', 'total', SCENARIO_60)),
+      settle(pot('NOPE-01', 'SUMMER-2025', SCENARIO_60)),
+      settle(funding(118001, 'SUMMER-2025', 'protectionRate', SCENARIO_60)),
+      settle(funding(118001, 'SUMMER-2025', 'total', true)),
+    ]);
+    expect(r[0]).toEqual({ error: '#N/A', message: 'No scenario 5c000000-0000-4000-8000-0000000000ff, or you have no access to it' });
+    expect(r[1]).toEqual({ error: '#N/A', message: `Scenario ${SCENARIO_60} has no result for URN 999999 in SUMMER-2025` });
+    expect(r[2]).toMatchObject({ error: '#N/A', message: expect.stringMatching(/no result for URN 118001 in SPRING-2031/) });
+    expect(r[3]).toEqual({ error: '#N/A', message: `Scenario ${SCENARIO_60} has no pot for NOPE-01 in SUMMER-2025` });
+    expect(r[4]).toMatchObject({ error: '#VALUE!', message: expect.stringMatching(/^line: a scenario has baseline, protectedAmount, communityShare, bandedTopUp, total only/) });
+    expect(r[5]).toMatchObject({ error: '#VALUE!', message: expect.stringMatching(/^scenario: /) });
+    expect(hub.requests).toBe(2);
   });
 
   it('gives #N/A saying so when not connected, and #N/A with the reason when the hub is unreachable', async () => {

@@ -62,24 +62,25 @@ describe('custom functions metadata', () => {
 
 describe('operations against schema/schema.graphql', () => {
   const schema = buildSchema(readFileSync(join(root, 'schema/schema.graphql'), 'utf8'));
-  // scenario(id) is planned on the hub (issue 3) but not in its schema yet; the add-in does not send these.
-  const PENDING = ['Scenario', 'FnScenarioSchools'];
   const files = readdirSync(join(root, 'schema/operations')).filter((f) => f.endsWith('.graphql'));
 
-  it.each(files.filter((f) => !PENDING.includes(f.replace('.graphql', ''))))('%s is valid', (f) => {
+  it.each(files)('%s is valid', (f) => {
     const errors = validate(schema, parse(readFileSync(join(root, 'schema/operations', f), 'utf8')));
     expect(errors.map((e) => e.message)).toEqual([]);
   });
 
-  it('pending scenario operations fail only because the hub has no scenario query yet', () => {
-    for (const name of PENDING) {
-      const errors = validate(schema, parse(OPERATIONS[name as keyof typeof OPERATIONS])).map((e) => e.message);
-      expect(errors).toContain('Cannot query field "scenario" on type "Query".');
+  it('every operation the add-in sends validates, scenarios included, and the module matches the files', () => {
+    expect(Object.keys(OPERATIONS).sort()).toEqual(files.map((f) => f.replace('.graphql', '')).sort());
+    expect(Object.keys(OPERATIONS)).toEqual(expect.arrayContaining(['Scenario', 'Scenarios', 'FnScenarioSchools']));
+    for (const [name, source] of Object.entries(OPERATIONS)) {
+      expect([name, validate(schema, parse(source)).map((e) => e.message)]).toEqual([name, []]);
     }
+    // Every school row of the scenario table has its record total: the comparison lists unchanged ones too.
+    expect(OPERATIONS.Scenario).toMatch(/comparison\([^)]*includeUnchanged: true[^)]*\)/);
   });
 
   it('a composed custom-function batch is valid', () => {
-    const ops = ['FnSchools', 'FnFunding', 'FnNotionalSen', 'FnPot', 'FnCaseloads'] as const;
+    const ops = ['FnSchools', 'FnFunding', 'FnNotionalSen', 'FnPot', 'FnCaseloads', 'FnScenarioSchools'] as const;
     const { query } = composeQuery('HnhFunctions', ops.map((o, i) => ({ alias: `f${i}`, op: parseOperation(OPERATIONS[o]), variables: {} })));
     expect(validate(schema, parse(query)).map((e) => e.message)).toEqual([]);
   });

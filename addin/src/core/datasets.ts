@@ -31,8 +31,6 @@ export interface DatasetDef {
 }
 
 export const PAGE_SIZE = 1000;
-/** Flip when the hub's schema gains scenario(id); the operation file is ready and validated then. */
-export const SCENARIOS_READY = false;
 
 interface Connection<N> {
   totalCount: number;
@@ -217,18 +215,26 @@ export const DATASETS: DatasetDef[] = [
   },
   {
     id: 'scenario',
-    label: 'Scenario vs baseline',
-    filters: ['scenario'],
+    label: 'Scenario vs record',
+    filters: ['scenario', 'term', 'communityCode'],
     required: ['scenario'],
-    columns: [i('URN'), t('Term'), m('Scenario protected'), m('Scenario community share'), m('Scenario total'), m('Baseline total'), m('Difference')],
+    columns: [
+      i('URN'), t('Community'), t('Term'), m('Baseline funding'), m('Protected'), m('Community share'), m('Banded top-up'),
+      m('Scenario total'), m('Record total'), m('Difference'),
+    ],
     async fetch(hub, p) {
-      if (!SCENARIOS_READY) throw new Error('Scenarios are not available from this hub yet (no scenario query in its schema)');
-      const data = await hub.request<any>(OPERATIONS.Scenario, { id: p.scenario });
+      const data = await hub.request<any>(OPERATIONS.Scenario, { id: p.scenario, term: p.term ?? null, communityCode: p.communityCode ?? null });
+      // null: no such scenario, or one this user may not see (a role without scenarios gets FORBIDDEN instead).
+      if (!data.scenario) throw new Error(`No scenario ${p.scenario}, or you have no access to it`);
+      // includeUnchanged: every school and term is in the comparison, so every row has its record total.
       const cmp = new Map<string, any>();
-      for (const c of data.scenario?.comparison?.schools ?? []) cmp.set(`${c.schoolUrn}|${c.term}`, c);
-      return (data.scenario?.results?.schools ?? []).map((r: any) => {
+      for (const c of data.scenario.comparison?.schools ?? []) cmp.set(`${c.schoolUrn}|${c.term}`, c);
+      return (data.scenario.results?.schools ?? []).map((r: any) => {
         const c = cmp.get(`${r.schoolUrn}|${r.term}`);
-        return [r.schoolUrn, r.term, v(r.protectedAmount), v(r.communityShare), v(r.total), v(c?.baseline), v(c?.difference)];
+        return [
+          r.schoolUrn, v(r.communityCode), r.term, v(r.baseline), v(r.protectedAmount), v(r.communityShare), v(r.bandedTopUp),
+          v(r.total), v(c?.baseline), v(c?.difference),
+        ];
       });
     },
   },

@@ -34,8 +34,8 @@ async function settle<T>(work: () => Promise<T>): Promise<T> {
  * @customfunction FUNDING
  * @param urn School URN, e.g. 118234.
  * @param term Funding term code, e.g. "SUMMER-2025".
- * @param line One of baseline, protectionRate, protected, communityShare, bandedTopUp, total.
- * @param [scenario] Scenario id; leave out for the figures of record.
+ * @param line One of baseline, protectionRate, protected, communityShare, bandedTopUp, total (a scenario has all but protectionRate).
+ * @param [scenario] Scenario id (Finance and the Sub-Group); leave out for the figures of record.
  * @returns The amount in pounds.
  */
 export function funding(urn: any, term: any, line: any, scenario?: any): Promise<any> {
@@ -47,7 +47,7 @@ export function funding(urn: any, term: any, line: any, scenario?: any): Promise
  * @customfunction POT
  * @param community Community code, e.g. "ASH-02".
  * @param term Funding term code, e.g. "AUTUMN-2025".
- * @param [scenario] Scenario id; leave out for the figures of record.
+ * @param [scenario] Scenario id (Finance and the Sub-Group); leave out for the figures of record.
  * @returns The pot in pounds.
  */
 export function pot(community: any, term: any, scenario?: any): Promise<any> {

@@ -1,5 +1,5 @@
 /** Argument checking and answer picking for the custom functions: plain TypeScript, no Excel. */
-import { Batcher, FunctionFailure, type Unit } from './batcher';
+import { Batcher, FunctionFailure, type ScenarioAnswer, type Unit } from './batcher';
 
 const bad = (arg: string, message: string) => new FunctionFailure('VALUE', `${arg}: ${message}`);
 const na = (message: string) => new FunctionFailure('NA', message);
@@ -18,6 +18,14 @@ export function argText(name: string, v: unknown, pattern?: RegExp, example?: st
   return s;
 }
 
+/** A scenario id as typed: the hub's are UUIDs (any case), so they are compared in lower case. */
+export function argScenario(v: unknown): string {
+  if (typeof v !== 'string' && typeof v !== 'number') throw bad('scenario', `expected a scenario id, got ${JSON.stringify(v ?? null)}`);
+  const s = String(v).trim();
+  if (!s || s.length > 100) throw bad('scenario', `expected a scenario id, got ${JSON.stringify(v)}`);
+  return /^[0-9a-f-]{36}$/i.test(s) ? s.toLowerCase() : s;
+}
+
 const TERM = /^[A-Z]+-\d{4}$/;
 const YEAR = /^\d{4}-\d{2}$/;
 const optional = (v: unknown) => v === undefined || v === null || v === '';
@@ -26,7 +34,8 @@ export const FUNDING_LINES: Record<string, string> = {
   baseline: 'baseline', protectionrate: 'protectionRate', protected: 'protectedAmount', protectedamount: 'protectedAmount',
   communityshare: 'communityShare', bandedtopup: 'bandedTopUp', total: 'total',
 };
-const SCENARIO_LINES = new Set(['protectedAmount', 'communityShare', 'total']);
+/** What a scenario's results carry per school and term (the protection rate is a parameter, not a result). */
+const SCENARIO_LINES = new Set(['baseline', 'protectedAmount', 'communityShare', 'bandedTopUp', 'total']);
 
 export const SCHOOL_FIELDS: Record<string, (s: any) => unknown> = {
   urn: (s) => s.urn, laestab: (s) => s.laestab, name: (s) => s.name, phase: (s) => s.phase, type: (s) => s.type,
@@ -52,13 +61,6 @@ export function groupingOf(key: string): string {
   return 'WORKER';
 }
 
-/**
- * The hub publishes no scenario(id) query yet (schema/schema.graphql). Sending one would fail validation
- * for the whole batched request, i.e. for every other cell too, so scenario calls are answered locally.
- */
-export const SCENARIOS_AVAILABLE = false;
-const noScenarios = () => na('Scenarios are not available from this hub yet; leave the scenario argument out');
-
 export class HnhFunctions {
   constructor(readonly batcher: Batcher) {}
 
@@ -70,12 +72,11 @@ export class HnhFunctions {
     }
     const line = FUNDING_LINES[norm(lineArg)];
     if (!optional(scenarioArg)) {
-      const id = argText('scenario', scenarioArg);
-      if (!SCENARIOS_AVAILABLE) throw noScenarios();
+      const id = argScenario(scenarioArg);
       if (!SCENARIO_LINES.has(line)) throw bad('line', `a scenario has ${[...SCENARIO_LINES].join(', ')} only`);
-      const sc: any = await this.load({ type: 'scenario', id });
+      const sc = (await this.load({ type: 'scenario', id })) as ScenarioAnswer | undefined;
       if (!sc) throw na(`No scenario ${id}, or you have no access to it`);
-      const r = sc.results?.schools?.find((x: any) => x.schoolUrn === urn && x.term === term);
+      const r = sc.schools.get(`${urn}|${term}`);
       if (!r) throw na(`Scenario ${id} has no result for URN ${urn} in ${term}`);
       return toCell(r[line]);
     }
@@ -89,11 +90,10 @@ export class HnhFunctions {
     const community = argText('community', communityArg, /^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'a community code like "ASH-02"');
     const term = argText('term', termArg, TERM, 'a funding term like "SUMMER-2025"');
     if (!optional(scenarioArg)) {
-      const id = argText('scenario', scenarioArg);
-      if (!SCENARIOS_AVAILABLE) throw noScenarios();
-      const sc: any = await this.load({ type: 'scenario', id });
+      const id = argScenario(scenarioArg);
+      const sc = (await this.load({ type: 'scenario', id })) as ScenarioAnswer | undefined;
       if (!sc) throw na(`No scenario ${id}, or you have no access to it`);
-      const r = sc.results?.communities?.find((x: any) => x.communityCode === community && x.term === term);
+      const r = sc.communities.get(`${community}|${term}`);
       if (!r) throw na(`Scenario ${id} has no pot for ${community} in ${term}`);
       return toCell(r.pot);
     }

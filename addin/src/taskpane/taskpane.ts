@@ -75,9 +75,30 @@ async function loadChoices() {
     fillSelect('f-year', data.periods.financialYears.map((y: any) => ({ value: y.code, label: y.code })));
     fillSelect('f-period', data.periods.schoolTerms.map((y: any) => ({ value: y.code, label: y.code })));
     fillSelect('f-districtCode', data.districts.map((d: any) => ({ value: d.onsCode, label: d.name })));
+    await loadScenarios();
   } catch (e) {
     setStatus(`Could not load filter choices: ${(e as Error).message}`, 'error');
   }
+}
+
+/** Roles the hub lets see scenarios; the others get FORBIDDEN, so the pane does not ask for them. */
+const SCENARIO_ROLES = new Set(['FINANCE', 'SUBGROUP']);
+
+/** The scenario picker: every scenario this user can see, newest change first (Query.scenarios). */
+async function loadScenarios() {
+  const note = $('scenarios-note');
+  const me = session().me;
+  if (!me || !SCENARIO_ROLES.has(me.role)) {
+    fillSelect('f-scenario', []);
+    note.textContent = 'Scenarios are for Finance and the Sub-Group.';
+    return;
+  }
+  const keep = val('f-scenario');
+  const data = await session().client!.request<any>(OPERATIONS.Scenarios);
+  const list: any[] = data.scenarios ?? [];
+  fillSelect('f-scenario', list.map((x) => ({ value: x.id, label: `${x.name} · ${x.state.toLowerCase()} · v${x.version} · ${x.ownerName}` })));
+  if (keep && list.some((x) => x.id === keep)) $<HTMLSelectElement>('f-scenario').value = keep;
+  note.textContent = list.length ? '' : 'No scenarios yet: create one in the hub.';
 }
 
 function showFilters() {
@@ -212,6 +233,10 @@ function init() {
     return out.preview.rejected ? `Preview: ${out.preview.rejected} row(s) would be rejected; fix them and preview again` : `Preview ready: ${out.changes} change(s)`;
   });
   $('errors-only').onchange = renderPreview;
+  $('scenarios-reload').onclick = () => run('Loading scenarios', async () => {
+    await loadScenarios();
+    return `${$<HTMLSelectElement>('f-scenario').options.length - 1} scenario(s)`;
+  });
   $('confirm-btn').onclick = () => run('Submitting', async () => {
     const r = await actions.confirm();
     $('preview').hidden = true;

@@ -71,7 +71,8 @@ function checkBatch(viewer: Viewer, input: SubmitAllocationsInput): void {
       maxRows: MAX_BATCH_ROWS,
     });
   }
-  if (input.rows.some((r) => r.status === AllocationStatus.APPROVED) && !input.decisionReference?.trim()) {
+  // A Chair's APPROVED rows are refused per row (FORBIDDEN), which says more than a missing decision reference.
+  if (viewer.role === Role.FINANCE && input.rows.some((r) => r.status === AllocationStatus.APPROVED) && !input.decisionReference?.trim()) {
     throw new BadInput('A decision reference is required to approve allocations.', 'input.decisionReference');
   }
   if (!input.dryRun && !input.reason?.trim()) throw new BadInput('A reason is required (it goes in the audit log).', 'input.reason');
@@ -92,12 +93,16 @@ export async function submitAllocations(
   checkBatch(viewer, input);
   const hash = requestHash(input);
   const idemKey = input.idempotencyKey.trim();
-  if (!input.dryRun) {
-    const replay = await findReplay(ds.manager, idemKey, hash, viewer);
-    if (replay) return replay;
-  }
   try {
     return await ds.transaction(async (tx) => {
+      if (!input.dryRun) {
+        // Serialise submits with the same key (on any hub process) and look for a stored result only once we
+        // hold the lock: a retry sent while the first attempt is still running then waits for it and replays
+        // its result, rather than validating against the first attempt's writes (ALREADY_EXISTS, STALE_VERSION).
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`idempotency|${idemKey}`]);
+        const replay = await findReplay(tx, idemKey, hash, viewer);
+        if (replay) return replay;
+      }
       const payload = await validateAndDiff(tx, viewer, input, !input.dryRun);
       if (input.dryRun || payload.summary.rejected > 0) return payload;
       await write(tx, viewer, input, payload, opts.source);
@@ -274,11 +279,13 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
   });
 
   // Approved totals per pot: what is already approved, minus what these rows replace, plus what they approve.
+  // Only rows that could be applied count: a row already rejected (a duplicate, a school of another community,
+  // a stale version...) would otherwise be double-counted or push valid rows into a spurious OVER_POT.
   const approvedAfter = new Map<string, Decimal>(cts.map((k) => [k, approvedBefore.get(k) ?? new Decimal(0)]));
   const increases = new Map<string, number[]>();
   rows.forEach((r, i) => {
     const k = ctKey(r.communityCode, r.term);
-    if (!approvedAfter.has(k) || !amounts[i]) return;
+    if (!approvedAfter.has(k) || !amounts[i] || errors[i].length > 0) return;
     const cur = existing.get(key(r.schoolUrn, r.term, r.purpose ?? ''));
     const wasApproved = cur && cur.status === AllocationStatus.APPROVED && cur.communityCode === r.communityCode ? new Decimal(cur.amount) : new Decimal(0);
     const nowApproved = r.status === AllocationStatus.APPROVED ? amounts[i]! : new Decimal(0);
@@ -368,7 +375,7 @@ async function write(tx: EntityManager, viewer: Viewer, input: SubmitAllocations
   if (updates.length) {
     await tx.query(
       `UPDATE allocation a SET amount = x.amount, status = x.status, version = a.version + 1, updated_by = $4, updated_at = now(),
-              decision_reference = CASE WHEN x.status = 'APPROVED' THEN $5 ELSE a.decision_reference END,
+              decision_reference = CASE WHEN x.status = 'APPROVED' THEN $5 WHEN x.status = 'PROPOSED' THEN NULL ELSE a.decision_reference END,
               approved_by = CASE WHEN x.status = 'APPROVED' THEN $4 WHEN x.status = 'PROPOSED' THEN NULL ELSE a.approved_by END,
               approved_at = CASE WHEN x.status = 'APPROVED' THEN now() WHEN x.status = 'PROPOSED' THEN NULL ELSE a.approved_at END
          FROM unnest($1::uuid[], $2::numeric[], $3::text[]) AS x(id, amount, status)

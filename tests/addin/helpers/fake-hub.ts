@@ -20,6 +20,14 @@ export interface FakeAllocation { id: string; schoolUrn: number; communityCode: 
 
 export interface FakeHubOptions { schools?: number }
 
+export interface FakeScenario { id: string; name: string; state: string; version: number; owner: string; ownerName: string; protectionRate: string; basedOnScenarioId: string | null; updatedAt: string }
+
+/** Two scenarios every fake hub has: protection at 60% and at 50% (record: 75%). */
+export const SCENARIO_60 = '5c000000-0000-4000-8000-000000000060';
+export const SCENARIO_50 = '5c000000-0000-4000-8000-000000000050';
+/** Funding terms the fake models. */
+export const FAKE_TERMS = ['SUMMER-2025', 'AUTUMN-2025'];
+
 export class FakeHubData {
   schools: any[] = [];
   communities = [
@@ -32,7 +40,12 @@ export class FakeHubData {
     'finance-token': { name: 'Fiona Finance', role: 'FINANCE', communityCode: null },
     'chair-token': { name: 'Chris Chair', role: 'CHAIR', communityCode: 'ASH-01' },
     'analyst-token': { name: 'Ana Analyst', role: 'ANALYST', communityCode: null },
+    'subgroup-token': { name: 'Sam Subgroup', role: 'SUBGROUP', communityCode: null },
   };
+  scenarios = new Map<string, FakeScenario>([
+    [SCENARIO_60, { id: SCENARIO_60, name: 'Protection 60%', state: 'SHARED', version: 2, owner: 'finance', ownerName: 'Fiona Finance', protectionRate: '0.60', basedOnScenarioId: null, updatedAt: '2025-06-01T08:00:00.000Z' }],
+    [SCENARIO_50, { id: SCENARIO_50, name: 'Protection 50%', state: 'PRIVATE', version: 2, owner: 'finance', ownerName: 'Fiona Finance', protectionRate: '0.50', basedOnScenarioId: null, updatedAt: '2025-06-01T07:00:00.000Z' }],
+  ]);
   idempotency = new Map<string, { payload: string; result: any }>();
   submits = 0;
   constructor(n = 24) {
@@ -50,12 +63,29 @@ export class FakeHubData {
       this.allocations.push({ id: String(id++), schoolUrn: s.urn, communityCode: s.communityCode, term: 'SUMMER-2025', amount: `${10000 + s.urn % 100 * 100}.00`, purpose: 'Inclusion support', status: 'APPROVED', version: 1 });
     }
   }
-  funding(urn: number, term: string) {
+  /**
+   * A school's funding of record, or under a scenario's protection rate. Secondary schools have no protection
+   * (rate 0 either way), so a scenario leaves their figures unchanged: comparison() omits them unless
+   * includeUnchanged.
+   */
+  funding(urn: number, term: string, protectionRate?: string) {
     const base = 30000 + (urn % 1000) * 10;
-    const rate = term.endsWith('2025') || term === 'SPRING-2026' || term === 'SUMMER-2026' ? 0.75 : 0;
+    const protectedTerm = term.endsWith('2025') || term === 'SPRING-2026' || term === 'SUMMER-2026';
+    const secondary = this.byUrn().get(urn)?.phase === 'SECONDARY';
+    const rate = !protectedTerm || secondary ? 0 : protectionRate !== undefined ? Number(protectionRate) : 0.75;
     const prot = Math.round(base * rate * 100);
     const share = (urn % 50) * 10000;
     return { baseline: money(base * 100), protectionRate: rate.toFixed(4), protectedAmount: money(prot), communityShare: money(share), bandedTopUp: '0.00', total: money(prot + share) };
+  }
+  private index?: { n: number; map: Map<number, any> };
+  byUrn(): Map<number, any> {
+    if (!this.index || this.index.n !== this.schools.length) this.index = { n: this.schools.length, map: new Map(this.schools.map((s) => [s.urn, s])) };
+    return this.index.map;
+  }
+  /** A community's pot under a scenario: the pot of record scaled by the scenario's rate against 75%. */
+  scenarioPot(code: string, term: string, protectionRate: string) {
+    const amount = this.pots.get(`${code}|${term}`);
+    return amount === undefined ? undefined : money(Math.round((pence(amount) * Number(protectionRate)) / 0.75));
   }
   allocated(community: string, term: string, rows = this.allocations) {
     return rows.filter((a) => a.communityCode === community && a.term === term && a.status === 'APPROVED').reduce((p, a) => p + pence(a.amount), 0);
@@ -90,6 +120,43 @@ function rootValue(d: FakeHubData, user: { name: string; role: string; community
       year: financialYear,
     }),
   });
+  const requireModeller = () => {
+    if (user.role !== 'FINANCE' && user.role !== 'SUBGROUP') {
+      throw Object.assign(new Error('Scenarios are for the High Needs Funding Sub-Group and Finance.'), { code: 'FORBIDDEN' });
+    }
+  };
+  const scenario = (sc: FakeScenario) => {
+    const terms = (term?: string | null) => (term ? [term] : FAKE_TERMS);
+    const schoolRows = (term?: string | null, communityCode?: string | null) =>
+      terms(term).flatMap((t) => d.schools.filter((s) => !communityCode || s.communityCode === communityCode).map((s) => {
+        const f = d.funding(s.urn, t, sc.protectionRate);
+        return { schoolUrn: s.urn, communityCode: s.communityCode, term: t, baseline: f.baseline, protectedAmount: f.protectedAmount, communityShare: f.communityShare, bandedTopUp: f.bandedTopUp, total: f.total };
+      }));
+    const sum = (rows: any[], k: string) => money(rows.reduce((n, r) => n + pence(r[k]), 0));
+    return {
+      ...sc,
+      baseParameterVersion: 1,
+      overrides: { protectionRate: sc.protectionRate },
+      parameters: { protectionRate: sc.protectionRate },
+      createdAt: sc.updatedAt,
+      results: ({ term, communityCode }: { term?: string | null; communityCode?: string | null }) => {
+        const schools = schoolRows(term, communityCode);
+        const communities = terms(term).flatMap((t) => d.communities.filter((c) => !communityCode || c.code === communityCode).flatMap((c) => {
+          const pot = d.scenarioPot(c.code, t, sc.protectionRate);
+          return pot === undefined ? [] : [{ communityCode: c.code, term: t, pot, allocated: pot }];
+        }));
+        return { schools, communities, blockLines: [], computeMs: 1, totals: { protectedAmount: sum(schools, 'protectedAmount'), communityShare: sum(schools, 'communityShare'), bandedTopUp: sum(schools, 'bandedTopUp'), total: sum(schools, 'total') } };
+      },
+      comparison: ({ term, includeUnchanged }: { term?: string | null; includeUnchanged: boolean }) => {
+        const rows = schoolRows(term).map((r) => {
+          const record = d.funding(r.schoolUrn, r.term).total;
+          return { schoolUrn: r.schoolUrn, term: r.term, baseline: record, scenario: r.total, difference: money(pence(r.total) - pence(record)) };
+        });
+        const total = { key: 'TOTAL', period: term ?? 'ALL', baseline: sum(rows, 'baseline'), scenario: sum(rows, 'scenario'), difference: sum(rows, 'difference') };
+        return { against: 'RECORD', schools: includeUnchanged ? rows : rows.filter((r) => r.difference !== '0.00'), communities: [], blockLines: [], total };
+      },
+    };
+  };
   return {
     me: () => ({ ...user, via: 'TOKEN' }),
     schools: ({ first = 100, after, filter }: any) => {
@@ -124,11 +191,33 @@ function rootValue(d: FakeHubData, user: { name: string; role: string; community
         .map((a) => ({ ...a, editable: true, school: () => school(d.schools.find((s) => s.urn === a.schoolUrn)) }));
       return { totalCount: all.length, nodes: all.slice(offset, offset + first) };
     },
-    scenario: ({ id }: { id: string }) => (id !== 'SC-1' ? null : {
-      id, name: 'Protection 60%',
-      results: { schools: d.schools.slice(0, 3).map((s) => ({ schoolUrn: s.urn, term: 'SUMMER-2025', protectedAmount: '1000.00', communityShare: '2000.00', total: '3000.00' })), communities: [{ communityCode: 'ASH-01', term: 'SUMMER-2025', pot: '450000.00', allocated: '0.00' }] },
-      comparison: { schools: d.schools.slice(0, 3).map((s) => ({ schoolUrn: s.urn, term: 'SUMMER-2025', baseline: '3500.00', scenario: '3000.00', difference: '-500.00' })) },
-    }),
+    scenario: ({ id }: { id: string }) => {
+      requireModeller();
+      const sc = d.scenarios.get(id.toLowerCase());
+      return sc ? scenario(sc) : null;
+    },
+    scenarios: () => {
+      requireModeller();
+      return [...d.scenarios.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)).map(scenario);
+    },
+    createScenario: ({ name, basedOn }: { name: string; basedOn?: string | null }) => {
+      requireModeller();
+      const from = basedOn ? d.scenarios.get(basedOn) : undefined;
+      const id = `5c000000-0000-4000-8000-${String(d.scenarios.size + 1).padStart(12, '0')}`;
+      const sc: FakeScenario = { id, name, state: 'PRIVATE', version: 1, owner: user.name, ownerName: user.name, protectionRate: from?.protectionRate ?? '0.75', basedOnScenarioId: from?.id ?? null, updatedAt: new Date().toISOString() };
+      d.scenarios.set(id, sc);
+      return scenario(sc);
+    },
+    updateScenarioParameters: ({ id, parameters, baseVersion }: { id: string; parameters: { protectionRate?: string }; baseVersion?: number | null }) => {
+      requireModeller();
+      const sc = d.scenarios.get(id);
+      if (!sc) throw Object.assign(new Error(`No scenario "${id}" that you can see.`), { code: 'NOT_FOUND' });
+      if (baseVersion != null && baseVersion !== sc.version) throw Object.assign(new Error('Scenario changed since you read it'), { code: 'CONFLICT' });
+      if (parameters.protectionRate != null) sc.protectionRate = parameters.protectionRate;
+      sc.version++;
+      sc.updatedAt = new Date().toISOString();
+      return scenario(sc);
+    },
     submitAllocations: ({ input }: any) => submit(d, user, input),
   };
 }

@@ -1,0 +1,210 @@
+/**
+ * Allocation write-back bench: 5,000 rows submitted in one `submitAllocations` call beside the same rows saved
+ * one at a time in 5,000 calls, against a real hub (HTTP + Apollo + database with the demo data) on embedded
+ * PGlite and, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set, on a fresh database on that PostgreSQL server
+ * (dropped afterwards). Server time is what the hub itself logs for each request (`ms` of its request log line).
+ * The batch must be at least 10x faster per row than row-by-row saving.
+ *
+ *   npm run -s build && node dist/bench/allocations.js
+ */
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import pino from 'pino';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../server/db/datasource';
+import { startEmbedded } from '../server/db/embedded';
+import { createDemoTokens, seedDemo } from '../server/bootstrap';
+import { createHub, Hub } from '../server/server';
+
+const ROWS = 5000;
+const REQUIRED_RATIO = 10;
+
+const SUBMIT = `mutation BenchSubmit($input: SubmitAllocationsInput!) {
+  submitAllocations(input: $input) { applied summary { created updated unchanged rejected } }
+}`;
+
+interface Row {
+  schoolUrn: number;
+  communityCode: string;
+  term: string;
+  amount: string;
+  purpose: string;
+  status: 'PROPOSED';
+}
+
+interface BenchHub {
+  engine: 'pglite' | 'postgres';
+  url: string;
+  token: string;
+  dataSource: DataSource;
+  /** Server-side milliseconds per request id, from the hub's own request log. */
+  serverMs: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+async function startBenchHub(engine: 'pglite' | 'postgres', adminUrl?: string): Promise<BenchHub> {
+  let url: string;
+  let dropDatabase = async () => {};
+  let stopEmbedded = async () => {};
+  if (engine === 'postgres') {
+    const name = `hnh_bench_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(adminUrl!);
+    u.pathname = '/' + name;
+    url = u.toString();
+    dropDatabase = async () => {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  } else {
+    const embedded = await startEmbedded(null);
+    url = embedded.url;
+    stopEmbedded = () => embedded.stop();
+  }
+  const dataSource = createDataSource({ url, poolSize: engine === 'pglite' ? 1 : 10 });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  await seedDemo(dataSource);
+
+  const serverMs = new Map<string, number>();
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        const entry = JSON.parse(line) as { msg?: string; requestId?: string; ms?: number };
+        if (entry.msg === 'request' && entry.requestId && typeof entry.ms === 'number') serverMs.set(entry.requestId, entry.ms);
+      }
+      done();
+    },
+  });
+  const hub: Hub = await createHub({
+    dataSource,
+    config: { bodyLimitBytes: 5 * 1024 * 1024, oidc: null },
+    logger: pino({ level: 'info' }, sink),
+  });
+  const base = await hub.listen(0);
+  const tokens = await createDemoTokens(dataSource);
+  return {
+    engine,
+    url: base,
+    token: tokens.FINANCE,
+    dataSource,
+    serverMs,
+    async stop() {
+      await hub.stop();
+      await dataSource.destroy();
+      await stopEmbedded();
+      await dropDatabase();
+    },
+  };
+}
+
+/** Valid new PROPOSED rows spread over every community and every open term with a pot. */
+async function benchRows(ds: DataSource, n: number, label: string): Promise<Row[]> {
+  const pairs: { urn: number; community: string; term: string }[] = await ds.query(
+    `SELECT m.school_urn AS urn, m.community_code AS community, t.code AS term
+       FROM funding_term t JOIN community_membership m ON m.effective_from <= t.start_date AND (m.effective_to IS NULL OR m.effective_to > t.start_date)
+      WHERE NOT t.closed AND EXISTS (SELECT 1 FROM community_pot p WHERE p.term_code = t.code)
+      ORDER BY t.code, m.community_code, m.school_urn`,
+  );
+  return Array.from({ length: n }, (_, i) => {
+    const p = pairs[i % pairs.length];
+    return {
+      schoolUrn: p.urn,
+      communityCode: p.community,
+      term: p.term,
+      amount: `${(i % 900) + 100}.${String(i % 100).padStart(2, '0')}`,
+      purpose: `${label} ${Math.floor(i / pairs.length)}`,
+      status: 'PROPOSED',
+    };
+  });
+}
+
+async function submit(h: BenchHub, rows: Row[]): Promise<{ serverMs: number; wallMs: number }> {
+  const requestId = crypto.randomUUID();
+  const started = process.hrtime.bigint();
+  const res = await fetch(`${h.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}`, 'x-request-id': requestId, 'x-hub-source': 'ADDIN' },
+    body: JSON.stringify({ query: SUBMIT, variables: { input: { idempotencyKey: `bench-${requestId}`, reason: 'Allocation bench', rows } } }),
+  });
+  const body = (await res.json()) as { data?: { submitAllocations: { applied: boolean; summary: { created: number } } }; errors?: unknown[] };
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const p = body.data?.submitAllocations;
+  if (!p?.applied || p.summary.created !== rows.length) throw new Error(`bench submit failed: ${JSON.stringify(body).slice(0, 500)}`);
+  // The log line is written when the response finishes; wait for it if the client got there first.
+  for (let i = 0; i < 100 && !h.serverMs.has(requestId); i++) await new Promise((r) => setImmediate(r));
+  const serverMs = h.serverMs.get(requestId);
+  h.serverMs.delete(requestId);
+  return { serverMs: serverMs ?? wallMs, wallMs };
+}
+
+async function benchEngine(engine: 'pglite' | 'postgres', rowsCount: number, adminUrl?: string): Promise<Record<string, unknown>> {
+  const h = await startBenchHub(engine, adminUrl);
+  try {
+    // The same schools, terms, amounts and statuses both ways; only the purpose differs, so both are creations.
+    const single = await benchRows(h.dataSource, rowsCount, 'Bench one at a time');
+    const batch = await benchRows(h.dataSource, rowsCount, 'Bench batch');
+    await submit(h, single.slice(0, 20).map((r) => ({ ...r, purpose: `Warm-up ${r.purpose}` }))); // JIT, plan caches
+
+    let singleServer = 0;
+    let singleWall = 0;
+    for (const row of single) {
+      const r = await submit(h, [row]);
+      singleServer += r.serverMs;
+      singleWall += r.wallMs;
+    }
+    const b = await submit(h, batch);
+    const ratio = singleServer / Math.max(b.serverMs, 0.001);
+    const result = {
+      rows: rowsCount,
+      batch: { calls: 1, serverMs: Math.round(b.serverMs), wallMs: Math.round(b.wallMs), rowsPerSecond: Math.round(rowsCount / (Math.max(b.serverMs, 0.001) / 1000)) },
+      oneAtATime: {
+        calls: rowsCount,
+        serverMs: Math.round(singleServer),
+        wallMs: Math.round(singleWall),
+        rowsPerSecond: Math.round(rowsCount / (Math.max(singleServer, 0.001) / 1000)),
+        msPerCall: Number((singleServer / rowsCount).toFixed(2)),
+      },
+      ratio: Number(ratio.toFixed(1)),
+      requiredRatio: REQUIRED_RATIO,
+      ok: ratio >= REQUIRED_RATIO,
+    };
+    console.log(
+      `allocations [${engine}] ${rowsCount} rows: one call ${result.batch.serverMs} ms (${result.batch.rowsPerSecond} rows/s) vs ` +
+        `${rowsCount} calls ${result.oneAtATime.serverMs} ms (${result.oneAtATime.rowsPerSecond} rows/s): ${result.ratio}x ` +
+        `${result.ok ? '>=' : 'BELOW'} ${REQUIRED_RATIO}x`,
+    );
+    return result;
+  } finally {
+    await h.stop();
+  }
+}
+
+/** Runs the bench on PGlite and, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set, on PostgreSQL. */
+export async function benchAllocations(opts: { rows?: number } = {}): Promise<Record<string, unknown>> {
+  const rowsCount = opts.rows ?? ROWS;
+  const out: Record<string, unknown> = { pglite: await benchEngine('pglite', rowsCount) };
+  const pg = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (pg) out.postgres = await benchEngine('postgres', rowsCount, pg);
+  return out;
+}
+
+if (require.main === module) {
+  benchAllocations()
+    .then((r) => {
+      console.log(JSON.stringify(r, null, 2));
+      const failed = Object.values(r).some((x) => !(x as { ok: boolean }).ok);
+      process.exit(failed ? 1 : 0);
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
