@@ -62,7 +62,9 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await hub?.stop();
+    logger.info('http closed');
     await db?.close();
+    logger.info('database closed');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

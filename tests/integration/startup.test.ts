@@ -20,7 +20,9 @@ function run(env: Record<string, string>, untilReady = true): Promise<{ code: nu
   });
 }
 
-const stop = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null ? r() : (c.once('exit', () => r()), c.kill('SIGTERM'))));
+/** SIGTERM, as a service manager sends it; resolves to the exit code (a hang fails the test by its timeout). */
+const stop = (c: ChildProcess) =>
+  new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : (c.once('exit', (code) => r(code)), c.kill('SIGTERM'))));
 
 describe('starting the hub', () => {
   it('on an empty data folder: migrates, loads demo data, writes one token per role, answers queries; later starts reuse it', async () => {
@@ -38,7 +40,8 @@ describe('starting the hub', () => {
       body: JSON.stringify({ query: '{ communities { code } }' }),
     });
     expect((await res.json()).data.communities).toHaveLength(53);
-    await stop(first.child);
+    // A client still holding a keep-alive connection must not keep the hub from stopping.
+    expect(await stop(first.child)).toBe(0);
 
     const second = await run(env);
     expect(second.out).toContain(tokens.FINANCE);

@@ -60,6 +60,7 @@ export class CaseloadWorker {
  */
 @Entity()
 @Index(['kind', 'periodCode'])
+@Index(['schoolUrn', 'periodCode'])
 @Check('"count" >= 0')
 export class CaseloadCount {
   @References(() => CaseloadWorker, 'worker_code') private readonly workerRef?: CaseloadWorker;

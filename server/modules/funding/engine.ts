@@ -83,22 +83,29 @@ function grownCounts(counts: Partial<Record<Band, number>> | undefined, growth: 
   return out;
 }
 
-export function computeFunding(inputs: FundingInputs, params: ModelParameters): FundingResults {
+/** Parameters in force on a date: versions of record take effect from their effective date. */
+export type ParametersOn = (date: string) => ModelParameters;
+
+const fyStart = (fy: string) => `${fy.slice(0, 4)}-04-01`;
+
+export function computeFunding(inputs: FundingInputs, parameters: ModelParameters | ParametersOn): FundingResults {
+  const paramsOn: ParametersOn = typeof parameters === 'function' ? parameters : () => parameters;
   const schoolBy = new Map(inputs.schools.map((s) => [s.urn, s]));
   const notionalSen: FundingResults['notionalSen'] = [];
   for (const fy of inputs.financialYears) {
     for (const urn of inputs.fundedUrns) {
       const amounts = inputs.factorAmounts.get(`${urn}|${fy}`);
       if (!amounts) continue;
-      const res = notionalSenLines(amounts, params.notionalSenPercentages);
+      const res = notionalSenLines(amounts, paramsOn(fyStart(fy)).notionalSenPercentages);
       notionalSen.push({ schoolUrn: urn, financialYearCode: fy, lines: res.lines, total: res.total });
     }
   }
 
   const pots: FundingResults['pots'] = [];
   const schoolTerms: SchoolTermResult[] = [];
-  const growth = params.ehcpGrowth ?? '0';
   for (const t of inputs.terms) {
+    const params = paramsOn(t.startDate);
+    const growth = params.ehcpGrowth ?? '0';
     const members = inputs.membersOn(t.startDate);
     const weights = inputs.communities.map((code) => {
       const urns = members.get(code) ?? [];

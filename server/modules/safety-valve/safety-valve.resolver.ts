@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } fro
 import type { Context } from '../../context';
 import { requireFinancialYear } from '../period/period.service';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
+import { monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';
 
 @ObjectType({ description: 'The Safety Valve agreement and its monitoring reports.' })
 class SafetyValve {
@@ -24,6 +25,19 @@ export class SafetyValveResolver {
          FROM safety_valve_agreement ORDER BY code LIMIT 1`,
     );
     return { agreement: agreement ?? null };
+  }
+
+  @Query(() => SafetyValveMonitoringReport, {
+    description:
+      'The Safety Valve monitoring report for a reporting period as returned to the DfE: the DSG position (in-year and cumulative, plan against ' +
+      'forecast), instalments, KPIs and the deficit trajectory, from what was reported up to that period. Also as XLSX at ' +
+      '/export/safety-valve-report.xlsx?period=<code>.',
+  })
+  safetyValveMonitoringReport(
+    @Arg('period', () => String, { description: 'Reporting period code, e.g. "2025-26-Q2".' }) period: string,
+    @Ctx() ctx: Context,
+  ): Promise<SafetyValveMonitoringReport> {
+    return monitoringReport(ctx.db, period);
   }
 
   @FieldResolver(() => [SafetyValveReport], { description: 'Monitoring reports in date order, optionally for one financial year.' })

@@ -3,10 +3,13 @@ import { GraphQLJSON } from 'graphql-scalars';
 import type { Context } from '../../context';
 import { NotFound } from '../../errors';
 import type { ModelParameters } from '../funding/model';
-import { requireFundingTerm } from '../period/period.service';
+import type { ParametersOn } from '../funding/engine';
+import { requireFundingTerm, todayIso } from '../period/period.service';
 import { ModelParametersInput } from './scenario.inputs';
 import { ModelParameterSet, Scenario, ScenarioState } from './scenario.entity';
-import { ScenarioComparison, ScenarioResults } from './scenario.types';
+import { ParameterChangeResult, ScenarioComparison, ScenarioResults } from './scenario.types';
+import { setModelParameters } from './parameters.service';
+import { DateScalar } from '../../common/scalars';
 import {
   compute,
   comparisonView,
@@ -15,7 +18,10 @@ import {
   findScenario,
   listScenarios,
   loadFundingInputs,
+  parameterVersions,
+  recordOn,
   recordParameters,
+  scenarioOn,
   requireModeller,
   resultsView,
   setScenarioState,
@@ -30,7 +36,7 @@ function memo(ctx: Context) {
   c.scenarioMemo ??= { computed: new Map() };
   const m = c.scenarioMemo;
   const inputs = () => (m.inputs ??= loadFundingInputs(ctx.db));
-  const computed = (key: string, params: () => Promise<ModelParameters>) => {
+  const computed = (key: string, params: () => Promise<ModelParameters | ParametersOn>) => {
     if (!m.computed.has(key)) m.computed.set(key, Promise.all([inputs(), params()]).then(([i, p]) => compute(i, p)));
     return m.computed.get(key)!;
   };
@@ -40,6 +46,11 @@ function memo(ctx: Context) {
 async function effectiveParameters(ctx: Context, s: Scenario): Promise<ModelParameters> {
   const record = await recordParameters(ctx.db);
   return { ...record.parameters, ...(s.overrides as Partial<ModelParameters>) };
+}
+
+/** Per term: the parameters of record on the term's first day, with the scenario's changes on top. */
+async function scenarioTimeline(ctx: Context, s: Scenario): Promise<ParametersOn> {
+  return scenarioOn(await parameterVersions(ctx.db), s.overrides as Partial<ModelParameters>);
 }
 
 @Resolver(() => Scenario)
@@ -97,7 +108,7 @@ export class ScenarioResolver {
   ): Promise<ScenarioResults> {
     if (term) requireFundingTerm(await ctx.loaders.periods(), term);
     const m = memo(ctx);
-    const mine = await m.computed(`scenario:${s.id}:${s.version}`, () => effectiveParameters(ctx, s));
+    const mine = await m.computed(`scenario:${s.id}:${s.version}`, () => scenarioTimeline(ctx, s));
     return resultsView(ctx.db, await m.inputs(), mine, { term, communityCode });
   }
 
@@ -115,11 +126,11 @@ export class ScenarioResolver {
     if (against) {
       const other = await findScenario(ctx.db, ctx.viewer, against);
       if (!other) throw new NotFound(`No scenario "${against}" that you can see.`);
-      base = m.computed(`scenario:${other.id}:${other.version}`, () => effectiveParameters(ctx, other));
+      base = m.computed(`scenario:${other.id}:${other.version}`, () => scenarioTimeline(ctx, other));
     } else {
-      base = m.computed('record', async () => (await recordParameters(ctx.db)).parameters);
+      base = m.computed('record', async () => recordOn(await parameterVersions(ctx.db)));
     }
-    const mine = m.computed(`scenario:${s.id}:${s.version}`, () => effectiveParameters(ctx, s));
+    const mine = m.computed(`scenario:${s.id}:${s.version}`, () => scenarioTimeline(ctx, s));
     return comparisonView(ctx.db, against ?? 'RECORD', await base, await mine, { term, includeUnchanged });
   }
 }
@@ -130,9 +141,24 @@ export class ModelParameterResolver {
   async modelParameters(@Ctx() ctx: Context): Promise<ModelParameterSet | null> {
     const [row] = await ctx.db.query(
       `SELECT version, effective_from AS "effectiveFrom", author, note, parameters, created_at AS "createdAt" FROM model_parameter_set
-        WHERE effective_from <= CURRENT_DATE ORDER BY effective_from DESC, version DESC LIMIT 1`,
+        WHERE effective_from <= $1 ORDER BY effective_from DESC, version DESC LIMIT 1`,
+      [todayIso()],
     );
     return row ?? null;
+  }
+
+  @Mutation(() => ParameterChangeResult, {
+    description:
+      'Finance: records a new version of the model parameters of record from the first day of a funding term and recomputes ' +
+      'the figures of record from then on, in one audited transaction. Refused if a pot would fall below its approved allocations.',
+  })
+  setModelParameters(
+    @Arg('effectiveFrom', () => DateScalar, { description: 'First day of an open funding term.' }) effectiveFrom: string,
+    @Arg('parameters', () => ModelParametersInput, { description: 'Parameters to change.' }) parameters: ModelParametersInput,
+    @Arg('note', () => String, { nullable: true, description: 'Why (decision reference, meeting).' }) note: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<ParameterChangeResult> {
+    return setModelParameters(ctx.db, ctx.viewer, { effectiveFrom, note, parameters }, ctx.source === 'IMPORT' ? 'API' : ctx.source);
   }
 
   @Query(() => [ModelParameterSet], { description: 'Every version of the model parameters of record, newest first.' })

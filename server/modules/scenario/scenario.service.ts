@@ -4,12 +4,41 @@ import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Conflict, Forbidden, NotFound } from '../../errors';
 import { writeAudit } from '../audit/audit.service';
 import { NotionalSenFactorCode } from '../funding/funding.entity';
-import { computeFunding, FundingInputs, FundingResults, schoolTermTotal } from '../funding/engine';
+import { computeFunding, FundingInputs, FundingResults, ParametersOn, schoolTermTotal } from '../funding/engine';
 import { BANDS, DEFAULT_MODEL_PARAMETERS, ModelParameters, sumMoney } from '../funding/model';
 import { loadPeriodCatalogue, PeriodCatalogue, todayIso } from '../period/period.service';
 import type { ModelParametersInput } from './scenario.inputs';
 import { Scenario, ScenarioState } from './scenario.entity';
 import type { ScenarioComparison, ScenarioResults } from './scenario.types';
+
+interface ParameterVersion {
+  version: number;
+  effectiveFrom: string;
+  parameters: ModelParameters;
+}
+
+/** Every version of the parameters of record, oldest first. */
+export async function parameterVersions(db: EntityManager): Promise<ParameterVersion[]> {
+  const rows: { version: number; effectiveFrom: string; parameters: Partial<ModelParameters> }[] = await db.query(
+    `SELECT version, effective_from::text AS "effectiveFrom", parameters FROM model_parameter_set ORDER BY effective_from, version`,
+  );
+  return rows.map((r) => ({ ...r, parameters: { ...DEFAULT_MODEL_PARAMETERS, ...r.parameters } }));
+}
+
+/** The parameters of record in force on any date: the latest version effective by then. */
+export function recordOn(versions: ParameterVersion[]): ParametersOn {
+  return (date) => {
+    let found: ModelParameters = versions[0]?.parameters ?? DEFAULT_MODEL_PARAMETERS;
+    for (const v of versions) if (v.effectiveFrom <= date) found = v.parameters;
+    return found;
+  };
+}
+
+/** A scenario applies its changes on top of whatever is of record on each date. */
+export function scenarioOn(versions: ParameterVersion[], overrides: Partial<ModelParameters>): ParametersOn {
+  const record = recordOn(versions);
+  return (date) => ({ ...record(date), ...overrides });
+}
 
 /** The model parameters of record in force on a date (the latest version effective by then). */
 export async function recordParameters(db: EntityManager, on = todayIso()): Promise<{ version: number; parameters: ModelParameters }> {
@@ -234,7 +263,7 @@ export interface Computed {
   ms: number;
 }
 
-export function compute(inputs: FundingInputs, params: ModelParameters): Computed {
+export function compute(inputs: FundingInputs, params: ModelParameters | ParametersOn): Computed {
   const started = process.hrtime.bigint();
   const results = computeFunding(inputs, params);
   return { results, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) };

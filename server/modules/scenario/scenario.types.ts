@@ -116,3 +116,17 @@ export class ScenarioComparison {
   @Field(() => Difference, { description: 'Total school funding over the terms compared.' })
   total: Difference;
 }
+
+@ObjectType({ description: 'What a change of the model parameters of record did.' })
+export class ParameterChangeResult {
+  @Field(() => Int, { description: 'The new version.' })
+  version: number;
+  @Field(() => [String], { description: 'Funding terms whose figures of record were recomputed.' })
+  termsRecomputed: string[];
+  @Field(() => [String], { description: 'Financial years whose notional SEN budgets were recomputed.' })
+  financialYearsRecomputed: string[];
+  @Field(() => Int, { description: 'School-term funding rows whose figures changed.' })
+  schoolTermRowsChanged: number;
+  @Field(() => Int, { description: 'Community pots whose amount changed.' })
+  potsChanged: number;
+}

@@ -1,0 +1,203 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { startBenchHub, BenchHub } from './setup';
+import { startFloor } from './floor';
+import { computeFunding } from '../server/modules/funding/engine';
+import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
+import { loadFundingInputs } from '../server/modules/scenario/scenario.service';
+import { projectRoot } from '../server/common/paths';
+
+/**
+ * npm run bench: figures side by side in one run, printed, never asserted (the machines are shared and noisy).
+ * BENCH_DATABASE_URL adds a PostgreSQL run; BENCH_SECONDS sets each load test's length (default 8).
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+
+const FIELDS = `urn name district { name area { name } }
+  community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
+  notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } }
+  funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total }
+  caseloads(period: "2025/26-T2") { kind count suppressed }`;
+
+const QUERIES = {
+  Nested600: `query Nested600 { schools(first: 600) { nodes { ${FIELDS} } } }`,
+  Page20: `query Page20 { schools(first: 20, filter: { phase: [PRIMARY] }) { totalCount nodes { ${FIELDS} } } }`,
+  Single: `query Single($urn: Int!) { school(urn: $urn) { ${FIELDS} } }`,
+};
+
+interface Row {
+  engine: string;
+  target: string;
+  'req/s': number;
+  'p50 ms': number;
+  'p99 ms': number;
+  'sql/req': number | string;
+  errors: number;
+}
+
+async function load(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...init } as autocannon.Options);
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+async function sqlPerRequest(hub: BenchHub, op: string): Promise<[number, number]> {
+  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const sum = Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  const count = Number(new RegExp(`hub_graphql_sql_statements_count\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  return [sum, count];
+}
+
+async function benchEngine(adminUrl: string | null): Promise<Row[]> {
+  const hub = await startBenchHub(adminUrl);
+  const floor = await startFloor(hub.dbUrl, hub.poolSize);
+  const rows: Row[] = [];
+  try {
+    const [{ urn }] = await hub.dataSource.query(`SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.FINANCE}` };
+    // Check the answers before timing them.
+    const check: any = await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: QUERIES.Nested600 }) })).json();
+    if (check.errors || check.data.schools.nodes.length !== 600) throw new Error('hub answer is wrong: ' + JSON.stringify(check.errors));
+    const floorCheck: any = await (await fetch(`${floor.url}/?n=600`)).json();
+    if (floorCheck.data.schools.nodes.length !== 600) throw new Error('floor answer is wrong');
+
+    for (const [op, query] of Object.entries(QUERIES)) {
+      const body = JSON.stringify({ query, variables: op === 'Single' ? { urn } : undefined });
+      const [s0, c0] = await sqlPerRequest(hub, op);
+      const r = await load(`${hub.url}/graphql`, { method: 'POST', headers, body });
+      const [s1, c1] = await sqlPerRequest(hub, op);
+      rows.push({ engine: hub.engine, target: `hub ${op}`, 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99, 'sql/req': c1 > c0 ? +((s1 - s0) / (c1 - c0)).toFixed(1) : '-', errors: r.errors });
+      if (op === 'Nested600') {
+        const f = await load(`${floor.url}/?n=600`, {});
+        rows.push({ engine: hub.engine, target: 'floor Nested600 (1 SQL → HTTP)', 'req/s': f.rps, 'p50 ms': f.p50, 'p99 ms': f.p99, 'sql/req': 1, errors: f.errors });
+      }
+    }
+  } finally {
+    await floor.stop();
+    await hub.stop();
+  }
+  return rows;
+}
+
+/** Spawns the built hub (as `npm start` runs it) and times it to the first answered query. */
+async function timeStart(dataDir: string): Promise<number> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/server/main.js')], {
+    env: { ...process.env, HUB_DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/localhost:\d+)\/graphql/.exec(out);
+      if (m && out.includes('ANALYST')) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`hub exited with ${code}`)));
+  });
+  const tokens = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8'));
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.FINANCE}` },
+    body: JSON.stringify({ query: '{ schools(first: 1) { totalCount } }' }),
+  });
+  const body: any = await res.json();
+  if (!body.data?.schools?.totalCount) throw new Error('first query failed');
+  const ms = Date.now() - started;
+  await new Promise<void>((r) => {
+    child.once('exit', () => r());
+    child.kill('SIGTERM');
+  });
+  return ms;
+}
+
+async function benchScenario(): Promise<Record<string, unknown>> {
+  const hub = await startBenchHub(null);
+  try {
+    const inputs = await loadFundingInputs(hub.dataSource.manager);
+    const params = { ...DEFAULT_MODEL_PARAMETERS, protectionRate: '0.60', ehcpGrowth: '0.08' };
+    const times: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < 5; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = computeFunding(inputs, params);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      rows = r.schoolTerms.length + r.pots.length + r.notionalSen.length;
+    }
+    times.sort((a, b) => a - b);
+    // The whole request: create, change, and read results + comparison over GraphQL.
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.SUBGROUP}` };
+    const gql = async (query: string, variables?: object): Promise<any> =>
+      (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })).json();
+    const id = (await gql(`mutation { createScenario(name: "bench") { id } }`)).data.createScenario.id;
+    await gql(`mutation($id: String!) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }) { id } }`, { id });
+    const t0 = Date.now();
+    const r = await gql(`query($id: String!) { scenario(id: $id) { results { totals { total } } comparison { total { difference } } } }`, { id });
+    const requestMs = Date.now() - t0;
+    if (r.errors) throw new Error(JSON.stringify(r.errors));
+    return {
+      'schools x terms': inputs.fundedUrns.length + ' x ' + inputs.terms.length,
+      'result rows': rows,
+      'recompute ms (median of 5)': +times[2].toFixed(1),
+      'GraphQL results + comparison ms': requestMs,
+    };
+  } finally {
+    await hub.stop();
+  }
+}
+
+async function main() {
+  const adminUrl = process.env.BENCH_DATABASE_URL || null;
+  console.log(`High Needs Hub bench · ${os.cpus().length} cores · ${SECONDS}s per load test, ${CONNECTIONS} connections · node ${process.version}\n`);
+
+  const rows = [...(await benchEngine(null)), ...(adminUrl ? await benchEngine(adminUrl) : [])];
+  console.log('Read API under load (autocannon):');
+  console.table(rows);
+  for (const engine of new Set(rows.map((r) => r.engine))) {
+    const hub = rows.find((r) => r.engine === engine && r.target === 'hub Nested600')!;
+    const floor = rows.find((r) => r.engine === engine && r.target.startsWith('floor'))!;
+    console.log(`  ${engine}: hub/floor throughput on the 600-school nested query = ${(hub['req/s'] / floor['req/s']).toFixed(2)} (target ≥ 0.50)`);
+  }
+  if (!adminUrl) console.log('  (set BENCH_DATABASE_URL=postgres://… to add the PostgreSQL run)');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-bench-start-'));
+  const cold = await timeStart(dir);
+  const warm = await timeStart(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`\nStart-up to the first answered query (node dist/server/main.js, PGlite): cold ${(cold / 1000).toFixed(1)} s (target < 15 s), warm ${(warm / 1000).toFixed(1)} s (target < 5 s)`);
+
+  console.log('\nScenario recompute, whole county, all terms (PGlite):');
+  console.table([await benchScenario()]);
+
+  for (const extra of EXTRAS) {
+    try {
+      const mod = require(path.join(__dirname, extra.file));
+      console.log(`\n${extra.title}:`);
+      const result = await mod[extra.fn]();
+      if (result) console.table(Array.isArray(result) ? result : [result]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') continue;
+      console.log(`  failed: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+/** Benchmarks owned by other modules, run when present. */
+const EXTRAS = [
+  { title: 'Allocation write-back: 5,000 rows in one call vs one at a time', file: 'allocations.js', fn: 'benchAllocations' },
+  { title: 'GIAS import (50,000 rows) and XLSX export', file: 'imports.js', fn: 'benchImports' },
+  { title: 'Excel add-in: function batching and large pulls', file: 'addin.js', fn: 'benchAddin' },
+];
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

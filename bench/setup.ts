@@ -1,0 +1,67 @@
+import crypto from 'node:crypto';
+import { Client } from 'pg';
+import pino from 'pino';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../server/db/datasource';
+import { startEmbedded } from '../server/db/embedded';
+import { createDemoTokens, DemoTokens, seedDemo } from '../server/bootstrap';
+import { createHub, Hub } from '../server/server';
+
+export interface BenchHub {
+  engine: 'pglite' | 'postgres';
+  url: string;
+  dbUrl: string;
+  poolSize: number;
+  dataSource: DataSource;
+  hub: Hub;
+  tokens: DemoTokens;
+  stop(): Promise<void>;
+}
+
+/** A hub with the demo data on PGlite, or on a fresh database of the PostgreSQL server at adminUrl. */
+export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> {
+  let dbUrl: string;
+  let cleanup: () => Promise<void>;
+  if (adminUrl) {
+    const name = `hnh_bench_${crypto.randomBytes(4).toString('hex')}`;
+    const c = new Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+    await c.end();
+    const u = new URL(adminUrl);
+    u.pathname = '/' + name;
+    dbUrl = u.toString();
+    cleanup = async () => {
+      const d = new Client({ connectionString: adminUrl });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    };
+  } else {
+    const embedded = await startEmbedded(null);
+    dbUrl = embedded.url;
+    cleanup = () => embedded.stop();
+  }
+  const poolSize = adminUrl ? 10 : 1;
+  const dataSource = createDataSource({ url: dbUrl, poolSize });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  await seedDemo(dataSource);
+  const tokens = await createDemoTokens(dataSource);
+  const hub = await createHub({ dataSource, config: { bodyLimitBytes: 20 * 1024 * 1024, oidc: null }, logger: pino({ level: 'silent' }) });
+  const url = await hub.listen(0);
+  return {
+    engine: adminUrl ? 'postgres' : 'pglite',
+    url,
+    dbUrl,
+    poolSize,
+    dataSource,
+    hub,
+    tokens,
+    async stop() {
+      await hub.stop();
+      await dataSource.destroy();
+      await cleanup();
+    },
+  };
+}

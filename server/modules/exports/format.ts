@@ -1,0 +1,152 @@
+import ExcelJS from 'exceljs';
+import { DecimalScalar, MoneyScalar } from '../../common/scalars';
+
+/**
+ * Column types of an export. They decide the CSV text (always exact: money and decimals are the stored
+ * decimal strings) and the XLSX cell type and number format.
+ */
+export type ColumnType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'datetime' | 'text' | 'bool';
+
+export interface ExportColumn {
+  key: string;
+  type: ColumnType;
+  description: string;
+}
+
+export type ExportRow = Record<string, unknown>;
+
+/** Negative money in red with a minus sign: the DSG position is negative when in deficit. */
+export const MONEY_FORMAT = '"£"#,##0.00;[Red]-"£"#,##0.00';
+const NUM_FORMATS: Partial<Record<ColumnType, string>> = {
+  int: '0',
+  money: MONEY_FORMAT,
+  decimal: '#,##0.00',
+  fraction: '0.00%',
+  date: 'dd/mm/yyyy',
+  datetime: 'dd/mm/yyyy hh:mm:ss',
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// CSV
+
+function csvText(type: ColumnType, v: unknown): string {
+  if (v === null || v === undefined) return '';
+  switch (type) {
+    case 'bool':
+      return v ? 'TRUE' : 'FALSE';
+    // GraphQL's own serialisers, so that the CSV text is the text a GraphQL client receives.
+    case 'money':
+      return String(MoneyScalar.serialize(v));
+    case 'decimal':
+    case 'fraction':
+      return String(DecimalScalar.serialize(v));
+    case 'date':
+      return String(v).slice(0, 10);
+    case 'datetime':
+      return v instanceof Date ? v.toISOString() : String(v);
+    case 'text': {
+      // Text typed by people (an allocation's purpose) must not run as a formula when the CSV is opened
+      // in Excel (OWASP "CSV injection"): a leading apostrophe makes Excel show it as text.
+      const s = String(v);
+      return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+    }
+    default:
+      return String(v);
+  }
+}
+
+function csvQuote(s: string): string {
+  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * RFC 4180 with CRLF line ends and a UTF-8 byte order mark: Excel needs the mark to read "St Mary’s"
+ * correctly when a person double-clicks the file; Power Query ignores it.
+ */
+export function toCsv(columns: ExportColumn[], rows: ExportRow[]): string {
+  const lines = [columns.map((c) => csvQuote(c.key)).join(',')];
+  for (const r of rows) lines.push(columns.map((c) => csvQuote(csvText(c.type, r[c.key]))).join(','));
+  return '\uFEFF' + lines.join('\r\n') + '\r\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XLSX
+
+/** 'YYYY-MM-DD' as a UTC midnight Date, which exceljs writes as the Excel serial of that calendar day. */
+export function isoToExcelDate(iso: string): Date {
+  const [y, m, d] = iso.slice(0, 10).split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d));
+}
+
+/** The exact decimal string becomes a binary number only here, at the very last step, as the XLSX format requires. */
+export function xlsxValue(type: ColumnType, v: unknown): ExcelJS.CellValue {
+  if (v === null || v === undefined || v === '') return null;
+  switch (type) {
+    case 'int':
+    case 'money':
+    case 'decimal':
+    case 'fraction':
+      return typeof v === 'number' ? v : Number(String(v));
+    case 'date':
+      return isoToExcelDate(String(v));
+    case 'datetime':
+      return v instanceof Date ? v : new Date(String(v));
+    case 'bool':
+      return Boolean(v);
+    default:
+      return String(v);
+  }
+}
+
+export interface AboutSheet {
+  title: string;
+  description: string;
+  source: string;
+  filters: [string, string][];
+  generatedFor: string;
+  notes: string[];
+}
+
+export function addDataSheet(wb: ExcelJS.Workbook, name: string, columns: ExportColumn[], rows: ExportRow[]): ExcelJS.Worksheet {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 0 }] });
+  ws.columns = columns.map((c) => ({
+    header: c.key,
+    key: c.key,
+    width: Math.min(60, Math.max(10, c.key.length + 2, c.type === 'text' ? 24 : c.type === 'money' ? 16 : 12)),
+    style: NUM_FORMATS[c.type] ? { numFmt: NUM_FORMATS[c.type] } : {},
+  }));
+  ws.getRow(1).font = { bold: true };
+  for (const r of rows) ws.addRow(columns.map((c) => xlsxValue(c.type, r[c.key])));
+  if (rows.length > 0) ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
+  return ws;
+}
+
+export function addAboutSheet(wb: ExcelJS.Workbook, about: AboutSheet, columns: ExportColumn[], rowCount: number): void {
+  const ws = wb.addWorksheet('About');
+  ws.columns = [{ width: 26 }, { width: 110 }];
+  const line = (k: string, v: string, bold = false) => {
+    const row = ws.addRow([k, v]);
+    row.getCell(1).font = { bold: true };
+    if (bold) row.getCell(2).font = { bold: true };
+  };
+  line('Dataset', about.title, true);
+  line('Description', about.description);
+  line('Source', about.source);
+  line('Generated at', new Date().toISOString());
+  line('Generated for', about.generatedFor);
+  line('Rows', String(rowCount));
+  ws.addRow([]);
+  ws.addRow(['Filters']).font = { bold: true };
+  if (about.filters.length === 0) ws.addRow(['(none)', 'Every row the dataset holds.']);
+  for (const [k, v] of about.filters) ws.addRow([k, v]);
+  if (about.notes.length) {
+    ws.addRow([]);
+    ws.addRow(['Notes']).font = { bold: true };
+    for (const n of about.notes) ws.addRow(['', n]);
+  }
+  ws.addRow([]);
+  const head = ws.addRow(['Column', 'Type and meaning']);
+  head.font = { bold: true };
+  for (const c of columns) ws.addRow([c.key, `${c.type}: ${c.description}`]);
+  ws.getColumn(2).alignment = { wrapText: true, vertical: 'top' };
+}

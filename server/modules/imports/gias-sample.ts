@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import iconv from 'iconv-lite';
+import { Phase, SchoolStatus } from '../school/school.entity';
+import type { GiasSchool } from './gias';
+
+/**
+ * Writes GIAS-shaped files for tests and the bench: the real download's ~140 column names, Windows-1252,
+ * dd-mm-yyyy dates, quoted names with commas, many empty cells and the columns shuffled. Generated at
+ * run time (into os.tmpdir()), never committed: the full file is tens of megabytes.
+ */
+export const GIAS_HEADER: readonly string[] = [
+  'URN', 'LA (code)', 'LA (name)', 'EstablishmentNumber', 'EstablishmentName', 'TypeOfEstablishment (code)', 'TypeOfEstablishment (name)',
+  'EstablishmentTypeGroup (code)', 'EstablishmentTypeGroup (name)', 'EstablishmentStatus (code)', 'EstablishmentStatus (name)',
+  'ReasonEstablishmentOpened (code)', 'ReasonEstablishmentOpened (name)', 'OpenDate', 'ReasonEstablishmentClosed (code)',
+  'ReasonEstablishmentClosed (name)', 'CloseDate', 'PhaseOfEducation (code)', 'PhaseOfEducation (name)', 'StatutoryLowAge', 'StatutoryHighAge',
+  'Boarders (code)', 'Boarders (name)', 'NurseryProvision (name)', 'OfficialSixthForm (code)', 'OfficialSixthForm (name)', 'Gender (code)',
+  'Gender (name)', 'ReligiousCharacter (code)', 'ReligiousCharacter (name)', 'ReligiousEthos (name)', 'Diocese (code)', 'Diocese (name)',
+  'AdmissionsPolicy (code)', 'AdmissionsPolicy (name)', 'SchoolCapacity', 'SpecialClasses (code)', 'SpecialClasses (name)', 'CensusDate',
+  'NumberOfPupils', 'NumberOfBoys', 'NumberOfGirls', 'PercentageFSM', 'TrustSchoolFlag (code)', 'TrustSchoolFlag (name)', 'Trusts (code)',
+  'Trusts (name)', 'SchoolSponsorFlag (name)', 'SchoolSponsors (name)', 'FederationFlag (name)', 'Federations (code)', 'Federations (name)',
+  'UKPRN', 'FEHEIdentifier', 'FurtherEducationType (name)', 'OfstedLastInsp', 'OfstedSpecialMeasures (code)', 'OfstedSpecialMeasures (name)',
+  'LastChangedDate', 'Street', 'Locality', 'Address3', 'Town', 'County (name)', 'Postcode', 'SchoolWebsite', 'TelephoneNum', 'HeadTitle (name)',
+  'HeadFirstName', 'HeadLastName', 'HeadPreferredJobTitle', 'BSOInspectorateName (name)', 'InspectorateReport', 'DateOfLastInspectionVisit',
+  'NextInspectionVisit', 'TeenMoth (name)', 'TeenMothPlaces', 'CCF (name)', 'SENPRU (name)', 'EBD (name)', 'PlacesPRU', 'FTProv (name)',
+  'EdByOther (name)', 'Section41Approved (name)', 'SEN1 (name)', 'SEN2 (name)', 'SEN3 (name)', 'SEN4 (name)', 'SEN5 (name)', 'SEN6 (name)',
+  'SEN7 (name)', 'SEN8 (name)', 'SEN9 (name)', 'SEN10 (name)', 'SEN11 (name)', 'SEN12 (name)', 'SEN13 (name)', 'TypeOfResourcedProvision (name)',
+  'ResourcedProvisionOnRoll', 'ResourcedProvisionCapacity', 'SenUnitOnRoll', 'SenUnitCapacity', 'GOR (code)', 'GOR (name)',
+  'DistrictAdministrative (code)', 'DistrictAdministrative (name)', 'AdministrativeWard (code)', 'AdministrativeWard (name)',
+  'ParliamentaryConstituency (code)', 'ParliamentaryConstituency (name)', 'UrbanRural (code)', 'UrbanRural (name)', 'GSSLACode (name)', 'Easting',
+  'Northing', 'MSOA (name)', 'LSOA (name)', 'InspectorateName (name)', 'SENStat', 'SENNoStat', 'BoardingEstablishment (name)', 'PropsName',
+  'PreviousLA (code)', 'PreviousLA (name)', 'PreviousEstablishmentNumber', 'OfstedRating (name)', 'RSCRegion (name)', 'Country (name)', 'UPRN',
+  'SiteName', 'QABName (code)', 'QABName (name)', 'EstablishmentAccredited (code)', 'EstablishmentAccredited (name)', 'QABReport', 'CHNumber',
+  'MSOA (code)', 'LSOA (code)', 'FSM', 'AccreditationExpiryDate',
+];
+
+export type GiasRow = Record<string, string>;
+
+/** 'yyyy-mm-dd' → GIAS 'dd-mm-yyyy'. */
+export const giasDate = (iso: string | null) => (iso ? `${iso.slice(8, 10)}-${iso.slice(5, 7)}-${iso.slice(0, 4)}` : '');
+
+const PHASE_NAME: Record<Phase, string> = {
+  NURSERY: 'Nursery',
+  PRIMARY: 'Primary',
+  SECONDARY: 'Secondary',
+  ALL_THROUGH: 'All-through',
+  SPECIAL: 'Not applicable',
+  PRU: 'Not applicable',
+  SIXTEEN_PLUS: '16 plus',
+};
+const STATUS_NAME: Record<SchoolStatus, string> = {
+  OPEN: 'Open',
+  CLOSED: 'Closed',
+  PROPOSED_TO_CLOSE: 'Open, but proposed to close',
+  PROPOSED_TO_OPEN: 'Proposed to open',
+};
+
+/** A school as the register would list it (the inverse of the import's mapping). */
+export function giasRowOf(s: GiasSchool, la = 886, laName = 'Kent'): GiasRow {
+  return {
+    URN: String(s.urn),
+    'LA (code)': String(la),
+    'LA (name)': laName,
+    EstablishmentNumber: String(s.laestab % 10000),
+    EstablishmentName: s.name,
+    'TypeOfEstablishment (name)': s.establishmentType,
+    'EstablishmentTypeGroup (name)': s.type === 'ACADEMY' ? 'Academies' : s.type === 'FREE_SCHOOL' ? 'Free Schools' : 'Local authority maintained schools',
+    'EstablishmentStatus (name)': STATUS_NAME[s.status],
+    OpenDate: giasDate(s.openDate),
+    CloseDate: giasDate(s.closeDate),
+    'PhaseOfEducation (name)': PHASE_NAME[s.phase],
+    NumberOfPupils: s.pupilsOnRoll === null ? '' : String(s.pupilsOnRoll),
+    PercentageFSM: s.percentFsm === null ? '' : String(Number(s.percentFsm)),
+    UKPRN: s.ukprn === null ? '' : String(s.ukprn),
+    Postcode: s.postcode ?? '',
+    'DistrictAdministrative (code)': s.districtCode,
+    ResourcedProvisionCapacity: s.srpCapacity === null ? '' : String(s.srpCapacity),
+    ResourcedProvisionOnRoll: s.srpOnRoll === null ? '' : String(s.srpOnRoll),
+    'Country (name)': 'United Kingdom',
+    'GOR (name)': 'South East',
+  };
+}
+
+/** A small deterministic generator: files are the same on every run. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OTHER_TYPES = ['Community school', 'Academy converter', 'Voluntary aided school', 'Other independent school', 'Further education', "Children's centre", 'Academy sponsor led'];
+const TOWNS = ['Leeds', 'Bristol', 'Sheffield', 'Norwich', 'York', 'Derby', 'Bath', 'Hull', 'Crewe', 'Luton'];
+const SAINTS = ['St Mary’s', 'St John’s', 'Sainte-Thérèse', 'St Peter’s', 'Holy Trinity', 'Our Lady’s'];
+
+/** A row of another local authority, with the quirks of the real file. */
+function otherRow(r: () => number, urn: number): GiasRow {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  let la = 200 + Math.floor(r() * 740);
+  if (la === 886) la = 887;
+  const town = pick(TOWNS);
+  const name = r() < 0.3 ? `${pick(SAINTS)} Primary School, ${town}` : r() < 0.1 ? `The "New" School, ${town}` : `${town} ${pick(['Primary', 'Academy', 'High School', 'Infant School'])}`;
+  const opened = `${String(1 + Math.floor(r() * 28)).padStart(2, '0')}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}-${1950 + Math.floor(r() * 70)}`;
+  return {
+    URN: String(urn),
+    'LA (code)': String(la),
+    'LA (name)': `Authority ${la}`,
+    EstablishmentNumber: String(1000 + Math.floor(r() * 8999)),
+    EstablishmentName: name,
+    'TypeOfEstablishment (name)': pick(OTHER_TYPES),
+    'EstablishmentStatus (name)': r() < 0.9 ? 'Open' : 'Closed',
+    OpenDate: r() < 0.6 ? opened : '',
+    'PhaseOfEducation (name)': pick(['Primary', 'Secondary', 'Not applicable', '16 plus']),
+    StatutoryLowAge: '4',
+    StatutoryHighAge: '11',
+    NumberOfPupils: r() < 0.8 ? String(Math.floor(r() * 1500)) : '',
+    PercentageFSM: r() < 0.7 ? (r() * 50).toFixed(1) : '',
+    UKPRN: r() < 0.7 ? String(10000000 + Math.floor(r() * 9999999)) : '',
+    Street: `${Math.floor(r() * 200)} High Street`,
+    Town: town,
+    Postcode: `LS${Math.floor(r() * 20)} ${Math.floor(r() * 9)}AB`,
+    'DistrictAdministrative (code)': `E0${7000000 + Math.floor(r() * 300)}`,
+    'DistrictAdministrative (name)': town,
+    HeadFirstName: pick(['Zoë', 'José', 'Siân', 'Ann', 'Bob']),
+    HeadLastName: pick(['O’Brien', 'Smith', 'Jones']),
+    SchoolWebsite: `www.${town.toLowerCase()}.sch.uk`,
+    'Country (name)': 'United Kingdom',
+  };
+}
+
+function csvCell(v: string | undefined): string {
+  if (v === undefined || v === '') return '';
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+export interface SampleOptions {
+  /** Rows of the chosen LA, written in this order among the others. */
+  laRows: GiasRow[];
+  /** Total data rows (the LA's and others); at least the LA's rows. */
+  totalRows: number;
+  seed?: number;
+  /** Header order: shuffled by default, as downloads vary. */
+  shuffle?: boolean;
+  header?: readonly string[];
+}
+
+/** Streams the sample to a file in Windows-1252, without holding it in memory. */
+export async function writeGiasSample(path: string, opts: SampleOptions): Promise<{ bytes: number; rows: number }> {
+  const r = rng(opts.seed ?? 886);
+  const header = [...(opts.header ?? GIAS_HEADER)];
+  if (opts.shuffle ?? true) {
+    for (let i = header.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [header[i], header[j]] = [header[j], header[i]];
+    }
+  }
+  const out = fs.createWriteStream(path);
+  let bytes = 0;
+  const write = async (text: string) => {
+    const buf = iconv.encode(text, 'win1252');
+    bytes += buf.length;
+    if (!out.write(buf)) await once(out, 'drain');
+  };
+  await write(header.map(csvCell).join(',') + '\r\n');
+  const totalRows = Math.max(opts.totalRows, opts.laRows.length);
+  const every = opts.laRows.length ? Math.max(1, Math.floor(totalRows / (opts.laRows.length + 1))) : Infinity;
+  let la = 0;
+  let urn = 100000;
+  let chunk = '';
+  let written = 0;
+  for (let i = 0; i < totalRows; i++) {
+    let row: GiasRow;
+    if (la < opts.laRows.length && (i % every === every - 1 || totalRows - i <= opts.laRows.length - la)) row = opts.laRows[la++];
+    else {
+      urn += 1 + Math.floor(r() * 3);
+      if (urn >= 118000 && urn < 151000) urn = 151000;
+      row = otherRow(r, urn);
+    }
+    chunk += header.map((h) => csvCell(row[h])).join(',') + '\r\n';
+    written++;
+    if (chunk.length > 1 << 16) {
+      await write(chunk);
+      chunk = '';
+    }
+  }
+  if (chunk) await write(chunk);
+  out.end();
+  await once(out, 'finish');
+  return { bytes, rows: written };
+}

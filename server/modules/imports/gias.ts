@@ -1,0 +1,569 @@
+import crypto from 'node:crypto';
+import { Readable, Transform, TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import Decimal from 'decimal.js';
+import iconv from 'iconv-lite';
+import { parse, CsvError } from 'csv-parse';
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '../../auth/roles';
+import { Role } from '../../auth/roles';
+import { Forbidden } from '../../errors';
+import { writeAudit } from '../audit/audit.service';
+import { SCHOOL_COLUMNS } from '../school/school.sql';
+import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
+import { ErrorList, FileRejected, RowError } from './report';
+
+/**
+ * Import of the DfE register, GIAS "all establishment data" (edubasealldata<date>.csv): ~50,000 rows of
+ * ~140 columns for all of England, Windows-1252, dd-mm-yyyy dates, columns in any order. The file is read
+ * as a stream and only the chosen local authority's rows (a few hundred) are kept, so memory does not
+ * grow with the file.
+ */
+
+export const GIAS_COLUMNS = {
+  urn: 'URN',
+  la: 'LA (code)',
+  estab: 'EstablishmentNumber',
+  name: 'EstablishmentName',
+  type: 'TypeOfEstablishment (name)',
+  status: 'EstablishmentStatus (name)',
+  phase: 'PhaseOfEducation (name)',
+  openDate: 'OpenDate',
+  closeDate: 'CloseDate',
+  pupils: 'NumberOfPupils',
+  fsm: 'PercentageFSM',
+  ukprn: 'UKPRN',
+  postcode: 'Postcode',
+  district: 'DistrictAdministrative (code)',
+  rpOnRoll: 'ResourcedProvisionOnRoll',
+  rpCapacity: 'ResourcedProvisionCapacity',
+  unitOnRoll: 'SenUnitOnRoll',
+  unitCapacity: 'SenUnitCapacity',
+} as const;
+type Key = keyof typeof GIAS_COLUMNS;
+const REQUIRED: Key[] = ['urn', 'la', 'estab', 'name', 'type', 'status', 'phase', 'district'];
+
+/** State-funded establishment types the hub keeps, with their governance type; every other type is skipped. */
+export const STATE_FUNDED_TYPES: Record<string, { type: SchoolType; phase?: Phase }> = {
+  'Community school': { type: SchoolType.MAINTAINED },
+  'Voluntary aided school': { type: SchoolType.MAINTAINED },
+  'Voluntary controlled school': { type: SchoolType.MAINTAINED },
+  'Foundation school': { type: SchoolType.MAINTAINED },
+  'Local authority nursery school': { type: SchoolType.MAINTAINED },
+  'Community special school': { type: SchoolType.MAINTAINED, phase: Phase.SPECIAL },
+  'Foundation special school': { type: SchoolType.MAINTAINED, phase: Phase.SPECIAL },
+  'Pupil referral unit': { type: SchoolType.MAINTAINED, phase: Phase.PRU },
+  'Academy converter': { type: SchoolType.ACADEMY },
+  'Academy sponsor led': { type: SchoolType.ACADEMY },
+  'Academy special converter': { type: SchoolType.ACADEMY, phase: Phase.SPECIAL },
+  'Academy special sponsor led': { type: SchoolType.ACADEMY, phase: Phase.SPECIAL },
+  'Academy alternative provision converter': { type: SchoolType.ACADEMY, phase: Phase.PRU },
+  'Academy alternative provision sponsor led': { type: SchoolType.ACADEMY, phase: Phase.PRU },
+  'Academy 16-19 converter': { type: SchoolType.ACADEMY, phase: Phase.SIXTEEN_PLUS },
+  'Academy 16 to 19 sponsor led': { type: SchoolType.ACADEMY, phase: Phase.SIXTEEN_PLUS },
+  'Free schools': { type: SchoolType.FREE_SCHOOL },
+  'Free schools special': { type: SchoolType.FREE_SCHOOL, phase: Phase.SPECIAL },
+  'Free schools alternative provision': { type: SchoolType.FREE_SCHOOL, phase: Phase.PRU },
+  'Free schools 16 to 19': { type: SchoolType.FREE_SCHOOL, phase: Phase.SIXTEEN_PLUS },
+  'University technical college': { type: SchoolType.FREE_SCHOOL },
+  'Studio schools': { type: SchoolType.FREE_SCHOOL },
+};
+
+export const GIAS_PHASES: Record<string, Phase> = {
+  Nursery: Phase.NURSERY,
+  Primary: Phase.PRIMARY,
+  'Middle deemed primary': Phase.PRIMARY,
+  Secondary: Phase.SECONDARY,
+  'Middle deemed secondary': Phase.SECONDARY,
+  'All-through': Phase.ALL_THROUGH,
+  '16 plus': Phase.SIXTEEN_PLUS,
+};
+
+export const GIAS_STATUSES: Record<string, SchoolStatus> = {
+  Open: SchoolStatus.OPEN,
+  Closed: SchoolStatus.CLOSED,
+  'Open, but proposed to close': SchoolStatus.PROPOSED_TO_CLOSE,
+  'Proposed to open': SchoolStatus.PROPOSED_TO_OPEN,
+};
+
+/** The register fields the hub keeps, normalised so that equal values compare equal. */
+export interface GiasSchool {
+  urn: number;
+  laestab: number;
+  name: string;
+  phase: Phase;
+  type: SchoolType;
+  establishmentType: string;
+  status: SchoolStatus;
+  openDate: string | null;
+  closeDate: string | null;
+  districtCode: string;
+  postcode: string | null;
+  ukprn: number | null;
+  pupilsOnRoll: number | null;
+  percentFsm: string | null;
+  srpCapacity: number | null;
+  srpOnRoll: number | null;
+}
+export const COMPARED_FIELDS = [
+  'laestab', 'name', 'phase', 'type', 'establishmentType', 'status', 'openDate', 'closeDate', 'districtCode', 'postcode', 'ukprn',
+  'pupilsOnRoll', 'percentFsm', 'srpCapacity', 'srpOnRoll',
+] as const;
+
+// UTF-8 multi-byte sequences seen through Windows-1252 ("St Mary’s" becomes "St Maryâ€™s"), or the
+// replacement character of a byte the encoding does not define.
+const MOJIBAKE = /â€|Ã[\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u2122]|Â[\u00A0-\u00BF]|\uFFFD/;
+
+/** 'dd-mm-yyyy' (GIAS) or 'dd/mm/yyyy' → 'yyyy-mm-dd'; null when empty; undefined when not a real date. */
+export function parseGiasDate(raw: string): string | null | undefined {
+  if (raw === '') return null;
+  const m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$/.exec(raw);
+  if (!m) return undefined;
+  const iso = `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}`;
+  const d = new Date(iso + 'T00:00:00Z');
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : undefined;
+}
+
+export type ColumnIndex = Record<Key, number>;
+
+/** Maps the header to column positions by name (the order varies between downloads); reports every missing required column. */
+export function indexHeader(header: string[]): ColumnIndex {
+  const names = header.map((h) => h.replace(/^\uFEFF/, '').trim());
+  const idx = {} as ColumnIndex;
+  const missing: string[] = [];
+  for (const [key, name] of Object.entries(GIAS_COLUMNS) as [Key, string][]) {
+    idx[key] = names.indexOf(name);
+    if (idx[key] < 0 && REQUIRED.includes(key)) missing.push(name);
+  }
+  if (missing.length) {
+    throw new FileRejected(
+      `The file is not a GIAS establishment download: it lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (line 1).`,
+      missing.map((column) => ({ line: 1, column, value: null, reason: 'required column is missing from the header' })),
+    );
+  }
+  return idx;
+}
+
+export type ParsedRow = { kind: 'school'; school: GiasSchool } | { kind: 'skip'; reason: string } | { kind: 'reject' };
+
+/**
+ * Validates one row of the chosen local authority. Every problem in the row is reported, not only the first,
+ * so one pass over the file finds them all.
+ */
+export function parseGiasRow(cells: string[], idx: ColumnIndex, la: number, line: number, districts: ReadonlySet<string>, errors: ErrorList): ParsedRow {
+  const get = (k: Key) => (idx[k] >= 0 ? (cells[idx[k]] ?? '').trim() : '');
+  const bad = (k: Key, reason: string) => errors.add({ line, column: GIAS_COLUMNS[k], value: get(k), reason });
+  const before = errors.count;
+
+  const typeName = get('type');
+  const known = STATE_FUNDED_TYPES[typeName];
+  if (!known) return { kind: 'skip', reason: typeName || '(no type)' };
+
+  for (const k of Object.keys(GIAS_COLUMNS) as Key[]) {
+    if (MOJIBAKE.test(get(k))) bad(k, 'looks like UTF-8 text read as Windows-1252: give the file as downloaded from GIAS, or pass --encoding utf8');
+  }
+  const int = (k: Key, opts: { required?: boolean; min?: number; max?: number } = {}): number | null => {
+    const v = get(k);
+    if (v === '') {
+      if (opts.required) bad(k, 'is required');
+      return null;
+    }
+    if (!/^\d+$/.test(v) || (opts.max !== undefined && Number(v) > opts.max) || (opts.min !== undefined && Number(v) < opts.min)) {
+      bad(k, `must be a whole number${opts.max !== undefined ? ` from ${opts.min ?? 0} to ${opts.max}` : ''}`);
+      return null;
+    }
+    return Number(v);
+  };
+  const date = (k: Key): string | null => {
+    const d = parseGiasDate(get(k));
+    if (d === undefined) bad(k, 'must be a date dd-mm-yyyy');
+    return d ?? null;
+  };
+
+  const urn = int('urn', { required: true, min: 100000, max: 999999 });
+  const estab = int('estab', { required: true, min: 1000, max: 9999 });
+  const name = get('name');
+  if (name === '') bad('name', 'is required');
+  else if (name.length > 200) bad('name', 'is longer than 200 characters');
+  const status = GIAS_STATUSES[get('status')];
+  if (!status) bad('status', `is not a GIAS establishment status (${Object.keys(GIAS_STATUSES).join('; ')})`);
+  let phase = known.phase ?? GIAS_PHASES[get('phase')];
+  if (!phase) bad('phase', `is not a phase of education for a ${typeName.toLowerCase()} (${Object.keys(GIAS_PHASES).join(', ')})`);
+  if (known.phase === Phase.SIXTEEN_PLUS) phase = Phase.SIXTEEN_PLUS;
+  const district = get('district');
+  if (!districts.has(district)) bad('district', `is not one of the local authority's districts held by the hub (${[...districts].sort().join(', ')})`);
+  const openDate = date('openDate');
+  const closeDate = date('closeDate');
+  const fsmRaw = get('fsm');
+  let percentFsm: string | null = null;
+  if (fsmRaw !== '') {
+    if (!/^\d{1,3}(\.\d+)?$/.test(fsmRaw) || new Decimal(fsmRaw).gt(100)) bad('fsm', 'must be a percentage from 0 to 100');
+    else percentFsm = new Decimal(fsmRaw).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+  }
+  const postcode = get('postcode') || null;
+  if (postcode && postcode.length > 10) bad('postcode', 'is longer than 10 characters');
+  const ukprn = int('ukprn', { min: 10000000, max: 19999999 });
+  const pupils = int('pupils', { max: 10000 });
+  const rpCap = int('rpCapacity', { max: 1000 });
+  const unitCap = int('unitCapacity', { max: 1000 });
+  const rpRoll = int('rpOnRoll', { max: 1000 });
+  const unitRoll = int('unitOnRoll', { max: 1000 });
+  const sum = (a: number | null, b: number | null) => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));
+
+  if (errors.count > before) return { kind: 'reject' };
+  return {
+    kind: 'school',
+    school: {
+      urn: urn!,
+      laestab: la * 10000 + estab!,
+      name,
+      phase: phase!,
+      type: known.type,
+      establishmentType: typeName,
+      status: status!,
+      openDate,
+      closeDate,
+      districtCode: district,
+      postcode,
+      ukprn,
+      pupilsOnRoll: pupils,
+      percentFsm,
+      srpCapacity: sum(rpCap, unitCap),
+      srpOnRoll: sum(rpRoll, unitRoll),
+    },
+  };
+}
+
+export interface GiasReport {
+  applied: boolean;
+  dryRun: boolean;
+  la: number;
+  sha256: string;
+  /** Data rows in the file, all local authorities. */
+  rowsRead: number;
+  /** Rows of the chosen local authority. */
+  rowsForLa: number;
+  /** Rows of the local authority that are not state-funded schools (independent schools, colleges, children's centres…), by type. */
+  skipped: Record<string, number>;
+  added: number;
+  updated: number;
+  closed: number;
+  unchanged: number;
+  rejected: number;
+  errorCount: number;
+  errors: RowError[];
+  /** URNs per outcome, for the audit log and for people checking a run. */
+  changes: { urn: number; action: 'ADDED' | 'UPDATED' | 'CLOSED'; name: string; fields: string[] }[];
+  message: string;
+}
+
+export interface GiasImportOptions {
+  la: number;
+  viewer: Viewer;
+  source: 'API' | 'IMPORT';
+  fileName: string;
+  dryRun?: boolean;
+  encoding?: 'win1252' | 'utf8';
+  /** Refuse to close more than this share of the open schools unless told to: a truncated file would otherwise close half the county. */
+  maxCloseShare?: number;
+  onProgress?: (bytes: number, rows: number) => void;
+}
+
+/** Looks at the first bytes: catches an XLSX, a binary file or a UTF-8 file before 50,000 rows of noise. */
+class Sniffer extends Transform {
+  bytes = 0;
+  utf8Bom = false;
+  private first = true;
+  readonly hash = crypto.createHash('sha256');
+  constructor(private readonly onBytes: (n: number) => void) {
+    super();
+  }
+  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+    if (this.first) {
+      this.first = false;
+      if (chunk.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+        return cb(new FileRejected('The file is an XLSX or ZIP archive, not the GIAS CSV: download "all establishment data" as CSV.', []));
+      }
+      if (chunk.subarray(0, 4096).includes(0)) return cb(new FileRejected('The file is binary, not a CSV text file.', []));
+      this.utf8Bom = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
+    }
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    this.onBytes(this.bytes);
+    cb(null, chunk);
+  }
+}
+
+/** Detects the encoding from the first chunk: GIAS is Windows-1252, but a file re-saved by Excel as "CSV UTF-8" starts with a BOM. */
+class Decoder extends Transform {
+  private decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
+  constructor(
+    private readonly sniffer: Sniffer,
+    private readonly encoding: 'win1252' | 'utf8' | undefined,
+  ) {
+    super({ readableObjectMode: false });
+  }
+  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+    this.decoder ??= iconv.getDecoder(this.encoding ?? (this.sniffer.utf8Bom ? 'utf8' : 'win1252'));
+    const s = this.decoder.write(chunk);
+    cb(null, s.length ? Buffer.from(s, 'utf8') : undefined);
+  }
+  _flush(cb: TransformCallback) {
+    const rest = this.decoder?.end();
+    cb(null, rest ? Buffer.from(rest, 'utf8') : undefined);
+  }
+}
+
+/** Streams the file and returns the chosen LA's schools, validated; throws FileRejected for whole-file problems. */
+export async function readGias(
+  input: Readable,
+  opts: Pick<GiasImportOptions, 'la' | 'encoding' | 'onProgress'>,
+  districts: ReadonlySet<string>,
+): Promise<{ schools: Map<number, { school: GiasSchool; line: number }>; errors: ErrorList; rowsRead: number; rowsForLa: number; skipped: Record<string, number>; sha256: string }> {
+  const errors = new ErrorList();
+  const schools = new Map<number, { school: GiasSchool; line: number }>();
+  const laestabLine = new Map<number, { urn: number; line: number }>();
+  const skipped: Record<string, number> = {};
+  let rowsRead = 0;
+  let rowsForLa = 0;
+  let idx: ColumnIndex | null = null;
+  let width = 0;
+  const laText = String(opts.la);
+  const sniffer = new Sniffer((bytes) => opts.onProgress?.(bytes, rowsRead));
+  const parser = parse({ bom: true, relax_column_count: true, info: true, skip_empty_lines: true });
+
+  // pipeline() reports an error thrown here as an AbortError of the upstream streams: keep the real one.
+  let fatal: Error | null = null;
+  const consume = async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
+    try {
+      await eachRecord(records);
+    } catch (err) {
+      fatal = err as Error;
+      throw err;
+    }
+  };
+  const eachRecord = async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
+    for await (const { record, info } of records) {
+      const line = info.lines;
+      if (!idx) {
+        idx = indexHeader(record);
+        width = record.length;
+        continue;
+      }
+      rowsRead++;
+      if ((record[idx.la] ?? '').trim() !== laText) {
+        if (record.length !== width && record.length > 1) {
+          errors.add({ line, column: null, value: null, reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place` });
+        }
+        continue;
+      }
+      rowsForLa++;
+      if (record.length !== width) {
+        errors.add({ line, column: null, value: null, reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place` });
+        continue;
+      }
+      const parsed = parseGiasRow(record, idx, opts.la, line, districts, errors);
+      if (parsed.kind === 'skip') skipped[parsed.reason] = (skipped[parsed.reason] ?? 0) + 1;
+      if (parsed.kind !== 'school') continue;
+      const s = parsed.school;
+      const dup = schools.get(s.urn);
+      if (dup) {
+        errors.add({ line, column: GIAS_COLUMNS.urn, value: String(s.urn), reason: `URN ${s.urn} appears twice, on lines ${dup.line} and ${line}: keep one` });
+        errors.rejectedLines.add(dup.line);
+        continue;
+      }
+      const sameEstab = laestabLine.get(s.laestab);
+      if (sameEstab) {
+        errors.add({
+          line,
+          column: GIAS_COLUMNS.estab,
+          value: String(s.laestab % 10000),
+          reason: `establishment number ${s.laestab % 10000} is also URN ${sameEstab.urn}'s on line ${sameEstab.line}`,
+        });
+        continue;
+      }
+      schools.set(s.urn, { school: s, line });
+      laestabLine.set(s.laestab, { urn: s.urn, line });
+    }
+  };
+
+  try {
+    await pipeline(input, sniffer, new Decoder(sniffer, opts.encoding), parser, consume);
+  } catch (caught) {
+    const err = fatal ?? caught;
+    if (err instanceof FileRejected) throw err;
+    if (err instanceof CsvError) {
+      const line = (err as CsvError & { lines?: number }).lines ?? 0;
+      throw new FileRejected(`The file is not valid CSV at line ${line}: ${err.message.replace(/^Invalid [^:]*: /, '')}`, [
+        { line, column: null, value: null, reason: err.message },
+      ]);
+    }
+    throw err;
+  }
+  if (!idx) throw new FileRejected('The file is empty: it has no header line.', [{ line: 1, column: null, value: null, reason: 'no header' }]);
+  opts.onProgress?.(sniffer.bytes, rowsRead);
+  return { schools, errors, rowsRead, rowsForLa, skipped, sha256: sniffer.hash.digest('hex') };
+}
+
+type DbSchool = GiasSchool;
+
+function changedFields(a: DbSchool, b: GiasSchool): string[] {
+  return COMPARED_FIELDS.filter((f) => {
+    const x = a[f];
+    const y = b[f];
+    if (f === 'percentFsm') return (x === null) !== (y === null) || (x !== null && !new Decimal(x as string).eq(y as string));
+    return (x ?? null) !== (y ?? null);
+  });
+}
+
+/**
+ * Imports the register for one local authority: upserts by URN, closes open schools that the file no
+ * longer lists, never deletes (schools carry money and allocations). All or nothing, in one transaction,
+ * audited. A second run of the same file finds every school unchanged and writes nothing.
+ */
+export async function importGias(ds: DataSource, input: Readable, opts: GiasImportOptions): Promise<GiasReport> {
+  if (opts.viewer.role !== Role.FINANCE) throw new Forbidden('Only Finance may import the school register.');
+  const districtRows: { code: string }[] = await ds.query(`SELECT ons_code AS code FROM district`);
+  const read = await readGias(input, opts, new Set(districtRows.map((d) => d.code)));
+  const { errors } = read;
+  const base = {
+    applied: false,
+    dryRun: Boolean(opts.dryRun),
+    la: opts.la,
+    sha256: read.sha256,
+    rowsRead: read.rowsRead,
+    rowsForLa: read.rowsForLa,
+    skipped: read.skipped,
+  };
+  if (read.rowsForLa === 0 && errors.count === 0) {
+    throw new FileRejected(`The file has no establishments of LA ${opts.la}: check --la (Kent is 886) and that this is the national download.`, []);
+  }
+
+  return ds.transaction(async (tx) => {
+    // Lock the register against a concurrent import: the diff below must stay true until commit.
+    await tx.query(`LOCK TABLE school IN SHARE ROW EXCLUSIVE MODE`);
+    const existing: DbSchool[] = await tx.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.laestab BETWEEN $1 AND $2`, [opts.la * 10000, opts.la * 10000 + 9999]);
+    const byUrn = new Map(existing.map((s) => [s.urn, s]));
+    const laestabOwner: Map<number, number> = new Map(
+      (await tx.query(`SELECT laestab, urn FROM school`)).map((r: { laestab: number; urn: number }) => [r.laestab, r.urn]),
+    );
+    const upserts: GiasSchool[] = [];
+    const changes: GiasReport['changes'] = [];
+    let added = 0;
+    let updated = 0;
+    let closed = 0;
+    let unchanged = 0;
+    for (const { school, line } of read.schools.values()) {
+      const owner = laestabOwner.get(school.laestab);
+      // A school the file also lists may be giving up this LAESTAB in the same run; one it does not list keeps it.
+      if (owner !== undefined && owner !== school.urn && !read.schools.has(owner)) {
+        errors.add({
+          line,
+          column: GIAS_COLUMNS.estab,
+          value: String(school.laestab % 10000),
+          reason: `LAESTAB ${school.laestab} is held in the hub by URN ${owner}, which the file does not list: the hub keeps one school per LAESTAB`,
+        });
+        continue;
+      }
+      const before = byUrn.get(school.urn);
+      if (!before) {
+        added++;
+        upserts.push(school);
+        changes.push({ urn: school.urn, action: 'ADDED', name: school.name, fields: [] });
+        continue;
+      }
+      const fields = changedFields(before, school);
+      if (fields.length === 0) {
+        unchanged++;
+        continue;
+      }
+      upserts.push(school);
+      const closing = school.status === SchoolStatus.CLOSED && before.status !== SchoolStatus.CLOSED;
+      if (closing) closed++;
+      else updated++;
+      changes.push({ urn: school.urn, action: closing ? 'CLOSED' : 'UPDATED', name: school.name, fields });
+    }
+    const missing = existing.filter((s) => !read.schools.has(s.urn) && s.status !== SchoolStatus.CLOSED);
+    const open = existing.filter((s) => s.status !== SchoolStatus.CLOSED).length;
+    const maxShare = opts.maxCloseShare ?? 0.2;
+    if (missing.length > 0 && missing.length > open * maxShare && errors.count === 0) {
+      throw new FileRejected(
+        `The file would close ${missing.length} of ${open} open schools in LA ${opts.la} because it does not list them: is it truncated or filtered? ` +
+          `Nothing was imported. Pass --allow-mass-close (API: allowMassClose=true) if this is intended.`,
+        [],
+      );
+    }
+    for (const s of missing) {
+      closed++;
+      changes.push({ urn: s.urn, action: 'CLOSED', name: s.name, fields: ['status'] });
+    }
+    const rejected = errors.rejectedLines.size || (errors.count > 0 ? errors.count : 0);
+    const report: GiasReport = {
+      ...base,
+      added,
+      updated,
+      closed,
+      unchanged,
+      rejected,
+      errorCount: errors.count,
+      errors: errors.items,
+      changes,
+      message: '',
+    };
+    if (errors.count > 0) {
+      report.added = report.updated = report.closed = 0;
+      report.message = `Nothing imported: ${errors.count} problem${errors.count > 1 ? 's' : ''} in ${rejected} row${rejected > 1 ? 's' : ''}. Fix them and import the file again.`;
+      return report;
+    }
+    report.message = opts.dryRun
+      ? `Dry run: would add ${added}, update ${updated}, close ${closed}; ${unchanged} unchanged.`
+      : `Imported: added ${added}, updated ${updated}, closed ${closed}; ${unchanged} unchanged.`;
+    if (opts.dryRun || changes.length === 0) return report;
+
+    for (let i = 0; i < upserts.length; i += 1000) await upsertSchools(tx, upserts.slice(i, i + 1000));
+    if (missing.length) await tx.query(`UPDATE school SET status = 'CLOSED' WHERE urn = ANY($1::int[])`, [missing.map((s) => s.urn)]);
+    await writeAudit(tx, { viewer: opts.viewer, source: opts.source, reason: `GIAS register import of ${opts.fileName}` }, [
+      {
+        entity: 'IMPORT',
+        entityId: `GIAS-${opts.la}-${read.sha256.slice(0, 16)}`,
+        action: 'IMPORT_GIAS',
+        before: { schools: changes.filter((c) => c.action !== 'ADDED').map((c) => pick(byUrn.get(c.urn)!, c.fields)) },
+        after: {
+          file: opts.fileName,
+          sha256: read.sha256,
+          summary: { added, updated, closed, unchanged },
+          schools: changes.map((c) => ({
+            action: c.action,
+            ...(c.action === 'ADDED' ? read.schools.get(c.urn)!.school : pick(read.schools.get(c.urn)?.school ?? { status: 'CLOSED' }, c.fields)),
+            urn: c.urn,
+          })),
+        },
+      },
+    ]);
+    report.applied = true;
+    return report;
+  });
+}
+
+function pick(o: object, fields: string[]): Record<string, unknown> {
+  const src = o as Record<string, unknown>;
+  return Object.fromEntries([['urn', src.urn], ...fields.map((f) => [f, src[f] ?? null])].filter(([, v]) => v !== undefined));
+}
+
+async function upsertSchools(tx: import('typeorm').EntityManager, rows: GiasSchool[]): Promise<void> {
+  const col = <K extends keyof GiasSchool>(k: K) => rows.map((r) => r[k]);
+  await tx.query(
+    `INSERT INTO school (urn, laestab, name, phase, type, establishment_type, status, open_date, close_date, district_code, postcode, ukprn,
+                         pupils_on_roll, percent_fsm, srp_capacity, srp_on_roll)
+     SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::date[], $10::text[],
+                          $11::text[], $12::int[], $13::int[], $14::numeric[], $15::int[], $16::int[])
+     ON CONFLICT (urn) DO UPDATE SET laestab = EXCLUDED.laestab, name = EXCLUDED.name, phase = EXCLUDED.phase, type = EXCLUDED.type,
+       establishment_type = EXCLUDED.establishment_type, status = EXCLUDED.status, open_date = EXCLUDED.open_date, close_date = EXCLUDED.close_date,
+       district_code = EXCLUDED.district_code, postcode = EXCLUDED.postcode, ukprn = EXCLUDED.ukprn, pupils_on_roll = EXCLUDED.pupils_on_roll,
+       percent_fsm = EXCLUDED.percent_fsm, srp_capacity = EXCLUDED.srp_capacity, srp_on_roll = EXCLUDED.srp_on_roll`,
+    [
+      col('urn'), col('laestab'), col('name'), col('phase'), col('type'), col('establishmentType'), col('status'), col('openDate'), col('closeDate'),
+      col('districtCode'), col('postcode'), col('ukprn'), col('pupilsOnRoll'), col('percentFsm'), col('srpCapacity'), col('srpOnRoll'),
+    ],
+  );
+}

@@ -1,0 +1,108 @@
+import { PassThrough } from 'node:stream';
+import express, { Request, Response } from 'express';
+import type { DataSource } from 'typeorm';
+import { Role, Viewer } from '../../auth/roles';
+import { BadInput, Forbidden } from '../../errors';
+import { handler, RestDeps } from '../exports/http';
+import { parseParams } from '../exports/params';
+import { XLSX_TYPE } from '../exports/export.router';
+import { importGias } from './gias';
+import { importFinance, IMPORT_KINDS, requireKind } from './finance';
+import { templateCsv, templateXlsx } from './templates';
+
+/** Finance files are a few thousand rows: read whole. The GIAS register is streamed and has no limit. */
+export const FINANCE_UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
+
+const BOOL = ['TRUE', 'FALSE'] as const;
+
+/**
+ * POST /import/gias?la=886 (the GIAS CSV as the body, streamed), POST /import/<kind> (a CSV or XLSX template
+ * as the body), GET /import/templates/<kind>.xlsx|.csv. Finance only, except the templates.
+ */
+export function createImportRouter(deps: RestDeps & { dataSource: DataSource }): express.Router {
+  const router = express.Router();
+
+  const finance = async (req: Request): Promise<Viewer> => {
+    const viewer = await deps.viewerFor(req.headers.authorization);
+    if (viewer.role !== Role.FINANCE) throw new Forbidden(`A ${viewer.role} may not import: imports change figures of record, which Finance keeps.`);
+    return viewer;
+  };
+  const query = (req: Request) => new URL(req.originalUrl, 'http://hub').searchParams;
+  const fileName = (req: Request, fallback: string) => String(req.headers['x-file-name'] ?? fallback).slice(0, 120);
+
+  router.get(
+    '/templates/:file',
+    handler(deps, async (req, res) => {
+      await deps.viewerFor(req.headers.authorization);
+      const m = /^([a-z-]+)\.(csv|xlsx)$/.exec(String(req.params.file));
+      if (!m) throw new BadInput(`Ask for /import/templates/<kind>.xlsx or .csv. Kinds: ${IMPORT_KINDS.map((k) => k.kind).join(', ')}.`, 'file');
+      const kind = requireKind(m[1]);
+      res.setHeader('content-disposition', `attachment; filename="${kind.kind}-template.${m[2]}"`);
+      if (m[2] === 'csv') res.type('text/csv; charset=utf-8').send(templateCsv(kind));
+      else res.type(XLSX_TYPE).send(await templateXlsx(kind));
+    }),
+  );
+
+  router.post(
+    '/gias',
+    handler(deps, async (req, res) => {
+      const viewer = await finance(req);
+      const p = parseParams(
+        [
+          { name: 'la', kind: 'int', description: 'DfE LA code (default 886, Kent).' },
+          { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
+          { name: 'allowMassClose', kind: 'enum', values: BOOL, description: 'TRUE to allow closing more than a fifth of the open schools.' },
+          { name: 'encoding', kind: 'enum', values: ['WIN1252', 'UTF8'], description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).' },
+        ],
+        query(req),
+        'GIAS import',
+      );
+      // A rejected file stops the read: through a PassThrough, so that stopping does not destroy the socket the 400 goes back on.
+      const body = new PassThrough();
+      req.pipe(body);
+      const report = await importGias(deps.dataSource, body, {
+        la: (p.la as number | null) ?? 886,
+        viewer,
+        source: 'API',
+        fileName: fileName(req, 'upload.csv'),
+        dryRun: p.dryRun === 'TRUE',
+        maxCloseShare: p.allowMassClose === 'TRUE' ? 1 : undefined,
+        encoding: p.encoding ? ((p.encoding as string).toLowerCase() as 'win1252' | 'utf8') : undefined,
+      });
+      sendReport(res, report);
+    }),
+  );
+
+  router.post(
+    '/:kind',
+    handler(deps, async (req, res) => {
+      const viewer = await finance(req);
+      const kind = requireKind(String(req.params.kind));
+      const p = parseParams([{ name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' }], query(req), `${kind.kind} import`);
+      const body = await readBody(req, FINANCE_UPLOAD_LIMIT_BYTES);
+      const report = await importFinance(deps.dataSource, kind.kind, body, { viewer, source: 'API', fileName: fileName(req, `upload-${kind.kind}`), dryRun: p.dryRun === 'TRUE' });
+      sendReport(res, report);
+    }),
+  );
+  return router;
+}
+
+/** 200 with the report when the file was accepted (written, dry run or no change); 400 with it when any row was rejected. */
+function sendReport(res: Response, report: { errorCount: number; message: string; errors: unknown[] }): void {
+  if (report.errorCount > 0) {
+    res.status(400).json({ errors: [{ message: report.message, extensions: { code: 'BAD_USER_INPUT', rowErrors: report.errors } }], report });
+    return;
+  }
+  res.json({ report });
+}
+
+async function readBody(req: Request, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BadInput(`The file is larger than ${limit / 1024 / 1024} MB: a finance template is far smaller; split it or check the file.`, 'file');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,40 @@
+import { BadInput } from '../../errors';
+
+/** One rejected cell or row: everything a person needs to find and fix it in the file. */
+export interface RowError {
+  /** 1-based line in the file (the header is line 1); for XLSX, the sheet row. */
+  line: number;
+  column: string | null;
+  value: string | null;
+  reason: string;
+}
+
+/** Reports at most this many errors in full; the count is always exact. */
+export const MAX_REPORTED_ERRORS = 500;
+
+export class ErrorList {
+  readonly items: RowError[] = [];
+  count = 0;
+  readonly rejectedLines = new Set<number>();
+
+  add(e: RowError): void {
+    this.count++;
+    if (e.line > 0) this.rejectedLines.add(e.line);
+    if (this.items.length < MAX_REPORTED_ERRORS) this.items.push(e);
+  }
+}
+
+export function formatRowError(e: RowError): string {
+  const where = [`line ${e.line}`, e.column ? `column "${e.column}"` : null].filter(Boolean).join(', ');
+  return `${where}${e.value !== null ? ` value ${JSON.stringify(e.value)}` : ''}: ${e.reason}`;
+}
+
+/** A whole-file problem (not CSV, wrong encoding, missing column): nothing is read further, nothing written. */
+export class FileRejected extends BadInput {
+  constructor(
+    message: string,
+    readonly errors: RowError[],
+  ) {
+    super(message, 'file', { errors });
+  }
+}

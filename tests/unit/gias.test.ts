@@ -1,0 +1,95 @@
+import { GIAS_COLUMNS, indexHeader, parseGiasDate, parseGiasRow } from '../../server/modules/imports/gias';
+import { GIAS_HEADER } from '../../server/modules/imports/gias-sample';
+import { ErrorList, FileRejected } from '../../server/modules/imports/report';
+
+const DISTRICTS = new Set(['E07000105', 'E07000106']);
+const header = [...GIAS_HEADER].reverse();
+const idx = indexHeader(header);
+
+function row(values: Record<string, string>): string[] {
+  const base: Record<string, string> = {
+    URN: '118001',
+    'LA (code)': '886',
+    EstablishmentNumber: '2001',
+    EstablishmentName: 'Ashford Oaks Primary School',
+    'TypeOfEstablishment (name)': 'Community school',
+    'EstablishmentStatus (name)': 'Open',
+    'PhaseOfEducation (name)': 'Primary',
+    'DistrictAdministrative (code)': 'E07000105',
+    OpenDate: '01-09-1975',
+    PercentageFSM: '23.45',
+    ...values,
+  };
+  return header.map((h) => base[h] ?? '');
+}
+const parse = (values: Record<string, string> = {}) => {
+  const errors = new ErrorList();
+  return { result: parseGiasRow(row(values), idx, 886, 7, DISTRICTS, errors), errors: errors.items };
+};
+
+describe('GIAS dates', () => {
+  it.each([
+    ['01-09-2025', '2025-09-01'],
+    ['1/9/2025', '2025-09-01'],
+    ['', null],
+    ['31-02-2025', undefined],
+    ['2025-09-01', undefined],
+  ])('reads %j as %j', (raw, iso) => expect(parseGiasDate(raw)).toBe(iso));
+});
+
+describe('GIAS header', () => {
+  it('finds columns by name in any order', () => {
+    expect(header[idx.urn]).toBe('URN');
+    expect(header[idx.district]).toBe('DistrictAdministrative (code)');
+  });
+
+  it('names every missing required column', () => {
+    expect(() => indexHeader(['URN', 'EstablishmentName'])).toThrow(FileRejected);
+    try {
+      indexHeader(['URN', 'EstablishmentName']);
+    } catch (e) {
+      expect((e as FileRejected).errors.map((x) => x.column)).toEqual([
+        'LA (code)', 'EstablishmentNumber', 'TypeOfEstablishment (name)', 'EstablishmentStatus (name)', 'PhaseOfEducation (name)', 'DistrictAdministrative (code)',
+      ]);
+    }
+  });
+});
+
+describe('GIAS rows', () => {
+  it('maps a maintained primary school, normalising the FSM percentage to two places', () => {
+    const { result, errors } = parse();
+    expect(errors).toEqual([]);
+    expect(result).toEqual({
+      kind: 'school',
+      school: expect.objectContaining({ urn: 118001, laestab: 8862001, phase: 'PRIMARY', type: 'MAINTAINED', status: 'OPEN', openDate: '1975-09-01', percentFsm: '23.45', srpCapacity: null }),
+    });
+  });
+
+  it.each([
+    ['Academy special converter', 'Not applicable', 'SPECIAL', 'ACADEMY'],
+    ['Pupil referral unit', 'Not applicable', 'PRU', 'MAINTAINED'],
+    ['Free schools 16 to 19', '16 plus', 'SIXTEEN_PLUS', 'FREE_SCHOOL'],
+    ['Academy converter', 'Middle deemed secondary', 'SECONDARY', 'ACADEMY'],
+  ])('maps %s (%s) to %s %s', (type, phase, expectedPhase, expectedType) => {
+    const { result } = parse({ 'TypeOfEstablishment (name)': type, 'PhaseOfEducation (name)': phase });
+    expect(result).toMatchObject({ kind: 'school', school: { phase: expectedPhase, type: expectedType } });
+  });
+
+  it('adds resourced provision and SEN unit places together', () => {
+    const { result } = parse({ ResourcedProvisionCapacity: '12', SenUnitCapacity: '8', ResourcedProvisionOnRoll: '10' });
+    expect(result).toMatchObject({ school: { srpCapacity: 20, srpOnRoll: 10 } });
+  });
+
+  it('skips establishments the hub does not fund, by type', () => {
+    expect(parse({ 'TypeOfEstablishment (name)': 'Other independent school' }).result).toEqual({ kind: 'skip', reason: 'Other independent school' });
+  });
+
+  it('rejects a mainstream school with no phase, and UTF-8 text read as Windows-1252', () => {
+    const { result, errors } = parse({ 'PhaseOfEducation (name)': 'Not applicable', EstablishmentName: 'St Maryâ€™s School' });
+    expect(result).toEqual({ kind: 'reject' });
+    expect(errors.map((e) => [e.line, e.column])).toEqual([
+      [7, GIAS_COLUMNS.name],
+      [7, GIAS_COLUMNS.phase],
+    ]);
+  });
+});
