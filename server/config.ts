@@ -9,6 +9,13 @@ export interface OidcConfig {
   jwksUrl: string;
   roleClaim: string;
   communityClaim: string;
+  /** The client id the add-in asks Office single sign-on for (OIDC_CLIENT_ID); see oidcClientId. */
+  clientId?: string;
+}
+
+/** OIDC_CLIENT_ID, or the audience without an "api://" prefix (Entra's default application ID URI is api://<client id>). */
+export function oidcClientId(cfg: Pick<OidcConfig, 'audience' | 'clientId'>): string {
+  return cfg.clientId || cfg.audience.replace(/^api:\/\//, '');
 }
 
 export interface Config {
@@ -54,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: env.OIDC_JWKS_URL?.trim() || issuer.replace(/\/$/, '').replace(/\/v2\.0$/, '') + '/discovery/v2.0/keys',
       roleClaim: env.OIDC_ROLE_CLAIM?.trim() || 'roles',
       communityClaim: env.OIDC_COMMUNITY_CLAIM?.trim() || 'community',
+      clientId: env.OIDC_CLIENT_ID?.trim() || oidcClientId({ audience }),
     };
   }
   return {

@@ -1,8 +1,16 @@
 import { buildSchema, NonEmptyArray } from 'type-graphql';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLObjectType, GraphQLSchema } from 'graphql';
+import { schoolFields } from './modules/school/school.resolver';
+import { communityFields } from './modules/community/community.resolver';
 import { resolvers } from './modules/resolvers';
 
 let built: Promise<GraphQLSchema> | null = null;
+
+/** Hot relation fields resolved by plain functions (they may answer synchronously; see schoolFields). */
+const FAST_FIELDS: Record<string, Record<string, GraphQLFieldResolver<any, any, any>>> = {
+  School: schoolFields as unknown as Record<string, GraphQLFieldResolver<any, any, any>>,
+  Community: communityFields as unknown as Record<string, GraphQLFieldResolver<any, any, any>>,
+};
 
 /** The schema is built once per process: type-graphql keeps one resolver instance per class. */
 export function getSchema(): Promise<GraphQLSchema> {
@@ -10,5 +18,11 @@ export function getSchema(): Promise<GraphQLSchema> {
     resolvers: resolvers as unknown as NonEmptyArray<Function>,
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
+  }).then((schema) => {
+    for (const [typeName, fields] of Object.entries(FAST_FIELDS)) {
+      const type = schema.getType(typeName) as GraphQLObjectType;
+      for (const [name, fn] of Object.entries(fields)) type.getFields()[name].resolve = fn;
+    }
+    return schema;
   }));
 }

@@ -16,6 +16,7 @@ import { getSchema } from './schema';
 import { withSqlTally, SqlTally } from './db/sql-counter';
 import { authenticate } from './http/authenticate';
 import { graphiqlRouter, GRAPHIQL_HTML } from './http/graphiql';
+import { authConfigRouter } from './http/auth-config';
 import { createMetrics, Metrics } from './http/metrics';
 import { complexityLimitPlugin } from './http/complexity';
 import { mountFileRoutes } from './modules/exports/routes';
@@ -136,6 +137,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     res.send(await metrics.registry.metrics());
   });
 
+  app.use(authConfigRouter(deps.config.oidc));
   app.use(graphiqlRouter());
   app.get('/graphql', (req, res, next) => {
     if (req.accepts(['text/html', 'application/json']) === 'text/html' && !req.query.query) {

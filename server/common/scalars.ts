@@ -2,6 +2,7 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import Decimal from 'decimal.js';
 
 const MONEY_RE = /^-?\d{1,13}(\.\d{1,2})?$/;
+const MONEY_OUT_RE = /^-?\d+\.\d{2}$/;
 
 /** Normalises an exact decimal (string from pg `numeric`, or Decimal) to a 2-dp string. Never goes through a float. */
 export function toMoneyString(value: string | Decimal): string {
@@ -29,7 +30,8 @@ export const MoneyScalar = new GraphQLScalarType({
     'Never a float: parse it with a decimal library (or Excel\'s VALUE) if you need arithmetic.',
   serialize(value) {
     if (value instanceof Decimal) return value.toFixed(2);
-    if (typeof value === 'string') return toMoneyString(value);
+    // numeric(14,2) already arrives as "1234.50": skip the decimal parse on the hot path.
+    if (typeof value === 'string') return MONEY_OUT_RE.test(value) ? value : toMoneyString(value);
     if (typeof value === 'number' && Number.isInteger(value)) return value.toFixed(2);
     throw new GraphQLError('Internal error: a Money value was not an exact decimal');
   },

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { PeekableLoader } from './peekable';
 import type { EntityManager } from 'typeorm';
 import type { Area, District } from './geography/geography.entity';
 import type { Community } from './community/community.entity';
@@ -15,6 +16,16 @@ export interface CaseloadAtSchool {
   count: number;
 }
 
+/** A lazily loaded per-request value that is returned directly once it has arrived. */
+function once<T>(load: () => Promise<T>): () => T | Promise<T> {
+  let promise: Promise<T> | null = null;
+  let value: { v: T } | null = null;
+  return () => {
+    if (value) return value.v;
+    return (promise ??= load().then((v) => ((value = { v }), v)));
+  };
+}
+
 /** key "a|b" → [a, b] */
 const split = (k: string) => k.split('|') as [string, string];
 
@@ -23,18 +34,19 @@ const split = (k: string) => k.split('|') as [string, string];
  * and joined with unnest(), so a nested query costs the same number of statements for 20 rows or 600.
  */
 export function createLoaders(db: EntityManager) {
-  let periods: Promise<PeriodCatalogue> | null = null;
-  let districts: Promise<Map<string, District>> | null = null;
-  let areas: Promise<Map<string, Area>> | null = null;
+  const periods = once(() => loadPeriodCatalogue(db));
+  const districts = once(() =>
+    db
+      .query(`SELECT ons_code AS "onsCode", name, area_code AS "areaCode" FROM district ORDER BY name`)
+      .then((rows: District[]) => new Map(rows.map((r) => [r.onsCode, r]))),
+  );
+  const areas = once(() => db.query(`SELECT code, name FROM area ORDER BY code`).then((rows: Area[]) => new Map(rows.map((r) => [r.code, r]))));
 
   return {
-    periods: () => (periods ??= loadPeriodCatalogue(db)),
-    districts: () =>
-      (districts ??= db
-        .query(`SELECT ons_code AS "onsCode", name, area_code AS "areaCode" FROM district ORDER BY name`)
-        .then((rows: District[]) => new Map(rows.map((r) => [r.onsCode, r])))),
-    areas: () =>
-      (areas ??= db.query(`SELECT code, name FROM area ORDER BY code`).then((rows: Area[]) => new Map(rows.map((r) => [r.code, r])))),
+    /** Each returns the value itself once loaded (no promise), else a promise of it. */
+    periods,
+    districts,
+    areas,
 
     schoolByUrn: new DataLoader<number, School | null>(async (urns) => {
       const rows: School[] = await db.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.urn = ANY($1::int[])`, [urns]);
@@ -49,7 +61,7 @@ export function createLoaders(db: EntityManager) {
     }),
 
     /** key: `${urn}|${asOf}` */
-    communityOfSchool: new DataLoader<string, Community | null>(async (keys) => {
+    communityOfSchool: new PeekableLoader<string, Community | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (Community & { key: string })[] = await db.query(
         `SELECT x.urn || '|' || x.as_of AS key, ${COMMUNITY_COLUMNS}
@@ -79,7 +91,7 @@ export function createLoaders(db: EntityManager) {
     }),
 
     /** key: `${urn}|${financialYear}` */
-    notionalSenFactors: new DataLoader<string, NotionalSenFactor[]>(async (keys) => {
+    notionalSenFactors: new PeekableLoader<string, NotionalSenFactor[]>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (NotionalSenFactor & { key: string })[] = await db.query(
         `SELECT f.school_urn || '|' || f.financial_year_code AS key, f.school_urn AS "schoolUrn",
@@ -96,7 +108,7 @@ export function createLoaders(db: EntityManager) {
     }),
 
     /** key: `${urn}|${term}` */
-    schoolFunding: new DataLoader<string, SchoolTermFunding | null>(async (keys) => {
+    schoolFunding: new PeekableLoader<string, SchoolTermFunding | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (SchoolTermFunding & { key: string })[] = await db.query(
         `SELECT f.school_urn || '|' || f.term_code AS key, f.school_urn AS "schoolUrn", f.term_code AS "termCode",
@@ -111,7 +123,7 @@ export function createLoaders(db: EntityManager) {
     }),
 
     /** key: `${communityCode}|${term}` */
-    communityPot: new DataLoader<string, CommunityPot | null>(async (keys) => {
+    communityPot: new PeekableLoader<string, CommunityPot | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (CommunityPot & { key: string })[] = await db.query(
         `SELECT p.community_code || '|' || p.term_code AS key, p.community_code AS "communityCode", p.term_code AS "termCode", p.amount
@@ -124,7 +136,7 @@ export function createLoaders(db: EntityManager) {
     }),
 
     /** key: `${urn}|${schoolTerm}`: the school's caseload counts by kind for one school term. */
-    caseloadsAtSchool: new DataLoader<string, CaseloadAtSchool[]>(async (keys) => {
+    caseloadsAtSchool: new PeekableLoader<string, CaseloadAtSchool[]>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (CaseloadAtSchool & { key: string })[] = await db.query(
         `SELECT x.urn || '|' || x.period AS key, c.kind, sum(c.count)::int AS count
@@ -154,7 +166,7 @@ export function createLoaders(db: EntityManager) {
     }),
 
     /** key: `${communityCode}|${term}`: approved and proposed totals of allocations. */
-    allocationTotals: new DataLoader<string, { approved: string; proposed: string }>(async (keys) => {
+    allocationTotals: new PeekableLoader<string, { approved: string; proposed: string }>(async (keys) => {
       const pairs = keys.map(split);
       const rows: { key: string; approved: string; proposed: string }[] = await db.query(
         `SELECT x.code || '|' || x.term AS key,

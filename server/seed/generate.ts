@@ -32,16 +32,9 @@ import { CaseloadKind, WorkerRole, type CaseloadCount, type CaseloadWorker } fro
 import {
   BANDS,
   DEFAULT_MODEL_PARAMETERS,
-  bandedTopUp,
   bandingApplies,
-  communityPots,
   largestRemainderSplit,
   money,
-  notionalSenLines,
-  potTotalForTerm,
-  protectedAmount,
-  protectionRate,
-  sumMoney,
   type Band,
   type ModelParameters,
 } from '../modules/funding/model';
@@ -638,7 +631,6 @@ function generateMoney(
   const schoolTermFunding: Row<SchoolTermFunding>[] = model.schoolTerms;
 
   // High Needs block lines: computed lines are exact sums; the rest share the remaining budget and the overspend.
-  const termFy = new Map(fundingTerms.map((t) => [t.code, t.financialYearCode]));
   const highNeedsBlockLines: Row<HighNeedsBlockLine>[] = [];
   BUDGET_YEARS.forEach((fy, y) => {
     const computed: Record<NonNullable<BlockLineSpec['computed']>, string> = model.blockLines.get(fy)!;

@@ -7,6 +7,7 @@ import { School } from '../school/school.entity';
 import { CommunityPotView } from '../funding/funding.types';
 import { requireFundingTerm, todayIso } from '../period/period.service';
 import { COMMUNITY_COLUMNS } from '../school/school.sql';
+import { then } from '../peekable';
 import { Community } from './community.entity';
 
 @Resolver(() => Community)
@@ -51,25 +52,8 @@ export class CommunityResolver {
   }
 
   @FieldResolver(() => CommunityPotView, { nullable: true, description: 'The community\'s pot for a funding term; null when none was set.' })
-  async pot(
-    @Root() c: Community,
-    @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string,
-    @Ctx() ctx: Context,
-  ): Promise<CommunityPotView | null> {
-    requireFundingTerm(await ctx.loaders.periods(), term);
-    const [pot, totals] = await Promise.all([
-      ctx.loaders.communityPot.load(`${c.code}|${term}`),
-      ctx.loaders.allocationTotals.load(`${c.code}|${term}`),
-    ]);
-    if (!pot) return null;
-    return {
-      communityCode: c.code,
-      term,
-      amount: pot.amount,
-      approved: toMoneyString(totals.approved),
-      proposed: toMoneyString(totals.proposed),
-      remaining: new Decimal(pot.amount).minus(totals.approved).toFixed(2),
-    };
+  pot(@Root() c: Community, @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string, @Ctx() ctx: Context) {
+    return communityFields.pot(c, { term }, ctx);
   }
 
   @FieldResolver(() => District, { description: 'Primary district.' })
@@ -82,3 +66,25 @@ export class CommunityResolver {
     return (await ctx.loaders.areas()).get(c.areaCode);
   }
 }
+
+/** Community.pot as a plain resolver (see schoolFields in school.resolver.ts for why). */
+export const communityFields = {
+  pot(c: Community, { term }: { term: string }, ctx: Context): CommunityPotView | null | Promise<CommunityPotView | null> {
+    return then(ctx.loaders.periods(), (cat) => {
+      requireFundingTerm(cat, term);
+      const key = `${c.code}|${term}`;
+      return then(ctx.loaders.communityPot.get(key), (pot) =>
+        !pot
+          ? null
+          : then(ctx.loaders.allocationTotals.get(key), (totals) => ({
+              communityCode: c.code,
+              term,
+              amount: pot.amount,
+              approved: toMoneyString(totals.approved),
+              proposed: toMoneyString(totals.proposed),
+              remaining: new Decimal(pot.amount).minus(totals.approved).toFixed(2),
+            })),
+      );
+    });
+  },
+};

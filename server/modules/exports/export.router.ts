@@ -97,7 +97,11 @@ export function createExportRouter(deps: RestDeps & { dataSource: DataSource; re
           source: `High Needs Hub, ${req.protocol}://${req.get('host')}${req.originalUrl} (the same figures as the GraphQL query ${d.graphql})`,
           filters: d.params.filter((p) => params[p.name] !== null).map((p) => [p.name, [params[p.name]].flat().join(', ')]),
           generatedFor: `${ctx.viewer.name} (${ctx.viewer.role}${ctx.viewer.communityCode ? ', ' + ctx.viewer.communityCode : ''})`,
-          notes: ['Money is in pounds sterling, exact to the penny in the hub; the CSV export carries the exact decimal text.', ...(d.notes?.(ctx, params) ?? [])],
+          notes: [
+            // Only where there is money: the caseload counts have none.
+            ...(d.columns.some((c) => c.type === 'money') ? ['Money is in pounds sterling, exact to the penny in the hub; the CSV export carries the exact decimal text.'] : []),
+            ...(d.notes?.(ctx, params) ?? []),
+          ],
         },
         d.columns,
         rows.length,

@@ -107,12 +107,26 @@ export interface AboutSheet {
   notes: string[];
 }
 
+/** A text column as wide as its longest value (to a limit), so that school names are not cut off. */
+function textWidth(rows: ExportRow[], key: string): number {
+  let max = 12;
+  for (const r of rows) {
+    const v = r[key];
+    if (typeof v === 'string' && v.length > max) max = v.length;
+  }
+  return Math.min(50, max + 2);
+}
+
 export function addDataSheet(wb: ExcelJS.Workbook, name: string, columns: ExportColumn[], rows: ExportRow[]): ExcelJS.Worksheet {
-  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 0 }] });
+  const ws = wb.addWorksheet(name, {
+    views: [{ state: 'frozen', ySplit: 1, xSplit: 0 }],
+    // On paper: landscape, all columns on the page width, the header row repeated on every page.
+    pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1' },
+  });
   ws.columns = columns.map((c) => ({
     header: c.key,
     key: c.key,
-    width: Math.min(60, Math.max(10, c.key.length + 2, c.type === 'text' ? 24 : c.type === 'money' ? 16 : 12)),
+    width: Math.min(60, Math.max(10, c.key.length + 2, c.type === 'text' ? textWidth(rows, c.key) : c.type === 'money' ? 16 : 12)),
     style: NUM_FORMATS[c.type] ? { numFmt: NUM_FORMATS[c.type] } : {},
   }));
   ws.getRow(1).font = { bold: true };
@@ -121,32 +135,60 @@ export function addDataSheet(wb: ExcelJS.Workbook, name: string, columns: Export
   return ws;
 }
 
+const ABOUT_TEXT_WIDTH = 90;
+
+/**
+ * Neither Excel nor LibreOffice grows a row to fit wrapped text when it opens a file, so a long line would
+ * be drawn over the rows below it: the row is given the height of its lines (Calibri 11: 15 points a line).
+ */
+function wrappedHeight(text: string, width: number): number | undefined {
+  // A column width counts digit widths; running text averages about 0.8 of a digit (measured in LibreOffice), 0.85 leaves a margin.
+  const lines = text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil((l.length * 0.85) / width)), 0);
+  return lines > 1 ? lines * 15 : undefined;
+}
+
 export function addAboutSheet(wb: ExcelJS.Workbook, about: AboutSheet, columns: ExportColumn[], rowCount: number): void {
-  const ws = wb.addWorksheet('About');
-  ws.columns = [{ width: 26 }, { width: 110 }];
-  const line = (k: string, v: string, bold = false) => {
-    const row = ws.addRow([k, v]);
+  const ws = wb.addWorksheet('About', { pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 } });
+  ws.columns = [{ width: 26 }, { width: ABOUT_TEXT_WIDTH }];
+  const add = (values: ExcelJS.CellValue[]) => {
+    const row = ws.addRow(values);
+    const text = values[1];
+    const h = typeof text === 'string' ? wrappedHeight(text, ABOUT_TEXT_WIDTH) : undefined;
+    if (h) row.height = h;
+    return row;
+  };
+  const line = (k: string, v: ExcelJS.CellValue, bold = false) => {
+    const row = add([k, v]);
     row.getCell(1).font = { bold: true };
     if (bold) row.getCell(2).font = { bold: true };
+    return row;
   };
   line('Dataset', about.title, true);
   line('Description', about.description);
   line('Source', about.source);
-  line('Generated at', new Date().toISOString());
+  // A date-time cell (UTC, as the hub runs), not text; left-aligned like the text around it.
+  const at = line('Generated at (UTC)', new Date());
+  at.getCell(2).numFmt = 'dd/mm/yyyy hh:mm:ss';
+  at.getCell(2).alignment = { horizontal: 'left', vertical: 'top' };
   line('Generated for', about.generatedFor);
-  line('Rows', String(rowCount));
+  const rows = line('Rows', rowCount);
+  rows.getCell(2).numFmt = '#,##0';
+  rows.getCell(2).alignment = { horizontal: 'left', vertical: 'top' };
   ws.addRow([]);
   ws.addRow(['Filters']).font = { bold: true };
-  if (about.filters.length === 0) ws.addRow(['(none)', 'Every row the dataset holds.']);
-  for (const [k, v] of about.filters) ws.addRow([k, v]);
+  if (about.filters.length === 0) add(['(none)', 'Every row the dataset holds.']);
+  for (const [k, v] of about.filters) add([k, v]);
   if (about.notes.length) {
     ws.addRow([]);
     ws.addRow(['Notes']).font = { bold: true };
-    for (const n of about.notes) ws.addRow(['', n]);
+    for (const n of about.notes) add(['', n]);
   }
   ws.addRow([]);
   const head = ws.addRow(['Column', 'Type and meaning']);
   head.font = { bold: true };
-  for (const c of columns) ws.addRow([c.key, `${c.type}: ${c.description}`]);
-  ws.getColumn(2).alignment = { wrapText: true, vertical: 'top' };
+  for (const c of columns) add([c.key, `${c.type}: ${c.description}`]);
+  ws.getColumn(1).alignment = { vertical: 'top' };
+  ws.getColumn(2).eachCell((cell) => {
+    if (!cell.alignment?.horizontal) cell.alignment = { wrapText: true, vertical: 'top' };
+  });
 }

@@ -9,8 +9,12 @@ import JSZip from 'jszip';
 export interface LineChartSpec {
   sheetName: string;
   title: string;
-  /** Category labels (x axis) and the cell range holding them, e.g. A5:A10. */
-  categories: { range: string; labels: string[] };
+  /**
+   * The x axis. Text labels give a category axis: every point one step apart whatever the gap between them.
+   * Dates (Excel serial day numbers of the cells in range) give a date axis, on which the points stand at
+   * their true distance in time: a year with no figures shows as a gap instead of being silently skipped.
+   */
+  categories: { range: string; labels: string[] } | { range: string; dates: number[]; format: string; baseTimeUnit: 'days' | 'months' | 'years'; majorUnit?: number; majorTimeUnit?: 'days' | 'months' | 'years' };
   series: { name: string; nameCell: string; range: string; values: number[]; colour: string; dashed?: boolean }[];
   /** Number format of the value axis, e.g. '"£"#,##0,,"m"'. */
   axisFormat: string;
@@ -29,9 +33,26 @@ function absolute(sheet: string, range: string): string {
 }
 
 function chartXml(spec: LineChartSpec): string {
-  const cat = `<c:cat><c:strRef><c:f>${esc(absolute(spec.sheetName, spec.categories.range))}</c:f><c:strCache><c:ptCount val="${spec.categories.labels.length}"/>${spec.categories.labels
-    .map((l, i) => `<c:pt idx="${i}"><c:v>${esc(l)}</c:v></c:pt>`)
-    .join('')}</c:strCache></c:strRef></c:cat>`;
+  const c = spec.categories;
+  const catRef = esc(absolute(spec.sheetName, c.range));
+  const cat =
+    'dates' in c
+      ? `<c:cat><c:numRef><c:f>${catRef}</c:f><c:numCache><c:formatCode>${esc(c.format)}</c:formatCode><c:ptCount val="${c.dates.length}"/>${c.dates
+          .map((d, i) => `<c:pt idx="${i}"><c:v>${d}</c:v></c:pt>`)
+          .join('')}</c:numCache></c:numRef></c:cat>`
+      : `<c:cat><c:strRef><c:f>${catRef}</c:f><c:strCache><c:ptCount val="${c.labels.length}"/>${c.labels
+          .map((l, i) => `<c:pt idx="${i}"><c:v>${esc(l)}</c:v></c:pt>`)
+          .join('')}</c:strCache></c:strRef></c:cat>`;
+  // CT_CatAx and CT_DateAx share their first elements; the tail differs (§21.2.2.25, §21.2.2.39).
+  const axHead = `<c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="b"/>`;
+  const axMid = (fmt: string) =>
+    `<c:numFmt formatCode="${esc(fmt)}" sourceLinked="0"/><c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/><c:crossAx val="500000002"/><c:crosses val="autoZero"/><c:auto val="0"/><c:lblOffset val="100"/>`;
+  const xAxis =
+    'dates' in c
+      ? `<c:dateAx>${axHead}${axMid(c.format)}<c:baseTimeUnit val="${c.baseTimeUnit}"/>${
+          c.majorUnit ? `<c:majorUnit val="${c.majorUnit}"/><c:majorTimeUnit val="${c.majorTimeUnit ?? c.baseTimeUnit}"/>` : ''
+        }</c:dateAx>`
+      : `<c:catAx>${axHead}${axMid('General').replace('<c:auto val="0"/>', '<c:auto val="1"/><c:lblAlgn val="ctr"/>')}<c:noMultiLvlLbl val="0"/></c:catAx>`;
   const series = spec.series
     .map(
       (s, i) => `<c:ser><c:idx val="${i}"/><c:order val="${i}"/>
@@ -54,7 +75,7 @@ ${cat}
 <c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>
 ${series}
 <c:marker val="1"/><c:axId val="500000001"/><c:axId val="500000002"/></c:lineChart>
-<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="b"/><c:numFmt formatCode="General" sourceLinked="0"/><c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/><c:crossAx val="500000002"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>
+${xAxis}
 <c:valAx><c:axId val="500000002"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="l"/><c:majorGridlines/><c:numFmt formatCode="${esc(spec.axisFormat)}" sourceLinked="0"/><c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="500000001"/><c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>
 </c:plotArea>
 <c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>

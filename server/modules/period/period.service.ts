@@ -75,7 +75,10 @@ export function requireSchoolTerm(cat: PeriodCatalogue, code: string, argument =
   return t;
 }
 
+// Building an Intl formatter is costly; one serves every call.
+const UK_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' });
+
 /** Today's date in UK terms, as the default "as of" for memberships. */
 export function todayIso(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+  return UK_DATE.format(new Date());
 }

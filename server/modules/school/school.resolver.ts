@@ -1,5 +1,8 @@
 import Decimal from 'decimal.js';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { then } from '../peekable';
+import { prefetchSchoolFields } from './school.prefetch';
 import type { Context } from '../../context';
 import { BadInput } from '../../errors';
 import { DateScalar } from '../../common/scalars';
@@ -65,10 +68,11 @@ export class SchoolConnectionResolver {
 @Resolver(() => School)
 export class SchoolResolver {
   @Query(() => SchoolConnection, { description: 'Schools, filtered, sorted and paged. Up to 1,000 per page, so the whole county fits in one.' })
-  async schools(@Args(() => SchoolsArgs) args: SchoolsArgs, @Ctx() ctx: Context): Promise<SchoolConnection> {
+  async schools(@Args(() => SchoolsArgs) args: SchoolsArgs, @Ctx() ctx: Context, @Info() info?: GraphQLResolveInfo): Promise<SchoolConnection> {
     const page = await findSchools(ctx.db, args);
     const edges = page.rows.map((node) => ({ node, cursor: encodeCursor(page.order, node) }));
     for (const s of page.rows) ctx.loaders.schoolByUrn.prime(s.urn, s);
+    if (info) await prefetchSchoolFields(ctx, info, page.rows);
     return {
       page,
       edges,
@@ -97,64 +101,91 @@ export class SchoolResolver {
   }
 
   @FieldResolver(() => District, { description: 'The school\'s district.' })
-  async district(@Root() s: School, @Ctx() ctx: Context): Promise<District | undefined> {
-    return (await ctx.loaders.districts()).get(s.districtCode);
+  district(@Root() s: School, @Ctx() ctx: Context) {
+    return schoolFields.district(s, {}, ctx);
   }
 
   @FieldResolver(() => Community, { nullable: true, description: 'The Community of Schools the school belongs to on `asOf` (default today); null for special schools, PRUs and closed schools.' })
-  community(
-    @Root() s: School,
-    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null,
-    @Ctx() ctx: Context,
-  ): Promise<Community | null> {
-    return ctx.loaders.communityOfSchool.load(`${s.urn}|${asOf ?? todayIso()}`);
+  community(@Root() s: School, @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null, @Ctx() ctx: Context) {
+    return schoolFields.community(s, { asOf }, ctx);
   }
 
   @FieldResolver(() => NotionalSenBudget, { nullable: true, description: 'Notional SEN budget for a financial year; null when the school has none.' })
-  async notionalSenBudget(
+  notionalSenBudget(
     @Root() s: School,
     @Arg('financialYear', () => String, { description: 'Financial year code, e.g. "2025-26".' }) financialYear: string,
     @Ctx() ctx: Context,
-  ): Promise<NotionalSenBudget | null> {
-    requireFinancialYear(await ctx.loaders.periods(), financialYear);
-    const factors = await ctx.loaders.notionalSenFactors.load(`${s.urn}|${financialYear}`);
-    if (factors.length === 0) return null;
-    const total = factors.reduce((sum, f) => sum.plus(f.senAmount), new Decimal(0)).toFixed(2);
-    return { schoolUrn: s.urn, financialYear, total, factors };
+  ) {
+    return schoolFields.notionalSenBudget(s, { financialYear }, ctx);
   }
 
   @FieldResolver(() => SchoolFunding, { nullable: true, description: 'Individual high-needs funding for a funding term; null when the school has none.' })
-  async funding(
-    @Root() s: School,
-    @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string,
-    @Ctx() ctx: Context,
-  ): Promise<SchoolFunding | null> {
-    requireFundingTerm(await ctx.loaders.periods(), term);
-    const f = await ctx.loaders.schoolFunding.load(`${s.urn}|${term}`);
-    if (!f) return null;
-    const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
-    return { ...f, term, total };
+  funding(@Root() s: School, @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string, @Ctx() ctx: Context) {
+    return schoolFields.funding(s, { term }, ctx);
   }
 
   @FieldResolver(() => [CaseloadValue], {
     description: 'Caseload counts held against this school in a school term, by kind. Child counts from 1 to 4 are suppressed unless your role may see them.',
   })
-  async caseloads(
-    @Root() s: School,
-    @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string,
-    @Ctx() ctx: Context,
-  ): Promise<CaseloadValue[]> {
-    const st = requireSchoolTerm(await ctx.loaders.periods(), period);
-    const counts = await ctx.loaders.caseloadsAtSchool.load(`${s.urn}|${period}`);
-    const v = ctx.viewer;
-    let exempt = v.role === Role.FINANCE || v.role === Role.SUBGROUP;
-    if (!exempt && v.role === Role.CHAIR && counts.length > 0) {
-      const community = await ctx.loaders.communityOfSchool.load(`${s.urn}|${st.startDate}`);
-      exempt = seesSmallCounts(v, community?.code ?? null);
-    }
-    return counts.map((c) => ({
-      kind: c.kind as CaseloadKind,
-      ...(CHILD_COUNT_KINDS.has(c.kind as CaseloadKind) ? suppressOne(c.count, exempt) : { count: c.count, suppressed: false }),
-    }));
+  caseloads(@Root() s: School, @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string, @Ctx() ctx: Context) {
+    return schoolFields.caseloads(s, { period }, ctx);
   }
 }
+
+type Maybe<T> = T | Promise<T>;
+
+/**
+ * The School relation fields as plain graphql-js resolvers. type-graphql validates every argument in an
+ * async function, so each of these would return a promise even when the value is in memory; schema.ts
+ * installs these directly on the School type (the methods above only declare the fields), and a page of
+ * 600 schools then resolves without thousands of promises.
+ */
+export const schoolFields = {
+  district(s: School, _args: object, ctx: Context): Maybe<District | undefined> {
+    return then(ctx.loaders.districts(), (d) => d.get(s.districtCode));
+  },
+
+  community(s: School, args: { asOf?: string | null }, ctx: Context): Maybe<Community | null> {
+    return ctx.loaders.communityOfSchool.get(`${s.urn}|${args.asOf ?? todayIso()}`);
+  },
+
+  notionalSenBudget(s: School, { financialYear }: { financialYear: string }, ctx: Context): Maybe<NotionalSenBudget | null> {
+    return then(ctx.loaders.periods(), (cat) => {
+      requireFinancialYear(cat, financialYear);
+      return then(ctx.loaders.notionalSenFactors.get(`${s.urn}|${financialYear}`), (factors) => {
+        if (factors.length === 0) return null;
+        const total = factors.reduce((sum, f) => sum.plus(f.senAmount), new Decimal(0)).toFixed(2);
+        return { schoolUrn: s.urn, financialYear, total, factors };
+      });
+    });
+  },
+
+  funding(s: School, { term }: { term: string }, ctx: Context): Maybe<SchoolFunding | null> {
+    return then(ctx.loaders.periods(), (cat) => {
+      requireFundingTerm(cat, term);
+      return then(ctx.loaders.schoolFunding.get(`${s.urn}|${term}`), (f) => {
+        if (!f) return null;
+        const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
+        return { ...f, term, total };
+      });
+    });
+  },
+
+  caseloads(s: School, { period }: { period: string }, ctx: Context): Maybe<CaseloadValue[]> {
+    return then(ctx.loaders.periods(), (cat) => {
+      const st = requireSchoolTerm(cat, period);
+      return then(ctx.loaders.caseloadsAtSchool.get(`${s.urn}|${period}`), (counts) => {
+        const v = ctx.viewer;
+        const publish = (exempt: boolean) =>
+          counts.map((c) => ({
+            kind: c.kind as CaseloadKind,
+            ...(CHILD_COUNT_KINDS.has(c.kind as CaseloadKind) ? suppressOne(c.count, exempt) : { count: c.count, suppressed: false }),
+          }));
+        if (v.role === Role.FINANCE || v.role === Role.SUBGROUP) return publish(true);
+        if (v.role !== Role.CHAIR || counts.length === 0) return publish(false);
+        // A Chair sees small counts for schools in their community at the start of the term.
+        return then(ctx.loaders.communityOfSchool.get(`${s.urn}|${st.startDate}`), (c) => publish(seesSmallCounts(v, c?.code ?? null)));
+      });
+    });
+  },
+};
