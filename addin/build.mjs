@@ -28,6 +28,30 @@ export function addinHost() {
   return host;
 }
 
+/**
+ * Office single sign-on: with ADDIN_OIDC_CLIENT_ID (the Entra app registration's client id, the same as the
+ * hub's OIDC_CLIENT_ID) the manifest gets a <WebApplicationInfo> block, so OfficeRuntime.auth.getAccessToken
+ * can ask Entra ID for a token for the hub. Without it the block is left out and the pane offers tokens only.
+ */
+export function webApplicationInfo(host) {
+  const clientId = process.env.ADDIN_OIDC_CLIENT_ID?.trim();
+  if (!clientId) return '';
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
+    throw new Error(`ADDIN_OIDC_CLIENT_ID must be the Entra application (client) ID, a GUID; got "${clientId}"`);
+  }
+  const resource = `api://${new URL(host).host}/${clientId}`;
+  return [
+    '<WebApplicationInfo>',
+    `      <Id>${clientId}</Id>`,
+    `      <Resource>${resource}</Resource>`,
+    '      <Scopes>',
+    '        <Scope>openid</Scope>',
+    '        <Scope>profile</Scope>',
+    '      </Scopes>',
+    '    </WebApplicationInfo>',
+  ].join('\n');
+}
+
 function checkOrWrite(path, content, regenerate) {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
   if (current === content) return false;
@@ -81,9 +105,12 @@ async function main() {
     else if (statSync(p).isDirectory() && /^en-(us|gb)$/.test(f)) cpSync(p, join(out, f), { recursive: true });
   }
 
-  const manifest = readFileSync(join(here, 'manifest.template.xml'), 'utf8').replaceAll('{{HOST}}', host);
+  const sso = webApplicationInfo(host);
+  const manifest = readFileSync(join(here, 'manifest.template.xml'), 'utf8')
+    .replaceAll('{{HOST}}', host)
+    .replace(/^( *){{WEB_APPLICATION_INFO}}\n/m, sso ? `$1${sso}\n` : '');
   writeFileSync(join(out, 'manifest.xml'), manifest);
-  log(`addin built for ${host} in ${Date.now() - t0} ms → ${out} (manifest: ${join(out, 'manifest.xml')})`);
+  log(`addin built for ${host}${sso ? ' with Office single sign-on' : ''} in ${Date.now() - t0} ms → ${out} (manifest: ${join(out, 'manifest.xml')})`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,5 +1,5 @@
 // The add-in's HTTPS server: static files from addin/dist, office.js assets from the npm package, and
-// /graphql proxied to the hub so the pane talks to one origin (no CORS set-up needed in development).
+// /graphql (and the public /auth/config) proxied to the hub so the pane talks to one origin (no CORS set-up needed in development).
 'use strict';
 const https = require('node:https');
 const http = require('node:http');
@@ -63,7 +63,7 @@ async function startAddinServer(opts = {}) {
   const officeDir = officeDistDir();
   const server = https.createServer({ cert, key }, (req, res) => {
     const url = new URL(req.url, 'https://x');
-    if (url.pathname === '/graphql' || url.pathname.startsWith('/graphql/')) return proxy(req, res, hubUrl);
+    if (url.pathname === '/graphql' || url.pathname.startsWith('/graphql/') || url.pathname === '/auth/config') return proxy(req, res, hubUrl);
     if (extra[url.pathname]) {
       res.writeHead(200, { 'content-type': TYPES[path.extname(url.pathname)] || 'application/octet-stream', 'cache-control': 'no-store' });
       return res.end(fs.readFileSync(extra[url.pathname]));

@@ -7,14 +7,21 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const root = join(__dirname, '../..');
 const out = join(root, 'tests/artifacts/addin');
 const dist = join(out, 'dist-browser');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-interface Hub { url: string; finance: string; gql: (q: string, v?: Record<string, unknown>) => Promise<any>; stop: () => Promise<void> }
+interface Hub {
+  url: string;
+  finance: string;
+  gql: (q: string, v?: Record<string, unknown>) => Promise<any>;
+  /** A sign-in token for this hub, as Office single sign-on would return it from Entra ID. */
+  signIn: (claims: { name: string; roles: string[]; community?: string }) => Promise<string>;
+  stop: () => Promise<void>;
+}
 
 async function startHub(): Promise<Hub> {
   if (process.env.HNH_ADDIN_FAKE_HUB === '1') {
@@ -22,19 +29,32 @@ async function startHub(): Promise<Hub> {
     const fake = new FakeHub();
     fake.data.allocations = [];
     const srv = await fake.listen();
-    return { url: srv.url, finance: 'finance-token', gql: async (q, v) => (await fake.handle({ query: q, variables: v }, 'Bearer finance-token')).json, stop: srv.close };
+    fake.authConfig = { oidc: { issuer: 'https://login.microsoftonline.com/kcc-test/v2.0', audience: SSO_CLIENT_ID, clientId: SSO_CLIENT_ID } };
+    const signIn = async (c: { name: string; roles: string[]; community?: string }) => {
+      fake.data.tokens[`sso-${c.name}`] = { name: c.name, role: c.roles[0].toUpperCase(), communityCode: c.community ?? null };
+      return `sso-${c.name}`;
+    };
+    return { url: srv.url, finance: 'finance-token', gql: async (q, v) => (await fake.handle({ query: q, variables: v }, 'Bearer finance-token')).json, signIn, stop: srv.close };
   }
+  // The real hub with OIDC configured, trusting a key made here (Entra ID's stand-in); hub tokens still work.
   const { startTestHub } = await import('../helpers/hub');
-  const hub = await startTestHub();
-  return { url: hub.url, finance: hub.tokens.FINANCE, gql: async (q, v) => (await hub.gql(q, v)).body, stop: () => hub.stop() };
+  const { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const oidc = { issuer: 'https://login.microsoftonline.com/kcc-test/v2.0', audience: `api://localhost:3000/${SSO_CLIENT_ID}`, clientId: SSO_CLIENT_ID, jwksUrl: 'unused://', roleClaim: 'roles', communityClaim: 'community' };
+  const hub = await startTestHub({ oidc, jwtKeys: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'RS256' }] }) });
+  const signIn = (c: { name: string; roles: string[]; community?: string }) =>
+    new SignJWT({ ...c }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setIssuer(oidc.issuer).setAudience(oidc.audience).setSubject(`u-${c.name}`).setIssuedAt().setExpirationTime('1h').sign(privateKey);
+  return { url: hub.url, finance: hub.tokens.FINANCE, gql: async (q, v) => (await hub.gql(q, v)).body, signIn, stop: () => hub.stop() };
 }
 
+const SSO_CLIENT_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const describeIf = existsSync(CHROMIUM) ? describe : describe.skip;
 
 describeIf('task pane in headless Chromium against a running hub', () => {
   let hub: Hub;
   let addin: { url: string; close: () => Promise<void> };
   let browser: Browser;
+  let ctx: BrowserContext;
   let page: Page;
   let community = 'ASH-01';
   let term = 'SUMMER-2025';
@@ -72,7 +92,7 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     expect(Number(updated.data.updateScenarioParameters.parameters.protectionRate)).toBe(0.6);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1500, height: 900 } });
+    ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1500, height: 900 } });
     const fake = readFileSync(join(`${dist}-dev`, 'fake-office.js'), 'utf8');
     await ctx.route('**/office.js', (r) => r.fulfill({ status: 200, contentType: 'text/javascript', body: fake }));
     // Nothing may leave the machine: any request not to the add-in server fails the test.
@@ -198,5 +218,39 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     // Protection at 60% instead of the record's rate changes some schools' funding.
     expect(rows.some((r) => r[col('Difference')] !== 0)).toBe(true);
     await shot('09-scenario');
+  }, 120_000);
+
+  it('signs in with Microsoft (Office single sign-on) and shows who you are, or says why not and offers the token field', async () => {
+    const sso = await ctx.newPage();
+    await sso.goto(`${addin.url}/taskpane.html`);
+    // The hub says (GET /auth/config, through the add-in server) that it accepts Microsoft sign-in.
+    await sso.locator('#sso-btn').waitFor({ state: 'visible', timeout: 30_000 });
+    const ssoStatus = (re: RegExp) => sso.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 30_000 });
+
+    // Office's "user aborted" (13002): a clear message, still disconnected, the token field ready.
+    await sso.evaluate(() => { (window as any).__fakeExcel.auth.respond = () => Promise.reject({ code: 13002, message: 'User canceled' }); });
+    await sso.click('#sso-btn');
+    await ssoStatus(/Signing in with Microsoft failed: Sign-in was cancelled/);
+    expect(await sso.locator('#connect-reason').innerText()).toMatch(/cancelled.*token/);
+    expect(await sso.locator('#main').isHidden()).toBe(true);
+    expect(await sso.evaluate(() => document.activeElement?.id)).toBe('hub-token');
+    await sso.screenshot({ path: join(out, '10-sso-cancelled.png'), fullPage: true });
+
+    const jwt = await hub.signIn({ name: 'Alex Chair', roles: ['Chair'], community });
+    await sso.evaluate((t) => { (window as any).__fakeExcel.auth.respond = () => t; }, jwt);
+    await sso.check('#remember');
+    await sso.click('#sso-btn');
+    await ssoStatus(/Signed in with Microsoft as Alex Chair \(CHAIR, /);
+    expect(await sso.locator('#who').innerText()).toBe(`Alex Chair · CHAIR · ${community}`);
+    expect(await sso.locator('#main').isVisible()).toBe(true);
+    const calls = await sso.evaluate(() => (window as any).__fakeExcel.auth.calls);
+    expect(calls[calls.length - 1]).toEqual({ allowSignInPrompt: true, allowConsentPrompt: true, forMSGraphAccess: false });
+    // "Remember" keeps the choice, never the Microsoft token; nothing of it reaches the workbook either.
+    const stored = await sso.evaluate(() => Object.fromEntries((window as any).__fakeExcel.storage));
+    expect(stored['hnh.signin']).toBe('microsoft');
+    expect(JSON.stringify(stored)).not.toContain(jwt);
+    expect(await sso.evaluate((t) => JSON.stringify((window as any).__fakeExcel.workbook.sheets.map((s: any) => s.grid())).includes(t), jwt)).toBe(false);
+    await sso.screenshot({ path: join(out, '11-sso-signed-in.png'), fullPage: true });
+    await sso.close();
   }, 120_000);
 });

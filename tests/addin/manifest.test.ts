@@ -51,6 +51,35 @@ describe('add-in manifest (offline)', () => {
   });
 });
 
+describe('Office single sign-on in the manifest', () => {
+  const ssoDist = join(root, 'tests/artifacts/addin/dist-manifest-sso');
+  const CLIENT_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+  const buildWith = (env: Record<string, string>, outDir: string) =>
+    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: outDir, ...env }, stdio: 'pipe' });
+
+  it('has no <WebApplicationInfo> unless ADDIN_OIDC_CLIENT_ID is set', () => {
+    const x = readFileSync(join(dist, 'manifest.xml'), 'utf8');
+    expect(x).not.toMatch(/WebApplicationInfo|WEB_APPLICATION_INFO\}\}\n/);
+    expect(x).toMatch(/<\/Resources>\n  <\/VersionOverrides>/);
+  });
+
+  it('renders the block after <Resources> with the client id, api://<host>/<client id> and openid/profile', () => {
+    buildWith({ ADDIN_OIDC_CLIENT_ID: CLIENT_ID }, ssoDist);
+    const file = join(ssoDist, 'manifest.xml');
+    const x = readFileSync(file, 'utf8');
+    expect(x).toContain(
+      `    </Resources>\n    <WebApplicationInfo>\n      <Id>${CLIENT_ID}</Id>\n      <Resource>api://addin.example.test:8443/${CLIENT_ID}</Resource>\n` +
+        '      <Scopes>\n        <Scope>openid</Scope>\n        <Scope>profile</Scope>\n      </Scopes>\n    </WebApplicationInfo>\n  </VersionOverrides>',
+    );
+    const out = execFileSync(process.execPath, ['-e', `require('office-addin-manifest').OfficeAddinManifest.readManifestFile(${JSON.stringify(file)}).then((i) => console.log(JSON.stringify(i)))`], { cwd: root });
+    expect(JSON.parse(String(out))).toMatchObject({ id: '6f1c2a57-8e44-4b7e-9d0a-3c5b8f2e1a86', officeAppType: 'TaskPaneApp', hosts: ['Workbook'] });
+  });
+
+  it('refuses a client id that is not a GUID', () => {
+    expect(() => buildWith({ ADDIN_OIDC_CLIENT_ID: 'api://hub' }, ssoDist)).toThrow(/ADDIN_OIDC_CLIENT_ID must be the Entra application \(client\) ID/);
+  });
+});
+
 describe('custom functions metadata', () => {
   it('matches the tracked functions.json, with the five HNH functions and none volatile', () => {
     const built = JSON.parse(readFileSync(join(dist, 'functions.json'), 'utf8'));

@@ -111,4 +111,10 @@ describe('OpenID Connect tokens', () => {
     expect(r.status).toBe(401);
     expect(r.body.errors[0].message).toMatch(/no hub role/);
   });
+
+  it('publishes the sign-in settings at /auth/config without a token', async () => {
+    const res = await fetch(`${t.url}/auth/config`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ oidc: { issuer: ISSUER, audience: AUDIENCE, clientId: 'high-needs-hub' } });
+  });
 });

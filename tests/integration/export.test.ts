@@ -86,6 +86,16 @@ describe('exports give the same figures as GraphQL', () => {
     expect(text).toMatch(/term\nAUTUMN-2025/);
     expect(text).toMatch(/areaCode\nEAST/);
     expect(text).toMatch(/\/export\/school-funding\.xlsx\?term=AUTUMN-2025&areaCode=EAST/);
+    // Typed cells on the About sheet too: the time a date, the row count a number.
+    const aboutCell = (label: RegExp) => {
+      let v: ExcelJS.CellValue = null;
+      about.eachRow((row) => {
+        if (label.test(String(row.getCell(1).value))) v = row.getCell(2).value;
+      });
+      return v;
+    };
+    expect(aboutCell(/^Generated at/)).toBeInstanceOf(Date);
+    expect(aboutCell(/^Rows$/)).toBe(g.length);
   });
 
   it('exports dates as Excel dates', async () => {

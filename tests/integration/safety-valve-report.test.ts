@@ -94,6 +94,14 @@ describe('Safety Valve monitoring return as XLSX', () => {
     const tr = wb.getWorksheet('Deficit trajectory')!;
     expect(tr.getCell('C2').value).toBe(-97000000);
     expect(tr.getCell('D5').value).toBe(Number(rep.cumulative.forecast));
+    // A PERCENT KPI is a fraction under a % format, so that it calculates as a percentage.
+    const pct = rep.kpis.find((k: any) => k.unit === 'PERCENT');
+    let pctCell: ExcelJS.Cell | undefined;
+    ws.eachRow((row) => {
+      if (row.getCell(1).value === pct.name) pctCell = row.getCell(3);
+    });
+    expect(pctCell!.value).toBeCloseTo(Number(pct.actual) / 100, 10);
+    expect(pctCell!.numFmt).toBe('0.0%');
   });
 
   it('carries a line chart of the deficit trajectory wired into the sheet, with cached values equal to the report', async () => {
@@ -109,8 +117,13 @@ describe('Safety Valve monitoring return as XLSX', () => {
     expect(chart).toContain('<c:lineChart>');
     expect(chart).toContain("<c:f>'Deficit trajectory'!$C$2:$C$5</c:f>");
     expect(chart).toContain("<c:f>'Deficit trajectory'!$D$2:$D$5</c:f>");
-    const cached = [...chart.matchAll(/<c:numCache>.*?<\/c:numCache>/gs)].map((m) => [...m[0].matchAll(/<c:v>([^<]+)<\/c:v>/g)].map((v) => Number(v[1])));
-    expect(cached).toEqual([rep.trajectory.map((p: any) => Number(p.cumulativePlan)), rep.trajectory.map((p: any) => Number(p.cumulativeForecast))]);
+    const cache = (part: string) => [...chart.matchAll(new RegExp(`<c:${part}>.*?</c:${part}>`, 'gs'))].map((m) => [...m[0].matchAll(/<c:v>([^<]+)<\/c:v>/g)].map((v) => Number(v[1])));
+    expect(cache('val')).toEqual([rep.trajectory.map((p: any) => Number(p.cumulativePlan)), rep.trajectory.map((p: any) => Number(p.cumulativeForecast))]);
+    // The x axis is a date axis over the Date column, its cache the Excel serials of the year ends.
+    const serial = (iso: string) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)) / 86_400_000 + 25569;
+    expect(cache('cat')).toEqual([0, 1].map(() => rep.trajectory.map((p: any) => serial(p.date))));
+    expect(chart).toContain("<c:f>'Deficit trajectory'!$B$2:$B$5</c:f>");
+    expect(chart).toMatch(/<c:dateAx>.*<c:baseTimeUnit val="months"\/>.*<\/c:dateAx>/s);
     expect(drawingRels).toContain('Target="../charts/chart1.xml"');
     const rid = /<drawing r:id="([^"]+)"\/>/.exec(sheet)![1];
     expect(sheetRels).toMatch(new RegExp(`Id="${rid}"[^>]*Target="../drawings/drawing1.xml"`));

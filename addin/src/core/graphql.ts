@@ -31,7 +31,13 @@ export interface GraphQLResponse<T> {
 export interface HubClientOptions {
   /** Hub base URL ("https://hub.example" or ".../graphql"); empty means this page's origin (the dev proxy). */
   url: string;
-  token: () => string | undefined;
+  /** The bearer for the next request; a sign-in session may first swap a token that is about to expire. */
+  token: () => string | undefined | Promise<string | undefined>;
+  /**
+   * Called once when the hub answers 401: a sign-in session gets a fresh token silently and the request is
+   * sent again with it. Resolves to false (or throws) when there is nothing better; the 401 then stands.
+   */
+  refreshToken?: () => Promise<boolean>;
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
 }
@@ -57,6 +63,22 @@ export class HubClient {
 
   /** Returns data and errors as the server sent them; throws only when there is no usable data. */
   async execute<T>(query: string, variables: Record<string, unknown> = {}, timeoutMs = this.timeoutMs): Promise<GraphQLResponse<T>> {
+    try {
+      return await this.executeOnce<T>(query, variables, timeoutMs);
+    } catch (e) {
+      if (!(e instanceof HubError) || e.kind !== 'UNAUTHENTICATED' || !this.opts.refreshToken) throw e;
+      let refreshed: boolean;
+      try {
+        refreshed = await this.opts.refreshToken();
+      } catch (r) {
+        throw new HubError('UNAUTHENTICATED', `${e.message} Signing in again failed: ${(r as Error).message}`, 'UNAUTHENTICATED', e.errors);
+      }
+      if (!refreshed) throw e;
+      return this.executeOnce<T>(query, variables, timeoutMs);
+    }
+  }
+
+  private async executeOnce<T>(query: string, variables: Record<string, unknown>, timeoutMs: number): Promise<GraphQLResponse<T>> {
     const controller = new AbortController();
     let timedOut = false;
     // The timer races the fetch itself, so a server that never answers (or a fetch that ignores abort)
@@ -69,9 +91,9 @@ export class HubClient {
         reject(new HubError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
     });
-    const token = this.opts.token();
-    this.requests++;
     try {
+      const token = await Promise.race([this.opts.token(), timeout]);
+      this.requests++;
       const res = await Promise.race([
         this.fetchImpl(this.endpoint, {
           method: 'POST',

@@ -48,3 +48,9 @@ export interface WorkbookPort {
   addChart(req: ChartRequest): Promise<void>;
   recalculate(): Promise<void>;
 }
+
+/** Office single sign-on. gateway/office-auth.ts implements it over OfficeRuntime.auth.getAccessToken. */
+export interface SignInPort {
+  /** A fresh (or Office-cached, still valid) access token for the hub, or a rejection with Office's error code. */
+  getAccessToken(): Promise<string>;
+}

@@ -298,10 +298,21 @@ export function createContext(wb: FakeWorkbook) {
   };
 }
 
+/**
+ * OfficeRuntime.auth in the fake host. Tests drive it: `respond` answers each getAccessToken (a token, or a
+ * thrown/rejected `{ code: 13001 }`-style Office error); `calls` records the options of every call.
+ * Without a `respond`, it fails the way a host without single sign-on does (13012).
+ */
+export interface FakeAuth {
+  respond: ((options: unknown) => string | Promise<string>) | null;
+  calls: unknown[];
+}
+
 export interface FakeHost {
   workbook: FakeWorkbook;
   storage: Map<string, string>;
   functions: Map<string, (...a: any[]) => any>;
+  auth: FakeAuth;
 }
 
 /** Installs Office, Excel, OfficeRuntime and CustomFunctions on the given global object. */
@@ -323,7 +334,15 @@ export function installFakeOffice(g: any): FakeHost {
     },
     context: { requirements: { isSetSupported: () => true } },
   };
+  const auth: FakeAuth = { respond: null, calls: [] };
   g.OfficeRuntime = {
+    auth: {
+      getAccessToken: async (options: unknown) => {
+        auth.calls.push(options);
+        if (!auth.respond) throw Object.assign(new Error('fake Office: single sign-on is not set up for this test'), { code: 13012 });
+        return auth.respond(options);
+      },
+    },
     storage: {
       getItem: async (k: string) => storage.get(k) ?? null,
       setItem: async (k: string, v: string) => void storage.set(k, v),
@@ -340,7 +359,7 @@ export function installFakeOffice(g: any): FakeHost {
     Error: CFError,
     ErrorCode: { invalidValue: '#VALUE!', notAvailable: '#N/A', divisionByZero: '#DIV/0!', invalidNumber: '#NUM!', nullReference: '#NULL!', invalidName: '#NAME?', invalidReference: '#REF!' },
   };
-  return { workbook: wb, storage, functions };
+  return { workbook: wb, storage, functions, auth };
 }
 
 function renderGrid(host: FakeHost) {

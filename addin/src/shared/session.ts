@@ -10,6 +10,8 @@ import type { Me } from '../core/types';
 export interface Session {
   url: string;
   token?: string;
+  /** How the token was got: typed in (a hub token) or from Office single sign-on (a Microsoft Entra ID JWT). */
+  via?: 'token' | 'microsoft';
   me?: Me;
   client?: HubClient;
   batcher?: Batcher;

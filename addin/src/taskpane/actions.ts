@@ -7,9 +7,10 @@ import {
   RESULT_HEADER, type Change, type Conflict, type DiffResult, type Preview, type RowOutcome, type SubmitPayload,
 } from '../core/allocations';
 import { DATASETS, datasetById, missingFilters, toExcelRows, type DatasetParams } from '../core/datasets';
-import { HubClient, HubError } from '../core/graphql';
+import { HubClient, HubError, type HubClientOptions } from '../core/graphql';
 import { OPERATIONS } from '../core/operations.generated';
-import type { WorkbookPort, WriteStats } from '../core/ports';
+import type { SignInPort, WorkbookPort, WriteStats } from '../core/ports';
+import { expiresSoon, fetchAuthConfig, SSO_MESSAGES, SsoError, toSsoError, type AuthConfig } from '../core/sso';
 import { failedStampText, stampText, type Stamp } from '../core/stamp';
 import {
   BASELINE_SHEET, decodeBaseline, decodeRegistry, encodeBaseline, encodeRegistry, REGISTRY_SHEET, upsertTable,
@@ -24,6 +25,8 @@ export const FORBIDDEN_FILL = '#D9D9D9';
 
 export interface Deps {
   port: WorkbookPort;
+  /** Office single sign-on (gateway/office-auth.ts); without it only hub tokens are offered. */
+  signIn?: SignInPort;
   now?: () => Date;
   uuid?: () => string;
   fetchImpl?: typeof fetch;
@@ -98,15 +101,75 @@ export class AddinActions {
   /** Connects and asks the hub who the token belongs to. Nothing touches the workbook. */
   async connect(url: string, token: string, timeoutMs = session().timeoutMs): Promise<Me> {
     const s = session();
-    const client = new HubClient({ url, token: () => s.token, timeoutMs, fetchImpl: this.deps.fetchImpl });
-    const previous = { token: s.token, client: s.client, me: s.me };
-    s.token = token.trim();
+    return this.establish(url, token.trim(), 'token', { token: () => s.token, timeoutMs });
+  }
+
+  /** What the hub at this address says about sign-in: whether to offer "Sign in with Microsoft". */
+  authConfig(url: string): Promise<AuthConfig> {
+    return fetchAuthConfig(url, this.deps.fetchImpl);
+  }
+
+  /**
+   * Sign in with Microsoft: Office single sign-on gives an Entra ID access token for the hub, which becomes
+   * the bearer. A token about to expire, or one the hub answers 401 to, is swapped for a fresh one from
+   * Office silently (one retry); only when that fails is the person asked to reconnect. Office's error
+   * codes arrive as an SsoError with words, and the token field stays the way in.
+   */
+  async signInWithMicrosoft(url: string, timeoutMs = session().timeoutMs): Promise<Me> {
+    const signIn = this.deps.signIn;
+    if (!signIn) throw new SsoError(13012, SSO_MESSAGES[13012]);
+    const s = session();
+    let first: string;
+    try {
+      first = await signIn.getAccessToken();
+    } catch (e) {
+      throw toSsoError(e);
+    }
+    let inflight: Promise<string> | null = null;
+    // Requests that find the token stale at the same moment (a recalculation) share one getAccessToken.
+    const fresh = () =>
+      (inflight ??= signIn.getAccessToken().then(
+        (t) => {
+          inflight = null;
+          if (s.via === 'microsoft') s.token = t;
+          return t;
+        },
+        (e) => {
+          inflight = null;
+          throw toSsoError(e);
+        },
+      ));
+    return this.establish(url, first, 'microsoft', {
+      timeoutMs,
+      token: async () => {
+        if (expiresSoon(s.token)) {
+          try {
+            await fresh();
+          } catch (e) {
+            throw new HubError('UNAUTHENTICATED', `Your Microsoft sign-in has expired and could not be renewed: ${(e as Error).message}`, 'UNAUTHENTICATED');
+          }
+        }
+        return s.token;
+      },
+      refreshToken: async () => {
+        const before = s.token;
+        return (await fresh()) !== before;
+      },
+    });
+  }
+
+  private async establish(url: string, token: string, via: 'token' | 'microsoft', opts: Omit<HubClientOptions, 'url' | 'fetchImpl'> & { timeoutMs: number }): Promise<Me> {
+    const s = session();
+    const client = new HubClient({ ...opts, url, fetchImpl: this.deps.fetchImpl });
+    const previous = { token: s.token, client: s.client, me: s.me, via: s.via };
+    s.token = token;
+    s.via = via;
     try {
       const data = await client.request<{ me: Me }>(OPERATIONS.Me);
       s.url = url;
       s.client = client;
       s.me = data.me;
-      s.timeoutMs = timeoutMs;
+      s.timeoutMs = opts.timeoutMs;
       s.batcher?.clear();
       return data.me;
     } catch (e) {
@@ -118,6 +181,7 @@ export class AddinActions {
   disconnect(): void {
     const s = session();
     s.token = undefined;
+    s.via = undefined;
     s.client = undefined;
     s.me = undefined;
   }

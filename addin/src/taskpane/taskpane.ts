@@ -4,6 +4,8 @@ import { HubError } from '../core/graphql';
 import { OPERATIONS } from '../core/operations.generated';
 import type { Conflict, Preview } from '../core/allocations';
 import { ExcelGateway } from '../gateway/excel';
+import { OfficeSignIn } from '../gateway/office-auth';
+import { SsoError } from '../core/sso';
 import { session } from '../shared/session';
 import { AddinActions } from './actions';
 
@@ -11,8 +13,10 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 const val = (id: string) => ($<HTMLInputElement>(id).value ?? '').trim();
 const TOKEN_KEY = 'hnh.token';
 const URL_KEY = 'hnh.url';
+/** "microsoft" when the person chose to be remembered after signing in with Microsoft (no token is stored). */
+const SIGNIN_KEY = 'hnh.signin';
 
-const actions = new AddinActions({ port: new ExcelGateway() });
+const actions = new AddinActions({ port: new ExcelGateway(), signIn: new OfficeSignIn() });
 let lastPreview: Preview | null = null;
 
 function setStatus(text: string, kind: 'busy' | 'error' | 'ok' | '' = '') {
@@ -39,6 +43,11 @@ async function run(label: string, fn: () => Promise<string | void>) {
   } catch (e) {
     if (e instanceof HubError && e.kind === 'UNAUTHENTICATED') {
       showConnect('Your sign-in has expired or was refused. Reconnect: your edits in the workbook are kept.');
+    }
+    if (e instanceof SsoError) {
+      // Microsoft sign-in did not work here: say why and fall back to the token field.
+      showConnect(e.message);
+      $('hub-token').focus();
     }
     setStatus(`${label} failed: ${(e as Error).message}`, 'error');
   } finally {
@@ -167,25 +176,33 @@ function renderConflicts(conflicts: Conflict[]) {
   }
 }
 
-async function connect(url: string, token: string, remember: boolean) {
-  await actions.connect(url, token);
+/** Shows "Sign in with Microsoft" next to the token field when the hub at this address accepts it. */
+async function showSignInOptions(url: string) {
+  const cfg = await actions.authConfig(url);
+  $('sso').hidden = !cfg.oidc;
+}
+
+async function connect(url: string, token: string | null, remember: boolean) {
+  if (token === null) await actions.signInWithMicrosoft(url);
+  else await actions.connect(url, token);
   if (typeof OfficeRuntime !== 'undefined' && OfficeRuntime.storage) {
     try {
-      if (remember) {
-        await OfficeRuntime.storage.setItem(TOKEN_KEY, token);
-        await OfficeRuntime.storage.setItem(URL_KEY, url);
-      } else {
-        await OfficeRuntime.storage.removeItem(TOKEN_KEY);
-      }
+      // A Microsoft token is never stored: Office keeps its own sign-in, so only the choice is remembered.
+      if (remember && token !== null) await OfficeRuntime.storage.setItem(TOKEN_KEY, token);
+      else await OfficeRuntime.storage.removeItem(TOKEN_KEY);
+      if (remember && token === null) await OfficeRuntime.storage.setItem(SIGNIN_KEY, 'microsoft');
+      else await OfficeRuntime.storage.removeItem(SIGNIN_KEY);
+      if (remember) await OfficeRuntime.storage.setItem(URL_KEY, url);
     } catch {
       // Storage is a convenience; the session still works from memory.
     }
   }
+  void showSignInOptions(url);
   showWho();
   await loadChoices();
   await renderTables();
   const me = session().me!;
-  return `Connected as ${me.name} (${me.role})`;
+  return `${token === null ? 'Signed in with Microsoft' : 'Connected'} as ${me.name} (${me.role}${me.communityCode ? `, ${me.communityCode}` : ''})`;
 }
 
 function init() {
@@ -195,6 +212,8 @@ function init() {
   showFilters();
 
   $('connect-btn').onclick = () => run('Connecting', () => connect(val('hub-url'), val('hub-token'), $<HTMLInputElement>('remember').checked));
+  $('sso-btn').onclick = () => run('Signing in with Microsoft', () => connect(val('hub-url'), null, $<HTMLInputElement>('remember').checked));
+  $('hub-url').onchange = () => void showSignInOptions(val('hub-url'));
   $('disconnect-btn').onclick = () => {
     actions.disconnect();
     showWho();
@@ -252,14 +271,15 @@ function init() {
   $('chart-pots-btn').onclick = () => run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
 
   void (async () => {
-    if (typeof OfficeRuntime === 'undefined' || !OfficeRuntime.storage) return;
+    if (typeof OfficeRuntime === 'undefined' || !OfficeRuntime.storage) return showSignInOptions(val('hub-url'));
     try {
       const token = await OfficeRuntime.storage.getItem(TOKEN_KEY);
       const url = (await OfficeRuntime.storage.getItem(URL_KEY)) ?? '';
-      if (token) {
-        $<HTMLInputElement>('hub-url').value = url;
-        await run('Reconnecting', () => connect(url, token, true));
-      }
+      const microsoft = (await OfficeRuntime.storage.getItem(SIGNIN_KEY)) === 'microsoft';
+      if (token || microsoft) $<HTMLInputElement>('hub-url').value = url;
+      await showSignInOptions(val('hub-url'));
+      if (token) await run('Reconnecting', () => connect(url, token, true));
+      else if (microsoft) await run('Signing in with Microsoft', () => connect(url, null, true));
     } catch {
       // No stored token: the form is already showing.
     }

@@ -301,8 +301,12 @@ export class FakeHub {
     return { status: 200, json: { data: res.data ?? null, ...(errors?.length ? { errors } : {}) } };
   }
 
+  /** What GET /auth/config answers: set `oidc` to offer "Sign in with Microsoft". */
+  authConfig: { oidc: { issuer: string; audience: string; clientId: string } | null } = { oidc: null };
+
   /** A fetch implementation that answers in-process (for Node tests). */
-  fetch: typeof fetch = (async (_url: any, init: any) => {
+  fetch: typeof fetch = (async (url: any, init: any) => {
+    if (String(url).endsWith('/auth/config')) return new Response(JSON.stringify(this.authConfig), { status: 200, headers: { 'content-type': 'application/json' } });
     const headers = init.headers as Record<string, string>;
     const r = await this.handle(JSON.parse(init.body), headers.authorization);
     return new Response(JSON.stringify(r.json), { status: r.status, headers: { 'content-type': 'application/json' } });
@@ -310,6 +314,10 @@ export class FakeHub {
 
   async listen(): Promise<{ url: string; close: () => Promise<void> }> {
     const server = http.createServer((req, res) => {
+      if (req.url?.split('?')[0] === '/auth/config') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify(this.authConfig));
+      }
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', async () => {
