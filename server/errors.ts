@@ -82,6 +82,20 @@ export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: 
   return null;
 }
 
+/**
+ * The database error behind a resolver error, if any. Executors wrap what resolvers throw (graphql-js keeps
+ * plain thrown objects, such as pg's socket errors, as `thrownValue`; graphql-jit nests `originalError`).
+ */
+function databaseCause(err: unknown): { code: ErrorCode; message: string } | null {
+  let e = err as (PgLikeError & { originalError?: unknown; thrownValue?: unknown }) | undefined;
+  for (let depth = 0; e && depth < 6; depth++) {
+    const mapped = mapDatabaseError(e);
+    if (mapped) return mapped;
+    e = (e.thrownValue ?? e.originalError) as typeof e;
+  }
+  return null;
+}
+
 const VALUE_ERROR = /cannot represent|Expected value of type|literals must be|must be a decimal|must be an ISO date|does not exist|Money must/;
 
 /**
@@ -111,9 +125,7 @@ export function makeFormatError(log: (err: unknown) => void) {
       }
       return { ...formatted, extensions: ext };
     }
-    // graphql-js wraps thrown non-Error values (pg throws plain socket error objects) as NonErrorThrown.
-    const thrown = (original as unknown as { thrownValue?: PgLikeError })?.thrownValue;
-    const mapped = mapDatabaseError(thrown ?? original ?? {});
+    const mapped = databaseCause(original);
     if (mapped) {
       if (mapped.code === 'SERVICE_UNAVAILABLE') log(original);
       return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: { code: mapped.code } };

@@ -19,6 +19,7 @@ import { graphiqlRouter, GRAPHIQL_HTML } from './http/graphiql';
 import { authConfigRouter } from './http/auth-config';
 import { createMetrics, Metrics } from './http/metrics';
 import { complexityLimitPlugin } from './http/complexity';
+import { jitExecutor } from './http/jit';
 import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/roles';
@@ -70,7 +71,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const protection = armor.protect();
   const schema = await getSchema();
   const apollo = new ApolloServer<Context>({
-    schema,
+    gateway: jitExecutor(schema),
     ...protection,
     plugins: [
       ...protection.plugins,

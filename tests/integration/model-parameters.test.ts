@@ -70,6 +70,7 @@ describe('changing the model parameters of record', () => {
       `mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied } }`,
       { i: { idempotencyKey: 'params-test-approve-1', decisionReference: 'D-1', reason: 'test', rows: [{ schoolUrn: m.school_urn, communityCode: m.community_code, term: 'AUTUMN-2026', amount: new Decimal(m.amount).div(2).toFixed(2), purpose: 'Outreach', status: 'APPROVED' }] } },
     );
+    expect(submit.body.errors).toBeUndefined();
     expect(submit.body.data.submitAllocations.applied).toBe(true);
     const versions = await sum(`SELECT count(*)::text AS v FROM model_parameter_set`);
     const r = await t.gql(SET, { from: '2026-09-01', p: { communityPotAnnual: [{ financialYear: '2026-27', amount: '1000.00' }] } });
