@@ -43,7 +43,9 @@ export class Conflict extends HubError {
   }
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+// Socket errors, and PostgreSQL refusing or dropping the connection (shutdown, terminated backend, database
+// not accepting connections, too many connections, cannot connect now).
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004', '55000', '53300']);
 
 interface PgLikeError {
   code?: string;

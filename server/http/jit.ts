@@ -6,28 +6,25 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 const MAX_CACHED = 1000;
 
 /**
- * graphql-jit puts a thrown non-Error value (pg throws plain socket error objects) in the error's message;
- * give every error a string message and an Error cause carrying the original fields (code, errno), as
- * graphql-js does, so formatError can map it.
+ * Rebuilds graphql-jit's errors as graphql-js GraphQLErrors whose originalError is what the resolver threw,
+ * as graphql-js execution reports them, so formatError recognises the hub's own errors and masks or maps the
+ * rest (a database error must never reach a client as its raw message). graphql-jit also puts a thrown
+ * non-Error value (pg throws plain socket error objects) in the message; it becomes an Error cause.
  */
 function withErrorObjects(result: ExecutionResult): ExecutionResult {
   if (!result.errors) return result;
   const errors = result.errors.map((e) => {
     const orig = (e as { originalError?: unknown }).originalError;
-    if (typeof e.message === 'string' && (orig === undefined || orig instanceof Error)) return e;
+    if (orig === undefined && typeof e.message === 'string') return e;
     const raw = (orig ?? e.message) as { message?: unknown } | null;
-    const cause = Object.assign(new Error(typeof raw?.message === 'string' ? raw.message : 'Unexpected error value'), raw);
-    return new GraphQLError(cause.message, { path: e.path, originalError: cause });
+    const cause = raw instanceof Error ? raw : Object.assign(new Error(typeof raw?.message === 'string' ? raw.message : 'Unexpected error value'), raw);
+    const err = new GraphQLError(cause.message, { path: e.path, originalError: cause });
+    if (e.locations) (err as { locations?: unknown }).locations = e.locations;
+    return err;
   });
   return { ...result, errors };
 }
 
-/**
- * Executes operations with graphql-jit instead of graphql-js: each distinct operation is compiled once into
- * a function, which walks large results (the county's 600 schools with their relations) several times faster.
- * It plugs into Apollo Server through its executor interface, so parsing, validation, the query limits,
- * plugins and error formatting stay Apollo's.
- */
 export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
   const compiled = new Map<string, CompiledQuery | ExecutionResult>();
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
