@@ -54,7 +54,3 @@ export async function openDatabase(
     },
   };
 }
-
-export async function pendingMigrations(ds: DataSource): Promise<boolean> {
-  return ds.showMigrations();
-}

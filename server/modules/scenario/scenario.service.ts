@@ -42,11 +42,8 @@ export function scenarioOn(versions: ParameterVersion[], overrides: Partial<Mode
 
 /** The model parameters of record in force on a date (the latest version effective by then). */
 export async function recordParameters(db: EntityManager, on = todayIso()): Promise<{ version: number; parameters: ModelParameters }> {
-  const [row] = await db.query(
-    `SELECT version, parameters FROM model_parameter_set WHERE effective_from <= $1 ORDER BY effective_from DESC, version DESC LIMIT 1`,
-    [on],
-  );
-  return row ? { version: row.version, parameters: { ...DEFAULT_MODEL_PARAMETERS, ...row.parameters } } : { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
+  const inForce = (await parameterVersions(db)).filter((v) => v.effectiveFrom <= on).at(-1);
+  return inForce ?? { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
 }
 
 const between = (v: string, lo: string, hi: string) => new Decimal(v).gte(lo) && new Decimal(v).lte(hi);
@@ -121,16 +118,21 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
     db.query(`SELECT code FROM community ORDER BY code`),
   ]);
   const membershipsOn = (date: string) => (memberships as { urn: number; code: string; from: string; to: string | null }[]).filter((m) => m.from <= date && (m.to === null || m.to > date));
-  const cache = new Map<string, Map<string, number[]>>();
-  const membersOn = (date: string) => {
+  // Both directions per date, built once: results ask for thousands of (school, term) communities.
+  const cache = new Map<string, { members: Map<string, number[]>; of: Map<number, string> }>();
+  const on = (date: string) => {
     let m = cache.get(date);
     if (!m) {
-      m = new Map();
-      for (const x of membershipsOn(date)) m.set(x.code, [...(m.get(x.code) ?? []), x.urn]);
+      m = { members: new Map(), of: new Map() };
+      for (const x of membershipsOn(date)) {
+        m.members.set(x.code, [...(m.members.get(x.code) ?? []), x.urn]);
+        m.of.set(x.urn, x.code);
+      }
       cache.set(date, m);
     }
     return m;
   };
+  const membersOn = (date: string) => on(date).members;
   const baselines = new Map<string, string>();
   const funded = new Set<number>();
   for (const f of funding as { urn: number; term: string; baseline: string }[]) {
@@ -160,7 +162,7 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
     baselines,
     factorAmounts,
     bandCounts,
-    communityOf: (urn, date) => membershipsOn(date).find((m) => m.urn === urn)?.code ?? null,
+    communityOf: (urn, date) => on(date).of.get(urn) ?? null,
   };
 }
 
@@ -271,10 +273,15 @@ export function compute(inputs: FundingInputs, params: ModelParameters | Paramet
 
 const MODEL_LINES = new Set(['COMMUNITY_POTS', 'INDIVIDUAL_PROTECTION', 'NOTIONAL_SEN', 'BANDED_TOP_UP']);
 
-export async function blockLinesOf(db: EntityManager, r: FundingResults) {
-  const lines: { fy: string; code: string; name: string; budget: string; memo: boolean }[] = await db.query(
-    `SELECT financial_year_code AS fy, line_code AS code, name, budget, memo FROM high_needs_block_line ORDER BY financial_year_code, sort_order`,
-  );
+type StoredLine = { fy: string; code: string; name: string; budget: string; memo: boolean };
+
+function readBlockLines(db: EntityManager): Promise<StoredLine[]> {
+  return db.query(`SELECT financial_year_code AS fy, line_code AS code, name, budget, memo FROM high_needs_block_line ORDER BY financial_year_code, sort_order`);
+}
+
+/** The block lines with the model's lines replaced by a computation's figures. */
+export async function blockLinesOf(db: EntityManager, r: FundingResults, stored?: StoredLine[]) {
+  const lines = stored ?? (await readBlockLines(db));
   return lines.map((l) => {
     const modelled = MODEL_LINES.has(l.code) && r.blockLines.has(l.fy);
     const value = modelled ? r.blockLines.get(l.fy)![l.code as 'COMMUNITY_POTS'] : l.budget;
@@ -342,7 +349,8 @@ export async function comparisonView(
       const b = basePot.get(`${p.communityCode}|${p.termCode}`) ?? '0.00';
       return { key: p.communityCode, period: p.termCode, baseline: b, scenario: p.amount, difference: diff(b, p.amount) };
     });
-  const [bl, ml] = await Promise.all([blockLinesOf(db, base.results), blockLinesOf(db, mine.results)]);
+  const stored = await readBlockLines(db);
+  const [bl, ml] = await Promise.all([blockLinesOf(db, base.results, stored), blockLinesOf(db, mine.results, stored)]);
   const blockLines = ml.map((l, i) => ({ key: l.lineCode, period: l.financialYear, baseline: bl[i].budget, scenario: l.budget, difference: diff(bl[i].budget, l.budget) }));
   const bt = sumMoney(schools.map((s) => s.baseline));
   const mt = sumMoney(schools.map((s) => s.scenario));
