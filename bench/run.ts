@@ -13,10 +13,13 @@ import { projectRoot } from '../server/common/paths';
 
 /**
  * npm run bench: figures side by side in one run, printed, never asserted (the machines are shared and noisy).
- * BENCH_DATABASE_URL adds a PostgreSQL run; BENCH_SECONDS sets each load test's length (default 8).
+ * BENCH_DATABASE_URL adds a PostgreSQL run; BENCH_SECONDS sets each load test's length (default 8);
+ * BENCH_ONLY=read stops after the read API.
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+/** BENCH_ONLY=read runs only the read API against the floor (for quick, repeated measurements). */
+const ONLY_READ = process.env.BENCH_ONLY === 'read';
 
 const FIELDS = `urn name district { name area { name } }
   community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
@@ -163,6 +166,7 @@ async function main() {
     console.log(`  ${engine}: hub/floor throughput on the 600-school nested query = ${(hub['req/s'] / floor['req/s']).toFixed(2)} (target ≥ 0.50)`);
   }
   if (!adminUrl) console.log('  (set BENCH_DATABASE_URL=postgres://… to add the PostgreSQL run)');
+  if (ONLY_READ) return;
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-bench-start-'));
   const cold = await timeStart(dir);

@@ -30,6 +30,8 @@ export interface Config {
   poolSize: number;
   seedDemo: boolean;
   oidc: OidcConfig | null;
+  /** Compile the school list into one SQL statement (HUB_COMPILED_READS=0 turns it off: every query through resolvers). */
+  compiledReads: boolean;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     poolSize: int(env, 'DB_POOL_SIZE', 10, 1, 100),
     seedDemo: env.HUB_DEMO !== '0',
+    compiledReads: env.HUB_COMPILED_READS !== '0',
     oidc,
   };
 }

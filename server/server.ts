@@ -27,7 +27,7 @@ import type { JWTVerifyGetKey } from 'jose';
 
 export interface HubDeps {
   dataSource: DataSource;
-  config: Pick<Config, 'bodyLimitBytes' | 'oidc'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads'>>;
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
@@ -71,7 +71,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const protection = armor.protect();
   const schema = await getSchema();
   const apollo = new ApolloServer<Context>({
-    gateway: jitExecutor(schema),
+    gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads }),
     ...protection,
     plugins: [
       ...protection.plugins,

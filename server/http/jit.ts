@@ -1,7 +1,9 @@
-import { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
+import { DocumentNode, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, printSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { Context } from '../context';
+import { planCompiledRead } from '../modules/school/school.compiled';
 
 const MAX_CACHED = 1000;
 
@@ -25,7 +27,12 @@ function withErrorObjects(result: ExecutionResult): ExecutionResult {
   return { ...result, errors };
 }
 
-export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
+/**
+ * Apollo's executor: queries the SQL compiler covers (the school list, see school.compiled.ts) run as one
+ * statement; everything else runs through the resolvers, compiled by graphql-jit.
+ */
+export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boolean } = {}): GatewayInterface {
+  const compiledReads = opts.compiledReads ?? true;
   const compiled = new Map<string, CompiledQuery | ExecutionResult>();
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
     let c = compiled.get(key);
@@ -51,6 +58,12 @@ export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
           const coerced = getVariableValues(schema, rc.operation.variableDefinitions ?? [], rc.request.variables ?? {}, { maxErrors: 50 });
           if (coerced.errors) {
             return { errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
+          }
+          if (compiledReads) {
+            const fragments: Record<string, FragmentDefinitionNode> = {};
+            for (const d of rc.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+            const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.coerced, rc.context as unknown as Context);
+            if (plan) return plan.run();
           }
           return withErrorObjects((await c.query(undefined, rc.context, coerced.coerced)) as ExecutionResult);
         },

@@ -16,11 +16,13 @@ export interface TestHub {
 }
 
 /** A real hub (HTTP + Apollo + database with demo data) on a free port, for integration tests. */
-export async function startTestHub(opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase } = {}): Promise<TestHub> {
+export async function startTestHub(
+  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean } = {},
+): Promise<TestHub> {
   const db = opts.db ?? (await startTestDatabase());
   const hub = await createHub({
     dataSource: db.dataSource,
-    config: { bodyLimitBytes: opts.bodyLimitBytes ?? 5 * 1024 * 1024, oidc: opts.oidc ?? null },
+    config: { bodyLimitBytes: opts.bodyLimitBytes ?? 5 * 1024 * 1024, oidc: opts.oidc ?? null, compiledReads: opts.compiledReads },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     jwtKeys: opts.jwtKeys,
   });

@@ -64,16 +64,24 @@ export interface SchoolPage {
   filter: SchoolFilter | null | undefined;
 }
 
-export async function findSchools(
-  db: EntityManager,
-  args: { first: number; after?: string | null; filter?: SchoolFilter | null; orderBy?: SchoolOrder | null },
-): Promise<SchoolPage> {
+export interface SchoolPageArgs {
+  first: number;
+  after?: string | null;
+  filter?: SchoolFilter | null;
+  orderBy?: SchoolOrder | null;
+}
+
+/**
+ * The SELECT of one page of schools (first + 1 rows, to know whether another page follows), with its
+ * parameters appended to `params`. Throws BadInput for a bad `first`, cursor or filter. `columns` is the
+ * select list over the school table aliased `s`; `orderBy` is the ORDER BY clause, for callers that wrap it.
+ */
+export function schoolPageSql(args: SchoolPageArgs, params: unknown[], columns: string): { sql: string; order: SchoolOrder; orderBy: string } {
   if (!Number.isInteger(args.first) || args.first < 0 || args.first > MAX_PAGE_SIZE) {
     throw new BadInput(`\`first\` must be from 0 to ${MAX_PAGE_SIZE} (a whole county fits in one page); got ${args.first}.`, 'first');
   }
   const order = args.orderBy ?? { field: SchoolOrderField.URN, direction: OrderDirection.ASC };
   const col = ORDER_COLUMNS[order.field];
-  const params: unknown[] = [];
   const clauses = where(args.filter, params);
   const cmp = order.direction === OrderDirection.DESC ? '<' : '>';
   if (args.after) {
@@ -83,18 +91,30 @@ export async function findSchools(
   }
   params.push(args.first + 1);
   const dir = order.direction === OrderDirection.DESC ? 'DESC' : 'ASC';
-  const rows: School[] = await db.query(
-    `SELECT ${SCHOOL_COLUMNS} FROM school s ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''}
-      ORDER BY ${col.sql} ${dir}, s.urn ${dir} LIMIT $${params.length}`,
-    params,
-  );
+  const orderBy = `ORDER BY ${col.sql} ${dir}, s.urn ${dir}`;
+  return {
+    sql: `SELECT ${columns} FROM school s ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ${orderBy} LIMIT $${params.length}`,
+    order,
+    orderBy,
+  };
+}
+
+export async function findSchools(db: EntityManager, args: SchoolPageArgs): Promise<SchoolPage> {
+  const params: unknown[] = [];
+  const { sql, order } = schoolPageSql(args, params, SCHOOL_COLUMNS);
+  const rows: School[] = await db.query(sql, params);
   const hasNextPage = rows.length > args.first;
   return { rows: rows.slice(0, args.first), hasNextPage, hasPreviousPage: Boolean(args.after), order, filter: args.filter };
 }
 
+/** count(*) of the schools matching a filter, as SQL, with its parameters appended to `params`. */
+export function schoolCountSql(filter: SchoolFilter | null | undefined, params: unknown[]): string {
+  const clauses = where(filter, params);
+  return `SELECT count(*)::int AS n FROM school s ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''}`;
+}
+
 export async function countSchools(db: EntityManager, filter: SchoolFilter | null | undefined): Promise<number> {
   const params: unknown[] = [];
-  const clauses = where(filter, params);
-  const [row] = await db.query(`SELECT count(*)::int AS n FROM school s ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''}`, params);
+  const [row] = await db.query(schoolCountSql(filter, params), params);
   return row.n;
 }

@@ -1,0 +1,447 @@
+import {
+  ExecutionResult,
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLError,
+  GraphQLObjectType,
+  GraphQLSchema,
+  Kind,
+  OperationDefinitionNode,
+} from 'graphql';
+import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
+import { getArgumentValues } from 'graphql/execution/values';
+import type { Context } from '../../context';
+import { Role } from '../../auth/roles';
+import { HubError } from '../../errors';
+import { CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
+import { SMALL_MAX, SMALL_MIN } from '../caseload/suppression';
+import type { PeriodCatalogue } from '../period/period.service';
+import { todayIso } from '../period/period.service';
+import { MEMBERSHIP_ON } from './school.sql';
+import { encodeCursor, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
+import type { School } from './school.entity';
+
+/**
+ * The hot list as one SQL statement. A query whose root fields are all `schools` connections, and whose
+ * selections under them are all in the tables below, is compiled into a single statement per root field
+ * that builds each school's JSON in the database (as PostGraphile and Hasura do), instead of resolving
+ * 600 schools x 40 fields through resolvers and loaders. Anything else (a field not in the tables, an
+ * argument the resolvers would reject, more fields than json_build_object takes) returns null from
+ * planCompiledRead and the query runs through the resolvers, which also report the errors; the answers
+ * are the same either way (tests/integration/compiled-reads.test.ts compares them field by field).
+ */
+
+/** Thrown while compiling when the resolvers must answer instead. */
+class NotCompiled extends Error {}
+
+/** json_build_object takes at most 100 arguments: 50 keys and values. */
+const MAX_KEYS = 50;
+
+interface Scope {
+  schema: GraphQLSchema;
+  fragments: Record<string, FragmentDefinitionNode>;
+  variables: Record<string, unknown>;
+  params: unknown[];
+  cat: () => PeriodCatalogue;
+  ctx: Context;
+  aliases: number;
+}
+
+/** A bind parameter with its type. */
+function param(sc: Scope, value: unknown, type: string): string {
+  sc.params.push(value);
+  return `$${sc.params.length}::${type}`;
+}
+
+/** A fresh table alias. */
+function alias(sc: Scope, prefix: string): string {
+  return `${prefix}${++sc.aliases}`;
+}
+
+/** A GraphQL name (already checked by the parser) as a SQL string literal. */
+function lit(name: string): string {
+  return `'${name.replace(/'/g, "''")}'`;
+}
+
+/** What a field compiler gets: the SQL names of its parent row, the field's arguments and its nodes. */
+type FieldSql = (sc: Scope, row: Record<string, string>, args: Record<string, any>, nodes: readonly FieldNode[]) => string;
+
+const column =
+  (name: string): FieldSql =>
+  (_sc, row) =>
+    `${row.t}.${name}`;
+/** Money: numeric(14,2) as text keeps both decimals ("1234.50"), as the Money scalar serialises it. */
+const money =
+  (name: string): FieldSql =>
+  (_sc, row) =>
+    `(${row.t}.${name})::text`;
+/** Decimal: without trailing zeros ("0.7", "23.4"), as decimal.js prints it. */
+const decimal =
+  (name: string): FieldSql =>
+  (_sc, row) =>
+    `trim_scale(${row.t}.${name})::text`;
+const date =
+  (name: string): FieldSql =>
+  (_sc, row) =>
+    `to_char(${row.t}.${name}, 'YYYY-MM-DD')`;
+
+/** The object a field returns, built from the selection under it. */
+function objectSql(sc: Scope, typeName: string, row: Record<string, string>, nodes: readonly FieldNode[]): string {
+  const type = sc.schema.getType(typeName) as GraphQLObjectType;
+  return buildObject(sc, type, row, collectSubfields(sc.schema, sc.fragments, sc.variables, type, nodes));
+}
+
+function buildObject(sc: Scope, type: GraphQLObjectType, row: Record<string, string>, fields: Map<string, readonly FieldNode[]>): string {
+  if (fields.size > MAX_KEYS) throw new NotCompiled(`${type.name} has more than ${MAX_KEYS} fields`);
+  const parts: string[] = [];
+  for (const [key, nodes] of fields) {
+    const name = nodes[0].name.value;
+    if (name === '__typename') {
+      parts.push(lit(key), lit(type.name));
+      continue;
+    }
+    const compile = FIELDS[type.name]?.[name];
+    if (!compile) throw new NotCompiled(`${type.name}.${name}`);
+    const args = getArgumentValues(type.getFields()[name], nodes[0], sc.variables);
+    parts.push(lit(key), compile(sc, row, args, nodes));
+  }
+  return `json_build_object(${parts.join(', ')})`;
+}
+
+function districtSql(sc: Scope, code: string, nodes: readonly FieldNode[]): string {
+  const d = alias(sc, 'd');
+  return `(SELECT ${objectSql(sc, 'District', { t: d }, nodes)} FROM district ${d} WHERE ${d}.ons_code = ${code})`;
+}
+
+function areaSql(sc: Scope, code: string, nodes: readonly FieldNode[]): string {
+  const a = alias(sc, 'a');
+  return `(SELECT ${objectSql(sc, 'Area', { t: a }, nodes)} FROM area ${a} WHERE ${a}.code = ${code})`;
+}
+
+/** The codes the resolvers accept; any other value makes them raise BAD_USER_INPUT, so they answer. */
+function known(map: Map<string, unknown>, code: unknown): string {
+  if (typeof code !== 'string' || !map.has(code)) throw new NotCompiled(`unknown period ${String(code)}`);
+  return code;
+}
+
+/** Child counts the viewer may not see at this school, as a SQL boolean over `k` (kind, n). */
+function hiddenSql(sc: Scope, urn: string, startDate: string, k: string): string {
+  const v = sc.ctx.viewer;
+  let exempt: string;
+  if (v.role === Role.FINANCE || v.role === Role.SUBGROUP) return 'false';
+  if (v.role === Role.CHAIR && v.communityCode) {
+    // A Chair sees small counts for schools in their community at the start of the term.
+    const m = alias(sc, 'm');
+    const on = param(sc, startDate, 'date');
+    exempt = `EXISTS (SELECT 1 FROM community_membership ${m} WHERE ${m}.school_urn = ${urn} AND ${m}.community_code = ${param(sc, v.communityCode, 'text')} AND ${MEMBERSHIP_ON(m, on)})`;
+  } else {
+    exempt = 'false';
+  }
+  return `(NOT ${exempt} AND ${k}.kind = ANY(${param(sc, [...CHILD_COUNT_KINDS], 'text[]')}) AND ${k}.n BETWEEN ${SMALL_MIN} AND ${SMALL_MAX})`;
+}
+
+const FIELDS: Record<string, Record<string, FieldSql>> = {
+  School: {
+    urn: column('urn'),
+    laestab: column('laestab'),
+    name: column('name'),
+    phase: column('phase'),
+    type: column('type'),
+    establishmentType: column('establishment_type'),
+    status: column('status'),
+    openDate: date('open_date'),
+    closeDate: date('close_date'),
+    districtCode: column('district_code'),
+    postcode: column('postcode'),
+    ukprn: column('ukprn'),
+    pupilsOnRoll: column('pupils_on_roll'),
+    percentFsm: decimal('percent_fsm'),
+    srpCapacity: column('srp_capacity'),
+    srpOnRoll: column('srp_on_roll'),
+    district: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.district_code`, nodes),
+    community: (sc, row, args, nodes) => {
+      const m = alias(sc, 'm');
+      const c = alias(sc, 'c');
+      const on = param(sc, args.asOf ?? todayIso(), 'date');
+      return `(SELECT ${objectSql(sc, 'Community', { t: c }, nodes)} FROM community_membership ${m} JOIN community ${c} ON ${c}.code = ${m}.community_code
+               WHERE ${m}.school_urn = ${row.t}.urn AND ${MEMBERSHIP_ON(m, on)} LIMIT 1)`;
+    },
+    notionalSenBudget: (sc, row, args, nodes) => {
+      const fy = param(sc, known(sc.cat().financialYearByCode, args.financialYear), 'text');
+      const f = alias(sc, 'f');
+      // One aggregate row per school; none (so null) when the school has no factor lines.
+      return `(SELECT ${objectSql(sc, 'NotionalSenBudget', { t: f, urn: `${row.t}.urn`, fy }, nodes)}
+                 FROM notional_sen_factor ${f} WHERE ${f}.school_urn = ${row.t}.urn AND ${f}.financial_year_code = ${fy} HAVING count(*) > 0)`;
+    },
+    funding: (sc, row, args, nodes) => {
+      const term = param(sc, known(sc.cat().fundingTermByCode, args.term), 'text');
+      const t = alias(sc, 'f');
+      return `(SELECT ${objectSql(sc, 'SchoolFunding', { t, term }, nodes)} FROM school_term_funding ${t} WHERE ${t}.school_urn = ${row.t}.urn AND ${t}.term_code = ${term})`;
+    },
+    caseloads: (sc, row, args, nodes) => {
+      const st = sc.cat().schoolTermByCode.get(known(sc.cat().schoolTermByCode, args.period))!;
+      const period = param(sc, st.code, 'text');
+      const k = alias(sc, 'k');
+      const q = alias(sc, 'q');
+      const hidden = hiddenSql(sc, `${row.t}.urn`, st.startDate, q);
+      return `(SELECT coalesce(json_agg(${objectSql(sc, 'CaseloadValue', { t: k }, nodes)} ORDER BY ${k}.kind), '[]'::json)
+                 FROM (SELECT ${q}.kind, ${q}.n, ${hidden} AS hidden
+                         FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = ${row.t}.urn AND period_code = ${period} GROUP BY kind) ${q}) ${k})`;
+    },
+  },
+  District: {
+    onsCode: column('ons_code'),
+    name: column('name'),
+    areaCode: column('area_code'),
+    area: (sc, row, _args, nodes) => areaSql(sc, `${row.t}.area_code`, nodes),
+  },
+  Area: {
+    code: column('code'),
+    name: column('name'),
+  },
+  Community: {
+    code: column('code'),
+    name: column('name'),
+    primaryDistrictCode: column('primary_district_code'),
+    areaCode: column('area_code'),
+    chairName: column('chair_name'),
+    chairSchoolUrn: column('chair_school_urn'),
+    pcnName: column('pcn_name'),
+    primaryDistrict: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.primary_district_code`, nodes),
+    area: (sc, row, _args, nodes) => areaSql(sc, `${row.t}.area_code`, nodes),
+    memberCount: (sc, row, args) => {
+      const m = alias(sc, 'm');
+      return `(SELECT count(*)::int FROM community_membership ${m} WHERE ${m}.community_code = ${row.t}.code AND ${MEMBERSHIP_ON(m, param(sc, args.asOf ?? todayIso(), 'date'))})`;
+    },
+    pot: (sc, row, args, nodes) => {
+      const term = param(sc, known(sc.cat().fundingTermByCode, args.term), 'text');
+      const p = alias(sc, 'p');
+      return `(SELECT ${objectSql(sc, 'CommunityPotView', { t: p, term }, nodes)} FROM community_pot ${p} WHERE ${p}.community_code = ${row.t}.code AND ${p}.term_code = ${term})`;
+    },
+  },
+  CommunityPotView: {
+    communityCode: column('community_code'),
+    term: (_sc, row) => row.term,
+    amount: money('amount'),
+    approved: (sc, row) => `round(${allocated(sc, row, 'APPROVED')}, 2)::text`,
+    proposed: (sc, row) => `round(${allocated(sc, row, 'PROPOSED')}, 2)::text`,
+    remaining: (sc, row) => `(${row.t}.amount - ${allocated(sc, row, 'APPROVED')})::text`,
+  },
+  NotionalSenBudget: {
+    schoolUrn: (_sc, row) => row.urn,
+    financialYear: (_sc, row) => row.fy,
+    total: (_sc, row) => `sum(${row.t}.sen_amount)::text`,
+    factors: (sc, row, _args, nodes) => `json_agg(${objectSql(sc, 'NotionalSenFactor', row, nodes)} ORDER BY ${row.t}.factor)`,
+  },
+  NotionalSenFactor: {
+    schoolUrn: column('school_urn'),
+    financialYearCode: column('financial_year_code'),
+    factor: column('factor'),
+    formulaAmount: money('formula_amount'),
+    senPercentage: decimal('sen_percentage'),
+    senAmount: money('sen_amount'),
+  },
+  SchoolFunding: {
+    schoolUrn: column('school_urn'),
+    term: (_sc, row) => row.term,
+    baseline: money('baseline'),
+    protectionRate: decimal('protection_rate'),
+    protectedAmount: money('protected_amount'),
+    communityShare: money('community_share'),
+    bandedTopUp: money('banded_top_up'),
+    total: (_sc, row) => `(${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text`,
+  },
+  CaseloadValue: {
+    kind: column('kind'),
+    count: (_sc, row) => `CASE WHEN ${row.t}.hidden THEN NULL ELSE ${row.t}.n END`,
+    suppressed: (_sc, row) => `${row.t}.hidden`,
+  },
+};
+
+/** Allocations of a pot's community and term in one status, summed (0 when none). */
+function allocated(sc: Scope, row: Record<string, string>, status: string): string {
+  const a = alias(sc, 'al');
+  return `(SELECT coalesce(sum(${a}.amount), 0) FROM allocation ${a} WHERE ${a}.community_code = ${row.t}.community_code AND ${a}.term_code = ${row.term} AND ${a}.status = ${lit(status)})`;
+}
+
+interface ConnectionPlan {
+  key: string;
+  nodes: readonly FieldNode[];
+  sql: string;
+  params: unknown[];
+  args: SchoolPageArgs;
+  order: ReturnType<typeof schoolPageSql>['order'];
+  build(rows: Record<string, any>[]): Record<string, unknown>;
+}
+
+/** One `schools(...)` root field as one statement, and how its rows become the connection object. */
+function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): ConnectionPlan {
+  const query = sc.schema.getQueryType()!;
+  const args = getArgumentValues(query.getFields().schools, nodes[0], sc.variables) as unknown as SchoolPageArgs;
+  const connType = sc.schema.getType('SchoolConnection') as GraphQLObjectType;
+  const edgeType = sc.schema.getType('SchoolEdge') as GraphQLObjectType;
+  const pageInfoType = sc.schema.getType('PageInfo') as GraphQLObjectType;
+  let page: ReturnType<typeof schoolPageSql>;
+  try {
+    page = schoolPageSql(args, sc.params, 's.*');
+  } catch (err) {
+    if (err instanceof HubError) throw new NotCompiled(err.message);
+    throw err;
+  }
+  // Columns of the outer select: the cursor's keys, then one JSON column per School selection.
+  const columns = [`s.urn AS "urn"`, `s.name AS "name"`, `s.pupils_on_roll AS "pupilsOnRoll"`];
+  const json = (schoolNodes: readonly FieldNode[]) => {
+    columns.push(`${objectSql(sc, 'School', { t: 's' }, schoolNodes)} AS "j${columns.length}"`);
+    return `j${columns.length - 1}`;
+  };
+  type Part = (rows: Record<string, any>[], hasNext: boolean, total: number) => unknown;
+  const parts: [string, Part][] = [];
+  let counted = false;
+  for (const [k, fieldNodes] of collectSubfields(sc.schema, sc.fragments, sc.variables, connType, nodes)) {
+    const name = fieldNodes[0].name.value;
+    if (name === '__typename') parts.push([k, () => connType.name]);
+    else if (name === 'totalCount') {
+      counted = true;
+      parts.push([k, (_rows, _hasNext, total) => total]);
+    } else if (name === 'nodes') {
+      const col = json(fieldNodes);
+      parts.push([k, (rows) => rows.map((r) => r[col])]);
+    } else if (name === 'edges') {
+      const edgeParts: [string, (r: Record<string, any>) => unknown][] = [];
+      for (const [ek, en] of collectSubfields(sc.schema, sc.fragments, sc.variables, edgeType, fieldNodes)) {
+        const ename = en[0].name.value;
+        if (ename === '__typename') edgeParts.push([ek, () => edgeType.name]);
+        else if (ename === 'cursor') edgeParts.push([ek, (r) => encodeCursor(page.order, r as School)]);
+        else if (ename === 'node') {
+          const col = json(en);
+          edgeParts.push([ek, (r) => r[col]]);
+        } else throw new NotCompiled(`SchoolEdge.${ename}`);
+      }
+      parts.push([k, (rows) => rows.map((r) => Object.fromEntries(edgeParts.map(([ek, f]) => [ek, f(r)])))]);
+    } else if (name === 'pageInfo') {
+      const infoParts: [string, (rows: Record<string, any>[], hasNext: boolean) => unknown][] = [];
+      for (const [pk, pn] of collectSubfields(sc.schema, sc.fragments, sc.variables, pageInfoType, fieldNodes)) {
+        const pname = pn[0].name.value;
+        if (pname === '__typename') infoParts.push([pk, () => pageInfoType.name]);
+        else if (pname === 'hasNextPage') infoParts.push([pk, (_r, hasNext) => hasNext]);
+        else if (pname === 'hasPreviousPage') infoParts.push([pk, () => Boolean(args.after)]);
+        else if (pname === 'startCursor') infoParts.push([pk, (rows) => (rows.length ? encodeCursor(page.order, rows[0] as School) : null)]);
+        else if (pname === 'endCursor') infoParts.push([pk, (rows) => (rows.length ? encodeCursor(page.order, rows[rows.length - 1] as School) : null)]);
+        else throw new NotCompiled(`PageInfo.${pname}`);
+      }
+      parts.push([k, (rows, hasNext) => Object.fromEntries(infoParts.map(([pk, f]) => [pk, f(rows, hasNext)]))]);
+    } else throw new NotCompiled(`SchoolConnection.${name}`);
+  }
+  const sql = counted
+    ? `WITH page AS (${page.sql}), total AS (${schoolCountSql(args.filter, sc.params)})
+       SELECT total.n AS "totalCount", ${columns.join(', ')} FROM total LEFT JOIN page s ON true ${page.orderBy}`
+    : `WITH page AS (${page.sql}) SELECT ${columns.join(', ')} FROM page s ${page.orderBy}`;
+  return {
+    key,
+    nodes,
+    sql,
+    params: sc.params,
+    args,
+    order: page.order,
+    build(all) {
+      // With totalCount, an empty page is one row of nulls carrying the count.
+      const total = all[0]?.totalCount;
+      const found = all.filter((r) => r.urn !== null);
+      const hasNext = found.length > args.first;
+      const rows = hasNext ? found.slice(0, args.first) : found;
+      return Object.fromEntries(parts.map(([k, f]) => [k, f(rows, hasNext, total)]));
+    },
+  };
+}
+
+export interface CompiledRead {
+  run(): Promise<ExecutionResult>;
+}
+
+/**
+ * Plans the operation as compiled SQL, or returns null when the resolvers must answer. Loads the period
+ * catalogue only when a field takes a period argument.
+ */
+export async function planCompiledRead(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+  ctx: Context,
+): Promise<CompiledRead | null> {
+  if (operation.operation !== 'query') return null;
+  const query = schema.getQueryType()!;
+  const roots = collectFields(schema, fragments, variables, query, operation.selectionSet);
+  if (roots.size === 0) return null;
+  for (const nodes of roots.values()) {
+    const name = nodes[0].name.value;
+    if (name !== 'schools' && name !== '__typename') return null;
+  }
+  // Periods are checked while compiling; the catalogue is loaded once, on first need.
+  let cat: PeriodCatalogue | null = null;
+  if (hasArgument(operation, fragments, ['term', 'financialYear', 'period'])) cat = await ctx.loaders.periods();
+  const plans: (ConnectionPlan | { key: string; typename: string })[] = [];
+  try {
+    for (const [key, nodes] of roots) {
+      if (nodes[0].name.value === '__typename') {
+        plans.push({ key, typename: query.name });
+        continue;
+      }
+      const sc: Scope = {
+        schema,
+        fragments,
+        variables,
+        params: [],
+        ctx,
+        aliases: 0,
+        cat: () => {
+          if (!cat) throw new NotCompiled('period catalogue not loaded');
+          return cat;
+        },
+      };
+      plans.push(planConnection(sc, key, nodes));
+    }
+  } catch (err) {
+    if (err instanceof NotCompiled) return null;
+    throw err;
+  }
+  return {
+    async run() {
+      const data: Record<string, unknown> = {};
+      for (const plan of plans) {
+        if ('typename' in plan) {
+          data[plan.key] = plan.typename;
+          continue;
+        }
+        try {
+          data[plan.key] = plan.build(await ctx.db.query(plan.sql, plan.params));
+        } catch (err) {
+          // As the resolvers report it: the non-null root field fails, so data is null.
+          const cause = err instanceof Error ? err : Object.assign(new Error('Unexpected error value'), err);
+          return { data: null, errors: [new GraphQLError(cause.message, { nodes: plan.nodes, path: [plan.key], originalError: cause })] };
+        }
+      }
+      return { data };
+    },
+  };
+}
+
+/** True when any field in the operation (or the fragments it may spread) has one of these arguments. */
+function hasArgument(operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>, names: string[]): boolean {
+  let found = false;
+  const visit = (node: unknown): void => {
+    if (found || !node || typeof node !== 'object') return;
+    const n = node as { kind?: string; arguments?: { name: { value: string } }[] };
+    if (n.kind === Kind.FIELD && n.arguments?.some((a) => names.includes(a.name.value))) {
+      found = true;
+      return;
+    }
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
+    }
+  };
+  visit(operation.selectionSet);
+  for (const f of Object.values(fragments)) visit(f.selectionSet);
+  return found;
+}

@@ -1,0 +1,203 @@
+import crypto from 'node:crypto';
+import { startTestDatabase, TestDatabase } from '../helpers/db';
+import { startTestHub, TestHub } from '../helpers/hub';
+
+/**
+ * The school list compiled into one SQL statement (server/modules/school/school.compiled.ts) must answer
+ * exactly as the resolvers do. Two hubs share one database: one compiles, one never does; every query
+ * below is asked of both, as every role, and the answers are compared byte for byte (key order included).
+ * The statement counts prove the compiled hub really took its own path.
+ */
+
+let db: TestDatabase;
+let compiled: TestHub;
+let resolvers: TestHub;
+beforeAll(async () => {
+  db = await startTestDatabase();
+  compiled = await startTestHub({ db });
+  resolvers = await startTestHub({ db, compiledReads: false });
+  await addAllocations();
+});
+afterAll(async () => {
+  await compiled?.hub.stop();
+  await resolvers?.hub.stop();
+  await db?.stop();
+});
+
+const ROLES = ['FINANCE', 'SUBGROUP', 'CHAIR', 'ANALYST'] as const;
+
+/** Proposed and approved allocations in two communities, so pot totals are not all zero. */
+async function addAllocations() {
+  const members: { urn: number; code: string }[] = await db.dataSource.query(
+    `SELECT m.school_urn AS urn, m.community_code AS code FROM community_membership m
+      WHERE m.effective_from <= '2026-09-01' AND (m.effective_to IS NULL OR m.effective_to > '2026-09-01')
+      ORDER BY m.community_code, m.school_urn LIMIT 3`,
+  );
+  const rows = members.map((m, i) => ({
+    schoolUrn: m.urn,
+    communityCode: m.code,
+    term: 'AUTUMN-2026',
+    amount: ['1200.50', '333.33', '4000.00'][i],
+    purpose: 'Outreach from the specialist resource base',
+    status: i === 1 ? 'PROPOSED' : 'APPROVED',
+  }));
+  const r = await compiled.gql(
+    `mutation($input: SubmitAllocationsInput!) { submitAllocations(input: $input) { applied results { userErrors { code message } } } }`,
+    { input: { idempotencyKey: crypto.randomUUID(), reason: 'Test decision', decisionReference: 'HNFSG-TEST', dryRun: false, rows } },
+  );
+  expect(r.body.errors).toBeUndefined();
+  expect(r.body.data.submitAllocations.applied).toBe(true);
+}
+
+const ALL_SCHOOL_FIELDS = `urn laestab name phase type establishmentType status openDate closeDate districtCode postcode ukprn
+  pupilsOnRoll percentFsm srpCapacity srpOnRoll
+  district { onsCode name areaCode area { code name __typename } __typename }
+  community(asOf: "2026-10-01") {
+    code name primaryDistrictCode areaCode chairName chairSchoolUrn pcnName memberCount memberCountThen: memberCount(asOf: "2025-10-01")
+    primaryDistrict { name area { name } } area { code name }
+    pot(term: "AUTUMN-2026") { communityCode term amount approved proposed remaining __typename }
+    earlierPot: pot(term: "SUMMER-2024") { amount }
+  }
+  notionalSenBudget(financialYear: "2025-26") { schoolUrn financialYear total factors { schoolUrn financialYearCode factor formulaAmount senPercentage senAmount } }
+  funding(term: "AUTUMN-2025") { schoolUrn term baseline protectionRate protectedAmount communityShare bandedTopUp total }
+  caseloads(period: "2025/26-T2") { kind count suppressed __typename }
+  __typename`;
+
+const CASES: { name: string; query: string; variables?: Record<string, unknown> }[] = [
+  { name: 'every School field for the whole county', query: `query Everything { schools(first: 1000) { totalCount nodes { ${ALL_SCHOOL_FIELDS} } } }` },
+  {
+    name: 'edges, cursors and page info, ordered by name descending, filtered',
+    query: `query Edges($f: SchoolFilter) { schools(first: 25, filter: $f, orderBy: { field: NAME, direction: DESC }) {
+      __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+      edges { cursor __typename node { urn name community { code } } } } }`,
+    variables: { f: { phase: ['PRIMARY', 'SECONDARY'], status: ['OPEN'] } },
+  },
+  {
+    name: 'aliases, fragments, inline fragments and @include/@skip',
+    query: `query Shapes($withFunding: Boolean!, $skipCounts: Boolean!, $asOf: Date) {
+      kind: __typename
+      first: schools(first: 40, orderBy: { field: PUPILS_ON_ROLL, direction: DESC }) { nodes { ...Basics ... on School { id: urn } } }
+      second: schools(first: 5, filter: { nameContains: "'s" }) { count: totalCount rows: nodes { ...Basics before: community(asOf: "2026-08-31") { code } after: community(asOf: $asOf) { code }
+        caseloads(period: "2025/26-T3") @skip(if: $skipCounts) { kind count } } }
+    }
+    fragment Basics on School { urn name funding(term: "SPRING-2026") @include(if: $withFunding) { total f: protectedAmount } district { name } }`,
+    variables: { withFunding: true, skipCounts: false, asOf: '2026-09-01' },
+  },
+  {
+    name: 'the same shapes with the directives turned the other way',
+    query: `query Shapes2($withFunding: Boolean!, $skipCounts: Boolean!) {
+      schools(first: 40) { nodes { urn funding(term: "SPRING-2026") @include(if: $withFunding) { total } caseloads(period: "2025/26-T3") @skip(if: $skipCounts) { kind count } } } }`,
+    variables: { withFunding: false, skipCounts: true },
+  },
+  {
+    name: 'an empty page still has its count and page info',
+    query: `query Empty { schools(first: 10, filter: { nameContains: "no such school %_" }) { totalCount pageInfo { hasNextPage startCursor endCursor } nodes { urn } edges { cursor } } }`,
+  },
+  { name: 'a page of nothing', query: `query Zero { schools(first: 0) { totalCount pageInfo { hasNextPage endCursor } nodes { urn } } }` },
+  {
+    name: 'a community filter on a date, with terms and periods that hold no figures',
+    query: `query Community($c: String!) { schools(first: 100, filter: { communityCode: $c, asOf: "2025-10-01" }) {
+      nodes { urn funding(term: "SPRING-2028") { total } notionalSenBudget(financialYear: "2027-28") { total } caseloads(period: "2024/25-T1") { kind count suppressed } } } }`,
+    variables: { c: 'ASH-01' },
+  },
+  // The resolvers answer these (an argument they reject, a page too large, a field the compiler leaves
+  // to them); the compiled hub must fall back to them and so give the same answer and the same errors.
+  { name: 'an unknown term', query: `query BadTerm { schools(first: 3) { nodes { urn funding(term: "WINTER-2025") { total } } } }` },
+  { name: 'a page too large', query: `query TooLarge { schools(first: 1001) { nodes { urn } } }` },
+  { name: 'a cursor from another ordering', query: `query BadCursor($a: String) { schools(first: 3, after: $a, orderBy: { field: NAME }) { nodes { urn } } }`, variables: { a: Buffer.from('["URN",1,1]').toString('base64url') } },
+  { name: 'a field left to the resolvers', query: `query Nested { schools(first: 30) { nodes { urn community { code schools { urn } } } } }` },
+  { name: 'other root fields beside schools', query: `query Mixed { areas { code } schools(first: 2) { nodes { urn } } }` },
+];
+
+/** SQL statements the hub's metrics recorded for one operation name. */
+async function statements(hub: TestHub, op: string): Promise<number> {
+  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  return Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+}
+
+const opName = (query: string) => /query (\w+)/.exec(query)![1];
+
+describe('the compiled school list', () => {
+  for (const c of CASES) {
+    it(`answers exactly as the resolvers do: ${c.name}`, async () => {
+      for (const role of ROLES) {
+        const [a, b] = await Promise.all([compiled.gql(c.query, c.variables, compiled.tokens[role]), resolvers.gql(c.query, c.variables, resolvers.tokens[role])]);
+        expect(a.status).toBe(b.status);
+        expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+      }
+    });
+  }
+
+  it('runs the whole-county query in two statements (periods and the page), the resolvers in ten or more', async () => {
+    const op = 'Everything';
+    const before = [await statements(compiled, op), await statements(resolvers, op)];
+    const q = CASES[0].query;
+    const [a, b] = await Promise.all([compiled.gql(q), resolvers.gql(q)]);
+    expect(a.body.data.schools.nodes).toHaveLength(a.body.data.schools.totalCount);
+    expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+    expect((await statements(compiled, op)) - before[0]).toBe(2);
+    expect((await statements(resolvers, op)) - before[1]).toBeGreaterThanOrEqual(10);
+  });
+
+  it('falls back to the resolvers for what it does not compile', async () => {
+    const before = await statements(compiled, 'Nested');
+    const r = await compiled.gql(CASES.find((c) => c.name === 'a field left to the resolvers')!.query);
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.schools.nodes.some((n: any) => n.community?.schools.length > 0)).toBe(true);
+    expect((await statements(compiled, 'Nested')) - before).toBeGreaterThan(2);
+  });
+
+  it('serves real figures: money as exact strings, allocations in pot totals, suppression by role', async () => {
+    const q = CASES[0].query;
+    const finance = (await compiled.gql(q)).body.data.schools.nodes;
+    const withPot = finance.find((n: any) => n.community?.pot?.approved !== '0.00' && n.community?.pot);
+    expect(withPot.community.pot.approved).toBe('5200.50');
+    expect(withPot.community.pot.proposed).toBe('333.33');
+    expect(withPot.community.pot.remaining).toMatch(/^\d+\.\d{2}$/);
+    const budget = finance.find((n: any) => n.notionalSenBudget)?.notionalSenBudget;
+    expect(budget.total).toMatch(/^\d+\.\d{2}$/);
+    expect(budget.factors.length).toBeGreaterThan(1);
+    const small = (nodes: any[]) => nodes.flatMap((n) => n.caseloads).filter((c: any) => c.kind !== 'LINK_WORKER_SCHOOLS' && c.count !== null && c.count >= 1 && c.count <= 4);
+    const hidden = (nodes: any[]) => nodes.flatMap((n) => n.caseloads).filter((c: any) => c.suppressed);
+    expect(small(finance).length).toBeGreaterThan(0);
+    expect(hidden(finance)).toHaveLength(0);
+    const analyst = (await compiled.gql(q, {}, compiled.tokens.ANALYST)).body.data.schools.nodes;
+    expect(small(analyst)).toHaveLength(0);
+    expect(hidden(analyst).length).toBe(small(finance).length);
+    // A Chair sees the small counts of their own community's schools, and only those.
+    const chair = (await compiled.gql(q, {}, compiled.tokens.CHAIR)).body.data.schools.nodes;
+    expect(hidden(chair).length).toBeGreaterThan(0);
+    expect(hidden(chair).length).toBeLessThan(hidden(analyst).length);
+  });
+
+  it('pages through the county with cursors exactly as the resolvers do', async () => {
+    const q = `query Walk($after: String) { schools(first: 97, after: $after, orderBy: { field: NAME }) { pageInfo { hasNextPage endCursor } nodes { urn name } } }`;
+    let after: string | null = null;
+    let seen = 0;
+    for (;;) {
+      const [a, b] = await Promise.all([compiled.gql(q, { after }), resolvers.gql(q, { after })]);
+      expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+      seen += a.body.data.schools.nodes.length;
+      if (!a.body.data.schools.pageInfo.hasNextPage) break;
+      after = a.body.data.schools.pageInfo.endCursor;
+    }
+    const [{ n }] = await db.dataSource.query('SELECT count(*)::int AS n FROM school');
+    expect(seen).toBe(n);
+  });
+});
+
+describe('the compiled school list when the database is lost', () => {
+  it('answers SERVICE_UNAVAILABLE without a stack trace, as the resolvers do', async () => {
+    const lost = await startTestDatabase();
+    const hub = await startTestHub({ db: lost });
+    const q = `query Lost { schools(first: 5) { nodes { urn name } } }`;
+    expect((await hub.gql(q)).body.data.schools.nodes).toHaveLength(5); // warms the token cache
+    await lost.outage();
+    const r = await hub.gql(q);
+    expect(r.body.data).toBeNull();
+    expect(r.body.errors).toMatchObject([{ path: ['schools'], extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
+    expect(JSON.stringify(r.body)).not.toMatch(/stacktrace|at .*\.js/);
+    await hub.hub.stop();
+    await lost.stop().catch(() => undefined);
+  });
+});
