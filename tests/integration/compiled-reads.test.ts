@@ -17,6 +17,7 @@ beforeAll(async () => {
   compiled = await startTestHub({ db });
   resolvers = await startTestHub({ db, compiledReads: false });
   await addAllocations();
+  urns.push(...(await db.dataSource.query('SELECT urn FROM school ORDER BY urn')).map((r: { urn: number }) => r.urn));
 });
 afterAll(async () => {
   await compiled?.hub.stop();
@@ -63,7 +64,10 @@ const ALL_SCHOOL_FIELDS = `urn laestab name phase type establishmentType status 
   caseloads(period: "2025/26-T2") { kind count suppressed __typename }
   __typename`;
 
-const CASES: { name: string; query: string; variables?: Record<string, unknown> }[] = [
+/** URNs of real schools, read in beforeAll. */
+const urns: number[] = [];
+
+const CASES: { name: string; query: string; variables?: Record<string, unknown> | (() => Record<string, unknown>) }[] = [
   { name: 'every School field for the whole county', query: `query Everything { schools(first: 1000) { totalCount nodes { ${ALL_SCHOOL_FIELDS} } } }` },
   {
     name: 'edges, cursors and page info, ordered by name descending, filtered',
@@ -100,6 +104,17 @@ const CASES: { name: string; query: string; variables?: Record<string, unknown> 
       nodes { urn funding(term: "SPRING-2028") { total } notionalSenBudget(financialYear: "2027-28") { total } caseloads(period: "2024/25-T1") { kind count suppressed } } } }`,
     variables: { c: 'ASH-01' },
   },
+  {
+    name: 'one school by URN, and a URN that does not exist',
+    query: `query One($urn: Int!) { school(urn: $urn) { ${ALL_SCHOOL_FIELDS} } missing: school(urn: 1) { urn } }`,
+    variables: () => ({ urn: urns[7] }),
+  },
+  {
+    name: 'schools by URN in the order asked, with unknown and repeated URNs',
+    query: `query ByUrn($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn name community(asOf: "2025-10-01") { code } funding(term: "AUTUMN-2025") { total } } }`,
+    variables: () => ({ urns: [urns[300], 999999, urns[2], urns[300], ...urns.slice(100, 140)] }),
+  },
+  { name: 'too many URNs', query: `query ManyUrns($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn } }`, variables: () => ({ urns: Array.from({ length: 1001 }, (_, i) => i + 1) }) },
   // The resolvers answer these (an argument they reject, a page too large, a field the compiler leaves
   // to them); the compiled hub must fall back to them and so give the same answer and the same errors.
   { name: 'an unknown term', query: `query BadTerm { schools(first: 3) { nodes { urn funding(term: "WINTER-2025") { total } } } }` },
@@ -120,8 +135,9 @@ const opName = (query: string) => /query (\w+)/.exec(query)![1];
 describe('the compiled school list', () => {
   for (const c of CASES) {
     it(`answers exactly as the resolvers do: ${c.name}`, async () => {
+      const variables = typeof c.variables === 'function' ? c.variables() : c.variables;
       for (const role of ROLES) {
-        const [a, b] = await Promise.all([compiled.gql(c.query, c.variables, compiled.tokens[role]), resolvers.gql(c.query, c.variables, resolvers.tokens[role])]);
+        const [a, b] = await Promise.all([compiled.gql(c.query, variables, compiled.tokens[role]), resolvers.gql(c.query, variables, resolvers.tokens[role])]);
         expect(a.status).toBe(b.status);
         expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
       }
@@ -137,6 +153,19 @@ describe('the compiled school list', () => {
     expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
     expect((await statements(compiled, op)) - before[0]).toBe(2);
     expect((await statements(resolvers, op)) - before[1]).toBeGreaterThanOrEqual(10);
+  });
+
+  it('looks up single schools and lists of URNs in one statement each', async () => {
+    for (const op of ['One', 'ByUrn']) {
+      const c = CASES.find((x) => x.query.includes(`query ${op}(`))!;
+      const before = await statements(compiled, op);
+      const r = await compiled.gql(c.query, (c.variables as () => Record<string, unknown>)());
+      expect(r.body.errors).toBeUndefined();
+      // One: periods, then one statement for each of the two root fields. ByUrn: periods and the list.
+      expect((await statements(compiled, op)) - before).toBe(op === 'One' ? 3 : 2);
+    }
+    const r = await compiled.gql(CASES.find((x) => x.query.includes('query ByUrn('))!.query, { urns: [urns[5], 42, urns[5]] });
+    expect(r.body.data.schoolsByUrn.map((s: any) => s?.urn ?? null)).toEqual([urns[5], null, urns[5]]);
   });
 
   it('falls back to the resolvers for what it does not compile', async () => {
@@ -175,7 +204,7 @@ describe('the compiled school list', () => {
     let after: string | null = null;
     let seen = 0;
     for (;;) {
-      const [a, b] = await Promise.all([compiled.gql(q, { after }), resolvers.gql(q, { after })]);
+      const [a, b]: { body: any }[] = await Promise.all([compiled.gql(q, { after }), resolvers.gql(q, { after })]);
       expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
       seen += a.body.data.schools.nodes.length;
       if (!a.body.data.schools.pageInfo.hasNextPage) break;

@@ -18,7 +18,7 @@ import { SMALL_MAX, SMALL_MIN } from '../caseload/suppression';
 import type { PeriodCatalogue } from '../period/period.service';
 import { todayIso } from '../period/period.service';
 import { MEMBERSHIP_ON } from './school.sql';
-import { encodeCursor, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
+import { encodeCursor, MAX_PAGE_SIZE, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
 import type { School } from './school.entity';
 
 /**
@@ -264,18 +264,49 @@ function allocated(sc: Scope, row: Record<string, string>, status: string): stri
   return `(SELECT coalesce(sum(${a}.amount), 0) FROM allocation ${a} WHERE ${a}.community_code = ${row.t}.community_code AND ${a}.term_code = ${row.term} AND ${a}.status = ${lit(status)})`;
 }
 
-interface ConnectionPlan {
+/** One root field: its statement, and how the rows become its value. */
+interface RootPlan {
   key: string;
   nodes: readonly FieldNode[];
+  /** A nullable root field that fails is null on its own; a non-null one makes `data` null. */
+  nullable: boolean;
   sql: string;
   params: unknown[];
-  args: SchoolPageArgs;
-  order: ReturnType<typeof schoolPageSql>['order'];
-  build(rows: Record<string, any>[]): Record<string, unknown>;
+  build(rows: Record<string, any>[]): unknown;
+}
+
+/** `school(urn)`: the school's JSON, or null. */
+function planSchool(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
+  const { urn } = getArgumentValues(sc.schema.getQueryType()!.getFields().school, nodes[0], sc.variables);
+  const u = param(sc, urn, 'int');
+  return {
+    key,
+    nodes,
+    nullable: true,
+    sql: `SELECT ${objectSql(sc, 'School', { t: 's' }, nodes)} AS j FROM school s WHERE s.urn = ${u}`,
+    params: sc.params,
+    build: (rows) => rows[0]?.j ?? null,
+  };
+}
+
+/** `schoolsByUrn(urns)`: the schools in the order asked, null for unknown URNs. */
+function planSchoolsByUrn(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
+  const { urns } = getArgumentValues(sc.schema.getQueryType()!.getFields().schoolsByUrn, nodes[0], sc.variables) as { urns: number[] };
+  if (urns.length > MAX_PAGE_SIZE) throw new NotCompiled('too many URNs');
+  const u = param(sc, urns, 'int[]');
+  return {
+    key,
+    nodes,
+    nullable: false,
+    sql: `SELECT CASE WHEN s.urn IS NULL THEN NULL ELSE ${objectSql(sc, 'School', { t: 's' }, nodes)} END AS j
+            FROM unnest(${u}) WITH ORDINALITY AS x(urn, ord) LEFT JOIN school s ON s.urn = x.urn ORDER BY x.ord`,
+    params: sc.params,
+    build: (rows) => rows.map((r) => r.j),
+  };
 }
 
 /** One `schools(...)` root field as one statement, and how its rows become the connection object. */
-function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): ConnectionPlan {
+function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
   const query = sc.schema.getQueryType()!;
   const args = getArgumentValues(query.getFields().schools, nodes[0], sc.variables) as unknown as SchoolPageArgs;
   const connType = sc.schema.getType('SchoolConnection') as GraphQLObjectType;
@@ -339,10 +370,9 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Co
   return {
     key,
     nodes,
+    nullable: false,
     sql,
     params: sc.params,
-    args,
-    order: page.order,
     build(all) {
       // With totalCount, an empty page is one row of nulls carrying the count.
       const total = all[0]?.totalCount;
@@ -353,6 +383,13 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Co
     },
   };
 }
+
+/** The root fields the compiler covers. */
+const ROOTS: Record<string, (sc: Scope, key: string, nodes: readonly FieldNode[]) => RootPlan> = {
+  schools: planConnection,
+  school: planSchool,
+  schoolsByUrn: planSchoolsByUrn,
+};
 
 export interface CompiledRead {
   run(): Promise<ExecutionResult>;
@@ -373,14 +410,11 @@ export async function planCompiledRead(
   const query = schema.getQueryType()!;
   const roots = collectFields(schema, fragments, variables, query, operation.selectionSet);
   if (roots.size === 0) return null;
-  for (const nodes of roots.values()) {
-    const name = nodes[0].name.value;
-    if (name !== 'schools' && name !== '__typename') return null;
-  }
+  for (const nodes of roots.values()) if (!(nodes[0].name.value in ROOTS) && nodes[0].name.value !== '__typename') return null;
   // Periods are checked while compiling; the catalogue is loaded once, on first need.
   let cat: PeriodCatalogue | null = null;
   if (hasArgument(operation, fragments, ['term', 'financialYear', 'period'])) cat = await ctx.loaders.periods();
-  const plans: (ConnectionPlan | { key: string; typename: string })[] = [];
+  const plans: (RootPlan | { key: string; typename: string })[] = [];
   try {
     for (const [key, nodes] of roots) {
       if (nodes[0].name.value === '__typename') {
@@ -399,7 +433,7 @@ export async function planCompiledRead(
           return cat;
         },
       };
-      plans.push(planConnection(sc, key, nodes));
+      plans.push(ROOTS[nodes[0].name.value](sc, key, nodes));
     }
   } catch (err) {
     if (err instanceof NotCompiled) return null;
@@ -408,6 +442,7 @@ export async function planCompiledRead(
   return {
     async run() {
       const data: Record<string, unknown> = {};
+      const errors: GraphQLError[] = [];
       for (const plan of plans) {
         if ('typename' in plan) {
           data[plan.key] = plan.typename;
@@ -416,12 +451,14 @@ export async function planCompiledRead(
         try {
           data[plan.key] = plan.build(await ctx.db.query(plan.sql, plan.params));
         } catch (err) {
-          // As the resolvers report it: the non-null root field fails, so data is null.
+          // As the resolvers report it: a nullable root field is null, a non-null one makes data null.
           const cause = err instanceof Error ? err : Object.assign(new Error('Unexpected error value'), err);
-          return { data: null, errors: [new GraphQLError(cause.message, { nodes: plan.nodes, path: [plan.key], originalError: cause })] };
+          errors.push(new GraphQLError(cause.message, { nodes: plan.nodes, path: [plan.key], originalError: cause }));
+          if (!plan.nullable) return { data: null, errors };
+          data[plan.key] = null;
         }
       }
-      return { data };
+      return errors.length ? { data, errors } : { data };
     },
   };
 }
