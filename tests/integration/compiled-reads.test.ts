@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
 
@@ -213,6 +215,30 @@ describe('the compiled school list', () => {
     const [{ n }] = await db.dataSource.query('SELECT count(*)::int AS n FROM school');
     expect(seen).toBe(n);
   });
+});
+
+/** The add-in's own school operations (schema/operations), with the variables it sends. */
+const ADDIN_OPERATIONS: [string, () => Record<string, unknown>][] = [
+  ['Schools', () => ({ first: 1000, after: null, filter: null })],
+  ['Schools', () => ({ first: 250, after: null, filter: { districtCode: 'E07000105', status: ['OPEN'] } })],
+  ['SchoolFunding', () => ({ first: 1000, after: null, filter: null, term: 'SPRING-2026' })],
+  ['NotionalSen', () => ({ first: 1000, after: null, filter: { phase: ['PRIMARY'] }, year: '2025-26' })],
+  ['FnSchools', () => ({ urns: urns.slice(0, 200) })],
+  ['FnFunding', () => ({ urns: [...urns.slice(50, 90), 123], term: 'AUTUMN-2026' })],
+  ['FnNotionalSen', () => ({ urns: urns.slice(400, 450), year: '2026-27' })],
+];
+
+describe('the add-in\'s school operations', () => {
+  for (const [op, variables] of ADDIN_OPERATIONS) {
+    it(`${op} is compiled and answers as the resolvers do`, async () => {
+      const query = fs.readFileSync(path.join(__dirname, '../../schema/operations', `${op}.graphql`), 'utf8');
+      const before = await statements(compiled, op);
+      const [a, b] = await Promise.all([compiled.gql(query, variables()), resolvers.gql(query, variables())]);
+      expect(a.body.errors).toBeUndefined();
+      expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+      expect((await statements(compiled, op)) - before).toBeLessThanOrEqual(2);
+    });
+  }
 });
 
 describe('the compiled school list when the database is lost', () => {
