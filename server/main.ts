@@ -3,6 +3,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase, OpenDatabase } from './db/open';
 import { createHub, Hub } from './server';
+import { serverVersionProblem } from './db/version';
 import { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } from './bootstrap';
 
 async function main() {
@@ -11,6 +12,7 @@ async function main() {
   const logger = pino({ level: config.logLevel, base: { service: 'high-needs-hub' } });
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;
+  let problem: string | null;
   try {
     db = await openDatabase(config, logger);
     const ds = db.dataSource;
@@ -23,6 +25,8 @@ async function main() {
         logger.info({ schools, ms }, 'demo data loaded');
         writeDemoTokens(config.dataDir, await createDemoTokens(ds));
       }
+    } else if ((problem = await serverVersionProblem(ds))) {
+      throw new ConfigError(problem);
     } else if (await ds.showMigrations()) {
       throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
     }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { postgresVersionProblem } from '../../server/db/version';
 import { ConfigError, loadConfig } from '../../server/config';
 
 describe('configuration', () => {
@@ -35,5 +36,19 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, OIDC_AUDIENCE: 'api://11111111-2222-3333-4444-555555555555' }).oidc?.clientId).toBe('11111111-2222-3333-4444-555555555555');
     expect(loadConfig({ ...base, OIDC_AUDIENCE: 'api://localhost:3000/abc', OIDC_CLIENT_ID: ' abc ' }).oidc?.clientId).toBe('abc');
     expect(loadConfig({ ...base, OIDC_AUDIENCE: 'abc' }).oidc?.clientId).toBe('abc');
+  });
+});
+
+describe('the PostgreSQL server version', () => {
+  it('is accepted from PostgreSQL 13 on', () => {
+    expect(postgresVersionProblem(130000, '13.0')).toBeNull();
+    expect(postgresVersionProblem(150019, '15.19 (Debian 15.19-0+deb12u1)')).toBeNull();
+  });
+
+  it('is refused before 13, naming the version found and the one needed', () => {
+    expect(postgresVersionProblem(120022, '12.22')).toBe(
+      'The database at DATABASE_URL runs PostgreSQL 12.22; the hub needs PostgreSQL 13 or later (it is tested on 15).',
+    );
+    expect(postgresVersionProblem(Number.NaN, 'unknown')).toMatch(/needs PostgreSQL 13 or later/);
   });
 });
