@@ -71,7 +71,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const protection = armor.protect();
   const schema = await getSchema();
   const apollo = new ApolloServer<Context>({
-    gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads }),
+    gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads, onExecute: (path) => metrics.executions.inc({ path }) }),
     ...protection,
     plugins: [
       ...protection.plugins,

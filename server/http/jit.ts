@@ -31,7 +31,7 @@ function withErrorObjects(result: ExecutionResult): ExecutionResult {
  * Apollo's executor: queries the SQL compiler covers (the school list, see school.compiled.ts) run as one
  * statement; everything else runs through the resolvers, compiled by graphql-jit.
  */
-export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boolean } = {}): GatewayInterface {
+export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boolean; onExecute?: (path: 'compiled' | 'resolvers') => void } = {}): GatewayInterface {
   const compiledReads = opts.compiledReads ?? true;
   const compiled = new Map<string, CompiledQuery | ExecutionResult>();
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
@@ -63,8 +63,12 @@ export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boole
             const fragments: Record<string, FragmentDefinitionNode> = {};
             for (const d of rc.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
             const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.coerced, rc.context as unknown as Context);
-            if (plan) return plan.run();
+            if (plan) {
+              opts.onExecute?.('compiled');
+              return plan.run();
+            }
           }
+          opts.onExecute?.('resolvers');
           return withErrorObjects((await c.query(undefined, rc.context, coerced.coerced)) as ExecutionResult);
         },
       };

@@ -25,6 +25,12 @@ export function createMetrics() {
       buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128],
       registers: [registry],
     }),
+    executions: new Counter({
+      name: 'hub_graphql_executions_total',
+      help: 'GraphQL operations executed, by path: compiled (one SQL statement per root field) or resolvers',
+      labelNames: ['path'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -170,12 +170,22 @@ describe('the compiled school list', () => {
     expect(r.body.data.schoolsByUrn.map((s: any) => s?.urn ?? null)).toEqual([urns[5], null, urns[5]]);
   });
 
-  it('falls back to the resolvers for what it does not compile', async () => {
+  it('falls back to the resolvers for what it does not compile, and counts both paths in /metrics', async () => {
+    const paths = async () => {
+      const text = await (await fetch(`${compiled.url}/metrics`)).text();
+      const n = (p: string) => Number(new RegExp(`hub_graphql_executions_total\\{path="${p}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { compiled: n('compiled'), resolvers: n('resolvers') };
+    };
+    const p0 = await paths();
+    await compiled.gql(`query Small { schools(first: 2) { nodes { urn } } }`);
+    const p1 = await paths();
+    expect(p1).toEqual({ compiled: p0.compiled + 1, resolvers: p0.resolvers });
     const before = await statements(compiled, 'Nested');
     const r = await compiled.gql(CASES.find((c) => c.name === 'a field left to the resolvers')!.query);
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.schools.nodes.some((n: any) => n.community?.schools.length > 0)).toBe(true);
     expect((await statements(compiled, 'Nested')) - before).toBeGreaterThan(2);
+    expect(await paths()).toEqual({ compiled: p1.compiled, resolvers: p1.resolvers + 1 });
   });
 
   it('serves real figures: money as exact strings, allocations in pot totals, suppression by role', async () => {
