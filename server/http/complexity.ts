@@ -1,6 +1,7 @@
 import { getNamedType, getNullableType, GraphQLError, GraphQLSchema, isListType } from 'graphql';
 import { getComplexity, ComplexityEstimator } from 'graphql-query-complexity';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { coerceVariables } from './variables';
 
 /**
  * Expected sizes of lists without a size argument, so the estimate reflects the rows a query would really
@@ -34,7 +35,14 @@ export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: numb
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
+        async didResolveOperation({ request, document, operation }) {
+          // Bad variables are the caller's mistake: say which, before estimating anything with them.
+          const coerced = operation ? coerceVariables(schema, document, operation, request.variables) : null;
+          if (coerced && 'errors' in coerced) {
+            const [first, ...rest] = coerced.errors;
+            if (rest.length) first.message += ` (and ${rest.length} more: ${rest.map((e) => e.message).join('; ')})`;
+            throw first;
+          }
           const complexity = getComplexity({
             schema,
             query: document,

@@ -1,5 +1,5 @@
-import { DocumentNode, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, printSchema } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
+import { BREAK, DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, printSchema, visit } from 'graphql';
+import { coerceVariables } from './variables';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Context } from '../context';
@@ -27,17 +27,34 @@ function withErrorObjects(result: ExecutionResult): ExecutionResult {
   return { ...result, errors };
 }
 
+/** True when the document has @skip or @include anywhere. */
+function hasConditionalFields(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value === 'skip' || node.name.value === 'include') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 /**
  * Apollo's executor: queries the SQL compiler covers (the school list, see school.compiled.ts) run as one
- * statement; everything else runs through the resolvers, compiled by graphql-jit.
+ * statement; everything else runs through the resolvers, compiled by graphql-jit. Documents with @skip or
+ * @include run on graphql-js instead: graphql-jit merges a field or fragment that is skipped in one place
+ * and selected in another differently from the spec (it can drop the field), graphql-js does not.
  */
 export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boolean; onExecute?: (path: 'compiled' | 'resolvers') => void } = {}): GatewayInterface {
   const compiledReads = opts.compiledReads ?? true;
-  const compiled = new Map<string, CompiledQuery | ExecutionResult>();
+  const compiled = new Map<string, CompiledQuery | ExecutionResult | 'graphql-js'>();
   const compile = (key: string, document: DocumentNode, operationName: string | null) => {
     let c = compiled.get(key);
     if (!c) {
-      c = compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
+      c = hasConditionalFields(document) ? 'graphql-js' : compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
       if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value!);
       compiled.set(key, c);
     }
@@ -52,24 +69,25 @@ export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boole
       return {
         executor: async (rc) => {
           const c = compile(`${rc.queryHash}|${rc.operationName ?? ''}`, rc.document, rc.operationName);
-          if (!isCompiledQuery(c)) return c as ExecutionResult;
+          if (c !== 'graphql-js' && !isCompiledQuery(c)) return c as ExecutionResult;
           // graphql-jit skips the default values of input object fields; graphql-js's own coercion applies them
           // (and reports bad variables exactly as graphql-js would), then the compiled query runs on the result.
-          const coerced = getVariableValues(schema, rc.operation.variableDefinitions ?? [], rc.request.variables ?? {}, { maxErrors: 50 });
-          if (coerced.errors) {
-            return { errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
-          }
+          const coerced = coerceVariables(schema, rc.document, rc.operation, rc.request.variables);
+          if ('errors' in coerced) return { errors: coerced.errors };
           if (compiledReads) {
             const fragments: Record<string, FragmentDefinitionNode> = {};
             for (const d of rc.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-            const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.coerced, rc.context as unknown as Context);
+            const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.variables, rc.context as unknown as Context);
             if (plan) {
               opts.onExecute?.('compiled');
               return plan.run();
             }
           }
           opts.onExecute?.('resolvers');
-          return withErrorObjects((await c.query(undefined, rc.context, coerced.coerced)) as ExecutionResult);
+          if (c === 'graphql-js') {
+            return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables ?? {}, operationName: rc.operationName ?? undefined });
+          }
+          return withErrorObjects((await c.query(undefined, rc.context, coerced.variables)) as ExecutionResult);
         },
       };
     },

@@ -146,6 +146,28 @@ describe('single lookups and reference data', () => {
     expect(money.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'term' });
   });
 
+  it('rejects bad variables with 400 BAD_USER_INPUT naming them', async () => {
+    const q = `query($f: Int) { schools(first: $f) { totalCount } }`;
+    const wrongType = await t.gql(q, { f: 'abc' });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.errors[0]).toMatchObject({
+      message: 'Variable "$f" got invalid value "abc"; Int cannot represent non-integer value: "abc"',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    // $f may be omitted (first has a default), but an explicit null cannot go where Int! is taken.
+    const nulled = await t.gql(q, { f: null });
+    expect(nulled.status).toBe(400);
+    expect(nulled.body.errors[0]).toMatchObject({
+      message: 'Argument "first" (Int!) must not be null, but variable $f is null.',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'first' },
+    });
+    expect((await t.gql(q, {})).body.data.schools.totalCount).toBeGreaterThan(600);
+    // Every bad variable is named, not only the first.
+    const two = await t.gql(`query($a: Int!, $b: String!) { school(urn: $a) { funding(term: $b) { total } } }`, { a: 'x', b: 5 });
+    expect(two.status).toBe(400);
+    expect(two.body.errors[0].message).toMatch(/\$a.*and 1 more: Variable "\$b" got invalid value 5/);
+  });
+
   it('lists Kent\'s 4 areas, 12 districts and 53 communities with pots', async () => {
     const r = await t.gql(`{ areas { code districts { onsCode } } districts { onsCode name area { code } }
       communities { code memberCount pot(term: "AUTUMN-2025") { amount } primaryDistrict { name } } }`);

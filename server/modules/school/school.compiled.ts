@@ -127,17 +127,25 @@ function known(map: Map<string, unknown>, code: unknown): string {
 /** Child counts the viewer may not see at this school, as a SQL boolean over `k` (kind, n). */
 function hiddenSql(sc: Scope, urn: string, startDate: string, k: string): string {
   const v = sc.ctx.viewer;
-  let exempt: string;
   if (v.role === Role.FINANCE || v.role === Role.SUBGROUP) return 'false';
+  let exempt = 'false';
   if (v.role === Role.CHAIR && v.communityCode) {
     // A Chair sees small counts for schools in their community at the start of the term.
-    const m = alias(sc, 'm');
-    const on = param(sc, startDate, 'date');
-    exempt = `EXISTS (SELECT 1 FROM community_membership ${m} WHERE ${m}.school_urn = ${urn} AND ${m}.community_code = ${param(sc, v.communityCode, 'text')} AND ${MEMBERSHIP_ON(m, on)})`;
-  } else {
-    exempt = 'false';
+    exempt = `coalesce((${membershipSql(sc, urn, param(sc, startDate, 'date'), 'community_code')}) = ${param(sc, v.communityCode, 'text')}, false)`;
   }
   return `(NOT ${exempt} AND ${k}.kind = ANY(${param(sc, [...CHILD_COUNT_KINDS], 'text[]')}) AND ${k}.n BETWEEN ${SMALL_MIN} AND ${SMALL_MAX})`;
+}
+
+/**
+ * A school's membership in force on a date, as the communityOfSchool loader picks it (the one that started
+ * last, should two ever overlap): `select` over the membership `m` joined to its community `c`.
+ */
+function membershipSql(sc: Scope, urn: string, on: string, select: string | ((c: string) => string)): string {
+  const m = alias(sc, 'm');
+  const c = alias(sc, 'c');
+  const what = typeof select === 'string' ? `${m}.${select}` : select(c);
+  return `SELECT ${what} FROM community_membership ${m} JOIN community ${c} ON ${c}.code = ${m}.community_code
+           WHERE ${m}.school_urn = ${urn} AND ${MEMBERSHIP_ON(m, on)} ORDER BY ${m}.effective_from DESC LIMIT 1`;
 }
 
 const FIELDS: Record<string, Record<string, FieldSql>> = {
@@ -159,13 +167,8 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     srpCapacity: column('srp_capacity'),
     srpOnRoll: column('srp_on_roll'),
     district: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.district_code`, nodes),
-    community: (sc, row, args, nodes) => {
-      const m = alias(sc, 'm');
-      const c = alias(sc, 'c');
-      const on = param(sc, args.asOf ?? todayIso(), 'date');
-      return `(SELECT ${objectSql(sc, 'Community', { t: c }, nodes)} FROM community_membership ${m} JOIN community ${c} ON ${c}.code = ${m}.community_code
-               WHERE ${m}.school_urn = ${row.t}.urn AND ${MEMBERSHIP_ON(m, on)} LIMIT 1)`;
-    },
+    community: (sc, row, args, nodes) =>
+      `(${membershipSql(sc, `${row.t}.urn`, param(sc, args.asOf ?? todayIso(), 'date'), (c) => objectSql(sc, 'Community', { t: c }, nodes))})`,
     notionalSenBudget: (sc, row, args, nodes) => {
       const fy = param(sc, known(sc.cat().financialYearByCode, args.financialYear), 'text');
       const f = alias(sc, 'f');
@@ -413,7 +416,13 @@ export async function planCompiledRead(
   for (const nodes of roots.values()) if (!(nodes[0].name.value in ROOTS) && nodes[0].name.value !== '__typename') return null;
   // Periods are checked while compiling; the catalogue is loaded once, on first need.
   let cat: PeriodCatalogue | null = null;
-  if (hasArgument(operation, fragments, ['term', 'financialYear', 'period'])) cat = await ctx.loaders.periods();
+  if (hasArgument(operation, fragments, ['term', 'financialYear', 'period'])) {
+    try {
+      cat = await ctx.loaders.periods();
+    } catch {
+      return null; // the resolvers meet the same failure and report it on the fields that need it
+    }
+  }
   const plans: (RootPlan | { key: string; typename: string })[] = [];
   try {
     for (const [key, nodes] of roots) {
@@ -436,13 +445,15 @@ export async function planCompiledRead(
       plans.push(ROOTS[nodes[0].name.value](sc, key, nodes));
     }
   } catch (err) {
-    if (err instanceof NotCompiled) return null;
+    // An argument graphql-js rejects (null where it may not be) is also left to the resolvers to report.
+    if (err instanceof NotCompiled || err instanceof GraphQLError) return null;
     throw err;
   }
   return {
     async run() {
       const data: Record<string, unknown> = {};
       const errors: GraphQLError[] = [];
+      let failedNonNull = false;
       for (const plan of plans) {
         if ('typename' in plan) {
           data[plan.key] = plan.typename;
@@ -454,11 +465,12 @@ export async function planCompiledRead(
           // As the resolvers report it: a nullable root field is null, a non-null one makes data null.
           const cause = err instanceof Error ? err : Object.assign(new Error('Unexpected error value'), err);
           errors.push(new GraphQLError(cause.message, { nodes: plan.nodes, path: [plan.key], originalError: cause }));
-          if (!plan.nullable) return { data: null, errors };
           data[plan.key] = null;
+          if (!plan.nullable) failedNonNull = true;
         }
       }
-      return errors.length ? { data, errors } : { data };
+      if (!errors.length) return { data };
+      return { data: failedNonNull ? null : data, errors };
     },
   };
 }

@@ -1,0 +1,45 @@
+import { ASTNode, DocumentNode, GraphQLError, GraphQLSchema, isNonNullType, Kind, OperationDefinitionNode, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+
+const badInput = (message: string, extra: Record<string, unknown> = {}, nodes?: ASTNode | readonly ASTNode[]) =>
+  new GraphQLError(message, { nodes, extensions: { code: 'BAD_USER_INPUT', ...extra, http: { status: 400 } } });
+
+/**
+ * A variable of nullable type passed as null where a non-null argument or input field takes it (allowed by
+ * validation when that position has a default): BAD_USER_INPUT naming the argument, before anything runs.
+ */
+export function nullsInNonNullPositions(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError[] {
+  const errors: GraphQLError[] = [];
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Variable(node, _key, parent) {
+        // Skip the variable's own definition ($f: Int): only its uses have an input type to check.
+        if ((parent as { kind?: string } | undefined)?.kind === Kind.VARIABLE_DEFINITION) return;
+        const type = typeInfo.getInputType();
+        const name = node.name.value;
+        if (!type || !isNonNullType(type) || !(name in variables) || variables[name] !== null) return;
+        const argument = typeInfo.getArgument()?.name ?? name;
+        errors.push(badInput(`Argument "${argument}" (${type.toString()}) must not be null, but variable $${name} is null.`, { argument }, node));
+      },
+    }),
+  );
+  return errors;
+}
+
+/**
+ * The operation's variables coerced as graphql-js executes them, or BAD_USER_INPUT errors (HTTP 400) naming
+ * each bad variable and each null passed where a non-null argument takes it.
+ */
+export function coerceVariables(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  raw: Record<string, unknown> | undefined,
+): { variables: Record<string, unknown> } | { errors: GraphQLError[] } {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {}, { maxErrors: 50 });
+  if (coerced.errors) return { errors: coerced.errors.map((e) => badInput(e.message, {}, e.nodes)) };
+  const nulls = nullsInNonNullPositions(schema, document, coerced.coerced);
+  return nulls.length ? { errors: nulls } : { variables: coerced.coerced };
+}
