@@ -118,7 +118,7 @@ const CASES: { name: string; query: string; variables?: Record<string, unknown> 
   },
   { name: 'too many URNs', query: `query ManyUrns($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn } }`, variables: () => ({ urns: Array.from({ length: 1001 }, (_, i) => i + 1) }) },
   {
-    name: 'a field skipped in one place and selected in another (spec: it is selected, where it first appears)',
+    name: 'a field skipped in one place and selected in another (spec: it is kept, where it is first selected)',
     query: `query Twice($no: Boolean!) { schools(first: 3) { totalCount @include(if: $no) nodes { name @include(if: $no) urn name ...F @include(if: $no) ...F district @skip(if: true) { name } } totalCount } }
       fragment F on School { postcode district { onsCode } }`,
     variables: { no: false },
@@ -221,6 +221,16 @@ describe('the compiled school list', () => {
     const chair = (await compiled.gql(q, {}, compiled.tokens.CHAIR)).body.data.schools.nodes;
     expect(hidden(chair).length).toBeGreaterThan(0);
     expect(hidden(chair).length).toBeLessThan(hidden(analyst).length);
+  });
+
+  it('keeps a field or fragment that is skipped in one place and selected in another, where it is first selected', async () => {
+    const c = CASES.find((x) => x.query.includes('query Twice('))!;
+    for (const hub of [compiled, resolvers]) {
+      const r = await hub.gql(c.query, c.variables as Record<string, unknown>);
+      expect(Object.keys(r.body.data.schools)).toEqual(['nodes', 'totalCount']);
+      expect(Object.keys(r.body.data.schools.nodes[0])).toEqual(['urn', 'name', 'postcode', 'district']);
+      expect(r.body.data.schools.nodes[0].district).toEqual({ onsCode: expect.stringMatching(/^E0/) });
+    }
   });
 
   it('pages through the county with cursors exactly as the resolvers do', async () => {
