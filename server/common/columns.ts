@@ -9,3 +9,10 @@ export function MoneyColumn(options: ColumnOptions = {}): PropertyDecorator {
 export function DateColumn(options: ColumnOptions = {}): PropertyDecorator {
   return Column({ type: 'date', ...options });
 }
+
+/** A CHECK that a varchar column holds one of a string enum's values, so the database refuses any other. */
+export function enumCheck(column: string, values: Record<string, string>): string {
+  return `"${column}" IN (${Object.values(values)
+    .map((v) => `'${v.replace(/'/g, "''")}'`)
+    .join(', ')})`;
+}

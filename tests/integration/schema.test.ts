@@ -52,4 +52,20 @@ describe('migrations', () => {
   it('leave nothing pending after a run', async () => {
     expect(await db.dataSource.showMigrations()).toBe(false);
   });
+
+  it('make the database refuse values outside the GraphQL enums', async () => {
+    await db.dataSource.query(`INSERT INTO area (code, name) VALUES ('T', 'Test area')`);
+    await db.dataSource.query(`INSERT INTO district (ons_code, name, area_code) VALUES ('E0TEST', 'Test district', 'T')`);
+    const school = (phase: string, type = 'ACADEMY', status = 'OPEN') =>
+      db.dataSource.query(
+        `INSERT INTO school (urn, laestab, name, phase, type, status, district_code) VALUES (900001, 8869999, 'Test School', $1, $2, $3, 'E0TEST')`,
+        [phase, type, status],
+      );
+    await expect(school('INFANT')).rejects.toThrow(/check constraint/);
+    await expect(school('PRIMARY', 'Academy')).rejects.toThrow(/check constraint/);
+    await expect(school('PRIMARY', 'ACADEMY', 'open')).rejects.toThrow(/check constraint/);
+    await school('PRIMARY');
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM school`);
+    expect(n).toBe(1);
+  });
 });

@@ -1,4 +1,5 @@
 import { References } from '../../common/references';
+import { enumCheck } from '../../common/columns';
 import { School } from '../school/school.entity';
 import { EarlyYearsSetting } from '../early-years/early-years.entity';
 import { District } from '../geography/geography.entity';
@@ -62,6 +63,7 @@ export class CaseloadWorker {
 @Index(['kind', 'periodCode'])
 @Index(['schoolUrn', 'periodCode'])
 @Check('"count" >= 0')
+@Check(enumCheck('kind', CaseloadKind))
 export class CaseloadCount {
   @References(() => CaseloadWorker, 'worker_code') private readonly workerRef?: CaseloadWorker;
   @References(() => School, 'school_urn') private readonly schoolRef?: School;

@@ -1,9 +1,10 @@
 import { References } from '../../common/references';
+import { enumCheck } from '../../common/columns';
 import { School } from '../school/school.entity';
 import { FinancialYear, FundingTerm } from '../period/period.entity';
 import { Community } from '../community/community.entity';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { MoneyColumn } from '../../common/columns';
 import { DecimalScalar, MoneyScalar } from '../../common/scalars';
 
@@ -23,6 +24,7 @@ registerEnumType(NotionalSenFactorCode, {
 /** One factor line of a school's notional SEN budget for a financial year. The budget is the sum of its lines. */
 @ObjectType({ description: 'One factor line of a school\'s notional SEN budget: the formula amount times the SEN percentage.' })
 @Entity()
+@Check(enumCheck('factor', NotionalSenFactorCode))
 export class NotionalSenFactor {
   @References(() => School, 'school_urn') private readonly schoolRef?: School;
   @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;

@@ -1,7 +1,8 @@
 import { References } from '../../common/references';
+import { enumCheck } from '../../common/columns';
 import { District } from '../geography/geography.entity';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 import { DecimalScalar, DateScalar } from '../../common/scalars';
 
@@ -34,6 +35,9 @@ registerEnumType(SchoolStatus, { name: 'SchoolStatus', description: 'Establishme
 
 @ObjectType({ description: 'A state-funded school in Kent, keyed by its DfE Unique Reference Number (URN).' })
 @Entity()
+@Check(enumCheck('phase', Phase))
+@Check(enumCheck('type', SchoolType))
+@Check(enumCheck('status', SchoolStatus))
 export class School {
   @References(() => District, 'district_code') private readonly districtRef?: District;
 
