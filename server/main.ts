@@ -12,7 +12,6 @@ async function main() {
   const logger = pino({ level: config.logLevel, base: { service: 'high-needs-hub' } });
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;
-  let problem: string | null;
   try {
     db = await openDatabase(config, logger);
     const ds = db.dataSource;
@@ -25,10 +24,12 @@ async function main() {
         logger.info({ schools, ms }, 'demo data loaded');
         writeDemoTokens(config.dataDir, await createDemoTokens(ds));
       }
-    } else if ((problem = await serverVersionProblem(ds))) {
-      throw new ConfigError(problem);
-    } else if (await ds.showMigrations()) {
-      throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
+    } else {
+      const tooOld = await serverVersionProblem(ds);
+      if (tooOld) throw new ConfigError(tooOld);
+      if (await ds.showMigrations()) {
+        throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
+      }
     }
     hub = await createHub({ dataSource: ds, config, logger });
     const url = await hub.listen(config.port, config.host);

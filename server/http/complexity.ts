@@ -35,9 +35,9 @@ export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: numb
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, operation }) {
+        async didResolveOperation({ request, document, operation, contextValue }) {
           // Bad variables are the caller's mistake: say which, before estimating anything with them.
-          const coerced = operation ? coerceVariables(schema, document, operation, request.variables) : null;
+          const coerced = operation ? coerceVariables(schema, document, operation, request.variables, contextValue as object) : null;
           if (coerced && 'errors' in coerced) {
             const [first, ...rest] = coerced.errors;
             if (rest.length) first.message += ` (and ${rest.length} more: ${rest.map((e) => e.message).join('; ')})`;

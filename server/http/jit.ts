@@ -50,15 +50,20 @@ function hasConditionalFields(document: DocumentNode): boolean {
  */
 export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boolean; onExecute?: (path: 'compiled' | 'resolvers') => void } = {}): GatewayInterface {
   const compiledReads = opts.compiledReads ?? true;
-  const compiled = new Map<string, CompiledQuery | ExecutionResult | 'graphql-js'>();
-  const compile = (key: string, document: DocumentNode, operationName: string | null) => {
-    let c = compiled.get(key);
-    if (!c) {
-      c = hasConditionalFields(document) ? 'graphql-js' : compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
-      if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value!);
-      compiled.set(key, c);
+  /** Per distinct operation: how it runs on the resolvers, and its fragments by name (for the SQL compiler). */
+  type Prepared = { query: CompiledQuery | ExecutionResult | 'graphql-js'; fragments: Record<string, FragmentDefinitionNode> };
+  const prepared = new Map<string, Prepared>();
+  const prepare = (key: string, document: DocumentNode, operationName: string | null): Prepared => {
+    let p = prepared.get(key);
+    if (!p) {
+      const fragments: Record<string, FragmentDefinitionNode> = {};
+      for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+      const query = hasConditionalFields(document) ? 'graphql-js' : compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
+      p = { query, fragments };
+      if (prepared.size >= MAX_CACHED) prepared.delete(prepared.keys().next().value!);
+      prepared.set(key, p);
     }
-    return c;
+    return p;
   };
   return {
     onSchemaLoadOrUpdate(callback) {
@@ -68,15 +73,13 @@ export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boole
     async load() {
       return {
         executor: async (rc) => {
-          const c = compile(`${rc.queryHash}|${rc.operationName ?? ''}`, rc.document, rc.operationName);
+          const { query: c, fragments } = prepare(`${rc.queryHash}|${rc.operationName ?? ''}`, rc.document, rc.operationName);
           if (c !== 'graphql-js' && !isCompiledQuery(c)) return c as ExecutionResult;
           // graphql-jit skips the default values of input object fields; graphql-js's own coercion applies them
           // (and reports bad variables exactly as graphql-js would), then the compiled query runs on the result.
-          const coerced = coerceVariables(schema, rc.document, rc.operation, rc.request.variables);
+          const coerced = coerceVariables(schema, rc.document, rc.operation, rc.request.variables, rc.context);
           if ('errors' in coerced) return { errors: coerced.errors };
           if (compiledReads) {
-            const fragments: Record<string, FragmentDefinitionNode> = {};
-            for (const d of rc.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
             const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.variables, rc.context as unknown as Context);
             if (plan) {
               opts.onExecute?.('compiled');

@@ -28,18 +28,31 @@ export function nullsInNonNullPositions(schema: GraphQLSchema, document: Documen
   return errors;
 }
 
+type Coerced = { variables: Record<string, unknown> } | { errors: GraphQLError[] };
+
+/** Per request (keyed by its context object): the complexity limit coerces first, the executor reuses it. */
+const byRequest = new WeakMap<object, Coerced>();
+
 /**
  * The operation's variables coerced as graphql-js executes them, or BAD_USER_INPUT errors (HTTP 400) naming
- * each bad variable and each null passed where a non-null argument takes it.
+ * each bad variable and each null passed where a non-null argument takes it. Done once per request context.
  */
 export function coerceVariables(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   raw: Record<string, unknown> | undefined,
-): { variables: Record<string, unknown> } | { errors: GraphQLError[] } {
+  context: object,
+): Coerced {
+  const known = byRequest.get(context);
+  if (known) return known;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {}, { maxErrors: 50 });
-  if (coerced.errors) return { errors: coerced.errors.map((e) => badInput(e.message, {}, e.nodes)) };
-  const nulls = nullsInNonNullPositions(schema, document, coerced.coerced);
-  return nulls.length ? { errors: nulls } : { variables: coerced.coerced };
+  let result: Coerced;
+  if (coerced.errors) result = { errors: coerced.errors.map((e) => badInput(e.message, {}, e.nodes)) };
+  else {
+    const nulls = nullsInNonNullPositions(schema, document, coerced.coerced);
+    result = nulls.length ? { errors: nulls } : { variables: coerced.coerced };
+  }
+  byRequest.set(context, result);
+  return result;
 }

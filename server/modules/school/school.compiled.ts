@@ -5,7 +5,6 @@ import {
   GraphQLError,
   GraphQLObjectType,
   GraphQLSchema,
-  Kind,
   OperationDefinitionNode,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
@@ -33,6 +32,13 @@ import type { School } from './school.entity';
 
 /** Thrown while compiling when the resolvers must answer instead. */
 class NotCompiled extends Error {}
+
+/** Thrown while compiling when a field needs the period catalogue and it is still loading: plan again once it is in. */
+class NeedsPeriods extends Error {
+  constructor(readonly loading: Promise<PeriodCatalogue>) {
+    super('period catalogue not loaded yet');
+  }
+}
 
 /** json_build_object takes at most 100 arguments: 50 keys and values. */
 const MAX_KEYS = 50;
@@ -325,8 +331,9 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Ro
   // Columns of the outer select: the cursor's keys, then one JSON column per School selection.
   const columns = [`s.urn AS "urn"`, `s.name AS "name"`, `s.pupils_on_roll AS "pupilsOnRoll"`];
   const json = (schoolNodes: readonly FieldNode[]) => {
-    columns.push(`${objectSql(sc, 'School', { t: 's' }, schoolNodes)} AS "j${columns.length}"`);
-    return `j${columns.length - 1}`;
+    const name = `j${columns.length}`;
+    columns.push(`${objectSql(sc, 'School', { t: 's' }, schoolNodes)} AS "${name}"`);
+    return name;
   };
   type Part = (rows: Record<string, any>[], hasNext: boolean, total: number) => unknown;
   const parts: [string, Part][] = [];
@@ -399,8 +406,8 @@ export interface CompiledRead {
 }
 
 /**
- * Plans the operation as compiled SQL, or returns null when the resolvers must answer. Loads the period
- * catalogue only when a field takes a period argument.
+ * Plans the operation as compiled SQL, or returns null when the resolvers must answer. The period catalogue
+ * (to check `term`, `financialYear` and `period` arguments) is loaded only when a compiled field needs it.
  */
 export async function planCompiledRead(
   schema: GraphQLSchema,
@@ -414,41 +421,36 @@ export async function planCompiledRead(
   const roots = collectFields(schema, fragments, variables, query, operation.selectionSet);
   if (roots.size === 0) return null;
   for (const nodes of roots.values()) if (!(nodes[0].name.value in ROOTS) && nodes[0].name.value !== '__typename') return null;
-  // Periods are checked while compiling; the catalogue is loaded once, on first need.
-  let cat: PeriodCatalogue | null = null;
-  if (hasArgument(operation, fragments, ['term', 'financialYear', 'period'])) {
+  const cat = () => {
+    const loaded = ctx.loaders.periods();
+    if (loaded instanceof Promise) throw new NeedsPeriods(loaded);
+    return loaded;
+  };
+  const plan = ([key, nodes]: [string, readonly FieldNode[]]) =>
+    nodes[0].name.value === '__typename'
+      ? { key, typename: query.name }
+      : ROOTS[nodes[0].name.value]({ schema, fragments, variables, params: [], ctx, aliases: 0, cat }, key, nodes);
+  // At most two passes: the second once the catalogue a field asked for has arrived.
+  for (;;) {
     try {
-      cat = await ctx.loaders.periods();
-    } catch {
-      return null; // the resolvers meet the same failure and report it on the fields that need it
-    }
-  }
-  const plans: (RootPlan | { key: string; typename: string })[] = [];
-  try {
-    for (const [key, nodes] of roots) {
-      if (nodes[0].name.value === '__typename') {
-        plans.push({ key, typename: query.name });
+      return compiledRead(ctx, [...roots].map(plan));
+    } catch (err) {
+      if (err instanceof NeedsPeriods) {
+        try {
+          await err.loading;
+        } catch {
+          return null; // the resolvers meet the same failure and report it on the fields that need it
+        }
         continue;
       }
-      const sc: Scope = {
-        schema,
-        fragments,
-        variables,
-        params: [],
-        ctx,
-        aliases: 0,
-        cat: () => {
-          if (!cat) throw new NotCompiled('period catalogue not loaded');
-          return cat;
-        },
-      };
-      plans.push(ROOTS[nodes[0].name.value](sc, key, nodes));
+      // An argument graphql-js rejects (null where it may not be) is also left to the resolvers to report.
+      if (err instanceof NotCompiled || err instanceof GraphQLError) return null;
+      throw err;
     }
-  } catch (err) {
-    // An argument graphql-js rejects (null where it may not be) is also left to the resolvers to report.
-    if (err instanceof NotCompiled || err instanceof GraphQLError) return null;
-    throw err;
   }
+}
+
+function compiledRead(ctx: Context, plans: (RootPlan | { key: string; typename: string })[]): CompiledRead {
   return {
     async run() {
       const data: Record<string, unknown> = {};
@@ -473,24 +475,4 @@ export async function planCompiledRead(
       return { data: failedNonNull ? null : data, errors };
     },
   };
-}
-
-/** True when any field in the operation (or the fragments it may spread) has one of these arguments. */
-function hasArgument(operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>, names: string[]): boolean {
-  let found = false;
-  const visit = (node: unknown): void => {
-    if (found || !node || typeof node !== 'object') return;
-    const n = node as { kind?: string; arguments?: { name: { value: string } }[] };
-    if (n.kind === Kind.FIELD && n.arguments?.some((a) => names.includes(a.name.value))) {
-      found = true;
-      return;
-    }
-    for (const v of Object.values(node)) {
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v === 'object' && 'kind' in v) visit(v);
-    }
-  };
-  visit(operation.selectionSet);
-  for (const f of Object.values(fragments)) visit(f.selectionSet);
-  return found;
 }
