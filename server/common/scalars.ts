@@ -1,7 +1,7 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import Decimal from 'decimal.js';
+import { readMoney } from './money';
 
-const MONEY_RE = /^-?\d{1,13}(\.\d{1,2})?$/;
 const MONEY_OUT_RE = /^-?\d+\.\d{2}$/;
 
 /** Normalises an exact decimal (string from pg `numeric`, or Decimal) to a 2-dp string. Never goes through a float. */
@@ -9,14 +9,11 @@ export function toMoneyString(value: string | Decimal): string {
   return new Decimal(value).toFixed(2);
 }
 
-function parseMoney(value: unknown): string {
-  if (typeof value !== 'string' || !MONEY_RE.test(value.trim())) {
-    throw new GraphQLError(
-      `Money must be a decimal string with at most 2 decimal places, e.g. "1234.50"; got ${JSON.stringify(value)}`,
-      { extensions: { code: 'BAD_USER_INPUT' } },
-    );
-  }
-  return new Decimal(value.trim()).toFixed(2);
+function parseMoneyInput(value: unknown): string {
+  // The one money rule (server/common/money.ts); the scalar takes signed amounts, fields refuse negatives themselves.
+  const read = readMoney(value, { field: 'Money', allowNegative: true });
+  if (!read.ok) throw new GraphQLError(`Money must be a decimal string: ${read.problem.message}`, { extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_AMOUNT' } });
+  return read.value;
 }
 
 /**
@@ -35,14 +32,14 @@ export const MoneyScalar = new GraphQLScalarType({
     if (typeof value === 'number' && Number.isInteger(value)) return value.toFixed(2);
     throw new GraphQLError('Internal error: a Money value was not an exact decimal');
   },
-  parseValue: parseMoney,
+  parseValue: parseMoneyInput,
   parseLiteral(ast) {
     if (ast.kind !== Kind.STRING) {
       throw new GraphQLError('Money literals must be strings, e.g. "1234.50" (floats are never accepted)', {
         extensions: { code: 'BAD_USER_INPUT' },
       });
     }
-    return parseMoney(ast.value);
+    return parseMoneyInput(ast.value);
   },
 });
 

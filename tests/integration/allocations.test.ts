@@ -352,7 +352,7 @@ describe('submitAllocations validation (all or nothing)', () => {
       [ok({ term: 'AUTUMN-2025' }), 'TERM_CLOSED', 'term', /Autumn 2025 is closed/],
       [ok({ amount: '-5.00' }), 'BAD_AMOUNT', 'amount', /negative/],
       [ok({ amount: '10.005' }), 'BAD_AMOUNT', 'amount', /more than 2 decimal places/],
-      [ok({ amount: 'ten pounds' }), 'BAD_AMOUNT', 'amount', /not a number of pounds and pence/],
+      [ok({ amount: 'ten pounds' }), 'BAD_AMOUNT', 'amount', /not an amount of pounds and pence/],
       [ok({ amount: '2000000.01' }), 'BAD_AMOUNT', 'amount', /above the ceiling of 2000000.00/],
       [ok({ schoolUrn: b, purpose: 'Twice in one batch' }), 'DUPLICATE_ROW', null, /appears 2 times/],
       [ok({ schoolUrn: b, purpose: 'Twice in one batch', amount: '20.00' }), 'DUPLICATE_ROW', null, /appears 2 times/],
@@ -375,6 +375,21 @@ describe('submitAllocations validation (all or nothing)', () => {
     expect(overPot).toMatchObject({ pot, total: over });
     expect(p.results[cases.length]).toMatchObject({ result: 'CREATED', userErrors: [] });
     expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a comma that is not a thousands separator as BAD_AMOUNT naming value and field, and reads 1,250.00 as £1,250.00', async () => {
+    const c = communities[3];
+    const [a] = await members(c, 'SUMMER-2026');
+    const bad = ['12,50', '0,99', '1,2,3,4', '1.2.3', '1e3', '12 50', '$12'];
+    const rows = [...bad, '1,250.00'].map((amount, i) => ({ schoolUrn: a, communityCode: c, term: 'SUMMER-2026', amount, purpose: `Comma ${i} ${crypto.randomUUID()}`, status: 'PROPOSED' as const }));
+    const p = await submitOk({ dryRun: true, rows });
+    bad.forEach((amount, i) => {
+      expect(p.results[i].userErrors).toEqual([
+        expect.objectContaining({ code: 'BAD_AMOUNT', field: 'amount', message: expect.stringContaining(`amount ${JSON.stringify(amount)} is not an amount of pounds and pence: it `) }),
+      ]);
+      expect(p.results[i].after).toBeNull();
+    });
+    expect(p.results[bad.length]).toMatchObject({ result: 'CREATED', after: { amount: '1250.00' } });
   });
 
   it('accepts a pot spent to the penny, then refuses a penny more as OVER_POT with the pot and the total', async () => {

@@ -104,14 +104,28 @@ describe('finance files that are refused, with nothing imported', () => {
     expect(r.body.errors[0].message).toBe('Nothing imported: 5 problems in 5 rows. Fix them and import the file again.');
     expect(r.body.report.errors.map((e: any) => [e.line, e.column, e.value, e.reason])).toEqual([
       [3, 'communityCode', 'NOPE-99', 'is not a Community of Schools in the hub'],
-      [4, 'amount', '12.345', 'must be an amount in pounds with at most 2 decimal places, e.g. 1234.50'],
-      [5, 'amount', '-5', 'must not be negative'],
+      [4, 'amount', '12.345', 'is not an amount of pounds and pence: it has more than 2 decimal places. Write it as 1250.00 or 1,250.00.'],
+      [5, 'amount', '-5', 'is not an amount of pounds and pence: it is negative, and this amount must be zero or more. Write it as 1250.00 or 1,250.00.'],
       [5, 'term', 'WINTER-2025', expect.stringMatching(/^is not a funding term \(SUMMER-2024, /)],
       [6, 'communityCode, term', `${a.c}|AUTUMN-2025`, 'the same communityCode + term appears twice, on lines 2 and 6: keep one'],
     ]);
     expect(r.body.report.ignoredColumns).toEqual(['notes']);
     const [after] = await q(`SELECT amount FROM community_pot WHERE community_code = $1 AND term_code = 'AUTUMN-2025'`, [a.c]);
     expect(after.amount).toBe(a.amount);
+  });
+
+  it('refuses a pot written with a decimal comma (412000,50) or a stray separator, naming line and column, and leaves the pots as they were', async () => {
+    const pots = await q(`SELECT community_code AS c, amount FROM community_pot WHERE term_code = 'SPRING-2027' ORDER BY community_code LIMIT 3`);
+    const csv = ['communityCode,term,amount', `${pots[0].c},SPRING-2027,"412000,50"`, `${pots[1].c},SPRING-2027,"1,2,3"`, `${pots[2].c},SPRING-2027,1.2.3`].join('\n');
+    const r = await post('community-pots', csv);
+    expect(r.status).toBe(400);
+    expect(r.body.report.errors).toEqual([
+      { line: 2, column: 'amount', value: '412000,50', reason: 'is not an amount of pounds and pence: it has a comma that is not a thousands separator (groups of three digits, as in 1,250.00). Write it as 1250.00 or 1,250.00.' },
+      { line: 3, column: 'amount', value: '1,2,3', reason: expect.stringMatching(/^is not an amount of pounds and pence: it has a comma that is not a thousands separator/) },
+      { line: 4, column: 'amount', value: '1.2.3', reason: expect.stringMatching(/^is not an amount of pounds and pence: it has more than one point/) },
+    ]);
+    const after = await q(`SELECT community_code AS c, amount FROM community_pot WHERE term_code = 'SPRING-2027' ORDER BY community_code LIMIT 3`);
+    expect(after).toEqual(pots);
   });
 
   it.each([

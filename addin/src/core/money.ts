@@ -1,14 +1,13 @@
 import type { CellValue } from './types';
+import { parseMoney } from '../../../server/common/money';
 
-const MONEY_RE = /^-?\d{1,13}(\.\d{1,2})?$/;
+// The hub's one money parser, bundled into the add-in: the same rule and message as the API and the imports.
+export { parseMoney, readMoney, MoneyError, toPence } from '../../../server/common/money';
+export type { MoneyOptions, MoneyProblem, MoneyResult } from '../../../server/common/money';
 
-/** Normalises a hub Money string to exactly two decimals, e.g. "12.5" → "12.50". */
+/** Normalises a hub Money string to exactly two decimals, e.g. "12.5" → "12.50"; throws a BAD_AMOUNT MoneyError otherwise. */
 export function normaliseMoney(s: string): string {
-  if (!MONEY_RE.test(s)) throw new Error(`not a money amount: ${s}`);
-  const neg = s.startsWith('-');
-  const [int, frac = ''] = (neg ? s.slice(1) : s).split('.');
-  const out = `${BigInt(int).toString()}.${(frac + '00').slice(0, 2)}`;
-  return neg && out !== '0.00' ? `-${out}` : out;
+  return parseMoney(s, { field: 'Amount', allowNegative: true });
 }
 
 export type MoneyRead = { ok: true; value: string } | { ok: false; message: string };

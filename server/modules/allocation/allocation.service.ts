@@ -3,6 +3,7 @@ import Decimal from 'decimal.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Conflict, Forbidden } from '../../errors';
+import { readMoney } from '../../common/money';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { MEMBERSHIP_ON } from '../school/school.sql';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
@@ -20,7 +21,6 @@ import { RowResult } from './allocation.types';
 export const MAX_BATCH_ROWS = 10_000;
 /** No single allocation from a community pot comes near this; a larger figure is a typing error. */
 export const AMOUNT_CEILING = new Decimal('2000000.00');
-const AMOUNT_RE = /^\d{1,10}(\.\d{1,2})?$/;
 
 export interface SubmitOptions {
   source: 'ADDIN' | 'API' | 'IMPORT';
@@ -147,14 +147,12 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
 
   // Row-local checks.
   const amounts: (Decimal | null)[] = rows.map((r, i) => {
-    const raw = String(r.amount ?? '').trim().replace(/^£/, '').replace(/,/g, '');
-    if (!AMOUNT_RE.test(raw)) {
-      if (/^-/.test(raw)) err(i, 'BAD_AMOUNT', 'amount', `Amount ${r.amount} is negative: allocations are zero or more (withdraw a row to cancel it).`);
-      else if (/^\d+\.\d{3,}$/.test(raw)) err(i, 'BAD_AMOUNT', 'amount', `Amount ${r.amount} has more than 2 decimal places.`);
-      else err(i, 'BAD_AMOUNT', 'amount', `Amount "${r.amount}" is not a number of pounds and pence, e.g. 1250.00.`);
+    const read = readMoney(r.amount, { field: 'amount' });
+    if (!read.ok) {
+      err(i, 'BAD_AMOUNT', 'amount', read.problem.message);
       return null;
     }
-    const d = new Decimal(raw);
+    const d = new Decimal(read.value);
     if (d.gt(AMOUNT_CEILING)) {
       err(i, 'BAD_AMOUNT', 'amount', `Amount ${d.toFixed(2)} is above the ceiling of ${AMOUNT_CEILING.toFixed(2)} for one allocation.`);
       return null;

@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Forbidden } from '../../errors';
+import { readMoney } from '../../common/money';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
 import { NotionalSenFactorCode } from '../funding/funding.entity';
 import { DEFAULT_MODEL_PARAMETERS, money, protectionRate } from '../funding/model';
@@ -77,7 +78,6 @@ interface ApplyResult {
   audit: AuditEntry[];
 }
 
-const MONEY_RE = /^-?\d{1,12}(\.\d{1,2})?$/;
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_/-]{0,39}$/;
 
 const URN_FIELD: FieldSpec = { name: 'schoolUrn', kind: 'int', required: true, description: 'School URN.', example: '118001' };
@@ -386,10 +386,9 @@ function parseCell(f: FieldSpec, text: string, bad: Bad): Value | undefined {
       return Number(text);
     case 'money':
     case 'signedMoney': {
-      const t = text.replace(/^£/, '').replace(/,/g, '');
-      if (!MONEY_RE.test(t)) return bad(f.name, 'must be an amount in pounds with at most 2 decimal places, e.g. 1234.50'), undefined;
-      if (f.kind === 'money' && t.startsWith('-')) return bad(f.name, 'must not be negative'), undefined;
-      return new Decimal(t).toFixed(2);
+      const read = readMoney(text, { field: f.name, allowNegative: f.kind === 'signedMoney' });
+      if (!read.ok) return bad(f.name, read.problem.detail), undefined;
+      return read.value;
     }
     case 'fraction':
       if (!/^\d(\.\d{1,4})?$/.test(text) || new Decimal(text).gt(1)) return bad(f.name, 'must be a share from 0 to 1 with at most 4 decimal places, e.g. 0.70'), undefined;
