@@ -77,6 +77,8 @@ describe('community pots from the hub\'s XLSX template', () => {
 
   it('refuses to set a pot below the allocations already approved from it', async () => {
     const [{ urn, c }] = await q(`SELECT m.school_urn AS urn, m.community_code AS c FROM community_membership m WHERE m.effective_to IS NULL ORDER BY m.id LIMIT 1`);
+    // The database refuses an approval with no pot to pay it from, so the pot comes first.
+    await q(`INSERT INTO community_pot (community_code, term_code, amount) VALUES ($1, 'SUMMER-2027', 6000)`, [c]);
     await q(
       `INSERT INTO allocation (school_urn, community_code, term_code, purpose, amount, status, version, decision_reference, approved_by, approved_at, updated_by)
        VALUES ($1, $2, 'SUMMER-2027', 'Test support', 5000, 'APPROVED', 1, 'HNF/TEST/1', 'test', now(), 'test')`,
@@ -84,7 +86,7 @@ describe('community pots from the hub\'s XLSX template', () => {
     );
     const r = await post('community-pots', `communityCode,term,amount\n${c},SUMMER-2027,4999.99\n`);
     expect(r.status).toBe(400);
-    expect(r.body.report.errors).toEqual([{ line: 2, column: 'amount', value: '4999.99', reason: 'is below the £5000.00 already approved from this pot' }]);
+    expect(r.body.report.errors).toEqual([{ line: 2, column: 'amount', value: '4999.99', reason: `is below the £5000.00 already approved from this pot (${c} SUMMER-2027): withdraw or reduce those allocations first` }]);
   });
 });
 

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Conflict, Forbidden } from '../../errors';
 import { readMoney } from '../../common/money';
+import { fromPotTrigger } from './pot-lock';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { MEMBERSHIP_ON } from '../school/school.sql';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
@@ -122,7 +123,7 @@ export async function submitAllocations(
       const replay = await findReplay(ds.manager, idemKey, hash, viewer);
       if (replay) return replay;
     }
-    throw err;
+    throw fromPotTrigger(err, 'These allocations') ?? err;
   }
 }
 
@@ -210,7 +211,7 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     }
   });
 
-  // Pots (locked in a fixed order so concurrent batches cannot deadlock), then the allocations.
+  // Pots (locked in the one order of pot-lock.ts, so concurrent writers cannot deadlock), then the allocations.
   const cts = [...new Set(rows.filter((r) => periods.fundingTermByCode.has(r.term)).map((r) => ctKey(r.communityCode, r.term)))].sort();
   const ctPairs = cts.map((k) => k.split('|'));
   const pots: { community: string; term: string; amount: string }[] = await tx.query(

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Forbidden } from '../../errors';
 import { readMoney } from '../../common/money';
+import { approvedTotals, fromPotTrigger, lockPots, potKey } from '../allocation/pot-lock';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
 import { NotionalSenFactorCode } from '../funding/funding.entity';
 import { DEFAULT_MODEL_PARAMETERS, money, protectionRate } from '../funding/model';
@@ -211,16 +212,19 @@ export const IMPORT_KINDS: ImportKind[] = [
       requireTerm(refs, row, bad);
     },
     async checkAgainstStore(tx, rows, errors) {
-      const approved: { c: string; t: string; total: string }[] = await tx.query(
-        `SELECT community_code AS c, term_code AS t, sum(amount)::text AS total FROM allocation
-          WHERE status = 'APPROVED' AND (community_code, term_code) IN (SELECT * FROM unnest($1::text[], $2::text[])) GROUP BY 1, 2`,
-        [rows.map((r) => r.values.communityCode), rows.map((r) => r.values.term)],
-      );
-      const byKey = new Map(approved.map((a) => [`${a.c}|${a.t}`, a.total]));
+      // Lock the pots in the one order every writer uses before reading what is approved from them.
+      const keys = rows.map((r) => ({ communityCode: r.values.communityCode as string, term: r.values.term as string }));
+      await lockPots(tx, keys);
+      const approved = await approvedTotals(tx, keys);
       for (const r of rows) {
-        const total = byKey.get(`${r.values.communityCode}|${r.values.term}`);
+        const total = approved.get(potKey(r.values.communityCode as string, r.values.term as string));
         if (total && new Decimal(r.values.amount as string).lt(total)) {
-          errors.add({ line: r.line, column: 'amount', value: String(r.values.amount), reason: `is below the £${money(total)} already approved from this pot` });
+          errors.add({
+            line: r.line,
+            column: 'amount',
+            value: String(r.values.amount),
+            reason: `is below the £${total.toFixed(2)} already approved from this pot (${r.values.communityCode} ${r.values.term}): withdraw or reduce those allocations first`,
+          });
         }
       }
     },
@@ -561,7 +565,7 @@ export async function importFinance(ds: DataSource, kindName: string, file: Buff
     return report;
   }).catch((err) => {
     if (err instanceof DryRun) return err.report;
-    throw err;
+    throw fromPotTrigger(err, `The ${kind.kind} import`) ?? err;
   });
 }
 

@@ -1,7 +1,8 @@
 
 import type { EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
-import { BadInput, Conflict, Forbidden } from '../../errors';
+import { BadInput, Forbidden } from '../../errors';
+import { fromPotTrigger, lockPotsOfTerms, overPotConflict, overspentPots } from '../allocation/pot-lock';
 import { writeAudit } from '../audit/audit.service';
 import { computeFunding } from '../funding/engine';
 import type { ModelParameters } from '../funding/model';
@@ -57,22 +58,10 @@ export async function setModelParameters(
     const termSet = new Set(terms);
 
     const pots = model.pots.filter((p) => termSet.has(p.termCode));
-    const overspent: { community_code: string; term_code: string; approved: string }[] = await tx.query(
-      `SELECT x.code AS community_code, x.term AS term_code, sum(a.amount)::text AS approved
-         FROM unnest($1::text[], $2::text[], $3::numeric[]) AS x(code, term, pot)
-         JOIN allocation a ON a.community_code = x.code AND a.term_code = x.term AND a.status = 'APPROVED'
-        GROUP BY x.code, x.term, x.pot HAVING sum(a.amount) > x.pot`,
-      [pots.map((p) => p.communityCode), pots.map((p) => p.termCode), pots.map((p) => p.amount)],
-    );
-    if (overspent.length) {
-      throw new Conflict(
-        `These parameters would set pots below what is already approved: ${overspent
-          .slice(0, 5)
-          .map((o) => `${o.community_code} ${o.term_code} (approved ${o.approved})`)
-          .join(', ')}${overspent.length > 5 ? ` and ${overspent.length - 5} more` : ''}. Withdraw or reduce those allocations first.`,
-        { reason: 'OVER_POT' },
-      );
-    }
+    // Lock the pots first (the one order every writer uses), so what is approved cannot grow before commit.
+    await lockPotsOfTerms(tx, terms);
+    const overspent = await overspentPots(tx, pots.map((p) => ({ communityCode: p.communityCode, term: p.termCode, amount: p.amount })));
+    if (overspent.length) throw overPotConflict('These parameters', overspent);
     const rows = model.schoolTerms.filter((r) => termSet.has(r.termCode));
     const [, changed] = await tx.query(
       `UPDATE school_term_funding f SET protection_rate = x.rate, protected_amount = x.protected, community_share = x.share, banded_top_up = x.banded
@@ -112,6 +101,8 @@ export async function setModelParameters(
       { entity: 'MODEL_PARAMETERS', entityId: String(version), action: 'CREATE', before: { effectiveFrom: input.effectiveFrom, parameters: before }, after: { effectiveFrom: input.effectiveFrom, parameters: after, ...result } },
     ]);
     return result;
+  }).catch((err) => {
+    throw fromPotTrigger(err, 'These parameters') ?? err;
   });
 }
 
