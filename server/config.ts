@@ -11,6 +11,8 @@ export interface OidcConfig {
   communityClaim: string;
   /** The client id the add-in asks Office single sign-on for (OIDC_CLIENT_ID); see oidcClientId. */
   clientId?: string;
+  /** A JWT whose azp (v2) or appid (v1) is this client id comes from the add-in: its writes are audited as ADDIN. */
+  addinClientId?: string;
 }
 
 /** OIDC_CLIENT_ID, or the audience without an "api://" prefix (Entra's default application ID URI is api://<client id>). */
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       communityClaim: env.OIDC_COMMUNITY_CLAIM?.trim() || 'community',
       clientId: env.OIDC_CLIENT_ID?.trim() || oidcClientId({ audience }),
     };
+    oidc.addinClientId = env.OIDC_ADDIN_CLIENT_ID?.trim() || oidc.clientId;
   }
   return {
     databaseUrl,

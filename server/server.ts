@@ -23,6 +23,7 @@ import { jitExecutor } from './http/jit';
 import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/roles';
+import { auditSourceOf } from './auth/source';
 import type { JWTVerifyGetKey } from 'jose';
 
 export interface HubDeps {
@@ -167,7 +168,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         const viewer = await viewerFor(req.headers.authorization);
         // Count the operation's own statements: authentication is cached and would make counts jitter.
         hub.tally.statements = 0;
-        const source = String(req.headers['x-hub-source'] ?? '').toUpperCase() === 'ADDIN' ? 'ADDIN' : 'API';
+        const source = auditSourceOf(viewer);
         return createContext({ viewer, db: dataSource.manager, requestId: hub.requestId, sql: hub.tally, source });
       },
     }),

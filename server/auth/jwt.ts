@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, JWTVerifyGetKey } from 'jose';
-import type { OidcConfig } from '../config';
+import { oidcClientId, type OidcConfig } from '../config';
 import { parseRole, Role, Viewer } from './roles';
 
 export type JwtVerifier = (token: string) => Promise<Viewer>;
@@ -24,7 +24,11 @@ export function createJwtVerifier(cfg: OidcConfig, keys?: JWTVerifyGetKey): JwtV
       throw new Error(`CHAIR token has no community in claim "${cfg.communityClaim}"`);
     }
     const name = (payload.name as string) || (payload.preferred_username as string) || String(payload.sub);
+    // The client that obtained the token (v2 azp, v1 appid), signed by the issuer: the add-in cannot be imitated.
+    const addinId = cfg.addinClientId ?? oidcClientId(cfg);
+    const azp = typeof payload.azp === 'string' ? payload.azp : typeof payload.appid === 'string' ? payload.appid : null;
     return {
+      client: azp !== null && azp === addinId ? 'ADDIN' : 'API',
       subject: `jwt:${payload.sub}`,
       name,
       role,

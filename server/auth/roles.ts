@@ -23,6 +23,8 @@ export interface Viewer {
   /** The CHAIR's community; null for other roles. */
   communityCode: string | null;
   via: 'token' | 'jwt';
+  /** The client the credential was issued to (hub token kind, or the OIDC azp/appid); decides the audit source. */
+  client?: 'ADDIN' | 'API';
 }
 
 export function parseRole(value: unknown): Role | null {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { BadInput } from '../errors';
 import { parseRole, Role, Viewer } from './roles';
+import { TokenClient } from '../modules/auth/auth.entity';
 
 const PREFIX = 'hnh_';
 
@@ -15,13 +16,16 @@ export interface CreatedToken {
   role: Role;
   name: string;
   communityCode: string | null;
+  client: TokenClient;
 }
 
 /** Creates a random token; only its hash is stored. The secret is returned once. */
 export async function createToken(
   db: EntityManager,
-  input: { role: string; name: string; communityCode?: string | null },
+  input: { role: string; name: string; communityCode?: string | null; client?: string | null },
 ): Promise<CreatedToken> {
+  const client = (input.client?.trim().toLowerCase() || TokenClient.API) as TokenClient;
+  if (!Object.values(TokenClient).includes(client)) throw new BadInput(`Unknown client "${input.client}". Use --client api (default) or --client addin.`, 'client');
   const role = parseRole(input.role);
   if (!role) throw new BadInput(`Unknown role "${input.role}". Use one of FINANCE, SUBGROUP, CHAIR, ANALYST.`, 'role');
   const name = input.name?.trim();
@@ -35,10 +39,10 @@ export async function createToken(
   }
   const token = PREFIX + crypto.randomBytes(24).toString('base64url');
   const [row] = await db.query(
-    `INSERT INTO api_token (name, role, community_code, token_hash, prefix) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-    [name, role, communityCode, hashToken(token), token.slice(0, 10)],
+    `INSERT INTO api_token (name, role, community_code, token_hash, prefix, client) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [name, role, communityCode, hashToken(token), token.slice(0, 10), client],
   );
-  return { id: row.id, token, role, name, communityCode };
+  return { id: row.id, token, role, name, communityCode, client };
 }
 
 export async function revokeToken(db: EntityManager, idOrPrefix: string): Promise<number> {
@@ -52,9 +56,16 @@ export async function revokeToken(db: EntityManager, idOrPrefix: string): Promis
 
 export async function viewerForToken(db: EntityManager, token: string): Promise<Viewer | null> {
   const [row] = await db.query(
-    `SELECT id, name, role, community_code FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL`,
+    `SELECT id, name, role, community_code, client FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL`,
     [hashToken(token)],
   );
   if (!row) return null;
-  return { subject: `token:${row.id}`, name: row.name, role: row.role, communityCode: row.community_code, via: 'token' };
+  return {
+    subject: `token:${row.id}`,
+    name: row.name,
+    role: row.role,
+    communityCode: row.community_code,
+    via: 'token',
+    client: row.client === TokenClient.ADDIN ? 'ADDIN' : 'API',
+  };
 }

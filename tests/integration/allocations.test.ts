@@ -8,6 +8,7 @@ import { submitAllocations, MAX_BATCH_ROWS } from '../../server/modules/allocati
 import { AllocationStatus } from '../../server/modules/allocation/allocation.entity';
 import type { SubmitAllocationsInput } from '../../server/modules/allocation/allocation.types';
 import { usingPostgres } from '../helpers/db';
+import { createToken } from '../../server/auth/tokens';
 import { startTestHub, TestHub } from '../helpers/hub';
 
 /*
@@ -772,6 +773,8 @@ describe('audit log', () => {
     const c = communities[12];
     const [urn] = await members(c, 'SUMMER-2026');
     const key = newKey('audit');
+    // The add-in's own token: its writes are audited as ADDIN (a header claiming it would not be).
+    const addinToken = (await createToken(t.db.dataSource.manager, { role: 'FINANCE', name: 'Demo finance officer', client: 'addin' })).token;
     const created = await submitOk(
       {
         idempotencyKey: key,
@@ -779,8 +782,7 @@ describe('audit log', () => {
         reason: 'Agreed at the community meeting on 12 May',
         rows: [{ schoolUrn: urn, communityCode: c, term: 'SUMMER-2026', amount: '7777.77', purpose: 'Audited', status: 'APPROVED' }],
       },
-      t.tokens.FINANCE,
-      { headers: { 'x-hub-source': 'ADDIN' } },
+      addinToken,
     );
     const id = created.results[0].allocationId;
     const key2 = newKey('audit');

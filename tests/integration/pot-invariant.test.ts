@@ -108,8 +108,13 @@ onPostgres('races between writers, with one transaction held in the window (Post
     }
     throw new Error(`expected ${n} writers waiting on a lock`);
   }
+  type Outcome<T> = { ok: true; v: T } | { ok: false; e: any };
   const track = <T>(p: Promise<T>) => {
-    const s = { done: false, p: p.then((v) => ((s.done = true), { ok: true as const, v }), (e) => ((s.done = true), { ok: false as const, e })) };
+    const s: { done: boolean; p: Promise<Outcome<T>> } = { done: false, p: null as never };
+    s.p = p.then(
+      (v): Outcome<T> => ((s.done = true), { ok: true, v }),
+      (e): Outcome<T> => ((s.done = true), { ok: false, e }),
+    );
     return s;
   };
 

@@ -1,9 +1,16 @@
 import { References } from '../../common/references';
 import { Community } from '../community/community.entity';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** Which client a token is for; the audit log's source comes from it, never from a request header. */
+export enum TokenClient {
+  API = 'api',
+  ADDIN = 'addin',
+}
 
 /** An API token. Only a SHA-256 hash of the secret is kept; the secret is shown once, at creation. */
 @Entity()
+@Check(`"client" IN ('api', 'addin')`)
 export class ApiToken {
   @References(() => Community, 'community_code') private readonly communityRef?: Community;
 
@@ -25,6 +32,10 @@ export class ApiToken {
   /** First characters of the token, so a person can tell tokens apart in listings. */
   @Column({ type: 'varchar', length: 12 })
   prefix: string;
+
+  /** `addin`: the Excel add-in's token, whose writes are audited as ADDIN; `api`: anything else (API). */
+  @Column({ type: 'varchar', length: 8, default: TokenClient.API })
+  client: TokenClient;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
