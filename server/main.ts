@@ -5,6 +5,7 @@ import { openDatabase, OpenDatabase } from './db/open';
 import { createHub, Hub } from './server';
 import { serverVersionProblem } from './db/version';
 import { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } from './bootstrap';
+import { newSecret, removeCredential, writeCredential } from './scripts/local/credential';
 
 async function main() {
   const started = Date.now();
@@ -31,8 +32,11 @@ async function main() {
         throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
       }
     }
-    hub = await createHub({ dataSource: ds, config, logger });
+    // The command line reaches a hub that owns its embedded folder through a local door, never a second open.
+    const localAdmin = db.engine === 'pglite' ? { secret: newSecret() } : undefined;
+    hub = await createHub({ dataSource: ds, config, logger, localAdmin });
     const url = await hub.listen(config.port, config.host);
+    if (localAdmin) writeCredential(config.dataDir, { url: url.replace('0.0.0.0', '127.0.0.1'), pid: process.pid, secret: localAdmin.secret });
     const shownUrl = url.replace('127.0.0.1', 'localhost');
     const lines = [
       `High Needs Hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${db.engine === 'pglite' ? `embedded PGlite (${config.dataDir})` : 'PostgreSQL'}`,
@@ -66,6 +70,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    if (db?.engine === 'pglite') removeCredential(config.dataDir);
     await hub?.stop();
     logger.info('http closed');
     await db?.close();

@@ -24,6 +24,7 @@ import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/roles';
 import { auditSourceOf } from './auth/source';
+import { localAdminRouter } from './scripts/local/routes';
 import type { JWTVerifyGetKey } from 'jose';
 
 export interface HubDeps {
@@ -32,6 +33,8 @@ export interface HubDeps {
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
+  /** On an embedded data folder: the secret of the command line's door (/local/run/<command>). */
+  localAdmin?: { secret: string };
 }
 
 export interface Hub {
@@ -175,6 +178,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   );
 
   mountFileRoutes(app, { dataSource, viewerFor, logger });
+  if (deps.localAdmin) app.use('/local', localAdminRouter({ dataSource, secret: deps.localAdmin.secret, logger }));
 
   // Body parser errors (too large, bad JSON) as GraphQL-shaped JSON with a clear message.
   app.use((err: Error & { type?: string; status?: number; limit?: number }, req: Request, res: Response, next: NextFunction) => {

@@ -1,53 +1,84 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { ConfigError } from '../config';
+import { FolderLock, FolderLocked, lockFolder } from './folder-lock';
 
 export interface EmbeddedDatabase {
-  /** Connection string for the ordinary `pg` driver. */
+  /** Connection string for the ordinary `pg` driver (a Unix socket: host is its directory). */
   url: string;
+  /** The directory holding the socket `.s.PGSQL.5432`, readable by this user only. */
+  socketDir: string;
   /** True when the data folder was empty before this start. */
   fresh: boolean;
   stop(): Promise<void>;
 }
 
+/** pg looks for `<host>/.s.PGSQL.<port>` when host is a directory. */
+const SOCKET_PORT = 5432;
+
 /**
- * Starts PGlite persisted in `dataDir` (or in memory when null) and serves it over the Postgres wire
- * protocol on a loopback port, so the hub uses one code path (pg + TypeORM) for both engines.
- * PGlite is a single session: callers must use a pool of one connection.
+ * Starts PGlite persisted in `dataDir` (or in memory when null) and serves it over the Postgres wire protocol,
+ * so the hub uses one code path (pg + TypeORM) for both engines. The server listens on a Unix socket in a
+ * directory only this user can enter (`<dataDir>/run`, mode 0700), never on a TCP port: PGlite has no
+ * passwords, and whoever reaches it is a superuser who could turn off the audit trigger. The data folder is
+ * locked first (folder-lock.ts), so one process owns it. PGlite is a single session: use a pool of one.
  */
 export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDatabase> {
   let fresh = true;
+  let lock: FolderLock | null = null;
+  let socketDir: string;
   if (dataDir) {
     const pgdata = path.join(dataDir, 'pgdata');
     try {
-      fs.mkdirSync(pgdata, { recursive: true });
+      fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      fs.mkdirSync(pgdata, { recursive: true, mode: 0o700 });
       fs.accessSync(pgdata, fs.constants.R_OK | fs.constants.W_OK);
     } catch (err) {
       throw new ConfigError(
         `Cannot use the data folder ${dataDir} (${(err as NodeJS.ErrnoException).code ?? String(err)}): set HUB_DATA_DIR to a folder this user can write, or fix its permissions.`,
       );
     }
+    try {
+      lock = await lockFolder(dataDir);
+    } catch (err) {
+      if (err instanceof FolderLocked) throw new ConfigError(err.message);
+      throw err;
+    }
     fresh = !fs.existsSync(path.join(pgdata, 'PG_VERSION'));
+    socketDir = path.join(dataDir, 'run');
+    fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(socketDir, 0o700);
+    // A socket file left by a crashed hub: we hold the folder's lock, so nobody is listening on it.
+    fs.rmSync(path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`), { force: true });
+  } else {
+    socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-pglite-'));
+    fs.chmodSync(socketDir, 0o700);
   }
   let db: PGlite;
   try {
     db = await PGlite.create(dataDir ? path.join(dataDir, 'pgdata') : undefined);
   } catch (err) {
+    await lock?.release();
     throw new ConfigError(
       `The embedded database in ${dataDir} could not be opened (${(err as Error).message}). It may be damaged or from another PGlite version: move it aside or set HUB_DATA_DIR to an empty folder.`,
     );
   }
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 });
+  const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
   await server.start();
-  const conn = server.getServerConn();
+  fs.chmodSync(socketPath, 0o600);
   return {
-    url: `postgres://postgres@${conn}/postgres?sslmode=disable`,
+    url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}&port=${SOCKET_PORT}`,
+    socketDir,
     fresh,
     async stop() {
       await server.stop();
       await db.close();
+      if (!dataDir) fs.rmSync(socketDir, { recursive: true, force: true });
+      await lock?.release();
     },
   };
 }

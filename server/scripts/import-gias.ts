@@ -3,11 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { withDatabase } from './cli';
-import { BadInput } from '../errors';
-import { importGias } from '../modules/imports/gias';
-import { FileRejected, formatRowError } from '../modules/imports/report';
-import { cliViewer, printGiasReport } from '../modules/imports/cli';
+import { runCommand } from './cli';
+import { fileInput } from './local/commands';
 
 const USAGE = `usage: npm run import:gias -- FILE [--la 886] [--dry-run] [--encoding win1252|utf8] [--allow-mass-close]
   FILE is the GIAS "all establishment data" CSV (edubasealldata<date>.csv).`;
@@ -22,13 +19,9 @@ const { values, positionals } = parseArgs({
   },
 });
 
-void withDatabase(async ({ dataSource }) => {
+async function main() {
   const file = positionals[0];
-  if (!file) throw new BadInput(USAGE);
-  if (!fs.existsSync(file)) throw new BadInput(`No such file: ${file}`);
-  const la = Number(values.la);
-  if (!Number.isInteger(la) || la < 100 || la > 999) throw new BadInput(`--la must be a 3-digit DfE LA code (Kent is 886); got ${values.la}.`);
-  if (values.encoding && values.encoding !== 'win1252' && values.encoding !== 'utf8') throw new BadInput(`--encoding is win1252 or utf8.\n${USAGE}`);
+  const input = fileInput(file, USAGE);
   const size = fs.statSync(file).size;
   const bar = new cliProgress.SingleBar(
     { format: 'GIAS {bar} {percentage}% | {rows} rows | {mb}/{totalMb} MB', hideCursor: true, stream: process.stderr },
@@ -36,27 +29,13 @@ void withDatabase(async ({ dataSource }) => {
   );
   bar.start(size, 0, { rows: 0, mb: '0.0', totalMb: (size / 1e6).toFixed(1) });
   try {
-    const report = await importGias(dataSource, fs.createReadStream(file, { highWaterMark: 1 << 20 }), {
-      la,
-      viewer: cliViewer(),
-      source: 'IMPORT',
-      fileName: path.basename(file),
-      dryRun: values['dry-run'],
-      encoding: values.encoding as 'win1252' | 'utf8' | undefined,
-      maxCloseShare: values['allow-mass-close'] ? 1 : undefined,
-      onProgress: (bytes, rows) => bar.update(bytes, { rows, mb: (bytes / 1e6).toFixed(1) }),
-    });
+    await runCommand('import:gias', { ...values, fileName: path.basename(file) }, { input, onProgress: (bytes, rows) => bar.update(bytes, { rows, mb: (bytes / 1e6).toFixed(1) }) });
+  } finally {
     bar.stop();
-    printGiasReport(report);
-    if (report.errorCount > 0) process.exitCode = 1;
-  } catch (err) {
-    bar.stop();
-    if (err instanceof FileRejected) {
-      process.exitCode = 1;
-      console.error(`Nothing imported. ${err.message}`);
-      for (const e of err.errors) console.error(`  ${formatRowError(e)}`);
-      return;
-    }
-    throw err;
   }
+}
+
+main().catch((err) => {
+  process.stderr.write(`high-needs-hub: ${(err as Error).message}\n`);
+  process.exitCode = 1;
 });

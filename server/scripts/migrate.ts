@@ -1,7 +1,4 @@
 import 'reflect-metadata';
-import { withDatabase } from './cli';
+import { runCommand } from './cli';
 
-void withDatabase(async ({ dataSource }) => {
-  const ran = await dataSource.runMigrations({ transaction: 'each' });
-  console.log(ran.length ? `Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}` : 'Database is up to date.');
-});
+void runCommand('db:migrate', {});
