@@ -9,6 +9,7 @@ import { AreaResolver, DistrictResolver } from './geography/geography.resolver';
 import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
 import { SchoolConnectionResolver, SchoolResolver } from './school/school.resolver';
+import { BlockLineSourceResolver, NotionalSenSourceResolver, PotSourceResolver, SchoolFundingSourceResolver } from './provenance.resolver';
 
 /** The one registry of resolvers. */
 export const resolvers = [
@@ -27,4 +28,8 @@ export const resolvers = [
   AuditResolver,
   ScenarioResolver,
   ModelParameterResolver,
+  PotSourceResolver,
+  SchoolFundingSourceResolver,
+  NotionalSenSourceResolver,
+  BlockLineSourceResolver,
 ];

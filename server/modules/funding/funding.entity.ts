@@ -7,6 +7,7 @@ import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { MoneyColumn } from '../../common/columns';
 import { DecimalScalar, MoneyScalar } from '../../common/scalars';
+import { SourceColumns, SOURCE_KIND_CHECK } from '../../common/provenance';
 
 export enum NotionalSenFactorCode {
   BASIC_ENTITLEMENT = 'BASIC_ENTITLEMENT',
@@ -25,6 +26,7 @@ registerEnumType(NotionalSenFactorCode, {
 @ObjectType({ description: 'One factor line of a school\'s notional SEN budget: the formula amount times the SEN percentage.' })
 @Entity()
 @Check(enumCheck('factor', NotionalSenFactorCode))
+@Check(SOURCE_KIND_CHECK)
 export class NotionalSenFactor {
   @References(() => School, 'school_urn') private readonly schoolRef?: School;
   @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;
@@ -52,11 +54,16 @@ export class NotionalSenFactor {
   @Field(() => MoneyScalar, { description: 'Notional SEN amount from this factor (formula amount x percentage, rounded to the penny).' })
   @MoneyColumn()
   senAmount: string;
+
+  /** Provenance (server/common/provenance.ts); GraphQL `source`. */
+  @Column(() => SourceColumns, { prefix: 'source' })
+  source?: SourceColumns;
 }
 
 /** A school's individual high-needs funding for one funding term. */
 @Entity()
 @Index(['termCode'])
+@Check(SOURCE_KIND_CHECK)
 export class SchoolTermFunding {
   @References(() => School, 'school_urn') private readonly schoolRef?: School;
   @References(() => FundingTerm, 'term_code') private readonly termRef?: FundingTerm;
@@ -85,9 +92,14 @@ export class SchoolTermFunding {
   /** EHCP banded top-up from September 2026 (band counts x band values). */
   @MoneyColumn({ default: 0 })
   bandedTopUp: string;
+
+  /** Provenance of the row's baseline (IMPORTED by the baseline import); its computed figures carry the parameter version. */
+  @Column(() => SourceColumns, { prefix: 'source' })
+  source?: SourceColumns;
 }
 
 @Entity()
+@Check(SOURCE_KIND_CHECK)
 export class CommunityPot {
   @References(() => Community, 'community_code') private readonly communityRef?: Community;
   @References(() => FundingTerm, 'term_code') private readonly termRef?: FundingTerm;
@@ -100,10 +112,15 @@ export class CommunityPot {
 
   @MoneyColumn()
   amount: string;
+
+  /** Provenance: an IMPORTED pot is kept by parameter changes, and its schools' shares follow it. */
+  @Column(() => SourceColumns, { prefix: 'source' })
+  source?: SourceColumns;
 }
 
 @ObjectType({ description: 'A line of the High Needs block budget for a financial year: budget, forecast and outturn.' })
 @Entity()
+@Check(SOURCE_KIND_CHECK)
 export class HighNeedsBlockLine {
   @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;
 
@@ -140,6 +157,10 @@ export class HighNeedsBlockLine {
   })
   @Column({ type: 'boolean', default: false })
   memo: boolean;
+
+  /** Provenance (server/common/provenance.ts); GraphQL `source`. */
+  @Column(() => SourceColumns, { prefix: 'source' })
+  source?: SourceColumns;
 }
 
 /** Number of EHCPs at a school in each funding band, per term (drives banded top-up from September 2026). */

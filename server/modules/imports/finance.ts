@@ -4,6 +4,7 @@ import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Forbidden } from '../../errors';
 import { readMoney } from '../../common/money';
 import { approvedTotals, fromPotTrigger, lockPots, potKey } from '../allocation/pot-lock';
+import { followPotShares } from '../scenario/parameters.service';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
 import { NotionalSenFactorCode } from '../funding/funding.entity';
 import { DEFAULT_MODEL_PARAMETERS, money, protectionRate } from '../funding/model';
@@ -65,11 +66,17 @@ export interface ImportKind {
   /** Records as stored, keyed by id; the generic apply diffs them against `load` and writes the changed ones. */
   records?(rows: ImportRow[]): RecordChange[];
   load?(tx: EntityManager, ids: string[]): Promise<Map<string, Stored>>;
-  write?(tx: EntityManager, changed: RecordChange[], existing: Map<string, Stored>): Promise<void>;
+  write?(tx: EntityManager, changed: RecordChange[], existing: Map<string, Stored>, src: ImportSource): Promise<void>;
   /** Checks against the stored state, run inside the write transaction (e.g. a pot below its approved allocations). */
   checkAgainstStore?(tx: EntityManager, rows: ImportRow[], errors: ErrorList): Promise<void>;
   /** For kinds that replace sets of rows rather than upsert records. */
   apply?(tx: EntityManager, rows: ImportRow[]): Promise<ApplyResult>;
+}
+
+/** Who imported what: the provenance written on every figure an import sets. */
+export interface ImportSource {
+  file: string;
+  by: string;
 }
 
 interface ApplyResult {
@@ -148,14 +155,15 @@ export const IMPORT_KINDS: ImportKind[] = [
       );
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
-    async write(tx, changed) {
+    async write(tx, changed, _existing, src) {
       const [u, y, f] = unnestKeys(changed.map((c) => c.id), 3);
       await tx.query(
-        `INSERT INTO notional_sen_factor (school_urn, financial_year_code, factor, formula_amount, sen_percentage, sen_amount)
-         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[])
+        `INSERT INTO notional_sen_factor (school_urn, financial_year_code, factor, formula_amount, sen_percentage, sen_amount, source_kind, source_file, source_by, source_at)
+         SELECT u, y, f, a, p, s, 'IMPORTED', $7, $8, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[]) x(u, y, f, a, p, s)
          ON CONFLICT (school_urn, financial_year_code, factor) DO UPDATE SET formula_amount = EXCLUDED.formula_amount,
-           sen_percentage = EXCLUDED.sen_percentage, sen_amount = EXCLUDED.sen_amount`,
-        [u.map(Number), y, f, changed.map((c) => c.after.formulaAmount), changed.map((c) => c.after.senPercentage), changed.map((c) => c.after.senAmount)],
+           sen_percentage = EXCLUDED.sen_percentage, sen_amount = EXCLUDED.sen_amount, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
+           source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
+        [u.map(Number), y, f, changed.map((c) => c.after.formulaAmount), changed.map((c) => c.after.senPercentage), changed.map((c) => c.after.senAmount), src.file, src.by],
       );
     },
   },
@@ -181,7 +189,7 @@ export const IMPORT_KINDS: ImportKind[] = [
       );
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
-    async write(tx, changed, existing) {
+    async write(tx, changed, existing, src) {
       for (const c of changed) {
         const term = c.id.split('|')[1];
         const rate = (existing.get(c.id)?.protectionRate as string | undefined) ?? protectionRate(term, DEFAULT_MODEL_PARAMETERS);
@@ -190,10 +198,11 @@ export const IMPORT_KINDS: ImportKind[] = [
       }
       const [u, t] = unnestKeys(changed.map((c) => c.id), 2);
       await tx.query(
-        `INSERT INTO school_term_funding (school_urn, term_code, baseline, protection_rate, protected_amount, community_share, banded_top_up)
-         SELECT u, t, b, r, p, 0, 0 FROM unnest($1::int[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[]) x(u, t, b, r, p)
-         ON CONFLICT (school_urn, term_code) DO UPDATE SET baseline = EXCLUDED.baseline, protected_amount = EXCLUDED.protected_amount`,
-        [u.map(Number), t, changed.map((c) => c.after.baseline), changed.map((c) => c.after.protectionRate), changed.map((c) => c.after.protectedAmount)],
+        `INSERT INTO school_term_funding (school_urn, term_code, baseline, protection_rate, protected_amount, community_share, banded_top_up, source_kind, source_file, source_by, source_at)
+         SELECT u, t, b, r, p, 0, 0, 'IMPORTED', $6, $7, now() FROM unnest($1::int[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[]) x(u, t, b, r, p)
+         ON CONFLICT (school_urn, term_code) DO UPDATE SET baseline = EXCLUDED.baseline, protected_amount = EXCLUDED.protected_amount,
+           source_kind = 'IMPORTED', source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
+        [u.map(Number), t, changed.map((c) => c.after.baseline), changed.map((c) => c.after.protectionRate), changed.map((c) => c.after.protectedAmount), src.file, src.by],
       );
     },
   },
@@ -238,13 +247,17 @@ export const IMPORT_KINDS: ImportKind[] = [
       );
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
-    async write(tx, changed) {
+    async write(tx, changed, _existing, src) {
       const [c, t] = unnestKeys(changed.map((x) => x.id), 2);
       await tx.query(
-        `INSERT INTO community_pot (community_code, term_code, amount) SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[])
-         ON CONFLICT (community_code, term_code) DO UPDATE SET amount = EXCLUDED.amount`,
-        [c, t, changed.map((x) => x.after.amount)],
+        `INSERT INTO community_pot (community_code, term_code, amount, source_kind, source_file, source_by, source_at)
+         SELECT c, t, a, 'IMPORTED', $4, $5, now() FROM unnest($1::text[], $2::text[], $3::numeric[]) x(c, t, a)
+         ON CONFLICT (community_code, term_code) DO UPDATE SET amount = EXCLUDED.amount, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
+           source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
+        [c, t, changed.map((x) => x.after.amount), src.file, src.by],
       );
+      // The schools' shares follow the imported pot.
+      await followPotShares(tx, changed.map((x) => ({ communityCode: x.id.split('|')[0], term: x.id.split('|')[1], amount: x.after.amount as string })));
     },
   },
   {
@@ -286,15 +299,17 @@ export const IMPORT_KINDS: ImportKind[] = [
       );
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
-    async write(tx, changed) {
+    async write(tx, changed, _existing, src) {
       const [y, l] = unnestKeys(changed.map((c) => c.id), 2);
       const col = (k: string) => changed.map((c) => c.after[k]);
       await tx.query(
-        `INSERT INTO high_needs_block_line (financial_year_code, line_code, name, sort_order, budget, forecast, outturn, memo)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::bool[])
+        `INSERT INTO high_needs_block_line (financial_year_code, line_code, name, sort_order, budget, forecast, outturn, memo, source_kind, source_file, source_by, source_at)
+         SELECT y, l, n, o, b, f, u, m, 'IMPORTED', $9, $10, now()
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::bool[]) x(y, l, n, o, b, f, u, m)
          ON CONFLICT (financial_year_code, line_code) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order, budget = EXCLUDED.budget,
-           forecast = EXCLUDED.forecast, outturn = EXCLUDED.outturn, memo = EXCLUDED.memo`,
-        [y, l, col('name'), col('sortOrder'), col('budget'), col('forecast'), col('outturn'), col('memo')],
+           forecast = EXCLUDED.forecast, outturn = EXCLUDED.outturn, memo = EXCLUDED.memo, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
+           source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
+        [y, l, col('name'), col('sortOrder'), col('budget'), col('forecast'), col('outturn'), col('memo'), src.file, src.by],
       );
     },
   },
@@ -539,7 +554,7 @@ export async function importFinance(ds: DataSource, kindName: string, file: Buff
       const records = kind.records!(rows);
       const existing = await kind.load!(tx, records.map((r) => r.id));
       const changed = records.filter((r) => !existing.has(r.id) || differs(existing.get(r.id)!, r.after));
-      if (changed.length) await kind.write!(tx, changed, existing);
+      if (changed.length) await kind.write!(tx, changed, existing, { file: opts.fileName, by: opts.viewer.name });
       result = {
         created: changed.filter((c) => !existing.has(c.id)).length,
         updated: changed.filter((c) => existing.has(c.id)).length,

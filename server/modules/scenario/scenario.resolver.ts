@@ -156,9 +156,11 @@ export class ModelParameterResolver {
     @Arg('effectiveFrom', () => DateScalar, { description: 'First day of an open funding term.' }) effectiveFrom: string,
     @Arg('parameters', () => ModelParametersInput, { description: 'Parameters to change.' }) parameters: ModelParametersInput,
     @Arg('note', () => String, { nullable: true, description: 'Why (decision reference, meeting).' }) note: string | null,
+    @Arg('replaceImported', () => Boolean, { defaultValue: false, description: 'Also replace imported and hand-entered figures with computed ones (audited). By default they are kept and listed.' })
+    replaceImported: boolean,
     @Ctx() ctx: Context,
   ): Promise<ParameterChangeResult> {
-    return setModelParameters(ctx.db, ctx.viewer, { effectiveFrom, note, parameters }, ctx.source === 'IMPORT' ? 'API' : ctx.source);
+    return setModelParameters(ctx.db, ctx.viewer, { effectiveFrom, note, parameters, replaceImported }, ctx.source === 'IMPORT' ? 'API' : ctx.source);
   }
 
   @Query(() => [ModelParameterSet], { description: 'Every version of the model parameters of record, newest first.' })

@@ -1,3 +1,4 @@
+import { KeptFigureType } from '../../common/provenance';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { MoneyScalar } from '../../common/scalars';
 
@@ -129,4 +130,8 @@ export class ParameterChangeResult {
   schoolTermRowsChanged: number;
   @Field(() => Int, { description: 'Community pots whose amount changed.' })
   potsChanged: number;
+  @Field(() => [KeptFigureType], { description: 'Imported or hand-entered figures left as they were (send replaceImported: true to replace them).' })
+  importedKept: KeptFigureType[];
+  @Field(() => [KeptFigureType], { description: 'Imported or hand-entered figures replaced by computed ones (replaceImported: true).' })
+  importedReplaced: KeptFigureType[];
 }
