@@ -9,6 +9,7 @@ import { AreaResolver, DistrictResolver } from './geography/geography.resolver';
 import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
 import { SchoolConnectionResolver, SchoolResolver } from './school/school.resolver';
+import { SchoolClosureResolver } from './school/closure.resolver';
 import { BlockLineSourceResolver, NotionalSenSourceResolver, PotSourceResolver, SchoolFundingSourceResolver } from './provenance.resolver';
 
 /** The one registry of resolvers. */
@@ -32,4 +33,5 @@ export const resolvers = [
   SchoolFundingSourceResolver,
   NotionalSenSourceResolver,
   BlockLineSourceResolver,
+  SchoolClosureResolver,
 ];

@@ -80,7 +80,8 @@ describe('GIAS import of a national-size file', () => {
     expect(closed).toEqual(
       [
         { urn: closedInFile.urn, status: 'CLOSED', closeDate: '2026-08-31' },
-        { urn: missing.urn, status: 'CLOSED', closeDate: missing.closeDate },
+        // A school the register no longer lists closes on the day of the import (its memberships end then).
+        { urn: missing.urn, status: 'CLOSED', closeDate: missing.closeDate ?? new Date().toISOString().slice(0, 10) },
       ].sort((a, b) => a.urn - b.urn),
     );
     const [audit] = await db.dataSource.query(`SELECT actor, source, action, after FROM audit_log WHERE entity = 'IMPORT' ORDER BY id DESC LIMIT 1`);

@@ -5,6 +5,7 @@ import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Conflict, Forbidden } from '../../errors';
 import { readMoney } from '../../common/money';
 import { fromPotTrigger } from './pot-lock';
+import { closedForTerm } from '../school/closure';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { MEMBERSHIP_ON } from '../school/school.sql';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
@@ -185,11 +186,16 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
   // Reference data, one statement each.
   const urns = [...new Set(rows.map((r) => r.schoolUrn))];
   const codes = [...new Set(rows.map((r) => r.communityCode))];
+  // FOR SHARE: a closure of one of these schools (which updates its row) waits for this batch, or this batch for it,
+  // so a batch never writes for a school whose closure commits alongside it. Schools before pots, as closures do.
   const [schools, communities] = await Promise.all([
-    tx.query(`SELECT urn FROM school WHERE urn = ANY($1::int[])`, [urns]) as Promise<{ urn: number }[]>,
+    tx.query(`SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn ${lock ? 'FOR SHARE' : ''}`, [urns]) as Promise<
+      { urn: number; status: string; closeDate: string | null }[]
+    >,
     tx.query(`SELECT code FROM community WHERE code = ANY($1::text[])`, [codes]) as Promise<{ code: string }[]>,
   ]);
   const schoolSet = new Set(schools.map((s) => s.urn));
+  const schoolBy = new Map(schools.map((s) => [s.urn, s]));
   const communitySet = new Set(codes.filter((c) => communities.some((x) => x.code === c)));
   const pairs = rows.map((r) => ({ urn: r.schoolUrn, start: periods.fundingTermByCode.get(r.term)?.startDate ?? null }));
   const members: { urn: number; start: string; community: string }[] = await tx.query(
@@ -203,7 +209,13 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     if (!schoolSet.has(r.schoolUrn)) err(i, 'UNKNOWN_SCHOOL', 'schoolUrn', `No school has URN ${r.schoolUrn}.`);
     if (!communitySet.has(r.communityCode)) err(i, 'UNKNOWN_COMMUNITY', 'communityCode', `No community has code "${r.communityCode}".`);
     const t = periods.fundingTermByCode.get(r.term);
-    if (t && schoolSet.has(r.schoolUrn) && communitySet.has(r.communityCode)) {
+    const school = schoolBy.get(r.schoolUrn);
+    if (t && school && closedForTerm(school, t.startDate)) {
+      // Withdrawing what a closed school was given is allowed (its membership has ended, so no NOT_MEMBER either).
+      if (r.status !== AllocationStatus.WITHDRAWN) {
+        err(i, 'SCHOOL_CLOSED', 'schoolUrn', `School ${r.schoolUrn} is closed${school.closeDate ? ` from ${school.closeDate}` : ''}: it takes no allocations in ${t.name} or later.`);
+      }
+    } else if (t && schoolSet.has(r.schoolUrn) && communitySet.has(r.communityCode)) {
       const actual = memberOf.get(`${r.schoolUrn}|${t.startDate}`);
       if (actual !== r.communityCode) {
         err(i, 'NOT_MEMBER', 'schoolUrn', `School ${r.schoolUrn} is not a member of ${r.communityCode} in ${t.name}${actual ? ` (it belongs to ${actual})` : ''}.`);

@@ -12,6 +12,7 @@ import { writeAudit } from '../audit/audit.service';
 import { SCHOOL_COLUMNS } from '../school/school.sql';
 import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
 import { ErrorList, FileRejected, RowError } from './report';
+import { applyClosures, ClosureChange } from '../school/closure';
 
 /**
  * Import of the DfE register, GIAS "all establishment data" (edubasealldata<date>.csv): ~50,000 rows of
@@ -254,6 +255,10 @@ export interface GiasReport {
   errors: RowError[];
   /** URNs per outcome, for the audit log and for people checking a run. */
   changes: { urn: number; action: 'ADDED' | 'UPDATED' | 'CLOSED'; name: string; fields: string[] }[];
+  /** What each closure did (applied imports only): memberships ended, allocations left in later terms. */
+  closures?: ClosureChange[];
+  /** The figures of record recomputed after closures. */
+  recomputed?: { termsRecomputed: string[]; schoolTermRowsChanged: number; potsChanged: number } | null;
   message: string;
 }
 
@@ -521,7 +526,19 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
     if (opts.dryRun || changes.length === 0) return report;
 
     for (let i = 0; i < upserts.length; i += 1000) await upsertSchools(tx, upserts.slice(i, i + 1000));
-    if (missing.length) await tx.query(`UPDATE school SET status = 'CLOSED' WHERE urn = ANY($1::int[])`, [missing.map((s) => s.urn)]);
+    // A school the file no longer lists closes today, unless the hub already knows an earlier close date.
+    const today = new Date().toISOString().slice(0, 10);
+    if (missing.length) await tx.query(`UPDATE school SET status = 'CLOSED', close_date = coalesce(close_date, $2::date) WHERE urn = ANY($1::int[])`, [missing.map((s) => s.urn), today]);
+    const closing = changes.filter((c) => c.action === 'CLOSED').map((c) => ({ urn: c.urn, closeDate: read.schools.get(c.urn)?.school.closeDate ?? byUrn.get(c.urn)?.closeDate ?? today }));
+    const closures = await applyClosures(tx, closing, 'Closing these schools');
+    report.closures = closures.changes;
+    report.recomputed = closures.recomputed ? { termsRecomputed: closures.recomputed.termsRecomputed, schoolTermRowsChanged: closures.recomputed.schoolTermRowsChanged, potsChanged: closures.recomputed.potsChanged } : null;
+    const pending = closures.changes.reduce((n, c) => n + c.allocationsAfterClosure.length, 0);
+    if (closures.recomputed) {
+      report.message += ` Memberships of ${closures.changes.filter((c) => c.membershipsEnded.length || c.membershipsRemoved.length).length} closed school(s) end on their close date; ` +
+        `shares recomputed for ${closures.recomputed.termsRecomputed.join(', ') || 'no open term'} (${closures.recomputed.schoolTermRowsChanged} school-term rows changed).`;
+    }
+    if (pending) report.message += ` ${pending} allocation(s) for closed schools in terms after their closure remain: withdraw them.`;
     await writeAudit(tx, { viewer: opts.viewer, source: opts.source, reason: `GIAS register import of ${opts.fileName}` }, [
       {
         entity: 'IMPORT',
@@ -532,6 +549,7 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
           file: opts.fileName,
           sha256: read.sha256,
           summary: { added, updated, closed, unchanged },
+          closures: closures.changes,
           schools: changes.map((c) => ({
             action: c.action,
             ...(c.action === 'ADDED' ? read.schools.get(c.urn)!.school : pick(read.schools.get(c.urn)?.school ?? { status: 'CLOSED' }, c.fields)),

@@ -1,0 +1,125 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Decimal from 'decimal.js';
+import { Role, Viewer } from '../../server/auth/roles';
+import { importGias, GiasSchool } from '../../server/modules/imports/gias';
+import { giasRowOf, writeGiasSample } from '../../server/modules/imports/gias-sample';
+import { SCHOOL_COLUMNS } from '../../server/modules/school/school.sql';
+import { computeFunding } from '../../server/modules/funding/engine';
+import { loadFundingInputs, parameterVersions, scenarioOn } from '../../server/modules/scenario/scenario.service';
+import { startTestHub, TestHub } from '../helpers/hub';
+
+/*
+ * Issue 11, item 3: a closure (GIAS or by hand) ends the school's membership on its close date, its shares in
+ * later terms go to the schools still open (reported), allocations and proposals for it after closure are
+ * refused as SCHOOL_CLOSED, and scenarios see the same.
+ */
+const finance: Viewer = { subject: 'test:finance', name: 'Test finance officer', role: Role.FINANCE, communityCode: null, via: 'token' };
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-closure-'));
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(async () => {
+  await t?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+const q = (sql: string, params: unknown[] = []): Promise<any[]> => t.db.dataSource.query(sql, params);
+
+/** An open, funded member school of the Chair's community (ASH-01) on 1 September 2026, not its only member. */
+async function memberOf(community: string, offset = 0) {
+  const [m] = await q(
+    `SELECT m.school_urn AS urn FROM community_membership m JOIN school s ON s.urn = m.school_urn
+      JOIN school_term_funding f ON f.school_urn = m.school_urn AND f.term_code = 'AUTUMN-2026'
+     WHERE m.community_code = $1 AND s.status = 'OPEN' AND m.effective_from <= '2026-09-01' AND (m.effective_to IS NULL OR m.effective_to > '2026-09-01')
+     ORDER BY m.school_urn OFFSET $2 LIMIT 1`,
+    [community, offset],
+  );
+  return m.urn as number;
+}
+const shares = async (community: string, term: string) =>
+  q(
+    `SELECT f.school_urn AS urn, f.community_share AS share FROM school_term_funding f JOIN community_membership m ON m.school_urn = f.school_urn
+      JOIN funding_term t ON t.code = f.term_code
+     WHERE f.term_code = $2 AND m.community_code = $1 AND m.effective_from <= t.start_date AND (m.effective_to IS NULL OR m.effective_to > t.start_date)`,
+    [community, term],
+  );
+const SUBMIT = `mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied results { result userErrors { code field message } } } }`;
+const row = (urn: number, term: string, status: string, extra: object = {}) => ({ schoolUrn: urn, communityCode: 'ASH-01', term, amount: '5000.00', purpose: `Closure ${crypto.randomUUID()}`, status, ...extra });
+
+describe('a school closed by the GIAS register', () => {
+  let closedUrn: number;
+  let report: Awaited<ReturnType<typeof importGias>>;
+
+  beforeAll(async () => {
+    closedUrn = await memberOf('ASH-01');
+    const kent: GiasSchool[] = await q(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`);
+    const rows = kent.map((s) => {
+      const r = giasRowOf(s);
+      if (s.urn === closedUrn) Object.assign(r, { 'EstablishmentStatus (name)': 'Closed', CloseDate: '31-08-2026' });
+      return r;
+    });
+    const file = path.join(dir, 'edubasealldata20260601.csv');
+    await writeGiasSample(file, { laRows: rows, totalRows: 1000 });
+    report = await importGias(t.db.dataSource, fs.createReadStream(file), { la: 886, viewer: finance, source: 'IMPORT', fileName: 'edubasealldata20260601.csv' });
+  });
+
+  it('ends its membership on the close date and gives its later shares to the schools still open, reporting the change', async () => {
+    expect(report.errors).toEqual([]);
+    expect(report.closures).toEqual([{ urn: closedUrn, closeDate: '2026-08-31', membershipsEnded: ['ASH-01'], membershipsRemoved: [], allocationsAfterClosure: [] }]);
+    expect(report.recomputed!.termsRecomputed).toEqual(expect.arrayContaining(['AUTUMN-2026', 'SPRING-2027']));
+    expect(report.message).toMatch(/Memberships of 1 closed school\(s\) end on their close date; shares recomputed for .*AUTUMN-2026/);
+    const [m] = await q(`SELECT effective_to::text AS "to" FROM community_membership WHERE school_urn = $1 ORDER BY effective_from DESC LIMIT 1`, [closedUrn]);
+    expect(m.to).toBe('2026-08-31');
+    const [own] = await q(`SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'AUTUMN-2026'`, [closedUrn]);
+    expect(own.share).toBe('0.00');
+    const [pot] = await q(`SELECT amount FROM community_pot WHERE community_code = 'ASH-01' AND term_code = 'AUTUMN-2026'`);
+    const open = await shares('ASH-01', 'AUTUMN-2026');
+    expect(open.map((s) => s.urn)).not.toContain(closedUrn);
+    expect(open.reduce((a, s) => a.plus(s.share), new Decimal(0)).toFixed(2)).toBe(pot.amount);
+    // The summer term began before the closure: the school keeps its share there.
+    const [summer] = await q(`SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'SUMMER-2026'`, [closedUrn]);
+    expect(new Decimal(summer.share).gt(0)).toBe(true);
+  });
+
+  it('refuses Finance\'s approval and a Chair\'s proposal for it after closure as SCHOOL_CLOSED, but not before it', async () => {
+    const approve = await t.gql(SUBMIT, { i: { idempotencyKey: `closed-${crypto.randomUUID()}`, decisionReference: 'D-1', reason: 'test', rows: [row(closedUrn, 'AUTUMN-2026', 'APPROVED')] } });
+    expect(approve.body.data.submitAllocations.results[0].userErrors).toEqual([
+      { code: 'SCHOOL_CLOSED', field: 'schoolUrn', message: `School ${closedUrn} is closed from 2026-08-31: it takes no allocations in Autumn 2026 or later.` },
+    ]);
+    const propose = await t.gql(SUBMIT, { i: { idempotencyKey: `closed-${crypto.randomUUID()}`, reason: 'test', rows: [row(closedUrn, 'SPRING-2027', 'PROPOSED')] } }, t.tokens.CHAIR);
+    expect(propose.body.data.submitAllocations.results[0].userErrors.map((e: any) => e.code)).toEqual(['SCHOOL_CLOSED']);
+    const before = await t.gql(SUBMIT, { i: { idempotencyKey: `closed-${crypto.randomUUID()}`, reason: 'test', rows: [row(closedUrn, 'SUMMER-2026', 'PROPOSED')] } }, t.tokens.CHAIR);
+    expect(before.body.data.submitAllocations.applied).toBe(true);
+  });
+
+  it('is seen the same way by scenarios: no share for the closed school in later terms', async () => {
+    const db = t.db.dataSource.manager;
+    const model = computeFunding(await loadFundingInputs(db), scenarioOn(await parameterVersions(db), { protectionRate: '0.6' }));
+    const r = model.schoolTerms.find((x) => x.schoolUrn === closedUrn && x.termCode === 'AUTUMN-2026')!;
+    expect(r.communityShare).toBe('0.00');
+  });
+});
+
+describe('a school closed by hand', () => {
+  it('closes it with closeSchool: memberships end, later shares move, an earlier proposal is listed, and it is audited', async () => {
+    const urn = await memberOf('ASH-01', 2);
+    const proposed = await t.gql(SUBMIT, { i: { idempotencyKey: `hand-${crypto.randomUUID()}`, reason: 'test', rows: [row(urn, 'SPRING-2027', 'PROPOSED')] } }, t.tokens.CHAIR);
+    expect(proposed.body.data.submitAllocations.applied).toBe(true);
+    const r = await t.gql(`mutation { closeSchool(urn: ${urn}, closeDate: "2026-12-31", reason: "Amalgamated with its neighbour") {
+      urn closeDate membershipsEnded termsRecomputed schoolTermRowsChanged allocationsAfterClosure } }`);
+    expect(r.body.errors).toBeUndefined();
+    const c = r.body.data.closeSchool;
+    expect(c).toMatchObject({ urn, closeDate: '2026-12-31', membershipsEnded: ['ASH-01'] });
+    expect(c.termsRecomputed[0]).toBe('SPRING-2027');
+    expect(c.allocationsAfterClosure).toHaveLength(1);
+    const [own] = await q(`SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'SPRING-2027'`, [urn]);
+    expect(own.share).toBe('0.00');
+    const [audit] = await q(`SELECT action, reason FROM audit_log WHERE entity = 'SCHOOL' AND entity_id = $1`, [String(urn)]);
+    expect(audit).toEqual({ action: 'CLOSE', reason: 'Amalgamated with its neighbour' });
+    const chair = await t.gql(`mutation { closeSchool(urn: ${urn}, closeDate: "2026-12-31", reason: "x") { urn } }`, undefined, t.tokens.CHAIR);
+    expect(chair.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
