@@ -9,6 +9,7 @@ import { importFinance } from '../../server/modules/imports/finance';
 import { setModelParameters } from '../../server/modules/scenario/parameters.service';
 import { recordParameters } from '../../server/modules/scenario/scenario.service';
 import { startTestDatabase, TestDatabase, usingPostgres } from '../helpers/db';
+import { applyClosures } from '../../server/modules/school/closure';
 
 /*
  * Issue 11, item 2: approved allocations never exceed their pot, whoever writes. The database refuses any commit
@@ -173,6 +174,29 @@ onPostgres('races between writers, with one transaction held in the window (Post
     ]);
     const s = await potState(m.c, 'SPRING-2027');
     expect(s).toEqual({ pot: m.pot, approved: '60000.00' });
+  });
+
+  it('a closure racing an approval for the closing school: the closure waits for it and lists it as left after closure', async () => {
+    const m = await memberAndPot(17);
+    const approval = await approvalInTheWindow(m, 'AUTUMN-2026', '5000.00');
+    const closing = track(
+      ds.transaction(async (tx) => {
+        await tx.query(`UPDATE school SET status = 'CLOSED', close_date = '2026-08-31' WHERE urn = $1`, [m.urn]);
+        return applyClosures(tx, [{ urn: m.urn, closeDate: '2026-08-31' }], 'Closing a school');
+      }),
+    );
+    await until(2, () => closing.done);
+    await blocker.query('ROLLBACK');
+    const [a, c] = [await approval.p, await closing.p];
+    expect(a.ok && a.v.applied).toBe(true);
+    expect(c.ok).toBe(true);
+    const closure = (c as { v: Awaited<ReturnType<typeof applyClosures>> }).v;
+    expect(closure.changes[0].allocationsAfterClosure).toEqual([expect.objectContaining({ term: 'AUTUMN-2026', status: 'APPROVED', amount: '5000.00' })]);
+    const s = await potState(m.c, 'AUTUMN-2026');
+    expect(new Decimal(s.pot).gte(s.approved)).toBe(true);
+    // After the closure, a new approval for it is refused.
+    const again = await submit([{ schoolUrn: m.urn, communityCode: m.c, term: 'AUTUMN-2026', amount: '1.00', purpose: 'After closure', status: AllocationStatus.APPROVED }]);
+    expect(again.results[0].userErrors.map((e) => e.code)).toEqual(['SCHOOL_CLOSED']);
   });
 
   it('two approvals on one pot, each fitting alone: the second waits for the first and is refused as OVER_POT', async () => {
