@@ -71,7 +71,8 @@ export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: 
     case '40P01':
       return { code: 'CONFLICT', message: 'A concurrent change got in the way; retry the request.' };
   }
-  if (err.code && CONNECTION_ERRORS.has(err.code)) {
+  // A Unix-socket connect to a database that has gone (the embedded server stopped and its socket file with it).
+  if (err.code && (CONNECTION_ERRORS.has(err.code) || (err.code === 'ENOENT' && (err as { syscall?: string }).syscall === 'connect'))) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
   }
   if (
