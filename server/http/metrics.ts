@@ -34,3 +34,33 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The route label of a request: the template of the ROUTES entry it matched ("/export/:file"), or
+ * "unmatched", so random paths cannot add series. Segment by segment, no regular expression.
+ */
+export function routeLabel(templates: readonly string[], method: string, path: string): string {
+  const segs = path.split('/');
+  for (const key of templates) {
+    const space = key.indexOf(' ');
+    const m = key.slice(0, space);
+    if (m !== method && !(m === 'GET' && method === 'HEAD')) continue;
+    const tpl = key.slice(space + 1);
+    const t = tpl.split('/');
+    let ok = true;
+    for (let i = 0; i < t.length && ok; i++) {
+      if (t[i] === '*') return tpl;
+      if (i >= segs.length) ok = false;
+      else if (t[i].startsWith(':')) ok = segs[i] !== '';
+      else ok = t[i] === segs[i];
+    }
+    if (ok && segs.length === t.length) return tpl;
+  }
+  return 'unmatched';
+}
+
+/** Operation names as metric labels: the add-in's known operations by name, anything else as "other". */
+export function operationLabel(known: ReadonlySet<string>, name: string | null | undefined): string {
+  if (!name) return 'anonymous';
+  return known.has(name) ? name : 'other';
+}
