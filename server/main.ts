@@ -31,13 +31,14 @@ async function main() {
         throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
       }
     }
-    hub = await createHub({ dataSource: ds, config, logger });
+    // Embedded PGlite is one process: its rate limits live in memory; PostgreSQL shares them between processes.
+    hub = await createHub({ dataSource: ds, config: { ...config, rateLimitStore: db.engine === 'pglite' ? 'memory' : 'postgres' }, logger });
     const url = await hub.listen(config.port, config.host);
     const shownUrl = url.replace('127.0.0.1', 'localhost');
     const lines = [
       `High Needs Hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${db.engine === 'pglite' ? `embedded PGlite (${config.dataDir})` : 'PostgreSQL'}`,
       `  GraphQL and explorer: ${shownUrl}/graphql`,
-      `  Health: ${shownUrl}/healthz   Metrics: ${shownUrl}/metrics`,
+      `  Health: ${shownUrl}/healthz   Metrics: ${hub.metricsUrl() ?? (config.metricsToken ? `${shownUrl}/metrics (with METRICS_TOKEN)` : 'off (METRICS_PORT=0)')}`,
     ];
     const tokens = db.engine === 'pglite' ? readDemoTokens(config.dataDir) : null;
     if (tokens) {

@@ -20,7 +20,7 @@ import { withSqlTally, SqlTally } from './db/sql-counter';
 import { authenticate } from './http/authenticate';
 import { graphiqlRouter, GRAPHIQL_HTML } from './http/graphiql';
 import { authConfigRouter } from './http/auth-config';
-import { createMetrics, Metrics, operationLabel, routeLabel } from './http/metrics';
+import { createMetrics, Metrics, operationLabeller, routeLabel } from './http/metrics';
 import { complexityLimitPlugin } from './http/complexity';
 import { trackBounds } from './http/cost';
 import { guardPlugin, nodeLimit } from './http/guard';
@@ -47,6 +47,8 @@ export interface HubLimits {
   /** Loopback-only listener for /metrics without a token (0: none). */
   metricsPort: number;
   rateLimitStore: RateLimitConfig['store'];
+  /** Operation names beyond the add-in's given their own metric series. */
+  operationLabels: number;
 }
 export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'metricsToken',
@@ -59,6 +61,7 @@ export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'requestBudgetMs',
   'metricsPort',
   'rateLimitStore',
+  'operationLabels',
 ];
 
 /** Safe defaults for whatever the caller leaves out (config.ts gives every one from the environment). */
@@ -73,6 +76,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   requestBudgetMs: 30_000,
   metricsPort: 0,
   rateLimitStore: 'memory',
+  operationLabels: 100,
 };
 
 export interface HubDeps {
@@ -134,7 +138,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const { dataSource, logger } = deps;
   const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...Object.fromEntries(Object.entries(deps.config).filter(([k, v]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits) && v !== undefined)) };
   const metrics = createMetrics();
-  const knownOperations = knownOperationNames();
+  const operationLabel = operationLabeller(knownOperationNames(), limits.operationLabels);
   const bounds = trackBounds(dataSource);
   await bounds.ready;
   const rateLimits = createRateLimits(dataSource, {
@@ -183,7 +187,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         async requestDidStart() {
           return {
             async willSendResponse({ contextValue, operationName }) {
-              if (contextValue?.sql) metrics.sqlPerOperation.observe({ operation: operationLabel(knownOperations, operationName) }, contextValue.sql.statements);
+              if (contextValue?.sql) metrics.sqlPerOperation.observe({ operation: operationLabel(operationName) }, contextValue.sql.statements);
             },
           };
         },
@@ -359,8 +363,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         });
       });
       if (metricsServer) {
-        await new Promise<void>((resolve, reject) => {
-          metricsServer.once('error', reject);
+        // A second hub process on the same host finds the port taken: it serves without the loopback metrics.
+        await new Promise<void>((resolve) => {
+          metricsServer.once('error', (err) => {
+            logger.warn({ err, port: limits.metricsPort }, 'metrics port unavailable: /metrics is not served on loopback by this process');
+            resolve();
+          });
           metricsServer.listen(limits.metricsPort, '127.0.0.1', () => resolve());
         });
       }

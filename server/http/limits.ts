@@ -24,6 +24,8 @@ export class RateLimited extends HubError {
 }
 
 function limiter(dataSource: DataSource, store: RateLimitConfig['store'], keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  // The limit is part of the key: a changed limit starts a fresh window instead of inheriting counts kept under another.
+  keyPrefix = `${keyPrefix}_${points}_${duration}`;
   const memory = new RateLimiterMemory({ keyPrefix, points, duration });
   if (store === 'memory') return memory;
   return new RateLimiterPostgres({

@@ -59,8 +59,23 @@ export function routeLabel(templates: readonly string[], method: string, path: s
   return 'unmatched';
 }
 
-/** Operation names as metric labels: the add-in's known operations by name, anything else as "other". */
-export function operationLabel(known: ReadonlySet<string>, name: string | null | undefined): string {
-  if (!name) return 'anonymous';
-  return known.has(name) ? name : 'other';
+/** Distinct operation names beyond the add-in's that get their own series; the rest share "other". */
+export const MAX_OPERATION_LABELS = 100;
+
+/**
+ * Operation names as metric labels: the add-in's operations (schema/operations) always by name, then the
+ * first MAX_OPERATION_LABELS other names seen (a developer's own queries), then "other": bounded whatever
+ * clients send.
+ */
+export function operationLabeller(known: ReadonlySet<string>, extra = MAX_OPERATION_LABELS): (name: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    if (!name) return 'anonymous';
+    if (known.has(name) || seen.has(name)) return name;
+    if (seen.size < extra && name.length <= 64) {
+      seen.add(name);
+      return name;
+    }
+    return 'other';
+  };
 }

@@ -5,6 +5,10 @@ import { createHub, Hub, HubLimits, HUB_LIMIT_KEYS } from '../../server/server';
 import { createDemoTokens, DemoTokens } from '../../server/bootstrap';
 import { startTestDatabase, TestDatabase } from './db';
 
+/** Test hubs guard /metrics with this token (as METRICS_TOKEN would); pass as fetch's init. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+export const METRICS_AUTH = { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } };
+
 export interface TestHub {
   url: string;
   db: TestDatabase;
@@ -27,7 +31,7 @@ export async function startTestHub(
       oidc: opts.oidc ?? null,
       compiledReads: opts.compiledReads,
       // Tests send bursts from one address and one token: the limits under test are set per test.
-      ...{ rateLimitPerToken: 100000, rateLimitPerAddress: 100000, authFailuresPerAddress: 100000 },
+      ...{ rateLimitPerToken: 100000, rateLimitPerAddress: 100000, authFailuresPerAddress: 100000, metricsToken: TEST_METRICS_TOKEN },
       ...Object.fromEntries(Object.entries(opts).filter(([k]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits))),
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

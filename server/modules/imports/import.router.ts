@@ -11,10 +11,14 @@ import { importGias } from './gias';
 import { importFinance, IMPORT_KINDS, requireKind } from './finance';
 import { templateCsv, templateXlsx } from './templates';
 
-/** Finance files are a few thousand rows: read whole (XLSX through the streaming reader). */
-export const FINANCE_UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
-/** The GIAS register is streamed; the national file is about 60 MB, so four times that is a broken upload. */
-export const GIAS_UPLOAD_LIMIT_BYTES = 256 * 1024 * 1024;
+export const UPLOAD_LIMITS = {
+  /** Finance files are a few thousand rows: read whole (XLSX through the streaming reader). */
+  financeBytes: 20 * 1024 * 1024,
+  /** The GIAS register is streamed; the national file is about 60 MB, so four times that is a broken upload. */
+  giasBytes: 256 * 1024 * 1024,
+};
+/** Kept for callers of the old name. */
+export const FINANCE_UPLOAD_LIMIT_BYTES = UPLOAD_LIMITS.financeBytes;
 
 const BOOL = ['TRUE', 'FALSE'] as const;
 
@@ -62,14 +66,14 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       );
       // A rejected file stops the read: through a PassThrough, so that stopping does not destroy the socket the 400 goes back on.
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > GIAS_UPLOAD_LIMIT_BYTES) throw tooLarge(GIAS_UPLOAD_LIMIT_BYTES, 'the national GIAS file is about 60 MB');
+      if (declared > UPLOAD_LIMITS.giasBytes) throw tooLarge(UPLOAD_LIMITS.giasBytes, 'the national GIAS file is about 60 MB');
       const body = new PassThrough();
       let seen = 0;
       req.on('data', (chunk: Buffer) => {
         seen += chunk.length;
-        if (seen > GIAS_UPLOAD_LIMIT_BYTES) {
+        if (seen > UPLOAD_LIMITS.giasBytes) {
           req.unpipe(body);
-          body.destroy(tooLarge(GIAS_UPLOAD_LIMIT_BYTES, 'the national GIAS file is about 60 MB'));
+          body.destroy(tooLarge(UPLOAD_LIMITS.giasBytes, 'the national GIAS file is about 60 MB'));
         }
       });
       req.pipe(body);
@@ -92,7 +96,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       const viewer = await finance(req);
       const kind = requireKind(String(req.params.kind));
       const p = parseParams([{ name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' }], query(req), `${kind.kind} import`);
-      const body = await readBody(req, FINANCE_UPLOAD_LIMIT_BYTES);
+      const body = await readBody(req, UPLOAD_LIMITS.financeBytes);
       const report = await importFinance(deps.dataSource, kind.kind, body, { viewer, source: 'API', fileName: fileName(req, `upload-${kind.kind}`), dryRun: p.dryRun === 'TRUE' });
       sendReport(res, report);
     }),
