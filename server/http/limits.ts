@@ -99,7 +99,8 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
      */
     async afterFailure(address: string): Promise<void> {
       const r = await failures.penalty(address, 1).catch(() => null);
-      const over = (r?.consumedPoints ?? 0) - 5;
+      // The first tenth of the allowance is answered at once (a mistyped token); after that each failure waits longer.
+      const over = (r?.consumedPoints ?? 0) - Math.max(5, Math.floor(cfg.authFailures / 10));
       if (over > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, over * 100)));
     },
   };
