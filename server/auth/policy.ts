@@ -15,6 +15,8 @@ export interface Rule {
   roles: readonly Role[] | 'public' | 'metrics';
   chair?: 'own';
   why: string;
+  /** The refusal in full, where people already know its wording. */
+  refusal?: (role: Role) => string;
 }
 
 /** Every Query and Mutation field. A test fails when a schema field has no entry. */
@@ -43,7 +45,12 @@ export const OPERATIONS: Record<string, Rule> = {
   'Mutation.updateScenarioParameters': { roles: MODELLERS, why: 'as scenario; only its owner or Finance may change one' },
   'Mutation.setScenarioState': { roles: MODELLERS, why: 'as updateScenarioParameters; only Finance unlocks' },
   'Mutation.setModelParameters': { roles: FINANCE, why: 'changes the figures of record' },
-  'Mutation.submitAllocations': { roles: [Role.FINANCE, Role.CHAIR], chair: 'own', why: 'Finance records allocations; a Chair proposes for their own community' },
+  'Mutation.submitAllocations': {
+    roles: [Role.FINANCE, Role.CHAIR],
+    chair: 'own',
+    why: 'Finance records allocations; a Chair proposes for their own community',
+    refusal: (role) => `A ${role} may not write allocations: Finance records them and Chairs propose them for their community.`,
+  },
 };
 
 /** Fields below the root whose answer depends on the caller (resolved with `authorize` in their resolver). */
@@ -53,7 +60,7 @@ export const FIELDS: Record<string, Rule> = {
 
 /** Actions reached by more than one door (HTTP, command line): one rule for all of them. */
 export const ACTIONS: Record<string, Rule> = {
-  import: { roles: FINANCE, why: 'imports change figures of record, which Finance keeps' },
+  import: { roles: FINANCE, why: 'imports change figures of record, which Finance keeps', refusal: (role) => `Only Finance may import: a ${role} may not (imports change figures of record).` },
 };
 
 /** Every HTTP route, as Express matches it. A test walks the app's routes and fails when one has no entry. */
@@ -80,7 +87,7 @@ function allowed(rule: Rule, viewer: Viewer): boolean {
  * community is let in only for it. Returns the rule so callers can ask what else applies.
  */
 export function authorize(viewer: Viewer, rule: Rule, what: string, communityCode?: string | null): Rule {
-  if (!allowed(rule, viewer)) throw new Forbidden(`A ${viewer.role} may not ${what}: ${rule.why}.`);
+  if (!allowed(rule, viewer)) throw new Forbidden(rule.refusal?.(viewer.role) ?? `A ${viewer.role} may not ${what}: ${rule.why}.`);
   if (rule.chair === 'own' && viewer.role === Role.CHAIR && communityCode !== undefined && communityCode !== viewer.communityCode) {
     throw new Forbidden(`A Chair may ${what} only for their own community (${viewer.communityCode}).`);
   }

@@ -7,7 +7,7 @@ import { startTestHub, TestHub } from '../helpers/hub';
 let t: TestHub;
 beforeAll(async () => {
   t = await startTestHub({ requestBudgetMs: 100 });
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 describe('an honest cost for every query', () => {

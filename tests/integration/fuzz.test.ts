@@ -25,7 +25,7 @@ beforeAll(async () => {
     const op = parse(text).definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
     ops.push({ name: op.name!.value, text, vars: (op.variableDefinitions ?? []).map((v) => ({ name: v.variable.name.value, type: v.type })) });
   }
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 const LEAKS = [' at /', 'at Object.', 'node_modules', 'QueryFailedError', 'SELECT ', ' FROM ', 'INSERT INTO', 'syntax error at or near', 'violates', 'relation "', os.hostname(), process.cwd(), '/work/', 'stacktrace'];

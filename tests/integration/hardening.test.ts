@@ -6,7 +6,7 @@ import { createToken } from '../../server/auth/tokens';
 let t: TestHub;
 beforeAll(async () => {
   t = await startTestHub({ metricsToken: 'metrics-secret-for-tests', operationLabels: 5 });
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 async function post(body: unknown, token: string | null = t.tokens.FINANCE, headers: Record<string, string> = {}) {

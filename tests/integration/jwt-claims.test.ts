@@ -19,7 +19,7 @@ beforeAll(async () => {
     oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: 'unused://', roleClaim: 'roles', communityClaim: 'community' },
     jwtKeys: createLocalJWKSet({ keys: [jwk] }),
   });
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 const ME = '{ me { name role communityCode } }';

@@ -4,7 +4,7 @@ import { startTestDatabase, TestDatabase, usingPostgres } from '../helpers/db';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await startTestDatabase();
-});
+}, 180_000);
 afterAll(() => db?.stop());
 
 const store = () => (usingPostgres() ? 'postgres' : 'memory') as 'postgres' | 'memory';

@@ -144,7 +144,7 @@ beforeAll(async () => {
   ctx = { own: t.tokens.chairCommunity, ownSchool, scenarioOf: (w) => scenarios.get(w)! };
   const seeded = await t.gql('query($c: String!) { allocations(filter: { communityCode: $c }) { totalCount } }', { c: ctx.own });
   expect(seeded.body.data.allocations.totalCount).toBeGreaterThan(0);
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 function outcomeOf(status: number, body: any): Outcome {

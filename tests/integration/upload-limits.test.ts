@@ -7,7 +7,7 @@ import { UPLOAD_LIMITS } from '../../server/modules/imports/import.router';
 let t: TestHub;
 beforeAll(async () => {
   t = await startTestHub();
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 /** A zip archive from raw entries; `declared` lets an entry lie about its inflated size. */

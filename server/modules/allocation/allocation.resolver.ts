@@ -51,7 +51,8 @@ export class AllocationResolver {
     return { totalCount, nodes: rows };
   }
 
-  @ListSize((_b, args) => (Array.isArray(args.input?.rows) ? args.input.rows.length : 1))
+  // The answer is as large as the batch sent (no amplification), which the body limit and MAX_BATCH_ROWS bound.
+  @ListSize(1)
   @Mutation(() => SubmitAllocationsPayload, {
     description:
       'Creates, changes, approves or withdraws allocations in one all-or-nothing batch. Every row is validated; if any is rejected nothing ' +
