@@ -63,7 +63,7 @@ const BOUNDS_SQL = `SELECT
   (SELECT count(*) FROM area)::int AS "areas",
   (SELECT count(*) FROM allocation)::int AS "allocations",
   (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM caseload_count GROUP BY kind) x)::int AS "caseloadRowsPerKind",
-  (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM caseload_count GROUP BY school_urn, period_code) x)::int AS "caseloadsPerSchoolTerm",
+  (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM caseload_count WHERE school_urn IS NOT NULL GROUP BY school_urn, period_code) x)::int AS "caseloadsPerSchoolTerm",
   (SELECT count(*) FROM caseload_worker)::int AS "caseloadWorkers",
   (SELECT count(*) FROM funding_term)::int AS "fundingTerms",
   (SELECT count(*) FROM financial_year)::int AS "financialYears",

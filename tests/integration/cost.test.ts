@@ -38,6 +38,8 @@ describe('an honest cost for every query', () => {
     expect(rowsOf(field('ScenarioResults', 'schools'), {}, b)).toBeGreaterThanOrEqual(schoolTerms);
     expect(rowsOf(field('ScenarioComparison', 'schools'), {}, b)).toBeGreaterThanOrEqual(schoolTerms);
     expect(rowsOf(field('Community', 'schools'), {}, b)).toBeGreaterThanOrEqual(largest);
+    // ...and stays an honest bound, not a blanket (a school has a handful of caseload kinds in a term).
+    expect(rowsOf(field('School', 'caseloads'), { period: '2025/26-T1' }, b)).toBeLessThan(20);
     // A page is sized by `first`, never more than the table holds.
     expect(rowsOf(field('Query', 'schools'), { first: 5 }, b)).toBe(5);
     expect(rowsOf(field('Query', 'schools'), { first: 1000 }, b)).toBeLessThanOrEqual(b.schools);
