@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { startBenchHub, BenchHub } from './setup';
+import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
 import { computeFunding } from '../server/modules/funding/engine';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
@@ -20,6 +20,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 /** BENCH_ONLY=read runs only the read API against the floor (for quick, repeated measurements). */
 const ONLY_READ = process.env.BENCH_ONLY === 'read';
+/** BENCH_ONLY=security runs only the hardening figures (bench/security.ts). */
+const ONLY_SECURITY = process.env.BENCH_ONLY === 'security';
 
 const FIELDS = `urn name district { name area { name } }
   community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
@@ -49,7 +51,7 @@ async function load(url: string, init: { method?: string; headers?: Record<strin
 }
 
 async function sqlPerRequest(hub: BenchHub, op: string): Promise<[number, number]> {
-  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const text = await (await fetch(`${hub.url}/metrics`, BENCH_METRICS_AUTH)).text();
   const sum = Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
   const count = Number(new RegExp(`hub_graphql_sql_statements_count\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
   return [sum, count];
@@ -157,6 +159,10 @@ async function main() {
   const adminUrl = process.env.BENCH_DATABASE_URL || null;
   console.log(`High Needs Hub bench · ${os.cpus().length} cores · ${SECONDS}s per load test, ${CONNECTIONS} connections · node ${process.version}\n`);
 
+  if (ONLY_SECURITY) {
+    await runExtras(EXTRAS.filter((e) => e.file === 'security.js'));
+    return;
+  }
   const rows = [...(await benchEngine(null)), ...(adminUrl ? await benchEngine(adminUrl) : [])];
   console.log('Read API under load (autocannon):');
   console.table(rows);
@@ -177,7 +183,11 @@ async function main() {
   console.log('\nScenario recompute, whole county, all terms (PGlite):');
   console.table([await benchScenario()]);
 
-  for (const extra of EXTRAS) {
+  await runExtras(EXTRAS);
+}
+
+async function runExtras(extras: typeof EXTRAS) {
+  for (const extra of extras) {
     try {
       const mod = require(path.join(__dirname, extra.file));
       console.log(`\n${extra.title}:`);
@@ -196,6 +206,7 @@ const EXTRAS = [
   { title: 'Allocation write-back: 5,000 rows in one call vs one at a time', file: 'allocations.js', fn: 'benchAllocations' },
   { title: 'GIAS import (50,000 rows) and XLSX export', file: 'imports.js', fn: 'benchImports' },
   { title: 'Excel add-in: function batching and large pulls', file: 'addin.js', fn: 'benchAddin' },
+  { title: 'Security: hostile inputs, an expensive caller, a 20 MB import (PGlite)', file: 'security.js', fn: 'benchSecurity' },
 ];
 
 main().then(

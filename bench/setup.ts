@@ -7,6 +7,10 @@ import { startEmbedded } from '../server/db/embedded';
 import { createDemoTokens, DemoTokens, seedDemo } from '../server/bootstrap';
 import { createHub, Hub } from '../server/server';
 
+/** /metrics needs a token; the bench reads SQL counts from it. */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
+export const BENCH_METRICS_AUTH = { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } };
+
 export interface BenchHub {
   engine: 'pglite' | 'postgres';
   url: string;
@@ -48,7 +52,14 @@ export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> 
   await dataSource.runMigrations({ transaction: 'each' });
   await seedDemo(dataSource);
   const tokens = await createDemoTokens(dataSource);
-  const hub = await createHub({ dataSource, config: { bodyLimitBytes: 20 * 1024 * 1024, oidc: null }, logger: pino({ level: 'silent' }) });
+  const hub = await createHub({ dataSource, config: {
+      bodyLimitBytes: 20 * 1024 * 1024,
+      oidc: null,
+      // A load test sends thousands of requests a second from one token: far past the real limits, by design.
+      rateLimitPerToken: 10_000_000,
+      rateLimitPerAddress: 10_000_000,
+      metricsToken: BENCH_METRICS_TOKEN,
+    }, logger: pino({ level: 'silent' }) });
   const url = await hub.listen(0);
   return {
     engine: adminUrl ? 'postgres' : 'pglite',

@@ -34,6 +34,20 @@ export interface Config {
   oidc: OidcConfig | null;
   /** Compile the school list into one SQL statement (HUB_COMPILED_READS=0 turns it off: every query through resolvers). */
   compiledReads: boolean;
+  /** Bearer token for /metrics on the main port (METRICS_TOKEN); null: /metrics is only on the loopback METRICS_PORT. */
+  metricsToken: string | null;
+  /** Loopback-only port for /metrics without a token (METRICS_PORT; 0: none). */
+  metricsPort: number;
+  /** Requests per minute per token, and per client address (several people may share one office address). */
+  rateLimitPerToken: number;
+  rateLimitPerAddress: number;
+  /** Failed authentications per address in 10 minutes before further token checks from it get 429. */
+  authFailuresPerAddress: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnectionsPerAddress: number;
+  /** Wall-clock budget of one GraphQL request's execution. */
+  requestBudgetMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -43,6 +57,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
   }
   return Number(raw);
+}
+
+function metricsToken(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.METRICS_TOKEN?.trim();
+  if (!raw) return null;
+  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters (it guards /metrics); e.g. `openssl rand -hex 24`.');
+  return raw;
 }
 
 /** The only reader of process.env. Fails fast with a message that says how to fix it. */
@@ -73,7 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.HUB_DATA_DIR?.trim() || './.hub-data'),
     port: int(env, 'PORT', 4000, 0, 65535),
-    host: env.HOST?.trim() || '0.0.0.0',
+    // Loopback unless the operator opens it: a hub on a laptop is not on the office network by accident.
+    host: env.HOST?.trim() || '127.0.0.1',
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     statementTimeoutMs: int(env, 'STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -81,5 +103,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.HUB_DEMO !== '0',
     compiledReads: env.HUB_COMPILED_READS !== '0',
     oidc,
+    metricsToken: metricsToken(env),
+    metricsPort: int(env, 'METRICS_PORT', 9464, 0, 65535),
+    // 53 Chairs and 20 finance staff refreshing at once from one office address stay well under these.
+    rateLimitPerToken: int(env, 'RATE_LIMIT_PER_TOKEN', 1200, 1, 1_000_000),
+    rateLimitPerAddress: int(env, 'RATE_LIMIT_PER_ADDRESS', 6000, 1, 10_000_000),
+    authFailuresPerAddress: int(env, 'AUTH_FAILURES_PER_ADDRESS', 50, 1, 1_000_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+    maxConnectionsPerAddress: int(env, 'MAX_CONNECTIONS_PER_ADDRESS', 512, 1, 100_000),
+    requestBudgetMs: int(env, 'REQUEST_BUDGET_MS', 30_000, 100, 600_000),
   };
 }

@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { ASTNode, DocumentNode, GraphQLError, GraphQLFormattedError, Kind, visit } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 
 /** The fixed vocabulary of error codes; the README lists each. */
@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'QUERY_TOO_COMPLEX'
   | 'SERVICE_UNAVAILABLE'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
 export class HubError extends GraphQLError {
@@ -71,12 +72,17 @@ export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: 
     case '40P01':
       return { code: 'CONFLICT', message: 'A concurrent change got in the way; retry the request.' };
   }
+  // Class 22 is "data exception": a value the database cannot take (too long, out of range, bad encoding,
+  // a NUL). Input checks refuse most before SQL; whatever slips past is still the value's fault, not the hub's.
+  if (typeof err.code === 'string' && err.code.length === 5 && err.code.startsWith('22')) {
+    return { code: 'BAD_USER_INPUT', message: 'A value was rejected by the database: it is too long, out of range or not valid text.' };
+  }
   // A Unix-socket connect to a database that has gone (the embedded server stopped and its socket file with it).
   if (err.code && (CONNECTION_ERRORS.has(err.code) || (err.code === 'ENOENT' && (err as { syscall?: string }).syscall === 'connect'))) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
   }
   if (
-    /Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end|CannotExecuteNotConnected|Driver not Connected/i.test(
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|CannotExecuteNotConnected|Driver not Connected/i.test(
       `${err.message ?? ''} ${(err as Error).name ?? ''}`,
     )
   ) {
@@ -99,17 +105,41 @@ function databaseCause(err: unknown): { code: ErrorCode; message: string } | nul
   return null;
 }
 
-const VALUE_ERROR = /cannot represent|Expected value of type|literals must be|must be a decimal|must be an ISO date|does not exist|Money must/;
+const VALUE_KINDS = new Set<string>([Kind.INT, Kind.FLOAT, Kind.STRING, Kind.BOOLEAN, Kind.NULL, Kind.ENUM, Kind.LIST, Kind.OBJECT]);
 
 /**
- * graphql-js reports a bad literal ("Int cannot represent non-integer value") without naming the argument;
- * people need the name, so recover it from the source text just before the value.
+ * graphql-js reports a bad literal ("Int cannot represent non-integer value") on the value's AST node without
+ * naming the argument; people need the name. One walk of the document maps each erroneous value node to the
+ * innermost argument or input field holding it (linear in the document, whatever the names or values hold),
+ * and the error is re-coded BAD_USER_INPUT with `argument`. Called from validation, where the document is known.
  */
-function badLiteralArgument(err: GraphQLError): string | null {
-  if (!VALUE_ERROR.test(err.message) || !err.source || !err.positions?.length || err.message.startsWith('Variable')) return null;
-  const before = err.source.body.slice(0, err.positions[0]);
-  const m = /([_A-Za-z][_0-9A-Za-z]*)\s*:\s*[\[{]?[^:()]*$/.exec(before);
-  return m ? m[1] : null;
+export function nameBadLiterals(document: DocumentNode, errors: readonly Error[]): void {
+  const wanted = new Map<ASTNode, GraphQLError>();
+  for (const e of errors) {
+    if (!(e instanceof GraphQLError) || !e.nodes?.length) continue;
+    const node = e.nodes[0];
+    if (VALUE_KINDS.has(node.kind)) wanted.set(node, e);
+  }
+  if (wanted.size === 0) return;
+  const names: string[] = [];
+  visit(document, {
+    Argument: { enter: (n) => void names.push(n.name.value), leave: () => void names.pop() },
+    ObjectField: { enter: (n) => void names.push(n.name.value), leave: () => void names.pop() },
+    enter(node) {
+      const err = wanted.get(node);
+      if (err && names.length) {
+        const ext = err.extensions as Record<string, unknown>;
+        ext.code = 'BAD_USER_INPUT';
+        ext.argument = names[names.length - 1];
+      }
+    },
+  });
+}
+
+/** Long values (a megabyte literal, say) are cut so an error answer stays readable and small. */
+const MAX_MESSAGE = 1000;
+export function cutText(text: string, max = MAX_MESSAGE): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 /**
@@ -122,11 +152,11 @@ export function makeFormatError(log: (err: unknown) => void) {
     const code = formatted.extensions?.code as string | undefined;
     const { stacktrace: _omit, ...ext } = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (original instanceof GraphQLError || (code && code !== 'INTERNAL_SERVER_ERROR')) {
-      const argument = original instanceof GraphQLError ? badLiteralArgument(original) : null;
-      if (argument) {
-        return { ...formatted, message: `Argument "${argument}": ${formatted.message}`, extensions: { ...ext, code: 'BAD_USER_INPUT', argument } };
-      }
-      return { ...formatted, extensions: ext };
+      // nameBadLiterals named the argument of a bad literal: the caller's input, so BAD_USER_INPUT (Apollo re-codes validation errors).
+      if (typeof ext.argument === 'string' && ext.code === 'GRAPHQL_VALIDATION_FAILED') ext.code = 'BAD_USER_INPUT';
+      const argument = ext.code === 'BAD_USER_INPUT' && typeof ext.argument === 'string' && !formatted.message.startsWith('Argument') ? ext.argument : null;
+      const message = cutText(argument ? `Argument "${argument}": ${formatted.message}` : formatted.message);
+      return { ...formatted, message, extensions: ext };
     }
     const mapped = databaseCause(original);
     if (mapped) {

@@ -34,14 +34,15 @@ async function main() {
     }
     // The command line reaches a hub that owns its embedded folder through a local door, never a second open.
     const localAdmin = db.engine === 'pglite' ? { secret: newSecret() } : undefined;
-    hub = await createHub({ dataSource: ds, config, logger, localAdmin });
+    // Embedded PGlite is one process: its rate limits live in memory; PostgreSQL shares them between processes.
+    hub = await createHub({ dataSource: ds, config: { ...config, rateLimitStore: db.engine === 'pglite' ? 'memory' : 'postgres' }, logger, localAdmin });
     const url = await hub.listen(config.port, config.host);
     if (localAdmin) writeCredential(config.dataDir, { url: url.replace('0.0.0.0', '127.0.0.1'), pid: process.pid, secret: localAdmin.secret });
     const shownUrl = url.replace('127.0.0.1', 'localhost');
     const lines = [
       `High Needs Hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${db.engine === 'pglite' ? `embedded PGlite (${config.dataDir})` : 'PostgreSQL'}`,
       `  GraphQL and explorer: ${shownUrl}/graphql`,
-      `  Health: ${shownUrl}/healthz   Metrics: ${shownUrl}/metrics`,
+      `  Health: ${shownUrl}/healthz   Metrics: ${hub.metricsUrl() ?? (config.metricsToken ? `${shownUrl}/metrics (with METRICS_TOKEN)` : 'off (METRICS_PORT=0)')}`,
     ];
     const tokens = db.engine === 'pglite' ? readDemoTokens(config.dataDir) : null;
     if (tokens) {

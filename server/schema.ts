@@ -3,6 +3,7 @@ import type { GraphQLFieldResolver, GraphQLObjectType, GraphQLSchema } from 'gra
 import { schoolFields } from './modules/school/school.resolver';
 import { communityFields } from './modules/community/community.resolver';
 import { resolvers } from './modules/resolvers';
+import { enforceOperations } from './auth/policy';
 
 let built: Promise<GraphQLSchema> | null = null;
 
@@ -23,6 +24,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       const type = schema.getType(typeName) as GraphQLObjectType;
       for (const [name, fn] of Object.entries(fields)) type.getFields()[name].resolve = fn;
     }
+    enforceOperations(schema);
     return schema;
   }));
 }

@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { Kind, parse } from 'graphql';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -11,14 +14,20 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Context, createContext } from './context';
-import { makeFormatError } from './errors';
+import { HubError, makeFormatError, mapDatabaseError } from './errors';
 import { getSchema } from './schema';
 import { withSqlTally, SqlTally } from './db/sql-counter';
 import { authenticate } from './http/authenticate';
 import { graphiqlRouter, GRAPHIQL_HTML } from './http/graphiql';
 import { authConfigRouter } from './http/auth-config';
-import { createMetrics, Metrics } from './http/metrics';
+import { createMetrics, Metrics, operationLabeller, routeLabel } from './http/metrics';
 import { complexityLimitPlugin } from './http/complexity';
+import { trackBounds } from './http/cost';
+import { guardPlugin, nodeLimit } from './http/guard';
+import { addressOf, createRateLimits, limitConnections, RateLimitConfig, safeRequestId } from './http/limits';
+import { ROUTES } from './auth/policy';
+import { projectRoot } from './common/paths';
+import { budgeted } from './http/budget';
 import { jitExecutor } from './http/jit';
 import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
@@ -27,9 +36,54 @@ import { auditSourceOf } from './auth/source';
 import { localAdminRouter } from './scripts/local/routes';
 import type { JWTVerifyGetKey } from 'jose';
 
+/** Per-hub limits (config.ts reads them from the environment; tests set them directly). */
+export interface HubLimits {
+  metricsToken: string | null;
+  rateLimitPerToken: number;
+  rateLimitPerAddress: number;
+  authFailuresPerAddress: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnectionsPerAddress: number;
+  requestBudgetMs: number;
+  /** Loopback-only listener for /metrics without a token (0: none). */
+  metricsPort: number;
+  rateLimitStore: RateLimitConfig['store'];
+  /** Operation names beyond the add-in's given their own metric series. */
+  operationLabels: number;
+}
+export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
+  'metricsToken',
+  'rateLimitPerToken',
+  'rateLimitPerAddress',
+  'authFailuresPerAddress',
+  'headersTimeoutMs',
+  'requestTimeoutMs',
+  'maxConnectionsPerAddress',
+  'requestBudgetMs',
+  'metricsPort',
+  'rateLimitStore',
+  'operationLabels',
+];
+
+/** Safe defaults for whatever the caller leaves out (config.ts gives every one from the environment). */
+export const DEFAULT_HUB_LIMITS: HubLimits = {
+  metricsToken: null,
+  rateLimitPerToken: 1200,
+  rateLimitPerAddress: 6000,
+  authFailuresPerAddress: 50,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+  maxConnectionsPerAddress: 512,
+  requestBudgetMs: 30_000,
+  metricsPort: 0,
+  rateLimitStore: 'memory',
+  operationLabels: 100,
+};
+
 export interface HubDeps {
   dataSource: DataSource;
-  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads'>>;
+  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads'>> & Partial<HubLimits>;
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
@@ -42,30 +96,78 @@ export interface Hub {
   httpServer: http.Server;
   apollo: ApolloServer<Context>;
   metrics: Metrics;
-  /** Listens on the port (0 for any free one) and resolves to the base URL. */
+  /** Listens on the port (0 for any free one) and resolves to the base URL (and starts the loopback metrics listener). */
   listen(port: number, host?: string): Promise<string>;
+  /** The loopback metrics listener's URL, once listening (null when METRICS_PORT is 0). */
+  metricsUrl(): string | null;
   stop(): Promise<void>;
 }
 
 /** Query limits applied at validation, before any resolver (and so any SQL) runs. */
-export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 600, maxTokens: 25000, maxDirectives: 50, maxComplexity: 250000 };
+export const QUERY_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 600,
+  maxTokens: 25000,
+  maxDirectives: 50,
+  /** Estimated rows x fields: a bound on the response's size. */
+  maxComplexity: 250000,
+  /** Field selections in the document. */
+  maxNodes: 2000,
+  /** Whole-county scenario computations (results, comparison) per request. */
+  maxComputations: 8,
+};
+
+/** The add-in's operations by name (schema/operations): metric labels for anything else are "other". */
+function knownOperationNames(): Set<string> {
+  const names = new Set<string>();
+  try {
+    const dir = path.join(projectRoot(), 'schema', 'operations');
+    for (const f of fs.readdirSync(dir)) {
+      if (!f.endsWith('.graphql')) continue;
+      for (const d of parse(fs.readFileSync(path.join(dir, f), 'utf8')).definitions) {
+        if (d.kind === Kind.OPERATION_DEFINITION && d.name) names.add(d.name.value);
+      }
+    }
+  } catch {
+    // Without the folder (an unusual install) every named operation is "other": still bounded.
+  }
+  return names;
+}
 
 const TOKEN_CACHE_MS = 5000;
+const ROUTE_KEYS = Object.keys(ROUTES);
 
 /** Builds the HTTP app and Apollo Server without listening, so tests and the bench drive it in-process. */
 export async function createHub(deps: HubDeps): Promise<Hub> {
   const { dataSource, logger } = deps;
+  const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...Object.fromEntries(Object.entries(deps.config).filter(([k, v]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits) && v !== undefined)) };
   const metrics = createMetrics();
-  const jwt: JwtVerifier | null = deps.config.oidc ? createJwtVerifier(deps.config.oidc, deps.jwtKeys) : null;
+  const operationLabel = operationLabeller(knownOperationNames(), limits.operationLabels);
+  const bounds = trackBounds(dataSource);
+  await bounds.ready;
+  const rateLimits = createRateLimits(dataSource, {
+    perToken: limits.rateLimitPerToken,
+    perAddress: limits.rateLimitPerAddress,
+    authFailures: limits.authFailuresPerAddress,
+    store: limits.rateLimitStore,
+  });
+  const jwt: JwtVerifier | null = deps.config.oidc
+    ? createJwtVerifier(deps.config.oidc, deps.jwtKeys, {
+        communityExists: async (code) => (await dataSource.query('SELECT 1 FROM community WHERE code = $1', [code])).length > 0,
+      })
+    : null;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const httpServer = http.createServer(app);
+  // Node checks the header and request deadlines on this interval (default 30 s, too coarse for a 10 s deadline).
+  const httpServer = http.createServer({ connectionsCheckingInterval: 1000 }, app);
+  limitConnections(httpServer, limits);
 
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    // graphql-js's own token limit (parseOptions below): armor's re-parses and turns syntax errors into 500s.
+    maxTokens: { enabled: false },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
     // Armor's static cost ignores list sizes (it refused the 600-school query and let 60 aliases of every
     // community through); complexityLimitPlugin estimates rows x fields instead.
@@ -75,19 +177,21 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const protection = armor.protect();
   const schema = await getSchema();
   const apollo = new ApolloServer<Context>({
-    gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads, onExecute: (path) => metrics.executions.inc({ path }) }),
+    gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads, onExecute: (path) => metrics.executions.inc({ path }), budgetMs: limits.requestBudgetMs }),
     ...protection,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
+      guardPlugin(),
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       ApolloServerPluginCacheControlDisabled(),
-      complexityLimitPlugin(schema, QUERY_LIMITS.maxComplexity),
+      complexityLimitPlugin(schema, QUERY_LIMITS, () => bounds.current()),
       ApolloServerPluginLandingPageDisabled(),
       {
         async requestDidStart() {
           return {
             async willSendResponse({ contextValue, operationName }) {
-              if (contextValue?.sql) metrics.sqlPerOperation.observe({ operation: operationName ?? 'anonymous' }, contextValue.sql.statements);
+              if (contextValue?.sql) metrics.sqlPerOperation.observe({ operation: operationLabel(operationName) }, contextValue.sql.statements);
             },
           };
         },
@@ -104,7 +208,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   // Request id, timing, SQL tally and one structured log line per request.
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const requestId = (req.headers['x-request-id'] as string) || crypto.randomUUID();
+    const requestId = safeRequestId(req.headers['x-request-id']);
     const tally: SqlTally = { statements: 0 };
     const started = process.hrtime.bigint();
     res.setHeader('x-request-id', requestId);
@@ -112,12 +216,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const path = req.originalUrl.split('?')[0];
-      const route = path.startsWith('/graphql') ? '/graphql' : path.startsWith('/export') ? '/export' : path.startsWith('/graphiql') ? '/graphiql' : path;
+      const route = routeLabel(ROUTE_KEYS, req.method, path);
       metrics.requests.inc({ route, status: String(res.statusCode) });
       metrics.latency.observe({ route }, seconds);
-      if (route !== '/metrics' && route !== '/healthz' && route !== '/graphiql') {
+      if (route !== '/metrics' && route !== '/healthz' && route !== '/graphiql/*') {
         logger.info(
-          { requestId, method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000), sql: tally.statements },
+          { requestId, method: req.method, path: path.slice(0, 200), status: res.statusCode, ms: Math.round(seconds * 1000), sql: tally.statements },
           'request',
         );
       }
@@ -137,10 +241,26 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }
   });
 
-  app.get('/metrics', async (_req, res) => {
+  const sendMetrics = async (_req: Request, res: Response) => {
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
+  };
+  const metricsToken = limits.metricsToken ? Buffer.from(`Bearer ${limits.metricsToken}`) : null;
+  app.get('/metrics', (req, res) => {
+    const given = Buffer.from(String(req.headers.authorization ?? ''));
+    if (metricsToken && given.length === metricsToken.length && crypto.timingSafeEqual(given, metricsToken)) return void sendMetrics(req, res);
+    res.status(401).json({
+      errors: [
+        {
+          message: metricsToken ? 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".' : 'Metrics are served on the loopback port METRICS_PORT, or here with METRICS_TOKEN set.',
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
+      ],
+    });
   });
+
+  // Every other route is rate limited (health and metrics stay reachable for the operator's probes).
+  app.use(rateLimits.middleware);
 
   app.use(authConfigRouter(deps.config.oidc));
   app.use(graphiqlRouter());
@@ -153,10 +273,31 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
 
   const tokenCache = new Map<string, { viewer: Viewer; until: number }>();
-  const viewerFor = async (header: string | undefined): Promise<Viewer> => {
+  /**
+   * The viewer for an Authorization header, cached 5 s. An address that keeps failing is refused (429) before
+   * its guesses are checked, and each failure is answered more slowly. A database that cannot be reached (pool
+   * exhausted, timed out) is SERVICE_UNAVAILABLE (503), never an internal error.
+   */
+  const viewerFor = async (header: string | undefined, req?: { socket: { remoteAddress?: string } }): Promise<Viewer> => {
     const hit = header ? tokenCache.get(header) : undefined;
     if (hit && hit.until > Date.now()) return hit.viewer;
-    const viewer = await authenticate(header, { dataSource, jwt });
+    const address = req ? addressOf(req) : null;
+    if (address && header) await rateLimits.beforeTokenCheck(address);
+    let viewer: Viewer;
+    try {
+      viewer = await authenticate(header, { dataSource, jwt });
+    } catch (err) {
+      if (err instanceof HubError) {
+        if (address && header && err.extensions.code === 'UNAUTHENTICATED') await rateLimits.afterFailure(address);
+        throw err;
+      }
+      const mapped = mapDatabaseError(err as Parameters<typeof mapDatabaseError>[0]);
+      if (mapped?.code === 'SERVICE_UNAVAILABLE') {
+        logger.warn({ err }, 'token check could not reach the database');
+        throw new HubError('SERVICE_UNAVAILABLE', `${mapped.message} (checking your token)`, { http: { status: 503, headers: new Map([['retry-after', '5']]) } });
+      }
+      throw err;
+    }
     if (tokenCache.size > 10000) tokenCache.clear();
     tokenCache.set(header!, { viewer, until: Date.now() + TOKEN_CACHE_MS });
     return viewer;
@@ -165,14 +306,18 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.use(
     '/graphql',
     express.json({ limit: deps.config.bodyLimitBytes }),
+    nodeLimit(QUERY_LIMITS.maxNodes, QUERY_LIMITS.maxTokens),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const hub = (req as Request & { hub: { requestId: string; tally: SqlTally } }).hub;
-        const viewer = await viewerFor(req.headers.authorization);
+        const viewer = await viewerFor(req.headers.authorization, req);
         // Count the operation's own statements: authentication is cached and would make counts jitter.
         hub.tally.statements = 0;
         const source = auditSourceOf(viewer);
-        return createContext({ viewer, db: dataSource.manager, requestId: hub.requestId, sql: hub.tally, source });
+        // The time budget: past the deadline the next statement is refused, and the executor answers 503.
+        const deadline = Date.now() + limits.requestBudgetMs;
+        const ctx = createContext({ viewer, db: budgeted(dataSource.manager, deadline), requestId: hub.requestId, sql: hub.tally, source });
+        return Object.assign(ctx, { deadline });
       },
     }),
   );
@@ -180,7 +325,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   mountFileRoutes(app, { dataSource, viewerFor, logger });
   if (deps.localAdmin) app.use('/local', localAdminRouter({ dataSource, secret: deps.localAdmin.secret, logger }));
 
-  // Body parser errors (too large, bad JSON) as GraphQL-shaped JSON with a clear message.
+  // Client errors (too large, bad JSON, a path that does not decode) as GraphQL-shaped JSON with a clear message.
   app.use((err: Error & { type?: string; status?: number; limit?: number }, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err.type === 'entity.too.large') {
@@ -193,27 +338,56 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }] });
       return;
     }
-    logger.error({ err, path: req.path }, 'unhandled http error');
-    res.status(err.status ?? 500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    if (err instanceof URIError || (typeof err.status === 'number' && err.status >= 400 && err.status < 500)) {
+      const message = err instanceof URIError || err.message?.startsWith('Failed to decode') ? 'The address is not valid: a %-escape in it does not decode.' : 'The request is not valid.';
+      res.status(err instanceof URIError ? 400 : err.status!).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      return;
+    }
+    logger.error({ err, path: req.path.slice(0, 200) }, 'unhandled http error');
+    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   });
+
+  // /metrics without a token, on loopback only: for a Prometheus on the same host.
+  const metricsServer = limits.metricsPort > 0 ? http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+    } else res.writeHead(404).end();
+  }) : null;
 
   return {
     app,
     httpServer,
     apollo,
     metrics,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
+    async listen(port, host = '127.0.0.1') {
+      const url = await new Promise<string>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
           const addr = httpServer.address() as { port: number };
           resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`);
         });
       });
+      if (metricsServer) {
+        // A second hub process on the same host finds the port taken: it serves without the loopback metrics.
+        await new Promise<void>((resolve) => {
+          metricsServer.once('error', (err) => {
+            logger.warn({ err, port: limits.metricsPort }, 'metrics port unavailable: /metrics is not served on loopback by this process');
+            resolve();
+          });
+          metricsServer.listen(limits.metricsPort, '127.0.0.1', () => resolve());
+        });
+      }
+      return url;
+    },
+    metricsUrl() {
+      const addr = metricsServer?.address() as { port: number } | null | undefined;
+      return addr ? `http://127.0.0.1:${addr.port}/metrics` : null;
     },
     async stop() {
+      bounds.stop();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+      if (metricsServer?.listening) await new Promise<void>((r) => metricsServer.close(() => r()));
     },
   };
 }

@@ -18,6 +18,8 @@ export interface DataSourceOptions {
   statementTimeoutMs?: number;
   logger?: ConstructorParameters<typeof CountingLogger>[0];
   applicationName?: string;
+  /** How long a request waits for a pooled connection before SERVICE_UNAVAILABLE (pg's default waits for ever). */
+  connectionTimeoutMs?: number;
 }
 
 export function createDataSource(opts: DataSourceOptions): DataSource {
@@ -40,7 +42,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
       max: opts.poolSize,
       application_name: opts.applicationName ?? 'high-needs-hub',
       statement_timeout: opts.statementTimeoutMs,
-      connectionTimeoutMillis: 10000,
+      connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10000,
     },
   });
 }

@@ -1,37 +1,64 @@
-import { getNamedType, getNullableType, GraphQLError, GraphQLSchema, isListType } from 'graphql';
+import { DocumentNode, getNullableType, GraphQLError, GraphQLField, GraphQLSchema, isListType, Kind, visit } from 'graphql';
 import { getComplexity, ComplexityEstimator } from 'graphql-query-complexity';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { coerceVariables } from './variables';
+import { CostExtension, DataBounds, DEFAULT_BOUNDS } from './cost';
+
+/** A list field without a declared size is costed as this many rows (a test keeps every list field declared). */
+const UNDECLARED_LIST = 1000;
+
+export function costOf(field: GraphQLField<unknown, unknown>): CostExtension | undefined {
+  return (field.extensions as { cost?: CostExtension } | undefined)?.cost;
+}
+
+/** Rows a field yields per parent: its declared size (from the data's bounds and its arguments), else 1, or a large default for an undeclared list. */
+export function rowsOf(field: GraphQLField<unknown, unknown>, args: Record<string, any>, bounds: DataBounds): number {
+  const spec = costOf(field)?.listSize;
+  if (spec !== undefined) {
+    const n = typeof spec === 'number' ? spec : spec(bounds, args);
+    return Number.isFinite(n) ? Math.max(1, Math.ceil(n)) : UNDECLARED_LIST;
+  }
+  return isListType(getNullableType(field.type)) ? UNDECLARED_LIST : 1;
+}
+
+/** rows x fields: each leaf value counts 1, a field with children counts 1 + rows x its children. */
+export function rowAwareEstimator(bounds: () => DataBounds = () => DEFAULT_BOUNDS): ComplexityEstimator {
+  return ({ field, args, childComplexity }) => {
+    if (childComplexity === 0) return 1;
+    return 1 + rowsOf(field, args, bounds()) * childComplexity;
+  };
+}
+
+/** How many whole-county model computations the operation would run (scenario results and comparisons, times their rows). */
+function computationEstimator(bounds: () => DataBounds): ComplexityEstimator {
+  return ({ field, args, childComplexity }) => (costOf(field)?.computation ? 1 : 0) + rowsOf(field, args, bounds()) * childComplexity;
+}
+
+const tooComplex = (message: string, extra: Record<string, unknown>) =>
+  new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...extra, http: { status: 400 } } });
+
+/** Field selections in the document (fragments counted where they are written). Linear. */
+export function countFieldNodes(document: DocumentNode): number {
+  let n = 0;
+  visit(document, {
+    [Kind.FIELD]() {
+      n++;
+    },
+  });
+  return n;
+}
 
 /**
- * Expected sizes of lists without a size argument, so the estimate reflects the rows a query would really
- * produce (a static per-field cost lets 60 aliases of "all communities with all schools" through).
- * Connection wrappers count 1 because their parent's `first` already multiplies them.
+ * Rejects an operation whose estimated result (rows x fields: the response's size) is above the limit, or that
+ * would run more than `maxComputations` scenario computations, after validation and before execution.
  */
-const LIST_SIZES: Record<string, number> = {
-  'Query.communities': 53,
-  'Query.districts': 12,
-  'Query.areas': 4,
-  'Area.districts': 3,
-  'Community.schools': 14,
-  'SchoolConnection.nodes': 1,
-  'SchoolConnection.edges': 1,
-  'AllocationList.nodes': 1,
-  'AuditPage.nodes': 1,
-  'CaseloadTable.rows': 700,
-};
-
-export const rowAwareEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  let n = 1;
-  if (typeof args.first === 'number') n = Math.max(1, args.first);
-  else if (Array.isArray(args.urns)) n = Math.max(1, args.urns.length);
-  else if (isListType(getNullableType(field.type))) n = LIST_SIZES[`${type.name}.${field.name}`] ?? 10;
-  const leaf = getNamedType(field.type) && childComplexity === 0;
-  return leaf ? 1 : 1 + n * childComplexity;
-};
-
-/** Rejects an operation whose estimated result size is above the limit, after validation and before execution. */
-export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: number): ApolloServerPlugin {
+export function complexityLimitPlugin(
+  schema: GraphQLSchema,
+  limits: { maxComplexity: number; maxComputations: number },
+  bounds: () => DataBounds = () => DEFAULT_BOUNDS,
+): ApolloServerPlugin {
+  const rows = rowAwareEstimator(bounds);
+  const computations = computationEstimator(bounds);
   return {
     async requestDidStart() {
       return {
@@ -43,17 +70,19 @@ export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: numb
             if (rest.length) first.message += ` (and ${rest.length} more: ${rest.map((e) => e.message).join('; ')})`;
             throw first;
           }
-          const complexity = getComplexity({
-            schema,
-            query: document,
-            operationName: request.operationName,
-            variables: request.variables ?? {},
-            estimators: [rowAwareEstimator],
-          });
-          if (complexity > maxComplexity) {
-            throw new GraphQLError(
-              `Query too large: its estimated size is ${complexity} (rows x fields), above the limit of ${maxComplexity}. Ask for fewer rows or fields, or page with first/after.`,
-              { extensions: { code: 'QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } } },
+          const common = { schema, query: document, operationName: request.operationName, variables: request.variables ?? {} };
+          const complexity = getComplexity({ ...common, estimators: [rows] });
+          if (complexity > limits.maxComplexity) {
+            throw tooComplex(
+              `Query too large: its estimated size is ${complexity} (rows x fields), above the limit of ${limits.maxComplexity}. Ask for fewer rows or fields, or page with first/after.`,
+              { complexity, maxComplexity: limits.maxComplexity },
+            );
+          }
+          const runs = getComplexity({ ...common, estimators: [computations] });
+          if (runs > limits.maxComputations) {
+            throw tooComplex(
+              `Query too large: it would run ${runs} scenario computations, above the limit of ${limits.maxComputations} per request. Ask for fewer scenarios' results or comparisons at once.`,
+              { computations: runs, maxComputations: limits.maxComputations },
             );
           }
         },

@@ -2,8 +2,12 @@ import { BREAK, DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, 
 import { coerceVariables } from './variables';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
+
+type GatewayRequestContext = Parameters<NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>>[0];
 import type { Context } from '../context';
 import { planCompiledRead } from '../modules/school/school.compiled';
+import { mayRun } from '../auth/policy';
+import { BudgetExceeded, withinBudget } from './budget';
 
 const MAX_CACHED = 1000;
 
@@ -48,7 +52,10 @@ function hasConditionalFields(document: DocumentNode): boolean {
  * @include run on graphql-js instead: graphql-jit merges a field or fragment that is skipped in one place
  * and selected in another differently from the spec (it can drop the field), graphql-js does not.
  */
-export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boolean; onExecute?: (path: 'compiled' | 'resolvers') => void } = {}): GatewayInterface {
+export function jitExecutor(
+  schema: GraphQLSchema,
+  opts: { compiledReads?: boolean; onExecute?: (path: 'compiled' | 'resolvers') => void; budgetMs?: number } = {},
+): GatewayInterface {
   const compiledReads = opts.compiledReads ?? true;
   /** Per distinct operation: how it runs on the resolvers, and its fragments by name (for the SQL compiler). */
   type Prepared = { query: CompiledQuery | ExecutionResult | 'graphql-js'; fragments: Record<string, FragmentDefinitionNode> };
@@ -73,27 +80,37 @@ export function jitExecutor(schema: GraphQLSchema, opts: { compiledReads?: boole
     async load() {
       return {
         executor: async (rc) => {
-          const { query: c, fragments } = prepare(`${rc.queryHash}|${rc.operationName ?? ''}`, rc.document, rc.operationName);
-          if (c !== 'graphql-js' && !isCompiledQuery(c)) return c as ExecutionResult;
-          // graphql-jit skips the default values of input object fields; graphql-js's own coercion applies them
-          // (and reports bad variables exactly as graphql-js would), then the compiled query runs on the result.
-          const coerced = coerceVariables(schema, rc.document, rc.operation, rc.request.variables, rc.context);
-          if ('errors' in coerced) return { errors: coerced.errors };
-          if (compiledReads) {
-            const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.variables, rc.context as unknown as Context);
-            if (plan) {
-              opts.onExecute?.('compiled');
-              return plan.run();
-            }
-          }
-          opts.onExecute?.('resolvers');
-          if (c === 'graphql-js') {
-            return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables ?? {}, operationName: rc.operationName ?? undefined });
-          }
-          return withErrorObjects((await c.query(undefined, rc.context, coerced.variables)) as ExecutionResult);
+          const run = execute1(rc);
+          if (!opts.budgetMs) return run;
+          // The whole request past its budget: 503 now; its remaining SQL is refused by the budgeted handle.
+          return withinBudget(run, opts.budgetMs, () => ({ errors: [new BudgetExceeded(opts.budgetMs!)] }));
         },
       };
     },
     async stop() {},
   };
+
+  async function execute1(rc: GatewayRequestContext): Promise<ExecutionResult> {
+    const { query: c, fragments } = prepare(`${rc.queryHash}|${rc.operationName ?? ''}`, rc.document, rc.operationName);
+    if (c !== 'graphql-js' && !isCompiledQuery(c)) return c as ExecutionResult;
+    // graphql-jit skips the default values of input object fields; graphql-js's own coercion applies them
+    // (and reports bad variables exactly as graphql-js would), then the compiled query runs on the result.
+    const coerced = coerceVariables(schema, rc.document, rc.operation, rc.request.variables, rc.context);
+    if ('errors' in coerced) return { errors: coerced.errors };
+    // The compiled read skips the root resolvers, so it first asks the role matrix they would have applied.
+    const viewer = (rc.context as unknown as Context).viewer;
+    const rootAllowed = rc.operation.selectionSet.selections.every((s) => s.kind !== Kind.FIELD || s.name.value.startsWith('__') || mayRun(viewer, 'Query', s.name.value));
+    if (compiledReads && rc.operation.operation === 'query' && rootAllowed) {
+      const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.variables, rc.context as unknown as Context);
+      if (plan) {
+        opts.onExecute?.('compiled');
+        return plan.run();
+      }
+    }
+    opts.onExecute?.('resolvers');
+    if (c === 'graphql-js') {
+      return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables ?? {}, operationName: rc.operationName ?? undefined });
+    }
+    return withErrorObjects((await c.query(undefined, rc.context, coerced.variables)) as ExecutionResult);
+  }
 }

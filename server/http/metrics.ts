@@ -34,3 +34,48 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The route label of a request: the template of the ROUTES entry it matched ("/export/:file"), or
+ * "unmatched", so random paths cannot add series. Segment by segment, no regular expression.
+ */
+export function routeLabel(templates: readonly string[], method: string, path: string): string {
+  const segs = path.split('/');
+  for (const key of templates) {
+    const space = key.indexOf(' ');
+    const m = key.slice(0, space);
+    if (m !== method && !(m === 'GET' && method === 'HEAD')) continue;
+    const tpl = key.slice(space + 1);
+    const t = tpl.split('/');
+    let ok = true;
+    for (let i = 0; i < t.length && ok; i++) {
+      if (t[i] === '*') return tpl;
+      if (i >= segs.length) ok = false;
+      else if (t[i].startsWith(':')) ok = segs[i] !== '';
+      else ok = t[i] === segs[i];
+    }
+    if (ok && segs.length === t.length) return tpl;
+  }
+  return 'unmatched';
+}
+
+/** Distinct operation names beyond the add-in's that get their own series; the rest share "other". */
+export const MAX_OPERATION_LABELS = 100;
+
+/**
+ * Operation names as metric labels: the add-in's operations (schema/operations) always by name, then the
+ * first MAX_OPERATION_LABELS other names seen (a developer's own queries), then "other": bounded whatever
+ * clients send.
+ */
+export function operationLabeller(known: ReadonlySet<string>, extra = MAX_OPERATION_LABELS): (name: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    if (!name) return 'anonymous';
+    if (known.has(name) || seen.has(name)) return name;
+    if (seen.size < extra && name.length <= 64) {
+      seen.add(name);
+      return name;
+    }
+    return 'other';
+  };
+}

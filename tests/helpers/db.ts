@@ -22,7 +22,7 @@ export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
  * A migrated database with the demo data for one test file: an in-memory PGlite by default, or a fresh
  * database on the PostgreSQL server at TEST_DATABASE_URL, dropped at the end.
  */
-export async function startTestDatabase(opts: { seed?: boolean } = {}): Promise<TestDatabase> {
+export async function startTestDatabase(opts: { seed?: boolean; poolSize?: number; connectionTimeoutMs?: number } = {}): Promise<TestDatabase> {
   const seed = opts.seed ?? true;
   const admin = process.env.TEST_DATABASE_URL;
   let url: string;
@@ -40,7 +40,7 @@ export async function startTestDatabase(opts: { seed?: boolean } = {}): Promise<
     const u = new URL(admin);
     u.pathname = '/' + name;
     url = u.toString();
-    poolSize = 10;
+    poolSize = opts.poolSize ?? 10;
     const adminQuery = async (sql: string, params: unknown[] = []) => {
       const c = new Client({ connectionString: admin });
       await c.connect();
@@ -66,7 +66,7 @@ export async function startTestDatabase(opts: { seed?: boolean } = {}): Promise<
     cleanup = stopOnce;
   }
   const others: DataSource[] = [];
-  const dataSource = createDataSource({ url, poolSize, statementTimeoutMs: engine === 'postgres' ? 30000 : undefined });
+  const dataSource = createDataSource({ url, poolSize, statementTimeoutMs: engine === 'postgres' ? 30000 : undefined, connectionTimeoutMs: opts.connectionTimeoutMs });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   if (seed) await seedDemo(dataSource);

@@ -1,9 +1,13 @@
 import pino from 'pino';
 import type { JWTVerifyGetKey } from 'jose';
 import type { OidcConfig } from '../../server/config';
-import { createHub, Hub } from '../../server/server';
+import { createHub, Hub, HubLimits, HUB_LIMIT_KEYS } from '../../server/server';
 import { createDemoTokens, DemoTokens } from '../../server/bootstrap';
 import { startTestDatabase, TestDatabase } from './db';
+
+/** Test hubs guard /metrics with this token (as METRICS_TOKEN would); pass as fetch's init. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+export const METRICS_AUTH = { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } };
 
 export interface TestHub {
   url: string;
@@ -17,12 +21,19 @@ export interface TestHub {
 
 /** A real hub (HTTP + Apollo + database with demo data) on a free port, for integration tests. */
 export async function startTestHub(
-  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean } = {},
+  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean } & Partial<HubLimits> = {},
 ): Promise<TestHub> {
   const db = opts.db ?? (await startTestDatabase());
   const hub = await createHub({
     dataSource: db.dataSource,
-    config: { bodyLimitBytes: opts.bodyLimitBytes ?? 5 * 1024 * 1024, oidc: opts.oidc ?? null, compiledReads: opts.compiledReads },
+    config: {
+      bodyLimitBytes: opts.bodyLimitBytes ?? 5 * 1024 * 1024,
+      oidc: opts.oidc ?? null,
+      compiledReads: opts.compiledReads,
+      // Tests send bursts from one address and one token: the limits under test are set per test.
+      ...{ rateLimitPerToken: 100000, rateLimitPerAddress: 100000, authFailuresPerAddress: 100000, metricsToken: TEST_METRICS_TOKEN },
+      ...Object.fromEntries(Object.entries(opts).filter(([k]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits))),
+    },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     jwtKeys: opts.jwtKeys,
   });

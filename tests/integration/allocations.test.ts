@@ -9,7 +9,7 @@ import { AllocationStatus } from '../../server/modules/allocation/allocation.ent
 import type { SubmitAllocationsInput } from '../../server/modules/allocation/allocation.types';
 import { usingPostgres } from '../helpers/db';
 import { createToken } from '../../server/auth/tokens';
-import { startTestHub, TestHub } from '../helpers/hub';
+import { METRICS_AUTH, startTestHub, TestHub } from '../helpers/hub';
 
 /*
  * Issue 3, items 3-6: the allocation workflow, the batch write-back `submitAllocations`, the audit log and roles.
@@ -962,7 +962,7 @@ describe('big batches', () => {
 
   it('runs a small constant number of SQL statements, the same for 50 rows as for 5,000', async () => {
     const sqlCounter = async (op: string) => {
-      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const text = await (await fetch(`${t.url}/metrics`, METRICS_AUTH)).text();
       const m = new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text);
       return m ? Number(m[1]) : 0;
     };

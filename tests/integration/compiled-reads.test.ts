@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
-import { startTestHub, TestHub } from '../helpers/hub';
+import { METRICS_AUTH, startTestHub, TestHub } from '../helpers/hub';
 
 /**
  * The school list compiled into one SQL statement (server/modules/school/school.compiled.ts) must answer
@@ -139,7 +139,7 @@ const CASES: { name: string; query: string; variables?: Record<string, unknown> 
 
 /** SQL statements the hub's metrics recorded for one operation name. */
 async function statements(hub: TestHub, op: string): Promise<number> {
-  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const text = await (await fetch(`${hub.url}/metrics`, METRICS_AUTH)).text();
   return Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
 }
 
@@ -184,7 +184,7 @@ describe('the compiled school list', () => {
 
   it('falls back to the resolvers for what it does not compile, and counts both paths in /metrics', async () => {
     const paths = async () => {
-      const text = await (await fetch(`${compiled.url}/metrics`)).text();
+      const text = await (await fetch(`${compiled.url}/metrics`, METRICS_AUTH)).text();
       const n = (p: string) => Number(new RegExp(`hub_graphql_executions_total\\{path="${p}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
       return { compiled: n('compiled'), resolvers: n('resolvers') };
     };

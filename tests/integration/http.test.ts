@@ -1,4 +1,4 @@
-import { startTestHub, TestHub } from '../helpers/hub';
+import { METRICS_AUTH, startTestHub, TestHub } from '../helpers/hub';
 import { startTestDatabase } from '../helpers/db';
 import { QUERY_LIMITS } from '../../server/server';
 
@@ -17,7 +17,7 @@ describe('operations endpoints', () => {
 
   it('exposes request counts, latencies and SQL statements per operation at /metrics', async () => {
     await t.gql(`query AreasForMetrics { areas { code } }`);
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await (await fetch(`${t.url}/metrics`, METRICS_AUTH)).text();
     expect(text).toMatch(/hub_http_requests_total\{route="\/graphql",status="200"\} \d+/);
     expect(text).toMatch(/hub_http_request_duration_seconds_bucket/);
     expect(text).toMatch(/hub_graphql_sql_statements_count\{operation="AreasForMetrics"\} 1/);
@@ -41,7 +41,7 @@ describe('operations endpoints', () => {
 
 describe('abusive and malformed requests', () => {
   async function sqlSum(): Promise<number> {
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await (await fetch(`${t.url}/metrics`, METRICS_AUTH)).text();
     return [...text.matchAll(/hub_graphql_sql_statements_sum\{[^}]*\} (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
   }
 

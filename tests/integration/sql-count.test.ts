@@ -1,4 +1,4 @@
-import { startTestHub, TestHub } from '../helpers/hub';
+import { METRICS_AUTH, startTestHub, TestHub } from '../helpers/hub';
 
 // The hub compiles the school list into one statement; `r` never compiles, so the loaders are measured too.
 let t: TestHub;
@@ -36,7 +36,7 @@ async function statementsFor(n: number, role: 'FINANCE' | 'CHAIR' = 'FINANCE', h
 
 /** Reads the hub's own Prometheus counter of SQL statements per operation. */
 async function sqlCounter(hub = t): Promise<number> {
-  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const text = await (await fetch(`${hub.url}/metrics`, METRICS_AUTH)).text();
   const m = /hub_graphql_sql_statements_sum\{operation="anonymous"\} (\d+)/.exec(text);
   return m ? Number(m[1]) : 0;
 }

@@ -2,11 +2,13 @@ import { Arg, Ctx, Field, FieldResolver, Int, Mutation, ObjectType, Query, Resol
 import type { Context } from '../../context';
 import { BadInput } from '../../errors';
 import { Role } from '../../auth/roles';
+import { authorize, FIELDS } from '../../auth/policy';
 import { AuditLog } from '../audit/audit.entity';
 import { School } from '../school/school.entity';
 import { Allocation, AllocationStatus } from './allocation.entity';
 import { AllocationFilter, SubmitAllocationsInput, SubmitAllocationsPayload } from './allocation.types';
 import { submitAllocations } from './allocation.service';
+import { ListSize, pageOf } from '../../http/cost';
 
 export const ALLOCATION_COLUMNS = `a.id, a.school_urn AS "schoolUrn", a.community_code AS "communityCode", a.term_code AS "termCode", a.purpose,
   a.amount, a.status, a.version, a.decision_reference AS "decisionReference", a.approved_by AS "approvedBy", a.approved_at AS "approvedAt",
@@ -17,12 +19,14 @@ class AllocationList {
   @Field(() => Int, { description: 'Number of allocations matching the filter.' })
   totalCount: number;
 
+  @ListSize(1) // the page: Query.allocations' `first` sizes it
   @Field(() => [Allocation], { description: 'Allocations, by community, term, school and purpose.' })
   nodes: Allocation[];
 }
 
 @Resolver(() => Allocation)
 export class AllocationResolver {
+  @ListSize(pageOf('allocations'))
   @Query(() => AllocationList, { description: 'Allocations of record, filtered. Up to 10,000 per call.' })
   async allocations(
     @Arg('filter', () => AllocationFilter, { nullable: true, description: 'Filters.' }) filter: AllocationFilter | null,
@@ -47,6 +51,8 @@ export class AllocationResolver {
     return { totalCount, nodes: rows };
   }
 
+  // The answer is as large as the batch sent (no amplification), which the body limit and MAX_BATCH_ROWS bound.
+  @ListSize(1)
   @Mutation(() => SubmitAllocationsPayload, {
     description:
       'Creates, changes, approves or withdraws allocations in one all-or-nothing batch. Every row is validated; if any is rejected nothing ' +
@@ -75,8 +81,16 @@ export class AllocationResolver {
     return v.role === Role.CHAIR && v.communityCode === a.communityCode && a.status !== AllocationStatus.APPROVED;
   }
 
-  @FieldResolver(() => [AuditLog], { description: 'Every change to this allocation, oldest first.' })
-  history(@Root() a: Allocation, @Ctx() ctx: Context): Promise<AuditLog[]> {
-    return ctx.loaders.auditByEntity.load(`ALLOCATION|${a.id}`);
+  @ListSize((b) => b.auditPerAllocation)
+  @FieldResolver(() => [AuditLog], {
+    nullable: true,
+    description:
+      'Every change to this allocation, oldest first. Finance; a Chair for their own community (actor ids hidden). Others get null and FORBIDDEN.',
+  })
+  async history(@Root() a: Allocation, @Ctx() ctx: Context): Promise<AuditLog[]> {
+    authorize(ctx.viewer, FIELDS['Allocation.history'], 'read an allocation\'s history', a.communityCode);
+    const rows = await ctx.loaders.auditByEntity.load(`ALLOCATION|${a.id}`);
+    // A Chair sees who and why by name; the token or sign-in ids stay with Finance (they identify credentials).
+    return ctx.viewer.role === Role.FINANCE ? rows : rows.map((r) => ({ ...r, actor: r.actor.startsWith('jwt:') ? 'jwt' : 'token' }));
   }
 }

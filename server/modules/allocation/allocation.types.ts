@@ -1,6 +1,7 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { MoneyScalar } from '../../common/scalars';
 import { AllocationStatus } from './allocation.entity';
+import { ListSize } from '../../http/cost';
 
 export enum RowResult {
   CREATED = 'CREATED',
@@ -111,6 +112,7 @@ export class AllocationRowResultType {
   @Field(() => AllocationValues, { nullable: true, description: 'Values after (null when rejected).' })
   after: AllocationValues | null;
 
+  @ListSize(8) // at most one error per checked field of a row
   @Field(() => [AllocationRowError], { description: 'Errors; empty unless rejected.' })
   userErrors: AllocationRowError[];
 }
@@ -165,9 +167,11 @@ export class SubmitAllocationsPayload {
   @Field(() => SubmitSummary, { description: 'Counts of row results.' })
   summary: SubmitSummary;
 
+  @ListSize(1) // one per input row: Mutation.submitAllocations' rows size it
   @Field(() => [AllocationRowResultType], { description: 'One result per input row, in input order.' })
   results: AllocationRowResultType[];
 
+  @ListSize(1) // at most one per input row: Mutation.submitAllocations' rows size it
   @Field(() => [CommunityTermTotal], { description: 'Approved totals per community and term touched by the batch.' })
   totals: CommunityTermTotal[];
 }

@@ -1,9 +1,10 @@
 import { Arg, Ctx, Field, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import type { Context } from '../../context';
-import { BadInput, Forbidden } from '../../errors';
-import { Role } from '../../auth/roles';
+import { BadInput } from '../../errors';
+import { authorize, OPERATIONS } from '../../auth/policy';
 import { AuditLog } from './audit.entity';
 import { AUDIT_COLUMNS } from './audit.service';
+import { ListSize } from '../../http/cost';
 
 @InputType({ description: 'Filters for the audit log.' })
 class AuditFilter {
@@ -21,6 +22,7 @@ class AuditFilter {
 
 @ObjectType({ description: 'A page of the audit log, newest first.' })
 class AuditPage {
+  @ListSize(1) // the page: Query.auditLog's `first` sizes it
   @Field(() => [AuditLog], { description: 'Entries.' })
   nodes: AuditLog[];
   @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page; null on the last page.' })
@@ -29,6 +31,7 @@ class AuditPage {
 
 @Resolver()
 export class AuditResolver {
+  @ListSize((_b, args) => Math.max(1, Number(args.first) || 1))
   @Query(() => AuditPage, { description: 'The audit log, newest first (Finance only).' })
   async auditLog(
     @Arg('filter', () => AuditFilter, { nullable: true, description: 'Filters.' }) filter: AuditFilter | null,
@@ -36,7 +39,7 @@ export class AuditResolver {
     @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
     @Ctx() ctx: Context,
   ): Promise<AuditPage> {
-    if (ctx.viewer.role !== Role.FINANCE) throw new Forbidden('Only Finance may read the audit log.');
+    authorize(ctx.viewer, OPERATIONS['Query.auditLog'], 'read the audit log');
     if (first < 1 || first > 1000) throw new BadInput('`first` must be from 1 to 1000.', 'first');
     // An omitted argument arrives as undefined, not null.
     if (after != null && !/^\d+$/.test(after)) throw new BadInput('`after` must be an endCursor from a previous page.', 'after');

@@ -4,6 +4,7 @@ import { requireSchoolTerm } from '../period/period.service';
 import { CaseloadKind, CaseloadWorker, WorkerRole } from './caseload.entity';
 import { CaseloadGrouping, CaseloadTable } from './caseload.types';
 import { caseloadTable } from './caseload.service';
+import { ListSize } from '../../http/cost';
 
 @Resolver()
 export class CaseloadResolver {
@@ -25,6 +26,7 @@ export class CaseloadResolver {
     return caseloadTable(ctx.db, ctx.viewer, { kind, groupBy, period, districtCode, communityCode });
   }
 
+  @ListSize((b) => b.caseloadWorkers)
   @Query(() => [CaseloadWorker], { description: 'Workers who hold caseloads (pseudonymous codes), optionally of one role.' })
   caseloadWorkers(
     @Arg('role', () => WorkerRole, { nullable: true, description: 'Only this role.' }) role: WorkerRole | null,

@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { CaseloadKind } from './caseload.entity';
+import { ListSize } from '../../http/cost';
 
 export enum CaseloadGrouping {
   SCHOOL = 'SCHOOL',
@@ -62,9 +63,11 @@ export class CaseloadTable {
   @Field(() => CaseloadGrouping, { description: 'Grouping.' })
   groupBy: CaseloadGrouping;
 
+  @ListSize((b) => b.caseloadRowsPerKind)
   @Field(() => [CaseloadRow], { description: 'Rows, ordered by period then label.' })
   rows: CaseloadRow[];
 
+  @ListSize((b) => b.schoolTerms)
   @Field(() => [CaseloadTotal], { description: 'Totals per period.' })
   totals: CaseloadTotal[];
 

@@ -9,6 +9,7 @@ import { requireFundingTerm, todayIso } from '../period/period.service';
 import { COMMUNITY_COLUMNS } from '../school/school.sql';
 import { then } from '../peekable';
 import { Community } from './community.entity';
+import { ListSize } from '../../http/cost';
 
 @Resolver(() => Community)
 export class CommunityResolver {
@@ -17,6 +18,7 @@ export class CommunityResolver {
     return ctx.loaders.communityByCode.load(code);
   }
 
+  @ListSize((b) => b.communities)
   @Query(() => [Community], { description: 'Communities of Schools, optionally in one district or area, ordered by code.' })
   async communities(
     @Arg('districtCode', () => String, { nullable: true, description: 'Primary district (ONS code).' }) districtCode: string | null,
@@ -33,6 +35,7 @@ export class CommunityResolver {
     return rows;
   }
 
+  @ListSize((b) => b.largestCommunity)
   @FieldResolver(() => [School], { description: 'Member schools on `asOf` (default today), by name.' })
   schools(
     @Root() c: Community,

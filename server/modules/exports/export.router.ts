@@ -35,7 +35,7 @@ export function createExportRouter(deps: RestDeps & { dataSource: DataSource; re
   const reports = new Map((deps.reports ?? []).map((r) => [r.name, r]));
 
   async function contextFor(req: Request): Promise<Context> {
-    const viewer = await deps.viewerFor(req.headers.authorization);
+    const viewer = await deps.viewerFor(req.headers.authorization, req);
     const tally: SqlTally = (req as Request & { hub?: { tally: SqlTally } }).hub?.tally ?? { statements: 0 };
     return createContext({ viewer, db: deps.dataSource.manager, requestId: requestIdOf(req), sql: tally, source: 'API' });
   }

@@ -6,16 +6,19 @@ import { mapDatabaseError } from '../../errors';
 
 /** What the export and import routers need from the hub: the cached bearer authentication of /graphql. */
 export interface RestDeps {
-  viewerFor(header: string | undefined): Promise<Viewer>;
+  /** `req` (its address) lets repeated failed sign-ins from one address be slowed and refused. */
+  viewerFor(header: string | undefined, req?: { socket: { remoteAddress?: string } }): Promise<Viewer>;
   logger: Logger;
 }
 
 const STATUS: Record<string, number> = {
   BAD_USER_INPUT: 400,
+  QUERY_TOO_COMPLEX: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
 };
 
@@ -31,7 +34,9 @@ export function sendError(res: Response, err: unknown, logger: Logger, requestId
   }
   if (err instanceof GraphQLError) {
     const code = String(err.extensions.code ?? 'INTERNAL_SERVER_ERROR');
-    const { http: _http, ...extensions } = err.extensions as Record<string, unknown>;
+    const { http, ...extensions } = err.extensions as Record<string, unknown> & { http?: { headers?: Map<string, string> } };
+    for (const [k, v] of http?.headers ?? []) res.setHeader(k, v);
+    if (code === 'SERVICE_UNAVAILABLE' && !res.getHeader('retry-after')) res.setHeader('retry-after', '5');
     res.status(STATUS[code] ?? 500).json({ errors: [{ message: err.message, extensions: { ...extensions, code } }] });
     return;
   }

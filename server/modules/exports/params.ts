@@ -1,4 +1,5 @@
-import { BadInput } from '../../errors';
+import { BadInput, cutText } from '../../errors';
+import { unstorableText } from '../../http/guard';
 
 /** One query-string filter of an export: the same name and meaning as the GraphQL argument it feeds. */
 export interface ParamSpec {
@@ -15,7 +16,7 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const INT_RE = /^-?\d{1,9}$/;
 
 function fail(name: string, raw: string, reason: string): never {
-  throw new BadInput(`Filter "${name}": ${JSON.stringify(raw)} ${reason}`, name, { value: raw });
+  throw new BadInput(`Filter "${name}": ${JSON.stringify(cutText(raw, 200))} ${reason}`, name, { value: cutText(raw, 200) });
 }
 
 function parseOne(spec: ParamSpec, raw: string): string | number {
@@ -46,12 +47,16 @@ function parseOne(spec: ParamSpec, raw: string): string | number {
  */
 export function parseParams(specs: ParamSpec[], query: URLSearchParams, dataset: string): ParsedParams {
   const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const [name, value] of query) {
+    const reason = unstorableText(name) ?? unstorableText(value);
+    if (reason) throw new BadInput(`Filter "${cutText(name, 60)}" ${reason}, which the database cannot store.`, cutText(name, 60));
+  }
   for (const name of new Set(query.keys())) {
     if (!byName.has(name)) {
       const valid = specs.map((s) => s.name);
       throw new BadInput(
-        `Unknown filter "${name}" for the ${dataset} export. ${valid.length ? 'Valid filters: ' + valid.join(', ') + '.' : 'It takes no filters.'}`,
-        name,
+        `Unknown filter "${cutText(name, 60)}" for the ${dataset} export. ${valid.length ? 'Valid filters: ' + valid.join(', ') + '.' : 'It takes no filters.'}`,
+        cutText(name, 60),
         { validFilters: valid },
       );
     }

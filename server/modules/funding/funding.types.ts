@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { HighNeedsBlockLine, NotionalSenFactor } from './funding.entity';
+import { ListSize } from '../../http/cost';
 
 @ObjectType({ description: 'A school\'s notional SEN budget for a financial year (element 2): the sum of its factor lines.' })
 export class NotionalSenBudget {
@@ -13,6 +14,7 @@ export class NotionalSenBudget {
   @Field(() => MoneyScalar, { description: 'Total notional SEN budget.' })
   total: string;
 
+  @ListSize((b) => b.senFactors)
   @Field(() => [NotionalSenFactor], { description: 'Factor breakdown.' })
   factors: NotionalSenFactor[];
 }
@@ -70,6 +72,7 @@ export class HighNeedsBlock {
   @Field(() => String, { description: 'Financial year code.' })
   financialYear: string;
 
+  @ListSize((b) => b.blockLinesPerYear)
   @Field(() => [HighNeedsBlockLine], { description: 'Budget lines, including memorandum lines.' })
   lines: HighNeedsBlockLine[];
 

@@ -1,9 +1,11 @@
 import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
 import { Area, District } from './geography.entity';
+import { ListSize } from '../../http/cost';
 
 @Resolver(() => District)
 export class DistrictResolver {
+  @ListSize((b) => b.districts)
   @Query(() => [District], { description: 'Kent\'s 12 districts, by name.' })
   async districts(@Ctx() ctx: Context): Promise<District[]> {
     return [...(await ctx.loaders.districts()).values()];
@@ -17,11 +19,13 @@ export class DistrictResolver {
 
 @Resolver(() => Area)
 export class AreaResolver {
+  @ListSize((b) => b.areas)
   @Query(() => [Area], { description: 'Kent\'s four areas.' })
   async areas(@Ctx() ctx: Context): Promise<Area[]> {
     return [...(await ctx.loaders.areas()).values()];
   }
 
+  @ListSize((b) => b.districts)
   @FieldResolver(() => [District], { description: 'Districts in the area, by name.' })
   async districts(@Root() a: Area, @Ctx() ctx: Context): Promise<District[]> {
     return [...(await ctx.loaders.districts()).values()].filter((d) => d.areaCode === a.code);

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import type { DataSource, EntityManager } from 'typeorm';
-import { Role, Viewer } from '../../auth/roles';
-import { BadInput, Forbidden } from '../../errors';
+import type { Viewer } from '../../auth/roles';
+import { BadInput } from '../../errors';
 import { readMoney } from '../../common/money';
 import { approvedTotals, fromPotTrigger, lockPots, potKey } from '../allocation/pot-lock';
 import { followPotShares } from '../scenario/parameters.service';
@@ -12,6 +12,7 @@ import { CaseloadKind } from '../caseload/caseload.entity';
 import { loadPeriodCatalogue, PeriodCatalogue } from '../period/period.service';
 import { ErrorList, FileRejected, RowError } from './report';
 import { readTable, Table } from './table';
+import { authorize, ACTIONS } from '../../auth/policy';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -521,7 +522,7 @@ export interface FinanceImportOptions {
 }
 
 export async function importFinance(ds: DataSource, kindName: string, file: Buffer, opts: FinanceImportOptions): Promise<FinanceImportReport> {
-  if (opts.viewer.role !== Role.FINANCE) throw new Forbidden('Only Finance may import figures of record.');
+  authorize(opts.viewer, ACTIONS.import, 'import');
   const kind = requireKind(kindName);
   const table = await readTable(file);
   return ds.transaction(async (tx) => {

@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream';
 import express, { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { Role, Viewer } from '../../auth/roles';
-import { BadInput, Forbidden } from '../../errors';
+import type { Viewer } from '../../auth/roles';
+import { authorize, ACTIONS } from '../../auth/policy';
+import { BadInput } from '../../errors';
 import { handler, RestDeps } from '../exports/http';
 import { parseParams } from '../exports/params';
 import { XLSX_TYPE } from '../exports/export.router';
@@ -10,8 +11,14 @@ import { importGias } from './gias';
 import { importFinance, IMPORT_KINDS, requireKind } from './finance';
 import { templateCsv, templateXlsx } from './templates';
 
-/** Finance files are a few thousand rows: read whole. The GIAS register is streamed and has no limit. */
-export const FINANCE_UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
+export const UPLOAD_LIMITS = {
+  /** Finance files are a few thousand rows: read whole (XLSX through the streaming reader). */
+  financeBytes: 20 * 1024 * 1024,
+  /** The GIAS register is streamed; the national file is about 60 MB, so four times that is a broken upload. */
+  giasBytes: 256 * 1024 * 1024,
+};
+/** Kept for callers of the old name. */
+export const FINANCE_UPLOAD_LIMIT_BYTES = UPLOAD_LIMITS.financeBytes;
 
 const BOOL = ['TRUE', 'FALSE'] as const;
 
@@ -23,8 +30,8 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
   const router = express.Router();
 
   const finance = async (req: Request): Promise<Viewer> => {
-    const viewer = await deps.viewerFor(req.headers.authorization);
-    if (viewer.role !== Role.FINANCE) throw new Forbidden(`A ${viewer.role} may not import: imports change figures of record, which Finance keeps.`);
+    const viewer = await deps.viewerFor(req.headers.authorization, req);
+    authorize(viewer, ACTIONS.import, 'import');
     return viewer;
   };
   const query = (req: Request) => new URL(req.originalUrl, 'http://hub').searchParams;
@@ -33,7 +40,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
   router.get(
     '/templates/:file',
     handler(deps, async (req, res) => {
-      await deps.viewerFor(req.headers.authorization);
+      await deps.viewerFor(req.headers.authorization, req);
       const m = /^([a-z-]+)\.(csv|xlsx)$/.exec(String(req.params.file));
       if (!m) throw new BadInput(`Ask for /import/templates/<kind>.xlsx or .csv. Kinds: ${IMPORT_KINDS.map((k) => k.kind).join(', ')}.`, 'file');
       const kind = requireKind(m[1]);
@@ -58,7 +65,17 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
         'GIAS import',
       );
       // A rejected file stops the read: through a PassThrough, so that stopping does not destroy the socket the 400 goes back on.
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > UPLOAD_LIMITS.giasBytes) throw tooLarge(UPLOAD_LIMITS.giasBytes, 'the national GIAS file is about 60 MB');
       const body = new PassThrough();
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > UPLOAD_LIMITS.giasBytes) {
+          req.unpipe(body);
+          body.destroy(tooLarge(UPLOAD_LIMITS.giasBytes, 'the national GIAS file is about 60 MB'));
+        }
+      });
       req.pipe(body);
       const report = await importGias(deps.dataSource, body, {
         la: (p.la as number | null) ?? 886,
@@ -79,7 +96,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       const viewer = await finance(req);
       const kind = requireKind(String(req.params.kind));
       const p = parseParams([{ name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' }], query(req), `${kind.kind} import`);
-      const body = await readBody(req, FINANCE_UPLOAD_LIMIT_BYTES);
+      const body = await readBody(req, UPLOAD_LIMITS.financeBytes);
       const report = await importFinance(deps.dataSource, kind.kind, body, { viewer, source: 'API', fileName: fileName(req, `upload-${kind.kind}`), dryRun: p.dryRun === 'TRUE' });
       sendReport(res, report);
     }),
@@ -96,12 +113,17 @@ function sendReport(res: Response, report: { errorCount: number; message: string
   res.json({ report });
 }
 
+function tooLarge(limit: number, why: string) {
+  return new BadInput(`The file is larger than ${limit / 1024 / 1024} MB (${why}); split it or check the file.`, 'file', { maxBytes: limit });
+}
+
 async function readBody(req: Request, limit: number): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge(limit, 'a finance template is far smaller');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new BadInput(`The file is larger than ${limit / 1024 / 1024} MB: a finance template is far smaller; split it or check the file.`, 'file');
+    if (size > limit) throw tooLarge(limit, 'a finance template is far smaller');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

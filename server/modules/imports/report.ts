@@ -1,4 +1,4 @@
-import { BadInput } from '../../errors';
+import { BadInput, cutText } from '../../errors';
 
 /** One rejected cell or row: everything a person needs to find and fix it in the file. */
 export interface RowError {
@@ -19,6 +19,8 @@ export class ErrorList {
 
   add(e: RowError): void {
     this.count++;
+    // A report repeats the offending value: cut, so a 100 MB field cannot make a 200 MB answer.
+    e = { ...e, value: e.value === null ? null : cutText(e.value, 200), reason: cutText(e.reason, 500), column: e.column === null ? null : cutText(e.column, 100) };
     if (e.line > 0) this.rejectedLines.add(e.line);
     if (this.items.length < MAX_REPORTED_ERRORS) this.items.push(e);
   }
@@ -35,6 +37,7 @@ export class FileRejected extends BadInput {
     message: string,
     readonly errors: RowError[],
   ) {
-    super(message, 'file', { errors });
+    const cut = errors.slice(0, MAX_REPORTED_ERRORS).map((e) => ({ ...e, value: e.value === null ? null : cutText(e.value, 200), reason: cutText(e.reason, 500) }));
+    super(cutText(message, 1000), 'file', { errors: cut });
   }
 }

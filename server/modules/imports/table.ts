@@ -2,6 +2,9 @@ import Decimal from 'decimal.js';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { cutText } from '../../errors';
 import { FileRejected } from './report';
 
 /** A cell as text, as the person would read it in Excel; `error` when the cell cannot give a value. */
@@ -44,10 +47,10 @@ function decode(buf: Buffer): string {
 function readCsv(buf: Buffer): Table {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(decode(buf), { relax_column_count: true, info: true, skip_empty_lines: true }) as never;
+    records = parse(decode(buf), { relax_column_count: true, info: true, skip_empty_lines: true, max_record_size: 1_000_000 }) as never;
   } catch (err) {
     const line = (err as { lines?: number }).lines ?? 0;
-    throw new FileRejected(`The file is not valid CSV at line ${line}: ${(err as Error).message}`, [{ line, column: null, value: null, reason: (err as Error).message }]);
+    throw new FileRejected(`The file is not valid CSV at line ${line}: ${cutText((err as Error).message, 300)}`, [{ line, column: null, value: null, reason: cutText((err as Error).message, 300) }]);
   }
   if (records.length === 0) throw new FileRejected('The file is empty: it has no header line.', []);
   const header = records[0].record.map((h) => h.trim());
@@ -87,23 +90,164 @@ export function cellOf(v: ExcelJS.CellValue): Cell {
   return { text: String(v) };
 }
 
-async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
-  const wb = new ExcelJS.Workbook();
-  try {
-    await wb.xlsx.load(buf as unknown as ArrayBuffer);
-  } catch (err) {
-    throw new FileRejected(`The file looks like XLSX but cannot be read: ${(err as Error).message}`, []);
+/** Limits of the XLSX reading layer: a finance template is thousands of rows and a few columns. */
+export const XLSX_LIMITS = {
+  /** Inflated size of all entries together (checked from the zip's directory before inflating, then while inflating). */
+  maxInflatedBytes: 256 * 1024 * 1024,
+  /** An entry inflating to more than this many times its compressed size is a zip bomb, not a workbook. */
+  maxRatio: 200,
+  maxRows: 200_000,
+  maxColumns: 200,
+  /** Excel's own limit for a cell. */
+  maxCellChars: 32_767,
+};
+
+interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  dataStart: number;
+}
+
+/**
+ * The zip's central directory, read from the buffer without inflating anything, so a small file that
+ * declares a huge sheet is refused before any of it is inflated. ZIP64 is refused (no template needs it).
+ */
+function zipEntries(buf: Buffer): ZipEntry[] {
+  const bad = (why: string) => new FileRejected(`The file looks like XLSX but is not a valid workbook: ${why}.`, []);
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
-  const ws = wb.getWorksheet(preferredSheet) ?? wb.worksheets[0];
-  if (!ws) throw new FileRejected('The workbook has no sheets.', []);
-  const width = ws.getRow(1).cellCount;
-  const header = Array.from({ length: width }, (_, i) => cellOf(ws.getRow(1).getCell(i + 1).value).text);
-  const rows: Table['rows'] = [];
-  ws.eachRow({ includeEmpty: false }, (row, n) => {
-    if (n === 1) return;
-    const cells = new Map(header.map((h, i) => [h, cellOf(row.getCell(i + 1).value)]));
-    if ([...cells.values()].every((c) => c.text === '' && !c.error)) return;
-    rows.push({ line: n, cells });
+  if (eocd < 0) throw bad('no zip directory (the file is cut short?)');
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  if (count === 0xffff || at === 0xffffffff) throw bad('a ZIP64 archive');
+  const entries: ZipEntry[] = [];
+  for (let k = 0; k < count; k++) {
+    if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50) throw bad('a damaged zip directory');
+    const method = buf.readUInt16LE(at + 10);
+    const compressedSize = buf.readUInt32LE(at + 20);
+    const size = buf.readUInt32LE(at + 24);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const extraLength = buf.readUInt16LE(at + 30);
+    const commentLength = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString('utf8', at + 46, at + 46 + Math.min(nameLength, 200));
+    if (compressedSize === 0xffffffff || size === 0xffffffff) throw bad('a ZIP64 archive');
+    if (local + 30 > buf.length || buf.readUInt32LE(local) !== 0x04034b50) throw bad('a damaged zip entry');
+    const dataStart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    if (dataStart + compressedSize > buf.length) throw bad('an entry runs past the end of the file');
+    entries.push({ name, method, compressedSize, size, dataStart });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+const tooBig = (what: string) =>
+  new FileRejected(`The workbook is too large once unpacked (${what}): a finance template is far smaller. Save only the data sheet, or use CSV.`, []);
+
+/**
+ * Refuses a workbook whose entries declare, or actually inflate to, more than the limits. The real inflation is
+ * counted chunk by chunk and thrown away (a directory can lie about sizes), so memory stays flat.
+ */
+async function checkInflatedSize(buf: Buffer): Promise<void> {
+  const entries = zipEntries(buf);
+  let declared = 0;
+  for (const e of entries) {
+    declared += e.size;
+    if (declared > XLSX_LIMITS.maxInflatedBytes) throw tooBig(`${Math.round(declared / 1048576)} MB declared`);
+    if (e.size > Math.max(1048576, e.compressedSize * XLSX_LIMITS.maxRatio)) throw tooBig(`${e.name} inflates ${Math.round(e.size / Math.max(1, e.compressedSize))} times`);
+  }
+  let total = 0;
+  for (const e of entries) {
+    if (e.method === 0) {
+      total += e.compressedSize;
+      continue;
+    }
+    if (e.method !== 8) throw new FileRejected(`The workbook uses an unsupported compression (method ${e.method}).`, []);
+    const limit = Math.min(XLSX_LIMITS.maxInflatedBytes - total, e.size + 1024);
+    const inflater = zlib.createInflateRaw();
+    inflater.end(buf.subarray(e.dataStart, e.dataStart + e.compressedSize));
+    let n = 0;
+    try {
+      for await (const chunk of inflater) {
+        n += (chunk as Buffer).length;
+        if (n > limit) throw tooBig(`${e.name} inflates to more than it declares`);
+      }
+    } catch (err) {
+      inflater.destroy();
+      if (err instanceof FileRejected) throw err;
+      throw new FileRejected(`The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`, []);
+    }
+    total += n;
+  }
+}
+
+/**
+ * XLSX through ExcelJS's streaming reader: rows are checked as they are read (count, width, cell length),
+ * so memory follows the rows kept, never the inflated XML. The sheet named `preferredSheet` is used, else the
+ * first one.
+ */
+async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
+  await checkInflatedSize(buf);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([buf]), {
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache', // dates are numbers with a date format: the styles say which
+    worksheets: 'emit',
+    entries: 'ignore',
   });
-  return { format: 'xlsx', header, rows, sheet: ws.name };
+  type Sheet = { name: string; header: string[]; rows: Table['rows'] };
+  let first: Sheet | null = null;
+  let preferred: Sheet | null = null;
+  let rowsRead = 0;
+  try {
+    for await (const ws of reader) {
+      const name = (ws as unknown as { name: string }).name;
+      const keep = !first || name === preferredSheet;
+      const sheet: Sheet = { name, header: [], rows: [] };
+      for await (const row of ws as AsyncIterable<ExcelJS.Row>) {
+        if (++rowsRead > XLSX_LIMITS.maxRows) {
+          throw new FileRejected(`The workbook has more than ${XLSX_LIMITS.maxRows} rows: a finance template is far smaller; split it.`, []);
+        }
+        if (!keep) continue;
+        const values = row.values as ExcelJS.CellValue[];
+        if (values.length - 1 > XLSX_LIMITS.maxColumns) {
+          throw new FileRejected(`Row ${row.number} has more than ${XLSX_LIMITS.maxColumns} columns: a finance template has a few.`, [
+            { line: row.number, column: null, value: null, reason: 'too many columns' },
+          ]);
+        }
+        if (row.number === 1) {
+          sheet.header = Array.from({ length: values.length - 1 }, (_, i) => cellOf(values[i + 1]).text);
+          continue;
+        }
+        const cells = new Map<string, Cell>();
+        for (let i = 0; i < sheet.header.length; i++) {
+          const cell = cellOf(values[i + 1]);
+          if (cell.text.length > XLSX_LIMITS.maxCellChars) {
+            throw new FileRejected(`Row ${row.number}, column "${cutText(sheet.header[i], 60)}" holds more than ${XLSX_LIMITS.maxCellChars} characters (Excel's own limit).`, [
+              { line: row.number, column: cutText(sheet.header[i], 60), value: cutText(cell.text, 60), reason: 'cell too long' },
+            ]);
+          }
+          cells.set(sheet.header[i], cell);
+        }
+        if ([...cells.values()].every((c) => c.text === '' && !c.error)) continue;
+        sheet.rows.push({ line: row.number, cells });
+      }
+      if (!first) first = sheet;
+      else if (name === preferredSheet) preferred = sheet;
+      if (first.name === preferredSheet) preferred = first;
+    }
+  } catch (err) {
+    if (err instanceof FileRejected) throw err;
+    throw new FileRejected(`The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`, []);
+  }
+  const ws = preferred ?? first;
+  if (!ws) throw new FileRejected('The workbook has no sheets.', []);
+  return { format: 'xlsx', header: ws.header, rows: ws.rows, sheet: ws.name };
 }

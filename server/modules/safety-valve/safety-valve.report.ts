@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { BadInput, NotFound } from '../../errors';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
+import { ListSize } from '../../http/cost';
 
 @ObjectType({ description: 'Plan against forecast for one measure of the DSG position (negative is a deficit).' })
 export class PlanForecast {
@@ -88,9 +89,11 @@ export class SafetyValveMonitoringReport {
   @Field(() => MoneyScalar, { description: 'DfE instalments paid after reports up to and including this one.' })
   instalmentsToDate: string;
 
+  @ListSize((b) => b.kpisPerPeriod)
   @Field(() => [MonitoringKpi], { description: 'KPIs: EHCP total, assessment requests, new and ceased plans, placement mix, unit costs.' })
   kpis: MonitoringKpi[];
 
+  @ListSize((b) => b.financialYears + 1)
   @Field(() => [TrajectoryPoint], { description: 'Deficit trajectory: the starting deficit, then each financial year end up to this report\'s year.' })
   trajectory: TrajectoryPoint[];
 }

@@ -3,6 +3,7 @@ import type { Context } from '../../context';
 import { requireFinancialYear } from '../period/period.service';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
 import { monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';
+import { ListSize } from '../../http/cost';
 
 @ObjectType({ description: 'The Safety Valve agreement and its monitoring reports.' })
 class SafetyValve {
@@ -40,6 +41,7 @@ export class SafetyValveResolver {
     return monitoringReport(ctx.db, period);
   }
 
+  @ListSize((b) => b.safetyValveReports)
   @FieldResolver(() => [SafetyValveReport], { description: 'Monitoring reports in date order, optionally for one financial year.' })
   async reports(
     @Root() _sv: SafetyValve,
@@ -56,6 +58,7 @@ export class SafetyValveResolver {
 
 @Resolver(() => SafetyValveReport)
 export class SafetyValveReportResolver {
+  @ListSize((b) => b.kpisPerPeriod)
   @FieldResolver(() => [SafetyValveKpi], { description: 'KPIs reported for the period.' })
   kpis(@Root() r: SafetyValveReport, @Ctx() ctx: Context): Promise<SafetyValveKpi[]> {
     return ctx.loaders.safetyValveKpis.load(r.periodCode);

@@ -27,6 +27,7 @@ import {
   setScenarioState,
   updateScenarioParameters,
 } from './scenario.service';
+import { ListSize, Computation } from '../../http/cost';
 
 type Inputs = Awaited<ReturnType<typeof loadFundingInputs>>;
 
@@ -61,6 +62,7 @@ export class ScenarioResolver {
     return findScenario(ctx.db, ctx.viewer, id);
   }
 
+  @ListSize((b) => b.scenarios)
   @Query(() => [Scenario], { description: 'Scenarios you can see, most recently changed first.' })
   scenarios(@Ctx() ctx: Context): Promise<Scenario[]> {
     return listScenarios(ctx.db, ctx.viewer);
@@ -99,6 +101,7 @@ export class ScenarioResolver {
     return effectiveParameters(ctx, s);
   }
 
+  @Computation()
   @FieldResolver(() => ScenarioResults, { description: 'The model\'s results under this scenario for all schools and terms (or one term or community).' })
   async results(
     @Root() s: Scenario,
@@ -112,6 +115,7 @@ export class ScenarioResolver {
     return resultsView(ctx.db, await m.inputs(), mine, { term, communityCode });
   }
 
+  @Computation()
   @FieldResolver(() => ScenarioComparison, { description: 'Differences from the figures of record (default) or from another scenario.' })
   async comparison(
     @Root() s: Scenario,
@@ -163,6 +167,7 @@ export class ModelParameterResolver {
     return setModelParameters(ctx.db, ctx.viewer, { effectiveFrom, note, parameters, replaceImported }, ctx.source === 'IMPORT' ? 'API' : ctx.source);
   }
 
+  @ListSize((b) => b.parameterVersions)
   @Query(() => [ModelParameterSet], { description: 'Every version of the model parameters of record, newest first.' })
   modelParameterVersions(@Ctx() ctx: Context): Promise<ModelParameterSet[]> {
     return ctx.db.query(

@@ -1,6 +1,7 @@
 import { KeptFigureType } from '../../common/provenance';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { MoneyScalar } from '../../common/scalars';
+import { ListSize } from '../../http/cost';
 
 @ObjectType({ description: 'A school\'s funding for a term under a scenario.' })
 export class ScenarioSchoolResult {
@@ -64,10 +65,13 @@ export class ScenarioTotals {
 
 @ObjectType({ description: 'Results of a scenario: per school and term, per community and term, per block line, and totals.' })
 export class ScenarioResults {
+  @ListSize((b) => b.schools * b.fundingTerms)
   @Field(() => [ScenarioSchoolResult], { description: 'Per school and term.' })
   schools: ScenarioSchoolResult[];
+  @ListSize((b) => b.communities * b.fundingTerms)
   @Field(() => [ScenarioCommunityResult], { description: 'Per community and term.' })
   communities: ScenarioCommunityResult[];
+  @ListSize((b) => b.blockLines)
   @Field(() => [ScenarioBlockLine], { description: 'High Needs block lines per financial year.' })
   blockLines: ScenarioBlockLine[];
   @Field(() => ScenarioTotals, { description: 'Totals.' })
@@ -108,10 +112,13 @@ export class SchoolDifference {
 export class ScenarioComparison {
   @Field(() => String, { description: '"RECORD" or the id of the scenario compared against.' })
   against: string;
+  @ListSize((b) => b.schools * b.fundingTerms)
   @Field(() => [SchoolDifference], { description: 'School totals per term that differ (all when includeUnchanged).' })
   schools: SchoolDifference[];
+  @ListSize((b) => b.communities * b.fundingTerms)
   @Field(() => [Difference], { description: 'Community pots per term.' })
   communities: Difference[];
+  @ListSize((b) => b.blockLines)
   @Field(() => [Difference], { description: 'Block lines per financial year.' })
   blockLines: Difference[];
   @Field(() => Difference, { description: 'Total school funding over the terms compared.' })
@@ -122,8 +129,10 @@ export class ScenarioComparison {
 export class ParameterChangeResult {
   @Field(() => Int, { description: 'The new version.' })
   version: number;
+  @ListSize((b) => b.fundingTerms)
   @Field(() => [String], { description: 'Funding terms whose figures of record were recomputed.' })
   termsRecomputed: string[];
+  @ListSize((b) => b.financialYears)
   @Field(() => [String], { description: 'Financial years whose notional SEN budgets were recomputed.' })
   financialYearsRecomputed: string[];
   @Field(() => Int, { description: 'School-term funding rows whose figures changed.' })

@@ -18,6 +18,7 @@ import { seesSmallCounts, Role } from '../../auth/roles';
 import { School } from './school.entity';
 import { SchoolFilter, SchoolOrder } from './school.inputs';
 import { countSchools, encodeCursor, findSchools, MAX_PAGE_SIZE, SchoolPage } from './school.service';
+import { ListSize, pageOf } from '../../http/cost';
 
 @ObjectType({ description: 'An edge in a school connection.' })
 class SchoolEdge {
@@ -32,9 +33,11 @@ class SchoolEdge {
 export class SchoolConnection {
   page: SchoolPage;
 
+  @ListSize(1) // the page: Query.schools' `first` sizes it
   @Field(() => [SchoolEdge], { description: 'Rows with cursors.' })
   edges: SchoolEdge[];
 
+  @ListSize(1) // the page: Query.schools' `first` sizes it
   @Field(() => [School], { description: 'Rows without cursors (shorter to write when you do not page).' })
   nodes: School[];
 
@@ -67,6 +70,7 @@ export class SchoolConnectionResolver {
 
 @Resolver(() => School)
 export class SchoolResolver {
+  @ListSize(pageOf('schools'))
   @Query(() => SchoolConnection, { description: 'Schools, filtered, sorted and paged. Up to 1,000 per page, so the whole county fits in one.' })
   async schools(@Args(() => SchoolsArgs) args: SchoolsArgs, @Ctx() ctx: Context, @Info() info?: GraphQLResolveInfo): Promise<SchoolConnection> {
     const page = await findSchools(ctx.db, args);
@@ -91,6 +95,7 @@ export class SchoolResolver {
     return ctx.loaders.schoolByUrn.load(urn);
   }
 
+  @ListSize((_b, args) => (Array.isArray(args.urns) ? args.urns.length : 1))
   @Query(() => [School], {
     nullable: 'items',
     description: 'Schools by URN in the order asked, null for unknown URNs. For spreadsheets that look up many schools at once.',
@@ -124,6 +129,7 @@ export class SchoolResolver {
     return schoolFields.funding(s, { term }, ctx);
   }
 
+  @ListSize((b) => b.caseloadsPerSchoolTerm)
   @FieldResolver(() => [CaseloadValue], {
     description: 'Caseload counts held against this school in a school term, by kind. Child counts from 1 to 4 are suppressed unless your role may see them.',
   })

@@ -1,0 +1,146 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import type net from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
+import type { DataSource } from 'typeorm';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { HubError } from '../errors';
+
+export interface RateLimitConfig {
+  /** Requests per minute per token (the Authorization header). */
+  perToken: number;
+  /** Requests per minute per client address. */
+  perAddress: number;
+  /** Failed authentications per address in 10 minutes. */
+  authFailures: number;
+  /** 'postgres': shared by every hub process on the database; 'memory': this process only (embedded PGlite is one process). */
+  store: 'postgres' | 'memory';
+}
+
+export class RateLimited extends HubError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', message, { retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } });
+  }
+}
+
+function limiter(dataSource: DataSource, store: RateLimitConfig['store'], keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  // The limit is part of the key: a changed limit starts a fresh window instead of inheriting counts kept under another.
+  keyPrefix = `${keyPrefix}_${points}_${duration}`;
+  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+  if (store === 'memory') return memory;
+  return new RateLimiterPostgres({
+    storeClient: dataSource,
+    storeType: 'typeorm',
+    tableName: 'rate_limit',
+    tableCreated: true, // the RateLimits migration made it
+    keyPrefix,
+    points,
+    duration,
+    clearExpiredByTimeout: true,
+    // The database down or its pool exhausted must not turn every request into an error: count in memory meanwhile.
+    insuranceLimiter: memory,
+    // Once an address or token is over its limit, refuse it from memory without asking the database again.
+    inMemoryBlockOnConsumed: points,
+    inMemoryBlockDuration: duration,
+  });
+}
+
+const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+
+/** Who is asking: the Authorization header, hashed (the limiter's keys never hold a secret). */
+const tokenKey = (header: string) => crypto.createHash('sha256').update(header).digest('base64url').slice(0, 22);
+
+export function addressOf(req: { socket: { remoteAddress?: string } }): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
+  const byToken = limiter(dataSource, cfg.store, 'hub_token', cfg.perToken, 60);
+  const byAddress = limiter(dataSource, cfg.store, 'hub_addr', cfg.perAddress, 60);
+  const failures = limiter(dataSource, cfg.store, 'hub_authfail', cfg.authFailures, 600);
+
+  const refuse = (res: Response, e: RateLimited) => {
+    res.setHeader('retry-after', String(e.retryAfterSeconds));
+    res.status(429).json({ errors: [{ message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } }] });
+  };
+
+  /** Express middleware: per address, then per token; 429 with Retry-After. */
+  const middleware = async (req: Request, res: Response, next: NextFunction) => {
+    const address = addressOf(req);
+    try {
+      await byAddress.consume(address);
+    } catch (r) {
+      if (r instanceof RateLimiterRes) return refuse(res, new RateLimited(`Too many requests from your address: at most ${cfg.perAddress} a minute. Retry after ${retryAfter(r)} s.`, retryAfter(r)));
+      return next(); // the store failed and its insurance too: let the request through rather than fail it
+    }
+    const header = req.headers.authorization;
+    if (header) {
+      try {
+        await byToken.consume(tokenKey(header));
+      } catch (r) {
+        if (r instanceof RateLimiterRes) return refuse(res, new RateLimited(`Too many requests with this token: at most ${cfg.perToken} a minute. Retry after ${retryAfter(r)} s.`, retryAfter(r)));
+      }
+    }
+    next();
+  };
+
+  return {
+    middleware,
+    /** Before an uncached token check: refuse an address that has failed too often (guessing), without checking. */
+    async beforeTokenCheck(address: string): Promise<void> {
+      const r = await failures.get(address).catch(() => null);
+      if (r && r.consumedPoints >= cfg.authFailures) {
+        throw new RateLimited(`Too many failed sign-ins from your address. Retry after ${retryAfter(r)} s.`, retryAfter(r));
+      }
+    },
+    /**
+     * After a failed check: count it and slow the answer down as failures add up (up to 2 s), so guessing from
+     * one address costs time long before the limit refuses it.
+     */
+    async afterFailure(address: string): Promise<void> {
+      const r = await failures.penalty(address, 1).catch(() => null);
+      // The first tenth of the allowance is answered at once (a mistyped token); after that each failure waits longer.
+      const over = (r?.consumedPoints ?? 0) - Math.max(5, Math.floor(cfg.authFailures / 10));
+      if (over > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, over * 100)));
+    },
+  };
+}
+export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/**
+ * Socket limits: slow clients are cut off (headers and whole requests have a deadline) and one address may hold
+ * only so many connections (a browser keeps about six; a shared office address many people's).
+ */
+export function limitConnections(server: http.Server, opts: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnectionsPerAddress: number }): void {
+  server.headersTimeout = opts.headersTimeoutMs;
+  server.requestTimeout = opts.requestTimeoutMs;
+  server.keepAliveTimeout = Math.min(5000, opts.headersTimeoutMs);
+  // Node checks the two timeouts on this interval; the default (30 s) would let a slow client linger past them.
+  (server as http.Server & { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1000;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: net.Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const n = (open.get(address) ?? 0) + 1;
+    if (n > opts.maxConnectionsPerAddress) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, n);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}
+
+/** A client's x-request-id is kept only when short and plain (it goes into logs and a response header). */
+export function safeRequestId(raw: unknown): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 64) return crypto.randomUUID();
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95 || c === 46 || c === 58;
+    if (!ok) return crypto.randomUUID();
+  }
+  return raw;
+}
