@@ -215,6 +215,15 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
         [term],
       )
     ).map((r: any) => r.code);
+    const ownSchools = new Set<number>(
+      (
+        await db.query(
+          `SELECT m.school_urn FROM community_membership m JOIN funding_term ft ON ft.code = $1
+            WHERE m.community_code = $2 AND m.effective_from <= ft.start_date AND (m.effective_to IS NULL OR m.effective_to > ft.start_date)`,
+          [term, exemptCommunity],
+        )
+      ).map((r: any) => r.school_urn),
+    );
     for (const s of data.schools.nodes) {
       const f = s.funding;
       if (!f) continue;
@@ -225,6 +234,8 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
         if (money === 0) for (const period of linked) seen.push({ kind: 'EHCP_PLANS', period, where: `funding ${term} ${s.urn}`, count: 0, atoms: pick('EHCP_PLANS', period, (a) => a.school === s.urn) });
         continue;
       }
+      // A Chair may see everything about their own community's schools.
+      if (exemptCommunity !== null && ownSchools.has(s.urn)) continue;
       const decoded = decodeBands(money, values, months);
       if (decoded === null) continue;
       const totals = decoded.map((n) => n.reduce((a, b) => a + b, 0));

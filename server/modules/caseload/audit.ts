@@ -181,16 +181,19 @@ function dropImpliedEqualities(rows: Row[]) {
     const covered = new Set<number>();
     let sum = 0;
     let ok = true;
-    for (const v of e.vars) {
+    // Unknowns in the fewest sums first (a worker's cases outside schools before a school's), each covered by
+    // the largest smaller sum inside this one that overlaps nothing covered yet: a greedy exact cover, which is
+    // all a hierarchy needs; when it fails the equality is simply kept.
+    const vars = [...e.vars].sort((a, b) => (byVar.get(a)?.length ?? 0) - (byVar.get(b)?.length ?? 0));
+    for (const v of vars) {
       if (covered.has(v)) continue;
-      // The largest strictly smaller equality inside this one that holds v.
       let best = -1;
       for (const j of byVar.get(v) ?? []) {
         if (j === i || rows[j].vars.length >= e.vars.length) continue;
         if (best >= 0 && rows[j].vars.length <= rows[best].vars.length) continue;
-        if (rows[j].vars.every((x) => mine.has(x))) best = j;
+        if (rows[j].vars.every((x) => mine.has(x) && !covered.has(x))) best = j;
       }
-      if (best < 0 || rows[best].vars.some((x) => covered.has(x))) {
+      if (best < 0) {
         ok = false;
         break;
       }

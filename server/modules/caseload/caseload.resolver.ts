@@ -22,7 +22,7 @@ export class CaseloadResolver {
     @Ctx() ctx: Context,
   ): Promise<CaseloadTable> {
     if (period) requireSchoolTerm(await ctx.loaders.periods(), period);
-    return caseloadTable(ctx.db, ctx.viewer, { kind, groupBy, period, districtCode, communityCode });
+    return caseloadTable(ctx, { kind, groupBy, period, districtCode, communityCode });
   }
 
   @Query(() => [CaseloadWorker], { description: 'Workers who hold caseloads (pseudonymous codes), optionally of one role.' })

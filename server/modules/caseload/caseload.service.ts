@@ -3,7 +3,7 @@ import type { Viewer } from '../../auth/roles';
 import { CaseloadKind, CHILD_COUNT_KINDS } from './caseload.entity';
 import { CaseloadGrouping, CaseloadTable } from './caseload.types';
 import { Atom, isShown } from './disclosure';
-import { published } from './disclosure.store';
+import { publishedFor } from './disclosure.store';
 
 /** How a grouping keys an atom (null: the atom has no such group and is left out), and where its labels are. */
 const GROUPS: Record<CaseloadGrouping, { key: (a: Atom) => string | null; labels: string; needsSchool: boolean }> = {
@@ -19,26 +19,26 @@ const GROUPS: Record<CaseloadGrouping, { key: (a: Atom) => string | null; labels
  * shows that same sum (or the viewer is exempt for all of it), so no table can say more than the pattern.
  */
 export async function caseloadTable(
-  db: EntityManager,
-  viewer: Viewer,
+  ctx: { db: EntityManager; viewer: Viewer },
   args: { kind: CaseloadKind; groupBy: CaseloadGrouping; period?: string | null; districtCode?: string | null; communityCode?: string | null },
 ): Promise<CaseloadTable> {
   const g = GROUPS[args.groupBy];
   const periods: string[] = args.period
     ? [args.period]
     : (
-        await db.query(
+        await oncePerRequest(
+          ctx,
           `SELECT st.code FROM school_term st WHERE EXISTS (SELECT 1 FROM caseload_count c WHERE c.kind = $1 AND c.period_code = st.code) ORDER BY st.start_date`,
           [args.kind],
         )
-      ).map((r: { code: string }) => r.code);
+      ).map((r) => r.code);
   const schoolScoped = g.needsSchool || Boolean(args.communityCode);
   const controlled = CHILD_COUNT_KINDS.has(args.kind);
   const labels = new Map<string, string>();
-  let labelsLoaded = false;
+  let labelsLoaded = false; // only when there are rows to label
   const table: CaseloadTable = { kind: args.kind, groupBy: args.groupBy, disclosureControlled: controlled, rows: [], totals: [] };
   for (const period of periods) {
-    const pub = await published(db, viewer, args.kind, period);
+    const pub = await publishedFor(ctx, args.kind, period);
     const groups = new Map<string, number[]>();
     pub.h.atoms.forEach((a, i) => {
       if (args.districtCode && a.district !== args.districtCode) return;
@@ -51,7 +51,7 @@ export async function caseloadTable(
     });
     if (groups.size === 0) continue;
     if (!labelsLoaded) {
-      for (const r of await db.query(g.labels)) labels.set(r.key, r.label);
+      for (const r of await oncePerRequest(ctx, g.labels)) labels.set(r.key, r.label);
       labelsLoaded = true;
     }
     const publish = (atoms: number[]) => {
@@ -64,4 +64,15 @@ export async function caseloadTable(
     table.totals.push({ period, ...publish([...groups.values()].flat()) });
   }
   return table;
+}
+
+/** A read that many tables of one request share (labels, the periods of a kind): asked once per request. */
+const memo = new WeakMap<object, Map<string, Promise<Record<string, string>[]>>>();
+function oncePerRequest(ctx: { db: EntityManager }, sql: string, params: unknown[] = []): Promise<Record<string, string>[]> {
+  let m = memo.get(ctx);
+  if (!m) memo.set(ctx, (m = new Map()));
+  const key = `${sql}|${JSON.stringify(params)}`;
+  let p = m.get(key);
+  if (!p) m.set(key, (p = ctx.db.query(sql, params)));
+  return p;
 }

@@ -129,9 +129,9 @@ async function loadOrCompute(db: EntityManager, scope: Scope, kind: CaseloadKind
  * What a viewer may be shown of one kind and period: the atoms, the pattern of the viewer's scope, and which
  * atoms the viewer is exempt for. Computes and stores the pattern when the counts have changed.
  */
-export async function published(db: EntityManager, viewer: Viewer, kind: CaseloadKind, period: string): Promise<Published> {
+export async function published(db: EntityManager, viewer: Viewer, kind: CaseloadKind, period: string, knownVersion?: number): Promise<Published> {
   const scope = scopeOf(viewer, kind);
-  const { version, h } = await hierarchyAt(db, kind, period, await currentVersion(db, kind, period));
+  const { version, h } = await hierarchyAt(db, kind, period, knownVersion ?? (await currentVersion(db, kind, period)));
   const exempt = exemptAtoms(h, scope);
   if (scope.kind === 'ALL') return { version, h, exempt, scope, pattern: { hidden: h.forms.map(() => false), primary: h.forms.map(() => false), rounds: 0 } };
   return { version, h, exempt, scope, pattern: await patternAt(db, scope, kind, period, version, h) };
@@ -170,15 +170,23 @@ export function hiddenCellSql(args: { scope: string; urn: string; period: string
        WHERE dc.scope = ${args.scope} AND dc.period_code = ${args.period} AND dc.school_urn = ${args.urn} AND dc.kind = ${args.k}.kind), true))`;
 }
 
-/** Per request: what each kind and period publishes, so 600 schools ask the database once. */
-const perRequest = new WeakMap<object, Map<string, Promise<Published>>>();
+/** Per request: every data version (one statement), and what each kind and period publishes. */
+const perRequest = new WeakMap<object, { versions: Promise<Map<string, number>>; published: Map<string, Promise<Published>> }>();
 
 export function publishedFor(ctx: { db: EntityManager; viewer: Viewer }, kind: CaseloadKind, period: string): Promise<Published> {
   let memo = perRequest.get(ctx);
-  if (!memo) perRequest.set(ctx, (memo = new Map()));
+  if (!memo) {
+    const versions = ctx.db
+      .query(`SELECT kind, period_code AS period, version::int AS version FROM caseload_version`)
+      .then((rows: { kind: string; period: string; version: number }[]) => new Map(rows.map((r) => [`${r.kind}|${r.period}`, r.version])));
+    perRequest.set(ctx, (memo = { versions, published: new Map() }));
+  }
   const key = `${kind}|${period}`;
-  let p = memo.get(key);
-  if (!p) memo.set(key, (p = published(ctx.db, ctx.viewer, kind, period)));
+  let p = memo.published.get(key);
+  if (!p) {
+    p = memo.versions.then((v) => published(ctx.db, ctx.viewer, kind, period, v.get(key) ?? 0));
+    memo.published.set(key, p);
+  }
   return p;
 }
 
