@@ -125,7 +125,9 @@ export class SchoolResolver {
   }
 
   @FieldResolver(() => [CaseloadValue], {
-    description: 'Caseload counts held against this school in a school term, by kind. Child counts from 1 to 4 are suppressed unless your role may see them.',
+    description:
+      'Caseload counts held against this school in a school term, by kind. Child counts follow the same suppression pattern as `caseloads` ' +
+      '(hidden from 1 to 4, and where hidden as a complement) unless your role may see them.',
   })
   caseloads(@Root() s: School, @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string, @Ctx() ctx: Context) {
     return schoolFields.caseloads(s, { period }, ctx);
