@@ -14,7 +14,7 @@ import { projectRoot } from '../server/common/paths';
 /**
  * npm run bench: figures side by side in one run, printed, never asserted (the machines are shared and noisy).
  * BENCH_DATABASE_URL adds a PostgreSQL run; BENCH_SECONDS sets each load test's length (default 8);
- * BENCH_ONLY=read stops after the read API.
+ * BENCH_ONLY=read stops after the read API; BENCH_ONLY=disclosure runs only the disclosure-control figures.
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -157,6 +157,11 @@ async function benchScenario(): Promise<Record<string, unknown>> {
 
 async function main() {
   const adminUrl = process.env.BENCH_DATABASE_URL || null;
+  if (process.env.BENCH_ONLY === 'disclosure') {
+    console.log('Disclosure control: suppression patterns (PGlite):');
+    console.table(await require('./disclosure').benchDisclosure());
+    return;
+  }
   console.log(`High Needs Hub bench · ${os.cpus().length} cores · ${SECONDS}s per load test, ${CONNECTIONS} connections · node ${process.version}\n`);
 
   if (ONLY_SECURITY) {
@@ -207,6 +212,7 @@ const EXTRAS = [
   { title: 'GIAS import (50,000 rows) and XLSX export', file: 'imports.js', fn: 'benchImports' },
   { title: 'Excel add-in: function batching and large pulls', file: 'addin.js', fn: 'benchAddin' },
   { title: 'Security: hostile inputs, an expensive caller, a 20 MB import (PGlite)', file: 'security.js', fn: 'benchSecurity' },
+  { title: 'Disclosure control: suppression patterns (PGlite)', file: 'disclosure.js', fn: 'benchDisclosure' },
 ];
 
 main().then(

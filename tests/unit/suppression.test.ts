@@ -1,63 +1,126 @@
-import { suppressCells, suppressOne } from '../../server/modules/caseload/suppression';
+import { boundSums } from '../../server/modules/caseload/audit';
+import { Atom, auditPattern, buildHierarchy, choosePattern, exemptAtoms, isShown, Scope } from '../../server/modules/caseload/disclosure';
 
-const cell = (group: string, count: number, exempt = false) => ({ group, count, exempt });
+const ANALYST: Scope = { kind: 'ANALYST' };
+const school = (urn: number, community: string, count: number, worker = 'W1', district = 'D1'): Atom => ({ worker, school: urn, district, community, count });
+const named = (h: ReturnType<typeof buildHierarchy>, p: { hidden: boolean[] }, name: string) => p.hidden[h.byName.get(name)!];
 
-describe('statistical disclosure control', () => {
-  it('hides counts from 1 to 4 and shows 0 and 5 upwards', () => {
-    expect(suppressOne(0, false)).toEqual({ count: 0, suppressed: false });
-    expect(suppressOne(1, false)).toEqual({ count: null, suppressed: true });
-    expect(suppressOne(4, false)).toEqual({ count: null, suppressed: true });
-    expect(suppressOne(5, false)).toEqual({ count: 5, suppressed: false });
+/**
+ * An independent check for tiny hierarchies: enumerate every assignment of the atoms (0..limit) that agrees
+ * with what the scope sees (visible sums, hidden sums 1..4 when primary, else 0 or 5+), and collect each hidden
+ * sum's possible values.
+ */
+function bruteForce(atoms: Atom[], scope: Scope, hidden: boolean[], primary: boolean[], limit = 14): Map<number, Set<number>> {
+  const h = buildHierarchy(atoms);
+  const exempt = exemptAtoms(h, scope);
+  const free = atoms.map((_, i) => i).filter((i) => !exempt[i]);
+  const values = atoms.map((a) => a.count);
+  const possible = new Map<number, Set<number>>();
+  h.forms.forEach((_, f) => hidden[f] && possible.set(f, new Set()));
+  const walk = (k: number) => {
+    if (k === free.length) {
+      const sums = h.forms.map((f) => f.atoms.reduce((s, i) => s + values[i], 0));
+      const ok = h.forms.every((f, i) => (!hidden[i] ? sums[i] === f.value : primary[i] ? sums[i] >= 1 && sums[i] <= 4 : sums[i] === 0 || sums[i] >= 5));
+      if (ok) possible.forEach((set, f) => set.add(sums[f]));
+      return;
+    }
+    for (let v = 0; v <= limit; v++) {
+      values[free[k]] = v;
+      walk(k + 1);
+    }
+    values[free[k]] = atoms[free[k]].count;
+  };
+  walk(0);
+  return possible;
+}
+
+describe('the audit (integer bounds of published sums)', () => {
+  it('finds that a primary cell beside a small complement under a known total has two possible values', async () => {
+    // x + y = 7, x from 1 to 4, y 0 or at least 5: y is 5 or 6, so x is 1 or 2.
+    const [b] = await boundSums({ nVars: 2, equalities: [{ vars: [0, 1], value: 7 }], ranges: [{ vars: [0], lo: 1, hi: 4 }], zeroOrAtLeast: [{ vars: [1], offset: 0, min: 5 }], bigM: 100 }, [[0]]);
+    expect(b).toEqual({ min: 1, max: 2 });
   });
 
-  it('shows small counts to a viewer who is exempt for them', () => {
-    expect(suppressOne(3, true)).toEqual({ count: 3, suppressed: false });
+  it('pins three hidden cells of 4 when their sum of 12 is published (the DOV-04 case)', async () => {
+    const ranges = [0, 1, 2].map((v) => ({ vars: [v], lo: 1, hi: 4 }));
+    const bounds = await boundSums({ nVars: 3, equalities: [{ vars: [0, 1, 2], value: 12 }], ranges, zeroOrAtLeast: [], bigM: 100 }, [[0], [1], [2]]);
+    expect(bounds).toEqual([{ min: 4, max: 4 }, { min: 4, max: 4 }, { min: 4, max: 4 }]);
   });
 
-  it('hides a second cell when one hidden cell could be recovered from the total', () => {
-    const { cells, totals } = suppressCells([cell('T1', 3), cell('T1', 12), cell('T1', 7), cell('T1', 30)], { totalsExempt: false });
-    expect(cells.map((c) => c.count)).toEqual([null, 12, null, 30]);
-    expect(totals.get('T1')).toEqual({ count: 52, suppressed: false });
-    // No published figure lets the reader solve for the 3: 52 - 12 - 30 = 10 = 3 + 7.
+  it('recovers a worker\'s third district from the worker total (the SIPS-12 case) and keeps independent parts apart', async () => {
+    // 37 = 10 + 26 + x, and an unrelated table beside it.
+    const bounds = await boundSums(
+      { nVars: 5, equalities: [{ vars: [0, 1, 2], value: 37 }, { vars: [0], value: 10 }, { vars: [1], value: 26 }, { vars: [3, 4], value: 9 }], ranges: [{ vars: [2], lo: 1, hi: 4 }, { vars: [3], lo: 1, hi: 4 }], zeroOrAtLeast: [{ vars: [4], offset: 0, min: 5 }], bigM: 100 },
+      [[2], [3]],
+    );
+    expect(bounds).toEqual([{ min: 1, max: 1 }, { min: 1, max: 4 }]);
+  });
+});
+
+describe('the suppression pattern', () => {
+  it('hides counts from 1 to 4 and enough complements that none is narrowed to fewer than three values', async () => {
+    const atoms = [school(1, 'C1', 3), school(2, 'C1', 12), school(3, 'C1', 7), school(4, 'C1', 30)];
+    const h = buildHierarchy(atoms);
+    const p = await choosePattern(h, ANALYST);
+    expect(named(h, p, 'S:1')).toBe(true);
+    expect(p.hidden.filter(Boolean).length).toBeGreaterThanOrEqual(2);
+    expect(await auditPattern(h, exemptAtoms(h, ANALYST), p.hidden, p.primary)).toEqual([]);
+    const possible = bruteForce(atoms, ANALYST, p.hidden, p.primary, 34);
+    for (const [, set] of possible) expect(Math.max(...set) - Math.min(...set)).toBeGreaterThanOrEqual(2);
   });
 
-  it('needs no secondary suppression when two cells are already hidden', () => {
-    const { cells } = suppressCells([cell('T1', 2), cell('T1', 4), cell('T1', 9)], { totalsExempt: false });
-    expect(cells.map((c) => c.count)).toEqual([null, null, 9]);
+  it('protects a hidden cell across hierarchies: a school held by two workers, each with a district total', async () => {
+    const atoms: Atom[] = [
+      { worker: 'W1', school: 1, district: 'D1', community: 'C1', count: 2 },
+      { worker: 'W1', school: 2, district: 'D1', community: 'C1', count: 9 },
+      { worker: 'W2', school: 2, district: 'D1', community: 'C1', count: 6 },
+      { worker: 'W2', school: 3, district: 'D1', community: 'C1', count: 11 },
+      { worker: 'W2', school: null, district: 'D1', community: null, count: 3 },
+    ];
+    const h = buildHierarchy(atoms);
+    const p = await choosePattern(h, ANALYST);
+    expect(named(h, p, 'S:1')).toBe(true);
+    const possible = bruteForce(atoms, ANALYST, p.hidden, p.primary, 20);
+    for (const [f, set] of possible) {
+      expect([h.forms[f].names[0], Math.max(...set) - Math.min(...set) >= 2]).toEqual([h.forms[f].names[0], true]);
+    }
   });
 
-  it('hides the total when a lone hidden cell has no partner to hide', () => {
-    const { cells, totals } = suppressCells([cell('T1', 2), cell('T1', 9, true)], { totalsExempt: false });
-    expect(cells.map((c) => c.count)).toEqual([null, 9]);
-    expect(totals.get('T1')).toEqual({ count: null, suppressed: true });
+  it('shows a Chair every count of their own community and protects the others from what they know', async () => {
+    const atoms = [school(1, 'OWN', 2), school(2, 'OWN', 9), school(3, 'OTHER', 3), school(4, 'OTHER', 8), school(5, 'OTHER', 14)];
+    const chair: Scope = { kind: 'CHAIR', community: 'OWN' };
+    const h = buildHierarchy(atoms);
+    const p = await choosePattern(h, chair);
+    const exempt = exemptAtoms(h, chair);
+    expect(isShown(h, p, exempt, [0])).toBe(true);
+    expect(named(h, p, 'S:3')).toBe(true);
+    for (const [, set] of bruteForce(atoms, chair, p.hidden, p.primary, 20)) expect(Math.max(...set) - Math.min(...set)).toBeGreaterThanOrEqual(2);
   });
 
-  it('hides a total from 1 to 4', () => {
-    const { totals } = suppressCells([cell('T1', 0), cell('T1', 3)], { totalsExempt: false });
-    expect(totals.get('T1')!.suppressed).toBe(true);
+  it('publishes a sum outside the hierarchy only when visible sums add up to it', async () => {
+    const atoms = [school(1, 'C1', 12, 'W1'), school(2, 'C1', 3, 'W2'), school(3, 'C2', 20, 'W1'), school(4, 'C2', 9, 'W2')];
+    const h = buildHierarchy(atoms);
+    const p = await choosePattern(h, ANALYST);
+    const exempt = exemptAtoms(h, ANALYST);
+    expect(named(h, p, 'S:2')).toBe(true);
+    // Schools 1 and 4 (no sum of the hierarchy) are two visible school cells: shown.
+    expect(isShown(h, p, exempt, [0, 3])).toBe(named(h, p, 'S:1') === false && named(h, p, 'S:4') === false);
+    // Anything holding the hidden school 2 that is not itself a visible sum: hidden.
+    expect(isShown(h, p, exempt, [1, 2])).toBe(false);
   });
 
-  it('treats each period as its own table', () => {
-    const { cells } = suppressCells([cell('T1', 2), cell('T1', 20), cell('T2', 20), cell('T2', 30)], { totalsExempt: false });
-    expect(cells.map((c) => c.count)).toEqual([null, null, 20, 30]);
-  });
-
-  it('prefers a non-zero complementary cell, since a hidden zero is easy to guess', () => {
-    const { cells } = suppressCells([cell('T1', 2), cell('T1', 0), cell('T1', 8), cell('T1', 6)], { totalsExempt: false });
-    expect(cells.map((c) => c.count)).toEqual([null, 0, 8, null]);
-  });
-
-  it('never lets total minus visible cells equal a hidden cell (randomised check)', () => {
-    let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let trial = 0; trial < 500; trial++) {
-      const n = 1 + Math.floor(rand() * 8);
-      const input = Array.from({ length: n }, () => cell('G', Math.floor(rand() * 12), rand() < 0.2));
-      const { cells, totals } = suppressCells(input, { totalsExempt: false });
-      const total = totals.get('G')!;
-      const hidden = cells.map((c, i) => (c.suppressed ? i : -1)).filter((i) => i >= 0);
-      for (const [i, c] of input.entries()) if (!c.exempt && c.count >= 1 && c.count <= 4) expect(cells[i].suppressed).toBe(true);
-      if (!total.suppressed && hidden.length === 1) throw new Error('a single hidden cell is recoverable from the total');
+  it('never leaves a hidden cell narrowed in random small tables (checked by enumeration)', async () => {
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 25; trial++) {
+      const n = 2 + Math.floor(rand() * 3);
+      const atoms = Array.from({ length: n }, (_, i) => school(i + 1, rand() < 0.5 ? 'C1' : 'C2', Math.floor(rand() * 12), rand() < 0.5 ? 'W1' : 'W2'));
+      const h = buildHierarchy(atoms);
+      const p = await choosePattern(h, ANALYST);
+      for (const [i, f] of h.forms.entries()) if (f.value >= 1 && f.value <= 4) expect(p.hidden[i]).toBe(true);
+      for (const [f, set] of bruteForce(atoms, ANALYST, p.hidden, p.primary, 16)) {
+        expect([trial, h.forms[f].names[0], Math.max(...set) - Math.min(...set) >= 2]).toEqual([trial, h.forms[f].names[0], true]);
+      }
     }
   });
 });

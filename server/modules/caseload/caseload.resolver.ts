@@ -11,8 +11,10 @@ export class CaseloadResolver {
   @Query(() => CaseloadTable, {
     description:
       'Caseload counts grouped by school, community, district or worker and by school term. Counts about children from 1 to 4 ' +
-      'are suppressed for roles without exemption (ANALYST; a CHAIR outside their community), with secondary suppression so that ' +
-      'no hidden cell can be recovered from the totals.',
+      'are suppressed for roles without exemption (ANALYST; a CHAIR outside their community), with secondary suppression chosen once ' +
+      'per kind, term and role across every table the hub publishes and audited as an integer program, so that no combination of ' +
+      'published figures pins a hidden cell to fewer than three values. A sum outside the school/community/district/worker hierarchy ' +
+      '(e.g. a worker within one community) is shown only when visible cells of the hierarchy add up to it.',
   })
   async caseloads(
     @Arg('kind', () => CaseloadKind, { description: 'What to count.' }) kind: CaseloadKind,
@@ -23,7 +25,7 @@ export class CaseloadResolver {
     @Ctx() ctx: Context,
   ): Promise<CaseloadTable> {
     if (period) requireSchoolTerm(await ctx.loaders.periods(), period);
-    return caseloadTable(ctx.db, ctx.viewer, { kind, groupBy, period, districtCode, communityCode });
+    return caseloadTable(ctx, { kind, groupBy, period, districtCode, communityCode });
   }
 
   @ListSize((b) => b.caseloadWorkers)

@@ -21,7 +21,9 @@ export class CaseloadValue {
   @Field(() => Int, { nullable: true, description: 'The count, or null when suppressed.' })
   count: number | null;
 
-  @Field(() => Boolean, { description: 'True when the count is from 1 to 4 and your role may not see it (shown as "c" in published tables).' })
+  @Field(() => Boolean, {
+    description: 'True when hidden from your role by disclosure control: a count from 1 to 4, or a complement hidden so that none can be recovered (shown as "c" in published tables).',
+  })
   suppressed: boolean;
 }
 

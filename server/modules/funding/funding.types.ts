@@ -39,11 +39,23 @@ export class SchoolFunding {
   @Field(() => MoneyScalar, { description: 'The school\'s share of its community\'s pot for the term.' })
   communityShare: string;
 
-  @Field(() => MoneyScalar, { description: 'EHCP banded top-up (from September 2026).' })
-  bandedTopUp: string;
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description:
+      'EHCP banded top-up (from September 2026): plans per band x band value, so it encodes counts of children. Null when suppressed ' +
+      '(see `bandedTopUpSuppressed`).',
+  })
+  bandedTopUp: string | null;
 
-  @Field(() => MoneyScalar, { description: 'Protected amount + community share + banded top-up.' })
-  total: string;
+  @Field(() => MoneyScalar, { nullable: true, description: 'Protected amount + community share + banded top-up; null when the banded top-up is suppressed.' })
+  total: string | null;
+
+  @Field(() => Boolean, {
+    description:
+      'True when the banded top-up (and so the total) is hidden from your role: it would reveal a count of children from 1 to 4, or a ' +
+      'suppressed EHCP caseload (disclosure control).',
+  })
+  bandedTopUpSuppressed: boolean;
 }
 
 @ObjectType({ description: 'A community\'s pot for a funding term.' })

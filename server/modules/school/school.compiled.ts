@@ -10,10 +10,10 @@ import {
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { getArgumentValues } from 'graphql/execution/values';
 import type { Context } from '../../context';
-import { Role } from '../../auth/roles';
 import { HubError } from '../../errors';
 import { CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
-import { SMALL_MAX, SMALL_MIN } from '../caseload/suppression';
+import { hiddenCellSql, patternsReady, sqlScope } from '../caseload/disclosure.store';
+import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import type { PeriodCatalogue } from '../period/period.service';
 import { todayIso } from '../period/period.service';
 import { MEMBERSHIP_ON } from './school.sql';
@@ -33,10 +33,13 @@ import type { School } from './school.entity';
 /** Thrown while compiling when the resolvers must answer instead. */
 class NotCompiled extends Error {}
 
-/** Thrown while compiling when a field needs the period catalogue and it is still loading: plan again once it is in. */
+/**
+ * Thrown while compiling when a field needs something still loading (the period catalogue, a suppression
+ * pattern): plan again once it is in.
+ */
 class NeedsPeriods extends Error {
-  constructor(readonly loading: Promise<PeriodCatalogue>) {
-    super('period catalogue not loaded yet');
+  constructor(readonly loading: Promise<unknown>) {
+    super('period catalogue or suppression pattern not loaded yet');
   }
 }
 
@@ -130,17 +133,31 @@ function known(map: Map<string, unknown>, code: unknown): string {
   return code;
 }
 
-/** Child counts the viewer may not see at this school, as a SQL boolean over `k` (kind, n). */
-function hiddenSql(sc: Scope, urn: string, startDate: string, k: string): string {
-  const v = sc.ctx.viewer;
-  if (v.role === Role.FINANCE || v.role === Role.SUBGROUP) return 'false';
-  let exempt = 'false';
-  if (v.role === Role.CHAIR && v.communityCode) {
-    // A Chair sees small counts for schools in their community at the start of the term.
-    exempt = `coalesce((${membershipSql(sc, urn, param(sc, startDate, 'date'), 'community_code')}) = ${param(sc, v.communityCode, 'text')}, false)`;
+/**
+ * Child counts the viewer may not see at this school, as a SQL boolean over `k` (kind, n): the stored
+ * suppression pattern of the viewer's scope (disclosure.store.ts), which this request has made current.
+ */
+function hiddenSql(sc: Scope, urn: string, period: string, k: string): string {
+  const scope = sqlScope(sc.ctx.viewer);
+  if (scope === null) return 'false';
+  let ready = patternsLoaded.get(sc.ctx);
+  if (!ready) patternsLoaded.set(sc.ctx, (ready = new Set()));
+  if (!ready.has(period)) {
+    const set = ready;
+    throw new NeedsPeriods(patternsReady(sc.ctx, period).then(() => set.add(period)));
   }
-  return `(NOT ${exempt} AND ${k}.kind = ANY(${param(sc, [...CHILD_COUNT_KINDS], 'text[]')}) AND ${k}.n BETWEEN ${SMALL_MIN} AND ${SMALL_MAX})`;
+  return hiddenCellSql({ scope: param(sc, scope, 'text'), urn, period: param(sc, period, 'text'), k, controlledKinds: param(sc, [...CHILD_COUNT_KINDS], 'text[]') });
 }
+/** Whether the school's banded top-up is hidden from the viewer (caseload/disclosive-money.ts), as SQL over the funding row. */
+function bandedHidden(sc: Scope, row: Record<string, string>): string {
+  const hidden = hiddenBandedTopUps(sc.ctx, row.termCode);
+  if (hidden instanceof Promise) throw new NeedsPeriods(hidden);
+  if (hidden.size === 0) return 'false';
+  return `(${row.t}.school_urn = ANY(${param(sc, [...hidden], 'int[]')}))`;
+}
+
+/** Periods whose patterns a request has made current. */
+const patternsLoaded = new WeakMap<object, Set<string>>();
 
 /**
  * A school's membership in force on a date, as the communityOfSchool loader picks it (the one that started
@@ -185,14 +202,14 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     funding: (sc, row, args, nodes) => {
       const term = param(sc, known(sc.cat().fundingTermByCode, args.term), 'text');
       const t = alias(sc, 'f');
-      return `(SELECT ${objectSql(sc, 'SchoolFunding', { t, term }, nodes)} FROM school_term_funding ${t} WHERE ${t}.school_urn = ${row.t}.urn AND ${t}.term_code = ${term})`;
+      return `(SELECT ${objectSql(sc, 'SchoolFunding', { t, term, termCode: args.term }, nodes)} FROM school_term_funding ${t} WHERE ${t}.school_urn = ${row.t}.urn AND ${t}.term_code = ${term})`;
     },
     caseloads: (sc, row, args, nodes) => {
       const st = sc.cat().schoolTermByCode.get(known(sc.cat().schoolTermByCode, args.period))!;
       const period = param(sc, st.code, 'text');
       const k = alias(sc, 'k');
       const q = alias(sc, 'q');
-      const hidden = hiddenSql(sc, `${row.t}.urn`, st.startDate, q);
+      const hidden = hiddenSql(sc, `${row.t}.urn`, st.code, q);
       return `(SELECT coalesce(json_agg(${objectSql(sc, 'CaseloadValue', { t: k }, nodes)} ORDER BY ${k}.kind), '[]'::json)
                  FROM (SELECT ${q}.kind, ${q}.n, ${hidden} AS hidden
                          FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = ${row.t}.urn AND period_code = ${period} GROUP BY kind) ${q}) ${k})`;
@@ -257,8 +274,9 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     protectionRate: decimal('protection_rate'),
     protectedAmount: money('protected_amount'),
     communityShare: money('community_share'),
-    bandedTopUp: money('banded_top_up'),
-    total: (_sc, row) => `(${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text`,
+    bandedTopUp: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.banded_top_up)::text END`,
+    total: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text END`,
+    bandedTopUpSuppressed: (sc, row) => bandedHidden(sc, row),
   },
   CaseloadValue: {
     kind: column('kind'),

@@ -12,9 +12,9 @@ import { Community } from '../community/community.entity';
 import { NotionalSenBudget, SchoolFunding } from '../funding/funding.types';
 import { CaseloadValue } from '../caseload/caseload.types';
 import { CaseloadKind, CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
-import { suppressOne } from '../caseload/suppression';
+import { schoolCaseloads } from '../caseload/disclosure.store';
+import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import { requireFinancialYear, requireFundingTerm, requireSchoolTerm, todayIso } from '../period/period.service';
-import { seesSmallCounts, Role } from '../../auth/roles';
 import { School } from './school.entity';
 import { SchoolFilter, SchoolOrder } from './school.inputs';
 import { countSchools, encodeCursor, findSchools, MAX_PAGE_SIZE, SchoolPage } from './school.service';
@@ -131,7 +131,9 @@ export class SchoolResolver {
 
   @ListSize((b) => b.caseloadsPerSchoolTerm)
   @FieldResolver(() => [CaseloadValue], {
-    description: 'Caseload counts held against this school in a school term, by kind. Child counts from 1 to 4 are suppressed unless your role may see them.',
+    description:
+      'Caseload counts held against this school in a school term, by kind. Child counts follow the same suppression pattern as `caseloads` ' +
+      '(hidden from 1 to 4, and where hidden as a complement) unless your role may see them.',
   })
   caseloads(@Root() s: School, @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string, @Ctx() ctx: Context) {
     return schoolFields.caseloads(s, { period }, ctx);
@@ -172,25 +174,21 @@ export const schoolFields = {
       return then(ctx.loaders.schoolFunding.get(`${s.urn}|${term}`), (f) => {
         if (!f) return null;
         const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
-        return { ...f, term, total };
+        // The banded top-up encodes counts of children (caseload/disclosive-money.ts).
+        return then(hiddenBandedTopUps(ctx, term), (hidden) =>
+          hidden.has(s.urn) ? { ...f, term, bandedTopUp: null, total: null, bandedTopUpSuppressed: true } : { ...f, term, total, bandedTopUpSuppressed: false },
+        );
       });
     });
   },
 
   caseloads(s: School, { period }: { period: string }, ctx: Context): Maybe<CaseloadValue[]> {
     return then(ctx.loaders.periods(), (cat) => {
-      const st = requireSchoolTerm(cat, period);
+      requireSchoolTerm(cat, period);
       return then(ctx.loaders.caseloadsAtSchool.get(`${s.urn}|${period}`), (counts) => {
-        const v = ctx.viewer;
-        const publish = (exempt: boolean) =>
-          counts.map((c) => ({
-            kind: c.kind as CaseloadKind,
-            ...(CHILD_COUNT_KINDS.has(c.kind as CaseloadKind) ? suppressOne(c.count, exempt) : { count: c.count, suppressed: false }),
-          }));
-        if (v.role === Role.FINANCE || v.role === Role.SUBGROUP) return publish(true);
-        if (v.role !== Role.CHAIR || counts.length === 0) return publish(false);
-        // A Chair sees small counts for schools in their community at the start of the term.
-        return then(ctx.loaders.communityOfSchool.get(`${s.urn}|${st.startDate}`), (c) => publish(seesSmallCounts(v, c?.code ?? null)));
+        // Counts about children go through the suppression pattern (disclosure.ts); the rest are shown.
+        if (!counts.some((c) => CHILD_COUNT_KINDS.has(c.kind as CaseloadKind))) return counts.map((c) => ({ kind: c.kind as CaseloadKind, count: c.count, suppressed: false }));
+        return schoolCaseloads(ctx, s.urn, period, counts);
       });
     });
   },
