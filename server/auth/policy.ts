@@ -45,6 +45,7 @@ export const OPERATIONS: Record<string, Rule> = {
   'Mutation.updateScenarioParameters': { roles: MODELLERS, why: 'as scenario; only its owner or Finance may change one' },
   'Mutation.setScenarioState': { roles: MODELLERS, why: 'as updateScenarioParameters; only Finance unlocks' },
   'Mutation.setModelParameters': { roles: FINANCE, why: 'changes the figures of record' },
+  'Mutation.closeSchool': { roles: FINANCE, why: 'ends memberships and recomputes the figures of record' },
   'Mutation.submitAllocations': {
     roles: [Role.FINANCE, Role.CHAIR],
     chair: 'own',

@@ -73,6 +73,11 @@ const GRAPHQL: Record<string, Case> = {
     query: 'mutation { setModelParameters(effectiveFrom: "2000-01-02", parameters: { ehcpGrowth: "0.01" }) { version } }',
     expect: FINANCE_ONLY,
   },
+  'Mutation.closeSchool': {
+    // A URN no school has: Finance is let in and told so (NOT_FOUND); nothing is closed.
+    query: 'mutation { closeSchool(urn: 1, closeDate: "2026-09-01", reason: "role matrix") { urn } }',
+    expect: FINANCE_ONLY,
+  },
   'Mutation.submitAllocations': {
     query: 'mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { results { userErrors { code } } } }',
     variables: (c) => ({

@@ -139,8 +139,10 @@ export class ParameterChangeResult {
   schoolTermRowsChanged: number;
   @Field(() => Int, { description: 'Community pots whose amount changed.' })
   potsChanged: number;
+  @ListSize((b) => (b.schools + b.communities) * b.fundingTerms + b.blockLines)
   @Field(() => [KeptFigureType], { description: 'Imported or hand-entered figures left as they were (send replaceImported: true to replace them).' })
   importedKept: KeptFigureType[];
+  @ListSize((b) => (b.schools + b.communities) * b.fundingTerms + b.blockLines)
   @Field(() => [KeptFigureType], { description: 'Imported or hand-entered figures replaced by computed ones (replaceImported: true).' })
   importedReplaced: KeptFigureType[];
 }

@@ -7,6 +7,7 @@ import { writeAudit } from '../audit/audit.service';
 import { fromPotTrigger } from '../allocation/pot-lock';
 import { todayIso } from '../period/period.service';
 import { applyClosures } from './closure';
+import { ListSize } from '../../http/cost';
 
 @ObjectType({ description: 'What closing a school did.' })
 export class SchoolClosure {
@@ -14,12 +15,15 @@ export class SchoolClosure {
   urn: number;
   @Field(() => DateScalar, { description: 'The close date: the school is not a member of any community from this day.' })
   closeDate: string;
+  @ListSize((b) => b.communities)
   @Field(() => [String], { description: 'Communities whose membership of the school now ends on the close date.' })
   membershipsEnded: string[];
+  @ListSize((b) => b.fundingTerms)
   @Field(() => [String], { description: 'Terms whose pots and shares were recomputed, so the school\'s shares go to the schools still open.' })
   termsRecomputed: string[];
   @Field(() => Int, { description: 'School-term funding rows that changed.' })
   schoolTermRowsChanged: number;
+  @ListSize((b) => b.allocations)
   @Field(() => [String], { description: 'Ids of allocations already made for the school in terms after its closure: withdraw them.' })
   allocationsAfterClosure: string[];
 }
