@@ -7,8 +7,6 @@ import { ConfigError } from '../config';
 export interface EmbeddedDatabase {
   /** Connection string for the ordinary `pg` driver. */
   url: string;
-  /** True when the data folder was empty before this start. */
-  fresh: boolean;
   stop(): Promise<void>;
 }
 
@@ -18,7 +16,6 @@ export interface EmbeddedDatabase {
  * PGlite is a single session: callers must use a pool of one connection.
  */
 export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDatabase> {
-  let fresh = true;
   if (dataDir) {
     const pgdata = path.join(dataDir, 'pgdata');
     try {
@@ -29,7 +26,6 @@ export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDat
         `Cannot use the data folder ${dataDir} (${(err as NodeJS.ErrnoException).code ?? String(err)}): set HUB_DATA_DIR to a folder this user can write, or fix its permissions.`,
       );
     }
-    fresh = !fs.existsSync(path.join(pgdata, 'PG_VERSION'));
   }
   let db: PGlite;
   try {
@@ -44,7 +40,6 @@ export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDat
   const conn = server.getServerConn();
   return {
     url: `postgres://postgres@${conn}/postgres?sslmode=disable`,
-    fresh,
     async stop() {
       await server.stop();
       await db.close();

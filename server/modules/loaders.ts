@@ -9,7 +9,7 @@ import type { AuditLog } from './audit/audit.entity';
 import { AUDIT_COLUMNS } from './audit/audit.service';
 import type { SafetyValveKpi } from './safety-valve/safety-valve.entity';
 import { COMMUNITY_COLUMNS, MEMBERSHIP_ON, SCHOOL_COLUMNS } from './school/school.sql';
-import { loadPeriodCatalogue, PeriodCatalogue } from './period/period.service';
+import { loadPeriodCatalogue } from './period/period.service';
 
 export interface CaseloadAtSchool {
   kind: string;

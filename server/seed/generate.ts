@@ -259,7 +259,7 @@ function generateSchools(r: Random) {
   ): Row<School> => {
     const [type, establishmentType] = opts.typePair ?? r.weighted(EST_TYPES[phase]);
     const grammar = phase === Phase.SECONDARY && type !== SchoolType.FREE_SCHOOL && r.chance(0.3);
-    let name = '';
+    let name: string;
     for (let attempt = 0; ; attempt++) {
       const town = attempt < 12 ? r.pick(towns) : r.pick(district.communities.flatMap((c) => c.towns));
       name = schoolName(r, phase, establishmentType, town, grammar);
@@ -575,7 +575,6 @@ function generateMoney(
   fundingTerms: Row<FundingTerm>[],
 ) {
   const open = schools.filter((s) => s.status === SchoolStatus.OPEN && isMainstream(s.phase));
-  const byUrn = new Map(schools.map((s) => [s.urn, s]));
   const drivers = new Map(open.map((s) => [s.urn, schoolDrivers(r, s)]));
 
   // EHCP band counts from September 2026: ~3% of pupils, more and higher bands with resourced provision.

@@ -11,7 +11,7 @@ export interface TestHub {
   hub: Hub;
   tokens: DemoTokens;
   /** POST a GraphQL operation; returns the parsed body and status. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: any }>;
+  gql(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 

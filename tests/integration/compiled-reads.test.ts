@@ -143,8 +143,6 @@ async function statements(hub: TestHub, op: string): Promise<number> {
   return Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
 }
 
-const opName = (query: string) => /query (\w+)/.exec(query)![1];
-
 describe('the compiled school list', () => {
   for (const c of CASES) {
     it(`answers exactly as the resolvers do: ${c.name}`, async () => {

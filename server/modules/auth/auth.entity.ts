@@ -1,11 +1,9 @@
-import { References } from '../../common/references';
 import { Community } from '../community/community.entity';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, PrimaryGeneratedColumn } from 'typeorm';
 
 /** An API token. Only a SHA-256 hash of the secret is kept; the secret is shown once, at creation. */
 @Entity()
 export class ApiToken {
-  @References(() => Community, 'community_code') private readonly communityRef?: Community;
 
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -17,6 +15,7 @@ export class ApiToken {
   role: string;
 
   @Column({ type: 'varchar', length: 16, nullable: true })
+  @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string | null;
 
   @Column({ type: 'char', length: 64, unique: true })
