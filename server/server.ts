@@ -22,6 +22,7 @@ import { complexityLimitPlugin } from './http/complexity';
 import { jitExecutor } from './http/jit';
 import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
+import { Clock, createViewerCache } from './auth/tokens';
 import type { Viewer } from './auth/roles';
 import type { JWTVerifyGetKey } from 'jose';
 
@@ -31,6 +32,9 @@ export interface HubDeps {
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
+  /** How long an authentication is trusted (default TOKEN_CACHE_MS) and by which clock: tests move time by hand. */
+  tokenCacheMs?: number;
+  clock?: Clock;
 }
 
 export interface Hub {
@@ -45,8 +49,6 @@ export interface Hub {
 
 /** Query limits applied at validation, before any resolver (and so any SQL) runs. */
 export const QUERY_LIMITS = { maxDepth: 12, maxAliases: 600, maxTokens: 25000, maxDirectives: 50, maxComplexity: 250000 };
-
-const TOKEN_CACHE_MS = 5000;
 
 /** Builds the HTTP app and Apollo Server without listening, so tests and the bench drive it in-process. */
 export async function createHub(deps: HubDeps): Promise<Hub> {
@@ -148,15 +150,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     next();
   });
 
-  const tokenCache = new Map<string, { viewer: Viewer; until: number }>();
-  const viewerFor = async (header: string | undefined): Promise<Viewer> => {
-    const hit = header ? tokenCache.get(header) : undefined;
-    if (hit && hit.until > Date.now()) return hit.viewer;
-    const viewer = await authenticate(header, { dataSource, jwt });
-    if (tokenCache.size > 10000) tokenCache.clear();
-    tokenCache.set(header!, { viewer, until: Date.now() + TOKEN_CACHE_MS });
-    return viewer;
-  };
+  const viewers = createViewerCache({ ttlMs: deps.tokenCacheMs, clock: deps.clock });
+  const viewerFor = (header: string | undefined): Promise<Viewer> => viewers.get(header, () => authenticate(header, { dataSource, jwt }));
 
   app.use(
     '/graphql',

@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { JWTVerifyGetKey } from 'jose';
 import type { OidcConfig } from '../../server/config';
 import { createHub, Hub } from '../../server/server';
+import type { Clock } from '../../server/auth/tokens';
 import { createDemoTokens, DemoTokens } from '../../server/bootstrap';
 import { startTestDatabase, TestDatabase } from './db';
 
@@ -17,7 +18,7 @@ export interface TestHub {
 
 /** A real hub (HTTP + Apollo + database with demo data) on a free port, for integration tests. */
 export async function startTestHub(
-  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean } = {},
+  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean; clock?: Clock } = {},
 ): Promise<TestHub> {
   const db = opts.db ?? (await startTestDatabase());
   const hub = await createHub({
@@ -25,6 +26,7 @@ export async function startTestHub(
     config: { bodyLimitBytes: opts.bodyLimitBytes ?? 5 * 1024 * 1024, oidc: opts.oidc ?? null, compiledReads: opts.compiledReads },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     jwtKeys: opts.jwtKeys,
+    clock: opts.clock,
   });
   const url = await hub.listen(0);
   const tokens = await createDemoTokens(db.dataSource);
@@ -44,6 +46,17 @@ export async function startTestHub(
     async stop() {
       await hub.stop();
       if (!opts.db) await db.stop();
+    },
+  };
+}
+
+/** A clock that moves only when a test says so. */
+export function manualClock(start = Date.UTC(2026, 8, 1)): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
     },
   };
 }

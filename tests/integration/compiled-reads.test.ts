@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
+import { sqlStatements } from '../helpers/metrics';
 
 /**
  * The school list compiled into one SQL statement (server/modules/school/school.compiled.ts) must answer
@@ -137,11 +138,8 @@ const CASES: { name: string; query: string; variables?: Record<string, unknown> 
   { name: 'other root fields beside schools', query: `query Mixed { areas { code } schools(first: 2) { nodes { urn } } }` },
 ];
 
-/** SQL statements the hub's metrics recorded for one operation name. */
-async function statements(hub: TestHub, op: string): Promise<number> {
-  const text = await (await fetch(`${hub.url}/metrics`)).text();
-  return Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-}
+/** SQL statements the hub's metrics recorded for one operation name (fails when the metric is missing). */
+const statements = (hub: TestHub, op: string) => sqlStatements(hub.url, op);
 
 describe('the compiled school list', () => {
   for (const c of CASES) {

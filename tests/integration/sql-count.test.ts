@@ -1,4 +1,5 @@
 import { startTestHub, TestHub } from '../helpers/hub';
+import { sqlStatements } from '../helpers/metrics';
 
 // The hub compiles the school list into one statement; `r` never compiles, so the loaders are measured too.
 let t: TestHub;
@@ -27,18 +28,11 @@ const NESTED = `query($n: Int!) {
 }`;
 
 async function statementsFor(n: number, role: 'FINANCE' | 'CHAIR' = 'FINANCE', hub = t) {
-  const before = await sqlCounter(hub);
+  const before = await sqlStatements(hub.url);
   const res = await hub.gql(NESTED, { n }, hub.tokens[role]);
   expect(res.body.errors).toBeUndefined();
   expect(res.body.data.schools.nodes).toHaveLength(n);
-  return (await sqlCounter(hub)) - before;
-}
-
-/** Reads the hub's own Prometheus counter of SQL statements per operation. */
-async function sqlCounter(hub = t): Promise<number> {
-  const text = await (await fetch(`${hub.url}/metrics`)).text();
-  const m = /hub_graphql_sql_statements_sum\{operation="anonymous"\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+  return (await sqlStatements(hub.url, 'anonymous', { mustHaveRun: true })) - before;
 }
 
 describe('SQL statements of a nested query', () => {
@@ -63,10 +57,10 @@ describe('SQL statements of a nested query', () => {
 
   it('stay constant for communities with their member schools and pots', async () => {
     const q = `{ communities { code pot(term: "SPRING-2026") { amount } schools { urn funding(term: "SPRING-2026") { total } } } }`;
-    const before = await sqlCounter();
+    const before = await sqlStatements(t.url);
     const r = await t.gql(q);
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.communities).toHaveLength(53);
-    expect((await sqlCounter()) - before).toBeLessThanOrEqual(6);
+    expect((await sqlStatements(t.url, 'anonymous', { mustHaveRun: true })) - before).toBeLessThanOrEqual(6);
   });
 });
