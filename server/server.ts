@@ -23,6 +23,7 @@ import { jitExecutor } from './http/jit';
 import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import { Clock, createViewerCache } from './auth/tokens';
+import { referenceCache } from './modules/period/reference-data';
 import type { Viewer } from './auth/roles';
 import type { JWTVerifyGetKey } from 'jose';
 
@@ -72,6 +73,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const protection = armor.protect();
   const schema = await getSchema();
+  // Reference data is cached only while this process listens for its changes: listen before serving.
+  await referenceCache(dataSource).ready();
   const apollo = new ApolloServer<Context>({
     gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads, onExecute: (path) => metrics.executions.inc({ path }) }),
     ...protection,

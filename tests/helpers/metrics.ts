@@ -1,22 +1,32 @@
 /**
- * The hub's own Prometheus tally of SQL statements for one operation name (the sum of the
- * hub_graphql_sql_statements histogram). An operation that has not run yet has no series and counts 0, but a
- * scrape without the metric family at all (renamed, not registered) fails, so a count can never pass by
- * reading nothing.
+ * One series of the hub's own Prometheus metrics. A series that has not been observed yet reads 0, but a scrape
+ * without the metric family at all (renamed, not registered) fails, as does `mustExist` on a missing series, so a
+ * count can never pass by reading nothing.
  */
-export async function sqlStatements(baseUrl: string, operation = 'anonymous', opts: { mustHaveRun?: boolean } = {}): Promise<number> {
+export async function metricValue(
+  baseUrl: string,
+  family: { name: string; type: 'counter' | 'histogram' },
+  series: string,
+  opts: { mustExist?: boolean } = {},
+): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const lines = text.split('\n');
-  if (!lines.includes('# TYPE hub_graphql_sql_statements histogram')) {
-    throw new Error('The hub no longer exports hub_graphql_sql_statements: the SQL statement counts cannot be read.');
+  if (!lines.includes(`# TYPE ${family.name} ${family.type}`)) {
+    throw new Error(`The hub no longer exports the ${family.type} ${family.name}: the test cannot read it.`);
   }
-  const prefix = `hub_graphql_sql_statements_sum{operation="${operation}"} `;
-  const line = lines.find((l) => l.startsWith(prefix));
+  const line = lines.find((l) => l.startsWith(series + ' '));
   if (!line) {
-    if (opts.mustHaveRun) throw new Error(`No SQL statements were recorded for operation "${operation}".`);
+    if (opts.mustExist) throw new Error(`The hub has recorded nothing for ${series}.`);
     return 0;
   }
-  const n = Number(line.slice(prefix.length));
+  const n = Number(line.slice(series.length + 1));
   if (!Number.isFinite(n)) throw new Error(`Unreadable metric line: ${line}`);
   return n;
+}
+
+/** SQL statements the hub recorded for one operation name (the sum of hub_graphql_sql_statements). */
+export function sqlStatements(baseUrl: string, operation = 'anonymous', opts: { mustHaveRun?: boolean } = {}): Promise<number> {
+  return metricValue(baseUrl, { name: 'hub_graphql_sql_statements', type: 'histogram' }, `hub_graphql_sql_statements_sum{operation="${operation}"}`, {
+    mustExist: opts.mustHaveRun,
+  });
 }
