@@ -75,15 +75,14 @@ export function createLoaders(db: EntityManager) {
       return codes.map((c) => byCode.get(c) ?? null);
     }),
 
-    /** key: `${urn}|${asOf}`. Should two memberships ever overlap, the one that started last wins. */
+    /** key: `${urn}|${asOf}`. MEMBERSHIP_ON admits one membership per school and date. */
     communityOfSchool: new PeekableLoader<string, Community | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (Community & { key: string })[] = await db.query(
         `SELECT x.urn || '|' || x.as_of AS key, ${COMMUNITY_COLUMNS}
            FROM unnest($1::int[], $2::date[]) AS x(urn, as_of)
            JOIN community_membership m ON m.school_urn = x.urn AND ${MEMBERSHIP_ON('m', 'x.as_of')}
-           JOIN community c ON c.code = m.community_code
-          ORDER BY m.effective_from`,
+           JOIN community c ON c.code = m.community_code`,
         [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
       );
       const byKey = new Map(rows.map(({ key, ...c }) => [key, c as Community]));

@@ -13,6 +13,7 @@
  * Beyond the brief's period list, FY 2023-24 is held (the Safety Valve reports start in it) and academic
  * year 2023/24 (Summer 2024 belongs to it); 2027/28 has T1-T4 only, as T5-T6 fall after Spring 2028.
  */
+import { membersOn } from '../modules/community/membership';
 import Decimal from 'decimal.js';
 import type { Area, District } from '../modules/geography/geography.entity';
 import type { Community, CommunityMembership } from '../modules/community/community.entity';
@@ -424,18 +425,8 @@ function generateMemberships(r: Random, schools: Row<School>[], meta: Map<number
   return memberships;
 }
 
-/** Members of each community on a day. */
-export function membersOn(memberships: DemoData['communityMemberships'], date: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const m of memberships) {
-    if (m.effectiveFrom <= date && (m.effectiveTo === null || date < m.effectiveTo)) {
-      const list = out.get(m.communityCode) ?? [];
-      list.push(m.schoolUrn);
-      out.set(m.communityCode, list);
-    }
-  }
-  return out;
-}
+/** Members of each community on a day (the rule: community/membership.ts). */
+export { membersOn };
 
 // ---------------------------------------------------------------------------------------------------------
 // Early years settings
