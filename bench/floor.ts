@@ -2,35 +2,52 @@ import http from 'node:http';
 import { Pool } from 'pg';
 
 /**
- * The floor: the same 600-school data as the hub's nested query, produced by one hand-written SQL statement
- * (json_agg) and written straight to HTTP. No GraphQL, no auth, no loaders: what the database alone costs.
+ * The floors: the same data as the hub's queries, produced by one hand-written SQL statement (json_agg) each
+ * and written straight to HTTP. No GraphQL, no auth, no loaders: what the database alone costs.
+ * `/?n=600` is the nested 600-school query, `/page?n=20` the 20-school page of primary schools with its
+ * totalCount, `/school?urn=…` the single-school lookup.
  */
-export const FLOOR_SQL = `
-SELECT json_build_object('data', json_build_object('schools', json_build_object('nodes', coalesce(json_agg(x ORDER BY x.urn), '[]'::json)))) AS body
-FROM (
-  SELECT s.urn, s.name,
-    json_build_object('name', d.name, 'area', json_build_object('name', a.name)) AS district,
-    (SELECT json_build_object('code', c.code, 'name', c.name, 'pot', json_build_object('amount', p.amount))
+const SCHOOL_JSON = `json_build_object('urn', s.urn, 'name', s.name,
+    'district', json_build_object('name', d.name, 'area', json_build_object('name', a.name)),
+    'community', (SELECT json_build_object('code', c.code, 'name', c.name, 'pot', json_build_object('amount', p.amount))
        FROM community_membership m JOIN community c ON c.code = m.community_code
        LEFT JOIN community_pot p ON p.community_code = c.code AND p.term_code = 'AUTUMN-2025'
-      WHERE m.school_urn = s.urn AND m.effective_from <= DATE '2025-10-01' AND (m.effective_to IS NULL OR m.effective_to > DATE '2025-10-01')) AS community,
-    (SELECT json_build_object('total', sum(f.sen_amount), 'factors', json_agg(json_build_object('factor', f.factor, 'senAmount', f.sen_amount) ORDER BY f.factor))
-       FROM notional_sen_factor f WHERE f.school_urn = s.urn AND f.financial_year_code = '2025-26' HAVING count(*) > 0) AS "notionalSenBudget",
-    (SELECT json_build_object('baseline', t.baseline, 'protectedAmount', t.protected_amount, 'communityShare', t.community_share,
+      WHERE m.school_urn = s.urn AND m.effective_from <= DATE '2025-10-01' AND (m.effective_to IS NULL OR m.effective_to > DATE '2025-10-01')
+      ORDER BY m.effective_from DESC LIMIT 1),
+    'notionalSenBudget', (SELECT json_build_object('total', sum(f.sen_amount), 'factors', json_agg(json_build_object('factor', f.factor, 'senAmount', f.sen_amount) ORDER BY f.factor))
+       FROM notional_sen_factor f WHERE f.school_urn = s.urn AND f.financial_year_code = '2025-26' HAVING count(*) > 0),
+    'funding', (SELECT json_build_object('baseline', t.baseline, 'protectedAmount', t.protected_amount, 'communityShare', t.community_share,
             'total', t.protected_amount + t.community_share + t.banded_top_up)
-       FROM school_term_funding t WHERE t.school_urn = s.urn AND t.term_code = 'AUTUMN-2025') AS funding,
-    (SELECT coalesce(json_agg(json_build_object('kind', k.kind, 'count', k.n, 'suppressed', false) ORDER BY k.kind), '[]'::json)
-       FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = s.urn AND period_code = '2025/26-T2' GROUP BY kind) k) AS caseloads
-  FROM school s JOIN district d ON d.ons_code = s.district_code JOIN area a ON a.code = d.area_code
-  ORDER BY s.urn LIMIT $1
-) x`;
+       FROM school_term_funding t WHERE t.school_urn = s.urn AND t.term_code = 'AUTUMN-2025'),
+    'caseloads', (SELECT coalesce(json_agg(json_build_object('kind', k.kind, 'count', k.n, 'suppressed', false) ORDER BY k.kind), '[]'::json)
+       FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = s.urn AND period_code = '2025/26-T2' GROUP BY kind) k))`;
+const SCHOOLS = `school s JOIN district d ON d.ons_code = s.district_code JOIN area a ON a.code = d.area_code`;
+
+export const FLOOR_SQL = `
+SELECT json_build_object('data', json_build_object('schools', json_build_object('nodes', coalesce(json_agg(x.j ORDER BY x.urn), '[]'::json)))) AS body
+FROM (SELECT s.urn, ${SCHOOL_JSON} AS j FROM ${SCHOOLS} ORDER BY s.urn LIMIT $1) x`;
+
+export const FLOOR_PAGE_SQL = `
+SELECT json_build_object('data', json_build_object('schools', json_build_object(
+         'totalCount', (SELECT count(*)::int FROM school WHERE phase = $2),
+         'nodes', coalesce(json_agg(x.j ORDER BY x.urn), '[]'::json)))) AS body
+FROM (SELECT s.urn, ${SCHOOL_JSON} AS j FROM ${SCHOOLS} WHERE s.phase = $2 ORDER BY s.urn LIMIT $1) x`;
+
+export const FLOOR_SCHOOL_SQL = `
+SELECT json_build_object('data', json_build_object('school', (SELECT ${SCHOOL_JSON} FROM ${SCHOOLS} WHERE s.urn = $1))) AS body`;
 
 export async function startFloor(dbUrl: string, poolSize: number): Promise<{ url: string; stop(): Promise<void> }> {
   const pool = new Pool({ connectionString: dbUrl, max: poolSize });
   const server = http.createServer(async (req, res) => {
     try {
-      const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n') ?? 600);
-      const { rows } = await pool.query(FLOOR_SQL, [n]);
+      const url = new URL(req.url ?? '/', 'http://x');
+      const n = Number(url.searchParams.get('n') ?? 600);
+      const { rows } =
+        url.pathname === '/school'
+          ? await pool.query(FLOOR_SCHOOL_SQL, [Number(url.searchParams.get('urn'))])
+          : url.pathname === '/page'
+            ? await pool.query(FLOOR_PAGE_SQL, [n, 'PRIMARY'])
+            : await pool.query(FLOOR_SQL, [n]);
       const body = JSON.stringify(rows[0].body);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);

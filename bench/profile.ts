@@ -33,4 +33,7 @@ async function main() {
   }
   await hub.stop();
 }
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

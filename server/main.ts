@@ -1,3 +1,4 @@
+import './compile-cache';
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';

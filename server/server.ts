@@ -31,6 +31,8 @@ import { budgeted } from './http/budget';
 import { jitExecutor } from './http/jit';
 import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
+import { Clock, createViewerCache } from './auth/tokens';
+import { referenceCache } from './modules/period/reference-data';
 import type { Viewer } from './auth/roles';
 import { auditSourceOf } from './auth/source';
 import { localAdminRouter } from './scripts/local/routes';
@@ -89,6 +91,9 @@ export interface HubDeps {
   jwtKeys?: JWTVerifyGetKey;
   /** On an embedded data folder: the secret of the command line's door (/local/run/<command>). */
   localAdmin?: { secret: string };
+  /** How long an authentication is trusted (default TOKEN_CACHE_MS) and by which clock: tests move time by hand. */
+  tokenCacheMs?: number;
+  clock?: Clock;
 }
 
 export interface Hub {
@@ -134,7 +139,6 @@ function knownOperationNames(): Set<string> {
   return names;
 }
 
-const TOKEN_CACHE_MS = 5000;
 const ROUTE_KEYS = Object.keys(ROUTES);
 
 /** Builds the HTTP app and Apollo Server without listening, so tests and the bench drive it in-process. */
@@ -176,6 +180,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const protection = armor.protect();
   const schema = await getSchema();
+  // Reference data is cached only while this process listens for its changes: listen before serving.
+  await referenceCache(dataSource).ready();
   const apollo = new ApolloServer<Context>({
     gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads, onExecute: (path) => metrics.executions.inc({ path }), budgetMs: limits.requestBudgetMs }),
     ...protection,
@@ -272,36 +278,31 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     next();
   });
 
-  const tokenCache = new Map<string, { viewer: Viewer; until: number }>();
+  const viewers = createViewerCache({ ttlMs: deps.tokenCacheMs, clock: deps.clock });
   /**
-   * The viewer for an Authorization header, cached 5 s. An address that keeps failing is refused (429) before
-   * its guesses are checked, and each failure is answered more slowly. A database that cannot be reached (pool
-   * exhausted, timed out) is SERVICE_UNAVAILABLE (503), never an internal error.
+   * The viewer for an Authorization header, cached for a few seconds (tokens.ts). An address that keeps failing is
+   * refused (429) before its guesses are checked, and each failure is answered more slowly. A database that cannot
+   * be reached (pool exhausted, timed out) is SERVICE_UNAVAILABLE (503), never an internal error.
    */
-  const viewerFor = async (header: string | undefined, req?: { socket: { remoteAddress?: string } }): Promise<Viewer> => {
-    const hit = header ? tokenCache.get(header) : undefined;
-    if (hit && hit.until > Date.now()) return hit.viewer;
-    const address = req ? addressOf(req) : null;
-    if (address && header) await rateLimits.beforeTokenCheck(address);
-    let viewer: Viewer;
-    try {
-      viewer = await authenticate(header, { dataSource, jwt });
-    } catch (err) {
-      if (err instanceof HubError) {
-        if (address && header && err.extensions.code === 'UNAUTHENTICATED') await rateLimits.afterFailure(address);
+  const viewerFor = (header: string | undefined, req?: { socket: { remoteAddress?: string } }): Promise<Viewer> =>
+    viewers.get(header, async () => {
+      const address = req ? addressOf(req) : null;
+      if (address && header) await rateLimits.beforeTokenCheck(address);
+      try {
+        return await authenticate(header, { dataSource, jwt });
+      } catch (err) {
+        if (err instanceof HubError) {
+          if (address && header && err.extensions.code === 'UNAUTHENTICATED') await rateLimits.afterFailure(address);
+          throw err;
+        }
+        const mapped = mapDatabaseError(err as Parameters<typeof mapDatabaseError>[0]);
+        if (mapped?.code === 'SERVICE_UNAVAILABLE') {
+          logger.warn({ err }, 'token check could not reach the database');
+          throw new HubError('SERVICE_UNAVAILABLE', `${mapped.message} (checking your token)`, { http: { status: 503, headers: new Map([['retry-after', '5']]) } });
+        }
         throw err;
       }
-      const mapped = mapDatabaseError(err as Parameters<typeof mapDatabaseError>[0]);
-      if (mapped?.code === 'SERVICE_UNAVAILABLE') {
-        logger.warn({ err }, 'token check could not reach the database');
-        throw new HubError('SERVICE_UNAVAILABLE', `${mapped.message} (checking your token)`, { http: { status: 503, headers: new Map([['retry-after', '5']]) } });
-      }
-      throw err;
-    }
-    if (tokenCache.size > 10000) tokenCache.clear();
-    tokenCache.set(header!, { viewer, until: Date.now() + TOKEN_CACHE_MS });
-    return viewer;
-  };
+    });
 
   app.use(
     '/graphql',

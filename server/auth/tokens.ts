@@ -69,3 +69,35 @@ export async function viewerForToken(db: EntityManager, token: string): Promise<
     client: row.client === TokenClient.ADDIN ? 'ADDIN' : 'API',
   };
 }
+
+/** Time as the hub sees it; tests pass a clock they move by hand instead of sleeping. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** How long one process trusts an authentication it has made: a revoked token stops working within this. */
+export const TOKEN_CACHE_MS = 5000;
+
+/**
+ * Per-process cache of successful authentications by Authorization header, so a burst of requests costs one
+ * token look-up. Failures are never cached: a token made a moment ago works at once.
+ */
+export function createViewerCache(opts: { ttlMs?: number; clock?: Clock; maxEntries?: number } = {}) {
+  const ttlMs = opts.ttlMs ?? TOKEN_CACHE_MS;
+  const clock = opts.clock ?? systemClock;
+  const maxEntries = opts.maxEntries ?? 10000;
+  const entries = new Map<string, { viewer: Viewer; until: number }>();
+  return {
+    async get(header: string | undefined, authenticate: () => Promise<Viewer>): Promise<Viewer> {
+      const hit = header === undefined ? undefined : entries.get(header);
+      if (hit && hit.until > clock.now()) return hit.viewer;
+      const viewer = await authenticate();
+      if (header !== undefined && ttlMs > 0) {
+        if (entries.size >= maxEntries) entries.clear();
+        entries.set(header, { viewer, until: clock.now() + ttlMs });
+      }
+      return viewer;
+    },
+  };
+}

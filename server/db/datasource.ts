@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { types } from 'pg';
-import { DataSource } from 'typeorm';
+import { types, type ClientBase } from 'pg';
+import { DataSource, type DataSourceOptions as OrmOptions } from 'typeorm';
+import { DatabaseNotifications } from './notifications';
 import { entities } from '../modules';
 import { allMigrations } from '../../migrations';
 import { SnakeNamingStrategy } from './naming';
@@ -22,8 +23,27 @@ export interface DataSourceOptions {
   connectionTimeoutMs?: number;
 }
 
-export function createDataSource(opts: DataSourceOptions): DataSource {
-  return new DataSource({
+/** The channel the reference-data triggers notify (migration ReferenceDataNotify). */
+export const REFERENCE_CHANNEL = 'hub_reference_data';
+
+/** A DataSource with its notification listener, which lives and dies with it. */
+export class HubDataSource extends DataSource {
+  constructor(
+    options: OrmOptions,
+    readonly notifications: DatabaseNotifications,
+  ) {
+    super(options);
+  }
+
+  override async destroy(): Promise<void> {
+    await this.notifications.stop();
+    return super.destroy();
+  }
+}
+
+export function createDataSource(opts: DataSourceOptions): HubDataSource {
+  const notifications = new DatabaseNotifications({ connectionString: opts.url }, [REFERENCE_CHANNEL]);
+  return new HubDataSource({
     type: 'postgres',
     url: opts.url,
     entities,
@@ -43,6 +63,15 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
       application_name: opts.applicationName ?? 'high-needs-hub',
       statement_timeout: opts.statementTimeoutMs,
       connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10000,
+      // On PGlite a notification arrives on the pool connection that sent it (see DatabaseNotifications).
+      onConnect: (client: ClientBase) => {
+        client.on('notification', (n) => notifications.deliverFromPool(n));
+      },
     },
-  });
+  }, notifications);
+}
+
+/** The notifications of a DataSource made by createDataSource, or null for any other. */
+export function notificationsOf(ds: DataSource): DatabaseNotifications | null {
+  return ds instanceof HubDataSource ? ds.notifications : null;
 }

@@ -12,10 +12,6 @@ export function withSqlTally<T>(tally: SqlTally, fn: () => T): T {
   return storage.run(tally, fn);
 }
 
-export function currentSqlTally(): SqlTally | undefined {
-  return storage.getStore();
-}
-
 /** TypeORM logger that counts every statement against the current request and logs slow or failed ones. */
 export class CountingLogger implements Logger {
   constructor(private readonly sink?: { warn: (obj: object, msg: string) => void; debug: (obj: object, msg: string) => void }) {}

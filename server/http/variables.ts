@@ -50,7 +50,9 @@ export function coerceVariables(
   let result: Coerced;
   if (coerced.errors) result = { errors: coerced.errors.map((e) => badInput(e.message, {}, e.nodes)) };
   else {
-    const nulls = nullsInNonNullPositions(schema, document, coerced.coerced);
+    // Only a null value can be misplaced: most requests have none and skip the walk over the document.
+    const anyNull = Object.values(coerced.coerced).some((v) => v === null);
+    const nulls = anyNull ? nullsInNonNullPositions(schema, document, coerced.coerced) : [];
     result = nulls.length ? { errors: nulls } : { variables: coerced.coerced };
   }
   byRequest.set(context, result);

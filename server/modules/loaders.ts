@@ -9,20 +9,30 @@ import type { AuditLog } from './audit/audit.entity';
 import { AUDIT_COLUMNS } from './audit/audit.service';
 import type { SafetyValveKpi } from './safety-valve/safety-valve.entity';
 import { COMMUNITY_COLUMNS, MEMBERSHIP_ON, SCHOOL_COLUMNS } from './school/school.sql';
-import { loadPeriodCatalogue, PeriodCatalogue } from './period/period.service';
+import { loadPeriodCatalogue } from './period/period.service';
+import { cachedReference } from './period/reference-data';
 
 export interface CaseloadAtSchool {
   kind: string;
   count: number;
 }
 
-/** A lazily loaded per-request value that is returned directly once it has arrived. */
-function once<T>(load: () => Promise<T>): () => T | Promise<T> {
+/**
+ * A lazily loaded per-request value, returned directly once it has arrived (and at once when `load` has it at
+ * hand, as the reference-data cache does). Fixed for the request: a change heard mid-request shows on the next.
+ */
+function once<T>(load: () => T | Promise<T>): () => T | Promise<T> {
   let promise: Promise<T> | null = null;
   let value: { v: T } | null = null;
   return () => {
     if (value) return value.v;
-    return (promise ??= load().then((v) => ((value = { v }), v)));
+    if (promise) return promise;
+    const got = load();
+    if (!(got instanceof Promise)) {
+      value = { v: got };
+      return got;
+    }
+    return (promise = got.then((v) => ((value = { v }), v)));
   };
 }
 
@@ -34,13 +44,18 @@ const split = (k: string) => k.split('|') as [string, string];
  * and joined with unnest(), so a nested query costs the same number of statements for 20 rows or 600.
  */
 export function createLoaders(db: EntityManager) {
-  const periods = once(() => loadPeriodCatalogue(db));
+  // Reference data comes from the per-process cache (period/reference-data.ts): no statement when it is warm.
+  const periods = once(() => cachedReference(db, 'periods', () => loadPeriodCatalogue(db)));
   const districts = once(() =>
-    db
-      .query(`SELECT ons_code AS "onsCode", name, area_code AS "areaCode" FROM district ORDER BY name`)
-      .then((rows: District[]) => new Map(rows.map((r) => [r.onsCode, r]))),
+    cachedReference(db, 'districts', () =>
+      db
+        .query(`SELECT ons_code AS "onsCode", name, area_code AS "areaCode" FROM district ORDER BY name`)
+        .then((rows: District[]) => new Map(rows.map((r) => [r.onsCode, r]))),
+    ),
   );
-  const areas = once(() => db.query(`SELECT code, name FROM area ORDER BY code`).then((rows: Area[]) => new Map(rows.map((r) => [r.code, r]))));
+  const areas = once(() =>
+    cachedReference(db, 'areas', () => db.query(`SELECT code, name FROM area ORDER BY code`).then((rows: Area[]) => new Map(rows.map((r) => [r.code, r])))),
+  );
 
   return {
     /** Each returns the value itself once loaded (no promise), else a promise of it. */
@@ -60,15 +75,14 @@ export function createLoaders(db: EntityManager) {
       return codes.map((c) => byCode.get(c) ?? null);
     }),
 
-    /** key: `${urn}|${asOf}`. Should two memberships ever overlap, the one that started last wins. */
+    /** key: `${urn}|${asOf}`. MEMBERSHIP_ON admits one membership per school and date. */
     communityOfSchool: new PeekableLoader<string, Community | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (Community & { key: string })[] = await db.query(
         `SELECT x.urn || '|' || x.as_of AS key, ${COMMUNITY_COLUMNS}
            FROM unnest($1::int[], $2::date[]) AS x(urn, as_of)
            JOIN community_membership m ON m.school_urn = x.urn AND ${MEMBERSHIP_ON('m', 'x.as_of')}
-           JOIN community c ON c.code = m.community_code
-          ORDER BY m.effective_from`,
+           JOIN community c ON c.code = m.community_code`,
         [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
       );
       const byKey = new Map(rows.map(({ key, ...c }) => [key, c as Community]));

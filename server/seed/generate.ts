@@ -13,6 +13,7 @@
  * Beyond the brief's period list, FY 2023-24 is held (the Safety Valve reports start in it) and academic
  * year 2023/24 (Summer 2024 belongs to it); 2027/28 has T1-T4 only, as T5-T6 fall after Spring 2028.
  */
+import { membersOn } from '../modules/community/membership';
 import Decimal from 'decimal.js';
 import type { Area, District } from '../modules/geography/geography.entity';
 import type { Community, CommunityMembership } from '../modules/community/community.entity';
@@ -259,7 +260,7 @@ function generateSchools(r: Random) {
   ): Row<School> => {
     const [type, establishmentType] = opts.typePair ?? r.weighted(EST_TYPES[phase]);
     const grammar = phase === Phase.SECONDARY && type !== SchoolType.FREE_SCHOOL && r.chance(0.3);
-    let name = '';
+    let name: string;
     for (let attempt = 0; ; attempt++) {
       const town = attempt < 12 ? r.pick(towns) : r.pick(district.communities.flatMap((c) => c.towns));
       name = schoolName(r, phase, establishmentType, town, grammar);
@@ -424,18 +425,8 @@ function generateMemberships(r: Random, schools: Row<School>[], meta: Map<number
   return memberships;
 }
 
-/** Members of each community on a day. */
-export function membersOn(memberships: DemoData['communityMemberships'], date: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const m of memberships) {
-    if (m.effectiveFrom <= date && (m.effectiveTo === null || date < m.effectiveTo)) {
-      const list = out.get(m.communityCode) ?? [];
-      list.push(m.schoolUrn);
-      out.set(m.communityCode, list);
-    }
-  }
-  return out;
-}
+/** Members of each community on a day (the rule: community/membership.ts). */
+export { membersOn };
 
 // ---------------------------------------------------------------------------------------------------------
 // Early years settings
@@ -575,7 +566,6 @@ function generateMoney(
   fundingTerms: Row<FundingTerm>[],
 ) {
   const open = schools.filter((s) => s.status === SchoolStatus.OPEN && isMainstream(s.phase));
-  const byUrn = new Map(schools.map((s) => [s.urn, s]));
   const drivers = new Map(open.map((s) => [s.urn, schoolDrivers(r, s)]));
 
   // EHCP band counts from September 2026: ~3% of pupils, more and higher bands with resourced provision.

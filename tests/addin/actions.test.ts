@@ -161,7 +161,7 @@ describe('task pane actions over the fake Excel host', () => {
   });
 
   it('says the hub is unreachable instead of waiting forever', async () => {
-    const { actions, setFetch } = setup();
+    const { actions } = setup();
     await actions.connect('http://hub.test', 'finance-token');
     session().client = new (session().client!.constructor as any)({ url: 'http://hub.test', token: () => 'finance-token', timeoutMs: 50, fetchImpl: () => new Promise(() => undefined) });
     await expect(actions.insert('schools', {})).rejects.toMatchObject({ kind: 'TIMEOUT', message: expect.stringMatching(/did not answer/) });

@@ -132,7 +132,7 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     // The hub orders allocations its own way: find the seeded rows by amount.
     const rowOf = (amount: number) => pulled.slice(1).findIndex((r) => r[pulled[0].indexOf('Amount')] === amount);
     const [r1, r2, r3] = [rowOf(1000), rowOf(2000), rowOf(3000)];
-    expect([r1, r2, r3].sort()).toEqual([0, 1, 2]);
+    expect([r1, r2, r3].sort((a, b) => a - b)).toEqual([0, 1, 2]);
     await page.evaluate(([a, b]) => {
       const wb = (window as any).__fakeExcel.workbook;
       wb.setTableCell('HNH_allocations', a, 'Amount', 1500.25);

@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { JWTVerifyGetKey } from 'jose';
 import type { OidcConfig } from '../../server/config';
 import { createHub, Hub, HubLimits, HUB_LIMIT_KEYS } from '../../server/server';
+import type { Clock } from '../../server/auth/tokens';
 import { createDemoTokens, DemoTokens } from '../../server/bootstrap';
 import { startTestDatabase, TestDatabase } from './db';
 
@@ -15,13 +16,13 @@ export interface TestHub {
   hub: Hub;
   tokens: DemoTokens;
   /** POST a GraphQL operation; returns the parsed body and status. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: any }>;
+  gql(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
 /** A real hub (HTTP + Apollo + database with demo data) on a free port, for integration tests. */
 export async function startTestHub(
-  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean } & Partial<HubLimits> = {},
+  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean; clock?: Clock } & Partial<HubLimits> = {},
 ): Promise<TestHub> {
   const db = opts.db ?? (await startTestDatabase());
   const hub = await createHub({
@@ -36,6 +37,7 @@ export async function startTestHub(
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     jwtKeys: opts.jwtKeys,
+    clock: opts.clock,
   });
   const url = await hub.listen(0);
   const tokens = await createDemoTokens(db.dataSource);
@@ -55,6 +57,17 @@ export async function startTestHub(
     async stop() {
       await hub.stop();
       if (!opts.db) await db.stop();
+    },
+  };
+}
+
+/** A clock that moves only when a test says so. */
+export function manualClock(start = Date.UTC(2026, 8, 1)): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
     },
   };
 }

@@ -584,7 +584,7 @@ describe('idempotency', () => {
     };
     const both = await Promise.all([submitOk(input), submitOk(input)]);
     expect(both.map((p) => p.applied)).toEqual([true, true]);
-    expect(both.map((p) => p.replayed).sort()).toEqual([false, true]);
+    expect(both.map((p) => p.replayed).sort((a, b) => Number(a) - Number(b))).toEqual([false, true]);
     expect(both[0].results).toEqual(both[1].results);
     expect(await q(`SELECT 1 FROM allocation WHERE purpose = 'Sent twice at once'`)).toHaveLength(4);
     expect(await auditRowsForKey(input.idempotencyKey!)).toHaveLength(4);

@@ -1,12 +1,13 @@
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, JWK } from 'jose';
-import { startTestHub, TestHub } from '../helpers/hub';
-import { createToken, revokeToken } from '../../server/auth/tokens';
+import { manualClock, startTestHub, TestHub } from '../helpers/hub';
+import { createToken, revokeToken, TOKEN_CACHE_MS } from '../../server/auth/tokens';
 
 const ISSUER = 'https://login.microsoftonline.com/test-tenant/v2.0';
 const AUDIENCE = 'api://high-needs-hub';
 let t: TestHub;
 let sign: (claims: Record<string, unknown>, opts?: { issuer?: string; audience?: string; expiresIn?: string; key?: CryptoKey }) => Promise<string>;
 let otherKey: CryptoKey;
+const clock = manualClock();
 
 beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
@@ -25,6 +26,7 @@ beforeAll(async () => {
   t = await startTestHub({
     oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: 'unused://', roleClaim: 'roles', communityClaim: 'community' },
     jwtKeys: keys,
+    clock,
   });
 });
 afterAll(() => t?.stop());
@@ -62,12 +64,24 @@ describe('hub tokens', () => {
     }
   });
 
-  it('stops accepting a revoked token', async () => {
+  it('stops accepting a revoked token once the authentication cache has expired, and not before', async () => {
     const made = await createToken(t.db.dataSource.manager, { role: 'ANALYST', name: 'short-lived' });
     expect((await t.gql(ME, {}, made.token)).status).toBe(200);
     expect(await revokeToken(t.db.dataSource.manager, made.id)).toBe(1);
-    await new Promise((r) => setTimeout(r, 5100)); // past the 5 s authentication cache
+    clock.advance(TOKEN_CACHE_MS - 1);
+    expect((await t.gql(ME, {}, made.token)).status).toBe(200);
+    clock.advance(1);
+    const refused = await t.gql(ME, {}, made.token);
+    expect(refused.status).toBe(401);
+    expect(refused.body.errors[0].message).toMatch(/unknown or revoked/);
+  });
+
+  it('accepts a token made after a refused attempt at once: failures are never cached', async () => {
+    const made = await createToken(t.db.dataSource.manager, { role: 'SUBGROUP', name: 'new' });
+    await revokeToken(t.db.dataSource.manager, made.id);
     expect((await t.gql(ME, {}, made.token)).status).toBe(401);
+    await t.db.dataSource.query('UPDATE api_token SET revoked_at = NULL WHERE id = $1', [made.id]);
+    expect((await t.gql(ME, {}, made.token)).body.data.me).toMatchObject({ role: 'SUBGROUP', name: 'new' });
   });
 
   it('refuses to create a Chair token without a community, or for an unknown role', async () => {

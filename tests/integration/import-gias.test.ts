@@ -87,8 +87,9 @@ describe('GIAS import of a national-size file', () => {
     const [audit] = await db.dataSource.query(`SELECT actor, source, action, after FROM audit_log WHERE entity = 'IMPORT' ORDER BY id DESC LIMIT 1`);
     expect(audit).toMatchObject({ actor: 'test:finance', source: 'IMPORT', action: 'IMPORT_GIAS' });
     expect(audit.after.summary).toEqual({ added: 1, updated: 1, closed: 2, unchanged: kent.length - 3 });
-    expect(audit.after.schools.map((s: any) => [s.urn, s.action]).sort()).toEqual(
-      [[NEW_URN, 'ADDED'], [renamed.urn, 'UPDATED'], [closedInFile.urn, 'CLOSED'], [missing.urn, 'CLOSED']].sort(),
+    const byUrn = (a: [number, string], b: [number, string]) => a[0] - b[0];
+    expect(audit.after.schools.map((s: any) => [s.urn, s.action]).sort(byUrn)).toEqual(
+      ([[NEW_URN, 'ADDED'], [renamed.urn, 'UPDATED'], [closedInFile.urn, 'CLOSED'], [missing.urn, 'CLOSED']] as [number, string][]).sort(byUrn),
     );
   });
 

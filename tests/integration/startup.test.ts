@@ -2,9 +2,11 @@ import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { assertServerBuilt } from '../helpers/build';
 
-// Runs the built hub as `npm start` does (npm test builds dist/ first).
+// Runs the built hub as `npm start` does (npm test and test:integration build dist/ first).
 const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
+beforeAll(assertServerBuilt);
 
 function run(env: Record<string, string>, untilReady = true): Promise<{ code: number | null; out: string; err: string; child: ChildProcess }> {
   return new Promise((resolve) => {

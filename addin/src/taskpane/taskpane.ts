@@ -286,4 +286,4 @@ function init() {
   })();
 }
 
-Office.onReady(() => init());
+void Office.onReady(() => init());

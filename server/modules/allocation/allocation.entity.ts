@@ -1,7 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { MoneyColumn } from '../../common/columns';
-import { References } from '../../common/references';
 import { MoneyScalar } from '../../common/scalars';
 import { Community } from '../community/community.entity';
 import { FundingTerm } from '../period/period.entity';
@@ -26,9 +25,6 @@ registerEnumType(AllocationStatus, {
 @Check('"amount" >= 0')
 @Check('"version" >= 1')
 export class Allocation {
-  @References(() => School, 'school_urn') private readonly schoolRef?: School;
-  @References(() => Community, 'community_code') private readonly communityRef?: Community;
-  @References(() => FundingTerm, 'term_code') private readonly termRef?: FundingTerm;
 
   @Field(() => String, { description: 'Allocation id.' })
   @PrimaryGeneratedColumn('uuid')
@@ -36,14 +32,17 @@ export class Allocation {
 
   @Field(() => Int, { description: 'School URN.' })
   @Column({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
 
   @Field(() => String, { description: 'Community whose pot pays it.' })
   @Column({ type: 'varchar', length: 16 })
+  @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string;
 
   @Field(() => String, { description: 'Funding term code.' })
   @Column({ type: 'varchar', length: 16 })
+  @ForeignKey(() => FundingTerm, { onDelete: 'RESTRICT' })
   termCode: string;
 
   @Field(() => String, { description: 'What the money is for, e.g. "Speech and language support".' })

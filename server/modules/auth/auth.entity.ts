@@ -1,6 +1,5 @@
-import { References } from '../../common/references';
 import { Community } from '../community/community.entity';
-import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Which client a token is for; the audit log's source comes from it, never from a request header. */
 export enum TokenClient {
@@ -12,7 +11,6 @@ export enum TokenClient {
 @Entity()
 @Check(`"client" IN ('api', 'addin')`)
 export class ApiToken {
-  @References(() => Community, 'community_code') private readonly communityRef?: Community;
 
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -24,6 +22,7 @@ export class ApiToken {
   role: string;
 
   @Column({ type: 'varchar', length: 16, nullable: true })
+  @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string | null;
 
   @Column({ type: 'char', length: 64, unique: true })

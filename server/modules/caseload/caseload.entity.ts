@@ -1,11 +1,10 @@
-import { References } from '../../common/references';
 import { enumCheck } from '../../common/columns';
 import { School } from '../school/school.entity';
 import { EarlyYearsSetting } from '../early-years/early-years.entity';
 import { District } from '../geography/geography.entity';
 import { SchoolTerm } from '../period/period.entity';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import { Check, Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export enum WorkerRole {
   LINK_WORKER = 'LINK_WORKER',
@@ -65,11 +64,6 @@ export class CaseloadWorker {
 @Check('"count" >= 0')
 @Check(enumCheck('kind', CaseloadKind))
 export class CaseloadCount {
-  @References(() => CaseloadWorker, 'worker_code') private readonly workerRef?: CaseloadWorker;
-  @References(() => School, 'school_urn') private readonly schoolRef?: School;
-  @References(() => EarlyYearsSetting, 'setting_urn') private readonly settingRef?: EarlyYearsSetting;
-  @References(() => District, 'district_code') private readonly districtRef?: District;
-  @References(() => SchoolTerm, 'period_code') private readonly periodRef?: SchoolTerm;
 
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
@@ -79,18 +73,23 @@ export class CaseloadCount {
 
   /** Kent school term (e.g. "2025/26-T1"). */
   @Column({ type: 'varchar', length: 12 })
+  @ForeignKey(() => SchoolTerm, { onDelete: 'RESTRICT' })
   periodCode: string;
 
   @Column({ type: 'varchar', length: 12, nullable: true })
+  @ForeignKey(() => CaseloadWorker, { onDelete: 'RESTRICT' })
   workerCode: string | null;
 
   @Column({ type: 'integer', nullable: true })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number | null;
 
   @Column({ type: 'varchar', length: 12, nullable: true })
+  @ForeignKey(() => EarlyYearsSetting, { onDelete: 'RESTRICT' })
   settingUrn: string | null;
 
   @Column({ type: 'varchar', length: 9 })
+  @ForeignKey(() => District, { onDelete: 'RESTRICT' })
   districtCode: string;
 
   @Column({ type: 'integer' })

@@ -2,7 +2,6 @@ import type { EntityManager } from 'typeorm';
 import type { Viewer } from '../../auth/roles';
 import { MEMBERSHIP_ON } from '../school/school.sql';
 import { CaseloadKind } from './caseload.entity';
-import { isSmall } from './disclosure';
 import { publishedFor, scopeOf } from './disclosure.store';
 
 /**

@@ -233,7 +233,7 @@ export async function choosePattern(h: Hierarchy, scope: Scope): Promise<Pattern
 /** Hidden sums the scope could pin to fewer than three values (indexes of forms). */
 export async function auditPattern(h: Hierarchy, exempt: boolean[], hidden: boolean[], primary: boolean[]): Promise<number[]> {
   const sys = attackerSystem(h, exempt, hidden, primary);
-  const targets = h.forms.map((f, i) => (hidden[i] ? i : -1)).filter((i) => i >= 0);
+  const targets = h.forms.map((_f, i) => (hidden[i] ? i : -1)).filter((i) => i >= 0);
   const bounds = await boundSums(sys.system, targets.map((f) => sys.varsOf(h.forms[f].atoms)), { spread: 2 });
   return targets.filter((_, k) => bounds[k].max - bounds[k].min < 2);
 }

@@ -1,8 +1,7 @@
-import { References } from '../../common/references';
 import { District, Area } from '../geography/geography.entity';
 import { School } from '../school/school.entity';
 import { Field, ObjectType } from 'type-graphql';
-import { Check, Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 
 @ObjectType({
@@ -12,8 +11,6 @@ import { DateColumn } from '../../common/columns';
 })
 @Entity()
 export class Community {
-  @References(() => District, 'primary_district_code') private readonly primaryDistrictRef?: District;
-  @References(() => Area, 'area_code') private readonly areaRef?: Area;
 
   @Field(() => String, { description: 'Community code, e.g. "ASH-02".' })
   @PrimaryColumn({ type: 'varchar', length: 16 })
@@ -26,10 +23,12 @@ export class Community {
   @Field(() => String, { description: 'ONS code of the community\'s primary district.' })
   @Index()
   @Column({ type: 'varchar', length: 9 })
+  @ForeignKey(() => District, { onDelete: 'RESTRICT' })
   primaryDistrictCode: string;
 
   @Field(() => String, { description: 'Code of the community\'s area.' })
   @Column({ type: 'varchar', length: 16 })
+  @ForeignKey(() => Area, { onDelete: 'RESTRICT' })
   areaCode: string;
 
   @Field(() => String, { nullable: true, description: 'Name of the Chair (a serving school leader).' })
@@ -51,16 +50,16 @@ export class Community {
 @Index(['communityCode', 'effectiveFrom'])
 @Check('"effective_to" IS NULL OR "effective_to" > "effective_from"')
 export class CommunityMembership {
-  @References(() => School, 'school_urn') private readonly schoolRef?: School;
-  @References(() => Community, 'community_code') private readonly communityRef?: Community;
 
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
 
   @Column({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
 
   @Column({ type: 'varchar', length: 16 })
+  @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string;
 
   /** First day of membership (inclusive). */

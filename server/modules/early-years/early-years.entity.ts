@@ -1,7 +1,6 @@
-import { References } from '../../common/references';
 import { District } from '../geography/geography.entity';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 export enum SettingKind {
   GROUP = 'GROUP',
@@ -12,7 +11,6 @@ registerEnumType(SettingKind, { name: 'SettingKind', description: 'Group setting
 @ObjectType({ description: 'An early years setting (nursery, pre-school or childminder), keyed by its Ofsted URN.' })
 @Entity()
 export class EarlyYearsSetting {
-  @References(() => District, 'district_code') private readonly districtRef?: District;
 
   @Field(() => String, { description: 'Ofsted URN, e.g. "EY512345".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
@@ -29,6 +27,7 @@ export class EarlyYearsSetting {
   @Field(() => String, { description: 'ONS code of the district.' })
   @Index()
   @Column({ type: 'varchar', length: 9 })
+  @ForeignKey(() => District, { onDelete: 'RESTRICT' })
   districtCode: string;
 
   @Field(() => String, { nullable: true, description: 'Postcode district (outward code) only.' })

@@ -109,7 +109,7 @@ export const DATASETS: Dataset[] = [
     ],
     async rows(ctx, p) {
       const list = await allSchools(ctx, p);
-      const comms = await Promise.all(list.map((s) => schools.community(s, p.asOf as string | null, ctx)));
+      const comms = await Promise.all(list.map(async (s) => schools.community(s, p.asOf as string | null, ctx)));
       return list.map((s, i) => ({ ...s, communityCode: comms[i]?.code ?? null }));
     },
   },
@@ -132,7 +132,7 @@ export const DATASETS: Dataset[] = [
     ],
     async rows(ctx, p) {
       const list = await allSchools(ctx, p);
-      const funding = await Promise.all(list.map((s) => schools.funding(s, p.term as string, ctx)));
+      const funding = await Promise.all(list.map(async (s) => schools.funding(s, p.term as string, ctx)));
       return list.flatMap((s, i) => (funding[i] ? [{ urn: s.urn, laestab: s.laestab, name: s.name, districtCode: s.districtCode, ...funding[i] }] : []));
     },
     notes: () => ['Schools without funding in the term are left out (GraphQL returns null for them).'],
@@ -154,7 +154,7 @@ export const DATASETS: Dataset[] = [
     ],
     async rows(ctx, p) {
       const list = await allSchools(ctx, p);
-      const budgets = await Promise.all(list.map((s) => schools.notionalSenBudget(s, p.financialYear as string, ctx)));
+      const budgets = await Promise.all(list.map(async (s) => schools.notionalSenBudget(s, p.financialYear as string, ctx)));
       return list.flatMap((s, i) =>
         (budgets[i]?.factors ?? []).map((f) => ({
           urn: s.urn,
@@ -193,7 +193,7 @@ export const DATASETS: Dataset[] = [
     ],
     async rows(ctx, p) {
       const list = await communities.communities(p.districtCode as string | null, p.areaCode as string | null, ctx);
-      const pots = await Promise.all(list.map((c) => communities.pot(c, p.term as string, ctx)));
+      const pots = await Promise.all(list.map(async (c) => communities.pot(c, p.term as string, ctx)));
       return list.flatMap((c, i) =>
         pots[i] ? [{ communityName: c.name, primaryDistrictCode: c.primaryDistrictCode, areaCode: c.areaCode, ...pots[i] }] : [],
       );

@@ -1,10 +1,9 @@
-import { References } from '../../common/references';
 import { enumCheck } from '../../common/columns';
 import { School } from '../school/school.entity';
 import { FinancialYear, FundingTerm } from '../period/period.entity';
 import { Community } from '../community/community.entity';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { MoneyColumn } from '../../common/columns';
 import { DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { SourceColumns, SOURCE_KIND_CHECK } from '../../common/provenance';
@@ -28,15 +27,15 @@ registerEnumType(NotionalSenFactorCode, {
 @Check(enumCheck('factor', NotionalSenFactorCode))
 @Check(SOURCE_KIND_CHECK)
 export class NotionalSenFactor {
-  @References(() => School, 'school_urn') private readonly schoolRef?: School;
-  @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;
 
   @Field(() => Int, { description: 'School URN.' })
   @PrimaryColumn({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
 
   @Field(() => String, { description: 'Financial year code.' })
   @PrimaryColumn({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
 
   @Field(() => NotionalSenFactorCode, { description: 'Formula factor.' })
@@ -65,13 +64,13 @@ export class NotionalSenFactor {
 @Index(['termCode'])
 @Check(SOURCE_KIND_CHECK)
 export class SchoolTermFunding {
-  @References(() => School, 'school_urn') private readonly schoolRef?: School;
-  @References(() => FundingTerm, 'term_code') private readonly termRef?: FundingTerm;
 
   @PrimaryColumn({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
 
   @PrimaryColumn({ type: 'varchar', length: 16 })
+  @ForeignKey(() => FundingTerm, { onDelete: 'RESTRICT' })
   termCode: string;
 
   /** The school's previous individual high-needs funding for a term of this length (the baseline). */
@@ -101,13 +100,13 @@ export class SchoolTermFunding {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 export class CommunityPot {
-  @References(() => Community, 'community_code') private readonly communityRef?: Community;
-  @References(() => FundingTerm, 'term_code') private readonly termRef?: FundingTerm;
 
   @PrimaryColumn({ type: 'varchar', length: 16 })
+  @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string;
 
   @PrimaryColumn({ type: 'varchar', length: 16 })
+  @ForeignKey(() => FundingTerm, { onDelete: 'RESTRICT' })
   termCode: string;
 
   @MoneyColumn()
@@ -122,10 +121,10 @@ export class CommunityPot {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 export class HighNeedsBlockLine {
-  @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;
 
   @Field(() => String, { description: 'Financial year code.' })
   @PrimaryColumn({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
 
   @Field(() => String, { description: 'Line code, e.g. "COMMUNITY_POTS".' })
@@ -166,13 +165,13 @@ export class HighNeedsBlockLine {
 /** Number of EHCPs at a school in each funding band, per term (drives banded top-up from September 2026). */
 @Entity()
 export class EhcpBandCount {
-  @References(() => School, 'school_urn') private readonly schoolRef?: School;
-  @References(() => FundingTerm, 'term_code') private readonly termRef?: FundingTerm;
 
   @PrimaryColumn({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
 
   @PrimaryColumn({ type: 'varchar', length: 16 })
+  @ForeignKey(() => FundingTerm, { onDelete: 'RESTRICT' })
   termCode: string;
 
   @PrimaryColumn({ type: 'varchar', length: 8 })

@@ -1,6 +1,5 @@
-import { References } from '../../common/references';
 import { Field, ObjectType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 @ObjectType({ description: 'One of Kent\'s four areas, each with an Area Board (North, West, East, South).' })
 @Entity()
@@ -17,7 +16,6 @@ export class Area {
 @ObjectType({ description: 'A Kent district (lower-tier local authority), keyed by its ONS code.' })
 @Entity()
 export class District {
-  @References(() => Area, 'area_code') private readonly areaRef?: Area;
 
   @Field(() => String, { description: 'ONS code, e.g. "E07000105" (Ashford).' })
   @PrimaryColumn({ type: 'varchar', length: 9 })
@@ -30,5 +28,6 @@ export class District {
   @Field(() => String, { description: 'Code of the area the district belongs to.' })
   @Index()
   @Column({ type: 'varchar', length: 16 })
+  @ForeignKey(() => Area, { onDelete: 'RESTRICT' })
   areaCode: string;
 }

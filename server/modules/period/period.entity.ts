@@ -1,6 +1,5 @@
-import { References } from '../../common/references';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 import { DateScalar } from '../../common/scalars';
 
@@ -50,8 +49,6 @@ registerEnumType(Season, { name: 'Season', description: 'Funding term season: Su
 })
 @Entity()
 export class FundingTerm {
-  @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;
-  @References(() => AcademicYear, 'academic_year_code') private readonly academicYearRef?: AcademicYear;
 
   @Field(() => String, { description: 'Code, e.g. "SUMMER-2025".' })
   @PrimaryColumn({ type: 'varchar', length: 16 })
@@ -76,10 +73,12 @@ export class FundingTerm {
   @Field(() => String, { description: 'Financial year the term falls in.' })
   @Index()
   @Column({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
 
   @Field(() => String, { description: 'Academic year the term falls in.' })
   @Column({ type: 'varchar', length: 7 })
+  @ForeignKey(() => AcademicYear, { onDelete: 'RESTRICT' })
   academicYearCode: string;
 
   @Field(() => Int, { description: 'Weight of the term in its financial year, in months (Summer 5, Autumn 4, Spring 3).' })
@@ -94,8 +93,6 @@ export class FundingTerm {
 @ObjectType({ description: 'One of the six school terms (T1-T6) of Kent\'s school calendar.' })
 @Entity()
 export class SchoolTerm {
-  @References(() => AcademicYear, 'academic_year_code') private readonly academicYearRef?: AcademicYear;
-  @References(() => FundingTerm, 'funding_term_code') private readonly fundingTermRef?: FundingTerm;
 
   @Field(() => String, { description: 'Code, e.g. "2025/26-T1".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
@@ -103,6 +100,7 @@ export class SchoolTerm {
 
   @Field(() => String, { description: 'Academic year code.' })
   @Column({ type: 'varchar', length: 7 })
+  @ForeignKey(() => AcademicYear, { onDelete: 'RESTRICT' })
   academicYearCode: string;
 
   @Field(() => Int, { description: 'Term number 1-6.' })
@@ -119,5 +117,6 @@ export class SchoolTerm {
 
   @Field(() => String, { description: 'Funding term that contains this school term.' })
   @Column({ type: 'varchar', length: 16 })
+  @ForeignKey(() => FundingTerm, { onDelete: 'RESTRICT' })
   fundingTermCode: string;
 }

@@ -1,7 +1,6 @@
-import { References } from '../../common/references';
 import { FinancialYear } from '../period/period.entity';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 import { DateColumn, MoneyColumn } from '../../common/columns';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 
@@ -40,7 +39,6 @@ export class SafetyValveAgreement {
 @ObjectType({ description: 'A Safety Valve monitoring report to the DfE: the DSG position for a reporting period.' })
 @Entity()
 export class SafetyValveReport {
-  @References(() => FinancialYear, 'financial_year_code') private readonly financialYearRef?: FinancialYear;
 
   @Field(() => String, { description: 'Reporting period code, e.g. "2025-26-Q2".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
@@ -48,6 +46,7 @@ export class SafetyValveReport {
 
   @Field(() => String, { description: 'Financial year.' })
   @Column({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
 
   @Field(() => Int, { description: 'Quarter of the financial year (1-4).' })
@@ -82,10 +81,10 @@ export class SafetyValveReport {
 @ObjectType({ description: 'A key performance indicator reported with a Safety Valve monitoring report.' })
 @Entity()
 export class SafetyValveKpi {
-  @References(() => SafetyValveReport, 'period_code') private readonly reportRef?: SafetyValveReport;
 
   @Field(() => String, { description: 'Reporting period code.' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
+  @ForeignKey(() => SafetyValveReport, { onDelete: 'RESTRICT' })
   periodCode: string;
 
   @Field(() => String, { description: 'KPI code, e.g. "EHCP_TOTAL".' })

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { communityOn, membersOn as membersOfCommunities, type MembershipSpan } from '../community/membership';
 import type { EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { BadInput, Conflict, Forbidden, NotFound } from '../../errors';
@@ -107,7 +108,9 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
 export async function loadFundingInputs(db: EntityManager): Promise<FundingInputs & { communityOf: (urn: number, date: string) => string | null }> {
   const [schools, memberships, terms, funding, factors, bands, communities] = await Promise.all([
     db.query(`SELECT urn, pupils_on_roll AS "pupilsOnRoll", percent_fsm AS "percentFsm" FROM school WHERE pupils_on_roll IS NOT NULL AND percent_fsm IS NOT NULL`),
-    db.query(`SELECT school_urn AS urn, community_code AS code, effective_from::text AS "from", effective_to::text AS "to" FROM community_membership ORDER BY id`),
+    db.query(
+      `SELECT school_urn AS "schoolUrn", community_code AS "communityCode", effective_from::text AS "effectiveFrom", effective_to::text AS "effectiveTo" FROM community_membership ORDER BY id`,
+    ),
     db.query(
       `SELECT code, start_date::text AS "startDate", months, financial_year_code AS "financialYearCode" FROM funding_term
         WHERE code IN (SELECT DISTINCT term_code FROM school_term_funding) ORDER BY start_date`,
@@ -117,17 +120,12 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
     db.query(`SELECT school_urn AS urn, term_code AS term, band, plans FROM ehcp_band_count`),
     db.query(`SELECT code FROM community ORDER BY code`),
   ]);
-  const membershipsOn = (date: string) => (memberships as { urn: number; code: string; from: string; to: string | null }[]).filter((m) => m.from <= date && (m.to === null || m.to > date));
   // Both directions per date, built once: results ask for thousands of (school, term) communities.
   const cache = new Map<string, { members: Map<string, number[]>; of: Map<number, string> }>();
   const on = (date: string) => {
     let m = cache.get(date);
     if (!m) {
-      m = { members: new Map(), of: new Map() };
-      for (const x of membershipsOn(date)) {
-        m.members.set(x.code, [...(m.members.get(x.code) ?? []), x.urn]);
-        m.of.set(x.urn, x.code);
-      }
+      m = { members: membersOfCommunities(memberships as MembershipSpan[], date), of: communityOn(memberships as MembershipSpan[], date) };
       cache.set(date, m);
     }
     return m;

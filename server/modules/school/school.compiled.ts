@@ -159,16 +159,13 @@ function bandedHidden(sc: Scope, row: Record<string, string>): string {
 /** Periods whose patterns a request has made current. */
 const patternsLoaded = new WeakMap<object, Set<string>>();
 
-/**
- * A school's membership in force on a date, as the communityOfSchool loader picks it (the one that started
- * last, should two ever overlap): `select` over the membership `m` joined to its community `c`.
- */
+/** A school's membership on a date (MEMBERSHIP_ON: at most one row): `select` over the membership `m` joined to its community `c`. */
 function membershipSql(sc: Scope, urn: string, on: string, select: string | ((c: string) => string)): string {
   const m = alias(sc, 'm');
   const c = alias(sc, 'c');
   const what = typeof select === 'string' ? `${m}.${select}` : select(c);
   return `SELECT ${what} FROM community_membership ${m} JOIN community ${c} ON ${c}.code = ${m}.community_code
-           WHERE ${m}.school_urn = ${urn} AND ${MEMBERSHIP_ON(m, on)} ORDER BY ${m}.effective_from DESC LIMIT 1`;
+           WHERE ${m}.school_urn = ${urn} AND ${MEMBERSHIP_ON(m, on)}`;
 }
 
 const FIELDS: Record<string, Record<string, FieldSql>> = {

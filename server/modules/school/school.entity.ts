@@ -1,8 +1,7 @@
-import { References } from '../../common/references';
 import { enumCheck } from '../../common/columns';
 import { District } from '../geography/geography.entity';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 import { DecimalScalar, DateScalar } from '../../common/scalars';
 
@@ -39,7 +38,6 @@ registerEnumType(SchoolStatus, { name: 'SchoolStatus', description: 'Establishme
 @Check(enumCheck('type', SchoolType))
 @Check(enumCheck('status', SchoolStatus))
 export class School {
-  @References(() => District, 'district_code') private readonly districtRef?: District;
 
   @Field(() => Int, { description: 'DfE Unique Reference Number.' })
   @PrimaryColumn({ type: 'integer' })
@@ -81,6 +79,7 @@ export class School {
 
   @Field(() => String, { description: 'ONS code of the administrative district.' })
   @Index()
+  @ForeignKey(() => District, { onDelete: 'RESTRICT' })
   @Column({ type: 'varchar', length: 9 })
   districtCode: string;
 

@@ -6,6 +6,5 @@ export const SCHOOL_COLUMNS = `s.urn, s.laestab, s.name, s.phase, s.type, s.esta
 export const COMMUNITY_COLUMNS = `c.code, c.name, c.primary_district_code AS "primaryDistrictCode", c.area_code AS "areaCode",
   c.chair_name AS "chairName", c.chair_school_urn AS "chairSchoolUrn", c.pcn_name AS "pcnName"`;
 
-/** Membership in force on a date: from is inclusive, to is exclusive. */
-export const MEMBERSHIP_ON = (m: string, date: string) =>
-  `${m}.effective_from <= ${date} AND (${m}.effective_to IS NULL OR ${m}.effective_to > ${date})`;
+/** Membership in force on a date, with its tie-break: the one rule lives in community/membership.ts. */
+export { MEMBERSHIP_ON } from '../community/membership';
