@@ -6,6 +6,7 @@ import { writeAudit } from '../audit/audit.service';
 import { computeFunding } from '../funding/engine';
 import type { ModelParameters } from '../funding/model';
 import { loadPeriodCatalogue } from '../period/period.service';
+import { writeComputedBlockLines } from '../funding/block.service';
 import { loadFundingInputs, parameterVersions, recordOn, toOverrides } from './scenario.service';
 import type { ModelParametersInput } from './scenario.inputs';
 
@@ -93,20 +94,8 @@ export async function setModelParameters(
         WHERE f.school_urn = x.urn AND f.financial_year_code = x.fy AND f.factor = x.factor`,
       [lines.map((l) => l.urn), lines.map((l) => l.fy), lines.map((l) => l.factor), lines.map((l) => l.senPercentage), lines.map((l) => l.senAmount)],
     );
-    // Block lines the model computes are sums of the stored figures of their year.
     const affectedYears = [...new Set([...years, ...inputs.terms.filter((t) => termSet.has(t.code)).map((t) => t.financialYearCode)])];
-    await tx.query(
-      `UPDATE high_needs_block_line l SET budget = s.total
-         FROM (
-           SELECT t.financial_year_code AS fy, 'COMMUNITY_POTS' AS code, sum(p.amount) AS total FROM community_pot p JOIN funding_term t ON t.code = p.term_code GROUP BY 1
-           UNION ALL
-           SELECT t.financial_year_code, 'INDIVIDUAL_PROTECTION', sum(f.protected_amount) FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code GROUP BY 1
-           UNION ALL
-           SELECT financial_year_code, 'NOTIONAL_SEN', sum(sen_amount) FROM notional_sen_factor GROUP BY 1
-         ) s
-        WHERE l.financial_year_code = s.fy AND l.line_code = s.code AND l.financial_year_code = ANY($1::text[])`,
-      [affectedYears],
-    );
+    await writeComputedBlockLines(tx, model, affectedYears);
     const result = { version, termsRecomputed: terms, financialYearsRecomputed: years, schoolTermRowsChanged: changed, potsChanged };
     await writeAudit(tx, { viewer, source, reason: input.note ?? null }, [
       { entity: 'MODEL_PARAMETERS', entityId: String(version), action: 'CREATE', before: { effectiveFrom: input.effectiveFrom, parameters: before }, after: { effectiveFrom: input.effectiveFrom, parameters: after, ...result } },

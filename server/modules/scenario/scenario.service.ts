@@ -6,6 +6,7 @@ import { writeAudit } from '../audit/audit.service';
 import { NotionalSenFactorCode } from '../funding/funding.entity';
 import { computeFunding, FundingInputs, FundingResults, ParametersOn, schoolTermTotal } from '../funding/engine';
 import { BANDS, DEFAULT_MODEL_PARAMETERS, ModelParameters, sumMoney } from '../funding/model';
+import { loadBlockDrivers } from '../funding/block.service';
 import { loadPeriodCatalogue, PeriodCatalogue, todayIso } from '../period/period.service';
 import type { ModelParametersInput } from './scenario.inputs';
 import { Scenario, ScenarioState } from './scenario.entity';
@@ -103,19 +104,20 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
   return out;
 }
 
-/** Everything the model needs, read in five statements. */
+/** Everything the model needs, read in one round of statements. */
 export async function loadFundingInputs(db: EntityManager): Promise<FundingInputs & { communityOf: (urn: number, date: string) => string | null }> {
-  const [schools, memberships, terms, funding, factors, bands, communities] = await Promise.all([
+  const [schools, memberships, terms, funding, factors, bands, communities, block] = await Promise.all([
     db.query(`SELECT urn, pupils_on_roll AS "pupilsOnRoll", percent_fsm AS "percentFsm" FROM school WHERE pupils_on_roll IS NOT NULL AND percent_fsm IS NOT NULL`),
     db.query(`SELECT school_urn AS urn, community_code AS code, effective_from::text AS "from", effective_to::text AS "to" FROM community_membership ORDER BY id`),
     db.query(
-      `SELECT code, start_date::text AS "startDate", months, financial_year_code AS "financialYearCode" FROM funding_term
+      `SELECT code, start_date::text AS "startDate", months, financial_year_code AS "financialYearCode", academic_year_code AS "academicYearCode" FROM funding_term
         WHERE code IN (SELECT DISTINCT term_code FROM school_term_funding) ORDER BY start_date`,
     ),
     db.query(`SELECT school_urn AS urn, term_code AS term, baseline FROM school_term_funding ORDER BY school_urn`),
     db.query(`SELECT school_urn AS urn, financial_year_code AS fy, factor, formula_amount AS amount FROM notional_sen_factor`),
     db.query(`SELECT school_urn AS urn, term_code AS term, band, plans FROM ehcp_band_count`),
     db.query(`SELECT code FROM community ORDER BY code`),
+    loadBlockDrivers(db),
   ]);
   const membershipsOn = (date: string) => (memberships as { urn: number; code: string; from: string; to: string | null }[]).filter((m) => m.from <= date && (m.to === null || m.to > date));
   // Both directions per date, built once: results ask for thousands of (school, term) communities.
@@ -162,6 +164,7 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
     baselines,
     factorAmounts,
     bandCounts,
+    block,
     communityOf: (urn, date) => on(date).of.get(urn) ?? null,
   };
 }
