@@ -123,9 +123,9 @@ export async function writeComputedBlockLines(tx: EntityManager, model: FundingR
     }
   }
   const [, changed] = await tx.query(
-    `UPDATE high_needs_block_line l SET forecast = x.amount, budget = CASE WHEN x.both THEN x.amount ELSE l.budget END
-       FROM unnest($1::text[], $2::text[], $3::numeric[], $4::bool[]) AS x(fy, code, amount, both)
-      WHERE l.financial_year_code = x.fy AND l.line_code = x.code AND (l.forecast <> x.amount OR (x.both AND l.budget <> x.amount))`,
+    `UPDATE high_needs_block_line l SET forecast = x.amount, budget = CASE WHEN x.sets_budget THEN x.amount ELSE l.budget END
+       FROM unnest($1::text[], $2::text[], $3::numeric[], $4::bool[]) AS x(fy, code, amount, sets_budget)
+      WHERE l.financial_year_code = x.fy AND l.line_code = x.code AND (l.forecast <> x.amount OR (x.sets_budget AND l.budget <> x.amount))`,
     [fy, code, amount, both],
   );
   return changed;
