@@ -164,8 +164,8 @@ describe('the Safety Valve returns and the block', () => {
       `SELECT period_code AS period, financial_year_code AS fy, due_on::text AS due, amount, status, paid_on::text AS paid FROM safety_valve_instalment`,
     );
     const fyOfDate = (d: string) => (d.slice(5) >= '04-01' ? Number(d.slice(0, 4)) : Number(d.slice(0, 4)) - 1);
-    const plans = new Map((await q(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`)).map((r: any) => [r.fy, r.plan]));
-    const snapshot = new Map((await q(`SELECT period_code AS p, sum(forecast)::text AS v FROM block_forecast_snapshot GROUP BY 1`)).map((r: any) => [r.p, r.v]));
+    const plans = new Map<string, string>((await q(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`)).map((r: any) => [r.fy, r.plan]));
+    const snapshot = new Map<string, string>((await q(`SELECT period_code AS p, sum(forecast)::text AS v FROM block_forecast_snapshot GROUP BY 1`)).map((r: any) => [r.p, r.v]));
     const svReports = (await t.gql(`{ safetyValve { reports { periodCode inYearPlan inYearForecast cumulativePlan cumulativeForecast } } }`)).body.data.safetyValve.reports;
     const stored = await q(`SELECT period_code AS "periodCode", in_year_plan AS "inYearPlan", in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan", cumulative_forecast AS "cumulativeForecast" FROM safety_valve_report ORDER BY report_date`);
     expect(svReports).toEqual(stored);
@@ -195,13 +195,13 @@ describe('the Safety Valve returns and the block', () => {
         const last = reports.filter((x) => x.fy === fy && x.date <= rep.date).at(-1)!;
         inYear = incomeOf(fy).minus(snapshot.get(last.period)!);
         cumulative = cumulative.plus(inYear);
-        planCumulative = planCumulative.plus(plans.get(fy));
+        planCumulative = planCumulative.plus(plans.get(fy)!);
       }
       expect({ period: rep.period, inYear: r.inYear.forecast, cumulative: r.cumulative.forecast, plan: r.inYear.plan, planCumulative: r.cumulative.plan }).toEqual({
         period: rep.period,
         inYear: inYear.toFixed(2),
         cumulative: cumulative.toFixed(2),
-        plan: dec(plans.get(rep.fy)).toFixed(2),
+        plan: dec(plans.get(rep.fy)!).toFixed(2),
         planCumulative: planCumulative.toFixed(2),
       });
       expect(svReports.find((x: any) => x.periodCode === rep.period)).toEqual({

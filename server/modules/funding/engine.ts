@@ -17,7 +17,6 @@ import {
   notionalSenLines,
   NotionalSenLine,
   potTotalForTerm,
-  protectedAmount,
   protectionRate,
   sumMoney,
 } from './model';
@@ -109,6 +108,8 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
 
   const pots: FundingResults['pots'] = [];
   const schoolTerms: SchoolTermResult[] = [];
+  // Pupils eligible for FSM per school, once: every term's pot weights use them.
+  const fsmOf = new Map(inputs.schools.map((s) => [s.urn, new Decimal(s.percentFsm).times(s.pupilsOnRoll).dividedBy(100)]));
   for (const t of inputs.terms) {
     const params = paramsOn(t.startDate);
     const growth = growthFor('MAINSTREAM', params);
@@ -119,9 +120,7 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
       return {
         code,
         pupilsOnRoll: urns.reduce((a, u) => a + schoolBy.get(u)!.pupilsOnRoll, 0),
-        fsmPupils: urns
-          .reduce((a, u) => a.plus(new Decimal(schoolBy.get(u)!.percentFsm).times(schoolBy.get(u)!.pupilsOnRoll).dividedBy(100)), new Decimal(0))
-          .toString(),
+        fsmPupils: urns.reduce((a, u) => a.plus(fsmOf.get(u)!), new Decimal(0)).toString(),
       };
     });
     const potOf = communityPots(weights, potTotalForTerm(t, params), params);
@@ -133,6 +132,7 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
       for (const [urn, share] of largestRemainderSplit(amount, urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })))) shares.set(urn, share);
     }
     const banded = bandingApplies(t.startDate, params);
+    const rate = protectionRate(t.code, params);
     for (const urn of inputs.fundedUrns) {
       const baseline = inputs.baselines.get(`${urn}|${t.code}`);
       if (baseline === undefined) continue;
@@ -141,8 +141,8 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
         schoolUrn: urn,
         termCode: t.code,
         baseline,
-        protectionRate: protectionRate(t.code, params),
-        protectedAmount: protectedAmount(baseline, t.code, params),
+        protectionRate: rate,
+        protectedAmount: money(new Decimal(baseline).times(rate)),
         communityShare: shares.get(urn) ?? '0.00',
         bandedTopUp: bands ? bandedTopUp(bands, bandValues, t.months) : '0.00',
       });

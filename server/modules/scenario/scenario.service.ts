@@ -23,40 +23,9 @@ import type { ModelParametersInput } from './scenario.inputs';
 import { Scenario, ScenarioState } from './scenario.entity';
 import type { ScenarioComparison, ScenarioResults } from './scenario.types';
 
-interface ParameterVersion {
-  version: number;
-  effectiveFrom: string;
-  parameters: ModelParameters;
-}
-
-/** Every version of the parameters of record, oldest first. */
-export async function parameterVersions(db: EntityManager): Promise<ParameterVersion[]> {
-  const rows: { version: number; effectiveFrom: string; parameters: Partial<ModelParameters> }[] = await db.query(
-    `SELECT version, effective_from::text AS "effectiveFrom", parameters FROM model_parameter_set ORDER BY effective_from, version`,
-  );
-  return rows.map((r) => ({ ...r, parameters: { ...DEFAULT_MODEL_PARAMETERS, ...r.parameters } }));
-}
-
-/** The parameters of record in force on any date: the latest version effective by then. */
-export function recordOn(versions: ParameterVersion[]): ParametersOn {
-  return (date) => {
-    let found: ModelParameters = versions[0]?.parameters ?? DEFAULT_MODEL_PARAMETERS;
-    for (const v of versions) if (v.effectiveFrom <= date) found = v.parameters;
-    return found;
-  };
-}
-
-/** A scenario applies its changes on top of whatever is of record on each date. */
-export function scenarioOn(versions: ParameterVersion[], overrides: Partial<ModelParameters>): ParametersOn {
-  const record = recordOn(versions);
-  return (date) => ({ ...record(date), ...overrides });
-}
-
-/** The model parameters of record in force on a date (the latest version effective by then). */
-export async function recordParameters(db: EntityManager, on = todayIso()): Promise<{ version: number; parameters: ModelParameters }> {
-  const inForce = (await parameterVersions(db)).filter((v) => v.effectiveFrom <= on).at(-1);
-  return inForce ?? { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
-}
+// The parameters of record live with the model; re-exported for the modules that import them from here.
+export { parameterVersions, recordOn, recordParameters, scenarioOn } from '../funding/parameters-of-record';
+import { parameterVersions, recordOn, recordParameters } from '../funding/parameters-of-record';
 
 const between = (v: string, lo: string, hi: string) => new Decimal(v).gte(lo) && new Decimal(v).lte(hi);
 
@@ -468,19 +437,6 @@ const providerTotals = (r: FundingResults) => {
   return m;
 };
 
-/** A school's whole high-needs funding for a term: mainstream lines plus its places and specialist top-ups. */
-function schoolTotals(r: FundingResults): Map<string, string> {
-  const m = providerTotals(r);
-  const out = new Map<string, string>();
-  for (const s of r.schoolTerms) {
-    const k = `${s.schoolUrn}|${s.termCode}`;
-    out.set(k, new Decimal(schoolTermTotal(s)).plus(m.get(k) ?? 0).toFixed(2));
-    m.delete(k);
-  }
-  for (const [k, v] of m) out.set(k, v.toFixed(2));
-  return out;
-}
-
 export function resultsView(
   rc: RecordContext,
   inputs: Awaited<ReturnType<typeof loadFundingInputs>>,
@@ -559,14 +515,22 @@ export function comparisonView(
   filter: { term?: string | null; includeUnchanged?: boolean },
 ): ScenarioComparison {
   const diff = (a: string, b: string) => new Decimal(b).minus(a).toFixed(2);
-  const baseSchool = schoolTotals(base.results);
-  const mineSchool = schoolTotals(mine.results);
-  const keys = [...new Set([...mineSchool.keys(), ...baseSchool.keys()])];
-  const schools = keys
+  const baseSchool = new Map(base.results.schoolTerms.map((s) => [`${s.schoolUrn}|${s.termCode}`, schoolTermTotal(s)]));
+  const schools = mine.results.schoolTerms
+    .filter((s) => !filter.term || s.termCode === filter.term)
+    .map((s) => {
+      const b = baseSchool.get(`${s.schoolUrn}|${s.termCode}`) ?? '0.00';
+      const m = schoolTermTotal(s);
+      return { schoolUrn: s.schoolUrn, term: s.termCode, baseline: b, scenario: m, difference: diff(b, m) };
+    });
+  // Places and specialist top-ups per school and term (special schools, AP, resourced provision).
+  const baseProvider = providerTotals(base.results);
+  const mineProvider = providerTotals(mine.results);
+  const specialistSchools = [...new Set([...mineProvider.keys(), ...baseProvider.keys()])]
     .map((k) => {
       const [urn, term] = k.split('|');
-      const b = baseSchool.get(k) ?? '0.00';
-      const m = mineSchool.get(k) ?? '0.00';
+      const b = (baseProvider.get(k) ?? new Decimal(0)).toFixed(2);
+      const m = (mineProvider.get(k) ?? new Decimal(0)).toFixed(2);
       return { schoolUrn: Number(urn), term, baseline: b, scenario: m, difference: diff(b, m) };
     })
     .filter((s) => !filter.term || s.term === filter.term);
@@ -597,6 +561,7 @@ export function comparisonView(
   return {
     against,
     schools: keep(schools),
+    specialistSchools: keep(specialistSchools),
     communities: keep(communities),
     blockLines: keep(blockLines),
     dsg: keep(dsg),

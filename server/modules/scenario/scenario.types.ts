@@ -176,8 +176,10 @@ export class SchoolDifference {
 export class ScenarioComparison {
   @Field(() => String, { description: '"RECORD" or the id of the scenario compared against.' })
   against: string;
-  @Field(() => [SchoolDifference], { description: 'School totals per term (mainstream funding plus places and specialist top-ups) that differ (all when includeUnchanged).' })
+  @Field(() => [SchoolDifference], { description: 'Mainstream school totals per term that differ (all when includeUnchanged).' })
   schools: SchoolDifference[];
+  @Field(() => [SchoolDifference], { description: 'Special schools, AP and resourced provision: places plus specialist top-ups per school and term that differ (all when includeUnchanged).' })
+  specialistSchools: SchoolDifference[];
   @Field(() => [Difference], { description: 'Community pots per term.' })
   communities: Difference[];
   @Field(() => [Difference], { description: 'Block lines per financial year: what each pays.' })
