@@ -105,6 +105,8 @@ const FUNDED_TERMS_FROM = '2025-04-01';
 /** Band counts drawn with the original stream end here; later terms carry them forward with their own stream. */
 const FIRST_BAND_TERMS_TO = '2027-03-31';
 const FUNDED_TERMS_TO = '2028-03-31';
+/** Community pots of record are set for terms starting up to here. */
+const POTS_SET_TO = '2027-03-31';
 
 // Kent-style six-term calendars (estimates close to the published KCC dates).
 const SCHOOL_TERM_DATES: Record<string, ReadonlyArray<readonly [string, string]>> = {
@@ -701,7 +703,9 @@ function generateMoney(
   const notionalSenFactors: Row<NotionalSenFactor>[] = model.notionalSen.flatMap((n) =>
     n.lines.map((l) => ({ schoolUrn: n.schoolUrn, financialYearCode: n.financialYearCode, ...l })),
   );
-  const communityPotRows: Row<CommunityPot>[] = model.pots;
+  // 2027-28's pot is planned (a parameter, on the block line) but not yet shared out: no pots of record to allocate from.
+  const potTerms = new Set(fundingTerms.filter((t) => t.startDate <= POTS_SET_TO).map((t) => t.code));
+  const communityPotRows: Row<CommunityPot>[] = model.pots.filter((p) => potTerms.has(p.termCode));
   const schoolTermFunding: Row<SchoolTermFunding>[] = model.schoolTerms;
 
   // High Needs block lines, from the one list: computed lines are the model's exact sums; a DRIVERS line's

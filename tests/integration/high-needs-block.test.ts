@@ -9,9 +9,11 @@ import type { ModelParameters } from '../../server/modules/funding/model';
  * block's DSG position for every reporting period.
  */
 let t: TestHub;
+// Starting a seeded hub takes a while on a busy machine.
+jest.setTimeout(180_000);
 beforeAll(async () => {
   t = await startTestHub();
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 const q = (sql: string, params: unknown[] = []) => t.db.dataSource.query(sql, params);
@@ -73,6 +75,10 @@ async function recomputeFromDrivers(p: ModelParameters): Promise<Map<string, Rec
   }
   for (const pl of placements) add(pl.fy, PLACEMENT_LINE[pl.kind], penny(dec(pl.placements).times(pl.cost)));
   const stored = (sql: string) => q(sql) as Promise<{ fy: string; v: string }[]>;
+  // 2027-28's pot is planned but not yet shared out among communities: the line is the year's pot.
+  for (const term of terms) add(term.fy, 'COMMUNITY_POTS', '0');
+  const potYears = new Set((await q(`SELECT DISTINCT t.financial_year_code AS fy FROM community_pot p JOIN funding_term t ON t.code = p.term_code`)).map((r: any) => r.fy));
+  for (const fy of new Set(terms.map((x) => x.fy))) if (!potYears.has(fy)) add(fy, 'COMMUNITY_POTS', p.communityPotAnnual[fy]);
   for (const [line, sql] of [
     ['COMMUNITY_POTS', `SELECT t.financial_year_code AS fy, sum(p.amount)::text AS v FROM community_pot p JOIN funding_term t ON t.code = p.term_code GROUP BY 1`],
     ['INDIVIDUAL_PROTECTION', `SELECT t.financial_year_code AS fy, sum(f.protected_amount)::text AS v FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code GROUP BY 1`],

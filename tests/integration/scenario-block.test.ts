@@ -3,9 +3,11 @@ import { startTestHub, TestHub } from '../helpers/hub';
 
 /** Scenarios that run the whole chain: drivers, every block line per year, income, the DSG position and the trajectory. */
 let t: TestHub;
+// Starting a seeded hub takes a while on a busy machine.
+jest.setTimeout(180_000);
 beforeAll(async () => {
   t = await startTestHub();
-});
+}, 180_000);
 afterAll(() => t?.stop());
 
 const q = (sql: string, params: unknown[] = []) => t.db.dataSource.query(sql, params);

@@ -298,7 +298,9 @@ describe('generateDemoData: money', () => {
       expect(notional.budget).toBe(sum(data.notionalSenFactors.filter((n) => n.financialYearCode === fy).map((n) => n.senAmount)));
       // 2024-25 is held as reported (before the communities): its other lines are given figures.
       if (fy === '2024-25') continue;
-      expect(line(fy, 'COMMUNITY_POTS').budget).toBe(sum(data.communityPots.filter((p) => termFy.get(p.termCode) === fy).map((p) => p.amount)));
+      // 2027-28's pot is planned (£28m) but not yet shared among communities.
+      if (fy === '2027-28') expect(data.communityPots.filter((p) => termFy.get(p.termCode) === fy)).toEqual([]);
+      expect(line(fy, 'COMMUNITY_POTS').budget).toBe(fy === '2027-28' ? '28000000.00' : sum(data.communityPots.filter((p) => termFy.get(p.termCode) === fy).map((p) => p.amount)));
       expect(line(fy, 'INDIVIDUAL_PROTECTION').budget).toBe(
         sum(data.schoolTermFunding.filter((f) => termFy.get(f.termCode) === fy).map((f) => f.protectedAmount)),
       );
@@ -427,4 +429,4 @@ describe('generateDemoData: caseloads', () => {
 });
 
 // sha256 of JSON.stringify(generateDemoData(886)). A change here means the demo data changed: check why, then update.
-const EXPECTED_SHA256 = 'ce6e0db83856f2566d2297780e3990b415a18755d514423f4bfd322bd01359ba';
+const EXPECTED_SHA256 = '4926ae335c4667e4062b2088691cf60f2910bcaa7549ca02a1169d24f4c480a9';
