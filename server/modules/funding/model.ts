@@ -165,22 +165,34 @@ export interface NotionalSenResult {
   total: string;
 }
 
+/** Percentages as decimals and as stored (4 places), once per parameter set: every school's budget uses them. */
+const pctCache = new WeakMap<object, Map<string, { d: Dec; text: string }>>();
+const TWO_DP = /^-?\d+\.\d{2}$/;
+
 /** A school's notional SEN budget: each factor's formula amount x its SEN percentage, rounded per line. */
 export function notionalSenLines(
   factorAmounts: Record<NotionalSenFactorCode, string>,
   pct: Record<NotionalSenFactorCode, string>,
 ): NotionalSenResult {
+  let cached = pctCache.get(pct);
+  if (!cached) {
+    cached = new Map(Object.values(NotionalSenFactorCode).map((f) => {
+      const d = new D(pct[f] ?? '0');
+      return [f, { d, text: d.toFixed(4) }];
+    }));
+    pctCache.set(pct, cached);
+  }
+  let total = new D(0);
   const lines = Object.values(NotionalSenFactorCode).map((factor): NotionalSenLine => {
-    const amount = new D(factorAmounts[factor] ?? '0');
-    const p = new D(pct[factor] ?? '0');
-    return {
-      factor,
-      formulaAmount: money(amount),
-      senPercentage: p.toFixed(4),
-      senAmount: money(amount.times(p)),
-    };
+    const raw = factorAmounts[factor] ?? '0';
+    // Stored amounts are already pennies (numeric(14,2) text): no need to round them again.
+    const formulaAmount = TWO_DP.test(raw) ? raw : money(raw);
+    const p = cached!.get(factor)!;
+    const senAmount = new D(formulaAmount).times(p.d).toDecimalPlaces(2, D.ROUND_HALF_UP);
+    total = total.plus(senAmount);
+    return { factor, formulaAmount, senPercentage: p.text, senAmount: senAmount.toFixed(2) };
   });
-  return { lines, total: sumMoney(lines.map((l) => l.senAmount)) };
+  return { lines, total: total.toFixed(2) };
 }
 
 /** Protection rate for a term (4 decimals): the protection rate in a protected term, else 0. */
