@@ -8,7 +8,8 @@ import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
 import { computeFunding } from '../server/modules/funding/engine';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
-import { loadFundingInputs } from '../server/modules/scenario/scenario.service';
+import { blockLinesOf, dsgOf, loadFundingInputs, loadRecordContext, scenarioOn, parameterVersions } from '../server/modules/scenario/scenario.service';
+import type { ModelParameters } from '../server/modules/funding/model';
 import { projectRoot } from '../server/common/paths';
 
 /**
@@ -19,11 +20,12 @@ import { projectRoot } from '../server/common/paths';
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-/** BENCH_ONLY=read runs only the read API against the floor (for quick, repeated measurements). */
+/** BENCH_ONLY=read runs only the read API against the floor; BENCH_ONLY=scenario only the scenario recompute. */
 const ONLY_READ = process.env.BENCH_ONLY === 'read';
 /** BENCH_ONLY=security runs only the hardening figures (bench/security.ts). */
 const ONLY_SECURITY = process.env.BENCH_ONLY === 'security';
 const ONLY_START = process.env.BENCH_ONLY === 'start';
+const ONLY_SCENARIO = process.env.BENCH_ONLY === 'scenario';
 
 const FIELDS = `urn name district { name area { name } }
   community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
@@ -137,9 +139,72 @@ async function timeStart(dataDir: string, compileCache: string): Promise<number>
   return ms;
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/**
+ * The whole High Needs block for three financial years (2025-26 to 2027-28, nine terms) with every driver a
+ * scenario can change, beside the one-term recompute: county funding, every block line, income, DSG position.
+ */
+async function benchWholeChain(hub: BenchHub): Promise<Record<string, unknown>[]> {
+  const db = hub.dataSource.manager;
+  const inputs = await loadFundingInputs(db);
+  const rc = await loadRecordContext(db);
+  const versions = await parameterVersions(db);
+  const base = versions.at(-1)!.parameters;
+  const overrides: Partial<ModelParameters> = {
+    protectionRate: '0.60',
+    protectionRateByTerm: { 'AUTUMN-2026': '0.40', 'SPRING-2027': '0.20' },
+    ehcpGrowth: '0.05',
+    communityPotAnnual: { ...base.communityPotAnnual, '2026-27': '30000000.00', '2027-28': '32000000.00' },
+    bandValues: { A: '2200.00', B: '4300.00', C: '6900.00', D: '9500.00', E: '12600.00' },
+    block: {
+      ...base.block,
+      placeRates: { SPECIAL_PRE16: '10500.00', SPECIAL_POST16: '10500.00', AP: '10500.00', SRP: '6300.00' },
+      legacyTopUpRates: { SRP: '9800.00', SPECIAL: '14600.00', AP: '8200.00' },
+      bandSets: { ...base.block.bandSets, SPECIAL: { S1: '8200.00', S2: '11800.00', S3: '15400.00', S4: '19500.00', S5: '26600.00', S6: '34000.00' } },
+      rateUplift: '0.03',
+      growthBySetting: { MAINSTREAM: '0.08', SPECIAL: '0.08', SRP: '0.06', AP: '0.04', INDEPENDENT_NMSS: '0.05', POST_16_FE: '0.03' },
+      placeChange: { SPECIAL: '0.05', SRP: '0.10', AP: '0.02' },
+      placementShifts: [{ from: 'INDEPENDENT_NMSS', to: 'SPECIAL', share: '0.05', band: 'S3' }],
+      schoolsBlockTransferRate: '0.010',
+      allocationGrowth: '0.025',
+    },
+  };
+  const paramsOn = scenarioOn(versions, overrides);
+  const oneTerm = { ...inputs, terms: inputs.terms.filter((t) => t.code === 'AUTUMN-2025') };
+  const times = { oneTerm: [] as number[], wholeChain: [] as number[] };
+  let years = 0;
+  let lines = 0;
+  for (let i = 0; i < 7; i++) {
+    let t0 = process.hrtime.bigint();
+    computeFunding(oneTerm, { ...DEFAULT_MODEL_PARAMETERS, protectionRate: '0.60' });
+    times.oneTerm.push(msSince(t0));
+    t0 = process.hrtime.bigint();
+    const r = computeFunding(inputs, paramsOn);
+    const bl = blockLinesOf(rc, r);
+    const dsg = dsgOf(rc, bl, paramsOn);
+    times.wholeChain.push(msSince(t0));
+    years = dsg.filter((y) => y.financialYearCode >= '2025-26').length;
+    lines = bl.filter((l) => l.modelled && l.financialYear >= '2025-26').length;
+  }
+  return [
+    { recompute: 'one term (Autumn 2025), protection at 60%', 'schools x terms': `${inputs.fundedUrns.length} x 1`, 'ms (median of 7)': +median(times.oneTerm).toFixed(1) },
+    {
+      recompute: 'whole chain, every driver changed, 2025-26 to 2027-28',
+      'schools x terms': `${inputs.fundedUrns.length} x ${inputs.terms.length} + ${inputs.block.providers.length} specialist`,
+      'ms (median of 7)': +median(times.wholeChain).toFixed(1),
+      'computed lines / years': `${lines} / ${years}`,
+      target: '< 200 ms',
+    },
+  ];
+}
+
 async function benchScenario(): Promise<Record<string, unknown>> {
   const hub = await startBenchHub(null);
   try {
+    console.log('\nWhole High Needs block scenario (PGlite):');
+    console.table(await benchWholeChain(hub));
     const inputs = await loadFundingInputs(hub.dataSource.manager);
     const params = { ...DEFAULT_MODEL_PARAMETERS, protectionRate: '0.60', ehcpGrowth: '0.08' };
     const times: number[] = [];
@@ -180,6 +245,11 @@ async function main() {
     return;
   }
   console.log(`High Needs Hub bench · ${os.cpus().length} cores · ${SECONDS}s per load test, ${CONNECTIONS} connections · node ${process.version}\n`);
+  if (ONLY_SCENARIO) {
+    console.log('Scenario recompute, whole county, all terms (PGlite):');
+    console.table([await benchScenario()]);
+    return;
+  }
 
   if (ONLY_SECURITY) {
     await runExtras(EXTRAS.filter((e) => e.file === 'security.js'));

@@ -4,7 +4,8 @@ import { School } from './school/school.entity';
 import { EarlyYearsSetting } from './early-years/early-years.entity';
 import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period/period.entity';
 import { CommunityPot, EhcpBandCount, HighNeedsBlockLine, NotionalSenFactor, SchoolTermFunding } from './funding/funding.entity';
-import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve/safety-valve.entity';
+import { BlockForecastSnapshot, SafetyValveAgreement, SafetyValveInstalment, SafetyValveKpi, SafetyValvePlanYear, SafetyValveReport } from './safety-valve/safety-valve.entity';
+import { DsgIncomeYear, Placement, PlaceNumber, TopUpCount } from './funding/block.entity';
 import { CaseloadCount, CaseloadWorker } from './caseload/caseload.entity';
 import { ApiToken } from './auth/auth.entity';
 import { Allocation, IdempotencyRecord } from './allocation/allocation.entity';
@@ -31,6 +32,13 @@ export const entities = [
   SafetyValveAgreement,
   SafetyValveReport,
   SafetyValveKpi,
+  PlaceNumber,
+  TopUpCount,
+  Placement,
+  DsgIncomeYear,
+  SafetyValvePlanYear,
+  SafetyValveInstalment,
+  BlockForecastSnapshot,
   CaseloadWorker,
   CaseloadCount,
   ApiToken,

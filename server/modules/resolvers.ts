@@ -4,7 +4,7 @@ import { AuditResolver } from './audit/audit.resolver';
 import { ModelParameterResolver, ScenarioResolver } from './scenario/scenario.resolver';
 import { CaseloadResolver } from './caseload/caseload.resolver';
 import { CommunityResolver } from './community/community.resolver';
-import { HighNeedsBlockResolver } from './funding/funding.resolver';
+import { HighNeedsBlockLineResolver, HighNeedsBlockResolver } from './funding/funding.resolver';
 import { AreaResolver, DistrictResolver } from './geography/geography.resolver';
 import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
@@ -22,6 +22,7 @@ export const resolvers = [
   AreaResolver,
   PeriodResolver,
   HighNeedsBlockResolver,
+  HighNeedsBlockLineResolver,
   SafetyValveResolver,
   SafetyValveReportResolver,
   CaseloadResolver,

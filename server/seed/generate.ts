@@ -28,13 +28,21 @@ import {
   type NotionalSenFactor,
   type SchoolTermFunding,
 } from '../modules/funding/funding.entity';
-import type { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from '../modules/safety-valve/safety-valve.entity';
+import type {
+  BlockForecastSnapshot,
+  SafetyValveAgreement,
+  SafetyValveInstalment,
+  SafetyValveKpi,
+  SafetyValvePlanYear,
+  SafetyValveReport,
+} from '../modules/safety-valve/safety-valve.entity';
+import type { DsgIncomeYear, Placement, PlaceNumber, TopUpCount } from '../modules/funding/block.entity';
+import { BLOCK_LINES, dsgAsReported, type BlockDrivers, type IncomeDrivers, type Instalment, type InstalmentStatus, type Provider } from '../modules/funding/block';
 import { CaseloadKind, WorkerRole, type CaseloadCount, type CaseloadWorker } from '../modules/caseload/caseload.entity';
 import {
   BANDS,
   DEFAULT_MODEL_PARAMETERS,
   bandingApplies,
-  largestRemainderSplit,
   money,
   type Band,
   type ModelParameters,
@@ -63,7 +71,14 @@ export interface DemoData {
   communityPots: Row<CommunityPot>[];
   highNeedsBlockLines: Row<HighNeedsBlockLine>[];
   ehcpBandCounts: Row<EhcpBandCount>[];
+  placeNumbers: Row<PlaceNumber>[];
+  topUpCounts: Row<TopUpCount>[];
+  placements: Row<Placement>[];
+  dsgIncomeYears: Row<DsgIncomeYear>[];
   safetyValveAgreements: Row<SafetyValveAgreement>[];
+  safetyValvePlanYears: Row<SafetyValvePlanYear>[];
+  safetyValveInstalments: Row<SafetyValveInstalment>[];
+  blockForecastSnapshots: Row<BlockForecastSnapshot>[];
   safetyValveReports: Row<SafetyValveReport>[];
   safetyValveKpis: Row<SafetyValveKpi>[];
   caseloadWorkers: Row<CaseloadWorker>[];
@@ -81,11 +96,17 @@ const CLOSED_BEFORE = '2026-04-01';
 
 /** 2023-24 is held because the Safety Valve reports start in it. */
 export const FINANCIAL_YEARS = ['2023-24', '2024-25', '2025-26', '2026-27', '2027-28'] as const;
-/** Money (notional SEN, High Needs block) is generated for these years. */
-export const BUDGET_YEARS = ['2024-25', '2025-26', '2026-27'] as const;
+/** Notional SEN budgets are generated for these years. */
+export const BUDGET_YEARS = ['2024-25', '2025-26', '2026-27', '2027-28'] as const;
+/** The High Needs block and the DSG position run over these years (to the end of the Safety Valve agreement). */
+export const BLOCK_YEARS = ['2023-24', '2024-25', '2025-26', '2026-27', '2027-28'] as const;
 /** School funding and pots are generated for funding terms starting in this range. */
 const FUNDED_TERMS_FROM = '2025-04-01';
-const FUNDED_TERMS_TO = '2027-03-31';
+/** Band counts drawn with the original stream end here; later terms carry them forward with their own stream. */
+const FIRST_BAND_TERMS_TO = '2027-03-31';
+const FUNDED_TERMS_TO = '2028-03-31';
+/** Community pots of record are set for terms starting up to here. */
+const POTS_SET_TO = '2027-03-31';
 
 // Kent-style six-term calendars (estimates close to the published KCC dates).
 const SCHOOL_TERM_DATES: Record<string, ReadonlyArray<readonly [string, string]>> = {
@@ -105,6 +126,8 @@ const isMainstream = (p: Phase): boolean => p === Phase.PRIMARY || p === Phase.S
 const tenths = (t: number): string => `${t < 0 ? '-' : ''}${Math.floor(Math.abs(t) / 10)}.${Math.abs(t) % 10}0`;
 /** An integer count as a 2-dp decimal string. */
 const whole = (n: number): string => `${n}.00`;
+/** Rounds to a multiple of `unit` pounds (budgets are set in round figures). */
+const roundTo = (d: Decimal, unit: number): Decimal => d.dividedBy(unit).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).times(unit);
 
 /** Splits an integer total in proportion to weights (largest remainder; ties to the earlier index). */
 function splitInt(total: number, weights: readonly number[]): number[] {
@@ -469,11 +492,11 @@ function generateSettings(r: Random, schools: Row<School>[]) {
 
 /** Formula rates per financial year (index into BUDGET_YEARS): whole pounds, estimates close to Kent's formula. */
 const RATES = {
-  basic: { primary: ['3800', '3895', '3980'], secondary: ['5400', '5535', '5655'] },
-  fsm6: { primary: ['725', '745', '760'], secondary: ['1060', '1085', '1110'] },
-  idaci: { primary: ['470', '480', '490'], secondary: ['520', '530', '545'] },
-  mobility: { primary: ['945', '970', '990'], secondary: ['1360', '1395', '1425'] },
-  lpa: { primary: ['1170', '1200', '1225'], secondary: ['1775', '1820', '1860'] },
+  basic: { primary: ['3800', '3895', '3980', '4060'], secondary: ['5400', '5535', '5655', '5770'] },
+  fsm6: { primary: ['725', '745', '760', '775'], secondary: ['1060', '1085', '1110', '1130'] },
+  idaci: { primary: ['470', '480', '490', '500'], secondary: ['520', '530', '545', '555'] },
+  mobility: { primary: ['945', '970', '990', '1010'], secondary: ['1360', '1395', '1425', '1455'] },
+  lpa: { primary: ['1170', '1200', '1225', '1250'], secondary: ['1775', '1820', '1860', '1900'] },
 };
 
 interface SchoolDrivers {
@@ -526,39 +549,58 @@ function factorAmounts(s: Row<School>, dr: SchoolDrivers, y: number): Record<Not
 const BAND_MIX: ReadonlyArray<readonly [Band, number]> = [['A', 30], ['B', 30], ['C', 20], ['D', 13], ['E', 7]];
 const SRP_BAND_MIX: ReadonlyArray<readonly [Band, number]> = [['A', 5], ['B', 15], ['C', 35], ['D', 30], ['E', 15]];
 
-interface BlockLineSpec {
-  code: string;
-  name: string;
-  /** Share of the uncommitted budget per budget year (normalised). */
-  weights?: readonly [number, number, number];
-  /** Share of the overspend (forecast - budget). */
-  overspend?: number;
-  computed?: 'COMMUNITY_POTS' | 'INDIVIDUAL_PROTECTION' | 'NOTIONAL_SEN';
-}
+/** SRP pupils' bands: the mainstream draw mapped onto the SRP band set (R1-R4). */
+const SRP_BAND_OF: Record<Band, string> = { A: 'R1', B: 'R1', C: 'R2', D: 'R3', E: 'R4' };
+/** How special and AP pupils spread over their band sets from September 2026 (largest remainder, no draws). */
+const SPECIAL_MIX: ReadonlyArray<readonly [string, number]> = [['S1', 15], ['S2', 25], ['S3', 30], ['S4', 20], ['S5', 10]];
+const AP_MIX: ReadonlyArray<readonly [string, number]> = [['P1', 40], ['P2', 40], ['P3', 20]];
+/** Before the banding start every specialist pupil is in one band at the setting's legacy rate. */
+export const LEGACY_BAND = 'ALL';
 
-const BLOCK_LINES: readonly BlockLineSpec[] = [
-  { code: 'SPECIAL_SCHOOLS', name: 'Special schools: places and top-ups', weights: [0.37, 0.4, 0.39], overspend: 0.2 },
-  { code: 'MAINSTREAM_TOP_UPS', name: 'Mainstream EHCP top-ups (element 3)', weights: [0.17, 0.04, 0.08], overspend: 0.15 },
-  { code: 'COMMUNITY_POTS', name: 'Communities of Schools pots', computed: 'COMMUNITY_POTS' },
-  { code: 'INDIVIDUAL_PROTECTION', name: 'Individual high-needs funding protection (phase-in)', computed: 'INDIVIDUAL_PROTECTION' },
-  { code: 'RESOURCED_PROVISION', name: 'Specialist resource provision (SRP) places and top-ups', weights: [0.07, 0.08, 0.08], overspend: 0.05 },
-  { code: 'INDEPENDENT_NMSS', name: 'Independent and non-maintained special schools', weights: [0.2, 0.22, 0.21], overspend: 0.4 },
-  { code: 'ALTERNATIVE_PROVISION', name: 'Alternative provision and pupil referral units', weights: [0.05, 0.055, 0.055], overspend: 0.05 },
-  { code: 'POST_16', name: 'Post-16 and further education high needs', weights: [0.07, 0.08, 0.08], overspend: 0.15 },
-  { code: 'CENTRAL_SEN_SERVICES', name: 'Central SEN support and inclusion services', weights: [0.04, 0.045, 0.045] },
-  { code: 'HOSPITAL_EDUCATION', name: 'Hospital education and medical needs', weights: [0.01, 0.011, 0.011] },
-  { code: 'EARLY_YEARS_SEN', name: 'Early years SEN inclusion and outreach', weights: [0.015, 0.019, 0.019] },
-  { code: 'NOTIONAL_SEN', name: 'Notional SEN budgets in mainstream schools (memo: funded from the Schools block)', computed: 'NOTIONAL_SEN' },
-];
-/** High Needs block totals (excluding memo lines): 2024-25 as published (£342.7m budget, £389m forecast), later years estimates. */
-const BLOCK_TOTALS: Record<string, { budget: string; forecast: string }> = {
-  '2024-25': { budget: '342700000.00', forecast: '389000000.00' },
-  '2025-26': { budget: '361500000.00', forecast: '374800000.00' },
-  '2026-27': { budget: '376200000.00', forecast: '381900000.00' },
+/**
+ * Placements outside Kent's schools. Independent and non-maintained special schools: 1,623 children at about
+ * £49,259 in 2024-25 (Greatest Hits Radio, 8 Nov 2024); other years and FE are estimates.
+ */
+const PLACEMENTS: Record<string, Record<'INDEPENDENT_NMSS' | 'POST_16_FE', [number, string]>> = {
+  '2023-24': { INDEPENDENT_NMSS: [1540, '46800.00'], POST_16_FE: [2950, '8400.00'] },
+  '2024-25': { INDEPENDENT_NMSS: [1623, '49259.00'], POST_16_FE: [3080, '8650.00'] },
+  '2025-26': { INDEPENDENT_NMSS: [1690, '51250.00'], POST_16_FE: [3200, '8900.00'] },
+  '2026-27': { INDEPENDENT_NMSS: [1745, '53100.00'], POST_16_FE: [3310, '9150.00'] },
+  '2027-28': { INDEPENDENT_NMSS: [1790, '54900.00'], POST_16_FE: [3400, '9400.00'] },
+};
+
+/** Given lines (budget per block year, whole pounds; estimates). */
+const GIVEN_BUDGETS: Record<string, readonly [number, number, number, number, number]> = {
+  OTHER_LA_PLACEMENTS: [17400000, 18600000, 19500000, 20300000, 21000000],
+  CENTRAL_SEN_SERVICES: [21800000, 22600000, 23400000, 24100000, 24800000],
+  HOSPITAL_EDUCATION: [4300000, 4500000, 4700000, 4800000, 4900000],
+  EARLY_YEARS_SEN: [6900000, 7400000, 8100000, 8600000, 9000000],
+};
+
+/**
+ * Closed years are held as reported (S251 outturn): lines other than placements are given. Budgets of
+ * 2024-25 add up to the published £342.7m against £389m forecast; 2023-24 is an estimate.
+ */
+const CLOSED_YEAR_LINES: Record<string, Partial<Record<string, [number, number]>>> = {
+  // [budget, forecast], whole pounds.
+  '2023-24': {
+    SPECIAL_SCHOOLS: [92800000, 97100000], MAINSTREAM_TOP_UPS: [50200000, 55900000], COMMUNITY_POTS: [0, 0], INDIVIDUAL_PROTECTION: [0, 0],
+    RESOURCED_PROVISION: [9300000, 9900000], ALTERNATIVE_PROVISION: [11600000, 12400000],
+  },
+  // Special schools take what is left of the published totals.
+  '2024-25': {
+    MAINSTREAM_TOP_UPS: [56000000, 78600000], COMMUNITY_POTS: [0, 0], INDIVIDUAL_PROTECTION: [0, 0],
+    RESOURCED_PROVISION: [10500000, 11600000], ALTERNATIVE_PROVISION: [12600000, 14400000],
+  },
+};
+/** Published High Needs block totals (memo lines excluded) that a closed year's balancing line makes up. */
+const PUBLISHED_TOTALS: Record<string, { line: string; budget: string; forecast: string }> = {
+  '2024-25': { line: 'SPECIAL_SCHOOLS', budget: '342700000.00', forecast: '389000000.00' },
 };
 
 function generateMoney(
   r: Random,
+  rBlock: Random,
   params: ModelParameters,
   schools: Row<School>[],
   communities: Row<Community>[],
@@ -568,30 +610,58 @@ function generateMoney(
   const open = schools.filter((s) => s.status === SchoolStatus.OPEN && isMainstream(s.phase));
   const drivers = new Map(open.map((s) => [s.urn, schoolDrivers(r, s)]));
 
-  // EHCP band counts from September 2026: ~3% of pupils, more and higher bands with resourced provision.
-  const bandTerms = fundingTerms.filter((t) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO && bandingApplies(t.startDate, params));
+  // EHCP band counts from September 2026: ~3% of pupils. SRP pupils are drawn here too but counted in the
+  // SRP setting (its own band set), so mainstream banded top-ups are what mainstream places get.
+  const inFunded = (t: Row<FundingTerm>) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO;
+  const bandTerms = fundingTerms.filter((t) => inFunded(t) && t.startDate <= FIRST_BAND_TERMS_TO && bandingApplies(t.startDate, params));
+  const laterBandTerms = fundingTerms.filter((t) => inFunded(t) && t.startDate > FIRST_BAND_TERMS_TO && bandingApplies(t.startDate, params));
   const ehcpBandCounts: Row<EhcpBandCount>[] = [];
   const bandsBy = new Map<string, Partial<Record<Band, number>>>();
+  /** Plans per school for the caseloads: mainstream and SRP together, as case officers hold them. */
+  const plansBy = new Map<string, Partial<Record<Band, number>>>();
+  const srpBands = new Map<number, Record<string, number>>();
+  const lastCounts = new Map<number, Record<Band, number>>();
+  const pushSnapshot = (s: Row<School>, t: Row<FundingTerm>, counts: Record<Band, number>, srp: Record<Band, number>) => {
+    const snapshot: Partial<Record<Band, number>> = {};
+    const plans: Partial<Record<Band, number>> = {};
+    for (const band of BANDS) {
+      if (counts[band] + srp[band] > 0) plans[band] = counts[band] + srp[band];
+      if (counts[band] === 0) continue;
+      snapshot[band] = counts[band];
+      ehcpBandCounts.push({ schoolUrn: s.urn, termCode: t.code, band, plans: counts[band] });
+    }
+    bandsBy.set(`${s.urn}|${t.code}`, snapshot);
+    plansBy.set(`${s.urn}|${t.code}`, plans);
+  };
+  const srpDraws = new Map<number, Record<Band, number>>();
   for (const s of open) {
     const counts: Record<Band, number> = { A: 0, B: 0, C: 0, D: 0, E: 0 };
+    const srp: Record<Band, number> = { A: 0, B: 0, C: 0, D: 0, E: 0 };
     const plans = Math.max(1, Math.round((s.pupilsOnRoll! * r.int(18, 40)) / 1000));
     for (let k = 0; k < plans; k++) counts[r.weighted(BAND_MIX)]++;
-    for (let k = 0; k < (s.srpOnRoll ?? 0); k++) counts[r.weighted(SRP_BAND_MIX)]++;
+    for (let k = 0; k < (s.srpOnRoll ?? 0); k++) srp[r.weighted(SRP_BAND_MIX)]++;
+    srpDraws.set(s.urn, srp);
+    const srpSet: Record<string, number> = {};
+    for (const band of BANDS) if (srp[band]) srpSet[SRP_BAND_OF[band]] = (srpSet[SRP_BAND_OF[band]] ?? 0) + srp[band];
+    srpBands.set(s.urn, srpSet);
     bandTerms.forEach((t, i) => {
       // Plans grow a little from term to term.
       if (i > 0) for (let k = r.int(0, 2); k > 0; k--) counts[r.weighted(BAND_MIX)]++;
-      const snapshot: Partial<Record<Band, number>> = {};
-      for (const band of BANDS) {
-        if (counts[band] === 0) continue;
-        snapshot[band] = counts[band];
-        ehcpBandCounts.push({ schoolUrn: s.urn, termCode: t.code, band, plans: counts[band] });
-      }
-      bandsBy.set(`${s.urn}|${t.code}`, snapshot);
+      pushSnapshot(s, t, counts, srp);
     });
+    lastCounts.set(s.urn, counts);
+  }
+  // 2027-28 terms: the same growth, from a stream of their own so the earlier terms' draws are unchanged.
+  for (const s of open) {
+    const counts = { ...lastCounts.get(s.urn)! };
+    for (const t of laterBandTerms) {
+      for (let k = rBlock.int(0, 2); k > 0; k--) counts[rBlock.weighted(BAND_MIX)]++;
+      pushSnapshot(s, t, counts, srpDraws.get(s.urn)!);
+    }
   }
 
   // The figures of record are what the funding model computes from these inputs.
-  const fundedTerms = fundingTerms.filter((t) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO);
+  const fundedTerms = fundingTerms.filter(inFunded);
   const baselines = new Map<string, string>();
   for (const t of fundedTerms) {
     for (const s of open) baselines.set(`${s.urn}|${t.code}`, money(new Decimal(drivers.get(s.urn)!.annualBaseline).times(t.months).dividedBy(12)));
@@ -600,6 +670,9 @@ function generateMoney(
   BUDGET_YEARS.forEach((fy, y) => {
     for (const s of open) amounts.set(`${s.urn}|${fy}`, factorAmounts(s, drivers.get(s.urn)!, y));
   });
+
+  // Element 3 outside mainstream: places per academic year, pupils per term and band, placements per year.
+  const block = generateBlockDrivers(schools, fundingTerms.filter(inFunded), params, srpBands);
   const model = computeFunding(
     {
       schools: schools.filter((s) => s.pupilsOnRoll !== null && s.percentFsm !== null).map((s) => ({ urn: s.urn, pupilsOnRoll: s.pupilsOnRoll!, percentFsm: s.percentFsm! })),
@@ -611,43 +684,137 @@ function generateMoney(
       baselines,
       factorAmounts: amounts,
       bandCounts: bandsBy,
+      block: block.drivers,
     },
     params,
   );
+  if (model.block.missing.length) throw new Error(`demo data: missing drivers: ${model.block.missing[0].message}`);
   const notionalSenFactors: Row<NotionalSenFactor>[] = model.notionalSen.flatMap((n) =>
     n.lines.map((l) => ({ schoolUrn: n.schoolUrn, financialYearCode: n.financialYearCode, ...l })),
   );
-  const communityPotRows: Row<CommunityPot>[] = model.pots;
+  // 2027-28's pot is planned (a parameter, on the block line) but not yet shared out: no pots of record to allocate from.
+  const potTerms = new Set(fundingTerms.filter((t) => t.startDate <= POTS_SET_TO).map((t) => t.code));
+  const communityPotRows: Row<CommunityPot>[] = model.pots.filter((p) => potTerms.has(p.termCode));
   const schoolTermFunding: Row<SchoolTermFunding>[] = model.schoolTerms;
 
-  // High Needs block lines: computed lines are exact sums; the rest share the remaining budget and the overspend.
+  // High Needs block lines, from the one list: computed lines are the model's exact sums; a DRIVERS line's
+  // budget is the one set for the year (below the forecast: the pressure the Safety Valve is about).
   const highNeedsBlockLines: Row<HighNeedsBlockLine>[] = [];
-  BUDGET_YEARS.forEach((fy, y) => {
-    const computed: Record<NonNullable<BlockLineSpec['computed']>, string> = model.blockLines.get(fy)!;
-    const totals = BLOCK_TOTALS[fy];
-    const free = new Decimal(totals.budget).minus(computed.COMMUNITY_POTS).minus(computed.INDIVIDUAL_PROTECTION);
-    const shared = BLOCK_LINES.filter((l) => l.weights);
-    const budgets = largestRemainderSplit(free.toFixed(2), shared.map((l) => ({ key: l.code, weight: String(l.weights![y]) })));
-    const overspend = largestRemainderSplit(
-      new Decimal(totals.forecast).minus(totals.budget).toFixed(2),
-      shared.filter((l) => l.overspend).map((l) => ({ key: l.code, weight: String(l.overspend) })),
-    );
+  BLOCK_YEARS.forEach((fy, y) => {
+    const computed = model.blockLines.get(fy) ?? {};
+    const closed = CLOSED_YEAR_LINES[fy];
     BLOCK_LINES.forEach((l, i) => {
-      const budget = l.computed ? computed[l.computed] : budgets.get(l.code)!;
-      const forecast = money(new Decimal(budget).plus(overspend.get(l.code) ?? '0'));
-      // Outturn only for the closed year, within about -1.5%..+1% of the forecast.
-      const outturn = fy === '2024-25' ? (l.computed ? forecast : money(new Decimal(forecast).times(10000 + r.int(-150, 100)).dividedBy(10000))) : null;
-      highNeedsBlockLines.push({ financialYearCode: fy, lineCode: l.code, name: l.name, sortOrder: (i + 1) * 10, budget, forecast, outturn, memo: l.computed === 'NOTIONAL_SEN' });
+      let budget: string;
+      let forecast: string;
+      const c = computed[l.code];
+      if (l.code === 'NOTIONAL_SEN' && c === undefined) {
+        // Memo only, before the years the notional SEN budgets are held: last year's budgets grown 2%.
+        budget = forecast = money(new Decimal(model.blockLines.get('2024-25')!.NOTIONAL_SEN!).times(0.98));
+      } else if (l.method === 'GIVEN') {
+        budget = whole(GIVEN_BUDGETS[l.code][y]);
+        forecast = money(roundTo(new Decimal(budget).times(1000 + rBlock.int(0, 40)).dividedBy(1000), 1000));
+      } else if (c !== undefined) {
+        forecast = c;
+        budget = l.method === 'FUNDING_MODEL' ? c : money(roundTo(new Decimal(c).times(955 + rBlock.int(0, 30)).dividedBy(1000), 100000));
+      } else if (closed?.[l.code]) {
+        const [b, f] = closed[l.code]!;
+        budget = whole(b);
+        forecast = whole(f);
+      } else {
+        // The balancing line: filled in once the year's other lines are known.
+        budget = forecast = '0.00';
+      }
+      // Closed years have an outturn within about -1.5%..+1% of the forecast (computed lines: the figure itself).
+      const outturn = closed ? (c !== undefined || forecast === '0.00' ? forecast : money(new Decimal(forecast).times(10000 + rBlock.int(-150, 100)).dividedBy(10000))) : null;
+      highNeedsBlockLines.push({ financialYearCode: fy, lineCode: l.code, name: l.name, sortOrder: (i + 1) * 10, budget, forecast, outturn, memo: l.memo });
     });
+    const published = PUBLISHED_TOTALS[fy];
+    if (published) {
+      const year = highNeedsBlockLines.filter((x) => x.financialYearCode === fy && !x.memo);
+      const rest = (f: 'budget' | 'forecast') => year.filter((x) => x.lineCode !== published.line).reduce((a, x) => a.plus(x[f]), new Decimal(0));
+      const row = year.find((x) => x.lineCode === published.line)!;
+      row.budget = money(new Decimal(published.budget).minus(rest('budget')));
+      row.forecast = money(new Decimal(published.forecast).minus(rest('forecast')));
+      row.outturn = money(new Decimal(row.forecast).times(10000 + rBlock.int(-150, 100)).dividedBy(10000));
+    }
   });
 
-  return { notionalSenFactors, schoolTermFunding, communityPots: communityPotRows, highNeedsBlockLines, ehcpBandCounts, bandsBy };
+  return { notionalSenFactors, schoolTermFunding, communityPots: communityPotRows, highNeedsBlockLines, ehcpBandCounts, bandsBy: plansBy, ...block.rows };
+}
+
+/** Place numbers, specialist pupil counts and placements, deterministic from the schools (no draws). */
+function generateBlockDrivers(schools: Row<School>[], terms: Row<FundingTerm>[], params: ModelParameters, srpBands: Map<number, Record<string, number>>) {
+  const providers: Provider[] = schools
+    .filter((s) => s.status === SchoolStatus.OPEN && (s.phase === Phase.SPECIAL || s.phase === Phase.PRU || (s.srpCapacity ?? 0) > 0))
+    .map((s) => ({ urn: s.urn, setting: s.phase === Phase.SPECIAL ? 'SPECIAL' : s.phase === Phase.PRU ? 'AP' : 'SRP' }) as Provider)
+    .sort((a, b) => a.urn - b.urn);
+  const byUrn = new Map(schools.map((s) => [s.urn, s]));
+  const placeNumbers: Row<PlaceNumber>[] = [];
+  const topUpCounts: Row<TopUpCount>[] = [];
+  const provenance = (file: string) => ({ sourceKind: 'IMPORTED', sourceFile: file, sourceBy: 'demo data', sourceAt: null, sourceParameterVersion: null });
+  const academicYears = [...new Set(terms.map((t) => t.academicYearCode))].sort();
+  for (const p of providers) {
+    const s = byUrn.get(p.urn)!;
+    const roll = s.pupilsOnRoll ?? 0;
+    academicYears.forEach((ay, k) => {
+      const file = `high-needs-places-${ay.replace('/', '-')}.csv`;
+      if (p.setting === 'SPECIAL') {
+        // Commissioned places grow by about 2% a year; about 14% of special places are post-16.
+        const total = Math.round((roll * (100 + 2 * k)) / 100);
+        const post16 = Math.round((total * 14) / 100);
+        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'SPECIAL_PRE16', places: total - post16, ...provenance(file) });
+        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'SPECIAL_POST16', places: post16, ...provenance(file) });
+      } else if (p.setting === 'AP') {
+        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'AP', places: roll + k, ...provenance(file) });
+      } else {
+        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'SRP', places: s.srpCapacity!, ...provenance(file) });
+      }
+    });
+    const placesIn = (ay: string) => placeNumbers.filter((n) => n.schoolUrn === p.urn && n.academicYearCode === ay).reduce((a, n) => a + n.places, 0);
+    terms.forEach((t, k) => {
+      const banded = bandingApplies(t.startDate, params);
+      let bands: Record<string, number>;
+      if (p.setting === 'SRP') {
+        const srp = srpBands.get(p.urn) ?? {};
+        bands = banded ? srp : { [LEGACY_BAND]: Object.values(srp).reduce((a, b) => a + b, 0) };
+      } else {
+        // Special schools run full (and a little over, with growth); AP at about 90% of places.
+        const places = placesIn(t.academicYearCode);
+        const pupils = p.setting === 'SPECIAL' ? places + (k % 3) : Math.round((places * 9) / 10);
+        const mix = p.setting === 'SPECIAL' ? SPECIAL_MIX : AP_MIX;
+        bands = banded ? Object.fromEntries(mix.map(([b], i) => [b, splitInt(pupils, mix.map(([, w]) => w))[i]])) : { [LEGACY_BAND]: pupils };
+      }
+      for (const [band, pupils] of Object.entries(bands)) {
+        if (pupils > 0) topUpCounts.push({ schoolUrn: p.urn, termCode: t.code, setting: p.setting, band, pupils, ...provenance('top-up-returns.csv') });
+      }
+    });
+  }
+  const placements: Row<Placement>[] = Object.entries(PLACEMENTS).flatMap(([fy, kinds]) =>
+    Object.entries(kinds).map(([kind, [n, cost]]) => ({ financialYearCode: fy, kind, placements: n, unitCost: cost, ...provenance('placements-commissioning.csv') })),
+  );
+  const drivers: BlockDrivers = {
+    providers,
+    places: new Map(),
+    topUpCounts: new Map(),
+    placements: new Map(placements.map((p) => [`${p.financialYearCode}|${p.kind}`, { placements: p.placements, unitCost: p.unitCost }])),
+  };
+  for (const n of placeNumbers) {
+    const k = `${n.schoolUrn}|${n.academicYearCode}`;
+    drivers.places.set(k, { ...drivers.places.get(k), [n.placeType]: n.places });
+  }
+  for (const c of topUpCounts) {
+    const k = `${c.schoolUrn}|${c.termCode}|${c.setting}`;
+    drivers.topUpCounts.set(k, { ...drivers.topUpCounts.get(k), [c.band]: c.pupils });
+  }
+  return { drivers, rows: { placeNumbers, topUpCounts, placements } };
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Safety Valve
+// Safety Valve, income and the DSG position
 
-function generateSafetyValve(r: Random) {
+const REPORT_DATES = (y: number) => [`${y}-07-31`, `${y}-10-31`, `${y + 1}-01-31`, `${y + 1}-05-15`];
+
+function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params: ModelParameters) {
   const agreement: Row<SafetyValveAgreement> = {
     code: 'SV-KENT-2022',
     firstFinancialYear: '2022-23',
@@ -656,53 +823,109 @@ function generateSafetyValve(r: Random) {
     laContribution: '82000000.00',
     deficitAtStart: '97000000.00',
     deficitAtStartDate: '2022-03-31',
+    // 2022-23 (before the years held): +14.0m planned, +11.2m outturn.
+    broughtForwardDate: '2023-03-31',
+    broughtForwardPlan: '-83000000.00',
+    broughtForwardOutturn: '-85800000.00',
   };
-  // In thousands of pounds; positive is a surplus. The plan clears the £97m deficit by March 2028
-  // (+14.0m in 2022-23, then the years below, +16.0m in 2027-28); the forecasts run behind it.
-  const plan: Record<string, number> = { '2023-24': 15000, '2024-25': 17000, '2025-26': 18000, '2026-27': 17000 };
-  const finalForecast: Record<string, number> = { '2023-24': 4300, '2024-25': -12800, '2025-26': -3600, '2026-27': 2400 };
-  const reports: Row<SafetyValveReport>[] = [];
-  const kpis: Row<SafetyValveKpi>[] = [];
-  let cumPlanStart = -97000 + 14000;
-  let cumForecastStart = -97000 + 11200;
-  let i = 0;
+  const provenance = (file: string) => ({ sourceKind: 'IMPORTED', sourceFile: file, sourceBy: 'demo data', sourceAt: null, sourceParameterVersion: null });
+  // Thousands of pounds; positive is a surplus. The plan clears the deficit by March 2028.
+  const plan: Record<string, number> = { '2023-24': 15000, '2024-25': 17000, '2025-26': 18000, '2026-27': 17000, '2027-28': 16000 };
+  const safetyValvePlanYears: Row<SafetyValvePlanYear>[] = BLOCK_YEARS.map((fy) => ({ financialYearCode: fy, inYearPlan: whole(plan[fy] * 1000), ...provenance('safety-valve-agreement.pdf') }));
+
+  // Instalments of £3.5m after each report; one withheld and paid late, one withheld; later ones still due.
+  const instalments: Row<SafetyValveInstalment>[] = [];
+  for (const fy of BLOCK_YEARS) {
+    const y = Number(fy.slice(0, 4));
+    REPORT_DATES(y).forEach((dueOn, q) => {
+      const periodCode = `${fy}-Q${q + 1}`;
+      let status: InstalmentStatus = dueOn <= '2026-10-31' ? 'PAID' : 'DUE';
+      let paidOn: string | null = status === 'PAID' ? `${dueOn.slice(0, 8)}28` : null;
+      if (periodCode === '2024-25-Q3') [status, paidOn] = ['PAID_LATE', '2025-08-15'];
+      if (periodCode === '2026-27-Q2') [status, paidOn] = ['WITHHELD', null];
+      instalments.push({ periodCode, financialYearCode: fy, dueOn, amount: '3500000.00', status, paidOn, ...provenance('dfe-payments.csv') });
+    });
+  }
+  const fyOfDate = (d: string) => (d.slice(5) >= '04-01' ? fyCode(Number(d.slice(0, 4))) : fyCode(Number(d.slice(0, 4)) - 1));
+  const inst: Instalment[] = instalments.map((i) => ({ ...i, status: i.status as InstalmentStatus, paidFinancialYearCode: i.paidOn ? fyOfDate(i.paidOn) : null }));
+
+  // Income: the 1.2% transfer (Kent: £15.2m, £16.5m, £17.4m) and the LA's £82m over six years; the
+  // allocation is set so each year's position lands near Kent's reported one.
+  const schoolsBlock: Record<string, string> = { '2023-24': '1190000000.00', '2024-25': '1266666667.00', '2025-26': '1375000000.00', '2026-27': '1450000000.00', '2027-28': '1500000000.00' };
+  const la: Record<string, string> = { '2023-24': '13700000.00', '2024-25': '13700000.00', '2025-26': '13700000.00', '2026-27': '13600000.00', '2027-28': '13600000.00' };
+  const target: Record<string, number> = { '2023-24': 4300, '2024-25': -12800, '2025-26': -3600, '2026-27': 2400, '2027-28': 9000 };
+  const spendLive = (fy: string) => {
+    const ls = lines.filter((l) => l.financialYearCode === fy && !l.memo);
+    const closed = ls.every((l) => l.outturn !== null);
+    return ls.reduce((a, l) => a.plus(closed ? l.outturn! : l.forecast), new Decimal(0));
+  };
+  const dsgIncomeYears: Row<DsgIncomeYear>[] = [];
+  const income: IncomeDrivers = { years: new Map(), instalments: inst };
+  for (const fy of BLOCK_YEARS) {
+    const transfer = new Decimal(schoolsBlock[fy]).times(params.block.schoolsBlockTransferRate);
+    const dfe = inst.filter((i) => (i.status === 'PAID' || i.status === 'DUE') && i.financialYearCode === fy).reduce((a, i) => a.plus(i.amount), new Decimal(0));
+    const allocation = roundTo(spendLive(fy).plus(target[fy] * 1000).minus(transfer).minus(la[fy]).minus(dfe), 100000);
+    const row = { financialYearCode: fy, highNeedsAllocation: money(allocation), schoolsBlock: schoolsBlock[fy], laContribution: la[fy] };
+    dsgIncomeYears.push({ ...row, ...provenance('dsg-allocations.xlsx') });
+    income.years.set(fy, { highNeedsAllocation: row.highNeedsAllocation, schoolsBlock: row.schoolsBlock, laContribution: row.laContribution });
+  }
+
+  // Reports (four a year to 2026-27 Q2) with a snapshot of the block's forecasts when each was made:
+  // forecasts move from the budget towards the year's final figure; the last report of a year has it exactly.
+  const reportRefs: { periodCode: string; financialYearCode: string; reportDate: string; quarter: number }[] = [];
   for (const fy of ['2023-24', '2024-25', '2025-26', '2026-27']) {
     const y = Number(fy.slice(0, 4));
     const quarters = fy === '2026-27' ? 2 : 4;
-    for (let q = 1; q <= quarters; q++, i++) {
-      const periodCode = `${fy}-Q${q}`;
-      const reportDate = q === 1 ? `${y}-07-31` : q === 2 ? `${y}-10-31` : q === 3 ? `${y + 1}-01-31` : `${y + 1}-05-15`;
-      // Forecasts drift towards the final position over the year.
-      const drift = [0.55, 0.75, 0.9, 1][q - 1];
-      const inYearForecast = q === 4 ? finalForecast[fy] : Math.round(finalForecast[fy] * drift + (plan[fy] * (1 - drift)) / 2) + r.int(-400, 400);
-      const withheld = periodCode === '2024-25-Q3' || periodCode === '2026-27-Q2';
-      reports.push({
-        periodCode,
-        financialYearCode: fy,
-        quarter: q,
-        reportDate,
-        inYearPlan: whole(plan[fy] * 1000),
-        inYearForecast: whole(inYearForecast * 1000),
-        cumulativePlan: whole((cumPlanStart + plan[fy]) * 1000),
-        cumulativeForecast: whole((cumForecastStart + inYearForecast) * 1000),
-        dfeInstalment: withheld ? null : '3500000.00',
-      });
-      const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) =>
-        kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual });
-      kpi('EHCP_TOTAL', 'EHCPs maintained by Kent', 'COUNT', whole(18900 + i * 110), whole(19000 + i * 175 + r.int(-40, 40)));
-      kpi('ASSESSMENT_REQUESTS', 'Requests for EHC needs assessment in the quarter', 'COUNT', whole(700), whole(r.int(730, 840)));
-      kpi('NEW_PLANS', 'New EHCPs issued in the quarter', 'COUNT', whole(480), whole(r.int(520, 620)));
-      kpi('CEASED_PLANS', 'EHCPs ceased in the quarter', 'COUNT', whole(360), whole(r.int(330, 420)));
-      kpi('PLACEMENT_MAINSTREAM_PCT', 'EHCPs placed in mainstream schools', 'PERCENT', tenths(380 + i * 2), tenths(360 + i + r.int(-3, 3)));
-      kpi('PLACEMENT_SPECIAL_PCT', 'EHCPs placed in state-funded special schools', 'PERCENT', tenths(375), tenths(385 - Math.floor(i / 2) + r.int(-2, 2)));
-      kpi('PLACEMENT_INDEPENDENT_PCT', 'EHCPs placed in independent and non-maintained special schools', 'PERCENT', tenths(120 - Math.floor((i * 3) / 2)), tenths(128 - Math.floor(i / 3) + r.int(-2, 2)));
-      kpi('UNIT_COST_SPECIAL', 'Average annual cost of a state-funded special school place', 'GBP', whole(23800 + i * 180), whole(24200 + i * 260 + r.int(-150, 150)));
-      kpi('UNIT_COST_INDEPENDENT', 'Average annual cost of an independent special school place', 'GBP', whole(56000 + i * 500), whole(57500 + i * 900 + r.int(-600, 600)));
-    }
-    cumPlanStart += plan[fy];
-    cumForecastStart += finalForecast[fy];
+    for (let q = 1; q <= quarters; q++) reportRefs.push({ periodCode: `${fy}-Q${q}`, financialYearCode: fy, reportDate: REPORT_DATES(y)[q - 1], quarter: q });
   }
-  return { safetyValveAgreements: [agreement], safetyValveReports: reports, safetyValveKpis: kpis };
+  const blockForecastSnapshots: Row<BlockForecastSnapshot>[] = [];
+  for (const rep of reportRefs) {
+    const last = !reportRefs.some((x) => x.financialYearCode === rep.financialYearCode && x.reportDate > rep.reportDate);
+    const drift = last ? 1 : [0.55, 0.75, 0.9, 1][rep.quarter - 1];
+    for (const l of lines.filter((x) => x.financialYearCode === rep.financialYearCode && !x.memo)) {
+      const final = l.outturn ?? l.forecast;
+      const forecast = last ? final : money(new Decimal(l.budget).plus(new Decimal(final).minus(l.budget).times(drift)).plus(r.int(-50, 50) * 1000));
+      blockForecastSnapshots.push({ periodCode: rep.periodCode, lineCode: l.lineCode, forecast });
+    }
+  }
+  const snapshotSpend = (period: string) => blockForecastSnapshots.filter((x) => x.periodCode === period).reduce((a, x) => a.plus(x.forecast), new Decimal(0)).toFixed(2);
+  const plans = new Map(safetyValvePlanYears.map((p) => [p.financialYearCode, p.inYearPlan]));
+  const bf = { outturn: agreement.broughtForwardOutturn!, plan: agreement.broughtForwardPlan! };
+
+  const reports: Row<SafetyValveReport>[] = [];
+  const kpis: Row<SafetyValveKpi>[] = [];
+  reportRefs.forEach((rep, i) => {
+    const pos = dsgAsReported(rep, reportRefs, snapshotSpend, income, plans, bf, () => params)!;
+    const own = instalments.find((x) => x.periodCode === rep.periodCode)!;
+    reports.push({
+      periodCode: rep.periodCode,
+      financialYearCode: rep.financialYearCode,
+      quarter: rep.quarter,
+      reportDate: rep.reportDate,
+      ...pos,
+      dfeInstalment: own.status === 'PAID' ? own.amount : null,
+    });
+    const periodCode = rep.periodCode;
+    const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) => kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual });
+    kpi('EHCP_TOTAL', 'EHCPs maintained by Kent', 'COUNT', whole(18900 + i * 110), whole(19000 + i * 175 + r.int(-40, 40)));
+    kpi('ASSESSMENT_REQUESTS', 'Requests for EHC needs assessment in the quarter', 'COUNT', whole(700), whole(r.int(730, 840)));
+    kpi('NEW_PLANS', 'New EHCPs issued in the quarter', 'COUNT', whole(480), whole(r.int(520, 620)));
+    kpi('CEASED_PLANS', 'EHCPs ceased in the quarter', 'COUNT', whole(360), whole(r.int(330, 420)));
+    kpi('PLACEMENT_MAINSTREAM_PCT', 'EHCPs placed in mainstream schools', 'PERCENT', tenths(380 + i * 2), tenths(360 + i + r.int(-3, 3)));
+    kpi('PLACEMENT_SPECIAL_PCT', 'EHCPs placed in state-funded special schools', 'PERCENT', tenths(375), tenths(385 - Math.floor(i / 2) + r.int(-2, 2)));
+    kpi('PLACEMENT_INDEPENDENT_PCT', 'EHCPs placed in independent and non-maintained special schools', 'PERCENT', tenths(120 - Math.floor((i * 3) / 2)), tenths(128 - Math.floor(i / 3) + r.int(-2, 2)));
+    kpi('UNIT_COST_SPECIAL', 'Average annual cost of a state-funded special school place', 'GBP', whole(23800 + i * 180), whole(24200 + i * 260 + r.int(-150, 150)));
+    kpi('UNIT_COST_INDEPENDENT', 'Average annual cost of an independent special school place', 'GBP', whole(56000 + i * 500), whole(57500 + i * 900 + r.int(-600, 600)));
+  });
+  return {
+    safetyValveAgreements: [agreement],
+    safetyValvePlanYears,
+    safetyValveInstalments: instalments,
+    blockForecastSnapshots,
+    safetyValveReports: reports,
+    safetyValveKpis: kpis,
+    dsgIncomeYears,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -846,13 +1069,14 @@ export function generateDemoData(seed: number = DEFAULT_SEED, params: ModelParam
   const rMoney = root.fork('money');
   const rSv = root.fork('safety-valve');
   const rCaseload = root.fork('caseloads');
+  const rBlock = root.fork('block');
 
   const periods = generatePeriods();
   const { schools, meta, communities, sizes } = generateSchools(rSchools);
   const communityMemberships = generateMemberships(rMembers, schools, meta, communities, sizes);
   const earlyYearsSettings = generateSettings(rSettings, schools);
-  const { bandsBy, ...moneyRows } = generateMoney(rMoney, params, schools, communities, communityMemberships, periods.fundingTerms);
-  const sv = generateSafetyValve(rSv);
+  const { bandsBy, ...moneyRows } = generateMoney(rMoney, rBlock, params, schools, communities, communityMemberships, periods.fundingTerms);
+  const sv = generateSafetyValve(rSv, moneyRows.highNeedsBlockLines, params);
   const caseloads = generateCaseloads(rCaseload, schools, earlyYearsSettings, bandsBy);
 
   return {

@@ -52,14 +52,25 @@ const TABLES = [
     financialYearCode: 'text', lineCode: 'text', name: 'text', sortOrder: 'int', budget: 'numeric', forecast: 'numeric', outturn: 'numeric', memo: 'bool',
   }),
   spec('ehcpBandCounts', 'ehcp_band_count', { schoolUrn: 'int', termCode: 'text', band: 'text', plans: 'int' }),
+  spec('placeNumbers', 'place_number', { schoolUrn: 'int', academicYearCode: 'text', placeType: 'text', places: 'int', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
+  spec('topUpCounts', 'top_up_count', { schoolUrn: 'int', termCode: 'text', setting: 'text', band: 'text', pupils: 'int', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
+  spec('placements', 'placement', { financialYearCode: 'text', kind: 'text', placements: 'int', unitCost: 'numeric', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
+  spec('dsgIncomeYears', 'dsg_income_year', {
+    financialYearCode: 'text', highNeedsAllocation: 'numeric', schoolsBlock: 'numeric', laContribution: 'numeric', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text',
+  }),
   spec('safetyValveAgreements', 'safety_valve_agreement', {
     code: 'text', firstFinancialYear: 'text', lastFinancialYear: 'text', dfeContribution: 'numeric', laContribution: 'numeric',
-    deficitAtStart: 'numeric', deficitAtStartDate: 'date',
+    deficitAtStart: 'numeric', deficitAtStartDate: 'date', broughtForwardDate: 'date', broughtForwardPlan: 'numeric', broughtForwardOutturn: 'numeric',
+  }),
+  spec('safetyValvePlanYears', 'safety_valve_plan_year', { financialYearCode: 'text', inYearPlan: 'numeric', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
+  spec('safetyValveInstalments', 'safety_valve_instalment', {
+    periodCode: 'text', financialYearCode: 'text', dueOn: 'date', amount: 'numeric', status: 'text', paidOn: 'date', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text',
   }),
   spec('safetyValveReports', 'safety_valve_report', {
     periodCode: 'text', financialYearCode: 'text', quarter: 'int', reportDate: 'date', inYearPlan: 'numeric', inYearForecast: 'numeric',
     cumulativePlan: 'numeric', cumulativeForecast: 'numeric', dfeInstalment: 'numeric',
   }),
+  spec('blockForecastSnapshots', 'block_forecast_snapshot', { periodCode: 'text', lineCode: 'text', forecast: 'numeric' }),
   spec('safetyValveKpis', 'safety_valve_kpi', { periodCode: 'text', kpiCode: 'text', name: 'text', unit: 'text', plan: 'numeric', actual: 'numeric' }),
   spec('caseloadWorkers', 'caseload_worker', { code: 'text', role: 'text', team: 'text', areaCode: 'text' }),
   spec('caseloadCounts', 'caseload_count', {

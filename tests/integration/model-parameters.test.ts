@@ -31,8 +31,9 @@ describe('changing the model parameters of record', () => {
     expect(r.body.errors).toBeUndefined();
     const change = r.body.data.setModelParameters;
     expect(change.version).toBe(2);
-    expect(change.termsRecomputed).toEqual(['SUMMER-2026', 'AUTUMN-2026', 'SPRING-2027']);
-    expect(change.financialYearsRecomputed).toEqual(['2026-27']);
+    // The demo data runs to the end of the Safety Valve agreement (Spring 2028).
+    expect(change.termsRecomputed).toEqual(['SUMMER-2026', 'AUTUMN-2026', 'SPRING-2027', 'SUMMER-2027', 'AUTUMN-2027', 'SPRING-2028']);
+    expect(change.financialYearsRecomputed).toEqual(['2026-27', '2027-28']);
     expect(change.schoolTermRowsChanged).toBeGreaterThan(500);
 
     expect(await sum(`SELECT sum(protected_amount)::text AS v FROM school_term_funding WHERE term_code = 'AUTUMN-2025'`)).toBe(autumn2025);

@@ -30,8 +30,12 @@ describe('Safety Valve monitoring report', () => {
     expect(rep.inYear.forecast).toBe(row.in_year_forecast);
     expect(rep.cumulative.forecast).toBe(row.cumulative_forecast);
     expect(rep.inYear.variance).toBe((BigInt(row.in_year_forecast.replace('.', '')) - 1800000000n).toString().replace(/(\d\d)$/, '.$1'));
-    const [{ paid }] = await t.db.dataSource.query(`SELECT sum(dfe_instalment)::text AS paid FROM safety_valve_report WHERE report_date <= '2025-10-31'`);
+    // Paid on time after reports up to this one, plus the 2024-25 Q3 instalment the DfE paid late (15 August 2025).
+    const [{ paid }] = await t.db.dataSource.query(
+      `SELECT sum(amount)::text AS paid FROM safety_valve_instalment WHERE (status = 'PAID' AND due_on <= '2025-10-31') OR (status = 'PAID_LATE' AND paid_on <= '2025-10-31')`,
+    );
     expect(rep.instalmentsToDate).toBe(paid);
+    expect(paid).toBe('35000000.00');
     expect(rep.kpis.map((k: any) => k.kpiCode)).toEqual(
       expect.arrayContaining(['EHCP_TOTAL', 'ASSESSMENT_REQUESTS', 'NEW_PLANS', 'CEASED_PLANS', 'PLACEMENT_MAINSTREAM_PCT', 'UNIT_COST_SPECIAL']),
     );

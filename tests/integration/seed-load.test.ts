@@ -47,6 +47,13 @@ describe('loadDemoData', () => {
       community_pot: data.communityPots.length,
       high_needs_block_line: data.highNeedsBlockLines.length,
       ehcp_band_count: data.ehcpBandCounts.length,
+      place_number: data.placeNumbers.length,
+      top_up_count: data.topUpCounts.length,
+      placement: data.placements.length,
+      dsg_income_year: data.dsgIncomeYears.length,
+      safety_valve_plan_year: data.safetyValvePlanYears.length,
+      safety_valve_instalment: data.safetyValveInstalments.length,
+      block_forecast_snapshot: data.blockForecastSnapshots.length,
       safety_valve_report: data.safetyValveReports.length,
       safety_valve_kpi: data.safetyValveKpis.length,
       caseload_worker: data.caseloadWorkers.length,
@@ -77,7 +84,7 @@ describe('loadDemoData', () => {
          JOIN high_needs_block_line l ON l.financial_year_code = t.financial_year_code AND l.line_code = 'INDIVIDUAL_PROTECTION'
         GROUP BY t.financial_year_code, l.budget ORDER BY 1`,
     );
-    expect(rows.map((r: { fy: string }) => r.fy)).toEqual(['2025-26', '2026-27']);
+    expect(rows.map((r: { fy: string }) => r.fy)).toEqual(['2025-26', '2026-27', '2027-28']);
     for (const r of rows) expect(r.protected).toBe(r.budget);
     const wrong = await one(
       `SELECT count(*)::int AS n FROM school_term_funding
@@ -109,7 +116,7 @@ describe('loadDemoData', () => {
          JOIN high_needs_block_line l ON l.financial_year_code = n.financial_year_code AND l.line_code = 'NOTIONAL_SEN'
         GROUP BY n.financial_year_code, l.budget, l.memo ORDER BY 1`,
     );
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     for (const r of rows) {
       expect(r.total).toBe(r.budget);
       expect(r.memo).toBe(true);

@@ -5,6 +5,7 @@
  */
 import Decimal from 'decimal.js';
 import { NotionalSenFactorCode } from './funding.entity';
+import { BlockComputation, BlockDrivers, BlockLineCode, computeBlock, growthFor, upliftedRate } from './block';
 import {
   Band,
   bandedTopUp,
@@ -16,7 +17,6 @@ import {
   notionalSenLines,
   NotionalSenLine,
   potTotalForTerm,
-  protectedAmount,
   protectionRate,
   sumMoney,
 } from './model';
@@ -33,6 +33,7 @@ export interface EngineTerm {
   startDate: string;
   months: number;
   financialYearCode: string;
+  academicYearCode: string;
 }
 
 export interface FundingInputs {
@@ -54,6 +55,8 @@ export interface FundingInputs {
   factorAmounts: Map<string, Record<NotionalSenFactorCode, string>>;
   /** key `${urn}|${term}`: EHCP plans per band. */
   bandCounts: Map<string, Partial<Record<Band, number>>>;
+  /** Places, specialist top-up counts and placements (element 3 outside mainstream). */
+  block: BlockDrivers;
 }
 
 export interface SchoolTermResult {
@@ -70,8 +73,10 @@ export interface FundingResults {
   notionalSen: { schoolUrn: number; financialYearCode: string; lines: NotionalSenLine[]; total: string }[];
   schoolTerms: SchoolTermResult[];
   pots: { communityCode: string; termCode: string; amount: string }[];
-  /** Per financial year: the block lines the model computes. */
-  blockLines: Map<string, { COMMUNITY_POTS: string; INDIVIDUAL_PROTECTION: string; NOTIONAL_SEN: string; BANDED_TOP_UP: string }>;
+  /** Per financial year: every block line computed for it (lines absent for a year are given for it). */
+  blockLines: Map<string, Partial<Record<BlockLineCode, string>>>;
+  /** Element 3 outside mainstream, with the drivers found missing. */
+  block: BlockComputation;
 }
 
 /** EHCP growth scales plan counts (a modelling figure: fractional plans are fine). */
@@ -103,18 +108,19 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
 
   const pots: FundingResults['pots'] = [];
   const schoolTerms: SchoolTermResult[] = [];
+  // Pupils eligible for FSM per school, once: every term's pot weights use them.
+  const fsmOf = new Map(inputs.schools.map((s) => [s.urn, new Decimal(s.percentFsm).times(s.pupilsOnRoll).dividedBy(100)]));
   for (const t of inputs.terms) {
     const params = paramsOn(t.startDate);
-    const growth = params.ehcpGrowth ?? '0';
+    const growth = growthFor('MAINSTREAM', params);
+    const bandValues = Object.fromEntries(Object.entries(params.bandValues).map(([b, v]) => [b, upliftedRate(v, t.financialYearCode, params.block)]));
     const members = inputs.membersOn(t.startDate);
     const weights = inputs.communities.map((code) => {
       const urns = members.get(code) ?? [];
       return {
         code,
         pupilsOnRoll: urns.reduce((a, u) => a + schoolBy.get(u)!.pupilsOnRoll, 0),
-        fsmPupils: urns
-          .reduce((a, u) => a.plus(new Decimal(schoolBy.get(u)!.percentFsm).times(schoolBy.get(u)!.pupilsOnRoll).dividedBy(100)), new Decimal(0))
-          .toString(),
+        fsmPupils: urns.reduce((a, u) => a.plus(fsmOf.get(u)!), new Decimal(0)).toString(),
       };
     });
     const potOf = communityPots(weights, potTotalForTerm(t, params), params);
@@ -126,6 +132,7 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
       for (const [urn, share] of largestRemainderSplit(amount, urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })))) shares.set(urn, share);
     }
     const banded = bandingApplies(t.startDate, params);
+    const rate = protectionRate(t.code, params);
     for (const urn of inputs.fundedUrns) {
       const baseline = inputs.baselines.get(`${urn}|${t.code}`);
       if (baseline === undefined) continue;
@@ -134,27 +141,32 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
         schoolUrn: urn,
         termCode: t.code,
         baseline,
-        protectionRate: protectionRate(t.code, params),
-        protectedAmount: protectedAmount(baseline, t.code, params),
+        protectionRate: rate,
+        protectedAmount: money(new Decimal(baseline).times(rate)),
         communityShare: shares.get(urn) ?? '0.00',
-        bandedTopUp: bands ? bandedTopUp(bands, params.bandValues, t.months) : '0.00',
+        bandedTopUp: bands ? bandedTopUp(bands, bandValues, t.months) : '0.00',
       });
     }
   }
 
   const fyOf = new Map(inputs.terms.map((t) => [t.code, t.financialYearCode]));
+  const termYears = new Set(inputs.terms.map((t) => t.financialYearCode));
+  const placementYears = [...new Set([...termYears, ...[...inputs.block.placements.keys()].map((k) => k.split('|')[0])])].sort();
+  const block = computeBlock(inputs.block, inputs.terms, paramsOn, placementYears);
   const blockLines: FundingResults['blockLines'] = new Map();
-  const years = [...new Set([...inputs.financialYears, ...inputs.terms.map((t) => t.financialYearCode)])];
+  const years = [...new Set([...inputs.financialYears, ...termYears, ...placementYears])].sort();
   for (const fy of years) {
-    const st = schoolTerms.filter((f) => fyOf.get(f.termCode) === fy);
-    blockLines.set(fy, {
-      COMMUNITY_POTS: sumMoney(pots.filter((p) => fyOf.get(p.termCode) === fy).map((p) => p.amount)),
-      INDIVIDUAL_PROTECTION: sumMoney(st.map((f) => f.protectedAmount)),
-      NOTIONAL_SEN: sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n.total)),
-      BANDED_TOP_UP: sumMoney(st.map((f) => f.bandedTopUp)),
-    });
+    const lines: Partial<Record<BlockLineCode, string>> = { ...block.lines.get(fy) };
+    if (termYears.has(fy)) {
+      const st = schoolTerms.filter((f) => fyOf.get(f.termCode) === fy);
+      lines.COMMUNITY_POTS = sumMoney(pots.filter((p) => fyOf.get(p.termCode) === fy).map((p) => p.amount));
+      lines.INDIVIDUAL_PROTECTION = sumMoney(st.map((f) => f.protectedAmount));
+      lines.MAINSTREAM_TOP_UPS = sumMoney(st.map((f) => f.bandedTopUp));
+    }
+    if (inputs.financialYears.includes(fy)) lines.NOTIONAL_SEN = sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n.total));
+    blockLines.set(fy, lines);
   }
-  return { notionalSen, schoolTerms, pots, blockLines };
+  return { notionalSen, schoolTerms, pots, blockLines, block };
 }
 
 /** A school's total individual funding for a term under the model. */

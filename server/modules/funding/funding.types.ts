@@ -79,6 +79,50 @@ export class CommunityPotView {
   remaining: string;
 }
 
+@ObjectType({ description: 'A driver the computation needed and did not find: what it left out, never counted as 0 silently.' })
+export class MissingDriver {
+  @Field(() => String, { description: 'PLACES, TOP_UP_COUNTS, BAND_NOT_IN_SET or PLACEMENTS.' })
+  kind: string;
+  @Field(() => String, { description: 'Setting or placement kind.' })
+  setting: string;
+  @Field(() => Int, { nullable: true, description: 'School URN, when it is about one school.' })
+  schoolUrn: number | null;
+  @Field(() => String, { description: 'Academic year, funding term or financial year.' })
+  period: string;
+  @Field(() => String, { description: 'What is missing and what was left out.' })
+  message: string;
+}
+
+@ObjectType({ description: 'The High Needs block\'s income for a financial year.' })
+export class BlockIncome {
+  @Field(() => MoneyScalar, { description: 'DSG high-needs block allocation.' })
+  highNeedsAllocation: string;
+  @Field(() => MoneyScalar, { description: 'Moved from the Schools Block: the Schools Block x schoolsBlockTransferRate.' })
+  schoolsBlockTransfer: string;
+  @Field(() => DecimalScalar, { description: 'Share of the Schools Block transferred (Kent: "0.012").' })
+  schoolsBlockTransferRate: string;
+  @Field(() => MoneyScalar, { description: 'DfE Safety Valve instalments counted in the year (paid on time: the year of the report; paid late: the year paid; withheld: none; due: expected).' })
+  safetyValveDfe: string;
+  @Field(() => MoneyScalar, { description: 'The local authority\'s contribution.' })
+  laContribution: string;
+  @Field(() => MoneyScalar, { description: 'All income.' })
+  total: string;
+}
+
+@ObjectType({ description: 'The DSG position a year\'s block and income give (negative is a deficit).' })
+export class DsgPosition {
+  @Field(() => MoneyScalar, { description: 'Spend: the outturn once every line has one, else the forecast (memorandum lines excluded).' })
+  spend: string;
+  @Field(() => MoneyScalar, { description: 'Income minus spend.' })
+  inYear: string;
+  @Field(() => MoneyScalar, { description: 'Cumulative position at the year end, from the position brought forward.' })
+  cumulative: string;
+  @Field(() => MoneyScalar, { nullable: true, description: 'The Safety Valve plan for the year.' })
+  planInYear: string | null;
+  @Field(() => MoneyScalar, { nullable: true, description: 'The planned cumulative position at the year end.' })
+  planCumulative: string | null;
+}
+
 @ObjectType({ description: 'The High Needs block for a financial year.' })
 export class HighNeedsBlock {
   @Field(() => String, { description: 'Financial year code.' })
@@ -99,4 +143,10 @@ export class HighNeedsBlock {
 
   @Field(() => MoneyScalar, { description: 'Forecast minus budget (positive is an overspend).' })
   variance: string;
+
+  @Field(() => BlockIncome, { nullable: true, description: 'Income: allocation, Schools Block transfer, Safety Valve DfE instalments, LA contribution (null when not recorded for the year).' })
+  income: BlockIncome | null;
+
+  @Field(() => DsgPosition, { nullable: true, description: 'In-year and cumulative DSG position (the figures the Safety Valve reports carry).' })
+  dsg: DsgPosition | null;
 }

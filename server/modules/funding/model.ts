@@ -45,6 +45,58 @@ export interface ModelParameters {
   bandValues: Record<Band, string>;
   /** Growth applied to EHCP plan counts, e.g. "0.08" for 8% (a what-if; "0" for the figures of record). */
   ehcpGrowth?: string;
+  /** Per-term protection rates (a taper): where a term is named, its rate replaces protectionRate and protectedTermCodes. */
+  protectionRateByTerm?: Record<string, string>;
+  /** The rest of element 3 (places, specialist top-ups, placements, income): see block.ts. */
+  block: BlockParameters;
+}
+
+/** Settings whose top-ups are paid per pupil from counts per school, band and term (mainstream uses bandValues). */
+export const TOP_UP_SETTINGS = ['SRP', 'SPECIAL', 'AP'] as const;
+export type TopUpSetting = (typeof TOP_UP_SETTINGS)[number];
+/** Place types of the DfE's high-needs place numbers, each funded at a rate per place. */
+export const PLACE_TYPES = ['SPECIAL_PRE16', 'SPECIAL_POST16', 'AP', 'SRP'] as const;
+export type PlaceType = (typeof PLACE_TYPES)[number];
+/** The setting (and so the block line) a place type belongs to. */
+export const PLACE_SETTING: Record<PlaceType, TopUpSetting> = { SPECIAL_PRE16: 'SPECIAL', SPECIAL_POST16: 'SPECIAL', AP: 'AP', SRP: 'SRP' };
+/** Placements commissioned outside the LA's own schools: count x unit cost per financial year. */
+export const PLACEMENT_KINDS = ['INDEPENDENT_NMSS', 'POST_16_FE'] as const;
+export type PlacementKind = (typeof PLACEMENT_KINDS)[number];
+/** Every setting EHCP growth can be set for. */
+export const GROWTH_SETTINGS = ['MAINSTREAM', ...TOP_UP_SETTINGS, ...PLACEMENT_KINDS] as const;
+export type GrowthSetting = (typeof GROWTH_SETTINGS)[number];
+
+/** A share of one kind of placement moved into a setting with places (e.g. 5% of independent placements into special schools). */
+export interface PlacementShift {
+  from: PlacementKind;
+  to: TopUpSetting;
+  /** 0 to 1. */
+  share: string;
+  /** Band of the receiving setting's band set each moved placement is funded at (after the banding start; before it, the legacy rate). */
+  band: string;
+}
+
+export interface BlockParameters {
+  /** Annual funding per place, by place type (DfE: £10,000 special and AP, £6,000 resourced provision and units). */
+  placeRates: Record<PlaceType, string>;
+  /** Annual top-up per pupil before the banding start (the old per-setting mechanisms). */
+  legacyTopUpRates: Record<TopUpSetting, string>;
+  /** From the banding start: the band set of each setting and the annual value of each band. */
+  bandSets: Record<TopUpSetting, Record<string, string>>;
+  /** Annual uplift on every rate, band value and unit cost, compounding per financial year after rateBaseYear. */
+  rateUplift: string;
+  /** Financial year whose rates are as given (no uplift). */
+  rateBaseYear: string;
+  /** EHCP growth per setting (overrides ehcpGrowth for that setting). */
+  growthBySetting: Partial<Record<GrowthSetting, string>>;
+  /** Change in commissioned place numbers per setting, e.g. "0.10" for 10% more places. */
+  placeChange: Partial<Record<TopUpSetting, string>>;
+  placementShifts: PlacementShift[];
+  /** Share of the Schools Block moved into the High Needs block (Kent: 1.2%). */
+  schoolsBlockTransferRate: string;
+  /** Annual growth of the high-needs allocation after allocationBaseYear, replacing the given later years ("0": as given). */
+  allocationGrowth: string | null;
+  allocationBaseYear: string;
 }
 
 export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
@@ -67,6 +119,25 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
   // Estimates of Kent-like mainstream bands (annual top-up per plan).
   bandValues: Object.freeze({ A: '2000.00', B: '4000.00', C: '6500.00', D: '9000.00', E: '12000.00' }),
   ehcpGrowth: '0',
+  block: Object.freeze({
+    placeRates: Object.freeze({ SPECIAL_PRE16: '10000.00', SPECIAL_POST16: '10000.00', AP: '10000.00', SRP: '6000.00' }),
+    // Estimates: Kent's old special-school top-up averaged about £14,250 a pupil on top of the place (£24,252 a place in all).
+    legacyTopUpRates: Object.freeze({ SRP: '9500.00', SPECIAL: '14250.00', AP: '8000.00' }),
+    // Decision 25/00108: one banding model for mainstream, SRP and special from September 2026 (values are estimates).
+    bandSets: Object.freeze({
+      SRP: Object.freeze({ R1: '6000.00', R2: '9000.00', R3: '12000.00', R4: '15000.00' }),
+      SPECIAL: Object.freeze({ S1: '8000.00', S2: '11500.00', S3: '15000.00', S4: '19000.00', S5: '26000.00' }),
+      AP: Object.freeze({ P1: '6500.00', P2: '9500.00', P3: '13000.00' }),
+    }),
+    rateUplift: '0',
+    rateBaseYear: '2025-26',
+    growthBySetting: Object.freeze({}),
+    placeChange: Object.freeze({}),
+    placementShifts: Object.freeze([]) as unknown as PlacementShift[],
+    schoolsBlockTransferRate: '0.012',
+    allocationGrowth: null,
+    allocationBaseYear: '2025-26',
+  }) as BlockParameters,
 }) as ModelParameters;
 
 /** Rounds half-up to the penny and formats with exactly two decimals. */
@@ -94,31 +165,45 @@ export interface NotionalSenResult {
   total: string;
 }
 
+/** Percentages as decimals and as stored (4 places), once per parameter set: every school's budget uses them. */
+const pctCache = new WeakMap<object, Map<string, { d: Dec; text: string }>>();
+const TWO_DP = /^-?\d+\.\d{2}$/;
+
 /** A school's notional SEN budget: each factor's formula amount x its SEN percentage, rounded per line. */
 export function notionalSenLines(
   factorAmounts: Record<NotionalSenFactorCode, string>,
   pct: Record<NotionalSenFactorCode, string>,
 ): NotionalSenResult {
+  let cached = pctCache.get(pct);
+  if (!cached) {
+    cached = new Map(Object.values(NotionalSenFactorCode).map((f) => {
+      const d = new D(pct[f] ?? '0');
+      return [f, { d, text: d.toFixed(4) }];
+    }));
+    pctCache.set(pct, cached);
+  }
+  let total = new D(0);
   const lines = Object.values(NotionalSenFactorCode).map((factor): NotionalSenLine => {
-    const amount = new D(factorAmounts[factor] ?? '0');
-    const p = new D(pct[factor] ?? '0');
-    return {
-      factor,
-      formulaAmount: money(amount),
-      senPercentage: p.toFixed(4),
-      senAmount: money(amount.times(p)),
-    };
+    const raw = factorAmounts[factor] ?? '0';
+    // Stored amounts are already pennies (numeric(14,2) text): no need to round them again.
+    const formulaAmount = TWO_DP.test(raw) ? raw : money(raw);
+    const p = cached!.get(factor)!;
+    const senAmount = new D(formulaAmount).times(p.d).toDecimalPlaces(2, D.ROUND_HALF_UP);
+    total = total.plus(senAmount);
+    return { factor, formulaAmount, senPercentage: p.text, senAmount: senAmount.toFixed(2) };
   });
-  return { lines, total: sumMoney(lines.map((l) => l.senAmount)) };
+  return { lines, total: total.toFixed(2) };
 }
 
 /** Protection rate for a term (4 decimals): the protection rate in a protected term, else 0. */
-export function protectionRate(termCode: string, params: ModelParameters): string {
+export function protectionRate(termCode: string, params: Pick<ModelParameters, 'protectedTermCodes' | 'protectionRate' | 'protectionRateByTerm'>): string {
+  const tapered = params.protectionRateByTerm?.[termCode];
+  if (tapered !== undefined) return new D(tapered).toFixed(4);
   return (params.protectedTermCodes.includes(termCode) ? new D(params.protectionRate) : new D(0)).toFixed(4);
 }
 
 /** Protected individual funding for a term: baseline x protection rate in a protected term, else 0. */
-export function protectedAmount(baseline: DecimalInput, termCode: string, params: ModelParameters): string {
+export function protectedAmount(baseline: DecimalInput, termCode: string, params: Pick<ModelParameters, 'protectedTermCodes' | 'protectionRate' | 'protectionRateByTerm'>): string {
   return money(new D(baseline.toString()).times(protectionRate(termCode, params)));
 }
 

@@ -1,7 +1,8 @@
 import { FinancialYear } from '../period/period.entity';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 import { DateColumn, MoneyColumn } from '../../common/columns';
+import { SOURCE_KIND_CHECK, WithProvenance } from '../funding/block.entity';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 
 @ObjectType({ description: 'The Safety Valve agreement between Kent and the DfE to eliminate the DSG deficit.' })
@@ -34,6 +35,18 @@ export class SafetyValveAgreement {
   @Field(() => DateScalar, { description: 'Date the starting deficit was measured.' })
   @DateColumn()
   deficitAtStartDate: string;
+
+  @Field(() => DateScalar, { nullable: true, description: 'Date of the position brought forward into the first year the hub holds (the DSG positions run from here).' })
+  @DateColumn({ nullable: true })
+  broughtForwardDate: string | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Planned cumulative DSG position on broughtForwardDate (negative is a deficit).' })
+  @MoneyColumn({ nullable: true })
+  broughtForwardPlan: string | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Outturn cumulative DSG position on broughtForwardDate (negative is a deficit).' })
+  @MoneyColumn({ nullable: true })
+  broughtForwardOutturn: string | null;
 }
 
 @ObjectType({ description: 'A Safety Valve monitoring report to the DfE: the DSG position for a reporting period.' })
@@ -106,4 +119,60 @@ export class SafetyValveKpi {
   @Field(() => DecimalScalar, { description: 'Actual value.' })
   @Column({ type: 'numeric', precision: 16, scale: 2 })
   actual: string;
+}
+
+/** The agreement's planned in-year DSG position for a financial year (the trajectory the DfE monitors). */
+@Entity()
+@Check(SOURCE_KIND_CHECK)
+export class SafetyValvePlanYear extends WithProvenance {
+
+  @PrimaryColumn({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
+  financialYearCode: string;
+
+  @MoneyColumn()
+  inYearPlan: string;
+}
+
+/** A DfE Safety Valve instalment: due after a monitoring report, then paid, withheld or paid late. */
+@Entity()
+@Check(`"status" IN ('PAID', 'PAID_LATE', 'WITHHELD', 'DUE')`)
+@Check(`("status" IN ('PAID', 'PAID_LATE')) = ("paid_on" IS NOT NULL)`)
+@Check(SOURCE_KIND_CHECK)
+export class SafetyValveInstalment extends WithProvenance {
+
+  /** The reporting period it follows, e.g. "2025-26-Q2" (future periods too: instalments still due). */
+  @PrimaryColumn({ type: 'varchar', length: 12 })
+  periodCode: string;
+
+  @Column({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
+  financialYearCode: string;
+
+  @DateColumn()
+  dueOn: string;
+
+  @MoneyColumn()
+  amount: string;
+
+  @Column({ type: 'varchar', length: 12 })
+  status: string;
+
+  @DateColumn({ nullable: true })
+  paidOn: string | null;
+}
+
+/** What each block line's forecast was when a monitoring report was made, so a return can be regenerated as sent. */
+@Entity()
+export class BlockForecastSnapshot {
+
+  @PrimaryColumn({ type: 'varchar', length: 12 })
+  @ForeignKey(() => SafetyValveReport, { onDelete: 'RESTRICT' })
+  periodCode: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  lineCode: string;
+
+  @MoneyColumn()
+  forecast: string;
 }

@@ -5,6 +5,9 @@ import { BadInput, NotFound } from '../../errors';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
 import { ListSize } from '../../http/cost';
+import { dsgAsReported, ReportedPosition } from '../funding/block';
+import { IncomeOfRecord, loadIncome } from '../funding/block.service';
+import { parameterVersions, recordOn } from '../scenario/scenario.service';
 
 @ObjectType({ description: 'Plan against forecast for one measure of the DSG position (negative is a deficit).' })
 export class PlanForecast {
@@ -86,6 +89,9 @@ export class SafetyValveMonitoringReport {
   @Field(() => MoneyScalar, { nullable: true, description: 'DfE instalment paid after this report (null when withheld or not yet paid).' })
   instalmentThisPeriod: string | null;
 
+  @Field(() => String, { nullable: true, description: 'The instalment\'s status as at this report: PAID, WITHHELD or DUE (a later late payment shows in later reports).' })
+  instalmentStatus: string | null;
+
   @Field(() => MoneyScalar, { description: 'DfE instalments paid after reports up to and including this one.' })
   instalmentsToDate: string;
 
@@ -98,9 +104,37 @@ export class SafetyValveMonitoringReport {
   trajectory: TrajectoryPoint[];
 }
 
-const REPORT_COLUMNS = `period_code AS "periodCode", financial_year_code AS "financialYearCode", quarter, report_date AS "reportDate",
+export const REPORT_COLUMNS = `period_code AS "periodCode", financial_year_code AS "financialYearCode", quarter, report_date::text AS "reportDate",
   in_year_plan AS "inYearPlan", in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan",
   cumulative_forecast AS "cumulativeForecast", dfe_instalment AS "dfeInstalment"`;
+
+export interface DerivedReports {
+  reports: SafetyValveReport[];
+  income: IncomeOfRecord;
+}
+
+/**
+ * Every monitoring report with its DSG figures derived from the block and its income as known at the
+ * report's date (block forecast snapshots, income, the agreement's plans): the report is the block's
+ * position, never a second set of figures. A report whose drivers are missing keeps what was filed.
+ */
+export async function derivedReports(db: EntityManager): Promise<DerivedReports> {
+  const [stored, snapshots, income, versions] = await Promise.all([
+    db.query(`SELECT ${REPORT_COLUMNS} FROM safety_valve_report ORDER BY report_date, period_code`) as Promise<SafetyValveReport[]>,
+    db.query(`SELECT period_code AS p, sum(forecast)::text AS spend FROM block_forecast_snapshot GROUP BY period_code`) as Promise<{ p: string; spend: string }[]>,
+    loadIncome(db),
+    parameterVersions(db),
+  ]);
+  const spend = new Map(snapshots.map((x) => [x.p, x.spend]));
+  const paramsOn = recordOn(versions);
+  const reports = stored.map((r) => {
+    const pos: ReportedPosition | null = income.broughtForward
+      ? dsgAsReported(r, stored, (p) => spend.get(p) ?? null, income, income.plans, income.broughtForward, paramsOn)
+      : null;
+    return pos ? { ...r, ...pos } : r;
+  });
+  return { reports, income };
+}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const monthLabel = (iso: string) => `${MONTHS[Number(iso.slice(5, 7)) - 1]} ${iso.slice(0, 4)}`;
@@ -112,11 +146,34 @@ const planForecast = (plan: string, forecast: string): PlanForecast => ({
 });
 
 /**
+ * The instalment after a report as it stood then, and every instalment received by the report's date:
+ * paid on time (after its own report), or paid late once paid. With no instalments recorded, the filed column.
+ */
+function instalmentsAsAt(report: SafetyValveReport, known: SafetyValveReport[], income: IncomeOfRecord) {
+  if (income.instalments.length === 0) {
+    return {
+      instalmentThisPeriod: report.dfeInstalment === null ? null : new Decimal(report.dfeInstalment).toFixed(2),
+      instalmentStatus: null,
+      instalmentsToDate: known.reduce((s, r) => s.plus(r.dfeInstalment ?? 0), new Decimal(0)).toFixed(2),
+    };
+  }
+  const asAt = report.reportDate;
+  const own = income.instalments.find((i) => i.periodCode === report.periodCode);
+  const received = income.instalments.filter((i) => (i.status === 'PAID' && i.dueOn <= asAt) || (i.status === 'PAID_LATE' && i.paidOn !== null && i.paidOn <= asAt));
+  const ownStatus = !own ? null : own.status === 'PAID' ? 'PAID' : own.status === 'DUE' ? 'DUE' : 'WITHHELD';
+  return {
+    instalmentThisPeriod: own && own.status === 'PAID' ? new Decimal(own.amount).toFixed(2) : null,
+    instalmentStatus: ownStatus,
+    instalmentsToDate: received.reduce((s, i) => s.plus(i.amount), new Decimal(0)).toFixed(2),
+  };
+}
+
+/**
  * Builds the report from what was known at the period: later reports never leak into an earlier return,
  * so regenerating the Q2 return in Q4 gives the Q2 figures the DfE received.
  */
 export async function monitoringReport(db: EntityManager, periodCode: string): Promise<SafetyValveMonitoringReport> {
-  const reports: SafetyValveReport[] = await db.query(`SELECT ${REPORT_COLUMNS} FROM safety_valve_report ORDER BY report_date, period_code`);
+  const { reports, income } = await derivedReports(db);
   const report = reports.find((r) => r.periodCode === periodCode);
   if (!report) {
     throw new BadInput(`Unknown Safety Valve reporting period "${periodCode}". Valid periods: ${reports.map((r) => r.periodCode).join(', ')}.`, 'period', {
@@ -165,8 +222,7 @@ export async function monitoringReport(db: EntityManager, periodCode: string): P
     reportDate: report.reportDate,
     inYear: planForecast(report.inYearPlan, report.inYearForecast),
     cumulative: planForecast(report.cumulativePlan, report.cumulativeForecast),
-    instalmentThisPeriod: report.dfeInstalment === null ? null : new Decimal(report.dfeInstalment).toFixed(2),
-    instalmentsToDate: known.reduce((s, r) => s.plus(r.dfeInstalment ?? 0), new Decimal(0)).toFixed(2),
+    ...instalmentsAsAt(report, known, income),
     kpis: kpiRows.map((k) => ({
       kpiCode: k.kpiCode,
       name: k.name,

@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } fro
 import type { Context } from '../../context';
 import { requireFinancialYear } from '../period/period.service';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
-import { monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';
+import { derivedReports, monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';
 import { ListSize } from '../../http/cost';
 
 @ObjectType({ description: 'The Safety Valve agreement and its monitoring reports.' })
@@ -10,10 +10,6 @@ class SafetyValve {
   @Field(() => SafetyValveAgreement, { nullable: true, description: 'The agreement.' })
   agreement: SafetyValveAgreement | null;
 }
-
-const REPORT_COLUMNS = `period_code AS "periodCode", financial_year_code AS "financialYearCode", quarter, report_date AS "reportDate",
-  in_year_plan AS "inYearPlan", in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan",
-  cumulative_forecast AS "cumulativeForecast", dfe_instalment AS "dfeInstalment"`;
 
 @Resolver(() => SafetyValve)
 export class SafetyValveResolver {
@@ -49,10 +45,9 @@ export class SafetyValveResolver {
     @Ctx() ctx: Context,
   ): Promise<SafetyValveReport[]> {
     if (financialYear) requireFinancialYear(await ctx.loaders.periods(), financialYear);
-    return ctx.db.query(
-      `SELECT ${REPORT_COLUMNS} FROM safety_valve_report WHERE ($1::text IS NULL OR financial_year_code = $1) ORDER BY report_date`,
-      [financialYear],
-    );
+    // The same derived figures as the monitoring report: both are the block's DSG position.
+    const { reports } = await derivedReports(ctx.db);
+    return reports.filter((r) => !financialYear || r.financialYearCode === financialYear);
   }
 }
 

@@ -7,6 +7,8 @@ import { writeAudit } from '../audit/audit.service';
 import { computeFunding } from '../funding/engine';
 import { largestRemainderSplit, type ModelParameters } from '../funding/model';
 import { loadPeriodCatalogue } from '../period/period.service';
+import { writeComputedBlockLines } from '../funding/block.service';
+import { BLOCK_LINES } from '../funding/block';
 import { loadFundingInputs, parameterVersions, recordOn, toOverrides } from './scenario.service';
 import type { ModelParametersInput } from './scenario.inputs';
 
@@ -123,16 +125,20 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
       WHERE f.school_urn = x.urn AND f.financial_year_code = x.fy AND f.factor = x.factor AND ($7 OR f.source_kind = 'COMPUTED')`,
     [lines.map((l) => l.urn), lines.map((l) => l.fy), lines.map((l) => l.factor), lines.map((l) => l.senPercentage), lines.map((l) => l.senAmount), lines.map((l) => versionOn(`${l.fy.slice(0, 4)}-04-01`)), replace],
   );
-  // Block lines the model computes are sums of the stored figures of their year (imported ones included).
+  // Every line the model computes (the one list in funding/block.ts), where its figure is COMPUTED or replacement
+  // was asked for; imported or hand-entered lines are reported, never silently overwritten.
   const affectedYears = [...new Set([...years, ...terms.map((t) => t.financialYearCode)])];
+  const computedCodes = BLOCK_LINES.filter((l) => l.method !== 'GIVEN').map((l) => l.code);
   const importedBlock: { fy: string; code: string; kind: string; file: string | null }[] = await tx.query(
     `SELECT financial_year_code AS fy, line_code AS code, source_kind AS kind, source_file AS file FROM high_needs_block_line
-      WHERE financial_year_code = ANY($1::text[]) AND line_code IN ('COMMUNITY_POTS', 'INDIVIDUAL_PROTECTION', 'NOTIONAL_SEN') AND source_kind <> 'COMPUTED' ORDER BY 1, 2`,
-    [affectedYears],
+      WHERE financial_year_code = ANY($1::text[]) AND line_code = ANY($2::text[]) AND source_kind <> 'COMPUTED' ORDER BY 1, 2`,
+    [affectedYears, computedCodes],
   );
   for (const l of importedBlock) (replace ? replaced : kept).push({ figure: 'BLOCK_LINE', key: `${l.fy}|${l.code}`, kind: l.kind, file: l.file });
+  await writeComputedBlockLines(tx, model, affectedYears, { replaceImported: replace, parameterVersion: inForce });
+  // The phase-in lines are what the stored figures of their year add up to (an imported pot included).
   await tx.query(
-    `UPDATE high_needs_block_line l SET budget = s.total, source_kind = 'COMPUTED', source_file = NULL, source_by = NULL, source_at = NULL, source_parameter_version = $3
+    `UPDATE high_needs_block_line l SET budget = s.total, forecast = s.total
        FROM (
          SELECT t.financial_year_code AS fy, 'COMMUNITY_POTS' AS code, sum(p.amount) AS total FROM community_pot p JOIN funding_term t ON t.code = p.term_code GROUP BY 1
          UNION ALL
@@ -141,7 +147,7 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
          SELECT financial_year_code, 'NOTIONAL_SEN', sum(sen_amount) FROM notional_sen_factor GROUP BY 1
        ) s
       WHERE l.financial_year_code = s.fy AND l.line_code = s.code AND l.financial_year_code = ANY($1::text[]) AND ($2 OR l.source_kind = 'COMPUTED')`,
-    [affectedYears, replace, inForce],
+    [affectedYears, replace],
   );
   return { termsRecomputed: termCodes, financialYearsRecomputed: years, schoolTermRowsChanged: changed, potsChanged, importedKept: kept, importedReplaced: replaced };
 }

@@ -18,7 +18,9 @@ import {
   findScenario,
   listScenarios,
   loadFundingInputs,
+  loadRecordContext,
   parameterVersions,
+  RecordContext,
   recordOn,
   recordParameters,
   scenarioOn,
@@ -33,15 +35,17 @@ type Inputs = Awaited<ReturnType<typeof loadFundingInputs>>;
 
 /** Per-request memo: results and comparison in one query share the inputs and the base computation. */
 function memo(ctx: Context) {
-  const c = ctx as Context & { scenarioMemo?: { inputs?: Promise<Inputs>; computed: Map<string, Promise<Computed>> } };
+  const c = ctx as Context & { scenarioMemo?: { inputs?: Promise<Inputs>; record?: Promise<RecordContext>; computed: Map<string, Promise<Computed>> } };
   c.scenarioMemo ??= { computed: new Map() };
   const m = c.scenarioMemo;
   const inputs = () => (m.inputs ??= loadFundingInputs(ctx.db));
+  const record = () => (m.record ??= loadRecordContext(ctx.db));
   const computed = (key: string, params: () => Promise<ModelParameters | ParametersOn>) => {
     if (!m.computed.has(key)) m.computed.set(key, Promise.all([inputs(), params()]).then(([i, p]) => compute(i, p)));
     return m.computed.get(key)!;
   };
-  return { inputs, computed };
+  const ofRecord = () => computed('record', async () => recordOn(await parameterVersions(ctx.db)));
+  return { inputs, computed, record, ofRecord };
 }
 
 async function effectiveParameters(ctx: Context, s: Scenario): Promise<ModelParameters> {
@@ -112,7 +116,7 @@ export class ScenarioResolver {
     if (term) requireFundingTerm(await ctx.loaders.periods(), term);
     const m = memo(ctx);
     const mine = await m.computed(`scenario:${s.id}:${s.version}`, () => scenarioTimeline(ctx, s));
-    return resultsView(ctx.db, await m.inputs(), mine, { term, communityCode });
+    return resultsView(await m.record(), await m.inputs(), mine, await m.ofRecord(), { term, communityCode });
   }
 
   @Computation()
@@ -132,10 +136,10 @@ export class ScenarioResolver {
       if (!other) throw new NotFound(`No scenario "${against}" that you can see.`);
       base = m.computed(`scenario:${other.id}:${other.version}`, () => scenarioTimeline(ctx, other));
     } else {
-      base = m.computed('record', async () => recordOn(await parameterVersions(ctx.db)));
+      base = m.ofRecord();
     }
     const mine = m.computed(`scenario:${s.id}:${s.version}`, () => scenarioTimeline(ctx, s));
-    return comparisonView(ctx.db, against ?? 'RECORD', await base, await mine, { term, includeUnchanged });
+    return comparisonView(await m.record(), against ?? 'RECORD', await base, await mine, { term, includeUnchanged });
   }
 }
 

@@ -6,48 +6,130 @@ import { BadInput, Conflict, Forbidden, NotFound } from '../../errors';
 import { writeAudit } from '../audit/audit.service';
 import { NotionalSenFactorCode } from '../funding/funding.entity';
 import { computeFunding, FundingInputs, FundingResults, ParametersOn, schoolTermTotal } from '../funding/engine';
-import { BANDS, DEFAULT_MODEL_PARAMETERS, ModelParameters, sumMoney } from '../funding/model';
-import { loadPeriodCatalogue, PeriodCatalogue, todayIso } from '../period/period.service';
+import {
+  BANDS,
+  BlockParameters,
+  GROWTH_SETTINGS,
+  ModelParameters,
+  PLACE_TYPES,
+  PLACEMENT_KINDS,
+  sumMoney,
+  TOP_UP_SETTINGS,
+} from '../funding/model';
+import { IncomeOfRecord, loadBlockDrivers, loadIncome, readBlockLines, StoredBlockLine } from '../funding/block.service';
+import { BLOCK_LINE_BY_CODE, BlockLineCode, dsgPositions, DsgYear, incomeFor } from '../funding/block';
+import { loadPeriodCatalogue, PeriodCatalogue } from '../period/period.service';
 import type { ModelParametersInput } from './scenario.inputs';
 import { Scenario, ScenarioState } from './scenario.entity';
 import type { ScenarioComparison, ScenarioResults } from './scenario.types';
 
-interface ParameterVersion {
-  version: number;
-  effectiveFrom: string;
-  parameters: ModelParameters;
-}
-
-/** Every version of the parameters of record, oldest first. */
-export async function parameterVersions(db: EntityManager): Promise<ParameterVersion[]> {
-  const rows: { version: number; effectiveFrom: string; parameters: Partial<ModelParameters> }[] = await db.query(
-    `SELECT version, effective_from::text AS "effectiveFrom", parameters FROM model_parameter_set ORDER BY effective_from, version`,
-  );
-  return rows.map((r) => ({ ...r, parameters: { ...DEFAULT_MODEL_PARAMETERS, ...r.parameters } }));
-}
-
-/** The parameters of record in force on any date: the latest version effective by then. */
-export function recordOn(versions: ParameterVersion[]): ParametersOn {
-  return (date) => {
-    let found: ModelParameters = versions[0]?.parameters ?? DEFAULT_MODEL_PARAMETERS;
-    for (const v of versions) if (v.effectiveFrom <= date) found = v.parameters;
-    return found;
-  };
-}
-
-/** A scenario applies its changes on top of whatever is of record on each date. */
-export function scenarioOn(versions: ParameterVersion[], overrides: Partial<ModelParameters>): ParametersOn {
-  const record = recordOn(versions);
-  return (date) => ({ ...record(date), ...overrides });
-}
-
-/** The model parameters of record in force on a date (the latest version effective by then). */
-export async function recordParameters(db: EntityManager, on = todayIso()): Promise<{ version: number; parameters: ModelParameters }> {
-  const inForce = (await parameterVersions(db)).filter((v) => v.effectiveFrom <= on).at(-1);
-  return inForce ?? { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
-}
+// The parameters of record live with the model; re-exported for the modules that import them from here.
+export { parameterVersions, recordOn, recordParameters, scenarioOn } from '../funding/parameters-of-record';
+import { parameterVersions, recordOn, recordParameters } from '../funding/parameters-of-record';
 
 const between = (v: string, lo: string, hi: string) => new Decimal(v).gte(lo) && new Decimal(v).lte(hi);
+
+/** Refuses a value outside [lo, hi], naming the parameter and the range. */
+function range(param: string, what: string, v: string, lo: string, hi: string): void {
+  if (!between(v, lo, hi)) throw new BadInput(`${what} must be from ${lo} to ${hi}; got ${v}.`, `parameters.${param}`, { range: [lo, hi] });
+}
+
+function oneOf<T extends string>(param: string, what: string, v: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(v)) throw new BadInput(`Unknown ${what} "${v}". Valid: ${values.join(', ')}.`, `parameters.${param}`, { validValues: [...values] });
+  return v as T;
+}
+
+/** Annual money amounts (rates, band values, unit costs) are from 0 to £500,000. */
+const MAX_RATE = '500000';
+
+/** The block parameters a change sets, validated, on top of `base`; null when it sets none. */
+function blockOverrides(input: ModelParametersInput, base: BlockParameters): BlockParameters | null {
+  const b: BlockParameters = {
+    ...base,
+    placeRates: { ...base.placeRates },
+    legacyTopUpRates: { ...base.legacyTopUpRates },
+    bandSets: { ...base.bandSets },
+    growthBySetting: { ...base.growthBySetting },
+    placeChange: { ...base.placeChange },
+  };
+  let changed = false;
+  for (const p of input.placeRates ?? []) {
+    const type = oneOf('placeRates', 'place type', p.placeType, PLACE_TYPES);
+    range('placeRates', `The ${type} place rate`, p.rate, '0', MAX_RATE);
+    b.placeRates[type] = p.rate;
+    changed = true;
+  }
+  for (const p of input.legacyTopUpRates ?? []) {
+    const setting = oneOf('legacyTopUpRates', 'setting', p.setting, TOP_UP_SETTINGS);
+    range('legacyTopUpRates', `The ${setting} legacy top-up`, p.amount, '0', MAX_RATE);
+    b.legacyTopUpRates[setting] = p.amount;
+    changed = true;
+  }
+  for (const set of input.bandSets ?? []) {
+    const setting = oneOf('bandSets', 'setting', set.setting, TOP_UP_SETTINGS);
+    if (set.bands.length === 0 || set.bands.length > 12) throw new BadInput(`A band set has 1 to 12 bands; got ${set.bands.length} for ${setting}.`, 'parameters.bandSets', { range: [1, 12] });
+    const bands: Record<string, string> = {};
+    for (const x of set.bands) {
+      if (x.band.length < 1 || x.band.length > 8 || ![...x.band].every((ch) => /[A-Z0-9]/.test(ch))) {
+        throw new BadInput(`A band code is 1-8 capital letters or digits; got "${x.band}".`, 'parameters.bandSets');
+      }
+      if (bands[x.band] !== undefined) throw new BadInput(`Band ${x.band} is twice in the ${setting} set.`, 'parameters.bandSets');
+      range('bandSets', `The ${setting} band ${x.band} value`, x.value, '0', MAX_RATE);
+      bands[x.band] = x.value;
+    }
+    b.bandSets[setting] = bands;
+    changed = true;
+  }
+  for (const v of input.settingBandValues ?? []) {
+    const setting = oneOf('settingBandValues', 'setting', v.setting, TOP_UP_SETTINGS);
+    const set = b.bandSets[setting];
+    oneOf('settingBandValues', `band of the ${setting} set`, v.band, Object.keys(set));
+    range('settingBandValues', `The ${setting} band ${v.band} value`, v.value, '0', MAX_RATE);
+    b.bandSets[setting] = { ...set, [v.band]: v.value };
+    changed = true;
+  }
+  if (input.rateUplift != null) {
+    range('rateUplift', 'rateUplift', input.rateUplift, '-0.1', '0.2');
+    b.rateUplift = input.rateUplift;
+    changed = true;
+  }
+  for (const g of input.growthBySetting ?? []) {
+    const setting = oneOf('growthBySetting', 'setting', g.setting, GROWTH_SETTINGS);
+    range('growthBySetting', `EHCP growth in ${setting}`, g.share, '-0.5', '1');
+    b.growthBySetting[setting] = g.share;
+    changed = true;
+  }
+  for (const g of input.placeChange ?? []) {
+    const setting = oneOf('placeChange', 'setting with places', g.setting, TOP_UP_SETTINGS);
+    range('placeChange', `The change in ${setting} places`, g.share, '-0.5', '1');
+    b.placeChange[setting] = g.share;
+    changed = true;
+  }
+  if (input.placementShifts != null) {
+    const moved = new Map<string, Decimal>();
+    b.placementShifts = input.placementShifts.map((s) => {
+      const from = oneOf('placementShifts', 'placement kind', s.from, PLACEMENT_KINDS);
+      const to = oneOf('placementShifts', 'receiving setting', s.to, TOP_UP_SETTINGS);
+      range('placementShifts', `The share of ${from} moved`, s.share, '0', '1');
+      oneOf('placementShifts', `band of the ${to} set`, s.band, Object.keys(b.bandSets[to]));
+      moved.set(from, (moved.get(from) ?? new Decimal(0)).plus(s.share));
+      if (moved.get(from)!.gt(1)) throw new BadInput(`The shares of ${from} moved add up to more than 1.`, 'parameters.placementShifts', { range: ['0', '1'] });
+      return { from, to, share: s.share, band: s.band };
+    });
+    changed = true;
+  }
+  if (input.schoolsBlockTransferRate != null) {
+    range('schoolsBlockTransferRate', 'schoolsBlockTransferRate', input.schoolsBlockTransferRate, '0', '0.05');
+    b.schoolsBlockTransferRate = input.schoolsBlockTransferRate;
+    changed = true;
+  }
+  if (input.allocationGrowth != null) {
+    range('allocationGrowth', 'allocationGrowth', input.allocationGrowth, '-0.2', '0.3');
+    b.allocationGrowth = input.allocationGrowth;
+    changed = true;
+  }
+  return changed ? b : null;
+}
 
 /** Validates changes against the calendar and turns them into a partial ModelParameters. */
 export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogue, base: ModelParameters): Partial<ModelParameters> {
@@ -100,25 +182,37 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
     out.communityWeights = { pupils, fsmPupils };
   }
   if (input.bandingStartDate != null) out.bandingStartDate = input.bandingStartDate;
+  if (input.protectionRateByTerm != null) {
+    const byTerm = { ...(base.protectionRateByTerm ?? {}) };
+    for (const t of input.protectionRateByTerm) {
+      if (!periods.fundingTermByCode.has(t.term)) throw new BadInput(`Unknown funding term "${t.term}". Valid terms: ${periods.fundingTerms.map((x) => x.code).join(', ')}.`, arg('protectionRateByTerm'));
+      range('protectionRateByTerm', `${t.term} rate`, t.rate, '0', '1');
+      byTerm[t.term] = t.rate;
+    }
+    out.protectionRateByTerm = byTerm;
+  }
+  const block = blockOverrides(input, base.block);
+  if (block) out.block = block;
   if (Object.keys(out).length === 0) throw new BadInput('No parameters given: send at least one to change.', 'parameters');
   return out;
 }
 
-/** Everything the model needs, read in five statements. */
+/** Everything the model needs, read in one round of statements. */
 export async function loadFundingInputs(db: EntityManager): Promise<FundingInputs & { communityOf: (urn: number, date: string) => string | null }> {
-  const [schools, memberships, terms, funding, factors, bands, communities] = await Promise.all([
+  const [schools, memberships, terms, funding, factors, bands, communities, block] = await Promise.all([
     db.query(`SELECT urn, pupils_on_roll AS "pupilsOnRoll", percent_fsm AS "percentFsm" FROM school WHERE pupils_on_roll IS NOT NULL AND percent_fsm IS NOT NULL`),
     db.query(
       `SELECT school_urn AS "schoolUrn", community_code AS "communityCode", effective_from::text AS "effectiveFrom", effective_to::text AS "effectiveTo" FROM community_membership ORDER BY id`,
     ),
     db.query(
-      `SELECT code, start_date::text AS "startDate", months, financial_year_code AS "financialYearCode" FROM funding_term
+      `SELECT code, start_date::text AS "startDate", months, financial_year_code AS "financialYearCode", academic_year_code AS "academicYearCode" FROM funding_term
         WHERE code IN (SELECT DISTINCT term_code FROM school_term_funding) ORDER BY start_date`,
     ),
     db.query(`SELECT school_urn AS urn, term_code AS term, baseline FROM school_term_funding ORDER BY school_urn`),
     db.query(`SELECT school_urn AS urn, financial_year_code AS fy, factor, formula_amount AS amount FROM notional_sen_factor`),
     db.query(`SELECT school_urn AS urn, term_code AS term, band, plans FROM ehcp_band_count`),
     db.query(`SELECT code FROM community ORDER BY code`),
+    loadBlockDrivers(db),
   ]);
   // Both directions per date, built once: results ask for thousands of (school, term) communities.
   const cache = new Map<string, { members: Map<string, number[]>; of: Map<number, string> }>();
@@ -160,6 +254,7 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
     baselines,
     factorAmounts,
     bandCounts,
+    block,
     communityOf: (urn, date) => on(date).of.get(urn) ?? null,
   };
 }
@@ -260,39 +355,92 @@ export async function setScenarioState(db: EntityManager, viewer: Viewer, id: st
 
 export interface Computed {
   results: FundingResults;
+  paramsOn: ParametersOn;
   ms: number;
 }
 
 export function compute(inputs: FundingInputs, params: ModelParameters | ParametersOn): Computed {
   const started = process.hrtime.bigint();
-  const results = computeFunding(inputs, params);
-  return { results, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) };
+  const paramsOn: ParametersOn = typeof params === 'function' ? params : () => params;
+  const results = computeFunding(inputs, paramsOn);
+  return { results, paramsOn, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) };
 }
 
-const MODEL_LINES = new Set(['COMMUNITY_POTS', 'INDIVIDUAL_PROTECTION', 'NOTIONAL_SEN', 'BANDED_TOP_UP']);
-
-type StoredLine = { fy: string; code: string; name: string; budget: string; memo: boolean };
-
-function readBlockLines(db: EntityManager): Promise<StoredLine[]> {
-  return db.query(`SELECT financial_year_code AS fy, line_code AS code, name, budget, memo FROM high_needs_block_line ORDER BY financial_year_code, sort_order`);
+/** The figures of record a scenario is set against: block lines, income, and the parameter versions. */
+export interface RecordContext {
+  stored: StoredBlockLine[];
+  income: IncomeOfRecord;
+  recordOn: ParametersOn;
 }
 
-/** The block lines with the model's lines replaced by a computation's figures. */
-export async function blockLinesOf(db: EntityManager, r: FundingResults, stored?: StoredLine[]) {
-  const lines = stored ?? (await readBlockLines(db));
-  return lines.map((l) => {
-    const modelled = MODEL_LINES.has(l.code) && r.blockLines.has(l.fy);
-    const value = modelled ? r.blockLines.get(l.fy)![l.code as 'COMMUNITY_POTS'] : l.budget;
-    return { financialYear: l.fy, lineCode: l.code, name: l.name, budget: value ?? l.budget, modelled, memo: l.memo };
+export async function loadRecordContext(db: EntityManager): Promise<RecordContext> {
+  const [stored, income, versions] = await Promise.all([readBlockLines(db), loadIncome(db), parameterVersions(db)]);
+  return { stored, income, recordOn: recordOn(versions) };
+}
+
+export interface BlockLineView {
+  financialYear: string;
+  lineCode: string;
+  name: string;
+  budget: string;
+  amount: string;
+  modelled: boolean;
+  memo: boolean;
+}
+
+const isClosed = (lines: StoredBlockLine[]) => {
+  const spend = lines.filter((l) => !l.memo);
+  return spend.length > 0 && spend.every((l) => l.outturn !== null);
+};
+
+/**
+ * The block lines under a computation: a closed year (every line has an outturn) stays as of record; in other
+ * years each line the computation covers takes its figure, the others (given lines) keep theirs.
+ */
+export function blockLinesOf(rc: RecordContext, r: FundingResults): BlockLineView[] {
+  const closedYears = new Set<string>();
+  for (const fy of new Set(rc.stored.map((l) => l.financialYearCode))) if (isClosed(rc.stored.filter((l) => l.financialYearCode === fy))) closedYears.add(fy);
+  return rc.stored.map((l) => {
+    const fy = l.financialYearCode;
+    const closed = closedYears.has(fy);
+    const computed = closed ? undefined : r.blockLines.get(fy)?.[l.lineCode as BlockLineCode];
+    const def = BLOCK_LINE_BY_CODE.get(l.lineCode as BlockLineCode);
+    const modelled = computed !== undefined;
+    const amount = computed ?? (closed ? l.outturn! : l.forecast);
+    const budget = modelled && def?.method === 'FUNDING_MODEL' ? computed! : l.budget;
+    return { financialYear: fy, lineCode: l.lineCode, name: l.name, budget, amount, modelled, memo: l.memo };
   });
 }
 
-export async function resultsView(
-  db: EntityManager,
+/** In-year and cumulative DSG per financial year under a computation (closed years: income as of record). */
+export function dsgOf(rc: RecordContext, lines: BlockLineView[], paramsOn: ParametersOn): DsgYear[] {
+  const years = [...new Set(lines.map((l) => l.financialYear))].sort();
+  const closedYears = new Set(years.filter((fy) => isClosed(rc.stored.filter((l) => l.financialYearCode === fy))));
+  return dsgPositions(
+    years,
+    (fy) => sumMoney(lines.filter((l) => l.financialYear === fy && !l.memo).map((l) => l.amount)),
+    (fy) => incomeFor(fy, rc.income, (closedYears.has(fy) ? rc.recordOn : paramsOn)(`${fy.slice(0, 4)}-04-01`)),
+    rc.income.broughtForward ?? { outturn: '0', plan: '0' },
+    rc.income.plans,
+  );
+}
+
+const providerTotals = (r: FundingResults) => {
+  const m = new Map<string, Decimal>();
+  for (const p of r.block.providerTerms) {
+    const k = `${p.schoolUrn}|${p.termCode}`;
+    m.set(k, (m.get(k) ?? new Decimal(0)).plus(p.placeFunding).plus(p.topUp));
+  }
+  return m;
+};
+
+export function resultsView(
+  rc: RecordContext,
   inputs: Awaited<ReturnType<typeof loadFundingInputs>>,
   c: Computed,
+  record: Computed,
   filter: { term?: string | null; communityCode?: string | null },
-): Promise<ScenarioResults> {
+): ScenarioResults {
   const termStart = new Map(inputs.terms.map((t) => [t.code, t.startDate]));
   const schools = c.results.schoolTerms
     .filter((s) => !filter.term || s.termCode === filter.term)
@@ -310,10 +458,42 @@ export async function resultsView(
   const communities = c.results.pots
     .filter((p) => (!filter.term || p.termCode === filter.term) && (!filter.communityCode || p.communityCode === filter.communityCode))
     .map((p) => ({ communityCode: p.communityCode, term: p.termCode, pot: p.amount, allocated: p.amount }));
+  const specialistSchools = c.results.block.providerTerms
+    .filter((p) => !filter.term || p.termCode === filter.term)
+    .filter((p) => !filter.communityCode || inputs.communityOf(p.schoolUrn, termStart.get(p.termCode)!) === filter.communityCode);
+  const lines = blockLinesOf(rc, c.results);
+  const years = dsgOf(rc, lines, c.paramsOn);
+  const recordYears = new Map(dsgOf(rc, blockLinesOf(rc, record.results), rc.recordOn).map((y) => [y.financialYearCode, y]));
+  const bf = rc.income.broughtForward;
   return {
     schools,
     communities,
-    blockLines: await blockLinesOf(db, c.results),
+    specialistSchools,
+    blockLines: lines,
+    years: years.map((y) => ({
+      financialYear: y.financialYearCode,
+      lines: lines.filter((l) => l.financialYear === y.financialYearCode),
+      spend: y.spend,
+      income: { ...y.income, schoolsBlockTransferRate: c.paramsOn(`${y.financialYearCode.slice(0, 4)}-04-01`).block.schoolsBlockTransferRate },
+      inYear: y.inYear,
+      cumulative: y.cumulative,
+      planInYear: y.planInYear,
+      planCumulative: y.planCumulative,
+      recordInYear: recordYears.get(y.financialYearCode)?.inYear ?? null,
+      recordCumulative: recordYears.get(y.financialYearCode)?.cumulative ?? null,
+      cumulativeAgainstPlan: y.planCumulative === null ? null : new Decimal(y.cumulative).minus(y.planCumulative).toFixed(2),
+    })),
+    trajectory: [
+      ...(bf ? [{ label: `Brought forward (${bf.date})`, date: bf.date, plan: new Decimal(bf.plan).toFixed(2), record: new Decimal(bf.outturn).toFixed(2), scenario: new Decimal(bf.outturn).toFixed(2) }] : []),
+      ...years.map((y) => ({
+        label: `Mar ${Number(y.financialYearCode.slice(0, 4)) + 1}`,
+        date: `${Number(y.financialYearCode.slice(0, 4)) + 1}-03-31`,
+        plan: y.planCumulative,
+        record: recordYears.get(y.financialYearCode)?.cumulative ?? null,
+        scenario: y.cumulative,
+      })),
+    ],
+    missingDrivers: c.results.block.missing,
     totals: {
       protectedAmount: sumMoney(schools.map((s) => s.protectedAmount)),
       communityShare: sumMoney(schools.map((s) => s.communityShare)),
@@ -324,13 +504,13 @@ export async function resultsView(
   };
 }
 
-export async function comparisonView(
-  db: EntityManager,
+export function comparisonView(
+  rc: RecordContext,
   against: string,
   base: Computed,
   mine: Computed,
   filter: { term?: string | null; includeUnchanged?: boolean },
-): Promise<ScenarioComparison> {
+): ScenarioComparison {
   const diff = (a: string, b: string) => new Decimal(b).minus(a).toFixed(2);
   const baseSchool = new Map(base.results.schoolTerms.map((s) => [`${s.schoolUrn}|${s.termCode}`, schoolTermTotal(s)]));
   const schools = mine.results.schoolTerms
@@ -340,6 +520,17 @@ export async function comparisonView(
       const m = schoolTermTotal(s);
       return { schoolUrn: s.schoolUrn, term: s.termCode, baseline: b, scenario: m, difference: diff(b, m) };
     });
+  // Places and specialist top-ups per school and term (special schools, AP, resourced provision).
+  const baseProvider = providerTotals(base.results);
+  const mineProvider = providerTotals(mine.results);
+  const specialistSchools = [...new Set([...mineProvider.keys(), ...baseProvider.keys()])]
+    .map((k) => {
+      const [urn, term] = k.split('|');
+      const b = (baseProvider.get(k) ?? new Decimal(0)).toFixed(2);
+      const m = (mineProvider.get(k) ?? new Decimal(0)).toFixed(2);
+      return { schoolUrn: Number(urn), term, baseline: b, scenario: m, difference: diff(b, m) };
+    })
+    .filter((s) => !filter.term || s.term === filter.term);
   const basePot = new Map(base.results.pots.map((p) => [`${p.communityCode}|${p.termCode}`, p.amount]));
   const communities = mine.results.pots
     .filter((p) => !filter.term || p.termCode === filter.term)
@@ -347,17 +538,30 @@ export async function comparisonView(
       const b = basePot.get(`${p.communityCode}|${p.termCode}`) ?? '0.00';
       return { key: p.communityCode, period: p.termCode, baseline: b, scenario: p.amount, difference: diff(b, p.amount) };
     });
-  const stored = await readBlockLines(db);
-  const [bl, ml] = await Promise.all([blockLinesOf(db, base.results, stored), blockLinesOf(db, mine.results, stored)]);
-  const blockLines = ml.map((l, i) => ({ key: l.lineCode, period: l.financialYear, baseline: bl[i].budget, scenario: l.budget, difference: diff(bl[i].budget, l.budget) }));
+  const bl = blockLinesOf(rc, base.results);
+  const ml = blockLinesOf(rc, mine.results);
+  const blockLines = ml.map((l, i) => ({ key: l.lineCode, period: l.financialYear, baseline: bl[i].amount, scenario: l.amount, difference: diff(bl[i].amount, l.amount) }));
+  const bd = new Map(dsgOf(rc, bl, base.paramsOn).map((y) => [y.financialYearCode, y]));
+  const dsg = dsgOf(rc, ml, mine.paramsOn).flatMap((y) => {
+    const b = bd.get(y.financialYearCode);
+    if (!b) return [];
+    return [
+      { key: 'INCOME', period: y.financialYearCode, baseline: b.income.total, scenario: y.income.total, difference: diff(b.income.total, y.income.total) },
+      { key: 'SPEND', period: y.financialYearCode, baseline: b.spend, scenario: y.spend, difference: diff(b.spend, y.spend) },
+      { key: 'IN_YEAR', period: y.financialYearCode, baseline: b.inYear, scenario: y.inYear, difference: diff(b.inYear, y.inYear) },
+      { key: 'CUMULATIVE', period: y.financialYearCode, baseline: b.cumulative, scenario: y.cumulative, difference: diff(b.cumulative, y.cumulative) },
+    ];
+  });
   const bt = sumMoney(schools.map((s) => s.baseline));
   const mt = sumMoney(schools.map((s) => s.scenario));
   const keep = <T extends { difference: string }>(xs: T[]) => (filter.includeUnchanged ? xs : xs.filter((x) => x.difference !== '0.00'));
   return {
     against,
     schools: keep(schools),
+    specialistSchools: keep(specialistSchools),
     communities: keep(communities),
     blockLines: keep(blockLines),
+    dsg: keep(dsg),
     total: { key: 'TOTAL', period: filter.term ?? 'ALL', baseline: bt, scenario: mt, difference: diff(bt, mt) },
   };
 }

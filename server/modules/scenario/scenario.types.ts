@@ -1,7 +1,8 @@
 import { KeptFigureType } from '../../common/provenance';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { MoneyScalar } from '../../common/scalars';
+import { DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { ListSize } from '../../http/cost';
+import { BlockIncome, MissingDriver } from '../funding/funding.types';
 
 @ObjectType({ description: 'A school\'s funding for a term under a scenario.' })
 export class ScenarioSchoolResult {
@@ -43,12 +44,72 @@ export class ScenarioBlockLine {
   lineCode: string;
   @Field(() => String, { description: 'Line name.' })
   name: string;
-  @Field(() => MoneyScalar, { description: 'Budget (model lines recomputed; other lines as of record).' })
+  @Field(() => MoneyScalar, { description: 'Budget (funding-model lines recomputed; other lines as of record).' })
   budget: string;
-  @Field(() => Boolean, { description: 'True when the model computes this line (pots, protection, notional SEN, banding).' })
+  @Field(() => MoneyScalar, { description: 'What the line pays in the year: computed from the drivers where the line is computed, else the forecast of record (a closed year: its outturn).' })
+  amount: string;
+  @Field(() => Boolean, { description: 'True when this figure is computed under the scenario (from the funding model or the drivers).' })
   modelled: boolean;
   @Field(() => Boolean, { description: 'Memorandum line, not spent from the block.' })
   memo: boolean;
+}
+
+@ObjectType({ description: 'A school\'s places and top-up in a specialist setting for a term under a scenario.' })
+export class ScenarioProviderResult {
+  @Field(() => Int, { description: 'School URN.' })
+  schoolUrn: number;
+  @Field(() => String, { description: 'Funding term.' })
+  termCode: string;
+  @Field(() => String, { description: 'SPECIAL, SRP or AP.' })
+  setting: string;
+  @Field(() => DecimalScalar, { description: 'Places funded (after any change in place numbers; may be fractional in a scenario).' })
+  places: string;
+  @Field(() => MoneyScalar, { description: 'Place funding for the term: places x rate x months / 12.' })
+  placeFunding: string;
+  @Field(() => DecimalScalar, { description: 'Pupils on top-up (after growth).' })
+  pupils: string;
+  @Field(() => MoneyScalar, { description: 'Top-up for the term: pupils per band x band value (legacy rate before the banding start) x months / 12.' })
+  topUp: string;
+}
+
+@ObjectType({ description: 'A financial year under a scenario: block lines, income and the DSG position beside the plan and the record.' })
+export class ScenarioYear {
+  @Field(() => String, { description: 'Financial year.' })
+  financialYear: string;
+  @Field(() => [ScenarioBlockLine], { description: 'Every block line of the year.' })
+  lines: ScenarioBlockLine[];
+  @Field(() => MoneyScalar, { description: 'Spend (memorandum lines excluded).' })
+  spend: string;
+  @Field(() => BlockIncome, { description: 'Income.' })
+  income: BlockIncome;
+  @Field(() => MoneyScalar, { description: 'In-year DSG position: income minus spend (negative is a deficit).' })
+  inYear: string;
+  @Field(() => MoneyScalar, { description: 'Cumulative DSG position at the year end.' })
+  cumulative: string;
+  @Field(() => MoneyScalar, { nullable: true, description: 'The Safety Valve plan for the year.' })
+  planInYear: string | null;
+  @Field(() => MoneyScalar, { nullable: true, description: 'The planned cumulative position.' })
+  planCumulative: string | null;
+  @Field(() => MoneyScalar, { nullable: true, description: 'In-year position of record.' })
+  recordInYear: string | null;
+  @Field(() => MoneyScalar, { nullable: true, description: 'Cumulative position of record.' })
+  recordCumulative: string | null;
+  @Field(() => MoneyScalar, { nullable: true, description: 'Cumulative position minus the planned one (negative: behind the plan).' })
+  cumulativeAgainstPlan: string | null;
+}
+
+@ObjectType({ description: 'One point of the deficit trajectory: the cumulative DSG position at a date under the plan, the record and the scenario.' })
+export class ScenarioTrajectoryPoint {
+  @Field(() => String, { description: 'Label, e.g. "Mar 2028".' })
+  label: string;
+  @Field(() => String, { description: 'Date (ISO).' })
+  date: string;
+  @Field(() => MoneyScalar, { nullable: true, description: 'Planned cumulative position.' })
+  plan: string | null;
+  @Field(() => MoneyScalar, { nullable: true, description: 'Cumulative position of record.' })
+  record: string | null;
+  @Field(() => MoneyScalar, { description: 'Cumulative position under the scenario.' })
+  scenario: string;
 }
 
 @ObjectType({ description: 'County totals of a scenario\'s results (for the terms asked).' })
@@ -71,9 +132,18 @@ export class ScenarioResults {
   @ListSize((b) => b.communities * b.fundingTerms)
   @Field(() => [ScenarioCommunityResult], { description: 'Per community and term.' })
   communities: ScenarioCommunityResult[];
+  @ListSize((b) => b.schools * b.fundingTerms * 3)
+  @Field(() => [ScenarioProviderResult], { description: 'Special schools, AP and resourced provision: places and top-ups per school, term and setting.' })
+  specialistSchools: ScenarioProviderResult[];
   @ListSize((b) => b.blockLines)
   @Field(() => [ScenarioBlockLine], { description: 'High Needs block lines per financial year.' })
   blockLines: ScenarioBlockLine[];
+  @Field(() => [ScenarioYear], { description: 'Per financial year to the end of the Safety Valve agreement: block lines, income, in-year and cumulative DSG position.' })
+  years: ScenarioYear[];
+  @Field(() => [ScenarioTrajectoryPoint], { description: 'The deficit trajectory: the scenario beside the plan and the record.' })
+  trajectory: ScenarioTrajectoryPoint[];
+  @Field(() => [MissingDriver], { description: 'Drivers the computation did not find (places, counts, placements, bands outside a set): reported, never taken as 0 silently.' })
+  missingDrivers: MissingDriver[];
   @Field(() => ScenarioTotals, { description: 'Totals.' })
   totals: ScenarioTotals;
   @Field(() => Int, { description: 'Milliseconds the model took to compute (all schools and terms).' })
@@ -113,14 +183,19 @@ export class ScenarioComparison {
   @Field(() => String, { description: '"RECORD" or the id of the scenario compared against.' })
   against: string;
   @ListSize((b) => b.schools * b.fundingTerms)
-  @Field(() => [SchoolDifference], { description: 'School totals per term that differ (all when includeUnchanged).' })
+  @Field(() => [SchoolDifference], { description: 'Mainstream school totals per term that differ (all when includeUnchanged).' })
   schools: SchoolDifference[];
+  @ListSize((b) => b.schools * b.fundingTerms)
+  @Field(() => [SchoolDifference], { description: 'Special schools, AP and resourced provision: places plus specialist top-ups per school and term that differ (all when includeUnchanged).' })
+  specialistSchools: SchoolDifference[];
   @ListSize((b) => b.communities * b.fundingTerms)
   @Field(() => [Difference], { description: 'Community pots per term.' })
   communities: Difference[];
   @ListSize((b) => b.blockLines)
-  @Field(() => [Difference], { description: 'Block lines per financial year.' })
+  @Field(() => [Difference], { description: 'Block lines per financial year: what each pays.' })
   blockLines: Difference[];
+  @Field(() => [Difference], { description: 'DSG position per financial year: keys INCOME, SPEND, IN_YEAR and CUMULATIVE.' })
+  dsg: Difference[];
   @Field(() => Difference, { description: 'Total school funding over the terms compared.' })
   total: Difference;
 }

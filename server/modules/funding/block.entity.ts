@@ -1,0 +1,121 @@
+/**
+ * The drivers of element 3 outside mainstream and the block's income: figures of record, each row carrying
+ * its provenance (the shared contract: source_kind COMPUTED | IMPORTED | MANUAL, file, who, when, parameter version).
+ */
+import { Check, Column, Entity, PrimaryColumn, ForeignKey } from 'typeorm';
+import { enumCheck, MoneyColumn } from '../../common/columns';
+import { School } from '../school/school.entity';
+import { AcademicYear, FinancialYear, FundingTerm } from '../period/period.entity';
+import { PLACE_TYPES, PLACEMENT_KINDS, TOP_UP_SETTINGS } from './model';
+
+const asEnum = (values: readonly string[]) => Object.fromEntries(values.map((v) => [v, v]));
+export const SOURCE_KINDS = ['COMPUTED', 'IMPORTED', 'MANUAL'] as const;
+export const SOURCE_KIND_CHECK = enumCheck('source_kind', asEnum(SOURCE_KINDS));
+
+/** Provenance of a figure of record (columns agreed for every figure-of-record table). */
+export abstract class WithProvenance {
+  @Column({ type: 'text', default: 'COMPUTED' })
+  sourceKind: string;
+
+  @Column({ type: 'text', nullable: true })
+  sourceFile: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  sourceBy: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  sourceAt: Date | string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  sourceParameterVersion: number | null;
+}
+
+/** High-needs place numbers per institution and academic year (the DfE's place-numbers list). */
+@Entity()
+@Check(enumCheck('place_type', asEnum(PLACE_TYPES)))
+@Check(SOURCE_KIND_CHECK)
+@Check('"places" >= 0')
+export class PlaceNumber extends WithProvenance {
+
+  @PrimaryColumn({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
+  schoolUrn: number;
+
+  @PrimaryColumn({ type: 'varchar', length: 7 })
+  @ForeignKey(() => AcademicYear, { onDelete: 'RESTRICT' })
+  academicYearCode: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  placeType: string;
+
+  @Column({ type: 'integer' })
+  places: number;
+}
+
+/** Pupils on top-up per school, term, setting and band (before the banding start: one legacy band). */
+@Entity()
+@Check(enumCheck('setting', asEnum(TOP_UP_SETTINGS)))
+@Check(SOURCE_KIND_CHECK)
+@Check('"pupils" >= 0')
+export class TopUpCount extends WithProvenance {
+
+  @PrimaryColumn({ type: 'integer' })
+  @ForeignKey(() => School, { onDelete: 'RESTRICT' })
+  schoolUrn: number;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  @ForeignKey(() => FundingTerm, { onDelete: 'RESTRICT' })
+  termCode: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 8 })
+  setting: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 8 })
+  band: string;
+
+  @Column({ type: 'integer' })
+  pupils: number;
+}
+
+/** Placements commissioned outside the LA's own schools per financial year: count and average annual unit cost. */
+@Entity()
+@Check(enumCheck('kind', asEnum(PLACEMENT_KINDS)))
+@Check(SOURCE_KIND_CHECK)
+@Check('"placements" >= 0 AND "unit_cost" >= 0')
+export class Placement extends WithProvenance {
+
+  @PrimaryColumn({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
+  financialYearCode: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 24 })
+  kind: string;
+
+  @Column({ type: 'integer' })
+  placements: number;
+
+  @MoneyColumn()
+  unitCost: string;
+}
+
+/** The block's income drivers for a financial year. */
+@Entity()
+@Check(SOURCE_KIND_CHECK)
+export class DsgIncomeYear extends WithProvenance {
+
+  @PrimaryColumn({ type: 'varchar', length: 7 })
+  @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
+  financialYearCode: string;
+
+  /** The DSG high-needs block allocation (after recoupment). */
+  @MoneyColumn()
+  highNeedsAllocation: string;
+
+  /** The Schools Block before the transfer: the transfer is this x the transfer rate of record. */
+  @MoneyColumn()
+  schoolsBlock: string;
+
+  /** The local authority's own contribution under the Safety Valve agreement in the year. */
+  @MoneyColumn()
+  laContribution: string;
+}
