@@ -7,7 +7,7 @@ import { ExcelGateway } from '../gateway/excel';
 import { OfficeSignIn } from '../gateway/office-auth';
 import { SsoError } from '../core/sso';
 import { session } from '../shared/session';
-import { AddinActions } from './actions';
+import { AddinActions } from '../app/actions';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const val = (id: string) => ($<HTMLInputElement>(id).value ?? '').trim();
