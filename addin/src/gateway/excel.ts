@@ -89,8 +89,9 @@ export class ExcelGateway implements WorkbookPort {
       syncs++;
     };
     const out = await Excel.run(async (ctx) => {
-      // Once per run: suspending screen updating before every sync makes the screen flicker.
-      ctx.workbook.application.suspendScreenUpdatingUntilNextSync();
+      // Once per run: suspending screen updating before every sync makes the screen flicker. ExcelApi 1.9;
+      // without it the pull only repaints as it goes.
+      if (has('ExcelApi', '1.9')) ctx.workbook.application.suspendScreenUpdatingUntilNextSync();
       let key = req.tableId;
       const stampPrefix = req.stamp.slice(0, req.stamp.indexOf(' from ') + 6);
       if (!key) {
