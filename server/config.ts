@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseCorsOrigins } from './http/addin-static';
 
 /** Raised for a configuration a person must fix; main.ts prints its message as one line and exits 1. */
 export class ConfigError extends Error {}
@@ -32,6 +33,10 @@ export interface Config {
   oidc: OidcConfig | null;
   /** Compile the school list into one SQL statement (HUB_COMPILED_READS=0 turns it off: every query through resolvers). */
   compiledReads: boolean;
+  /** The built Excel add-in served at /addin/ (ADDIN_DIR, default ./addin/dist). */
+  addinDir: string;
+  /** Browser origins allowed to call the hub (CORS_ORIGINS); the hub's own /addin/ needs none. */
+  corsOrigins: string[];
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -78,5 +83,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.HUB_DEMO !== '0',
     compiledReads: env.HUB_COMPILED_READS !== '0',
     oidc,
+    addinDir: path.resolve(env.ADDIN_DIR?.trim() || './addin/dist'),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
   };
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  try {
+    return parseCorsOrigins(raw);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

@@ -24,10 +24,11 @@ import { mountFileRoutes } from './modules/exports/routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/roles';
 import type { JWTVerifyGetKey } from 'jose';
+import { addinRouter } from './http/addin-static';
 
 export interface HubDeps {
   dataSource: DataSource;
-  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads'>>;
+  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads' | 'addinDir' | 'corsOrigins'>>;
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
@@ -138,6 +139,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     res.send(await metrics.registry.metrics());
   });
 
+  app.use(addinRouter(deps.config));
   app.use(authConfigRouter(deps.config.oidc));
   app.use(graphiqlRouter());
   app.get('/graphql', (req, res, next) => {

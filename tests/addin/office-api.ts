@@ -40,7 +40,7 @@ const GUARD = /(?:has|isSetSupported)\(\s*['"]([A-Za-z]+)['"]\s*,\s*['"](\d+\.\d
 function guards(node: ts.Node, sf: ts.SourceFile): { set: string; version: string }[] {
   const out: { set: string; version: string }[] = [];
   for (let n: ts.Node | undefined = node; n; n = n.parent) {
-    const p = n.parent;
+    const p: ts.Node | undefined = n.parent;
     if (!p) break;
     let cond: ts.Expression | undefined;
     if (ts.isIfStatement(p) && p.thenStatement === n) cond = p.expression;
