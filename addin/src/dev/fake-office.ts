@@ -185,7 +185,7 @@ export class FakeWorkbook {
   calculatedRanges: string[] = [];
   runs = 0;
   /** Requirement sets the host claims; tests lower them to check the add-in's fallbacks. */
-  requirementSets: Record<string, string> = { ExcelApi: '1.17', SharedRuntime: '1.1', CustomFunctionsRuntime: '1.4', IdentityAPI: '1.3', NestedAppAuth: '1.1' };
+  requirementSets: Record<string, string> = { ExcelApi: '1.17', SharedRuntime: '1.1', CustomFunctionsRuntime: '1.4', IdentityAPI: '1.3' };
   pending: SyncRecord = emptySync();
   onSync: (() => void) | null = null;
 
