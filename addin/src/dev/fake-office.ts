@@ -106,6 +106,8 @@ export class FakeSheet {
   valueAt(r: number, c: number): V {
     const x = this.cell(r, c);
     if (!x) return '';
+    // A custom function's cell shows its last result until Excel calculates it again.
+    if (x.formula && isFunctionCall(x.formula)) return x.value;
     return x.formula ? this.wb.evaluate(this, r, x.formula) : x.value;
   }
   extent(): [number, number] {
@@ -188,6 +190,43 @@ export class FakeWorkbook {
   requirementSets: Record<string, string> = { ExcelApi: '1.17', SharedRuntime: '1.1', CustomFunctionsRuntime: '1.4', IdentityAPI: '1.3' };
   pending: SyncRecord = emptySync();
   onSync: (() => void) | null = null;
+  /** The registered custom functions (CustomFunctions.associate), which =HNH.X(...) cells call. */
+  functions = new Map<string, (...a: any[]) => any>();
+  /** Custom-function calls in flight; tests await them (settled()). */
+  private inflight = new Set<Promise<unknown>>();
+
+  /** Runs the =HNH.X(...) formula in a cell the way Excel does: its arguments, then the invocation with the address. */
+  runFunctionCell(sheet: FakeSheet, r: number, c: number) {
+    const cell = sheet.cell(r, c);
+    if (!cell?.formula || !isFunctionCall(cell.formula)) return;
+    const call = parseFunctionCall(cell.formula);
+    const fn = call && this.functions.get(call.name);
+    if (!call || !fn) {
+      cell.value = '#NAME?';
+      return;
+    }
+    cell.value = '#BUSY!';
+    const address = `${quoteSheet(sheet.name)}!${colName(c)}${r + 1}`;
+    const p = Promise.resolve()
+      // Excel passes every declared parameter (null for an omitted optional one), then the invocation.
+      .then(() => fn(...call.args, ...Array(Math.max(0, fn.length - 1 - call.args.length)).fill(null), { address }))
+      .then((v) => (cell.value = v as V), (e) => (cell.value = String(e?.code ?? '#VALUE!')))
+      .finally(() => {
+        this.inflight.delete(p);
+        this.onSync?.();
+      });
+    this.inflight.add(p);
+  }
+  recalcFunctions(where?: (s: FakeSheet, r: number, c: number) => boolean) {
+    for (const s of this.sheets) for (const [k, x] of s.cells) {
+      if (!x.formula || !isFunctionCall(x.formula)) continue;
+      const [r, c] = k.split(',').map(Number);
+      if (!where || where(s, r, c)) this.runFunctionCell(s, r, c);
+    }
+  }
+  async settled() {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
 
   sheet(name: string) {
     return this.sheets.find((s) => s.name.toLowerCase() === name.toLowerCase());
@@ -259,6 +298,7 @@ export class FakeWorkbook {
       x.value = value;
       delete x.formula;
     }
+    this.runFunctionCell(s, r, c);
     this.onSync?.();
   }
   /** Types a row directly under a table: Excel's AutoExpansion takes it into the table. */
@@ -543,9 +583,46 @@ class RangeProxy extends Base {
   }
   calculate() {
     this.set([], (t: RangeT) => {
+      t.sheet.wb.recalcFunctions((s, r, c) => s === t.sheet && r >= t.r0 && r < t.r0 + t.rows && c >= t.c0 && c < t.c0 + t.cols);
       t.sheet.wb.calculatedRanges.push(`${quoteSheet(t.sheet.name)}!${colName(t.c0)}${t.r0 + 1}${t.rows > 1 || t.cols > 1 ? `:${colName(t.c0 + t.cols - 1)}${t.r0 + t.rows}` : ''}`);
     });
   }
+}
+
+function isFunctionCall(f: string): boolean {
+  return f.trim().toUpperCase().startsWith('=HNH.');
+}
+
+/** =HNH.POT("ASH-01", "SUMMER-2026", , "remaining"): literal arguments only (strings, numbers, blanks). */
+function parseFunctionCall(f: string): { name: string; args: V[] } | null {
+  const t = f.trim();
+  const open = t.indexOf('(');
+  if (open < 0 || !t.endsWith(')')) return null;
+  const name = t.slice(5, open).toUpperCase();
+  const inner = t.slice(open + 1, -1);
+  const args: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of inner) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) {
+      args.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  args.push(cur);
+  return {
+    name,
+    args: args.map((a) => {
+      const x = a.trim();
+      if (x === '') return null;
+      if (x.startsWith('"') && x.endsWith('"')) return x.slice(1, -1);
+      const num = Number(x);
+      return Number.isFinite(num) ? num : x;
+    }),
+  };
 }
 
 function quoteSheet(name: string): string {
@@ -829,7 +906,10 @@ export function createContext(wb: FakeWorkbook) {
     },
     calculate: (_type: string) => {
       ctx.action([_type]);
-      ctx.queue.push(() => void wb.calculations++);
+      ctx.queue.push(() => {
+        wb.calculations++;
+        wb.recalcFunctions();
+      });
     },
   };
   return { workbook: { worksheets, tables, application }, sync: () => ctx.sync() };
@@ -863,7 +943,7 @@ function versionAtLeast(have: string | undefined, want: string | undefined) {
 export function installFakeOffice(g: any): FakeHost {
   const wb = new FakeWorkbook();
   const storage = new Map<string, string>();
-  const functions = new Map<string, (...a: any[]) => any>();
+  const functions = wb.functions;
   g.Excel = {
     run: async (cb: (ctx: any) => Promise<unknown>) => {
       wb.runs++;
