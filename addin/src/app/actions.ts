@@ -584,6 +584,25 @@ export class AddinActions {
     this.pending = null;
   }
 
+  /**
+   * Prepare to share: a copy without the baseline and the add-in's other hidden sheets, with caseload
+   * counts from 1 to 4 as "c". Returns what was removed, in words.
+   */
+  async prepareToShare(): Promise<{ removed: string[]; suppressed: number }> {
+    const counts: import('../core/share').SharePlan['counts'] = [];
+    for (const t of await this.listTables()) {
+      if (t.dataset !== 'caseloads') continue;
+      const snap = await this.deps.port.readTable(tableKey(t));
+      if (!snap || snap.headerRow === undefined || !snap.sheet) continue;
+      const j = snap.header.indexOf('Count');
+      if (j < 0 || !snap.rows.length) continue;
+      const first = sheetRow(snap.headerRow, 0);
+      counts.push({ sheet: snap.sheet, column: columnName((snap.headerCol ?? 0) + j), firstRow: first, lastRow: first + snap.rows.length - 1, table: snap.name });
+    }
+    const r = await this.deps.port.shareCopy({ emptySheets: [BASELINE_SHEET, REGISTRY_SHEET, SETTINGS_SHEET], counts });
+    return { removed: r.removed, suppressed: r.suppressed };
+  }
+
   /** One chart per purpose: the first click makes it, later clicks update it in place. */
   private async chart(purpose: string, req: Omit<ChartRequestLike, 'sheetId' | 'chartName'>): Promise<string> {
     const key = `chart.${purpose}`;
@@ -610,4 +629,10 @@ export class AddinActions {
 }
 
 type ChartRequestLike = import('../core/ports').ChartRequest;
+
+function columnName(index: number): string {
+  let s = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
 const MONEY_FORMAT = NUMBER_FORMATS.money;

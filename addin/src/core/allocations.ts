@@ -12,8 +12,11 @@ const REQUIRED = ALLOCATION_COLUMNS.map((c) => c.header);
 
 export interface TableSnapshot {
   name: string;
-  /** Excel's Table.id, when read from Excel. */
+  /** Excel's Table.id, when read from Excel, and the sheet it is on now. */
   id?: string;
+  sheet?: string;
+  /** The header's first column on the sheet, 0-based. */
+  headerCol?: number;
   header: string[];
   rows: CellValue[][];
   /** Non-blank rows typed directly under the table but outside it (Excel did not take them in). */
@@ -202,7 +205,7 @@ export function interpretResults(changes: Change[], payload: SubmitPayload): Row
       if (r.version != null && !payload.dryRun) out.message = `${verb} (v${r.version})`;
       return out;
     }
-    out.message = `rejected: ${r.userErrors.map((e) => `${e.code} ${e.message}`).join('; ')}`;
+    out.message = `rejected: ${r.userErrors.map((e) => e.message).join("; ")}`;
     for (const e of r.userErrors) {
       out.cells.push({ column: FIELD_TO_COLUMN[e.field ?? ''] ?? 'Amount', message: `${e.code}: ${e.message}` });
       if (e.code === 'FORBIDDEN' || e.code === 'NOT_MEMBER') out.forbidden = e.code === 'FORBIDDEN';

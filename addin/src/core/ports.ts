@@ -82,6 +82,8 @@ export interface WorkbookPort {
   addChart(req: ChartRequest): Promise<ChartPlaced>;
   /** Recalculates these cells ("Sheet!A1"); with none known, the whole workbook. */
   recalculate(addresses?: string[]): Promise<void>;
+  /** Opens a cleaned copy of this workbook (Prepare to share); the open workbook is not changed. */
+  shareCopy(plan: import('./share').SharePlan): Promise<import('./share').ShareResult>;
 }
 
 /** Office single sign-on. gateway/office-auth.ts implements it over OfficeRuntime.auth.getAccessToken. */

@@ -307,6 +307,11 @@ export class FakeWorkbook {
     const r = t.r0 + t.rows;
     t.sheet.shiftRows(r, t.c0, t.cols, 1);
     t.rows++;
+    // The new row takes the formats of the row above, as Excel's table expansion does.
+    for (let j = 0; j < t.cols; j++) {
+      const above = t.sheet.cell(r - 1, t.c0 + j);
+      if (above?.format) t.sheet.cell(r, t.c0 + j, true)!.format = above.format;
+    }
     for (const [h, v] of Object.entries(values)) {
       const j = t.column(h);
       if (j < 0) throw new Error(`no column ${h} in ${table}`);
@@ -1023,7 +1028,7 @@ function renderGrid(host: FakeHost) {
     const t = tables.find((x) => r >= x.r0 && r < x.r0 + x.rows && c >= x.c0 && c < x.c0 + x.cols);
     const header = t && r === t.r0;
     const bg = cell?.fill ?? (header ? '#107c41' : t && (r - t.r0) % 2 === 0 ? '#e8f3ec' : '');
-    return `<td title="${esc(cell?.formula ?? '')}" style="border:1px solid #e1e1e1;padding:1px 4px;white-space:nowrap;max-width:200px;overflow:hidden;${bg ? `background:${bg};` : ''}${header ? 'color:#fff;font-weight:bold;' : ''}${cell?.bold ? 'font-weight:bold;' : ''}${cell?.font ? `color:${cell.font};` : ''}${typeof v === 'number' ? 'text-align:right' : ''}">${esc(show(v, cell?.format))}</td>`;
+    return `<td title="${esc(cell?.formula ?? '')}" style="border:1px solid #e1e1e1;padding:1px 4px;white-space:nowrap;max-width:130px;overflow:hidden;text-overflow:ellipsis;${bg ? `background:${bg};` : ''}${header ? 'color:#fff;font-weight:bold;' : ''}${cell?.bold ? 'font-weight:bold;' : ''}${cell?.font ? `color:${cell.font};` : ''}${typeof v === 'number' ? 'text-align:right' : ''}">${esc(show(v, cell?.format))}</td>`;
   }).join('')}</tr>`).join('');
   const tabs = visible.map((s) => `<span style="padding:2px 8px;margin-right:2px;${s === sheet ? 'background:#107c41;color:#fff' : 'background:#eee'};${s.tabColor ? `border-bottom:3px solid ${s.tabColor}` : ''}">${esc(s.name)}</span>`).join('');
   const charts = sheet.charts.map((c) => `<div style="margin:8px;padding:8px;border:1px dashed #888">Chart (${esc(c.type)}): ${esc(c.title.text)} · data ${esc(c.source)}</div>`).join('');

@@ -15,6 +15,7 @@ import { uniqueSheetName, uniqueTableName } from '../core/names';
 import type { CellMark, ChartPlaced, ChartRequest, MarkRequest, WorkbookPort, WriteStats, WriteTableRequest } from '../core/ports';
 import { NUMBER_FORMATS, type CellValue } from '../core/types';
 import { blocks, runs } from '../core/blocks';
+import { prepareToShare, type SharePlan, type ShareResult } from '../core/share';
 
 /** Where a new table starts: row 1 holds the stamp, row 2 is a gap, the header is row 3. */
 export const HEADER_ROW = 2;
@@ -197,7 +198,7 @@ export class ExcelGateway implements WorkbookPort {
         if (r.every((x) => x === '' || x === null)) break;
         belowRows.push(r);
       }
-      return { name: at.table.name, id: at.table.id, header: at.headers, rows: body.values as CellValue[][], below: belowRows, headerRow: at.row0 };
+      return { name: at.table.name, id: at.table.id, sheet: at.ws.name, header: at.headers, rows: body.values as CellValue[][], below: belowRows, headerRow: at.row0, headerCol: at.col0 };
     });
   }
 
@@ -393,6 +394,47 @@ export class ExcelGateway implements WorkbookPort {
       await ctx.sync();
       return { sheetId: ws.id, sheet: ws.name, updated };
     });
+  }
+
+  /**
+   * Prepare to share: the saved file of this workbook (Office's compressed file, in slices), cleaned by
+   * core/share.ts, opened as a new workbook. The open workbook is not changed.
+   */
+  async shareCopy(plan: SharePlan): Promise<ShareResult> {
+    if (!has('ExcelApi', '1.8')) throw new Error('Prepare to share needs a newer Excel (ExcelApi 1.8: Excel 2019, Microsoft 365 or Excel on the web)');
+    const bytes = await new Promise<Uint8Array>((resolve, reject) => {
+      Office.context.document.getFileAsync(Office.FileType.Compressed, { sliceSize: 4 * 1024 * 1024 }, (res) => {
+        if (res.status !== Office.AsyncResultStatus.Succeeded) return reject(new Error(res.error.message));
+        const file = res.value;
+        const parts: number[][] = [];
+        const next = (i: number) => {
+          if (i >= file.sliceCount) {
+            file.closeAsync();
+            const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+            let at = 0;
+            for (const p of parts) {
+              all.set(p, at);
+              at += p.length;
+            }
+            return resolve(all);
+          }
+          file.getSliceAsync(i, (s) => {
+            if (s.status !== Office.AsyncResultStatus.Succeeded) {
+              file.closeAsync();
+              return reject(new Error(s.error.message));
+            }
+            parts.push(s.value.data as number[]);
+            next(i + 1);
+          });
+        };
+        next(0);
+      });
+    });
+    const result = await prepareToShare(bytes, plan);
+    let bin = '';
+    for (let i = 0; i < result.bytes.length; i += 0x8000) bin += String.fromCharCode(...result.bytes.subarray(i, i + 0x8000));
+    if (has('ExcelApi', '1.8')) await Excel.createWorkbook(btoa(bin));
+    return result;
   }
 
   async recalculate(addresses: string[] = []): Promise<void> {

@@ -220,6 +220,8 @@ function renderConflicts(conflicts: Conflict[]) {
       b.onclick = () => run(label, async () => {
         await actions.resolve(c, choice);
         renderConflicts(actions.conflicts);
+        // The old preview no longer says what would be sent.
+        $('preview').hidden = true;
         return `${c.schoolName ?? `Row ${c.row + 1}`}: ${choice === 'mine' ? 'kept your value on top of theirs; preview again to send it' : 'took their value'}`;
       });
       div.appendChild(b);
@@ -341,6 +343,10 @@ function init() {
       : `<b>Nothing written.</b> ${rejected} row(s) rejected; see the highlighted cells.${r.errors.length ? `<br>${r.errors.map(escapeHtml).join('<br>')}` : ''}`;
     if (!r.applied) throw new Problem(`Nothing was written: ${n(rejected)} row${rejected === 1 ? ' was' : 's were'} rejected (highlighted in the sheet).`);
     return `Submitted: ${n(r.outcomes.length)} row${r.outcomes.length === 1 ? '' : 's'} written`;
+  });
+  $('share-btn').onclick = () => run('Preparing a copy to share', async () => {
+    const r = await actions.prepareToShare();
+    return `A copy opened in a new window. Removed from it: ${r.removed.length ? r.removed.join('; ') : 'nothing needed removing'}. Save it before you send it.`;
   });
   $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
   $('chart-pots-btn').onclick = () => run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
