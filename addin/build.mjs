@@ -66,7 +66,11 @@ export async function generateFunctionsJson() {
   const { generateCustomFunctionsMetadata } = require('custom-functions-metadata');
   const res = await generateCustomFunctionsMetadata(join(here, 'src/functions/functions.ts'));
   if (res.errors.length) throw new Error(`custom functions metadata:\n${res.errors.join('\n')}`);
-  return JSON.stringify(JSON.parse(res.metadataJson), null, 2) + '\n';
+  const meta = JSON.parse(res.metadataJson);
+  // The generator always sets allowCustomDataForDataTypeAny, which needs CustomFunctionsRuntime 1.4; the
+  // functions return plain numbers and text (no data types), so it is dropped and 1.2 suffices.
+  delete meta.allowCustomDataForDataTypeAny;
+  return JSON.stringify(meta, null, 2) + '\n';
 }
 
 const OFFICE_FILES = /^(office\.js|excel-(web|win32|mac|ios|android|winrt)-16\.0\d(-core)?\.js|custom-functions-runtime\.js|o15apptofilemappingtable\.js|es6-promise\.js)$/;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseCorsOrigins } from './http/addin-static';
 
 /** Raised for a configuration a person must fix; main.ts prints its message as one line and exits 1. */
 export class ConfigError extends Error {}
@@ -48,6 +49,10 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** Wall-clock budget of one GraphQL request's execution. */
   requestBudgetMs: number;
+  /** The built Excel add-in served at /addin/ (ADDIN_DIR, default ./addin/dist). */
+  addinDir: string;
+  /** Browser origins allowed to call the hub (CORS_ORIGINS); the hub's own /addin/ needs none. */
+  corsOrigins: string[];
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -113,5 +118,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     maxConnectionsPerAddress: int(env, 'MAX_CONNECTIONS_PER_ADDRESS', 512, 1, 100_000),
     requestBudgetMs: int(env, 'REQUEST_BUDGET_MS', 30_000, 100, 600_000),
+    addinDir: path.resolve(env.ADDIN_DIR?.trim() || './addin/dist'),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
   };
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  try {
+    return parseCorsOrigins(raw);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

@@ -37,6 +37,7 @@ import type { Viewer } from './auth/roles';
 import { auditSourceOf } from './auth/source';
 import { localAdminRouter } from './scripts/local/routes';
 import type { JWTVerifyGetKey } from 'jose';
+import { addinRouter } from './http/addin-static';
 
 /** Per-hub limits (config.ts reads them from the environment; tests set them directly). */
 export interface HubLimits {
@@ -85,7 +86,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
 
 export interface HubDeps {
   dataSource: DataSource;
-  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads'>> & Partial<HubLimits>;
+  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads' | 'addinDir' | 'corsOrigins'>> & Partial<HubLimits>;
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
@@ -264,6 +265,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       ],
     });
   });
+
+  // The built add-in and CORS answers come first: static files and preflights need no token.
+  app.use(addinRouter(deps.config));
 
   // Every other route is rate limited (health and metrics stay reachable for the operator's probes).
   app.use(rateLimits.middleware);

@@ -1,3 +1,6 @@
+import { excelDate, localStamp, pence, percent, pounds, ukDate } from '../../addin/src/core/format';
+import { uniqueSheetName, uniqueTableName } from '../../addin/src/core/names';
+import { blocks, runs } from '../../addin/src/core/blocks';
 import type { CellValue } from '../../addin/src/core/types';
 import { diffAllocations, resolveConflict, type TableSnapshot } from '../../addin/src/core/allocations';
 import { planChunks } from '../../addin/src/core/chunks';
@@ -112,8 +115,41 @@ describe('paging', () => {
 describe('stamps', () => {
   it('keeps the old stamp inside a failed-refresh stamp', () => {
     const s = { source: 'https://hub/graphql', dataset: 'Schools', filters: { districtCode: 'E07000105' }, asAt: '2025-05-02T10:00:00Z', by: 'Fiona', role: 'FINANCE' };
-    expect(stampText(s)).toBe('Schools from https://hub/graphql · filters: district=E07000105 · as at 2025-05-02T10:00:00Z · by Fiona (FINANCE)');
-    expect(failedStampText(s, '2025-05-03T09:00:00Z', 'Cannot reach the hub')).toMatch(/^REFRESH FAILED 2025-05-03T09:00:00Z: Cannot reach the hub · figures below are still Schools .* as at 2025-05-02T10:00:00Z/);
+    // The stamp is in the reader's own local time with its zone (this test machine runs on UTC).
+    expect(stampText(s)).toBe(`Schools from https://hub/graphql · filters: district=E07000105 · as at ${localStamp(new Date(s.asAt))} · by Fiona (FINANCE)`);
+    expect(failedStampText(s, '2025-05-03T09:00:00Z', 'Cannot reach the hub')).toBe(`REFRESH FAILED ${localStamp(new Date('2025-05-03T09:00:00Z'))}: Cannot reach the hub · figures below are still ${stampText(s)}`);
+  });
+
+  it('writes times as a finance officer reads them: dd/mm/yyyy, 24-hour, with the zone', () => {
+    expect(localStamp(new Date('2025-05-02T10:00:00Z'), 'Europe/London')).toBe('02/05/2025 11:00 BST');
+    expect(localStamp(new Date('2025-12-02T10:00:00Z'), 'Europe/London')).toBe('02/12/2025 10:00 GMT');
+  });
+});
+
+describe('finance formats', () => {
+  it('writes pounds with thousands and bracketed negatives, rates as %, dates as dd/mm/yyyy, exactly', () => {
+    expect([pounds('1234567.5'), pounds('-1000'), pounds('0.07'), pounds(null), pounds(-12.34)]).toEqual(['£1,234,567.50', '(£1,000.00)', '£0.07', '—', '(£12.34)']);
+    expect([percent('0.7500'), percent('0.625'), percent('1'), percent('0.05')]).toEqual(['75%', '62.5%', '100%', '5%']);
+    expect([ukDate('2026-09-01'), excelDate('2010-09-01'), excelDate('1900-03-01')]).toEqual(['01/09/2026', 40422, 61]);
+    expect(pence('99999999999999.99')).toBe(9999999999999999n);
+    expect(pence('1e3')).toBeNull();
+  });
+
+  it('names new sheets within Excel\'s rules, unique ignoring case', () => {
+    expect(uniqueSheetName('Community pots', ['community POTS', 'Community pots 2'])).toBe('Community pots 3');
+    expect(uniqueSheetName('Pots: autumn/spring [draft]?', [])).toBe('Pots autumn spring draft');
+    const long = uniqueSheetName('A very long dataset label for a sheet', ['A very long dataset label for a']);
+    expect([long, long.length]).toEqual(['A very long dataset label for 2', 31]);
+    expect(uniqueSheetName("'History'", [])).toBe('HNH');
+    expect(uniqueTableName('HNH_funding', ['hnh_FUNDING'])).toBe('HNH_funding_2');
+  });
+});
+
+describe('blocks', () => {
+  it('turns cells into runs: one instruction per contiguous block', () => {
+    expect(runs([5, 0, 1, 2, 6])).toEqual([{ start: 0, length: 3 }, { start: 5, length: 2 }]);
+    const b = blocks([{ row: 3, c: 'A' }, { row: 4, c: 'A' }, { row: 9, c: 'A' }, { row: 4, c: 'B' }], (x) => x.c);
+    expect(b.map((x) => [x.item.c, x.start, x.length])).toEqual([['A', 3, 2], ['A', 9, 1], ['B', 4, 1]]);
   });
 });
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { buildSchema, parse, validate } from 'graphql';
 import { composeQuery, parseOperation } from '../../addin/src/core/compose';
 import { OPERATIONS } from '../../addin/src/core/operations.generated';
+import { declaredSets, officeApiUses, sourceFiles, versionAtLeast, type ApiUse } from './office-api';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const root = join(__dirname, '../..');
 const dist = join(root, 'tests/artifacts/addin/dist-manifest');
@@ -14,9 +16,9 @@ beforeAll(() => {
   execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: dist }, stdio: 'pipe' });
 }, 120_000);
 
-describe('add-in manifest (offline)', () => {
-  const xml = () => readFileSync(join(dist, 'manifest.xml'), 'utf8');
+const xml = () => readFileSync(join(dist, 'manifest.xml'), 'utf8');
 
+describe('add-in manifest (offline)', () => {
   it('is read by office-addin-manifest as an Excel task pane add-in for the configured host', () => {
     // office-addin-manifest pulls in ES-only modules that jest's CommonJS runtime cannot load; plain Node can.
     const out = execFileSync(process.execPath, ['-e', `require('office-addin-manifest').OfficeAddinManifest.readManifestFile(${JSON.stringify(join(dist, 'manifest.xml'))}).then((i) => console.log(JSON.stringify(i)))`], { cwd: root });
@@ -49,6 +51,71 @@ describe('add-in manifest (offline)', () => {
     expect(() => execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: 'http://localhost:3000', ADDIN_OUT: dist }, stdio: 'pipe' })).toThrow(/must be an https/);
     execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: dist }, stdio: 'pipe' });
   });
+});
+
+describe('the shared runtime, as Office\'s own converter reads the manifest', () => {
+  const convert = (manifest: string, outDir: string) => {
+    rmSync(outDir, { recursive: true, force: true });
+    mkdirSync(outDir, { recursive: true });
+    // Offline (imageDownload false); like office-addin-manifest it needs plain Node for its ES-only dependencies.
+    execFileSync(process.execPath, ['-e', `require('office-addin-manifest-converter').convert(${JSON.stringify(manifest)}, ${JSON.stringify(outDir)}, false, undefined, undefined, false).catch((e) => { console.error(e); process.exit(1); })`], { cwd: root, stdio: 'pipe' });
+    return JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
+  };
+
+  it('has one long-lived runtime with the functions and the pane, and the ribbon button opens that page with no pane id of its own', () => {
+    const m = convert(join(dist, 'manifest.xml'), join(root, 'tests/artifacts/addin/converted'));
+    const ext = m.extensions[0];
+    const long = ext.runtimes.filter((r: any) => r.lifetime === 'long');
+    expect(long).toHaveLength(1);
+    expect(long[0].code.page).toBe(`${HOST}/taskpane.html`);
+    const button = ext.ribbons[0].tabs[0].groups[0].controls[0];
+    const action = ext.runtimes.flatMap((r: any) => (r.actions ?? []).map((a: any) => ({ ...a, page: r.code.page }))).find((a: any) => a.id === button.actionId);
+    expect(action).toMatchObject({ type: 'openPage', page: long[0].code.page });
+    // A TaskpaneId names a separate pane: the converter then reports it as the action's view. Without one the
+    // button shows the pane of the shared runtime (Microsoft's shared-runtime guide).
+    expect(action.view).not.toBe('HNH.Taskpane');
+    expect(xml()).not.toContain('<TaskpaneId>');
+    expect(ext.requirements.capabilities).toEqual(expect.arrayContaining([{ name: 'SharedRuntime', minVersion: '1.1' }, { name: 'CustomFunctionsRuntime', minVersion: '1.3' }, { name: 'ExcelApi', minVersion: '1.7' }]));
+  });
+});
+
+describe('requirement sets of every Office.js API the add-in calls', () => {
+  const files = sourceFiles(join(root, 'addin/src'), (p) => p.includes('/dev/'));
+  let uses: ApiUse[] = [];
+  beforeAll(() => {
+    uses = officeApiUses(files, root);
+    // The list, for people: every API with its set, and whether it is checked where used.
+    mkdirSync(join(root, 'tests/artifacts/addin'), { recursive: true });
+    const seen = new Map<string, string>();
+    for (const u of uses) seen.set(`${u.api}`, `${u.set} ${u.version}${u.guarded ? ' (checked with isSetSupported)' : ''}`);
+    writeFileSync(join(root, 'tests/artifacts/addin/office-apis.txt'), [...seen].sort().map(([a, s]) => `${a}\t${s}`).join('\n') + '\n');
+  }, 120_000);
+
+  it('finds the APIs the code calls, with their sets from the Office.js declarations', () => {
+    const by = new Map(uses.map((u) => [u.api, u]));
+    expect(by.get('Excel.Table.resize')).toMatchObject({ set: 'ExcelApi', version: '1.13', guarded: true });
+    expect(by.get('Excel.Worksheet.getRangeByIndexes')).toMatchObject({ set: 'ExcelApi', version: '1.7' });
+    expect(by.get('Excel.Range.calculate')).toMatchObject({ set: 'ExcelApi', version: '1.6' });
+    expect(by.get('CustomFunctions.Error')).toMatchObject({ set: 'CustomFunctionsRuntime', version: '1.2' });
+    expect(new Set(uses.map((u) => u.api)).size).toBeGreaterThan(40);
+  });
+
+  it('calls nothing above what the manifest declares unless it is checked with isSetSupported where used', () => {
+    const declared = declaredSets(xml());
+    const over = uses.filter((u) => !u.guarded && !(declared[u.set] && versionAtLeast(declared[u.set], u.version)));
+    expect(over.map((u) => `${u.api} needs ${u.set} ${u.version} (${u.file}:${u.line})`)).toEqual([]);
+    // functions.json: allowCustomDataForDataTypeAny needs CustomFunctionsRuntime 1.4.
+    const meta = JSON.parse(readFileSync(join(root, 'addin/functions.json'), 'utf8'));
+    if (meta.allowCustomDataForDataTypeAny) expect(versionAtLeast(declared.CustomFunctionsRuntime ?? '1.1', '1.4')).toBe(true);
+  });
+
+  it('would fail on an unguarded call above the declared set, and passes the same call inside a check', () => {
+    const bad = join(root, 'addin/src/__probe_unguarded.ts');
+    const ok = join(root, 'addin/src/__probe_guarded.ts');
+    const src = (guard: boolean) => `export function f(t: Excel.Table, r: Excel.Range) { ${guard ? "if (Office.context.requirements.isSetSupported('ExcelApi', '1.13')) " : ''}t.resize(r); }\n`;
+    const found = officeApiUses([bad, ok], root, { [bad]: src(false), [ok]: src(true) }).filter((u) => u.api === 'Excel.Table.resize');
+    expect(found.map((u) => [u.file.replace(/.*\//, ''), u.guarded])).toEqual([['__probe_unguarded.ts', false], ['__probe_guarded.ts', true]]);
+  }, 60_000);
 });
 
 describe('Office single sign-on in the manifest', () => {

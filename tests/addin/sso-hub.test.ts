@@ -6,7 +6,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { installFakeOffice, type FakeHost } from '../../addin/src/dev/fake-office';
 import { ExcelGateway } from '../../addin/src/gateway/excel';
 import { OfficeSignIn } from '../../addin/src/gateway/office-auth';
-import { AddinActions } from '../../addin/src/taskpane/actions';
+import { AddinActions } from '../../addin/src/app/actions';
 import { session } from '../../addin/src/shared/session';
 import { startTestHub, type TestHub } from '../helpers/hub';
 

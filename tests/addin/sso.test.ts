@@ -7,7 +7,7 @@ import { HubError } from '../../addin/src/core/graphql';
 import { authConfigUrl, expiresSoon, jwtExpiry, SSO_MESSAGES, SsoError, toSsoError } from '../../addin/src/core/sso';
 import { ExcelGateway } from '../../addin/src/gateway/excel';
 import { OfficeSignIn, SSO_OPTIONS } from '../../addin/src/gateway/office-auth';
-import { AddinActions } from '../../addin/src/taskpane/actions';
+import { AddinActions } from '../../addin/src/app/actions';
 import { session } from '../../addin/src/shared/session';
 import { FakeHub } from './helpers/fake-hub';
 

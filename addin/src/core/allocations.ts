@@ -1,4 +1,5 @@
 import { ALLOCATION_COLUMNS } from './datasets';
+import { pounds } from './format';
 import { moneyFromCell, normaliseMoney } from './money';
 import type { BaselineRow } from './store';
 import type { CellValue } from './types';
@@ -11,8 +12,22 @@ const REQUIRED = ALLOCATION_COLUMNS.map((c) => c.header);
 
 export interface TableSnapshot {
   name: string;
+  /** Excel's Table.id, when read from Excel, and the sheet it is on now. */
+  id?: string;
+  sheet?: string;
+  /** The header's first column on the sheet, 0-based. */
+  headerCol?: number;
   header: string[];
   rows: CellValue[][];
+  /** Non-blank rows typed directly under the table but outside it (Excel did not take them in). */
+  below?: CellValue[][];
+  /** The header's sheet row, 0-based: body row i is sheet row headerRow + 2 + i as Excel numbers rows. */
+  headerRow?: number;
+}
+
+/** The row number Excel shows for body row i of a table whose header is on (0-based) sheet row headerRow. */
+export function sheetRow(headerRow: number | undefined, i: number): number {
+  return (headerRow ?? 2) + 2 + i;
 }
 
 export interface CellIssue {
@@ -160,6 +175,9 @@ const FIELD_TO_COLUMN: Record<string, string> = {
 
 export interface Conflict {
   row: number;
+  /** The row number Excel shows, and the school, for the message. */
+  sheetRow?: number;
+  schoolName?: string;
   id: string | null;
   base: { amount: string; status: string; version: number } | null;
   mine: { amount: string; status: string };
@@ -187,7 +205,7 @@ export function interpretResults(changes: Change[], payload: SubmitPayload): Row
       if (r.version != null && !payload.dryRun) out.message = `${verb} (v${r.version})`;
       return out;
     }
-    out.message = `rejected: ${r.userErrors.map((e) => `${e.code} ${e.message}`).join('; ')}`;
+    out.message = `rejected: ${r.userErrors.map((e) => e.message).join("; ")}`;
     for (const e of r.userErrors) {
       out.cells.push({ column: FIELD_TO_COLUMN[e.field ?? ''] ?? 'Amount', message: `${e.code}: ${e.message}` });
       if (e.code === 'FORBIDDEN' || e.code === 'NOT_MEMBER') out.forbidden = e.code === 'FORBIDDEN';
@@ -207,6 +225,9 @@ export function interpretResults(changes: Change[], payload: SubmitPayload): Row
 
 export interface PreviewRow {
   row: number;
+  /** The row number Excel shows and the school's name (filled in by the caller, which knows the sheet). */
+  sheetRow?: number;
+  schoolName?: string;
   school: number;
   community: string;
   term: string;
@@ -230,8 +251,8 @@ export function buildPreview(changes: Change[], payload: SubmitPayload): Preview
   const rows = outcomes.map((o, k) => {
     const ch = changes[payload.results[k].index];
     const r = payload.results[k];
-    const before = r.before ? `${r.before.amount} ${r.before.status}` : ch.base ? `${ch.base.amount} ${ch.base.status}` : '(new)';
-    const after = r.after ? `${r.after.amount} ${r.after.status}` : `${ch.input.amount} ${ch.input.status}`;
+    const before = r.before ? `${pounds(r.before.amount)} ${r.before.status}` : ch.base ? `${pounds(ch.base.amount)} ${ch.base.status}` : 'new';
+    const after = r.after ? `${pounds(r.after.amount)} ${r.after.status}` : `${pounds(ch.input.amount)} ${ch.input.status}`;
     return { row: o.row, school: ch.input.schoolUrn, community: ch.input.communityCode, term: ch.input.term, before, after, result: r.result, message: o.message, rejected: r.result === 'REJECTED' };
   });
   return {

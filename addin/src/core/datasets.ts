@@ -1,3 +1,4 @@
+import { excelDate } from './format';
 import { OPERATIONS } from './operations.generated';
 import type { CellValue, ColumnDef } from './types';
 
@@ -27,10 +28,12 @@ export interface DatasetDef {
   required: FilterName[];
   columns: ColumnDef[];
   /** Rows as the hub sent them: Money stays a string here and becomes a number only when written. */
-  fetch(hub: Requester, p: DatasetParams, onPage?: (rows: number) => void): Promise<CellValue[][]>;
+  /** onPage is told the rows received so far and the total; it may throw to cancel the pull. */
+  fetch(hub: Requester, p: DatasetParams, onPage?: OnPage): Promise<CellValue[][]>;
 }
 
 export const PAGE_SIZE = 1000;
+export type OnPage = (received: number, total?: number) => void;
 
 interface Connection<N> {
   totalCount: number;
@@ -44,14 +47,14 @@ export async function fetchAllPages<N>(
   query: string,
   variables: Record<string, unknown>,
   pick: (data: any) => Connection<N>,
-  onPage?: (rows: number) => void,
+  onPage?: OnPage,
 ): Promise<N[]> {
   const out: N[] = [];
   let after: string | null = null;
   for (;;) {
     const conn = pick(await hub.request(query, { ...variables, first: PAGE_SIZE, after }));
     out.push(...conn.nodes);
-    onPage?.(out.length);
+    onPage?.(out.length, conn.totalCount);
     if (!conn.pageInfo.hasNextPage || !conn.pageInfo.endCursor || conn.pageInfo.endCursor === after) return out;
     after = conn.pageInfo.endCursor;
   }
@@ -69,6 +72,8 @@ const t = (header: string): ColumnDef => ({ header, kind: 'text' });
 const i = (header: string): ColumnDef => ({ header, kind: 'int' });
 const m = (header: string): ColumnDef => ({ header, kind: 'money' });
 const d = (header: string): ColumnDef => ({ header, kind: 'decimal' });
+const rate = (header: string): ColumnDef => ({ header, kind: 'rate' });
+const date = (header: string): ColumnDef => ({ header, kind: 'date' });
 const v = (x: unknown): CellValue => (x === undefined ? null : (x as CellValue));
 
 /** Allocation table headers; the diff finds columns by these names, so they are part of the contract. */
@@ -92,8 +97,8 @@ export const DATASETS: DatasetDef[] = [
     required: [],
     columns: [
       i('URN'), i('LAESTAB'), t('Name'), t('Phase'), t('Type'), t('Status'), t('District code'), t('District'),
-      t('Community'), t('Community name'), t('Postcode'), i('Pupils on roll'), d('% FSM'), i('SRP capacity'),
-      i('SRP on roll'), { header: 'Open date', kind: 'date' }, { header: 'Close date', kind: 'date' },
+      t('Community'), t('Community name'), t('Postcode'), i('Pupils on roll'), { header: '% FSM', kind: 'points' }, i('SRP capacity'),
+      i('SRP on roll'), date('Open date'), date('Close date'),
     ],
     async fetch(hub, p, onPage) {
       const nodes = await fetchAllPages<any>(hub, OPERATIONS.Schools, { filter: schoolFilter(p) }, (d) => d.schools, onPage);
@@ -120,7 +125,7 @@ export const DATASETS: DatasetDef[] = [
     label: 'School funding',
     filters: ['term', 'districtCode', 'communityCode', 'phase'],
     required: ['term'],
-    columns: [i('URN'), t('Name'), t('Community'), t('Term'), m('Baseline'), d('Protection rate'), m('Protected'), m('Community share'), m('Banded top-up'), m('Total')],
+    columns: [i('URN'), t('Name'), t('Community'), t('Term'), m('Baseline'), rate('Protection rate'), m('Protected'), m('Community share'), m('Banded top-up'), m('Total')],
     async fetch(hub, p, onPage) {
       const nodes = await fetchAllPages<any>(hub, OPERATIONS.SchoolFunding, { filter: schoolFilter(p), term: p.term }, (d) => d.schools, onPage);
       return nodes.map((s) => {
@@ -134,7 +139,7 @@ export const DATASETS: DatasetDef[] = [
     label: 'Notional SEN',
     filters: ['year', 'districtCode', 'communityCode', 'phase'],
     required: ['year'],
-    columns: [i('URN'), t('Name'), t('Year'), t('Factor'), m('Formula amount'), d('SEN %'), m('SEN amount'), m('School total')],
+    columns: [i('URN'), t('Name'), t('Year'), t('Factor'), m('Formula amount'), rate('SEN %'), m('SEN amount'), m('School total')],
     async fetch(hub, p, onPage) {
       const nodes = await fetchAllPages<any>(hub, OPERATIONS.NotionalSen, { filter: schoolFilter(p), year: p.year }, (d) => d.schools, onPage);
       const rows: CellValue[][] = [];
@@ -161,11 +166,13 @@ export const DATASETS: DatasetDef[] = [
     label: 'Caseloads',
     filters: ['kind', 'groupBy', 'period'],
     required: ['kind'],
-    columns: [t('Kind'), t('Key'), t('Label'), t('Period'), { header: 'Count', kind: 'count' }, t('Suppressed')],
+    // Key is a number when it is a URN (grouped by school), so XLOOKUP against the schools table matches.
+    columns: [t('Kind'), { header: 'Key', kind: 'int' }, t('Label'), t('Period'), { header: 'Count', kind: 'count' }, t('Suppressed')],
     async fetch(hub, p) {
       const data = await hub.request<any>(OPERATIONS.Caseloads, { kind: p.kind, period: p.period ?? null, groupBy: p.groupBy ?? 'WORKER' });
+      const key = (k: unknown) => (p.groupBy === 'SCHOOL' && typeof k === 'string' && k !== '' && [...k].every((c) => c >= '0' && c <= '9') ? Number(k) : v(k));
       // Suppressed counts are shown as "c", the statistical-disclosure convention, never as 0 or blank.
-      return data.caseloads.rows.map((r: any) => [p.kind!, r.key, v(r.label), v(r.period), r.suppressed ? 'c' : v(r.count), r.suppressed ? 'yes' : '']);
+      return data.caseloads.rows.map((r: any) => [p.kind!, key(r.key), v(r.label), v(r.period), r.suppressed ? 'c' : v(r.count), r.suppressed ? 'yes' : '']);
     },
   },
   {
@@ -198,7 +205,7 @@ export const DATASETS: DatasetDef[] = [
     filters: ['communityCode', 'term', 'status'],
     required: [],
     columns: ALLOCATION_COLUMNS,
-    async fetch(hub, p) {
+    async fetch(hub, p, onPage) {
       const filter: Record<string, unknown> = {};
       if (p.communityCode) filter.communityCode = p.communityCode;
       if (p.term) filter.term = p.term;
@@ -208,6 +215,7 @@ export const DATASETS: DatasetDef[] = [
       for (let offset = 0; ; offset += PAGE_SIZE) {
         const data = await hub.request<any>(OPERATIONS.Allocations, { filter: Object.keys(filter).length ? filter : null, first: PAGE_SIZE, offset });
         nodes.push(...data.allocations.nodes);
+        onPage?.(nodes.length, data.allocations.totalCount);
         if (!data.allocations.nodes.length || nodes.length >= data.allocations.totalCount) break;
       }
       return nodes.map((a: any) => [String(a.id), a.schoolUrn, v(a.school?.name), a.communityCode, a.term, a.amount, a.status, v(a.purpose), a.version]);
@@ -219,7 +227,7 @@ export const DATASETS: DatasetDef[] = [
     filters: ['scenario', 'term', 'communityCode'],
     required: ['scenario'],
     columns: [
-      i('URN'), t('Community'), t('Term'), m('Baseline funding'), m('Protected'), m('Community share'), m('Banded top-up'),
+      i('URN'), t('School'), t('Community'), t('Term'), m('Baseline funding'), m('Protected'), m('Community share'), m('Banded top-up'),
       m('Scenario total'), m('Record total'), m('Difference'),
     ],
     async fetch(hub, p) {
@@ -229,10 +237,18 @@ export const DATASETS: DatasetDef[] = [
       // includeUnchanged: every school and term is in the comparison, so every row has its record total.
       const cmp = new Map<string, any>();
       for (const c of data.scenario.comparison?.schools ?? []) cmp.set(`${c.schoolUrn}|${c.term}`, c);
-      return (data.scenario.results?.schools ?? []).map((r: any) => {
+      const results: any[] = data.scenario.results?.schools ?? [];
+      // School names beside URNs: one more request for the names of the schools in the result.
+      const urns = [...new Set(results.map((r) => r.schoolUrn))];
+      const names = new Map<number, string>();
+      for (let k = 0; k < urns.length; k += PAGE_SIZE) {
+        const page = await hub.request<any>(OPERATIONS.FnSchools, { urns: urns.slice(k, k + PAGE_SIZE) });
+        for (const s of page.schoolsByUrn ?? []) if (s) names.set(s.urn, s.name);
+      }
+      return results.map((r: any) => {
         const c = cmp.get(`${r.schoolUrn}|${r.term}`);
         return [
-          r.schoolUrn, v(r.communityCode), r.term, v(r.baseline), v(r.protectedAmount), v(r.communityShare), v(r.bandedTopUp),
+          r.schoolUrn, v(names.get(r.schoolUrn)), v(r.communityCode), r.term, v(r.baseline), v(r.protectedAmount), v(r.communityShare), v(r.bandedTopUp),
           v(r.total), v(c?.baseline), v(c?.difference),
         ];
       });
@@ -251,8 +267,18 @@ export function missingFilters(def: DatasetDef, p: DatasetParams): FilterName[] 
   return def.required.filter((f) => !p[f]);
 }
 
-/** The last step before Excel: Money strings become numbers, everything else passes through. */
+const NUMERIC_KINDS = new Set(['money', 'decimal', 'rate', 'points']);
+
+/**
+ * The last step before Excel: Money and Decimal strings become numbers (Excel holds nothing else; the
+ * exact strings stay in the baseline), ISO dates become date serials so they sort and filter as dates.
+ */
 export function toExcelRows(columns: ColumnDef[], rows: CellValue[][]): CellValue[][] {
-  const money = columns.map((c) => c.kind === 'money' || c.kind === 'decimal');
-  return rows.map((r) => r.map((x, j) => (money[j] && typeof x === 'string' && x !== '' && x !== 'c' ? Number(x) : x)));
+  const numeric = columns.map((c) => NUMERIC_KINDS.has(c.kind));
+  const dates = columns.map((c) => c.kind === 'date');
+  return rows.map((r) => r.map((x, j) => {
+    if (numeric[j] && typeof x === 'string' && x !== '' && x !== 'c') return Number(x);
+    if (dates[j] && typeof x === 'string' && x !== '') return excelDate(x) ?? x;
+    return x;
+  }));
 }

@@ -3,7 +3,7 @@
  * UNAUTHENTICATED asks to reconnect, UNREACHABLE/TIMEOUT say so instead of spinning, GRAPHQL carries the
  * server's extensions.code.
  */
-export type HubErrorKind = 'UNAUTHENTICATED' | 'UNREACHABLE' | 'TIMEOUT' | 'HTTP' | 'GRAPHQL';
+export type HubErrorKind = 'UNAUTHENTICATED' | 'UNREACHABLE' | 'REFUSED' | 'TIMEOUT' | 'HTTP' | 'GRAPHQL';
 
 export interface GraphQLErrorLike {
   message: string;
@@ -129,10 +129,31 @@ export class HubClient {
     } catch (e) {
       if (e instanceof HubError) throw e;
       if (timedOut) throw new HubError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`);
-      throw new HubError('UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: ${(e as Error).message}`);
+      throw await this.whyUnreachable();
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A browser says only "Failed to fetch", both when nothing answers and when the browser refused the
+   * answer (CORS). An opaque no-cors request tells them apart: it succeeds whenever the hub answers at all.
+   */
+  private async whyUnreachable(): Promise<HubError> {
+    let answered = false;
+    if (typeof window !== 'undefined') {
+      try {
+        await Promise.race([this.fetchImpl(this.endpoint, { method: 'GET', mode: 'no-cors', cache: 'no-store' }), new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 5000))]);
+        answered = true;
+      } catch {
+        answered = false;
+      }
+    }
+    if (answered) {
+      const here = typeof location !== 'undefined' ? location.origin : 'this pane';
+      return new HubError('REFUSED', `The hub at ${this.endpoint} answered, but the browser refused to let this pane read the answer (CORS). Open the add-in from the hub itself (${new URL(this.endpoint).origin}/addin/), or ask for ${here} to be added to the hub's CORS_ORIGINS.`);
+    }
+    return new HubError('UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: check the address and your network (or VPN), and whether the hub is running.`);
   }
 
   /** Like execute, but any GraphQL error is a failure: for reads where partial data would mislead. */

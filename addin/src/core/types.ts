@@ -10,7 +10,7 @@ export interface Me {
 }
 
 /** Column kinds decide the Excel number format and how a cell is read back. */
-export type ColumnKind = 'text' | 'int' | 'money' | 'decimal' | 'date' | 'count';
+export type ColumnKind = 'text' | 'int' | 'money' | 'decimal' | 'rate' | 'points' | 'date' | 'count';
 
 export interface ColumnDef {
   header: string;
@@ -19,12 +19,17 @@ export interface ColumnDef {
   editable?: boolean;
 }
 
-/** Excel number formats per column kind; money keeps pence, counts are whole numbers. */
+/**
+ * Excel number formats per column kind: money in pounds with negatives in brackets, rates (0 to 1) as
+ * percentages, percentage points (the hub's "23.4" for 23.4%) with a % sign, UK dates.
+ */
 export const NUMBER_FORMATS: Record<ColumnKind, string> = {
   text: '@',
   int: '0',
-  money: '#,##0.00',
-  decimal: '0.00##',
-  date: 'yyyy-mm-dd',
+  money: '"£"#,##0.00;("£"#,##0.00)',
+  decimal: '#,##0.00##',
+  rate: '0.0%',
+  points: '0.0"%"',
+  date: 'dd/mm/yyyy',
   count: '0',
 };

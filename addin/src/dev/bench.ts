@@ -13,7 +13,7 @@ import { Batcher } from '../functions/batcher';
 import { funding } from '../functions/functions';
 import { session } from '../shared/session';
 import { ExcelGateway } from '../gateway/excel';
-import { AddinActions } from '../taskpane/actions';
+import { AddinActions } from '../app/actions';
 import { FakeHub, FakeHubData, SCENARIO_60 } from '../../../tests/addin/helpers/fake-hub';
 
 const CALLS = 2000;

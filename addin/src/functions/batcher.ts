@@ -148,13 +148,36 @@ export class Batcher {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
+  /** Which cells asked for which unit (cell address → unit), so only the affected cells are recalculated. */
+  private readonly cells = new Map<string, Unit>();
+
   /** Refresh all: forget every answer so the next recalculation asks the hub again. */
   clear(): void {
     this.cache.clear();
   }
 
-  load(unit: Unit): Promise<unknown> {
+  /** Forgets the answers a predicate picks and returns the cells that showed them. */
+  invalidate(pick: (u: Unit) => boolean): string[] {
+    const out: string[] = [];
+    for (const [address, u] of this.cells) if (pick(u)) out.push(address);
+    for (const [key] of this.cache) {
+      const u = this.units.get(key);
+      if (u && pick(u)) this.cache.delete(key);
+    }
+    return out;
+  }
+
+  /** Every cell a function was computed in (this session). */
+  addresses(): string[] {
+    return [...this.cells.keys()];
+  }
+
+  private readonly units = new Map<string, Unit>();
+
+  load(unit: Unit, address?: string): Promise<unknown> {
     const key = unitKey(unit);
+    if (address) this.cells.set(address, unit);
+    this.units.set(key, unit);
     const hit = this.cache.get(key);
     if (hit) return hit;
     const promise = new Promise<unknown>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { Batcher, FunctionFailure } from './batcher';
 import { HnhFunctions } from './logic';
 import { session } from '../shared/session';
 
-function hnh(): HnhFunctions {
+function hnh(invocation?: CustomFunctions.Invocation): HnhFunctions {
   const s = session();
   if (!s.batcher) {
     s.batcher = new Batcher({
@@ -15,7 +15,7 @@ function hnh(): HnhFunctions {
       timeoutMs: s.timeoutMs,
     });
   }
-  return new HnhFunctions(s.batcher);
+  return new HnhFunctions(s.batcher, invocation?.address);
 }
 
 /** The two Excel errors that carry a message: #VALUE! for the caller's mistake, #N/A for everything else. */
@@ -29,63 +29,72 @@ async function settle<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+// The help text below is what Excel shows while typing a formula; the term codes are the ones the pane's
+// term list shows (SUMMER-2026 …), so what a person picks in the pane is what they type here.
+
 /**
  * A school's high-needs funding for a funding term (figures of record, or a scenario's).
  * @customfunction FUNDING
- * @param urn School URN, e.g. 118234.
- * @param term Funding term code, e.g. "SUMMER-2025".
- * @param line One of baseline, protectionRate, protected, communityShare, bandedTopUp, total (a scenario has all but protectionRate).
- * @param [scenario] Scenario id (Finance and the Sub-Group); leave out for the figures of record.
- * @returns The amount in pounds.
+ * @requiresAddress
+ * @param urn School URN (a number), e.g. 118234.
+ * @param term Funding term: SUMMER-2025, AUTUMN-2025, SPRING-2026, SUMMER-2026, AUTUMN-2026, SPRING-2027 (as in the pane's term list).
+ * @param line One of: baseline, protectionRate, protected, communityShare, bandedTopUp, total (a scenario has all but protectionRate).
+ * @param [scenario] Scenario id, from the pane's scenario list (Finance and the Sub-Group); leave out for the figures of record.
+ * @returns The amount in pounds (protectionRate: a rate from 0 to 1).
  */
-export function funding(urn: any, term: any, line: any, scenario?: any): Promise<any> {
-  return settle(() => hnh().funding(urn, term, line, scenario));
+export function funding(urn: any, term: any, line: any, scenario?: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+  return settle(() => hnh(invocation).funding(urn, term, line, scenario));
 }
 
 /**
- * A Community of Schools' pot for a funding term.
+ * A Community of Schools' pot for a funding term, or what is approved from it or remains.
  * @customfunction POT
+ * @requiresAddress
  * @param community Community code, e.g. "ASH-02".
- * @param term Funding term code, e.g. "AUTUMN-2025".
+ * @param term Funding term: SUMMER-2025, AUTUMN-2025, SPRING-2026, SUMMER-2026, AUTUMN-2026, SPRING-2027.
  * @param [scenario] Scenario id (Finance and the Sub-Group); leave out for the figures of record.
+ * @param [line] One of: amount (the default), approved, remaining.
  * @returns The pot in pounds.
  */
-export function pot(community: any, term: any, scenario?: any): Promise<any> {
-  return settle(() => hnh().pot(community, term, scenario));
+export function pot(community: any, term: any, scenario?: any, line?: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+  return settle(() => hnh(invocation).pot(community, term, scenario, line));
 }
 
 /**
  * A school's notional SEN budget for a financial year.
  * @customfunction NOTIONALSEN
- * @param urn School URN.
- * @param year Financial year, e.g. "2025-26".
+ * @requiresAddress
+ * @param urn School URN (a number).
+ * @param year Financial year: 2024-25, 2025-26, 2026-27.
  * @returns The budget in pounds.
  */
-export function notionalSen(urn: any, year: any): Promise<any> {
-  return settle(() => hnh().notionalSen(urn, year));
+export function notionalSen(urn: any, year: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+  return settle(() => hnh(invocation).notionalSen(urn, year));
 }
 
 /**
  * One field of a school's record.
  * @customfunction SCHOOL
- * @param urn School URN.
- * @param field One of name, laestab, phase, type, status, districtCode, community, postcode, pupilsOnRoll, percentFsm, srpCapacity, srpOnRoll, openDate, closeDate.
+ * @requiresAddress
+ * @param urn School URN (a number).
+ * @param field One of: name, laestab, phase, type, status, districtCode, community, communityName, postcode, pupilsOnRoll, percentFsm, srpCapacity, srpOnRoll, openDate, closeDate.
  * @returns The field's value.
  */
-export function school(urn: any, field: any): Promise<any> {
-  return settle(() => hnh().school(urn, field));
+export function school(urn: any, field: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+  return settle(() => hnh(invocation).school(urn, field));
 }
 
 /**
  * A caseload count; "c" when the count is suppressed for your role.
  * @customfunction CASELOAD
- * @param kind Caseload kind, e.g. "EHCP_PLANS".
- * @param key Worker, school or district key, e.g. "LW-017".
- * @param [period] School term, e.g. "2025/26-T1".
+ * @requiresAddress
+ * @param kind One of: LINK_WORKER_SCHOOLS, LINK_WORKER_SETTINGS, SIPS_CHILDREN, EHCP_PLANS, EYPRG_REFERRALS.
+ * @param key A worker code (e.g. "LW-017"), a school URN, a district ONS code (e.g. "E07000105") or a community code.
+ * @param [period] School term, e.g. "2025/26-T1" (T1 to T6); leave out for the latest.
  * @returns The count, or "c" when suppressed.
  */
-export function caseload(kind: any, key: any, period?: any): Promise<any> {
-  return settle(() => hnh().caseload(kind, key, period));
+export function caseload(kind: any, key: any, period?: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+  return settle(() => hnh(invocation).caseload(kind, key, period));
 }
 
 export function registerFunctions(): void {

@@ -61,8 +61,11 @@ export function groupingOf(key: string): string {
   return 'WORKER';
 }
 
+export const POT_LINES: Record<string, string> = { amount: 'amount', pot: 'amount', approved: 'approved', remaining: 'remaining' };
+
 export class HnhFunctions {
-  constructor(readonly batcher: Batcher) {}
+  /** address: the calling cell ("Sheet1!B2"), so a later change can recalculate just the cells it affects. */
+  constructor(readonly batcher: Batcher, private readonly address?: string) {}
 
   async funding(urnArg: unknown, termArg: unknown, lineArg: unknown, scenarioArg?: unknown): Promise<number | string> {
     const urn = argUrn(urnArg);
@@ -86,10 +89,13 @@ export class HnhFunctions {
     return toCell(f[line]);
   }
 
-  async pot(communityArg: unknown, termArg: unknown, scenarioArg?: unknown): Promise<number | string> {
+  async pot(communityArg: unknown, termArg: unknown, scenarioArg?: unknown, lineArg?: unknown): Promise<number | string> {
     const community = argText('community', communityArg, /^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'a community code like "ASH-02"');
     const term = argText('term', termArg, TERM, 'a funding term like "SUMMER-2025"');
+    const line = optional(lineArg) ? 'amount' : typeof lineArg === 'string' ? POT_LINES[norm(lineArg)] : undefined;
+    if (!line) throw bad('line', `expected one of amount, approved, remaining, got ${JSON.stringify(lineArg ?? null)}`);
     if (!optional(scenarioArg)) {
+      if (line !== 'amount') throw bad('line', 'a scenario has the pot amount only');
       const id = argScenario(scenarioArg);
       const sc = (await this.load({ type: 'scenario', id })) as ScenarioAnswer | undefined;
       if (!sc) throw na(`No scenario ${id}, or you have no access to it`);
@@ -100,7 +106,7 @@ export class HnhFunctions {
     const c: any = await this.load({ type: 'pot', community, term });
     if (!c) throw na(`No community ${community}, or you have no access to it`);
     if (!c.pot) throw na(`No pot recorded for ${community} in ${term}`);
-    return toCell(c.pot.amount);
+    return toCell(c.pot[line]);
   }
 
   async notionalSen(urnArg: unknown, yearArg: unknown): Promise<number | string> {
@@ -137,6 +143,6 @@ export class HnhFunctions {
   }
 
   private load(u: Unit): Promise<unknown> {
-    return this.batcher.load(u);
+    return this.batcher.load(u, this.address);
   }
 }

@@ -1,5 +1,8 @@
 /* Wires the pane's DOM to AddinActions. No workbook or hub logic lives here. */
 import { DATASETS, datasetById, type DatasetParams, type FilterName } from '../core/datasets';
+import { pounds } from '../core/format';
+import { whenText } from '../core/stamp';
+import type { AuthConfig } from '../core/sso';
 import { HubError } from '../core/graphql';
 import { OPERATIONS } from '../core/operations.generated';
 import type { Conflict, Preview } from '../core/allocations';
@@ -7,7 +10,7 @@ import { ExcelGateway } from '../gateway/excel';
 import { OfficeSignIn } from '../gateway/office-auth';
 import { SsoError } from '../core/sso';
 import { session } from '../shared/session';
-import { AddinActions } from './actions';
+import { AddinActions } from '../app/actions';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const val = (id: string) => ($<HTMLInputElement>(id).value ?? '').trim();
@@ -16,14 +19,22 @@ const URL_KEY = 'hnh.url';
 /** "microsoft" when the person chose to be remembered after signing in with Microsoft (no token is stored). */
 const SIGNIN_KEY = 'hnh.signin';
 
-const actions = new AddinActions({ port: new ExcelGateway(), signIn: new OfficeSignIn() });
+let authConfig: AuthConfig['oidc'] | undefined;
+const actions = new AddinActions({ port: new ExcelGateway(), signIn: new OfficeSignIn({ config: () => authConfig ?? undefined }) });
 let lastPreview: Preview | null = null;
+let lastWarnings: string[] = [];
+/** The running pull or refresh, for the Cancel button. */
+let current: { cancelled: boolean } | null = null;
 
 function setStatus(text: string, kind: 'busy' | 'error' | 'ok' | '' = '') {
   const s = $('status');
   s.textContent = text;
   s.className = kind;
 }
+
+/** What an action reports: words, and whether they are a success or a problem the person must act on. */
+class Problem extends Error {}
+const n = (x: number) => x.toLocaleString('en-GB');
 
 function escapeHtml(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -33,14 +44,22 @@ function escapeHtml(s: unknown): string {
  * Runs one action with a visible status. Every path ends the busy state: the hub client has its own
  * timeout, so "busy" can never outlive it.
  */
-async function run(label: string, fn: () => Promise<string | void>) {
-  const buttons = Array.from(document.querySelectorAll("button")) as HTMLButtonElement[];
+async function run(label: string, fn: () => Promise<string | void>, cancellable = false) {
+  // Focus stays on the control that acted (disabling a focused button would drop it to <body>).
+  const focused = document.activeElement as HTMLElement | null;
+  const buttons = (Array.from(document.querySelectorAll('button')) as HTMLButtonElement[]).filter((b) => b.id !== 'cancel-btn');
   buttons.forEach((b) => (b.disabled = true));
   setStatus(`${label}…`, 'busy');
+  current = cancellable ? { cancelled: false } : null;
+  $('cancel-btn').hidden = !cancellable;
   try {
     const msg = await fn();
     setStatus(msg || `${label}: done`, 'ok');
   } catch (e) {
+    if (e instanceof Problem) {
+      setStatus(e.message, 'error');
+      return;
+    }
     if (e instanceof HubError && e.kind === 'UNAUTHENTICATED') {
       showConnect('Your sign-in has expired or was refused. Reconnect: your edits in the workbook are kept.');
     }
@@ -52,7 +71,19 @@ async function run(label: string, fn: () => Promise<string | void>) {
     setStatus(`${label} failed: ${(e as Error).message}`, 'error');
   } finally {
     buttons.forEach((b) => (b.disabled = false));
+    $('cancel-btn').hidden = true;
+    current = null;
+    // Unless the action moved focus on purpose (to the token field, say), it goes back where it was.
+    const now = document.activeElement;
+    const lost = !now || now === document.body || now === focused;
+    if (lost && focused && document.body.contains(focused) && !(focused as HTMLButtonElement).hidden) focused.focus();
   }
+}
+
+function progressText(verb: string, p: { table?: string; tableIndex?: number; tables?: number; received: number; total?: number }) {
+  const of = p.total !== undefined ? ` of ${n(p.total)}` : '';
+  const which = p.tables ? ` (table ${p.tableIndex} of ${p.tables}${p.table ? `, ${p.table}` : ''})` : '';
+  return `${verb}${which}: ${n(p.received)}${of} rows received…`;
 }
 
 function showConnect(reason?: string) {
@@ -80,7 +111,8 @@ function fillSelect(id: string, values: { value: string; label: string }[]) {
 async function loadChoices() {
   try {
     const data = await session().client!.request<any>(OPERATIONS.Periods);
-    fillSelect('f-term', data.periods.fundingTerms.map((t: any) => ({ value: t.code, label: t.name ?? t.code })));
+    // The codes, as the =HNH functions take them (SUMMER-2026), with the name beside.
+    fillSelect('f-term', data.periods.fundingTerms.map((t: any) => ({ value: t.code, label: t.name && t.name !== t.code ? `${t.code} (${t.name})` : t.code })));
     fillSelect('f-year', data.periods.financialYears.map((y: any) => ({ value: y.code, label: y.code })));
     fillSelect('f-period', data.periods.schoolTerms.map((y: any) => ({ value: y.code, label: y.code })));
     fillSelect('f-districtCode', data.districts.map((d: any) => ({ value: d.onsCode, label: d.name })));
@@ -128,10 +160,26 @@ function params(): DatasetParams {
 
 async function renderTables() {
   const tables = await actions.listTables();
-  $('tables').innerHTML = tables.length
-    ? tables.map((t) => `<li class="${t.status}"><b>${escapeHtml(t.table)}</b> (${escapeHtml(t.sheet)}) · as at ${escapeHtml(t.stamp.asAt)}${t.status === 'failed' ? ` · <b>FAILED</b>: ${escapeHtml(t.message)}` : ''}</li>`).join('')
-    : '<li class="muted">No tables yet</li>';
-  fillSelect('submit-table', tables.filter((t) => t.dataset === 'allocations').map((t) => ({ value: t.table, label: `${t.table} (${t.sheet})` })));
+  const ul = $('tables');
+  ul.innerHTML = tables.length ? '' : '<li class="muted">No tables yet</li>';
+  for (const t of tables) {
+    const li = document.createElement('li');
+    li.className = t.status;
+    li.innerHTML = `<b>${escapeHtml(t.table)}</b> on "${escapeHtml(t.sheet)}" · as at ${escapeHtml(whenText(t.stamp.asAt))}${t.status === 'failed' ? ` · <b>not refreshed</b>: ${escapeHtml(t.message)}` : ''} `;
+    const b = document.createElement('button');
+    b.textContent = 'Refresh';
+    b.className = 'link refresh-one';
+    b.onclick = () => run(`Refreshing ${t.table}`, async () => {
+      const r = await actions.refresh(t.id || t.table, { onProgress: (p) => setStatus(progressText(`Refreshing ${t.table}`, p), 'busy'), signal: current! });
+      await renderTables();
+      if (r.status !== 'refreshed') throw new Problem(`${r.table}: not refreshed. ${r.message}`);
+      return `Refreshed ${r.table}: ${r.message}`;
+    }, true);
+    li.appendChild(b);
+    ul.appendChild(li);
+  }
+  fillSelect('submit-table', tables.filter((t) => t.dataset === 'allocations').map((t) => ({ value: t.id || t.table, label: `${t.table} on "${t.sheet}"` })));
+  ($('refresh-on-open') as HTMLInputElement).checked = await actions.refreshOnOpen().catch(() => false);
 }
 
 function renderPreview() {
@@ -139,14 +187,18 @@ function renderPreview() {
   const p = lastPreview;
   const errorsOnly = $<HTMLInputElement>('errors-only').checked;
   $('preview').hidden = false;
-  $('preview-summary').innerHTML = `<b>${p.rows.length}</b> row(s) would change, <b>${p.rejected}</b> rejected.` +
-    (p.errors.length ? `<div class="warn">${p.errors.map(escapeHtml).join('<br>')}</div>` : '');
+  const ok = p.rows.length - p.rejected;
+  $('preview-summary').innerHTML = (p.rejected
+    ? `<div class="error-box"><b>${n(p.rejected)} row${p.rejected === 1 ? '' : 's'} would be rejected</b>, so nothing can be sent yet: fix ${p.rejected === 1 ? 'it' : 'them'} in the sheet (highlighted, reason in the Result column) and preview again. ${n(ok)} other row${ok === 1 ? '' : 's'} would go through.</div>`
+    : `<b>${n(p.rows.length)}</b> row${p.rows.length === 1 ? '' : 's'} would change.`) +
+    (lastWarnings.length ? `<div class="warn-box"><b>Overspend:</b> ${lastWarnings.map(escapeHtml).join('<br>')}</div>` : '') +
+    (p.errors.length ? `<div class="error-box">${p.errors.map(escapeHtml).join('<br>')}</div>` : '');
   $('preview-rows').querySelector('tbody')!.innerHTML = p.rows
     .filter((r) => !errorsOnly || r.rejected)
-    .map((r) => `<tr class="${r.rejected ? 'rejected' : ''}"><td>${r.row + 1}</td><td>${r.school}</td><td>${escapeHtml(r.term)}</td><td>${escapeHtml(r.before)}</td><td>${escapeHtml(r.after)}</td><td>${escapeHtml(r.message)}</td></tr>`)
+    .map((r) => `<tr class="${r.rejected ? 'rejected' : ''}"><td>${r.sheetRow ?? r.row + 1}</td><td>${escapeHtml(r.schoolName || '')}${r.schoolName ? '<br>' : ''}<span class="muted">${r.school} · ${escapeHtml(r.term)}</span></td><td class="num">${escapeHtml(r.before)}</td><td class="num">${escapeHtml(r.after)}</td><td>${escapeHtml(r.message)}</td></tr>`)
     .join('');
   $('preview-totals').querySelector('tbody')!.innerHTML = p.totals
-    .map((t) => `<tr class="${Number(t.approvedAfter) > Number(t.pot) ? 'over' : ''}"><td>${escapeHtml(t.communityCode)}</td><td>${escapeHtml(t.term)}</td><td>${escapeHtml(t.pot)}</td><td>${escapeHtml(t.approvedBefore)}</td><td>${escapeHtml(t.approvedAfter)}</td></tr>`)
+    .map((t) => `<tr class="${Number(t.approvedAfter) > Number(t.pot) ? 'over' : ''}"><td>${escapeHtml(t.communityCode)}</td><td>${escapeHtml(t.term)}</td><td class="num">${pounds(t.pot)}</td><td class="num">${pounds(t.approvedBefore)}</td><td class="num">${pounds(t.approvedAfter)}</td></tr>`)
     .join('');
   ($('confirm-btn') as HTMLButtonElement).hidden = p.rejected > 0;
 }
@@ -157,10 +209,10 @@ function renderConflicts(conflicts: Conflict[]) {
   for (const c of conflicts) {
     const div = document.createElement('div');
     div.className = 'conflict';
-    div.innerHTML = `<b>Row ${c.row + 1}</b> (allocation ${escapeHtml(c.id)}) was changed by someone else.<br>` +
-      `base: ${escapeHtml(c.base?.amount)} ${escapeHtml(c.base?.status)} (v${c.base?.version})<br>` +
-      `mine: ${escapeHtml(c.mine.amount)} ${escapeHtml(c.mine.status)}<br>` +
-      `theirs: ${escapeHtml(c.theirs.amount)} ${escapeHtml(c.theirs.status)} (v${c.theirs.version})<br>`;
+    div.innerHTML = `<b>${escapeHtml(c.schoolName ?? `Row ${c.row + 1}`)}</b> was changed by someone else since you pulled it.<br>` +
+      `base (what you pulled): ${pounds(c.base?.amount)} ${escapeHtml(c.base?.status)} (v${c.base?.version})<br>` +
+      `mine: ${pounds(c.mine.amount)} ${escapeHtml(c.mine.status)}<br>` +
+      `theirs (now on the hub): ${pounds(c.theirs.amount)} ${escapeHtml(c.theirs.status)} (v${c.theirs.version})<br>`;
     for (const [choice, label] of [['mine', 'Keep mine'], ['theirs', 'Take theirs']] as const) {
       const b = document.createElement('button');
       b.textContent = label;
@@ -168,7 +220,9 @@ function renderConflicts(conflicts: Conflict[]) {
       b.onclick = () => run(label, async () => {
         await actions.resolve(c, choice);
         renderConflicts(actions.conflicts);
-        return `Row ${c.row + 1}: ${choice === 'mine' ? 'kept your value on top of theirs; preview again to send it' : 'took their value'}`;
+        // The old preview no longer says what would be sent.
+        $('preview').hidden = true;
+        return `${c.schoolName ?? `Row ${c.row + 1}`}: ${choice === 'mine' ? 'kept your value on top of theirs; preview again to send it' : 'took their value'}`;
       });
       div.appendChild(b);
     }
@@ -179,6 +233,7 @@ function renderConflicts(conflicts: Conflict[]) {
 /** Shows "Sign in with Microsoft" next to the token field when the hub at this address accepts it. */
 async function showSignInOptions(url: string) {
   const cfg = await actions.authConfig(url);
+  authConfig = cfg.oidc;
   $('sso').hidden = !cfg.oidc;
 }
 
@@ -205,13 +260,38 @@ async function connect(url: string, token: string | null, remember: boolean) {
   return `${token === null ? 'Signed in with Microsoft' : 'Connected'} as ${me.name} (${me.role}${me.communityCode ? `, ${me.communityCode}` : ''})`;
 }
 
+async function refreshAll(): Promise<string> {
+  try {
+    const results = await actions.refreshAll({ onProgress: (p) => setStatus(progressText('Refreshing all', p), 'busy'), signal: current ?? undefined });
+    $('refresh-results').innerHTML = results.map((r) => `<li class="${r.status === 'refreshed' ? '' : r.status}">${escapeHtml(r.table)}: ${r.status === 'refreshed' ? 'refreshed' : `<b>${r.status === 'failed' ? 'not refreshed' : r.status}</b>`} · ${escapeHtml(r.message)}</li>`).join('');
+    const failed = results.filter((r) => r.status !== 'refreshed').length;
+    if (failed) throw new Problem(`${failed} of ${results.length} table${results.length === 1 ? '' : 's'} not refreshed; see the list`);
+    return `Refreshed ${results.length} table${results.length === 1 ? '' : 's'}`;
+  } finally {
+    await renderTables().catch(() => undefined);
+  }
+}
+
 function init() {
   const ds = $<HTMLSelectElement>('dataset');
   for (const d of DATASETS) ds.add(new Option(d.label, d.id));
   ds.onchange = showFilters;
   showFilters();
 
-  $('connect-btn').onclick = () => run('Connecting', () => connect(val('hub-url'), val('hub-token'), $<HTMLInputElement>('remember').checked));
+  // Forms, so Enter in a field does what its button does.
+  $('connect-form').onsubmit = (ev) => {
+    ev.preventDefault();
+    void run('Connecting', () => connect(val('hub-url'), val('hub-token'), $<HTMLInputElement>('remember').checked));
+  };
+  $('cancel-btn').onclick = () => {
+    if (current) current.cancelled = true;
+    setStatus('Cancelling after the page in flight…', 'busy');
+  };
+  $('refresh-on-open').onchange = () => run('Saving', async () => {
+    const on = ($('refresh-on-open') as HTMLInputElement).checked;
+    await actions.setRefreshOnOpen(on);
+    return on ? 'Every table will be refreshed when this workbook opens' : 'Tables refresh only when you ask';
+  });
   $('sso-btn').onclick = () => run('Signing in with Microsoft', () => connect(val('hub-url'), null, $<HTMLInputElement>('remember').checked));
   $('hub-url').onchange = () => void showSignInOptions(val('hub-url'));
   $('disconnect-btn').onclick = () => {
@@ -219,38 +299,35 @@ function init() {
     showWho();
     showConnect();
   };
-  $('insert-btn').onclick = () => run('Inserting', async () => {
-    const r = await actions.insert(val('dataset'), params(), (n) => setStatus(`Inserting… ${n} rows received`, 'busy'));
+  $('insert-btn').onclick = () => run('Pulling', async () => {
+    const label = datasetById(val('dataset')).label;
+    const r = await actions.insert(val('dataset'), params(), { onProgress: (p) => setStatus(progressText(`Pulling ${label}`, p), 'busy'), signal: current! });
     await renderTables();
-    return `Inserted ${r.rows} rows into ${r.table} on "${r.sheet}" (${r.stats.chunks.length} chunk(s), ${r.stats.syncs} syncs)`;
-  });
-  $('refresh-btn').onclick = () => run('Refreshing all', async () => {
-    try {
-      const results = await actions.refreshAll();
-      await renderTables();
-      $('refresh-results').innerHTML = (results.map((r) => `<li class="${r.status === 'refreshed' ? '' : r.status}">${escapeHtml(r.table)}: ${r.status} · ${escapeHtml(r.message)}</li>`).join(''));
-      const failed = results.filter((r) => r.status !== 'refreshed').length;
-      if (failed) throw new Error(`${failed} of ${results.length} table(s) not refreshed; see the list`);
-      return `Refreshed ${results.length} table(s)`;
-    } finally {
-      await renderTables().catch(() => undefined);
-    }
-  });
-  $('preview-btn').onclick = () => run('Previewing', async () => {
-    $('preview').hidden = true;
-    $('submit-result').textContent = '';
-    lastPreview = null;
-    const out = await actions.preview(val('submit-table'), val('decision-ref'), val('reason'));
-    if (out.kind === 'blocked') {
-      if (out.tableErrors.length) throw new Error(out.tableErrors.join(' '));
-      throw new Error(`${out.cellIssues.length} cell(s) need fixing before anything is sent: ${out.cellIssues.slice(0, 5).map((i) => `row ${i.row + 1} ${i.column}: ${i.message}`).join('; ')}`);
-    }
-    if (out.kind === 'nothing') return out.message;
-    lastPreview = out.preview;
-    renderPreview();
-    renderConflicts(actions.conflicts);
-    return out.preview.rejected ? `Preview: ${out.preview.rejected} row(s) would be rejected; fix them and preview again` : `Preview ready: ${out.changes} change(s)`;
-  });
+    return `${r.refreshed ? 'Refreshed' : 'Pulled'} ${n(r.rows)} rows into ${r.table} on "${r.sheet}"`;
+  }, true);
+  $('refresh-btn').onclick = () => run('Refreshing all', () => refreshAll(), true);
+  $('preview-form').onsubmit = (ev) => {
+    ev.preventDefault();
+    void run('Previewing', async () => {
+      $('preview').hidden = true;
+      $('submit-result').textContent = '';
+      lastPreview = null;
+      const out = await actions.preview(val('submit-table'), val('decision-ref'), val('reason'));
+      if (out.kind === 'blocked') {
+        if (out.tableErrors.length) throw new Problem(out.tableErrors.join(' '));
+        const more = out.issues.length > 5 ? ` and ${n(out.issues.length - 5)} more (see the Result column)` : '';
+        throw new Problem(`Nothing was sent: ${n(out.issues.length)} cell${out.issues.length === 1 ? ' needs' : 's need'} fixing first. ${out.issues.slice(0, 5).map((i) => i.message).join('; ')}${more}.`);
+      }
+      if (out.kind === 'nothing') return out.message;
+      lastPreview = out.preview;
+      lastWarnings = out.warnings;
+      renderPreview();
+      renderConflicts(actions.conflicts);
+      if (out.preview.rejected) throw new Problem(`Preview: ${n(out.preview.rejected)} row${out.preview.rejected === 1 ? '' : 's'} would be rejected; nothing can be sent until ${out.preview.rejected === 1 ? 'it is' : 'they are'} fixed.`);
+      const creates = out.creates ? ` (${n(out.creates)} new)` : '';
+      return `Preview ready: ${n(out.changes)} change${out.changes === 1 ? '' : 's'}${creates}${out.warnings.length ? '. Check the overspend warning before you confirm.' : ''}`;
+    });
+  };
   $('errors-only').onchange = renderPreview;
   $('scenarios-reload').onclick = () => run('Loading scenarios', async () => {
     await loadScenarios();
@@ -264,8 +341,12 @@ function init() {
     $('submit-result').innerHTML = r.applied
       ? `<b>Submitted.</b> ${r.outcomes.length} row(s) written; results are in the Result column.`
       : `<b>Nothing written.</b> ${rejected} row(s) rejected; see the highlighted cells.${r.errors.length ? `<br>${r.errors.map(escapeHtml).join('<br>')}` : ''}`;
-    if (!r.applied) throw new Error(`${rejected} row(s) rejected, nothing written`);
-    return 'Submitted';
+    if (!r.applied) throw new Problem(`Nothing was written: ${n(rejected)} row${rejected === 1 ? ' was' : 's were'} rejected (highlighted in the sheet).`);
+    return `Submitted: ${n(r.outcomes.length)} row${r.outcomes.length === 1 ? '' : 's'} written`;
+  });
+  $('share-btn').onclick = () => run('Preparing a copy to share', async () => {
+    const r = await actions.prepareToShare();
+    return `A copy opened in a new window. Removed from it: ${r.removed.length ? r.removed.join('; ') : 'nothing needed removing'}. Save it before you send it.`;
   });
   $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
   $('chart-pots-btn').onclick = () => run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
@@ -280,6 +361,7 @@ function init() {
       await showSignInOptions(val('hub-url'));
       if (token) await run('Reconnecting', () => connect(url, token, true));
       else if (microsoft) await run('Signing in with Microsoft', () => connect(url, null, true));
+      if (session().me && (await actions.refreshOnOpen())) await run('Refreshing all (on open)', () => refreshAll(), true);
     } catch {
       // No stored token: the form is already showing.
     }
