@@ -56,8 +56,11 @@ describe('SQL statements of a nested query', () => {
   });
 
   it('stay constant for a Chair, whose suppression needs community look-ups', async () => {
-    expect(await statementsFor(50, 'CHAIR')).toBe(2);
-    expect(await statementsFor(500, 'CHAIR')).toBe(2);
+    // The first read computes and stores the Chair's suppression patterns; after it, the periods, the data
+    // versions, the banded top-up check and the compiled page.
+    await statementsFor(50, 'CHAIR');
+    expect(await statementsFor(50, 'CHAIR')).toBe(4);
+    expect(await statementsFor(500, 'CHAIR')).toBe(4);
     expect(await statementsFor(50, 'CHAIR', r)).toBe(await statementsFor(500, 'CHAIR', r));
   });
 
