@@ -52,8 +52,11 @@ describe('SQL statements of a nested query', () => {
   });
 
   it('stay constant for a Chair, whose suppression needs community look-ups', async () => {
-    expect(await statementsFor(50, 'CHAIR')).toBe(1);
-    expect(await statementsFor(500, 'CHAIR')).toBe(1);
+    // The first read computes and stores the Chair's suppression patterns; after it, the data versions, the
+    // banded top-up check and the compiled page (the periods come from the reference-data cache).
+    await statementsFor(50, 'CHAIR');
+    expect(await statementsFor(50, 'CHAIR')).toBe(3);
+    expect(await statementsFor(500, 'CHAIR')).toBe(3);
     expect(await statementsFor(50, 'CHAIR', r)).toBe(await statementsFor(500, 'CHAIR', r));
   });
 

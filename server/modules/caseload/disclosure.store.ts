@@ -77,11 +77,15 @@ async function hierarchyAt(db: EntityManager, kind: CaseloadKind, period: string
 /** Pattern names as stored: the first name of each hidden form. */
 const hiddenNames = (h: Hierarchy, p: Pattern) => h.forms.flatMap((f, i) => (p.hidden[i] ? [f.names[0]] : []));
 
+let computing: Promise<unknown> = Promise.resolve();
+
 async function patternAt(db: EntityManager, scope: Scope, kind: CaseloadKind, period: string, version: number, h: Hierarchy): Promise<Pattern> {
   const key = `${scopeKey(scope)}|${kind}|${period}|${version}`;
   const hit = patterns.get(key);
   if (hit) return hit;
-  const loading = loadOrCompute(db, scope, kind, period, version, h);
+  // One computation at a time per process: they share the request's connection, which takes one transaction at a time.
+  const loading: Promise<Pattern> = computing.then(() => loadOrCompute(db, scope, kind, period, version, h));
+  computing = loading.catch(() => undefined);
   remember(patterns, key, loading);
   return loading.catch((err) => {
     patterns.delete(key);

@@ -13,6 +13,7 @@ import { NotionalSenBudget, SchoolFunding } from '../funding/funding.types';
 import { CaseloadValue } from '../caseload/caseload.types';
 import { CaseloadKind, CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
 import { schoolCaseloads } from '../caseload/disclosure.store';
+import { Role } from '../../auth/roles';
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import { requireFinancialYear, requireFundingTerm, requireSchoolTerm, todayIso } from '../period/period.service';
 import { School } from './school.entity';
@@ -187,7 +188,8 @@ export const schoolFields = {
       requireSchoolTerm(cat, period);
       return then(ctx.loaders.caseloadsAtSchool.get(`${s.urn}|${period}`), (counts) => {
         // Counts about children go through the suppression pattern (disclosure.ts); the rest are shown.
-        if (!counts.some((c) => CHILD_COUNT_KINDS.has(c.kind as CaseloadKind))) return counts.map((c) => ({ kind: c.kind as CaseloadKind, count: c.count, suppressed: false }));
+        const exempt = ctx.viewer.role === Role.FINANCE || ctx.viewer.role === Role.SUBGROUP;
+        if (exempt || !counts.some((c) => CHILD_COUNT_KINDS.has(c.kind as CaseloadKind))) return counts.map((c) => ({ kind: c.kind as CaseloadKind, count: c.count, suppressed: false }));
         return schoolCaseloads(ctx, s.urn, period, counts);
       });
     });
