@@ -8,7 +8,8 @@ const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false }] }
 const common = { transform, transformIgnorePatterns: ['/node_modules/(?!jose/)'], testEnvironment: 'node', setupFiles: ['reflect-metadata'] };
 
 module.exports = {
-  testTimeout: 60000,
+  // Generous: a hub with the demo data starts in seconds, but CI machines can be slow; no test asserts wall-clock time.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
