@@ -75,7 +75,7 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     mkdirSync(out, { recursive: true });
     execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_OUT: dist }, stdio: 'pipe' });
     hub = await startHub();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { startAddinServer } = require('../../addin/tools/server.cjs');
     addin = await startAddinServer({ root: dist, hubUrl: hub.url, port: 0 });
 

@@ -88,7 +88,7 @@ describe('requirement sets of every Office.js API the add-in calls', () => {
     mkdirSync(join(root, 'tests/artifacts/addin'), { recursive: true });
     const seen = new Map<string, string>();
     for (const u of uses) seen.set(`${u.api}`, `${u.set} ${u.version}${u.guarded ? ' (checked with isSetSupported)' : ''}`);
-    writeFileSync(join(root, 'tests/artifacts/addin/office-apis.txt'), [...seen].sort().map(([a, s]) => `${a}\t${s}`).join('\n') + '\n');
+    writeFileSync(join(root, 'tests/artifacts/addin/office-apis.txt'), [...seen].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)).map(([a, s]) => `${a}\t${s}`).join('\n') + '\n');
   }, 120_000);
 
   it('finds the APIs the code calls, with their sets from the Office.js declarations', () => {

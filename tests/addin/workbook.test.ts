@@ -93,7 +93,7 @@ describe('refresh never destroys a user\'s work', () => {
     await actions.connect('http://hub.test', 'finance-token');
     await actions.insert('allocations', {});
     const hidden = wb.sheets.filter((s) => s.name.startsWith('_hnh_'));
-    expect(hidden.map((s) => [s.name, s.visibility]).sort()).toEqual([['_hnh_baseline', 'VeryHidden'], ['_hnh_tables', 'VeryHidden']]);
+    expect(hidden.map((s) => [s.name, s.visibility]).sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))).toEqual([['_hnh_baseline', 'VeryHidden'], ['_hnh_tables', 'VeryHidden']]);
   });
 });
 
@@ -121,7 +121,7 @@ describe('new allocations from Excel', () => {
     const out = await actions.confirm();
     expect(out.applied).toBe(true);
     const made = hub.data.allocations.filter((a) => a.term === 'AUTUMN-2025');
-    expect(made.map((a) => [a.schoolUrn, a.amount, a.purpose]).sort()).toEqual([[118000, '2500.00', 'Speech and language'], [118002, '1200.50', 'Nurture group']]);
+    expect(made.map((a) => [a.schoolUrn, a.amount, a.purpose]).sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))).toEqual([[118000, '2500.00', 'Speech and language'], [118002, '1200.50', 'Nurture group']]);
     // The new rows now have their ids and versions, and the next preview has nothing to send.
     const table = wb.tableValues(pulled.table);
     expect(table.slice(1).map((r) => r[table[0].indexOf('Version')])).toEqual([1, 1]);

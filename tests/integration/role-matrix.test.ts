@@ -177,7 +177,7 @@ describe('the role matrix', () => {
       for (const layer of stack) {
         const at = prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : '');
         if (layer.route) {
-          for (const m of Object.keys(layer.route.methods)) if (m !== '_all') found.add(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}` || '/');
+          for (const m of Object.keys(layer.route.methods)) if (m !== '_all') found.add(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}`);
         } else if (layer.name === 'router' && layer.handle?.stack) walk(layer.handle.stack, at);
         else if (layer.name === 'serveStatic') found.add(`GET ${at.replace(/\/(react|react-dom|app)$/, '')}/*`);
         else if (at !== prefix) found.add(`POST ${at}`); // middleware mounted on a path: the GraphQL door

@@ -335,7 +335,7 @@ export class AddinActions {
     const label = DATASETS.find((d) => d.id === t.dataset)?.label ?? t.dataset;
     const key = tableKey(t);
     let result: RefreshResult;
-    let next: RegisteredTable[] = tables;
+    let next: RegisteredTable[];
     try {
       if (t.dataset === 'allocations') {
         const snap = await this.deps.port.readTable(key);

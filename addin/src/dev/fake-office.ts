@@ -644,7 +644,6 @@ function checkTableName(wb: FakeWorkbook, name: string, self?: FakeTable) {
   if (!/^[A-Za-z_\\][A-Za-z0-9_.]*$/.test(name) || name.length > 255) throw new OfficeError('InvalidArgument', `The table name "${name}" is not valid.`);
   const other = wb.table(name);
   if (other && other !== self) throw new OfficeError('ItemAlreadyExists', `A table named "${name}" already exists.`);
-  if (wb.sheets.some((s) => s.name.toLowerCase() === name.toLowerCase()) && false) throw new OfficeError('InvalidArgument', 'name conflict');
 }
 
 class TableProxy extends Base {

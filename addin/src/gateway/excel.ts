@@ -359,7 +359,7 @@ export class ExcelGateway implements WorkbookPort {
         await ctx.sync();
         if (!found.isNullObject) ws = found;
       }
-      let updated = !!ws;
+      let updated: boolean;
       if (!ws) {
         const sheets = ctx.workbook.worksheets.load('items/name');
         await ctx.sync();

@@ -1,6 +1,6 @@
 import type { GLPK, LP } from 'glpk.js';
 // glpk.js 4 is CommonJS (`module.exports = () => glpk`); version 5 needs Web Workers, which Node lacks.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const createGlpk: () => GLPK | Promise<GLPK> = require('glpk.js');
 
 /**

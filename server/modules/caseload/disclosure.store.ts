@@ -65,7 +65,7 @@ async function hierarchyAt(db: EntityManager, kind: CaseloadKind, period: string
     const [row] = await db.query(ATOMS_SQL, [kind, period]);
     return { version: row.version as number, h: buildHierarchy(row.atoms as Atom[]) };
   })();
-  remember(hierarchies, key, loading);
+  void remember(hierarchies, key, loading);
   const got = await loading.catch((err) => {
     hierarchies.delete(key);
     throw err;
@@ -86,7 +86,7 @@ async function patternAt(db: EntityManager, scope: Scope, kind: CaseloadKind, pe
   // One computation at a time per process: they share the request's connection, which takes one transaction at a time.
   const loading: Promise<Pattern> = computing.then(() => loadOrCompute(db, scope, kind, period, version, h));
   computing = loading.catch(() => undefined);
-  remember(patterns, key, loading);
+  void remember(patterns, key, loading);
   return loading.catch((err) => {
     patterns.delete(key);
     throw err;
