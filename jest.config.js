@@ -5,7 +5,12 @@ const swc = JSON.parse(fs.readFileSync(__dirname + '/.swcrc.json', 'utf8'));
 delete swc.$schema;
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false }] };
 // jose 6 ships ES modules only: compile it to CommonJS like our own code.
-const common = { transform, transformIgnorePatterns: ['/node_modules/(?!jose/)'], testEnvironment: 'node', setupFiles: ['reflect-metadata'] };
+const common = {
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  testEnvironment: 'node',
+  setupFiles: ['reflect-metadata'],
+};
 
 module.exports = {
   // Generous: a hub with the demo data starts in seconds, but CI machines can be slow; no test asserts wall-clock time.

@@ -20,7 +20,11 @@ const root = join(here, '..');
 /** Compiles the hub (tsconfig.build.json → dist/) when asked or when there is no build yet. */
 export function buildHub(force = false) {
   if (!force && existsSync(join(root, 'dist/server/main.js'))) return;
-  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (r.status !== 0) throw new Error('hub build failed: npx tsc -p tsconfig.build.json');
 }
 
@@ -32,7 +36,15 @@ export async function startRealHub({ timeoutMs = 180_000 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hnh-addin-bench-'));
   const child = spawn(process.execPath, [join(root, 'dist/server/main.js')], {
     cwd: root,
-    env: { ...process.env, HUB_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '', LOG_LEVEL: 'warn', HUB_DEMO: '1' },
+    env: {
+      ...process.env,
+      HUB_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: '',
+      LOG_LEVEL: 'warn',
+      HUB_DEMO: '1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -40,7 +52,10 @@ export async function startRealHub({ timeoutMs = 180_000 } = {}) {
   child.stderr.on('data', (d) => (err += d));
   const started = Date.now();
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start within ${timeoutMs / 1000} s\n${out}${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`hub did not start within ${timeoutMs / 1000} s\n${out}${err}`)),
+      timeoutMs,
+    );
     child.stdout.on('data', (d) => {
       out += d;
       const m = /(http:\/\/(?:localhost|127\.0\.0\.1):\d+)\/graphql/.exec(out);
@@ -81,13 +96,29 @@ async function runBench(env) {
   const outDir = join(root, 'tests/artifacts/addin');
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'bench.cjs');
-  await build({ entryPoints: [join(here, 'src/dev/bench.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'warning', external: ['graphql'] });
-  const child = spawn(process.execPath, [outfile], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await build({
+    entryPoints: [join(here, 'src/dev/bench.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+    external: ['graphql'],
+  });
+  const child = spawn(process.execPath, [outfile], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`add-in bench failed (exit ${code})\n${out}`);
-  return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
 
 /**
@@ -106,7 +137,13 @@ export async function benchAddin({ build: rebuild = false, print = false } = {})
   }
   try {
     const lines = await runBench(env);
-    if (hub) lines.unshift({ bench: 'addin.hub', url: hub.url, startMs: hub.startMs, dataDir: 'temporary (deleted after the run)' });
+    if (hub)
+      lines.unshift({
+        bench: 'addin.hub',
+        url: hub.url,
+        startMs: hub.startMs,
+        dataDir: 'temporary (deleted after the run)',
+      });
     if (print) for (const l of lines) console.log(JSON.stringify(l));
     const by = Object.fromEntries(lines.map((l) => [l.bench, l]));
     const f = by['addin.functions'] ?? {};

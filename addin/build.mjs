@@ -56,7 +56,9 @@ function checkOrWrite(path, content, regenerate) {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
   if (current === content) return false;
   if (!update) {
-    throw new Error(`${path.replace(root + '/', '')} is out of date with its source. Run \`${regenerate}\` and commit the result.`);
+    throw new Error(
+      `${path.replace(root + '/', '')} is out of date with its source. Run \`${regenerate}\` and commit the result.`,
+    );
   }
   writeFileSync(path, content);
   return true;
@@ -73,27 +75,42 @@ export async function generateFunctionsJson() {
   return JSON.stringify(meta, null, 2) + '\n';
 }
 
-const OFFICE_FILES = /^(office\.js|excel-(web|win32|mac|ios|android|winrt)-16\.0\d(-core)?\.js|custom-functions-runtime\.js|o15apptofilemappingtable\.js|es6-promise\.js)$/;
+const OFFICE_FILES =
+  /^(office\.js|excel-(web|win32|mac|ios|android|winrt)-16\.0\d(-core)?\.js|custom-functions-runtime\.js|o15apptofilemappingtable\.js|es6-promise\.js)$/;
 
 async function main() {
   const host = addinHost();
   const t0 = Date.now();
 
   const opsPath = join(here, 'src/core/operations.generated.ts');
-  if (checkOrWrite(opsPath, renderOperationsModule(join(root, 'schema/operations')), 'node addin/build.mjs --update')) log('updated', opsPath);
+  if (checkOrWrite(opsPath, renderOperationsModule(join(root, 'schema/operations')), 'node addin/build.mjs --update'))
+    log('updated', opsPath);
   const functionsJson = await generateFunctionsJson();
-  if (checkOrWrite(join(here, 'functions.json'), functionsJson, 'node addin/build.mjs --update')) log('updated addin/functions.json');
+  if (checkOrWrite(join(here, 'functions.json'), functionsJson, 'node addin/build.mjs --update'))
+    log('updated addin/functions.json');
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'assets'), { recursive: true });
   mkdirSync(devOut, { recursive: true });
 
-  const common = { bundle: true, format: 'iife', target: 'es2020', sourcemap: true, logLevel: 'warning', legalComments: 'none' };
+  const common = {
+    bundle: true,
+    format: 'iife',
+    target: 'es2020',
+    sourcemap: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
   await Promise.all([
     build({ ...common, entryPoints: [join(here, 'src/taskpane/taskpane.ts')], outfile: join(out, 'taskpane.js') }),
     build({ ...common, entryPoints: [join(here, 'src/functions/entry.ts')], outfile: join(out, 'functions.js') }),
     // The fake Office host is for the browser test and the bench only; it never goes into dist/.
-    build({ ...common, sourcemap: false, entryPoints: [join(here, 'src/dev/fake-office.ts')], outfile: join(devOut, 'fake-office.js') }),
+    build({
+      ...common,
+      sourcemap: false,
+      entryPoints: [join(here, 'src/dev/fake-office.ts')],
+      outfile: join(devOut, 'fake-office.js'),
+    }),
   ]);
 
   for (const f of ['taskpane.html', 'taskpane.css']) cpSync(join(here, 'src/taskpane', f), join(out, f));
@@ -114,7 +131,9 @@ async function main() {
     .replaceAll('{{HOST}}', host)
     .replace(/^( *){{WEB_APPLICATION_INFO}}\n/m, sso ? `$1${sso}\n` : '');
   writeFileSync(join(out, 'manifest.xml'), manifest);
-  log(`addin built for ${host}${sso ? ' with Office single sign-on' : ''} in ${Date.now() - t0} ms → ${out} (manifest: ${join(out, 'manifest.xml')})`);
+  log(
+    `addin built for ${host}${sso ? ' with Office single sign-on' : ''} in ${Date.now() - t0} ms → ${out} (manifest: ${join(out, 'manifest.xml')})`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -33,10 +33,18 @@ let stopping = false;
 async function startHub() {
   // Build and run the hub directly (not through `npm start`): the add-in server then owns the hub process
   // and can stop it, instead of orphaning the node child of an npm/sh chain.
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (tsc.status !== 0) fail('the hub does not compile (npx tsc -p tsconfig.build.json); fix that first');
   const port = new URL(hubUrl).port || (hubUrl.startsWith('https:') ? '443' : '80');
-  hub = spawn(process.execPath, [join(root, 'dist/server/main.js')], { cwd: root, stdio: 'inherit', env: { ...process.env, PORT: process.env.PORT || port } });
+  hub = spawn(process.execPath, [join(root, 'dist/server/main.js')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PORT: process.env.PORT || port },
+  });
   const exited = new Promise((resolve) => hub.once('exit', resolve));
   hub.once('exit', (code, signal) => {
     if (!stopping) {
@@ -47,10 +55,16 @@ async function startHub() {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const r = await Promise.race([
-      fetch(`${hubUrl}/healthz`).then((res) => res.status, () => 0),
+      fetch(`${hubUrl}/healthz`).then(
+        (res) => res.status,
+        () => 0,
+      ),
       exited.then(() => -1),
     ]);
-    if (r === -1) fail(`the hub exited before it was ready (see its message above; is port ${port} in use? set HUB_URL=http://localhost:<free port>)`);
+    if (r === -1)
+      fail(
+        `the hub exited before it was ready (see its message above; is port ${port} in use? set HUB_URL=http://localhost:<free port>)`,
+      );
     if (r > 0 && r < 500) return;
     await new Promise((res) => setTimeout(res, 300));
   }
@@ -82,7 +96,9 @@ let srv;
 try {
   srv = await startAddinServer({ port, host: value('--host'), hubUrl });
 } catch (e) {
-  console.error(`addin: cannot serve the add-in: ${e.code === 'EADDRINUSE' ? `port ${e.port} is in use (set ADDIN_PORT or --port)` : e.message}`);
+  console.error(
+    `addin: cannot serve the add-in: ${e.code === 'EADDRINUSE' ? `port ${e.port} is in use (set ADDIN_PORT or --port)` : e.message}`,
+  );
   await stop(1);
 }
 console.log(`ADDIN_URL=${srv.url}`);

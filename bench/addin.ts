@@ -15,7 +15,9 @@ export async function benchAddin(): Promise<Record<string, unknown>> {
     dir = path.dirname(dir);
   }
   // A real dynamic import: tsc's CommonJS output would turn `await import()` into require() of an ES module.
-  const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<{ benchAddin(): Promise<Record<string, unknown>> }>;
+  const importEsm = new Function('url', 'return import(url)') as (
+    url: string,
+  ) => Promise<{ benchAddin(): Promise<Record<string, unknown>> }>;
   const mod = await importEsm(pathToFileURL(path.join(dir, 'addin/bench.mjs')).href);
   return mod.benchAddin();
 }

@@ -78,7 +78,8 @@ async function startBenchHub(engine: 'pglite' | 'postgres', adminUrl?: string): 
       for (const line of String(chunk).split('\n')) {
         if (!line) continue;
         const entry = JSON.parse(line) as { msg?: string; requestId?: string; ms?: number };
-        if (entry.msg === 'request' && entry.requestId && typeof entry.ms === 'number') serverMs.set(entry.requestId, entry.ms);
+        if (entry.msg === 'request' && entry.requestId && typeof entry.ms === 'number')
+          serverMs.set(entry.requestId, entry.ms);
       }
       done();
     },
@@ -131,13 +132,25 @@ async function submit(h: BenchHub, rows: Row[]): Promise<{ serverMs: number; wal
   const started = process.hrtime.bigint();
   const res = await fetch(`${h.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}`, 'x-request-id': requestId, 'x-hub-source': 'ADDIN' },
-    body: JSON.stringify({ query: SUBMIT, variables: { input: { idempotencyKey: `bench-${requestId}`, reason: 'Allocation bench', rows } } }),
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${h.token}`,
+      'x-request-id': requestId,
+      'x-hub-source': 'ADDIN',
+    },
+    body: JSON.stringify({
+      query: SUBMIT,
+      variables: { input: { idempotencyKey: `bench-${requestId}`, reason: 'Allocation bench', rows } },
+    }),
   });
-  const body = (await res.json()) as { data?: { submitAllocations: { applied: boolean; summary: { created: number } } }; errors?: unknown[] };
+  const body = (await res.json()) as {
+    data?: { submitAllocations: { applied: boolean; summary: { created: number } } };
+    errors?: unknown[];
+  };
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const p = body.data?.submitAllocations;
-  if (!p?.applied || p.summary.created !== rows.length) throw new Error(`bench submit failed: ${JSON.stringify(body).slice(0, 500)}`);
+  if (!p?.applied || p.summary.created !== rows.length)
+    throw new Error(`bench submit failed: ${JSON.stringify(body).slice(0, 500)}`);
   // The log line is written when the response finishes; wait for it if the client got there first.
   for (let i = 0; i < 100 && !h.serverMs.has(requestId); i++) await new Promise((r) => setImmediate(r));
   const serverMs = h.serverMs.get(requestId);
@@ -145,13 +158,20 @@ async function submit(h: BenchHub, rows: Row[]): Promise<{ serverMs: number; wal
   return { serverMs: serverMs ?? wallMs, wallMs };
 }
 
-async function benchEngine(engine: 'pglite' | 'postgres', rowsCount: number, adminUrl?: string): Promise<Record<string, unknown>> {
+async function benchEngine(
+  engine: 'pglite' | 'postgres',
+  rowsCount: number,
+  adminUrl?: string,
+): Promise<Record<string, unknown>> {
   const h = await startBenchHub(engine, adminUrl);
   try {
     // The same schools, terms, amounts and statuses both ways; only the purpose differs, so both are creations.
     const single = await benchRows(h.dataSource, rowsCount, 'Bench one at a time');
     const batch = await benchRows(h.dataSource, rowsCount, 'Bench batch');
-    await submit(h, single.slice(0, 20).map((r) => ({ ...r, purpose: `Warm-up ${r.purpose}` }))); // JIT, plan caches
+    await submit(
+      h,
+      single.slice(0, 20).map((r) => ({ ...r, purpose: `Warm-up ${r.purpose}` })),
+    ); // JIT, plan caches
 
     let singleServer = 0;
     let singleWall = 0;
@@ -164,7 +184,12 @@ async function benchEngine(engine: 'pglite' | 'postgres', rowsCount: number, adm
     const ratio = singleServer / Math.max(b.serverMs, 0.001);
     const result = {
       rows: rowsCount,
-      batch: { calls: 1, serverMs: Math.round(b.serverMs), wallMs: Math.round(b.wallMs), rowsPerSecond: Math.round(rowsCount / (Math.max(b.serverMs, 0.001) / 1000)) },
+      batch: {
+        calls: 1,
+        serverMs: Math.round(b.serverMs),
+        wallMs: Math.round(b.wallMs),
+        rowsPerSecond: Math.round(rowsCount / (Math.max(b.serverMs, 0.001) / 1000)),
+      },
       oneAtATime: {
         calls: rowsCount,
         serverMs: Math.round(singleServer),

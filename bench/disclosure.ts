@@ -14,7 +14,9 @@ export async function benchDisclosure(): Promise<Record<string, unknown>[]> {
   try {
     const db = hub.dataSource.manager;
     const kinds = [...CHILD_COUNT_KINDS] as CaseloadKind[];
-    const periods: string[] = (await db.query(`SELECT DISTINCT period_code AS p FROM caseload_count ORDER BY 1`)).map((r: { p: string }) => r.p);
+    const periods: string[] = (await db.query(`SELECT DISTINCT period_code AS p FROM caseload_count ORDER BY 1`)).map(
+      (r: { p: string }) => r.p,
+    );
     const [{ n: communities }] = await db.query(`SELECT count(*)::int AS n FROM community`);
     const rows: Record<string, unknown>[] = [];
     const time = async (label: string, scope: Scope) => {
@@ -24,17 +26,36 @@ export async function benchDisclosure(): Promise<Record<string, unknown>[]> {
       const t0 = Date.now();
       await warmPatterns(db, scope, kinds, periods);
       const ms = Date.now() - t0;
-      const [{ hidden }] = await db.query(`SELECT coalesce(sum(cardinality(hidden)), 0)::int AS hidden FROM disclosure_pattern`);
-      rows.push({ what: `patterns, ${label}: ${kinds.length} kinds x ${periods.length} periods`, ms, 'hidden cells': hidden });
+      const [{ hidden }] = await db.query(
+        `SELECT coalesce(sum(cardinality(hidden)), 0)::int AS hidden FROM disclosure_pattern`,
+      );
+      rows.push({
+        what: `patterns, ${label}: ${kinds.length} kinds x ${periods.length} periods`,
+        ms,
+        'hidden cells': hidden,
+      });
       return ms;
     };
     await time('ANALYST', { kind: 'ANALYST' });
-    const chairMs = await time(`CHAIR ${hub.tokens.chairCommunity}`, { kind: 'CHAIR', community: hub.tokens.chairCommunity });
-    rows.push({ what: `patterns, all ${communities} Chairs (estimated: ${communities} x one Chair; each computed on first read)`, ms: chairMs * communities });
+    const chairMs = await time(`CHAIR ${hub.tokens.chairCommunity}`, {
+      kind: 'CHAIR',
+      community: hub.tokens.chairCommunity,
+    });
+    rows.push({
+      what: `patterns, all ${communities} Chairs (estimated: ${communities} x one Chair; each computed on first read)`,
+      ms: chairMs * communities,
+    });
 
     const read = async (token: string, label: string) => {
-      const body = JSON.stringify({ query: `{ caseloads(kind: EHCP_PLANS, groupBy: SCHOOL, period: "2025/26-T1") { rows { key count suppressed } totals { count } } }` });
-      const post = (): Promise<any> => fetch(`${hub.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body }).then((r) => r.json());
+      const body = JSON.stringify({
+        query: `{ caseloads(kind: EHCP_PLANS, groupBy: SCHOOL, period: "2025/26-T1") { rows { key count suppressed } totals { count } } }`,
+      });
+      const post = (): Promise<any> =>
+        fetch(`${hub.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body,
+        }).then((r) => r.json());
       const first = await post();
       if (first.errors) throw new Error(JSON.stringify(first.errors));
       const times: number[] = [];
@@ -44,7 +65,11 @@ export async function benchDisclosure(): Promise<Record<string, unknown>[]> {
         times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
       times.sort((a, b) => a - b);
-      rows.push({ what: `caseloads(EHCP_PLANS, SCHOOL, one term) as ${label}, median of 30`, ms: +times[15].toFixed(1), 'hidden cells': first.data.caseloads.rows.filter((r: any) => r.suppressed).length });
+      rows.push({
+        what: `caseloads(EHCP_PLANS, SCHOOL, one term) as ${label}, median of 30`,
+        ms: +times[15].toFixed(1),
+        'hidden cells': first.data.caseloads.rows.filter((r: any) => r.suppressed).length,
+      });
     };
     await warmPatterns(db, { kind: 'ANALYST' }, kinds, periods);
     await read(hub.tokens.FINANCE, 'FINANCE (no pattern)');
@@ -52,7 +77,10 @@ export async function benchDisclosure(): Promise<Record<string, unknown>[]> {
     forgetPatterns();
     const t0 = Date.now();
     await warmPatterns(db, { kind: 'ANALYST' }, kinds, periods);
-    rows.push({ what: 'patterns read back from the database by a fresh process (all kinds and periods, ANALYST)', ms: Date.now() - t0 });
+    rows.push({
+      what: 'patterns read back from the database by a fresh process (all kinds and periods, ANALYST)',
+      ms: Date.now() - t0,
+    });
     return rows;
   } finally {
     await hub.stop();

@@ -8,7 +8,9 @@ import { SCHOOL_COLUMNS } from '../server/modules/school/school.sql';
 import { Role } from '../server/auth/roles';
 
 /** Samples the process's memory while `task` runs: the peak above the level it started from. */
-async function withPeakMemory<T>(task: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMb: number; peakHeapMb: number }> {
+async function withPeakMemory<T>(
+  task: () => Promise<T>,
+): Promise<{ result: T; ms: number; peakRssMb: number; peakHeapMb: number }> {
   global.gc?.();
   const base = process.memoryUsage();
   let rss = base.rss;
@@ -22,7 +24,12 @@ async function withPeakMemory<T>(task: () => Promise<T>): Promise<{ result: T; m
   try {
     const result = await task();
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    return { result, ms, peakRssMb: +((rss - base.rss) / 1e6).toFixed(1), peakHeapMb: +((heap - base.heapUsed) / 1e6).toFixed(1) };
+    return {
+      result,
+      ms,
+      peakRssMb: +((rss - base.rss) / 1e6).toFixed(1),
+      peakHeapMb: +((heap - base.heapUsed) / 1e6).toFixed(1),
+    };
   } finally {
     clearInterval(timer);
   }
@@ -33,7 +40,9 @@ async function withPeakMemory<T>(task: () => Promise<T>): Promise<{ result: T; m
  * grow with the file) and the XLSX export of every school's funding for a term. BENCH_DATABASE_URL, when
  * set, runs on PostgreSQL instead of PGlite.
  */
-export async function benchImports(adminUrl: string | null = process.env.BENCH_DATABASE_URL ?? null): Promise<Record<string, unknown>> {
+export async function benchImports(
+  adminUrl: string | null = process.env.BENCH_DATABASE_URL ?? null,
+): Promise<Record<string, unknown>> {
   const hub = await startBenchHub(adminUrl);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-bench-gias-'));
   const out: Record<string, unknown> = { engine: hub.engine };
@@ -44,7 +53,13 @@ export async function benchImports(adminUrl: string | null = process.env.BENCH_D
     for (const total of [50_000, 150_000]) {
       const file = path.join(dir, `edubasealldata-${total}.csv`);
       const { bytes } = await writeGiasSample(file, { laRows: rows, totalRows: total });
-      const run = () => importGias(hub.dataSource, fs.createReadStream(file, { highWaterMark: 1 << 20 }), { la: 886, viewer, source: 'IMPORT', fileName: path.basename(file) });
+      const run = () =>
+        importGias(hub.dataSource, fs.createReadStream(file, { highWaterMark: 1 << 20 }), {
+          la: 886,
+          viewer,
+          source: 'IMPORT',
+          fileName: path.basename(file),
+        });
       const first = await withPeakMemory(run);
       const again = await withPeakMemory(run);
       const key = `gias ${total / 1000}k rows`;
@@ -61,13 +76,18 @@ export async function benchImports(adminUrl: string | null = process.env.BENCH_D
     }
     const headers = { authorization: `Bearer ${hub.tokens.FINANCE}` };
     for (const format of ['xlsx', 'csv']) {
-      await fetch(`${hub.url}/export/school-funding.${format}?term=AUTUMN-2025`, { headers }).then((r) => r.arrayBuffer()); // warm
+      await fetch(`${hub.url}/export/school-funding.${format}?term=AUTUMN-2025`, { headers }).then((r) =>
+        r.arrayBuffer(),
+      ); // warm
       const r = await withPeakMemory(async () => {
         const res = await fetch(`${hub.url}/export/school-funding.${format}?term=AUTUMN-2025`, { headers });
         if (res.status !== 200) throw new Error(`export failed: ${res.status} ${await res.text()}`);
         return Buffer.from(await res.arrayBuffer());
       });
-      out[`export school-funding AUTUMN-2025 .${format}`] = { ms: Math.round(r.ms), kb: Math.round(r.result.length / 1024) };
+      out[`export school-funding AUTUMN-2025 .${format}`] = {
+        ms: Math.round(r.ms),
+        kb: Math.round(r.result.length / 1024),
+      };
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -6,25 +6,47 @@ import { startBenchHub } from './setup';
 /** Profiles sequential school(urn) requests: where the hub's per-request time goes (PROFILE=file.cpuprofile). */
 async function main() {
   const hub = await startBenchHub(process.env.BENCH_DATABASE_URL || null);
-  const [{ urn }] = await hub.dataSource.query(`SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`);
+  const [{ urn }] = await hub.dataSource.query(
+    `SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`,
+  );
   const FIELDS = `urn name district { name area { name } }
     community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
     notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } }
     funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total }
     caseloads(period: "2025/26-T2") { kind count suppressed }`;
-  const body = JSON.stringify({ query: `query Single($urn: Int!) { school(urn: $urn) { ${FIELDS} } }`, variables: { urn } });
+  const body = JSON.stringify({
+    query: `query Single($urn: Int!) { school(urn: $urn) { ${FIELDS} } }`,
+    variables: { urn },
+  });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.FINANCE}` };
   for (let i = 0; i < 50; i++) await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body })).text();
   const session = new inspector.Session();
   session.connect();
-  const post = (m: string, p?: object) => new Promise<any>((res, rej) => session.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
+  const post = (m: string, p?: object) =>
+    new Promise<any>((res, rej) => session.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 100 });
   await post('Profiler.start');
   // The load comes from another process, so the profile is the hub's alone.
   const { spawnSync } = await import('node:child_process');
   const cannon = require.resolve('autocannon/autocannon.js');
-  const args = [cannon, '-j', '-c', '8', '-d', process.env.SECONDS ?? '5', '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${hub.tokens.FINANCE}`, '-b', body, `${hub.url}/graphql`];
+  const args = [
+    cannon,
+    '-j',
+    '-c',
+    '8',
+    '-d',
+    process.env.SECONDS ?? '5',
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-H',
+    `authorization=Bearer ${hub.tokens.FINANCE}`,
+    '-b',
+    body,
+    `${hub.url}/graphql`,
+  ];
   const run = await new Promise<string>((resolve) => {
     const { spawn } = require('node:child_process');
     let out = '';
@@ -45,11 +67,20 @@ async function main() {
     const node = byId.get(id);
     const url: string = node.callFrame.url || '(native)';
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    const key = m ? (process.env.DETAIL && process.env.DETAIL.split(',').includes(m[1]) ? m[1] + ':' + node.callFrame.functionName + ' ' + url.split('/').pop() : m[1]) : url.includes('/dist/') ? url.slice(url.indexOf('/dist/') + 6) + ':' + node.callFrame.functionName : url.startsWith('node:') ? url : node.callFrame.functionName || url;
+    const key = m
+      ? process.env.DETAIL && process.env.DETAIL.split(',').includes(m[1])
+        ? m[1] + ':' + node.callFrame.functionName + ' ' + url.split('/').pop()
+        : m[1]
+      : url.includes('/dist/')
+        ? url.slice(url.indexOf('/dist/') + 6) + ':' + node.callFrame.functionName
+        : url.startsWith('node:')
+          ? url
+          : node.callFrame.functionName || url;
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
   await hub.stop();
 }
 main().catch((err) => {

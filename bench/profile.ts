@@ -15,7 +15,8 @@ async function main() {
   const fs = await import('node:fs');
   const session = new inspector.Session();
   session.connect();
-  const post = (m: string, p?: object) => new Promise<any>((res, rej) => session.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
+  const post = (m: string, p?: object) =>
+    new Promise<any>((res, rej) => session.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
   await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body });
   if (process.env.PROFILE) {
     await post('Profiler.enable');

@@ -8,7 +8,14 @@ import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
 import { computeFunding } from '../server/modules/funding/engine';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
-import { blockLinesOf, dsgOf, loadFundingInputs, loadRecordContext, scenarioOn, parameterVersions } from '../server/modules/scenario/scenario.service';
+import {
+  blockLinesOf,
+  dsgOf,
+  loadFundingInputs,
+  loadRecordContext,
+  scenarioOn,
+  parameterVersions,
+} from '../server/modules/scenario/scenario.service';
 import type { ModelParameters } from '../server/modules/funding/model';
 import { projectRoot } from '../server/common/paths';
 
@@ -57,7 +64,9 @@ async function load(url: string, init: { method?: string; headers?: Record<strin
 async function sqlPerRequest(hub: BenchHub, op: string): Promise<[number, number]> {
   const text = await (await fetch(`${hub.url}/metrics`, BENCH_METRICS_AUTH)).text();
   const sum = Number(new RegExp(`hub_graphql_sql_statements_sum\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-  const count = Number(new RegExp(`hub_graphql_sql_statements_count\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  const count = Number(
+    new RegExp(`hub_graphql_sql_statements_count\\{operation="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+  );
   return [sum, count];
 }
 
@@ -66,15 +75,24 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
   const floor = await startFloor(hub.dbUrl, hub.poolSize);
   const rows: Row[] = [];
   try {
-    const [{ urn }] = await hub.dataSource.query(`SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`);
+    const [{ urn }] = await hub.dataSource.query(
+      `SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`,
+    );
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.FINANCE}` };
     // Check the answers before timing them.
-    const check: any = await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: QUERIES.Nested600 }) })).json();
-    if (check.errors || check.data.schools.nodes.length !== 600) throw new Error('hub answer is wrong: ' + JSON.stringify(check.errors));
+    const check: any = await (
+      await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: QUERIES.Nested600 }) })
+    ).json();
+    if (check.errors || check.data.schools.nodes.length !== 600)
+      throw new Error('hub answer is wrong: ' + JSON.stringify(check.errors));
     const floorCheck: any = await (await fetch(`${floor.url}/?n=600`)).json();
     if (floorCheck.data.schools.nodes.length !== 600) throw new Error('floor answer is wrong');
 
-    const floors: Record<keyof typeof QUERIES, string> = { Nested600: '/?n=600', Page20: '/page?n=20', Single: `/school?urn=${urn}` };
+    const floors: Record<keyof typeof QUERIES, string> = {
+      Nested600: '/?n=600',
+      Page20: '/page?n=20',
+      Single: `/school?urn=${urn}`,
+    };
     for (const [op, query] of Object.entries(QUERIES) as [keyof typeof QUERIES, string][]) {
       const body = JSON.stringify({ query, variables: op === 'Single' ? { urn } : undefined });
       // The floor must answer what the hub answers, or the ratio means nothing.
@@ -83,7 +101,10 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
       // Same schools, same fields (money is a string in the hub's answer and a number in the floor's).
       const shape = (a: any) => {
         const list = a.data.school ? [a.data.school] : a.data.schools.nodes;
-        return JSON.stringify([a.data.schools?.totalCount, list.map((x: any) => [x.urn, Object.keys(x), x.caseloads.length, x.community?.code])]);
+        return JSON.stringify([
+          a.data.schools?.totalCount,
+          list.map((x: any) => [x.urn, Object.keys(x), x.caseloads.length, x.community?.code]),
+        ]);
       };
       if (hubAnswer.errors || shape(hubAnswer) !== shape(floorAnswer)) {
         throw new Error(`${op}: the hub and the floor answer differently: ${JSON.stringify(hubAnswer.errors ?? '')}`);
@@ -91,9 +112,25 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
       const [s0, c0] = await sqlPerRequest(hub, op);
       const r = await load(`${hub.url}/graphql`, { method: 'POST', headers, body });
       const [s1, c1] = await sqlPerRequest(hub, op);
-      rows.push({ engine: hub.engine, target: `hub ${op}`, 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99, 'sql/req': c1 > c0 ? +((s1 - s0) / (c1 - c0)).toFixed(1) : '-', errors: r.errors });
+      rows.push({
+        engine: hub.engine,
+        target: `hub ${op}`,
+        'req/s': r.rps,
+        'p50 ms': r.p50,
+        'p99 ms': r.p99,
+        'sql/req': c1 > c0 ? +((s1 - s0) / (c1 - c0)).toFixed(1) : '-',
+        errors: r.errors,
+      });
       const f = await load(`${floor.url}${floors[op]}`, {});
-      rows.push({ engine: hub.engine, target: `floor ${op} (1 SQL → HTTP)`, 'req/s': f.rps, 'p50 ms': f.p50, 'p99 ms': f.p99, 'sql/req': 1, errors: f.errors });
+      rows.push({
+        engine: hub.engine,
+        target: `floor ${op} (1 SQL → HTTP)`,
+        'req/s': f.rps,
+        'p50 ms': f.p50,
+        'p99 ms': f.p99,
+        'sql/req': 1,
+        errors: f.errors,
+      });
     }
   } finally {
     await floor.stop();
@@ -110,7 +147,14 @@ async function timeStart(dataDir: string, compileCache: string): Promise<number>
   const started = Date.now();
   const child = spawn('npm', ['start', '--silent'], {
     cwd: projectRoot(),
-    env: { ...process.env, HUB_DATA_DIR: dataDir, PORT: '0', DATABASE_URL: '', LOG_LEVEL: 'warn', NODE_COMPILE_CACHE: compileCache },
+    env: {
+      ...process.env,
+      HUB_DATA_DIR: dataDir,
+      PORT: '0',
+      DATABASE_URL: '',
+      LOG_LEVEL: 'warn',
+      NODE_COMPILE_CACHE: compileCache,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
@@ -162,9 +206,19 @@ async function benchWholeChain(hub: BenchHub): Promise<Record<string, unknown>[]
       ...base.block,
       placeRates: { SPECIAL_PRE16: '10500.00', SPECIAL_POST16: '10500.00', AP: '10500.00', SRP: '6300.00' },
       legacyTopUpRates: { SRP: '9800.00', SPECIAL: '14600.00', AP: '8200.00' },
-      bandSets: { ...base.block.bandSets, SPECIAL: { S1: '8200.00', S2: '11800.00', S3: '15400.00', S4: '19500.00', S5: '26600.00', S6: '34000.00' } },
+      bandSets: {
+        ...base.block.bandSets,
+        SPECIAL: { S1: '8200.00', S2: '11800.00', S3: '15400.00', S4: '19500.00', S5: '26600.00', S6: '34000.00' },
+      },
       rateUplift: '0.03',
-      growthBySetting: { MAINSTREAM: '0.08', SPECIAL: '0.08', SRP: '0.06', AP: '0.04', INDEPENDENT_NMSS: '0.05', POST_16_FE: '0.03' },
+      growthBySetting: {
+        MAINSTREAM: '0.08',
+        SPECIAL: '0.08',
+        SRP: '0.06',
+        AP: '0.04',
+        INDEPENDENT_NMSS: '0.05',
+        POST_16_FE: '0.03',
+      },
       placeChange: { SPECIAL: '0.05', SRP: '0.10', AP: '0.02' },
       placementShifts: [{ from: 'INDEPENDENT_NMSS', to: 'SPECIAL', share: '0.05', band: 'S3' }],
       schoolsBlockTransferRate: '0.010',
@@ -189,7 +243,11 @@ async function benchWholeChain(hub: BenchHub): Promise<Record<string, unknown>[]
     lines = bl.filter((l) => l.modelled && l.financialYear >= '2025-26').length;
   }
   return [
-    { recompute: 'one term (Autumn 2025), protection at 60%', 'schools x terms': `${inputs.fundedUrns.length} x 1`, 'ms (median of 7)': +median(times.oneTerm).toFixed(1) },
+    {
+      recompute: 'one term (Autumn 2025), protection at 60%',
+      'schools x terms': `${inputs.fundedUrns.length} x 1`,
+      'ms (median of 7)': +median(times.oneTerm).toFixed(1),
+    },
     {
       recompute: 'whole chain, every driver changed, 2025-26 to 2027-28',
       'schools x terms': `${inputs.fundedUrns.length} x ${inputs.terms.length} + ${inputs.block.providers.length} specialist`,
@@ -219,11 +277,19 @@ async function benchScenario(): Promise<Record<string, unknown>> {
     // The whole request: create, change, and read results + comparison over GraphQL.
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.SUBGROUP}` };
     const gql = async (query: string, variables?: object): Promise<any> =>
-      (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })).json();
+      (
+        await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })
+      ).json();
     const id = (await gql(`mutation { createScenario(name: "bench") { id } }`)).data.createScenario.id;
-    await gql(`mutation($id: String!) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }) { id } }`, { id });
+    await gql(
+      `mutation($id: String!) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }) { id } }`,
+      { id },
+    );
     const t0 = Date.now();
-    const r = await gql(`query($id: String!) { scenario(id: $id) { results { totals { total } } comparison { total { difference } } } }`, { id });
+    const r = await gql(
+      `query($id: String!) { scenario(id: $id) { results { totals { total } } comparison { total { difference } } } }`,
+      { id },
+    );
     const requestMs = Date.now() - t0;
     if (r.errors) throw new Error(JSON.stringify(r.errors));
     return {
@@ -244,7 +310,9 @@ async function main() {
     console.table(await require('./disclosure').benchDisclosure());
     return;
   }
-  console.log(`High Needs Hub bench · ${os.cpus().length} cores · ${SECONDS}s per load test, ${CONNECTIONS} connections · node ${process.version}\n`);
+  console.log(
+    `High Needs Hub bench · ${os.cpus().length} cores · ${SECONDS}s per load test, ${CONNECTIONS} connections · node ${process.version}\n`,
+  );
   if (ONLY_SCENARIO) {
     console.log('Scenario recompute, whole county, all terms (PGlite):');
     console.table([await benchScenario()]);
@@ -269,7 +337,9 @@ async function main() {
         const hub = rows.find((r) => r.engine === engine && r.target === `hub ${op}`)!;
         const floor = rows.find((r) => r.engine === engine && r.target.startsWith(`floor ${op} `))!;
         const ratio = hub['req/s'] / floor['req/s'];
-        console.log(`  ${engine}: hub/floor throughput on ${label} = ${ratio.toFixed(2)} (target ≥ ${target.toFixed(2)}${engine === 'postgres' ? '' : ', set on PostgreSQL'})`);
+        console.log(
+          `  ${engine}: hub/floor throughput on ${label} = ${ratio.toFixed(2)} (target ≥ ${target.toFixed(2)}${engine === 'postgres' ? '' : ', set on PostgreSQL'})`,
+        );
       }
     }
     if (!adminUrl) console.log('  (set BENCH_DATABASE_URL=postgres://… to add the PostgreSQL run)');
@@ -310,10 +380,18 @@ async function runExtras(extras: typeof EXTRAS) {
 
 /** Benchmarks owned by other modules, run when present. */
 const EXTRAS = [
-  { title: 'Allocation write-back: 5,000 rows in one call vs one at a time', file: 'allocations.js', fn: 'benchAllocations' },
+  {
+    title: 'Allocation write-back: 5,000 rows in one call vs one at a time',
+    file: 'allocations.js',
+    fn: 'benchAllocations',
+  },
   { title: 'GIAS import (50,000 rows) and XLSX export', file: 'imports.js', fn: 'benchImports' },
   { title: 'Excel add-in: function batching and large pulls', file: 'addin.js', fn: 'benchAddin' },
-  { title: 'Security: hostile inputs, an expensive caller, a 20 MB import (PGlite)', file: 'security.js', fn: 'benchSecurity' },
+  {
+    title: 'Security: hostile inputs, an expensive caller, a 20 MB import (PGlite)',
+    file: 'security.js',
+    fn: 'benchSecurity',
+  },
   { title: 'Disclosure control: suppression patterns (PGlite)', file: 'disclosure.js', fn: 'benchDisclosure' },
 ];
 

@@ -33,7 +33,9 @@ async function hostileNames(hub: BenchHub) {
   const q = (n: number) => ({ query: `{ ${'a'.repeat(n)}: school(urn: "x") { name } }` });
   const small = await median(5, () => post(hub, q(10)));
   const big = await median(5, () => post(hub, q(1024 * 1024)));
-  const lit = await median(5, () => post(hub, { query: `{ schools(first: "${'y'.repeat(1024 * 1024)}") { totalCount } }` }));
+  const lit = await median(5, () =>
+    post(hub, { query: `{ schools(first: "${'y'.repeat(1024 * 1024)}") { totalCount } }` }),
+  );
   return [
     { query: 'alias of 10 characters, bad Int literal', 'answer ms (median of 5)': small },
     { query: 'alias of 1 MB, bad Int literal', 'answer ms (median of 5)': big },
@@ -90,7 +92,13 @@ async function noisyNeighbour(hub: BenchHub) {
   running = false;
   await loop;
   return [
-    { 'light query': 'alone', 'req/s': Math.round(alone.requests.average), 'p50 ms': alone.latency.p50, 'p99 ms': alone.latency.p99, errors: alone.errors + alone.non2xx },
+    {
+      'light query': 'alone',
+      'req/s': Math.round(alone.requests.average),
+      'p50 ms': alone.latency.p50,
+      'p99 ms': alone.latency.p99,
+      errors: alone.errors + alone.non2xx,
+    },
     {
       'light query': `with ${heavy.aliases} aliases of the caseload table in a loop (${heavyDone} done, ${Math.round(heavyMs / Math.max(1, heavyDone))} ms each)`,
       'req/s': Math.round(busy.requests.average),
@@ -108,7 +116,13 @@ async function twentyMegabyteWorkbook(file: string, urn: number): Promise<number
   ws.addRow(['schoolUrn', 'term', 'baseline', 'notes']).commit();
   let i = 0;
   while (true) {
-    for (let k = 0; k < 5000; k++, i++) ws.addRow([urn, 'AUTUMN-2025', `${1000 + (i % 9000)}.${String(i % 100).padStart(2, '0')}`, crypto.randomBytes(60).toString('base64')]).commit();
+    for (let k = 0; k < 5000; k++, i++)
+      ws.addRow([
+        urn,
+        'AUTUMN-2025',
+        `${1000 + (i % 9000)}.${String(i % 100).padStart(2, '0')}`,
+        crypto.randomBytes(60).toString('base64'),
+      ]).commit();
     if (i % 20000 === 0 && (await fileSize(file)) > 19 * 1024 * 1024) break;
     if (i >= 190_000) break;
   }

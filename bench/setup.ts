@@ -52,14 +52,18 @@ export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> 
   await dataSource.runMigrations({ transaction: 'each' });
   await seedDemo(dataSource);
   const tokens = await createDemoTokens(dataSource);
-  const hub = await createHub({ dataSource, config: {
+  const hub = await createHub({
+    dataSource,
+    config: {
       bodyLimitBytes: 20 * 1024 * 1024,
       oidc: null,
       // A load test sends thousands of requests a second from one token: far past the real limits, by design.
       rateLimitPerToken: 10_000_000,
       rateLimitPerAddress: 10_000_000,
       metricsToken: BENCH_METRICS_TOKEN,
-    }, logger: pino({ level: 'silent' }) });
+    },
+    logger: pino({ level: 'silent' }),
+  });
   const url = await hub.listen(0);
   return {
     engine: adminUrl ? 'postgres' : 'pglite',

@@ -29,7 +29,10 @@ export async function seedDemo(ds: DataSource): Promise<{ schools: number; ms: n
     // The parameters the demo figures were computed with are version 1 of record.
     await tx.query(
       `INSERT INTO model_parameter_set (effective_from, author, note, parameters) VALUES ('2025-04-01', 'demo data', $1, $2)`,
-      ['Kent 2024-25 notional SEN formula; 75% protection Summer 2025 to Summer 2026; banding from September 2026.', JSON.stringify(DEFAULT_MODEL_PARAMETERS)],
+      [
+        'Kent 2024-25 notional SEN formula; 75% protection Summer 2025 to Summer 2026; banding from September 2026.',
+        JSON.stringify(DEFAULT_MODEL_PARAMETERS),
+      ],
     );
   });
   return { schools: data.schools.length, ms: Date.now() - started };

@@ -67,7 +67,10 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 function metricsToken(env: NodeJS.ProcessEnv): string | null {
   const raw = env.METRICS_TOKEN?.trim();
   if (!raw) return null;
-  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters (it guards /metrics); e.g. `openssl rand -hex 24`.');
+  if (raw.length < 16)
+    throw new ConfigError(
+      'METRICS_TOKEN must be at least 16 characters (it guards /metrics); e.g. `openssl rand -hex 24`.',
+    );
   return raw;
 }
 
@@ -83,7 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let oidc: OidcConfig | null = null;
   if (issuer) {
     const audience = env.OIDC_AUDIENCE?.trim();
-    if (!audience) throw new ConfigError('OIDC_ISSUER is set but OIDC_AUDIENCE is not: set it to the API\'s application ID URI or client id.');
+    if (!audience)
+      throw new ConfigError(
+        "OIDC_ISSUER is set but OIDC_AUDIENCE is not: set it to the API's application ID URI or client id.",
+      );
     oidc = {
       issuer,
       audience,

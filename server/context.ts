@@ -14,6 +14,12 @@ export interface Context {
   source: 'ADDIN' | 'API' | 'IMPORT';
 }
 
-export function createContext(args: { viewer: Viewer; db: EntityManager; requestId: string; sql: SqlTally; source?: Context['source'] }): Context {
+export function createContext(args: {
+  viewer: Viewer;
+  db: EntityManager;
+  requestId: string;
+  sql: SqlTally;
+  source?: Context['source'];
+}): Context {
   return { ...args, source: args.source ?? 'API', loaders: createLoaders(args.db) };
 }

@@ -46,7 +46,21 @@ export class Conflict extends HubError {
 
 // Socket errors, and PostgreSQL refusing or dropping the connection (shutdown, terminated backend, database
 // not accepting connections, too many connections, cannot connect now).
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004', '55000', '53300']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+  '08004',
+  '55000',
+  '53300',
+]);
 
 interface PgLikeError {
   code?: string;
@@ -61,13 +75,22 @@ export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: 
     case '23505':
       return { code: 'CONFLICT', message: `That record already exists${err.detail ? ': ' + err.detail : ''}.` };
     case '23503':
-      return { code: 'BAD_USER_INPUT', message: `A referenced record does not exist${err.detail ? ': ' + err.detail : ''}.` };
+      return {
+        code: 'BAD_USER_INPUT',
+        message: `A referenced record does not exist${err.detail ? ': ' + err.detail : ''}.`,
+      };
     case '23514':
     case '22003':
     case '22P02':
-      return { code: 'BAD_USER_INPUT', message: `A value was rejected by the database (${err.constraint ?? err.message}).` };
+      return {
+        code: 'BAD_USER_INPUT',
+        message: `A value was rejected by the database (${err.constraint ?? err.message}).`,
+      };
     case '57014':
-      return { code: 'SERVICE_UNAVAILABLE', message: 'The query took too long and was cancelled (statement timeout). Ask for fewer rows.' };
+      return {
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The query took too long and was cancelled (statement timeout). Ask for fewer rows.',
+      };
     case '40001':
     case '40P01':
       return { code: 'CONFLICT', message: 'A concurrent change got in the way; retry the request.' };
@@ -75,10 +98,16 @@ export function mapDatabaseError(err: PgLikeError): { code: ErrorCode; message: 
   // Class 22 is "data exception": a value the database cannot take (too long, out of range, bad encoding,
   // a NUL). Input checks refuse most before SQL; whatever slips past is still the value's fault, not the hub's.
   if (typeof err.code === 'string' && err.code.length === 5 && err.code.startsWith('22')) {
-    return { code: 'BAD_USER_INPUT', message: 'A value was rejected by the database: it is too long, out of range or not valid text.' };
+    return {
+      code: 'BAD_USER_INPUT',
+      message: 'A value was rejected by the database: it is too long, out of range or not valid text.',
+    };
   }
   // A Unix-socket connect to a database that has gone (the embedded server stopped and its socket file with it).
-  if (err.code && (CONNECTION_ERRORS.has(err.code) || (err.code === 'ENOENT' && (err as { syscall?: string }).syscall === 'connect'))) {
+  if (
+    err.code &&
+    (CONNECTION_ERRORS.has(err.code) || (err.code === 'ENOENT' && (err as { syscall?: string }).syscall === 'connect'))
+  ) {
     return { code: 'SERVICE_UNAVAILABLE', message: 'The database is not reachable. Try again shortly.' };
   }
   if (
@@ -105,7 +134,16 @@ function databaseCause(err: unknown): { code: ErrorCode; message: string } | nul
   return null;
 }
 
-const VALUE_KINDS = new Set<string>([Kind.INT, Kind.FLOAT, Kind.STRING, Kind.BOOLEAN, Kind.NULL, Kind.ENUM, Kind.LIST, Kind.OBJECT]);
+const VALUE_KINDS = new Set<string>([
+  Kind.INT,
+  Kind.FLOAT,
+  Kind.STRING,
+  Kind.BOOLEAN,
+  Kind.NULL,
+  Kind.ENUM,
+  Kind.LIST,
+  Kind.OBJECT,
+]);
 
 /**
  * graphql-js reports a bad literal ("Int cannot represent non-integer value") on the value's AST node without
@@ -154,14 +192,22 @@ export function makeFormatError(log: (err: unknown) => void) {
     if (original instanceof GraphQLError || (code && code !== 'INTERNAL_SERVER_ERROR')) {
       // nameBadLiterals named the argument of a bad literal: the caller's input, so BAD_USER_INPUT (Apollo re-codes validation errors).
       if (typeof ext.argument === 'string' && ext.code === 'GRAPHQL_VALIDATION_FAILED') ext.code = 'BAD_USER_INPUT';
-      const argument = ext.code === 'BAD_USER_INPUT' && typeof ext.argument === 'string' && !formatted.message.startsWith('Argument') ? ext.argument : null;
+      const argument =
+        ext.code === 'BAD_USER_INPUT' && typeof ext.argument === 'string' && !formatted.message.startsWith('Argument')
+          ? ext.argument
+          : null;
       const message = cutText(argument ? `Argument "${argument}": ${formatted.message}` : formatted.message);
       return { ...formatted, message, extensions: ext };
     }
     const mapped = databaseCause(original);
     if (mapped) {
       if (mapped.code === 'SERVICE_UNAVAILABLE') log(original);
-      return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: { code: mapped.code } };
+      return {
+        message: mapped.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: mapped.code },
+      };
     }
     log(original);
     return {

@@ -30,15 +30,27 @@ async function main() {
       const tooOld = await serverVersionProblem(ds);
       if (tooOld) throw new ConfigError(tooOld);
       if (await ds.showMigrations()) {
-        throw new ConfigError('The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).');
+        throw new ConfigError(
+          'The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).',
+        );
       }
     }
     // The command line reaches a hub that owns its embedded folder through a local door, never a second open.
     const localAdmin = db.engine === 'pglite' ? { secret: newSecret() } : undefined;
     // Embedded PGlite is one process: its rate limits live in memory; PostgreSQL shares them between processes.
-    hub = await createHub({ dataSource: ds, config: { ...config, rateLimitStore: db.engine === 'pglite' ? 'memory' : 'postgres' }, logger, localAdmin });
+    hub = await createHub({
+      dataSource: ds,
+      config: { ...config, rateLimitStore: db.engine === 'pglite' ? 'memory' : 'postgres' },
+      logger,
+      localAdmin,
+    });
     const url = await hub.listen(config.port, config.host);
-    if (localAdmin) writeCredential(config.dataDir, { url: url.replace('0.0.0.0', '127.0.0.1'), pid: process.pid, secret: localAdmin.secret });
+    if (localAdmin)
+      writeCredential(config.dataDir, {
+        url: url.replace('0.0.0.0', '127.0.0.1'),
+        pid: process.pid,
+        secret: localAdmin.secret,
+      });
     const shownUrl = url.replace('127.0.0.1', 'localhost');
     const lines = [
       `High Needs Hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s on ${db.engine === 'pglite' ? `embedded PGlite (${config.dataDir})` : 'PostgreSQL'}`,
@@ -49,7 +61,9 @@ async function main() {
     if (tokens) {
       lines.push(`  Demo tokens (also in ${config.dataDir}/demo-tokens.json):`);
       for (const role of ['FINANCE', 'SUBGROUP', 'CHAIR', 'ANALYST'] as const) {
-        lines.push(`    ${role.padEnd(8)} ${tokens[role]}${role === 'CHAIR' ? `  (community ${tokens.chairCommunity})` : ''}`);
+        lines.push(
+          `    ${role.padEnd(8)} ${tokens[role]}${role === 'CHAIR' ? `  (community ${tokens.chairCommunity})` : ''}`,
+        );
       }
     }
     process.stdout.write(lines.join('\n') + '\n');

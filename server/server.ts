@@ -86,7 +86,9 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
 
 export interface HubDeps {
   dataSource: DataSource;
-  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> & Partial<Pick<Config, 'compiledReads' | 'addinDir' | 'corsOrigins'>> & Partial<HubLimits>;
+  config: Pick<Config, 'bodyLimitBytes' | 'oidc'> &
+    Partial<Pick<Config, 'compiledReads' | 'addinDir' | 'corsOrigins'>> &
+    Partial<HubLimits>;
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
   jwtKeys?: JWTVerifyGetKey;
@@ -145,7 +147,12 @@ const ROUTE_KEYS = Object.keys(ROUTES);
 /** Builds the HTTP app and Apollo Server without listening, so tests and the bench drive it in-process. */
 export async function createHub(deps: HubDeps): Promise<Hub> {
   const { dataSource, logger } = deps;
-  const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...Object.fromEntries(Object.entries(deps.config).filter(([k, v]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits) && v !== undefined)) };
+  const limits: HubLimits = {
+    ...DEFAULT_HUB_LIMITS,
+    ...Object.fromEntries(
+      Object.entries(deps.config).filter(([k, v]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits) && v !== undefined),
+    ),
+  };
   const metrics = createMetrics();
   const operationLabel = operationLabeller(knownOperationNames(), limits.operationLabels);
   const bounds = trackBounds(dataSource);
@@ -158,7 +165,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const jwt: JwtVerifier | null = deps.config.oidc
     ? createJwtVerifier(deps.config.oidc, deps.jwtKeys, {
-        communityExists: async (code) => (await dataSource.query('SELECT 1 FROM community WHERE code = $1', [code])).length > 0,
+        communityExists: async (code) =>
+          (await dataSource.query('SELECT 1 FROM community WHERE code = $1', [code])).length > 0,
       })
     : null;
   const app = express();
@@ -184,7 +192,11 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   // Reference data is cached only while this process listens for its changes: listen before serving.
   await referenceCache(dataSource).ready();
   const apollo = new ApolloServer<Context>({
-    gateway: jitExecutor(schema, { compiledReads: deps.config.compiledReads, onExecute: (path) => metrics.executions.inc({ path }), budgetMs: limits.requestBudgetMs }),
+    gateway: jitExecutor(schema, {
+      compiledReads: deps.config.compiledReads,
+      onExecute: (path) => metrics.executions.inc({ path }),
+      budgetMs: limits.requestBudgetMs,
+    }),
     ...protection,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     plugins: [
@@ -198,7 +210,11 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         async requestDidStart() {
           return {
             async willSendResponse({ contextValue, operationName }) {
-              if (contextValue?.sql) metrics.sqlPerOperation.observe({ operation: operationLabel(operationName) }, contextValue.sql.statements);
+              if (contextValue?.sql)
+                metrics.sqlPerOperation.observe(
+                  { operation: operationLabel(operationName) },
+                  contextValue.sql.statements,
+                );
             },
           };
         },
@@ -228,7 +244,14 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       metrics.latency.observe({ route }, seconds);
       if (route !== '/metrics' && route !== '/healthz' && route !== '/graphiql/*') {
         logger.info(
-          { requestId, method: req.method, path: path.slice(0, 200), status: res.statusCode, ms: Math.round(seconds * 1000), sql: tally.statements },
+          {
+            requestId,
+            method: req.method,
+            path: path.slice(0, 200),
+            status: res.statusCode,
+            ms: Math.round(seconds * 1000),
+            sql: tally.statements,
+          },
           'request',
         );
       }
@@ -255,11 +278,14 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const metricsToken = limits.metricsToken ? Buffer.from(`Bearer ${limits.metricsToken}`) : null;
   app.get('/metrics', (req, res) => {
     const given = Buffer.from(String(req.headers.authorization ?? ''));
-    if (metricsToken && given.length === metricsToken.length && crypto.timingSafeEqual(given, metricsToken)) return void sendMetrics(req, res);
+    if (metricsToken && given.length === metricsToken.length && crypto.timingSafeEqual(given, metricsToken))
+      return void sendMetrics(req, res);
     res.status(401).json({
       errors: [
         {
-          message: metricsToken ? 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".' : 'Metrics are served on the loopback port METRICS_PORT, or here with METRICS_TOKEN set.',
+          message: metricsToken
+            ? 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".'
+            : 'Metrics are served on the loopback port METRICS_PORT, or here with METRICS_TOKEN set.',
           extensions: { code: 'UNAUTHENTICATED' },
         },
       ],
@@ -302,7 +328,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         const mapped = mapDatabaseError(err as Parameters<typeof mapDatabaseError>[0]);
         if (mapped?.code === 'SERVICE_UNAVAILABLE') {
           logger.warn({ err }, 'token check could not reach the database');
-          throw new HubError('SERVICE_UNAVAILABLE', `${mapped.message} (checking your token)`, { http: { status: 503, headers: new Map([['retry-after', '5']]) } });
+          throw new HubError('SERVICE_UNAVAILABLE', `${mapped.message} (checking your token)`, {
+            http: { status: 503, headers: new Map([['retry-after', '5']]) },
+          });
         }
         throw err;
       }
@@ -321,7 +349,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         const source = auditSourceOf(viewer);
         // The time budget: past the deadline the next statement is refused, and the executor answers 503.
         const deadline = Date.now() + limits.requestBudgetMs;
-        const ctx = createContext({ viewer, db: budgeted(dataSource.manager, deadline), requestId: hub.requestId, sql: hub.tally, source });
+        const ctx = createContext({
+          viewer,
+          db: budgeted(dataSource.manager, deadline),
+          requestId: hub.requestId,
+          sql: hub.tally,
+          source,
+        });
         return Object.assign(ctx, { deadline });
       },
     }),
@@ -331,33 +365,61 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   if (deps.localAdmin) app.use('/local', localAdminRouter({ dataSource, secret: deps.localAdmin.secret, logger }));
 
   // Client errors (too large, bad JSON, a path that does not decode) as GraphQL-shaped JSON with a clear message.
-  app.use((err: Error & { type?: string; status?: number; limit?: number }, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({
-        errors: [{ message: `Request body too large: the maximum is ${err.limit} bytes (BODY_LIMIT_BYTES). Split the batch.`, extensions: { code: 'BAD_USER_INPUT', maxBytes: err.limit } }],
-      });
-      return;
-    }
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }] });
-      return;
-    }
-    if (err instanceof URIError || (typeof err.status === 'number' && err.status >= 400 && err.status < 500)) {
-      const message = err instanceof URIError || err.message?.startsWith('Failed to decode') ? 'The address is not valid: a %-escape in it does not decode.' : 'The request is not valid.';
-      res.status(err instanceof URIError ? 400 : err.status!).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
-      return;
-    }
-    logger.error({ err, path: req.path.slice(0, 200) }, 'unhandled http error');
-    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-  });
+  app.use(
+    (
+      err: Error & { type?: string; status?: number; limit?: number },
+      req: Request,
+      res: Response,
+      next: NextFunction,
+    ) => {
+      if (res.headersSent) return next(err);
+      if (err.type === 'entity.too.large') {
+        res.status(413).json({
+          errors: [
+            {
+              message: `Request body too large: the maximum is ${err.limit} bytes (BODY_LIMIT_BYTES). Split the batch.`,
+              extensions: { code: 'BAD_USER_INPUT', maxBytes: err.limit },
+            },
+          ],
+        });
+        return;
+      }
+      if (err.type === 'entity.parse.failed') {
+        res
+          .status(400)
+          .json({
+            errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }],
+          });
+        return;
+      }
+      if (err instanceof URIError || (typeof err.status === 'number' && err.status >= 400 && err.status < 500)) {
+        const message =
+          err instanceof URIError || err.message?.startsWith('Failed to decode')
+            ? 'The address is not valid: a %-escape in it does not decode.'
+            : 'The request is not valid.';
+        res
+          .status(err instanceof URIError ? 400 : err.status!)
+          .json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+        return;
+      }
+      logger.error({ err, path: req.path.slice(0, 200) }, 'unhandled http error');
+      res
+        .status(500)
+        .json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    },
+  );
 
   // /metrics without a token, on loopback only: for a Prometheus on the same host.
-  const metricsServer = limits.metricsPort > 0 ? http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
-      void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
-    } else res.writeHead(404).end();
-  }) : null;
+  const metricsServer =
+    limits.metricsPort > 0
+      ? http.createServer((req, res) => {
+          if (req.method === 'GET' && req.url === '/metrics') {
+            void metrics.registry
+              .metrics()
+              .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+          } else res.writeHead(404).end();
+        })
+      : null;
 
   return {
     app,
@@ -376,7 +438,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         // A second hub process on the same host finds the port taken: it serves without the loopback metrics.
         await new Promise<void>((resolve) => {
           metricsServer.once('error', (err) => {
-            logger.warn({ err, port: limits.metricsPort }, 'metrics port unavailable: /metrics is not served on loopback by this process');
+            logger.warn(
+              { err, port: limits.metricsPort },
+              'metrics port unavailable: /metrics is not served on loopback by this process',
+            );
             resolve();
           });
           metricsServer.listen(limits.metricsPort, '127.0.0.1', () => resolve());

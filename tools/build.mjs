@@ -23,7 +23,9 @@ function fingerprint() {
     hash.update(`${path.relative(root, file)}\0${st ? `${st.size}:${st.mtimeMs}` : '-'}\n`);
   };
   const walk = (dir) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const e of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) add(p);
@@ -48,9 +50,15 @@ if (process.argv.includes('--check')) {
   process.exit(1);
 }
 
-if (!quiet) process.stderr.write(fs.existsSync(OUTPUT) ? 'Sources changed: building the server…\n' : 'No build yet: building the server…\n');
+if (!quiet)
+  process.stderr.write(
+    fs.existsSync(OUTPUT) ? 'Sources changed: building the server…\n' : 'No build yet: building the server…\n',
+  );
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+  cwd: root,
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 // Written only after a good build, and from the fingerprint taken before it: an edit made during the build
 // is seen as a change next time.

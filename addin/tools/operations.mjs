@@ -4,7 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function renderOperationsModule(dir) {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort();
   const lines = [
     '// DO NOT EDIT: generated from schema/operations/*.graphql by `node addin/build.mjs --update`.',
     'export const OPERATIONS = {',

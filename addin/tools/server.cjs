@@ -8,8 +8,13 @@ const os = require('node:os');
 const path = require('node:path');
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.xml': 'application/xml', '.png': 'image/png', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.xml': 'application/xml',
+  '.png': 'image/png',
+  '.map': 'application/json',
 };
 
 /**
@@ -47,7 +52,11 @@ function proxy(req, res, hubUrl) {
   up.on('error', (e) => {
     // The pane shows this text: "unreachable" must be a clear answer, not a hung request.
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ errors: [{ message: `Hub unreachable at ${hubUrl}: ${e.message}`, extensions: { code: 'HUB_UNREACHABLE' } }] }));
+    res.end(
+      JSON.stringify({
+        errors: [{ message: `Hub unreachable at ${hubUrl}: ${e.message}`, extensions: { code: 'HUB_UNREACHABLE' } }],
+      }),
+    );
   });
   up.setTimeout(60_000, () => up.destroy(new Error('timeout')));
   req.pipe(up);
@@ -58,21 +67,29 @@ async function startAddinServer(opts = {}) {
   const hubUrl = opts.hubUrl || process.env.HUB_URL || 'http://localhost:4000';
   const port = opts.port ?? Number(process.env.ADDIN_PORT || 3000);
   const extra = opts.extraFiles || {};
-  if (!fs.existsSync(path.join(root, 'taskpane.html'))) throw new Error(`${root} has no build: run \`node addin/build.mjs\` first`);
+  if (!fs.existsSync(path.join(root, 'taskpane.html')))
+    throw new Error(`${root} has no build: run \`node addin/build.mjs\` first`);
   const { cert, key } = await devCertificates(opts.certDir);
   const officeDir = officeDistDir();
   const server = https.createServer({ cert, key }, (req, res) => {
     const url = new URL(req.url, 'https://x');
-    if (url.pathname === '/graphql' || url.pathname.startsWith('/graphql/') || url.pathname === '/auth/config') return proxy(req, res, hubUrl);
+    if (url.pathname === '/graphql' || url.pathname.startsWith('/graphql/') || url.pathname === '/auth/config')
+      return proxy(req, res, hubUrl);
     if (extra[url.pathname]) {
-      res.writeHead(200, { 'content-type': TYPES[path.extname(url.pathname)] || 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(url.pathname)] || 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
       return res.end(fs.readFileSync(extra[url.pathname]));
     }
     const rel = url.pathname === '/' ? '/taskpane.html' : url.pathname;
     for (const base of [root, officeDir]) {
       const file = safeJoin(base, rel);
       if (file && fs.existsSync(file) && fs.statSync(file).isFile()) {
-        res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
+          'cache-control': 'no-store',
+        });
         return fs.createReadStream(file).pipe(res);
       }
     }
@@ -85,7 +102,11 @@ async function startAddinServer(opts = {}) {
     url: `https://localhost:${actual}`,
     port: actual,
     hubUrl,
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }
 

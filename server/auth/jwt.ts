@@ -35,9 +35,16 @@ export function createJwtVerifier(cfg: OidcConfig, keys?: JWTVerifyGetKey, check
     if (typeof payload.exp !== 'number' || payload.exp - nowS > MAX_JWT_LIFETIME_S) {
       throw new Error(`token expiry (exp) is more than ${MAX_JWT_LIFETIME_S / 3600} hours ahead`);
     }
-    if (typeof payload.iat !== 'number' || payload.iat - nowS > JWT_CLOCK_SKEW_S) throw new Error('token issued in the future (iat)');
-    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf - nowS > JWT_CLOCK_SKEW_S)) throw new Error('token not valid yet (nbf)');
-    const id = typeof payload.sub === 'string' && payload.sub ? payload.sub : typeof payload.oid === 'string' && payload.oid ? payload.oid : null;
+    if (typeof payload.iat !== 'number' || payload.iat - nowS > JWT_CLOCK_SKEW_S)
+      throw new Error('token issued in the future (iat)');
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf - nowS > JWT_CLOCK_SKEW_S))
+      throw new Error('token not valid yet (nbf)');
+    const id =
+      typeof payload.sub === 'string' && payload.sub
+        ? payload.sub
+        : typeof payload.oid === 'string' && payload.oid
+          ? payload.oid
+          : null;
     if (!id) throw new Error('token has no subject (sub or oid)');
     const claim = payload[cfg.roleClaim];
     const candidates = Array.isArray(claim) ? claim : [claim];
@@ -48,14 +55,17 @@ export function createJwtVerifier(cfg: OidcConfig, keys?: JWTVerifyGetKey, check
     if (!role) throw new Error(`token has no hub role in claim "${cfg.roleClaim}"`);
     const community = payload[cfg.communityClaim];
     if (role === Role.CHAIR) {
-      if (typeof community !== 'string' || community === '' || community.length > 16) throw new Error(`CHAIR token has no community in claim "${cfg.communityClaim}"`);
-      if (checks && !(await checks.communityExists(community))) throw new Error(`CHAIR token names community "${community}", which does not exist`);
+      if (typeof community !== 'string' || community === '' || community.length > 16)
+        throw new Error(`CHAIR token has no community in claim "${cfg.communityClaim}"`);
+      if (checks && !(await checks.communityExists(community)))
+        throw new Error(`CHAIR token names community "${community}", which does not exist`);
     }
     const str = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 160) : null);
     const name = str(payload.name) ?? str(payload.preferred_username) ?? id.slice(0, 160);
     // The client that obtained the token (v2 azp, v1 appid), signed by the issuer: the add-in cannot be imitated.
     const addinId = cfg.addinClientId ?? oidcClientId(cfg);
-    const azp = typeof payload.azp === 'string' ? payload.azp : typeof payload.appid === 'string' ? payload.appid : null;
+    const azp =
+      typeof payload.azp === 'string' ? payload.azp : typeof payload.appid === 'string' ? payload.appid : null;
     return {
       client: azp !== null && azp === addinId ? 'ADDIN' : 'API',
       subject: `jwt:${id}`,

@@ -35,14 +35,20 @@ export const OPERATIONS: Record<string, Rule> = {
   'Query.safetyValveMonitoringReport': { roles: ALL, why: 'as safetyValve' },
   'Query.caseloads': { roles: ALL, why: 'counts only, suppressed by role' },
   'Query.caseloadWorkers': { roles: ALL, why: 'pseudonymous codes' },
-  'Query.allocations': { roles: ALL, why: 'allocations of record are shared; their history is not (Allocation.history)' },
+  'Query.allocations': {
+    roles: ALL,
+    why: 'allocations of record are shared; their history is not (Allocation.history)',
+  },
   'Query.modelParameters': { roles: ALL, why: 'the model of record is public to everyone it funds' },
   'Query.modelParameterVersions': { roles: ALL, why: 'as modelParameters' },
-  'Query.scenario': { roles: MODELLERS, why: 'scenarios are the Sub-Group\'s and Finance\'s working space' },
+  'Query.scenario': { roles: MODELLERS, why: "scenarios are the Sub-Group's and Finance's working space" },
   'Query.scenarios': { roles: MODELLERS, why: 'as scenario' },
   'Query.auditLog': { roles: FINANCE, why: 'names staff and token ids' },
   'Mutation.createScenario': { roles: MODELLERS, why: 'as scenario' },
-  'Mutation.updateScenarioParameters': { roles: MODELLERS, why: 'as scenario; only its owner or Finance may change one' },
+  'Mutation.updateScenarioParameters': {
+    roles: MODELLERS,
+    why: 'as scenario; only its owner or Finance may change one',
+  },
   'Mutation.setScenarioState': { roles: MODELLERS, why: 'as updateScenarioParameters; only Finance unlocks' },
   'Mutation.setModelParameters': { roles: FINANCE, why: 'changes the figures of record' },
   'Mutation.closeSchool': { roles: FINANCE, why: 'ends memberships and recomputes the figures of record' },
@@ -50,28 +56,40 @@ export const OPERATIONS: Record<string, Rule> = {
     roles: [Role.FINANCE, Role.CHAIR],
     chair: 'own',
     why: 'Finance records allocations; a Chair proposes for their own community',
-    refusal: (role) => `A ${role} may not write allocations: Finance records them and Chairs propose them for their community.`,
+    refusal: (role) =>
+      `A ${role} may not write allocations: Finance records them and Chairs propose them for their community.`,
   },
 };
 
 /** Fields below the root whose answer depends on the caller (resolved with `authorize` in their resolver). */
 export const FIELDS: Record<string, Rule> = {
-  'Allocation.history': { roles: [Role.FINANCE, Role.CHAIR], chair: 'own', why: 'the audit log\'s rule: Finance; a Chair for their own community, without token ids' },
+  'Allocation.history': {
+    roles: [Role.FINANCE, Role.CHAIR],
+    chair: 'own',
+    why: "the audit log's rule: Finance; a Chair for their own community, without token ids",
+  },
 };
 
 /** Actions reached by more than one door (HTTP, command line): one rule for all of them. */
 export const ACTIONS: Record<string, Rule> = {
-  import: { roles: FINANCE, why: 'imports change figures of record, which Finance keeps', refusal: (role) => `Only Finance may import: a ${role} may not (imports change figures of record).` },
+  import: {
+    roles: FINANCE,
+    why: 'imports change figures of record, which Finance keeps',
+    refusal: (role) => `Only Finance may import: a ${role} may not (imports change figures of record).`,
+  },
 };
 
 /** Every HTTP route, as Express matches it. A test walks the app's routes and fails when one has no entry. */
 export const ROUTES: Record<string, Rule> = {
   'GET /healthz': { roles: 'public', why: 'load balancers probe it; it says only whether the database answers' },
   'GET /metrics': { roles: 'metrics', why: 'METRICS_TOKEN, or the loopback METRICS_PORT' },
-  'GET /auth/config': { roles: 'public', why: 'the add-in decides whether to offer sign-in before anyone is signed in' },
+  'GET /auth/config': {
+    roles: 'public',
+    why: 'the add-in decides whether to offer sign-in before anyone is signed in',
+  },
   'GET /graphql': { roles: 'public', why: 'the explorer page; queries sent by GET are authenticated as POST ones' },
   'POST /graphql': { roles: ALL, why: 'each field by OPERATIONS' },
-  'GET /graphiql/*': { roles: 'public', why: 'the explorer\'s static files' },
+  'GET /graphiql/*': { roles: 'public', why: "the explorer's static files" },
   'GET /export': { roles: ALL, why: 'the list of datasets' },
   'GET /export/:file': { roles: ALL, why: 'the same figures and suppression as GraphQL for the role' },
   'GET /import/templates/:file': { roles: ALL, why: 'blank templates' },
@@ -88,8 +106,14 @@ function allowed(rule: Rule, viewer: Viewer): boolean {
  * community is let in only for it. Returns the rule so callers can ask what else applies.
  */
 export function authorize(viewer: Viewer, rule: Rule, what: string, communityCode?: string | null): Rule {
-  if (!allowed(rule, viewer)) throw new Forbidden(rule.refusal?.(viewer.role) ?? `A ${viewer.role} may not ${what}: ${rule.why}.`);
-  if (rule.chair === 'own' && viewer.role === Role.CHAIR && communityCode !== undefined && communityCode !== viewer.communityCode) {
+  if (!allowed(rule, viewer))
+    throw new Forbidden(rule.refusal?.(viewer.role) ?? `A ${viewer.role} may not ${what}: ${rule.why}.`);
+  if (
+    rule.chair === 'own' &&
+    viewer.role === Role.CHAIR &&
+    communityCode !== undefined &&
+    communityCode !== viewer.communityCode
+  ) {
     throw new Forbidden(`A Chair may ${what} only for their own community (${viewer.communityCode}).`);
   }
   return rule;

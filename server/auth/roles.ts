@@ -28,7 +28,9 @@ export interface Viewer {
 }
 
 export function parseRole(value: unknown): Role | null {
-  return typeof value === 'string' && (ROLES as string[]).includes(value.toUpperCase()) ? (value.toUpperCase() as Role) : null;
+  return typeof value === 'string' && (ROLES as string[]).includes(value.toUpperCase())
+    ? (value.toUpperCase() as Role)
+    : null;
 }
 
 /** May this viewer see unsuppressed child counts for this community? */

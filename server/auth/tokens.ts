@@ -25,14 +25,16 @@ export async function createToken(
   input: { role: string; name: string; communityCode?: string | null; client?: string | null },
 ): Promise<CreatedToken> {
   const client = (input.client?.trim().toLowerCase() || TokenClient.API) as TokenClient;
-  if (!Object.values(TokenClient).includes(client)) throw new BadInput(`Unknown client "${input.client}". Use --client api (default) or --client addin.`, 'client');
+  if (!Object.values(TokenClient).includes(client))
+    throw new BadInput(`Unknown client "${input.client}". Use --client api (default) or --client addin.`, 'client');
   const role = parseRole(input.role);
   if (!role) throw new BadInput(`Unknown role "${input.role}". Use one of FINANCE, SUBGROUP, CHAIR, ANALYST.`, 'role');
   const name = input.name?.trim();
   if (!name) throw new BadInput('A token needs a --name label (who or what uses it).', 'name');
   const communityCode = input.communityCode?.trim() || null;
   if (role === Role.CHAIR && !communityCode) throw new BadInput('A CHAIR token needs --community CODE.', 'community');
-  if (role !== Role.CHAIR && communityCode) throw new BadInput('Only CHAIR tokens are scoped to a community.', 'community');
+  if (role !== Role.CHAIR && communityCode)
+    throw new BadInput('Only CHAIR tokens are scoped to a community.', 'community');
   if (communityCode) {
     const [found] = await db.query('SELECT 1 FROM community WHERE code = $1', [communityCode]);
     if (!found) throw new BadInput(`Unknown community "${communityCode}".`, 'community');

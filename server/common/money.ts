@@ -60,13 +60,24 @@ const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\
 function problem(field: string, value: string, reason: string): MoneyResult {
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
   const detail = `is not an amount of pounds and pence: it ${reason}. Write it as 1250.00 or 1,250.00.`;
-  return { ok: false, problem: { code: 'BAD_AMOUNT', field, value, reason, detail, message: `${field} ${JSON.stringify(shown)} ${detail}` } };
+  return {
+    ok: false,
+    problem: {
+      code: 'BAD_AMOUNT',
+      field,
+      value,
+      reason,
+      detail,
+      message: `${field} ${JSON.stringify(shown)} ${detail}`,
+    },
+  };
 }
 
 /** Reads an amount; never throws. */
 export function readMoney(input: unknown, opts: MoneyOptions): MoneyResult {
   const field = opts.field;
-  if (typeof input === 'number') return problem(field, String(input), 'is a number, not text: send amounts as decimal strings such as "1250.00"');
+  if (typeof input === 'number')
+    return problem(field, String(input), 'is a number, not text: send amounts as decimal strings such as "1250.00"');
   if (typeof input !== 'string') return problem(field, String(input ?? ''), 'is missing');
   const raw = input;
   let start = 0;
@@ -74,7 +85,12 @@ export function readMoney(input: unknown, opts: MoneyOptions): MoneyResult {
   while (start < end && isSpace(raw[start])) start++;
   while (end > start && isSpace(raw[end - 1])) end--;
   if (start === end) return problem(field, raw, 'is empty');
-  if (end - start > 40) return problem(field, raw, `is longer than any amount (${MONEY_MAX_INTEGER_DIGITS} digits before the point at most)`);
+  if (end - start > 40)
+    return problem(
+      field,
+      raw,
+      `is longer than any amount (${MONEY_MAX_INTEGER_DIGITS} digits before the point at most)`,
+    );
   let i = start;
   let negative = false;
   if (raw[i] === '-') {
@@ -91,12 +107,22 @@ export function readMoney(input: unknown, opts: MoneyOptions): MoneyResult {
     if (isDigit(c)) {
       int += c;
       groupLen++;
-      if (grouped && groupLen > 3) return problem(field, raw, 'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)');
+      if (grouped && groupLen > 3)
+        return problem(
+          field,
+          raw,
+          'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)',
+        );
       continue;
     }
     if (c === ',') {
       if (int.length === 0) return problem(field, raw, 'starts with a comma');
-      if (grouped ? groupLen !== 3 : groupLen > 3) return problem(field, raw, 'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)');
+      if (grouped ? groupLen !== 3 : groupLen > 3)
+        return problem(
+          field,
+          raw,
+          'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)',
+        );
       grouped = true;
       groupLen = 0;
       continue;
@@ -107,23 +133,30 @@ export function readMoney(input: unknown, opts: MoneyOptions): MoneyResult {
     if (i < end && raw[i] === '.') return problem(field, raw, 'has no digits before the point');
     return problem(field, raw, describeStray(raw, i, end));
   }
-  if (grouped && groupLen !== 3) return problem(field, raw, 'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)');
+  if (grouped && groupLen !== 3)
+    return problem(
+      field,
+      raw,
+      'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)',
+    );
   let frac = '';
   if (i < end && raw[i] === '.') {
     i++;
     for (; i < end && isDigit(raw[i]); i++) frac += raw[i];
-    if (frac.length === 0) return problem(field, raw, i < end ? describeStray(raw, i, end) : 'ends with a point and no pence');
+    if (frac.length === 0)
+      return problem(field, raw, i < end ? describeStray(raw, i, end) : 'ends with a point and no pence');
     if (frac.length > 2) return problem(field, raw, 'has more than 2 decimal places');
   }
   if (i < end) {
-    if (raw[i] === ',' ) return problem(field, raw, 'has a comma after the point');
+    if (raw[i] === ',') return problem(field, raw, 'has a comma after the point');
     if (raw[i] === '.') return problem(field, raw, 'has more than one point');
     return problem(field, raw, describeStray(raw, i, end));
   }
   let k = 0;
   while (k < int.length - 1 && int[k] === '0') k++;
   const digits = int.slice(k);
-  if (digits.length > MONEY_MAX_INTEGER_DIGITS) return problem(field, raw, `has more than ${MONEY_MAX_INTEGER_DIGITS} digits before the point`);
+  if (digits.length > MONEY_MAX_INTEGER_DIGITS)
+    return problem(field, raw, `has more than ${MONEY_MAX_INTEGER_DIGITS} digits before the point`);
   const pence = (frac + '00').slice(0, 2);
   const zero = digits === '0' && pence === '00';
   return { ok: true, value: `${negative && !zero ? '-' : ''}${digits}.${pence}` };
@@ -133,7 +166,10 @@ function describeStray(raw: string, i: number, end: number): string {
   const c = raw[i];
   if (isSpace(c)) return 'has a space inside it';
   if (c === 'e' || c === 'E') return 'has an exponent (write the amount out in full)';
-  if (c === '-' || c === '+') return i === 0 || raw[i - 1] === '£' ? 'has a sign in the wrong place (write -£5.00 or -5.00)' : 'has a sign in the wrong place';
+  if (c === '-' || c === '+')
+    return i === 0 || raw[i - 1] === '£'
+      ? 'has a sign in the wrong place (write -£5.00 or -5.00)'
+      : 'has a sign in the wrong place';
   if (c === '£') return 'has a £ sign in the wrong place';
   return i < end ? `has the character ${JSON.stringify(c)}, which is not part of an amount` : 'is not a number';
 }

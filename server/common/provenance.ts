@@ -14,7 +14,8 @@ export enum SourceKind {
 }
 registerEnumType(SourceKind, {
   name: 'SourceKind',
-  description: 'COMPUTED by the funding model from a parameter version; IMPORTED from a finance file; MANUAL, entered by hand.',
+  description:
+    'COMPUTED by the funding model from a parameter version; IMPORTED from a finance file; MANUAL, entered by hand.',
 });
 
 /** The provenance columns every figure-of-record table carries: source_kind, source_file, source_by, source_at, source_parameter_version. */
@@ -38,7 +39,9 @@ export class SourceColumns {
 /** The CHECK on source_kind, for each table's @Check. */
 export const SOURCE_KIND_CHECK = `"source_kind" IN ('COMPUTED', 'IMPORTED', 'MANUAL')`;
 
-@ObjectType({ description: 'Where a figure of record came from: computed by the model, imported from a file, or entered by hand.' })
+@ObjectType({
+  description: 'Where a figure of record came from: computed by the model, imported from a file, or entered by hand.',
+})
 export class FigureSource {
   @Field(() => SourceKind, { description: 'COMPUTED, IMPORTED or MANUAL.' })
   kind: SourceKind;
@@ -52,7 +55,11 @@ export class FigureSource {
   @Field(() => String, { nullable: true, description: 'Who imported or entered it.' })
   by: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'The parameter version of record it was last computed with (COMPUTED), or that was in force when it was imported.' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The parameter version of record it was last computed with (COMPUTED), or that was in force when it was imported.',
+  })
   parameterVersion: number | null;
 }
 
@@ -60,7 +67,18 @@ export class FigureSource {
 export const SOURCE_JSON = (t: string) =>
   `json_build_object('kind', ${t}.source_kind, 'file', ${t}.source_file, 'importedAt', ${t}.source_at, 'by', ${t}.source_by, 'parameterVersion', ${t}.source_parameter_version)`;
 
-export function toFigureSource(raw: { kind: string; file: string | null; importedAt: string | Date | null; by: string | null; parameterVersion: number | null } | null | undefined): FigureSource {
+export function toFigureSource(
+  raw:
+    | {
+        kind: string;
+        file: string | null;
+        importedAt: string | Date | null;
+        by: string | null;
+        parameterVersion: number | null;
+      }
+    | null
+    | undefined,
+): FigureSource {
   return {
     kind: (raw?.kind as SourceKind) ?? SourceKind.COMPUTED,
     file: raw?.file ?? null,
@@ -70,12 +88,17 @@ export function toFigureSource(raw: { kind: string; file: string | null; importe
   };
 }
 
-@ObjectType({ description: 'An imported or hand-entered figure of record that a recompute kept (or replaced, when asked to).' })
+@ObjectType({
+  description: 'An imported or hand-entered figure of record that a recompute kept (or replaced, when asked to).',
+})
 export class KeptFigureType {
   @Field(() => String, { description: 'POT, NOTIONAL_SEN_LINE or BLOCK_LINE.' })
   figure: string;
 
-  @Field(() => String, { description: 'Which one, e.g. "ASH-01|AUTUMN-2026" (community|term), "118001|2026-27|FSM_EVER6" (urn|year|factor), "2026-27|NOTIONAL_SEN" (year|line).' })
+  @Field(() => String, {
+    description:
+      'Which one, e.g. "ASH-01|AUTUMN-2026" (community|term), "118001|2026-27|FSM_EVER6" (urn|year|factor), "2026-27|NOTIONAL_SEN" (year|line).',
+  })
   key: string;
 
   @Field(() => SourceKind, { description: 'IMPORTED or MANUAL.' })

@@ -12,7 +12,10 @@ export function toMoneyString(value: string | Decimal): string {
 function parseMoneyInput(value: unknown): string {
   // The one money rule (server/common/money.ts); the scalar takes signed amounts, fields refuse negatives themselves.
   const read = readMoney(value, { field: 'Money', allowNegative: true });
-  if (!read.ok) throw new GraphQLError(`Money must be a decimal string: ${read.problem.message}`, { extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_AMOUNT' } });
+  if (!read.ok)
+    throw new GraphQLError(`Money must be a decimal string: ${read.problem.message}`, {
+      extensions: { code: 'BAD_USER_INPUT', reason: 'BAD_AMOUNT' },
+    });
   return read.value;
 }
 
@@ -24,7 +27,7 @@ export const MoneyScalar = new GraphQLScalarType({
   name: 'Money',
   description:
     'An exact amount in pounds sterling as a decimal string with two decimal places, e.g. "1234.50". ' +
-    'Never a float: parse it with a decimal library (or Excel\'s VALUE) if you need arithmetic.',
+    "Never a float: parse it with a decimal library (or Excel's VALUE) if you need arithmetic.",
   serialize(value) {
     if (value instanceof Decimal) return value.toFixed(2);
     // numeric(14,2) already arrives as "1234.50": skip the decimal parse on the hot path.
@@ -97,7 +100,9 @@ export const DecimalScalar = new GraphQLScalarType({
   parseValue: parseDecimal,
   parseLiteral(ast) {
     if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('Decimal literals must be strings such as "0.75"', { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError('Decimal literals must be strings such as "0.75"', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
     return parseDecimal(ast.value);
   },

@@ -43,32 +43,35 @@ export class HubDataSource extends DataSource {
 
 export function createDataSource(opts: DataSourceOptions): HubDataSource {
   const notifications = new DatabaseNotifications({ connectionString: opts.url }, [REFERENCE_CHANNEL]);
-  return new HubDataSource({
-    type: 'postgres',
-    url: opts.url,
-    entities,
-    migrations: allMigrations(),
-    migrationsTableName: 'typeorm_migrations',
-    migrationsTransactionMode: 'each',
-    namingStrategy: new SnakeNamingStrategy(),
-    synchronize: false,
-    // gen_random_uuid() is built into PostgreSQL 13+ and PGlite; no extension to install.
-    uuidExtension: 'pgcrypto',
-    installExtensions: false,
-    logger: new CountingLogger(opts.logger),
-    maxQueryExecutionTime: 2000,
-    poolSize: opts.poolSize,
-    extra: {
-      max: opts.poolSize,
-      application_name: opts.applicationName ?? 'high-needs-hub',
-      statement_timeout: opts.statementTimeoutMs,
-      connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10000,
-      // On PGlite a notification arrives on the pool connection that sent it (see DatabaseNotifications).
-      onConnect: (client: ClientBase) => {
-        client.on('notification', (n) => notifications.deliverFromPool(n));
+  return new HubDataSource(
+    {
+      type: 'postgres',
+      url: opts.url,
+      entities,
+      migrations: allMigrations(),
+      migrationsTableName: 'typeorm_migrations',
+      migrationsTransactionMode: 'each',
+      namingStrategy: new SnakeNamingStrategy(),
+      synchronize: false,
+      // gen_random_uuid() is built into PostgreSQL 13+ and PGlite; no extension to install.
+      uuidExtension: 'pgcrypto',
+      installExtensions: false,
+      logger: new CountingLogger(opts.logger),
+      maxQueryExecutionTime: 2000,
+      poolSize: opts.poolSize,
+      extra: {
+        max: opts.poolSize,
+        application_name: opts.applicationName ?? 'high-needs-hub',
+        statement_timeout: opts.statementTimeoutMs,
+        connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10000,
+        // On PGlite a notification arrives on the pool connection that sent it (see DatabaseNotifications).
+        onConnect: (client: ClientBase) => {
+          client.on('notification', (n) => notifications.deliverFromPool(n));
+        },
       },
     },
-  }, notifications);
+    notifications,
+  );
 }
 
 /** The notifications of a DataSource made by createDataSource, or null for any other. */

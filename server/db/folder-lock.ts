@@ -80,7 +80,9 @@ export async function lockFolder(dataDir: string): Promise<FolderLock> {
   }
   const server = net.createServer((s) => s.destroy());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new FolderLocked(dataDir, readHolder(dataDir)) : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new FolderLocked(dataDir, readHolder(dataDir)) : err),
+    );
     server.listen(lockName(dataDir), () => resolve());
   });
   // The lock must never keep a process alive on its own.

@@ -14,7 +14,9 @@ export function withSqlTally<T>(tally: SqlTally, fn: () => T): T {
 
 /** TypeORM logger that counts every statement against the current request and logs slow or failed ones. */
 export class CountingLogger implements Logger {
-  constructor(private readonly sink?: { warn: (obj: object, msg: string) => void; debug: (obj: object, msg: string) => void }) {}
+  constructor(
+    private readonly sink?: { warn: (obj: object, msg: string) => void; debug: (obj: object, msg: string) => void },
+  ) {}
 
   logQuery(_query: string, _parameters?: unknown[], _runner?: QueryRunner): void {
     const tally = storage.getStore();

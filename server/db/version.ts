@@ -10,6 +10,8 @@ export function postgresVersionProblem(versionNum: number, version: string): str
 }
 
 export async function serverVersionProblem(ds: DataSource): Promise<string | null> {
-  const [num] = await ds.query(`SELECT current_setting('server_version_num')::int AS n, current_setting('server_version') AS v`);
+  const [num] = await ds.query(
+    `SELECT current_setting('server_version_num')::int AS n, current_setting('server_version') AS v`,
+  );
   return postgresVersionProblem(num.n, num.v);
 }

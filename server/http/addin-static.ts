@@ -39,10 +39,18 @@ export function addinRouter(opts: AddinHosting): Router {
   const dir = opts.addinDir ? path.resolve(opts.addinDir) : null;
   if (dir && existsSync(path.join(dir, 'taskpane.html'))) {
     // Office caches add-in files aggressively; a short max-age keeps an upgraded hub's pane current.
-    router.use('/addin', express.static(dir, { index: 'taskpane.html', maxAge: '5m', fallthrough: true, dotfiles: 'deny' }));
+    router.use(
+      '/addin',
+      express.static(dir, { index: 'taskpane.html', maxAge: '5m', fallthrough: true, dotfiles: 'deny' }),
+    );
   } else {
     router.get(['/addin', '/addin/*path'], (_req, res) => {
-      res.status(404).type('text/plain').send('The add-in is not built on this hub: run `ADDIN_HOST=https://<this hub>/addin npm run addin:build`, then restart the hub.');
+      res
+        .status(404)
+        .type('text/plain')
+        .send(
+          'The add-in is not built on this hub: run `ADDIN_HOST=https://<this hub>/addin npm run addin:build`, then restart the hub.',
+        );
     });
   }
   return router;
@@ -51,16 +59,22 @@ export function addinRouter(opts: AddinHosting): Router {
 /** CORS_ORIGINS: comma-separated origins, each scheme://host[:port] with no path. */
 export function parseCorsOrigins(raw: string | undefined): string[] {
   if (!raw?.trim()) return [];
-  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((o) => {
-    let u: URL;
-    try {
-      u = new URL(o);
-    } catch {
-      throw new Error(`CORS_ORIGINS: "${o}" is not an origin like https://addin.example`);
-    }
-    if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== o.replace(/\/$/, '')) {
-      throw new Error(`CORS_ORIGINS: "${o}" must be an origin (scheme://host[:port], no path), e.g. https://addin.example`);
-    }
-    return u.origin;
-  });
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new Error(`CORS_ORIGINS: "${o}" is not an origin like https://addin.example`);
+      }
+      if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== o.replace(/\/$/, '')) {
+        throw new Error(
+          `CORS_ORIGINS: "${o}" must be an origin (scheme://host[:port], no path), e.g. https://addin.example`,
+        );
+      }
+      return u.origin;
+    });
 }

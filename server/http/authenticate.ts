@@ -9,12 +9,16 @@ export async function authenticate(
   header: string | undefined,
   deps: { dataSource: DataSource; jwt: JwtVerifier | null },
 ): Promise<Viewer> {
-  if (!header) throw unauthenticated('No Authorization header: send "Authorization: Bearer <token>". Tokens come from `npm run token:create`.');
+  if (!header)
+    throw unauthenticated(
+      'No Authorization header: send "Authorization: Bearer <token>". Tokens come from `npm run token:create`.',
+    );
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw unauthenticated('The Authorization header must be "Bearer <token>".');
   const token = m[1];
   if (looksLikeJwt(token)) {
-    if (!deps.jwt) throw unauthenticated('This hub does not accept sign-in tokens (JWT): OIDC is not configured. Use a hub token.');
+    if (!deps.jwt)
+      throw unauthenticated('This hub does not accept sign-in tokens (JWT): OIDC is not configured. Use a hub token.');
     try {
       return await deps.jwt(token);
     } catch (err) {
@@ -22,7 +26,8 @@ export async function authenticate(
     }
   }
   const viewer = await viewerForToken(deps.dataSource.manager, token);
-  if (!viewer) throw unauthenticated('The token is unknown or revoked. Ask Finance for a new one (npm run token:create).');
+  if (!viewer)
+    throw unauthenticated('The token is unknown or revoked. Ask Finance for a new one (npm run token:create).');
   return viewer;
 }
 

@@ -3,10 +3,14 @@ import { HubError } from '../errors';
 
 export class BudgetExceeded extends HubError {
   constructor(budgetMs: number) {
-    super('SERVICE_UNAVAILABLE', `The request ran past its time budget of ${budgetMs / 1000} s and was stopped. Ask for fewer rows or fields, or try again when the hub is less busy.`, {
-      reason: 'TIME_BUDGET',
-      http: { status: 503, headers: new Map([['retry-after', '5']]) },
-    });
+    super(
+      'SERVICE_UNAVAILABLE',
+      `The request ran past its time budget of ${budgetMs / 1000} s and was stopped. Ask for fewer rows or fields, or try again when the hub is less busy.`,
+      {
+        reason: 'TIME_BUDGET',
+        http: { status: 503, headers: new Map([['retry-after', '5']]) },
+      },
+    );
   }
 }
 

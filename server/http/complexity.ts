@@ -1,4 +1,13 @@
-import { DocumentNode, getNullableType, GraphQLError, GraphQLField, GraphQLSchema, isListType, Kind, visit } from 'graphql';
+import {
+  DocumentNode,
+  getNullableType,
+  GraphQLError,
+  GraphQLField,
+  GraphQLSchema,
+  isListType,
+  Kind,
+  visit,
+} from 'graphql';
 import { getComplexity, ComplexityEstimator } from 'graphql-query-complexity';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { coerceVariables } from './variables';
@@ -31,7 +40,8 @@ export function rowAwareEstimator(bounds: () => DataBounds = () => DEFAULT_BOUND
 
 /** How many whole-county model computations the operation would run (scenario results and comparisons, times their rows). */
 function computationEstimator(bounds: () => DataBounds): ComplexityEstimator {
-  return ({ field, args, childComplexity }) => (costOf(field)?.computation ? 1 : 0) + rowsOf(field, args, bounds()) * childComplexity;
+  return ({ field, args, childComplexity }) =>
+    (costOf(field)?.computation ? 1 : 0) + rowsOf(field, args, bounds()) * childComplexity;
 }
 
 const tooComplex = (message: string, extra: Record<string, unknown>) =>
@@ -64,13 +74,20 @@ export function complexityLimitPlugin(
       return {
         async didResolveOperation({ request, document, operation, contextValue }) {
           // Bad variables are the caller's mistake: say which, before estimating anything with them.
-          const coerced = operation ? coerceVariables(schema, document, operation, request.variables, contextValue as object) : null;
+          const coerced = operation
+            ? coerceVariables(schema, document, operation, request.variables, contextValue as object)
+            : null;
           if (coerced && 'errors' in coerced) {
             const [first, ...rest] = coerced.errors;
             if (rest.length) first.message += ` (and ${rest.length} more: ${rest.map((e) => e.message).join('; ')})`;
             throw first;
           }
-          const common = { schema, query: document, operationName: request.operationName, variables: request.variables ?? {} };
+          const common = {
+            schema,
+            query: document,
+            operationName: request.operationName,
+            variables: request.variables ?? {},
+          };
           const complexity = getComplexity({ ...common, estimators: [rows] });
           if (complexity > limits.maxComplexity) {
             throw tooComplex(

@@ -82,13 +82,17 @@ const BOUNDS_SQL = `SELECT
  * The bounds, read now and every `refreshMs` after (a growing table is costed as it grows). Each count is
  * rounded up by a tenth plus one so the estimate stays an upper bound between refreshes.
  */
-export function trackBounds(dataSource: DataSource, refreshMs = 60_000): { current(): DataBounds; ready: Promise<void>; stop(): void } {
+export function trackBounds(
+  dataSource: DataSource,
+  refreshMs = 60_000,
+): { current(): DataBounds; ready: Promise<void>; stop(): void } {
   let bounds: DataBounds = DEFAULT_BOUNDS;
   const read = async () => {
     try {
       const [row] = await dataSource.query(BOUNDS_SQL);
       const next = {} as DataBounds;
-      for (const k of Object.keys(DEFAULT_BOUNDS) as (keyof DataBounds)[]) next[k] = Math.ceil(Number(row[k] ?? 0) * 1.1) + 1;
+      for (const k of Object.keys(DEFAULT_BOUNDS) as (keyof DataBounds)[])
+        next[k] = Math.ceil(Number(row[k] ?? 0) * 1.1) + 1;
       bounds = next;
     } catch {
       // Keep the last bounds: a database hiccup must not make every query look free or every query too big.

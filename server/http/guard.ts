@@ -43,7 +43,9 @@ export function firstUnstorable(value: unknown): { path: string; reason: string 
 }
 
 const badInput = (message: string, argument?: string) =>
-  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), http: { status: 400 } } });
+  new GraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), http: { status: 400 } },
+  });
 
 /** String literals in the document that PostgreSQL cannot take, named by their argument or input field. */
 function unstorableLiteral(document: DocumentNode): GraphQLError | null {
@@ -56,14 +58,26 @@ function unstorableLiteral(document: DocumentNode): GraphQLError | null {
       const reason = found ? null : unstorableText(node.value);
       if (reason) {
         const argument = names[names.length - 1];
-        found = badInput(`${argument ? `Argument "${argument}"` : 'A string'} ${reason}, which the database cannot store.`, argument);
+        found = badInput(
+          `${argument ? `Argument "${argument}"` : 'A string'} ${reason}, which the database cannot store.`,
+          argument,
+        );
       }
     },
   });
   return found;
 }
 
-const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'QUERY_TOO_COMPLEX', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'QUERY_TOO_COMPLEX',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /**
  * The request-level rules of the GraphQL door: bad literals named from the AST, unstorable strings refused
@@ -83,7 +97,11 @@ export function guardPlugin(): ApolloServerPlugin {
           const literal = unstorableLiteral(document);
           if (literal) throw literal;
           const variable = firstUnstorable(request.variables ?? {});
-          if (variable) throw badInput(`Variable $${variable.path} ${variable.reason}, which the database cannot store.`, variable.path.split(/[.[]/, 1)[0]);
+          if (variable)
+            throw badInput(
+              `Variable $${variable.path} ${variable.reason}, which the database cannot store.`,
+              variable.path.split(/[.[]/, 1)[0],
+            );
         },
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;
@@ -102,7 +120,8 @@ export function guardPlugin(): ApolloServerPlugin {
           // A request-level 4xx is always the client's mistake: never reported as an internal error.
           if ((response.http.status ?? 500) < 500) {
             for (const e of result.errors) {
-              if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR') (e.extensions as Record<string, unknown>) = { ...e.extensions, code: 'BAD_USER_INPUT' };
+              if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR')
+                (e.extensions as Record<string, unknown>) = { ...e.extensions, code: 'BAD_USER_INPUT' };
             }
           }
         },
@@ -118,7 +137,8 @@ export function guardPlugin(): ApolloServerPlugin {
  */
 export function nodeLimit(maxNodes: number, maxTokens: number) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const query = (req.body as { query?: unknown } | undefined)?.query ?? (req.method === 'GET' ? req.query.query : undefined);
+    const query =
+      (req.body as { query?: unknown } | undefined)?.query ?? (req.method === 'GET' ? req.query.query : undefined);
     if (typeof query !== 'string' || query.length < maxNodes) return next();
     let nodes: number;
     try {

@@ -1,4 +1,15 @@
-import { BREAK, DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, printSchema, visit } from 'graphql';
+import {
+  BREAK,
+  DocumentNode,
+  execute,
+  ExecutionResult,
+  FragmentDefinitionNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  printSchema,
+  visit,
+} from 'graphql';
 import { coerceVariables } from './variables';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
@@ -23,7 +34,10 @@ function withErrorObjects(result: ExecutionResult): ExecutionResult {
     const orig = (e as { originalError?: unknown }).originalError;
     if (orig === undefined && typeof e.message === 'string') return e;
     const raw = (orig ?? e.message) as { message?: unknown } | null;
-    const cause = raw instanceof Error ? raw : Object.assign(new Error(typeof raw?.message === 'string' ? raw.message : 'Unexpected error value'), raw);
+    const cause =
+      raw instanceof Error
+        ? raw
+        : Object.assign(new Error(typeof raw?.message === 'string' ? raw.message : 'Unexpected error value'), raw);
     const err = new GraphQLError(cause.message, { path: e.path, originalError: cause });
     if (e.locations) (err as { locations?: unknown }).locations = e.locations;
     return err;
@@ -58,14 +72,19 @@ export function jitExecutor(
 ): GatewayInterface {
   const compiledReads = opts.compiledReads ?? true;
   /** Per distinct operation: how it runs on the resolvers, and its fragments by name (for the SQL compiler). */
-  type Prepared = { query: CompiledQuery | ExecutionResult | 'graphql-js'; fragments: Record<string, FragmentDefinitionNode> };
+  type Prepared = {
+    query: CompiledQuery | ExecutionResult | 'graphql-js';
+    fragments: Record<string, FragmentDefinitionNode>;
+  };
   const prepared = new Map<string, Prepared>();
   const prepare = (key: string, document: DocumentNode, operationName: string | null): Prepared => {
     let p = prepared.get(key);
     if (!p) {
       const fragments: Record<string, FragmentDefinitionNode> = {};
       for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-      const query = hasConditionalFields(document) ? 'graphql-js' : compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
+      const query = hasConditionalFields(document)
+        ? 'graphql-js'
+        : compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
       p = { query, fragments };
       if (prepared.size >= MAX_CACHED) prepared.delete(prepared.keys().next().value!);
       prepared.set(key, p);
@@ -99,9 +118,17 @@ export function jitExecutor(
     if ('errors' in coerced) return { errors: coerced.errors };
     // The compiled read skips the root resolvers, so it first asks the role matrix they would have applied.
     const viewer = (rc.context as unknown as Context).viewer;
-    const rootAllowed = rc.operation.selectionSet.selections.every((s) => s.kind !== Kind.FIELD || s.name.value.startsWith('__') || mayRun(viewer, 'Query', s.name.value));
+    const rootAllowed = rc.operation.selectionSet.selections.every(
+      (s) => s.kind !== Kind.FIELD || s.name.value.startsWith('__') || mayRun(viewer, 'Query', s.name.value),
+    );
     if (compiledReads && rc.operation.operation === 'query' && rootAllowed) {
-      const plan = await planCompiledRead(schema, rc.operation, fragments, coerced.variables, rc.context as unknown as Context);
+      const plan = await planCompiledRead(
+        schema,
+        rc.operation,
+        fragments,
+        coerced.variables,
+        rc.context as unknown as Context,
+      );
       if (plan) {
         opts.onExecute?.('compiled');
         return plan.run();
@@ -109,7 +136,13 @@ export function jitExecutor(
     }
     opts.onExecute?.('resolvers');
     if (c === 'graphql-js') {
-      return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables ?? {}, operationName: rc.operationName ?? undefined });
+      return execute({
+        schema,
+        document: rc.document,
+        contextValue: rc.context,
+        variableValues: rc.request.variables ?? {},
+        operationName: rc.operationName ?? undefined,
+      });
     }
     return withErrorObjects((await c.query(undefined, rc.context, coerced.variables)) as ExecutionResult);
   }

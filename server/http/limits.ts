@@ -18,12 +18,24 @@ export interface RateLimitConfig {
 }
 
 export class RateLimited extends HubError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super('RATE_LIMITED', message, { retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } });
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('RATE_LIMITED', message, {
+      retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    });
   }
 }
 
-function limiter(dataSource: DataSource, store: RateLimitConfig['store'], keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+function limiter(
+  dataSource: DataSource,
+  store: RateLimitConfig['store'],
+  keyPrefix: string,
+  points: number,
+  duration: number,
+): RateLimiterAbstract {
   // The limit is part of the key: a changed limit starts a fresh window instead of inheriting counts kept under another.
   keyPrefix = `${keyPrefix}_${points}_${duration}`;
   const memory = new RateLimiterMemory({ keyPrefix, points, duration });
@@ -61,7 +73,13 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
 
   const refuse = (res: Response, e: RateLimited) => {
     res.setHeader('retry-after', String(e.retryAfterSeconds));
-    res.status(429).json({ errors: [{ message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } }] });
+    res
+      .status(429)
+      .json({
+        errors: [
+          { message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } },
+        ],
+      });
   };
 
   /** Express middleware: per address, then per token; 429 with Retry-After. */
@@ -70,7 +88,14 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
     try {
       await byAddress.consume(address);
     } catch (r) {
-      if (r instanceof RateLimiterRes) return refuse(res, new RateLimited(`Too many requests from your address: at most ${cfg.perAddress} a minute. Retry after ${retryAfter(r)} s.`, retryAfter(r)));
+      if (r instanceof RateLimiterRes)
+        return refuse(
+          res,
+          new RateLimited(
+            `Too many requests from your address: at most ${cfg.perAddress} a minute. Retry after ${retryAfter(r)} s.`,
+            retryAfter(r),
+          ),
+        );
       return next(); // the store failed and its insurance too: let the request through rather than fail it
     }
     const header = req.headers.authorization;
@@ -78,7 +103,14 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
       try {
         await byToken.consume(tokenKey(header));
       } catch (r) {
-        if (r instanceof RateLimiterRes) return refuse(res, new RateLimited(`Too many requests with this token: at most ${cfg.perToken} a minute. Retry after ${retryAfter(r)} s.`, retryAfter(r)));
+        if (r instanceof RateLimiterRes)
+          return refuse(
+            res,
+            new RateLimited(
+              `Too many requests with this token: at most ${cfg.perToken} a minute. Retry after ${retryAfter(r)} s.`,
+              retryAfter(r),
+            ),
+          );
       }
     }
     next();
@@ -90,7 +122,10 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
     async beforeTokenCheck(address: string): Promise<void> {
       const r = await failures.get(address).catch(() => null);
       if (r && r.consumedPoints >= cfg.authFailures) {
-        throw new RateLimited(`Too many failed sign-ins from your address. Retry after ${retryAfter(r)} s.`, retryAfter(r));
+        throw new RateLimited(
+          `Too many failed sign-ins from your address. Retry after ${retryAfter(r)} s.`,
+          retryAfter(r),
+        );
       }
     },
     /**
@@ -111,7 +146,10 @@ export type RateLimits = ReturnType<typeof createRateLimits>;
  * Socket limits: slow clients are cut off (headers and whole requests have a deadline) and one address may hold
  * only so many connections (a browser keeps about six; a shared office address many people's).
  */
-export function limitConnections(server: http.Server, opts: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnectionsPerAddress: number }): void {
+export function limitConnections(
+  server: http.Server,
+  opts: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnectionsPerAddress: number },
+): void {
   server.headersTimeout = opts.headersTimeoutMs;
   server.requestTimeout = opts.requestTimeoutMs;
   server.keepAliveTimeout = Math.min(5000, opts.headersTimeoutMs);
@@ -139,7 +177,14 @@ export function safeRequestId(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 64) return crypto.randomUUID();
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95 || c === 46 || c === 58;
+    const ok =
+      (c >= 48 && c <= 57) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      c === 45 ||
+      c === 95 ||
+      c === 46 ||
+      c === 58;
     if (!ok) return crypto.randomUUID();
   }
   return raw;

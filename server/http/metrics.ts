@@ -67,7 +67,10 @@ export const MAX_OPERATION_LABELS = 100;
  * first MAX_OPERATION_LABELS other names seen (a developer's own queries), then "other": bounded whatever
  * clients send.
  */
-export function operationLabeller(known: ReadonlySet<string>, extra = MAX_OPERATION_LABELS): (name: string | null | undefined) => string {
+export function operationLabeller(
+  known: ReadonlySet<string>,
+  extra = MAX_OPERATION_LABELS,
+): (name: string | null | undefined) => string {
   const seen = new Set<string>();
   return (name) => {
     if (!name) return 'anonymous';

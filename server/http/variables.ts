@@ -1,4 +1,15 @@
-import { ASTNode, DocumentNode, GraphQLError, GraphQLSchema, isNonNullType, Kind, OperationDefinitionNode, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import {
+  ASTNode,
+  DocumentNode,
+  GraphQLError,
+  GraphQLSchema,
+  isNonNullType,
+  Kind,
+  OperationDefinitionNode,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 
 const badInput = (message: string, extra: Record<string, unknown> = {}, nodes?: ASTNode | readonly ASTNode[]) =>
@@ -8,7 +19,11 @@ const badInput = (message: string, extra: Record<string, unknown> = {}, nodes?: 
  * A variable of nullable type passed as null where a non-null argument or input field takes it (allowed by
  * validation when that position has a default): BAD_USER_INPUT naming the argument, before anything runs.
  */
-export function nullsInNonNullPositions(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError[] {
+export function nullsInNonNullPositions(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+): GraphQLError[] {
   const errors: GraphQLError[] = [];
   const typeInfo = new TypeInfo(schema);
   visit(
@@ -21,7 +36,13 @@ export function nullsInNonNullPositions(schema: GraphQLSchema, document: Documen
         const name = node.name.value;
         if (!type || !isNonNullType(type) || !(name in variables) || variables[name] !== null) return;
         const argument = typeInfo.getArgument()?.name ?? name;
-        errors.push(badInput(`Argument "${argument}" (${type.toString()}) must not be null, but variable $${name} is null.`, { argument }, node));
+        errors.push(
+          badInput(
+            `Argument "${argument}" (${type.toString()}) must not be null, but variable $${name} is null.`,
+            { argument },
+            node,
+          ),
+        );
       },
     }),
   );

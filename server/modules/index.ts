@@ -3,8 +3,21 @@ import { Community, CommunityMembership } from './community/community.entity';
 import { School } from './school/school.entity';
 import { EarlyYearsSetting } from './early-years/early-years.entity';
 import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period/period.entity';
-import { CommunityPot, EhcpBandCount, HighNeedsBlockLine, NotionalSenFactor, SchoolTermFunding } from './funding/funding.entity';
-import { BlockForecastSnapshot, SafetyValveAgreement, SafetyValveInstalment, SafetyValveKpi, SafetyValvePlanYear, SafetyValveReport } from './safety-valve/safety-valve.entity';
+import {
+  CommunityPot,
+  EhcpBandCount,
+  HighNeedsBlockLine,
+  NotionalSenFactor,
+  SchoolTermFunding,
+} from './funding/funding.entity';
+import {
+  BlockForecastSnapshot,
+  SafetyValveAgreement,
+  SafetyValveInstalment,
+  SafetyValveKpi,
+  SafetyValvePlanYear,
+  SafetyValveReport,
+} from './safety-valve/safety-valve.entity';
 import { DsgIncomeYear, Placement, PlaceNumber, TopUpCount } from './funding/block.entity';
 import { CaseloadCount, CaseloadWorker } from './caseload/caseload.entity';
 import { ApiToken } from './auth/auth.entity';

@@ -54,7 +54,11 @@ export function createLoaders(db: EntityManager) {
     ),
   );
   const areas = once(() =>
-    cachedReference(db, 'areas', () => db.query(`SELECT code, name FROM area ORDER BY code`).then((rows: Area[]) => new Map(rows.map((r) => [r.code, r])))),
+    cachedReference(db, 'areas', () =>
+      db
+        .query(`SELECT code, name FROM area ORDER BY code`)
+        .then((rows: Area[]) => new Map(rows.map((r) => [r.code, r]))),
+    ),
   );
 
   return {
@@ -64,13 +68,18 @@ export function createLoaders(db: EntityManager) {
     areas,
 
     schoolByUrn: new DataLoader<number, School | null>(async (urns) => {
-      const rows: School[] = await db.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.urn = ANY($1::int[])`, [urns]);
+      const rows: School[] = await db.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.urn = ANY($1::int[])`, [
+        urns,
+      ]);
       const byUrn = new Map(rows.map((r) => [r.urn, r]));
       return urns.map((u) => byUrn.get(u) ?? null);
     }),
 
     communityByCode: new DataLoader<string, Community | null>(async (codes) => {
-      const rows: Community[] = await db.query(`SELECT ${COMMUNITY_COLUMNS} FROM community c WHERE c.code = ANY($1::text[])`, [codes]);
+      const rows: Community[] = await db.query(
+        `SELECT ${COMMUNITY_COLUMNS} FROM community c WHERE c.code = ANY($1::text[])`,
+        [codes],
+      );
       const byCode = new Map(rows.map((r) => [r.code, r]));
       return codes.map((c) => byCode.get(c) ?? null);
     }),

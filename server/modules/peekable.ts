@@ -25,7 +25,8 @@ export class PeekableLoader<K, V> extends DataLoader<K, V> {
   }
 
   override prime(key: K, value: V | PromiseLike<V> | Error): this {
-    if (!(value instanceof Error) && !(value && typeof (value as PromiseLike<V>).then === 'function')) this.settled.set(key, value as V);
+    if (!(value instanceof Error) && !(value && typeof (value as PromiseLike<V>).then === 'function'))
+      this.settled.set(key, value as V);
     return super.prime(key, value);
   }
 }

@@ -14,7 +14,11 @@ type Keyed = { table: string; columns: string[]; types: string[] };
 const TABLES = {
   pot: { table: 'community_pot', columns: ['community_code', 'term_code'], types: ['text', 'text'] },
   funding: { table: 'school_term_funding', columns: ['school_urn', 'term_code'], types: ['int', 'text'] },
-  sen: { table: 'notional_sen_factor', columns: ['school_urn', 'financial_year_code', 'factor'], types: ['int', 'text', 'text'] },
+  sen: {
+    table: 'notional_sen_factor',
+    columns: ['school_urn', 'financial_year_code', 'factor'],
+    types: ['int', 'text', 'text'],
+  },
   block: { table: 'high_needs_block_line', columns: ['financial_year_code', 'line_code'], types: ['text', 'text'] },
 } satisfies Record<string, Keyed>;
 
@@ -42,7 +46,8 @@ function load(ctx: Context, which: keyof typeof TABLES, key: string): Promise<Fi
   return l.load(key);
 }
 
-const DESCRIPTION = 'Where this figure came from: computed by the model (parameter version), imported from a file (which, who, when), or entered by hand.';
+const DESCRIPTION =
+  'Where this figure came from: computed by the model (parameter version), imported from a file (which, who, when), or entered by hand.';
 
 @Resolver(() => CommunityPotView)
 export class PotSourceResolver {
@@ -54,7 +59,9 @@ export class PotSourceResolver {
 
 @Resolver(() => SchoolFunding)
 export class SchoolFundingSourceResolver {
-  @FieldResolver(() => FigureSource, { description: `${DESCRIPTION} For a school's funding: where its baseline came from; the protection, share and top-up are computed with parameterVersion.` })
+  @FieldResolver(() => FigureSource, {
+    description: `${DESCRIPTION} For a school's funding: where its baseline came from; the protection, share and top-up are computed with parameterVersion.`,
+  })
   source(@Root() f: SchoolFunding, @Ctx() ctx: Context): Promise<FigureSource> {
     return load(ctx, 'funding', `${f.schoolUrn}|${f.term}`);
   }

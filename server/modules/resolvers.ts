@@ -10,7 +10,12 @@ import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
 import { SchoolConnectionResolver, SchoolResolver } from './school/school.resolver';
 import { SchoolClosureResolver } from './school/closure.resolver';
-import { BlockLineSourceResolver, NotionalSenSourceResolver, PotSourceResolver, SchoolFundingSourceResolver } from './provenance.resolver';
+import {
+  BlockLineSourceResolver,
+  NotionalSenSourceResolver,
+  PotSourceResolver,
+  SchoolFundingSourceResolver,
+} from './provenance.resolver';
 
 /** The one registry of resolvers. */
 export const resolvers = [

@@ -36,14 +36,21 @@ function print(o: CommandOutput): void {
  * (taking the folder's lock, so a hub started meanwhile refuses). When a hub owns the folder, the command
  * runs inside that hub through its local door with the folder's credential: never a second writer.
  */
-export async function runCommand(name: string, args: Args, ctx: Partial<Pick<CommandContext, 'input' | 'onProgress'>> = {}): Promise<void> {
+export async function runCommand(
+  name: string,
+  args: Args,
+  ctx: Partial<Pick<CommandContext, 'input' | 'onProgress'>> = {},
+): Promise<void> {
   const input = ctx.input ?? (() => Readable.from([]));
   try {
     const config = loadConfig();
     if (!config.databaseUrl && (await isLocked(config.dataDir))) {
       const cred = readCredential(config.dataDir);
       const holder = readHolder(config.dataDir);
-      if ('problem' in cred) throw new ConfigError(`A hub (PID ${holder ?? 'unknown'}) owns the data folder ${config.dataDir}, and ${cred.problem}.`);
+      if ('problem' in cred)
+        throw new ConfigError(
+          `A hub (PID ${holder ?? 'unknown'}) owns the data folder ${config.dataDir}, and ${cred.problem}.`,
+        );
       let res: Response;
       try {
         res = await fetch(`${cred.url}/local/run/${name}`, {
@@ -58,7 +65,9 @@ export async function runCommand(name: string, args: Args, ctx: Partial<Pick<Com
           duplex: 'half',
         } as RequestInit);
       } catch (err) {
-        throw new ConfigError(`A hub (PID ${holder ?? 'unknown'}) owns the data folder ${config.dataDir} but does not answer at ${cred.url} (${(err as Error).message}): wait for it to start, or stop it.`);
+        throw new ConfigError(
+          `A hub (PID ${holder ?? 'unknown'}) owns the data folder ${config.dataDir} but does not answer at ${cred.url} (${(err as Error).message}): wait for it to start, or stop it.`,
+        );
       }
       const body = (await res.json().catch(() => null)) as CommandOutput | null;
       if (!body) throw new ConfigError(`The hub at ${cred.url} answered ${res.status} without a result.`);

@@ -29,7 +29,11 @@ async function main() {
   );
   bar.start(size, 0, { rows: 0, mb: '0.0', totalMb: (size / 1e6).toFixed(1) });
   try {
-    await runCommand('import:gias', { ...values, fileName: path.basename(file) }, { input, onProgress: (bytes, rows) => bar.update(bytes, { rows, mb: (bytes / 1e6).toFixed(1) }) });
+    await runCommand(
+      'import:gias',
+      { ...values, fileName: path.basename(file) },
+      { input, onProgress: (bytes, rows) => bar.update(bytes, { rows, mb: (bytes / 1e6).toFixed(1) }) },
+    );
   } finally {
     bar.stop();
   }

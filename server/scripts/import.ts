@@ -10,7 +10,10 @@ const USAGE = `usage: npm run import -- KIND FILE [--dry-run]
   FILE is a CSV or XLSX made from the hub's template (GET /import/templates/KIND.xlsx).
   For the GIAS school register use: npm run import:gias -- FILE [--la 886]`;
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'dry-run': { type: 'boolean', default: false } },
+});
 const [kind, file] = positionals;
 try {
   if (!kind) throw new Error(USAGE);

@@ -38,13 +38,18 @@ ${sql.upQueries.map((u) => `    await queryRunner.query(${q(u.query)});`).join('
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-${sql.downQueries.reverse().map((d) => `    await queryRunner.query(${q(d.query)});`).join('\n')}
+${sql.downQueries
+  .reverse()
+  .map((d) => `    await queryRunner.query(${q(d.query)});`)
+  .join('\n')}
   }
 }
 `;
   const file = path.join(projectRoot(), 'migrations', `${ts}-${name}.ts`);
   fs.writeFileSync(file, body);
-  console.log(`Wrote ${path.relative(process.cwd(), file)} (${sql.upQueries.length} statements). Review it before committing.`);
+  console.log(
+    `Wrote ${path.relative(process.cwd(), file)} (${sql.upQueries.length} statements). Review it before committing.`,
+  );
 }
 
 main().catch((err) => {

@@ -10,7 +10,15 @@ const USAGE = `usage:
 const [command, ...rest] = process.argv.slice(2);
 
 if (command === 'create') {
-  const { values } = parseArgs({ args: rest, options: { role: { type: 'string' }, name: { type: 'string' }, community: { type: 'string' }, client: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      role: { type: 'string' },
+      name: { type: 'string' },
+      community: { type: 'string' },
+      client: { type: 'string' },
+    },
+  });
   if (!values.role || !values.name) {
     process.stderr.write(`high-needs-hub: --role and --name are required.\n${USAGE}\n`);
     process.exitCode = 1;

@@ -19,7 +19,13 @@ import type { Area, District } from '../modules/geography/geography.entity';
 import type { Community, CommunityMembership } from '../modules/community/community.entity';
 import { Phase, SchoolStatus, SchoolType, type School } from '../modules/school/school.entity';
 import { SettingKind, type EarlyYearsSetting } from '../modules/early-years/early-years.entity';
-import { Season, type AcademicYear, type FinancialYear, type FundingTerm, type SchoolTerm } from '../modules/period/period.entity';
+import {
+  Season,
+  type AcademicYear,
+  type FinancialYear,
+  type FundingTerm,
+  type SchoolTerm,
+} from '../modules/period/period.entity';
 import {
   NotionalSenFactorCode,
   type CommunityPot,
@@ -37,7 +43,15 @@ import type {
   SafetyValveReport,
 } from '../modules/safety-valve/safety-valve.entity';
 import type { DsgIncomeYear, Placement, PlaceNumber, TopUpCount } from '../modules/funding/block.entity';
-import { BLOCK_LINES, dsgAsReported, type BlockDrivers, type IncomeDrivers, type Instalment, type InstalmentStatus, type Provider } from '../modules/funding/block';
+import {
+  BLOCK_LINES,
+  dsgAsReported,
+  type BlockDrivers,
+  type IncomeDrivers,
+  type Instalment,
+  type InstalmentStatus,
+  type Provider,
+} from '../modules/funding/block';
 import { CaseloadKind, WorkerRole, type CaseloadCount, type CaseloadWorker } from '../modules/caseload/caseload.entity';
 import {
   BANDS,
@@ -110,13 +124,50 @@ const POTS_SET_TO = '2027-03-31';
 
 // Kent-style six-term calendars (estimates close to the published KCC dates).
 const SCHOOL_TERM_DATES: Record<string, ReadonlyArray<readonly [string, string]>> = {
-  '2024/25': [['2024-09-03', '2024-10-25'], ['2024-11-04', '2024-12-20'], ['2025-01-06', '2025-02-14'], ['2025-02-24', '2025-04-04'], ['2025-04-22', '2025-05-23'], ['2025-06-02', '2025-07-22']],
-  '2025/26': [['2025-09-03', '2025-10-24'], ['2025-11-03', '2025-12-19'], ['2026-01-05', '2026-02-13'], ['2026-02-23', '2026-03-27'], ['2026-04-13', '2026-05-22'], ['2026-06-01', '2026-07-22']],
-  '2026/27': [['2026-09-03', '2026-10-23'], ['2026-11-02', '2026-12-18'], ['2027-01-04', '2027-02-12'], ['2027-02-22', '2027-03-24'], ['2027-04-12', '2027-05-28'], ['2027-06-07', '2027-07-21']],
-  '2027/28': [['2027-09-02', '2027-10-22'], ['2027-11-01', '2027-12-17'], ['2028-01-04', '2028-02-11'], ['2028-02-21', '2028-03-31'], ['2028-04-18', '2028-05-26'], ['2028-06-05', '2028-07-21']],
+  '2024/25': [
+    ['2024-09-03', '2024-10-25'],
+    ['2024-11-04', '2024-12-20'],
+    ['2025-01-06', '2025-02-14'],
+    ['2025-02-24', '2025-04-04'],
+    ['2025-04-22', '2025-05-23'],
+    ['2025-06-02', '2025-07-22'],
+  ],
+  '2025/26': [
+    ['2025-09-03', '2025-10-24'],
+    ['2025-11-03', '2025-12-19'],
+    ['2026-01-05', '2026-02-13'],
+    ['2026-02-23', '2026-03-27'],
+    ['2026-04-13', '2026-05-22'],
+    ['2026-06-01', '2026-07-22'],
+  ],
+  '2026/27': [
+    ['2026-09-03', '2026-10-23'],
+    ['2026-11-02', '2026-12-18'],
+    ['2027-01-04', '2027-02-12'],
+    ['2027-02-22', '2027-03-24'],
+    ['2027-04-12', '2027-05-28'],
+    ['2027-06-07', '2027-07-21'],
+  ],
+  '2027/28': [
+    ['2027-09-02', '2027-10-22'],
+    ['2027-11-01', '2027-12-17'],
+    ['2028-01-04', '2028-02-11'],
+    ['2028-02-21', '2028-03-31'],
+    ['2028-04-18', '2028-05-26'],
+    ['2028-06-05', '2028-07-21'],
+  ],
 };
 /** School terms that carry caseload counts. */
-export const CASELOAD_TERMS = ['2025/26-T1', '2025/26-T2', '2025/26-T3', '2025/26-T4', '2025/26-T5', '2025/26-T6', '2026/27-T1', '2026/27-T2'] as const;
+export const CASELOAD_TERMS = [
+  '2025/26-T1',
+  '2025/26-T2',
+  '2025/26-T3',
+  '2025/26-T4',
+  '2025/26-T5',
+  '2025/26-T6',
+  '2026/27-T1',
+  '2026/27-T2',
+] as const;
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 const fyCode = (y: number): string => `${y}-${pad((y + 1) % 100, 2)}`;
@@ -127,7 +178,8 @@ const tenths = (t: number): string => `${t < 0 ? '-' : ''}${Math.floor(Math.abs(
 /** An integer count as a 2-dp decimal string. */
 const whole = (n: number): string => `${n}.00`;
 /** Rounds to a multiple of `unit` pounds (budgets are set in round figures). */
-const roundTo = (d: Decimal, unit: number): Decimal => d.dividedBy(unit).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).times(unit);
+const roundTo = (d: Decimal, unit: number): Decimal =>
+  d.dividedBy(unit).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).times(unit);
 
 /** Splits an integer total in proportion to weights (largest remainder; ties to the earlier index). */
 function splitInt(total: number, weights: readonly number[]): number[] {
@@ -198,7 +250,14 @@ function generatePeriods() {
       const ft = fundingTerms.find((t) => t.startDate <= startDate && startDate <= t.endDate);
       // 2027/28 T5-T6 fall in Summer 2028, beyond the last financial year held.
       if (!ft) return;
-      schoolTerms.push({ code: `${academicYearCode}-T${i + 1}`, academicYearCode, number: i + 1, startDate, endDate, fundingTermCode: ft.code });
+      schoolTerms.push({
+        code: `${academicYearCode}-T${i + 1}`,
+        academicYearCode,
+        number: i + 1,
+        startDate,
+        endDate,
+        fundingTermCode: ft.code,
+      });
     });
   }
   return { financialYears, academicYears, fundingTerms, schoolTerms };
@@ -242,18 +301,49 @@ function schoolName(r: Random, phase: Phase, estType: string, town: string, gram
   switch (phase) {
     case Phase.PRIMARY:
       if (estType === 'Voluntary aided school')
-        return r.pick([`${saint} Catholic Primary School, ${town}`, `${town} Church of England Primary School`, `${saint} Church of England Primary School, ${town}`]);
+        return r.pick([
+          `${saint} Catholic Primary School, ${town}`,
+          `${town} Church of England Primary School`,
+          `${saint} Church of England Primary School, ${town}`,
+        ]);
       if (estType === 'Voluntary controlled school')
-        return r.pick([`${town} Church of England Primary School`, `${saint} Church of England Primary School, ${town}`]);
-      if (estType === 'Free schools') return r.pick([`${town} Green Primary School`, `${town} Meadows Primary School`, `${town} Park Primary School`]);
+        return r.pick([
+          `${town} Church of England Primary School`,
+          `${saint} Church of England Primary School, ${town}`,
+        ]);
+      if (estType === 'Free schools')
+        return r.pick([
+          `${town} Green Primary School`,
+          `${town} Meadows Primary School`,
+          `${town} Park Primary School`,
+        ]);
       if (estType.startsWith('Academy'))
-        return r.pick([`${town} Primary School`, `${town} Primary Academy`, `The ${town} Primary School`, `${town} Church of England Primary Academy`]);
-      return r.pick([`${town} Primary School`, `${town} Community Primary School`, `${town} Infant School`, `${town} Junior School`]);
+        return r.pick([
+          `${town} Primary School`,
+          `${town} Primary Academy`,
+          `The ${town} Primary School`,
+          `${town} Church of England Primary Academy`,
+        ]);
+      return r.pick([
+        `${town} Primary School`,
+        `${town} Community Primary School`,
+        `${town} Infant School`,
+        `${town} Junior School`,
+      ]);
     case Phase.SECONDARY:
-      if (grammar) return r.pick([`${town} Grammar School`, `${town} Grammar School for Girls`, `${town} Boys' Grammar School`]);
-      if (estType === 'Voluntary aided school') return r.pick([`${saint} Catholic College`, `${saint} Church of England School, ${town}`]);
-      if (estType === 'Free schools') return r.pick([`${town} Free School`, `${town} School of Science and Technology`]);
-      return r.pick([`${town} Academy`, `The ${town} School`, `${town} High School`, `${town} Community College`, `${town} Church of England Academy`]);
+      if (grammar)
+        return r.pick([`${town} Grammar School`, `${town} Grammar School for Girls`, `${town} Boys' Grammar School`]);
+      if (estType === 'Voluntary aided school')
+        return r.pick([`${saint} Catholic College`, `${saint} Church of England School, ${town}`]);
+      if (estType === 'Free schools')
+        return r.pick([`${town} Free School`, `${town} School of Science and Technology`]);
+      return r.pick([
+        `${town} Academy`,
+        `The ${town} School`,
+        `${town} High School`,
+        `${town} Community College`,
+        `${town} Church of England Academy`,
+      ]);
     case Phase.ALL_THROUGH:
       return r.pick([`${town} All-Through Academy`, `${town} Learning Village`]);
     case Phase.SPECIAL:
@@ -269,7 +359,13 @@ function generateSchools(r: Random) {
   const usedUrn = new Set<number>();
   const usedUkprn = new Set<number>();
   const usedName = new Set<string>();
-  const nextEstab: Record<string, number> = { PRIMARY: 2000, SECONDARY_ACADEMY: 4000, SECONDARY_MAINTAINED: 5400, SPECIAL: 7000, PRU: 1100 };
+  const nextEstab: Record<string, number> = {
+    PRIMARY: 2000,
+    SECONDARY_ACADEMY: 4000,
+    SECONDARY_MAINTAINED: 5400,
+    SPECIAL: 7000,
+    PRU: 1100,
+  };
   const communities: Row<Community>[] = [];
   const sizes = new Map<string, number>();
 
@@ -296,7 +392,12 @@ function generateSchools(r: Random) {
     usedName.add(name);
     const academy = type !== SchoolType.MAINTAINED;
     const urn = academy ? uniqueInt(r, 136000, 150999, usedUrn) : uniqueInt(r, 118000, 119999, usedUrn);
-    const estabKey = phase === Phase.SECONDARY || phase === Phase.ALL_THROUGH ? (academy ? 'SECONDARY_ACADEMY' : 'SECONDARY_MAINTAINED') : phase;
+    const estabKey =
+      phase === Phase.SECONDARY || phase === Phase.ALL_THROUGH
+        ? academy
+          ? 'SECONDARY_ACADEMY'
+          : 'SECONDARY_MAINTAINED'
+        : phase;
     nextEstab[estabKey] += r.int(1, 2);
     const laestab = LA_CODE * 10000 + nextEstab[estabKey];
 
@@ -304,13 +405,21 @@ function generateSchools(r: Random) {
     let percentFsm: string | null;
     switch (phase) {
       case Phase.PRIMARY: {
-        const fe = r.weighted([[0.5, 20], [1, 40], [1.5, 12], [2, 22], [3, 6]] as const);
+        const fe = r.weighted([
+          [0.5, 20],
+          [1, 40],
+          [1.5, 12],
+          [2, 22],
+          [3, 6],
+        ] as const);
         pupilsOnRoll = Math.min(630, Math.max(90, Math.round(fe * 210 * r.normalClamped(0.93, 0.06, 0.75, 1.0))));
         percentFsm = fsm(district.fsmMean, 7);
         break;
       }
       case Phase.SECONDARY:
-        pupilsOnRoll = Math.round(grammar ? r.normalClamped(1050, 150, 700, 1400) : r.normalClamped(1100, 300, 600, 1800));
+        pupilsOnRoll = Math.round(
+          grammar ? r.normalClamped(1050, 150, 700, 1400) : r.normalClamped(1100, 300, 600, 1800),
+        );
         percentFsm = grammar ? fsm(district.fsmMean * 0.3, 1.5) : fsm(district.fsmMean * 1.15, 6);
         break;
       case Phase.ALL_THROUGH:
@@ -326,7 +435,8 @@ function generateSchools(r: Random) {
         percentFsm = fsm(41, 3);
     }
     let openDate: string | null = null;
-    if (establishmentType === 'Free schools' || establishmentType === 'Free schools special') openDate = `${r.int(2013, 2022)}-09-01`;
+    if (establishmentType === 'Free schools' || establishmentType === 'Free schools special')
+      openDate = `${r.int(2013, 2022)}-09-01`;
     else if (academy) openDate = `${r.int(2011, 2024)}-${pad(r.pick([1, 4, 6, 9, 11]), 2)}-01`;
     if (opts.closed) {
       pupilsOnRoll = null;
@@ -356,15 +466,33 @@ function generateSchools(r: Random) {
   };
 
   // Mainstream schools, community by community.
-  const allThroughCommunities = new Set(r.sample(DISTRICTS.flatMap((d) => d.communities.map((_, i) => `${d.abbr}-${pad(i + 1, 2)}`)), 3));
+  const allThroughCommunities = new Set(
+    r.sample(
+      DISTRICTS.flatMap((d) => d.communities.map((_, i) => `${d.abbr}-${pad(i + 1, 2)}`)),
+      3,
+    ),
+  );
   for (const d of DISTRICTS) {
     d.communities.forEach((c, i) => {
       const code = `${d.abbr}-${pad(i + 1, 2)}`;
-      const size = r.weighted([[8, 10], [9, 15], [10, 20], [11, 20], [12, 15], [13, 12], [14, 8]] as const);
-      const secondaries = r.weighted([[1, 25], [2, 50], [3, 25]] as const);
+      const size = r.weighted([
+        [8, 10],
+        [9, 15],
+        [10, 20],
+        [11, 20],
+        [12, 15],
+        [13, 12],
+        [14, 8],
+      ] as const);
+      const secondaries = r.weighted([
+        [1, 25],
+        [2, 50],
+        [3, 25],
+      ] as const);
       const allThrough = allThroughCommunities.has(code) ? 1 : 0;
       const members: Row<School>[] = [];
-      for (let k = 0; k < secondaries; k++) members.push(make(Phase.SECONDARY, d, k === 0 ? [c.towns[0]] : c.towns, { community: code }));
+      for (let k = 0; k < secondaries; k++)
+        members.push(make(Phase.SECONDARY, d, k === 0 ? [c.towns[0]] : c.towns, { community: code }));
       for (let k = 0; k < allThrough; k++) members.push(make(Phase.ALL_THROUGH, d, c.towns, { community: code }));
       for (let k = members.length; k < size; k++) members.push(make(Phase.PRIMARY, d, c.towns, { community: code }));
       sizes.set(code, size);
@@ -383,7 +511,17 @@ function generateSchools(r: Random) {
 
   // Resourced provision in ~40 mainstream schools (about a third secondary).
   const mainstream = schools.slice();
-  for (const s of r.sample(mainstream.filter((x) => x.phase === Phase.PRIMARY), 28).concat(r.sample(mainstream.filter((x) => x.phase !== Phase.PRIMARY), 12))) {
+  for (const s of r
+    .sample(
+      mainstream.filter((x) => x.phase === Phase.PRIMARY),
+      28,
+    )
+    .concat(
+      r.sample(
+        mainstream.filter((x) => x.phase !== Phase.PRIMARY),
+        12,
+      ),
+    )) {
     const cap = s.phase === Phase.PRIMARY ? r.pick([8, 10, 12, 15, 15, 20]) : r.pick([15, 20, 25, 30, 40]);
     s.srpCapacity = cap;
     s.srpOnRoll = Math.max(0, cap - r.int(-2, 4));
@@ -404,19 +542,31 @@ function generateSchools(r: Random) {
     ...Array<[SchoolType, string]>(7).fill([SchoolType.MAINTAINED, 'Pupil referral unit']),
     ...Array<[SchoolType, string]>(3).fill([SchoolType.ACADEMY, 'Academy alternative provision converter']),
   ]);
-  r.sample(DISTRICTS, 10).forEach((d, i) => make(Phase.PRU, d, [d.communities[0].towns[0]], { community: null, typePair: pruTypes[i] }));
+  r.sample(DISTRICTS, 10).forEach((d, i) =>
+    make(Phase.PRU, d, [d.communities[0].towns[0]], { community: null, typePair: pruTypes[i] }),
+  );
 
   // Five primaries that closed before the communities started (amalgamations), so never members.
   const closeDates = ['2023-08-31', '2023-12-31', '2024-08-31', '2024-08-31', '2025-03-31'];
   for (const closeDate of closeDates) {
     const d = r.pick(DISTRICTS);
-    make(Phase.PRIMARY, d, r.pick(d.communities).towns, { community: null, closed: closeDate, typePair: [SchoolType.MAINTAINED, 'Community school'] });
+    make(Phase.PRIMARY, d, r.pick(d.communities).towns, {
+      community: null,
+      closed: closeDate,
+      typePair: [SchoolType.MAINTAINED, 'Community school'],
+    });
   }
 
   return { schools, meta, communities, sizes };
 }
 
-function generateMemberships(r: Random, schools: Row<School>[], meta: Map<number, SchoolMeta>, communities: Row<Community>[], sizes: Map<string, number>) {
+function generateMemberships(
+  r: Random,
+  schools: Row<School>[],
+  meta: Map<number, SchoolMeta>,
+  communities: Row<Community>[],
+  sizes: Map<string, number>,
+) {
   const memberships: Omit<Row<CommunityMembership>, 'id'>[] = [];
   const byUrn = new Map<number, Omit<Row<CommunityMembership>, 'id'>>();
   for (const s of schools) {
@@ -436,7 +586,10 @@ function generateMemberships(r: Random, schools: Row<School>[], meta: Map<number
     const to = from && r.shuffle(codes).find((c) => c !== from && sizes.get(c)! <= 13);
     if (!from || !to) continue;
     const candidates = memberships.filter(
-      (m) => m.communityCode === from && !chairs.has(m.schoolUrn) && schools.find((s) => s.urn === m.schoolUrn)!.phase === Phase.PRIMARY,
+      (m) =>
+        m.communityCode === from &&
+        !chairs.has(m.schoolUrn) &&
+        schools.find((s) => s.urn === m.schoolUrn)!.phase === Phase.PRIMARY,
     );
     const m = r.pick(candidates);
     byUrn.get(m.schoolUrn)!.effectiveTo = MOVE_DATE;
@@ -521,13 +674,16 @@ function schoolDrivers(r: Random, s: Row<School>): SchoolDrivers {
   const fsm = Number(s.percentFsm) / 100;
   const primary = s.phase === Phase.PRIMARY;
   const annualBaseline = Math.round(
-    Math.min(primary ? 200000 : 190000, Math.max(primary ? 12000 : 24000, r.logNormal(pupils * (primary ? 230 : 150), 0.5))) +
+    Math.min(
+      primary ? 200000 : 190000,
+      Math.max(primary ? 12000 : 24000, r.logNormal(pupils * (primary ? 230 : 150), 0.5)),
+    ) +
       (s.srpOnRoll ?? 0) * 1500,
   );
   return {
     fsm6Pupils: Math.round(pupils * fsm * r.normalClamped(1.3, 0.1, 1.05, 1.6)),
     idaciPupils: Math.round(pupils * fsm * r.normalClamped(1.0, 0.2, 0.5, 1.5)),
-    mobilePupils: r.chance(0.4) ? Math.round(pupils * r.int(10, 60) / 1000) : 0,
+    mobilePupils: r.chance(0.4) ? Math.round((pupils * r.int(10, 60)) / 1000) : 0,
     lpaPupils: Math.round(pupils * (primary ? 0.12 : 0.09) * (0.8 + fsm * 1.5) * r.normalClamped(1, 0.1, 0.75, 1.25)),
     mfgPerPupil: r.chance(0.3) ? r.int(20, 200) : 0,
     annualBaseline,
@@ -546,14 +702,36 @@ function factorAmounts(s: Row<School>, dr: SchoolDrivers, y: number): Record<Not
   };
 }
 
-const BAND_MIX: ReadonlyArray<readonly [Band, number]> = [['A', 30], ['B', 30], ['C', 20], ['D', 13], ['E', 7]];
-const SRP_BAND_MIX: ReadonlyArray<readonly [Band, number]> = [['A', 5], ['B', 15], ['C', 35], ['D', 30], ['E', 15]];
+const BAND_MIX: ReadonlyArray<readonly [Band, number]> = [
+  ['A', 30],
+  ['B', 30],
+  ['C', 20],
+  ['D', 13],
+  ['E', 7],
+];
+const SRP_BAND_MIX: ReadonlyArray<readonly [Band, number]> = [
+  ['A', 5],
+  ['B', 15],
+  ['C', 35],
+  ['D', 30],
+  ['E', 15],
+];
 
 /** SRP pupils' bands: the mainstream draw mapped onto the SRP band set (R1-R4). */
 const SRP_BAND_OF: Record<Band, string> = { A: 'R1', B: 'R1', C: 'R2', D: 'R3', E: 'R4' };
 /** How special and AP pupils spread over their band sets from September 2026 (largest remainder, no draws). */
-const SPECIAL_MIX: ReadonlyArray<readonly [string, number]> = [['S1', 15], ['S2', 25], ['S3', 30], ['S4', 20], ['S5', 10]];
-const AP_MIX: ReadonlyArray<readonly [string, number]> = [['P1', 40], ['P2', 40], ['P3', 20]];
+const SPECIAL_MIX: ReadonlyArray<readonly [string, number]> = [
+  ['S1', 15],
+  ['S2', 25],
+  ['S3', 30],
+  ['S4', 20],
+  ['S5', 10],
+];
+const AP_MIX: ReadonlyArray<readonly [string, number]> = [
+  ['P1', 40],
+  ['P2', 40],
+  ['P3', 20],
+];
 /** Before the banding start every specialist pupil is in one band at the setting's legacy rate. */
 export const LEGACY_BAND = 'ALL';
 
@@ -584,13 +762,20 @@ const GIVEN_BUDGETS: Record<string, readonly [number, number, number, number, nu
 const CLOSED_YEAR_LINES: Record<string, Partial<Record<string, [number, number]>>> = {
   // [budget, forecast], whole pounds.
   '2023-24': {
-    SPECIAL_SCHOOLS: [92800000, 97100000], MAINSTREAM_TOP_UPS: [50200000, 55900000], COMMUNITY_POTS: [0, 0], INDIVIDUAL_PROTECTION: [0, 0],
-    RESOURCED_PROVISION: [9300000, 9900000], ALTERNATIVE_PROVISION: [11600000, 12400000],
+    SPECIAL_SCHOOLS: [92800000, 97100000],
+    MAINSTREAM_TOP_UPS: [50200000, 55900000],
+    COMMUNITY_POTS: [0, 0],
+    INDIVIDUAL_PROTECTION: [0, 0],
+    RESOURCED_PROVISION: [9300000, 9900000],
+    ALTERNATIVE_PROVISION: [11600000, 12400000],
   },
   // Special schools take what is left of the published totals.
   '2024-25': {
-    MAINSTREAM_TOP_UPS: [56000000, 78600000], COMMUNITY_POTS: [0, 0], INDIVIDUAL_PROTECTION: [0, 0],
-    RESOURCED_PROVISION: [10500000, 11600000], ALTERNATIVE_PROVISION: [12600000, 14400000],
+    MAINSTREAM_TOP_UPS: [56000000, 78600000],
+    COMMUNITY_POTS: [0, 0],
+    INDIVIDUAL_PROTECTION: [0, 0],
+    RESOURCED_PROVISION: [10500000, 11600000],
+    ALTERNATIVE_PROVISION: [12600000, 14400000],
   },
 };
 /** Published High Needs block totals (memo lines excluded) that a closed year's balancing line makes up. */
@@ -613,15 +798,24 @@ function generateMoney(
   // EHCP band counts from September 2026: ~3% of pupils. SRP pupils are drawn here too but counted in the
   // SRP setting (its own band set), so mainstream banded top-ups are what mainstream places get.
   const inFunded = (t: Row<FundingTerm>) => t.startDate >= FUNDED_TERMS_FROM && t.startDate <= FUNDED_TERMS_TO;
-  const bandTerms = fundingTerms.filter((t) => inFunded(t) && t.startDate <= FIRST_BAND_TERMS_TO && bandingApplies(t.startDate, params));
-  const laterBandTerms = fundingTerms.filter((t) => inFunded(t) && t.startDate > FIRST_BAND_TERMS_TO && bandingApplies(t.startDate, params));
+  const bandTerms = fundingTerms.filter(
+    (t) => inFunded(t) && t.startDate <= FIRST_BAND_TERMS_TO && bandingApplies(t.startDate, params),
+  );
+  const laterBandTerms = fundingTerms.filter(
+    (t) => inFunded(t) && t.startDate > FIRST_BAND_TERMS_TO && bandingApplies(t.startDate, params),
+  );
   const ehcpBandCounts: Row<EhcpBandCount>[] = [];
   const bandsBy = new Map<string, Partial<Record<Band, number>>>();
   /** Plans per school for the caseloads: mainstream and SRP together, as case officers hold them. */
   const plansBy = new Map<string, Partial<Record<Band, number>>>();
   const srpBands = new Map<number, Record<string, number>>();
   const lastCounts = new Map<number, Record<Band, number>>();
-  const pushSnapshot = (s: Row<School>, t: Row<FundingTerm>, counts: Record<Band, number>, srp: Record<Band, number>) => {
+  const pushSnapshot = (
+    s: Row<School>,
+    t: Row<FundingTerm>,
+    counts: Record<Band, number>,
+    srp: Record<Band, number>,
+  ) => {
     const snapshot: Partial<Record<Band, number>> = {};
     const plans: Partial<Record<Band, number>> = {};
     for (const band of BANDS) {
@@ -664,7 +858,11 @@ function generateMoney(
   const fundedTerms = fundingTerms.filter(inFunded);
   const baselines = new Map<string, string>();
   for (const t of fundedTerms) {
-    for (const s of open) baselines.set(`${s.urn}|${t.code}`, money(new Decimal(drivers.get(s.urn)!.annualBaseline).times(t.months).dividedBy(12)));
+    for (const s of open)
+      baselines.set(
+        `${s.urn}|${t.code}`,
+        money(new Decimal(drivers.get(s.urn)!.annualBaseline).times(t.months).dividedBy(12)),
+      );
   }
   const amounts = new Map<string, Record<NotionalSenFactorCode, string>>();
   BUDGET_YEARS.forEach((fy, y) => {
@@ -675,7 +873,9 @@ function generateMoney(
   const block = generateBlockDrivers(schools, fundingTerms.filter(inFunded), params, srpBands);
   const model = computeFunding(
     {
-      schools: schools.filter((s) => s.pupilsOnRoll !== null && s.percentFsm !== null).map((s) => ({ urn: s.urn, pupilsOnRoll: s.pupilsOnRoll!, percentFsm: s.percentFsm! })),
+      schools: schools
+        .filter((s) => s.pupilsOnRoll !== null && s.percentFsm !== null)
+        .map((s) => ({ urn: s.urn, pupilsOnRoll: s.pupilsOnRoll!, percentFsm: s.percentFsm! })),
       fundedUrns: open.map((s) => s.urn),
       communities: communities.map((c) => c.code),
       membersOn: (date) => membersOn(memberships, date),
@@ -715,7 +915,10 @@ function generateMoney(
         forecast = money(roundTo(new Decimal(budget).times(1000 + rBlock.int(0, 40)).dividedBy(1000), 1000));
       } else if (c !== undefined) {
         forecast = c;
-        budget = l.method === 'FUNDING_MODEL' ? c : money(roundTo(new Decimal(c).times(955 + rBlock.int(0, 30)).dividedBy(1000), 100000));
+        budget =
+          l.method === 'FUNDING_MODEL'
+            ? c
+            : money(roundTo(new Decimal(c).times(955 + rBlock.int(0, 30)).dividedBy(1000), 100000));
       } else if (closed?.[l.code]) {
         const [b, f] = closed[l.code]!;
         budget = whole(b);
@@ -725,13 +928,27 @@ function generateMoney(
         budget = forecast = '0.00';
       }
       // Closed years have an outturn within about -1.5%..+1% of the forecast (computed lines: the figure itself).
-      const outturn = closed ? (c !== undefined || forecast === '0.00' ? forecast : money(new Decimal(forecast).times(10000 + rBlock.int(-150, 100)).dividedBy(10000))) : null;
-      highNeedsBlockLines.push({ financialYearCode: fy, lineCode: l.code, name: l.name, sortOrder: (i + 1) * 10, budget, forecast, outturn, memo: l.memo });
+      const outturn = closed
+        ? c !== undefined || forecast === '0.00'
+          ? forecast
+          : money(new Decimal(forecast).times(10000 + rBlock.int(-150, 100)).dividedBy(10000))
+        : null;
+      highNeedsBlockLines.push({
+        financialYearCode: fy,
+        lineCode: l.code,
+        name: l.name,
+        sortOrder: (i + 1) * 10,
+        budget,
+        forecast,
+        outturn,
+        memo: l.memo,
+      });
     });
     const published = PUBLISHED_TOTALS[fy];
     if (published) {
       const year = highNeedsBlockLines.filter((x) => x.financialYearCode === fy && !x.memo);
-      const rest = (f: 'budget' | 'forecast') => year.filter((x) => x.lineCode !== published.line).reduce((a, x) => a.plus(x[f]), new Decimal(0));
+      const rest = (f: 'budget' | 'forecast') =>
+        year.filter((x) => x.lineCode !== published.line).reduce((a, x) => a.plus(x[f]), new Decimal(0));
       const row = year.find((x) => x.lineCode === published.line)!;
       row.budget = money(new Decimal(published.budget).minus(rest('budget')));
       row.forecast = money(new Decimal(published.forecast).minus(rest('forecast')));
@@ -739,19 +956,48 @@ function generateMoney(
     }
   });
 
-  return { notionalSenFactors, schoolTermFunding, communityPots: communityPotRows, highNeedsBlockLines, ehcpBandCounts, bandsBy: plansBy, ...block.rows };
+  return {
+    notionalSenFactors,
+    schoolTermFunding,
+    communityPots: communityPotRows,
+    highNeedsBlockLines,
+    ehcpBandCounts,
+    bandsBy: plansBy,
+    ...block.rows,
+  };
 }
 
 /** Place numbers, specialist pupil counts and placements, deterministic from the schools (no draws). */
-function generateBlockDrivers(schools: Row<School>[], terms: Row<FundingTerm>[], params: ModelParameters, srpBands: Map<number, Record<string, number>>) {
+function generateBlockDrivers(
+  schools: Row<School>[],
+  terms: Row<FundingTerm>[],
+  params: ModelParameters,
+  srpBands: Map<number, Record<string, number>>,
+) {
   const providers: Provider[] = schools
-    .filter((s) => s.status === SchoolStatus.OPEN && (s.phase === Phase.SPECIAL || s.phase === Phase.PRU || (s.srpCapacity ?? 0) > 0))
-    .map((s) => ({ urn: s.urn, setting: s.phase === Phase.SPECIAL ? 'SPECIAL' : s.phase === Phase.PRU ? 'AP' : 'SRP' }) as Provider)
+    .filter(
+      (s) =>
+        s.status === SchoolStatus.OPEN &&
+        (s.phase === Phase.SPECIAL || s.phase === Phase.PRU || (s.srpCapacity ?? 0) > 0),
+    )
+    .map(
+      (s) =>
+        ({
+          urn: s.urn,
+          setting: s.phase === Phase.SPECIAL ? 'SPECIAL' : s.phase === Phase.PRU ? 'AP' : 'SRP',
+        }) as Provider,
+    )
     .sort((a, b) => a.urn - b.urn);
   const byUrn = new Map(schools.map((s) => [s.urn, s]));
   const placeNumbers: Row<PlaceNumber>[] = [];
   const topUpCounts: Row<TopUpCount>[] = [];
-  const provenance = (file: string) => ({ sourceKind: 'IMPORTED', sourceFile: file, sourceBy: 'demo data', sourceAt: null, sourceParameterVersion: null });
+  const provenance = (file: string) => ({
+    sourceKind: 'IMPORTED',
+    sourceFile: file,
+    sourceBy: 'demo data',
+    sourceAt: null,
+    sourceParameterVersion: null,
+  });
   const academicYears = [...new Set(terms.map((t) => t.academicYearCode))].sort();
   for (const p of providers) {
     const s = byUrn.get(p.urn)!;
@@ -762,15 +1008,40 @@ function generateBlockDrivers(schools: Row<School>[], terms: Row<FundingTerm>[],
         // Commissioned places grow by about 2% a year; about 14% of special places are post-16.
         const total = Math.round((roll * (100 + 2 * k)) / 100);
         const post16 = Math.round((total * 14) / 100);
-        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'SPECIAL_PRE16', places: total - post16, ...provenance(file) });
-        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'SPECIAL_POST16', places: post16, ...provenance(file) });
+        placeNumbers.push({
+          schoolUrn: p.urn,
+          academicYearCode: ay,
+          placeType: 'SPECIAL_PRE16',
+          places: total - post16,
+          ...provenance(file),
+        });
+        placeNumbers.push({
+          schoolUrn: p.urn,
+          academicYearCode: ay,
+          placeType: 'SPECIAL_POST16',
+          places: post16,
+          ...provenance(file),
+        });
       } else if (p.setting === 'AP') {
-        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'AP', places: roll + k, ...provenance(file) });
+        placeNumbers.push({
+          schoolUrn: p.urn,
+          academicYearCode: ay,
+          placeType: 'AP',
+          places: roll + k,
+          ...provenance(file),
+        });
       } else {
-        placeNumbers.push({ schoolUrn: p.urn, academicYearCode: ay, placeType: 'SRP', places: s.srpCapacity!, ...provenance(file) });
+        placeNumbers.push({
+          schoolUrn: p.urn,
+          academicYearCode: ay,
+          placeType: 'SRP',
+          places: s.srpCapacity!,
+          ...provenance(file),
+        });
       }
     });
-    const placesIn = (ay: string) => placeNumbers.filter((n) => n.schoolUrn === p.urn && n.academicYearCode === ay).reduce((a, n) => a + n.places, 0);
+    const placesIn = (ay: string) =>
+      placeNumbers.filter((n) => n.schoolUrn === p.urn && n.academicYearCode === ay).reduce((a, n) => a + n.places, 0);
     terms.forEach((t, k) => {
       const banded = bandingApplies(t.startDate, params);
       let bands: Record<string, number>;
@@ -782,21 +1053,47 @@ function generateBlockDrivers(schools: Row<School>[], terms: Row<FundingTerm>[],
         const places = placesIn(t.academicYearCode);
         const pupils = p.setting === 'SPECIAL' ? places + (k % 3) : Math.round((places * 9) / 10);
         const mix = p.setting === 'SPECIAL' ? SPECIAL_MIX : AP_MIX;
-        bands = banded ? Object.fromEntries(mix.map(([b], i) => [b, splitInt(pupils, mix.map(([, w]) => w))[i]])) : { [LEGACY_BAND]: pupils };
+        bands = banded
+          ? Object.fromEntries(
+              mix.map(([b], i) => [
+                b,
+                splitInt(
+                  pupils,
+                  mix.map(([, w]) => w),
+                )[i],
+              ]),
+            )
+          : { [LEGACY_BAND]: pupils };
       }
       for (const [band, pupils] of Object.entries(bands)) {
-        if (pupils > 0) topUpCounts.push({ schoolUrn: p.urn, termCode: t.code, setting: p.setting, band, pupils, ...provenance('top-up-returns.csv') });
+        if (pupils > 0)
+          topUpCounts.push({
+            schoolUrn: p.urn,
+            termCode: t.code,
+            setting: p.setting,
+            band,
+            pupils,
+            ...provenance('top-up-returns.csv'),
+          });
       }
     });
   }
   const placements: Row<Placement>[] = Object.entries(PLACEMENTS).flatMap(([fy, kinds]) =>
-    Object.entries(kinds).map(([kind, [n, cost]]) => ({ financialYearCode: fy, kind, placements: n, unitCost: cost, ...provenance('placements-commissioning.csv') })),
+    Object.entries(kinds).map(([kind, [n, cost]]) => ({
+      financialYearCode: fy,
+      kind,
+      placements: n,
+      unitCost: cost,
+      ...provenance('placements-commissioning.csv'),
+    })),
   );
   const drivers: BlockDrivers = {
     providers,
     places: new Map(),
     topUpCounts: new Map(),
-    placements: new Map(placements.map((p) => [`${p.financialYearCode}|${p.kind}`, { placements: p.placements, unitCost: p.unitCost }])),
+    placements: new Map(
+      placements.map((p) => [`${p.financialYearCode}|${p.kind}`, { placements: p.placements, unitCost: p.unitCost }]),
+    ),
   };
   for (const n of placeNumbers) {
     const k = `${n.schoolUrn}|${n.academicYearCode}`;
@@ -828,10 +1125,26 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
     broughtForwardPlan: '-83000000.00',
     broughtForwardOutturn: '-85800000.00',
   };
-  const provenance = (file: string) => ({ sourceKind: 'IMPORTED', sourceFile: file, sourceBy: 'demo data', sourceAt: null, sourceParameterVersion: null });
+  const provenance = (file: string) => ({
+    sourceKind: 'IMPORTED',
+    sourceFile: file,
+    sourceBy: 'demo data',
+    sourceAt: null,
+    sourceParameterVersion: null,
+  });
   // Thousands of pounds; positive is a surplus. The plan clears the deficit by March 2028.
-  const plan: Record<string, number> = { '2023-24': 15000, '2024-25': 17000, '2025-26': 18000, '2026-27': 17000, '2027-28': 16000 };
-  const safetyValvePlanYears: Row<SafetyValvePlanYear>[] = BLOCK_YEARS.map((fy) => ({ financialYearCode: fy, inYearPlan: whole(plan[fy] * 1000), ...provenance('safety-valve-agreement.pdf') }));
+  const plan: Record<string, number> = {
+    '2023-24': 15000,
+    '2024-25': 17000,
+    '2025-26': 18000,
+    '2026-27': 17000,
+    '2027-28': 16000,
+  };
+  const safetyValvePlanYears: Row<SafetyValvePlanYear>[] = BLOCK_YEARS.map((fy) => ({
+    financialYearCode: fy,
+    inYearPlan: whole(plan[fy] * 1000),
+    ...provenance('safety-valve-agreement.pdf'),
+  }));
 
   // Instalments of £3.5m after each report; one withheld and paid late, one withheld; later ones still due.
   const instalments: Row<SafetyValveInstalment>[] = [];
@@ -843,17 +1156,48 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
       let paidOn: string | null = status === 'PAID' ? `${dueOn.slice(0, 8)}28` : null;
       if (periodCode === '2024-25-Q3') [status, paidOn] = ['PAID_LATE', '2025-08-15'];
       if (periodCode === '2026-27-Q2') [status, paidOn] = ['WITHHELD', null];
-      instalments.push({ periodCode, financialYearCode: fy, dueOn, amount: '3500000.00', status, paidOn, ...provenance('dfe-payments.csv') });
+      instalments.push({
+        periodCode,
+        financialYearCode: fy,
+        dueOn,
+        amount: '3500000.00',
+        status,
+        paidOn,
+        ...provenance('dfe-payments.csv'),
+      });
     });
   }
-  const fyOfDate = (d: string) => (d.slice(5) >= '04-01' ? fyCode(Number(d.slice(0, 4))) : fyCode(Number(d.slice(0, 4)) - 1));
-  const inst: Instalment[] = instalments.map((i) => ({ ...i, status: i.status as InstalmentStatus, paidFinancialYearCode: i.paidOn ? fyOfDate(i.paidOn) : null }));
+  const fyOfDate = (d: string) =>
+    d.slice(5) >= '04-01' ? fyCode(Number(d.slice(0, 4))) : fyCode(Number(d.slice(0, 4)) - 1);
+  const inst: Instalment[] = instalments.map((i) => ({
+    ...i,
+    status: i.status as InstalmentStatus,
+    paidFinancialYearCode: i.paidOn ? fyOfDate(i.paidOn) : null,
+  }));
 
   // Income: the 1.2% transfer (Kent: £15.2m, £16.5m, £17.4m) and the LA's £82m over six years; the
   // allocation is set so each year's position lands near Kent's reported one.
-  const schoolsBlock: Record<string, string> = { '2023-24': '1190000000.00', '2024-25': '1266666667.00', '2025-26': '1375000000.00', '2026-27': '1450000000.00', '2027-28': '1500000000.00' };
-  const la: Record<string, string> = { '2023-24': '13700000.00', '2024-25': '13700000.00', '2025-26': '13700000.00', '2026-27': '13600000.00', '2027-28': '13600000.00' };
-  const target: Record<string, number> = { '2023-24': 4300, '2024-25': -12800, '2025-26': -3600, '2026-27': 2400, '2027-28': 9000 };
+  const schoolsBlock: Record<string, string> = {
+    '2023-24': '1190000000.00',
+    '2024-25': '1266666667.00',
+    '2025-26': '1375000000.00',
+    '2026-27': '1450000000.00',
+    '2027-28': '1500000000.00',
+  };
+  const la: Record<string, string> = {
+    '2023-24': '13700000.00',
+    '2024-25': '13700000.00',
+    '2025-26': '13700000.00',
+    '2026-27': '13600000.00',
+    '2027-28': '13600000.00',
+  };
+  const target: Record<string, number> = {
+    '2023-24': 4300,
+    '2024-25': -12800,
+    '2025-26': -3600,
+    '2026-27': 2400,
+    '2027-28': 9000,
+  };
   const spendLive = (fy: string) => {
     const ls = lines.filter((l) => l.financialYearCode === fy && !l.memo);
     const closed = ls.every((l) => l.outturn !== null);
@@ -863,11 +1207,29 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
   const income: IncomeDrivers = { years: new Map(), instalments: inst };
   for (const fy of BLOCK_YEARS) {
     const transfer = new Decimal(schoolsBlock[fy]).times(params.block.schoolsBlockTransferRate);
-    const dfe = inst.filter((i) => (i.status === 'PAID' || i.status === 'DUE') && i.financialYearCode === fy).reduce((a, i) => a.plus(i.amount), new Decimal(0));
-    const allocation = roundTo(spendLive(fy).plus(target[fy] * 1000).minus(transfer).minus(la[fy]).minus(dfe), 100000);
-    const row = { financialYearCode: fy, highNeedsAllocation: money(allocation), schoolsBlock: schoolsBlock[fy], laContribution: la[fy] };
+    const dfe = inst
+      .filter((i) => (i.status === 'PAID' || i.status === 'DUE') && i.financialYearCode === fy)
+      .reduce((a, i) => a.plus(i.amount), new Decimal(0));
+    const allocation = roundTo(
+      spendLive(fy)
+        .plus(target[fy] * 1000)
+        .minus(transfer)
+        .minus(la[fy])
+        .minus(dfe),
+      100000,
+    );
+    const row = {
+      financialYearCode: fy,
+      highNeedsAllocation: money(allocation),
+      schoolsBlock: schoolsBlock[fy],
+      laContribution: la[fy],
+    };
     dsgIncomeYears.push({ ...row, ...provenance('dsg-allocations.xlsx') });
-    income.years.set(fy, { highNeedsAllocation: row.highNeedsAllocation, schoolsBlock: row.schoolsBlock, laContribution: row.laContribution });
+    income.years.set(fy, {
+      highNeedsAllocation: row.highNeedsAllocation,
+      schoolsBlock: row.schoolsBlock,
+      laContribution: row.laContribution,
+    });
   }
 
   // Reports (four a year to 2026-27 Q2) with a snapshot of the block's forecasts when each was made:
@@ -876,19 +1238,35 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
   for (const fy of ['2023-24', '2024-25', '2025-26', '2026-27']) {
     const y = Number(fy.slice(0, 4));
     const quarters = fy === '2026-27' ? 2 : 4;
-    for (let q = 1; q <= quarters; q++) reportRefs.push({ periodCode: `${fy}-Q${q}`, financialYearCode: fy, reportDate: REPORT_DATES(y)[q - 1], quarter: q });
+    for (let q = 1; q <= quarters; q++)
+      reportRefs.push({
+        periodCode: `${fy}-Q${q}`,
+        financialYearCode: fy,
+        reportDate: REPORT_DATES(y)[q - 1],
+        quarter: q,
+      });
   }
   const blockForecastSnapshots: Row<BlockForecastSnapshot>[] = [];
   for (const rep of reportRefs) {
-    const last = !reportRefs.some((x) => x.financialYearCode === rep.financialYearCode && x.reportDate > rep.reportDate);
+    const last = !reportRefs.some(
+      (x) => x.financialYearCode === rep.financialYearCode && x.reportDate > rep.reportDate,
+    );
     const drift = last ? 1 : [0.55, 0.75, 0.9, 1][rep.quarter - 1];
     for (const l of lines.filter((x) => x.financialYearCode === rep.financialYearCode && !x.memo)) {
       const final = l.outturn ?? l.forecast;
-      const forecast = last ? final : money(new Decimal(l.budget).plus(new Decimal(final).minus(l.budget).times(drift)).plus(r.int(-50, 50) * 1000));
+      const forecast = last
+        ? final
+        : money(
+            new Decimal(l.budget).plus(new Decimal(final).minus(l.budget).times(drift)).plus(r.int(-50, 50) * 1000),
+          );
       blockForecastSnapshots.push({ periodCode: rep.periodCode, lineCode: l.lineCode, forecast });
     }
   }
-  const snapshotSpend = (period: string) => blockForecastSnapshots.filter((x) => x.periodCode === period).reduce((a, x) => a.plus(x.forecast), new Decimal(0)).toFixed(2);
+  const snapshotSpend = (period: string) =>
+    blockForecastSnapshots
+      .filter((x) => x.periodCode === period)
+      .reduce((a, x) => a.plus(x.forecast), new Decimal(0))
+      .toFixed(2);
   const plans = new Map(safetyValvePlanYears.map((p) => [p.financialYearCode, p.inYearPlan]));
   const bf = { outturn: agreement.broughtForwardOutturn!, plan: agreement.broughtForwardPlan! };
 
@@ -906,16 +1284,59 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
       dfeInstalment: own.status === 'PAID' ? own.amount : null,
     });
     const periodCode = rep.periodCode;
-    const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) => kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual });
-    kpi('EHCP_TOTAL', 'EHCPs maintained by Kent', 'COUNT', whole(18900 + i * 110), whole(19000 + i * 175 + r.int(-40, 40)));
-    kpi('ASSESSMENT_REQUESTS', 'Requests for EHC needs assessment in the quarter', 'COUNT', whole(700), whole(r.int(730, 840)));
+    const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) =>
+      kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual });
+    kpi(
+      'EHCP_TOTAL',
+      'EHCPs maintained by Kent',
+      'COUNT',
+      whole(18900 + i * 110),
+      whole(19000 + i * 175 + r.int(-40, 40)),
+    );
+    kpi(
+      'ASSESSMENT_REQUESTS',
+      'Requests for EHC needs assessment in the quarter',
+      'COUNT',
+      whole(700),
+      whole(r.int(730, 840)),
+    );
     kpi('NEW_PLANS', 'New EHCPs issued in the quarter', 'COUNT', whole(480), whole(r.int(520, 620)));
     kpi('CEASED_PLANS', 'EHCPs ceased in the quarter', 'COUNT', whole(360), whole(r.int(330, 420)));
-    kpi('PLACEMENT_MAINSTREAM_PCT', 'EHCPs placed in mainstream schools', 'PERCENT', tenths(380 + i * 2), tenths(360 + i + r.int(-3, 3)));
-    kpi('PLACEMENT_SPECIAL_PCT', 'EHCPs placed in state-funded special schools', 'PERCENT', tenths(375), tenths(385 - Math.floor(i / 2) + r.int(-2, 2)));
-    kpi('PLACEMENT_INDEPENDENT_PCT', 'EHCPs placed in independent and non-maintained special schools', 'PERCENT', tenths(120 - Math.floor((i * 3) / 2)), tenths(128 - Math.floor(i / 3) + r.int(-2, 2)));
-    kpi('UNIT_COST_SPECIAL', 'Average annual cost of a state-funded special school place', 'GBP', whole(23800 + i * 180), whole(24200 + i * 260 + r.int(-150, 150)));
-    kpi('UNIT_COST_INDEPENDENT', 'Average annual cost of an independent special school place', 'GBP', whole(56000 + i * 500), whole(57500 + i * 900 + r.int(-600, 600)));
+    kpi(
+      'PLACEMENT_MAINSTREAM_PCT',
+      'EHCPs placed in mainstream schools',
+      'PERCENT',
+      tenths(380 + i * 2),
+      tenths(360 + i + r.int(-3, 3)),
+    );
+    kpi(
+      'PLACEMENT_SPECIAL_PCT',
+      'EHCPs placed in state-funded special schools',
+      'PERCENT',
+      tenths(375),
+      tenths(385 - Math.floor(i / 2) + r.int(-2, 2)),
+    );
+    kpi(
+      'PLACEMENT_INDEPENDENT_PCT',
+      'EHCPs placed in independent and non-maintained special schools',
+      'PERCENT',
+      tenths(120 - Math.floor((i * 3) / 2)),
+      tenths(128 - Math.floor(i / 3) + r.int(-2, 2)),
+    );
+    kpi(
+      'UNIT_COST_SPECIAL',
+      'Average annual cost of a state-funded special school place',
+      'GBP',
+      whole(23800 + i * 180),
+      whole(24200 + i * 260 + r.int(-150, 150)),
+    );
+    kpi(
+      'UNIT_COST_INDEPENDENT',
+      'Average annual cost of an independent special school place',
+      'GBP',
+      whole(56000 + i * 500),
+      whole(57500 + i * 900 + r.int(-600, 600)),
+    );
   });
   return {
     safetyValveAgreements: [agreement],
@@ -940,15 +1361,22 @@ function generateCaseloads(
   const workers: Row<CaseloadWorker>[] = [];
   const counts: Omit<Row<CaseloadCount>, 'id'>[] = [];
   const areaOf = new Map(DISTRICTS.map((d) => [d.onsCode, d.areaCode]));
-  const openSchools = schools.filter((s) => s.status === SchoolStatus.OPEN).sort((a, b) => a.districtCode.localeCompare(b.districtCode) || a.laestab - b.laestab);
-  const inArea = <T extends { districtCode: string }>(rows: T[], area: string) => rows.filter((x) => areaOf.get(x.districtCode) === area);
+  const openSchools = schools
+    .filter((s) => s.status === SchoolStatus.OPEN)
+    .sort((a, b) => a.districtCode.localeCompare(b.districtCode) || a.laestab - b.laestab);
+  const inArea = <T extends { districtCode: string }>(rows: T[], area: string) =>
+    rows.filter((x) => areaOf.get(x.districtCode) === area);
   const chunk = <T>(rows: T[], n: number): T[][] => {
     const sizes = splitInt(rows.length, Array(n).fill(1));
     let at = 0;
     return sizes.map((k) => rows.slice(at, (at += k)));
   };
   const areaNames = new Map(AREAS.map((a) => [a.code, a.name]));
-  const perArea = (total: number, weight: (area: string) => number) => splitInt(total, AREAS.map((a) => weight(a.code)));
+  const perArea = (total: number, weight: (area: string) => number) =>
+    splitInt(
+      total,
+      AREAS.map((a) => weight(a.code)),
+    );
 
   // Link workers: every open school and setting has one, within the worker's area. Settings are counted
   // one row per worker and setting (count 1), like schools, so a setting's named contact can be looked up.
@@ -956,7 +1384,12 @@ function generateCaseloads(
   let n = 0;
   AREAS.forEach((area, ai) => {
     const ws = Array.from({ length: lwPerArea[ai] }, () => {
-      const w = { code: `LW-${pad(++n, 3)}`, role: WorkerRole.LINK_WORKER, team: `${areaNames.get(area.code)} Link Workers`, areaCode: area.code };
+      const w = {
+        code: `LW-${pad(++n, 3)}`,
+        role: WorkerRole.LINK_WORKER,
+        team: `${areaNames.get(area.code)} Link Workers`,
+        areaCode: area.code,
+      };
       workers.push(w);
       return w;
     });
@@ -964,8 +1397,26 @@ function generateCaseloads(
     const settingChunks = chunk(inArea(settings, area.code), ws.length);
     for (const period of CASELOAD_TERMS) {
       ws.forEach((w, k) => {
-        for (const s of schoolChunks[k]) counts.push({ kind: CaseloadKind.LINK_WORKER_SCHOOLS, periodCode: period, workerCode: w.code, schoolUrn: s.urn, settingUrn: null, districtCode: s.districtCode, count: 1 });
-        for (const s of settingChunks[k]) counts.push({ kind: CaseloadKind.LINK_WORKER_SETTINGS, periodCode: period, workerCode: w.code, schoolUrn: null, settingUrn: s.urn, districtCode: s.districtCode, count: 1 });
+        for (const s of schoolChunks[k])
+          counts.push({
+            kind: CaseloadKind.LINK_WORKER_SCHOOLS,
+            periodCode: period,
+            workerCode: w.code,
+            schoolUrn: s.urn,
+            settingUrn: null,
+            districtCode: s.districtCode,
+            count: 1,
+          });
+        for (const s of settingChunks[k])
+          counts.push({
+            kind: CaseloadKind.LINK_WORKER_SETTINGS,
+            periodCode: period,
+            workerCode: w.code,
+            schoolUrn: null,
+            settingUrn: s.urn,
+            districtCode: s.districtCode,
+            count: 1,
+          });
       });
     }
   });
@@ -977,14 +1428,27 @@ function generateCaseloads(
     const pool = inArea(settings, area.code);
     for (let k = 0; k < sipsPerArea[ai]; k++) {
       const code = `SIPS-${pad(++n, 2)}`;
-      workers.push({ code, role: WorkerRole.SIPS_PRACTITIONER, team: `Early Years SIPS ${areaNames.get(area.code)}`, areaCode: area.code });
+      workers.push({
+        code,
+        role: WorkerRole.SIPS_PRACTITIONER,
+        team: `Early Years SIPS ${areaNames.get(area.code)}`,
+        areaCode: area.code,
+      });
       for (const period of CASELOAD_TERMS) {
         const children = r.int(25, 40);
         const cells = r.int(8, 14);
         const split = Array(cells).fill(1);
         for (let c = cells; c < children; c++) split[r.chance(0.5) ? 0 : r.int(0, cells - 1)]++;
         r.sample(pool, cells).forEach((s, c) =>
-          counts.push({ kind: CaseloadKind.SIPS_CHILDREN, periodCode: period, workerCode: code, schoolUrn: null, settingUrn: s.urn, districtCode: s.districtCode, count: split[c] }),
+          counts.push({
+            kind: CaseloadKind.SIPS_CHILDREN,
+            periodCode: period,
+            workerCode: code,
+            schoolUrn: null,
+            settingUrn: s.urn,
+            districtCode: s.districtCode,
+            count: split[c],
+          }),
         );
       }
     }
@@ -1006,7 +1470,12 @@ function generateCaseloads(
   n = 0;
   AREAS.forEach((area, ai) => {
     const officers = Array.from({ length: ecoPerArea[ai] }, (_, k) => {
-      const w = { code: `ECO-${pad(++n, 3)}`, role: WorkerRole.EHCP_CASE_OFFICER, team: `SEN Casework ${areaNames.get(area.code)} ${Math.floor(k / 9) + 1}`, areaCode: area.code };
+      const w = {
+        code: `ECO-${pad(++n, 3)}`,
+        role: WorkerRole.EHCP_CASE_OFFICER,
+        team: `SEN Casework ${areaNames.get(area.code)} ${Math.floor(k / 9) + 1}`,
+        areaCode: area.code,
+      };
       workers.push(w);
       return { ...w, load: 0, target: r.int(178, 222), items: [] as Array<{ school: Row<School>; weight: number }> };
     });
@@ -1028,7 +1497,9 @@ function generateCaseloads(
     }
     // Each school's plans are shared among its officers in the same proportions every term.
     const holders = new Map<number, Array<{ code: string; weight: number }>>();
-    for (const o of officers) for (const it of o.items) holders.set(it.school.urn, [...(holders.get(it.school.urn) ?? []), { code: o.code, weight: it.weight }]);
+    for (const o of officers)
+      for (const it of o.items)
+        holders.set(it.school.urn, [...(holders.get(it.school.urn) ?? []), { code: o.code, weight: it.weight }]);
     const districts = DISTRICTS.filter((d) => d.areaCode === area.code);
     const outsideWeights = new Map(officers.map((o) => [o.code, districts.map(() => r.int(1, 4))]));
     CASELOAD_TERMS.forEach((period, k) => {
@@ -1036,15 +1507,34 @@ function generateCaseloads(
       for (const s of inArea(openSchools, area.code)) {
         const hs = holders.get(s.urn);
         if (!hs) continue;
-        splitInt(plansAt(s, k), hs.map((h) => h.weight)).forEach((c, i) => {
-          counts.push({ kind: CaseloadKind.EHCP_PLANS, periodCode: period, workerCode: hs[i].code, schoolUrn: s.urn, settingUrn: null, districtCode: s.districtCode, count: c });
+        splitInt(
+          plansAt(s, k),
+          hs.map((h) => h.weight),
+        ).forEach((c, i) => {
+          counts.push({
+            kind: CaseloadKind.EHCP_PLANS,
+            periodCode: period,
+            workerCode: hs[i].code,
+            schoolUrn: s.urn,
+            settingUrn: null,
+            districtCode: s.districtCode,
+            count: c,
+          });
           load.set(hs[i].code, (load.get(hs[i].code) ?? 0) + c);
         });
       }
       for (const o of officers) {
         const outside = Math.max(10, o.target + k - (load.get(o.code) ?? 0));
         splitInt(outside, outsideWeights.get(o.code)!).forEach((c, i) =>
-          counts.push({ kind: CaseloadKind.EHCP_PLANS, periodCode: period, workerCode: o.code, schoolUrn: null, settingUrn: null, districtCode: districts[i].onsCode, count: c }),
+          counts.push({
+            kind: CaseloadKind.EHCP_PLANS,
+            periodCode: period,
+            workerCode: o.code,
+            schoolUrn: null,
+            settingUrn: null,
+            districtCode: districts[i].onsCode,
+            count: c,
+          }),
         );
       }
     });
@@ -1052,7 +1542,16 @@ function generateCaseloads(
 
   // Early Years Professional Resource Group: one meeting per district per school term.
   for (const period of CASELOAD_TERMS) {
-    for (const d of DISTRICTS) counts.push({ kind: CaseloadKind.EYPRG_REFERRALS, periodCode: period, workerCode: null, schoolUrn: null, settingUrn: null, districtCode: d.onsCode, count: r.int(10, 25) });
+    for (const d of DISTRICTS)
+      counts.push({
+        kind: CaseloadKind.EYPRG_REFERRALS,
+        periodCode: period,
+        workerCode: null,
+        schoolUrn: null,
+        settingUrn: null,
+        districtCode: d.onsCode,
+        count: r.int(10, 25),
+      });
   }
   return { caseloadWorkers: workers, caseloadCounts: counts };
 }
@@ -1060,7 +1559,10 @@ function generateCaseloads(
 // ---------------------------------------------------------------------------------------------------------
 
 /** The whole demo data set. Pure and deterministic: the same seed and parameters give the same rows. */
-export function generateDemoData(seed: number = DEFAULT_SEED, params: ModelParameters = DEFAULT_MODEL_PARAMETERS): DemoData {
+export function generateDemoData(
+  seed: number = DEFAULT_SEED,
+  params: ModelParameters = DEFAULT_MODEL_PARAMETERS,
+): DemoData {
   const root = new Random(seed);
   // One independent stream per part, so a change in one part leaves the others' data unchanged.
   const rSchools = root.fork('schools');
@@ -1075,7 +1577,15 @@ export function generateDemoData(seed: number = DEFAULT_SEED, params: ModelParam
   const { schools, meta, communities, sizes } = generateSchools(rSchools);
   const communityMemberships = generateMemberships(rMembers, schools, meta, communities, sizes);
   const earlyYearsSettings = generateSettings(rSettings, schools);
-  const { bandsBy, ...moneyRows } = generateMoney(rMoney, rBlock, params, schools, communities, communityMemberships, periods.fundingTerms);
+  const { bandsBy, ...moneyRows } = generateMoney(
+    rMoney,
+    rBlock,
+    params,
+    schools,
+    communities,
+    communityMemberships,
+    periods.fundingTerms,
+  );
   const sv = generateSafetyValve(rSv, moneyRows.highNeedsBlockLines, params);
   const caseloads = generateCaseloads(rCaseload, schools, earlyYearsSettings, bandsBy);
 

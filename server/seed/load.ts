@@ -17,7 +17,11 @@ interface TableSpec<K extends keyof DemoData> {
   columns: Partial<Record<keyof DemoData[K][number], SqlType>>;
 }
 
-const spec = <K extends keyof DemoData>(key: K, table: string, columns: TableSpec<K>['columns']): TableSpec<K> => ({ key, table, columns });
+const spec = <K extends keyof DemoData>(key: K, table: string, columns: TableSpec<K>['columns']): TableSpec<K> => ({
+  key,
+  table,
+  columns,
+});
 
 /** In foreign-key order. */
 const TABLES = [
@@ -26,55 +30,193 @@ const TABLES = [
   spec('financialYears', 'financial_year', { code: 'text', startDate: 'date', endDate: 'date' }),
   spec('academicYears', 'academic_year', { code: 'text', startDate: 'date', endDate: 'date' }),
   spec('fundingTerms', 'funding_term', {
-    code: 'text', name: 'text', season: 'text', startDate: 'date', endDate: 'date',
-    financialYearCode: 'text', academicYearCode: 'text', months: 'int', closed: 'bool',
+    code: 'text',
+    name: 'text',
+    season: 'text',
+    startDate: 'date',
+    endDate: 'date',
+    financialYearCode: 'text',
+    academicYearCode: 'text',
+    months: 'int',
+    closed: 'bool',
   }),
-  spec('schoolTerms', 'school_term', { code: 'text', academicYearCode: 'text', number: 'int', startDate: 'date', endDate: 'date', fundingTermCode: 'text' }),
+  spec('schoolTerms', 'school_term', {
+    code: 'text',
+    academicYearCode: 'text',
+    number: 'int',
+    startDate: 'date',
+    endDate: 'date',
+    fundingTermCode: 'text',
+  }),
   spec('schools', 'school', {
-    urn: 'int', laestab: 'int', name: 'text', phase: 'text', type: 'text', establishmentType: 'text', status: 'text',
-    openDate: 'date', closeDate: 'date', districtCode: 'text', postcode: 'text', ukprn: 'int', pupilsOnRoll: 'int',
-    percentFsm: 'numeric', srpCapacity: 'int', srpOnRoll: 'int',
+    urn: 'int',
+    laestab: 'int',
+    name: 'text',
+    phase: 'text',
+    type: 'text',
+    establishmentType: 'text',
+    status: 'text',
+    openDate: 'date',
+    closeDate: 'date',
+    districtCode: 'text',
+    postcode: 'text',
+    ukprn: 'int',
+    pupilsOnRoll: 'int',
+    percentFsm: 'numeric',
+    srpCapacity: 'int',
+    srpOnRoll: 'int',
   }),
   spec('communities', 'community', {
-    code: 'text', name: 'text', primaryDistrictCode: 'text', areaCode: 'text', chairName: 'text', chairSchoolUrn: 'int', pcnName: 'text',
+    code: 'text',
+    name: 'text',
+    primaryDistrictCode: 'text',
+    areaCode: 'text',
+    chairName: 'text',
+    chairSchoolUrn: 'int',
+    pcnName: 'text',
   }),
-  spec('communityMemberships', 'community_membership', { schoolUrn: 'int', communityCode: 'text', effectiveFrom: 'date', effectiveTo: 'date' }),
-  spec('earlyYearsSettings', 'early_years_setting', { urn: 'text', name: 'text', kind: 'text', districtCode: 'text', postcodeDistrict: 'text' }),
+  spec('communityMemberships', 'community_membership', {
+    schoolUrn: 'int',
+    communityCode: 'text',
+    effectiveFrom: 'date',
+    effectiveTo: 'date',
+  }),
+  spec('earlyYearsSettings', 'early_years_setting', {
+    urn: 'text',
+    name: 'text',
+    kind: 'text',
+    districtCode: 'text',
+    postcodeDistrict: 'text',
+  }),
   spec('notionalSenFactors', 'notional_sen_factor', {
-    schoolUrn: 'int', financialYearCode: 'text', factor: 'text', formulaAmount: 'numeric', senPercentage: 'numeric', senAmount: 'numeric',
+    schoolUrn: 'int',
+    financialYearCode: 'text',
+    factor: 'text',
+    formulaAmount: 'numeric',
+    senPercentage: 'numeric',
+    senAmount: 'numeric',
   }),
   spec('schoolTermFunding', 'school_term_funding', {
-    schoolUrn: 'int', termCode: 'text', baseline: 'numeric', protectionRate: 'numeric', protectedAmount: 'numeric',
-    communityShare: 'numeric', bandedTopUp: 'numeric',
+    schoolUrn: 'int',
+    termCode: 'text',
+    baseline: 'numeric',
+    protectionRate: 'numeric',
+    protectedAmount: 'numeric',
+    communityShare: 'numeric',
+    bandedTopUp: 'numeric',
   }),
   spec('communityPots', 'community_pot', { communityCode: 'text', termCode: 'text', amount: 'numeric' }),
   spec('highNeedsBlockLines', 'high_needs_block_line', {
-    financialYearCode: 'text', lineCode: 'text', name: 'text', sortOrder: 'int', budget: 'numeric', forecast: 'numeric', outturn: 'numeric', memo: 'bool',
+    financialYearCode: 'text',
+    lineCode: 'text',
+    name: 'text',
+    sortOrder: 'int',
+    budget: 'numeric',
+    forecast: 'numeric',
+    outturn: 'numeric',
+    memo: 'bool',
   }),
   spec('ehcpBandCounts', 'ehcp_band_count', { schoolUrn: 'int', termCode: 'text', band: 'text', plans: 'int' }),
-  spec('placeNumbers', 'place_number', { schoolUrn: 'int', academicYearCode: 'text', placeType: 'text', places: 'int', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
-  spec('topUpCounts', 'top_up_count', { schoolUrn: 'int', termCode: 'text', setting: 'text', band: 'text', pupils: 'int', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
-  spec('placements', 'placement', { financialYearCode: 'text', kind: 'text', placements: 'int', unitCost: 'numeric', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
+  spec('placeNumbers', 'place_number', {
+    schoolUrn: 'int',
+    academicYearCode: 'text',
+    placeType: 'text',
+    places: 'int',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
+  }),
+  spec('topUpCounts', 'top_up_count', {
+    schoolUrn: 'int',
+    termCode: 'text',
+    setting: 'text',
+    band: 'text',
+    pupils: 'int',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
+  }),
+  spec('placements', 'placement', {
+    financialYearCode: 'text',
+    kind: 'text',
+    placements: 'int',
+    unitCost: 'numeric',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
+  }),
   spec('dsgIncomeYears', 'dsg_income_year', {
-    financialYearCode: 'text', highNeedsAllocation: 'numeric', schoolsBlock: 'numeric', laContribution: 'numeric', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text',
+    financialYearCode: 'text',
+    highNeedsAllocation: 'numeric',
+    schoolsBlock: 'numeric',
+    laContribution: 'numeric',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
   }),
   spec('safetyValveAgreements', 'safety_valve_agreement', {
-    code: 'text', firstFinancialYear: 'text', lastFinancialYear: 'text', dfeContribution: 'numeric', laContribution: 'numeric',
-    deficitAtStart: 'numeric', deficitAtStartDate: 'date', broughtForwardDate: 'date', broughtForwardPlan: 'numeric', broughtForwardOutturn: 'numeric',
+    code: 'text',
+    firstFinancialYear: 'text',
+    lastFinancialYear: 'text',
+    dfeContribution: 'numeric',
+    laContribution: 'numeric',
+    deficitAtStart: 'numeric',
+    deficitAtStartDate: 'date',
+    broughtForwardDate: 'date',
+    broughtForwardPlan: 'numeric',
+    broughtForwardOutturn: 'numeric',
   }),
-  spec('safetyValvePlanYears', 'safety_valve_plan_year', { financialYearCode: 'text', inYearPlan: 'numeric', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text' }),
+  spec('safetyValvePlanYears', 'safety_valve_plan_year', {
+    financialYearCode: 'text',
+    inYearPlan: 'numeric',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
+  }),
   spec('safetyValveInstalments', 'safety_valve_instalment', {
-    periodCode: 'text', financialYearCode: 'text', dueOn: 'date', amount: 'numeric', status: 'text', paidOn: 'date', sourceKind: 'text', sourceFile: 'text', sourceBy: 'text',
+    periodCode: 'text',
+    financialYearCode: 'text',
+    dueOn: 'date',
+    amount: 'numeric',
+    status: 'text',
+    paidOn: 'date',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
   }),
   spec('safetyValveReports', 'safety_valve_report', {
-    periodCode: 'text', financialYearCode: 'text', quarter: 'int', reportDate: 'date', inYearPlan: 'numeric', inYearForecast: 'numeric',
-    cumulativePlan: 'numeric', cumulativeForecast: 'numeric', dfeInstalment: 'numeric',
+    periodCode: 'text',
+    financialYearCode: 'text',
+    quarter: 'int',
+    reportDate: 'date',
+    inYearPlan: 'numeric',
+    inYearForecast: 'numeric',
+    cumulativePlan: 'numeric',
+    cumulativeForecast: 'numeric',
+    dfeInstalment: 'numeric',
   }),
-  spec('blockForecastSnapshots', 'block_forecast_snapshot', { periodCode: 'text', lineCode: 'text', forecast: 'numeric' }),
-  spec('safetyValveKpis', 'safety_valve_kpi', { periodCode: 'text', kpiCode: 'text', name: 'text', unit: 'text', plan: 'numeric', actual: 'numeric' }),
+  spec('blockForecastSnapshots', 'block_forecast_snapshot', {
+    periodCode: 'text',
+    lineCode: 'text',
+    forecast: 'numeric',
+  }),
+  spec('safetyValveKpis', 'safety_valve_kpi', {
+    periodCode: 'text',
+    kpiCode: 'text',
+    name: 'text',
+    unit: 'text',
+    plan: 'numeric',
+    actual: 'numeric',
+  }),
   spec('caseloadWorkers', 'caseload_worker', { code: 'text', role: 'text', team: 'text', areaCode: 'text' }),
   spec('caseloadCounts', 'caseload_count', {
-    kind: 'text', periodCode: 'text', workerCode: 'text', schoolUrn: 'int', settingUrn: 'text', districtCode: 'text', count: 'int',
+    kind: 'text',
+    periodCode: 'text',
+    workerCode: 'text',
+    schoolUrn: 'int',
+    settingUrn: 'text',
+    districtCode: 'text',
+    count: 'int',
   }),
 ] as const;
 
@@ -83,7 +225,10 @@ const CHUNK = 5000;
 
 /** Same rule as server/db/naming.ts. */
 function snake(s: string): string {
-  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 export interface LoadResult {
@@ -103,7 +248,10 @@ async function loadAll(em: EntityManager, data: DemoData): Promise<LoadResult> {
       `SELECT * FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')})`;
     for (let at = 0; at < rows.length; at += CHUNK) {
       const slice = rows.slice(at, at + CHUNK);
-      await em.query(sql, props.map((p) => slice.map((r) => r[p] ?? null)));
+      await em.query(
+        sql,
+        props.map((p) => slice.map((r) => r[p] ?? null)),
+      );
       result.statements++;
     }
     result.rows[t.table] = rows.length;

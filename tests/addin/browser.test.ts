@@ -29,22 +29,61 @@ async function startHub(): Promise<Hub> {
     const fake = new FakeHub();
     fake.data.allocations = [];
     const srv = await fake.listen();
-    fake.authConfig = { oidc: { issuer: 'https://login.microsoftonline.com/kcc-test/v2.0', audience: SSO_CLIENT_ID, clientId: SSO_CLIENT_ID } };
+    fake.authConfig = {
+      oidc: {
+        issuer: 'https://login.microsoftonline.com/kcc-test/v2.0',
+        audience: SSO_CLIENT_ID,
+        clientId: SSO_CLIENT_ID,
+      },
+    };
     const signIn = async (c: { name: string; roles: string[]; community?: string }) => {
-      fake.data.tokens[`sso-${c.name}`] = { name: c.name, role: c.roles[0].toUpperCase(), communityCode: c.community ?? null };
+      fake.data.tokens[`sso-${c.name}`] = {
+        name: c.name,
+        role: c.roles[0].toUpperCase(),
+        communityCode: c.community ?? null,
+      };
       return `sso-${c.name}`;
     };
-    return { url: srv.url, finance: 'finance-token', gql: async (q, v) => (await fake.handle({ query: q, variables: v }, 'Bearer finance-token')).json, signIn, stop: srv.close };
+    return {
+      url: srv.url,
+      finance: 'finance-token',
+      gql: async (q, v) => (await fake.handle({ query: q, variables: v }, 'Bearer finance-token')).json,
+      signIn,
+      stop: srv.close,
+    };
   }
   // The real hub with OIDC configured, trusting a key made here (Entra ID's stand-in); hub tokens still work.
   const { startTestHub } = await import('../helpers/hub');
   const { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } = await import('jose');
   const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const oidc = { issuer: 'https://login.microsoftonline.com/kcc-test/v2.0', audience: `api://localhost:3000/${SSO_CLIENT_ID}`, clientId: SSO_CLIENT_ID, jwksUrl: 'unused://', roleClaim: 'roles', communityClaim: 'community' };
-  const hub = await startTestHub({ oidc, jwtKeys: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'RS256' }] }) });
+  const oidc = {
+    issuer: 'https://login.microsoftonline.com/kcc-test/v2.0',
+    audience: `api://localhost:3000/${SSO_CLIENT_ID}`,
+    clientId: SSO_CLIENT_ID,
+    jwksUrl: 'unused://',
+    roleClaim: 'roles',
+    communityClaim: 'community',
+  };
+  const hub = await startTestHub({
+    oidc,
+    jwtKeys: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'RS256' }] }),
+  });
   const signIn = (c: { name: string; roles: string[]; community?: string }) =>
-    new SignJWT({ ...c }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setIssuer(oidc.issuer).setAudience(oidc.audience).setSubject(`u-${c.name}`).setIssuedAt().setExpirationTime('1h').sign(privateKey);
-  return { url: hub.url, finance: hub.tokens.FINANCE, gql: async (q, v) => (await hub.gql(q, v)).body, signIn, stop: () => hub.stop() };
+    new SignJWT({ ...c })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k' })
+      .setIssuer(oidc.issuer)
+      .setAudience(oidc.audience)
+      .setSubject(`u-${c.name}`)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  return {
+    url: hub.url,
+    finance: hub.tokens.FINANCE,
+    gql: async (q, v) => (await hub.gql(q, v)).body,
+    signIn,
+    stop: () => hub.stop(),
+  };
 }
 
 const SSO_CLIENT_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -52,7 +91,11 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   const line = `browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
   // In CI a missing browser is a failure, never a silent skip; locally, one line says why it did not run.
-  if (process.env.CI === 'true') describe('the browser test', () => it('needs Chromium', () => { throw new Error(line); }));
+  if (process.env.CI === 'true')
+    describe('the browser test', () =>
+      it('needs Chromium', () => {
+        throw new Error(line);
+      }));
   else process.stderr.write(`${line}: skipped\n`);
 }
 const describeIf = haveChromium ? describe : describe.skip;
@@ -68,14 +111,23 @@ describeIf('task pane in headless Chromium against a running hub', () => {
   let scenarioId = '';
   const shot = (name: string) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
   const status = () => page.locator('#status').innerText();
-  const waitStatus = (re: RegExp) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 30_000 });
-  const sheetTable = (name: string) => page.evaluate((n) => (window as any).__fakeExcel.workbook.tableValues(n), name) as Promise<unknown[][]>;
+  const waitStatus = (re: RegExp) =>
+    page.waitForFunction(
+      (src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''),
+      re.source,
+      { timeout: 30_000 },
+    );
+  const sheetTable = (name: string) =>
+    page.evaluate((n) => (window as any).__fakeExcel.workbook.tableValues(n), name) as Promise<unknown[][]>;
 
   beforeAll(async () => {
     mkdirSync(out, { recursive: true });
-    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_OUT: dist }, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], {
+      env: { ...process.env, ADDIN_OUT: dist },
+      stdio: 'pipe',
+    });
     hub = await startHub();
-     
+
     const { startAddinServer } = require('../../addin/tools/server.cjs');
     addin = await startAddinServer({ root: dist, hubUrl: hub.url, port: 0 });
 
@@ -85,25 +137,61 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     const c = await hub.gql('query($c: String!) { community(code: $c) { code schools { urn } } }', { c: community });
     community = c.data.community.code;
     const urns: number[] = c.data.community.schools.slice(0, 3).map((s: any) => s.urn);
-    const seeded = await hub.gql('mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied results { result userErrors { code message } } } }', {
-      i: { idempotencyKey: `seed-${Date.now()}`, decisionReference: 'SEED', reason: 'browser test', dryRun: false, rows: urns.map((u, k) => ({ schoolUrn: u, communityCode: community, term, amount: `${1000 * (k + 1)}.00`, purpose: 'Inclusion support', status: 'PROPOSED', baseVersion: null })) },
-    });
+    const seeded = await hub.gql(
+      'mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied results { result userErrors { code message } } } }',
+      {
+        i: {
+          idempotencyKey: `seed-${Date.now()}`,
+          decisionReference: 'SEED',
+          reason: 'browser test',
+          dryRun: false,
+          rows: urns.map((u, k) => ({
+            schoolUrn: u,
+            communityCode: community,
+            term,
+            amount: `${1000 * (k + 1)}.00`,
+            purpose: 'Inclusion support',
+            status: 'PROPOSED',
+            baseVersion: null,
+          })),
+        },
+      },
+    );
     expect(seeded.data.submitAllocations.applied).toBe(true);
 
     // A scenario to pull, made the way Finance would: a copy of the record with protection at 60%.
-    const created = await hub.gql('mutation($n: String!) { createScenario(name: $n) { id version } }', { n: 'Protection at 60% (browser test)' });
+    const created = await hub.gql('mutation($n: String!) { createScenario(name: $n) { id version } }', {
+      n: 'Protection at 60% (browser test)',
+    });
     expect(created.errors).toBeUndefined();
     scenarioId = created.data.createScenario.id;
-    const updated = await hub.gql('mutation($id: String!, $v: Int) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }, baseVersion: $v) { id version parameters } }', { id: scenarioId, v: created.data.createScenario.version });
+    const updated = await hub.gql(
+      'mutation($id: String!, $v: Int) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }, baseVersion: $v) { id version parameters } }',
+      { id: scenarioId, v: created.data.createScenario.version },
+    );
     expect(updated.errors).toBeUndefined();
     expect(Number(updated.data.updateScenarioParameters.parameters.protectionRate)).toBe(0.6);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
+    });
     ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1500, height: 900 } });
     const fake = readFileSync(join(`${dist}-dev`, 'fake-office.js'), 'utf8');
     await ctx.route('**/office.js', (r) => r.fulfill({ status: 200, contentType: 'text/javascript', body: fake }));
     // Nothing may leave the machine: any request not to the add-in server fails the test.
-    await ctx.route((u) => !u.href.startsWith(addin.url), (r) => { throw new Error(`unexpected external request ${r.request().url()}`); });
+    await ctx.route(
+      (u) => !u.href.startsWith(addin.url),
+      (r) => {
+        throw new Error(`unexpected external request ${r.request().url()}`);
+      },
+    );
     page = await ctx.newPage();
   }, 180_000);
 
@@ -113,7 +201,7 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await hub?.stop();
   });
 
-  it('connects, pulls, submits two edits, then shows a second writer\'s change as a conflict', async () => {
+  it("connects, pulls, submits two edits, then shows a second writer's change as a conflict", async () => {
     await page.goto(`${addin.url}/taskpane.html`);
     await page.fill('#hub-token', hub.finance);
     await page.click('#connect-btn');
@@ -140,11 +228,14 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     const rowOf = (amount: number) => pulled.slice(1).findIndex((r) => r[pulled[0].indexOf('Amount')] === amount);
     const [r1, r2, r3] = [rowOf(1000), rowOf(2000), rowOf(3000)];
     expect([r1, r2, r3].sort((a, b) => a - b)).toEqual([0, 1, 2]);
-    await page.evaluate(([a, b]) => {
-      const wb = (window as any).__fakeExcel.workbook;
-      wb.setTableCell('HNH_allocations', a, 'Amount', 1500.25);
-      wb.setTableCell('HNH_allocations', b, 'Amount', 2750);
-    }, [r1, r2]);
+    await page.evaluate(
+      ([a, b]) => {
+        const wb = (window as any).__fakeExcel.workbook;
+        wb.setTableCell('HNH_allocations', a, 'Amount', 1500.25);
+        wb.setTableCell('HNH_allocations', b, 'Amount', 2750);
+      },
+      [r1, r2],
+    );
     await page.selectOption('#submit-table', { label: 'HNH_allocations on "Allocations"' });
     await page.fill('#decision-ref', 'SG-2025-07');
     await page.fill('#reason', 'Sub-Group advice, July meeting');
@@ -162,19 +253,45 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await waitStatus(/^Submitted: 2 rows written/);
     const after = await sheetTable('HNH_allocations');
     const col = (h: string) => after[0].indexOf(h);
-    expect([after[r1 + 1][col('Result')], after[r2 + 1][col('Result')], after[r3 + 1][col('Result')]]).toEqual(['updated (v2)', 'updated (v2)', '']);
+    expect([after[r1 + 1][col('Result')], after[r2 + 1][col('Result')], after[r3 + 1][col('Result')]]).toEqual([
+      'updated (v2)',
+      'updated (v2)',
+      '',
+    ]);
     expect(after[r1 + 1][col('Version')]).toBe(2);
-    const onHub = await hub.gql('query($f: AllocationFilter) { allocations(filter: $f, first: 10, offset: 0) { nodes { schoolUrn amount version } } }', { f: { communityCode: community, term } });
+    const onHub = await hub.gql(
+      'query($f: AllocationFilter) { allocations(filter: $f, first: 10, offset: 0) { nodes { schoolUrn amount version } } }',
+      { f: { communityCode: community, term } },
+    );
     expect(onHub.data.allocations.nodes.map((n: any) => n.amount).sort()).toEqual(['1500.25', '2750.00', '3000.00']);
     await shot('06-submitted');
 
     // A second writer changes the third row on the hub; this workbook then edits the same row.
     const third = after[r3 + 1];
     const second = await hub.gql('mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied } }', {
-      i: { idempotencyKey: `other-${Date.now()}`, decisionReference: 'OTHER', reason: 'second writer', dryRun: false, rows: [{ schoolUrn: third[col('School URN')], communityCode: community, term, amount: '3100.00', purpose: 'Inclusion support', status: 'PROPOSED', baseVersion: third[col('Version')] }] },
+      i: {
+        idempotencyKey: `other-${Date.now()}`,
+        decisionReference: 'OTHER',
+        reason: 'second writer',
+        dryRun: false,
+        rows: [
+          {
+            schoolUrn: third[col('School URN')],
+            communityCode: community,
+            term,
+            amount: '3100.00',
+            purpose: 'Inclusion support',
+            status: 'PROPOSED',
+            baseVersion: third[col('Version')],
+          },
+        ],
+      },
     });
     expect(second.data.submitAllocations.applied).toBe(true);
-    await page.evaluate((r) => (window as any).__fakeExcel.workbook.setTableCell('HNH_allocations', r, 'Amount', 3333), r3);
+    await page.evaluate(
+      (r) => (window as any).__fakeExcel.workbook.setTableCell('HNH_allocations', r, 'Amount', 3333),
+      r3,
+    );
     await page.click('#preview-btn');
     await waitStatus(/Preview: 1 row would be rejected/);
     expect(await page.locator('#status').getAttribute('class')).toBe('error');
@@ -184,7 +301,9 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     expect(conflict).toMatch(/base \(what you pulled\): £3,000\.00 PROPOSED \(v1\)/);
     expect(conflict).toMatch(/mine: £3,333\.00 PROPOSED/);
     expect(conflict).toMatch(/theirs \(now on the hub\): £3,100\.00 PROPOSED \(v2\)/);
-    expect(await page.evaluate((r) => (window as any).__fakeExcel.workbook.tableFill('HNH_allocations', r, 'Version'), r3)).toBe('#F4CCCC');
+    expect(
+      await page.evaluate((r) => (window as any).__fakeExcel.workbook.tableFill('HNH_allocations', r, 'Version'), r3),
+    ).toBe('#F4CCCC');
     await shot('07-conflict');
 
     await page.click('.conflict .resolve-theirs');
@@ -205,8 +324,13 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     }
     await page.selectOption('#dataset', 'scenario');
     // The picker lists the scenarios this user can see (Query.scenarios); the one made in setup is there.
-    const options = await page.locator('#f-scenario option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent })));
-    expect(options).toContainEqual({ value: scenarioId, label: expect.stringMatching(/^Protection at 60% \(browser test\) · private · v2 · /) });
+    const options = await page
+      .locator('#f-scenario option')
+      .evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent })));
+    expect(options).toContainEqual({
+      value: scenarioId,
+      label: expect.stringMatching(/^Protection at 60% \(browser test\) · private · v2 · /),
+    });
     expect(await page.locator('#f-year').isVisible()).toBe(false);
     await page.selectOption('#f-scenario', scenarioId);
     await page.selectOption('#f-term', term);
@@ -215,7 +339,19 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await waitStatus(/Pulled \d+ rows into HNH_scenario/);
     const table = await sheetTable('HNH_scenario');
     const head = table[0] as string[];
-    expect(head).toEqual(['URN', 'School', 'Community', 'Term', 'Baseline funding', 'Protected', 'Community share', 'Banded top-up', 'Scenario total', 'Record total', 'Difference']);
+    expect(head).toEqual([
+      'URN',
+      'School',
+      'Community',
+      'Term',
+      'Baseline funding',
+      'Protected',
+      'Community share',
+      'Banded top-up',
+      'Scenario total',
+      'Record total',
+      'Difference',
+    ]);
     const rows = table.slice(1);
     expect(rows.length).toBeGreaterThan(3);
     const col = (h: string) => head.indexOf(h);
@@ -223,7 +359,9 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     // includeUnchanged: every row has a record total and a difference, and they add up.
     for (const r of rows) {
       expect(typeof r[col('Record total')]).toBe('number');
-      expect(Math.round(((r[col('Scenario total')] as number) - (r[col('Record total')] as number)) * 100)).toBe(Math.round((r[col('Difference')] as number) * 100));
+      expect(Math.round(((r[col('Scenario total')] as number) - (r[col('Record total')] as number)) * 100)).toBe(
+        Math.round((r[col('Difference')] as number) * 100),
+      );
     }
     // Protection at 60% instead of the record's rate changes some schools' funding.
     expect(rows.some((r) => r[col('Difference')] !== 0)).toBe(true);
@@ -240,7 +378,9 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await page.click('#insert-btn');
     await waitStatus(/Pulled \d+ rows into HNH_funding/);
     const id = await wbEval<string>(`wb.table('HNH_funding').id`);
-    await wbEval(`(wb.addUserColumn('HNH_funding', 'Double', '=[@Total]*2'), wb.setCell('School funding', 'N5', 'Checked with Jo, 3 June'), wb.addSheet('Summary'), wb.setCell('Summary', 'B2', '=SUM(HNH_funding[Total])'), 0)`);
+    await wbEval(
+      `(wb.addUserColumn('HNH_funding', 'Double', '=[@Total]*2'), wb.setCell('School funding', 'N5', 'Checked with Jo, 3 June'), wb.addSheet('Summary'), wb.setCell('Summary', 'B2', '=SUM(HNH_funding[Total])'), 0)`,
+    );
     await page.click('#refresh-btn');
     await waitStatus(/^Refreshed \d+ tables?/);
     expect(await wbEval<string>(`wb.table('${id}').name`)).toBe('HNH_funding');
@@ -277,10 +417,21 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await page.selectOption('#f-term', term);
     await page.click('#insert-btn');
     await waitStatus(/Pulled 0 rows into HNH_allocations_2/);
-    await page.evaluate(([u, c, t]) => {
-      const wb = (window as any).__fakeExcel.workbook;
-      for (const [k, v] of Object.entries({ 'School URN': u, Community: c, Term: t, Amount: 4200, Status: 'PROPOSED', Purpose: 'Speech and language' })) wb.setTableCell('HNH_allocations_2', 0, k, v);
-    }, [school.urn, other, term]);
+    await page.evaluate(
+      ([u, c, t]) => {
+        const wb = (window as any).__fakeExcel.workbook;
+        for (const [k, v] of Object.entries({
+          'School URN': u,
+          Community: c,
+          Term: t,
+          Amount: 4200,
+          Status: 'PROPOSED',
+          Purpose: 'Speech and language',
+        }))
+          wb.setTableCell('HNH_allocations_2', 0, k, v);
+      },
+      [school.urn, other, term],
+    );
     await page.selectOption('#submit-table', { label: 'HNH_allocations_2 on "Allocations 2"' });
     await page.fill('#decision-ref', 'SG-2025-11');
     await page.fill('#reason', 'First allocation for this community');
@@ -289,7 +440,10 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     expect(await page.locator('#preview-rows tbody').innerText()).toMatch(/new\s+£4,200\.00 PROPOSED\s+would create/);
     await page.click('#confirm-btn');
     await waitStatus(/^Submitted: 1 row written/);
-    const onHub = await hub.gql('query($f: AllocationFilter) { allocations(filter: $f, first: 10, offset: 0) { nodes { schoolUrn amount } } }', { f: { communityCode: other, term } });
+    const onHub = await hub.gql(
+      'query($f: AllocationFilter) { allocations(filter: $f, first: 10, offset: 0) { nodes { schoolUrn amount } } }',
+      { f: { communityCode: other, term } },
+    );
     expect(onHub.data.allocations.nodes).toEqual([{ schoolUrn: school.urn, amount: '4200.00' }]);
     await shot('14-first-allocation-created');
   }, 120_000);
@@ -299,10 +453,20 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     const other = cs.data.communities.map((c: any) => c.code).find((c: string) => c !== community);
     const mine = await hub.gql('query($c: String!) { community(code: $c) { schools { urn } } }', { c: community });
     // A school of another community typed under this community's table: the hub says NOT_MEMBER.
-    await page.evaluate(([u, c, t]) => {
-      const wb = (window as any).__fakeExcel.workbook;
-      wb.typeBelowTable('HNH_allocations_2', { 'School URN': u, Community: c, Term: t, Amount: 900, Status: 'PROPOSED', Purpose: 'Outreach' });
-    }, [mine.data.community.schools[0].urn, other, term]);
+    await page.evaluate(
+      ([u, c, t]) => {
+        const wb = (window as any).__fakeExcel.workbook;
+        wb.typeBelowTable('HNH_allocations_2', {
+          'School URN': u,
+          Community: c,
+          Term: t,
+          Amount: 900,
+          Status: 'PROPOSED',
+          Purpose: 'Outreach',
+        });
+      },
+      [mine.data.community.schools[0].urn, other, term],
+    );
     await page.fill('#reason', 'Second allocation');
     await page.click('#preview-btn');
     await waitStatus(/Preview: 1 row would be rejected; nothing can be sent/);
@@ -318,25 +482,40 @@ describeIf('task pane in headless Chromium against a running hub', () => {
   it('recalculates =HNH cells that showed #N/A before sign-in, as soon as the pane connects', async () => {
     const p2 = await ctx.newPage();
     await p2.goto(`${addin.url}/taskpane.html`);
-    await p2.evaluate(([c, t]) => {
-      const wb = (window as any).__fakeExcel.workbook;
-      wb.setCell('Sheet1', 'A2', 'Pot');
-      wb.setCell('Sheet1', 'B2', `=HNH.POT("${c}", "${t}")`);
-      wb.setCell('Sheet1', 'A3', 'Approved');
-      wb.setCell('Sheet1', 'B3', `=HNH.POT("${c}", "${t}", , "approved")`);
-    }, [community, term]);
+    await p2.evaluate(
+      ([c, t]) => {
+        const wb = (window as any).__fakeExcel.workbook;
+        wb.setCell('Sheet1', 'A2', 'Pot');
+        wb.setCell('Sheet1', 'B2', `=HNH.POT("${c}", "${t}")`);
+        wb.setCell('Sheet1', 'A3', 'Approved');
+        wb.setCell('Sheet1', 'B3', `=HNH.POT("${c}", "${t}", , "approved")`);
+      },
+      [community, term],
+    );
     await p2.waitForFunction(() => (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(1, 1) === '#N/A');
     await p2.screenshot({ path: join(out, '15a-functions-before-sign-in.png'), fullPage: true });
     await p2.fill('#hub-token', hub.finance);
     await p2.click('#connect-btn');
     await p2.waitForFunction(() => /Connected as/.test(document.getElementById('status')!.textContent ?? ''));
-    await p2.waitForFunction(() => typeof (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(1, 1) === 'number');
-    const pot = await hub.gql('query($c: String!, $t: String!) { community(code: $c) { pot(term: $t) { amount approved } } }', { c: community, t: term });
-    expect(await p2.evaluate(() => (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(1, 1))).toBe(Number(pot.data.community.pot.amount));
-    await p2.waitForFunction(() => typeof (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(2, 1) === 'number');
+    await p2.waitForFunction(
+      () => typeof (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(1, 1) === 'number',
+    );
+    const pot = await hub.gql(
+      'query($c: String!, $t: String!) { community(code: $c) { pot(term: $t) { amount approved } } }',
+      { c: community, t: term },
+    );
+    expect(await p2.evaluate(() => (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(1, 1))).toBe(
+      Number(pot.data.community.pot.amount),
+    );
+    await p2.waitForFunction(
+      () => typeof (window as any).__fakeExcel.workbook.sheet('Sheet1').valueAt(2, 1) === 'number',
+    );
     // Only those two cells, not a full recalculation of every open workbook.
     expect(await p2.evaluate(() => (window as any).__fakeExcel.workbook.calculations)).toBe(0);
-    expect((await p2.evaluate(() => (window as any).__fakeExcel.workbook.calculatedRanges)).sort()).toEqual(['Sheet1!B2', 'Sheet1!B3']);
+    expect((await p2.evaluate(() => (window as any).__fakeExcel.workbook.calculatedRanges)).sort()).toEqual([
+      'Sheet1!B2',
+      'Sheet1!B3',
+    ]);
     await p2.screenshot({ path: join(out, '15-functions-after-sign-in.png'), fullPage: true });
     await p2.close();
   }, 120_000);
@@ -344,22 +523,49 @@ describeIf('task pane in headless Chromium against a running hub', () => {
   it('marks a 10,000-row allocations table without any sync above 5 MB', async () => {
     const { FakeHub, FakeHubData } = await import('./helpers/fake-hub');
     const data = new FakeHubData(10_000);
-    data.allocations = data.schools.map((x: any, i: number) => ({ id: String(i + 1), schoolUrn: x.urn, communityCode: x.communityCode, term: 'SUMMER-2025', amount: '1000.00', purpose: 'Inclusion support', status: 'PROPOSED', version: 1 }));
+    data.allocations = data.schools.map((x: any, i: number) => ({
+      id: String(i + 1),
+      schoolUrn: x.urn,
+      communityCode: x.communityCode,
+      term: 'SUMMER-2025',
+      amount: '1000.00',
+      purpose: 'Inclusion support',
+      status: 'PROPOSED',
+      version: 1,
+    }));
     const bulk = new FakeHub(data);
     const p3 = await ctx.newPage();
     // A second hub at its own origin, answered in-process (with CORS for the pane's origin).
     await p3.route('https://bulk-hub.test/**', async (r) => {
-      const cors = { 'access-control-allow-origin': addin.url, 'access-control-allow-headers': 'authorization, content-type, accept', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
+      const cors = {
+        'access-control-allow-origin': addin.url,
+        'access-control-allow-headers': 'authorization, content-type, accept',
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+      };
       if (r.request().method() === 'OPTIONS') return r.fulfill({ status: 204, headers: cors });
-      if (r.request().url().endsWith('/auth/config')) return r.fulfill({ status: 200, headers: { ...cors, 'content-type': 'application/json' }, body: '{"oidc":null}' });
+      if (r.request().url().endsWith('/auth/config'))
+        return r.fulfill({
+          status: 200,
+          headers: { ...cors, 'content-type': 'application/json' },
+          body: '{"oidc":null}',
+        });
       const res = await bulk.handle(JSON.parse(r.request().postData() ?? '{}'), r.request().headers().authorization);
-      return r.fulfill({ status: res.status, headers: { ...cors, 'content-type': 'application/json' }, body: JSON.stringify(res.json) });
+      return r.fulfill({
+        status: res.status,
+        headers: { ...cors, 'content-type': 'application/json' },
+        body: JSON.stringify(res.json),
+      });
     });
     await p3.goto(`${addin.url}/taskpane.html`);
     await p3.fill('#hub-url', 'https://bulk-hub.test');
     await p3.fill('#hub-token', 'finance-token');
     await p3.click('#connect-btn');
-    const st = (re: RegExp) => p3.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 60_000 });
+    const st = (re: RegExp) =>
+      p3.waitForFunction(
+        (src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''),
+        re.source,
+        { timeout: 60_000 },
+      );
     await st(/Connected as Fiona Finance/);
     await p3.selectOption('#dataset', 'allocations');
     await p3.click('#insert-btn');
@@ -377,7 +583,9 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await st(/Nothing was sent: 5,000 cells need fixing first/);
     const syncs = await p3.evaluate(() => (window as any).__fakeExcel.workbook.syncs.map((x: any) => x.bytes));
     expect(Math.max(...syncs)).toBeLessThan(5 * 1024 * 1024);
-    expect(await p3.evaluate(() => (window as any).__fakeExcel.workbook.tableFill('HNH_allocations', 9998, 'Amount'))).toBe('#F4CCCC');
+    expect(
+      await p3.evaluate(() => (window as any).__fakeExcel.workbook.tableFill('HNH_allocations', 9998, 'Amount')),
+    ).toBe('#F4CCCC');
     await p3.screenshot({ path: join(out, '17-10000-rows-marked.png'), fullPage: true });
     await p3.close();
   }, 180_000);
@@ -387,10 +595,17 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await sso.goto(`${addin.url}/taskpane.html`);
     // The hub says (GET /auth/config, through the add-in server) that it accepts Microsoft sign-in.
     await sso.locator('#sso-btn').waitFor({ state: 'visible', timeout: 30_000 });
-    const ssoStatus = (re: RegExp) => sso.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 30_000 });
+    const ssoStatus = (re: RegExp) =>
+      sso.waitForFunction(
+        (src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''),
+        re.source,
+        { timeout: 30_000 },
+      );
 
     // Office's "user aborted" (13002): a clear message, still disconnected, the token field ready.
-    await sso.evaluate(() => { (window as any).__fakeExcel.auth.respond = () => Promise.reject({ code: 13002, message: 'User canceled' }); });
+    await sso.evaluate(() => {
+      (window as any).__fakeExcel.auth.respond = () => Promise.reject({ code: 13002, message: 'User canceled' });
+    });
     await sso.click('#sso-btn');
     await ssoStatus(/Signing in with Microsoft failed: Sign-in was cancelled/);
     expect(await sso.locator('#connect-reason').innerText()).toMatch(/cancelled.*token/);
@@ -399,19 +614,30 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     await sso.screenshot({ path: join(out, '10-sso-cancelled.png'), fullPage: true });
 
     const jwt = await hub.signIn({ name: 'Alex Chair', roles: ['Chair'], community });
-    await sso.evaluate((t) => { (window as any).__fakeExcel.auth.respond = () => t; }, jwt);
+    await sso.evaluate((t) => {
+      (window as any).__fakeExcel.auth.respond = () => t;
+    }, jwt);
     await sso.check('#remember');
     await sso.click('#sso-btn');
     await ssoStatus(/Signed in with Microsoft as Alex Chair \(CHAIR, /);
     expect(await sso.locator('#who').innerText()).toBe(`Alex Chair · CHAIR · ${community}`);
     expect(await sso.locator('#main').isVisible()).toBe(true);
     const calls = await sso.evaluate(() => (window as any).__fakeExcel.auth.calls);
-    expect(calls[calls.length - 1]).toEqual({ allowSignInPrompt: true, allowConsentPrompt: true, forMSGraphAccess: false });
+    expect(calls[calls.length - 1]).toEqual({
+      allowSignInPrompt: true,
+      allowConsentPrompt: true,
+      forMSGraphAccess: false,
+    });
     // "Remember" keeps the choice, never the Microsoft token; nothing of it reaches the workbook either.
     const stored = await sso.evaluate(() => Object.fromEntries((window as any).__fakeExcel.storage));
     expect(stored['hnh.signin']).toBe('microsoft');
     expect(JSON.stringify(stored)).not.toContain(jwt);
-    expect(await sso.evaluate((t) => JSON.stringify((window as any).__fakeExcel.workbook.sheets.map((s: any) => s.grid())).includes(t), jwt)).toBe(false);
+    expect(
+      await sso.evaluate(
+        (t) => JSON.stringify((window as any).__fakeExcel.workbook.sheets.map((s: any) => s.grid())).includes(t),
+        jwt,
+      ),
+    ).toBe(false);
     await sso.screenshot({ path: join(out, '11-sso-signed-in.png'), fullPage: true });
     await sso.close();
   }, 120_000);

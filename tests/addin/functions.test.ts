@@ -19,9 +19,18 @@ async function settle(p: Promise<unknown>): Promise<{ value?: unknown; error?: s
 function connect(hub: FakeHub, opts: { timeoutMs?: number; windowMs?: number } = {}) {
   const s = session();
   s.token = 'finance-token';
-  s.client = new HubClient({ url: 'http://hub.test', token: () => s.token, fetchImpl: hub.fetch, timeoutMs: opts.timeoutMs ?? 30_000 });
+  s.client = new HubClient({
+    url: 'http://hub.test',
+    token: () => s.token,
+    fetchImpl: hub.fetch,
+    timeoutMs: opts.timeoutMs ?? 30_000,
+  });
   s.timeoutMs = opts.timeoutMs ?? 30_000;
-  s.batcher = new Batcher({ execute: () => (s.client ? (q, v) => s.client!.execute(q, v, s.timeoutMs) : null), windowMs: opts.windowMs ?? 100, timeoutMs: s.timeoutMs });
+  s.batcher = new Batcher({
+    execute: () => (s.client ? (q, v) => s.client!.execute(q, v, s.timeoutMs) : null),
+    windowMs: opts.windowMs ?? 100,
+    timeoutMs: s.timeoutMs,
+  });
   return s;
 }
 
@@ -116,7 +125,7 @@ describe('custom functions', () => {
     expect(await caseload('LINK_WORKER_SCHOOLS', 'LW-002')).toBe('c');
   });
 
-  it('answers FUNDING and POT with a scenario argument from that scenario\'s results, next to the figures of record', async () => {
+  it("answers FUNDING and POT with a scenario argument from that scenario's results, next to the figures of record", async () => {
     const hub = new FakeHub();
     const s = connect(hub);
     const [urn, secondary] = [hub.data.schools[1].urn, hub.data.schools[0].urn];
@@ -168,7 +177,7 @@ describe('custom functions', () => {
     expect(hub.requests).toBe(2);
   });
 
-  it('gives #N/A with the hub\'s FORBIDDEN message for a role without scenarios, leaving the other cells alone', async () => {
+  it("gives #N/A with the hub's FORBIDDEN message for a role without scenarios, leaving the other cells alone", async () => {
     for (const token of ['chair-token', 'analyst-token']) {
       const hub = new FakeHub();
       const s = connect(hub);
@@ -178,7 +187,10 @@ describe('custom functions', () => {
         settle(pot('ASH-01', 'SUMMER-2025', SCENARIO_60)),
         settle(funding(118001, 'SUMMER-2025', 'total')),
       ]);
-      const forbidden = { error: '#N/A', message: 'FORBIDDEN: Scenarios are for the High Needs Funding Sub-Group and Finance.' };
+      const forbidden = {
+        error: '#N/A',
+        message: 'FORBIDDEN: Scenarios are for the High Needs Funding Sub-Group and Finance.',
+      };
       expect(a).toEqual(forbidden);
       expect(b).toEqual(forbidden);
       expect(c).toEqual({ value: Number(hub.data.funding(118001, 'SUMMER-2025').total) });
@@ -187,7 +199,9 @@ describe('custom functions', () => {
     const hub = new FakeHub();
     const s = connect(hub);
     s.token = 'subgroup-token';
-    expect(await funding(118001, 'SUMMER-2025', 'total', SCENARIO_50)).toBe(Number(hub.data.funding(118001, 'SUMMER-2025', '0.50').total));
+    expect(await funding(118001, 'SUMMER-2025', 'total', SCENARIO_50)).toBe(
+      Number(hub.data.funding(118001, 'SUMMER-2025', '0.50').total),
+    );
   });
 
   it('names what is wrong with a scenario call: unknown scenario, missing school or pot, a line scenarios do not have', async () => {
@@ -201,11 +215,25 @@ describe('custom functions', () => {
       settle(funding(118001, 'SUMMER-2025', 'protectionRate', SCENARIO_60)),
       settle(funding(118001, 'SUMMER-2025', 'total', true)),
     ]);
-    expect(r[0]).toEqual({ error: '#N/A', message: 'No scenario 5c000000-0000-4000-8000-0000000000ff, or you have no access to it' });
-    expect(r[1]).toEqual({ error: '#N/A', message: `Scenario ${SCENARIO_60} has no result for URN 999999 in SUMMER-2025` });
-    expect(r[2]).toMatchObject({ error: '#N/A', message: expect.stringMatching(/no result for URN 118001 in SPRING-2031/) });
+    expect(r[0]).toEqual({
+      error: '#N/A',
+      message: 'No scenario 5c000000-0000-4000-8000-0000000000ff, or you have no access to it',
+    });
+    expect(r[1]).toEqual({
+      error: '#N/A',
+      message: `Scenario ${SCENARIO_60} has no result for URN 999999 in SUMMER-2025`,
+    });
+    expect(r[2]).toMatchObject({
+      error: '#N/A',
+      message: expect.stringMatching(/no result for URN 118001 in SPRING-2031/),
+    });
     expect(r[3]).toEqual({ error: '#N/A', message: `Scenario ${SCENARIO_60} has no pot for NOPE-01 in SUMMER-2025` });
-    expect(r[4]).toMatchObject({ error: '#VALUE!', message: expect.stringMatching(/^line: a scenario has baseline, protectedAmount, communityShare, bandedTopUp, total only/) });
+    expect(r[4]).toMatchObject({
+      error: '#VALUE!',
+      message: expect.stringMatching(
+        /^line: a scenario has baseline, protectedAmount, communityShare, bandedTopUp, total only/,
+      ),
+    });
     expect(r[5]).toMatchObject({ error: '#VALUE!', message: expect.stringMatching(/^scenario: /) });
     expect(hub.requests).toBe(2);
   });
@@ -215,7 +243,13 @@ describe('custom functions', () => {
     expect(none).toMatchObject({ error: '#N/A', message: expect.stringMatching(/Not connected/) });
     const hub = new FakeHub();
     const s = connect(hub);
-    s.client = new HubClient({ url: 'http://hub.test', token: () => 'x', fetchImpl: (async () => { throw new TypeError('fetch failed'); }) as any });
+    s.client = new HubClient({
+      url: 'http://hub.test',
+      token: () => 'x',
+      fetchImpl: (async () => {
+        throw new TypeError('fetch failed');
+      }) as any,
+    });
     const r = await settle(school(118000, 'name'));
     expect(r).toMatchObject({ error: '#N/A', message: expect.stringMatching(/Cannot reach the hub/) });
   });
@@ -233,7 +267,10 @@ describe('custom functions', () => {
     expect(hub.requests).toBe(2);
     s.token = 'expired-token';
     s.batcher!.clear();
-    expect(await settle(school(118000, 'name'))).toMatchObject({ error: '#N/A', message: expect.stringMatching(/expired/) });
+    expect(await settle(school(118000, 'name'))).toMatchObject({
+      error: '#N/A',
+      message: expect.stringMatching(/expired/),
+    });
     s.token = 'finance-token';
     expect(await school(118000, 'name')).toBe('Renamed');
     expect(hub.requests).toBe(4);

@@ -13,7 +13,10 @@ const HOST = 'https://addin.example.test:8443';
 
 beforeAll(() => {
   // Fails (and names the fix) if functions.json or the operations module drifted from their sources.
-  execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: dist }, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], {
+    env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: dist },
+    stdio: 'pipe',
+  });
 }, 120_000);
 
 const xml = () => readFileSync(join(dist, 'manifest.xml'), 'utf8');
@@ -21,9 +24,22 @@ const xml = () => readFileSync(join(dist, 'manifest.xml'), 'utf8');
 describe('add-in manifest (offline)', () => {
   it('is read by office-addin-manifest as an Excel task pane add-in for the configured host', () => {
     // office-addin-manifest pulls in ES-only modules that jest's CommonJS runtime cannot load; plain Node can.
-    const out = execFileSync(process.execPath, ['-e', `require('office-addin-manifest').OfficeAddinManifest.readManifestFile(${JSON.stringify(join(dist, 'manifest.xml'))}).then((i) => console.log(JSON.stringify(i)))`], { cwd: root });
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require('office-addin-manifest').OfficeAddinManifest.readManifestFile(${JSON.stringify(join(dist, 'manifest.xml'))}).then((i) => console.log(JSON.stringify(i)))`,
+      ],
+      { cwd: root },
+    );
     const info = JSON.parse(String(out));
-    expect(info).toMatchObject({ id: '6f1c2a57-8e44-4b7e-9d0a-3c5b8f2e1a86', officeAppType: 'TaskPaneApp', hosts: ['Workbook'], displayName: 'High Needs Hub', defaultSettings: { sourceLocation: `${HOST}/taskpane.html` } });
+    expect(info).toMatchObject({
+      id: '6f1c2a57-8e44-4b7e-9d0a-3c5b8f2e1a86',
+      officeAppType: 'TaskPaneApp',
+      hosts: ['Workbook'],
+      displayName: 'High Needs Hub',
+      defaultSettings: { sourceLocation: `${HOST}/taskpane.html` },
+    });
   });
 
   it('uses only https URLs on the host, each resolving to a built file', () => {
@@ -48,17 +64,32 @@ describe('add-in manifest (offline)', () => {
   });
 
   it('refuses a non-https host at build time', () => {
-    expect(() => execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: 'http://localhost:3000', ADDIN_OUT: dist }, stdio: 'pipe' })).toThrow(/must be an https/);
-    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: dist }, stdio: 'pipe' });
+    expect(() =>
+      execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], {
+        env: { ...process.env, ADDIN_HOST: 'http://localhost:3000', ADDIN_OUT: dist },
+        stdio: 'pipe',
+      }),
+    ).toThrow(/must be an https/);
+    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], {
+      env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: dist },
+      stdio: 'pipe',
+    });
   });
 });
 
-describe('the shared runtime, as Office\'s own converter reads the manifest', () => {
+describe("the shared runtime, as Office's own converter reads the manifest", () => {
   const convert = (manifest: string, outDir: string) => {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
     // Offline (imageDownload false); like office-addin-manifest it needs plain Node for its ES-only dependencies.
-    execFileSync(process.execPath, ['-e', `require('office-addin-manifest-converter').convert(${JSON.stringify(manifest)}, ${JSON.stringify(outDir)}, false, undefined, undefined, false).catch((e) => { console.error(e); process.exit(1); })`], { cwd: root, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require('office-addin-manifest-converter').convert(${JSON.stringify(manifest)}, ${JSON.stringify(outDir)}, false, undefined, undefined, false).catch((e) => { console.error(e); process.exit(1); })`,
+      ],
+      { cwd: root, stdio: 'pipe' },
+    );
     return JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
   };
 
@@ -69,13 +100,21 @@ describe('the shared runtime, as Office\'s own converter reads the manifest', ()
     expect(long).toHaveLength(1);
     expect(long[0].code.page).toBe(`${HOST}/taskpane.html`);
     const button = ext.ribbons[0].tabs[0].groups[0].controls[0];
-    const action = ext.runtimes.flatMap((r: any) => (r.actions ?? []).map((a: any) => ({ ...a, page: r.code.page }))).find((a: any) => a.id === button.actionId);
+    const action = ext.runtimes
+      .flatMap((r: any) => (r.actions ?? []).map((a: any) => ({ ...a, page: r.code.page })))
+      .find((a: any) => a.id === button.actionId);
     expect(action).toMatchObject({ type: 'openPage', page: long[0].code.page });
     // A TaskpaneId names a separate pane: the converter then reports it as the action's view. Without one the
     // button shows the pane of the shared runtime (Microsoft's shared-runtime guide).
     expect(action.view).not.toBe('HNH.Taskpane');
     expect(xml()).not.toContain('<TaskpaneId>');
-    expect(ext.requirements.capabilities).toEqual(expect.arrayContaining([{ name: 'SharedRuntime', minVersion: '1.1' }, { name: 'CustomFunctionsRuntime', minVersion: '1.3' }, { name: 'ExcelApi', minVersion: '1.7' }]));
+    expect(ext.requirements.capabilities).toEqual(
+      expect.arrayContaining([
+        { name: 'SharedRuntime', minVersion: '1.1' },
+        { name: 'CustomFunctionsRuntime', minVersion: '1.3' },
+        { name: 'ExcelApi', minVersion: '1.7' },
+      ]),
+    );
   });
 });
 
@@ -87,8 +126,15 @@ describe('requirement sets of every Office.js API the add-in calls', () => {
     // The list, for people: every API with its set, and whether it is checked where used.
     mkdirSync(join(root, 'tests/artifacts/addin'), { recursive: true });
     const seen = new Map<string, string>();
-    for (const u of uses) seen.set(`${u.api}`, `${u.set} ${u.version}${u.guarded ? ' (checked with isSetSupported)' : ''}`);
-    writeFileSync(join(root, 'tests/artifacts/addin/office-apis.txt'), [...seen].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)).map(([a, s]) => `${a}\t${s}`).join('\n') + '\n');
+    for (const u of uses)
+      seen.set(`${u.api}`, `${u.set} ${u.version}${u.guarded ? ' (checked with isSetSupported)' : ''}`);
+    writeFileSync(
+      join(root, 'tests/artifacts/addin/office-apis.txt'),
+      [...seen]
+        .sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))
+        .map(([a, s]) => `${a}\t${s}`)
+        .join('\n') + '\n',
+    );
   }, 120_000);
 
   it('finds the APIs the code calls, with their sets from the Office.js declarations', () => {
@@ -106,15 +152,22 @@ describe('requirement sets of every Office.js API the add-in calls', () => {
     expect(over.map((u) => `${u.api} needs ${u.set} ${u.version} (${u.file}:${u.line})`)).toEqual([]);
     // functions.json: allowCustomDataForDataTypeAny needs CustomFunctionsRuntime 1.4.
     const meta = JSON.parse(readFileSync(join(root, 'addin/functions.json'), 'utf8'));
-    if (meta.allowCustomDataForDataTypeAny) expect(versionAtLeast(declared.CustomFunctionsRuntime ?? '1.1', '1.4')).toBe(true);
+    if (meta.allowCustomDataForDataTypeAny)
+      expect(versionAtLeast(declared.CustomFunctionsRuntime ?? '1.1', '1.4')).toBe(true);
   });
 
   it('would fail on an unguarded call above the declared set, and passes the same call inside a check', () => {
     const bad = join(root, 'addin/src/__probe_unguarded.ts');
     const ok = join(root, 'addin/src/__probe_guarded.ts');
-    const src = (guard: boolean) => `export function f(t: Excel.Table, r: Excel.Range) { ${guard ? "if (Office.context.requirements.isSetSupported('ExcelApi', '1.13')) " : ''}t.resize(r); }\n`;
-    const found = officeApiUses([bad, ok], root, { [bad]: src(false), [ok]: src(true) }).filter((u) => u.api === 'Excel.Table.resize');
-    expect(found.map((u) => [u.file.replace(/.*\//, ''), u.guarded])).toEqual([['__probe_unguarded.ts', false], ['__probe_guarded.ts', true]]);
+    const src = (guard: boolean) =>
+      `export function f(t: Excel.Table, r: Excel.Range) { ${guard ? "if (Office.context.requirements.isSetSupported('ExcelApi', '1.13')) " : ''}t.resize(r); }\n`;
+    const found = officeApiUses([bad, ok], root, { [bad]: src(false), [ok]: src(true) }).filter(
+      (u) => u.api === 'Excel.Table.resize',
+    );
+    expect(found.map((u) => [u.file.replace(/.*\//, ''), u.guarded])).toEqual([
+      ['__probe_unguarded.ts', false],
+      ['__probe_guarded.ts', true],
+    ]);
   }, 60_000);
 });
 
@@ -122,7 +175,10 @@ describe('Office single sign-on in the manifest', () => {
   const ssoDist = join(root, 'tests/artifacts/addin/dist-manifest-sso');
   const CLIENT_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
   const buildWith = (env: Record<string, string>, outDir: string) =>
-    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: outDir, ...env }, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], {
+      env: { ...process.env, ADDIN_HOST: HOST, ADDIN_OUT: outDir, ...env },
+      stdio: 'pipe',
+    });
 
   it('has no <WebApplicationInfo> unless ADDIN_OIDC_CLIENT_ID is set', () => {
     const x = readFileSync(join(dist, 'manifest.xml'), 'utf8');
@@ -138,12 +194,25 @@ describe('Office single sign-on in the manifest', () => {
       `    </Resources>\n    <WebApplicationInfo>\n      <Id>${CLIENT_ID}</Id>\n      <Resource>api://addin.example.test:8443/${CLIENT_ID}</Resource>\n` +
         '      <Scopes>\n        <Scope>openid</Scope>\n        <Scope>profile</Scope>\n      </Scopes>\n    </WebApplicationInfo>\n  </VersionOverrides>',
     );
-    const out = execFileSync(process.execPath, ['-e', `require('office-addin-manifest').OfficeAddinManifest.readManifestFile(${JSON.stringify(file)}).then((i) => console.log(JSON.stringify(i)))`], { cwd: root });
-    expect(JSON.parse(String(out))).toMatchObject({ id: '6f1c2a57-8e44-4b7e-9d0a-3c5b8f2e1a86', officeAppType: 'TaskPaneApp', hosts: ['Workbook'] });
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require('office-addin-manifest').OfficeAddinManifest.readManifestFile(${JSON.stringify(file)}).then((i) => console.log(JSON.stringify(i)))`,
+      ],
+      { cwd: root },
+    );
+    expect(JSON.parse(String(out))).toMatchObject({
+      id: '6f1c2a57-8e44-4b7e-9d0a-3c5b8f2e1a86',
+      officeAppType: 'TaskPaneApp',
+      hosts: ['Workbook'],
+    });
   });
 
   it('refuses a client id that is not a GUID', () => {
-    expect(() => buildWith({ ADDIN_OIDC_CLIENT_ID: 'api://hub' }, ssoDist)).toThrow(/ADDIN_OIDC_CLIENT_ID must be the Entra application \(client\) ID/);
+    expect(() => buildWith({ ADDIN_OIDC_CLIENT_ID: 'api://hub' }, ssoDist)).toThrow(
+      /ADDIN_OIDC_CLIENT_ID must be the Entra application \(client\) ID/,
+    );
   });
 });
 
@@ -177,7 +246,10 @@ describe('operations against schema/schema.graphql', () => {
 
   it('a composed custom-function batch is valid', () => {
     const ops = ['FnSchools', 'FnFunding', 'FnNotionalSen', 'FnPot', 'FnCaseloads', 'FnScenarioSchools'] as const;
-    const { query } = composeQuery('HnhFunctions', ops.map((o, i) => ({ alias: `f${i}`, op: parseOperation(OPERATIONS[o]), variables: {} })));
+    const { query } = composeQuery(
+      'HnhFunctions',
+      ops.map((o, i) => ({ alias: `f${i}`, op: parseOperation(OPERATIONS[o]), variables: {} })),
+    );
     expect(validate(schema, parse(query)).map((e) => e.message)).toEqual([]);
   });
 });

@@ -5,20 +5,37 @@
 import { installFakeOffice } from '../../addin/src/dev/fake-office';
 import { authorityOf, hubScopes, OfficeSignIn, type NestableClient } from '../../addin/src/gateway/office-auth';
 
-const oidc = { issuer: 'https://login.microsoftonline.com/kcc-tenant/v2.0', audience: 'api://hub.kent.example/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', clientId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' };
+const oidc = {
+  issuer: 'https://login.microsoftonline.com/kcc-tenant/v2.0',
+  audience: 'api://hub.kent.example/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+  clientId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+};
 
 function client(behaviour: { silent?: () => Promise<string>; popup?: () => Promise<string> }) {
   const calls: string[] = [];
   const made: { clientId: string; authority: string }[] = [];
   const c: NestableClient = {
-    acquireTokenSilent: async (r) => { calls.push(`silent ${r.scopes.join(' ')}`); return { accessToken: await (behaviour.silent ?? (async () => 'naa-token'))() }; },
-    acquireTokenPopup: async (r) => { calls.push(`popup ${r.scopes.join(' ')}`); return { accessToken: await (behaviour.popup ?? (async () => 'popup-token'))() }; },
+    acquireTokenSilent: async (r) => {
+      calls.push(`silent ${r.scopes.join(' ')}`);
+      return { accessToken: await (behaviour.silent ?? (async () => 'naa-token'))() };
+    },
+    acquireTokenPopup: async (r) => {
+      calls.push(`popup ${r.scopes.join(' ')}`);
+      return { accessToken: await (behaviour.popup ?? (async () => 'popup-token'))() };
+    },
   };
-  return { calls, made, create: async (clientId: string, authority: string) => { made.push({ clientId, authority }); return c; } };
+  return {
+    calls,
+    made,
+    create: async (clientId: string, authority: string) => {
+      made.push({ clientId, authority });
+      return c;
+    },
+  };
 }
 
 describe('sign-in: nested app authentication first', () => {
-  it('asks MSAL\'s nestable client for the hub\'s access_as_user scope on the tenant, silently, and never the legacy API', async () => {
+  it("asks MSAL's nestable client for the hub's access_as_user scope on the tenant, silently, and never the legacy API", async () => {
     const host = installFakeOffice(globalThis);
     host.workbook.requirementSets.NestedAppAuth = '1.1';
     const c = client({});
@@ -33,10 +50,18 @@ describe('sign-in: nested app authentication first', () => {
     expect(c.made).toHaveLength(1);
   });
 
-  it('shows Office\'s popup when consent is needed', async () => {
+  it("shows Office's popup when consent is needed", async () => {
     const host = installFakeOffice(globalThis);
     host.workbook.requirementSets.NestedAppAuth = '1.1';
-    const c = client({ silent: () => Promise.reject(Object.assign(new Error('AADSTS65001: consent required'), { name: 'InteractionRequiredAuthError', errorCode: 'consent_required' })) });
+    const c = client({
+      silent: () =>
+        Promise.reject(
+          Object.assign(new Error('AADSTS65001: consent required'), {
+            name: 'InteractionRequiredAuthError',
+            errorCode: 'consent_required',
+          }),
+        ),
+    });
     const s = new OfficeSignIn({ config: () => oidc, createClient: c.create });
     expect(await s.getAccessToken()).toBe('popup-token');
     expect(c.calls.map((x) => x.split(' ')[0])).toEqual(['silent', 'popup']);
@@ -65,8 +90,13 @@ describe('sign-in: nested app authentication first', () => {
     const host = installFakeOffice(globalThis);
     host.workbook.requirementSets.NestedAppAuth = '1.1';
     host.auth.respond = () => 'legacy-token';
-    const c = client({ silent: () => Promise.reject(Object.assign(new Error('x'), { name: 'InteractionRequiredAuthError' })), popup: () => Promise.reject(Object.assign(new Error('user cancelled'), { errorCode: 'user_cancelled' })) });
-    await expect(new OfficeSignIn({ config: () => oidc, createClient: c.create }).getAccessToken()).rejects.toMatchObject({ code: 13002 });
+    const c = client({
+      silent: () => Promise.reject(Object.assign(new Error('x'), { name: 'InteractionRequiredAuthError' })),
+      popup: () => Promise.reject(Object.assign(new Error('user cancelled'), { errorCode: 'user_cancelled' })),
+    });
+    await expect(
+      new OfficeSignIn({ config: () => oidc, createClient: c.create }).getAccessToken(),
+    ).rejects.toMatchObject({ code: 13002 });
     expect(host.auth.calls).toEqual([]);
   });
 

@@ -45,7 +45,12 @@ function guards(node: ts.Node, sf: ts.SourceFile): { set: string; version: strin
     let cond: ts.Expression | undefined;
     if (ts.isIfStatement(p) && p.thenStatement === n) cond = p.expression;
     else if (ts.isConditionalExpression(p) && p.whenTrue === n) cond = p.condition;
-    else if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken && p.right === n) cond = p.left;
+    else if (
+      ts.isBinaryExpression(p) &&
+      p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken &&
+      p.right === n
+    )
+      cond = p.left;
     if (cond) for (const m of cond.getText(sf).matchAll(GUARD)) out.push({ set: m[1], version: m[2] });
   }
   return out;
@@ -54,9 +59,15 @@ function guards(node: ts.Node, sf: ts.SourceFile): { set: string; version: strin
 /** Every use of an API that carries a requirement set, in the given files (sources, or in-memory text for tests). */
 export function officeApiUses(files: string[], root: string, inline?: Record<string, string>): ApiUse[] {
   const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
-    strict: true, noEmit: true, skipLibCheck: true, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    types: ['office-js', 'office-runtime', 'custom-functions-runtime'], typeRoots: [join(root, 'node_modules/@types')],
+    target: ts.ScriptTarget.ES2020,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    types: ['office-js', 'office-runtime', 'custom-functions-runtime'],
+    typeRoots: [join(root, 'node_modules/@types')],
   };
   const host = ts.createCompilerHost(options);
   if (inline) {
@@ -87,7 +98,9 @@ export function officeApiUses(files: string[], root: string, inline?: Record<str
             const g = guards(node, sf);
             uses.push({
               api: checker.getFullyQualifiedName(sym!).replace(/^"[^"]*"\./, ''),
-              set: m[1], version: m[2], file: sf.fileName.replace(`${root}/`, ''),
+              set: m[1],
+              version: m[2],
+              file: sf.fileName.replace(`${root}/`, ''),
               line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1,
               guarded: g.some((x) => x.set === m[1] && versionAtLeast(x.version, m[2])),
             });

@@ -22,10 +22,23 @@ beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'entra-test', alg: 'RS256' };
   sign = (claims, expiresIn = '1h') =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'entra-test' }).setIssuer(ISSUER).setAudience(AUDIENCE)
-      .setSubject(String(claims.oid ?? 'user')).setIssuedAt().setExpirationTime(expiresIn).sign(privateKey);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'entra-test' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(String(claims.oid ?? 'user'))
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(privateKey);
   hub = await startTestHub({
-    oidc: { issuer: ISSUER, audience: AUDIENCE, clientId: CLIENT_ID, jwksUrl: 'unused://', roleClaim: 'roles', communityClaim: 'community' },
+    oidc: {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clientId: CLIENT_ID,
+      jwksUrl: 'unused://',
+      roleClaim: 'roles',
+      communityClaim: 'community',
+    },
     jwtKeys: createLocalJWKSet({ keys: [jwk] }),
   });
 }, 180_000);
@@ -43,18 +56,25 @@ describe('sign-in with Microsoft against the real hub', () => {
   it('the hub offers it at /auth/config, and the pane is connected as the person with their role', async () => {
     const a = actions();
     expect(await a.authConfig(hub.url)).toEqual({ oidc: { issuer: ISSUER, audience: AUDIENCE, clientId: CLIENT_ID } });
-    const jwt = await sign({ oid: 'u-chair', name: 'Alex Chair', roles: ['Chair'], community: hub.tokens.chairCommunity });
+    const jwt = await sign({
+      oid: 'u-chair',
+      name: 'Alex Chair',
+      roles: ['Chair'],
+      community: hub.tokens.chairCommunity,
+    });
     host.auth.respond = () => jwt;
     const me = await a.signInWithMicrosoft(hub.url);
     expect(me).toEqual({ name: 'Alex Chair', role: 'CHAIR', communityCode: hub.tokens.chairCommunity });
-    const r = await a.insert('pots', { term: (await hub.gql('{ periods { fundingTerms { code } } }')).body.data.periods.fundingTerms[0].code });
+    const r = await a.insert('pots', {
+      term: (await hub.gql('{ periods { fundingTerms { code } } }')).body.data.periods.fundingTerms[0].code,
+    });
     expect(r.rows).toBeGreaterThan(0);
     const stamp = String(host.workbook.sheet(r.sheet)!.cell(0, 0)!.value);
     expect(stamp).toContain('by Alex Chair (CHAIR)');
     expect(JSON.stringify(host.workbook.sheets.map((s) => s.grid()))).not.toContain(jwt);
   });
 
-  it('an expired sign-in is renewed from Office silently; a token without a hub role is refused with the hub\'s reason', async () => {
+  it("an expired sign-in is renewed from Office silently; a token without a hub role is refused with the hub's reason", async () => {
     const a = actions();
     const expired = await sign({ oid: 'u-fin', name: 'Pat Finance', roles: ['Finance'] }, '-5m');
     const fresh = await sign({ oid: 'u-fin', name: 'Pat Finance', roles: ['Finance'] });
@@ -65,7 +85,9 @@ describe('sign-in with Microsoft against the real hub', () => {
     expect(session().token).toBe(fresh);
     expect(host.auth.calls).toHaveLength(2);
     // The hub refusing a token the pane thought good (401) also gets one silent renewal and a retry.
-    session().token = await sign({ oid: 'u-fin', name: 'Pat Finance', roles: ['Finance'] }, '1h').then((t) => t.slice(0, -4) + 'AAAA');
+    session().token = await sign({ oid: 'u-fin', name: 'Pat Finance', roles: ['Finance'] }, '1h').then(
+      (t) => t.slice(0, -4) + 'AAAA',
+    );
     host.auth.respond = () => fresh;
     expect((await a.insert('schools', { communityCode: hub.tokens.chairCommunity })).rows).toBeGreaterThan(0);
     expect(host.auth.calls).toHaveLength(3);
@@ -73,7 +95,10 @@ describe('sign-in with Microsoft against the real hub', () => {
 
     const reader = await sign({ oid: 'u-reader', name: 'No Role', roles: ['Reader'] });
     host.auth.respond = () => reader;
-    await expect(actions().signInWithMicrosoft(hub.url)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', message: expect.stringMatching(/no hub role/) });
+    await expect(actions().signInWithMicrosoft(hub.url)).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/no hub role/),
+    });
     // The failed attempt left the earlier session as it was.
     expect(session().me).toMatchObject({ name: 'Pat Finance' });
   });

@@ -11,13 +11,22 @@ import { AddinActions } from '../../addin/src/app/actions';
 import { session } from '../../addin/src/shared/session';
 import { FakeHub } from './helpers/fake-hub';
 
-const OIDC = { issuer: 'https://login.microsoftonline.com/t/v2.0', audience: 'api://localhost:3000/abc', clientId: 'abc' };
+const OIDC = {
+  issuer: 'https://login.microsoftonline.com/t/v2.0',
+  audience: 'api://localhost:3000/abc',
+  clientId: 'abc',
+};
 
 function setup() {
   const host = installFakeOffice(globalThis);
   const hub = new FakeHub();
   hub.authConfig = { oidc: OIDC };
-  const actions = new AddinActions({ port: new ExcelGateway(), signIn: new OfficeSignIn(), fetchImpl: hub.fetch, now: () => new Date('2025-06-01T09:00:00Z') });
+  const actions = new AddinActions({
+    port: new ExcelGateway(),
+    signIn: new OfficeSignIn(),
+    fetchImpl: hub.fetch,
+    now: () => new Date('2025-06-01T09:00:00Z'),
+  });
   return { host, hub, actions };
 }
 
@@ -36,16 +45,22 @@ afterEach(() => {
 });
 
 describe('sign-in with Microsoft (Office single sign-on)', () => {
-  it('reads the hub\'s sign-in settings from /auth/config beside /graphql, and treats an older hub as tokens only', async () => {
+  it("reads the hub's sign-in settings from /auth/config beside /graphql, and treats an older hub as tokens only", async () => {
     const { actions, hub } = setup();
     expect(authConfigUrl('https://hub.example/graphql/')).toBe('https://hub.example/auth/config');
     expect(authConfigUrl('', 'https://localhost:3000')).toBe('https://localhost:3000/auth/config');
     expect(await actions.authConfig('http://hub.test')).toEqual({ oidc: OIDC });
     hub.authConfig = { oidc: null };
     expect(await actions.authConfig('http://hub.test')).toEqual({ oidc: null });
-    const old = new AddinActions({ port: new ExcelGateway(), fetchImpl: (async () => new Response('not found', { status: 404 })) as typeof fetch });
+    const old = new AddinActions({
+      port: new ExcelGateway(),
+      fetchImpl: (async () => new Response('not found', { status: 404 })) as typeof fetch,
+    });
     expect(await old.authConfig('http://hub.test')).toEqual({ oidc: null });
-    const down = new AddinActions({ port: new ExcelGateway(), fetchImpl: (async () => Promise.reject(new TypeError('ECONNREFUSED'))) as typeof fetch });
+    const down = new AddinActions({
+      port: new ExcelGateway(),
+      fetchImpl: (async () => Promise.reject(new TypeError('ECONNREFUSED'))) as typeof fetch,
+    });
     expect(await down.authConfig('http://hub.test')).toEqual({ oidc: null });
   });
 
@@ -114,7 +129,11 @@ describe('sign-in with Microsoft (Office single sign-on)', () => {
     expect(session().token).toBe(later);
     expect(host.auth.calls).toHaveLength(2);
     session().token = soon;
-    await Promise.all([actions.listTables(), session().client!.request('{ me { name } }'), session().client!.request('{ me { role } }')]);
+    await Promise.all([
+      actions.listTables(),
+      session().client!.request('{ me { name } }'),
+      session().client!.request('{ me { role } }'),
+    ]);
     expect(host.auth.calls).toHaveLength(3);
     expect(session().token).toBe(later);
   });
@@ -142,11 +161,16 @@ describe('sign-in with Microsoft (Office single sign-on)', () => {
   });
 
   it('names an unexpected Office error by its code, and treats a host without OfficeRuntime.auth as 13012', async () => {
-    expect(toSsoError({ code: 13007, message: 'boom' }).message).toBe('Sign-in with Microsoft failed (Office error 13007): boom. Use a hub token instead.');
+    expect(toSsoError({ code: 13007, message: 'boom' }).message).toBe(
+      'Sign-in with Microsoft failed (Office error 13007): boom. Use a hub token instead.',
+    );
     expect(toSsoError(new Error('weird')).message).toMatch(/failed: weird/);
     const { actions } = setup();
     delete (globalThis as any).OfficeRuntime.auth;
-    await expect(actions.signInWithMicrosoft('http://hub.test')).rejects.toMatchObject({ code: 13012, message: SSO_MESSAGES[13012] });
+    await expect(actions.signInWithMicrosoft('http://hub.test')).rejects.toMatchObject({
+      code: 13012,
+      message: SSO_MESSAGES[13012],
+    });
     const noGateway = new AddinActions({ port: new ExcelGateway() });
     await expect(noGateway.signInWithMicrosoft('http://hub.test')).rejects.toBeInstanceOf(SsoError);
   });
@@ -159,7 +183,9 @@ describe('sign-in with Microsoft (Office single sign-on)', () => {
     await actions.connect('http://hub.test', 'analyst-token');
     expect(session()).toMatchObject({ via: 'token', token: 'analyst-token', me: { role: 'ANALYST' } });
     hub.data.tokens['analyst-token'] = undefined as never;
-    await expect(actions.listTables().then(() => actions.insert('schools', {}))).rejects.toMatchObject({ kind: 'UNAUTHENTICATED' });
+    await expect(actions.listTables().then(() => actions.insert('schools', {}))).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+    });
     expect(host.auth.calls).toHaveLength(1);
   });
 });

@@ -13,7 +13,11 @@ import { FakeHub, FakeHubData } from './helpers/fake-hub';
 function setup(data = new FakeHubData()) {
   const host = installFakeOffice(globalThis);
   const hub = new FakeHub(data);
-  const actions = new AddinActions({ port: new ExcelGateway(), fetchImpl: hub.fetch, now: () => new Date('2026-06-01T09:00:00Z') });
+  const actions = new AddinActions({
+    port: new ExcelGateway(),
+    fetchImpl: hub.fetch,
+    now: () => new Date('2026-06-01T09:00:00Z'),
+  });
   return { host, hub, actions, wb: host.workbook };
 }
 
@@ -27,7 +31,7 @@ afterEach(() => {
 
 const maxSyncBytes = (wb: { syncs: { bytes: number }[] }) => Math.max(...wb.syncs.map((s) => s.bytes));
 
-describe('refresh never destroys a user\'s work', () => {
+describe("refresh never destroys a user's work", () => {
   it('keeps a user column with a formula, a note beside the table and a formula on another sheet that reads the table', async () => {
     const { actions, wb, hub } = setup();
     await actions.connect('http://hub.test', 'finance-token');
@@ -42,7 +46,8 @@ describe('refresh never destroys a user\'s work', () => {
 
     // The hub's figures change and the county gains two schools.
     hub.data.pots.set('ASH-01|SUMMER-2025', '600000.00');
-    for (const extra of [118900, 118901]) hub.data.schools.push({ ...hub.data.schools[0], urn: extra, name: `New school ${extra}` });
+    for (const extra of [118900, 118901])
+      hub.data.schools.push({ ...hub.data.schools[0], urn: extra, name: `New school ${extra}` });
     const results = await actions.refreshAll();
     expect(results.map((r) => r.status)).toEqual(['refreshed']);
 
@@ -85,7 +90,12 @@ describe('refresh never destroys a user\'s work', () => {
     wb.setCell('community pots', 'C4', 42);
     const r = await actions.insert('pots', { term: 'SUMMER-2025' });
     expect(r.sheet).toBe('Community pots 2');
-    expect(wb.sheet('community pots')!.grid()).toEqual([['My own working', '', ''], ['', '', ''], ['', '', ''], ['', '', 42]]);
+    expect(wb.sheet('community pots')!.grid()).toEqual([
+      ['My own working', '', ''],
+      ['', '', ''],
+      ['', '', ''],
+      ['', '', 42],
+    ]);
   });
 
   it('keeps its baseline and settings sheets VeryHidden, so they are not offered under Unhide', async () => {
@@ -93,7 +103,14 @@ describe('refresh never destroys a user\'s work', () => {
     await actions.connect('http://hub.test', 'finance-token');
     await actions.insert('allocations', {});
     const hidden = wb.sheets.filter((s) => s.name.startsWith('_hnh_'));
-    expect(hidden.map((s) => [s.name, s.visibility]).sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))).toEqual([['_hnh_baseline', 'VeryHidden'], ['_hnh_tables', 'VeryHidden']]);
+    expect(
+      hidden
+        .map((s) => [s.name, s.visibility])
+        .sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)),
+    ).toEqual([
+      ['_hnh_baseline', 'VeryHidden'],
+      ['_hnh_tables', 'VeryHidden'],
+    ]);
   });
 });
 
@@ -109,7 +126,14 @@ describe('new allocations from Excel', () => {
     wb.setTableCell(pulled.table, 0, 'Amount', 2500);
     wb.setTableCell(pulled.table, 0, 'Status', 'PROPOSED');
     wb.setTableCell(pulled.table, 0, 'Purpose', 'Speech and language');
-    wb.typeBelowTable(pulled.table, { 'School URN': 118002, Community: 'ASH-01', Term: 'AUTUMN-2025', Amount: 1200.5, Status: 'PROPOSED', Purpose: 'Nurture group' });
+    wb.typeBelowTable(pulled.table, {
+      'School URN': 118002,
+      Community: 'ASH-01',
+      Term: 'AUTUMN-2025',
+      Amount: 1200.5,
+      Status: 'PROPOSED',
+      Purpose: 'Nurture group',
+    });
     const p = await actions.preview(pulled.table, 'SG-2025-09', 'First allocations for Autumn');
     expect(p.kind).toBe('preview');
     if (p.kind !== 'preview') return;
@@ -121,7 +145,14 @@ describe('new allocations from Excel', () => {
     const out = await actions.confirm();
     expect(out.applied).toBe(true);
     const made = hub.data.allocations.filter((a) => a.term === 'AUTUMN-2025');
-    expect(made.map((a) => [a.schoolUrn, a.amount, a.purpose]).sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))).toEqual([[118000, '2500.00', 'Speech and language'], [118002, '1200.50', 'Nurture group']]);
+    expect(
+      made
+        .map((a) => [a.schoolUrn, a.amount, a.purpose])
+        .sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)),
+    ).toEqual([
+      [118000, '2500.00', 'Speech and language'],
+      [118002, '1200.50', 'Nurture group'],
+    ]);
     // The new rows now have their ids and versions, and the next preview has nothing to send.
     const table = wb.tableValues(pulled.table);
     expect(table.slice(1).map((r) => r[table[0].indexOf('Version')])).toEqual([1, 1]);
@@ -134,16 +165,35 @@ describe('new allocations from Excel', () => {
     const { actions, wb } = setup(data);
     await actions.connect('http://hub.test', 'finance-token');
     const pulled = await actions.insert('allocations', { communityCode: 'ASH-01', term: 'AUTUMN-2025' });
-    for (const [k, v] of Object.entries({ 'School URN': 118000, Community: 'ASH-01', Term: 'AUTUMN-2025', Amount: 250000, Status: 'PROPOSED', Purpose: 'Outreach' })) wb.setTableCell(pulled.table, 0, k, v);
+    for (const [k, v] of Object.entries({
+      'School URN': 118000,
+      Community: 'ASH-01',
+      Term: 'AUTUMN-2025',
+      Amount: 250000,
+      Status: 'PROPOSED',
+      Purpose: 'Outreach',
+    }))
+      wb.setTableCell(pulled.table, 0, k, v);
     const p = await actions.preview(pulled.table, 'SG-1', 'proposal');
-    expect(p.kind === 'preview' && p.warnings).toEqual(['ASH-01 AUTUMN-2025: proposals and approvals in this table come to £250,000.00, above its pot of £208,356.00 (over by £41,644.00).']);
+    expect(p.kind === 'preview' && p.warnings).toEqual([
+      'ASH-01 AUTUMN-2025: proposals and approvals in this table come to £250,000.00, above its pot of £208,356.00 (over by £41,644.00).',
+    ]);
   });
 });
 
-describe('within Excel on the web\'s limits', () => {
+describe("within Excel on the web's limits", () => {
   it('marks a 10,000-row allocations table without any sync above 5 MB, a fill per block of cells rather than per cell', async () => {
     const data = new FakeHubData(10_000);
-    data.allocations = data.schools.map((s, i) => ({ id: String(i + 1), schoolUrn: s.urn, communityCode: s.communityCode, term: 'SUMMER-2025', amount: '1000.00', purpose: 'Inclusion support', status: 'PROPOSED', version: 1 }));
+    data.allocations = data.schools.map((s, i) => ({
+      id: String(i + 1),
+      schoolUrn: s.urn,
+      communityCode: s.communityCode,
+      term: 'SUMMER-2025',
+      amount: '1000.00',
+      purpose: 'Inclusion support',
+      status: 'PROPOSED',
+      version: 1,
+    }));
     const { actions, wb } = setup(data);
     await actions.connect('http://hub.test', 'finance-token');
     const pulled = await actions.insert('allocations', {});
@@ -182,30 +232,40 @@ describe('within Excel on the web\'s limits', () => {
   it('refuses what Excel refuses: reading before load and sync, a duplicate sheet name in another case, an oversized request', async () => {
     const { wb } = setup();
     const E = (globalThis as any).Excel;
-    await expect(E.run(async (ctx: any) => {
-      const r = ctx.workbook.worksheets.getItem('Sheet1').getRange('A1');
-      r.load('values');
-      return r.values;
-    })).rejects.toMatchObject({ code: 'PropertyNotLoaded' });
-    await expect(E.run(async (ctx: any) => {
-      ctx.workbook.worksheets.add('SHEET1');
-      await ctx.sync();
-    })).rejects.toMatchObject({ code: 'ItemAlreadyExists' });
-    await expect(E.run(async (ctx: any) => {
-      ctx.workbook.worksheets.add('Pots: autumn');
-      await ctx.sync();
-    })).rejects.toMatchObject({ code: 'InvalidArgument' });
-    await expect(E.run(async (ctx: any) => {
-      const ws = ctx.workbook.worksheets.getItem('Sheet1');
-      for (let r = 0; r < 10_000; r++) ws.getRangeByIndexes(r, 0, 1, 1).format.fill.color = '#FF0000';
-      await ctx.sync();
-    })).rejects.toMatchObject({ code: 'RequestPayloadSizeLimitExceeded' });
-    await expect(E.run(async (ctx: any) => {
-      const ws = ctx.workbook.worksheets.getItem('Sheet1');
-      ws.tables.add('A1:B3', true);
-      ws.tables.add('B2:C4', true);
-      await ctx.sync();
-    })).rejects.toMatchObject({ code: 'InvalidOperation' });
+    await expect(
+      E.run(async (ctx: any) => {
+        const r = ctx.workbook.worksheets.getItem('Sheet1').getRange('A1');
+        r.load('values');
+        return r.values;
+      }),
+    ).rejects.toMatchObject({ code: 'PropertyNotLoaded' });
+    await expect(
+      E.run(async (ctx: any) => {
+        ctx.workbook.worksheets.add('SHEET1');
+        await ctx.sync();
+      }),
+    ).rejects.toMatchObject({ code: 'ItemAlreadyExists' });
+    await expect(
+      E.run(async (ctx: any) => {
+        ctx.workbook.worksheets.add('Pots: autumn');
+        await ctx.sync();
+      }),
+    ).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(
+      E.run(async (ctx: any) => {
+        const ws = ctx.workbook.worksheets.getItem('Sheet1');
+        for (let r = 0; r < 10_000; r++) ws.getRangeByIndexes(r, 0, 1, 1).format.fill.color = '#FF0000';
+        await ctx.sync();
+      }),
+    ).rejects.toMatchObject({ code: 'RequestPayloadSizeLimitExceeded' });
+    await expect(
+      E.run(async (ctx: any) => {
+        const ws = ctx.workbook.worksheets.getItem('Sheet1');
+        ws.tables.add('A1:B3', true);
+        ws.tables.add('B2:C4', true);
+        await ctx.sync();
+      }),
+    ).rejects.toMatchObject({ code: 'InvalidOperation' });
     expect(wb.tables).toHaveLength(1);
   });
 });
@@ -217,7 +277,10 @@ describe('functions recalculate when they should, and only where they must', () 
     const { actions, wb } = setup();
     const s = session();
     s.batcher = new Batcher({ execute: () => (s.client ? (q, v) => s.client!.execute(q, v) : null), windowMs: 5 });
-    const before = await Promise.allSettled([potFn('ASH-01', 'SUMMER-2025', null, 'remaining', inv('Sheet1!B2')), fundingFn(118000, 'SUMMER-2025', 'total', null, inv('Sheet1!B3'))]);
+    const before = await Promise.allSettled([
+      potFn('ASH-01', 'SUMMER-2025', null, 'remaining', inv('Sheet1!B2')),
+      fundingFn(118000, 'SUMMER-2025', 'total', null, inv('Sheet1!B3')),
+    ]);
     expect(before.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((before[0] as PromiseRejectedResult).reason.code).toBe('#N/A');
 

@@ -22,7 +22,9 @@ export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
  * A migrated database with the demo data for one test file: an in-memory PGlite by default, or a fresh
  * database on the PostgreSQL server at TEST_DATABASE_URL, dropped at the end.
  */
-export async function startTestDatabase(opts: { seed?: boolean; poolSize?: number; connectionTimeoutMs?: number } = {}): Promise<TestDatabase> {
+export async function startTestDatabase(
+  opts: { seed?: boolean; poolSize?: number; connectionTimeoutMs?: number } = {},
+): Promise<TestDatabase> {
   const seed = opts.seed ?? true;
   const admin = process.env.TEST_DATABASE_URL;
   let url: string;
@@ -66,7 +68,12 @@ export async function startTestDatabase(opts: { seed?: boolean; poolSize?: numbe
     cleanup = stopOnce;
   }
   const others: DataSource[] = [];
-  const dataSource = createDataSource({ url, poolSize, statementTimeoutMs: engine === 'postgres' ? 30000 : undefined, connectionTimeoutMs: opts.connectionTimeoutMs });
+  const dataSource = createDataSource({
+    url,
+    poolSize,
+    statementTimeoutMs: engine === 'postgres' ? 30000 : undefined,
+    connectionTimeoutMs: opts.connectionTimeoutMs,
+  });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   if (seed) await seedDemo(dataSource);
@@ -75,7 +82,11 @@ export async function startTestDatabase(opts: { seed?: boolean; poolSize?: numbe
     url,
     dataSource,
     async connectAnother(size = poolSize) {
-      const ds = createDataSource({ url, poolSize: engine === 'pglite' ? 1 : size, applicationName: 'high-needs-hub-2' });
+      const ds = createDataSource({
+        url,
+        poolSize: engine === 'pglite' ? 1 : size,
+        applicationName: 'high-needs-hub-2',
+      });
       await ds.initialize();
       others.push(ds);
       return ds;

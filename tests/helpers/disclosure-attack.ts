@@ -67,7 +67,8 @@ const q = (s: string) => JSON.stringify(s);
 function request(url: string, token: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    if (body !== undefined)
+      Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     const req = http.request(url, { method: body === undefined ? 'GET' : 'POST', agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
@@ -78,11 +79,19 @@ function request(url: string, token: string, body?: string): Promise<{ status: n
     req.end(body);
   });
 }
-const post = async (url: string, query: string, token: string) => ({ body: JSON.parse((await request(`${url}/graphql`, token, JSON.stringify({ query }))).text) });
+const post = async (url: string, query: string, token: string) => ({
+  body: JSON.parse((await request(`${url}/graphql`, token, JSON.stringify({ query }))).text),
+});
 const BATCH = 12;
 
 /** Collects everything the token can read and solves for every hidden cell. */
-export async function attack(t: TestHub, resolvers: TestHub, token: string, role: string, exemptCommunity: string | null): Promise<AttackReport> {
+export async function attack(
+  t: TestHub,
+  resolvers: TestHub,
+  token: string,
+  role: string,
+  exemptCommunity: string | null,
+): Promise<AttackReport> {
   const db = t.db.dataSource;
   const periods: { code: string; startDate: string; fundingTermCode: string }[] = await db.query(
     `SELECT code, to_char(start_date, 'YYYY-MM-DD') AS "startDate", funding_term_code AS "fundingTermCode" FROM school_term st
@@ -91,7 +100,8 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
   const districts: string[] = (await db.query(`SELECT ons_code FROM district ORDER BY 1`)).map((r: any) => r.ons_code);
   const communities: string[] = (await db.query(`SELECT code FROM community ORDER BY 1`)).map((r: any) => r.code);
   const atoms = new Map<string, Atom[]>();
-  for (const kind of CONTROLLED) for (const p of periods) atoms.set(`${kind}|${p.code}`, await atomsOf(t, kind, p.code));
+  for (const kind of CONTROLLED)
+    for (const p of periods) atoms.set(`${kind}|${p.code}`, await atomsOf(t, kind, p.code));
   const seen: Seen[] = [];
   const clock = Date.now();
   const phases: string[] = [];
@@ -109,7 +119,9 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
 
   // 1. Grouped tables: every grouping, without a filter, by district, by community and by community and district.
   const pairs: [string, string][] = (
-    await db.query(`SELECT DISTINCT m.community_code AS c, s.district_code AS d FROM community_membership m JOIN school s ON s.urn = m.school_urn ORDER BY 1, 2`)
+    await db.query(
+      `SELECT DISTINCT m.community_code AS c, s.district_code AS d FROM community_membership m JOIN school s ON s.urn = m.school_urn ORDER BY 1, 2`,
+    )
   ).map((r: any) => [r.c, r.d]);
   const filters: { district?: string; community?: string }[][] = [
     [{}],
@@ -130,15 +142,37 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
           batch.forEach((f, i) => {
             const scoped = groupBy === 'SCHOOL' || groupBy === 'COMMUNITY' || Boolean(f.community);
             const inFilter = (a: Atom) =>
-              (!f.district || a.district === f.district) && (!f.community || a.community === f.community) && (!scoped || a.community !== null);
+              (!f.district || a.district === f.district) &&
+              (!f.community || a.community === f.community) &&
+              (!scoped || a.community !== null);
             const keyOf = (a: Atom) =>
-              groupBy === 'SCHOOL' ? (a.school === null ? null : String(a.school)) : groupBy === 'COMMUNITY' ? a.community : groupBy === 'DISTRICT' ? a.district : a.worker;
+              groupBy === 'SCHOOL'
+                ? a.school === null
+                  ? null
+                  : String(a.school)
+                : groupBy === 'COMMUNITY'
+                  ? a.community
+                  : groupBy === 'DISTRICT'
+                    ? a.district
+                    : a.worker;
             const where = `caseloads(${groupBy}${f.district ? ` ${f.district}` : ''}${f.community ? ` ${f.community}` : ''})`;
             for (const r of data[`t${i}`].rows) {
-              seen.push({ kind, period: r.period, where: `${where} ${r.key}`, count: r.count, atoms: pick(kind, r.period, (a) => inFilter(a) && keyOf(a) === r.key) });
+              seen.push({
+                kind,
+                period: r.period,
+                where: `${where} ${r.key}`,
+                count: r.count,
+                atoms: pick(kind, r.period, (a) => inFilter(a) && keyOf(a) === r.key),
+              });
             }
             for (const r of data[`t${i}`].totals) {
-              seen.push({ kind, period: r.period, where: `${where} total`, count: r.count, atoms: pick(kind, r.period, (a) => inFilter(a) && keyOf(a) !== null) });
+              seen.push({
+                kind,
+                period: r.period,
+                where: `${where} total`,
+                count: r.count,
+                atoms: pick(kind, r.period, (a) => inFilter(a) && keyOf(a) !== null),
+              });
             }
           });
         }
@@ -158,18 +192,33 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
       periods.forEach((p, i) => {
         for (const c of s[`p${i}`]) {
           if (!(CONTROLLED as readonly string[]).includes(c.kind)) continue;
-          seen.push({ kind: c.kind, period: p.code, where: `School.caseloads (${path}) ${s.urn}`, count: c.count, atoms: pick(c.kind, p.code, (a) => a.school === s.urn) });
+          seen.push({
+            kind: c.kind,
+            period: p.code,
+            where: `School.caseloads (${path}) ${s.urn}`,
+            count: c.count,
+            atoms: pick(c.kind, p.code, (a) => a.school === s.urn),
+          });
         }
       });
     }
   }
   for (const p of periods) {
-    const data = await gql(resolvers, `{ communities { code schools(asOf: ${q(p.startDate)}) { urn caseloads(period: ${q(p.code)}) { kind count } } } }`);
+    const data = await gql(
+      resolvers,
+      `{ communities { code schools(asOf: ${q(p.startDate)}) { urn caseloads(period: ${q(p.code)}) { kind count } } } }`,
+    );
     for (const c of data.communities) {
       for (const s of c.schools) {
         for (const v of s.caseloads) {
           if (!(CONTROLLED as readonly string[]).includes(v.kind)) continue;
-          seen.push({ kind: v.kind, period: p.code, where: `Community.schools ${c.code} ${s.urn}`, count: v.count, atoms: pick(v.kind, p.code, (a) => a.school === s.urn) });
+          seen.push({
+            kind: v.kind,
+            period: p.code,
+            where: `Community.schools ${c.code} ${s.urn}`,
+            count: v.count,
+            atoms: pick(v.kind, p.code, (a) => a.school === s.urn),
+          });
         }
       }
     }
@@ -187,9 +236,24 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
         const count = rec.count === '' ? null : Number(rec.count);
         const scoped = groupBy === 'SCHOOL' || groupBy === 'COMMUNITY';
         const keyOf = (a: Atom) =>
-          groupBy === 'SCHOOL' ? (a.school === null ? null : String(a.school)) : groupBy === 'COMMUNITY' ? a.community : groupBy === 'DISTRICT' ? a.district : a.worker;
-        const test = (a: Atom) => (!scoped || a.community !== null) && keyOf(a) !== null && (rowType === 'TOTAL' || keyOf(a) === key);
-        seen.push({ kind, period, where: `export ${groupBy} ${rowType} ${key}`, count, atoms: pick(kind, period, test) });
+          groupBy === 'SCHOOL'
+            ? a.school === null
+              ? null
+              : String(a.school)
+            : groupBy === 'COMMUNITY'
+              ? a.community
+              : groupBy === 'DISTRICT'
+                ? a.district
+                : a.worker;
+        const test = (a: Atom) =>
+          (!scoped || a.community !== null) && keyOf(a) !== null && (rowType === 'TOTAL' || keyOf(a) === key);
+        seen.push({
+          kind,
+          period,
+          where: `export ${groupBy} ${rowType} ${key}`,
+          count,
+          atoms: pick(kind, period, test),
+        });
       }
     }
   }
@@ -204,7 +268,10 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
   const values = Object.values(DEFAULT_MODEL_PARAMETERS.bandValues).map((v) => Math.round(Number(v) * 100));
   const bandNames = Object.keys(DEFAULT_MODEL_PARAMETERS.bandValues);
   for (const { term, months } of banded) {
-    const data = await gql(t, `{ schools(first: 1000) { nodes { urn funding(term: ${q(term)}) { protectedAmount communityShare bandedTopUp total } } } }`);
+    const data = await gql(
+      t,
+      `{ schools(first: 1000) { nodes { urn funding(term: ${q(term)}) { protectedAmount communityShare bandedTopUp total } } } }`,
+    );
     // Which caseload periods the attacker can tie to the band counts: those where the identity holds.
     const linked: string[] = (
       await db.query(
@@ -229,9 +296,18 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
       if (!f) continue;
       const pence = (m: string | null) => (m === null ? null : Math.round(Number(m) * 100));
       let money = pence(f.bandedTopUp);
-      if (money === null && f.total !== null && f.protectedAmount !== null && f.communityShare !== null) money = pence(f.total)! - pence(f.protectedAmount)! - pence(f.communityShare)!;
+      if (money === null && f.total !== null && f.protectedAmount !== null && f.communityShare !== null)
+        money = pence(f.total)! - pence(f.protectedAmount)! - pence(f.communityShare)!;
       if (money === null || money === 0) {
-        if (money === 0) for (const period of linked) seen.push({ kind: 'EHCP_PLANS', period, where: `funding ${term} ${s.urn}`, count: 0, atoms: pick('EHCP_PLANS', period, (a) => a.school === s.urn) });
+        if (money === 0)
+          for (const period of linked)
+            seen.push({
+              kind: 'EHCP_PLANS',
+              period,
+              where: `funding ${term} ${s.urn}`,
+              count: 0,
+              atoms: pick('EHCP_PLANS', period, (a) => a.school === s.urn),
+            });
         continue;
       }
       // A Chair may see everything about their own community's schools.
@@ -241,11 +317,19 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
       const totals = decoded.map((n) => n.reduce((a, b) => a + b, 0));
       bandNames.forEach((band, b) => {
         const possible = [...new Set(decoded.map((n) => n[b]))].sort((x, y) => x - y);
-        if (possible.length <= 2 && possible.some((n) => n >= 1 && n <= 4)) moneyDisclosures.push(`${s.urn} ${term} band ${band}: ${possible.join(' or ')}`);
+        if (possible.length <= 2 && possible.some((n) => n >= 1 && n <= 4))
+          moneyDisclosures.push(`${s.urn} ${term} band ${band}: ${possible.join(' or ')}`);
       });
       if (totals.length === 0) continue;
       for (const period of linked) {
-        seen.push({ kind: 'EHCP_PLANS', period, where: `funding ${term} ${s.urn}`, count: null, range: [Math.min(...totals), Math.max(...totals)], atoms: pick('EHCP_PLANS', period, (a) => a.school === s.urn) });
+        seen.push({
+          kind: 'EHCP_PLANS',
+          period,
+          where: `funding ${term} ${s.urn}`,
+          count: null,
+          range: [Math.min(...totals), Math.max(...totals)],
+          atoms: pick('EHCP_PLANS', period, (a) => a.school === s.urn),
+        });
       }
     }
   }
@@ -265,7 +349,13 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
       const vars = (ids: number[]) => ids.filter((i) => !exempt[i]).map((i) => varOf.get(i)!);
       const known = (ids: number[]) => ids.reduce((s, i) => s + (exempt[i] ? as[i].count : 0), 0);
       const truth = (ids: number[]) => ids.reduce((s, i) => s + as[i].count, 0);
-      const sys: LinearSystem = { nVars: varOf.size, equalities: [], ranges: [], zeroOrAtLeast: [], bigM: truth(as.map((_, i) => i)) + 1 };
+      const sys: LinearSystem = {
+        nVars: varOf.size,
+        equalities: [],
+        ranges: [],
+        zeroOrAtLeast: [],
+        bigM: truth(as.map((_, i) => i)) + 1,
+      };
       const hidden = new Map<string, Seen>();
       for (const x of mine) {
         const v = vars(x.atoms);
@@ -285,7 +375,11 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
       }
       const targets = [...hidden.values()];
       stats.hidden += targets.length;
-      const bounds = await boundSums(sys, targets.map((x) => vars(x.atoms)), { spread: 2 });
+      const bounds = await boundSums(
+        sys,
+        targets.map((x) => vars(x.atoms)),
+        { spread: 2 },
+      );
       targets.forEach((x, i) => {
         const b = bounds[i];
         const width = b.max - b.min;
@@ -293,7 +387,9 @@ export async function attack(t: TestHub, resolvers: TestHub, token: string, role
         if (width === 0) stats.exact++;
         else stats.twoValues++;
         const actual = truth(x.atoms);
-        report.failures.push(`${role} ${kind} ${p.code} ${x.where}: ${width === 0 ? `= ${b.min}` : `${b.min} or ${b.max}`} (true ${actual})`);
+        report.failures.push(
+          `${role} ${kind} ${p.code} ${x.where}: ${width === 0 ? `= ${b.min}` : `${b.min} or ${b.max}`} (true ${actual})`,
+        );
       });
     }
   }

@@ -16,13 +16,24 @@ export interface TestHub {
   hub: Hub;
   tokens: DemoTokens;
   /** POST a GraphQL operation; returns the parsed body and status. */
-  gql(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: any }>;
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
 /** A real hub (HTTP + Apollo + database with demo data) on a free port, for integration tests. */
 export async function startTestHub(
-  opts: { oidc?: OidcConfig; jwtKeys?: JWTVerifyGetKey; bodyLimitBytes?: number; db?: TestDatabase; compiledReads?: boolean; clock?: Clock } & Partial<HubLimits> = {},
+  opts: {
+    oidc?: OidcConfig;
+    jwtKeys?: JWTVerifyGetKey;
+    bodyLimitBytes?: number;
+    db?: TestDatabase;
+    compiledReads?: boolean;
+    clock?: Clock;
+  } & Partial<HubLimits> = {},
 ): Promise<TestHub> {
   const db = opts.db ?? (await startTestDatabase());
   const hub = await createHub({
@@ -32,7 +43,12 @@ export async function startTestHub(
       oidc: opts.oidc ?? null,
       compiledReads: opts.compiledReads,
       // Tests send bursts from one address and one token: the limits under test are set per test.
-      ...{ rateLimitPerToken: 100000, rateLimitPerAddress: 100000, authFailuresPerAddress: 100000, metricsToken: TEST_METRICS_TOKEN },
+      ...{
+        rateLimitPerToken: 100000,
+        rateLimitPerAddress: 100000,
+        authFailuresPerAddress: 100000,
+        metricsToken: TEST_METRICS_TOKEN,
+      },
       ...Object.fromEntries(Object.entries(opts).filter(([k]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits))),
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

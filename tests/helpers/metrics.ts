@@ -27,8 +27,17 @@ export async function metricValue(
 }
 
 /** SQL statements the hub recorded for one operation name (the sum of hub_graphql_sql_statements). */
-export function sqlStatements(baseUrl: string, operation = 'anonymous', opts: { mustHaveRun?: boolean } = {}): Promise<number> {
-  return metricValue(baseUrl, { name: 'hub_graphql_sql_statements', type: 'histogram' }, `hub_graphql_sql_statements_sum{operation="${operation}"}`, {
-    mustExist: opts.mustHaveRun,
-  });
+export function sqlStatements(
+  baseUrl: string,
+  operation = 'anonymous',
+  opts: { mustHaveRun?: boolean } = {},
+): Promise<number> {
+  return metricValue(
+    baseUrl,
+    { name: 'hub_graphql_sql_statements', type: 'histogram' },
+    `hub_graphql_sql_statements_sum{operation="${operation}"}`,
+    {
+      mustExist: opts.mustHaveRun,
+    },
+  );
 }

@@ -20,7 +20,10 @@ let token: string;
 
 beforeAll(async () => {
   // Built for the hub's public URL, as production would: ADDIN_HOST=https://<hub>/addin.
-  execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], { env: { ...process.env, ADDIN_HOST: 'https://hub.kent.example/addin', ADDIN_OUT: addinDir }, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(root, 'addin/build.mjs'), '--quiet'], {
+    env: { ...process.env, ADDIN_HOST: 'https://hub.kent.example/addin', ADDIN_OUT: addinDir },
+    stdio: 'pipe',
+  });
   db = await startTestDatabase();
   hub = await createHub({
     dataSource: db.dataSource,
@@ -37,7 +40,11 @@ afterAll(async () => {
 });
 
 const me = (headers: Record<string, string> = {}) =>
-  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify({ query: '{ me { role } }' }) });
+  fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+    body: JSON.stringify({ query: '{ me { role } }' }),
+  });
 
 describe('the add-in served by the hub', () => {
   it('serves the pane, its scripts, functions.json and a manifest that points at the hub itself', async () => {
@@ -45,18 +52,26 @@ describe('the add-in served by the hub', () => {
     expect(pane.status).toBe(200);
     expect(pane.headers.get('content-type')).toMatch(/text\/html/);
     expect(await pane.text()).toContain('<script src="office.js"></script>');
-    for (const f of ['taskpane.js', 'functions.js', 'functions.json', 'office.js', 'assets/icon-32.png']) expect([f, (await fetch(`${url}/addin/${f}`)).status]).toEqual([f, 200]);
+    for (const f of ['taskpane.js', 'functions.js', 'functions.json', 'office.js', 'assets/icon-32.png'])
+      expect([f, (await fetch(`${url}/addin/${f}`)).status]).toEqual([f, 200]);
     const manifest = await (await fetch(`${url}/addin/manifest.xml`)).text();
     expect(manifest).toContain('<SourceLocation DefaultValue="https://hub.kent.example/addin/taskpane.html"/>');
     expect((await fetch(`${url}/addin/..%2F..%2Fpackage.json`)).status).toBe(404);
   });
 
-  it('needs no CORS for the pane on the hub\'s own origin, and answers CORS only for an allowed origin', async () => {
+  it("needs no CORS for the pane on the hub's own origin, and answers CORS only for an allowed origin", async () => {
     const same = await me();
     expect(same.status).toBe(200);
     expect(same.headers.get('access-control-allow-origin')).toBeNull();
 
-    const pre = await fetch(`${url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://addin.kent.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const pre = await fetch(`${url}/graphql`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://addin.kent.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://addin.kent.example');
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/);
@@ -65,15 +80,23 @@ describe('the add-in served by the hub', () => {
     expect((await allowed.json()).data.me.role).toBe('FINANCE');
 
     // Not on the list: no CORS headers, so a browser refuses the answer.
-    const other = await fetch(`${url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await fetch(`${url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     expect((await me({ origin: 'https://evil.example' })).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('reads CORS_ORIGINS and refuses one that is not an origin', () => {
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
     expect(loadConfig({}).corsOrigins).toEqual([]);
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/pane' })).toThrow(ConfigError);
-    expect(() => loadConfig({ CORS_ORIGINS: 'addin.example' })).toThrow(/CORS_ORIGINS: "addin.example" is not an origin/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'addin.example' })).toThrow(
+      /CORS_ORIGINS: "addin.example" is not an origin/,
+    );
   });
 });

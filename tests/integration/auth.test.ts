@@ -5,7 +5,10 @@ import { createToken, revokeToken, TOKEN_CACHE_MS } from '../../server/auth/toke
 const ISSUER = 'https://login.microsoftonline.com/test-tenant/v2.0';
 const AUDIENCE = 'api://high-needs-hub';
 let t: TestHub;
-let sign: (claims: Record<string, unknown>, opts?: { issuer?: string; audience?: string; expiresIn?: string; key?: CryptoKey }) => Promise<string>;
+let sign: (
+  claims: Record<string, unknown>,
+  opts?: { issuer?: string; audience?: string; expiresIn?: string; key?: CryptoKey },
+) => Promise<string>;
 let otherKey: CryptoKey;
 const clock = manualClock();
 
@@ -86,8 +89,12 @@ describe('hub tokens', () => {
 
   it('refuses to create a Chair token without a community, or for an unknown role', async () => {
     await expect(createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'x' })).rejects.toThrow(/--community/);
-    await expect(createToken(t.db.dataSource.manager, { role: 'ADMIN', name: 'x' })).rejects.toThrow(/Unknown role "ADMIN"/);
-    await expect(createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'x', communityCode: 'ZZZ-99' })).rejects.toThrow(/Unknown community/);
+    await expect(createToken(t.db.dataSource.manager, { role: 'ADMIN', name: 'x' })).rejects.toThrow(
+      /Unknown role "ADMIN"/,
+    );
+    await expect(
+      createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'x', communityCode: 'ZZZ-99' }),
+    ).rejects.toThrow(/Unknown community/);
   });
 });
 

@@ -18,14 +18,19 @@ describe('caseload tables', () => {
     expect(r.body.errors).toBeUndefined();
     const table = r.body.data.caseloads;
     expect(table.rows).toHaveLength(12);
-    const [{ n }] = await t.db.dataSource.query(`SELECT sum(count)::int AS n FROM caseload_count WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T1'`);
+    const [{ n }] = await t.db.dataSource.query(
+      `SELECT sum(count)::int AS n FROM caseload_count WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T1'`,
+    );
     expect(table.totals).toEqual([{ period: '2025/26-T1', count: n, suppressed: false }]);
     expect(n).toBeGreaterThan(15000);
   });
 
   it('suppresses small child counts for an analyst, never leaving one recoverable from the total', async () => {
-    const fin = (await t.gql(TABLE, { kind: 'SIPS_CHILDREN', groupBy: 'WORKER', period: '2025/26-T1' })).body.data.caseloads;
-    const school = (await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T1' }, t.tokens.ANALYST)).body.data.caseloads;
+    const fin = (await t.gql(TABLE, { kind: 'SIPS_CHILDREN', groupBy: 'WORKER', period: '2025/26-T1' })).body.data
+      .caseloads;
+    const school = (
+      await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T1' }, t.tokens.ANALYST)
+    ).body.data.caseloads;
     expect(fin.disclosureControlled).toBe(true);
     const small = school.rows.filter((r: any) => r.suppressed);
     expect(small.length).toBeGreaterThan(0);
@@ -47,23 +52,32 @@ describe('caseload tables', () => {
   });
 
   it('shows a Chair the small counts of their own community only', async () => {
-    const own = (await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T1', community: t.tokens.chairCommunity }, t.tokens.CHAIR)).body.data.caseloads;
+    const own = (
+      await t.gql(
+        TABLE,
+        { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T1', community: t.tokens.chairCommunity },
+        t.tokens.CHAIR,
+      )
+    ).body.data.caseloads;
     expect(own.rows.length).toBeGreaterThan(0);
     expect(own.rows.every((r: any) => !r.suppressed)).toBe(true);
-    const all = (await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T1' }, t.tokens.CHAIR)).body.data.caseloads;
+    const all = (await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T1' }, t.tokens.CHAIR))
+      .body.data.caseloads;
     const ownKeys = new Set(own.rows.map((r: any) => r.key));
     const others = all.rows.filter((r: any) => !ownKeys.has(r.key));
     expect(others.some((r: any) => r.suppressed)).toBe(true);
   });
 
   it('never suppresses counts that are not about children (link-worker schools)', async () => {
-    const r = (await t.gql(TABLE, { kind: 'LINK_WORKER_SCHOOLS', groupBy: 'WORKER', period: '2025/26-T1' }, t.tokens.ANALYST)).body.data.caseloads;
+    const r = (
+      await t.gql(TABLE, { kind: 'LINK_WORKER_SCHOOLS', groupBy: 'WORKER', period: '2025/26-T1' }, t.tokens.ANALYST)
+    ).body.data.caseloads;
     expect(r.disclosureControlled).toBe(false);
     expect(r.rows.every((x: any) => !x.suppressed)).toBe(true);
     for (const x of r.rows) expect(x.count).toBeGreaterThanOrEqual(1);
   });
 
-  it('suppresses a school\'s small EHCP count in the schools list for an analyst but not for Finance', async () => {
+  it("suppresses a school's small EHCP count in the schools list for an analyst but not for Finance", async () => {
     const [row] = await t.db.dataSource.query(
       `SELECT school_urn FROM caseload_count WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T1' AND school_urn IS NOT NULL GROUP BY school_urn HAVING sum(count) BETWEEN 1 AND 4 LIMIT 1`,
     );
@@ -87,7 +101,12 @@ describe('caseload tables', () => {
     try {
       for (const hub of [t, resolvers]) {
         const analyst = (await hub.gql(q, { u: row.urn }, t.tokens.ANALYST)).body.data.school.funding;
-        expect(analyst).toEqual({ protectedAmount: expect.any(String), bandedTopUp: null, total: null, bandedTopUpSuppressed: true });
+        expect(analyst).toEqual({
+          protectedAmount: expect.any(String),
+          bandedTopUp: null,
+          total: null,
+          bandedTopUpSuppressed: true,
+        });
         const finance = (await hub.gql(q, { u: row.urn })).body.data.school.funding;
         expect(Number(finance.bandedTopUp)).toBeGreaterThan(0);
         expect(finance.bandedTopUpSuppressed).toBe(false);
@@ -107,22 +126,39 @@ describe('caseload tables', () => {
       `SELECT c.school_urn AS urn, sum(c.count)::int AS n FROM caseload_count c
         WHERE c.kind = 'EHCP_PLANS' AND c.period_code = '2025/26-T2' AND c.school_urn IS NOT NULL GROUP BY 1 HAVING sum(c.count) >= 20 AND count(*) = 1 ORDER BY 1`,
     );
-    const shown = (await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T2' }, t.tokens.ANALYST)).body.data.caseloads.rows.filter((r: any) => !r.suppressed);
+    const shown = (
+      await t.gql(TABLE, { kind: 'EHCP_PLANS', groupBy: 'SCHOOL', period: '2025/26-T2' }, t.tokens.ANALYST)
+    ).body.data.caseloads.rows.filter((r: any) => !r.suppressed);
     const row = single.find((s) => shown.some((r: any) => r.key === String(s.urn)))!;
     expect(row).toBeDefined();
     const q = `query($u: Int!) { school(urn: $u) { caseloads(period: "2025/26-T2") { kind count suppressed } } }`;
-    const pick = async () => (await t.gql(q, { u: row.urn }, t.tokens.ANALYST)).body.data.school.caseloads.find((c: any) => c.kind === 'EHCP_PLANS');
-    const [{ version: before }] = await t.db.dataSource.query(`SELECT version::int FROM caseload_version WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2'`);
+    const pick = async () =>
+      (await t.gql(q, { u: row.urn }, t.tokens.ANALYST)).body.data.school.caseloads.find(
+        (c: any) => c.kind === 'EHCP_PLANS',
+      );
+    const [{ version: before }] = await t.db.dataSource.query(
+      `SELECT version::int FROM caseload_version WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2'`,
+    );
     expect(await pick()).toEqual({ kind: 'EHCP_PLANS', count: row.n, suppressed: false });
-    await t.db.dataSource.query(`UPDATE caseload_count SET count = 3 WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2' AND school_urn = $1`, [row.urn]);
+    await t.db.dataSource.query(
+      `UPDATE caseload_count SET count = 3 WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2' AND school_urn = $1`,
+      [row.urn],
+    );
     try {
-      const [{ version: after }] = await t.db.dataSource.query(`SELECT version::int FROM caseload_version WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2'`);
+      const [{ version: after }] = await t.db.dataSource.query(
+        `SELECT version::int FROM caseload_version WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2'`,
+      );
       expect(after).toBe(before + 1);
       expect(await pick()).toEqual({ kind: 'EHCP_PLANS', count: null, suppressed: true });
-      const [stored] = await t.db.dataSource.query(`SELECT data_version::int FROM disclosure_pattern WHERE scope = 'ANALYST' AND kind = 'EHCP_PLANS' AND period_code = '2025/26-T2'`);
+      const [stored] = await t.db.dataSource.query(
+        `SELECT data_version::int FROM disclosure_pattern WHERE scope = 'ANALYST' AND kind = 'EHCP_PLANS' AND period_code = '2025/26-T2'`,
+      );
       expect(stored.data_version).toBe(after);
     } finally {
-      await t.db.dataSource.query(`UPDATE caseload_count SET count = $2 WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2' AND school_urn = $1`, [row.urn, row.n]);
+      await t.db.dataSource.query(
+        `UPDATE caseload_count SET count = $2 WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T2' AND school_urn = $1`,
+        [row.urn, row.n],
+      );
     }
   });
 

@@ -16,7 +16,13 @@ import { startTestHub, TestHub } from '../helpers/hub';
  * later terms go to the schools still open (reported), allocations and proposals for it after closure are
  * refused as SCHOOL_CLOSED, and scenarios see the same.
  */
-const finance: Viewer = { subject: 'test:finance', name: 'Test finance officer', role: Role.FINANCE, communityCode: null, via: 'token' };
+const finance: Viewer = {
+  subject: 'test:finance',
+  name: 'Test finance officer',
+  role: Role.FINANCE,
+  communityCode: null,
+  via: 'token',
+};
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-closure-'));
 let t: TestHub;
 beforeAll(async () => {
@@ -47,7 +53,15 @@ const shares = async (community: string, term: string) =>
     [community, term],
   );
 const SUBMIT = `mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied results { result userErrors { code field message } } } }`;
-const row = (urn: number, term: string, status: string, extra: object = {}) => ({ schoolUrn: urn, communityCode: 'ASH-01', term, amount: '5000.00', purpose: `Closure ${crypto.randomUUID()}`, status, ...extra });
+const row = (urn: number, term: string, status: string, extra: object = {}) => ({
+  schoolUrn: urn,
+  communityCode: 'ASH-01',
+  term,
+  amount: '5000.00',
+  purpose: `Closure ${crypto.randomUUID()}`,
+  status,
+  ...extra,
+});
 
 describe('a school closed by the GIAS register', () => {
   let closedUrn: number;
@@ -63,41 +77,103 @@ describe('a school closed by the GIAS register', () => {
     });
     const file = path.join(dir, 'edubasealldata20260601.csv');
     await writeGiasSample(file, { laRows: rows, totalRows: 1000 });
-    report = await importGias(t.db.dataSource, fs.createReadStream(file), { la: 886, viewer: finance, source: 'IMPORT', fileName: 'edubasealldata20260601.csv' });
+    report = await importGias(t.db.dataSource, fs.createReadStream(file), {
+      la: 886,
+      viewer: finance,
+      source: 'IMPORT',
+      fileName: 'edubasealldata20260601.csv',
+    });
   });
 
   it('ends its membership on the close date and gives its later shares to the schools still open, reporting the change', async () => {
     expect(report.errors).toEqual([]);
-    expect(report.closures).toEqual([{ urn: closedUrn, closeDate: '2026-08-31', membershipsEnded: ['ASH-01'], membershipsRemoved: [], allocationsAfterClosure: [] }]);
+    expect(report.closures).toEqual([
+      {
+        urn: closedUrn,
+        closeDate: '2026-08-31',
+        membershipsEnded: ['ASH-01'],
+        membershipsRemoved: [],
+        allocationsAfterClosure: [],
+      },
+    ]);
     expect(report.recomputed!.termsRecomputed).toEqual(expect.arrayContaining(['AUTUMN-2026', 'SPRING-2027']));
-    expect(report.message).toMatch(/Memberships of 1 closed school\(s\) end on their close date; shares recomputed for .*AUTUMN-2026/);
-    const [m] = await q(`SELECT effective_to::text AS "to" FROM community_membership WHERE school_urn = $1 ORDER BY effective_from DESC LIMIT 1`, [closedUrn]);
+    expect(report.message).toMatch(
+      /Memberships of 1 closed school\(s\) end on their close date; shares recomputed for .*AUTUMN-2026/,
+    );
+    const [m] = await q(
+      `SELECT effective_to::text AS "to" FROM community_membership WHERE school_urn = $1 ORDER BY effective_from DESC LIMIT 1`,
+      [closedUrn],
+    );
     expect(m.to).toBe('2026-08-31');
-    const [own] = await q(`SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'AUTUMN-2026'`, [closedUrn]);
+    const [own] = await q(
+      `SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'AUTUMN-2026'`,
+      [closedUrn],
+    );
     expect(own.share).toBe('0.00');
-    const [pot] = await q(`SELECT amount FROM community_pot WHERE community_code = 'ASH-01' AND term_code = 'AUTUMN-2026'`);
+    const [pot] = await q(
+      `SELECT amount FROM community_pot WHERE community_code = 'ASH-01' AND term_code = 'AUTUMN-2026'`,
+    );
     const open = await shares('ASH-01', 'AUTUMN-2026');
     expect(open.map((s) => s.urn)).not.toContain(closedUrn);
     expect(open.reduce((a, s) => a.plus(s.share), new Decimal(0)).toFixed(2)).toBe(pot.amount);
     // The summer term began before the closure: the school keeps its share there.
-    const [summer] = await q(`SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'SUMMER-2026'`, [closedUrn]);
+    const [summer] = await q(
+      `SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'SUMMER-2026'`,
+      [closedUrn],
+    );
     expect(new Decimal(summer.share).gt(0)).toBe(true);
   });
 
-  it('refuses Finance\'s approval and a Chair\'s proposal for it after closure as SCHOOL_CLOSED, but not before it', async () => {
-    const approve = await t.gql(SUBMIT, { i: { idempotencyKey: `closed-${crypto.randomUUID()}`, decisionReference: 'D-1', reason: 'test', rows: [row(closedUrn, 'AUTUMN-2026', 'APPROVED')] } });
+  it("refuses Finance's approval and a Chair's proposal for it after closure as SCHOOL_CLOSED, but not before it", async () => {
+    const approve = await t.gql(SUBMIT, {
+      i: {
+        idempotencyKey: `closed-${crypto.randomUUID()}`,
+        decisionReference: 'D-1',
+        reason: 'test',
+        rows: [row(closedUrn, 'AUTUMN-2026', 'APPROVED')],
+      },
+    });
     expect(approve.body.data.submitAllocations.results[0].userErrors).toEqual([
-      { code: 'SCHOOL_CLOSED', field: 'schoolUrn', message: `School ${closedUrn} is closed from 2026-08-31: it takes no allocations in Autumn 2026 or later.` },
+      {
+        code: 'SCHOOL_CLOSED',
+        field: 'schoolUrn',
+        message: `School ${closedUrn} is closed from 2026-08-31: it takes no allocations in Autumn 2026 or later.`,
+      },
     ]);
-    const propose = await t.gql(SUBMIT, { i: { idempotencyKey: `closed-${crypto.randomUUID()}`, reason: 'test', rows: [row(closedUrn, 'SPRING-2027', 'PROPOSED')] } }, t.tokens.CHAIR);
-    expect(propose.body.data.submitAllocations.results[0].userErrors.map((e: any) => e.code)).toEqual(['SCHOOL_CLOSED']);
-    const before = await t.gql(SUBMIT, { i: { idempotencyKey: `closed-${crypto.randomUUID()}`, reason: 'test', rows: [row(closedUrn, 'SUMMER-2026', 'PROPOSED')] } }, t.tokens.CHAIR);
+    const propose = await t.gql(
+      SUBMIT,
+      {
+        i: {
+          idempotencyKey: `closed-${crypto.randomUUID()}`,
+          reason: 'test',
+          rows: [row(closedUrn, 'SPRING-2027', 'PROPOSED')],
+        },
+      },
+      t.tokens.CHAIR,
+    );
+    expect(propose.body.data.submitAllocations.results[0].userErrors.map((e: any) => e.code)).toEqual([
+      'SCHOOL_CLOSED',
+    ]);
+    const before = await t.gql(
+      SUBMIT,
+      {
+        i: {
+          idempotencyKey: `closed-${crypto.randomUUID()}`,
+          reason: 'test',
+          rows: [row(closedUrn, 'SUMMER-2026', 'PROPOSED')],
+        },
+      },
+      t.tokens.CHAIR,
+    );
     expect(before.body.data.submitAllocations.applied).toBe(true);
   });
 
   it('is seen the same way by scenarios: no share for the closed school in later terms', async () => {
     const db = t.db.dataSource.manager;
-    const model = computeFunding(await loadFundingInputs(db), scenarioOn(await parameterVersions(db), { protectionRate: '0.6' }));
+    const model = computeFunding(
+      await loadFundingInputs(db),
+      scenarioOn(await parameterVersions(db), { protectionRate: '0.6' }),
+    );
     const r = model.schoolTerms.find((x) => x.schoolUrn === closedUrn && x.termCode === 'AUTUMN-2026')!;
     expect(r.communityShare).toBe('0.00');
   });
@@ -106,20 +182,40 @@ describe('a school closed by the GIAS register', () => {
 describe('a school closed by hand', () => {
   it('closes it with closeSchool: memberships end, later shares move, an earlier proposal is listed, and it is audited', async () => {
     const urn = await memberOf('ASH-01', 2);
-    const proposed = await t.gql(SUBMIT, { i: { idempotencyKey: `hand-${crypto.randomUUID()}`, reason: 'test', rows: [row(urn, 'SPRING-2027', 'PROPOSED')] } }, t.tokens.CHAIR);
+    const proposed = await t.gql(
+      SUBMIT,
+      {
+        i: {
+          idempotencyKey: `hand-${crypto.randomUUID()}`,
+          reason: 'test',
+          rows: [row(urn, 'SPRING-2027', 'PROPOSED')],
+        },
+      },
+      t.tokens.CHAIR,
+    );
     expect(proposed.body.data.submitAllocations.applied).toBe(true);
-    const r = await t.gql(`mutation { closeSchool(urn: ${urn}, closeDate: "2026-12-31", reason: "Amalgamated with its neighbour") {
+    const r =
+      await t.gql(`mutation { closeSchool(urn: ${urn}, closeDate: "2026-12-31", reason: "Amalgamated with its neighbour") {
       urn closeDate membershipsEnded termsRecomputed schoolTermRowsChanged allocationsAfterClosure } }`);
     expect(r.body.errors).toBeUndefined();
     const c = r.body.data.closeSchool;
     expect(c).toMatchObject({ urn, closeDate: '2026-12-31', membershipsEnded: ['ASH-01'] });
     expect(c.termsRecomputed[0]).toBe('SPRING-2027');
     expect(c.allocationsAfterClosure).toHaveLength(1);
-    const [own] = await q(`SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'SPRING-2027'`, [urn]);
+    const [own] = await q(
+      `SELECT community_share AS share FROM school_term_funding WHERE school_urn = $1 AND term_code = 'SPRING-2027'`,
+      [urn],
+    );
     expect(own.share).toBe('0.00');
-    const [audit] = await q(`SELECT action, reason FROM audit_log WHERE entity = 'SCHOOL' AND entity_id = $1`, [String(urn)]);
+    const [audit] = await q(`SELECT action, reason FROM audit_log WHERE entity = 'SCHOOL' AND entity_id = $1`, [
+      String(urn),
+    ]);
     expect(audit).toEqual({ action: 'CLOSE', reason: 'Amalgamated with its neighbour' });
-    const chair = await t.gql(`mutation { closeSchool(urn: ${urn}, closeDate: "2026-12-31", reason: "x") { urn } }`, undefined, t.tokens.CHAIR);
+    const chair = await t.gql(
+      `mutation { closeSchool(urn: ${urn}, closeDate: "2026-12-31", reason: "x") { urn } }`,
+      undefined,
+      t.tokens.CHAIR,
+    );
     expect(chair.body.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 });

@@ -47,7 +47,15 @@ async function addAllocations() {
   }));
   const r = await compiled.gql(
     `mutation($input: SubmitAllocationsInput!) { submitAllocations(input: $input) { applied results { userErrors { code message } } } }`,
-    { input: { idempotencyKey: crypto.randomUUID(), reason: 'Test decision', decisionReference: 'HNFSG-TEST', dryRun: false, rows } },
+    {
+      input: {
+        idempotencyKey: crypto.randomUUID(),
+        reason: 'Test decision',
+        decisionReference: 'HNFSG-TEST',
+        dryRun: false,
+        rows,
+      },
+    },
   );
   expect(r.body.errors).toBeUndefined();
   expect(r.body.data.submitAllocations.applied).toBe(true);
@@ -70,73 +78,97 @@ const ALL_SCHOOL_FIELDS = `urn laestab name phase type establishmentType status 
 /** URNs of real schools, read in beforeAll. */
 const urns: number[] = [];
 
-const CASES: { name: string; query: string; variables?: Record<string, unknown> | (() => Record<string, unknown>) }[] = [
-  { name: 'every School field for the whole county', query: `query Everything { schools(first: 1000) { totalCount nodes { ${ALL_SCHOOL_FIELDS} } } }` },
-  {
-    name: 'edges, cursors and page info, ordered by name descending, filtered',
-    query: `query Edges($f: SchoolFilter) { schools(first: 25, filter: $f, orderBy: { field: NAME, direction: DESC }) {
+const CASES: { name: string; query: string; variables?: Record<string, unknown> | (() => Record<string, unknown>) }[] =
+  [
+    {
+      name: 'every School field for the whole county',
+      query: `query Everything { schools(first: 1000) { totalCount nodes { ${ALL_SCHOOL_FIELDS} } } }`,
+    },
+    {
+      name: 'edges, cursors and page info, ordered by name descending, filtered',
+      query: `query Edges($f: SchoolFilter) { schools(first: 25, filter: $f, orderBy: { field: NAME, direction: DESC }) {
       __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
       edges { cursor __typename node { urn name community { code } } } } }`,
-    variables: { f: { phase: ['PRIMARY', 'SECONDARY'], status: ['OPEN'] } },
-  },
-  {
-    name: 'aliases, fragments, inline fragments and @include/@skip',
-    query: `query Shapes($withFunding: Boolean!, $skipCounts: Boolean!, $asOf: Date) {
+      variables: { f: { phase: ['PRIMARY', 'SECONDARY'], status: ['OPEN'] } },
+    },
+    {
+      name: 'aliases, fragments, inline fragments and @include/@skip',
+      query: `query Shapes($withFunding: Boolean!, $skipCounts: Boolean!, $asOf: Date) {
       kind: __typename
       first: schools(first: 40, orderBy: { field: PUPILS_ON_ROLL, direction: DESC }) { nodes { ...Basics ... on School { id: urn } } }
       second: schools(first: 5, filter: { nameContains: "'s" }) { count: totalCount rows: nodes { ...Basics before: community(asOf: "2026-08-31") { code } after: community(asOf: $asOf) { code }
         caseloads(period: "2025/26-T3") @skip(if: $skipCounts) { kind count } } }
     }
     fragment Basics on School { urn name funding(term: "SPRING-2026") @include(if: $withFunding) { total f: protectedAmount } district { name } }`,
-    variables: { withFunding: true, skipCounts: false, asOf: '2026-09-01' },
-  },
-  {
-    name: 'the same shapes with the directives turned the other way',
-    query: `query Shapes2($withFunding: Boolean!, $skipCounts: Boolean!) {
+      variables: { withFunding: true, skipCounts: false, asOf: '2026-09-01' },
+    },
+    {
+      name: 'the same shapes with the directives turned the other way',
+      query: `query Shapes2($withFunding: Boolean!, $skipCounts: Boolean!) {
       schools(first: 40) { nodes { urn funding(term: "SPRING-2026") @include(if: $withFunding) { total } caseloads(period: "2025/26-T3") @skip(if: $skipCounts) { kind count } } } }`,
-    variables: { withFunding: false, skipCounts: true },
-  },
-  {
-    name: 'an empty page still has its count and page info',
-    query: `query Empty { schools(first: 10, filter: { nameContains: "no such school %_" }) { totalCount pageInfo { hasNextPage startCursor endCursor } nodes { urn } edges { cursor } } }`,
-  },
-  { name: 'a page of nothing', query: `query Zero { schools(first: 0) { totalCount pageInfo { hasNextPage endCursor } nodes { urn } } }` },
-  {
-    name: 'a community filter on a date, with terms and periods that hold no figures',
-    query: `query Community($c: String!) { schools(first: 100, filter: { communityCode: $c, asOf: "2025-10-01" }) {
+      variables: { withFunding: false, skipCounts: true },
+    },
+    {
+      name: 'an empty page still has its count and page info',
+      query: `query Empty { schools(first: 10, filter: { nameContains: "no such school %_" }) { totalCount pageInfo { hasNextPage startCursor endCursor } nodes { urn } edges { cursor } } }`,
+    },
+    {
+      name: 'a page of nothing',
+      query: `query Zero { schools(first: 0) { totalCount pageInfo { hasNextPage endCursor } nodes { urn } } }`,
+    },
+    {
+      name: 'a community filter on a date, with terms and periods that hold no figures',
+      query: `query Community($c: String!) { schools(first: 100, filter: { communityCode: $c, asOf: "2025-10-01" }) {
       nodes { urn funding(term: "SPRING-2028") { total } notionalSenBudget(financialYear: "2027-28") { total } caseloads(period: "2024/25-T1") { kind count suppressed } } } }`,
-    variables: { c: 'ASH-01' },
-  },
-  {
-    name: 'one school by URN, and a URN that does not exist',
-    query: `query One($urn: Int!) { school(urn: $urn) { ${ALL_SCHOOL_FIELDS} } missing: school(urn: 1) { urn } }`,
-    variables: () => ({ urn: urns[7] }),
-  },
-  {
-    name: 'schools by URN in the order asked, with unknown and repeated URNs',
-    query: `query ByUrn($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn name community(asOf: "2025-10-01") { code } funding(term: "AUTUMN-2025") { total } } }`,
-    variables: () => ({ urns: [urns[300], 999999, urns[2], urns[300], ...urns.slice(100, 140)] }),
-  },
-  { name: 'too many URNs', query: `query ManyUrns($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn } }`, variables: () => ({ urns: Array.from({ length: 1001 }, (_, i) => i + 1) }) },
-  {
-    name: 'a field skipped in one place and selected in another (spec: it is kept, where it is first selected)',
-    query: `query Twice($no: Boolean!) { schools(first: 3) { totalCount @include(if: $no) nodes { name @include(if: $no) urn name ...F @include(if: $no) ...F district @skip(if: true) { name } } totalCount } }
+      variables: { c: 'ASH-01' },
+    },
+    {
+      name: 'one school by URN, and a URN that does not exist',
+      query: `query One($urn: Int!) { school(urn: $urn) { ${ALL_SCHOOL_FIELDS} } missing: school(urn: 1) { urn } }`,
+      variables: () => ({ urn: urns[7] }),
+    },
+    {
+      name: 'schools by URN in the order asked, with unknown and repeated URNs',
+      query: `query ByUrn($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn name community(asOf: "2025-10-01") { code } funding(term: "AUTUMN-2025") { total } } }`,
+      variables: () => ({ urns: [urns[300], 999999, urns[2], urns[300], ...urns.slice(100, 140)] }),
+    },
+    {
+      name: 'too many URNs',
+      query: `query ManyUrns($urns: [Int!]!) { schoolsByUrn(urns: $urns) { urn } }`,
+      variables: () => ({ urns: Array.from({ length: 1001 }, (_, i) => i + 1) }),
+    },
+    {
+      name: 'a field skipped in one place and selected in another (spec: it is kept, where it is first selected)',
+      query: `query Twice($no: Boolean!) { schools(first: 3) { totalCount @include(if: $no) nodes { name @include(if: $no) urn name ...F @include(if: $no) ...F district @skip(if: true) { name } } totalCount } }
       fragment F on School { postcode district { onsCode } }`,
-    variables: { no: false },
-  },
-  {
-    name: 'a null where the argument may not be null',
-    query: `query NullFirst($f: Int) { schools(first: $f) { nodes { urn } } }`,
-    variables: { f: null },
-  },
-  // The resolvers answer these (an argument they reject, a page too large, a field the compiler leaves
-  // to them); the compiled hub must fall back to them and so give the same answer and the same errors.
-  { name: 'an unknown term', query: `query BadTerm { schools(first: 3) { nodes { urn funding(term: "WINTER-2025") { total } } } }` },
-  { name: 'a page too large', query: `query TooLarge { schools(first: 1001) { nodes { urn } } }` },
-  { name: 'a cursor from another ordering', query: `query BadCursor($a: String) { schools(first: 3, after: $a, orderBy: { field: NAME }) { nodes { urn } } }`, variables: { a: Buffer.from('["URN",1,1]').toString('base64url') } },
-  { name: 'a field left to the resolvers', query: `query Nested { schools(first: 30) { nodes { urn community { code schools { urn } } } } }` },
-  { name: 'other root fields beside schools', query: `query Mixed { areas { code } schools(first: 2) { nodes { urn } } }` },
-];
+      variables: { no: false },
+    },
+    {
+      name: 'a null where the argument may not be null',
+      query: `query NullFirst($f: Int) { schools(first: $f) { nodes { urn } } }`,
+      variables: { f: null },
+    },
+    // The resolvers answer these (an argument they reject, a page too large, a field the compiler leaves
+    // to them); the compiled hub must fall back to them and so give the same answer and the same errors.
+    {
+      name: 'an unknown term',
+      query: `query BadTerm { schools(first: 3) { nodes { urn funding(term: "WINTER-2025") { total } } } }`,
+    },
+    { name: 'a page too large', query: `query TooLarge { schools(first: 1001) { nodes { urn } } }` },
+    {
+      name: 'a cursor from another ordering',
+      query: `query BadCursor($a: String) { schools(first: 3, after: $a, orderBy: { field: NAME }) { nodes { urn } } }`,
+      variables: { a: Buffer.from('["URN",1,1]').toString('base64url') },
+    },
+    {
+      name: 'a field left to the resolvers',
+      query: `query Nested { schools(first: 30) { nodes { urn community { code schools { urn } } } } }`,
+    },
+    {
+      name: 'other root fields beside schools',
+      query: `query Mixed { areas { code } schools(first: 2) { nodes { urn } } }`,
+    },
+  ];
 
 /** SQL statements the hub's metrics recorded for one operation name (fails when the metric is missing). */
 const statements = (hub: TestHub, op: string) => sqlStatements(hub.url, op);
@@ -144,10 +176,18 @@ const statements = (hub: TestHub, op: string) => sqlStatements(hub.url, op);
 describe('the compiled school list', () => {
   for (const c of CASES) {
     it(`answers exactly as the resolvers do: ${c.name}`, async () => {
-      if (process.env.SHOW_CASE === c.name) console.log(JSON.stringify((await compiled.gql(c.query, typeof c.variables === 'function' ? c.variables() : c.variables)).body).slice(0, 1500));
+      if (process.env.SHOW_CASE === c.name)
+        console.log(
+          JSON.stringify(
+            (await compiled.gql(c.query, typeof c.variables === 'function' ? c.variables() : c.variables)).body,
+          ).slice(0, 1500),
+        );
       const variables = typeof c.variables === 'function' ? c.variables() : c.variables;
       for (const role of ROLES) {
-        const [a, b] = await Promise.all([compiled.gql(c.query, variables, compiled.tokens[role]), resolvers.gql(c.query, variables, resolvers.tokens[role])]);
+        const [a, b] = await Promise.all([
+          compiled.gql(c.query, variables, compiled.tokens[role]),
+          resolvers.gql(c.query, variables, resolvers.tokens[role]),
+        ]);
         expect(a.status).toBe(b.status);
         expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
       }
@@ -174,13 +214,16 @@ describe('the compiled school list', () => {
       // One: one statement for each of its two root fields. ByUrn: the list. (Periods are cached per process.)
       expect((await statements(compiled, op)) - before).toBe(op === 'One' ? 2 : 1);
     }
-    const r = await compiled.gql(CASES.find((x) => x.query.includes('query ByUrn('))!.query, { urns: [urns[5], 42, urns[5]] });
+    const r = await compiled.gql(CASES.find((x) => x.query.includes('query ByUrn('))!.query, {
+      urns: [urns[5], 42, urns[5]],
+    });
     expect(r.body.data.schoolsByUrn.map((s: any) => s?.urn ?? null)).toEqual([urns[5], null, urns[5]]);
   });
 
   it('falls back to the resolvers for what it does not compile, and counts both paths in /metrics', async () => {
     const family = { name: 'hub_graphql_executions_total', type: 'counter' } as const;
-    const n = (p: string) => metricValue(compiled.url, family, `hub_graphql_executions_total{path="${p}"}`, { mustExist: true });
+    const n = (p: string) =>
+      metricValue(compiled.url, family, `hub_graphql_executions_total{path="${p}"}`, { mustExist: true });
     const paths = async () => ({ compiled: await n('compiled'), resolvers: await n('resolvers') });
     const p0 = await paths();
     await compiled.gql(`query Small { schools(first: 2) { nodes { urn } } }`);
@@ -204,7 +247,10 @@ describe('the compiled school list', () => {
     const budget = finance.find((n: any) => n.notionalSenBudget)?.notionalSenBudget;
     expect(budget.total).toMatch(/^\d+\.\d{2}$/);
     expect(budget.factors.length).toBeGreaterThan(1);
-    const small = (nodes: any[]) => nodes.flatMap((n) => n.caseloads).filter((c: any) => c.kind !== 'LINK_WORKER_SCHOOLS' && c.count !== null && c.count >= 1 && c.count <= 4);
+    const small = (nodes: any[]) =>
+      nodes
+        .flatMap((n) => n.caseloads)
+        .filter((c: any) => c.kind !== 'LINK_WORKER_SCHOOLS' && c.count !== null && c.count >= 1 && c.count <= 4);
     const hidden = (nodes: any[]) => nodes.flatMap((n) => n.caseloads).filter((c: any) => c.suppressed);
     expect(small(finance).length).toBeGreaterThan(0);
     expect(hidden(finance)).toHaveLength(0);
@@ -255,7 +301,7 @@ const ADDIN_OPERATIONS: [string, () => Record<string, unknown>][] = [
   ['FnNotionalSen', () => ({ urns: urns.slice(400, 450), year: '2026-27' })],
 ];
 
-describe('the add-in\'s school operations', () => {
+describe("the add-in's school operations", () => {
   for (const [op, variables] of ADDIN_OPERATIONS) {
     it(`${op} is compiled and answers as the resolvers do`, async () => {
       const query = fs.readFileSync(path.join(__dirname, '../../schema/operations', `${op}.graphql`), 'utf8');

@@ -17,7 +17,8 @@ describe('an honest cost for every query', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
       for (const field of Object.values((type as GraphQLObjectType).getFields())) {
-        if (isListType(getNullableType(field.type)) && costOf(field)?.listSize === undefined) missing.push(`${type.name}.${field.name}`);
+        if (isListType(getNullableType(field.type)) && costOf(field)?.listSize === undefined)
+          missing.push(`${type.name}.${field.name}`);
       }
     }
     expect(missing).toEqual([]);
@@ -30,9 +31,15 @@ describe('an honest cost for every query', () => {
     tracker.stop();
     const b = tracker.current();
     const field = (type: string, name: string) => (schema.getType(type) as GraphQLObjectType).getFields()[name];
-    const [{ n: caseloadRows }] = await t.db.dataSource.query('SELECT max(n)::int AS n FROM (SELECT count(*) AS n FROM caseload_count GROUP BY kind) x');
-    const [{ n: schoolTerms }] = await t.db.dataSource.query('SELECT count(*)::int * (SELECT count(*)::int FROM funding_term) AS n FROM school');
-    const [{ n: largest }] = await t.db.dataSource.query('SELECT max(n)::int AS n FROM (SELECT count(*) AS n FROM community_membership GROUP BY community_code) x');
+    const [{ n: caseloadRows }] = await t.db.dataSource.query(
+      'SELECT max(n)::int AS n FROM (SELECT count(*) AS n FROM caseload_count GROUP BY kind) x',
+    );
+    const [{ n: schoolTerms }] = await t.db.dataSource.query(
+      'SELECT count(*)::int * (SELECT count(*)::int FROM funding_term) AS n FROM school',
+    );
+    const [{ n: largest }] = await t.db.dataSource.query(
+      'SELECT max(n)::int AS n FROM (SELECT count(*) AS n FROM community_membership GROUP BY community_code) x',
+    );
     expect(caseloadRows).toBeGreaterThan(4000); // the demo's EHCP plans by school and term
     expect(rowsOf(field('CaseloadTable', 'rows'), {}, b)).toBeGreaterThanOrEqual(caseloadRows);
     expect(rowsOf(field('ScenarioResults', 'schools'), {}, b)).toBeGreaterThanOrEqual(schoolTerms);

@@ -10,7 +10,14 @@ import path from 'node:path';
  */
 const DIST = path.resolve(__dirname, '../../dist/server');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-folder-'));
-const env = { ...process.env, HUB_DATA_DIR: dir, PORT: '0', DATABASE_URL: '', LOG_LEVEL: 'warn', HUB_ACTOR: 'folder-test' };
+const env = {
+  ...process.env,
+  HUB_DATA_DIR: dir,
+  PORT: '0',
+  DATABASE_URL: '',
+  LOG_LEVEL: 'warn',
+  HUB_ACTOR: 'folder-test',
+};
 
 function start(): Promise<{ child: ChildProcess; out: string; err: string; code: number | null; url: string | null }> {
   return new Promise((resolve) => {
@@ -20,14 +27,17 @@ function start(): Promise<{ child: ChildProcess; out: string; err: string; code:
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /GraphQL and explorer: (http:\/\/localhost:\d+)\/graphql/.exec(out);
-      if (m && out.includes('ANALYST')) resolve({ child, out, err, code: null, url: m[1].replace('localhost', '127.0.0.1') });
+      if (m && out.includes('ANALYST'))
+        resolve({ child, out, err, code: null, url: m[1].replace('localhost', '127.0.0.1') });
     });
     child.stderr!.on('data', (d) => (err += d));
     child.on('exit', (code) => resolve({ child, out, err, code, url: null }));
   });
 }
-const cli = (script: string, args: string[]) => spawnSync(process.execPath, [path.join(DIST, 'scripts', script), ...args], { env, encoding: 'utf8', timeout: 60000 });
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+const cli = (script: string, args: string[]) =>
+  spawnSync(process.execPath, [path.join(DIST, 'scripts', script), ...args], { env, encoding: 'utf8', timeout: 60000 });
+const exited = (c: ChildProcess) =>
+  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 let hub: Awaited<ReturnType<typeof start>>;
 let finance: string;
@@ -44,7 +54,11 @@ afterAll(async () => {
 
 async function gql(query: string, token = finance, retry = true): Promise<{ status: number; body: any }> {
   try {
-    const res = await fetch(`${hub.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+    const res = await fetch(`${hub.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
     return { status: res.status, body: await res.json() };
   } catch (err) {
     // A keep-alive connection the hub closed while a slow CLI step ran: ask again once on a new one.
@@ -57,7 +71,9 @@ describe('one owner of the embedded data folder', () => {
   it('refuses a second hub on the same folder with one line naming the process that holds it', async () => {
     const second = await start();
     expect(second.code).toBe(1);
-    expect(second.err.trim().split('\n')).toEqual([`high-needs-hub: The data folder ${dir} is in use by another hub (PID ${hub.child.pid}). Stop it first, or run commands through it (npm run import/token:*/db:* reach the running hub by themselves), or set HUB_DATA_DIR to another folder.`]);
+    expect(second.err.trim().split('\n')).toEqual([
+      `high-needs-hub: The data folder ${dir} is in use by another hub (PID ${hub.child.pid}). Stop it first, or run commands through it (npm run import/token:*/db:* reach the running hub by themselves), or set HUB_DATA_DIR to another folder.`,
+    ]);
   }, 60000);
 
   it('serves the database on a Unix socket only the owner can reach, and publishes the local credential 0600', () => {
@@ -66,7 +82,18 @@ describe('one owner of the embedded data folder', () => {
     expect(fs.statSync(path.join(dir, 'local-admin.json')).mode & 0o777).toBe(0o600);
     // No TCP listener of the hub's process other than its HTTP port (Linux: /proc/net/tcp lists listeners, state 0A).
     if (process.platform === 'linux') {
-      const inodes = new Set(fs.readdirSync(`/proc/${hub.child.pid}/fd`).map((f) => { try { return /socket:\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${hub.child.pid}/fd/${f}`))?.[1]; } catch { return undefined; } }).filter(Boolean));
+      const inodes = new Set(
+        fs
+          .readdirSync(`/proc/${hub.child.pid}/fd`)
+          .map((f) => {
+            try {
+              return /socket:\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${hub.child.pid}/fd/${f}`))?.[1];
+            } catch {
+              return undefined;
+            }
+          })
+          .filter(Boolean),
+      );
       const ports = ['/proc/net/tcp', '/proc/net/tcp6']
         .flatMap((f) => fs.readFileSync(f, 'utf8').trim().split('\n').slice(1))
         .map((l) => l.trim().split(/\s+/))
@@ -93,7 +120,9 @@ describe('one owner of the embedded data folder', () => {
     const r = cli('import.js', ['community-pots', file]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Imported: created 0, updated 1; 0 unchanged\./);
-    const after = await gql('{ community(code: "CAN-02") { pot(term: "SPRING-2027") { amount } } auditLog(filter: { entity: "IMPORT", entityId: "community-pots:CAN-02|SPRING-2027" }, first: 1) { nodes { actorName source } } }');
+    const after = await gql(
+      '{ community(code: "CAN-02") { pot(term: "SPRING-2027") { amount } } auditLog(filter: { entity: "IMPORT", entityId: "community-pots:CAN-02|SPRING-2027" }, first: 1) { nodes { actorName source } } }',
+    );
     expect(before.body.data.community.pot.amount).not.toBe('123456.78');
     expect(after.body.data.community.pot.amount).toBe('123456.78');
     expect(after.body.data.auditLog.nodes[0]).toEqual({ actorName: 'folder-test (command line)', source: 'IMPORT' });
@@ -108,7 +137,9 @@ describe('one owner of the embedded data folder', () => {
     try {
       const r = cli('token.js', ['list']);
       expect(r.status).toBe(1);
-      expect(r.stderr.trim()).toBe("high-needs-hub: the local credential was refused (run the command as the data folder's owner, on this machine).");
+      expect(r.stderr.trim()).toBe(
+        "high-needs-hub: the local credential was refused (run the command as the data folder's owner, on this machine).",
+      );
     } finally {
       fs.writeFileSync(file, good, { mode: 0o600 });
     }

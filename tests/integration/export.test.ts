@@ -10,7 +10,11 @@ afterAll(() => t?.stop());
 
 async function fetchExport(path: string, token: string | null = t.tokens.FINANCE) {
   const res = await fetch(`${t.url}/export/${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    body: Buffer.from(await res.arrayBuffer()),
+  };
 }
 
 async function csv(path: string, token?: string): Promise<Record<string, string>[]> {
@@ -59,12 +63,21 @@ describe('exports give the same figures as GraphQL', () => {
   });
 
   it('exports school funding for a term as typed XLSX whose totals match the funding query to the penny', async () => {
-    const g = (await t.gql(`{ schools(first: 1000, filter: { areaCode: "EAST" }) { nodes { urn funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total } } } }`)).body.data
-      .schools.nodes.filter((s: any) => s.funding);
+    const g = (
+      await t.gql(
+        `{ schools(first: 1000, filter: { areaCode: "EAST" }) { nodes { urn funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total } } } }`,
+      )
+    ).body.data.schools.nodes.filter((s: any) => s.funding);
     expect(g.length).toBeGreaterThan(50);
     const csvRows = await csv('school-funding.csv?term=AUTUMN-2025&areaCode=EAST');
     expect(csvRows.map((r) => [Number(r.urn), r.baseline, r.protectedAmount, r.communityShare, r.total])).toEqual(
-      g.map((s: any) => [s.urn, s.funding.baseline, s.funding.protectedAmount, s.funding.communityShare, s.funding.total]),
+      g.map((s: any) => [
+        s.urn,
+        s.funding.baseline,
+        s.funding.protectedAmount,
+        s.funding.communityShare,
+        s.funding.total,
+      ]),
     );
 
     const wb = await xlsx('school-funding.xlsx?term=AUTUMN-2025&areaCode=EAST');
@@ -107,17 +120,26 @@ describe('exports give the same figures as GraphQL', () => {
   });
 
   it('exports community pots with approved and remaining amounts equal to the pot query', async () => {
-    const g = (await t.gql(`{ communities(areaCode: "WEST") { code pot(term: "SUMMER-2025") { amount approved proposed remaining } } }`)).body.data.communities;
+    const g = (
+      await t.gql(
+        `{ communities(areaCode: "WEST") { code pot(term: "SUMMER-2025") { amount approved proposed remaining } } }`,
+      )
+    ).body.data.communities;
     const rows = await csv('community-pots.csv?term=SUMMER-2025&areaCode=WEST');
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.map((r) => [r.communityCode, r.amount, r.approved, r.proposed, r.remaining])).toEqual(
-      g.filter((c: any) => c.pot).map((c: any) => [c.code, c.pot.amount, c.pot.approved, c.pot.proposed, c.pot.remaining]),
+      g
+        .filter((c: any) => c.pot)
+        .map((c: any) => [c.code, c.pot.amount, c.pot.approved, c.pot.proposed, c.pot.remaining]),
     );
   });
 
-  it('exports notional SEN factor lines that add up to each school\'s budget in GraphQL', async () => {
-    const g = (await t.gql(`{ schools(first: 1000, filter: { districtCode: "E07000116" }) { nodes { urn notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } } } } }`)).body
-      .data.schools.nodes;
+  it("exports notional SEN factor lines that add up to each school's budget in GraphQL", async () => {
+    const g = (
+      await t.gql(
+        `{ schools(first: 1000, filter: { districtCode: "E07000116" }) { nodes { urn notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } } } } }`,
+      )
+    ).body.data.schools.nodes;
     const rows = await csv('notional-sen.csv?financialYear=2025-26&districtCode=E07000116');
     const byUrn = new Map<number, Record<string, string>[]>();
     for (const r of rows) byUrn.set(Number(r.urn), [...(byUrn.get(Number(r.urn)) ?? []), r]);
@@ -125,7 +147,9 @@ describe('exports give the same figures as GraphQL', () => {
     expect(byUrn.size).toBe(withBudget.length);
     for (const s of withBudget) {
       const lines = byUrn.get(s.urn)!;
-      expect(lines.map((l) => [l.factor, l.senAmount])).toEqual(s.notionalSenBudget.factors.map((f: any) => [f.factor, f.senAmount]));
+      expect(lines.map((l) => [l.factor, l.senAmount])).toEqual(
+        s.notionalSenBudget.factors.map((f: any) => [f.factor, f.senAmount]),
+      );
       const pennies = lines.reduce((sum, l) => sum + BigInt(l.senAmount.replace('.', '')), 0n);
       expect((Number(pennies) / 100).toFixed(2)).toBe(s.notionalSenBudget.total);
       expect(lines.every((l) => l.schoolTotal === s.notionalSenBudget.total)).toBe(true);
@@ -133,7 +157,9 @@ describe('exports give the same figures as GraphQL', () => {
   });
 
   it('exports the High Needs block lines as the highNeedsBlock query returns them', async () => {
-    const g = (await t.gql(`{ highNeedsBlock(financialYear: "2025-26") { lines { lineCode budget forecast outturn memo } } }`)).body.data.highNeedsBlock.lines;
+    const g = (
+      await t.gql(`{ highNeedsBlock(financialYear: "2025-26") { lines { lineCode budget forecast outturn memo } } }`)
+    ).body.data.highNeedsBlock.lines;
     const rows = await csv('high-needs-block.csv?financialYear=2025-26');
     expect(rows.map((r) => [r.lineCode, r.budget, r.forecast, blankToNull(r.outturn), r.memo === 'TRUE'])).toEqual(
       g.map((l: any) => [l.lineCode, l.budget, l.forecast, l.outturn, l.memo]),
@@ -141,7 +167,9 @@ describe('exports give the same figures as GraphQL', () => {
   });
 
   it('exports Safety Valve KPIs as the safetyValve query reports them', async () => {
-    const g = (await t.gql(`{ safetyValve { reports(financialYear: "2025-26") { periodCode kpis { kpiCode plan actual } } } }`)).body.data.safetyValve.reports;
+    const g = (
+      await t.gql(`{ safetyValve { reports(financialYear: "2025-26") { periodCode kpis { kpiCode plan actual } } } }`)
+    ).body.data.safetyValve.reports;
     const rows = await csv('safety-valve-kpis.csv?financialYear=2025-26');
     expect(rows.map((r) => [r.periodCode, r.kpiCode, blankToNull(r.plan), r.actual])).toEqual(
       g.flatMap((r: any) => r.kpis.map((k: any) => [r.periodCode, k.kpiCode, k.plan, k.actual])),
@@ -149,10 +177,16 @@ describe('exports give the same figures as GraphQL', () => {
   });
 
   it('exports allocations as the allocations query lists them', async () => {
-    const g = (await t.gql(`{ allocations(filter: { status: [APPROVED, PROPOSED] }) { totalCount nodes { id schoolUrn amount status } } }`)).body.data.allocations;
+    const g = (
+      await t.gql(
+        `{ allocations(filter: { status: [APPROVED, PROPOSED] }) { totalCount nodes { id schoolUrn amount status } } }`,
+      )
+    ).body.data.allocations;
     const rows = await csv('allocations.csv?status=APPROVED&status=PROPOSED');
     expect(rows.length).toBe(g.totalCount);
-    expect(rows.map((r) => [r.id, Number(r.schoolUrn), r.amount, r.status])).toEqual(g.nodes.map((a: any) => [a.id, a.schoolUrn, a.amount, a.status]));
+    expect(rows.map((r) => [r.id, Number(r.schoolUrn), r.amount, r.status])).toEqual(
+      g.nodes.map((a: any) => [a.id, a.schoolUrn, a.amount, a.status]),
+    );
   });
 });
 
@@ -160,8 +194,21 @@ describe('caseload exports apply the same disclosure control as GraphQL', () => 
   const TABLE = `query($kind: CaseloadKind!, $groupBy: CaseloadGrouping!, $period: String, $community: String) {
     caseloads(kind: $kind, groupBy: $groupBy, period: $period, communityCode: $community) { rows { key period count suppressed } totals { period count suppressed } } }`;
   const asTable = (rows: Record<string, string>[]) => ({
-    rows: rows.filter((r) => r.rowType === 'ROW').map((r) => ({ key: r.key, period: r.period, count: r.count === '' ? null : Number(r.count), suppressed: r.suppressed === 'TRUE' })),
-    totals: rows.filter((r) => r.rowType === 'TOTAL').map((r) => ({ period: r.period, count: r.count === '' ? null : Number(r.count), suppressed: r.suppressed === 'TRUE' })),
+    rows: rows
+      .filter((r) => r.rowType === 'ROW')
+      .map((r) => ({
+        key: r.key,
+        period: r.period,
+        count: r.count === '' ? null : Number(r.count),
+        suppressed: r.suppressed === 'TRUE',
+      })),
+    totals: rows
+      .filter((r) => r.rowType === 'TOTAL')
+      .map((r) => ({
+        period: r.period,
+        count: r.count === '' ? null : Number(r.count),
+        suppressed: r.suppressed === 'TRUE',
+      })),
   });
 
   it.each([
@@ -170,24 +217,34 @@ describe('caseload exports apply the same disclosure control as GraphQL', () => 
     ['CHAIR', 'EHCP_PLANS', 'SCHOOL', true],
     ['FINANCE', 'SIPS_CHILDREN', 'WORKER', false],
     ['ANALYST', 'SIPS_CHILDREN', 'COMMUNITY', false],
-  ] as const)('%s sees the same %s by %s cells in the export as in GraphQL (own community only: %s)', async (role, kind, groupBy, own) => {
-    const token = t.tokens[role];
-    const community = own ? t.tokens.chairCommunity : null;
-    const g = (await t.gql(TABLE, { kind, groupBy, period: '2025/26-T1', community }, token)).body.data.caseloads;
-    const path = `caseloads.csv?kind=${kind}&groupBy=${groupBy}&period=${encodeURIComponent('2025/26-T1')}${community ? '&communityCode=' + community : ''}`;
-    const e = asTable(await csv(path, token));
-    expect(e).toEqual(g);
-    if (role === 'ANALYST' && groupBy === 'SCHOOL') expect(e.rows.some((r) => r.suppressed)).toBe(true);
-    if (role === 'FINANCE') expect(e.rows.every((r) => !r.suppressed)).toBe(true);
-  });
+  ] as const)(
+    '%s sees the same %s by %s cells in the export as in GraphQL (own community only: %s)',
+    async (role, kind, groupBy, own) => {
+      const token = t.tokens[role];
+      const community = own ? t.tokens.chairCommunity : null;
+      const g = (await t.gql(TABLE, { kind, groupBy, period: '2025/26-T1', community }, token)).body.data.caseloads;
+      const path = `caseloads.csv?kind=${kind}&groupBy=${groupBy}&period=${encodeURIComponent('2025/26-T1')}${community ? '&communityCode=' + community : ''}`;
+      const e = asTable(await csv(path, token));
+      expect(e).toEqual(g);
+      if (role === 'ANALYST' && groupBy === 'SCHOOL') expect(e.rows.some((r) => r.suppressed)).toBe(true);
+      if (role === 'FINANCE') expect(e.rows.every((r) => !r.suppressed)).toBe(true);
+    },
+  );
 
   it('leaves a suppressed count empty in the XLSX, never the number', async () => {
-    const wb = await xlsx(`caseloads.xlsx?kind=EHCP_PLANS&groupBy=SCHOOL&period=${encodeURIComponent('2025/26-T1')}`, t.tokens.ANALYST);
+    const wb = await xlsx(
+      `caseloads.xlsx?kind=EHCP_PLANS&groupBy=SCHOOL&period=${encodeURIComponent('2025/26-T1')}`,
+      t.tokens.ANALYST,
+    );
     const rows = sheetRows(wb.getWorksheet('Data')!);
     const hidden = rows.filter((r) => r.suppressed === true);
     expect(hidden.length).toBeGreaterThan(0);
     expect(hidden.every((r) => r.count === null)).toBe(true);
-    expect(rows.filter((r) => r.suppressed === false).every((r) => typeof r.count === 'number' && (r.count === 0 || r.count >= 5))).toBe(true);
+    expect(
+      rows
+        .filter((r) => r.suppressed === false)
+        .every((r) => typeof r.count === 'number' && (r.count === 0 || r.count >= 5)),
+    ).toBe(true);
   });
 });
 
@@ -195,14 +252,26 @@ describe('bad export requests', () => {
   it.each([
     ['an unknown dataset', 'pupils.csv', /Unknown dataset "pupils"\. Datasets: schools, school-funding/],
     ['an unknown format', 'schools.pdf', /Unknown format "\.pdf": ask for \.csv or \.xlsx/],
-    ['a misspelt filter', 'schools.csv?districtcode=E07000105', /Unknown filter "districtcode" for the schools export\. Valid filters: districtCode/],
+    [
+      'a misspelt filter',
+      'schools.csv?districtcode=E07000105',
+      /Unknown filter "districtcode" for the schools export\. Valid filters: districtCode/,
+    ],
     ['a bad enum value', 'schools.csv?phase=PRIMARI', /Filter "phase": "PRIMARI" is not one of NURSERY, PRIMARY/],
     ['a bad date', 'schools.csv?asOf=2025-02-30', /Filter "asOf": "2025-02-30" is not a date/],
     ['a bad number', 'schools.csv?urns=12,abc', /Filter "urns": "abc" is not a whole number/],
     ['a missing required filter', 'school-funding.xlsx', /needs the filter "term"/],
-    ['an unknown term', 'school-funding.csv?term=AUTUMN-2099', /Unknown funding term "AUTUMN-2099"\. Valid terms: .*SUMMER-2025/],
+    [
+      'an unknown term',
+      'school-funding.csv?term=AUTUMN-2099',
+      /Unknown funding term "AUTUMN-2099"\. Valid terms: .*SUMMER-2025/,
+    ],
     ['an unknown caseload kind', 'caseloads.csv?kind=PUPILS&groupBy=SCHOOL', /Filter "kind": "PUPILS" is not one of/],
-    ['too many URNs', `schools.csv?urns=${Array.from({ length: 1001 }, (_, i) => i + 1).join(',')}`, /at most 1000 URNs/],
+    [
+      'too many URNs',
+      `schools.csv?urns=${Array.from({ length: 1001 }, (_, i) => i + 1).join(',')}`,
+      /at most 1000 URNs/,
+    ],
   ])('answers 400 with a message for %s', async (_what, path, message) => {
     const r = await fetchExport(path);
     expect(r.status).toBe(400);
@@ -223,14 +292,26 @@ describe('bad export requests', () => {
     const res = await fetch(`${t.url}/export`, { headers: { authorization: `Bearer ${t.tokens.ANALYST}` } });
     const body = await res.json();
     expect(body.datasets.map((d: any) => d.name)).toEqual(
-      expect.arrayContaining(['schools', 'school-funding', 'notional-sen', 'community-pots', 'high-needs-block', 'caseloads', 'safety-valve', 'safety-valve-kpis', 'allocations']),
+      expect.arrayContaining([
+        'schools',
+        'school-funding',
+        'notional-sen',
+        'community-pots',
+        'high-needs-block',
+        'caseloads',
+        'safety-valve',
+        'safety-valve-kpis',
+        'allocations',
+      ]),
     );
   });
 });
 
 describe('CSV safety', () => {
   it('prefixes text that Excel would run as a formula, and leaves the XLSX cell as plain text', async () => {
-    const [{ urn, c }] = await t.db.dataSource.query(`SELECT m.school_urn AS urn, m.community_code AS c FROM community_membership m WHERE m.effective_to IS NULL ORDER BY m.id LIMIT 1`);
+    const [{ urn, c }] = await t.db.dataSource.query(
+      `SELECT m.school_urn AS urn, m.community_code AS c FROM community_membership m WHERE m.effective_to IS NULL ORDER BY m.id LIMIT 1`,
+    );
     await t.db.dataSource.query(
       `INSERT INTO allocation (school_urn, community_code, term_code, purpose, amount, status, version, updated_by) VALUES ($1, $2, 'SPRING-2028', '=HYPERLINK("http://x")', 10, 'PROPOSED', 1, 'test')`,
       [urn, c],

@@ -44,7 +44,9 @@ describe('no backtracking over user input', () => {
     expect(bigName.value.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'urn' });
 
     const literal = `"${'y'.repeat(BIG)}"`;
-    const bigLiteral = await timed(() => post({ query: `{ schools(first: ${literal}, filter: { phase: [PRIMARY] }) { totalCount } }` }));
+    const bigLiteral = await timed(() =>
+      post({ query: `{ schools(first: ${literal}, filter: { phase: [PRIMARY] }) { totalCount } }` }),
+    );
     expect(bigLiteral.value.status).toBe(400);
     expect(bigLiteral.value.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
     // Linear work: a megabyte costs parsing it, not seconds of regular-expression backtracking.
@@ -70,7 +72,10 @@ describe('every client mistake is a 4xx with a code', () => {
     const lit = await post({ query: '{ community(code: "ASH\\u0000") { name } }' });
     expect(lit.status).toBe(400);
     expect(lit.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'code' });
-    const v = await post({ query: 'query($c: String!) { community(code: $c) { name } }', variables: { c: 'A\u0000B' } });
+    const v = await post({
+      query: 'query($c: String!) { community(code: $c) { name } }',
+      variables: { c: 'A\u0000B' },
+    });
     expect(v.status).toBe(400);
     expect(v.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const nested = await post({
@@ -79,13 +84,18 @@ describe('every client mistake is a 4xx with a code', () => {
     });
     expect(nested.status).toBe(400);
     expect(nested.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
-    const surrogate = await post({ query: 'query($c: String!) { community(code: $c) { name } }', variables: { c: 'A\ud800' } });
+    const surrogate = await post({
+      query: 'query($c: String!) { community(code: $c) { name } }',
+      variables: { c: 'A\ud800' },
+    });
     expect(surrogate.status).toBe(400);
     expect(surrogate.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses a NUL in an export filter as 400 BAD_USER_INPUT', async () => {
-    const res = await fetch(`${t.url}/export/schools.csv?nameContains=%00`, { headers: { authorization: `Bearer ${t.tokens.FINANCE}` } });
+    const res = await fetch(`${t.url}/export/schools.csv?nameContains=%00`, {
+      headers: { authorization: `Bearer ${t.tokens.FINANCE}` },
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
@@ -98,14 +108,19 @@ describe('every client mistake is a 4xx with a code', () => {
   });
 
   it('answers a malformed URI 400, not an internal error', async () => {
-    const res = await fetch(`${t.url}/export/%E0%A4%A.csv`, { headers: { authorization: `Bearer ${t.tokens.FINANCE}` } });
+    const res = await fetch(`${t.url}/export/%E0%A4%A.csv`, {
+      headers: { authorization: `Bearer ${t.tokens.FINANCE}` },
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('answers a persisted-query hash mismatch 400', async () => {
-    const r = await post({ query: '{ areas { code } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    const r = await post({
+      query: '{ areas { code } }',
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } },
+    });
     expect(r.status).toBe(400);
     expect(r.body.errors[0].extensions.code).not.toBe('INTERNAL_SERVER_ERROR');
   });
@@ -113,7 +128,10 @@ describe('every client mistake is a 4xx with a code', () => {
 
 describe('an honest cost for every query', () => {
   it('refuses many aliases of a whole caseload table as QUERY_TOO_COMPLEX before execution', async () => {
-    const aliases = Array.from({ length: 60 }, (_, i) => `c${i}: caseloads(kind: EHCP_PLANS, groupBy: SCHOOL) { rows { key label period count suppressed } }`).join(' ');
+    const aliases = Array.from(
+      { length: 60 },
+      (_, i) => `c${i}: caseloads(kind: EHCP_PLANS, groupBy: SCHOOL) { rows { key label period count suppressed } }`,
+    ).join(' ');
     const r = await post({ query: `{ ${aliases} }` }, t.tokens.ANALYST);
     expect(r.status).toBe(400);
     expect(r.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
@@ -122,12 +140,18 @@ describe('an honest cost for every query', () => {
   it('caps the scenario computations in one request', async () => {
     const created = await post({ query: 'mutation { createScenario(name: "cost cap") { id } }' }, t.tokens.SUBGROUP);
     const id = created.body.data.createScenario.id;
-    const aliases = Array.from({ length: 20 }, (_, i) => `r${i}: results(term: "AUTUMN-2025") { totals { total } }`).join(' ');
+    const aliases = Array.from(
+      { length: 20 },
+      (_, i) => `r${i}: results(term: "AUTUMN-2025") { totals { total } }`,
+    ).join(' ');
     const r = await post({ query: `{ scenario(id: "${id}") { ${aliases} } }` }, t.tokens.SUBGROUP);
     expect(r.status).toBe(400);
     expect(r.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
     expect(r.body.errors[0].message).toMatch(/scenario computations/);
-    const one = await post({ query: `{ scenario(id: "${id}") { results(term: "AUTUMN-2025") { totals { total } } } }` }, t.tokens.SUBGROUP);
+    const one = await post(
+      { query: `{ scenario(id: "${id}") { results(term: "AUTUMN-2025") { totals { total } } } }` },
+      t.tokens.SUBGROUP,
+    );
     expect(one.status).toBe(200);
     expect(one.body.data.scenario.results.totals.total).toMatch(/^\d+\.\d{2}$/);
   });
@@ -137,15 +161,20 @@ describe('metrics cannot be used against the hub', () => {
   it('needs METRICS_TOKEN', async () => {
     expect((await fetch(`${t.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect((await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret-for-tests' } })).status).toBe(200);
+    expect(
+      (await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret-for-tests' } })).status,
+    ).toBe(200);
   });
 
   it('labels requests by route template and bounds operation names', async () => {
     for (let i = 0; i < 30; i++) await fetch(`${t.url}/random-${i}-${Math.random()}`);
-    for (let i = 0; i < 30; i++) await fetch(`${t.url}/export/nothing-${i}.csv`, { headers: { authorization: `Bearer ${t.tokens.FINANCE}` } });
+    for (let i = 0; i < 30; i++)
+      await fetch(`${t.url}/export/nothing-${i}.csv`, { headers: { authorization: `Bearer ${t.tokens.FINANCE}` } });
     for (let i = 0; i < 30; i++) await post({ query: `query Made${i} { areas { code } }`, operationName: `Made${i}` });
     await post({ query: 'query Periods { periods { fundingTerms { code } } }', operationName: 'Periods' });
-    const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret-for-tests' } })).text();
+    const text = await (
+      await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret-for-tests' } })
+    ).text();
     expect(text).not.toMatch(/random-/);
     expect(text).not.toMatch(/nothing-/);
     expect(text.match(/operation="Made\d+"/g)?.length ?? 0).toBeLessThanOrEqual(5 * 20);
@@ -195,14 +224,16 @@ describe('connections', () => {
     try {
       const { port } = new URL(hub.url);
       const closedEarly: boolean[] = await Promise.all(
-        Array.from({ length: 8 }, () =>
-          new Promise<boolean>((resolve) => {
-            const s = net.connect(Number(port), '127.0.0.1');
-            sockets.push(s);
-            s.on('error', () => resolve(true));
-            s.on('close', () => resolve(true));
-            setTimeout(() => resolve(false), 800);
-          }),
+        Array.from(
+          { length: 8 },
+          () =>
+            new Promise<boolean>((resolve) => {
+              const s = net.connect(Number(port), '127.0.0.1');
+              sockets.push(s);
+              s.on('error', () => resolve(true));
+              s.on('close', () => resolve(true));
+              setTimeout(() => resolve(false), 800);
+            }),
         ),
       );
       expect(closedEarly.filter(Boolean).length).toBe(3);
@@ -222,12 +253,25 @@ describe('Allocation.history follows the audit log rule', () => {
         i: {
           idempotencyKey: 'hardening-history-1',
           reason: 'history visibility',
-          rows: [{ schoolUrn: await firstMember(t.tokens.chairCommunity), communityCode: t.tokens.chairCommunity, term: 'AUTUMN-2026', amount: '10.00', purpose: 'History test', status: 'PROPOSED' }],
+          rows: [
+            {
+              schoolUrn: await firstMember(t.tokens.chairCommunity),
+              communityCode: t.tokens.chairCommunity,
+              term: 'AUTUMN-2026',
+              amount: '10.00',
+              purpose: 'History test',
+              status: 'PROPOSED',
+            },
+          ],
         },
       },
     });
-    const [other] = await t.db.dataSource.query('SELECT code FROM community WHERE code <> $1 ORDER BY code LIMIT 1', [t.tokens.chairCommunity]);
-    otherChair = (await createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'Other chair', communityCode: other.code })).token;
+    const [other] = await t.db.dataSource.query('SELECT code FROM community WHERE code <> $1 ORDER BY code LIMIT 1', [
+      t.tokens.chairCommunity,
+    ]);
+    otherChair = (
+      await createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'Other chair', communityCode: other.code })
+    ).token;
   });
   async function firstMember(code: string): Promise<number> {
     const r = await post({ query: `{ community(code: "${code}") { schools { urn } } }` });
@@ -251,15 +295,18 @@ describe('Allocation.history follows the audit log rule', () => {
     expect(h[0].actorName).toBe('Demo finance officer');
   });
 
-  it.each(['SUBGROUP', 'ANALYST', 'otherChair'])('refuses %s the history with FORBIDDEN, keeping the rest of the answer', async (who) => {
-    const token = who === 'otherChair' ? otherChair : (t.tokens as any)[who];
-    const r = await post({ query: q }, token);
-    const node = historyOf(r.body);
-    expect(node.communityCode).toBe(t.tokens.chairCommunity);
-    expect(node.history).toBeNull();
-    expect(r.body.errors.some((e: any) => e.extensions.code === 'FORBIDDEN')).toBe(true);
-    expect(JSON.stringify(r.body)).not.toMatch(/Demo finance officer|token:/);
-  });
+  it.each(['SUBGROUP', 'ANALYST', 'otherChair'])(
+    'refuses %s the history with FORBIDDEN, keeping the rest of the answer',
+    async (who) => {
+      const token = who === 'otherChair' ? otherChair : (t.tokens as any)[who];
+      const r = await post({ query: q }, token);
+      const node = historyOf(r.body);
+      expect(node.communityCode).toBe(t.tokens.chairCommunity);
+      expect(node.history).toBeNull();
+      expect(r.body.errors.some((e: any) => e.extensions.code === 'FORBIDDEN')).toBe(true);
+      expect(JSON.stringify(r.body)).not.toMatch(/Demo finance officer|token:/);
+    },
+  );
 });
 
 describe('pool exhaustion', () => {

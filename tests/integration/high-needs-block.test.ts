@@ -21,8 +21,17 @@ const dec = (v: string | number) => new Decimal(v);
 const penny = (v: Decimal) => v.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
 const sum = (xs: (string | Decimal)[]) => xs.reduce((a: Decimal, x) => a.plus(x), dec(0)).toFixed(2);
 
-const SETTING_LINE: Record<string, string> = { SPECIAL: 'SPECIAL_SCHOOLS', SRP: 'RESOURCED_PROVISION', AP: 'ALTERNATIVE_PROVISION' };
-const PLACE_SETTING: Record<string, string> = { SPECIAL_PRE16: 'SPECIAL', SPECIAL_POST16: 'SPECIAL', AP: 'AP', SRP: 'SRP' };
+const SETTING_LINE: Record<string, string> = {
+  SPECIAL: 'SPECIAL_SCHOOLS',
+  SRP: 'RESOURCED_PROVISION',
+  AP: 'ALTERNATIVE_PROVISION',
+};
+const PLACE_SETTING: Record<string, string> = {
+  SPECIAL_PRE16: 'SPECIAL',
+  SPECIAL_POST16: 'SPECIAL',
+  AP: 'AP',
+  SRP: 'SRP',
+};
 const PLACEMENT_LINE: Record<string, string> = { INDEPENDENT_NMSS: 'INDEPENDENT_NMSS', POST_16_FE: 'POST_16' };
 
 /** Every computed block line per financial year, from the rows of drivers and the parameters of record. */
@@ -31,22 +40,33 @@ async function recomputeFromDrivers(p: ModelParameters): Promise<Map<string, Rec
     `SELECT code, financial_year_code AS fy, academic_year_code AS ay, months, start_date::text AS start FROM funding_term
       WHERE code IN (SELECT term_code FROM school_term_funding) ORDER BY start_date`,
   );
-  const places: { urn: number; ay: string; type: string; places: number }[] = await q(`SELECT school_urn AS urn, academic_year_code AS ay, place_type AS type, places FROM place_number`);
+  const places: { urn: number; ay: string; type: string; places: number }[] = await q(
+    `SELECT school_urn AS urn, academic_year_code AS ay, place_type AS type, places FROM place_number`,
+  );
   const counts: { urn: number; term: string; setting: string; band: string; pupils: number }[] = await q(
     `SELECT school_urn AS urn, term_code AS term, setting, band, pupils FROM top_up_count`,
   );
-  const bands: { urn: number; term: string; band: string; plans: number }[] = await q(`SELECT school_urn AS urn, term_code AS term, band, plans FROM ehcp_band_count`);
-  const placements: { fy: string; kind: string; placements: number; cost: string }[] = await q(`SELECT financial_year_code AS fy, kind, placements, unit_cost AS cost FROM placement`);
+  const bands: { urn: number; term: string; band: string; plans: number }[] = await q(
+    `SELECT school_urn AS urn, term_code AS term, band, plans FROM ehcp_band_count`,
+  );
+  const placements: { fy: string; kind: string; placements: number; cost: string }[] = await q(
+    `SELECT financial_year_code AS fy, kind, placements, unit_cost AS cost FROM placement`,
+  );
   const out = new Map<string, Record<string, string>>();
   const add = (fy: string, line: string, v: string) => {
     const y = out.get(fy) ?? {};
-    y[line] = dec(y[line] ?? 0).plus(v).toFixed(2);
+    y[line] = dec(y[line] ?? 0)
+      .plus(v)
+      .toFixed(2);
     out.set(fy, y);
   };
   for (const term of terms) {
     const banded = term.start >= p.bandingStartDate;
     for (const line of Object.values(SETTING_LINE)) add(term.fy, line, '0');
-    const providers = new Set([...places.filter((x) => x.ay === term.ay).map((x) => `${x.urn}|${PLACE_SETTING[x.type]}`), ...counts.filter((c) => c.term === term.code).map((c) => `${c.urn}|${c.setting}`)]);
+    const providers = new Set([
+      ...places.filter((x) => x.ay === term.ay).map((x) => `${x.urn}|${PLACE_SETTING[x.type]}`),
+      ...counts.filter((c) => c.term === term.code).map((c) => `${c.urn}|${c.setting}`),
+    ]);
     for (const key of providers) {
       const [urn, setting] = [Number(key.split('|')[0]), key.split('|')[1]];
       // Places: number x annual rate x months / 12, rounded once per school, term and setting.
@@ -57,7 +77,15 @@ async function recomputeFromDrivers(p: ModelParameters): Promise<Map<string, Rec
       // Top-ups: pupils x band value (the legacy rate before the banding start) x months / 12.
       const topUpAnnual = counts
         .filter((c) => c.urn === urn && c.term === term.code && c.setting === setting)
-        .reduce((a, c) => a.plus(dec(c.pupils).times(banded ? p.block.bandSets[setting as 'SRP'][c.band] : p.block.legacyTopUpRates[setting as 'SRP'])), dec(0));
+        .reduce(
+          (a, c) =>
+            a.plus(
+              dec(c.pupils).times(
+                banded ? p.block.bandSets[setting as 'SRP'][c.band] : p.block.legacyTopUpRates[setting as 'SRP'],
+              ),
+            ),
+          dec(0),
+        );
       add(term.fy, SETTING_LINE[setting], penny(topUpAnnual.times(term.months).dividedBy(12)));
     }
   }
@@ -77,12 +105,28 @@ async function recomputeFromDrivers(p: ModelParameters): Promise<Map<string, Rec
   const stored = (sql: string) => q(sql) as Promise<{ fy: string; v: string }[]>;
   // 2027-28's pot is planned but not yet shared out among communities: the line is the year's pot.
   for (const term of terms) add(term.fy, 'COMMUNITY_POTS', '0');
-  const potYears = new Set((await q(`SELECT DISTINCT t.financial_year_code AS fy FROM community_pot p JOIN funding_term t ON t.code = p.term_code`)).map((r: any) => r.fy));
-  for (const fy of new Set(terms.map((x) => x.fy))) if (!potYears.has(fy)) add(fy, 'COMMUNITY_POTS', p.communityPotAnnual[fy]);
+  const potYears = new Set(
+    (
+      await q(
+        `SELECT DISTINCT t.financial_year_code AS fy FROM community_pot p JOIN funding_term t ON t.code = p.term_code`,
+      )
+    ).map((r: any) => r.fy),
+  );
+  for (const fy of new Set(terms.map((x) => x.fy)))
+    if (!potYears.has(fy)) add(fy, 'COMMUNITY_POTS', p.communityPotAnnual[fy]);
   for (const [line, sql] of [
-    ['COMMUNITY_POTS', `SELECT t.financial_year_code AS fy, sum(p.amount)::text AS v FROM community_pot p JOIN funding_term t ON t.code = p.term_code GROUP BY 1`],
-    ['INDIVIDUAL_PROTECTION', `SELECT t.financial_year_code AS fy, sum(f.protected_amount)::text AS v FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code GROUP BY 1`],
-    ['NOTIONAL_SEN', `SELECT financial_year_code AS fy, sum(sen_amount)::text AS v FROM notional_sen_factor GROUP BY 1`],
+    [
+      'COMMUNITY_POTS',
+      `SELECT t.financial_year_code AS fy, sum(p.amount)::text AS v FROM community_pot p JOIN funding_term t ON t.code = p.term_code GROUP BY 1`,
+    ],
+    [
+      'INDIVIDUAL_PROTECTION',
+      `SELECT t.financial_year_code AS fy, sum(f.protected_amount)::text AS v FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code GROUP BY 1`,
+    ],
+    [
+      'NOTIONAL_SEN',
+      `SELECT financial_year_code AS fy, sum(sen_amount)::text AS v FROM notional_sen_factor GROUP BY 1`,
+    ],
   ] as const) {
     for (const r of await stored(sql)) add(r.fy, line, r.v);
   }
@@ -109,25 +153,45 @@ describe('the High Needs block of record', () => {
       const want = expected.get(l.fy)?.[l.code];
       // Closed years hold the reported figures except the placement lines (count x unit cost) and notional SEN.
       if (want === undefined || (closed && !['INDEPENDENT_NMSS', 'POST_16', 'NOTIONAL_SEN'].includes(l.code))) continue;
-      expect({ line: `${l.fy} ${l.code}`, forecast: l.forecast }).toEqual({ line: `${l.fy} ${l.code}`, forecast: want });
-      if (['COMMUNITY_POTS', 'INDIVIDUAL_PROTECTION', 'MAINSTREAM_TOP_UPS', 'NOTIONAL_SEN'].includes(l.code)) expect(l.budget).toBe(want);
+      expect({ line: `${l.fy} ${l.code}`, forecast: l.forecast }).toEqual({
+        line: `${l.fy} ${l.code}`,
+        forecast: want,
+      });
+      if (['COMMUNITY_POTS', 'INDIVIDUAL_PROTECTION', 'MAINSTREAM_TOP_UPS', 'NOTIONAL_SEN'].includes(l.code))
+        expect(l.budget).toBe(want);
       checked.push(`${l.fy} ${l.code}`);
     }
     // Every element-3 line of every modelled year, and the placements of every year.
     for (const fy of ['2025-26', '2026-27', '2027-28']) {
-      for (const code of ['SPECIAL_SCHOOLS', 'MAINSTREAM_TOP_UPS', 'COMMUNITY_POTS', 'INDIVIDUAL_PROTECTION', 'RESOURCED_PROVISION', 'INDEPENDENT_NMSS', 'ALTERNATIVE_PROVISION', 'POST_16', 'NOTIONAL_SEN']) {
+      for (const code of [
+        'SPECIAL_SCHOOLS',
+        'MAINSTREAM_TOP_UPS',
+        'COMMUNITY_POTS',
+        'INDIVIDUAL_PROTECTION',
+        'RESOURCED_PROVISION',
+        'INDEPENDENT_NMSS',
+        'ALTERNATIVE_PROVISION',
+        'POST_16',
+        'NOTIONAL_SEN',
+      ]) {
         expect(checked).toContain(`${fy} ${code}`);
       }
     }
-    expect(checked.filter((c) => c.startsWith('2024-25'))).toEqual(['2024-25 INDEPENDENT_NMSS', '2024-25 POST_16', '2024-25 NOTIONAL_SEN']);
+    expect(checked.filter((c) => c.startsWith('2024-25'))).toEqual([
+      '2024-25 INDEPENDENT_NMSS',
+      '2024-25 POST_16',
+      '2024-25 NOTIONAL_SEN',
+    ]);
     // Kent 2024-25: 1,623 children in independent and non-maintained special schools at £49,259.
     expect(expected.get('2024-25')!.INDEPENDENT_NMSS).toBe('79947357.00');
     // The banded top-up paid to mainstream schools is on a block line: Autumn 2026 and Spring 2027 in 2026-27.
-    const [{ v: banded }] = await q(`SELECT sum(banded_top_up)::text AS v FROM school_term_funding WHERE term_code IN ('SUMMER-2026', 'AUTUMN-2026', 'SPRING-2027')`);
+    const [{ v: banded }] = await q(
+      `SELECT sum(banded_top_up)::text AS v FROM school_term_funding WHERE term_code IN ('SUMMER-2026', 'AUTUMN-2026', 'SPRING-2027')`,
+    );
     expect(lines.find((l) => l.fy === '2026-27' && l.code === 'MAINSTREAM_TOP_UPS')!.forecast).toBe(banded);
   });
 
-  it('is in Kent\'s magnitudes: £342.7m budget and £389m forecast in 2024-25, £340m-£410m a year to 2027-28, 24 special schools', async () => {
+  it("is in Kent's magnitudes: £342.7m budget and £389m forecast in 2024-25, £340m-£410m a year to 2027-28, 24 special schools", async () => {
     const years: Record<string, any> = {};
     for (const fy of ['2023-24', '2024-25', '2025-26', '2026-27', '2027-28']) {
       const r = await t.gql(BLOCK, { fy });
@@ -141,39 +205,80 @@ describe('the High Needs block of record', () => {
       expect(Number(years[fy].totalForecast)).toBeLessThan(410e6);
     }
     // The Schools Block transfer at 1.2%: £15.2m, £16.5m, £17.4m.
-    expect(['2024-25', '2025-26', '2026-27'].map((fy) => years[fy].income.schoolsBlockTransfer)).toEqual(['15200000.00', '16500000.00', '17400000.00']);
+    expect(['2024-25', '2025-26', '2026-27'].map((fy) => years[fy].income.schoolsBlockTransfer)).toEqual([
+      '15200000.00',
+      '16500000.00',
+      '17400000.00',
+    ]);
     expect(years['2026-27'].income.schoolsBlockTransferRate).toBe('0.012');
     // The LA's contributions over the agreement add up to its £82m with 2022-23's £13.7m.
     expect(sum(Object.values(years).map((y) => y.income.laContribution))).toBe('68300000.00');
-    const [{ n }] = await q(`SELECT count(DISTINCT school_urn)::int AS n FROM place_number p JOIN school s ON s.urn = p.school_urn WHERE s.phase = 'SPECIAL'`);
+    const [{ n }] = await q(
+      `SELECT count(DISTINCT school_urn)::int AS n FROM place_number p JOIN school s ON s.urn = p.school_urn WHERE s.phase = 'SPECIAL'`,
+    );
     expect(n).toBe(24);
     const methods = Object.fromEntries(years['2026-27'].lines.map((l: any) => [l.lineCode, l.method]));
-    expect(methods).toMatchObject({ SPECIAL_SCHOOLS: 'DRIVERS', MAINSTREAM_TOP_UPS: 'FUNDING_MODEL', CENTRAL_SEN_SERVICES: 'GIVEN', NOTIONAL_SEN: 'FUNDING_MODEL' });
+    expect(methods).toMatchObject({
+      SPECIAL_SCHOOLS: 'DRIVERS',
+      MAINSTREAM_TOP_UPS: 'FUNDING_MODEL',
+      CENTRAL_SEN_SERVICES: 'GIVEN',
+      NOTIONAL_SEN: 'FUNDING_MODEL',
+    });
     // In-year position = income - spend, and the cumulative position runs on from the year before.
     for (const fy of Object.keys(years)) {
       const y = years[fy];
       expect(y.dsg.inYear).toBe(dec(y.income.total).minus(y.dsg.spend).toFixed(2));
     }
-    expect(years['2027-28'].dsg.cumulative).toBe(dec(years['2026-27'].dsg.cumulative).plus(years['2027-28'].dsg.inYear).toFixed(2));
+    expect(years['2027-28'].dsg.cumulative).toBe(
+      dec(years['2026-27'].dsg.cumulative).plus(years['2027-28'].dsg.inYear).toFixed(2),
+    );
     expect(years['2023-24'].dsg.cumulative).toBe(dec('-85800000.00').plus(years['2023-24'].dsg.inYear).toFixed(2));
   });
 });
 
 describe('the Safety Valve returns and the block', () => {
-  it('gives, for every reporting period, the DSG position the block and its income gave at that date; the last return of each year is the block\'s', async () => {
+  it("gives, for every reporting period, the DSG position the block and its income gave at that date; the last return of each year is the block's", async () => {
     const reports: { period: string; fy: string; date: string }[] = await q(
       `SELECT period_code AS period, financial_year_code AS fy, report_date::text AS date FROM safety_valve_report ORDER BY report_date`,
     );
     expect(reports).toHaveLength(14);
-    const income = new Map((await q(`SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l FROM dsg_income_year`)).map((r: any) => [r.fy, r]));
-    const instalments: { period: string; fy: string; due: string; amount: string; status: string; paid: string | null }[] = await q(
+    const income = new Map(
+      (
+        await q(
+          `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l FROM dsg_income_year`,
+        )
+      ).map((r: any) => [r.fy, r]),
+    );
+    const instalments: {
+      period: string;
+      fy: string;
+      due: string;
+      amount: string;
+      status: string;
+      paid: string | null;
+    }[] = await q(
       `SELECT period_code AS period, financial_year_code AS fy, due_on::text AS due, amount, status, paid_on::text AS paid FROM safety_valve_instalment`,
     );
     const fyOfDate = (d: string) => (d.slice(5) >= '04-01' ? Number(d.slice(0, 4)) : Number(d.slice(0, 4)) - 1);
-    const plans = new Map<string, string>((await q(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`)).map((r: any) => [r.fy, r.plan]));
-    const snapshot = new Map<string, string>((await q(`SELECT period_code AS p, sum(forecast)::text AS v FROM block_forecast_snapshot GROUP BY 1`)).map((r: any) => [r.p, r.v]));
-    const svReports = (await t.gql(`{ safetyValve { reports { periodCode inYearPlan inYearForecast cumulativePlan cumulativeForecast } } }`)).body.data.safetyValve.reports;
-    const stored = await q(`SELECT period_code AS "periodCode", in_year_plan AS "inYearPlan", in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan", cumulative_forecast AS "cumulativeForecast" FROM safety_valve_report ORDER BY report_date`);
+    const plans = new Map<string, string>(
+      (await q(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`)).map((r: any) => [
+        r.fy,
+        r.plan,
+      ]),
+    );
+    const snapshot = new Map<string, string>(
+      (await q(`SELECT period_code AS p, sum(forecast)::text AS v FROM block_forecast_snapshot GROUP BY 1`)).map(
+        (r: any) => [r.p, r.v],
+      ),
+    );
+    const svReports = (
+      await t.gql(
+        `{ safetyValve { reports { periodCode inYearPlan inYearForecast cumulativePlan cumulativeForecast } } }`,
+      )
+    ).body.data.safetyValve.reports;
+    const stored = await q(
+      `SELECT period_code AS "periodCode", in_year_plan AS "inYearPlan", in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan", cumulative_forecast AS "cumulativeForecast" FROM safety_valve_report ORDER BY report_date`,
+    );
     expect(svReports).toEqual(stored);
 
     for (const rep of reports) {
@@ -191,7 +296,10 @@ describe('the Safety Valve returns and the block', () => {
         );
       const incomeOf = (fy: string) => {
         const x: any = income.get(fy);
-        return dec(x.a).plus(penny(dec(x.s).times('0.012'))).plus(x.l).plus(dfe(fy));
+        return dec(x.a)
+          .plus(penny(dec(x.s).times('0.012')))
+          .plus(x.l)
+          .plus(dfe(fy));
       };
       const years = [...new Set(reports.filter((x) => x.date <= rep.date).map((x) => x.fy))];
       let cumulative = dec('-85800000.00');
@@ -203,7 +311,13 @@ describe('the Safety Valve returns and the block', () => {
         cumulative = cumulative.plus(inYear);
         planCumulative = planCumulative.plus(plans.get(fy)!);
       }
-      expect({ period: rep.period, inYear: r.inYear.forecast, cumulative: r.cumulative.forecast, plan: r.inYear.plan, planCumulative: r.cumulative.plan }).toEqual({
+      expect({
+        period: rep.period,
+        inYear: r.inYear.forecast,
+        cumulative: r.cumulative.forecast,
+        plan: r.inYear.plan,
+        planCumulative: r.cumulative.plan,
+      }).toEqual({
         period: rep.period,
         inYear: inYear.toFixed(2),
         cumulative: cumulative.toFixed(2),
@@ -220,7 +334,12 @@ describe('the Safety Valve returns and the block', () => {
       const isLast = !reports.some((x) => x.fy === rep.fy && x.date > rep.date);
       if (isLast) {
         const b = (await t.gql(BLOCK, { fy: rep.fy })).body.data.highNeedsBlock;
-        expect({ period: rep.period, inYear: r.inYear.forecast, cumulative: r.cumulative.forecast, plan: r.cumulative.plan }).toEqual({
+        expect({
+          period: rep.period,
+          inYear: r.inYear.forecast,
+          cumulative: r.cumulative.forecast,
+          plan: r.cumulative.plan,
+        }).toEqual({
           period: rep.period,
           inYear: b.dsg.inYear,
           cumulative: b.dsg.cumulative,
@@ -253,7 +372,12 @@ describe('changing the parameters of record recomputes every computed line', () 
   it('recomputes the banded top-up line and the special schools line from Autumn 2026 when band values change', async () => {
     const r = await t.gql(
       `mutation($p: ModelParametersInput!) { setModelParameters(effectiveFrom: "2026-09-01", parameters: $p, note: "bands") { version termsRecomputed } }`,
-      { p: { bandValues: [{ band: 'A', value: '3000.00' }], settingBandValues: [{ setting: 'SPECIAL', band: 'S3', value: '16000.00' }] } },
+      {
+        p: {
+          bandValues: [{ band: 'A', value: '3000.00' }],
+          settingBandValues: [{ setting: 'SPECIAL', band: 'S3', value: '16000.00' }],
+        },
+      },
     );
     expect(r.body.errors).toBeUndefined();
     const { parameters } = await recordParameters(t.db.dataSource.manager, '2026-09-01');
@@ -262,9 +386,13 @@ describe('changing the parameters of record recomputes every computed line', () 
     const before = await recordParameters(t.db.dataSource.manager, '2026-08-31');
     const recomputed = await recomputeFromDrivers(parameters);
     const old = await recomputeFromDrivers(before.parameters);
-    const lines: { code: string; budget: string; forecast: string }[] = await q(`SELECT line_code AS code, budget, forecast FROM high_needs_block_line WHERE financial_year_code = '2026-27'`);
+    const lines: { code: string; budget: string; forecast: string }[] = await q(
+      `SELECT line_code AS code, budget, forecast FROM high_needs_block_line WHERE financial_year_code = '2026-27'`,
+    );
     const line = (c: string) => lines.find((l) => l.code === c)!;
-    const [{ v: banded }] = await q(`SELECT sum(banded_top_up)::text AS v FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code WHERE t.financial_year_code = '2026-27'`);
+    const [{ v: banded }] = await q(
+      `SELECT sum(banded_top_up)::text AS v FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code WHERE t.financial_year_code = '2026-27'`,
+    );
     expect(line('MAINSTREAM_TOP_UPS')).toMatchObject({ budget: banded, forecast: banded });
     expect(line('MAINSTREAM_TOP_UPS').forecast).toBe(recomputed.get('2026-27')!.MAINSTREAM_TOP_UPS);
     // Special schools: Autumn 2026 and Spring 2027 at the new S3 value, Summer 2026 at the legacy rate as before.

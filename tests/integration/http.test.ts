@@ -57,10 +57,15 @@ describe('abusive and malformed requests', () => {
 
   it('rejects a query whose estimated cost is above the limit', async () => {
     const before = await sqlSum();
-    const wide = Array.from({ length: 60 }, (_, i) => `c${i}: communities { schools { urn name district { name area { name } } community { code } } }`).join(' ');
+    const wide = Array.from(
+      { length: 60 },
+      (_, i) => `c${i}: communities { schools { urn name district { name area { name } } community { code } } }`,
+    ).join(' ');
     const r = await t.gql(`{ ${wide} }`);
     expect(r.status).toBe(400);
-    expect(r.body.errors[0].message).toMatch(/^Query too large: its estimated size is \d+ \(rows x fields\), above the limit of 250000/);
+    expect(r.body.errors[0].message).toMatch(
+      /^Query too large: its estimated size is \d+ \(rows x fields\), above the limit of 250000/,
+    );
     expect(r.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
     expect(await sqlSum()).toBe(before);
   });

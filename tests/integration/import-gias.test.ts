@@ -10,7 +10,13 @@ import { giasRowOf, GiasRow, GIAS_HEADER, writeGiasSample } from '../../server/m
 import { SCHOOL_COLUMNS } from '../../server/modules/school/school.sql';
 import { FileRejected } from '../../server/modules/imports/report';
 
-const finance: Viewer = { subject: 'test:finance', name: 'Test finance officer', role: Role.FINANCE, communityCode: null, via: 'token' };
+const finance: Viewer = {
+  subject: 'test:finance',
+  name: 'Test finance officer',
+  role: Role.FINANCE,
+  communityCode: null,
+  via: 'token',
+};
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-gias-'));
 let db: TestDatabase;
 let kent: GiasSchool[];
@@ -25,15 +31,28 @@ afterAll(async () => {
 });
 
 const run = (file: string, extra: Partial<Parameters<typeof importGias>[2]> = {}) =>
-  importGias(db.dataSource, fs.createReadStream(file), { la: 886, viewer: finance, source: 'IMPORT', fileName: path.basename(file), ...extra });
+  importGias(db.dataSource, fs.createReadStream(file), {
+    la: 886,
+    viewer: finance,
+    source: 'IMPORT',
+    fileName: path.basename(file),
+    ...extra,
+  });
 const schoolCount = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM school`))[0].n;
-const auditCount = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT'`))[0].n;
+const auditCount = async () =>
+  (await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT'`))[0].n;
 const openPrimaries = () => kent.filter((s) => s.status === 'OPEN' && s.phase === 'PRIMARY');
 
-async function sample(name: string, laRows: GiasRow[], totalRows = 2000, opts: { header?: string[]; encoding?: string } = {}) {
+async function sample(
+  name: string,
+  laRows: GiasRow[],
+  totalRows = 2000,
+  opts: { header?: string[]; encoding?: string } = {},
+) {
   const file = path.join(dir, name);
   await writeGiasSample(file, { laRows, totalRows, header: opts.header });
-  if (opts.encoding) fs.writeFileSync(file, iconv.encode(iconv.decode(fs.readFileSync(file), 'win1252'), opts.encoding));
+  if (opts.encoding)
+    fs.writeFileSync(file, iconv.encode(iconv.decode(fs.readFileSync(file), 'win1252'), opts.encoding));
   return file;
 }
 
@@ -45,7 +64,11 @@ describe('GIAS import of a national-size file', () => {
 
   beforeAll(async () => {
     [renamed, closedInFile, missing] = openPrimaries();
-    fundingOfMissing = (await db.dataSource.query(`SELECT count(*)::int AS n FROM school_term_funding WHERE school_urn = $1`, [missing.urn]))[0].n;
+    fundingOfMissing = (
+      await db.dataSource.query(`SELECT count(*)::int AS n FROM school_term_funding WHERE school_urn = $1`, [
+        missing.urn,
+      ])
+    )[0].n;
     const usedEstabs = new Set(kent.map((s) => s.laestab % 10000));
     const freeEstab = [...Array(8999).keys()].map((i) => 9998 - i).find((n) => !usedEstabs.has(n))!;
     const rows = kent
@@ -53,12 +76,30 @@ describe('GIAS import of a national-size file', () => {
       .map((s) => {
         const row = giasRowOf(s);
         if (s.urn === renamed.urn) row.EstablishmentName = 'St Mary’s Church of England Primary School, Faversham';
-        if (s.urn === closedInFile.urn) Object.assign(row, { 'EstablishmentStatus (name)': 'Closed', CloseDate: '31-08-2026' });
+        if (s.urn === closedInFile.urn)
+          Object.assign(row, { 'EstablishmentStatus (name)': 'Closed', CloseDate: '31-08-2026' });
         return row;
       });
     rows.push(
-      giasRowOf({ ...kent[0], urn: NEW_URN, laestab: 8860000 + freeEstab, name: 'Sainte-Thérèse, Catholic Primary School', phase: 'PRIMARY' as never, type: 'ACADEMY' as never, establishmentType: 'Academy converter', status: 'OPEN' as never, openDate: '2025-09-01', closeDate: null, districtCode: 'E07000105', percentFsm: '12.5', pupilsOnRoll: 210 }),
-      { ...giasRowOf({ ...kent[0], urn: 151235, laestab: 8866001, name: 'Kent College, Canterbury' }), 'TypeOfEstablishment (name)': 'Other independent school' },
+      giasRowOf({
+        ...kent[0],
+        urn: NEW_URN,
+        laestab: 8860000 + freeEstab,
+        name: 'Sainte-Thérèse, Catholic Primary School',
+        phase: 'PRIMARY' as never,
+        type: 'ACADEMY' as never,
+        establishmentType: 'Academy converter',
+        status: 'OPEN' as never,
+        openDate: '2025-09-01',
+        closeDate: null,
+        districtCode: 'E07000105',
+        percentFsm: '12.5',
+        pupilsOnRoll: 210,
+      }),
+      {
+        ...giasRowOf({ ...kent[0], urn: 151235, laestab: 8866001, name: 'Kent College, Canterbury' }),
+        'TypeOfEstablishment (name)': 'Other independent school',
+      },
     );
     file = await sample('edubasealldata20260115.csv', rows, 50_000);
   });
@@ -67,16 +108,34 @@ describe('GIAS import of a national-size file', () => {
     const before = await schoolCount();
     const report = await run(file);
     expect(report.errors).toEqual([]);
-    expect(report).toMatchObject({ applied: true, rowsRead: 50_000, rowsForLa: kent.length + 1, added: 1, updated: 1, closed: 2, rejected: 0 });
+    expect(report).toMatchObject({
+      applied: true,
+      rowsRead: 50_000,
+      rowsForLa: kent.length + 1,
+      added: 1,
+      updated: 1,
+      closed: 2,
+      rejected: 0,
+    });
     expect(report.unchanged).toBe(kent.length - 3);
     expect(report.skipped).toEqual({ 'Other independent school': 1 });
     expect(await schoolCount()).toBe(before + 1);
 
     const [added] = await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE urn = $1`, [NEW_URN]);
-    expect(added).toMatchObject({ name: 'Sainte-Thérèse, Catholic Primary School', type: 'ACADEMY', status: 'OPEN', openDate: '2025-09-01', percentFsm: '12.50', pupilsOnRoll: 210 });
+    expect(added).toMatchObject({
+      name: 'Sainte-Thérèse, Catholic Primary School',
+      type: 'ACADEMY',
+      status: 'OPEN',
+      openDate: '2025-09-01',
+      percentFsm: '12.50',
+      pupilsOnRoll: 210,
+    });
     const [r] = await db.dataSource.query(`SELECT name FROM school WHERE urn = $1`, [renamed.urn]);
     expect(r.name).toBe('St Mary’s Church of England Primary School, Faversham');
-    const closed = await db.dataSource.query(`SELECT urn, status, close_date AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn`, [[closedInFile.urn, missing.urn]]);
+    const closed = await db.dataSource.query(
+      `SELECT urn, status, close_date AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn`,
+      [[closedInFile.urn, missing.urn]],
+    );
     expect(closed).toEqual(
       [
         { urn: closedInFile.urn, status: 'CLOSED', closeDate: '2026-08-31' },
@@ -84,12 +143,21 @@ describe('GIAS import of a national-size file', () => {
         { urn: missing.urn, status: 'CLOSED', closeDate: missing.closeDate ?? new Date().toISOString().slice(0, 10) },
       ].sort((a, b) => a.urn - b.urn),
     );
-    const [audit] = await db.dataSource.query(`SELECT actor, source, action, after FROM audit_log WHERE entity = 'IMPORT' ORDER BY id DESC LIMIT 1`);
+    const [audit] = await db.dataSource.query(
+      `SELECT actor, source, action, after FROM audit_log WHERE entity = 'IMPORT' ORDER BY id DESC LIMIT 1`,
+    );
     expect(audit).toMatchObject({ actor: 'test:finance', source: 'IMPORT', action: 'IMPORT_GIAS' });
     expect(audit.after.summary).toEqual({ added: 1, updated: 1, closed: 2, unchanged: kent.length - 3 });
     const byUrn = (a: [number, string], b: [number, string]) => a[0] - b[0];
     expect(audit.after.schools.map((s: any) => [s.urn, s.action]).sort(byUrn)).toEqual(
-      ([[NEW_URN, 'ADDED'], [renamed.urn, 'UPDATED'], [closedInFile.urn, 'CLOSED'], [missing.urn, 'CLOSED']] as [number, string][]).sort(byUrn),
+      (
+        [
+          [NEW_URN, 'ADDED'],
+          [renamed.urn, 'UPDATED'],
+          [closedInFile.urn, 'CLOSED'],
+          [missing.urn, 'CLOSED'],
+        ] as [number, string][]
+      ).sort(byUrn),
     );
   });
 
@@ -97,13 +165,23 @@ describe('GIAS import of a national-size file', () => {
     const audits = await auditCount();
     const snapshot = await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`);
     const report = await run(file);
-    expect(report).toMatchObject({ applied: false, added: 0, updated: 0, closed: 0, rejected: 0, unchanged: kent.length + 1 - 1 });
+    expect(report).toMatchObject({
+      applied: false,
+      added: 0,
+      updated: 0,
+      closed: 0,
+      rejected: 0,
+      unchanged: kent.length + 1 - 1,
+    });
     expect(await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`)).toEqual(snapshot);
     expect(await auditCount()).toBe(audits);
   });
 
   it('keeps a school the register no longer lists, closed, with its funding', async () => {
-    const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM school_term_funding WHERE school_urn = $1`, [missing.urn]);
+    const [row] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM school_term_funding WHERE school_urn = $1`,
+      [missing.urn],
+    );
     const [s] = await db.dataSource.query(`SELECT status FROM school WHERE urn = $1`, [missing.urn]);
     expect(s.status).toBe('CLOSED');
     expect(fundingOfMissing).toBeGreaterThan(0);
@@ -130,7 +208,9 @@ describe('GIAS files that are refused, with nothing imported', () => {
     expect(report.rejected).toBe(2);
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toMatchObject({ column: 'URN', value: rows[10].URN });
-    expect(report.errors[0].reason).toMatch(new RegExp(`URN ${rows[10].URN} appears twice, on lines \\d+ and ${report.errors[0].line}`));
+    expect(report.errors[0].reason).toMatch(
+      new RegExp(`URN ${rows[10].URN} appears twice, on lines \\d+ and ${report.errors[0].line}`),
+    );
     expect(report.message).toMatch(/^Nothing imported: 1 problem in 2 rows/);
   });
 
@@ -143,9 +223,17 @@ describe('GIAS files that are refused, with nothing imported', () => {
     expect(report.applied).toBe(false);
     expect(report.errors.map((e) => [e.column, e.value, e.reason])).toEqual([
       ['OpenDate', '31-02-2020', 'must be a date dd-mm-yyyy'],
-      ['DistrictAdministrative (code)', 'E07000999', expect.stringMatching(/^is not one of the local authority's districts held by the hub \(E07000105, /)],
+      [
+        'DistrictAdministrative (code)',
+        'E07000999',
+        expect.stringMatching(/^is not one of the local authority's districts held by the hub \(E07000105, /),
+      ],
       ['PercentageFSM', 'lots', 'must be a percentage from 0 to 100'],
-      ['EstablishmentStatus (name)', 'Opened', expect.stringMatching(/^is not a GIAS establishment status \(Open; Closed; /)],
+      [
+        'EstablishmentStatus (name)',
+        'Opened',
+        expect.stringMatching(/^is not a GIAS establishment status \(Open; Closed; /),
+      ],
     ]);
     expect(new Set(report.errors.map((e) => e.line)).size).toBe(3);
     expect(report.errors.every((e) => e.line > 1)).toBe(true);
@@ -179,7 +267,14 @@ describe('GIAS files that are refused, with nothing imported', () => {
     const xlsx = path.join(dir, 'x.csv');
     fs.writeFileSync(xlsx, Buffer.from('504b0304140000000800', 'hex'));
     await expect(run(xlsx)).rejects.toThrow(/XLSX or ZIP archive, not the GIAS CSV/);
-    await expect(importGias(db.dataSource, Readable.from([Buffer.from([1, 0, 2, 3])]), { la: 886, viewer: finance, source: 'API', fileName: 'b' })).rejects.toThrow(/binary/);
+    await expect(
+      importGias(db.dataSource, Readable.from([Buffer.from([1, 0, 2, 3])]), {
+        la: 886,
+        viewer: finance,
+        source: 'API',
+        fileName: 'b',
+      }),
+    ).rejects.toThrow(/binary/);
   });
 
   it('refuses a file that would close a large share of the county (a truncated download)', async () => {
@@ -189,7 +284,9 @@ describe('GIAS files that are refused, with nothing imported', () => {
   });
 
   it('refuses a file with no rows for the local authority (wrong --la)', async () => {
-    await expect(run(await sample('none.csv', rowsNow(), 1000), { la: 990 })).rejects.toThrow(/no establishments of LA 990/);
+    await expect(run(await sample('none.csv', rowsNow(), 1000), { la: 990 })).rejects.toThrow(
+      /no establishments of LA 990/,
+    );
   });
 
   it('refuses a CSV with a broken quote, naming the line', async () => {
@@ -200,13 +297,21 @@ describe('GIAS files that are refused, with nothing imported', () => {
     const broken = [...blank];
     broken[0] = '100002';
     broken[4] = '"Unclosed, School';
-    fs.writeFileSync(file, [GIAS_HEADER.join(','), good.join(','), broken.join(','), good.join(',')].join('\r\n') + '\r\n');
+    fs.writeFileSync(
+      file,
+      [GIAS_HEADER.join(','), good.join(','), broken.join(','), good.join(',')].join('\r\n') + '\r\n',
+    );
     await expect(run(file)).rejects.toThrow(/not valid CSV at line \d+/);
   });
 
   it('lets only Finance import the register', async () => {
     await expect(
-      importGias(db.dataSource, Readable.from(['URN\n']), { la: 886, viewer: { ...finance, role: Role.ANALYST }, source: 'API', fileName: 'x' }),
+      importGias(db.dataSource, Readable.from(['URN\n']), {
+        la: 886,
+        viewer: { ...finance, role: Role.ANALYST },
+        source: 'API',
+        fileName: 'x',
+      }),
     ).rejects.toThrow(/Only Finance/);
   });
 });

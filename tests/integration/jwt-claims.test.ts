@@ -57,7 +57,9 @@ describe('JWTs checked as Entra ID issues them', () => {
     const made = await t.gql('mutation { createScenario(name: "A private") { id } }', {}, a);
     expect(made.status).toBe(200);
     const seenByB = await t.gql('{ scenarios { id } }', {}, b);
-    expect(seenByB.body.data.scenarios.map((s: { id: string }) => s.id)).not.toContain(made.body.data.createScenario.id);
+    expect(seenByB.body.data.scenarios.map((s: { id: string }) => s.id)).not.toContain(
+      made.body.data.createScenario.id,
+    );
     const seenByA = await t.gql('{ scenarios { id } }', {}, a);
     expect(seenByA.body.data.scenarios.map((s: { id: string }) => s.id)).toContain(made.body.data.createScenario.id);
   });

@@ -28,17 +28,21 @@ beforeAll(async () => {
     `SELECT c.code FROM community c JOIN community f ON f.code = $1 WHERE c.primary_district_code = f.primary_district_code AND c.code <> f.code ORDER BY c.code LIMIT 1`,
     [first],
   );
-  await db.query(`INSERT INTO community_membership (school_urn, community_code, effective_from, effective_to) VALUES ($1, $2, $3, NULL)`, [urn, second, OVERLAP_FROM]);
+  await db.query(
+    `INSERT INTO community_membership (school_urn, community_code, effective_from, effective_to) VALUES ($1, $2, $3, NULL)`,
+    [urn, second, OVERLAP_FROM],
+  );
 });
 afterAll(async () => {
   await r?.hub.stop();
   await t?.stop();
 });
 
-const both = () => [
-  ['compiled', t],
-  ['resolvers', r],
-] as const;
+const both = () =>
+  [
+    ['compiled', t],
+    ['resolvers', r],
+  ] as const;
 
 describe('membership on a date when two memberships overlap', () => {
   it('gives the school the community it joined last, on both read paths', async () => {
@@ -61,10 +65,26 @@ describe('membership on a date when two memberships overlap', () => {
       const { data, errors } = (await hub.gql(q)).body;
       expect([path, errors]).toEqual([path, undefined]);
       const urns = (list: { urn: number }[]) => list.map((s) => s.urn);
-      expect([path, urns(data.a.schools).includes(urn), urns(data.b.schools).includes(urn)]).toEqual([path, false, true]);
-      expect([path, urns(data.inA.nodes).includes(urn), urns(data.inB.nodes).includes(urn)]).toEqual([path, false, true]);
-      expect([path, data.a.memberCount, data.b.memberCount]).toEqual([path, data.a.schools.length, data.b.schools.length]);
-      expect([path, data.inA.totalCount, data.inB.totalCount]).toEqual([path, data.a.schools.length, data.b.schools.length]);
+      expect([path, urns(data.a.schools).includes(urn), urns(data.b.schools).includes(urn)]).toEqual([
+        path,
+        false,
+        true,
+      ]);
+      expect([path, urns(data.inA.nodes).includes(urn), urns(data.inB.nodes).includes(urn)]).toEqual([
+        path,
+        false,
+        true,
+      ]);
+      expect([path, data.a.memberCount, data.b.memberCount]).toEqual([
+        path,
+        data.a.schools.length,
+        data.b.schools.length,
+      ]);
+      expect([path, data.inA.totalCount, data.inB.totalCount]).toEqual([
+        path,
+        data.a.schools.length,
+        data.b.schools.length,
+      ]);
     }
   });
 
@@ -87,12 +107,30 @@ describe('membership on a date when two memberships overlap', () => {
     const submit = (communityCode: string) =>
       t.gql(
         `mutation($input: SubmitAllocationsInput!) { submitAllocations(input: $input) { applied results { userErrors { code field } } } }`,
-        { input: { idempotencyKey: `membership-${communityCode}`, dryRun: true, decisionReference: 'T-1', reason: 'test',
-          rows: [{ schoolUrn: urn, communityCode, term: term.code, amount: '100.00', purpose: 'Membership test', status: 'PROPOSED' }] } },
+        {
+          input: {
+            idempotencyKey: `membership-${communityCode}`,
+            dryRun: true,
+            decisionReference: 'T-1',
+            reason: 'test',
+            rows: [
+              {
+                schoolUrn: urn,
+                communityCode,
+                term: term.code,
+                amount: '100.00',
+                purpose: 'Membership test',
+                status: 'PROPOSED',
+              },
+            ],
+          },
+        },
       );
     const refused = (await submit(first)).body;
     expect(refused.errors).toBeUndefined();
-    expect(refused.data.submitAllocations.results[0].userErrors.map((e: { code: string }) => e.code)).toEqual(['NOT_MEMBER']);
+    expect(refused.data.submitAllocations.results[0].userErrors.map((e: { code: string }) => e.code)).toEqual([
+      'NOT_MEMBER',
+    ]);
     const accepted = (await submit(second)).body;
     expect(accepted.data.submitAllocations.results[0].userErrors).toEqual([]);
   });

@@ -8,13 +8,19 @@ beforeAll(async () => {
 });
 afterAll(() => t?.stop());
 
-const NODE = 'urn name laestab phase status district { name area { name } } community(asOf: "2025-10-01") { code name chairName pot(term: "AUTUMN-2025") { amount approved } }';
+const NODE =
+  'urn name laestab phase status district { name area { name } } community(asOf: "2025-10-01") { code name chairName pot(term: "AUTUMN-2025") { amount approved } }';
 const BY_FIRST = `query Wide($n: Int!) { ${Array.from({ length: 30 }, (_, i) => `s${i}: schools(first: $n) { nodes { ${NODE} } }`).join(' ')} }`;
 const BY_INCLUDE = `query Maybe($all: Boolean!) { ${Array.from({ length: 30 }, (_, i) => `s${i}: schools(first: 1000) @include(if: $all) { nodes { ${NODE} } }`).join(' ')} areas { code } }`;
 
 describe('the query size limit on one document with different variables', () => {
-  it('estimates `first: $n` from each request\'s own value', async () => {
-    for (const [n, ok] of [[1, true], [1000, false], [1, true], [1000, false]] as const) {
+  it("estimates `first: $n` from each request's own value", async () => {
+    for (const [n, ok] of [
+      [1, true],
+      [1000, false],
+      [1, true],
+      [1000, false],
+    ] as const) {
       const r = await t.gql(BY_FIRST, { n });
       if (ok) {
         expect(r.body.errors).toBeUndefined();
@@ -26,8 +32,12 @@ describe('the query size limit on one document with different variables', () => 
     }
   });
 
-  it('estimates @include(if: $var) from each request\'s own value', async () => {
-    for (const [all, ok] of [[false, true], [true, false], [false, true]] as const) {
+  it("estimates @include(if: $var) from each request's own value", async () => {
+    for (const [all, ok] of [
+      [false, true],
+      [true, false],
+      [false, true],
+    ] as const) {
       const r = await t.gql(BY_INCLUDE, { all });
       if (ok) expect(r.body.data).toEqual({ areas: expect.any(Array) });
       else expect(r.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');

@@ -26,7 +26,13 @@ beforeAll(async () => {
 });
 afterAll(() => db?.stop());
 
-const finance: Viewer = { subject: 'test:finance', name: 'Test finance officer', role: Role.FINANCE, communityCode: null, via: 'token' };
+const finance: Viewer = {
+  subject: 'test:finance',
+  name: 'Test finance officer',
+  role: Role.FINANCE,
+  communityCode: null,
+  via: 'token',
+};
 const q = (sql: string, params: unknown[] = []): Promise<any[]> => ds.query(sql, params);
 
 /** A member school of the nth community (by code) on a term's first day, and the community's pot. */
@@ -51,16 +57,49 @@ async function potState(c: string, term: string) {
   return r as { pot: string; approved: string };
 }
 
-const submit = (rows: { schoolUrn: number; communityCode: string; term: string; amount: string; purpose: string; status: AllocationStatus; baseVersion?: number }[]) =>
-  submitAllocations(ds, finance, { idempotencyKey: `pot-${crypto.randomUUID()}`, decisionReference: 'HNFSG-TEST', reason: 'pot invariant test', dryRun: false, rows }, { source: 'API' });
+const submit = (
+  rows: {
+    schoolUrn: number;
+    communityCode: string;
+    term: string;
+    amount: string;
+    purpose: string;
+    status: AllocationStatus;
+    baseVersion?: number;
+  }[],
+) =>
+  submitAllocations(
+    ds,
+    finance,
+    {
+      idempotencyKey: `pot-${crypto.randomUUID()}`,
+      decisionReference: 'HNFSG-TEST',
+      reason: 'pot invariant test',
+      dryRun: false,
+      rows,
+    },
+    { source: 'API' },
+  );
 
 describe('the database keeps approved allocations within their pot, whoever writes', () => {
   it('refuses a commit that lowers a pot below what is approved from it, naming the pot, the approved total and the amount', async () => {
     const m = await memberAndPot(0);
-    const p = await submit([{ schoolUrn: m.urn, communityCode: m.c, term: 'AUTUMN-2026', amount: '5000.00', purpose: 'Rogue writer test', status: AllocationStatus.APPROVED }]);
+    const p = await submit([
+      {
+        schoolUrn: m.urn,
+        communityCode: m.c,
+        term: 'AUTUMN-2026',
+        amount: '5000.00',
+        purpose: 'Rogue writer test',
+        status: AllocationStatus.APPROVED,
+      },
+    ]);
     expect(p.applied).toBe(true);
     const attempt = ds.transaction(async (tx) => {
-      await tx.query(`UPDATE community_pot SET amount = 4999.99 WHERE community_code = $1 AND term_code = 'AUTUMN-2026'`, [m.c]);
+      await tx.query(
+        `UPDATE community_pot SET amount = 4999.99 WHERE community_code = $1 AND term_code = 'AUTUMN-2026'`,
+        [m.c],
+      );
     });
     await expect(attempt).rejects.toMatchObject({
       code: '23514',
@@ -68,7 +107,9 @@ describe('the database keeps approved allocations within their pot, whoever writ
     });
     expect(await potState(m.c, 'AUTUMN-2026')).toEqual({ pot: m.pot, approved: '5000.00' });
     // Deleting the pot would leave the approval unfunded: refused too.
-    await expect(ds.query(`DELETE FROM community_pot WHERE community_code = $1 AND term_code = 'AUTUMN-2026'`, [m.c])).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      ds.query(`DELETE FROM community_pot WHERE community_code = $1 AND term_code = 'AUTUMN-2026'`, [m.c]),
+    ).rejects.toMatchObject({ code: '23514' });
   });
 
   it('refuses a commit that approves more than the pot by a direct insert, and accepts one that fits to the penny', async () => {
@@ -78,12 +119,16 @@ describe('the database keeps approved allocations within their pot, whoever writ
         `INSERT INTO allocation (school_urn, community_code, term_code, purpose, amount, status, version, updated_by) VALUES ($1, $2, 'AUTUMN-2026', $3, $4, $5, 1, 'rogue')`,
         [m.urn, m.c, purpose, amount, status],
       );
-    await expect(insert(new Decimal(m.pot).plus('0.01').toFixed(2), 'Too much')).rejects.toMatchObject({ code: '23514' });
+    await expect(insert(new Decimal(m.pot).plus('0.01').toFixed(2), 'Too much')).rejects.toMatchObject({
+      code: '23514',
+    });
     await insert(m.pot, 'Exactly the pot');
     expect(await potState(m.c, 'AUTUMN-2026')).toEqual({ pot: m.pot, approved: m.pot });
     // A proposal does not spend the pot; approving it would.
     await insert('1.00', 'A proposal', 'PROPOSED');
-    await expect(q(`UPDATE allocation SET status = 'APPROVED' WHERE purpose = 'A proposal' AND school_urn = $1`, [m.urn])).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      q(`UPDATE allocation SET status = 'APPROVED' WHERE purpose = 'A proposal' AND school_urn = $1`, [m.urn]),
+    ).rejects.toMatchObject({ code: '23514' });
   });
 });
 
@@ -101,7 +146,12 @@ onPostgres('races between writers, with one transaction held in the window (Post
   });
 
   /** Backends of this database waiting on a lock (the writers we are holding). */
-  const waiting = async () => (await q(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n as number;
+  const waiting = async () =>
+    (
+      await q(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      )
+    )[0].n as number;
   async function until(n: number, settled: () => boolean) {
     for (let i = 0; i < 400; i++) {
       if ((await waiting()) >= n || settled()) return;
@@ -126,11 +176,25 @@ onPostgres('races between writers, with one transaction held in the window (Post
    */
   async function approvalInTheWindow(m: { urn: number; c: string }, term: string, amount: string) {
     const purpose = `Race ${crypto.randomUUID()}`;
-    const created = await submit([{ schoolUrn: m.urn, communityCode: m.c, term, amount, purpose, status: AllocationStatus.PROPOSED }]);
+    const created = await submit([
+      { schoolUrn: m.urn, communityCode: m.c, term, amount, purpose, status: AllocationStatus.PROPOSED },
+    ]);
     expect(created.applied).toBe(true);
     await blocker.query('BEGIN');
     await blocker.query(`SELECT 1 FROM allocation WHERE id = $1 FOR UPDATE`, [created.results[0].allocationId]);
-    const approval = track(submit([{ schoolUrn: m.urn, communityCode: m.c, term, amount, purpose, status: AllocationStatus.APPROVED, baseVersion: 1 }]));
+    const approval = track(
+      submit([
+        {
+          schoolUrn: m.urn,
+          communityCode: m.c,
+          term,
+          amount,
+          purpose,
+          status: AllocationStatus.APPROVED,
+          baseVersion: 1,
+        },
+      ]),
+    );
     await until(1, () => approval.done);
     return approval;
   }
@@ -142,7 +206,18 @@ onPostgres('races between writers, with one transaction held in the window (Post
     const annual = parameters.communityPotAnnual['2026-27'];
     const approval = await approvalInTheWindow(m, 'AUTUMN-2026', ninety);
     const change = track(
-      setModelParameters(ds.manager, finance, { effectiveFrom: '2026-09-01', note: 'halve the pot', parameters: { communityPotAnnual: [{ financialYear: '2026-27', amount: new Decimal(annual).div(2).toFixed(2) }] } }, 'API'),
+      setModelParameters(
+        ds.manager,
+        finance,
+        {
+          effectiveFrom: '2026-09-01',
+          note: 'halve the pot',
+          parameters: {
+            communityPotAnnual: [{ financialYear: '2026-27', amount: new Decimal(annual).div(2).toFixed(2) }],
+          },
+        },
+        'API',
+      ),
     );
     await until(2, () => change.done);
     await blocker.query('ROLLBACK');
@@ -151,7 +226,9 @@ onPostgres('races between writers, with one transaction held in the window (Post
     expect(c.ok).toBe(false);
     const err = (c as { e: any }).e;
     expect(err.extensions).toMatchObject({ code: 'CONFLICT', reason: 'OVER_POT' });
-    expect(err.message).toMatch(new RegExp(`${m.c} AUTUMN-2026 \\(approved ${ninety.replace('.', '\\.')}, new pot \\d+\\.\\d{2}\\)`));
+    expect(err.message).toMatch(
+      new RegExp(`${m.c} AUTUMN-2026 \\(approved ${ninety.replace('.', '\\.')}, new pot \\d+\\.\\d{2}\\)`),
+    );
     const s = await potState(m.c, 'AUTUMN-2026');
     expect(new Decimal(s.pot).gte(s.approved)).toBe(true);
     expect(s.pot).toBe(m.pot);
@@ -161,7 +238,9 @@ onPostgres('races between writers, with one transaction held in the window (Post
     const m = await memberAndPot(9, 'SPRING-2027');
     const approval = await approvalInTheWindow(m, 'SPRING-2027', '60000.00');
     const file = Buffer.from(`communityCode,term,amount\n${m.c},SPRING-2027,30000.00\n`);
-    const imported = track(importFinance(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots.csv' }));
+    const imported = track(
+      importFinance(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots.csv' }),
+    );
     await until(2, () => imported.done);
     await blocker.query('ROLLBACK');
     const [a, r] = [await approval.p, await imported.p];
@@ -170,7 +249,12 @@ onPostgres('races between writers, with one transaction held in the window (Post
     const report = (r as { v: any }).v;
     expect(report.applied).toBe(false);
     expect(report.errors).toEqual([
-      { line: 2, column: 'amount', value: '30000.00', reason: `is below the £60000.00 already approved from this pot (${m.c} SPRING-2027): withdraw or reduce those allocations first` },
+      {
+        line: 2,
+        column: 'amount',
+        value: '30000.00',
+        reason: `is below the £60000.00 already approved from this pot (${m.c} SPRING-2027): withdraw or reduce those allocations first`,
+      },
     ]);
     const s = await potState(m.c, 'SPRING-2027');
     expect(s).toEqual({ pot: m.pot, approved: '60000.00' });
@@ -191,11 +275,22 @@ onPostgres('races between writers, with one transaction held in the window (Post
     expect(a.ok && a.v.applied).toBe(true);
     expect(c.ok).toBe(true);
     const closure = (c as { v: Awaited<ReturnType<typeof applyClosures>> }).v;
-    expect(closure.changes[0].allocationsAfterClosure).toEqual([expect.objectContaining({ term: 'AUTUMN-2026', status: 'APPROVED', amount: '5000.00' })]);
+    expect(closure.changes[0].allocationsAfterClosure).toEqual([
+      expect.objectContaining({ term: 'AUTUMN-2026', status: 'APPROVED', amount: '5000.00' }),
+    ]);
     const s = await potState(m.c, 'AUTUMN-2026');
     expect(new Decimal(s.pot).gte(s.approved)).toBe(true);
     // After the closure, a new approval for it is refused.
-    const again = await submit([{ schoolUrn: m.urn, communityCode: m.c, term: 'AUTUMN-2026', amount: '1.00', purpose: 'After closure', status: AllocationStatus.APPROVED }]);
+    const again = await submit([
+      {
+        schoolUrn: m.urn,
+        communityCode: m.c,
+        term: 'AUTUMN-2026',
+        amount: '1.00',
+        purpose: 'After closure',
+        status: AllocationStatus.APPROVED,
+      },
+    ]);
     expect(again.results[0].userErrors.map((e) => e.code)).toEqual(['SCHOOL_CLOSED']);
   });
 
@@ -207,13 +302,26 @@ onPostgres('races between writers, with one transaction held in the window (Post
       `SELECT m.school_urn AS urn FROM community_membership m WHERE m.community_code = $1 AND m.school_urn <> $2 AND m.effective_from <= '2026-04-01' AND (m.effective_to IS NULL OR m.effective_to > '2026-04-01') LIMIT 1`,
       [m.c, m.urn],
     );
-    const second = track(submit([{ schoolUrn: other.urn, communityCode: m.c, term: 'SUMMER-2026', amount: half, purpose: 'Second approval', status: AllocationStatus.APPROVED }]));
+    const second = track(
+      submit([
+        {
+          schoolUrn: other.urn,
+          communityCode: m.c,
+          term: 'SUMMER-2026',
+          amount: half,
+          purpose: 'Second approval',
+          status: AllocationStatus.APPROVED,
+        },
+      ]),
+    );
     await until(2, () => second.done);
     await blocker.query('ROLLBACK');
     const [a, b] = [await approval.p, await second.p];
     expect(a.ok && a.v.applied).toBe(true);
     expect(b.ok && b.v.applied).toBe(false);
-    expect((b as { v: any }).v.results[0].userErrors).toEqual([expect.objectContaining({ code: 'OVER_POT', pot: m.pot })]);
+    expect((b as { v: any }).v.results[0].userErrors).toEqual([
+      expect.objectContaining({ code: 'OVER_POT', pot: m.pot }),
+    ]);
     const s = await potState(m.c, 'SUMMER-2026');
     expect(new Decimal(s.pot).gte(s.approved)).toBe(true);
   });

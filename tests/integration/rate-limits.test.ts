@@ -66,7 +66,11 @@ describe('rate limits', () => {
     if (!usingPostgres()) return; // the embedded database is one process: the memory store is the whole truth there
     const a = await startTestHub({ db, rateLimitPerToken: 10, rateLimitStore: 'postgres' });
     const other = await db.connectAnother();
-    const b = await startTestHub({ db: { ...db, dataSource: other }, rateLimitPerToken: 10, rateLimitStore: 'postgres' });
+    const b = await startTestHub({
+      db: { ...db, dataSource: other },
+      rateLimitPerToken: 10,
+      rateLimitStore: 'postgres',
+    });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) statuses.push((await q(a, a.tokens.ANALYST)).status);

@@ -57,7 +57,8 @@ describe('schools connection', () => {
     );
     expect(r.body.data.schools.totalCount).toBe(n);
     expect(n).toBeGreaterThan(10);
-    for (const s of r.body.data.schools.nodes) expect(s).toEqual({ districtCode: d.ons_code, phase: 'PRIMARY', status: 'OPEN' });
+    for (const s of r.body.data.schools.nodes)
+      expect(s).toEqual({ districtCode: d.ons_code, phase: 'PRIMARY', status: 'OPEN' });
   });
 
   it('filters by community membership on a date and by name, case-insensitively', async () => {
@@ -73,7 +74,10 @@ describe('schools connection', () => {
 
     const [s] = await t.db.dataSource.query(`SELECT name FROM school ORDER BY urn LIMIT 1`);
     const word = s.name.split(' ')[0].toUpperCase();
-    const byName = await t.gql(`query($q: String) { schools(first: 1000, filter: { nameContains: $q }) { nodes { name } } }`, { q: word });
+    const byName = await t.gql(
+      `query($q: String) { schools(first: 1000, filter: { nameContains: $q }) { nodes { name } } }`,
+      { q: word },
+    );
     expect(byName.body.data.schools.nodes.length).toBeGreaterThan(0);
     for (const x of byName.body.data.schools.nodes) expect(x.name.toUpperCase()).toContain(word);
   });
@@ -84,14 +88,20 @@ describe('schools connection', () => {
   });
 
   it('sorts by name descending with stable keyset paging', async () => {
-    const all = await t.gql(`{ schools(first: 1000, orderBy: { field: NAME, direction: DESC }) { nodes { urn name } } }`);
-    const first = await t.gql(`{ schools(first: 7, orderBy: { field: NAME, direction: DESC }) { pageInfo { endCursor } nodes { urn } } }`);
+    const all = await t.gql(
+      `{ schools(first: 1000, orderBy: { field: NAME, direction: DESC }) { nodes { urn name } } }`,
+    );
+    const first = await t.gql(
+      `{ schools(first: 7, orderBy: { field: NAME, direction: DESC }) { pageInfo { endCursor } nodes { urn } } }`,
+    );
     const next = await t.gql(
       `query($a: String) { schools(first: 7, after: $a, orderBy: { field: NAME, direction: DESC }) { nodes { urn } } }`,
       { a: first.body.data.schools.pageInfo.endCursor },
     );
     const urns = all.body.data.schools.nodes.map((s: any) => s.urn);
-    expect([...first.body.data.schools.nodes, ...next.body.data.schools.nodes].map((s: any) => s.urn)).toEqual(urns.slice(0, 14));
+    expect([...first.body.data.schools.nodes, ...next.body.data.schools.nodes].map((s: any) => s.urn)).toEqual(
+      urns.slice(0, 14),
+    );
   });
 });
 
@@ -131,7 +141,9 @@ describe('single lookups and reference data', () => {
 
   it('rejects an unknown funding term listing the valid ones', async () => {
     const [s] = await t.db.dataSource.query(`SELECT urn FROM school ORDER BY urn LIMIT 1`);
-    const r = await t.gql(`query($u: Int!) { school(urn: $u) { funding(term: "WINTER-2025") { total } } }`, { u: s.urn });
+    const r = await t.gql(`query($u: Int!) { school(urn: $u) { funding(term: "WINTER-2025") { total } } }`, {
+      u: s.urn,
+    });
     expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(r.body.errors[0].message).toMatch(/Unknown funding term "WINTER-2025"\. Valid terms: .*AUTUMN-2025/);
     expect(r.body.errors[0].extensions.validValues).toContain('SUMMER-2025');
@@ -163,12 +175,15 @@ describe('single lookups and reference data', () => {
     });
     expect((await t.gql(q, {})).body.data.schools.totalCount).toBeGreaterThan(600);
     // Every bad variable is named, not only the first.
-    const two = await t.gql(`query($a: Int!, $b: String!) { school(urn: $a) { funding(term: $b) { total } } }`, { a: 'x', b: 5 });
+    const two = await t.gql(`query($a: Int!, $b: String!) { school(urn: $a) { funding(term: $b) { total } } }`, {
+      a: 'x',
+      b: 5,
+    });
     expect(two.status).toBe(400);
     expect(two.body.errors[0].message).toMatch(/\$a.*and 1 more: Variable "\$b" got invalid value 5/);
   });
 
-  it('lists Kent\'s 4 areas, 12 districts and 53 communities with pots', async () => {
+  it("lists Kent's 4 areas, 12 districts and 53 communities with pots", async () => {
     const r = await t.gql(`{ areas { code districts { onsCode } } districts { onsCode name area { code } }
       communities { code memberCount pot(term: "AUTUMN-2025") { amount } primaryDistrict { name } } }`);
     expect(r.body.errors).toBeUndefined();
@@ -190,15 +205,20 @@ describe('single lookups and reference data', () => {
       `SELECT school_urn, community_code, effective_to FROM community_membership WHERE effective_to IS NOT NULL ORDER BY school_urn LIMIT 1`,
     );
     expect(moved).toBeDefined();
-    const before = await t.gql(`query($u: Int!) { school(urn: $u) { before: community(asOf: "2025-06-01") { code } after: community(asOf: "2026-10-01") { code } } }`, {
-      u: moved.school_urn,
-    });
+    const before = await t.gql(
+      `query($u: Int!) { school(urn: $u) { before: community(asOf: "2025-06-01") { code } after: community(asOf: "2026-10-01") { code } } }`,
+      {
+        u: moved.school_urn,
+      },
+    );
     expect(before.body.data.school.before.code).toBe(moved.community_code);
     expect(before.body.data.school.after.code).not.toBe(moved.community_code);
   });
 
-  it('gives the periods in date order, with Kent\'s six terms a year', async () => {
-    const r = await t.gql(`{ periods { financialYears { code } fundingTerms { code months } schoolTerms { code academicYearCode } } }`);
+  it("gives the periods in date order, with Kent's six terms a year", async () => {
+    const r = await t.gql(
+      `{ periods { financialYears { code } fundingTerms { code months } schoolTerms { code academicYearCode } } }`,
+    );
     const p = r.body.data.periods;
     expect(p.financialYears.map((f: any) => f.code)).toContain('2025-26');
     const summer = p.fundingTerms.find((f: any) => f.code === 'SUMMER-2025');
@@ -207,7 +227,9 @@ describe('single lookups and reference data', () => {
   });
 
   it('adds up the High Needs block exactly, leaving memo lines out', async () => {
-    const r = await t.gql(`{ highNeedsBlock(financialYear: "2025-26") { totalBudget totalForecast variance lines { lineCode budget memo } } }`);
+    const r = await t.gql(
+      `{ highNeedsBlock(financialYear: "2025-26") { totalBudget totalForecast variance lines { lineCode budget memo } } }`,
+    );
     const b = r.body.data.highNeedsBlock;
     const [{ budget }] = await t.db.dataSource.query(
       `SELECT sum(budget)::text AS budget FROM high_needs_block_line WHERE financial_year_code = '2025-26' AND NOT memo`,
@@ -219,9 +241,15 @@ describe('single lookups and reference data', () => {
   });
 
   it('reports the Safety Valve agreement and quarterly KPIs', async () => {
-    const r = await t.gql(`{ safetyValve { agreement { dfeContribution laContribution deficitAtStart } reports(financialYear: "2025-26") { periodCode cumulativeForecast kpis { kpiCode actual } } } }`);
+    const r = await t.gql(
+      `{ safetyValve { agreement { dfeContribution laContribution deficitAtStart } reports(financialYear: "2025-26") { periodCode cumulativeForecast kpis { kpiCode actual } } } }`,
+    );
     expect(r.body.errors).toBeUndefined();
-    expect(r.body.data.safetyValve.agreement).toEqual({ dfeContribution: '140000000.00', laContribution: '82000000.00', deficitAtStart: '97000000.00' });
+    expect(r.body.data.safetyValve.agreement).toEqual({
+      dfeContribution: '140000000.00',
+      laContribution: '82000000.00',
+      deficitAtStart: '97000000.00',
+    });
     const reports = r.body.data.safetyValve.reports;
     expect(reports.length).toBe(4);
     expect(reports[0].kpis.map((k: any) => k.kpiCode)).toContain('EHCP_TOTAL');

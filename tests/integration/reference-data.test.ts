@@ -32,7 +32,9 @@ const SINGLE = `query Single($urn: Int!, $term: String!) {
 
 let urn: number;
 beforeAll(async () => {
-  [{ urn }] = await a.db.dataSource.query(`SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`);
+  [{ urn }] = await a.db.dataSource.query(
+    `SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`,
+  );
 });
 
 async function single(hub: TestHub, term = 'AUTUMN-2025') {
@@ -48,7 +50,8 @@ const addTerm = (db: { query(sql: string): Promise<unknown> }) =>
             SELECT '${NEW_TERM}', 'Summer 2031', season, start_date + interval '5 years', end_date + interval '5 years',
                    financial_year_code, academic_year_code, months, false
               FROM funding_term WHERE code = 'SUMMER-2026'`);
-const dropTerm = (db: { query(sql: string): Promise<unknown> }) => db.query(`DELETE FROM funding_term WHERE code = '${NEW_TERM}'`);
+const dropTerm = (db: { query(sql: string): Promise<unknown> }) =>
+  db.query(`DELETE FROM funding_term WHERE code = '${NEW_TERM}'`);
 
 describe('reference data cached per process', () => {
   it('makes a warm single-school read one SQL statement, with the same answer as a cold one', async () => {
@@ -76,11 +79,15 @@ describe('reference data cached per process', () => {
     } finally {
       await dropTerm(bData);
     }
-    for (const hub of [a, b]) expect((await single(hub, NEW_TERM)).body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    for (const hub of [a, b])
+      expect((await single(hub, NEW_TERM)).body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('hears a renamed district at once, on every read path', async () => {
-    const [{ code, name }] = await a.db.dataSource.query(`SELECT d.ons_code AS code, d.name FROM school s JOIN district d ON d.ons_code = s.district_code WHERE s.urn = $1`, [urn]);
+    const [{ code, name }] = await a.db.dataSource.query(
+      `SELECT d.ons_code AS code, d.name FROM school s JOIN district d ON d.ons_code = s.district_code WHERE s.urn = $1`,
+      [urn],
+    );
     const q = `{ school(urn: ${urn}) { district { name } } districts { onsCode name } }`;
     expect((await a.gql(q)).body.data.school.district.name).toBe(name);
     await bData.query(`UPDATE district SET name = name || ' (renamed)' WHERE ons_code = $1`, [code]);
@@ -94,42 +101,50 @@ describe('reference data cached per process', () => {
     expect((await a.gql(q)).body.data.school.district.name).toBe(name);
   });
 
-  (usingPostgres() ? it : it.skip)('hears a change made outside any hub (psql), through PostgreSQL LISTEN/NOTIFY', async () => {
-    await single(a);
-    const psql = new Client({ connectionString: a.db.url });
-    await psql.connect();
-    try {
-      await addTerm(psql);
-      await waitFor(async () => (await single(a, NEW_TERM)).body.errors === undefined);
-    } finally {
-      await dropTerm(psql);
-      await psql.end();
-    }
-  });
+  (usingPostgres() ? it : it.skip)(
+    'hears a change made outside any hub (psql), through PostgreSQL LISTEN/NOTIFY',
+    async () => {
+      await single(a);
+      const psql = new Client({ connectionString: a.db.url });
+      await psql.connect();
+      try {
+        await addTerm(psql);
+        await waitFor(async () => (await single(a, NEW_TERM)).body.errors === undefined);
+      } finally {
+        await dropTerm(psql);
+        await psql.end();
+      }
+    },
+  );
 
-  (usingPostgres() ? it : it.skip)('reads afresh while its listener is lost, and caches again once it has reconnected', async () => {
-    const notifications = notificationsOf(a.db.dataSource)!;
-    await single(a);
-    expect((await single(a)).statements).toBe(1);
-    const psql = new Client({ connectionString: a.db.url });
-    await psql.connect();
-    try {
-      await psql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'high-needs-hub notifications' AND datname = current_database()`);
-      await waitFor(async () => !notifications.live);
-      // A change nobody hears: the listener is down.
-      await addTerm(psql);
-      const meanwhile = await single(a, NEW_TERM);
-      expect(meanwhile.body.errors).toBeUndefined();
-      expect(meanwhile.statements).toBe(2);
-      await waitFor(async () => notifications.live);
+  (usingPostgres() ? it : it.skip)(
+    'reads afresh while its listener is lost, and caches again once it has reconnected',
+    async () => {
+      const notifications = notificationsOf(a.db.dataSource)!;
       await single(a);
       expect((await single(a)).statements).toBe(1);
-    } finally {
-      await dropTerm(psql);
-      await psql.end();
-    }
-    await waitFor(async () => (await single(a, NEW_TERM)).body.errors !== undefined);
-  });
+      const psql = new Client({ connectionString: a.db.url });
+      await psql.connect();
+      try {
+        await psql.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'high-needs-hub notifications' AND datname = current_database()`,
+        );
+        await waitFor(async () => !notifications.live);
+        // A change nobody hears: the listener is down.
+        await addTerm(psql);
+        const meanwhile = await single(a, NEW_TERM);
+        expect(meanwhile.body.errors).toBeUndefined();
+        expect(meanwhile.statements).toBe(2);
+        await waitFor(async () => notifications.live);
+        await single(a);
+        expect((await single(a)).statements).toBe(1);
+      } finally {
+        await dropTerm(psql);
+        await psql.end();
+      }
+      await waitFor(async () => (await single(a, NEW_TERM)).body.errors !== undefined);
+    },
+  );
 });
 
 async function waitFor(check: () => Promise<boolean>, ms = 10000): Promise<void> {

@@ -40,25 +40,48 @@ const GRAPHQL: Record<string, Case> = {
   'Query.areas': { query: '{ areas { code } }', expect: READ },
   'Query.districts': { query: '{ districts { code } }', expect: READ },
   'Query.communities': { query: '{ communities { code } }', expect: READ },
-  'Query.community': { query: 'query($c: String!) { community(code: $c) { code } }', variables: (c) => ({ c: c.own }), expect: READ },
+  'Query.community': {
+    query: 'query($c: String!) { community(code: $c) { code } }',
+    variables: (c) => ({ c: c.own }),
+    expect: READ,
+  },
   'Query.schools': { query: '{ schools(first: 2) { totalCount } }', expect: READ },
-  'Query.school': { query: 'query($u: Int!) { school(urn: $u) { urn } }', variables: (c) => ({ u: c.ownSchool }), expect: READ },
-  'Query.schoolsByUrn': { query: 'query($u: Int!) { schoolsByUrn(urns: [$u]) { urn } }', variables: (c) => ({ u: c.ownSchool }), expect: READ },
+  'Query.school': {
+    query: 'query($u: Int!) { school(urn: $u) { urn } }',
+    variables: (c) => ({ u: c.ownSchool }),
+    expect: READ,
+  },
+  'Query.schoolsByUrn': {
+    query: 'query($u: Int!) { schoolsByUrn(urns: [$u]) { urn } }',
+    variables: (c) => ({ u: c.ownSchool }),
+    expect: READ,
+  },
   'Query.periods': { query: '{ periods { fundingTerms { code } } }', expect: READ },
   'Query.highNeedsBlock': { query: '{ highNeedsBlock(financialYear: "2025-26") { totalBudget } }', expect: READ },
   'Query.safetyValve': { query: '{ safetyValve { agreement { dfeContribution } } }', expect: READ },
-  'Query.safetyValveMonitoringReport': { query: '{ safetyValveMonitoringReport(period: "2025-26-Q4") { periodCode } }', expect: READ },
-  'Query.caseloads': { query: '{ caseloads(kind: EHCP_PLANS, groupBy: DISTRICT, period: "2025/26-T1") { rows { key } } }', expect: READ },
+  'Query.safetyValveMonitoringReport': {
+    query: '{ safetyValveMonitoringReport(period: "2025-26-Q4") { periodCode } }',
+    expect: READ,
+  },
+  'Query.caseloads': {
+    query: '{ caseloads(kind: EHCP_PLANS, groupBy: DISTRICT, period: "2025/26-T1") { rows { key } } }',
+    expect: READ,
+  },
   'Query.caseloadWorkers': { query: '{ caseloadWorkers { code } }', expect: READ },
   'Query.allocations': { query: '{ allocations(first: 1) { totalCount } }', expect: READ },
   'Query.modelParameters': { query: '{ modelParameters { version } }', expect: READ },
   'Query.modelParameterVersions': { query: '{ modelParameterVersions { version } }', expect: READ },
-  'Query.scenario': { query: 'query($id: String!) { scenario(id: $id) { id } }', variables: (c) => ({ id: c.scenarioOf('SUBGROUP') }), expect: MODELLERS },
+  'Query.scenario': {
+    query: 'query($id: String!) { scenario(id: $id) { id } }',
+    variables: (c) => ({ id: c.scenarioOf('SUBGROUP') }),
+    expect: MODELLERS,
+  },
   'Query.scenarios': { query: '{ scenarios { id } }', expect: MODELLERS },
   'Query.auditLog': { query: '{ auditLog(first: 1) { endCursor } }', expect: FINANCE_ONLY },
   'Mutation.createScenario': { query: 'mutation { createScenario(name: "matrix") { id } }', expect: MODELLERS },
   'Mutation.updateScenarioParameters': {
-    query: 'mutation($id: String!) { updateScenarioParameters(id: $id, parameters: { ehcpGrowth: "0.01" }) { version } }',
+    query:
+      'mutation($id: String!) { updateScenarioParameters(id: $id, parameters: { ehcpGrowth: "0.01" }) { version } }',
     variables: (c) => ({ id: c.scenarioOf('SUBGROUP') }),
     // Finance may change anyone's scenario; a Sub-Group member their own (this one is theirs).
     expect: MODELLERS,
@@ -70,7 +93,8 @@ const GRAPHQL: Record<string, Case> = {
   },
   'Mutation.setModelParameters': {
     // A date that is no term's first day: Finance is let in and told so; nothing is recomputed.
-    query: 'mutation { setModelParameters(effectiveFrom: "2000-01-02", parameters: { ehcpGrowth: "0.01" }) { version } }',
+    query:
+      'mutation { setModelParameters(effectiveFrom: "2000-01-02", parameters: { ehcpGrowth: "0.01" }) { version } }',
     expect: FINANCE_ONLY,
   },
   'Mutation.closeSchool': {
@@ -85,13 +109,23 @@ const GRAPHQL: Record<string, Case> = {
         idempotencyKey: `matrix-${Math.random()}`,
         reason: 'role matrix',
         dryRun: true,
-        rows: [{ schoolUrn: c.ownSchool, communityCode: c.own, term: 'AUTUMN-2026', amount: '1.00', purpose: 'Matrix', status: 'PROPOSED' }],
+        rows: [
+          {
+            schoolUrn: c.ownSchool,
+            communityCode: c.own,
+            term: 'AUTUMN-2026',
+            amount: '1.00',
+            purpose: 'Matrix',
+            status: 'PROPOSED',
+          },
+        ],
       },
     }),
     expect: row('ok forbidden ok rows forbidden 401 401'),
   },
   'Allocation.history': {
-    query: 'query($c: String!) { allocations(filter: { communityCode: $c }, first: 1) { nodes { history { action } } } }',
+    query:
+      'query($c: String!) { allocations(filter: { communityCode: $c }, first: 1) { nodes { history { action } } } }',
     variables: (c) => ({ c: c.own }),
     expect: row('ok forbidden ok forbidden forbidden 401 401'),
   },
@@ -124,14 +158,18 @@ const scenarios = new Map<Who, string>();
 
 beforeAll(async () => {
   t = await startTestHub();
-  const [other] = await t.db.dataSource.query('SELECT code FROM community WHERE code <> $1 ORDER BY code LIMIT 1', [t.tokens.chairCommunity]);
+  const [other] = await t.db.dataSource.query('SELECT code FROM community WHERE code <> $1 ORDER BY code LIMIT 1', [
+    t.tokens.chairCommunity,
+  ]);
   const revoked = await createToken(t.db.dataSource.manager, { role: 'FINANCE', name: 'Revoked' });
   await revokeToken(t.db.dataSource.manager, revoked.id);
   Object.assign(tokens, {
     FINANCE: t.tokens.FINANCE,
     SUBGROUP: t.tokens.SUBGROUP,
     'CHAIR own': t.tokens.CHAIR,
-    'CHAIR other': (await createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'Other Chair', communityCode: other.code })).token,
+    'CHAIR other': (
+      await createToken(t.db.dataSource.manager, { role: 'CHAIR', name: 'Other Chair', communityCode: other.code })
+    ).token,
     ANALYST: t.tokens.ANALYST,
     revoked: revoked.token,
     none: null,
@@ -140,14 +178,29 @@ beforeAll(async () => {
   const ownSchool = own.body.data.community.schools[0].urn;
   // An allocation with history in the Chair's community, and a scenario per modeller.
   await t.gql('mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied } }', {
-    i: { idempotencyKey: 'matrix-seed', reason: 'role matrix', rows: [{ schoolUrn: ownSchool, communityCode: t.tokens.chairCommunity, term: 'AUTUMN-2026', amount: '5.00', purpose: 'Matrix seed', status: 'PROPOSED' }] },
+    i: {
+      idempotencyKey: 'matrix-seed',
+      reason: 'role matrix',
+      rows: [
+        {
+          schoolUrn: ownSchool,
+          communityCode: t.tokens.chairCommunity,
+          term: 'AUTUMN-2026',
+          amount: '5.00',
+          purpose: 'Matrix seed',
+          status: 'PROPOSED',
+        },
+      ],
+    },
   });
   for (const who of ['FINANCE', 'SUBGROUP'] as Who[]) {
     const r = await t.gql('mutation { createScenario(name: "matrix seed") { id } }', {}, tokens[who]);
     scenarios.set(who, r.body.data.createScenario.id);
   }
   ctx = { own: t.tokens.chairCommunity, ownSchool, scenarioOf: (w) => scenarios.get(w)! };
-  const seeded = await t.gql('query($c: String!) { allocations(filter: { communityCode: $c }) { totalCount } }', { c: ctx.own });
+  const seeded = await t.gql('query($c: String!) { allocations(filter: { communityCode: $c }) { totalCount } }', {
+    c: ctx.own,
+  });
   expect(seeded.body.data.allocations.totalCount).toBeGreaterThan(0);
 }, 180_000);
 afterAll(() => t?.stop());
@@ -165,7 +218,9 @@ function outcomeOf(status: number, body: any): Outcome {
 describe('the role matrix', () => {
   it('has an entry for every Query and Mutation field, in the test and in the policy', async () => {
     const schema = await getSchema();
-    const fields = [schema.getQueryType()!, schema.getMutationType()!].flatMap((t: GraphQLObjectType) => Object.keys(t.getFields()).map((f) => `${t.name}.${f}`));
+    const fields = [schema.getQueryType()!, schema.getMutationType()!].flatMap((t: GraphQLObjectType) =>
+      Object.keys(t.getFields()).map((f) => `${t.name}.${f}`),
+    );
     expect(fields.filter((f) => !GRAPHQL[f])).toEqual([]);
     expect(fields.filter((f) => !OPERATIONS[f])).toEqual([]);
     expect(Object.keys(FIELDS).filter((f) => !GRAPHQL[f])).toEqual([]);
@@ -177,7 +232,9 @@ describe('the role matrix', () => {
       for (const layer of stack) {
         const at = prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : '');
         if (layer.route) {
-          for (const m of Object.keys(layer.route.methods)) if (m !== '_all') found.add(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}`);
+          for (const m of Object.keys(layer.route.methods))
+            if (m !== '_all')
+              found.add(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}`);
         } else if (layer.name === 'router' && layer.handle?.stack) walk(layer.handle.stack, at);
         else if (layer.name === 'serveStatic') found.add(`GET ${at.replace(/\/(react|react-dom|app)$/, '')}/*`);
         else if (at !== prefix) found.add(`POST ${at}`); // middleware mounted on a path: the GraphQL door
@@ -198,7 +255,9 @@ describe('the role matrix', () => {
     expect(r.status).toBeLessThan(500);
   });
 
-  const routeCells = Object.entries(ROUTE_CASES).flatMap(([route, c]) => WHO.map((who) => [route, who, c.expect[who]] as const));
+  const routeCells = Object.entries(ROUTE_CASES).flatMap(([route, c]) =>
+    WHO.map((who) => [route, who, c.expect[who]] as const),
+  );
   it.each(routeCells)('%s as %s: %s', async (route, who, expected) => {
     const c = ROUTE_CASES[route];
     const method = route.split(' ')[0];

@@ -25,11 +25,19 @@ describe('Safety Valve monitoring report', () => {
     expect(r.body.errors).toBeUndefined();
     const rep = r.body.data.safetyValveMonitoringReport;
     const [row] = await t.db.dataSource.query(`SELECT * FROM safety_valve_report WHERE period_code = '2025-26-Q2'`);
-    expect(rep).toMatchObject({ localAuthority: '886 Kent', periodCode: '2025-26-Q2', financialYear: '2025-26', quarter: 2, reportDate: '2025-10-31' });
+    expect(rep).toMatchObject({
+      localAuthority: '886 Kent',
+      periodCode: '2025-26-Q2',
+      financialYear: '2025-26',
+      quarter: 2,
+      reportDate: '2025-10-31',
+    });
     expect(rep.inYear.plan).toBe('18000000.00');
     expect(rep.inYear.forecast).toBe(row.in_year_forecast);
     expect(rep.cumulative.forecast).toBe(row.cumulative_forecast);
-    expect(rep.inYear.variance).toBe((BigInt(row.in_year_forecast.replace('.', '')) - 1800000000n).toString().replace(/(\d\d)$/, '.$1'));
+    expect(rep.inYear.variance).toBe(
+      (BigInt(row.in_year_forecast.replace('.', '')) - 1800000000n).toString().replace(/(\d\d)$/, '.$1'),
+    );
     // Paid on time after reports up to this one, plus the 2024-25 Q3 instalment the DfE paid late (15 August 2025).
     const [{ paid }] = await t.db.dataSource.query(
       `SELECT sum(amount)::text AS paid FROM safety_valve_instalment WHERE (status = 'PAID' AND due_on <= '2025-10-31') OR (status = 'PAID_LATE' AND paid_on <= '2025-10-31')`,
@@ -37,7 +45,14 @@ describe('Safety Valve monitoring report', () => {
     expect(rep.instalmentsToDate).toBe(paid);
     expect(paid).toBe('35000000.00');
     expect(rep.kpis.map((k: any) => k.kpiCode)).toEqual(
-      expect.arrayContaining(['EHCP_TOTAL', 'ASSESSMENT_REQUESTS', 'NEW_PLANS', 'CEASED_PLANS', 'PLACEMENT_MAINSTREAM_PCT', 'UNIT_COST_SPECIAL']),
+      expect.arrayContaining([
+        'EHCP_TOTAL',
+        'ASSESSMENT_REQUESTS',
+        'NEW_PLANS',
+        'CEASED_PLANS',
+        'PLACEMENT_MAINSTREAM_PCT',
+        'UNIT_COST_SPECIAL',
+      ]),
     );
     const ehcp = rep.kpis.find((k: any) => k.kpiCode === 'EHCP_TOTAL');
     expect(Number(ehcp.variance)).toBe(Number(ehcp.actual) - Number(ehcp.plan));
@@ -64,14 +79,20 @@ describe('Safety Valve monitoring report', () => {
   it('rejects an unknown reporting period listing the valid ones', async () => {
     const r = await t.gql(REPORT, { p: '2025-26-Q9' });
     expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
-    expect(r.body.errors[0].message).toMatch(/Unknown Safety Valve reporting period "2025-26-Q9"\. Valid periods: 2023-24-Q1, .*2025-26-Q2/);
+    expect(r.body.errors[0].message).toMatch(
+      /Unknown Safety Valve reporting period "2025-26-Q9"\. Valid periods: 2023-24-Q1, .*2025-26-Q2/,
+    );
   });
 });
 
 describe('Safety Valve monitoring return as XLSX', () => {
   async function download(query: string, token = t.tokens.FINANCE) {
     const res = await fetch(`${t.url}/export/${query}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, body: Buffer.from(await res.arrayBuffer()), disposition: res.headers.get('content-disposition') };
+    return {
+      status: res.status,
+      body: Buffer.from(await res.arrayBuffer()),
+      disposition: res.headers.get('content-disposition'),
+    };
   }
 
   it('lays out the return with the same figures as the GraphQL report', async () => {
@@ -86,9 +107,20 @@ describe('Safety Valve monitoring return as XLSX', () => {
     const rows: ExcelJS.CellValue[][] = [];
     ws.eachRow((row) => rows.push((row.values as ExcelJS.CellValue[]).slice(1)));
     const find = (label: RegExp) => rows.find((x) => label.test(String(x[0])))!;
-    expect(find(/^In-year position 2025-26/).slice(1, 4)).toEqual([Number(rep.inYear.plan), Number(rep.inYear.forecast), Number(rep.inYear.variance)]);
-    expect(find(/^Cumulative position/).slice(1, 4)).toEqual([Number(rep.cumulative.plan), Number(rep.cumulative.forecast), Number(rep.cumulative.variance)]);
-    expect(find(/^EHCPs maintained by Kent/).slice(1, 3)).toEqual([Number(rep.kpis.find((k: any) => k.kpiCode === 'EHCP_TOTAL').plan), Number(rep.kpis.find((k: any) => k.kpiCode === 'EHCP_TOTAL').actual)]);
+    expect(find(/^In-year position 2025-26/).slice(1, 4)).toEqual([
+      Number(rep.inYear.plan),
+      Number(rep.inYear.forecast),
+      Number(rep.inYear.variance),
+    ]);
+    expect(find(/^Cumulative position/).slice(1, 4)).toEqual([
+      Number(rep.cumulative.plan),
+      Number(rep.cumulative.forecast),
+      Number(rep.cumulative.variance),
+    ]);
+    expect(find(/^EHCPs maintained by Kent/).slice(1, 3)).toEqual([
+      Number(rep.kpis.find((k: any) => k.kpiCode === 'EHCP_TOTAL').plan),
+      Number(rep.kpis.find((k: any) => k.kpiCode === 'EHCP_TOTAL').actual),
+    ]);
     let inYearRow = 0;
     ws.eachRow((row, n) => {
       if (/^In-year position/.test(String(row.getCell(1).value))) inYearRow = n;
@@ -121,24 +153,35 @@ describe('Safety Valve monitoring return as XLSX', () => {
     expect(chart).toContain('<c:lineChart>');
     expect(chart).toContain("<c:f>'Deficit trajectory'!$C$2:$C$5</c:f>");
     expect(chart).toContain("<c:f>'Deficit trajectory'!$D$2:$D$5</c:f>");
-    const cache = (part: string) => [...chart.matchAll(new RegExp(`<c:${part}>.*?</c:${part}>`, 'gs'))].map((m) => [...m[0].matchAll(/<c:v>([^<]+)<\/c:v>/g)].map((v) => Number(v[1])));
-    expect(cache('val')).toEqual([rep.trajectory.map((p: any) => Number(p.cumulativePlan)), rep.trajectory.map((p: any) => Number(p.cumulativeForecast))]);
+    const cache = (part: string) =>
+      [...chart.matchAll(new RegExp(`<c:${part}>.*?</c:${part}>`, 'gs'))].map((m) =>
+        [...m[0].matchAll(/<c:v>([^<]+)<\/c:v>/g)].map((v) => Number(v[1])),
+      );
+    expect(cache('val')).toEqual([
+      rep.trajectory.map((p: any) => Number(p.cumulativePlan)),
+      rep.trajectory.map((p: any) => Number(p.cumulativeForecast)),
+    ]);
     // The x axis is a date axis over the Date column, its cache the Excel serials of the year ends.
-    const serial = (iso: string) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)) / 86_400_000 + 25569;
+    const serial = (iso: string) =>
+      Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)) / 86_400_000 + 25569;
     expect(cache('cat')).toEqual([0, 1].map(() => rep.trajectory.map((p: any) => serial(p.date))));
     expect(chart).toContain("<c:f>'Deficit trajectory'!$B$2:$B$5</c:f>");
     expect(chart).toMatch(/<c:dateAx>.*<c:baseTimeUnit val="months"\/>.*<\/c:dateAx>/s);
     expect(drawingRels).toContain('Target="../charts/chart1.xml"');
     const rid = /<drawing r:id="([^"]+)"\/>/.exec(sheet)![1];
     expect(sheetRels).toMatch(new RegExp(`Id="${rid}"[^>]*Target="../drawings/drawing1.xml"`));
-    expect(types).toContain('PartName="/xl/charts/chart1.xml" ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"');
+    expect(types).toContain(
+      'PartName="/xl/charts/chart1.xml" ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"',
+    );
     expect(types).toContain('PartName="/xl/drawings/drawing1.xml"');
   });
 
   it('answers 400 for a CSV of the return, a missing period and an unknown one', async () => {
     const csv = await download('safety-valve-report.csv?period=2025-26-Q2');
     expect(csv.status).toBe(400);
-    expect(JSON.parse(csv.body.toString()).errors[0].message).toMatch(/laid out for Excel: ask for \/export\/safety-valve-report\.xlsx/);
+    expect(JSON.parse(csv.body.toString()).errors[0].message).toMatch(
+      /laid out for Excel: ask for \/export\/safety-valve-report\.xlsx/,
+    );
     const missing = await download('safety-valve-report.xlsx');
     expect(missing.status).toBe(400);
     expect(JSON.parse(missing.body.toString()).errors[0].message).toMatch(/needs the filter "period"/);

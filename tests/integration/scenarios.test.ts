@@ -34,15 +34,21 @@ describe('the funding model of record', () => {
     const byKey = new Map(model.schoolTerms.map((r) => [`${r.schoolUrn}|${r.termCode}`, r]));
     expect(model.schoolTerms.length).toBe(stored.length);
     for (const s of stored) expect(byKey.get(`${s.schoolUrn}|${s.termCode}`)).toEqual(s);
-    const pots = await t.db.dataSource.query(`SELECT community_code AS "communityCode", term_code AS "termCode", amount FROM community_pot`);
+    const pots = await t.db.dataSource.query(
+      `SELECT community_code AS "communityCode", term_code AS "termCode", amount FROM community_pot`,
+    );
     const potBy = new Map(model.pots.map((p) => [`${p.communityCode}|${p.termCode}`, p.amount]));
     for (const p of pots) expect(potBy.get(`${p.communityCode}|${p.termCode}`)).toBe(p.amount);
-    const [line] = await t.db.dataSource.query(`SELECT budget FROM high_needs_block_line WHERE financial_year_code = '2025-26' AND line_code = 'INDIVIDUAL_PROTECTION'`);
+    const [line] = await t.db.dataSource.query(
+      `SELECT budget FROM high_needs_block_line WHERE financial_year_code = '2025-26' AND line_code = 'INDIVIDUAL_PROTECTION'`,
+    );
     expect(model.blockLines.get('2025-26')!.INDIVIDUAL_PROTECTION).toBe(line.budget);
   });
 
   it('exposes the versioned parameters of record with author and effective date', async () => {
-    const r = await t.gql(`{ modelParameters { version effectiveFrom author parameters } modelParameterVersions { version } }`);
+    const r = await t.gql(
+      `{ modelParameters { version effectiveFrom author parameters } modelParameterVersions { version } }`,
+    );
     expect(r.body.data.modelParameters).toMatchObject({ version: 1, effectiveFrom: '2025-04-01', author: 'demo data' });
     expect(r.body.data.modelParameters.parameters.protectionRate).toBe('0.75');
   });
@@ -69,9 +75,13 @@ describe('scenarios for the Sub-Group', () => {
     const res = r.body.data.scenario.results;
     expect(res.schools.length).toBeGreaterThan(500);
     for (const s of res.schools.slice(0, 50)) {
-      expect(s.protectedAmount).toBe(new Decimal(s.baseline).times('0.60').toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2));
+      expect(s.protectedAmount).toBe(
+        new Decimal(s.baseline).times('0.60').toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2),
+      );
     }
-    const [{ p }] = await t.db.dataSource.query(`SELECT sum(protected_amount)::text AS p FROM school_term_funding WHERE term_code = 'AUTUMN-2025'`);
+    const [{ p }] = await t.db.dataSource.query(
+      `SELECT sum(protected_amount)::text AS p FROM school_term_funding WHERE term_code = 'AUTUMN-2025'`,
+    );
     const cmp = r.body.data.scenario.comparison;
     expect(cents(cmp.total.difference)).toBe(cents(res.totals.protectedAmount) - cents(p));
     expect(cmp.total.difference.startsWith('-')).toBe(true);
@@ -81,7 +91,11 @@ describe('scenarios for the Sub-Group', () => {
 
   it('models a bigger pot and EHCP growth, with community and block-line differences', async () => {
     const id = (await t.gql(CREATE, { name: 'Pot £30m, EHCPs +8%' }, t.tokens.FINANCE)).body.data.createScenario.id;
-    await t.gql(UPDATE, { id, p: { communityPotAnnual: [{ financialYear: '2026-27', amount: '30000000.00' }], ehcpGrowth: '0.08' } }, t.tokens.FINANCE);
+    await t.gql(
+      UPDATE,
+      { id, p: { communityPotAnnual: [{ financialYear: '2026-27', amount: '30000000.00' }], ehcpGrowth: '0.08' } },
+      t.tokens.FINANCE,
+    );
     const r = await t.gql(
       `query($id: String!) { scenario(id: $id) { comparison(term: "AUTUMN-2026") { communities { key baseline scenario difference } blockLines { key period difference } }
         results(term: "AUTUMN-2026") { communities { pot } } } }`,
@@ -93,7 +107,9 @@ describe('scenarios for the Sub-Group', () => {
     const diffs = r.body.data.scenario.comparison.communities;
     expect(diffs).toHaveLength(53);
     expect(diffs.every((d: any) => !d.difference.startsWith('-'))).toBe(true);
-    const lines = r.body.data.scenario.comparison.blockLines.filter((l: any) => l.period === '2026-27').map((l: any) => l.key);
+    const lines = r.body.data.scenario.comparison.blockLines
+      .filter((l: any) => l.period === '2026-27')
+      .map((l: any) => l.key);
     expect(lines).toContain('COMMUNITY_POTS');
   });
 
@@ -101,7 +117,11 @@ describe('scenarios for the Sub-Group', () => {
     const a = (await t.gql(CREATE, { name: 'A' }, t.tokens.SUBGROUP)).body.data.createScenario.id;
     await t.gql(UPDATE, { id: a, p: { protectionRate: '0.50' } }, t.tokens.SUBGROUP);
     const b = (await t.gql(CREATE, { name: 'B from A', basedOn: a }, t.tokens.SUBGROUP)).body.data.createScenario.id;
-    const same = await t.gql(`query($b: String!, $a: String) { scenario(id: $b) { comparison(against: $a) { total { difference } schools { schoolUrn } } } }`, { a, b }, t.tokens.SUBGROUP);
+    const same = await t.gql(
+      `query($b: String!, $a: String) { scenario(id: $b) { comparison(against: $a) { total { difference } schools { schoolUrn } } } }`,
+      { a, b },
+      t.tokens.SUBGROUP,
+    );
     expect(same.body.data.scenario.comparison).toEqual({ total: { difference: '0.00' }, schools: [] });
   });
 
@@ -109,12 +129,20 @@ describe('scenarios for the Sub-Group', () => {
     const id = (await t.gql(CREATE, { name: 'Mine' }, t.tokens.FINANCE)).body.data.createScenario.id;
     const other = await t.gql(`query($id: String!) { scenario(id: $id) { id } }`, { id }, t.tokens.SUBGROUP);
     expect(other.body.data.scenario).toBeNull();
-    await t.gql(`mutation($id: String!) { setScenarioState(id: $id, state: SHARED) { state } }`, { id }, t.tokens.FINANCE);
+    await t.gql(
+      `mutation($id: String!) { setScenarioState(id: $id, state: SHARED) { state } }`,
+      { id },
+      t.tokens.FINANCE,
+    );
     const shared = await t.gql(`query($id: String!) { scenario(id: $id) { id state } }`, { id }, t.tokens.SUBGROUP);
     expect(shared.body.data.scenario.state).toBe('SHARED');
     const notOwner = await t.gql(UPDATE, { id, p: { protectionRate: '0.5' } }, t.tokens.SUBGROUP);
     expect(notOwner.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    await t.gql(`mutation($id: String!) { setScenarioState(id: $id, state: LOCKED) { state } }`, { id }, t.tokens.FINANCE);
+    await t.gql(
+      `mutation($id: String!) { setScenarioState(id: $id, state: LOCKED) { state } }`,
+      { id },
+      t.tokens.FINANCE,
+    );
     const locked = await t.gql(UPDATE, { id, p: { protectionRate: '0.5' } }, t.tokens.FINANCE);
     expect(locked.body.errors[0]).toMatchObject({ extensions: { code: 'CONFLICT', reason: 'LOCKED' } });
   });
@@ -123,10 +151,21 @@ describe('scenarios for the Sub-Group', () => {
     const id = (await t.gql(CREATE, { name: 'Checks' }, t.tokens.SUBGROUP)).body.data.createScenario.id;
     await t.gql(UPDATE, { id, p: { protectionRate: '0.7' }, v: 1 }, t.tokens.SUBGROUP);
     const stale = await t.gql(UPDATE, { id, p: { protectionRate: '0.6' }, v: 1 }, t.tokens.SUBGROUP);
-    expect(stale.body.errors[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'STALE_VERSION', currentVersion: 2 });
+    expect(stale.body.errors[0].extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'STALE_VERSION',
+      currentVersion: 2,
+    });
     const rate = await t.gql(UPDATE, { id, p: { protectionRate: '1.5' } }, t.tokens.SUBGROUP);
-    expect(rate.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'parameters.protectionRate' });
-    const weights = await t.gql(UPDATE, { id, p: { communityWeights: { pupils: '0.5', fsmPupils: '0.4' } } }, t.tokens.SUBGROUP);
+    expect(rate.body.errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'parameters.protectionRate',
+    });
+    const weights = await t.gql(
+      UPDATE,
+      { id, p: { communityWeights: { pupils: '0.5', fsmPupils: '0.4' } } },
+      t.tokens.SUBGROUP,
+    );
     expect(weights.body.errors[0].message).toMatch(/sum to 1/);
     const term = await t.gql(UPDATE, { id, p: { protectedTerms: ['WINTER-2026'] } }, t.tokens.SUBGROUP);
     expect(term.body.errors[0].message).toMatch(/Unknown funding term\(s\) WINTER-2026/);
@@ -139,7 +178,10 @@ describe('scenarios for the Sub-Group', () => {
   it('audits every scenario change', async () => {
     const id = (await t.gql(CREATE, { name: 'Audited' }, t.tokens.SUBGROUP)).body.data.createScenario.id;
     await t.gql(UPDATE, { id, p: { ehcpGrowth: '0.05' } }, t.tokens.SUBGROUP);
-    const rows = await t.db.dataSource.query(`SELECT action, role, after FROM audit_log WHERE entity = 'SCENARIO' AND entity_id = $1 ORDER BY id`, [id]);
+    const rows = await t.db.dataSource.query(
+      `SELECT action, role, after FROM audit_log WHERE entity = 'SCENARIO' AND entity_id = $1 ORDER BY id`,
+      [id],
+    );
     expect(rows.map((r: any) => r.action)).toEqual(['CREATE', 'UPDATE']);
     expect(rows[1].role).toBe('SUBGROUP');
     expect(rows[1].after.ehcpGrowth).toBe('0.05');

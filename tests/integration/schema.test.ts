@@ -18,9 +18,11 @@ describe('the tracked schema', () => {
     const missing: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
       if (type.name.startsWith('__')) continue;
-      if (!type.description && !['Boolean', 'String', 'Int', 'Float', 'ID', 'Query', 'Mutation'].includes(type.name)) missing.push(type.name);
+      if (!type.description && !['Boolean', 'String', 'Int', 'Float', 'ID', 'Query', 'Mutation'].includes(type.name))
+        missing.push(type.name);
       if ('getFields' in type) {
-        for (const f of Object.values((type as any).getFields()) as any[]) if (!f.description) missing.push(`${type.name}.${f.name}`);
+        for (const f of Object.values((type as any).getFields()) as any[])
+          if (!f.description) missing.push(`${type.name}.${f.name}`);
       }
     }
     expect(missing).toEqual([]);
@@ -55,7 +57,9 @@ describe('migrations', () => {
 
   it('make the database refuse values outside the GraphQL enums', async () => {
     await db.dataSource.query(`INSERT INTO area (code, name) VALUES ('T', 'Test area')`);
-    await db.dataSource.query(`INSERT INTO district (ons_code, name, area_code) VALUES ('E0TEST', 'Test district', 'T')`);
+    await db.dataSource.query(
+      `INSERT INTO district (ons_code, name, area_code) VALUES ('E0TEST', 'Test district', 'T')`,
+    );
     const school = (phase: string, type = 'ACADEMY', status = 'OPEN') =>
       db.dataSource.query(
         `INSERT INTO school (urn, laestab, name, phase, type, status, district_code) VALUES (900001, 8869999, 'Test School', $1, $2, $3, 'E0TEST')`,

@@ -28,7 +28,9 @@ const one = async (sql: string, params: unknown[] = []) => (await ds.query(sql, 
 describe('loadDemoData', () => {
   it('loads the whole demo data set in a few seconds', () => {
     // Logged so the load time on each engine shows up in CI output.
-    console.log(`demo data (${db.engine}): ${Object.values(result.rows).reduce((a, b) => a + b, 0)} rows in ${result.statements} statements, ${loadMs} ms`);
+    console.log(
+      `demo data (${db.engine}): ${Object.values(result.rows).reduce((a, b) => a + b, 0)} rows in ${result.statements} statements, ${loadMs} ms`,
+    );
   });
 
   it('inserts every generated row into its table', async () => {
@@ -70,7 +72,9 @@ describe('loadDemoData', () => {
     const pots = await one(
       `SELECT sum(p.amount)::text AS total FROM community_pot p JOIN funding_term t ON t.code = p.term_code WHERE t.financial_year_code = '2025-26'`,
     );
-    const line = await one(`SELECT budget::text AS budget FROM high_needs_block_line WHERE financial_year_code = '2025-26' AND line_code = 'COMMUNITY_POTS'`);
+    const line = await one(
+      `SELECT budget::text AS budget FROM high_needs_block_line WHERE financial_year_code = '2025-26' AND line_code = 'COMMUNITY_POTS'`,
+    );
     expect(pots.total).toBe('18000000.00');
     expect(line.budget).toBe(pots.total);
   });
@@ -93,7 +97,7 @@ describe('loadDemoData', () => {
     expect(wrong.n).toBe(0);
   });
 
-  it('keeps each community pot equal to the sum of its member schools\' shares', async () => {
+  it("keeps each community pot equal to the sum of its member schools' shares", async () => {
     const mismatches = await one(
       `SELECT count(*)::int AS n FROM (
          SELECT p.community_code, p.term_code, p.amount, sum(f.community_share) AS shares

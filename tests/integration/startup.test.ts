@@ -8,14 +8,21 @@ import { assertServerBuilt } from '../helpers/build';
 const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
 beforeAll(assertServerBuilt);
 
-function run(env: Record<string, string>, untilReady = true): Promise<{ code: number | null; out: string; err: string; child: ChildProcess }> {
+function run(
+  env: Record<string, string>,
+  untilReady = true,
+): Promise<{ code: number | null; out: string; err: string; child: ChildProcess }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      if (untilReady && out.includes('Demo tokens') && out.includes('ANALYST')) resolve({ code: null, out, err, child });
+      if (untilReady && out.includes('Demo tokens') && out.includes('ANALYST'))
+        resolve({ code: null, out, err, child });
     });
     child.stderr!.on('data', (d) => (err += d));
     child.on('exit', (code) => resolve({ code, out, err, child }));
@@ -24,7 +31,9 @@ function run(env: Record<string, string>, untilReady = true): Promise<{ code: nu
 
 /** SIGTERM, as a service manager sends it; resolves to the exit code (a hang fails the test by its timeout). */
 const stop = (c: ChildProcess) =>
-  new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : (c.once('exit', (code) => r(code)), c.kill('SIGTERM'))));
+  new Promise<number | null>((r) =>
+    c.exitCode !== null ? r(c.exitCode) : (c.once('exit', (code) => r(code)), c.kill('SIGTERM')),
+  );
 
 describe('starting the hub', () => {
   it('on an empty data folder: migrates, loads demo data, writes one token per role, answers queries; later starts reuse it', async () => {
@@ -63,7 +72,9 @@ describe('starting the hub', () => {
     expect(r.code).toBe(1);
     const lines = r.err.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^high-needs-hub: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none .*Check DATABASE_URL/);
+    expect(lines[0]).toMatch(
+      /^high-needs-hub: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none .*Check DATABASE_URL/,
+    );
   });
 
   it('with a DATABASE_URL that is not PostgreSQL: one line naming the fix', async () => {

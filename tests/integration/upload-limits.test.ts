@@ -63,7 +63,11 @@ async function deflatedZeros(bytes: number): Promise<Buffer> {
 }
 
 const upload = (path: string, body: Buffer | string, token = t.tokens.FINANCE) =>
-  fetch(`${t.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  fetch(`${t.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
 
 describe('uploads that cannot exhaust memory', () => {
   it('refuses a small XLSX that declares a 450 MB sheet before inflating it', async () => {
@@ -83,7 +87,9 @@ describe('uploads that cannot exhaust memory', () => {
 
   it('refuses an XLSX whose directory understates what an entry inflates to', async () => {
     const size = 60 * 1024 * 1024;
-    const liar = zip([{ name: 'xl/worksheets/sheet1.xml', deflated: await deflatedZeros(size), size, declared: 300_000 }]);
+    const liar = zip([
+      { name: 'xl/worksheets/sheet1.xml', deflated: await deflatedZeros(size), size, declared: 300_000 },
+    ]);
     const res = await upload('/import/baseline-funding?dryRun=TRUE', liar);
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].message).toMatch(/inflates to more than it declares|too large/);
@@ -110,7 +116,8 @@ describe('uploads that cannot exhaust memory', () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('Data');
     ws.addRow(['schoolUrn', 'term', 'baseline']);
-    for (let i = 0; i < 40000; i++) ws.addRow([s.urn, 'AUTUMN-2025', `${1000 + i}.${String(i % 100).padStart(2, '0')}`]);
+    for (let i = 0; i < 40000; i++)
+      ws.addRow([s.urn, 'AUTUMN-2025', `${1000 + i}.${String(i % 100).padStart(2, '0')}`]);
     const file = Buffer.from(await wb.xlsx.writeBuffer());
     const rss = process.memoryUsage().rss;
     let peak = rss;
@@ -140,7 +147,10 @@ describe('uploads that cannot exhaust memory', () => {
 
   it('cuts long values in an error report', async () => {
     const long = 'x'.repeat(50000);
-    const res = await upload('/import/baseline-funding?dryRun=TRUE', `schoolUrn,term,baseline\n${long},AUTUMN-2025,10\n`);
+    const res = await upload(
+      '/import/baseline-funding?dryRun=TRUE',
+      `schoolUrn,term,baseline\n${long},AUTUMN-2025,10\n`,
+    );
     expect(res.status).toBe(400);
     const text = await res.text();
     expect(text.length).toBeLessThan(5000);
@@ -156,7 +166,10 @@ describe('uploads that cannot exhaust memory', () => {
     } finally {
       UPLOAD_LIMITS.giasBytes = saved;
     }
-    const quoted = await upload('/import/gias?dryRun=TRUE', `URN,LA (code),EstablishmentName\n1,886,"${'q'.repeat(3 * 1024 * 1024)}\n`);
+    const quoted = await upload(
+      '/import/gias?dryRun=TRUE',
+      `URN,LA (code),EstablishmentName\n1,886,"${'q'.repeat(3 * 1024 * 1024)}\n`,
+    );
     expect(quoted.status).toBe(400);
     const text = await quoted.text();
     expect(text.length).toBeLessThan(5000);

@@ -6,6 +6,11 @@ const emitWarning = process.emitWarning;
 process.emitWarning = function (warning, ...rest) {
   const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
   const message = typeof warning === 'string' ? warning : warning && warning.message;
-  if (type === 'ExperimentalWarning' && typeof message === 'string' && message.startsWith('VM Modules is an experimental feature')) return;
+  if (
+    type === 'ExperimentalWarning' &&
+    typeof message === 'string' &&
+    message.startsWith('VM Modules is an experimental feature')
+  )
+    return;
   return emitWarning.call(this, warning, ...rest);
 };

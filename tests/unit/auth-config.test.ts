@@ -17,7 +17,13 @@ async function get(oidc: OidcConfig | null): Promise<{ status: number; body: any
 }
 
 describe('GET /auth/config', () => {
-  const oidc: OidcConfig = { issuer: 'https://login.microsoftonline.com/t/v2.0', audience: 'api://localhost:3000/abc', jwksUrl: 'https://keys', roleClaim: 'roles', communityClaim: 'community' };
+  const oidc: OidcConfig = {
+    issuer: 'https://login.microsoftonline.com/t/v2.0',
+    audience: 'api://localhost:3000/abc',
+    jwksUrl: 'https://keys',
+    roleClaim: 'roles',
+    communityClaim: 'community',
+  };
 
   it('says there is no sign-in when OIDC is not configured', async () => {
     expect(await get(null)).toMatchObject({ status: 200, body: { oidc: null } });

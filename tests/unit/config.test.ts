@@ -28,13 +28,21 @@ describe('configuration', () => {
   it('needs an audience when an OIDC issuer is set, and derives the Entra JWKS address', () => {
     expect(() => loadConfig({ OIDC_ISSUER: 'https://login.microsoftonline.com/t/v2.0' })).toThrow(/OIDC_AUDIENCE/);
     const c = loadConfig({ OIDC_ISSUER: 'https://login.microsoftonline.com/t/v2.0', OIDC_AUDIENCE: 'api://hub' });
-    expect(c.oidc).toMatchObject({ audience: 'api://hub', roleClaim: 'roles', jwksUrl: 'https://login.microsoftonline.com/t/discovery/v2.0/keys' });
+    expect(c.oidc).toMatchObject({
+      audience: 'api://hub',
+      roleClaim: 'roles',
+      jwksUrl: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+    });
   });
 
   it('takes the add-in sign-in client id from OIDC_CLIENT_ID, else the audience without "api://"', () => {
     const base = { OIDC_ISSUER: 'https://login.microsoftonline.com/t/v2.0' };
-    expect(loadConfig({ ...base, OIDC_AUDIENCE: 'api://11111111-2222-3333-4444-555555555555' }).oidc?.clientId).toBe('11111111-2222-3333-4444-555555555555');
-    expect(loadConfig({ ...base, OIDC_AUDIENCE: 'api://localhost:3000/abc', OIDC_CLIENT_ID: ' abc ' }).oidc?.clientId).toBe('abc');
+    expect(loadConfig({ ...base, OIDC_AUDIENCE: 'api://11111111-2222-3333-4444-555555555555' }).oidc?.clientId).toBe(
+      '11111111-2222-3333-4444-555555555555',
+    );
+    expect(
+      loadConfig({ ...base, OIDC_AUDIENCE: 'api://localhost:3000/abc', OIDC_CLIENT_ID: ' abc ' }).oidc?.clientId,
+    ).toBe('abc');
     expect(loadConfig({ ...base, OIDC_AUDIENCE: 'abc' }).oidc?.clientId).toBe('abc');
   });
 });

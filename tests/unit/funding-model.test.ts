@@ -113,24 +113,42 @@ describe('potTotalForTerm', () => {
 describe('largestRemainderSplit', () => {
   it('gives the leftover pennies to the largest remainders so the parts sum exactly to the total', () => {
     // 1000 pennies x 1/3 and 2/3 = 333.33 and 666.67: the penny goes to the larger remainder (.67).
-    expect([...largestRemainderSplit('10.00', [{ key: 'a', weight: 1 }, { key: 'b', weight: 2 }])]).toEqual([
+    expect([
+      ...largestRemainderSplit('10.00', [
+        { key: 'a', weight: 1 },
+        { key: 'b', weight: 2 },
+      ]),
+    ]).toEqual([
       ['a', '3.33'],
       ['b', '6.67'],
     ]);
   });
 
   it('breaks ties in favour of the earlier key, deterministically', () => {
-    expect([...largestRemainderSplit('100.00', ['x', 'y', 'z'].map((key) => ({ key, weight: '1' })))]).toEqual([
+    expect([
+      ...largestRemainderSplit(
+        '100.00',
+        ['x', 'y', 'z'].map((key) => ({ key, weight: '1' })),
+      ),
+    ]).toEqual([
       ['x', '33.34'],
       ['y', '33.33'],
       ['z', '33.33'],
     ]);
-    const tiny = largestRemainderSplit('0.05', [1, 2, 3, 4, 5, 6].map((key) => ({ key, weight: 1 })));
+    const tiny = largestRemainderSplit(
+      '0.05',
+      [1, 2, 3, 4, 5, 6].map((key) => ({ key, weight: 1 })),
+    );
     expect([...tiny.values()]).toEqual(['0.01', '0.01', '0.01', '0.01', '0.01', '0.00']);
   });
 
   it('splits equally when every weight is zero, and refuses negative totals', () => {
-    expect([...largestRemainderSplit('1.00', [{ key: 'a', weight: 0 }, { key: 'b', weight: 0 }]).values()]).toEqual(['0.50', '0.50']);
+    expect([
+      ...largestRemainderSplit('1.00', [
+        { key: 'a', weight: 0 },
+        { key: 'b', weight: 0 },
+      ]).values(),
+    ]).toEqual(['0.50', '0.50']);
     expect(() => largestRemainderSplit('-1.00', [{ key: 'a', weight: 1 }])).toThrow(RangeError);
   });
 });
@@ -158,7 +176,11 @@ describe('communityPots', () => {
     const pots = communityPots(inputs, '7500000.00', P);
     const pennies = [...pots.values()].reduce((a, v) => a + BigInt(v.replace('.', '')), 0n);
     expect(pennies).toBe(750000000n);
-    const equal = communityPots(['a', 'b', 'c'].map((code) => ({ code, pupilsOnRoll: 10, fsmPupils: '1' })), '100.00', P);
+    const equal = communityPots(
+      ['a', 'b', 'c'].map((code) => ({ code, pupilsOnRoll: 10, fsmPupils: '1' })),
+      '100.00',
+      P,
+    );
     expect(Object.fromEntries(equal)).toEqual({ a: '33.34', b: '33.33', c: '33.33' });
   });
 });

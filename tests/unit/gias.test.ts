@@ -49,7 +49,12 @@ describe('GIAS header', () => {
       indexHeader(['URN', 'EstablishmentName']);
     } catch (e) {
       expect((e as FileRejected).errors.map((x) => x.column)).toEqual([
-        'LA (code)', 'EstablishmentNumber', 'TypeOfEstablishment (name)', 'EstablishmentStatus (name)', 'PhaseOfEducation (name)', 'DistrictAdministrative (code)',
+        'LA (code)',
+        'EstablishmentNumber',
+        'TypeOfEstablishment (name)',
+        'EstablishmentStatus (name)',
+        'PhaseOfEducation (name)',
+        'DistrictAdministrative (code)',
       ]);
     }
   });
@@ -61,7 +66,16 @@ describe('GIAS rows', () => {
     expect(errors).toEqual([]);
     expect(result).toEqual({
       kind: 'school',
-      school: expect.objectContaining({ urn: 118001, laestab: 8862001, phase: 'PRIMARY', type: 'MAINTAINED', status: 'OPEN', openDate: '1975-09-01', percentFsm: '23.45', srpCapacity: null }),
+      school: expect.objectContaining({
+        urn: 118001,
+        laestab: 8862001,
+        phase: 'PRIMARY',
+        type: 'MAINTAINED',
+        status: 'OPEN',
+        openDate: '1975-09-01',
+        percentFsm: '23.45',
+        srpCapacity: null,
+      }),
     });
   });
 
@@ -76,16 +90,26 @@ describe('GIAS rows', () => {
   });
 
   it('adds resourced provision and SEN unit places together', () => {
-    const { result } = parse({ ResourcedProvisionCapacity: '12', SenUnitCapacity: '8', ResourcedProvisionOnRoll: '10' });
+    const { result } = parse({
+      ResourcedProvisionCapacity: '12',
+      SenUnitCapacity: '8',
+      ResourcedProvisionOnRoll: '10',
+    });
     expect(result).toMatchObject({ school: { srpCapacity: 20, srpOnRoll: 10 } });
   });
 
   it('skips establishments the hub does not fund, by type', () => {
-    expect(parse({ 'TypeOfEstablishment (name)': 'Other independent school' }).result).toEqual({ kind: 'skip', reason: 'Other independent school' });
+    expect(parse({ 'TypeOfEstablishment (name)': 'Other independent school' }).result).toEqual({
+      kind: 'skip',
+      reason: 'Other independent school',
+    });
   });
 
   it('rejects a mainstream school with no phase, and UTF-8 text read as Windows-1252', () => {
-    const { result, errors } = parse({ 'PhaseOfEducation (name)': 'Not applicable', EstablishmentName: 'St Maryâ€™s School' });
+    const { result, errors } = parse({
+      'PhaseOfEducation (name)': 'Not applicable',
+      EstablishmentName: 'St Maryâ€™s School',
+    });
     expect(result).toEqual({ kind: 'reject' });
     expect(errors.map((e) => [e.line, e.column])).toEqual([
       [7, GIAS_COLUMNS.name],

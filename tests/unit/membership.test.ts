@@ -1,6 +1,11 @@
 import { communityOn, membersOn, type MembershipSpan } from '../../server/modules/community/membership';
 
-const span = (schoolUrn: number, communityCode: string, effectiveFrom: string, effectiveTo: string | null = null): MembershipSpan => ({
+const span = (
+  schoolUrn: number,
+  communityCode: string,
+  effectiveFrom: string,
+  effectiveTo: string | null = null,
+): MembershipSpan => ({
   schoolUrn,
   communityCode,
   effectiveFrom,

@@ -57,7 +57,9 @@ describe('the one money parser', () => {
     const p = reason(text);
     expect(p.code).toBe('BAD_AMOUNT');
     expect(p.reason).toMatch(why);
-    expect(p.message).toBe(`amount ${JSON.stringify(text)} is not an amount of pounds and pence: it ${p.reason}. Write it as 1250.00 or 1,250.00.`);
+    expect(p.message).toBe(
+      `amount ${JSON.stringify(text)} is not an amount of pounds and pence: it ${p.reason}. Write it as 1250.00 or 1,250.00.`,
+    );
   });
 
   it('refuses a negative amount unless the field takes them, and a number that is not text', () => {

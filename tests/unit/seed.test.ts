@@ -9,8 +9,19 @@ const sum = (values: string[]): string => values.reduce((a, v) => a.plus(v), new
 const countBy = <T>(rows: T[], key: (r: T) => string): Record<string, number> =>
   rows.reduce((m, r) => ((m[key(r)] = (m[key(r)] ?? 0) + 1), m), {} as Record<string, number>);
 const termFy = new Map(data.fundingTerms.map((t) => [t.code, t.financialYearCode]));
-const line = (fy: string, code: string) => data.highNeedsBlockLines.find((l) => l.financialYearCode === fy && l.lineCode === code)!;
-const FUNDED_TERMS = ['SUMMER-2025', 'AUTUMN-2025', 'SPRING-2026', 'SUMMER-2026', 'AUTUMN-2026', 'SPRING-2027', 'SUMMER-2027', 'AUTUMN-2027', 'SPRING-2028'];
+const line = (fy: string, code: string) =>
+  data.highNeedsBlockLines.find((l) => l.financialYearCode === fy && l.lineCode === code)!;
+const FUNDED_TERMS = [
+  'SUMMER-2025',
+  'AUTUMN-2025',
+  'SPRING-2026',
+  'SUMMER-2026',
+  'AUTUMN-2026',
+  'SPRING-2027',
+  'SUMMER-2027',
+  'AUTUMN-2027',
+  'SPRING-2028',
+];
 
 describe('generateDemoData: determinism', () => {
   it('gives deep-equal data on every run with the same seed', () => {
@@ -89,11 +100,27 @@ describe('generateDemoData: geography and schools', () => {
   });
 
   it('gives open schools realistic rolls, % FSM as 2-dp strings and postcodes in their district', () => {
-    const ranges: Record<string, [number, number]> = { PRIMARY: [90, 630], SECONDARY: [600, 1800], SPECIAL: [60, 300], PRU: [20, 120], ALL_THROUGH: [1000, 2000] };
-    const district = new Map(
-      [['E07000105', 'TN'], ['E07000106', 'CT'], ['E07000107', 'DA'], ['E07000108', 'CT'], ['E07000109', 'DA|ME'], ['E07000110', 'ME'],
-       ['E07000111', 'TN|BR|DA'], ['E07000112', 'CT|TN'], ['E07000113', 'ME'], ['E07000114', 'CT'], ['E07000115', 'TN|ME'], ['E07000116', 'TN']],
-    );
+    const ranges: Record<string, [number, number]> = {
+      PRIMARY: [90, 630],
+      SECONDARY: [600, 1800],
+      SPECIAL: [60, 300],
+      PRU: [20, 120],
+      ALL_THROUGH: [1000, 2000],
+    };
+    const district = new Map([
+      ['E07000105', 'TN'],
+      ['E07000106', 'CT'],
+      ['E07000107', 'DA'],
+      ['E07000108', 'CT'],
+      ['E07000109', 'DA|ME'],
+      ['E07000110', 'ME'],
+      ['E07000111', 'TN|BR|DA'],
+      ['E07000112', 'CT|TN'],
+      ['E07000113', 'ME'],
+      ['E07000114', 'CT'],
+      ['E07000115', 'TN|ME'],
+      ['E07000116', 'TN'],
+    ]);
     for (const s of data.schools.filter((x) => x.status === 'OPEN')) {
       const [lo, hi] = ranges[s.phase];
       expect(s.pupilsOnRoll! >= lo && s.pupilsOnRoll! <= hi).toBe(true);
@@ -108,7 +135,11 @@ describe('generateDemoData: geography and schools', () => {
 
   it('has 53 communities of 8-14 open mainstream schools each, mean about 10.5, 4-5 per district', () => {
     expect(data.communities).toHaveLength(53);
-    expect(data.communities[0]).toMatchObject({ code: 'ASH-01', name: 'Ashford Central Community of Schools', pcnName: 'Ashford Central PCN' });
+    expect(data.communities[0]).toMatchObject({
+      code: 'ASH-01',
+      name: 'Ashford Central Community of Schools',
+      pcnName: 'Ashford Central PCN',
+    });
     const perDistrict = Object.values(countBy(data.communities, (c) => c.primaryDistrictCode));
     expect(perDistrict.every((n) => n === 4 || n === 5)).toBe(true);
     const byUrn = new Map(data.schools.map((s) => [s.urn, s]));
@@ -131,7 +162,9 @@ describe('generateDemoData: geography and schools', () => {
   it('puts each open mainstream school in exactly one community on any day, and special schools, PRUs and closed schools in none', () => {
     const members = [...membersOn(data.communityMemberships, '2026-10-01').values()].flat();
     expect(new Set(members).size).toBe(members.length);
-    const mainstreamOpen = data.schools.filter((s) => s.status === 'OPEN' && ['PRIMARY', 'SECONDARY', 'ALL_THROUGH'].includes(s.phase));
+    const mainstreamOpen = data.schools.filter(
+      (s) => s.status === 'OPEN' && ['PRIMARY', 'SECONDARY', 'ALL_THROUGH'].includes(s.phase),
+    );
     expect(new Set(members)).toEqual(new Set(mainstreamOpen.map((s) => s.urn)));
   });
 
@@ -140,7 +173,9 @@ describe('generateDemoData: geography and schools', () => {
     expect(ended.length).toBeGreaterThanOrEqual(3);
     for (const old of ended) {
       expect(old.effectiveTo).toBe('2026-09-01');
-      const next = data.communityMemberships.find((m) => m.schoolUrn === old.schoolUrn && m.effectiveFrom === '2026-09-01');
+      const next = data.communityMemberships.find(
+        (m) => m.schoolUrn === old.schoolUrn && m.effectiveFrom === '2026-09-01',
+      );
       expect(next).toMatchObject({ effectiveTo: null });
       expect(next!.communityCode).not.toBe(old.communityCode);
     }
@@ -163,14 +198,36 @@ describe('generateDemoData: geography and schools', () => {
 describe('generateDemoData: periods', () => {
   it('has funding terms Summer 2024 to Spring 2028 with 5/4/3 months, closed when ended before April 2026', () => {
     expect(data.fundingTerms.map((t) => t.code)).toEqual([
-      'SUMMER-2024', 'AUTUMN-2024', 'SPRING-2025', 'SUMMER-2025', 'AUTUMN-2025', 'SPRING-2026',
-      'SUMMER-2026', 'AUTUMN-2026', 'SPRING-2027', 'SUMMER-2027', 'AUTUMN-2027', 'SPRING-2028',
+      'SUMMER-2024',
+      'AUTUMN-2024',
+      'SPRING-2025',
+      'SUMMER-2025',
+      'AUTUMN-2025',
+      'SPRING-2026',
+      'SUMMER-2026',
+      'AUTUMN-2026',
+      'SPRING-2027',
+      'SUMMER-2027',
+      'AUTUMN-2027',
+      'SPRING-2028',
     ]);
     expect(data.fundingTerms.find((t) => t.code === 'SUMMER-2025')).toEqual({
-      code: 'SUMMER-2025', name: 'Summer 2025', season: 'SUMMER', startDate: '2025-04-01', endDate: '2025-08-31',
-      financialYearCode: '2025-26', academicYearCode: '2024/25', months: 5, closed: true,
+      code: 'SUMMER-2025',
+      name: 'Summer 2025',
+      season: 'SUMMER',
+      startDate: '2025-04-01',
+      endDate: '2025-08-31',
+      financialYearCode: '2025-26',
+      academicYearCode: '2024/25',
+      months: 5,
+      closed: true,
     });
-    expect(data.fundingTerms.filter((t) => t.closed).map((t) => t.code).at(-1)).toBe('SPRING-2026');
+    expect(
+      data.fundingTerms
+        .filter((t) => t.closed)
+        .map((t) => t.code)
+        .at(-1),
+    ).toBe('SPRING-2026');
     expect(data.fundingTerms.find((t) => t.code === 'SUMMER-2026')!.closed).toBe(false);
     for (const fy of ['2024-25', '2025-26', '2026-27', '2027-28'])
       expect(data.fundingTerms.filter((t) => t.financialYearCode === fy).reduce((a, t) => a + t.months, 0)).toBe(12);
@@ -179,8 +236,12 @@ describe('generateDemoData: periods', () => {
   it('has six school terms per academic year, each in the funding term containing its start', () => {
     const t = data.schoolTerms.filter((s) => s.academicYearCode === '2025/26');
     expect(t.map((s) => `${s.code}:${s.fundingTermCode}`)).toEqual([
-      '2025/26-T1:AUTUMN-2025', '2025/26-T2:AUTUMN-2025', '2025/26-T3:SPRING-2026',
-      '2025/26-T4:SPRING-2026', '2025/26-T5:SUMMER-2026', '2025/26-T6:SUMMER-2026',
+      '2025/26-T1:AUTUMN-2025',
+      '2025/26-T2:AUTUMN-2025',
+      '2025/26-T3:SPRING-2026',
+      '2025/26-T4:SPRING-2026',
+      '2025/26-T5:SUMMER-2026',
+      '2025/26-T6:SUMMER-2026',
     ]);
     const ft = new Map(data.fundingTerms.map((f) => [f.code, f]));
     for (const s of data.schoolTerms) {
@@ -219,16 +280,21 @@ describe('generateDemoData: money', () => {
   });
 
   it('gives every open mainstream school six notional SEN lines per financial year, mostly £50k-£400k in total for primaries', () => {
-    const mainstream = data.schools.filter((s) => s.status === 'OPEN' && ['PRIMARY', 'SECONDARY', 'ALL_THROUGH'].includes(s.phase));
+    const mainstream = data.schools.filter(
+      (s) => s.status === 'OPEN' && ['PRIMARY', 'SECONDARY', 'ALL_THROUGH'].includes(s.phase),
+    );
     expect(data.notionalSenFactors).toHaveLength(mainstream.length * 4 * 6);
     const primary = new Set(mainstream.filter((s) => s.phase === 'PRIMARY').map((s) => s.urn));
     const totals = new Map<number, Decimal>();
     const wrong = data.notionalSenFactors.filter(
-      (n) => n.senAmount !== new Decimal(n.formulaAmount).times(n.senPercentage).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2),
+      (n) =>
+        n.senAmount !==
+        new Decimal(n.formulaAmount).times(n.senPercentage).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2),
     );
     expect(wrong).toEqual([]);
     for (const n of data.notionalSenFactors) {
-      if (n.financialYearCode === '2025-26' && primary.has(n.schoolUrn)) totals.set(n.schoolUrn, (totals.get(n.schoolUrn) ?? new Decimal(0)).plus(n.senAmount));
+      if (n.financialYearCode === '2025-26' && primary.has(n.schoolUrn))
+        totals.set(n.schoolUrn, (totals.get(n.schoolUrn) ?? new Decimal(0)).plus(n.senAmount));
     }
     const inRange = [...totals.values()].filter((t) => t.gte(50000) && t.lte(400000)).length;
     expect(inRange / totals.size).toBeGreaterThan(0.8);
@@ -238,25 +304,37 @@ describe('generateDemoData: money', () => {
     expect(new Set(data.schoolTermFunding.map((f) => f.termCode))).toEqual(new Set(FUNDED_TERMS));
     const wrong = data.schoolTermFunding.filter((f) =>
       P.protectedTermCodes.includes(f.termCode)
-        ? f.protectionRate !== '0.7500' || f.protectedAmount !== new Decimal(f.baseline).times('0.75').toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)
+        ? f.protectionRate !== '0.7500' ||
+          f.protectedAmount !==
+            new Decimal(f.baseline).times('0.75').toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)
         : f.protectionRate !== '0.0000' || f.protectedAmount !== '0.00',
     );
     expect(wrong).toEqual([]);
-    expect(data.schoolTermFunding.filter((f) => f.termCode === 'SUMMER-2026' && f.protectedAmount === '0.00')).toEqual([]);
+    expect(data.schoolTermFunding.filter((f) => f.termCode === 'SUMMER-2026' && f.protectedAmount === '0.00')).toEqual(
+      [],
+    );
   });
 
   it('scales each school baseline by term months, typically £5k-£80k a term', () => {
     const urn = data.schoolTermFunding[0].schoolUrn;
-    const own = new Map(data.schoolTermFunding.filter((f) => f.schoolUrn === urn).map((f) => [f.termCode, new Decimal(f.baseline)]));
+    const own = new Map(
+      data.schoolTermFunding.filter((f) => f.schoolUrn === urn).map((f) => [f.termCode, new Decimal(f.baseline)]),
+    );
     expect(own.get('SUMMER-2025')!.div(5).minus(own.get('SPRING-2026')!.div(3)).abs().lt(0.01)).toBe(true);
-    const typical = data.schoolTermFunding.filter((f) => Number(f.baseline) >= 5000 && Number(f.baseline) <= 80000).length;
+    const typical = data.schoolTermFunding.filter(
+      (f) => Number(f.baseline) >= 5000 && Number(f.baseline) <= 80000,
+    ).length;
     expect(typical / data.schoolTermFunding.length).toBeGreaterThan(0.75);
   });
 
   it('splits each term pot exactly among the 53 communities, £18m in 2025-26 and £27m in 2026-27', () => {
     const expected: Record<string, string> = {
-      'SUMMER-2025': '7500000.00', 'AUTUMN-2025': '6000000.00', 'SPRING-2026': '4500000.00',
-      'SUMMER-2026': '11250000.00', 'AUTUMN-2026': '9000000.00', 'SPRING-2027': '6750000.00',
+      'SUMMER-2025': '7500000.00',
+      'AUTUMN-2025': '6000000.00',
+      'SPRING-2026': '4500000.00',
+      'SUMMER-2026': '11250000.00',
+      'AUTUMN-2026': '9000000.00',
+      'SPRING-2027': '6750000.00',
     };
     for (const [term, total] of Object.entries(expected)) {
       const pots = data.communityPots.filter((p) => p.termCode === term);
@@ -280,8 +358,16 @@ describe('generateDemoData: money', () => {
       const k = `${b.schoolUrn}|${b.termCode}`;
       bands.set(k, { ...(bands.get(k) ?? {}), [b.band]: b.plans });
     }
-    expect(new Set(data.ehcpBandCounts.map((b) => b.termCode))).toEqual(new Set(['AUTUMN-2026', 'SPRING-2027', 'SUMMER-2027', 'AUTUMN-2027', 'SPRING-2028']));
-    const months: Record<string, number> = { 'AUTUMN-2026': 4, 'SPRING-2027': 3, 'SUMMER-2027': 5, 'AUTUMN-2027': 4, 'SPRING-2028': 3 };
+    expect(new Set(data.ehcpBandCounts.map((b) => b.termCode))).toEqual(
+      new Set(['AUTUMN-2026', 'SPRING-2027', 'SUMMER-2027', 'AUTUMN-2027', 'SPRING-2028']),
+    );
+    const months: Record<string, number> = {
+      'AUTUMN-2026': 4,
+      'SPRING-2027': 3,
+      'SUMMER-2027': 5,
+      'AUTUMN-2027': 4,
+      'SPRING-2028': 3,
+    };
     const wrong = data.schoolTermFunding.filter((f) =>
       months[f.termCode]
         ? f.bandedTopUp !== bandedTopUp(bands.get(`${f.schoolUrn}|${f.termCode}`)!, P.bandValues, months[f.termCode])
@@ -295,17 +381,25 @@ describe('generateDemoData: money', () => {
     for (const fy of ['2024-25', '2025-26', '2026-27', '2027-28']) {
       const notional = line(fy, 'NOTIONAL_SEN');
       expect(notional.memo).toBe(true);
-      expect(notional.budget).toBe(sum(data.notionalSenFactors.filter((n) => n.financialYearCode === fy).map((n) => n.senAmount)));
+      expect(notional.budget).toBe(
+        sum(data.notionalSenFactors.filter((n) => n.financialYearCode === fy).map((n) => n.senAmount)),
+      );
       // 2024-25 is held as reported (before the communities): its other lines are given figures.
       if (fy === '2024-25') continue;
       // 2027-28's pot is planned (£28m) but not yet shared among communities.
       if (fy === '2027-28') expect(data.communityPots.filter((p) => termFy.get(p.termCode) === fy)).toEqual([]);
-      expect(line(fy, 'COMMUNITY_POTS').budget).toBe(fy === '2027-28' ? '28000000.00' : sum(data.communityPots.filter((p) => termFy.get(p.termCode) === fy).map((p) => p.amount)));
+      expect(line(fy, 'COMMUNITY_POTS').budget).toBe(
+        fy === '2027-28'
+          ? '28000000.00'
+          : sum(data.communityPots.filter((p) => termFy.get(p.termCode) === fy).map((p) => p.amount)),
+      );
       expect(line(fy, 'INDIVIDUAL_PROTECTION').budget).toBe(
         sum(data.schoolTermFunding.filter((f) => termFy.get(f.termCode) === fy).map((f) => f.protectedAmount)),
       );
       for (const f of ['budget', 'forecast'] as const) {
-        expect(line(fy, 'MAINSTREAM_TOP_UPS')[f]).toBe(sum(data.schoolTermFunding.filter((x) => termFy.get(x.termCode) === fy).map((x) => x.bandedTopUp)));
+        expect(line(fy, 'MAINSTREAM_TOP_UPS')[f]).toBe(
+          sum(data.schoolTermFunding.filter((x) => termFy.get(x.termCode) === fy).map((x) => x.bandedTopUp)),
+        );
       }
     }
     expect(line('2024-25', 'COMMUNITY_POTS').budget).toBe('0.00');
@@ -324,7 +418,8 @@ describe('generateDemoData: money', () => {
       expect(Number(totals(fy, 'forecast'))).toBeGreaterThan(Number(totals(fy, 'budget')));
     }
     expect(data.highNeedsBlockLines.filter((l) => l.financialYearCode === '2025-26')).toHaveLength(13);
-    for (const l of data.highNeedsBlockLines) expect(l.outturn === null).toBe(!['2023-24', '2024-25'].includes(l.financialYearCode));
+    for (const l of data.highNeedsBlockLines)
+      expect(l.outturn === null).toBe(!['2023-24', '2024-25'].includes(l.financialYearCode));
     // Kent 2024-25: 1,623 independent placements at about £49,259.
     expect(line('2024-25', 'INDEPENDENT_NMSS').forecast).toBe('79947357.00');
     expect(data.highNeedsBlockLines.filter((l) => l.budget !== l.forecast).length).toBeGreaterThan(10);
@@ -335,9 +430,16 @@ describe('generateDemoData: Safety Valve', () => {
   it('has the 2022 agreement: DfE £140m, KCC £82m, £97m deficit at March 2022', () => {
     expect(data.safetyValveAgreements).toEqual([
       {
-        code: 'SV-KENT-2022', firstFinancialYear: '2022-23', lastFinancialYear: '2027-28', dfeContribution: '140000000.00',
-        laContribution: '82000000.00', deficitAtStart: '97000000.00', deficitAtStartDate: '2022-03-31',
-        broughtForwardDate: '2023-03-31', broughtForwardPlan: '-83000000.00', broughtForwardOutturn: '-85800000.00',
+        code: 'SV-KENT-2022',
+        firstFinancialYear: '2022-23',
+        lastFinancialYear: '2027-28',
+        dfeContribution: '140000000.00',
+        laContribution: '82000000.00',
+        deficitAtStart: '97000000.00',
+        deficitAtStartDate: '2022-03-31',
+        broughtForwardDate: '2023-03-31',
+        broughtForwardPlan: '-83000000.00',
+        broughtForwardOutturn: '-85800000.00',
       },
     ]);
   });
@@ -353,7 +455,9 @@ describe('generateDemoData: Safety Valve', () => {
     expect(ehcp[0]).toBeLessThan(19500);
     expect(ehcp.at(-1)).toBeGreaterThan(21000);
     for (const k of data.safetyValveKpis) expect(k.actual).toMatch(/^\d+\.\d{2}$/);
-    const requests = data.safetyValveKpis.filter((k) => k.kpiCode === 'ASSESSMENT_REQUESTS').map((k) => Number(k.actual));
+    const requests = data.safetyValveKpis
+      .filter((k) => k.kpiCode === 'ASSESSMENT_REQUESTS')
+      .map((k) => Number(k.actual));
     expect(requests.every((n) => n >= 700 && n <= 860)).toBe(true);
     expect(data.safetyValveReports.some((r) => r.dfeInstalment === null)).toBe(true);
   });
@@ -363,7 +467,8 @@ describe('generateDemoData: caseloads', () => {
   const counts = data.caseloadCounts;
   const perWorker = (kind: string, period: string) => {
     const m = new Map<string, number>();
-    for (const c of counts) if (c.kind === kind && c.periodCode === period) m.set(c.workerCode!, (m.get(c.workerCode!) ?? 0) + c.count);
+    for (const c of counts)
+      if (c.kind === kind && c.periodCode === period) m.set(c.workerCode!, (m.get(c.workerCode!) ?? 0) + c.count);
     return [...m.values()];
   };
 
@@ -380,7 +485,9 @@ describe('generateDemoData: caseloads', () => {
       expect(schools).toHaveLength(48);
       expect(Math.min(...schools)).toBeGreaterThanOrEqual(10);
       expect(Math.max(...schools)).toBeLessThanOrEqual(15);
-      const covered = counts.filter((c) => c.kind === 'LINK_WORKER_SCHOOLS' && c.periodCode === period).map((c) => c.schoolUrn);
+      const covered = counts
+        .filter((c) => c.kind === 'LINK_WORKER_SCHOOLS' && c.periodCode === period)
+        .map((c) => c.schoolUrn);
       expect(covered.length).toBe(data.schools.filter((s) => s.status === 'OPEN').length);
       const settings = counts.filter((c) => c.kind === 'LINK_WORKER_SETTINGS' && c.periodCode === period);
       expect(new Set(settings.map((c) => c.settingUrn)).size).toBe(data.earlyYearsSettings.length);
@@ -422,7 +529,16 @@ describe('generateDemoData: caseloads', () => {
   });
 
   it('gives every count a district and a period among the eight caseload terms', () => {
-    const terms = new Set(['2025/26-T1', '2025/26-T2', '2025/26-T3', '2025/26-T4', '2025/26-T5', '2025/26-T6', '2026/27-T1', '2026/27-T2']);
+    const terms = new Set([
+      '2025/26-T1',
+      '2025/26-T2',
+      '2025/26-T3',
+      '2025/26-T4',
+      '2025/26-T5',
+      '2025/26-T6',
+      '2026/27-T1',
+      '2026/27-T2',
+    ]);
     const districts = new Set(data.districts.map((d) => d.onsCode));
     expect(counts.filter((c) => !districts.has(c.districtCode) || !terms.has(c.periodCode))).toEqual([]);
   });

@@ -1,16 +1,37 @@
 import { boundSums } from '../../server/modules/caseload/audit';
-import { Atom, auditPattern, buildHierarchy, choosePattern, exemptAtoms, isShown, Scope } from '../../server/modules/caseload/disclosure';
+import {
+  Atom,
+  auditPattern,
+  buildHierarchy,
+  choosePattern,
+  exemptAtoms,
+  isShown,
+  Scope,
+} from '../../server/modules/caseload/disclosure';
 
 const ANALYST: Scope = { kind: 'ANALYST' };
-const school = (urn: number, community: string, count: number, worker = 'W1', district = 'D1'): Atom => ({ worker, school: urn, district, community, count });
-const named = (h: ReturnType<typeof buildHierarchy>, p: { hidden: boolean[] }, name: string) => p.hidden[h.byName.get(name)!];
+const school = (urn: number, community: string, count: number, worker = 'W1', district = 'D1'): Atom => ({
+  worker,
+  school: urn,
+  district,
+  community,
+  count,
+});
+const named = (h: ReturnType<typeof buildHierarchy>, p: { hidden: boolean[] }, name: string) =>
+  p.hidden[h.byName.get(name)!];
 
 /**
  * An independent check for tiny hierarchies: enumerate every assignment of the atoms (0..limit) that agrees
  * with what the scope sees (visible sums, hidden sums 1..4 when primary, else 0 or 5+), and collect each hidden
  * sum's possible values.
  */
-function bruteForce(atoms: Atom[], scope: Scope, hidden: boolean[], primary: boolean[], limit = 14): Map<number, Set<number>> {
+function bruteForce(
+  atoms: Atom[],
+  scope: Scope,
+  hidden: boolean[],
+  primary: boolean[],
+  limit = 14,
+): Map<number, Set<number>> {
   const h = buildHierarchy(atoms);
   const exempt = exemptAtoms(h, scope);
   const free = atoms.map((_, i) => i).filter((i) => !exempt[i]);
@@ -20,7 +41,9 @@ function bruteForce(atoms: Atom[], scope: Scope, hidden: boolean[], primary: boo
   const walk = (k: number) => {
     if (k === free.length) {
       const sums = h.forms.map((f) => f.atoms.reduce((s, i) => s + values[i], 0));
-      const ok = h.forms.every((f, i) => (!hidden[i] ? sums[i] === f.value : primary[i] ? sums[i] >= 1 && sums[i] <= 4 : sums[i] === 0 || sums[i] >= 5));
+      const ok = h.forms.every((f, i) =>
+        !hidden[i] ? sums[i] === f.value : primary[i] ? sums[i] >= 1 && sums[i] <= 4 : sums[i] === 0 || sums[i] >= 5,
+      );
       if (ok) possible.forEach((set, f) => set.add(sums[f]));
       return;
     }
@@ -37,23 +60,56 @@ function bruteForce(atoms: Atom[], scope: Scope, hidden: boolean[], primary: boo
 describe('the audit (integer bounds of published sums)', () => {
   it('finds that a primary cell beside a small complement under a known total has two possible values', async () => {
     // x + y = 7, x from 1 to 4, y 0 or at least 5: y is 5 or 6, so x is 1 or 2.
-    const [b] = await boundSums({ nVars: 2, equalities: [{ vars: [0, 1], value: 7 }], ranges: [{ vars: [0], lo: 1, hi: 4 }], zeroOrAtLeast: [{ vars: [1], offset: 0, min: 5 }], bigM: 100 }, [[0]]);
+    const [b] = await boundSums(
+      {
+        nVars: 2,
+        equalities: [{ vars: [0, 1], value: 7 }],
+        ranges: [{ vars: [0], lo: 1, hi: 4 }],
+        zeroOrAtLeast: [{ vars: [1], offset: 0, min: 5 }],
+        bigM: 100,
+      },
+      [[0]],
+    );
     expect(b).toEqual({ min: 1, max: 2 });
   });
 
   it('pins three hidden cells of 4 when their sum of 12 is published (the DOV-04 case)', async () => {
     const ranges = [0, 1, 2].map((v) => ({ vars: [v], lo: 1, hi: 4 }));
-    const bounds = await boundSums({ nVars: 3, equalities: [{ vars: [0, 1, 2], value: 12 }], ranges, zeroOrAtLeast: [], bigM: 100 }, [[0], [1], [2]]);
-    expect(bounds).toEqual([{ min: 4, max: 4 }, { min: 4, max: 4 }, { min: 4, max: 4 }]);
+    const bounds = await boundSums(
+      { nVars: 3, equalities: [{ vars: [0, 1, 2], value: 12 }], ranges, zeroOrAtLeast: [], bigM: 100 },
+      [[0], [1], [2]],
+    );
+    expect(bounds).toEqual([
+      { min: 4, max: 4 },
+      { min: 4, max: 4 },
+      { min: 4, max: 4 },
+    ]);
   });
 
-  it('recovers a worker\'s third district from the worker total (the SIPS-12 case) and keeps independent parts apart', async () => {
+  it("recovers a worker's third district from the worker total (the SIPS-12 case) and keeps independent parts apart", async () => {
     // 37 = 10 + 26 + x, and an unrelated table beside it.
     const bounds = await boundSums(
-      { nVars: 5, equalities: [{ vars: [0, 1, 2], value: 37 }, { vars: [0], value: 10 }, { vars: [1], value: 26 }, { vars: [3, 4], value: 9 }], ranges: [{ vars: [2], lo: 1, hi: 4 }, { vars: [3], lo: 1, hi: 4 }], zeroOrAtLeast: [{ vars: [4], offset: 0, min: 5 }], bigM: 100 },
+      {
+        nVars: 5,
+        equalities: [
+          { vars: [0, 1, 2], value: 37 },
+          { vars: [0], value: 10 },
+          { vars: [1], value: 26 },
+          { vars: [3, 4], value: 9 },
+        ],
+        ranges: [
+          { vars: [2], lo: 1, hi: 4 },
+          { vars: [3], lo: 1, hi: 4 },
+        ],
+        zeroOrAtLeast: [{ vars: [4], offset: 0, min: 5 }],
+        bigM: 100,
+      },
       [[2], [3]],
     );
-    expect(bounds).toEqual([{ min: 1, max: 1 }, { min: 1, max: 4 }]);
+    expect(bounds).toEqual([
+      { min: 1, max: 1 },
+      { min: 1, max: 4 },
+    ]);
   });
 });
 
@@ -87,18 +143,30 @@ describe('the suppression pattern', () => {
   });
 
   it('shows a Chair every count of their own community and protects the others from what they know', async () => {
-    const atoms = [school(1, 'OWN', 2), school(2, 'OWN', 9), school(3, 'OTHER', 3), school(4, 'OTHER', 8), school(5, 'OTHER', 14)];
+    const atoms = [
+      school(1, 'OWN', 2),
+      school(2, 'OWN', 9),
+      school(3, 'OTHER', 3),
+      school(4, 'OTHER', 8),
+      school(5, 'OTHER', 14),
+    ];
     const chair: Scope = { kind: 'CHAIR', community: 'OWN' };
     const h = buildHierarchy(atoms);
     const p = await choosePattern(h, chair);
     const exempt = exemptAtoms(h, chair);
     expect(isShown(h, p, exempt, [0])).toBe(true);
     expect(named(h, p, 'S:3')).toBe(true);
-    for (const [, set] of bruteForce(atoms, chair, p.hidden, p.primary, 20)) expect(Math.max(...set) - Math.min(...set)).toBeGreaterThanOrEqual(2);
+    for (const [, set] of bruteForce(atoms, chair, p.hidden, p.primary, 20))
+      expect(Math.max(...set) - Math.min(...set)).toBeGreaterThanOrEqual(2);
   });
 
   it('publishes a sum outside the hierarchy only when visible sums add up to it', async () => {
-    const atoms = [school(1, 'C1', 12, 'W1'), school(2, 'C1', 3, 'W2'), school(3, 'C2', 20, 'W1'), school(4, 'C2', 9, 'W2')];
+    const atoms = [
+      school(1, 'C1', 12, 'W1'),
+      school(2, 'C1', 3, 'W2'),
+      school(3, 'C2', 20, 'W1'),
+      school(4, 'C2', 9, 'W2'),
+    ];
     const h = buildHierarchy(atoms);
     const p = await choosePattern(h, ANALYST);
     const exempt = exemptAtoms(h, ANALYST);
@@ -114,12 +182,18 @@ describe('the suppression pattern', () => {
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 25; trial++) {
       const n = 2 + Math.floor(rand() * 3);
-      const atoms = Array.from({ length: n }, (_, i) => school(i + 1, rand() < 0.5 ? 'C1' : 'C2', Math.floor(rand() * 12), rand() < 0.5 ? 'W1' : 'W2'));
+      const atoms = Array.from({ length: n }, (_, i) =>
+        school(i + 1, rand() < 0.5 ? 'C1' : 'C2', Math.floor(rand() * 12), rand() < 0.5 ? 'W1' : 'W2'),
+      );
       const h = buildHierarchy(atoms);
       const p = await choosePattern(h, ANALYST);
       for (const [i, f] of h.forms.entries()) if (f.value >= 1 && f.value <= 4) expect(p.hidden[i]).toBe(true);
       for (const [f, set] of bruteForce(atoms, ANALYST, p.hidden, p.primary, 16)) {
-        expect([trial, h.forms[f].names[0], Math.max(...set) - Math.min(...set) >= 2]).toEqual([trial, h.forms[f].names[0], true]);
+        expect([trial, h.forms[f].names[0], Math.max(...set) - Math.min(...set) >= 2]).toEqual([
+          trial,
+          h.forms[f].names[0],
+          true,
+        ]);
       }
     }
   });

@@ -4,8 +4,21 @@
  * it to the DOM. Columns are found by header, never by position.
  */
 import {
-  advanceBaseline, buildPreview, diffAllocations, fingerprint, interpretResults, resolveConflict, sheetRow,
-  RESULT_HEADER, type Change, type Conflict, type DiffResult, type Preview, type RowOutcome, type SubmitPayload, type TableSnapshot,
+  advanceBaseline,
+  buildPreview,
+  diffAllocations,
+  fingerprint,
+  interpretResults,
+  resolveConflict,
+  sheetRow,
+  RESULT_HEADER,
+  type Change,
+  type Conflict,
+  type DiffResult,
+  type Preview,
+  type RowOutcome,
+  type SubmitPayload,
+  type TableSnapshot,
 } from '../core/allocations';
 import { DATASETS, datasetById, missingFilters, toExcelRows, type DatasetParams } from '../core/datasets';
 import { pence, pounds } from '../core/format';
@@ -16,8 +29,19 @@ import type { SignInPort, WorkbookPort, WriteStats } from '../core/ports';
 import { expiresSoon, fetchAuthConfig, SSO_MESSAGES, SsoError, toSsoError, type AuthConfig } from '../core/sso';
 import { failedStampText, stampText, type Stamp } from '../core/stamp';
 import {
-  BASELINE_SHEET, decodeBaseline, decodeRegistry, decodeSettings, encodeBaseline, encodeRegistry, encodeSettings, REGISTRY_SHEET,
-  SETTINGS_SHEET, tableKey, upsertTable, type BaselineRow, type RegisteredTable,
+  BASELINE_SHEET,
+  decodeBaseline,
+  decodeRegistry,
+  decodeSettings,
+  encodeBaseline,
+  encodeRegistry,
+  encodeSettings,
+  REGISTRY_SHEET,
+  SETTINGS_SHEET,
+  tableKey,
+  upsertTable,
+  type BaselineRow,
+  type RegisteredTable,
 } from '../core/store';
 import { NUMBER_FORMATS, type CellValue, type Me } from '../core/types';
 import { session } from '../shared/session';
@@ -177,7 +201,11 @@ export class AddinActions {
           try {
             await fresh();
           } catch (e) {
-            throw new HubError('UNAUTHENTICATED', `Your Microsoft sign-in has expired and could not be renewed: ${(e as Error).message}`, 'UNAUTHENTICATED');
+            throw new HubError(
+              'UNAUTHENTICATED',
+              `Your Microsoft sign-in has expired and could not be renewed: ${(e as Error).message}`,
+              'UNAUTHENTICATED',
+            );
           }
         }
         return s.token;
@@ -189,7 +217,12 @@ export class AddinActions {
     });
   }
 
-  private async establish(url: string, token: string, via: 'token' | 'microsoft', opts: Omit<HubClientOptions, 'url' | 'fetchImpl'> & { timeoutMs: number }): Promise<Me> {
+  private async establish(
+    url: string,
+    token: string,
+    via: 'token' | 'microsoft',
+    opts: Omit<HubClientOptions, 'url' | 'fetchImpl'> & { timeoutMs: number },
+  ): Promise<Me> {
     const s = session();
     const client = new HubClient({ ...opts, url, fetchImpl: this.deps.fetchImpl });
     const previous = { token: s.token, client: s.client, me: s.me, via: s.via };
@@ -252,27 +285,42 @@ export class AddinActions {
       source: this.client().endpoint,
       dataset,
       filters: params,
-      asAt: this.now().toISOString().replace(/\.\d+Z$/, 'Z'),
+      asAt: this.now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
       by: me?.name ?? 'unknown',
       role: me?.role ?? '?',
     };
   }
 
-  private pageWatcher(progress: Progress | undefined, label: string, extra: { tableIndex?: number; tables?: number } = {}) {
+  private pageWatcher(
+    progress: Progress | undefined,
+    label: string,
+    extra: { tableIndex?: number; tables?: number } = {},
+  ) {
     return (received: number, total?: number) => {
       if (progress?.signal?.cancelled) throw new CancelledError();
       progress?.onProgress?.({ table: label, received, total, ...extra });
     };
   }
 
-  private async pullInto(reg: { id?: string; table: string; sheet: string; dataset: string; params: DatasetParams }, progress?: Progress, extra?: { tableIndex?: number; tables?: number }) {
+  private async pullInto(
+    reg: { id?: string; table: string; sheet: string; dataset: string; params: DatasetParams },
+    progress?: Progress,
+    extra?: { tableIndex?: number; tables?: number },
+  ) {
     const def = datasetById(reg.dataset);
     const rows = await def.fetch(this.client(), reg.params, this.pageWatcher(progress, reg.table, extra));
     if (progress?.signal?.cancelled) throw new CancelledError();
     const stamp = this.stamp(def.label, reg.params);
     const stats = await this.deps.port.writeTable({
-      tableId: reg.id || undefined, tableName: reg.table, sheetName: reg.sheet, stamp: stampText(stamp), columns: def.columns,
-      rows: toExcelRows(def.columns, rows), styleReadOnly: def.id === 'allocations',
+      tableId: reg.id || undefined,
+      tableName: reg.table,
+      sheetName: reg.sheet,
+      stamp: stampText(stamp),
+      columns: def.columns,
+      rows: toExcelRows(def.columns, rows),
+      styleReadOnly: def.id === 'allocations',
     });
     if (def.id === 'allocations') await this.storeBaseline(stats.tableId, rows, reg.id ? undefined : reg.table);
     return { rows, stamp, stats };
@@ -284,8 +332,14 @@ export class AddinActions {
     for (const r of rows) {
       const [id, schoolUrn, , communityCode, term, amount, status, purpose, version] = r;
       m.set(String(id), {
-        id: String(id), version: Number(version), schoolUrn: Number(schoolUrn), communityCode: String(communityCode),
-        term: String(term), amount: String(amount), status: String(status), purpose: purpose == null ? '' : String(purpose),
+        id: String(id),
+        version: Number(version),
+        schoolUrn: Number(schoolUrn),
+        communityCode: String(communityCode),
+        term: String(term),
+        amount: String(amount),
+        status: String(status),
+        purpose: purpose == null ? '' : String(purpose),
       });
     }
     if (oldKey) store.delete(oldKey);
@@ -298,10 +352,17 @@ export class AddinActions {
    * "Insert": a new table on a new sheet, or, when the same dataset with the same filters is already in the
    * workbook, that table refreshed in place.
    */
-  async insert(datasetId: string, params: DatasetParams, progress?: Progress | ((n: number) => void)): Promise<InsertResult> {
-    const prog: Progress | undefined = typeof progress === 'function' ? { onProgress: (p) => progress(p.received) } : progress;
+  async insert(
+    datasetId: string,
+    params: DatasetParams,
+    progress?: Progress | ((n: number) => void),
+  ): Promise<InsertResult> {
+    const prog: Progress | undefined =
+      typeof progress === 'function' ? { onProgress: (p) => progress(p.received) } : progress;
     const def = datasetById(datasetId);
-    const clean = Object.fromEntries(Object.entries(params).filter(([k, v]) => v && def.filters.includes(k as never))) as DatasetParams;
+    const clean = Object.fromEntries(
+      Object.entries(params).filter(([k, v]) => v && def.filters.includes(k as never)),
+    ) as DatasetParams;
     const missing = missingFilters(def, clean);
     if (missing.length) throw new Error(`${def.label} needs: ${missing.join(', ')}`);
     const tables = await this.listTables();
@@ -310,11 +371,28 @@ export class AddinActions {
       const r = await this.refreshOne(same, tables, prog);
       if (r.status !== 'refreshed') throw new Error(r.message);
       const now = (await this.listTables()).find((t) => tableKey(t) === r.id)!;
-      return { id: r.id, table: now.table, sheet: now.sheet, rows: r.rows ?? 0, stats: this.lastStats!, refreshed: true };
+      return {
+        id: r.id,
+        table: now.table,
+        sheet: now.sheet,
+        rows: r.rows ?? 0,
+        stats: this.lastStats!,
+        refreshed: true,
+      };
     }
     const wanted = { table: `HNH_${def.id}`, sheet: def.label };
     const { rows, stamp, stats } = await this.pullInto({ ...wanted, dataset: def.id, params: clean }, prog);
-    const reg: RegisteredTable = { id: stats.tableId, table: stats.table, sheet: stats.sheet, sheetId: stats.sheetId, dataset: def.id, params: clean, stamp, status: 'ok', message: '' };
+    const reg: RegisteredTable = {
+      id: stats.tableId,
+      table: stats.table,
+      sheet: stats.sheet,
+      sheetId: stats.sheetId,
+      dataset: def.id,
+      params: clean,
+      stamp,
+      status: 'ok',
+      message: '',
+    };
     await this.saveTables(upsertTable(tables, reg));
     return { id: stats.tableId, table: stats.table, sheet: stats.sheet, rows: rows.length, stats, refreshed: false };
   }
@@ -331,7 +409,12 @@ export class AddinActions {
     return r;
   }
 
-  private async refreshOne(t: RegisteredTable, tables: RegisteredTable[], progress?: Progress, extra?: { tableIndex?: number; tables?: number }): Promise<RefreshResult> {
+  private async refreshOne(
+    t: RegisteredTable,
+    tables: RegisteredTable[],
+    progress?: Progress,
+    extra?: { tableIndex?: number; tables?: number },
+  ): Promise<RefreshResult> {
     const label = DATASETS.find((d) => d.id === t.dataset)?.label ?? t.dataset;
     const key = tableKey(t);
     let result: RefreshResult;
@@ -343,21 +426,58 @@ export class AddinActions {
           const diff = diffAllocations(snap, decodeBaseline(await this.deps.port.readStore(BASELINE_SHEET)).get(key));
           const unsent = diff.changes.length + diff.cellIssues.length;
           if (unsent) {
-            return { id: key, table: t.table, dataset: label, status: 'skipped', message: `not refreshed: ${unsent} unsent edit${unsent === 1 ? '' : 's'}; submit ${unsent === 1 ? 'it' : 'them'} first` };
+            return {
+              id: key,
+              table: t.table,
+              dataset: label,
+              status: 'skipped',
+              message: `not refreshed: ${unsent} unsent edit${unsent === 1 ? '' : 's'}; submit ${unsent === 1 ? 'it' : 'them'} first`,
+            };
           }
         }
       }
       const { rows, stamp, stats } = await this.pullInto(t, progress, extra);
       this.lastStats = stats;
-      next = upsertTable(tables, { ...t, id: stats.tableId, table: stats.table, sheet: stats.sheet, sheetId: stats.sheetId, stamp, status: 'ok', message: '' }, key);
-      result = { id: stats.tableId, table: stats.table, dataset: label, status: 'refreshed', message: `${rows.length.toLocaleString('en-GB')} rows`, rows: rows.length };
+      next = upsertTable(
+        tables,
+        {
+          ...t,
+          id: stats.tableId,
+          table: stats.table,
+          sheet: stats.sheet,
+          sheetId: stats.sheetId,
+          stamp,
+          status: 'ok',
+          message: '',
+        },
+        key,
+      );
+      result = {
+        id: stats.tableId,
+        table: stats.table,
+        dataset: label,
+        status: 'refreshed',
+        message: `${rows.length.toLocaleString('en-GB')} rows`,
+        rows: rows.length,
+      };
     } catch (e) {
-      if (e instanceof CancelledError) return { id: key, table: t.table, dataset: label, status: 'cancelled', message: e.message };
+      if (e instanceof CancelledError)
+        return { id: key, table: t.table, dataset: label, status: 'cancelled', message: e.message };
       const reason = (e as Error).message;
       result = { id: key, table: t.table, dataset: label, status: 'failed', message: reason };
       next = upsertTable(tables, { ...t, status: 'failed', message: reason }, key);
       try {
-        await this.deps.port.setStamp(key, failedStampText(t.stamp, this.now().toISOString().replace(/\.\d+Z$/, 'Z'), reason), true);
+        await this.deps.port.setStamp(
+          key,
+          failedStampText(
+            t.stamp,
+            this.now()
+              .toISOString()
+              .replace(/\.\d+Z$/, 'Z'),
+            reason,
+          ),
+          true,
+        );
       } catch {
         // The table itself may be gone; the pane still lists the failure.
       }
@@ -379,7 +499,13 @@ export class AddinActions {
     const list = await this.listTables();
     for (let i = 0; i < list.length; i++) {
       if (progress?.signal?.cancelled) {
-        results.push({ id: tableKey(list[i]), table: list[i].table, dataset: list[i].dataset, status: 'cancelled', message: 'not refreshed: cancelled' });
+        results.push({
+          id: tableKey(list[i]),
+          table: list[i].table,
+          dataset: list[i].dataset,
+          status: 'cancelled',
+          message: 'not refreshed: cancelled',
+        });
         continue;
       }
       progress?.onProgress?.({ table: list[i].table, tableIndex: i + 1, tables: list.length, received: 0 });
@@ -415,7 +541,10 @@ export class AddinActions {
     await this.deps.port.recalculate(cells);
   }
 
-  private async submit(changes: Change[], p: { key: string; decisionReference: string; reason: string; dryRun: boolean }): Promise<SubmitPayload> {
+  private async submit(
+    changes: Change[],
+    p: { key: string; decisionReference: string; reason: string; dryRun: boolean },
+  ): Promise<SubmitPayload> {
     const data = await this.client().request<{ submitAllocations: SubmitPayload }>(OPERATIONS.SubmitAllocations, {
       input: {
         idempotencyKey: p.key,
@@ -430,22 +559,49 @@ export class AddinActions {
 
   private async resolveKey(table: string): Promise<string> {
     const tables = await this.listTables();
-    const t = tables.find((x) => tableKey(x) === table) ?? tables.find((x) => x.table.toLowerCase() === table.toLowerCase());
+    const t =
+      tables.find((x) => tableKey(x) === table) ?? tables.find((x) => x.table.toLowerCase() === table.toLowerCase());
     return t ? tableKey(t) : table;
   }
 
   private async snapshot(key: string): Promise<{ snap: TableSnapshot | null; diff: DiffResult }> {
     let snap = await this.deps.port.readTable(key);
-    if (!snap) return { snap, diff: { tableErrors: [`The allocations table is not in this workbook any more (deleted?); nothing was sent. Pull allocations again.`], cellIssues: [], changes: [], unchanged: 0, removed: [] } };
+    if (!snap)
+      return {
+        snap,
+        diff: {
+          tableErrors: [
+            `The allocations table is not in this workbook any more (deleted?); nothing was sent. Pull allocations again.`,
+          ],
+          cellIssues: [],
+          changes: [],
+          unchanged: 0,
+          removed: [],
+        },
+      };
     if (snap.below?.length) {
       // Rows typed just under the table are new allocations: take them into the table, or say how.
       if (await this.deps.port.adoptRowsBelow(key, snap.below.length)) snap = (await this.deps.port.readTable(key))!;
       else {
         const first = sheetRow(snap.headerRow, snap.rows.length);
-        return { snap, diff: { tableErrors: [`Rows ${first} to ${first + snap.below.length - 1} are under the table "${snap.name}" but not in it: drag the table's corner down over them (or type them inside the table), then preview again; nothing was sent.`], cellIssues: [], changes: [], unchanged: 0, removed: [] } };
+        return {
+          snap,
+          diff: {
+            tableErrors: [
+              `Rows ${first} to ${first + snap.below.length - 1} are under the table "${snap.name}" but not in it: drag the table's corner down over them (or type them inside the table), then preview again; nothing was sent.`,
+            ],
+            cellIssues: [],
+            changes: [],
+            unchanged: 0,
+            removed: [],
+          },
+        };
       }
     }
-    return { snap, diff: diffAllocations(snap, decodeBaseline(await this.deps.port.readStore(BASELINE_SHEET)).get(key)) };
+    return {
+      snap,
+      diff: diffAllocations(snap, decodeBaseline(await this.deps.port.readStore(BASELINE_SHEET)).get(key)),
+    };
   }
 
   private describeRow(snap: TableSnapshot, row: number): string {
@@ -465,12 +621,17 @@ export class AddinActions {
     for (const o of outcomes) {
       result[o.row] = o.message;
       if (o.result === 'REJECTED') {
-        for (const c of o.cells) marks.push({ row: o.row, column: c.column, fill: o.forbidden ? FORBIDDEN_FILL : REJECTED_FILL });
+        for (const c of o.cells)
+          marks.push({ row: o.row, column: c.column, fill: o.forbidden ? FORBIDDEN_FILL : REJECTED_FILL });
       } else if (o.result !== 'UNCHANGED') {
         marks.push({ row: o.row, column: 'Amount', fill: OK_FILL });
       }
     }
-    await this.deps.port.markRows(key, { clearColumns: AddinActions.MARKED, marks, result: { header: RESULT_HEADER, values: result } });
+    await this.deps.port.markRows(key, {
+      clearColumns: AddinActions.MARKED,
+      marks,
+      result: { header: RESULT_HEADER, values: result },
+    });
   }
 
   /**
@@ -485,7 +646,11 @@ export class AddinActions {
       const c = changed.get(i);
       const status = c ? c.status : String(r[col('Status')] ?? '').toUpperCase();
       if (status !== 'PROPOSED' && status !== 'APPROVED') return;
-      const amount = c ? pence(c.amount) : typeof r[col('Amount')] === 'number' ? BigInt(Math.round((r[col('Amount')] as number) * 100)) : null;
+      const amount = c
+        ? pence(c.amount)
+        : typeof r[col('Amount')] === 'number'
+          ? BigInt(Math.round((r[col('Amount')] as number) * 100))
+          : null;
       if (amount === null) return;
       const k = `${c?.communityCode ?? String(r[col('Community')] ?? '').trim()}|${c?.term ?? String(r[col('Term')] ?? '').trim()}`;
       sums.set(k, (sums.get(k) ?? 0n) + amount);
@@ -495,34 +660,60 @@ export class AddinActions {
       const pot = pence(t.pot);
       const sum = sums.get(`${t.communityCode}|${t.term}`);
       if (pot === null || sum === undefined || sum <= pot) continue;
-      out.push(`${t.communityCode} ${t.term}: proposals and approvals in this table come to ${pounds(sum)}, above its pot of ${pounds(pot)} (over by ${pounds(sum - pot)}).`);
+      out.push(
+        `${t.communityCode} ${t.term}: proposals and approvals in this table come to ${pounds(sum)}, above its pot of ${pounds(pot)} (over by ${pounds(sum - pot)}).`,
+      );
     }
     return out;
   }
 
   /** Diff, validate, then a dry run. Cell problems are flagged on their cells and nothing is sent. */
   async preview(table: string, decisionReference: string, reason: string): Promise<PreviewOutcome> {
-    if (!decisionReference.trim() || !reason.trim()) throw new Error('Enter the decision reference and the reason before previewing');
+    if (!decisionReference.trim() || !reason.trim())
+      throw new Error('Enter the decision reference and the reason before previewing');
     const key = await this.resolveKey(table);
     const { snap, diff } = await this.snapshot(key);
-    if (diff.tableErrors.length || !snap) return { kind: 'blocked', tableErrors: diff.tableErrors, cellIssues: [], issues: [] };
+    if (diff.tableErrors.length || !snap)
+      return { kind: 'blocked', tableErrors: diff.tableErrors, cellIssues: [], issues: [] };
     if (diff.cellIssues.length) {
       const result = Array<string>(snap.rows.length).fill('');
-      for (const i of diff.cellIssues) result[i.row] = result[i.row] ? `${result[i.row]}; ${i.column}: ${i.message}` : `${i.column}: ${i.message}`;
+      for (const i of diff.cellIssues)
+        result[i.row] = result[i.row] ? `${result[i.row]}; ${i.column}: ${i.message}` : `${i.column}: ${i.message}`;
       await this.deps.port.markRows(key, {
         clearColumns: AddinActions.MARKED,
         marks: diff.cellIssues.map((i) => ({ row: i.row, column: i.column, fill: REJECTED_FILL })),
         result: { header: RESULT_HEADER, values: result },
       });
-      const issues = diff.cellIssues.map((i) => ({ row: i.row, sheetRow: sheetRow(snap.headerRow, i.row), column: i.column, message: `${this.describeRow(snap, i.row)}, ${i.column}: ${i.message}` }));
+      const issues = diff.cellIssues.map((i) => ({
+        row: i.row,
+        sheetRow: sheetRow(snap.headerRow, i.row),
+        column: i.column,
+        message: `${this.describeRow(snap, i.row)}, ${i.column}: ${i.message}`,
+      }));
       return { kind: 'blocked', tableErrors: [], cellIssues: diff.cellIssues, issues };
     }
-    if (!diff.changes.length) return { kind: 'nothing', message: `No changes in "${snap.name}" since it was pulled (${diff.unchanged} rows unchanged)` };
+    if (!diff.changes.length)
+      return {
+        kind: 'nothing',
+        message: `No changes in "${snap.name}" since it was pulled (${diff.unchanged} rows unchanged)`,
+      };
     const fp = fingerprint(key, diff.changes, decisionReference.trim(), reason.trim());
     // The key belongs to this exact set of changes and decision: a retry reuses it, an edit gets a new one.
     const idem = this.pending?.fingerprint === fp ? this.pending.key : this.uuid();
-    const payload = await this.submit(diff.changes, { key: this.uuid(), decisionReference: decisionReference.trim(), reason: reason.trim(), dryRun: true });
-    this.pending = { table: key, changes: diff.changes, fingerprint: fp, key: idem, decisionReference: decisionReference.trim(), reason: reason.trim() };
+    const payload = await this.submit(diff.changes, {
+      key: this.uuid(),
+      decisionReference: decisionReference.trim(),
+      reason: reason.trim(),
+      dryRun: true,
+    });
+    this.pending = {
+      table: key,
+      changes: diff.changes,
+      fingerprint: fp,
+      key: idem,
+      decisionReference: decisionReference.trim(),
+      reason: reason.trim(),
+    };
     const preview = buildPreview(diff.changes, payload);
     const outcomes = interpretResults(diff.changes, payload);
     for (const r of preview.rows) {
@@ -530,9 +721,22 @@ export class AddinActions {
       r.schoolName = String(snap.rows[r.row]?.[snap.header.indexOf('School')] ?? '').trim();
     }
     // Conflicts are offered already at preview: no need to fail a real submit to find them.
-    this.conflicts = outcomes.filter((o) => o.conflict).map((o) => ({ ...o.conflict!, sheetRow: sheetRow(snap.headerRow, o.row), schoolName: this.describeRow(snap, o.row) }));
+    this.conflicts = outcomes
+      .filter((o) => o.conflict)
+      .map((o) => ({
+        ...o.conflict!,
+        sheetRow: sheetRow(snap.headerRow, o.row),
+        schoolName: this.describeRow(snap, o.row),
+      }));
     await this.showOutcomes(key, snap, outcomes);
-    return { kind: 'preview', preview, changes: diff.changes.length, removed: diff.removed.length, warnings: this.overspend(snap, diff.changes, payload), creates: diff.changes.filter((c) => !c.id).length };
+    return {
+      kind: 'preview',
+      preview,
+      changes: diff.changes.length,
+      removed: diff.removed.length,
+      warnings: this.overspend(snap, diff.changes, payload),
+      creates: diff.changes.filter((c) => !c.id).length,
+    };
   }
 
   get idempotencyKey(): string | undefined {
@@ -548,27 +752,48 @@ export class AddinActions {
       this.pending = null;
       throw new Error('The table changed since the preview: preview again');
     }
-    const payload = await this.submit(p.changes, { key: p.key, decisionReference: p.decisionReference, reason: p.reason, dryRun: false });
+    const payload = await this.submit(p.changes, {
+      key: p.key,
+      decisionReference: p.decisionReference,
+      reason: p.reason,
+      dryRun: false,
+    });
     const outcomes = interpretResults(p.changes, payload);
     await this.showOutcomes(p.table, snap, outcomes);
-    this.conflicts = outcomes.filter((o) => o.conflict).map((o) => ({ ...o.conflict!, sheetRow: sheetRow(snap.headerRow, o.row), schoolName: this.describeRow(snap, o.row) }));
+    this.conflicts = outcomes
+      .filter((o) => o.conflict)
+      .map((o) => ({
+        ...o.conflict!,
+        sheetRow: sheetRow(snap.headerRow, o.row),
+        schoolName: this.describeRow(snap, o.row),
+      }));
     if (payload.applied) {
       const store = decodeBaseline(await this.deps.port.readStore(BASELINE_SHEET));
       const { baseline, sheet } = advanceBaseline(store.get(p.table) ?? new Map(), p.changes, payload);
       store.set(p.table, baseline);
-      await this.deps.port.writeCells(p.table, sheet.flatMap((s) => Object.entries(s.cells).map(([column, value]) => ({ row: s.row, column, value }))));
+      await this.deps.port.writeCells(
+        p.table,
+        sheet.flatMap((s) => Object.entries(s.cells).map(([column, value]) => ({ row: s.row, column, value }))),
+      );
       await this.deps.port.writeStore(BASELINE_SHEET, encodeBaseline(store));
       this.pending = null;
       // What this workbook just changed: the pots of those communities and terms. Only their cells recalculate.
       const touched = new Set(p.changes.map((c) => `${c.input.communityCode}|${c.input.term}`));
       await this.recalcFunctions((u) => u.type === 'pot' && touched.has(`${u.community}|${u.term}`));
     }
-    return { applied: payload.applied, outcomes, conflicts: this.conflicts, errors: (payload.userErrors ?? []).map((e) => `${e.code}: ${e.message}`) };
+    return {
+      applied: payload.applied,
+      outcomes,
+      conflicts: this.conflicts,
+      errors: (payload.userErrors ?? []).map((e) => `${e.code}: ${e.message}`),
+    };
   }
 
   /** Keep mine / take theirs for one STALE_VERSION row; the next preview then sends the chosen value. */
   async resolve(conflict: Conflict, choice: 'mine' | 'theirs'): Promise<void> {
-    const table = this.pending?.table ?? tableKey((await this.listTables()).find((t) => t.dataset === 'allocations') ?? { id: '', table: '' });
+    const table =
+      this.pending?.table ??
+      tableKey((await this.listTables()).find((t) => t.dataset === 'allocations') ?? { id: '', table: '' });
     if (!table || !conflict.id) throw new Error('Only rows pulled from the hub can be resolved');
     const store = decodeBaseline(await this.deps.port.readStore(BASELINE_SHEET));
     const current = store.get(table)?.get(conflict.id);
@@ -578,7 +803,11 @@ export class AddinActions {
     await this.deps.port.writeStore(BASELINE_SHEET, encodeBaseline(store));
     await this.deps.port.writeCells(table, [
       ...Object.entries(r.sheet).map(([column, value]) => ({ row: conflict.row, column, value })),
-      { row: conflict.row, column: RESULT_HEADER, value: choice === 'mine' ? 'kept mine: preview again to send' : 'took theirs' },
+      {
+        row: conflict.row,
+        column: RESULT_HEADER,
+        value: choice === 'mine' ? 'kept mine: preview again to send' : 'took theirs',
+      },
     ]);
     this.conflicts = this.conflicts.filter((c) => c !== conflict);
     this.pending = null;
@@ -597,7 +826,13 @@ export class AddinActions {
       const j = snap.header.indexOf('Count');
       if (j < 0 || !snap.rows.length) continue;
       const first = sheetRow(snap.headerRow, 0);
-      counts.push({ sheet: snap.sheet, column: columnName((snap.headerCol ?? 0) + j), firstRow: first, lastRow: first + snap.rows.length - 1, table: snap.name });
+      counts.push({
+        sheet: snap.sheet,
+        column: columnName((snap.headerCol ?? 0) + j),
+        firstRow: first,
+        lastRow: first + snap.rows.length - 1,
+        table: snap.name,
+      });
     }
     const r = await this.deps.port.shareCopy({ emptySheets: [BASELINE_SHEET, REGISTRY_SHEET, SETTINGS_SHEET], counts });
     return { removed: r.removed, suppressed: r.suppressed };
@@ -614,17 +849,40 @@ export class AddinActions {
 
   async chartSafetyValve(): Promise<string> {
     const data = await this.client().request<any>(OPERATIONS.SafetyValve, {});
-    const rows = (data.safetyValve?.reports ?? []).map((r: any) => [r.periodCode, Number(r.cumulativePlan), Number(r.cumulativeForecast)]);
+    const rows = (data.safetyValve?.reports ?? []).map((r: any) => [
+      r.periodCode,
+      Number(r.cumulativePlan),
+      Number(r.cumulativeForecast),
+    ]);
     if (!rows.length) throw new Error('The hub has no Safety Valve reports to chart');
-    return this.chart('safety_valve', { sheetName: 'Safety Valve chart', title: 'Safety Valve: cumulative DSG deficit, plan against forecast', type: 'Line', header: ['Period', 'Plan', 'Forecast'], rows, numberFormat: MONEY_FORMAT });
+    return this.chart('safety_valve', {
+      sheetName: 'Safety Valve chart',
+      title: 'Safety Valve: cumulative DSG deficit, plan against forecast',
+      type: 'Line',
+      header: ['Period', 'Plan', 'Forecast'],
+      rows,
+      numberFormat: MONEY_FORMAT,
+    });
   }
 
   async chartPots(term: string, districtCode?: string): Promise<string> {
     if (!term) throw new Error('Choose a term for the pots chart');
-    const data = await this.client().request<any>(OPERATIONS.CommunityPots, { term, districtCode: districtCode || null });
-    const rows = data.communities.filter((c: any) => c.pot).map((c: any) => [c.code, Number(c.pot.amount), Number(c.pot.approved), Number(c.pot.proposed)]);
+    const data = await this.client().request<any>(OPERATIONS.CommunityPots, {
+      term,
+      districtCode: districtCode || null,
+    });
+    const rows = data.communities
+      .filter((c: any) => c.pot)
+      .map((c: any) => [c.code, Number(c.pot.amount), Number(c.pot.approved), Number(c.pot.proposed)]);
     if (!rows.length) throw new Error(`No pots for ${term}`);
-    return this.chart('pots', { sheetName: 'Pots chart', title: `Community pots against allocations, ${term}`, type: 'ColumnClustered', header: ['Community', 'Pot', 'Approved', 'Proposed'], rows, numberFormat: MONEY_FORMAT });
+    return this.chart('pots', {
+      sheetName: 'Pots chart',
+      title: `Community pots against allocations, ${term}`,
+      type: 'ColumnClustered',
+      header: ['Community', 'Pot', 'Approved', 'Proposed'],
+      rows,
+      numberFormat: MONEY_FORMAT,
+    });
   }
 }
 

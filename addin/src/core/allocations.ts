@@ -83,7 +83,9 @@ export function diffAllocations(table: TableSnapshot, baseline: Map<string, Base
     return res;
   }
   if (!baseline) {
-    res.tableErrors.push(`Table "${table.name}" has no baseline in this workbook: pull it again before submitting; nothing was sent.`);
+    res.tableErrors.push(
+      `Table "${table.name}" has no baseline in this workbook: pull it again before submitting; nothing was sent.`,
+    );
     return res;
   }
   const at = (r: CellValue[], h: string) => r[col.get(h)!];
@@ -93,7 +95,7 @@ export function diffAllocations(table: TableSnapshot, baseline: Map<string, Base
     const id = str(at(r, 'Id'));
     const issue = (column: string, message: string) => res.cellIssues.push({ row, column, message });
     const before = res.cellIssues.length;
-    const base = id ? baseline.get(id) ?? null : null;
+    const base = id ? (baseline.get(id) ?? null) : null;
     if (id && !base) issue('Id', `Id ${id} was not pulled into this table; clear the Id to create a new allocation`);
     if (id && seen.has(id)) issue('Id', `Id ${id} appears twice`);
     if (id) seen.add(id);
@@ -101,7 +103,8 @@ export function diffAllocations(table: TableSnapshot, baseline: Map<string, Base
     const amount = moneyFromCell(at(r, 'Amount'));
     if (!amount.ok) issue('Amount', amount.message);
     const status = str(at(r, 'Status')).toUpperCase();
-    if (!ALLOCATION_STATUSES.includes(status)) issue('Status', `Status must be one of ${ALLOCATION_STATUSES.join(', ')}`);
+    if (!ALLOCATION_STATUSES.includes(status))
+      issue('Status', `Status must be one of ${ALLOCATION_STATUSES.join(', ')}`);
     const urnCell = at(r, 'School URN');
     const urn = typeof urnCell === 'number' ? urnCell : Number.NaN;
     if (!Number.isInteger(urn) || urn <= 0) issue('School URN', 'School URN must be a whole number');
@@ -111,10 +114,21 @@ export function diffAllocations(table: TableSnapshot, baseline: Map<string, Base
     if (!community) issue('Community', 'Community is empty');
     if (!term) issue('Term', 'Term is empty');
     if (base) {
-      const now: Record<string, string> = { 'School URN': String(urn), Community: community, Term: term, Purpose: purpose };
-      const was: Record<string, string> = { 'School URN': String(base.schoolUrn), Community: base.communityCode, Term: base.term, Purpose: base.purpose };
+      const now: Record<string, string> = {
+        'School URN': String(urn),
+        Community: community,
+        Term: term,
+        Purpose: purpose,
+      };
+      const was: Record<string, string> = {
+        'School URN': String(base.schoolUrn),
+        Community: base.communityCode,
+        Term: base.term,
+        Purpose: base.purpose,
+      };
       for (const k of KEY_COLUMNS) {
-        if (now[k] !== was[k]) issue(k, `${k} of an existing allocation cannot change (was "${was[k]}"); add a new row instead`);
+        if (now[k] !== was[k])
+          issue(k, `${k} of an existing allocation cannot change (was "${was[k]}"); add a new row instead`);
       }
     }
     if (res.cellIssues.length > before || !amount.ok) return;
@@ -126,7 +140,15 @@ export function diffAllocations(table: TableSnapshot, baseline: Map<string, Base
       row,
       id: id || null,
       base,
-      input: { schoolUrn: urn, communityCode: community, term, amount: amount.value, purpose, status, baseVersion: base ? base.version : null },
+      input: {
+        schoolUrn: urn,
+        communityCode: community,
+        term,
+        amount: amount.value,
+        purpose,
+        status,
+        baseVersion: base ? base.version : null,
+      },
     });
   });
   for (const b of baseline.values()) if (!seen.has(b.id)) res.removed.push(b);
@@ -163,14 +185,26 @@ export interface SubmitPayload {
   dryRun: boolean;
   replayed?: boolean;
   results: RowResult[];
-  totals: { communityCode: string; term: string; pot: string | null; approvedBefore: string; approvedAfter: string; remainingAfter?: string | null }[];
+  totals: {
+    communityCode: string;
+    term: string;
+    pot: string | null;
+    approvedBefore: string;
+    approvedAfter: string;
+    remainingAfter?: string | null;
+  }[];
   /** Batch-level errors; the hub reports them per row today, kept for hubs that add them. */
   userErrors?: { code: string; message: string }[];
 }
 
 const FIELD_TO_COLUMN: Record<string, string> = {
-  amount: 'Amount', status: 'Status', schoolUrn: 'School URN', communityCode: 'Community', term: 'Term',
-  purpose: 'Purpose', baseVersion: 'Version',
+  amount: 'Amount',
+  status: 'Status',
+  schoolUrn: 'School URN',
+  communityCode: 'Community',
+  term: 'Term',
+  purpose: 'Purpose',
+  baseVersion: 'Version',
 };
 
 export interface Conflict {
@@ -199,13 +233,15 @@ export interface RowOutcome {
 export function interpretResults(changes: Change[], payload: SubmitPayload): RowOutcome[] {
   return payload.results.map((r) => {
     const ch = changes[r.index];
-    const verb = payload.dryRun ? { CREATED: 'would create', UPDATED: 'would update', UNCHANGED: 'unchanged', REJECTED: 'rejected' }[r.result] : r.result.toLowerCase();
+    const verb = payload.dryRun
+      ? { CREATED: 'would create', UPDATED: 'would update', UNCHANGED: 'unchanged', REJECTED: 'rejected' }[r.result]
+      : r.result.toLowerCase();
     const out: RowOutcome = { row: ch.row, result: r.result, message: verb, cells: [], forbidden: false };
     if (r.result !== 'REJECTED') {
       if (r.version != null && !payload.dryRun) out.message = `${verb} (v${r.version})`;
       return out;
     }
-    out.message = `rejected: ${r.userErrors.map((e) => e.message).join("; ")}`;
+    out.message = `rejected: ${r.userErrors.map((e) => e.message).join('; ')}`;
     for (const e of r.userErrors) {
       out.cells.push({ column: FIELD_TO_COLUMN[e.field ?? ''] ?? 'Amount', message: `${e.code}: ${e.message}` });
       if (e.code === 'FORBIDDEN' || e.code === 'NOT_MEMBER') out.forbidden = e.code === 'FORBIDDEN';
@@ -251,9 +287,25 @@ export function buildPreview(changes: Change[], payload: SubmitPayload): Preview
   const rows = outcomes.map((o, k) => {
     const ch = changes[payload.results[k].index];
     const r = payload.results[k];
-    const before = r.before ? `${pounds(r.before.amount)} ${r.before.status}` : ch.base ? `${pounds(ch.base.amount)} ${ch.base.status}` : 'new';
-    const after = r.after ? `${pounds(r.after.amount)} ${r.after.status}` : `${pounds(ch.input.amount)} ${ch.input.status}`;
-    return { row: o.row, school: ch.input.schoolUrn, community: ch.input.communityCode, term: ch.input.term, before, after, result: r.result, message: o.message, rejected: r.result === 'REJECTED' };
+    const before = r.before
+      ? `${pounds(r.before.amount)} ${r.before.status}`
+      : ch.base
+        ? `${pounds(ch.base.amount)} ${ch.base.status}`
+        : 'new';
+    const after = r.after
+      ? `${pounds(r.after.amount)} ${r.after.status}`
+      : `${pounds(ch.input.amount)} ${ch.input.status}`;
+    return {
+      row: o.row,
+      school: ch.input.schoolUrn,
+      community: ch.input.communityCode,
+      term: ch.input.term,
+      before,
+      after,
+      result: r.result,
+      message: o.message,
+      rejected: r.result === 'REJECTED',
+    };
   });
   return {
     rows,
@@ -277,13 +329,22 @@ export interface Resolution {
  * Take theirs: the sheet and the base both become theirs, so the row drops out of the next diff.
  */
 export function resolveConflict(c: Conflict, choice: 'mine' | 'theirs', current: BaselineRow): Resolution {
-  const baseline: BaselineRow = { ...current, version: c.theirs.version, amount: c.theirs.amount, status: c.theirs.status };
+  const baseline: BaselineRow = {
+    ...current,
+    version: c.theirs.version,
+    amount: c.theirs.amount,
+    status: c.theirs.status,
+  };
   if (choice === 'mine') return { baseline, sheet: { Version: c.theirs.version } };
   return { baseline, sheet: { Amount: Number(c.theirs.amount), Status: c.theirs.status, Version: c.theirs.version } };
 }
 
 /** The baseline after a successful submit: each written row starts again from what the hub now holds. */
-export function advanceBaseline(base: Map<string, BaselineRow>, changes: Change[], payload: SubmitPayload): { baseline: Map<string, BaselineRow>; sheet: { row: number; cells: Record<string, CellValue> }[] } {
+export function advanceBaseline(
+  base: Map<string, BaselineRow>,
+  changes: Change[],
+  payload: SubmitPayload,
+): { baseline: Map<string, BaselineRow>; sheet: { row: number; cells: Record<string, CellValue> }[] } {
   const next = new Map(base);
   const sheet: { row: number; cells: Record<string, CellValue> }[] = [];
   for (const r of payload.results) {
@@ -292,7 +353,16 @@ export function advanceBaseline(base: Map<string, BaselineRow>, changes: Change[
     const id = String(r.allocationId);
     const amount = r.after?.amount ?? ch.input.amount;
     const status = r.after?.status ?? ch.input.status;
-    next.set(id, { id, version: r.version, schoolUrn: ch.input.schoolUrn, communityCode: ch.input.communityCode, term: ch.input.term, amount, status, purpose: ch.input.purpose });
+    next.set(id, {
+      id,
+      version: r.version,
+      schoolUrn: ch.input.schoolUrn,
+      communityCode: ch.input.communityCode,
+      term: ch.input.term,
+      amount,
+      status,
+      purpose: ch.input.purpose,
+    });
     sheet.push({ row: ch.row, cells: { Id: id, Version: r.version, Amount: Number(amount), Status: status } });
   }
   return { baseline: next, sheet };

@@ -17,7 +17,10 @@ export function runs(indices: number[]): { start: number; length: number }[] {
 }
 
 /** Runs of consecutive rows that share a key (column and colour): one instruction per run. */
-export function blocks<T extends { row: number }>(items: T[], key: (t: T) => string): { item: T; start: number; length: number }[] {
+export function blocks<T extends { row: number }>(
+  items: T[],
+  key: (t: T) => string,
+): { item: T; start: number; length: number }[] {
   const groups = new Map<string, T[]>();
   for (const it of items) {
     const k = key(it);

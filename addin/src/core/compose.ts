@@ -29,7 +29,10 @@ export interface AliasedCall {
   variables: Record<string, unknown>;
 }
 
-export function composeQuery(name: string, calls: AliasedCall[]): { query: string; variables: Record<string, unknown> } {
+export function composeQuery(
+  name: string,
+  calls: AliasedCall[],
+): { query: string; variables: Record<string, unknown> } {
   const defs: string[] = [];
   const fields: string[] = [];
   const variables: Record<string, unknown> = {};

@@ -96,16 +96,50 @@ export const DATASETS: DatasetDef[] = [
     filters: ['districtCode', 'communityCode', 'phase'],
     required: [],
     columns: [
-      i('URN'), i('LAESTAB'), t('Name'), t('Phase'), t('Type'), t('Status'), t('District code'), t('District'),
-      t('Community'), t('Community name'), t('Postcode'), i('Pupils on roll'), { header: '% FSM', kind: 'points' }, i('SRP capacity'),
-      i('SRP on roll'), date('Open date'), date('Close date'),
+      i('URN'),
+      i('LAESTAB'),
+      t('Name'),
+      t('Phase'),
+      t('Type'),
+      t('Status'),
+      t('District code'),
+      t('District'),
+      t('Community'),
+      t('Community name'),
+      t('Postcode'),
+      i('Pupils on roll'),
+      { header: '% FSM', kind: 'points' },
+      i('SRP capacity'),
+      i('SRP on roll'),
+      date('Open date'),
+      date('Close date'),
     ],
     async fetch(hub, p, onPage) {
-      const nodes = await fetchAllPages<any>(hub, OPERATIONS.Schools, { filter: schoolFilter(p) }, (d) => d.schools, onPage);
+      const nodes = await fetchAllPages<any>(
+        hub,
+        OPERATIONS.Schools,
+        { filter: schoolFilter(p) },
+        (d) => d.schools,
+        onPage,
+      );
       return nodes.map((s) => [
-        s.urn, s.laestab, s.name, s.phase, s.type, s.status, s.districtCode, v(s.district?.name),
-        v(s.community?.code), v(s.community?.name), v(s.postcode), v(s.pupilsOnRoll), v(s.percentFsm),
-        v(s.srpCapacity), v(s.srpOnRoll), v(s.openDate), v(s.closeDate),
+        s.urn,
+        s.laestab,
+        s.name,
+        s.phase,
+        s.type,
+        s.status,
+        s.districtCode,
+        v(s.district?.name),
+        v(s.community?.code),
+        v(s.community?.name),
+        v(s.postcode),
+        v(s.pupilsOnRoll),
+        v(s.percentFsm),
+        v(s.srpCapacity),
+        v(s.srpOnRoll),
+        v(s.openDate),
+        v(s.closeDate),
       ]);
     },
   },
@@ -114,10 +148,31 @@ export const DATASETS: DatasetDef[] = [
     label: 'Community pots',
     filters: ['term', 'districtCode'],
     required: ['term'],
-    columns: [t('Community'), t('Name'), t('District code'), t('Term'), m('Pot'), m('Approved'), m('Proposed'), m('Remaining')],
+    columns: [
+      t('Community'),
+      t('Name'),
+      t('District code'),
+      t('Term'),
+      m('Pot'),
+      m('Approved'),
+      m('Proposed'),
+      m('Remaining'),
+    ],
     async fetch(hub, p) {
-      const data = await hub.request<any>(OPERATIONS.CommunityPots, { term: p.term, districtCode: p.districtCode ?? null });
-      return data.communities.map((c: any) => [c.code, c.name, c.primaryDistrictCode, p.term!, v(c.pot?.amount), v(c.pot?.approved), v(c.pot?.proposed), v(c.pot?.remaining)]);
+      const data = await hub.request<any>(OPERATIONS.CommunityPots, {
+        term: p.term,
+        districtCode: p.districtCode ?? null,
+      });
+      return data.communities.map((c: any) => [
+        c.code,
+        c.name,
+        c.primaryDistrictCode,
+        p.term!,
+        v(c.pot?.amount),
+        v(c.pot?.approved),
+        v(c.pot?.proposed),
+        v(c.pot?.remaining),
+      ]);
     },
   },
   {
@@ -125,12 +180,40 @@ export const DATASETS: DatasetDef[] = [
     label: 'School funding',
     filters: ['term', 'districtCode', 'communityCode', 'phase'],
     required: ['term'],
-    columns: [i('URN'), t('Name'), t('Community'), t('Term'), m('Baseline'), rate('Protection rate'), m('Protected'), m('Community share'), m('Banded top-up'), m('Total')],
+    columns: [
+      i('URN'),
+      t('Name'),
+      t('Community'),
+      t('Term'),
+      m('Baseline'),
+      rate('Protection rate'),
+      m('Protected'),
+      m('Community share'),
+      m('Banded top-up'),
+      m('Total'),
+    ],
     async fetch(hub, p, onPage) {
-      const nodes = await fetchAllPages<any>(hub, OPERATIONS.SchoolFunding, { filter: schoolFilter(p), term: p.term }, (d) => d.schools, onPage);
+      const nodes = await fetchAllPages<any>(
+        hub,
+        OPERATIONS.SchoolFunding,
+        { filter: schoolFilter(p), term: p.term },
+        (d) => d.schools,
+        onPage,
+      );
       return nodes.map((s) => {
         const f = s.funding ?? {};
-        return [s.urn, s.name, v(s.community?.code), p.term!, v(f.baseline), v(f.protectionRate), v(f.protectedAmount), v(f.communityShare), v(f.bandedTopUp), v(f.total)];
+        return [
+          s.urn,
+          s.name,
+          v(s.community?.code),
+          p.term!,
+          v(f.baseline),
+          v(f.protectionRate),
+          v(f.protectedAmount),
+          v(f.communityShare),
+          v(f.bandedTopUp),
+          v(f.total),
+        ];
       });
     },
   },
@@ -139,13 +222,29 @@ export const DATASETS: DatasetDef[] = [
     label: 'Notional SEN',
     filters: ['year', 'districtCode', 'communityCode', 'phase'],
     required: ['year'],
-    columns: [i('URN'), t('Name'), t('Year'), t('Factor'), m('Formula amount'), rate('SEN %'), m('SEN amount'), m('School total')],
+    columns: [
+      i('URN'),
+      t('Name'),
+      t('Year'),
+      t('Factor'),
+      m('Formula amount'),
+      rate('SEN %'),
+      m('SEN amount'),
+      m('School total'),
+    ],
     async fetch(hub, p, onPage) {
-      const nodes = await fetchAllPages<any>(hub, OPERATIONS.NotionalSen, { filter: schoolFilter(p), year: p.year }, (d) => d.schools, onPage);
+      const nodes = await fetchAllPages<any>(
+        hub,
+        OPERATIONS.NotionalSen,
+        { filter: schoolFilter(p), year: p.year },
+        (d) => d.schools,
+        onPage,
+      );
       const rows: CellValue[][] = [];
       for (const s of nodes) {
         const b = s.notionalSenBudget;
-        for (const f of b?.factors ?? []) rows.push([s.urn, s.name, p.year!, f.factor, f.formulaAmount, f.senPercentage, f.senAmount, b.total]);
+        for (const f of b?.factors ?? [])
+          rows.push([s.urn, s.name, p.year!, f.factor, f.formulaAmount, f.senPercentage, f.senAmount, b.total]);
       }
       return rows;
     },
@@ -158,7 +257,15 @@ export const DATASETS: DatasetDef[] = [
     columns: [t('Year'), t('Line'), t('Name'), m('Budget'), m('Forecast'), m('Outturn'), t('Memo')],
     async fetch(hub, p) {
       const data = await hub.request<any>(OPERATIONS.HighNeedsBlock, { year: p.year });
-      return data.highNeedsBlock.lines.map((l: any) => [p.year!, l.lineCode, l.name, v(l.budget), v(l.forecast), v(l.outturn), v(l.memo)]);
+      return data.highNeedsBlock.lines.map((l: any) => [
+        p.year!,
+        l.lineCode,
+        l.name,
+        v(l.budget),
+        v(l.forecast),
+        v(l.outturn),
+        v(l.memo),
+      ]);
     },
   },
   {
@@ -167,12 +274,33 @@ export const DATASETS: DatasetDef[] = [
     filters: ['kind', 'groupBy', 'period'],
     required: ['kind'],
     // Key is a number when it is a URN (grouped by school), so XLOOKUP against the schools table matches.
-    columns: [t('Kind'), { header: 'Key', kind: 'int' }, t('Label'), t('Period'), { header: 'Count', kind: 'count' }, t('Suppressed')],
+    columns: [
+      t('Kind'),
+      { header: 'Key', kind: 'int' },
+      t('Label'),
+      t('Period'),
+      { header: 'Count', kind: 'count' },
+      t('Suppressed'),
+    ],
     async fetch(hub, p) {
-      const data = await hub.request<any>(OPERATIONS.Caseloads, { kind: p.kind, period: p.period ?? null, groupBy: p.groupBy ?? 'WORKER' });
-      const key = (k: unknown) => (p.groupBy === 'SCHOOL' && typeof k === 'string' && k !== '' && [...k].every((c) => c >= '0' && c <= '9') ? Number(k) : v(k));
+      const data = await hub.request<any>(OPERATIONS.Caseloads, {
+        kind: p.kind,
+        period: p.period ?? null,
+        groupBy: p.groupBy ?? 'WORKER',
+      });
+      const key = (k: unknown) =>
+        p.groupBy === 'SCHOOL' && typeof k === 'string' && k !== '' && [...k].every((c) => c >= '0' && c <= '9')
+          ? Number(k)
+          : v(k);
       // Suppressed counts are shown as "c", the statistical-disclosure convention, never as 0 or blank.
-      return data.caseloads.rows.map((r: any) => [p.kind!, key(r.key), v(r.label), v(r.period), r.suppressed ? 'c' : v(r.count), r.suppressed ? 'yes' : '']);
+      return data.caseloads.rows.map((r: any) => [
+        p.kind!,
+        key(r.key),
+        v(r.label),
+        v(r.period),
+        r.suppressed ? 'c' : v(r.count),
+        r.suppressed ? 'yes' : '',
+      ]);
     },
   },
   {
@@ -183,7 +311,13 @@ export const DATASETS: DatasetDef[] = [
     columns: [t('Period'), m('In-year plan'), m('In-year forecast'), m('Cumulative plan'), m('Cumulative forecast')],
     async fetch(hub) {
       const data = await hub.request<any>(OPERATIONS.SafetyValve, {});
-      return (data.safetyValve?.reports ?? []).map((r: any) => [r.periodCode, v(r.inYearPlan), v(r.inYearForecast), v(r.cumulativePlan), v(r.cumulativeForecast)]);
+      return (data.safetyValve?.reports ?? []).map((r: any) => [
+        r.periodCode,
+        v(r.inYearPlan),
+        v(r.inYearForecast),
+        v(r.cumulativePlan),
+        v(r.cumulativeForecast),
+      ]);
     },
   },
   {
@@ -195,7 +329,8 @@ export const DATASETS: DatasetDef[] = [
     async fetch(hub) {
       const data = await hub.request<any>(OPERATIONS.SafetyValve, {});
       const rows: CellValue[][] = [];
-      for (const r of data.safetyValve?.reports ?? []) for (const k of r.kpis ?? []) rows.push([r.periodCode, k.kpiCode, k.name, v(k.unit), v(k.plan), v(k.actual)]);
+      for (const r of data.safetyValve?.reports ?? [])
+        for (const k of r.kpis ?? []) rows.push([r.periodCode, k.kpiCode, k.name, v(k.unit), v(k.plan), v(k.actual)]);
       return rows;
     },
   },
@@ -213,12 +348,26 @@ export const DATASETS: DatasetDef[] = [
       const nodes: any[] = [];
       // Offset paging: the hub's allocations list is not a cursor connection.
       for (let offset = 0; ; offset += PAGE_SIZE) {
-        const data = await hub.request<any>(OPERATIONS.Allocations, { filter: Object.keys(filter).length ? filter : null, first: PAGE_SIZE, offset });
+        const data = await hub.request<any>(OPERATIONS.Allocations, {
+          filter: Object.keys(filter).length ? filter : null,
+          first: PAGE_SIZE,
+          offset,
+        });
         nodes.push(...data.allocations.nodes);
         onPage?.(nodes.length, data.allocations.totalCount);
         if (!data.allocations.nodes.length || nodes.length >= data.allocations.totalCount) break;
       }
-      return nodes.map((a: any) => [String(a.id), a.schoolUrn, v(a.school?.name), a.communityCode, a.term, a.amount, a.status, v(a.purpose), a.version]);
+      return nodes.map((a: any) => [
+        String(a.id),
+        a.schoolUrn,
+        v(a.school?.name),
+        a.communityCode,
+        a.term,
+        a.amount,
+        a.status,
+        v(a.purpose),
+        a.version,
+      ]);
     },
   },
   {
@@ -227,11 +376,24 @@ export const DATASETS: DatasetDef[] = [
     filters: ['scenario', 'term', 'communityCode'],
     required: ['scenario'],
     columns: [
-      i('URN'), t('School'), t('Community'), t('Term'), m('Baseline funding'), m('Protected'), m('Community share'), m('Banded top-up'),
-      m('Scenario total'), m('Record total'), m('Difference'),
+      i('URN'),
+      t('School'),
+      t('Community'),
+      t('Term'),
+      m('Baseline funding'),
+      m('Protected'),
+      m('Community share'),
+      m('Banded top-up'),
+      m('Scenario total'),
+      m('Record total'),
+      m('Difference'),
     ],
     async fetch(hub, p) {
-      const data = await hub.request<any>(OPERATIONS.Scenario, { id: p.scenario, term: p.term ?? null, communityCode: p.communityCode ?? null });
+      const data = await hub.request<any>(OPERATIONS.Scenario, {
+        id: p.scenario,
+        term: p.term ?? null,
+        communityCode: p.communityCode ?? null,
+      });
       // null: no such scenario, or one this user may not see (a role without scenarios gets FORBIDDEN instead).
       if (!data.scenario) throw new Error(`No scenario ${p.scenario}, or you have no access to it`);
       // includeUnchanged: every school and term is in the comparison, so every row has its record total.
@@ -248,8 +410,17 @@ export const DATASETS: DatasetDef[] = [
       return results.map((r: any) => {
         const c = cmp.get(`${r.schoolUrn}|${r.term}`);
         return [
-          r.schoolUrn, v(names.get(r.schoolUrn)), v(r.communityCode), r.term, v(r.baseline), v(r.protectedAmount), v(r.communityShare), v(r.bandedTopUp),
-          v(r.total), v(c?.baseline), v(c?.difference),
+          r.schoolUrn,
+          v(names.get(r.schoolUrn)),
+          v(r.communityCode),
+          r.term,
+          v(r.baseline),
+          v(r.protectedAmount),
+          v(r.communityShare),
+          v(r.bandedTopUp),
+          v(r.total),
+          v(c?.baseline),
+          v(c?.difference),
         ];
       });
     },
@@ -276,9 +447,11 @@ const NUMERIC_KINDS = new Set(['money', 'decimal', 'rate', 'points']);
 export function toExcelRows(columns: ColumnDef[], rows: CellValue[][]): CellValue[][] {
   const numeric = columns.map((c) => NUMERIC_KINDS.has(c.kind));
   const dates = columns.map((c) => c.kind === 'date');
-  return rows.map((r) => r.map((x, j) => {
-    if (numeric[j] && typeof x === 'string' && x !== '' && x !== 'c') return Number(x);
-    if (dates[j] && typeof x === 'string' && x !== '') return excelDate(x) ?? x;
-    return x;
-  }));
+  return rows.map((r) =>
+    r.map((x, j) => {
+      if (numeric[j] && typeof x === 'string' && x !== '' && x !== 'c') return Number(x);
+      if (dates[j] && typeof x === 'string' && x !== '') return excelDate(x) ?? x;
+      return x;
+    }),
+  );
 }

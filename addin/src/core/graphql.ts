@@ -62,7 +62,11 @@ export class HubClient {
   }
 
   /** Returns data and errors as the server sent them; throws only when there is no usable data. */
-  async execute<T>(query: string, variables: Record<string, unknown> = {}, timeoutMs = this.timeoutMs): Promise<GraphQLResponse<T>> {
+  async execute<T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    timeoutMs = this.timeoutMs,
+  ): Promise<GraphQLResponse<T>> {
     try {
       return await this.executeOnce<T>(query, variables, timeoutMs);
     } catch (e) {
@@ -71,14 +75,23 @@ export class HubClient {
       try {
         refreshed = await this.opts.refreshToken();
       } catch (r) {
-        throw new HubError('UNAUTHENTICATED', `${e.message} Signing in again failed: ${(r as Error).message}`, 'UNAUTHENTICATED', e.errors);
+        throw new HubError(
+          'UNAUTHENTICATED',
+          `${e.message} Signing in again failed: ${(r as Error).message}`,
+          'UNAUTHENTICATED',
+          e.errors,
+        );
       }
       if (!refreshed) throw e;
       return this.executeOnce<T>(query, variables, timeoutMs);
     }
   }
 
-  private async executeOnce<T>(query: string, variables: Record<string, unknown>, timeoutMs: number): Promise<GraphQLResponse<T>> {
+  private async executeOnce<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<GraphQLResponse<T>> {
     const controller = new AbortController();
     let timedOut = false;
     // The timer races the fetch itself, so a server that never answers (or a fetch that ignores abort)
@@ -116,7 +129,12 @@ export class HubClient {
       }
       const errors = body?.errors ?? [];
       if (res.status === 401 || errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
-        throw new HubError('UNAUTHENTICATED', errors[0]?.message ?? 'Your sign-in has expired: reconnect', 'UNAUTHENTICATED', errors);
+        throw new HubError(
+          'UNAUTHENTICATED',
+          errors[0]?.message ?? 'Your sign-in has expired: reconnect',
+          'UNAUTHENTICATED',
+          errors,
+        );
       }
       if (!body || (body.data == null && errors.length === 0)) {
         throw new HubError('HTTP', `The hub answered HTTP ${res.status} without a GraphQL result`);
@@ -143,7 +161,10 @@ export class HubClient {
     let answered = false;
     if (typeof window !== 'undefined') {
       try {
-        await Promise.race([this.fetchImpl(this.endpoint, { method: 'GET', mode: 'no-cors', cache: 'no-store' }), new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 5000))]);
+        await Promise.race([
+          this.fetchImpl(this.endpoint, { method: 'GET', mode: 'no-cors', cache: 'no-store' }),
+          new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 5000)),
+        ]);
         answered = true;
       } catch {
         answered = false;
@@ -151,9 +172,15 @@ export class HubClient {
     }
     if (answered) {
       const here = typeof location !== 'undefined' ? location.origin : 'this pane';
-      return new HubError('REFUSED', `The hub at ${this.endpoint} answered, but the browser refused to let this pane read the answer (CORS). Open the add-in from the hub itself (${new URL(this.endpoint).origin}/addin/), or ask for ${here} to be added to the hub's CORS_ORIGINS.`);
+      return new HubError(
+        'REFUSED',
+        `The hub at ${this.endpoint} answered, but the browser refused to let this pane read the answer (CORS). Open the add-in from the hub itself (${new URL(this.endpoint).origin}/addin/), or ask for ${here} to be added to the hub's CORS_ORIGINS.`,
+      );
     }
-    return new HubError('UNREACHABLE', `Cannot reach the hub at ${this.endpoint}: check the address and your network (or VPN), and whether the hub is running.`);
+    return new HubError(
+      'UNREACHABLE',
+      `Cannot reach the hub at ${this.endpoint}: check the address and your network (or VPN), and whether the hub is running.`,
+    );
   }
 
   /** Like execute, but any GraphQL error is a failure: for reads where partial data would mislead. */

@@ -32,7 +32,17 @@ function attr(tag: string, name: string): string | null {
 }
 
 function unescapeXml(s: string): string {
-  return s.split('&apos;').join("'").split('&quot;').join('"').split('&lt;').join('<').split('&gt;').join('>').split('&amp;').join('&');
+  return s
+    .split('&apos;')
+    .join("'")
+    .split('&quot;')
+    .join('"')
+    .split('&lt;')
+    .join('<')
+    .split('&gt;')
+    .join('>')
+    .split('&amp;')
+    .join('&');
 }
 
 /** Sheet name → part path ("xl/worksheets/sheet3.xml"), from workbook.xml and its relationships. */
@@ -63,7 +73,12 @@ function splitRef(ref: string): [string, number] {
 }
 
 /** Replaces numeric cells of 1 to 4 in the column and rows with the text "c"; returns the new XML and how many. */
-export function suppressColumn(xml: string, column: string, firstRow: number, lastRow: number): { xml: string; count: number } {
+export function suppressColumn(
+  xml: string,
+  column: string,
+  firstRow: number,
+  lastRow: number,
+): { xml: string; count: number } {
   let out = '';
   let count = 0;
   let pos = 0;
@@ -125,7 +140,8 @@ export async function prepareToShare(xlsx: Uint8Array, plan: SharePlan): Promise
     const r = suppressColumn(await zip.file(part)!.async('string'), c.column, c.firstRow, c.lastRow);
     zip.file(part, r.xml);
     suppressed += r.count;
-    if (r.count) removed.push(`${r.count} caseload count${r.count === 1 ? '' : 's'} from 1 to 4 in ${c.table} (now "c")`);
+    if (r.count)
+      removed.push(`${r.count} caseload count${r.count === 1 ? '' : 's'} from 1 to 4 in ${c.table} (now "c")`);
   }
   // Excel rebuilds its calculation chain; a stale one would point at cells that changed.
   if (zip.file('xl/calcChain.xml')) zip.remove('xl/calcChain.xml');

@@ -14,16 +14,28 @@ export function authConfigUrl(url: string, origin?: string): string {
 }
 
 /** Asks the hub whether it accepts Microsoft sign-in. A hub that cannot say (older, unreachable) means "tokens only". */
-export async function fetchAuthConfig(url: string, fetchImpl: typeof fetch = (...a) => fetch(...a), timeoutMs = 10_000): Promise<AuthConfig> {
+export async function fetchAuthConfig(
+  url: string,
+  fetchImpl: typeof fetch = (...a) => fetch(...a),
+  timeoutMs = 10_000,
+): Promise<AuthConfig> {
   const origin = typeof location !== 'undefined' ? location.origin : undefined;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const res = await fetchImpl(authConfigUrl(url, origin), { headers: { accept: 'application/json' }, signal: controller.signal });
+    const res = await fetchImpl(authConfigUrl(url, origin), {
+      headers: { accept: 'application/json' },
+      signal: controller.signal,
+    });
     if (!res.ok) return { oidc: null };
     const body = (await res.json()) as Partial<AuthConfig>;
     const o = body?.oidc;
-    return { oidc: o && typeof o.clientId === 'string' && o.clientId ? { issuer: String(o.issuer), audience: String(o.audience), clientId: o.clientId } : null };
+    return {
+      oidc:
+        o && typeof o.clientId === 'string' && o.clientId
+          ? { issuer: String(o.issuer), audience: String(o.audience), clientId: o.clientId }
+          : null,
+    };
   } catch {
     return { oidc: null };
   } finally {
@@ -35,14 +47,19 @@ export async function fetchAuthConfig(url: string, fetchImpl: typeof fetch = (..
 export const SSO_MESSAGES: Record<number, string> = {
   13001: 'You are not signed in to Office. Sign in to Office with your work account and try again, or use a hub token.',
   13002: 'Sign-in was cancelled. Try again, or use a hub token.',
-  13003: 'Sign in to Office with your work (Kent County Council) account: personal Microsoft accounts cannot use the hub. Or use a hub token.',
-  13006: 'Office could not sign you in (client error). Close and reopen the workbook, then try again, or use a hub token.',
+  13003:
+    'Sign in to Office with your work (Kent County Council) account: personal Microsoft accounts cannot use the hub. Or use a hub token.',
+  13006:
+    'Office could not sign you in (client error). Close and reopen the workbook, then try again, or use a hub token.',
   13008: 'Office is still busy with a previous sign-in. Wait a moment and try again, or use a hub token.',
   13012: 'This version of Excel does not support single sign-on. Use a hub token.',
 };
 
 export class SsoError extends Error {
-  constructor(readonly code: number | undefined, message: string) {
+  constructor(
+    readonly code: number | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = 'SsoError';
   }
@@ -55,7 +72,10 @@ export function toSsoError(e: unknown): SsoError {
   const code = raw === undefined || raw === null || raw === '' ? undefined : Number(raw);
   if (code !== undefined && SSO_MESSAGES[code]) return new SsoError(code, SSO_MESSAGES[code]);
   const detail = (e as Error)?.message ? `: ${(e as Error).message}` : '';
-  return new SsoError(code, `Sign-in with Microsoft failed${code !== undefined ? ` (Office error ${code})` : ''}${detail}. Use a hub token instead.`);
+  return new SsoError(
+    code,
+    `Sign-in with Microsoft failed${code !== undefined ? ` (Office error ${code})` : ''}${detail}. Use a hub token instead.`,
+  );
 }
 
 /** The exp claim of a JWT in milliseconds, or undefined for anything that is not a readable JWT. Not verified: the hub does that. */
@@ -63,7 +83,10 @@ export function jwtExpiry(token: string): number | undefined {
   const part = token.split('.')[1];
   if (!part) return undefined;
   try {
-    const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const b64 = part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '=');
     const json = typeof atob === 'function' ? atob(b64) : Buffer.from(b64, 'base64').toString('binary');
     const exp = (JSON.parse(json) as { exp?: unknown }).exp;
     return typeof exp === 'number' ? exp * 1000 : undefined;

@@ -11,8 +11,16 @@ export interface Stamp {
 }
 
 const FILTER_LABELS: Record<string, string> = {
-  districtCode: 'district', communityCode: 'community', phase: 'phase', term: 'term', year: 'year',
-  scenario: 'scenario', kind: 'kind', groupBy: 'by', period: 'period', status: 'status',
+  districtCode: 'district',
+  communityCode: 'community',
+  phase: 'phase',
+  term: 'term',
+  year: 'year',
+  scenario: 'scenario',
+  kind: 'kind',
+  groupBy: 'by',
+  period: 'period',
+  status: 'status',
 };
 
 export function describeFilters(p: DatasetParams): string {

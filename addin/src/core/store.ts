@@ -33,7 +33,20 @@ export const REGISTRY_HEADER = ['table', 'sheet', 'dataset', 'params', 'stamp', 
 export const tableKey = (t: Pick<RegisteredTable, 'id' | 'table'>): string => t.id || t.table;
 
 export function encodeRegistry(tables: RegisteredTable[]): string[][] {
-  return [REGISTRY_HEADER, ...tables.map((t) => [t.table, t.sheet, t.dataset, JSON.stringify(t.params), JSON.stringify(t.stamp), t.status, t.message, t.id, t.sheetId])];
+  return [
+    REGISTRY_HEADER,
+    ...tables.map((t) => [
+      t.table,
+      t.sheet,
+      t.dataset,
+      JSON.stringify(t.params),
+      JSON.stringify(t.stamp),
+      t.status,
+      t.message,
+      t.id,
+      t.sheetId,
+    ]),
+  ];
 }
 
 export function decodeRegistry(rows: unknown[][]): RegisteredTable[] {
@@ -42,10 +55,15 @@ export function decodeRegistry(rows: unknown[][]): RegisteredTable[] {
     if (!r[0]) continue;
     try {
       out.push({
-        id: String(r[7] ?? ''), sheetId: String(r[8] ?? ''),
-        table: String(r[0]), sheet: String(r[1]), dataset: String(r[2]),
-        params: JSON.parse(String(r[3] || '{}')), stamp: JSON.parse(String(r[4] || '{}')),
-        status: r[5] === 'failed' ? 'failed' : 'ok', message: String(r[6] ?? ''),
+        id: String(r[7] ?? ''),
+        sheetId: String(r[8] ?? ''),
+        table: String(r[0]),
+        sheet: String(r[1]),
+        dataset: String(r[2]),
+        params: JSON.parse(String(r[3] || '{}')),
+        stamp: JSON.parse(String(r[4] || '{}')),
+        status: r[5] === 'failed' ? 'failed' : 'ok',
+        message: String(r[6] ?? ''),
       });
     } catch {
       // A row someone edited by hand is skipped rather than breaking every other table's refresh.
@@ -55,10 +73,18 @@ export function decodeRegistry(rows: unknown[][]): RegisteredTable[] {
 }
 
 /** Replaces the entry with the same identity in place (the pane's order stays the pull order), or appends. */
-export function upsertTable(tables: RegisteredTable[], t: RegisteredTable, previousKey = tableKey(t)): RegisteredTable[] {
+export function upsertTable(
+  tables: RegisteredTable[],
+  t: RegisteredTable,
+  previousKey = tableKey(t),
+): RegisteredTable[] {
   const i = tables.findIndex((x) => tableKey(x) === previousKey || tableKey(x) === tableKey(t));
   if (i < 0) return [...tables, t];
-  return [...tables.slice(0, i), t, ...tables.filter((x, k) => k > i && tableKey(x) !== previousKey && tableKey(x) !== tableKey(t))];
+  return [
+    ...tables.slice(0, i),
+    t,
+    ...tables.filter((x, k) => k > i && tableKey(x) !== previousKey && tableKey(x) !== tableKey(t)),
+  ];
 }
 
 /** One pulled allocation: the value and version the user started from. Amount is a Money string. */
@@ -73,7 +99,17 @@ export interface BaselineRow {
   purpose: string;
 }
 
-export const BASELINE_HEADER = ['table', 'id', 'version', 'schoolUrn', 'communityCode', 'term', 'amount', 'status', 'purpose'];
+export const BASELINE_HEADER = [
+  'table',
+  'id',
+  'version',
+  'schoolUrn',
+  'communityCode',
+  'term',
+  'amount',
+  'status',
+  'purpose',
+];
 
 export type BaselineStore = Map<string, Map<string, BaselineRow>>;
 
@@ -84,7 +120,18 @@ export function encodeBaseline(store: BaselineStore): string[][] {
     // allocation typed into the empty table is a create rather than "pull it again".
     if (m.size === 0) rows.push([table, '', '', '', '', '', '', '', '']);
     // Text, not numbers: the amount must come back exactly as the hub sent it.
-    for (const b of m.values()) rows.push([table, b.id, String(b.version), String(b.schoolUrn), b.communityCode, b.term, b.amount, b.status, b.purpose]);
+    for (const b of m.values())
+      rows.push([
+        table,
+        b.id,
+        String(b.version),
+        String(b.schoolUrn),
+        b.communityCode,
+        b.term,
+        b.amount,
+        b.status,
+        b.purpose,
+      ]);
   }
   return rows;
 }
@@ -97,8 +144,14 @@ export function decodeBaseline(rows: unknown[][]): BaselineStore {
     if (!store.has(table)) store.set(table, new Map());
     if (!r[1]) continue;
     store.get(table)!.set(String(r[1]), {
-      id: String(r[1]), version: Number(r[2]), schoolUrn: Number(r[3]), communityCode: String(r[4]),
-      term: String(r[5]), amount: String(r[6]), status: String(r[7]), purpose: String(r[8] ?? ''),
+      id: String(r[1]),
+      version: Number(r[2]),
+      schoolUrn: Number(r[3]),
+      communityCode: String(r[4]),
+      term: String(r[5]),
+      amount: String(r[6]),
+      status: String(r[7]),
+      purpose: String(r[8] ?? ''),
     });
   }
   return store;

@@ -48,25 +48,47 @@ async function main() {
   const fake = new FakeHub(new FakeHubData(CALLS));
   const s = session();
   s.token = realUrl ? process.env.HUB_TOKEN : 'finance-token';
-  s.client = new HubClient({ url: realUrl ?? 'http://fake-hub', token: () => s.token, fetchImpl: realUrl ? undefined : fake.fetch });
+  s.client = new HubClient({
+    url: realUrl ?? 'http://fake-hub',
+    token: () => s.token,
+    fetchImpl: realUrl ? undefined : fake.fetch,
+  });
 
   // 2,000 distinct (school, term) pairs that have funding: on the real hub, those the model has results for.
   let pairs: (readonly [number, string])[] = fake.data.schools.map((x) => [x.urn, 'SUMMER-2025'] as const);
   let scenarioId = SCENARIO_60;
   if (realUrl) {
-    const c = await s.client.request<any>('mutation { createScenario(name: "add-in bench: protection at 60%") { id version } }');
+    const c = await s.client.request<any>(
+      'mutation { createScenario(name: "add-in bench: protection at 60%") { id version } }',
+    );
     scenarioId = c.createScenario.id;
-    await s.client.request<any>('mutation($id: String!, $v: Int) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }, baseVersion: $v) { id } }', { id: scenarioId, v: c.createScenario.version });
-    const d = await s.client.request<any>('query($id: String!) { scenario(id: $id) { results { schools { schoolUrn term } } } }', { id: scenarioId });
+    await s.client.request<any>(
+      'mutation($id: String!, $v: Int) { updateScenarioParameters(id: $id, parameters: { protectionRate: "0.60" }, baseVersion: $v) { id } }',
+      { id: scenarioId, v: c.createScenario.version },
+    );
+    const d = await s.client.request<any>(
+      'query($id: String!) { scenario(id: $id) { results { schools { schoolUrn term } } } }',
+      { id: scenarioId },
+    );
     // Newest terms first, so the calls are the ones a workbook would make today.
     const rows: { schoolUrn: number; term: string }[] = d.scenario.results.schools;
     const order = [...new Set(rows.map((r) => r.term))].reverse();
-    pairs = order.flatMap((t) => rows.filter((r) => r.term === t).map((r) => [r.schoolUrn, t] as const)).slice(0, CALLS);
+    pairs = order
+      .flatMap((t) => rows.filter((r) => r.term === t).map((r) => [r.schoolUrn, t] as const))
+      .slice(0, CALLS);
   }
   const terms = new Set(pairs.map(([, t]) => t));
 
-  line('addin.functions', { ...(await wave(() => pairs.map(([u, t]) => funding(u, t, 'total')))), distinctTerms: terms.size, against });
-  line('addin.functions.scenario', { ...(await wave(() => pairs.map(([u, t]) => funding(u, t, 'total', scenarioId)))), scenarios: 1, against });
+  line('addin.functions', {
+    ...(await wave(() => pairs.map(([u, t]) => funding(u, t, 'total')))),
+    distinctTerms: terms.size,
+    against,
+  });
+  line('addin.functions.scenario', {
+    ...(await wave(() => pairs.map(([u, t]) => funding(u, t, 'total', scenarioId)))),
+    scenarios: 1,
+    against,
+  });
 
   // The scenario table from the hub (every school and term, with the comparison) into the fake host.
   {
@@ -75,7 +97,14 @@ async function main() {
     host.workbook.syncs = [];
     const t0 = performance.now();
     const res = await actions.insert('scenario', { scenario: scenarioId });
-    line('addin.pull.real', { dataset: 'scenario', rows: res.rows, syncs: host.workbook.syncs.length, ms: Math.round(performance.now() - t0), writeMsInFakeHost: res.stats.ms, against });
+    line('addin.pull.real', {
+      dataset: 'scenario',
+      rows: res.rows,
+      syncs: host.workbook.syncs.length,
+      ms: Math.round(performance.now() - t0),
+      writeMsInFakeHost: res.stats.ms,
+      against,
+    });
   }
 
   // 10,000-row pull: the fake hub supplies the rows (the demo county has ~600 schools), the fake host counts.

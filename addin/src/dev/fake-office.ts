@@ -48,7 +48,10 @@ const MAX_ROWS = 1_048_576;
 const MAX_COLS = 16_384;
 
 export class OfficeError extends Error {
-  constructor(public code: string, message: string) {
+  constructor(
+    public code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'RichApi.Error';
   }
@@ -95,7 +98,10 @@ export class FakeSheet {
   tabColor = '';
   charts: FakeChart[] = [];
   readonly id = `{sheet-${nextId++}}`;
-  constructor(public wb: FakeWorkbook, public name: string) {}
+  constructor(
+    public wb: FakeWorkbook,
+    public name: string,
+  ) {}
   cell(r: number, c: number, create = false): Cell | undefined {
     const k = `${r},${c}`;
     let x = this.cells.get(k);
@@ -111,17 +117,19 @@ export class FakeSheet {
     return x.formula ? this.wb.evaluate(this, r, x.formula) : x.value;
   }
   extent(): [number, number] {
-    let rows = 0, cols = 0;
+    let rows = 0,
+      cols = 0;
     for (const [k, v] of this.cells) {
       if ((v.value === '' || v.value === null) && !v.formula) continue;
       const [r, c] = k.split(',').map(Number);
       rows = Math.max(rows, r + 1);
       cols = Math.max(cols, c + 1);
     }
-    for (const t of this.wb.tables) if (t.sheet === this) {
-      rows = Math.max(rows, t.r0 + t.rows);
-      cols = Math.max(cols, t.c0 + t.cols);
-    }
+    for (const t of this.wb.tables)
+      if (t.sheet === this) {
+        rows = Math.max(rows, t.r0 + t.rows);
+        cols = Math.max(cols, t.c0 + t.cols);
+      }
     return [rows, cols];
   }
   /** Values of the used area, for screenshots and assertions. */
@@ -156,7 +164,15 @@ export class FakeSheet {
 
 export class FakeTable {
   readonly id = `{table-${nextId++}}`;
-  constructor(public wb: FakeWorkbook, public name: string, public sheet: FakeSheet, public r0: number, public c0: number, public rows: number, public cols: number) {}
+  constructor(
+    public wb: FakeWorkbook,
+    public name: string,
+    public sheet: FakeSheet,
+    public r0: number,
+    public c0: number,
+    public rows: number,
+    public cols: number,
+  ) {}
   headers(): string[] {
     return Array.from({ length: this.cols }, (_, j) => String(this.sheet.cell(this.r0, this.c0 + j)?.value ?? ''));
   }
@@ -169,12 +185,23 @@ export class FakeChart {
   title = { text: '' };
   position = '';
   name: string;
-  constructor(public type: string, public source: string, public seriesBy: string) {
+  constructor(
+    public type: string,
+    public source: string,
+    public seriesBy: string,
+  ) {
     this.name = `Chart ${nextId++}`;
   }
 }
 
-const emptySync = (): SyncRecord => ({ cells: 0, bytes: 0, formatWrites: 0, calcSuspended: false, screenSuspended: false, screenSuspendCalls: 0 });
+const emptySync = (): SyncRecord => ({
+  cells: 0,
+  bytes: 0,
+  formatWrites: 0,
+  calcSuspended: false,
+  screenSuspended: false,
+  screenSuspendCalls: 0,
+});
 
 export class FakeWorkbook {
   sheets: FakeSheet[] = [new FakeSheet(this, 'Sheet1')];
@@ -187,7 +214,12 @@ export class FakeWorkbook {
   calculatedRanges: string[] = [];
   runs = 0;
   /** Requirement sets the host claims; tests lower them to check the add-in's fallbacks. */
-  requirementSets: Record<string, string> = { ExcelApi: '1.17', SharedRuntime: '1.1', CustomFunctionsRuntime: '1.4', IdentityAPI: '1.3' };
+  requirementSets: Record<string, string> = {
+    ExcelApi: '1.17',
+    SharedRuntime: '1.1',
+    CustomFunctionsRuntime: '1.4',
+    IdentityAPI: '1.3',
+  };
   pending: SyncRecord = emptySync();
   onSync: (() => void) | null = null;
   /** The registered custom functions (CustomFunctions.associate), which =HNH.X(...) cells call. */
@@ -210,7 +242,10 @@ export class FakeWorkbook {
     const p = Promise.resolve()
       // Excel passes every declared parameter (null for an omitted optional one), then the invocation.
       .then(() => fn(...call.args, ...Array(Math.max(0, fn.length - 1 - call.args.length)).fill(null), { address }))
-      .then((v) => (cell.value = v as V), (e) => (cell.value = String(e?.code ?? '#VALUE!')))
+      .then(
+        (v) => (cell.value = v as V),
+        (e) => (cell.value = String(e?.code ?? '#VALUE!')),
+      )
       .finally(() => {
         this.inflight.delete(p);
         this.onSync?.();
@@ -218,11 +253,12 @@ export class FakeWorkbook {
     this.inflight.add(p);
   }
   recalcFunctions(where?: (s: FakeSheet, r: number, c: number) => boolean) {
-    for (const s of this.sheets) for (const [k, x] of s.cells) {
-      if (!x.formula || !isFunctionCall(x.formula)) continue;
-      const [r, c] = k.split(',').map(Number);
-      if (!where || where(s, r, c)) this.runFunctionCell(s, r, c);
-    }
+    for (const s of this.sheets)
+      for (const [k, x] of s.cells) {
+        if (!x.formula || !isFunctionCall(x.formula)) continue;
+        const [r, c] = k.split(',').map(Number);
+        if (!where || where(s, r, c)) this.runFunctionCell(s, r, c);
+      }
   }
   async settled() {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
@@ -264,12 +300,13 @@ export class FakeWorkbook {
     return f;
   }
   renameTableRefs(from: string, to: string | null) {
-    for (const s of this.sheets) for (const c of s.cells.values()) {
-      if (!c.formula) continue;
-      const i = c.formula.toLowerCase().indexOf(`${from.toLowerCase()}[`);
-      if (i < 0) continue;
-      c.formula = c.formula.slice(0, i) + (to ?? '#REF!') + c.formula.slice(i + from.length);
-    }
+    for (const s of this.sheets)
+      for (const c of s.cells.values()) {
+        if (!c.formula) continue;
+        const i = c.formula.toLowerCase().indexOf(`${from.toLowerCase()}[`);
+        if (i < 0) continue;
+        c.formula = c.formula.slice(0, i) + (to ?? '#REF!') + c.formula.slice(i + from.length);
+      }
   }
 
   // ---- what a person does in Excel (applied at once, as typing is) ----
@@ -356,7 +393,9 @@ export class FakeWorkbook {
   }
   tableValues(table: string): V[][] {
     const t = this.mustTable(table);
-    return Array.from({ length: t.rows }, (_, r) => Array.from({ length: t.cols }, (_, c) => t.sheet.valueAt(t.r0 + r, t.c0 + c)));
+    return Array.from({ length: t.rows }, (_, r) =>
+      Array.from({ length: t.cols }, (_, c) => t.sheet.valueAt(t.r0 + r, t.c0 + c)),
+    );
   }
   tableFill(table: string, row: number, column: string): string | undefined {
     const t = this.mustTable(table);
@@ -392,13 +431,20 @@ class Ctx {
     this.created = [];
     this.wb.syncs.push(rec);
     if (rec.bytes > PAYLOAD_LIMIT) {
-      throw new OfficeError('RequestPayloadSizeLimitExceeded', `The request payload size has exceeded the limit (${rec.bytes} bytes in one sync; Excel on the web takes 5 MB).`);
+      throw new OfficeError(
+        'RequestPayloadSizeLimitExceeded',
+        `The request payload size has exceeded the limit (${rec.bytes} bytes in one sync; Excel on the web takes 5 MB).`,
+      );
     }
     try {
       for (const q of queue) q();
       let response = 0;
       for (const l of loads) response += l();
-      if (response > PAYLOAD_LIMIT) throw new OfficeError('ResponsePayloadSizeLimitExceeded', `The response payload size has exceeded the limit (${response} bytes).`);
+      if (response > PAYLOAD_LIMIT)
+        throw new OfficeError(
+          'ResponsePayloadSizeLimitExceeded',
+          `The response payload size has exceeded the limit (${response} bytes).`,
+        );
       for (const b of created) b.synced = true;
     } finally {
       this.wb.onSync?.();
@@ -411,7 +457,12 @@ abstract class Base {
   private loaded: Record<string, unknown> | null = null;
   private nav = new Map<string, unknown>();
   private resolved: { ok: boolean; value: unknown; error?: Error } | null = null;
-  constructor(protected ctx: Ctx, private compute: () => unknown, args: unknown[] = [], orNull = false) {
+  constructor(
+    protected ctx: Ctx,
+    private compute: () => unknown,
+    args: unknown[] = [],
+    orNull = false,
+  ) {
     ctx.path(args);
     ctx.created.push(this);
     ctx.queue.push(() => {
@@ -429,7 +480,8 @@ abstract class Base {
       }
     }
     if (!this.resolved.ok) throw this.resolved.error;
-    if (this.resolved.value === null && !allowNull) throw new OfficeError('ItemNotFound', 'The requested resource does not exist.');
+    if (this.resolved.value === null && !allowNull)
+      throw new OfficeError('ItemNotFound', 'The requested resource does not exist.');
     return this.resolved.value;
   }
   get isNullObject(): boolean {
@@ -440,7 +492,14 @@ abstract class Base {
   protected abstract scalars(): string[];
   protected abstract read(prop: string): unknown;
   load(props?: string | string[] | Record<string, unknown>) {
-    const list = props === undefined ? this.scalars() : typeof props === 'string' ? props.split(',').map((p) => p.trim()) : Array.isArray(props) ? props : Object.keys(props);
+    const list =
+      props === undefined
+        ? this.scalars()
+        : typeof props === 'string'
+          ? props.split(',').map((p) => p.trim())
+          : Array.isArray(props)
+            ? props
+            : Object.keys(props);
     this.ctx.action([list.join(',')]);
     this.ctx.loads.push(() => {
       if (this.target(true) === null) return 0;
@@ -453,7 +512,10 @@ abstract class Base {
   }
   protected get<T>(prop: string): T {
     if (!this.loaded || !(prop in this.loaded)) {
-      throw new OfficeError('PropertyNotLoaded', `The property '${prop}' is not available. Before reading the property's value, call the load method on the containing object and call "context.sync()" on the associated request context.`);
+      throw new OfficeError(
+        'PropertyNotLoaded',
+        `The property '${prop}' is not available. Before reading the property's value, call the load method on the containing object and call "context.sync()" on the associated request context.`,
+      );
     }
     return this.loaded[prop] as T;
   }
@@ -467,109 +529,209 @@ abstract class Base {
   }
 }
 
-interface RangeT { sheet: FakeSheet; r0: number; c0: number; rows: number; cols: number }
+interface RangeT {
+  sheet: FakeSheet;
+  r0: number;
+  c0: number;
+  rows: number;
+  cols: number;
+}
 
 class RangeProxy extends Base {
   constructor(ctx: Ctx, find: () => RangeT | null, args: unknown[] = [], orNull = false) {
     super(ctx, find, args, orNull);
   }
-  protected scalars() { return ['address', 'rowCount', 'columnCount', 'values', 'numberFormat', 'formulas']; }
+  protected scalars() {
+    return ['address', 'rowCount', 'columnCount', 'values', 'numberFormat', 'formulas'];
+  }
   protected read(p: string): unknown {
     const t: RangeT = this.target();
     const grid = (f: (x: Cell | undefined, r: number, c: number) => unknown) =>
-      Array.from({ length: Math.min(t.rows, 100_000) }, (_, r) => Array.from({ length: Math.min(t.cols, 1000) }, (_, c) => f(t.sheet.cell(t.r0 + r, t.c0 + c), t.r0 + r, t.c0 + c)));
+      Array.from({ length: Math.min(t.rows, 100_000) }, (_, r) =>
+        Array.from({ length: Math.min(t.cols, 1000) }, (_, c) =>
+          f(t.sheet.cell(t.r0 + r, t.c0 + c), t.r0 + r, t.c0 + c),
+        ),
+      );
     switch (p) {
-      case 'address': return `${quoteSheet(t.sheet.name)}!${colName(t.c0)}${t.r0 + 1}:${colName(t.c0 + t.cols - 1)}${t.r0 + t.rows}`;
-      case 'rowCount': return t.rows;
-      case 'rowIndex': return t.r0;
-      case 'columnIndex': return t.c0;
-      case 'columnCount': return t.cols;
-      case 'values': return grid((_x, r, c) => t.sheet.valueAt(r, c));
-      case 'formulas': return grid((x) => x?.formula ?? x?.value ?? '');
-      case 'numberFormat': return grid((x) => x?.format ?? 'General');
-      default: throw new OfficeError('InvalidArgument', `fake Excel: Range.${p} is not modelled`);
+      case 'address':
+        return `${quoteSheet(t.sheet.name)}!${colName(t.c0)}${t.r0 + 1}:${colName(t.c0 + t.cols - 1)}${t.r0 + t.rows}`;
+      case 'rowCount':
+        return t.rows;
+      case 'rowIndex':
+        return t.r0;
+      case 'columnIndex':
+        return t.c0;
+      case 'columnCount':
+        return t.cols;
+      case 'values':
+        return grid((_x, r, c) => t.sheet.valueAt(r, c));
+      case 'formulas':
+        return grid((x) => x?.formula ?? x?.value ?? '');
+      case 'numberFormat':
+        return grid((x) => x?.format ?? 'General');
+      default:
+        throw new OfficeError('InvalidArgument', `fake Excel: Range.${p} is not modelled`);
     }
   }
-  get address(): string { return this.get('address'); }
-  get rowCount(): number { return this.get('rowCount'); }
-  get rowIndex(): number { return this.get('rowIndex'); }
-  get columnIndex(): number { return this.get('columnIndex'); }
-  get columnCount(): number { return this.get('columnCount'); }
-  get values(): V[][] { return this.get('values'); }
-  get formulas(): V[][] { return this.get('formulas'); }
-  get numberFormat(): string[][] { return this.get('numberFormat'); }
+  get address(): string {
+    return this.get('address');
+  }
+  get rowCount(): number {
+    return this.get('rowCount');
+  }
+  get rowIndex(): number {
+    return this.get('rowIndex');
+  }
+  get columnIndex(): number {
+    return this.get('columnIndex');
+  }
+  get columnCount(): number {
+    return this.get('columnCount');
+  }
+  get values(): V[][] {
+    return this.get('values');
+  }
+  get formulas(): V[][] {
+    return this.get('formulas');
+  }
+  get numberFormat(): string[][] {
+    return this.get('numberFormat');
+  }
   private write(kind: 'value' | 'formula' | 'format', v: unknown) {
     const cells = Array.isArray(v) ? v.length * ((v[0] as unknown[])?.length ?? 0) : 1;
     if (kind !== 'format') this.ctx.wb.pending.cells += cells;
     this.set([v], (t: RangeT) => {
       const scalar = !Array.isArray(v);
-      if (!scalar && ((v as unknown[][]).length !== t.rows || (v as unknown[][]).some((row) => !Array.isArray(row) || row.length !== t.cols))) {
-        throw new OfficeError('InvalidArgument', `The number of rows or columns in the input array doesn't match the size or dimensions of the range (${(v as unknown[][]).length}x${(v as unknown[][])[0]?.length} for ${t.rows}x${t.cols}).`);
+      if (
+        !scalar &&
+        ((v as unknown[][]).length !== t.rows ||
+          (v as unknown[][]).some((row) => !Array.isArray(row) || row.length !== t.cols))
+      ) {
+        throw new OfficeError(
+          'InvalidArgument',
+          `The number of rows or columns in the input array doesn't match the size or dimensions of the range (${(v as unknown[][]).length}x${(v as unknown[][])[0]?.length} for ${t.rows}x${t.cols}).`,
+        );
       }
-      for (let r = 0; r < t.rows; r++) for (let c = 0; c < t.cols; c++) {
-        const x = (scalar ? v : (v as unknown[][])[r][c]) as V;
-        // null leaves a cell as it is, as in Office.js.
-        if (x === null || x === undefined) continue;
-        const cell = t.sheet.cell(t.r0 + r, t.c0 + c, true)!;
-        if (kind === 'format') cell.format = String(x);
-        else if (typeof x === 'string' && x.startsWith('=') && (kind === 'formula' || cell.format !== '@')) cell.formula = x;
-        else {
-          cell.value = x;
-          delete cell.formula;
+      for (let r = 0; r < t.rows; r++)
+        for (let c = 0; c < t.cols; c++) {
+          const x = (scalar ? v : (v as unknown[][])[r][c]) as V;
+          // null leaves a cell as it is, as in Office.js.
+          if (x === null || x === undefined) continue;
+          const cell = t.sheet.cell(t.r0 + r, t.c0 + c, true)!;
+          if (kind === 'format') cell.format = String(x);
+          else if (typeof x === 'string' && x.startsWith('=') && (kind === 'formula' || cell.format !== '@'))
+            cell.formula = x;
+          else {
+            cell.value = x;
+            delete cell.formula;
+          }
         }
-      }
     });
   }
-  set values(v: V[][] | V) { this.write('value', v); }
-  set formulas(v: V[][] | V) { this.write('formula', v); }
-  set numberFormat(v: string | string[][]) { this.write('format', v); }
+  set values(v: V[][] | V) {
+    this.write('value', v);
+  }
+  set formulas(v: V[][] | V) {
+    this.write('formula', v);
+  }
+  set numberFormat(v: string | string[][]) {
+    this.write('format', v);
+  }
   get format() {
     return this.child('format', () => {
       this.ctx.path();
       const self = this;
       const each = (f: (c: Cell) => void) => (t: RangeT) => {
-        for (let r = 0; r < Math.min(t.rows, 200_000); r++) for (let c = 0; c < Math.min(t.cols, 1000); c++) f(t.sheet.cell(t.r0 + r, t.c0 + c, true)!);
+        for (let r = 0; r < Math.min(t.rows, 200_000); r++)
+          for (let c = 0; c < Math.min(t.cols, 1000); c++) f(t.sheet.cell(t.r0 + r, t.c0 + c, true)!);
       };
       const fill = (() => {
         self.ctx.path();
         return {
-          set color(v: string) { self.ctx.wb.pending.formatWrites++; self.set([v], each((c) => (c.fill = v))); },
-          clear() { self.ctx.wb.pending.formatWrites++; self.set([], each((c) => delete c.fill)); },
+          set color(v: string) {
+            self.ctx.wb.pending.formatWrites++;
+            self.set(
+              [v],
+              each((c) => (c.fill = v)),
+            );
+          },
+          clear() {
+            self.ctx.wb.pending.formatWrites++;
+            self.set(
+              [],
+              each((c) => delete c.fill),
+            );
+          },
         };
       })();
       const font = (() => {
         self.ctx.path();
         return {
-          set color(v: string) { self.ctx.wb.pending.formatWrites++; self.set([v], each((c) => (c.font = v))); },
-          set bold(v: boolean) { self.ctx.wb.pending.formatWrites++; self.set([v], each((c) => (c.bold = v))); },
-          set italic(_v: boolean) { self.ctx.wb.pending.formatWrites++; self.set([_v], () => undefined); },
+          set color(v: string) {
+            self.ctx.wb.pending.formatWrites++;
+            self.set(
+              [v],
+              each((c) => (c.font = v)),
+            );
+          },
+          set bold(v: boolean) {
+            self.ctx.wb.pending.formatWrites++;
+            self.set(
+              [v],
+              each((c) => (c.bold = v)),
+            );
+          },
+          set italic(_v: boolean) {
+            self.ctx.wb.pending.formatWrites++;
+            self.set([_v], () => undefined);
+          },
         };
       })();
       return {
-        fill, font,
+        fill,
+        font,
         autofitColumns: () => self.set([], () => undefined),
-        set columnWidth(v: number) { self.set([v], () => undefined); },
+        set columnWidth(v: number) {
+          self.set([v], () => undefined);
+        },
       };
     });
   }
   private sub(f: (t: RangeT) => RangeT, args: unknown[]) {
     return new RangeProxy(this.ctx, () => f(this.target()), args);
   }
-  getCell(r: number, c: number) { return this.sub((t) => ({ ...t, r0: t.r0 + r, c0: t.c0 + c, rows: 1, cols: 1 }), [r, c]); }
-  getColumn(c: number) { return this.sub((t) => ({ ...t, c0: t.c0 + c, cols: 1 }), [c]); }
-  getRow(r: number) { return this.sub((t) => ({ ...t, r0: t.r0 + r, rows: 1 }), [r]); }
-  getOffsetRange(r: number, c: number) { return this.sub((t) => ({ ...t, r0: t.r0 + r, c0: t.c0 + c }), [r, c]); }
-  getResizedRange(dr: number, dc: number) { return this.sub((t) => ({ ...t, rows: t.rows + dr, cols: t.cols + dc }), [dr, dc]); }
-  getRowsBelow(n = 1) { return this.sub((t) => ({ ...t, r0: t.r0 + t.rows, rows: n }), [n]); }
+  getCell(r: number, c: number) {
+    return this.sub((t) => ({ ...t, r0: t.r0 + r, c0: t.c0 + c, rows: 1, cols: 1 }), [r, c]);
+  }
+  getColumn(c: number) {
+    return this.sub((t) => ({ ...t, c0: t.c0 + c, cols: 1 }), [c]);
+  }
+  getRow(r: number) {
+    return this.sub((t) => ({ ...t, r0: t.r0 + r, rows: 1 }), [r]);
+  }
+  getOffsetRange(r: number, c: number) {
+    return this.sub((t) => ({ ...t, r0: t.r0 + r, c0: t.c0 + c }), [r, c]);
+  }
+  getResizedRange(dr: number, dc: number) {
+    return this.sub((t) => ({ ...t, rows: t.rows + dr, cols: t.cols + dc }), [dr, dc]);
+  }
+  getRowsBelow(n = 1) {
+    return this.sub((t) => ({ ...t, r0: t.r0 + t.rows, rows: n }), [n]);
+  }
   clear(applyTo?: string) {
     this.set([applyTo ?? 'All'], (t: RangeT) => {
       // Over the cells that exist, not the whole grid: a sheet's range is a million rows.
       for (const [k, x] of [...t.sheet.cells]) {
         const [r, c] = k.split(',').map(Number);
         if (r < t.r0 || r >= t.r0 + t.rows || c < t.c0 || c >= t.c0 + t.cols) continue;
-        if (applyTo === 'Contents') { x.value = ''; delete x.formula; }
-        else if (applyTo === 'Formats') { delete x.fill; delete x.font; delete x.format; }
-        else t.sheet.cells.delete(k);
+        if (applyTo === 'Contents') {
+          x.value = '';
+          delete x.formula;
+        } else if (applyTo === 'Formats') {
+          delete x.fill;
+          delete x.font;
+          delete x.format;
+        } else t.sheet.cells.delete(k);
       }
     });
   }
@@ -588,8 +750,12 @@ class RangeProxy extends Base {
   }
   calculate() {
     this.set([], (t: RangeT) => {
-      t.sheet.wb.recalcFunctions((s, r, c) => s === t.sheet && r >= t.r0 && r < t.r0 + t.rows && c >= t.c0 && c < t.c0 + t.cols);
-      t.sheet.wb.calculatedRanges.push(`${quoteSheet(t.sheet.name)}!${colName(t.c0)}${t.r0 + 1}${t.rows > 1 || t.cols > 1 ? `:${colName(t.c0 + t.cols - 1)}${t.r0 + t.rows}` : ''}`);
+      t.sheet.wb.recalcFunctions(
+        (s, r, c) => s === t.sheet && r >= t.r0 && r < t.r0 + t.rows && c >= t.c0 && c < t.c0 + t.cols,
+      );
+      t.sheet.wb.calculatedRanges.push(
+        `${quoteSheet(t.sheet.name)}!${colName(t.c0)}${t.r0 + 1}${t.rows > 1 || t.cols > 1 ? `:${colName(t.c0 + t.cols - 1)}${t.r0 + t.rows}` : ''}`,
+      );
     });
   }
 }
@@ -635,13 +801,16 @@ function quoteSheet(name: string): string {
 }
 
 function overlaps(a: RangeT, b: RangeT) {
-  return a.sheet === b.sheet && a.r0 < b.r0 + b.rows && b.r0 < a.r0 + a.rows && a.c0 < b.c0 + b.cols && b.c0 < a.c0 + a.cols;
+  return (
+    a.sheet === b.sheet && a.r0 < b.r0 + b.rows && b.r0 < a.r0 + a.rows && a.c0 < b.c0 + b.cols && b.c0 < a.c0 + a.cols
+  );
 }
 function tableRange(t: FakeTable): RangeT {
   return { sheet: t.sheet, r0: t.r0, c0: t.c0, rows: t.rows, cols: t.cols };
 }
 function checkTableName(wb: FakeWorkbook, name: string, self?: FakeTable) {
-  if (!/^[A-Za-z_\\][A-Za-z0-9_.]*$/.test(name) || name.length > 255) throw new OfficeError('InvalidArgument', `The table name "${name}" is not valid.`);
+  if (!/^[A-Za-z_\\][A-Za-z0-9_.]*$/.test(name) || name.length > 255)
+    throw new OfficeError('InvalidArgument', `The table name "${name}" is not valid.`);
   const other = wb.table(name);
   if (other && other !== self) throw new OfficeError('ItemAlreadyExists', `A table named "${name}" already exists.`);
 }
@@ -650,15 +819,21 @@ class TableProxy extends Base {
   constructor(ctx: Ctx, find: () => FakeTable | null, args: unknown[] = [], orNull = false) {
     super(ctx, find, args, orNull);
   }
-  protected scalars() { return ['id', 'name']; }
+  protected scalars() {
+    return ['id', 'name'];
+  }
   protected read(p: string): unknown {
     const t: FakeTable = this.target();
     if (p === 'id') return t.id;
     if (p === 'name') return t.name;
     throw new OfficeError('InvalidArgument', `fake Excel: Table.${p} is not modelled`);
   }
-  get id(): string { return this.get('id'); }
-  get name(): string { return this.get('name'); }
+  get id(): string {
+    return this.get('id');
+  }
+  get name(): string {
+    return this.get('name');
+  }
   set name(v: string) {
     this.set([v], (t: FakeTable) => {
       checkTableName(t.wb, v, t);
@@ -672,8 +847,12 @@ class TableProxy extends Base {
       t.wb.renameTableRefs(t.name, null);
     });
   }
-  getRange() { return new RangeProxy(this.ctx, () => tableRange(this.target())); }
-  getHeaderRowRange() { return new RangeProxy(this.ctx, () => ({ ...tableRange(this.target()), rows: 1 })); }
+  getRange() {
+    return new RangeProxy(this.ctx, () => tableRange(this.target()));
+  }
+  getHeaderRowRange() {
+    return new RangeProxy(this.ctx, () => ({ ...tableRange(this.target()), rows: 1 }));
+  }
   getDataBodyRange() {
     return new RangeProxy(this.ctx, () => {
       const t: FakeTable = this.target();
@@ -684,9 +863,14 @@ class TableProxy extends Base {
   resize(address: string) {
     this.set([address], (t: FakeTable) => {
       const [r0, c0, rows, cols] = parseAddress(address);
-      if (r0 !== t.r0 || c0 !== t.c0 || rows < 2) throw new OfficeError('InvalidArgument', 'The table header must stay in the same place and the table needs a row.');
+      if (r0 !== t.r0 || c0 !== t.c0 || rows < 2)
+        throw new OfficeError(
+          'InvalidArgument',
+          'The table header must stay in the same place and the table needs a row.',
+        );
       const next = { sheet: t.sheet, r0, c0, rows, cols };
-      if (t.wb.tables.some((o) => o !== t && overlaps(tableRange(o), next))) throw new OfficeError('InvalidOperation', 'A table cannot overlap another table.');
+      if (t.wb.tables.some((o) => o !== t && overlaps(tableRange(o), next)))
+        throw new OfficeError('InvalidOperation', 'A table cannot overlap another table.');
       t.rows = rows;
       t.cols = cols;
     });
@@ -701,8 +885,10 @@ class TableProxy extends Base {
         add: (index: number | null | undefined, values: V[][]) => {
           this.ctx.wb.pending.cells += values.length * (values[0]?.length ?? 0);
           this.set([index ?? null, values], (t: FakeTable) => {
-            if (index !== null && index !== undefined) throw new OfficeError('InvalidArgument', 'fake Excel: rows.add models appending only');
-            if (values.some((r) => r.length !== t.cols)) throw new OfficeError('InvalidArgument', `rows.add: each row needs ${t.cols} values`);
+            if (index !== null && index !== undefined)
+              throw new OfficeError('InvalidArgument', 'fake Excel: rows.add models appending only');
+            if (values.some((r) => r.length !== t.cols))
+              throw new OfficeError('InvalidArgument', `rows.add: each row needs ${t.cols} values`);
             const at = t.r0 + t.rows;
             // A formula column (every body cell the same formula) fills the new rows, as Excel's calculated columns do.
             const calc = Array.from({ length: t.cols }, (_, j) => {
@@ -711,11 +897,13 @@ class TableProxy extends Base {
               return fs.size === 1 ? [...fs][0] : undefined;
             });
             t.sheet.shiftRows(at, t.c0, t.cols, values.length);
-            values.forEach((row, i) => row.forEach((x, j) => {
-              const cell = t.sheet.cell(at + i, t.c0 + j, true)!;
-              if (x === null && calc[j]) cell.formula = calc[j];
-              else if (x !== null) cell.value = x;
-            }));
+            values.forEach((row, i) =>
+              row.forEach((x, j) => {
+                const cell = t.sheet.cell(at + i, t.c0 + j, true)!;
+                if (x === null && calc[j]) cell.formula = calc[j];
+                else if (x !== null) cell.value = x;
+              }),
+            );
             t.rows += values.length;
           });
         },
@@ -726,12 +914,17 @@ class TableProxy extends Base {
     return this.child('columns', () => {
       this.ctx.path();
       const col = (find: (t: FakeTable) => number, args: unknown[]) => {
-        const r = new RangeProxy(this.ctx, () => {
-          const t: FakeTable = this.target();
-          const j = find(t);
-          if (j < 0) return null;
-          return { sheet: t.sheet, r0: t.r0 + 1, c0: t.c0 + j, rows: t.rows - 1, cols: 1 };
-        }, args, true);
+        const r = new RangeProxy(
+          this.ctx,
+          () => {
+            const t: FakeTable = this.target();
+            const j = find(t);
+            if (j < 0) return null;
+            return { sheet: t.sheet, r0: t.r0 + 1, c0: t.c0 + j, rows: t.rows - 1, cols: 1 };
+          },
+          args,
+          true,
+        );
         return { getDataBodyRange: () => r };
       };
       return {
@@ -739,7 +932,12 @@ class TableProxy extends Base {
           this.ctx.wb.pending.cells += values?.length ?? 0;
           this.set([index ?? null, values ?? null, name ?? null], (t: FakeTable) => {
             const c = t.c0 + t.cols;
-            if (t.wb.tables.some((o) => o !== t && overlaps(tableRange(o), { sheet: t.sheet, r0: t.r0, c0: c, rows: t.rows, cols: 1 }))) throw new OfficeError('InvalidOperation', 'A table cannot overlap another table.');
+            if (
+              t.wb.tables.some(
+                (o) => o !== t && overlaps(tableRange(o), { sheet: t.sheet, r0: t.r0, c0: c, rows: t.rows, cols: 1 }),
+              )
+            )
+              throw new OfficeError('InvalidOperation', 'A table cannot overlap another table.');
             // Cells to the right of the table move right, as in Excel, so a note beside the table survives.
             t.sheet.shiftCols(c, t.r0, t.rows, 1);
             t.cols++;
@@ -758,18 +956,32 @@ class ChartProxy extends Base {
   constructor(ctx: Ctx, find: () => FakeChart | null, args: unknown[] = [], orNull = false) {
     super(ctx, find, args, orNull);
   }
-  protected scalars() { return ['name']; }
-  protected read(p: string) { return (this.target() as FakeChart)[p as 'name']; }
-  get name(): string { return this.get('name'); }
-  set name(v: string) { this.set([v], (c: FakeChart) => (c.name = v)); }
+  protected scalars() {
+    return ['name'];
+  }
+  protected read(p: string) {
+    return (this.target() as FakeChart)[p as 'name'];
+  }
+  get name(): string {
+    return this.get('name');
+  }
+  set name(v: string) {
+    this.set([v], (c: FakeChart) => (c.name = v));
+  }
   get title() {
     return this.child('title', () => {
       this.ctx.path();
       const self = this;
-      return { set text(v: string) { self.set([v], (c: FakeChart) => (c.title.text = v)); } };
+      return {
+        set text(v: string) {
+          self.set([v], (c: FakeChart) => (c.title.text = v));
+        },
+      };
     });
   }
-  setPosition(a: string, b: string) { this.set([a, b], (c: FakeChart) => (c.position = `${a}:${b}`)); }
+  setPosition(a: string, b: string) {
+    this.set([a, b], (c: FakeChart) => (c.position = `${a}:${b}`));
+  }
   setData(range: RangeProxy, seriesBy: string) {
     this.set([seriesBy], (c: FakeChart) => {
       c.source = (range as any).read('address');
@@ -782,66 +994,102 @@ class SheetProxy extends Base {
   constructor(ctx: Ctx, find: () => FakeSheet | null, args: unknown[] = [], orNull = false) {
     super(ctx, find, args, orNull);
   }
-  protected scalars() { return ['id', 'name', 'visibility', 'tabColor']; }
+  protected scalars() {
+    return ['id', 'name', 'visibility', 'tabColor'];
+  }
   protected read(p: string) {
     const s: FakeSheet = this.target();
     if (p === 'id' || p === 'name' || p === 'visibility' || p === 'tabColor') return s[p];
     throw new OfficeError('InvalidArgument', `fake Excel: Worksheet.${p} is not modelled`);
   }
-  get id(): string { return this.get('id'); }
-  get name(): string { return this.get('name'); }
-  get visibility(): string { return this.get('visibility'); }
+  get id(): string {
+    return this.get('id');
+  }
+  get name(): string {
+    return this.get('name');
+  }
+  get visibility(): string {
+    return this.get('visibility');
+  }
   set visibility(v: string) {
     this.set([v], (s: FakeSheet) => {
       if (!['Visible', 'Hidden', 'VeryHidden'].includes(v)) throw new OfficeError('InvalidArgument', `visibility ${v}`);
-      if (v !== 'Visible' && s.wb.sheets.filter((x) => x !== s && x.visibility === 'Visible').length === 0) throw new OfficeError('InvalidOperation', 'A workbook must contain at least one visible worksheet.');
+      if (v !== 'Visible' && s.wb.sheets.filter((x) => x !== s && x.visibility === 'Visible').length === 0)
+        throw new OfficeError('InvalidOperation', 'A workbook must contain at least one visible worksheet.');
       s.visibility = v;
     });
   }
-  get tabColor(): string { return this.get('tabColor'); }
-  set tabColor(v: string) { this.set([v], (s: FakeSheet) => (s.tabColor = v)); }
-  activate() { this.set([], (s: FakeSheet) => (s.wb.active = s.name)); }
-  delete() { this.set([], (s: FakeSheet) => {
-    s.wb.tables.filter((t) => t.sheet === s).forEach((t) => s.wb.renameTableRefs(t.name, null));
-    s.wb.tables = s.wb.tables.filter((t) => t.sheet !== s);
-    s.wb.sheets = s.wb.sheets.filter((x) => x !== s);
-  }); }
+  get tabColor(): string {
+    return this.get('tabColor');
+  }
+  set tabColor(v: string) {
+    this.set([v], (s: FakeSheet) => (s.tabColor = v));
+  }
+  activate() {
+    this.set([], (s: FakeSheet) => (s.wb.active = s.name));
+  }
+  delete() {
+    this.set([], (s: FakeSheet) => {
+      s.wb.tables.filter((t) => t.sheet === s).forEach((t) => s.wb.renameTableRefs(t.name, null));
+      s.wb.tables = s.wb.tables.filter((t) => t.sheet !== s);
+      s.wb.sheets = s.wb.sheets.filter((x) => x !== s);
+    });
+  }
   getRange(address?: string) {
-    return new RangeProxy(this.ctx, () => {
-      const s: FakeSheet = this.target();
-      if (!address) return { sheet: s, r0: 0, c0: 0, rows: MAX_ROWS, cols: MAX_COLS };
-      const [r0, c0, rows, cols] = parseAddress(address);
-      return { sheet: s, r0, c0, rows, cols };
-    }, [address ?? null]);
+    return new RangeProxy(
+      this.ctx,
+      () => {
+        const s: FakeSheet = this.target();
+        if (!address) return { sheet: s, r0: 0, c0: 0, rows: MAX_ROWS, cols: MAX_COLS };
+        const [r0, c0, rows, cols] = parseAddress(address);
+        return { sheet: s, r0, c0, rows, cols };
+      },
+      [address ?? null],
+    );
   }
   getRangeByIndexes(r0: number, c0: number, rows: number, cols: number) {
-    return new RangeProxy(this.ctx, () => {
-      if (rows < 1 || cols < 1) throw new OfficeError('InvalidArgument', `getRangeByIndexes: ${rows}x${cols}`);
-      return { sheet: this.target(), r0, c0, rows, cols };
-    }, [r0, c0, rows, cols]);
+    return new RangeProxy(
+      this.ctx,
+      () => {
+        if (rows < 1 || cols < 1) throw new OfficeError('InvalidArgument', `getRangeByIndexes: ${rows}x${cols}`);
+        return { sheet: this.target(), r0, c0, rows, cols };
+      },
+      [r0, c0, rows, cols],
+    );
   }
   getUsedRangeOrNullObject(_valuesOnly?: boolean) {
-    return new RangeProxy(this.ctx, () => {
-      const s: FakeSheet = this.target();
-      const [rows, cols] = s.extent();
-      return rows ? { sheet: s, r0: 0, c0: 0, rows, cols } : null;
-    }, [_valuesOnly ?? false], true);
+    return new RangeProxy(
+      this.ctx,
+      () => {
+        const s: FakeSheet = this.target();
+        const [rows, cols] = s.extent();
+        return rows ? { sheet: s, r0: 0, c0: 0, rows, cols } : null;
+      },
+      [_valuesOnly ?? false],
+      true,
+    );
   }
   get tables() {
     return this.child('tables', () => {
       this.ctx.path();
       return {
-        add: (address: string, _hasHeaders: boolean) => new TableProxy(this.ctx, () => {
-          const s: FakeSheet = this.target();
-          const [r0, c0, rows, cols] = parseAddress(address);
-          const rt = { sheet: s, r0, c0, rows, cols };
-          if (s.wb.tables.some((o) => overlaps(tableRange(o), rt))) throw new OfficeError('InvalidOperation', 'A table cannot overlap another table.');
-          let n = s.wb.tables.length + 1;
-          while (s.wb.table(`Table${n}`)) n++;
-          const t = new FakeTable(s.wb, `Table${n}`, s, r0, c0, rows, cols);
-          s.wb.tables.push(t);
-          return t;
-        }, [address, _hasHeaders]),
+        add: (address: string, _hasHeaders: boolean) =>
+          new TableProxy(
+            this.ctx,
+            () => {
+              const s: FakeSheet = this.target();
+              const [r0, c0, rows, cols] = parseAddress(address);
+              const rt = { sheet: s, r0, c0, rows, cols };
+              if (s.wb.tables.some((o) => overlaps(tableRange(o), rt)))
+                throw new OfficeError('InvalidOperation', 'A table cannot overlap another table.');
+              let n = s.wb.tables.length + 1;
+              while (s.wb.table(`Table${n}`)) n++;
+              const t = new FakeTable(s.wb, `Table${n}`, s, r0, c0, rows, cols);
+              s.wb.tables.push(t);
+              return t;
+            },
+            [address, _hasHeaders],
+          ),
       };
     });
   }
@@ -849,42 +1097,71 @@ class SheetProxy extends Base {
     return this.child('charts', () => {
       this.ctx.path();
       return {
-        add: (type: string, range: RangeProxy, seriesBy: string) => new ChartProxy(this.ctx, () => {
-          const s: FakeSheet = this.target();
-          const ch = new FakeChart(type, (range as any).read('address'), seriesBy);
-          s.charts.push(ch);
-          return ch;
-        }, [type, seriesBy]),
-        getItemOrNullObject: (name: string) => new ChartProxy(this.ctx, () => (this.target() as FakeSheet).charts.find((c) => c.name === name) ?? null, [name], true),
+        add: (type: string, range: RangeProxy, seriesBy: string) =>
+          new ChartProxy(
+            this.ctx,
+            () => {
+              const s: FakeSheet = this.target();
+              const ch = new FakeChart(type, (range as any).read('address'), seriesBy);
+              s.charts.push(ch);
+              return ch;
+            },
+            [type, seriesBy],
+          ),
+        getItemOrNullObject: (name: string) =>
+          new ChartProxy(
+            this.ctx,
+            () => (this.target() as FakeSheet).charts.find((c) => c.name === name) ?? null,
+            [name],
+            true,
+          ),
       };
     });
   }
 }
 
 class CollectionItems<T> extends Base {
-  constructor(ctx: Ctx, private list: () => T[], private props: (x: T) => Record<string, unknown>) {
+  constructor(
+    ctx: Ctx,
+    private list: () => T[],
+    private props: (x: T) => Record<string, unknown>,
+  ) {
     super(ctx, () => true);
   }
-  protected scalars() { return ['items']; }
-  protected read() { return this.list().map(this.props); }
-  get items(): Record<string, any>[] { return this.get('items'); }
+  protected scalars() {
+    return ['items'];
+  }
+  protected read() {
+    return this.list().map(this.props);
+  }
+  get items(): Record<string, any>[] {
+    return this.get('items');
+  }
 }
 
 export function createContext(wb: FakeWorkbook) {
   const ctx = new Ctx(wb);
   const worksheets = {
-    getItemOrNullObject: (key: string) => new SheetProxy(ctx, () => wb.sheet(key) ?? wb.sheets.find((s) => s.id === key) ?? null, [key], true),
-    getItem: (nameOrId: string) => new SheetProxy(ctx, () => wb.sheet(nameOrId) ?? wb.sheets.find((s) => s.id === nameOrId) ?? null, [nameOrId]),
-    add: (name: string) => new SheetProxy(ctx, () => {
-      const problem = sheetNameProblem(name);
-      if (problem) throw new OfficeError('InvalidArgument', `The sheet name "${name}" ${problem}.`);
-      if (wb.sheet(name)) throw new OfficeError('ItemAlreadyExists', `A sheet named "${name}" already exists (Excel ignores case).`);
-      const s = new FakeSheet(wb, name);
-      wb.sheets.push(s);
-      return s;
-    }, [name]),
+    getItemOrNullObject: (key: string) =>
+      new SheetProxy(ctx, () => wb.sheet(key) ?? wb.sheets.find((s) => s.id === key) ?? null, [key], true),
+    getItem: (nameOrId: string) =>
+      new SheetProxy(ctx, () => wb.sheet(nameOrId) ?? wb.sheets.find((s) => s.id === nameOrId) ?? null, [nameOrId]),
+    add: (name: string) =>
+      new SheetProxy(ctx, () => {
+        const problem = sheetNameProblem(name);
+        if (problem) throw new OfficeError('InvalidArgument', `The sheet name "${name}" ${problem}.`);
+        if (wb.sheet(name))
+          throw new OfficeError('ItemAlreadyExists', `A sheet named "${name}" already exists (Excel ignores case).`);
+        const s = new FakeSheet(wb, name);
+        wb.sheets.push(s);
+        return s;
+      }, [name]),
     load: (_p?: string) => {
-      const c = new CollectionItems(ctx, () => wb.sheets, (s) => ({ id: s.id, name: s.name, visibility: s.visibility }));
+      const c = new CollectionItems(
+        ctx,
+        () => wb.sheets,
+        (s) => ({ id: s.id, name: s.name, visibility: s.visibility }),
+      );
       c.load('items');
       return c;
     },
@@ -893,7 +1170,11 @@ export function createContext(wb: FakeWorkbook) {
     getItemOrNullObject: (key: string) => new TableProxy(ctx, () => wb.table(key) ?? null, [key], true),
     getItem: (key: string) => new TableProxy(ctx, () => wb.table(key) ?? null, [key]),
     load: (_p?: string) => {
-      const c = new CollectionItems(ctx, () => wb.tables, (t) => ({ id: t.id, name: t.name, worksheet: { name: t.sheet.name, id: t.sheet.id } }));
+      const c = new CollectionItems(
+        ctx,
+        () => wb.tables,
+        (t) => ({ id: t.id, name: t.name, worksheet: { name: t.sheet.name, id: t.sheet.id } }),
+      );
       c.load('items');
       return c;
     },
@@ -964,14 +1245,19 @@ export function installFakeOffice(g: any): FakeHost {
       cb?.(info);
       return Promise.resolve(info);
     },
-    context: { requirements: { isSetSupported: (name: string, version?: string) => versionAtLeast(wb.requirementSets[name], version) } },
+    context: {
+      requirements: {
+        isSetSupported: (name: string, version?: string) => versionAtLeast(wb.requirementSets[name], version),
+      },
+    },
   };
   const auth: FakeAuth = { respond: null, calls: [] };
   g.OfficeRuntime = {
     auth: {
       getAccessToken: async (options: unknown) => {
         auth.calls.push(options);
-        if (!auth.respond) throw Object.assign(new Error('fake Office: single sign-on is not set up for this test'), { code: 13012 });
+        if (!auth.respond)
+          throw Object.assign(new Error('fake Office: single sign-on is not set up for this test'), { code: 13012 });
         return auth.respond(options);
       },
     },
@@ -982,14 +1268,25 @@ export function installFakeOffice(g: any): FakeHost {
     },
   };
   class CFError extends Error {
-    constructor(public code: string, message?: string) {
+    constructor(
+      public code: string,
+      message?: string,
+    ) {
       super(message);
     }
   }
   g.CustomFunctions = {
     associate: (id: string, fn: (...a: any[]) => any) => functions.set(id, fn),
     Error: CFError,
-    ErrorCode: { invalidValue: '#VALUE!', notAvailable: '#N/A', divisionByZero: '#DIV/0!', invalidNumber: '#NUM!', nullReference: '#NULL!', invalidName: '#NAME?', invalidReference: '#REF!' },
+    ErrorCode: {
+      invalidValue: '#VALUE!',
+      notAvailable: '#N/A',
+      divisionByZero: '#DIV/0!',
+      invalidNumber: '#NUM!',
+      nullReference: '#NULL!',
+      invalidName: '#NAME?',
+      invalidReference: '#REF!',
+    },
   };
   return { workbook: wb, storage, functions, auth };
 }
@@ -1000,7 +1297,10 @@ function renderGrid(host: FakeHost) {
   if (!el) {
     el = doc.createElement('div');
     el.id = '__fake_grid';
-    el.setAttribute('style', 'position:fixed;top:0;left:380px;right:0;bottom:0;overflow:auto;border-left:3px solid #107c41;background:#fff;font:11px Calibri,Arial,sans-serif');
+    el.setAttribute(
+      'style',
+      'position:fixed;top:0;left:380px;right:0;bottom:0;overflow:auto;border-left:3px solid #107c41;background:#fff;font:11px Calibri,Arial,sans-serif',
+    );
     doc.body.appendChild(el);
     doc.body.style.width = '350px';
   }
@@ -1008,12 +1308,16 @@ function renderGrid(host: FakeHost) {
   const visible = wb.sheets.filter((s) => s.visibility === 'Visible');
   const sheet = wb.sheet(wb.active) ?? visible[0];
   const [rows, cols] = sheet.extent();
-  const esc = (v: unknown) => String(v ?? '').replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+  const esc = (v: unknown) =>
+    String(v ?? '').replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
   const tables = wb.tables.filter((t) => t.sheet === sheet);
   const show = (v: V, fmt?: string) => {
     if (typeof v !== 'number' || !fmt) return v;
     if (fmt.includes('%')) return `${(v * 100).toFixed(fmt.includes('0.0') ? 1 : 0)}%`;
-    if (fmt.includes('£')) return v < 0 ? `(£${(-v).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })})` : `£${v.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    if (fmt.includes('£'))
+      return v < 0
+        ? `(£${(-v).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })})`
+        : `£${v.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
     if (fmt.startsWith('dd/mm/yyyy')) {
       const d = new Date(Date.UTC(1899, 11, 30) + v * 86_400_000);
       return `${String(d.getUTCDate()).padStart(2, '0')}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${d.getUTCFullYear()}`;
@@ -1021,16 +1325,33 @@ function renderGrid(host: FakeHost) {
     return v;
   };
   const head = `<tr><th></th>${Array.from({ length: Math.min(cols, 30) }, (_, c) => `<th style="background:#f3f3f3;color:#666;font-weight:normal">${colName(c)}</th>`).join('')}</tr>`;
-  const body = Array.from({ length: Math.min(rows, 40) }, (_, r) => `<tr><th style="background:#f3f3f3;color:#666;font-weight:normal">${r + 1}</th>${Array.from({ length: Math.min(cols, 30) }, (_, c) => {
-    const cell = sheet.cell(r, c);
-    const v = sheet.valueAt(r, c);
-    const t = tables.find((x) => r >= x.r0 && r < x.r0 + x.rows && c >= x.c0 && c < x.c0 + x.cols);
-    const header = t && r === t.r0;
-    const bg = cell?.fill ?? (header ? '#107c41' : t && (r - t.r0) % 2 === 0 ? '#e8f3ec' : '');
-    return `<td title="${esc(cell?.formula ?? '')}" style="border:1px solid #e1e1e1;padding:1px 4px;white-space:nowrap;max-width:130px;overflow:hidden;text-overflow:ellipsis;${bg ? `background:${bg};` : ''}${header ? 'color:#fff;font-weight:bold;' : ''}${cell?.bold ? 'font-weight:bold;' : ''}${cell?.font ? `color:${cell.font};` : ''}${typeof v === 'number' ? 'text-align:right' : ''}">${esc(show(v, cell?.format))}</td>`;
-  }).join('')}</tr>`).join('');
-  const tabs = visible.map((s) => `<span style="padding:2px 8px;margin-right:2px;${s === sheet ? 'background:#107c41;color:#fff' : 'background:#eee'};${s.tabColor ? `border-bottom:3px solid ${s.tabColor}` : ''}">${esc(s.name)}</span>`).join('');
-  const charts = sheet.charts.map((c) => `<div style="margin:8px;padding:8px;border:1px dashed #888">Chart (${esc(c.type)}): ${esc(c.title.text)} · data ${esc(c.source)}</div>`).join('');
+  const body = Array.from(
+    { length: Math.min(rows, 40) },
+    (_, r) =>
+      `<tr><th style="background:#f3f3f3;color:#666;font-weight:normal">${r + 1}</th>${Array.from(
+        { length: Math.min(cols, 30) },
+        (_, c) => {
+          const cell = sheet.cell(r, c);
+          const v = sheet.valueAt(r, c);
+          const t = tables.find((x) => r >= x.r0 && r < x.r0 + x.rows && c >= x.c0 && c < x.c0 + x.cols);
+          const header = t && r === t.r0;
+          const bg = cell?.fill ?? (header ? '#107c41' : t && (r - t.r0) % 2 === 0 ? '#e8f3ec' : '');
+          return `<td title="${esc(cell?.formula ?? '')}" style="border:1px solid #e1e1e1;padding:1px 4px;white-space:nowrap;max-width:130px;overflow:hidden;text-overflow:ellipsis;${bg ? `background:${bg};` : ''}${header ? 'color:#fff;font-weight:bold;' : ''}${cell?.bold ? 'font-weight:bold;' : ''}${cell?.font ? `color:${cell.font};` : ''}${typeof v === 'number' ? 'text-align:right' : ''}">${esc(show(v, cell?.format))}</td>`;
+        },
+      ).join('')}</tr>`,
+  ).join('');
+  const tabs = visible
+    .map(
+      (s) =>
+        `<span style="padding:2px 8px;margin-right:2px;${s === sheet ? 'background:#107c41;color:#fff' : 'background:#eee'};${s.tabColor ? `border-bottom:3px solid ${s.tabColor}` : ''}">${esc(s.name)}</span>`,
+    )
+    .join('');
+  const charts = sheet.charts
+    .map(
+      (c) =>
+        `<div style="margin:8px;padding:8px;border:1px dashed #888">Chart (${esc(c.type)}): ${esc(c.title.text)} · data ${esc(c.source)}</div>`,
+    )
+    .join('');
   el.innerHTML = `<div style="padding:4px;background:#fafafa;border-bottom:1px solid #ddd">Fake Excel · ${tabs}</div><table style="border-collapse:collapse">${head}${body}</table>${charts}`;
 }
 

@@ -9,7 +9,10 @@ import { OPERATIONS } from '../core/operations.generated';
 
 export type FailureCode = 'VALUE' | 'NA';
 export class FunctionFailure extends Error {
-  constructor(readonly code: FailureCode, message: string) {
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -25,12 +28,18 @@ export type Unit =
 
 export function unitKey(u: Unit): string {
   switch (u.type) {
-    case 'school': return `school|${u.urn}`;
-    case 'funding': return `funding|${u.term}|${u.urn}`;
-    case 'nsen': return `nsen|${u.year}|${u.urn}`;
-    case 'pot': return `pot|${u.community}|${u.term}`;
-    case 'caseload': return `caseload|${u.kind}|${u.groupBy}|${u.period ?? ''}`;
-    case 'scenario': return `scenario|${u.id}`;
+    case 'school':
+      return `school|${u.urn}`;
+    case 'funding':
+      return `funding|${u.term}|${u.urn}`;
+    case 'nsen':
+      return `nsen|${u.year}|${u.urn}`;
+    case 'pot':
+      return `pot|${u.community}|${u.term}`;
+    case 'caseload':
+      return `caseload|${u.kind}|${u.groupBy}|${u.period ?? ''}`;
+    case 'scenario':
+      return `scenario|${u.id}`;
   }
 }
 
@@ -51,7 +60,10 @@ function indexScenario(d: any): ScenarioAnswer | undefined {
   return { id: d.id, version: d.version, schools, communities };
 }
 
-export type Execute = (query: string, variables: Record<string, unknown>) => Promise<GraphQLResponse<Record<string, unknown>>>;
+export type Execute = (
+  query: string,
+  variables: Record<string, unknown>,
+) => Promise<GraphQLResponse<Record<string, unknown>>>;
 
 export interface BatcherOptions {
   execute: () => Execute | null;
@@ -100,22 +112,74 @@ function planFields(chunk: Pending[]): Field[] {
     const alias = () => `f${grouped.size}`;
     switch (u.type) {
       case 'school':
-        group('school', () => ({ call: { alias: alias(), op: OPS.FnSchools, variables: {} }, units: [], pick: (d, x) => byUrn(d, x, (s) => s) }), p);
+        group(
+          'school',
+          () => ({
+            call: { alias: alias(), op: OPS.FnSchools, variables: {} },
+            units: [],
+            pick: (d, x) => byUrn(d, x, (s) => s),
+          }),
+          p,
+        );
         break;
       case 'funding':
-        group(`funding|${u.term}`, () => ({ call: { alias: alias(), op: OPS.FnFunding, variables: { term: u.term } }, units: [], pick: (d, x) => byUrn(d, x, (s) => s.funding ?? null) }), p);
+        group(
+          `funding|${u.term}`,
+          () => ({
+            call: { alias: alias(), op: OPS.FnFunding, variables: { term: u.term } },
+            units: [],
+            pick: (d, x) => byUrn(d, x, (s) => s.funding ?? null),
+          }),
+          p,
+        );
         break;
       case 'nsen':
-        group(`nsen|${u.year}`, () => ({ call: { alias: alias(), op: OPS.FnNotionalSen, variables: { year: u.year } }, units: [], pick: (d, x) => byUrn(d, x, (s) => s.notionalSenBudget ?? null) }), p);
+        group(
+          `nsen|${u.year}`,
+          () => ({
+            call: { alias: alias(), op: OPS.FnNotionalSen, variables: { year: u.year } },
+            units: [],
+            pick: (d, x) => byUrn(d, x, (s) => s.notionalSenBudget ?? null),
+          }),
+          p,
+        );
         break;
       case 'pot':
-        group(unitKey(u), () => ({ call: { alias: alias(), op: OPS.FnPot, variables: { code: u.community, term: u.term } }, units: [], pick: (d) => d ?? undefined }), p);
+        group(
+          unitKey(u),
+          () => ({
+            call: { alias: alias(), op: OPS.FnPot, variables: { code: u.community, term: u.term } },
+            units: [],
+            pick: (d) => d ?? undefined,
+          }),
+          p,
+        );
         break;
       case 'caseload':
-        group(unitKey(u), () => ({ call: { alias: alias(), op: OPS.FnCaseloads, variables: { kind: u.kind, groupBy: u.groupBy, period: u.period } }, units: [], pick: (d) => d?.rows ?? undefined }), p);
+        group(
+          unitKey(u),
+          () => ({
+            call: {
+              alias: alias(),
+              op: OPS.FnCaseloads,
+              variables: { kind: u.kind, groupBy: u.groupBy, period: u.period },
+            },
+            units: [],
+            pick: (d) => d?.rows ?? undefined,
+          }),
+          p,
+        );
         break;
       case 'scenario':
-        group(unitKey(u), () => ({ call: { alias: alias(), op: OPS.FnScenarioSchools, variables: { id: u.id } }, units: [], pick: indexScenario }), p);
+        group(
+          unitKey(u),
+          () => ({
+            call: { alias: alias(), op: OPS.FnScenarioSchools, variables: { id: u.id } },
+            units: [],
+            pick: indexScenario,
+          }),
+          p,
+        );
         break;
     }
   }
@@ -198,7 +262,8 @@ export class Batcher {
     this.queue = [];
     const execute = this.opts.execute();
     if (!execute) {
-      for (const p of queue) p.reject(new FunctionFailure('NA', 'Not connected to the hub: open the High Needs Hub pane and connect'));
+      for (const p of queue)
+        p.reject(new FunctionFailure('NA', 'Not connected to the hub: open the High Needs Hub pane and connect'));
       return;
     }
     // A scenario is a whole-county model run on the hub: each distinct scenario gets a request of its own, so
@@ -211,7 +276,10 @@ export class Batcher {
 
   private async send(execute: Execute, chunk: Pending[]): Promise<void> {
     const fields = planFields(chunk);
-    const { query, variables } = composeQuery('HnhFunctions', fields.map((f) => f.call));
+    const { query, variables } = composeQuery(
+      'HnhFunctions',
+      fields.map((f) => f.call),
+    );
     this.stats.requests++;
     this.stats.operations += chunk.length;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -219,21 +287,28 @@ export class Batcher {
       const res = await Promise.race([
         execute(query, variables),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new FunctionFailure('NA', `The hub did not answer within ${Math.round(this.timeoutMs / 1000)} s`)), this.timeoutMs);
+          timer = setTimeout(
+            () =>
+              reject(new FunctionFailure('NA', `The hub did not answer within ${Math.round(this.timeoutMs / 1000)} s`)),
+            this.timeoutMs,
+          );
         }),
       ]);
       const data = (res.data ?? {}) as Record<string, unknown>;
       for (const f of fields) {
         const err = res.errors?.find((e) => e.path?.[0] === f.call.alias);
         if (err || !(f.call.alias in data)) {
-          const failure = err ? failureFromError(err) : new FunctionFailure('NA', res.errors?.[0]?.message ?? 'The hub returned no answer');
+          const failure = err
+            ? failureFromError(err)
+            : new FunctionFailure('NA', res.errors?.[0]?.message ?? 'The hub returned no answer');
           for (const p of f.units) p.reject(failure);
           continue;
         }
         for (const p of f.units) p.resolve(f.pick(data[f.call.alias], p.unit));
       }
     } catch (e) {
-      const failure = e instanceof FunctionFailure ? e : new FunctionFailure('NA', (e as Error).message || 'The hub request failed');
+      const failure =
+        e instanceof FunctionFailure ? e : new FunctionFailure('NA', (e as Error).message || 'The hub request failed');
       for (const p of chunk) p.reject(failure);
     } finally {
       clearTimeout(timer);

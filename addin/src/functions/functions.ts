@@ -42,7 +42,13 @@ async function settle<T>(work: () => Promise<T>): Promise<T> {
  * @param [scenario] Scenario id, from the pane's scenario list (Finance and the Sub-Group); leave out for the figures of record.
  * @returns The amount in pounds (protectionRate: a rate from 0 to 1).
  */
-export function funding(urn: any, term: any, line: any, scenario?: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+export function funding(
+  urn: any,
+  term: any,
+  line: any,
+  scenario?: any,
+  invocation?: CustomFunctions.Invocation,
+): Promise<any> {
   return settle(() => hnh(invocation).funding(urn, term, line, scenario));
 }
 
@@ -56,7 +62,13 @@ export function funding(urn: any, term: any, line: any, scenario?: any, invocati
  * @param [line] One of: amount (the default), approved, remaining.
  * @returns The pot in pounds.
  */
-export function pot(community: any, term: any, scenario?: any, line?: any, invocation?: CustomFunctions.Invocation): Promise<any> {
+export function pot(
+  community: any,
+  term: any,
+  scenario?: any,
+  line?: any,
+  invocation?: CustomFunctions.Invocation,
+): Promise<any> {
   return settle(() => hnh(invocation).pot(community, term, scenario, line));
 }
 

@@ -7,12 +7,14 @@ const norm = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
 
 export function argUrn(v: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isInteger(n) || n <= 0 || n > 2_147_483_647) throw bad('urn', `expected a school URN (a whole number), got ${JSON.stringify(v ?? null)}`);
+  if (!Number.isInteger(n) || n <= 0 || n > 2_147_483_647)
+    throw bad('urn', `expected a school URN (a whole number), got ${JSON.stringify(v ?? null)}`);
   return n;
 }
 
 export function argText(name: string, v: unknown, pattern?: RegExp, example?: string): string {
-  if (typeof v !== 'string' && typeof v !== 'number') throw bad(name, `expected text${example ? ` like ${example}` : ''}, got ${JSON.stringify(v ?? null)}`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw bad(name, `expected text${example ? ` like ${example}` : ''}, got ${JSON.stringify(v ?? null)}`);
   const s = String(v).trim().toUpperCase();
   if (!s || (pattern && !pattern.test(s))) throw bad(name, `expected ${example ?? 'a code'}, got ${JSON.stringify(v)}`);
   return s;
@@ -20,7 +22,8 @@ export function argText(name: string, v: unknown, pattern?: RegExp, example?: st
 
 /** A scenario id as typed: the hub's are UUIDs (any case), so they are compared in lower case. */
 export function argScenario(v: unknown): string {
-  if (typeof v !== 'string' && typeof v !== 'number') throw bad('scenario', `expected a scenario id, got ${JSON.stringify(v ?? null)}`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw bad('scenario', `expected a scenario id, got ${JSON.stringify(v ?? null)}`);
   const s = String(v).trim();
   if (!s || s.length > 100) throw bad('scenario', `expected a scenario id, got ${JSON.stringify(v)}`);
   return /^[0-9a-f-]{36}$/i.test(s) ? s.toLowerCase() : s;
@@ -31,18 +34,35 @@ const YEAR = /^\d{4}-\d{2}$/;
 const optional = (v: unknown) => v === undefined || v === null || v === '';
 
 export const FUNDING_LINES: Record<string, string> = {
-  baseline: 'baseline', protectionrate: 'protectionRate', protected: 'protectedAmount', protectedamount: 'protectedAmount',
-  communityshare: 'communityShare', bandedtopup: 'bandedTopUp', total: 'total',
+  baseline: 'baseline',
+  protectionrate: 'protectionRate',
+  protected: 'protectedAmount',
+  protectedamount: 'protectedAmount',
+  communityshare: 'communityShare',
+  bandedtopup: 'bandedTopUp',
+  total: 'total',
 };
 /** What a scenario's results carry per school and term (the protection rate is a parameter, not a result). */
 const SCENARIO_LINES = new Set(['baseline', 'protectedAmount', 'communityShare', 'bandedTopUp', 'total']);
 
 export const SCHOOL_FIELDS: Record<string, (s: any) => unknown> = {
-  urn: (s) => s.urn, laestab: (s) => s.laestab, name: (s) => s.name, phase: (s) => s.phase, type: (s) => s.type,
-  status: (s) => s.status, opendate: (s) => s.openDate, closedate: (s) => s.closeDate, districtcode: (s) => s.districtCode,
-  postcode: (s) => s.postcode, pupilsonroll: (s) => s.pupilsOnRoll, percentfsm: (s) => s.percentFsm,
-  srpcapacity: (s) => s.srpCapacity, srponroll: (s) => s.srpOnRoll, community: (s) => s.community?.code,
-  communitycode: (s) => s.community?.code, communityname: (s) => s.community?.name,
+  urn: (s) => s.urn,
+  laestab: (s) => s.laestab,
+  name: (s) => s.name,
+  phase: (s) => s.phase,
+  type: (s) => s.type,
+  status: (s) => s.status,
+  opendate: (s) => s.openDate,
+  closedate: (s) => s.closeDate,
+  districtcode: (s) => s.districtCode,
+  postcode: (s) => s.postcode,
+  pupilsonroll: (s) => s.pupilsOnRoll,
+  percentfsm: (s) => s.percentFsm,
+  srpcapacity: (s) => s.srpCapacity,
+  srponroll: (s) => s.srpOnRoll,
+  community: (s) => s.community?.code,
+  communitycode: (s) => s.community?.code,
+  communityname: (s) => s.community?.name,
 };
 
 const DECIMAL_FIELDS = new Set(['percentFsm', 'protectionRate']);
@@ -61,17 +81,28 @@ export function groupingOf(key: string): string {
   return 'WORKER';
 }
 
-export const POT_LINES: Record<string, string> = { amount: 'amount', pot: 'amount', approved: 'approved', remaining: 'remaining' };
+export const POT_LINES: Record<string, string> = {
+  amount: 'amount',
+  pot: 'amount',
+  approved: 'approved',
+  remaining: 'remaining',
+};
 
 export class HnhFunctions {
   /** address: the calling cell ("Sheet1!B2"), so a later change can recalculate just the cells it affects. */
-  constructor(readonly batcher: Batcher, private readonly address?: string) {}
+  constructor(
+    readonly batcher: Batcher,
+    private readonly address?: string,
+  ) {}
 
   async funding(urnArg: unknown, termArg: unknown, lineArg: unknown, scenarioArg?: unknown): Promise<number | string> {
     const urn = argUrn(urnArg);
     const term = argText('term', termArg, TERM, 'a funding term like "SUMMER-2025"');
     if (typeof lineArg !== 'string' || !(norm(lineArg) in FUNDING_LINES)) {
-      throw bad('line', `expected one of ${Object.keys(FUNDING_LINES).join(', ')}, got ${JSON.stringify(lineArg ?? null)}`);
+      throw bad(
+        'line',
+        `expected one of ${Object.keys(FUNDING_LINES).join(', ')}, got ${JSON.stringify(lineArg ?? null)}`,
+      );
     }
     const line = FUNDING_LINES[norm(lineArg)];
     if (!optional(scenarioArg)) {
@@ -89,7 +120,12 @@ export class HnhFunctions {
     return toCell(f[line]);
   }
 
-  async pot(communityArg: unknown, termArg: unknown, scenarioArg?: unknown, lineArg?: unknown): Promise<number | string> {
+  async pot(
+    communityArg: unknown,
+    termArg: unknown,
+    scenarioArg?: unknown,
+    lineArg?: unknown,
+  ): Promise<number | string> {
     const community = argText('community', communityArg, /^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'a community code like "ASH-02"');
     const term = argText('term', termArg, TERM, 'a funding term like "SUMMER-2025"');
     const line = optional(lineArg) ? 'amount' : typeof lineArg === 'string' ? POT_LINES[norm(lineArg)] : undefined;
@@ -121,7 +157,11 @@ export class HnhFunctions {
   async school(urnArg: unknown, fieldArg: unknown): Promise<number | string> {
     const urn = argUrn(urnArg);
     const pick = typeof fieldArg === 'string' ? SCHOOL_FIELDS[norm(fieldArg)] : undefined;
-    if (!pick) throw bad('field', `expected one of ${Object.keys(SCHOOL_FIELDS).join(', ')}, got ${JSON.stringify(fieldArg ?? null)}`);
+    if (!pick)
+      throw bad(
+        'field',
+        `expected one of ${Object.keys(SCHOOL_FIELDS).join(', ')}, got ${JSON.stringify(fieldArg ?? null)}`,
+      );
     const s: any = await this.load({ type: 'school', urn });
     if (!s) throw na(`No school with URN ${urn}, or you have no access to it`);
     const v = pick(s);
@@ -131,7 +171,8 @@ export class HnhFunctions {
 
   async caseload(kindArg: unknown, keyArg: unknown, periodArg?: unknown): Promise<number | string> {
     const kind = argText('kind', kindArg, /^[A-Z_]+$/, 'a caseload kind like "EHCP_PLANS"');
-    if (keyArg === null || keyArg === undefined || keyArg === '') throw bad('key', 'expected a worker, school or district key');
+    if (keyArg === null || keyArg === undefined || keyArg === '')
+      throw bad('key', 'expected a worker, school or district key');
     const key = String(keyArg).trim();
     const period = optional(periodArg) ? null : argText('period', periodArg);
     const rows: any = await this.load({ type: 'caseload', kind, groupBy: groupingOf(key), period });

@@ -12,7 +12,15 @@
 import { planChunks, DEFAULT_LIMITS } from '../core/chunks';
 import type { TableSnapshot } from '../core/allocations';
 import { uniqueSheetName, uniqueTableName } from '../core/names';
-import type { CellMark, ChartPlaced, ChartRequest, MarkRequest, WorkbookPort, WriteStats, WriteTableRequest } from '../core/ports';
+import type {
+  CellMark,
+  ChartPlaced,
+  ChartRequest,
+  MarkRequest,
+  WorkbookPort,
+  WriteStats,
+  WriteTableRequest,
+} from '../core/ports';
 import { NUMBER_FORMATS, type CellValue } from '../core/types';
 import { blocks, runs } from '../core/blocks';
 import { prepareToShare, type SharePlan, type ShareResult } from '../core/share';
@@ -76,7 +84,14 @@ async function locate(ctx: Excel.RequestContext, key: string): Promise<Located |
   const body = table.getDataBodyRange();
   body.load('rowCount');
   await ctx.sync();
-  return { table, ws, headers: header.values[0].map((h) => String(h)), row0: header.rowIndex, col0: header.columnIndex, bodyRows: body.rowCount };
+  return {
+    table,
+    ws,
+    headers: header.values[0].map((h) => String(h)),
+    row0: header.rowIndex,
+    col0: header.columnIndex,
+    bodyRows: body.rowCount,
+  };
 }
 
 export class ExcelGateway implements WorkbookPort {
@@ -99,12 +114,23 @@ export class ExcelGateway implements WorkbookPort {
         const sheets = ctx.workbook.worksheets.load('items/name');
         const tables = ctx.workbook.tables.load('items/name');
         await sync(ctx);
-        const ws = ctx.workbook.worksheets.add(uniqueSheetName(req.sheetName, sheets.items.map((s) => s.name)));
+        const ws = ctx.workbook.worksheets.add(
+          uniqueSheetName(
+            req.sheetName,
+            sheets.items.map((s) => s.name),
+          ),
+        );
         ws.getRange('A1').values = [[req.stamp]];
         ws.getRange('A1').format.font.bold = true;
         ws.getRangeByIndexes(HEADER_ROW, 0, 1, req.columns.length).values = [req.columns.map((c) => c.header)];
-        const table = ws.tables.add(`A${HEADER_ROW + 1}:${columnLetter(req.columns.length - 1)}${HEADER_ROW + 2}`, true);
-        table.name = uniqueTableName(req.tableName, tables.items.map((t) => t.name));
+        const table = ws.tables.add(
+          `A${HEADER_ROW + 1}:${columnLetter(req.columns.length - 1)}${HEADER_ROW + 2}`,
+          true,
+        );
+        table.name = uniqueTableName(
+          req.tableName,
+          tables.items.map((t) => t.name),
+        );
         table.load('id');
         ws.activate();
         await sync(ctx);
@@ -135,8 +161,9 @@ export class ExcelGateway implements WorkbookPort {
         const inPlace = Math.max(0, Math.min(ch.count, existing - ch.start));
         if (inPlace > 0) {
           for (const run of colRuns) {
-            ws.getRangeByIndexes(body0 + ch.start, at.col0 + run.start, inPlace, run.length).values =
-              req.rows.slice(ch.start, ch.start + inPlace).map((r) => pick(r, run));
+            ws.getRangeByIndexes(body0 + ch.start, at.col0 + run.start, inPlace, run.length).values = req.rows
+              .slice(ch.start, ch.start + inPlace)
+              .map((r) => pick(r, run));
           }
         }
         if (inPlace < ch.count) {
@@ -158,7 +185,8 @@ export class ExcelGateway implements WorkbookPort {
       }
       if (want === 0) {
         // A table keeps one body row; an empty pull leaves it blank, ready for a first entry.
-        for (const run of colRuns) ws.getRangeByIndexes(body0, at.col0 + run.start, 1, run.length).values = [Array(run.length).fill('')];
+        for (const run of colRuns)
+          ws.getRangeByIndexes(body0, at.col0 + run.start, 1, run.length).values = [Array(run.length).fill('')];
       }
       // Formats per column, never per cell: one instruction each.
       req.columns.forEach((c, k) => {
@@ -198,7 +226,16 @@ export class ExcelGateway implements WorkbookPort {
         if (r.every((x) => x === '' || x === null)) break;
         belowRows.push(r);
       }
-      return { name: at.table.name, id: at.table.id, sheet: at.ws.name, header: at.headers, rows: body.values as CellValue[][], below: belowRows, headerRow: at.row0, headerCol: at.col0 };
+      return {
+        name: at.table.name,
+        id: at.table.id,
+        sheet: at.ws.name,
+        header: at.headers,
+        rows: body.values as CellValue[][],
+        below: belowRows,
+        headerRow: at.row0,
+        headerCol: at.col0,
+      };
     });
   }
 
@@ -295,7 +332,7 @@ export class ExcelGateway implements WorkbookPort {
         const j = headers.indexOf(req.result.header);
         const vals = req.result.values.slice(0, at.bodyRows);
         // The Result column in slices that stay well under the request limit.
-        for (let start = 0; start < vals.length; ) {
+        for (let start = 0; start < vals.length;) {
           let n = 0;
           let size = 0;
           while (start + n < vals.length && size < 1_000_000) size += vals[start + n++].length + 8;
@@ -308,7 +345,10 @@ export class ExcelGateway implements WorkbookPort {
         const j = headers.indexOf(column);
         if (j >= 0 && at.bodyRows > 0) ws.getRangeByIndexes(body0, at.col0 + j, at.bodyRows, 1).format.fill.clear();
       }
-      for (const b of blocks(req.marks.filter((m) => m.row < at.bodyRows), (m: CellMark) => `${m.column}\u0000${m.fill}`)) {
+      for (const b of blocks(
+        req.marks.filter((m) => m.row < at.bodyRows),
+        (m: CellMark) => `${m.column}\u0000${m.fill}`,
+      )) {
         const j = headers.indexOf(b.item.column);
         if (j < 0) continue;
         ws.getRangeByIndexes(body0 + b.start, at.col0 + j, b.length, 1).format.fill.color = b.item.fill;
@@ -333,11 +373,13 @@ export class ExcelGateway implements WorkbookPort {
         if (j < 0) continue;
         list.sort((a, b) => a.row - b.row);
         // Consecutive rows of one column are one 2-D write.
-        for (let i = 0; i < list.length; ) {
+        for (let i = 0; i < list.length;) {
           let n = 1;
           while (i + n < list.length && list[i + n].row === list[i].row + n) n++;
           if (list[i].row < at.bodyRows) {
-            at.ws.getRangeByIndexes(at.row0 + 1 + list[i].row, at.col0 + j, n, 1).values = list.slice(i, i + n).map((c) => [c.value]);
+            at.ws.getRangeByIndexes(at.row0 + 1 + list[i].row, at.col0 + j, n, 1).values = list
+              .slice(i, i + n)
+              .map((c) => [c.value]);
             bytes += INSTRUCTION_BYTES + n * 16;
             if (bytes > BATCH_BYTES) {
               await ctx.sync();
@@ -363,7 +405,12 @@ export class ExcelGateway implements WorkbookPort {
       if (!ws) {
         const sheets = ctx.workbook.worksheets.load('items/name');
         await ctx.sync();
-        ws = ctx.workbook.worksheets.add(uniqueSheetName(req.sheetName, sheets.items.map((s) => s.name)));
+        ws = ctx.workbook.worksheets.add(
+          uniqueSheetName(
+            req.sheetName,
+            sheets.items.map((s) => s.name),
+          ),
+        );
       }
       const n = req.header.length;
       // The data block is the add-in's own (on its own sheet): the previous one is cleared before the new one.
@@ -375,7 +422,8 @@ export class ExcelGateway implements WorkbookPort {
       ws.getRange('A1').format.font.bold = true;
       const data = ws.getRangeByIndexes(2, 0, req.rows.length + 1, n);
       data.values = [req.header, ...req.rows];
-      if (req.numberFormat && req.rows.length) ws.getRangeByIndexes(3, 1, req.rows.length, n - 1).numberFormat = req.numberFormat as any;
+      if (req.numberFormat && req.rows.length)
+        ws.getRangeByIndexes(3, 1, req.rows.length, n - 1).numberFormat = req.numberFormat as any;
       const existing = ws.charts.getItemOrNullObject(req.chartName);
       await ctx.sync();
       if (existing.isNullObject) {
@@ -401,7 +449,10 @@ export class ExcelGateway implements WorkbookPort {
    * core/share.ts, opened as a new workbook. The open workbook is not changed.
    */
   async shareCopy(plan: SharePlan): Promise<ShareResult> {
-    if (!has('ExcelApi', '1.8')) throw new Error('Prepare to share needs a newer Excel (ExcelApi 1.8: Excel 2019, Microsoft 365 or Excel on the web)');
+    if (!has('ExcelApi', '1.8'))
+      throw new Error(
+        'Prepare to share needs a newer Excel (ExcelApi 1.8: Excel 2019, Microsoft 365 or Excel on the web)',
+      );
     const bytes = await new Promise<Uint8Array>((resolve, reject) => {
       Office.context.document.getFileAsync(Office.FileType.Compressed, { sliceSize: 4 * 1024 * 1024 }, (res) => {
         if (res.status !== Office.AsyncResultStatus.Succeeded) return reject(new Error(res.error.message));
@@ -432,7 +483,8 @@ export class ExcelGateway implements WorkbookPort {
     });
     const result = await prepareToShare(bytes, plan);
     let bin = '';
-    for (let i = 0; i < result.bytes.length; i += 0x8000) bin += String.fromCharCode(...result.bytes.subarray(i, i + 0x8000));
+    for (let i = 0; i < result.bytes.length; i += 0x8000)
+      bin += String.fromCharCode(...result.bytes.subarray(i, i + 0x8000));
     if (has('ExcelApi', '1.8')) await Excel.createWorkbook(btoa(bin));
     return result;
   }
@@ -456,7 +508,10 @@ export class ExcelGateway implements WorkbookPort {
         if (sheet.startsWith("'") && sheet.endsWith("'")) sheet = sheet.slice(1, -1).split("''").join("'");
         // A cell on a sheet deleted since it was calculated is simply gone.
         if (!names.has(sheet.toLowerCase())) continue;
-        ctx.workbook.worksheets.getItem(sheet).getRange(a.slice(bang + 1)).calculate();
+        ctx.workbook.worksheets
+          .getItem(sheet)
+          .getRange(a.slice(bang + 1))
+          .calculate();
         bytes += INSTRUCTION_BYTES;
         if (bytes > BATCH_BYTES) {
           await ctx.sync();

@@ -63,11 +63,14 @@ export class OfficeSignIn implements SignInPort {
         return token;
       } catch (e) {
         // A cancelled popup is the person's answer: do not ask again through another route.
-        if ((e as { errorCode?: string })?.errorCode === 'user_cancelled') throw Object.assign(new Error('Sign-in was cancelled'), { code: 13002 });
+        if ((e as { errorCode?: string })?.errorCode === 'user_cancelled')
+          throw Object.assign(new Error('Sign-in was cancelled'), { code: 13002 });
         this.naaProblem = (e as Error)?.message ?? String(e);
       }
     } else {
-      this.naaProblem = oidc ? 'nested app authentication is not available in this version of Office' : 'the hub has no Microsoft sign-in';
+      this.naaProblem = oidc
+        ? 'nested app authentication is not available in this version of Office'
+        : 'the hub has no Microsoft sign-in';
     }
     if (typeof OfficeRuntime === 'undefined' || !OfficeRuntime.auth?.getAccessToken) {
       // What Office itself answers in a host without the IdentityAPI requirement set.
@@ -91,7 +94,11 @@ export class OfficeSignIn implements SignInPort {
     } catch (e) {
       // Consent or a fresh sign-in is needed: MSAL shows Office's own popup.
       const code = (e as { errorCode?: string; name?: string })?.name ?? '';
-      if (code !== 'InteractionRequiredAuthError' && !/interaction_required|consent_required|login_required/.test(String((e as { errorCode?: string })?.errorCode))) throw e;
+      if (
+        code !== 'InteractionRequiredAuthError' &&
+        !/interaction_required|consent_required|login_required/.test(String((e as { errorCode?: string })?.errorCode))
+      )
+        throw e;
       return (await pca.acquireTokenPopup({ scopes })).accessToken;
     }
   }

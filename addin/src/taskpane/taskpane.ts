@@ -20,7 +20,10 @@ const URL_KEY = 'hnh.url';
 const SIGNIN_KEY = 'hnh.signin';
 
 let authConfig: AuthConfig['oidc'] | undefined;
-const actions = new AddinActions({ port: new ExcelGateway(), signIn: new OfficeSignIn({ config: () => authConfig ?? undefined }) });
+const actions = new AddinActions({
+  port: new ExcelGateway(),
+  signIn: new OfficeSignIn({ config: () => authConfig ?? undefined }),
+});
 let lastPreview: Preview | null = null;
 let lastWarnings: string[] = [];
 /** The running pull or refresh, for the Cancel button. */
@@ -37,7 +40,10 @@ class Problem extends Error {}
 const n = (x: number) => x.toLocaleString('en-GB');
 
 function escapeHtml(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /**
@@ -47,7 +53,9 @@ function escapeHtml(s: unknown): string {
 async function run(label: string, fn: () => Promise<string | void>, cancellable = false) {
   // Focus stays on the control that acted (disabling a focused button would drop it to <body>).
   const focused = document.activeElement as HTMLElement | null;
-  const buttons = (Array.from(document.querySelectorAll('button')) as HTMLButtonElement[]).filter((b) => b.id !== 'cancel-btn');
+  const buttons = (Array.from(document.querySelectorAll('button')) as HTMLButtonElement[]).filter(
+    (b) => b.id !== 'cancel-btn',
+  );
   buttons.forEach((b) => (b.disabled = true));
   setStatus(`${label}…`, 'busy');
   current = cancellable ? { cancelled: false } : null;
@@ -80,7 +88,10 @@ async function run(label: string, fn: () => Promise<string | void>, cancellable 
   }
 }
 
-function progressText(verb: string, p: { table?: string; tableIndex?: number; tables?: number; received: number; total?: number }) {
+function progressText(
+  verb: string,
+  p: { table?: string; tableIndex?: number; tables?: number; received: number; total?: number },
+) {
   const of = p.total !== undefined ? ` of ${n(p.total)}` : '';
   const which = p.tables ? ` (table ${p.tableIndex} of ${p.tables}${p.table ? `, ${p.table}` : ''})` : '';
   return `${verb}${which}: ${n(p.received)}${of} rows received…`;
@@ -95,7 +106,9 @@ function showConnect(reason?: string) {
 
 function showWho() {
   const me = session().me;
-  $('who').textContent = me ? `${me.name} · ${me.role}${me.communityCode ? ` · ${me.communityCode}` : ''}` : 'Not connected';
+  $('who').textContent = me
+    ? `${me.name} · ${me.role}${me.communityCode ? ` · ${me.communityCode}` : ''}`
+    : 'Not connected';
   $('main').hidden = !me;
   if (me) $('connect').hidden = true;
 }
@@ -112,10 +125,25 @@ async function loadChoices() {
   try {
     const data = await session().client!.request<any>(OPERATIONS.Periods);
     // The codes, as the =HNH functions take them (SUMMER-2026), with the name beside.
-    fillSelect('f-term', data.periods.fundingTerms.map((t: any) => ({ value: t.code, label: t.name && t.name !== t.code ? `${t.code} (${t.name})` : t.code })));
-    fillSelect('f-year', data.periods.financialYears.map((y: any) => ({ value: y.code, label: y.code })));
-    fillSelect('f-period', data.periods.schoolTerms.map((y: any) => ({ value: y.code, label: y.code })));
-    fillSelect('f-districtCode', data.districts.map((d: any) => ({ value: d.onsCode, label: d.name })));
+    fillSelect(
+      'f-term',
+      data.periods.fundingTerms.map((t: any) => ({
+        value: t.code,
+        label: t.name && t.name !== t.code ? `${t.code} (${t.name})` : t.code,
+      })),
+    );
+    fillSelect(
+      'f-year',
+      data.periods.financialYears.map((y: any) => ({ value: y.code, label: y.code })),
+    );
+    fillSelect(
+      'f-period',
+      data.periods.schoolTerms.map((y: any) => ({ value: y.code, label: y.code })),
+    );
+    fillSelect(
+      'f-districtCode',
+      data.districts.map((d: any) => ({ value: d.onsCode, label: d.name })),
+    );
     await loadScenarios();
   } catch (e) {
     setStatus(`Could not load filter choices: ${(e as Error).message}`, 'error');
@@ -137,7 +165,10 @@ async function loadScenarios() {
   const keep = val('f-scenario');
   const data = await session().client!.request<any>(OPERATIONS.Scenarios);
   const list: any[] = data.scenarios ?? [];
-  fillSelect('f-scenario', list.map((x) => ({ value: x.id, label: `${x.name} · ${x.state.toLowerCase()} · v${x.version} · ${x.ownerName}` })));
+  fillSelect(
+    'f-scenario',
+    list.map((x) => ({ value: x.id, label: `${x.name} · ${x.state.toLowerCase()} · v${x.version} · ${x.ownerName}` })),
+  );
   if (keep && list.some((x) => x.id === keep)) $<HTMLSelectElement>('f-scenario').value = keep;
   note.textContent = list.length ? '' : 'No scenarios yet: create one in the hub.';
 }
@@ -151,7 +182,18 @@ function showFilters() {
 
 function params(): DatasetParams {
   const p: Record<string, string> = {};
-  for (const f of ['districtCode', 'communityCode', 'phase', 'term', 'year', 'kind', 'groupBy', 'period', 'status', 'scenario']) {
+  for (const f of [
+    'districtCode',
+    'communityCode',
+    'phase',
+    'term',
+    'year',
+    'kind',
+    'groupBy',
+    'period',
+    'status',
+    'scenario',
+  ]) {
     const v = val(`f-${f}`);
     if (v) p[f] = v;
   }
@@ -169,16 +211,29 @@ async function renderTables() {
     const b = document.createElement('button');
     b.textContent = 'Refresh';
     b.className = 'link refresh-one';
-    b.onclick = () => run(`Refreshing ${t.table}`, async () => {
-      const r = await actions.refresh(t.id || t.table, { onProgress: (p) => setStatus(progressText(`Refreshing ${t.table}`, p), 'busy'), signal: current! });
-      await renderTables();
-      if (r.status !== 'refreshed') throw new Problem(`${r.table}: not refreshed. ${r.message}`);
-      return `Refreshed ${r.table}: ${r.message}`;
-    }, true);
+    b.onclick = () =>
+      run(
+        `Refreshing ${t.table}`,
+        async () => {
+          const r = await actions.refresh(t.id || t.table, {
+            onProgress: (p) => setStatus(progressText(`Refreshing ${t.table}`, p), 'busy'),
+            signal: current!,
+          });
+          await renderTables();
+          if (r.status !== 'refreshed') throw new Problem(`${r.table}: not refreshed. ${r.message}`);
+          return `Refreshed ${r.table}: ${r.message}`;
+        },
+        true,
+      );
     li.appendChild(b);
     ul.appendChild(li);
   }
-  fillSelect('submit-table', tables.filter((t) => t.dataset === 'allocations').map((t) => ({ value: t.id || t.table, label: `${t.table} on "${t.sheet}"` })));
+  fillSelect(
+    'submit-table',
+    tables
+      .filter((t) => t.dataset === 'allocations')
+      .map((t) => ({ value: t.id || t.table, label: `${t.table} on "${t.sheet}"` })),
+  );
   ($('refresh-on-open') as HTMLInputElement).checked = await actions.refreshOnOpen().catch(() => false);
 }
 
@@ -188,17 +243,26 @@ function renderPreview() {
   const errorsOnly = $<HTMLInputElement>('errors-only').checked;
   $('preview').hidden = false;
   const ok = p.rows.length - p.rejected;
-  $('preview-summary').innerHTML = (p.rejected
-    ? `<div class="error-box"><b>${n(p.rejected)} row${p.rejected === 1 ? '' : 's'} would be rejected</b>, so nothing can be sent yet: fix ${p.rejected === 1 ? 'it' : 'them'} in the sheet (highlighted, reason in the Result column) and preview again. ${n(ok)} other row${ok === 1 ? '' : 's'} would go through.</div>`
-    : `<b>${n(p.rows.length)}</b> row${p.rows.length === 1 ? '' : 's'} would change.`) +
-    (lastWarnings.length ? `<div class="warn-box"><b>Overspend:</b> ${lastWarnings.map(escapeHtml).join('<br>')}</div>` : '') +
+  $('preview-summary').innerHTML =
+    (p.rejected
+      ? `<div class="error-box"><b>${n(p.rejected)} row${p.rejected === 1 ? '' : 's'} would be rejected</b>, so nothing can be sent yet: fix ${p.rejected === 1 ? 'it' : 'them'} in the sheet (highlighted, reason in the Result column) and preview again. ${n(ok)} other row${ok === 1 ? '' : 's'} would go through.</div>`
+      : `<b>${n(p.rows.length)}</b> row${p.rows.length === 1 ? '' : 's'} would change.`) +
+    (lastWarnings.length
+      ? `<div class="warn-box"><b>Overspend:</b> ${lastWarnings.map(escapeHtml).join('<br>')}</div>`
+      : '') +
     (p.errors.length ? `<div class="error-box">${p.errors.map(escapeHtml).join('<br>')}</div>` : '');
   $('preview-rows').querySelector('tbody')!.innerHTML = p.rows
     .filter((r) => !errorsOnly || r.rejected)
-    .map((r) => `<tr class="${r.rejected ? 'rejected' : ''}"><td>${r.sheetRow ?? r.row + 1}</td><td>${escapeHtml(r.schoolName || '')}${r.schoolName ? '<br>' : ''}<span class="muted">${r.school} · ${escapeHtml(r.term)}</span></td><td class="num">${escapeHtml(r.before)}</td><td class="num">${escapeHtml(r.after)}</td><td>${escapeHtml(r.message)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr class="${r.rejected ? 'rejected' : ''}"><td>${r.sheetRow ?? r.row + 1}</td><td>${escapeHtml(r.schoolName || '')}${r.schoolName ? '<br>' : ''}<span class="muted">${r.school} · ${escapeHtml(r.term)}</span></td><td class="num">${escapeHtml(r.before)}</td><td class="num">${escapeHtml(r.after)}</td><td>${escapeHtml(r.message)}</td></tr>`,
+    )
     .join('');
   $('preview-totals').querySelector('tbody')!.innerHTML = p.totals
-    .map((t) => `<tr class="${Number(t.approvedAfter) > Number(t.pot) ? 'over' : ''}"><td>${escapeHtml(t.communityCode)}</td><td>${escapeHtml(t.term)}</td><td class="num">${pounds(t.pot)}</td><td class="num">${pounds(t.approvedBefore)}</td><td class="num">${pounds(t.approvedAfter)}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr class="${Number(t.approvedAfter) > Number(t.pot) ? 'over' : ''}"><td>${escapeHtml(t.communityCode)}</td><td>${escapeHtml(t.term)}</td><td class="num">${pounds(t.pot)}</td><td class="num">${pounds(t.approvedBefore)}</td><td class="num">${pounds(t.approvedAfter)}</td></tr>`,
+    )
     .join('');
   ($('confirm-btn') as HTMLButtonElement).hidden = p.rejected > 0;
 }
@@ -209,21 +273,26 @@ function renderConflicts(conflicts: Conflict[]) {
   for (const c of conflicts) {
     const div = document.createElement('div');
     div.className = 'conflict';
-    div.innerHTML = `<b>${escapeHtml(c.schoolName ?? `Row ${c.row + 1}`)}</b> was changed by someone else since you pulled it.<br>` +
+    div.innerHTML =
+      `<b>${escapeHtml(c.schoolName ?? `Row ${c.row + 1}`)}</b> was changed by someone else since you pulled it.<br>` +
       `base (what you pulled): ${pounds(c.base?.amount)} ${escapeHtml(c.base?.status)} (v${c.base?.version})<br>` +
       `mine: ${pounds(c.mine.amount)} ${escapeHtml(c.mine.status)}<br>` +
       `theirs (now on the hub): ${pounds(c.theirs.amount)} ${escapeHtml(c.theirs.status)} (v${c.theirs.version})<br>`;
-    for (const [choice, label] of [['mine', 'Keep mine'], ['theirs', 'Take theirs']] as const) {
+    for (const [choice, label] of [
+      ['mine', 'Keep mine'],
+      ['theirs', 'Take theirs'],
+    ] as const) {
       const b = document.createElement('button');
       b.textContent = label;
       b.className = `resolve-${choice}`;
-      b.onclick = () => run(label, async () => {
-        await actions.resolve(c, choice);
-        renderConflicts(actions.conflicts);
-        // The old preview no longer says what would be sent.
-        $('preview').hidden = true;
-        return `${c.schoolName ?? `Row ${c.row + 1}`}: ${choice === 'mine' ? 'kept your value on top of theirs; preview again to send it' : 'took their value'}`;
-      });
+      b.onclick = () =>
+        run(label, async () => {
+          await actions.resolve(c, choice);
+          renderConflicts(actions.conflicts);
+          // The old preview no longer says what would be sent.
+          $('preview').hidden = true;
+          return `${c.schoolName ?? `Row ${c.row + 1}`}: ${choice === 'mine' ? 'kept your value on top of theirs; preview again to send it' : 'took their value'}`;
+        });
       div.appendChild(b);
     }
     box.appendChild(div);
@@ -262,10 +331,21 @@ async function connect(url: string, token: string | null, remember: boolean) {
 
 async function refreshAll(): Promise<string> {
   try {
-    const results = await actions.refreshAll({ onProgress: (p) => setStatus(progressText('Refreshing all', p), 'busy'), signal: current ?? undefined });
-    $('refresh-results').innerHTML = results.map((r) => `<li class="${r.status === 'refreshed' ? '' : r.status}">${escapeHtml(r.table)}: ${r.status === 'refreshed' ? 'refreshed' : `<b>${r.status === 'failed' ? 'not refreshed' : r.status}</b>`} · ${escapeHtml(r.message)}</li>`).join('');
+    const results = await actions.refreshAll({
+      onProgress: (p) => setStatus(progressText('Refreshing all', p), 'busy'),
+      signal: current ?? undefined,
+    });
+    $('refresh-results').innerHTML = results
+      .map(
+        (r) =>
+          `<li class="${r.status === 'refreshed' ? '' : r.status}">${escapeHtml(r.table)}: ${r.status === 'refreshed' ? 'refreshed' : `<b>${r.status === 'failed' ? 'not refreshed' : r.status}</b>`} · ${escapeHtml(r.message)}</li>`,
+      )
+      .join('');
     const failed = results.filter((r) => r.status !== 'refreshed').length;
-    if (failed) throw new Problem(`${failed} of ${results.length} table${results.length === 1 ? '' : 's'} not refreshed; see the list`);
+    if (failed)
+      throw new Problem(
+        `${failed} of ${results.length} table${results.length === 1 ? '' : 's'} not refreshed; see the list`,
+      );
     return `Refreshed ${results.length} table${results.length === 1 ? '' : 's'}`;
   } finally {
     await renderTables().catch(() => undefined);
@@ -287,24 +367,34 @@ function init() {
     if (current) current.cancelled = true;
     setStatus('Cancelling after the page in flight…', 'busy');
   };
-  $('refresh-on-open').onchange = () => run('Saving', async () => {
-    const on = ($('refresh-on-open') as HTMLInputElement).checked;
-    await actions.setRefreshOnOpen(on);
-    return on ? 'Every table will be refreshed when this workbook opens' : 'Tables refresh only when you ask';
-  });
-  $('sso-btn').onclick = () => run('Signing in with Microsoft', () => connect(val('hub-url'), null, $<HTMLInputElement>('remember').checked));
+  $('refresh-on-open').onchange = () =>
+    run('Saving', async () => {
+      const on = ($('refresh-on-open') as HTMLInputElement).checked;
+      await actions.setRefreshOnOpen(on);
+      return on ? 'Every table will be refreshed when this workbook opens' : 'Tables refresh only when you ask';
+    });
+  $('sso-btn').onclick = () =>
+    run('Signing in with Microsoft', () => connect(val('hub-url'), null, $<HTMLInputElement>('remember').checked));
   $('hub-url').onchange = () => void showSignInOptions(val('hub-url'));
   $('disconnect-btn').onclick = () => {
     actions.disconnect();
     showWho();
     showConnect();
   };
-  $('insert-btn').onclick = () => run('Pulling', async () => {
-    const label = datasetById(val('dataset')).label;
-    const r = await actions.insert(val('dataset'), params(), { onProgress: (p) => setStatus(progressText(`Pulling ${label}`, p), 'busy'), signal: current! });
-    await renderTables();
-    return `${r.refreshed ? 'Refreshed' : 'Pulled'} ${n(r.rows)} rows into ${r.table} on "${r.sheet}"`;
-  }, true);
+  $('insert-btn').onclick = () =>
+    run(
+      'Pulling',
+      async () => {
+        const label = datasetById(val('dataset')).label;
+        const r = await actions.insert(val('dataset'), params(), {
+          onProgress: (p) => setStatus(progressText(`Pulling ${label}`, p), 'busy'),
+          signal: current!,
+        });
+        await renderTables();
+        return `${r.refreshed ? 'Refreshed' : 'Pulled'} ${n(r.rows)} rows into ${r.table} on "${r.sheet}"`;
+      },
+      true,
+    );
   $('refresh-btn').onclick = () => run('Refreshing all', () => refreshAll(), true);
   $('preview-form').onsubmit = (ev) => {
     ev.preventDefault();
@@ -316,40 +406,55 @@ function init() {
       if (out.kind === 'blocked') {
         if (out.tableErrors.length) throw new Problem(out.tableErrors.join(' '));
         const more = out.issues.length > 5 ? ` and ${n(out.issues.length - 5)} more (see the Result column)` : '';
-        throw new Problem(`Nothing was sent: ${n(out.issues.length)} cell${out.issues.length === 1 ? ' needs' : 's need'} fixing first. ${out.issues.slice(0, 5).map((i) => i.message).join('; ')}${more}.`);
+        throw new Problem(
+          `Nothing was sent: ${n(out.issues.length)} cell${out.issues.length === 1 ? ' needs' : 's need'} fixing first. ${out.issues
+            .slice(0, 5)
+            .map((i) => i.message)
+            .join('; ')}${more}.`,
+        );
       }
       if (out.kind === 'nothing') return out.message;
       lastPreview = out.preview;
       lastWarnings = out.warnings;
       renderPreview();
       renderConflicts(actions.conflicts);
-      if (out.preview.rejected) throw new Problem(`Preview: ${n(out.preview.rejected)} row${out.preview.rejected === 1 ? '' : 's'} would be rejected; nothing can be sent until ${out.preview.rejected === 1 ? 'it is' : 'they are'} fixed.`);
+      if (out.preview.rejected)
+        throw new Problem(
+          `Preview: ${n(out.preview.rejected)} row${out.preview.rejected === 1 ? '' : 's'} would be rejected; nothing can be sent until ${out.preview.rejected === 1 ? 'it is' : 'they are'} fixed.`,
+        );
       const creates = out.creates ? ` (${n(out.creates)} new)` : '';
       return `Preview ready: ${n(out.changes)} change${out.changes === 1 ? '' : 's'}${creates}${out.warnings.length ? '. Check the overspend warning before you confirm.' : ''}`;
     });
   };
   $('errors-only').onchange = renderPreview;
-  $('scenarios-reload').onclick = () => run('Loading scenarios', async () => {
-    await loadScenarios();
-    return `${$<HTMLSelectElement>('f-scenario').options.length - 1} scenario(s)`;
-  });
-  $('confirm-btn').onclick = () => run('Submitting', async () => {
-    const r = await actions.confirm();
-    $('preview').hidden = true;
-    renderConflicts(r.conflicts);
-    const rejected = r.outcomes.filter((o) => o.result === 'REJECTED').length;
-    $('submit-result').innerHTML = r.applied
-      ? `<b>Submitted.</b> ${r.outcomes.length} row(s) written; results are in the Result column.`
-      : `<b>Nothing written.</b> ${rejected} row(s) rejected; see the highlighted cells.${r.errors.length ? `<br>${r.errors.map(escapeHtml).join('<br>')}` : ''}`;
-    if (!r.applied) throw new Problem(`Nothing was written: ${n(rejected)} row${rejected === 1 ? ' was' : 's were'} rejected (highlighted in the sheet).`);
-    return `Submitted: ${n(r.outcomes.length)} row${r.outcomes.length === 1 ? '' : 's'} written`;
-  });
-  $('share-btn').onclick = () => run('Preparing a copy to share', async () => {
-    const r = await actions.prepareToShare();
-    return `A copy opened in a new window. Removed from it: ${r.removed.length ? r.removed.join('; ') : 'nothing needed removing'}. Save it before you send it.`;
-  });
+  $('scenarios-reload').onclick = () =>
+    run('Loading scenarios', async () => {
+      await loadScenarios();
+      return `${$<HTMLSelectElement>('f-scenario').options.length - 1} scenario(s)`;
+    });
+  $('confirm-btn').onclick = () =>
+    run('Submitting', async () => {
+      const r = await actions.confirm();
+      $('preview').hidden = true;
+      renderConflicts(r.conflicts);
+      const rejected = r.outcomes.filter((o) => o.result === 'REJECTED').length;
+      $('submit-result').innerHTML = r.applied
+        ? `<b>Submitted.</b> ${r.outcomes.length} row(s) written; results are in the Result column.`
+        : `<b>Nothing written.</b> ${rejected} row(s) rejected; see the highlighted cells.${r.errors.length ? `<br>${r.errors.map(escapeHtml).join('<br>')}` : ''}`;
+      if (!r.applied)
+        throw new Problem(
+          `Nothing was written: ${n(rejected)} row${rejected === 1 ? ' was' : 's were'} rejected (highlighted in the sheet).`,
+        );
+      return `Submitted: ${n(r.outcomes.length)} row${r.outcomes.length === 1 ? '' : 's'} written`;
+    });
+  $('share-btn').onclick = () =>
+    run('Preparing a copy to share', async () => {
+      const r = await actions.prepareToShare();
+      return `A copy opened in a new window. Removed from it: ${r.removed.length ? r.removed.join('; ') : 'nothing needed removing'}. Save it before you send it.`;
+    });
   $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
-  $('chart-pots-btn').onclick = () => run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
+  $('chart-pots-btn').onclick = () =>
+    run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
 
   void (async () => {
     if (typeof OfficeRuntime === 'undefined' || !OfficeRuntime.storage) return showSignInOptions(val('hub-url'));
@@ -361,7 +466,8 @@ function init() {
       await showSignInOptions(val('hub-url'));
       if (token) await run('Reconnecting', () => connect(url, token, true));
       else if (microsoft) await run('Signing in with Microsoft', () => connect(url, null, true));
-      if (session().me && (await actions.refreshOnOpen())) await run('Refreshing all (on open)', () => refreshAll(), true);
+      if (session().me && (await actions.refreshOnOpen()))
+        await run('Refreshing all (on open)', () => refreshAll(), true);
     } catch {
       // No stored token: the form is already showing.
     }

@@ -1,5 +1,14 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  ForeignKey,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { MoneyColumn } from '../../common/columns';
 import { MoneyScalar } from '../../common/scalars';
 import { Community } from '../community/community.entity';
@@ -18,14 +27,13 @@ registerEnumType(AllocationStatus, {
     'the figure of record, paid. WITHDRAWN: no longer proposed or approved (kept for the audit trail).',
 });
 
-@ObjectType({ description: 'An amount from a community\'s pot to a member school for a funding term, with a purpose.' })
+@ObjectType({ description: "An amount from a community's pot to a member school for a funding term, with a purpose." })
 @Entity()
 @Index(['schoolUrn', 'termCode', 'purpose'], { unique: true })
 @Index(['communityCode', 'termCode'])
 @Check('"amount" >= 0')
 @Check('"version" >= 1')
 export class Allocation {
-
   @Field(() => String, { description: 'Allocation id.' })
   @PrimaryGeneratedColumn('uuid')
   id: string;

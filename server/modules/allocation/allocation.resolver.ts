@@ -36,7 +36,12 @@ export class AllocationResolver {
   ): Promise<AllocationList> {
     if (first < 0 || first > 10000) throw new BadInput('`first` must be from 0 to 10000.', 'first');
     if (offset < 0) throw new BadInput('`offset` must be 0 or more.', 'offset');
-    const params: unknown[] = [filter?.communityCode ?? null, filter?.term ?? null, filter?.status ?? null, filter?.schoolUrn ?? null];
+    const params: unknown[] = [
+      filter?.communityCode ?? null,
+      filter?.term ?? null,
+      filter?.status ?? null,
+      filter?.schoolUrn ?? null,
+    ];
     const where = `($1::text IS NULL OR a.community_code = $1) AND ($2::text IS NULL OR a.term_code = $2)
       AND ($3::text[] IS NULL OR a.status = ANY($3)) AND ($4::int IS NULL OR a.school_urn = $4)`;
     const rows: (Allocation & { total: number })[] = await ctx.db.query(
@@ -60,7 +65,10 @@ export class AllocationResolver {
       'were read at: a stale one is rejected as STALE_VERSION with the current values. The same idempotency key with the same rows returns ' +
       'the first result and writes nothing again.',
   })
-  submitAllocations(@Arg('input', () => SubmitAllocationsInput, { description: 'The batch.' }) input: SubmitAllocationsInput, @Ctx() ctx: Context) {
+  submitAllocations(
+    @Arg('input', () => SubmitAllocationsInput, { description: 'The batch.' }) input: SubmitAllocationsInput,
+    @Ctx() ctx: Context,
+  ) {
     return submitAllocations(ctx.db.connection, ctx.viewer, input, { source: ctx.source });
   }
 
@@ -74,7 +82,10 @@ export class AllocationResolver {
     return a.termCode;
   }
 
-  @FieldResolver(() => Boolean, { description: 'True when you may change this allocation (Finance: always; a Chair: unapproved rows of their community).' })
+  @FieldResolver(() => Boolean, {
+    description:
+      'True when you may change this allocation (Finance: always; a Chair: unapproved rows of their community).',
+  })
   editable(@Root() a: Allocation, @Ctx() ctx: Context): boolean {
     const v = ctx.viewer;
     if (v.role === Role.FINANCE) return true;
@@ -88,9 +99,11 @@ export class AllocationResolver {
       'Every change to this allocation, oldest first. Finance; a Chair for their own community (actor ids hidden). Others get null and FORBIDDEN.',
   })
   async history(@Root() a: Allocation, @Ctx() ctx: Context): Promise<AuditLog[]> {
-    authorize(ctx.viewer, FIELDS['Allocation.history'], 'read an allocation\'s history', a.communityCode);
+    authorize(ctx.viewer, FIELDS['Allocation.history'], "read an allocation's history", a.communityCode);
     const rows = await ctx.loaders.auditByEntity.load(`ALLOCATION|${a.id}`);
     // A Chair sees who and why by name; the token or sign-in ids stay with Finance (they identify credentials).
-    return ctx.viewer.role === Role.FINANCE ? rows : rows.map((r) => ({ ...r, actor: r.actor.startsWith('jwt:') ? 'jwt' : 'token' }));
+    return ctx.viewer.role === Role.FINANCE
+      ? rows
+      : rows.map((r) => ({ ...r, actor: r.actor.startsWith('jwt:') ? 'jwt' : 'token' }));
   }
 }

@@ -56,28 +56,48 @@ function requestHash(input: SubmitAllocationsInput): string {
   const canonical = JSON.stringify({
     d: input.decisionReference?.trim() || null,
     r: input.reason?.trim() || null,
-    rows: input.rows.map((r) => [r.schoolUrn, r.communityCode, r.term, r.amount.trim(), r.purpose.trim(), r.status, r.baseVersion ?? null]),
+    rows: input.rows.map((r) => [
+      r.schoolUrn,
+      r.communityCode,
+      r.term,
+      r.amount.trim(),
+      r.purpose.trim(),
+      r.status,
+      r.baseVersion ?? null,
+    ]),
   });
   return crypto.createHash('sha256').update(canonical).digest('hex');
 }
 
 function checkBatch(viewer: Viewer, input: SubmitAllocationsInput): void {
   if (viewer.role !== Role.FINANCE && viewer.role !== Role.CHAIR) {
-    throw new Forbidden(`A ${viewer.role} may not write allocations: Finance records them and Chairs propose them for their community.`);
+    throw new Forbidden(
+      `A ${viewer.role} may not write allocations: Finance records them and Chairs propose them for their community.`,
+    );
   }
   const k = input.idempotencyKey?.trim() ?? '';
-  if (k.length < 8 || k.length > 200) throw new BadInput('idempotencyKey must be 8-200 characters (a UUID is ideal).', 'input.idempotencyKey');
+  if (k.length < 8 || k.length > 200)
+    throw new BadInput('idempotencyKey must be 8-200 characters (a UUID is ideal).', 'input.idempotencyKey');
   if (input.rows.length === 0) throw new BadInput('rows is empty: send at least one allocation.', 'input.rows');
   if (input.rows.length > MAX_BATCH_ROWS) {
-    throw new BadInput(`A batch takes at most ${MAX_BATCH_ROWS} rows; got ${input.rows.length}. Split it into several batches.`, 'input.rows', {
-      maxRows: MAX_BATCH_ROWS,
-    });
+    throw new BadInput(
+      `A batch takes at most ${MAX_BATCH_ROWS} rows; got ${input.rows.length}. Split it into several batches.`,
+      'input.rows',
+      {
+        maxRows: MAX_BATCH_ROWS,
+      },
+    );
   }
   // A Chair's APPROVED rows are refused per row (FORBIDDEN), which says more than a missing decision reference.
-  if (viewer.role === Role.FINANCE && input.rows.some((r) => r.status === AllocationStatus.APPROVED) && !input.decisionReference?.trim()) {
+  if (
+    viewer.role === Role.FINANCE &&
+    input.rows.some((r) => r.status === AllocationStatus.APPROVED) &&
+    !input.decisionReference?.trim()
+  ) {
     throw new BadInput('A decision reference is required to approve allocations.', 'input.decisionReference');
   }
-  if (!input.dryRun && !input.reason?.trim()) throw new BadInput('A reason is required (it goes in the audit log).', 'input.reason');
+  if (!input.dryRun && !input.reason?.trim())
+    throw new BadInput('A reason is required (it goes in the audit log).', 'input.reason');
 }
 
 /**
@@ -120,7 +140,10 @@ export async function submitAllocations(
     });
   } catch (err) {
     // Two submits with one key raced: the loser's insert waited for the winner and hit the primary key.
-    if ((err as { code?: string }).code === '23505' && /idempotency_record/.test(String((err as { detail?: string; table?: string }).table ?? (err as Error).message))) {
+    if (
+      (err as { code?: string }).code === '23505' &&
+      /idempotency_record/.test(String((err as { detail?: string; table?: string }).table ?? (err as Error).message))
+    ) {
       const replay = await findReplay(ds.manager, idemKey, hash, viewer);
       if (replay) return replay;
     }
@@ -128,7 +151,12 @@ export async function submitAllocations(
   }
 }
 
-async function findReplay(db: EntityManager, key: string, hash: string, viewer: Viewer): Promise<SubmitAllocationsPayload | null> {
+async function findReplay(
+  db: EntityManager,
+  key: string,
+  hash: string,
+  viewer: Viewer,
+): Promise<SubmitAllocationsPayload | null> {
   const [rec] = await db.query(`SELECT request_hash, actor, response FROM idempotency_record WHERE key = $1`, [key]);
   if (!rec) return null;
   if (rec.request_hash !== hash || rec.actor !== viewer.subject) {
@@ -140,12 +168,22 @@ async function findReplay(db: EntityManager, key: string, hash: string, viewer: 
   return { ...(rec.response as SubmitAllocationsPayload), replayed: true };
 }
 
-async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitAllocationsInput, lock: boolean): Promise<SubmitAllocationsPayload> {
+async function validateAndDiff(
+  tx: EntityManager,
+  viewer: Viewer,
+  input: SubmitAllocationsInput,
+  lock: boolean,
+): Promise<SubmitAllocationsPayload> {
   const rows = input.rows;
   const periods = await loadPeriodCatalogue(tx);
   const errors: AllocationRowError[][] = rows.map(() => []);
-  const err = (i: number, code: string, field: string | null, message: string, extra: Partial<AllocationRowError> = {}) =>
-    errors[i].push({ code, field, message, ...extra });
+  const err = (
+    i: number,
+    code: string,
+    field: string | null,
+    message: string,
+    extra: Partial<AllocationRowError> = {},
+  ) => errors[i].push({ code, field, message, ...extra });
 
   // Row-local checks.
   const amounts: (Decimal | null)[] = rows.map((r, i) => {
@@ -156,7 +194,12 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     }
     const d = new Decimal(read.value);
     if (d.gt(AMOUNT_CEILING)) {
-      err(i, 'BAD_AMOUNT', 'amount', `Amount ${d.toFixed(2)} is above the ceiling of ${AMOUNT_CEILING.toFixed(2)} for one allocation.`);
+      err(
+        i,
+        'BAD_AMOUNT',
+        'amount',
+        `Amount ${d.toFixed(2)} is above the ceiling of ${AMOUNT_CEILING.toFixed(2)} for one allocation.`,
+      );
       return null;
     }
     return d;
@@ -165,11 +208,24 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     const p = r.purpose?.trim() ?? '';
     if (!p || p.length > 120) err(i, 'BAD_PURPOSE', 'purpose', 'Purpose must be 1-120 characters.');
     const t = periods.fundingTermByCode.get(r.term);
-    if (!t) err(i, 'UNKNOWN_TERM', 'term', `Unknown funding term "${r.term}". Valid terms: ${periods.fundingTerms.map((x) => x.code).join(', ')}.`);
+    if (!t)
+      err(
+        i,
+        'UNKNOWN_TERM',
+        'term',
+        `Unknown funding term "${r.term}". Valid terms: ${periods.fundingTerms.map((x) => x.code).join(', ')}.`,
+      );
     else if (t.closed) err(i, 'TERM_CLOSED', 'term', `${t.name} is closed: allocations can no longer change.`);
     if (viewer.role === Role.CHAIR) {
-      if (r.communityCode !== viewer.communityCode) err(i, 'FORBIDDEN', 'communityCode', `A Chair may only write allocations for their own community (${viewer.communityCode}).`);
-      if (r.status === AllocationStatus.APPROVED) err(i, 'FORBIDDEN', 'status', 'Only Finance can approve allocations; a Chair proposes them.');
+      if (r.communityCode !== viewer.communityCode)
+        err(
+          i,
+          'FORBIDDEN',
+          'communityCode',
+          `A Chair may only write allocations for their own community (${viewer.communityCode}).`,
+        );
+      if (r.status === AllocationStatus.APPROVED)
+        err(i, 'FORBIDDEN', 'status', 'Only Finance can approve allocations; a Chair proposes them.');
     }
   });
 
@@ -180,7 +236,14 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     seen.set(k, [...(seen.get(k) ?? []), i]);
   });
   for (const idx of seen.values()) {
-    if (idx.length > 1) for (const i of idx) err(i, 'DUPLICATE_ROW', null, `The same school, term and purpose appears ${idx.length} times in this batch (rows ${idx.map((x) => x + 1).join(', ')}).`);
+    if (idx.length > 1)
+      for (const i of idx)
+        err(
+          i,
+          'DUPLICATE_ROW',
+          null,
+          `The same school, term and purpose appears ${idx.length} times in this batch (rows ${idx.map((x) => x + 1).join(', ')}).`,
+        );
   }
 
   // Reference data, one statement each.
@@ -189,15 +252,19 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
   // FOR SHARE: a closure of one of these schools (which updates its row) waits for this batch, or this batch for it,
   // so a batch never writes for a school whose closure commits alongside it. Schools before pots, as closures do.
   const [schools, communities] = await Promise.all([
-    tx.query(`SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn ${lock ? 'FOR SHARE' : ''}`, [urns]) as Promise<
-      { urn: number; status: string; closeDate: string | null }[]
-    >,
+    tx.query(
+      `SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn ${lock ? 'FOR SHARE' : ''}`,
+      [urns],
+    ) as Promise<{ urn: number; status: string; closeDate: string | null }[]>,
     tx.query(`SELECT code FROM community WHERE code = ANY($1::text[])`, [codes]) as Promise<{ code: string }[]>,
   ]);
   const schoolSet = new Set(schools.map((s) => s.urn));
   const schoolBy = new Map(schools.map((s) => [s.urn, s]));
   const communitySet = new Set(codes.filter((c) => communities.some((x) => x.code === c)));
-  const pairs = rows.map((r) => ({ urn: r.schoolUrn, start: periods.fundingTermByCode.get(r.term)?.startDate ?? null }));
+  const pairs = rows.map((r) => ({
+    urn: r.schoolUrn,
+    start: periods.fundingTermByCode.get(r.term)?.startDate ?? null,
+  }));
   const members: { urn: number; start: string; community: string }[] = await tx.query(
     `SELECT x.urn, x.start::text AS start, m.community_code AS community
        FROM unnest($1::int[], $2::date[]) AS x(urn, start)
@@ -207,24 +274,37 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
   const memberOf = new Map(members.map((m) => [`${m.urn}|${m.start}`, m.community]));
   rows.forEach((r, i) => {
     if (!schoolSet.has(r.schoolUrn)) err(i, 'UNKNOWN_SCHOOL', 'schoolUrn', `No school has URN ${r.schoolUrn}.`);
-    if (!communitySet.has(r.communityCode)) err(i, 'UNKNOWN_COMMUNITY', 'communityCode', `No community has code "${r.communityCode}".`);
+    if (!communitySet.has(r.communityCode))
+      err(i, 'UNKNOWN_COMMUNITY', 'communityCode', `No community has code "${r.communityCode}".`);
     const t = periods.fundingTermByCode.get(r.term);
     const school = schoolBy.get(r.schoolUrn);
     if (t && school && closedForTerm(school, t.startDate)) {
       // Withdrawing what a closed school was given is allowed (its membership has ended, so no NOT_MEMBER either).
       if (r.status !== AllocationStatus.WITHDRAWN) {
-        err(i, 'SCHOOL_CLOSED', 'schoolUrn', `School ${r.schoolUrn} is closed${school.closeDate ? ` from ${school.closeDate}` : ''}: it takes no allocations in ${t.name} or later.`);
+        err(
+          i,
+          'SCHOOL_CLOSED',
+          'schoolUrn',
+          `School ${r.schoolUrn} is closed${school.closeDate ? ` from ${school.closeDate}` : ''}: it takes no allocations in ${t.name} or later.`,
+        );
       }
     } else if (t && schoolSet.has(r.schoolUrn) && communitySet.has(r.communityCode)) {
       const actual = memberOf.get(`${r.schoolUrn}|${t.startDate}`);
       if (actual !== r.communityCode) {
-        err(i, 'NOT_MEMBER', 'schoolUrn', `School ${r.schoolUrn} is not a member of ${r.communityCode} in ${t.name}${actual ? ` (it belongs to ${actual})` : ''}.`);
+        err(
+          i,
+          'NOT_MEMBER',
+          'schoolUrn',
+          `School ${r.schoolUrn} is not a member of ${r.communityCode} in ${t.name}${actual ? ` (it belongs to ${actual})` : ''}.`,
+        );
       }
     }
   });
 
   // Pots (locked in the one order of pot-lock.ts, so concurrent writers cannot deadlock), then the allocations.
-  const cts = [...new Set(rows.filter((r) => periods.fundingTermByCode.has(r.term)).map((r) => ctKey(r.communityCode, r.term)))].sort();
+  const cts = [
+    ...new Set(rows.filter((r) => periods.fundingTermByCode.has(r.term)).map((r) => ctKey(r.communityCode, r.term))),
+  ].sort();
   const ctPairs = cts.map((k) => k.split('|'));
   const pots: { community: string; term: string; amount: string }[] = await tx.query(
     `SELECT p.community_code AS community, p.term_code AS term, p.amount FROM community_pot p
@@ -259,30 +339,67 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     if (cur) {
       const theirs = values(cur);
       if (r.baseVersion == null) {
-        err(i, 'ALREADY_EXISTS', 'baseVersion', `An allocation for this school, term and purpose already exists (version ${cur.version}); send its version to change it.`, { theirs });
+        err(
+          i,
+          'ALREADY_EXISTS',
+          'baseVersion',
+          `An allocation for this school, term and purpose already exists (version ${cur.version}); send its version to change it.`,
+          { theirs },
+        );
       } else if (r.baseVersion !== cur.version) {
-        err(i, 'STALE_VERSION', 'baseVersion', `Changed by someone else since you read it: you have version ${r.baseVersion}, the hub has version ${cur.version}.`, { theirs });
+        err(
+          i,
+          'STALE_VERSION',
+          'baseVersion',
+          `Changed by someone else since you read it: you have version ${r.baseVersion}, the hub has version ${cur.version}.`,
+          { theirs },
+        );
       }
       if (cur.communityCode !== r.communityCode) {
-        err(i, 'COMMUNITY_MISMATCH', 'communityCode', `This allocation is paid from ${cur.communityCode}'s pot, not ${r.communityCode}'s.`);
+        err(
+          i,
+          'COMMUNITY_MISMATCH',
+          'communityCode',
+          `This allocation is paid from ${cur.communityCode}'s pot, not ${r.communityCode}'s.`,
+        );
       }
       if (viewer.role === Role.CHAIR && cur.status === AllocationStatus.APPROVED) {
         err(i, 'FORBIDDEN', 'status', 'This allocation is approved: only Finance can change it.');
       }
     } else if (r.baseVersion != null) {
-      err(i, 'NOT_FOUND', 'baseVersion', `No allocation exists for this school, term and purpose, but a base version ${r.baseVersion} was sent.`);
+      err(
+        i,
+        'NOT_FOUND',
+        'baseVersion',
+        `No allocation exists for this school, term and purpose, but a base version ${r.baseVersion} was sent.`,
+      );
     }
-    if (periods.fundingTermByCode.has(r.term) && communitySet.has(r.communityCode) && !potOf.has(ctKey(r.communityCode, r.term))) {
+    if (
+      periods.fundingTermByCode.has(r.term) &&
+      communitySet.has(r.communityCode) &&
+      !potOf.has(ctKey(r.communityCode, r.term))
+    ) {
       err(i, 'NO_POT', 'term', `No pot is set for ${r.communityCode} in ${r.term}.`);
     }
     const after = amount ? { amount: amount.toFixed(2), status: r.status, version: cur ? cur.version + 1 : 1 } : null;
     const unchanged = cur && after && new Decimal(cur.amount).eq(after.amount) && cur.status === after.status;
-    const result = errors[i].length ? RowResult.REJECTED : !cur ? RowResult.CREATED : unchanged ? RowResult.UNCHANGED : RowResult.UPDATED;
+    const result = errors[i].length
+      ? RowResult.REJECTED
+      : !cur
+        ? RowResult.CREATED
+        : unchanged
+          ? RowResult.UNCHANGED
+          : RowResult.UPDATED;
     return {
       index: i,
       result,
       allocationId: cur?.id ?? null,
-      version: result === RowResult.UNCHANGED ? cur!.version : result === RowResult.REJECTED ? (cur?.version ?? null) : after!.version,
+      version:
+        result === RowResult.UNCHANGED
+          ? cur!.version
+          : result === RowResult.REJECTED
+            ? (cur?.version ?? null)
+            : after!.version,
       before,
       after: result === RowResult.REJECTED ? null : result === RowResult.UNCHANGED ? before : after,
       userErrors: errors[i],
@@ -298,7 +415,10 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     const k = ctKey(r.communityCode, r.term);
     if (!approvedAfter.has(k) || !amounts[i] || errors[i].length > 0) return;
     const cur = existing.get(key(r.schoolUrn, r.term, r.purpose ?? ''));
-    const wasApproved = cur && cur.status === AllocationStatus.APPROVED && cur.communityCode === r.communityCode ? new Decimal(cur.amount) : new Decimal(0);
+    const wasApproved =
+      cur && cur.status === AllocationStatus.APPROVED && cur.communityCode === r.communityCode
+        ? new Decimal(cur.amount)
+        : new Decimal(0);
     const nowApproved = r.status === AllocationStatus.APPROVED ? amounts[i]! : new Decimal(0);
     approvedAfter.set(k, approvedAfter.get(k)!.minus(wasApproved).plus(nowApproved));
     if (nowApproved.gt(wasApproved)) increases.set(k, [...(increases.get(k) ?? []), i]);
@@ -307,10 +427,16 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     const pot = potOf.get(k);
     if (pot && total.gt(pot)) {
       for (const i of increases.get(k) ?? []) {
-        err(i, 'OVER_POT', 'amount', `Approved allocations for ${k.replace('|', ' in ')} would total ${total.toFixed(2)}, above the pot of ${pot.toFixed(2)}.`, {
-          pot: pot.toFixed(2),
-          total: total.toFixed(2),
-        });
+        err(
+          i,
+          'OVER_POT',
+          'amount',
+          `Approved allocations for ${k.replace('|', ' in ')} would total ${total.toFixed(2)}, above the pot of ${pot.toFixed(2)}.`,
+          {
+            pot: pot.toFixed(2),
+            total: total.toFixed(2),
+          },
+        );
         results[i].result = RowResult.REJECTED;
         results[i].after = null;
       }
@@ -337,14 +463,25 @@ async function validateAndDiff(tx: EntityManager, viewer: Viewer, input: SubmitA
     dryRun: input.dryRun,
     replayed: false,
     idempotencyKey: input.idempotencyKey.trim(),
-    summary: { created: count(RowResult.CREATED), updated: count(RowResult.UPDATED), unchanged: count(RowResult.UNCHANGED), rejected },
+    summary: {
+      created: count(RowResult.CREATED),
+      updated: count(RowResult.UPDATED),
+      unchanged: count(RowResult.UNCHANGED),
+      rejected,
+    },
     // When anything is rejected nothing is written, so no row is "created" or "updated": say what each would have done.
     results,
     totals,
   };
 }
 
-async function write(tx: EntityManager, viewer: Viewer, input: SubmitAllocationsInput, payload: SubmitAllocationsPayload, source: SubmitOptions['source']) {
+async function write(
+  tx: EntityManager,
+  viewer: Viewer,
+  input: SubmitAllocationsInput,
+  payload: SubmitAllocationsPayload,
+  source: SubmitOptions['source'],
+) {
   const decision = input.decisionReference?.trim() || null;
   const reason = input.reason?.trim() || null;
   const creates = payload.results.filter((r) => r.result === RowResult.CREATED);
@@ -379,7 +516,13 @@ async function write(tx: EntityManager, viewer: Viewer, input: SubmitAllocations
         entityId: res.allocationId,
         action: r.status === AllocationStatus.APPROVED ? 'APPROVE' : 'CREATE',
         before: null,
-        after: { schoolUrn: r.schoolUrn, communityCode: r.communityCode, term: r.term, purpose: r.purpose.trim(), ...res.after },
+        after: {
+          schoolUrn: r.schoolUrn,
+          communityCode: r.communityCode,
+          term: r.term,
+          purpose: r.purpose.trim(),
+          ...res.after,
+        },
       });
     });
   }
@@ -391,7 +534,13 @@ async function write(tx: EntityManager, viewer: Viewer, input: SubmitAllocations
               approved_at = CASE WHEN x.status = 'APPROVED' THEN now() WHEN x.status = 'PROPOSED' THEN NULL ELSE a.approved_at END
          FROM unnest($1::uuid[], $2::numeric[], $3::text[]) AS x(id, amount, status)
         WHERE a.id = x.id`,
-      [updates.map((r) => r.allocationId), updates.map((r) => r.after!.amount), updates.map((r) => r.after!.status), viewer.name, decision],
+      [
+        updates.map((r) => r.allocationId),
+        updates.map((r) => r.after!.amount),
+        updates.map((r) => r.after!.status),
+        viewer.name,
+        decision,
+      ],
     );
     for (const res of updates) {
       const r = input.rows[res.index];
@@ -402,8 +551,18 @@ async function write(tx: EntityManager, viewer: Viewer, input: SubmitAllocations
             ? 'APPROVE'
             : 'UPDATE';
       const base = { schoolUrn: r.schoolUrn, communityCode: r.communityCode, term: r.term, purpose: r.purpose.trim() };
-      audit.push({ entity: 'ALLOCATION', entityId: res.allocationId!, action, before: { ...base, ...res.before }, after: { ...base, ...res.after } });
+      audit.push({
+        entity: 'ALLOCATION',
+        entityId: res.allocationId!,
+        action,
+        before: { ...base, ...res.before },
+        after: { ...base, ...res.after },
+      });
     }
   }
-  await writeAudit(tx, { viewer, source, idempotencyKey: payload.idempotencyKey, decisionReference: decision, reason }, audit);
+  await writeAudit(
+    tx,
+    { viewer, source, idempotencyKey: payload.idempotencyKey, decisionReference: decision, reason },
+    audit,
+  );
 }

@@ -9,7 +9,10 @@ export enum RowResult {
   UNCHANGED = 'UNCHANGED',
   REJECTED = 'REJECTED',
 }
-registerEnumType(RowResult, { name: 'RowResult', description: 'What a submitted row did (or, in a dry run, would do).' });
+registerEnumType(RowResult, {
+  name: 'RowResult',
+  description: 'What a submitted row did (or, in a dry run, would do).',
+});
 
 @InputType({ description: 'One allocation row as the add-in or a script sends it.' })
 export class AllocationRowInput {
@@ -23,7 +26,8 @@ export class AllocationRowInput {
   term: string;
 
   @Field(() => String, {
-    description: 'Amount as a decimal string with at most 2 decimal places. A string (not Money) so that one bad cell is reported on its row, not as a failure of the whole request.',
+    description:
+      'Amount as a decimal string with at most 2 decimal places. A string (not Money) so that one bad cell is reported on its row, not as a failure of the whole request.',
   })
   amount: string;
 
@@ -39,7 +43,10 @@ export class AllocationRowInput {
 
 @InputType({ description: 'A batch of allocation changes, applied all or nothing.' })
 export class SubmitAllocationsInput {
-  @Field(() => String, { description: 'Unique key for this batch (8-200 characters): a retry with the same key and rows returns the first result and writes nothing again.' })
+  @Field(() => String, {
+    description:
+      'Unique key for this batch (8-200 characters): a retry with the same key and rows returns the first result and writes nothing again.',
+  })
   idempotencyKey: string;
 
   @Field(() => String, { nullable: true, description: 'Decision reference (required when any row is APPROVED).' })
@@ -55,7 +62,9 @@ export class SubmitAllocationsInput {
   rows: AllocationRowInput[];
 }
 
-@ObjectType({ description: 'An allocation\'s values at one point: before, after, or the current values on the server ("theirs").' })
+@ObjectType({
+  description: 'An allocation\'s values at one point: before, after, or the current values on the server ("theirs").',
+})
 export class AllocationValues {
   @Field(() => MoneyScalar, { description: 'Amount.' })
   amount: string;
@@ -82,7 +91,10 @@ export class AllocationRowError {
   @Field(() => String, { description: 'A message for a person.' })
   message: string;
 
-  @Field(() => AllocationValues, { nullable: true, description: 'STALE_VERSION and ALREADY_EXISTS: the current values on the server.' })
+  @Field(() => AllocationValues, {
+    nullable: true,
+    description: 'STALE_VERSION and ALREADY_EXISTS: the current values on the server.',
+  })
   theirs?: AllocationValues | null;
 
   @Field(() => MoneyScalar, { nullable: true, description: 'OVER_POT: the pot.' })
@@ -117,7 +129,7 @@ export class AllocationRowResultType {
   userErrors: AllocationRowError[];
 }
 
-@ObjectType({ description: 'A community\'s approved total for a term, before and after the batch.' })
+@ObjectType({ description: "A community's approved total for a term, before and after the batch." })
 export class CommunityTermTotal {
   @Field(() => String, { description: 'Community code.' })
   communityCode: string;
@@ -150,15 +162,23 @@ export class SubmitSummary {
   rejected: number;
 }
 
-@ObjectType({ description: 'Result of submitAllocations: per-row results, totals per community and term, and whether anything was written.' })
+@ObjectType({
+  description:
+    'Result of submitAllocations: per-row results, totals per community and term, and whether anything was written.',
+})
 export class SubmitAllocationsPayload {
-  @Field(() => Boolean, { description: 'True when the batch was written. False for a dry run or when any row was rejected (then nothing is written).' })
+  @Field(() => Boolean, {
+    description:
+      'True when the batch was written. False for a dry run or when any row was rejected (then nothing is written).',
+  })
   applied: boolean;
 
   @Field(() => Boolean, { description: 'True for a dry run.' })
   dryRun: boolean;
 
-  @Field(() => Boolean, { description: 'True when this is the stored result of an earlier submit with the same idempotency key.' })
+  @Field(() => Boolean, {
+    description: 'True when this is the stored result of an earlier submit with the same idempotency key.',
+  })
   replayed: boolean;
 
   @Field(() => String, { description: 'The idempotency key.' })

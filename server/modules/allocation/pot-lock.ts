@@ -60,11 +60,19 @@ export interface OverspentPot {
 }
 
 /** The pots whose new amount would be below what is approved from them. */
-export async function overspentPots(tx: EntityManager, next: { communityCode: string; term: string; amount: string }[]): Promise<OverspentPot[]> {
+export async function overspentPots(
+  tx: EntityManager,
+  next: { communityCode: string; term: string; amount: string }[],
+): Promise<OverspentPot[]> {
   const approved = await approvedTotals(tx, next);
   return next
     .filter((p) => (approved.get(potKey(p.communityCode, p.term)) ?? new Decimal(0)).gt(p.amount))
-    .map((p) => ({ communityCode: p.communityCode, term: p.term, approved: approved.get(potKey(p.communityCode, p.term))!.toFixed(2), newAmount: new Decimal(p.amount).toFixed(2) }))
+    .map((p) => ({
+      communityCode: p.communityCode,
+      term: p.term,
+      approved: approved.get(potKey(p.communityCode, p.term))!.toFixed(2),
+      newAmount: new Decimal(p.amount).toFixed(2),
+    }))
     .sort((a, b) => (potKey(a.communityCode, a.term) < potKey(b.communityCode, b.term) ? -1 : 1));
 }
 
@@ -85,9 +93,22 @@ export function fromPotTrigger(err: unknown, what: string): Conflict | null {
   const e = err as { code?: string; detail?: string };
   if (e?.code !== '23514' || !e.detail?.startsWith('{')) return null;
   try {
-    const d = JSON.parse(e.detail) as { reason?: string; communityCode: string; term: string; approved: string; pot: string | null };
+    const d = JSON.parse(e.detail) as {
+      reason?: string;
+      communityCode: string;
+      term: string;
+      approved: string;
+      pot: string | null;
+    };
     if (d.reason !== 'OVER_POT') return null;
-    return overPotConflict(what, [{ communityCode: d.communityCode, term: d.term, approved: new Decimal(d.approved).toFixed(2), newAmount: d.pot === null ? 'none' : new Decimal(d.pot).toFixed(2) }]);
+    return overPotConflict(what, [
+      {
+        communityCode: d.communityCode,
+        term: d.term,
+        approved: new Decimal(d.approved).toFixed(2),
+        newAmount: d.pot === null ? 'none' : new Decimal(d.pot).toFixed(2),
+      },
+    ]);
   } catch {
     return null;
   }

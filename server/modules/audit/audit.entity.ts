@@ -6,7 +6,9 @@ import { GraphQLJSON } from 'graphql-scalars';
  * Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE (see the migration), so the trail cannot be
  * rewritten even by the hub itself.
  */
-@ObjectType({ description: 'One change to a figure of record or to model parameters: who, when, from where, why, before and after.' })
+@ObjectType({
+  description: 'One change to a figure of record or to model parameters: who, when, from where, why, before and after.',
+})
 @Entity()
 @Index(['entity', 'entityId'])
 @Index(['at'])

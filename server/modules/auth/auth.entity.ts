@@ -11,7 +11,6 @@ export enum TokenClient {
 @Entity()
 @Check(`"client" IN ('api', 'addin')`)
 export class ApiToken {
-
   @PrimaryGeneratedColumn('uuid')
   id: string;
 

@@ -4,7 +4,7 @@ import { Role } from '../../auth/roles';
 
 @ObjectType({ description: 'Who is calling.' })
 class Me {
-  @Field(() => String, { description: 'Token label or the signed-in person\'s name.' })
+  @Field(() => String, { description: "Token label or the signed-in person's name." })
   name: string;
 
   @Field(() => Role, { description: 'Role.' })

@@ -1,6 +1,6 @@
 import type { GLPK, LP } from 'glpk.js';
 // glpk.js 4 is CommonJS (`module.exports = () => glpk`); version 5 needs Web Workers, which Node lacks.
- 
+
 const createGlpk: () => GLPK | Promise<GLPK> = require('glpk.js');
 
 /**
@@ -65,7 +65,11 @@ type Row = { vars: number[]; lo: number; hi: number; zeroOr?: number };
  * its bounds are then only as wide as those solutions show (enough to say "not narrowed"), which saves most
  * programs. Without it every bound is exact.
  */
-export async function boundSums(sys: LinearSystem, targets: number[][], opts: { spread?: number } = {}): Promise<Bounds[]> {
+export async function boundSums(
+  sys: LinearSystem,
+  targets: number[][],
+  opts: { spread?: number } = {},
+): Promise<Bounds[]> {
   const fixed = new Map<number, number>();
   // Unknowns pinned by a published sum whose other unknowns are pinned (repeat until nothing changes).
   const byVar: number[][] = Array.from({ length: sys.nVars }, () => []);
@@ -95,7 +99,10 @@ export async function boundSums(sys: LinearSystem, targets: number[][], opts: { 
     const { open, known } = reduce(vars);
     if (open.length === 0) return;
     // A range row is lo - known <= sum(open) <= hi - known; a zero-or row keeps its min and carries the offset.
-    const row: Row = offset === undefined ? { vars: open, lo: lo - known, hi: hi - known } : { vars: open, lo, hi, zeroOr: offset + known };
+    const row: Row =
+      offset === undefined
+        ? { vars: open, lo: lo - known, hi: hi - known }
+        : { vars: open, lo, hi, zeroOr: offset + known };
     const key = `${[...open].sort((a, b) => a - b).join(',')}|${row.lo}|${row.hi}|${row.zeroOr ?? ''}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -228,8 +235,16 @@ function solveComponent(solver: GLPK, rows: Row[], targets: number[][], bigM: nu
     // offset + sum is 0 (b = 0) or from min to bigM (b = 1): offset + sum >= min b and offset + sum <= bigM b.
     const b = `b${i}`;
     binaries.push(b);
-    subjectTo.push({ name: `z${i}a`, vars: [...terms, { name: b, coef: -r.lo }], bnds: { type: solver.GLP_LO, lb: -r.zeroOr, ub: 0 } });
-    subjectTo.push({ name: `z${i}b`, vars: [...terms, { name: b, coef: -bigM }], bnds: { type: solver.GLP_UP, lb: 0, ub: -r.zeroOr } });
+    subjectTo.push({
+      name: `z${i}a`,
+      vars: [...terms, { name: b, coef: -r.lo }],
+      bnds: { type: solver.GLP_LO, lb: -r.zeroOr, ub: 0 },
+    });
+    subjectTo.push({
+      name: `z${i}b`,
+      vars: [...terms, { name: b, coef: -bigM }],
+      bnds: { type: solver.GLP_UP, lb: 0, ub: -r.zeroOr },
+    });
   });
   const bounds = [...vars].map((v) => ({ name: name(v), type: solver.GLP_DB, lb: 0, ub: bigM }));
   const generals = [...vars].map(name);

@@ -64,7 +64,6 @@ export class CaseloadWorker {
 @Check('"count" >= 0')
 @Check(enumCheck('kind', CaseloadKind))
 export class CaseloadCount {
-
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
 

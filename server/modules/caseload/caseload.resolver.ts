@@ -19,9 +19,12 @@ export class CaseloadResolver {
   async caseloads(
     @Arg('kind', () => CaseloadKind, { description: 'What to count.' }) kind: CaseloadKind,
     @Arg('groupBy', () => CaseloadGrouping, { description: 'Grouping.' }) groupBy: CaseloadGrouping,
-    @Arg('period', () => String, { nullable: true, description: 'One school term, e.g. "2025/26-T1" (default: all).' }) period: string | null,
-    @Arg('districtCode', () => String, { nullable: true, description: 'Only this district.' }) districtCode: string | null,
-    @Arg('communityCode', () => String, { nullable: true, description: 'Only schools in this community.' }) communityCode: string | null,
+    @Arg('period', () => String, { nullable: true, description: 'One school term, e.g. "2025/26-T1" (default: all).' })
+    period: string | null,
+    @Arg('districtCode', () => String, { nullable: true, description: 'Only this district.' })
+    districtCode: string | null,
+    @Arg('communityCode', () => String, { nullable: true, description: 'Only schools in this community.' })
+    communityCode: string | null,
     @Ctx() ctx: Context,
   ): Promise<CaseloadTable> {
     if (period) requireSchoolTerm(await ctx.loaders.periods(), period);
@@ -29,7 +32,9 @@ export class CaseloadResolver {
   }
 
   @ListSize((b) => b.caseloadWorkers)
-  @Query(() => [CaseloadWorker], { description: 'Workers who hold caseloads (pseudonymous codes), optionally of one role.' })
+  @Query(() => [CaseloadWorker], {
+    description: 'Workers who hold caseloads (pseudonymous codes), optionally of one role.',
+  })
   caseloadWorkers(
     @Arg('role', () => WorkerRole, { nullable: true, description: 'Only this role.' }) role: WorkerRole | null,
     @Ctx() ctx: Context,

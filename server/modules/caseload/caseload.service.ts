@@ -7,10 +7,22 @@ import { publishedFor } from './disclosure.store';
 
 /** How a grouping keys an atom (null: the atom has no such group and is left out), and where its labels are. */
 const GROUPS: Record<CaseloadGrouping, { key: (a: Atom) => string | null; labels: string; needsSchool: boolean }> = {
-  SCHOOL: { key: (a) => (a.school === null ? null : String(a.school)), labels: `SELECT urn::text AS key, name AS label FROM school`, needsSchool: true },
+  SCHOOL: {
+    key: (a) => (a.school === null ? null : String(a.school)),
+    labels: `SELECT urn::text AS key, name AS label FROM school`,
+    needsSchool: true,
+  },
   COMMUNITY: { key: (a) => a.community, labels: `SELECT code AS key, name AS label FROM community`, needsSchool: true },
-  DISTRICT: { key: (a) => a.district, labels: `SELECT ons_code AS key, name AS label FROM district`, needsSchool: false },
-  WORKER: { key: (a) => a.worker, labels: `SELECT code AS key, team || ' (' || code || ')' AS label FROM caseload_worker`, needsSchool: false },
+  DISTRICT: {
+    key: (a) => a.district,
+    labels: `SELECT ons_code AS key, name AS label FROM district`,
+    needsSchool: false,
+  },
+  WORKER: {
+    key: (a) => a.worker,
+    labels: `SELECT code AS key, team || ' (' || code || ')' AS label FROM caseload_worker`,
+    needsSchool: false,
+  },
 };
 
 /**
@@ -20,7 +32,13 @@ const GROUPS: Record<CaseloadGrouping, { key: (a: Atom) => string | null; labels
  */
 export async function caseloadTable(
   ctx: { db: EntityManager; viewer: Viewer },
-  args: { kind: CaseloadKind; groupBy: CaseloadGrouping; period?: string | null; districtCode?: string | null; communityCode?: string | null },
+  args: {
+    kind: CaseloadKind;
+    groupBy: CaseloadGrouping;
+    period?: string | null;
+    districtCode?: string | null;
+    communityCode?: string | null;
+  },
 ): Promise<CaseloadTable> {
   const g = GROUPS[args.groupBy];
   const periods: string[] = args.period
@@ -36,7 +54,13 @@ export async function caseloadTable(
   const controlled = CHILD_COUNT_KINDS.has(args.kind);
   const labels = new Map<string, string>();
   let labelsLoaded = false; // only when there are rows to label
-  const table: CaseloadTable = { kind: args.kind, groupBy: args.groupBy, disclosureControlled: controlled, rows: [], totals: [] };
+  const table: CaseloadTable = {
+    kind: args.kind,
+    groupBy: args.groupBy,
+    disclosureControlled: controlled,
+    rows: [],
+    totals: [],
+  };
   for (const period of periods) {
     const pub = await publishedFor(ctx, args.kind, period);
     const groups = new Map<string, number[]>();
@@ -56,7 +80,9 @@ export async function caseloadTable(
     }
     const publish = (atoms: number[]) => {
       const count = atoms.reduce((s, i) => s + pub.h.atoms[i].count, 0);
-      return isShown(pub.h, pub.pattern, pub.exempt, atoms) ? { count, suppressed: false } : { count: null, suppressed: true };
+      return isShown(pub.h, pub.pattern, pub.exempt, atoms)
+        ? { count, suppressed: false }
+        : { count: null, suppressed: true };
     };
     const rows = [...groups].map(([key, atoms]) => ({ key, label: labels.get(key) ?? key, period, ...publish(atoms) }));
     rows.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -68,7 +94,11 @@ export async function caseloadTable(
 
 /** A read that many tables of one request share (labels, the periods of a kind): asked once per request. */
 const memo = new WeakMap<object, Map<string, Promise<Record<string, string>[]>>>();
-function oncePerRequest(ctx: { db: EntityManager }, sql: string, params: unknown[] = []): Promise<Record<string, string>[]> {
+function oncePerRequest(
+  ctx: { db: EntityManager },
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, string>[]> {
   let m = memo.get(ctx);
   if (!m) memo.set(ctx, (m = new Map()));
   const key = `${sql}|${JSON.stringify(params)}`;

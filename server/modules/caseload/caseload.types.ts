@@ -10,7 +10,8 @@ export enum CaseloadGrouping {
 }
 registerEnumType(CaseloadGrouping, {
   name: 'CaseloadGrouping',
-  description: 'How caseload counts are grouped (always also by period). COMMUNITY and SCHOOL include only counts held against a school.',
+  description:
+    'How caseload counts are grouped (always also by period). COMMUNITY and SCHOOL include only counts held against a school.',
 });
 
 @ObjectType({ description: 'A count that may be suppressed: `count` is null and `suppressed` true when it is hidden.' })
@@ -22,7 +23,8 @@ export class CaseloadValue {
   count: number | null;
 
   @Field(() => Boolean, {
-    description: 'True when hidden from your role by disclosure control: a count from 1 to 4, or a complement hidden so that none can be recovered (shown as "c" in published tables).',
+    description:
+      'True when hidden from your role by disclosure control: a count from 1 to 4, or a complement hidden so that none can be recovered (shown as "c" in published tables).',
   })
   suppressed: boolean;
 }
@@ -57,7 +59,10 @@ export class CaseloadTotal {
   suppressed: boolean;
 }
 
-@ObjectType({ description: 'Caseload counts grouped by school, community, district or worker, and by period, with disclosure control applied.' })
+@ObjectType({
+  description:
+    'Caseload counts grouped by school, community, district or worker, and by period, with disclosure control applied.',
+})
 export class CaseloadTable {
   @Field(() => CaseloadKind, { description: 'What is counted.' })
   kind: CaseloadKind;

@@ -19,7 +19,10 @@ const perRequest = new WeakMap<object, Map<string, Set<number> | Promise<Set<num
 const NONE: ReadonlySet<number> = new Set();
 
 /** URNs whose banded top-up in `term` the viewer may not see (a value once known, so 600 schools stay synchronous). */
-export function hiddenBandedTopUps(ctx: { db: EntityManager; viewer: Viewer }, term: string): ReadonlySet<number> | Promise<ReadonlySet<number>> {
+export function hiddenBandedTopUps(
+  ctx: { db: EntityManager; viewer: Viewer },
+  term: string,
+): ReadonlySet<number> | Promise<ReadonlySet<number>> {
   if (scopeOf(ctx.viewer, CaseloadKind.EHCP_PLANS).kind === 'ALL') return NONE;
   let memo = perRequest.get(ctx);
   if (!memo) perRequest.set(ctx, (memo = new Map()));
@@ -67,10 +70,12 @@ async function compute(ctx: { db: EntityManager; viewer: Viewer }, term: string)
   if (hidden.size === 1) {
     // One hidden figure would be the block line minus the rest: hide the smallest other non-zero one too.
     const next = rows
-      .filter((r) => !hidden.has(r.urn) && Number(r.banded) !== 0 && !(scope.kind === 'CHAIR' && r.community === scope.community))
+      .filter(
+        (r) =>
+          !hidden.has(r.urn) && Number(r.banded) !== 0 && !(scope.kind === 'CHAIR' && r.community === scope.community),
+      )
       .sort((a, b) => Number(a.banded) - Number(b.banded) || a.urn - b.urn)[0];
     if (next) hidden.add(next.urn);
   }
   return hidden;
 }
-

@@ -23,7 +23,8 @@ export interface Published {
 
 /** The viewer's scope for a kind: exempt roles and counts not about children see everything. */
 export function scopeOf(viewer: Viewer, kind: CaseloadKind): Scope {
-  if (!CHILD_COUNT_KINDS.has(kind) || viewer.role === Role.FINANCE || viewer.role === Role.SUBGROUP) return { kind: 'ALL' };
+  if (!CHILD_COUNT_KINDS.has(kind) || viewer.role === Role.FINANCE || viewer.role === Role.SUBGROUP)
+    return { kind: 'ALL' };
   if (viewer.role === Role.CHAIR && viewer.communityCode) return { kind: 'CHAIR', community: viewer.communityCode };
   return { kind: 'ANALYST' };
 }
@@ -52,11 +53,19 @@ function remember<T>(map: Map<string, T>, key: string, value: T): T {
 }
 
 export async function currentVersion(db: EntityManager, kind: CaseloadKind, period: string): Promise<number> {
-  const [row] = await db.query(`SELECT coalesce(max(version), 0)::int AS version FROM caseload_version WHERE kind = $1 AND period_code = $2`, [kind, period]);
+  const [row] = await db.query(
+    `SELECT coalesce(max(version), 0)::int AS version FROM caseload_version WHERE kind = $1 AND period_code = $2`,
+    [kind, period],
+  );
   return row.version;
 }
 
-async function hierarchyAt(db: EntityManager, kind: CaseloadKind, period: string, version: number): Promise<{ version: number; h: Hierarchy }> {
+async function hierarchyAt(
+  db: EntityManager,
+  kind: CaseloadKind,
+  period: string,
+  version: number,
+): Promise<{ version: number; h: Hierarchy }> {
   const key = `${kind}|${period}|${version}`;
   const hit = hierarchies.get(key);
   if (hit) return hit;
@@ -79,7 +88,14 @@ const hiddenNames = (h: Hierarchy, p: Pattern) => h.forms.flatMap((f, i) => (p.h
 
 let computing: Promise<unknown> = Promise.resolve();
 
-async function patternAt(db: EntityManager, scope: Scope, kind: CaseloadKind, period: string, version: number, h: Hierarchy): Promise<Pattern> {
+async function patternAt(
+  db: EntityManager,
+  scope: Scope,
+  kind: CaseloadKind,
+  period: string,
+  version: number,
+  h: Hierarchy,
+): Promise<Pattern> {
   const key = `${scopeKey(scope)}|${kind}|${period}|${version}`;
   const hit = patterns.get(key);
   if (hit) return hit;
@@ -93,25 +109,42 @@ async function patternAt(db: EntityManager, scope: Scope, kind: CaseloadKind, pe
   });
 }
 
-async function loadOrCompute(db: EntityManager, scope: Scope, kind: CaseloadKind, period: string, version: number, h: Hierarchy): Promise<Pattern> {
+async function loadOrCompute(
+  db: EntityManager,
+  scope: Scope,
+  kind: CaseloadKind,
+  period: string,
+  version: number,
+  h: Hierarchy,
+): Promise<Pattern> {
   const sk = scopeKey(scope);
-  const [stored] = await db.query(`SELECT hidden FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3 AND data_version = $4`, [sk, kind, period, version]);
+  const [stored] = await db.query(
+    `SELECT hidden FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3 AND data_version = $4`,
+    [sk, kind, period, version],
+  );
   const exempt = exemptAtoms(h, scope);
   if (stored) {
     const names = new Set<string>(stored.hidden);
     const hidden = h.forms.map((f) => f.names.some((n) => names.has(n)));
     // The primary flags are not stored: they follow from the counts.
-    const primary = h.forms.map((f, i) => hidden[i] && !f.atoms.every((a) => exempt[a]) && f.value >= 1 && f.value <= 4);
+    const primary = h.forms.map(
+      (f, i) => hidden[i] && !f.atoms.every((a) => exempt[a]) && f.value >= 1 && f.value <= 4,
+    );
     return { hidden, primary, rounds: 0 };
   }
   const started = Date.now();
   const pattern = await choosePattern(h, scope);
   const ms = Date.now() - started;
-  const schools = h.forms.flatMap((f, i) => f.names.filter((n) => n.startsWith('S:')).map((n) => ({ urn: Number(n.slice(2)), hidden: pattern.hidden[i] })));
+  const schools = h.forms.flatMap((f, i) =>
+    f.names.filter((n) => n.startsWith('S:')).map((n) => ({ urn: Number(n.slice(2)), hidden: pattern.hidden[i] })),
+  );
   await db.transaction(async (tx) => {
     // One writer per pattern at a time across processes; a writer that finds it done (or newer) writes nothing.
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`disclosure|${sk}|${kind}|${period}`]);
-    const [have] = await tx.query(`SELECT data_version FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3`, [sk, kind, period]);
+    const [have] = await tx.query(
+      `SELECT data_version FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3`,
+      [sk, kind, period],
+    );
     if (have && Number(have.data_version) >= version) return;
     await tx.query(
       `INSERT INTO disclosure_pattern (scope, kind, period_code, data_version, hidden, compute_ms) VALUES ($1, $2, $3, $4, $5, $6)
@@ -119,7 +152,11 @@ async function loadOrCompute(db: EntityManager, scope: Scope, kind: CaseloadKind
          compute_ms = EXCLUDED.compute_ms, computed_at = now()`,
       [sk, kind, period, version, hiddenNames(h, pattern), ms],
     );
-    await tx.query(`DELETE FROM disclosure_school_cell WHERE scope = $1 AND kind = $2 AND period_code = $3`, [sk, kind, period]);
+    await tx.query(`DELETE FROM disclosure_school_cell WHERE scope = $1 AND kind = $2 AND period_code = $3`, [
+      sk,
+      kind,
+      period,
+    ]);
     await tx.query(
       `INSERT INTO disclosure_school_cell (scope, kind, period_code, school_urn, data_version, hidden)
        SELECT $1, $2, $3, x.urn, $4, x.hidden FROM unnest($5::int[], $6::boolean[]) AS x(urn, hidden)`,
@@ -133,16 +170,34 @@ async function loadOrCompute(db: EntityManager, scope: Scope, kind: CaseloadKind
  * What a viewer may be shown of one kind and period: the atoms, the pattern of the viewer's scope, and which
  * atoms the viewer is exempt for. Computes and stores the pattern when the counts have changed.
  */
-export async function published(db: EntityManager, viewer: Viewer, kind: CaseloadKind, period: string, knownVersion?: number): Promise<Published> {
+export async function published(
+  db: EntityManager,
+  viewer: Viewer,
+  kind: CaseloadKind,
+  period: string,
+  knownVersion?: number,
+): Promise<Published> {
   const scope = scopeOf(viewer, kind);
   const { version, h } = await hierarchyAt(db, kind, period, knownVersion ?? (await currentVersion(db, kind, period)));
   const exempt = exemptAtoms(h, scope);
-  if (scope.kind === 'ALL') return { version, h, exempt, scope, pattern: { hidden: h.forms.map(() => false), primary: h.forms.map(() => false), rounds: 0 } };
+  if (scope.kind === 'ALL')
+    return {
+      version,
+      h,
+      exempt,
+      scope,
+      pattern: { hidden: h.forms.map(() => false), primary: h.forms.map(() => false), rounds: 0 },
+    };
   return { version, h, exempt, scope, pattern: await patternAt(db, scope, kind, period, version, h) };
 }
 
 /** For the bench: compute (or read) every pattern of a scope. */
-export async function warmPatterns(db: EntityManager, scope: Scope, kinds: CaseloadKind[], periods: string[]): Promise<void> {
+export async function warmPatterns(
+  db: EntityManager,
+  scope: Scope,
+  kinds: CaseloadKind[],
+  periods: string[],
+): Promise<void> {
   for (const kind of kinds) {
     for (const period of periods) {
       const { version, h } = await hierarchyAt(db, kind, period, await currentVersion(db, kind, period));
@@ -168,21 +223,37 @@ export function sqlScope(viewer: Viewer): string | null {
  * stored pattern and requires the version it was computed at to be the current one, in the same statement;
  * anything missing or stale is hidden (fails closed). Counts not about children are never hidden.
  */
-export function hiddenCellSql(args: { scope: string; urn: string; period: string; k: string; controlledKinds: string }): string {
+export function hiddenCellSql(args: {
+  scope: string;
+  urn: string;
+  period: string;
+  k: string;
+  controlledKinds: string;
+}): string {
   return `(${args.k}.kind = ANY(${args.controlledKinds}) AND coalesce((
       SELECT dc.hidden FROM disclosure_school_cell dc JOIN caseload_version cv ON cv.kind = dc.kind AND cv.period_code = dc.period_code AND cv.version = dc.data_version
        WHERE dc.scope = ${args.scope} AND dc.period_code = ${args.period} AND dc.school_urn = ${args.urn} AND dc.kind = ${args.k}.kind), true))`;
 }
 
 /** Per request: every data version (one statement), and what each kind and period publishes. */
-const perRequest = new WeakMap<object, { versions: Promise<Map<string, number>>; published: Map<string, Promise<Published>> }>();
+const perRequest = new WeakMap<
+  object,
+  { versions: Promise<Map<string, number>>; published: Map<string, Promise<Published>> }
+>();
 
-export function publishedFor(ctx: { db: EntityManager; viewer: Viewer }, kind: CaseloadKind, period: string): Promise<Published> {
+export function publishedFor(
+  ctx: { db: EntityManager; viewer: Viewer },
+  kind: CaseloadKind,
+  period: string,
+): Promise<Published> {
   let memo = perRequest.get(ctx);
   if (!memo) {
     const versions = ctx.db
       .query(`SELECT kind, period_code AS period, version::int AS version FROM caseload_version`)
-      .then((rows: { kind: string; period: string; version: number }[]) => new Map(rows.map((r) => [`${r.kind}|${r.period}`, r.version])));
+      .then(
+        (rows: { kind: string; period: string; version: number }[]) =>
+          new Map(rows.map((r) => [`${r.kind}|${r.period}`, r.version])),
+      );
     perRequest.set(ctx, (memo = { versions, published: new Map() }));
   }
   const key = `${kind}|${period}`;
@@ -225,7 +296,12 @@ export async function schoolCaseloads(
 }
 
 /** Whether a school's EHCP count in a period is shown to the viewer (for money that encodes it). */
-export async function schoolCountShown(ctx: { db: EntityManager; viewer: Viewer }, kind: CaseloadKind, urn: number, period: string): Promise<boolean> {
+export async function schoolCountShown(
+  ctx: { db: EntityManager; viewer: Viewer },
+  kind: CaseloadKind,
+  urn: number,
+  period: string,
+): Promise<boolean> {
   const pub = await publishedFor(ctx, kind, period);
   if (pub.scope.kind === 'ALL') return true;
   const f = pub.h.byName.get(`S:${urn}`);

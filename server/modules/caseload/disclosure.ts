@@ -49,7 +49,12 @@ export interface CellSpec {
 
 export function matches(a: Atom, spec: CellSpec): boolean {
   const eq = (v: unknown, want: unknown) => want === undefined || (want === NOT_NULL ? v !== null : v === want);
-  return eq(a.worker, spec.worker) && eq(a.school, spec.school) && eq(a.district, spec.district) && eq(a.community, spec.community);
+  return (
+    eq(a.worker, spec.worker) &&
+    eq(a.school, spec.school) &&
+    eq(a.district, spec.district) &&
+    eq(a.community, spec.community)
+  );
 }
 
 /** A sum of the hierarchy; several names may share one set of atoms (a worker in one district only). */
@@ -114,7 +119,11 @@ export function buildHierarchy(atoms: Atom[]): Hierarchy {
     if (type === 'C') families.push([name, (n) => n.startsWith('S:') && atoms[named.get(n)![0]].community === rest]);
     if (type === 'DS') {
       families.push([name, (n) => n.startsWith('C:') && named.get(n)!.every((i) => atoms[i].district === rest)]);
-      families.push([name, (n) => n.startsWith('S:') && atoms[named.get(n)![0]].community !== null && atoms[named.get(n)![0]].district === rest]);
+      families.push([
+        name,
+        (n) =>
+          n.startsWith('S:') && atoms[named.get(n)![0]].community !== null && atoms[named.get(n)![0]].district === rest,
+      ]);
     }
     if (type === 'KS') families.push([name, (n) => n.startsWith('DS:')]);
     if (type === 'K') {
@@ -129,7 +138,9 @@ export function buildHierarchy(atoms: Atom[]): Hierarchy {
   const seen = new Set<string>();
   for (const [parentName, isChild] of families) {
     const parent = byName.get(parentName)!;
-    const children = [...new Set([...named.keys()].filter(isChild).map((n) => byName.get(n)!))].filter((c) => c !== parent);
+    const children = [...new Set([...named.keys()].filter(isChild).map((n) => byName.get(n)!))].filter(
+      (c) => c !== parent,
+    );
     if (children.length === 0) continue;
     const covered = children.flatMap((c) => forms[c].atoms);
     if (covered.length !== forms[parent].atoms.length || atomKey(covered) !== atomKey(forms[parent].atoms)) continue;
@@ -187,7 +198,7 @@ export async function choosePattern(h: Hierarchy, scope: Scope): Promise<Pattern
   };
   // Fast sufficient step: no group may have exactly one hidden member (it would be its total minus the rest).
   const closeGroups = () => {
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       h.groups.forEach((g, gi) => {
         const members = [g.parent, ...g.children];
@@ -231,10 +242,19 @@ export async function choosePattern(h: Hierarchy, scope: Scope): Promise<Pattern
 }
 
 /** Hidden sums the scope could pin to fewer than three values (indexes of forms). */
-export async function auditPattern(h: Hierarchy, exempt: boolean[], hidden: boolean[], primary: boolean[]): Promise<number[]> {
+export async function auditPattern(
+  h: Hierarchy,
+  exempt: boolean[],
+  hidden: boolean[],
+  primary: boolean[],
+): Promise<number[]> {
   const sys = attackerSystem(h, exempt, hidden, primary);
   const targets = h.forms.map((_f, i) => (hidden[i] ? i : -1)).filter((i) => i >= 0);
-  const bounds = await boundSums(sys.system, targets.map((f) => sys.varsOf(h.forms[f].atoms)), { spread: 2 });
+  const bounds = await boundSums(
+    sys.system,
+    targets.map((f) => sys.varsOf(h.forms[f].atoms)),
+    { spread: 2 },
+  );
   return targets.filter((_, k) => bounds[k].max - bounds[k].min < 2);
 }
 
@@ -246,7 +266,13 @@ export function attackerSystem(h: Hierarchy, exempt: boolean[], hidden: boolean[
   });
   const known = (atoms: number[]) => atoms.reduce((s, i) => s + (exempt[i] ? h.atoms[i].count : 0), 0);
   const varsOf = (atoms: number[]) => atoms.filter((i) => !exempt[i]).map((i) => varOf.get(i)!);
-  const system: LinearSystem = { nVars: varOf.size, equalities: [], ranges: [], zeroOrAtLeast: [], bigM: h.forms.reduce((m, f) => Math.max(m, f.value), 0) + 1 };
+  const system: LinearSystem = {
+    nVars: varOf.size,
+    equalities: [],
+    ranges: [],
+    zeroOrAtLeast: [],
+    bigM: h.forms.reduce((m, f) => Math.max(m, f.value), 0) + 1,
+  };
   // A visible sum whose group's other members are all visible says nothing they do not: left out, it keeps
   // components apart (a county total beside every district total).
   const implied = new Set<number>();

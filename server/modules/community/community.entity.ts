@@ -11,7 +11,6 @@ import { DateColumn } from '../../common/columns';
 })
 @Entity()
 export class Community {
-
   @Field(() => String, { description: 'Community code, e.g. "ASH-02".' })
   @PrimaryColumn({ type: 'varchar', length: 16 })
   code: string;
@@ -20,13 +19,13 @@ export class Community {
   @Column({ type: 'varchar', length: 120 })
   name: string;
 
-  @Field(() => String, { description: 'ONS code of the community\'s primary district.' })
+  @Field(() => String, { description: "ONS code of the community's primary district." })
   @Index()
   @Column({ type: 'varchar', length: 9 })
   @ForeignKey(() => District, { onDelete: 'RESTRICT' })
   primaryDistrictCode: string;
 
-  @Field(() => String, { description: 'Code of the community\'s area.' })
+  @Field(() => String, { description: "Code of the community's area." })
   @Column({ type: 'varchar', length: 16 })
   @ForeignKey(() => Area, { onDelete: 'RESTRICT' })
   areaCode: string;
@@ -35,7 +34,7 @@ export class Community {
   @Column({ type: 'varchar', length: 120, nullable: true })
   chairName: string | null;
 
-  @Field(() => Number, { nullable: true, description: 'URN of the Chair\'s school.' })
+  @Field(() => Number, { nullable: true, description: "URN of the Chair's school." })
   @Column({ type: 'integer', nullable: true })
   chairSchoolUrn: number | null;
 
@@ -50,7 +49,6 @@ export class Community {
 @Index(['communityCode', 'effectiveFrom'])
 @Check('"effective_to" IS NULL OR "effective_to" > "effective_from"')
 export class CommunityMembership {
-
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
 

@@ -13,15 +13,24 @@ import { ListSize } from '../../http/cost';
 
 @Resolver(() => Community)
 export class CommunityResolver {
-  @Query(() => Community, { nullable: true, description: 'One Community of Schools by code, or null when there is none.' })
-  community(@Arg('code', () => String, { description: 'Community code, e.g. "ASH-01".' }) code: string, @Ctx() ctx: Context) {
+  @Query(() => Community, {
+    nullable: true,
+    description: 'One Community of Schools by code, or null when there is none.',
+  })
+  community(
+    @Arg('code', () => String, { description: 'Community code, e.g. "ASH-01".' }) code: string,
+    @Ctx() ctx: Context,
+  ) {
     return ctx.loaders.communityByCode.load(code);
   }
 
   @ListSize((b) => b.communities)
-  @Query(() => [Community], { description: 'Communities of Schools, optionally in one district or area, ordered by code.' })
+  @Query(() => [Community], {
+    description: 'Communities of Schools, optionally in one district or area, ordered by code.',
+  })
   async communities(
-    @Arg('districtCode', () => String, { nullable: true, description: 'Primary district (ONS code).' }) districtCode: string | null,
+    @Arg('districtCode', () => String, { nullable: true, description: 'Primary district (ONS code).' })
+    districtCode: string | null,
     @Arg('areaCode', () => String, { nullable: true, description: 'Area code.' }) areaCode: string | null,
     @Ctx() ctx: Context,
   ): Promise<Community[]> {
@@ -54,8 +63,15 @@ export class CommunityResolver {
     return (await ctx.loaders.schoolsOfCommunity.load(`${c.code}|${asOf ?? todayIso()}`)).length;
   }
 
-  @FieldResolver(() => CommunityPotView, { nullable: true, description: 'The community\'s pot for a funding term; null when none was set.' })
-  pot(@Root() c: Community, @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string, @Ctx() ctx: Context) {
+  @FieldResolver(() => CommunityPotView, {
+    nullable: true,
+    description: "The community's pot for a funding term; null when none was set.",
+  })
+  pot(
+    @Root() c: Community,
+    @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string,
+    @Ctx() ctx: Context,
+  ) {
     return communityFields.pot(c, { term }, ctx);
   }
 
@@ -72,7 +88,11 @@ export class CommunityResolver {
 
 /** Community.pot as a plain resolver (see schoolFields in school.resolver.ts for why). */
 export const communityFields = {
-  pot(c: Community, { term }: { term: string }, ctx: Context): CommunityPotView | null | Promise<CommunityPotView | null> {
+  pot(
+    c: Community,
+    { term }: { term: string },
+    ctx: Context,
+  ): CommunityPotView | null | Promise<CommunityPotView | null> {
     return then(ctx.loaders.periods(), (cat) => {
       requireFundingTerm(cat, term);
       const key = `${c.code}|${term}`;

@@ -6,12 +6,14 @@ export enum SettingKind {
   GROUP = 'GROUP',
   CHILDMINDER = 'CHILDMINDER',
 }
-registerEnumType(SettingKind, { name: 'SettingKind', description: 'Group setting (nursery, pre-school) or childminder.' });
+registerEnumType(SettingKind, {
+  name: 'SettingKind',
+  description: 'Group setting (nursery, pre-school) or childminder.',
+});
 
 @ObjectType({ description: 'An early years setting (nursery, pre-school or childminder), keyed by its Ofsted URN.' })
 @Entity()
 export class EarlyYearsSetting {
-
   @Field(() => String, { description: 'Ofsted URN, e.g. "EY512345".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   urn: string;

@@ -99,11 +99,19 @@ export const DATASETS: Dataset[] = [
       { key: 'openDate', type: 'date', description: 'Date opened.' },
       { key: 'closeDate', type: 'date', description: 'Date closed.' },
       { key: 'districtCode', type: 'text', description: 'ONS district code.' },
-      { key: 'communityCode', type: 'text', description: 'Community on asOf (empty for special schools, PRUs, closed schools).' },
+      {
+        key: 'communityCode',
+        type: 'text',
+        description: 'Community on asOf (empty for special schools, PRUs, closed schools).',
+      },
       { key: 'postcode', type: 'text', description: 'Postcode.' },
       { key: 'ukprn', type: 'int', description: 'UK Provider Reference Number.' },
       { key: 'pupilsOnRoll', type: 'int', description: 'Pupils on roll.' },
-      { key: 'percentFsm', type: 'decimal', description: 'Percentage of pupils eligible for free school meals (23.4 means 23.4%).' },
+      {
+        key: 'percentFsm',
+        type: 'decimal',
+        description: 'Percentage of pupils eligible for free school meals (23.4 means 23.4%).',
+      },
       { key: 'srpCapacity', type: 'int', description: 'Resourced provision / SEN unit capacity (places).' },
       { key: 'srpOnRoll', type: 'int', description: 'Pupils on roll in the resourced provision / SEN unit.' },
     ],
@@ -116,14 +124,22 @@ export const DATASETS: Dataset[] = [
   {
     name: 'school-funding',
     title: 'School high-needs funding by funding term',
-    description: 'Individual high-needs funding of each school for one funding term: protected baseline, community share, banded top-up and total.',
+    description:
+      'Individual high-needs funding of each school for one funding term: protected baseline, community share, banded top-up and total.',
     graphql: 'schools(filter) { nodes { funding(term) { … } } }',
-    params: [{ name: 'term', kind: 'string', required: true, description: 'Funding term code, e.g. AUTUMN-2025.' }, ...SCHOOL_PARAMS],
+    params: [
+      { name: 'term', kind: 'string', required: true, description: 'Funding term code, e.g. AUTUMN-2025.' },
+      ...SCHOOL_PARAMS,
+    ],
     columns: [
       ...SCHOOL_ID_COLUMNS,
       { key: 'districtCode', type: 'text', description: 'ONS district code.' },
       { key: 'term', type: 'text', description: 'Funding term code.' },
-      { key: 'baseline', type: 'money', description: 'Previous individual high-needs funding for a term of this length.' },
+      {
+        key: 'baseline',
+        type: 'money',
+        description: 'Previous individual high-needs funding for a term of this length.',
+      },
       { key: 'protectionRate', type: 'fraction', description: 'Protection rate in force (0.75 = 75%).' },
       { key: 'protectedAmount', type: 'money', description: 'Baseline x protection rate.' },
       { key: 'communityShare', type: 'money', description: 'Share of the community pot.' },
@@ -133,28 +149,42 @@ export const DATASETS: Dataset[] = [
     async rows(ctx, p) {
       const list = await allSchools(ctx, p);
       const funding = await Promise.all(list.map(async (s) => schools.funding(s, p.term as string, ctx)));
-      return list.flatMap((s, i) => (funding[i] ? [{ urn: s.urn, laestab: s.laestab, name: s.name, districtCode: s.districtCode, ...funding[i] }] : []));
+      return list.flatMap((s, i) =>
+        funding[i]
+          ? [{ urn: s.urn, laestab: s.laestab, name: s.name, districtCode: s.districtCode, ...funding[i] }]
+          : [],
+      );
     },
     notes: () => ['Schools without funding in the term are left out (GraphQL returns null for them).'],
   },
   {
     name: 'notional-sen',
     title: 'Notional SEN budgets by financial year',
-    description: 'Each school\'s notional SEN budget (element 2) by formula factor for one financial year; the budget is the sum of its factor lines.',
+    description:
+      "Each school's notional SEN budget (element 2) by formula factor for one financial year; the budget is the sum of its factor lines.",
     graphql: 'schools(filter) { nodes { notionalSenBudget(financialYear) { total factors { … } } } }',
-    params: [{ name: 'financialYear', kind: 'string', required: true, description: 'Financial year code, e.g. 2025-26.' }, ...SCHOOL_PARAMS],
+    params: [
+      { name: 'financialYear', kind: 'string', required: true, description: 'Financial year code, e.g. 2025-26.' },
+      ...SCHOOL_PARAMS,
+    ],
     columns: [
       ...SCHOOL_ID_COLUMNS,
       { key: 'financialYear', type: 'text', description: 'Financial year code.' },
       { key: 'factor', type: 'text', description: 'Formula factor.' },
-      { key: 'formulaAmount', type: 'money', description: 'The school\'s allocation through the factor.' },
+      { key: 'formulaAmount', type: 'money', description: "The school's allocation through the factor." },
       { key: 'senPercentage', type: 'fraction', description: 'Share counted as notional SEN (0.70 = 70%).' },
       { key: 'senAmount', type: 'money', description: 'Notional SEN from the factor (rounded to the penny).' },
-      { key: 'schoolTotal', type: 'money', description: 'The school\'s whole notional SEN budget (repeated on each of its lines).' },
+      {
+        key: 'schoolTotal',
+        type: 'money',
+        description: "The school's whole notional SEN budget (repeated on each of its lines).",
+      },
     ],
     async rows(ctx, p) {
       const list = await allSchools(ctx, p);
-      const budgets = await Promise.all(list.map(async (s) => schools.notionalSenBudget(s, p.financialYear as string, ctx)));
+      const budgets = await Promise.all(
+        list.map(async (s) => schools.notionalSenBudget(s, p.financialYear as string, ctx)),
+      );
       return list.flatMap((s, i) =>
         (budgets[i]?.factors ?? []).map((f) => ({
           urn: s.urn,
@@ -173,7 +203,8 @@ export const DATASETS: Dataset[] = [
   {
     name: 'community-pots',
     title: 'Community pots by funding term',
-    description: 'Each Community of Schools\' pot for one funding term, with approved and proposed allocations and what remains.',
+    description:
+      "Each Community of Schools' pot for one funding term, with approved and proposed allocations and what remains.",
     graphql: 'communities(districtCode, areaCode) { pot(term) { … } }',
     params: [
       { name: 'term', kind: 'string', required: true, description: 'Funding term code, e.g. AUTUMN-2025.' },
@@ -195,7 +226,9 @@ export const DATASETS: Dataset[] = [
       const list = await communities.communities(p.districtCode as string | null, p.areaCode as string | null, ctx);
       const pots = await Promise.all(list.map(async (c) => communities.pot(c, p.term as string, ctx)));
       return list.flatMap((c, i) =>
-        pots[i] ? [{ communityName: c.name, primaryDistrictCode: c.primaryDistrictCode, areaCode: c.areaCode, ...pots[i] }] : [],
+        pots[i]
+          ? [{ communityName: c.name, primaryDistrictCode: c.primaryDistrictCode, areaCode: c.areaCode, ...pots[i] }]
+          : [],
       );
     },
   },
@@ -204,7 +237,9 @@ export const DATASETS: Dataset[] = [
     title: 'High Needs block budget lines',
     description: 'The High Needs block budget lines for one financial year: budget, forecast and outturn.',
     graphql: 'highNeedsBlock(financialYear) { lines { … } }',
-    params: [{ name: 'financialYear', kind: 'string', required: true, description: 'Financial year code, e.g. 2025-26.' }],
+    params: [
+      { name: 'financialYear', kind: 'string', required: true, description: 'Financial year code, e.g. 2025-26.' },
+    ],
     columns: [
       { key: 'financialYearCode', type: 'text', description: 'Financial year code.' },
       { key: 'lineCode', type: 'text', description: 'Line code.' },
@@ -213,7 +248,11 @@ export const DATASETS: Dataset[] = [
       { key: 'budget', type: 'money', description: 'Budget.' },
       { key: 'forecast', type: 'money', description: 'Latest forecast.' },
       { key: 'outturn', type: 'money', description: 'Outturn, once the year has closed.' },
-      { key: 'memo', type: 'bool', description: 'TRUE for memorandum lines, not spent from the block and left out of its totals.' },
+      {
+        key: 'memo',
+        type: 'bool',
+        description: 'TRUE for memorandum lines, not spent from the block and left out of its totals.',
+      },
     ],
     async rows(ctx, p) {
       return (await block.highNeedsBlock(p.financialYear as string, ctx)).lines as unknown as ExportRow[];
@@ -223,22 +262,43 @@ export const DATASETS: Dataset[] = [
   {
     name: 'caseloads',
     title: 'Caseload counts',
-    description: 'Caseload counts grouped by school, community, district or worker and by school term, with disclosure control for your role.',
+    description:
+      'Caseload counts grouped by school, community, district or worker and by school term, with disclosure control for your role.',
     graphql: 'caseloads(kind, groupBy, period, districtCode, communityCode) { rows { … } totals { … } }',
     params: [
-      { name: 'kind', kind: 'enum', required: true, values: Object.values(CaseloadKind), description: `What to count: ${Object.values(CaseloadKind).join(', ')}.` },
-      { name: 'groupBy', kind: 'enum', required: true, values: Object.values(CaseloadGrouping), description: `Grouping: ${Object.values(CaseloadGrouping).join(', ')}.` },
+      {
+        name: 'kind',
+        kind: 'enum',
+        required: true,
+        values: Object.values(CaseloadKind),
+        description: `What to count: ${Object.values(CaseloadKind).join(', ')}.`,
+      },
+      {
+        name: 'groupBy',
+        kind: 'enum',
+        required: true,
+        values: Object.values(CaseloadGrouping),
+        description: `Grouping: ${Object.values(CaseloadGrouping).join(', ')}.`,
+      },
       { name: 'period', kind: 'string', description: 'One school term, e.g. 2025/26-T1 (default: all).' },
       { name: 'districtCode', kind: 'string', description: 'Only this district.' },
       { name: 'communityCode', kind: 'string', description: 'Only schools in this community.' },
     ],
     columns: [
       { key: 'rowType', type: 'text', description: 'ROW for a group, TOTAL for the total of a period.' },
-      { key: 'key', type: 'text', description: 'Group key: URN, community code, ONS district code or worker code (empty on totals).' },
+      {
+        key: 'key',
+        type: 'text',
+        description: 'Group key: URN, community code, ONS district code or worker code (empty on totals).',
+      },
       { key: 'label', type: 'text', description: 'Group label.' },
       { key: 'period', type: 'text', description: 'School term code.' },
       { key: 'count', type: 'int', description: 'The count; empty when suppressed.' },
-      { key: 'suppressed', type: 'bool', description: 'TRUE when hidden by disclosure control (shown as "c" in published tables).' },
+      {
+        key: 'suppressed',
+        type: 'bool',
+        description: 'TRUE when hidden by disclosure control (shown as "c" in published tables).',
+      },
     ],
     async rows(ctx, p) {
       const t = await caseloads.caseloads(
@@ -262,7 +322,8 @@ export const DATASETS: Dataset[] = [
   {
     name: 'safety-valve',
     title: 'Safety Valve DSG position',
-    description: 'The DSG position at each Safety Valve monitoring report: in-year and cumulative, plan against forecast (negative is a deficit).',
+    description:
+      'The DSG position at each Safety Valve monitoring report: in-year and cumulative, plan against forecast (negative is a deficit).',
     graphql: 'safetyValve { reports(financialYear) { … } }',
     params: [{ name: 'financialYear', kind: 'string', description: 'Financial year code (default: all).' }],
     columns: [
@@ -274,7 +335,11 @@ export const DATASETS: Dataset[] = [
       { key: 'inYearForecast', type: 'money', description: 'Forecast in-year DSG position.' },
       { key: 'cumulativePlan', type: 'money', description: 'Planned cumulative DSG position at year end.' },
       { key: 'cumulativeForecast', type: 'money', description: 'Forecast cumulative DSG position at year end.' },
-      { key: 'dfeInstalment', type: 'money', description: 'DfE instalment paid after the report (empty when withheld).' },
+      {
+        key: 'dfeInstalment',
+        type: 'money',
+        description: 'DfE instalment paid after the report (empty when withheld).',
+      },
     ],
     async rows(ctx, p) {
       return (await sv.reports({} as never, p.financialYear as string | null, ctx)) as unknown as ExportRow[];
@@ -308,7 +373,12 @@ export const DATASETS: Dataset[] = [
     params: [
       { name: 'communityCode', kind: 'string', description: 'Community code.' },
       { name: 'term', kind: 'string', description: 'Funding term code.' },
-      { name: 'status', kind: 'enumList', values: Object.values(AllocationStatus), description: 'Any of these states.' },
+      {
+        name: 'status',
+        kind: 'enumList',
+        values: Object.values(AllocationStatus),
+        description: 'Any of these states.',
+      },
       { name: 'schoolUrn', kind: 'int', description: 'School URN.' },
     ],
     columns: [

@@ -30,14 +30,22 @@ function filenameFor(d: Dataset, p: Record<string, unknown>, ext: string): strin
  * GET /export/<dataset>.csv|.xlsx?<filters>: the GraphQL datasets for Power Query's "From Web" (with an
  * Authorization header) and for people without the add-in. GET /export lists the datasets and filters.
  */
-export function createExportRouter(deps: RestDeps & { dataSource: DataSource; reports?: XlsxReport[] }): express.Router {
+export function createExportRouter(
+  deps: RestDeps & { dataSource: DataSource; reports?: XlsxReport[] },
+): express.Router {
   const router = express.Router();
   const reports = new Map((deps.reports ?? []).map((r) => [r.name, r]));
 
   async function contextFor(req: Request): Promise<Context> {
     const viewer = await deps.viewerFor(req.headers.authorization, req);
     const tally: SqlTally = (req as Request & { hub?: { tally: SqlTally } }).hub?.tally ?? { statements: 0 };
-    return createContext({ viewer, db: deps.dataSource.manager, requestId: requestIdOf(req), sql: tally, source: 'API' });
+    return createContext({
+      viewer,
+      db: deps.dataSource.manager,
+      requestId: requestIdOf(req),
+      sql: tally,
+      source: 'API',
+    });
   }
 
   router.get(
@@ -50,7 +58,12 @@ export function createExportRouter(deps: RestDeps & { dataSource: DataSource; re
           title: d.title,
           description: d.description,
           formats: ['csv', 'xlsx'],
-          filters: d.params.map((p) => ({ name: p.name, required: Boolean(p.required), values: p.values ?? null, description: p.description })),
+          filters: d.params.map((p) => ({
+            name: p.name,
+            required: Boolean(p.required),
+            values: p.values ?? null,
+            description: p.description,
+          })),
         })),
         reports: [...reports.values()].map((r) => ({ name: r.name, description: r.description, formats: ['xlsx'] })),
       });
@@ -64,20 +77,29 @@ export function createExportRouter(deps: RestDeps & { dataSource: DataSource; re
       const file = String(req.params.file);
       const m = FILE_RE.exec(file);
       const known = [...DATASETS.map((d) => d.name), ...reports.keys()].join(', ');
-      if (!m) throw new BadInput(`"${file}" is not an export: ask for /export/<dataset>.csv or .xlsx. Datasets: ${known}.`, 'dataset');
+      if (!m)
+        throw new BadInput(
+          `"${file}" is not an export: ask for /export/<dataset>.csv or .xlsx. Datasets: ${known}.`,
+          'dataset',
+        );
       const [, name, ext] = m;
       const format = ext.toLowerCase();
       const query = new URL(req.originalUrl, 'http://hub').searchParams;
       const report = reports.get(name);
       if (report) {
-        if (format !== 'xlsx') throw new BadInput(`The ${name} report is laid out for Excel: ask for /export/${name}.xlsx.`, 'format');
+        if (format !== 'xlsx')
+          throw new BadInput(`The ${name} report is laid out for Excel: ask for /export/${name}.xlsx.`, 'format');
         const { buffer, filename } = await report.build(ctx, query);
         sendFile(res, buffer, filename, XLSX_TYPE);
         return;
       }
       const d = DATASET_BY_NAME.get(name);
-      if (!d) throw new BadInput(`Unknown dataset "${name}". Datasets: ${known}.`, 'dataset', { validValues: [...DATASET_BY_NAME.keys(), ...reports.keys()] });
-      if (format !== 'csv' && format !== 'xlsx') throw new BadInput(`Unknown format ".${ext}": ask for .csv or .xlsx.`, 'format');
+      if (!d)
+        throw new BadInput(`Unknown dataset "${name}". Datasets: ${known}.`, 'dataset', {
+          validValues: [...DATASET_BY_NAME.keys(), ...reports.keys()],
+        });
+      if (format !== 'csv' && format !== 'xlsx')
+        throw new BadInput(`Unknown format ".${ext}": ask for .csv or .xlsx.`, 'format');
       const params = parseParams(d.params, query, d.name);
       const rows = await d.rows(ctx, params);
       const filename = filenameFor(d, params, format);
@@ -95,11 +117,17 @@ export function createExportRouter(deps: RestDeps & { dataSource: DataSource; re
           title: d.title,
           description: d.description,
           source: `High Needs Hub, ${req.protocol}://${req.get('host')}${req.originalUrl} (the same figures as the GraphQL query ${d.graphql})`,
-          filters: d.params.filter((p) => params[p.name] !== null).map((p) => [p.name, [params[p.name]].flat().join(', ')]),
+          filters: d.params
+            .filter((p) => params[p.name] !== null)
+            .map((p) => [p.name, [params[p.name]].flat().join(', ')]),
           generatedFor: `${ctx.viewer.name} (${ctx.viewer.role}${ctx.viewer.communityCode ? ', ' + ctx.viewer.communityCode : ''})`,
           notes: [
             // Only where there is money: the caseload counts have none.
-            ...(d.columns.some((c) => c.type === 'money') ? ['Money is in pounds sterling, exact to the penny in the hub; the CSV export carries the exact decimal text.'] : []),
+            ...(d.columns.some((c) => c.type === 'money')
+              ? [
+                  'Money is in pounds sterling, exact to the penny in the hub; the CSV export carries the exact decimal text.',
+                ]
+              : []),
             ...(d.notes?.(ctx, params) ?? []),
           ],
         },

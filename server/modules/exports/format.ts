@@ -117,16 +117,31 @@ function textWidth(rows: ExportRow[], key: string): number {
   return Math.min(50, max + 2);
 }
 
-export function addDataSheet(wb: ExcelJS.Workbook, name: string, columns: ExportColumn[], rows: ExportRow[]): ExcelJS.Worksheet {
+export function addDataSheet(
+  wb: ExcelJS.Workbook,
+  name: string,
+  columns: ExportColumn[],
+  rows: ExportRow[],
+): ExcelJS.Worksheet {
   const ws = wb.addWorksheet(name, {
     views: [{ state: 'frozen', ySplit: 1, xSplit: 0 }],
     // On paper: landscape, all columns on the page width, the header row repeated on every page.
-    pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1' },
+    pageSetup: {
+      paperSize: 9,
+      orientation: 'landscape',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: '1:1',
+    },
   });
   ws.columns = columns.map((c) => ({
     header: c.key,
     key: c.key,
-    width: Math.min(60, Math.max(10, c.key.length + 2, c.type === 'text' ? textWidth(rows, c.key) : c.type === 'money' ? 16 : 12)),
+    width: Math.min(
+      60,
+      Math.max(10, c.key.length + 2, c.type === 'text' ? textWidth(rows, c.key) : c.type === 'money' ? 16 : 12),
+    ),
     style: NUM_FORMATS[c.type] ? { numFmt: NUM_FORMATS[c.type] } : {},
   }));
   ws.getRow(1).font = { bold: true };
@@ -147,8 +162,15 @@ function wrappedHeight(text: string, width: number): number | undefined {
   return lines > 1 ? lines * 15 : undefined;
 }
 
-export function addAboutSheet(wb: ExcelJS.Workbook, about: AboutSheet, columns: ExportColumn[], rowCount: number): void {
-  const ws = wb.addWorksheet('About', { pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 } });
+export function addAboutSheet(
+  wb: ExcelJS.Workbook,
+  about: AboutSheet,
+  columns: ExportColumn[],
+  rowCount: number,
+): void {
+  const ws = wb.addWorksheet('About', {
+    pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
+  });
   ws.columns = [{ width: 26 }, { width: ABOUT_TEXT_WIDTH }];
   const add = (values: ExcelJS.CellValue[]) => {
     const row = ws.addRow(values);

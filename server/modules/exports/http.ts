@@ -34,7 +34,9 @@ export function sendError(res: Response, err: unknown, logger: Logger, requestId
   }
   if (err instanceof GraphQLError) {
     const code = String(err.extensions.code ?? 'INTERNAL_SERVER_ERROR');
-    const { http, ...extensions } = err.extensions as Record<string, unknown> & { http?: { headers?: Map<string, string> } };
+    const { http, ...extensions } = err.extensions as Record<string, unknown> & {
+      http?: { headers?: Map<string, string> };
+    };
     for (const [k, v] of http?.headers ?? []) res.setHeader(k, v);
     if (code === 'SERVICE_UNAVAILABLE' && !res.getHeader('retry-after')) res.setHeader('retry-after', '5');
     res.status(STATUS[code] ?? 500).json({ errors: [{ message: err.message, extensions: { ...extensions, code } }] });
@@ -42,12 +44,19 @@ export function sendError(res: Response, err: unknown, logger: Logger, requestId
   }
   const mapped = mapDatabaseError((err ?? {}) as Parameters<typeof mapDatabaseError>[0]);
   if (mapped) {
-    res.status(STATUS[mapped.code] ?? 500).json({ errors: [{ message: mapped.message, extensions: { code: mapped.code } }] });
+    res
+      .status(STATUS[mapped.code] ?? 500)
+      .json({ errors: [{ message: mapped.message, extensions: { code: mapped.code } }] });
     return;
   }
   logger.error({ err, requestId }, 'unhandled error');
   res.status(500).json({
-    errors: [{ message: 'Internal server error. It has been logged; quote the request id to support.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    errors: [
+      {
+        message: 'Internal server error. It has been logged; quote the request id to support.',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ],
   });
 }
 

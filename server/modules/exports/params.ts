@@ -16,7 +16,9 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const INT_RE = /^-?\d{1,9}$/;
 
 function fail(name: string, raw: string, reason: string): never {
-  throw new BadInput(`Filter "${name}": ${JSON.stringify(cutText(raw, 200))} ${reason}`, name, { value: cutText(raw, 200) });
+  throw new BadInput(`Filter "${name}": ${JSON.stringify(cutText(raw, 200))} ${reason}`, name, {
+    value: cutText(raw, 200),
+  });
 }
 
 function parseOne(spec: ParamSpec, raw: string): string | number {
@@ -49,7 +51,11 @@ export function parseParams(specs: ParamSpec[], query: URLSearchParams, dataset:
   const byName = new Map(specs.map((s) => [s.name, s]));
   for (const [name, value] of query) {
     const reason = unstorableText(name) ?? unstorableText(value);
-    if (reason) throw new BadInput(`Filter "${cutText(name, 60)}" ${reason}, which the database cannot store.`, cutText(name, 60));
+    if (reason)
+      throw new BadInput(
+        `Filter "${cutText(name, 60)}" ${reason}, which the database cannot store.`,
+        cutText(name, 60),
+      );
   }
   for (const name of new Set(query.keys())) {
     if (!byName.has(name)) {
@@ -63,13 +69,19 @@ export function parseParams(specs: ParamSpec[], query: URLSearchParams, dataset:
   }
   const out: ParsedParams = {};
   for (const spec of specs) {
-    const raws = query.getAll(spec.name).flatMap((r) => (spec.kind.endsWith('List') ? r.split(',') : [r])).map((r) => r.trim()).filter((r) => r !== '');
+    const raws = query
+      .getAll(spec.name)
+      .flatMap((r) => (spec.kind.endsWith('List') ? r.split(',') : [r]))
+      .map((r) => r.trim())
+      .filter((r) => r !== '');
     if (raws.length === 0) {
-      if (spec.required) throw new BadInput(`The ${dataset} export needs the filter "${spec.name}": ${spec.description}`, spec.name);
+      if (spec.required)
+        throw new BadInput(`The ${dataset} export needs the filter "${spec.name}": ${spec.description}`, spec.name);
       out[spec.name] = null;
       continue;
     }
-    if (!spec.kind.endsWith('List') && raws.length > 1) throw new BadInput(`Filter "${spec.name}" takes one value; got ${raws.length}.`, spec.name);
+    if (!spec.kind.endsWith('List') && raws.length > 1)
+      throw new BadInput(`Filter "${spec.name}" takes one value; got ${raws.length}.`, spec.name);
     const values = raws.map((r) => parseOne(spec, r));
     out[spec.name] = spec.kind.endsWith('List') ? (values as string[] | number[]) : values[0];
   }

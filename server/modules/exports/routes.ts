@@ -17,7 +17,10 @@ export function mountFileRoutes(app: express.Express, deps: RestDeps & { dataSou
       import('../safety-valve/safety-valve.xlsx'),
       import('../imports/import.router'),
     ]);
-    return { exports: createExportRouter({ ...deps, reports: [safetyValveReportExport] }), imports: createImportRouter(deps) };
+    return {
+      exports: createExportRouter({ ...deps, reports: [safetyValveReportExport] }),
+      imports: createImportRouter(deps),
+    };
   };
   const lazy =
     (pick: keyof Routers): express.RequestHandler =>

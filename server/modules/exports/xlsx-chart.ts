@@ -14,7 +14,16 @@ export interface LineChartSpec {
    * Dates (Excel serial day numbers of the cells in range) give a date axis, on which the points stand at
    * their true distance in time: a year with no figures shows as a gap instead of being silently skipped.
    */
-  categories: { range: string; labels: string[] } | { range: string; dates: number[]; format: string; baseTimeUnit: 'days' | 'months' | 'years'; majorUnit?: number; majorTimeUnit?: 'days' | 'months' | 'years' };
+  categories:
+    | { range: string; labels: string[] }
+    | {
+        range: string;
+        dates: number[];
+        format: string;
+        baseTimeUnit: 'days' | 'months' | 'years';
+        majorUnit?: number;
+        majorTimeUnit?: 'days' | 'months' | 'years';
+      };
   series: { name: string; nameCell: string; range: string; values: number[]; colour: string; dashed?: boolean }[];
   /** Number format of the value axis, e.g. '"£"#,##0,,"m"'. */
   axisFormat: string;
@@ -50,7 +59,9 @@ function chartXml(spec: LineChartSpec): string {
   const xAxis =
     'dates' in c
       ? `<c:dateAx>${axHead}${axMid(c.format)}<c:baseTimeUnit val="${c.baseTimeUnit}"/>${
-          c.majorUnit ? `<c:majorUnit val="${c.majorUnit}"/><c:majorTimeUnit val="${c.majorTimeUnit ?? c.baseTimeUnit}"/>` : ''
+          c.majorUnit
+            ? `<c:majorUnit val="${c.majorUnit}"/><c:majorTimeUnit val="${c.majorTimeUnit ?? c.baseTimeUnit}"/>`
+            : ''
         }</c:dateAx>`
       : `<c:catAx>${axHead}${axMid('General').replace('<c:auto val="0"/>', '<c:auto val="1"/><c:lblAlgn val="ctr"/>')}<c:noMultiLvlLbl val="0"/></c:catAx>`;
   const series = spec.series
@@ -104,7 +115,18 @@ const REL_DRAWING = 'http://schemas.openxmlformats.org/officeDocument/2006/relat
 const REL_CHART = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart';
 
 /** Elements that must follow <drawing> in a worksheet (CT_Worksheet sequence). */
-const AFTER_DRAWING = ['<legacyDrawing', '<legacyDrawingHF', '<drawingHF', '<picture', '<oleObjects', '<controls', '<webPublishItems', '<tableParts', '<extLst', '</worksheet>'];
+const AFTER_DRAWING = [
+  '<legacyDrawing',
+  '<legacyDrawingHF',
+  '<drawingHF',
+  '<picture',
+  '<oleObjects',
+  '<controls',
+  '<webPublishItems',
+  '<tableParts',
+  '<extLst',
+  '</worksheet>',
+];
 
 /** Adds one line chart to a sheet that has no drawing yet; returns the new file. */
 export async function addLineChart(xlsx: Buffer, spec: LineChartSpec): Promise<Buffer> {
@@ -115,7 +137,9 @@ export async function addLineChart(xlsx: Buffer, spec: LineChartSpec): Promise<B
     return f.async('string');
   };
   const workbook = await read('xl/workbook.xml');
-  const sheetTag = new RegExp(`<sheet [^>]*name="${esc(spec.sheetName).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*/>`).exec(workbook);
+  const sheetTag = new RegExp(
+    `<sheet [^>]*name="${esc(spec.sheetName).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*/>`,
+  ).exec(workbook);
   if (!sheetTag) throw new Error(`sheet "${spec.sheetName}" not found`);
   const rid = /r:id="([^"]+)"/.exec(sheetTag[0])![1];
   const wbRels = await read('xl/_rels/workbook.xml.rels');
@@ -133,14 +157,23 @@ export async function addLineChart(xlsx: Buffer, spec: LineChartSpec): Promise<B
     `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="${REL_NS}"><Relationship Id="rId1" Type="${REL_CHART}" Target="../charts/chart${n}.xml"/></Relationships>`,
   );
 
-  let rels = zip.file(relsPath) ? await read(relsPath) : `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="${REL_NS}"></Relationships>`;
+  let rels = zip.file(relsPath)
+    ? await read(relsPath)
+    : `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="${REL_NS}"></Relationships>`;
   if (rels.includes(REL_DRAWING)) throw new Error(`sheet "${spec.sheetName}" already has a drawing`);
   const drawingRid = `rIdChart${n}`;
-  rels = rels.replace('</Relationships>', `<Relationship Id="${drawingRid}" Type="${REL_DRAWING}" Target="../drawings/drawing${d}.xml"/></Relationships>`);
+  rels = rels.replace(
+    '</Relationships>',
+    `<Relationship Id="${drawingRid}" Type="${REL_DRAWING}" Target="../drawings/drawing${d}.xml"/></Relationships>`,
+  );
   zip.file(relsPath, rels);
 
   let sheet = await read(sheetPath);
-  if (!/xmlns:r=/.test(sheet.slice(0, 1000))) sheet = sheet.replace('<worksheet ', '<worksheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ');
+  if (!/xmlns:r=/.test(sheet.slice(0, 1000)))
+    sheet = sheet.replace(
+      '<worksheet ',
+      '<worksheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ',
+    );
   const at = Math.min(...AFTER_DRAWING.map((tag) => sheet.indexOf(tag)).filter((i) => i >= 0));
   sheet = sheet.slice(0, at) + `<drawing r:id="${drawingRid}"/>` + sheet.slice(at);
   zip.file(sheetPath, sheet);

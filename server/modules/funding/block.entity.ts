@@ -36,7 +36,6 @@ export abstract class WithProvenance {
 @Check(SOURCE_KIND_CHECK)
 @Check('"places" >= 0')
 export class PlaceNumber extends WithProvenance {
-
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
@@ -58,7 +57,6 @@ export class PlaceNumber extends WithProvenance {
 @Check(SOURCE_KIND_CHECK)
 @Check('"pupils" >= 0')
 export class TopUpCount extends WithProvenance {
-
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
@@ -83,7 +81,6 @@ export class TopUpCount extends WithProvenance {
 @Check(SOURCE_KIND_CHECK)
 @Check('"placements" >= 0 AND "unit_cost" >= 0')
 export class Placement extends WithProvenance {
-
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
@@ -102,7 +99,6 @@ export class Placement extends WithProvenance {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 export class DsgIncomeYear extends WithProvenance {
-
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;

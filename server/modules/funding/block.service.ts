@@ -45,7 +45,12 @@ export async function loadBlockDrivers(db: EntityManager): Promise<BlockDrivers>
     providers: providers as Provider[],
     places: placeMap,
     topUpCounts: countMap,
-    placements: new Map((placements as { fy: string; kind: string; placements: number; unitCost: string }[]).map((p) => [`${p.fy}|${p.kind}`, { placements: p.placements, unitCost: p.unitCost }])),
+    placements: new Map(
+      (placements as { fy: string; kind: string; placements: number; unitCost: string }[]).map((p) => [
+        `${p.fy}|${p.kind}`,
+        { placements: p.placements, unitCost: p.unitCost },
+      ]),
+    ),
   };
 }
 
@@ -56,7 +61,9 @@ export interface IncomeOfRecord extends IncomeDrivers {
 
 export async function loadIncome(db: EntityManager): Promise<IncomeOfRecord> {
   const [years, instalments, plans, agreements] = await Promise.all([
-    db.query(`SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l FROM dsg_income_year`),
+    db.query(
+      `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l FROM dsg_income_year`,
+    ),
     db.query(
       `SELECT i.period_code AS "periodCode", i.financial_year_code AS "financialYearCode", i.due_on::text AS "dueOn", i.amount, i.status,
               i.paid_on::text AS "paidOn", fy.code AS "paidFinancialYearCode"
@@ -69,7 +76,12 @@ export async function loadIncome(db: EntityManager): Promise<IncomeOfRecord> {
     ),
   ]);
   return {
-    years: new Map((years as { fy: string; a: string; s: string; l: string }[]).map((y) => [y.fy, { highNeedsAllocation: y.a, schoolsBlock: y.s, laContribution: y.l }])),
+    years: new Map(
+      (years as { fy: string; a: string; s: string; l: string }[]).map((y) => [
+        y.fy,
+        { highNeedsAllocation: y.a, schoolsBlock: y.s, laContribution: y.l },
+      ]),
+    ),
     instalments: instalments as Instalment[],
     plans: new Map((plans as { fy: string; plan: string }[]).map((p) => [p.fy, p.plan])),
     broughtForward: agreements[0] ?? null,
@@ -139,7 +151,11 @@ export async function writeComputedBlockLines(
 }
 
 /** The DSG position of record per financial year: the block's spend of record against its income of record. */
-export function dsgOfRecord(lines: StoredBlockLine[], income: IncomeOfRecord, paramsOn: (date: string) => ModelParameters): DsgYear[] {
+export function dsgOfRecord(
+  lines: StoredBlockLine[],
+  income: IncomeOfRecord,
+  paramsOn: (date: string) => ModelParameters,
+): DsgYear[] {
   const years = [...new Set(lines.map((l) => l.financialYearCode))].sort();
   const byYear = (fy: string) => lines.filter((l) => l.financialYearCode === fy);
   return dsgPositions(
@@ -154,7 +170,9 @@ export function dsgOfRecord(lines: StoredBlockLine[], income: IncomeOfRecord, pa
 /** Block lines in the one list's order; codes outside it (imported extras) after. */
 export function orderLines<T extends { lineCode: string }>(lines: T[]): T[] {
   const order = new Map(BLOCK_LINES.map((l, i) => [l.code as string, i]));
-  return [...lines].sort((a, b) => (order.get(a.lineCode) ?? 99) - (order.get(b.lineCode) ?? 99) || a.lineCode.localeCompare(b.lineCode));
+  return [...lines].sort(
+    (a, b) => (order.get(a.lineCode) ?? 99) - (order.get(b.lineCode) ?? 99) || a.lineCode.localeCompare(b.lineCode),
+  );
 }
 
 export const toMoney = (v: string | number) => new Decimal(v).toFixed(2);

@@ -60,27 +60,113 @@ export interface BlockLineDef {
 
 /** The one list of block lines, in display order (sort order = (index + 1) x 10). */
 export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
-  { code: 'SPECIAL_SCHOOLS', name: 'Special schools: places and top-ups', method: 'DRIVERS', memo: false, drivers: 'place numbers x place rate; pupils per band x band value (legacy rate before banding); placements moved in' },
-  { code: 'MAINSTREAM_TOP_UPS', name: 'Mainstream EHCP banded top-ups (element 3)', method: 'FUNDING_MODEL', memo: false, drivers: 'plans per school and band x band value, from the banding start' },
-  { code: 'COMMUNITY_POTS', name: 'Communities of Schools pots', method: 'FUNDING_MODEL', memo: false, drivers: 'the year\'s pot x term months / 12' },
-  { code: 'INDIVIDUAL_PROTECTION', name: 'Individual high-needs funding protection (phase-in)', method: 'FUNDING_MODEL', memo: false, drivers: 'baseline x protection rate per term' },
-  { code: 'RESOURCED_PROVISION', name: 'Specialist resource provision (SRP) places and top-ups', method: 'DRIVERS', memo: false, drivers: 'SRP places x place rate; pupils per band x band value' },
-  { code: 'INDEPENDENT_NMSS', name: 'Independent and non-maintained special schools', method: 'DRIVERS', memo: false, drivers: 'placements x unit cost' },
-  { code: 'ALTERNATIVE_PROVISION', name: 'Alternative provision and pupil referral units', method: 'DRIVERS', memo: false, drivers: 'AP places x place rate; pupils per band x band value' },
-  { code: 'POST_16', name: 'Post-16 and further education high needs', method: 'DRIVERS', memo: false, drivers: 'FE placements x unit cost' },
-  { code: 'OTHER_LA_PLACEMENTS', name: 'Places in other authorities\' schools (recoupment)', method: 'GIVEN', memo: false, drivers: 'given' },
-  { code: 'CENTRAL_SEN_SERVICES', name: 'Central SEN support and inclusion services', method: 'GIVEN', memo: false, drivers: 'given' },
-  { code: 'HOSPITAL_EDUCATION', name: 'Hospital education and medical needs', method: 'GIVEN', memo: false, drivers: 'given' },
-  { code: 'EARLY_YEARS_SEN', name: 'Early years SEN inclusion and outreach', method: 'GIVEN', memo: false, drivers: 'given' },
-  { code: 'NOTIONAL_SEN', name: 'Notional SEN budgets in mainstream schools (memo: funded from the Schools block)', method: 'FUNDING_MODEL', memo: true, drivers: 'formula factor x SEN percentage' },
+  {
+    code: 'SPECIAL_SCHOOLS',
+    name: 'Special schools: places and top-ups',
+    method: 'DRIVERS',
+    memo: false,
+    drivers:
+      'place numbers x place rate; pupils per band x band value (legacy rate before banding); placements moved in',
+  },
+  {
+    code: 'MAINSTREAM_TOP_UPS',
+    name: 'Mainstream EHCP banded top-ups (element 3)',
+    method: 'FUNDING_MODEL',
+    memo: false,
+    drivers: 'plans per school and band x band value, from the banding start',
+  },
+  {
+    code: 'COMMUNITY_POTS',
+    name: 'Communities of Schools pots',
+    method: 'FUNDING_MODEL',
+    memo: false,
+    drivers: "the year's pot x term months / 12",
+  },
+  {
+    code: 'INDIVIDUAL_PROTECTION',
+    name: 'Individual high-needs funding protection (phase-in)',
+    method: 'FUNDING_MODEL',
+    memo: false,
+    drivers: 'baseline x protection rate per term',
+  },
+  {
+    code: 'RESOURCED_PROVISION',
+    name: 'Specialist resource provision (SRP) places and top-ups',
+    method: 'DRIVERS',
+    memo: false,
+    drivers: 'SRP places x place rate; pupils per band x band value',
+  },
+  {
+    code: 'INDEPENDENT_NMSS',
+    name: 'Independent and non-maintained special schools',
+    method: 'DRIVERS',
+    memo: false,
+    drivers: 'placements x unit cost',
+  },
+  {
+    code: 'ALTERNATIVE_PROVISION',
+    name: 'Alternative provision and pupil referral units',
+    method: 'DRIVERS',
+    memo: false,
+    drivers: 'AP places x place rate; pupils per band x band value',
+  },
+  {
+    code: 'POST_16',
+    name: 'Post-16 and further education high needs',
+    method: 'DRIVERS',
+    memo: false,
+    drivers: 'FE placements x unit cost',
+  },
+  {
+    code: 'OTHER_LA_PLACEMENTS',
+    name: "Places in other authorities' schools (recoupment)",
+    method: 'GIVEN',
+    memo: false,
+    drivers: 'given',
+  },
+  {
+    code: 'CENTRAL_SEN_SERVICES',
+    name: 'Central SEN support and inclusion services',
+    method: 'GIVEN',
+    memo: false,
+    drivers: 'given',
+  },
+  {
+    code: 'HOSPITAL_EDUCATION',
+    name: 'Hospital education and medical needs',
+    method: 'GIVEN',
+    memo: false,
+    drivers: 'given',
+  },
+  {
+    code: 'EARLY_YEARS_SEN',
+    name: 'Early years SEN inclusion and outreach',
+    method: 'GIVEN',
+    memo: false,
+    drivers: 'given',
+  },
+  {
+    code: 'NOTIONAL_SEN',
+    name: 'Notional SEN budgets in mainstream schools (memo: funded from the Schools block)',
+    method: 'FUNDING_MODEL',
+    memo: true,
+    drivers: 'formula factor x SEN percentage',
+  },
 ] as BlockLineDef[]);
 
 export const BLOCK_LINE_BY_CODE = new Map(BLOCK_LINES.map((l, i) => [l.code, { ...l, sortOrder: (i + 1) * 10 }]));
 export const sortOrderOf = (code: string) => BLOCK_LINE_BY_CODE.get(code as BlockLineCode)?.sortOrder ?? 999;
 
 /** Which block line pays each setting's places and top-ups, and each kind of placement. */
-export const SETTING_LINE: Record<TopUpSetting, BlockLineCode> = { SPECIAL: 'SPECIAL_SCHOOLS', SRP: 'RESOURCED_PROVISION', AP: 'ALTERNATIVE_PROVISION' };
-export const PLACEMENT_LINE: Record<PlacementKind, BlockLineCode> = { INDEPENDENT_NMSS: 'INDEPENDENT_NMSS', POST_16_FE: 'POST_16' };
+export const SETTING_LINE: Record<TopUpSetting, BlockLineCode> = {
+  SPECIAL: 'SPECIAL_SCHOOLS',
+  SRP: 'RESOURCED_PROVISION',
+  AP: 'ALTERNATIVE_PROVISION',
+};
+export const PLACEMENT_LINE: Record<PlacementKind, BlockLineCode> = {
+  INDEPENDENT_NMSS: 'INDEPENDENT_NMSS',
+  POST_16_FE: 'POST_16',
+};
 /** The place type a placement moved into a setting takes. */
 const SHIFT_PLACE: Record<TopUpSetting, PlaceType> = { SPECIAL: 'SPECIAL_PRE16', AP: 'AP', SRP: 'SRP' };
 
@@ -132,7 +218,13 @@ export interface BlockComputation {
   providerTerms: ProviderTermResult[];
   /** Placements moved between settings, per term: what the receiving setting pays for them. */
   shiftTerms: { termCode: string; from: PlacementKind; to: TopUpSetting; placements: string; amount: string }[];
-  placementYears: { financialYearCode: string; kind: PlacementKind; placements: string; unitCost: string; amount: string }[];
+  placementYears: {
+    financialYearCode: string;
+    kind: PlacementKind;
+    placements: string;
+    unitCost: string;
+    amount: string;
+  }[];
   /** Per financial year, the DRIVERS lines computed (a line absent here is given for that year). */
   lines: Map<string, Partial<Record<BlockLineCode, string>>>;
   missing: MissingDriver[];
@@ -163,7 +255,13 @@ export function computeBlock(
   paramsOn: (date: string) => ModelParameters,
   placementYears: string[],
 ): BlockComputation {
-  const out: BlockComputation = { providerTerms: [], shiftTerms: [], placementYears: [], lines: new Map(), missing: [] };
+  const out: BlockComputation = {
+    providerTerms: [],
+    shiftTerms: [],
+    placementYears: [],
+    lines: new Map(),
+    missing: [],
+  };
   const add = (fy: string, code: BlockLineCode, amount: string) => {
     const y = out.lines.get(fy) ?? {};
     y[code] = new D(y[code] ?? 0).plus(amount).toFixed(2);
@@ -187,7 +285,13 @@ export function computeBlock(
         const k = `${pr.urn}|${t.academicYearCode}`;
         if (!missingPlaces.has(k)) {
           missingPlaces.add(k);
-          out.missing.push({ kind: 'PLACES', setting: pr.setting, schoolUrn: pr.urn, period: t.academicYearCode, message: `No place numbers for school ${pr.urn} (${pr.setting}) in ${t.academicYearCode}: its place funding is not counted.` });
+          out.missing.push({
+            kind: 'PLACES',
+            setting: pr.setting,
+            schoolUrn: pr.urn,
+            period: t.academicYearCode,
+            message: `No place numbers for school ${pr.urn} (${pr.setting}) in ${t.academicYearCode}: its place funding is not counted.`,
+          });
         }
       } else {
         for (const [type, n] of Object.entries(places) as [PlaceType, number][]) {
@@ -202,7 +306,13 @@ export function computeBlock(
       let pupils = new D(0);
       let topUpAnnual = new D(0);
       if (!counts) {
-        out.missing.push({ kind: 'TOP_UP_COUNTS', setting: pr.setting, schoolUrn: pr.urn, period: t.code, message: `No top-up pupil counts for school ${pr.urn} (${pr.setting}) in ${t.code}: its top-up is not counted.` });
+        out.missing.push({
+          kind: 'TOP_UP_COUNTS',
+          setting: pr.setting,
+          schoolUrn: pr.urn,
+          period: t.code,
+          message: `No top-up pupil counts for school ${pr.urn} (${pr.setting}) in ${t.code}: its top-up is not counted.`,
+        });
       } else {
         const set = p.block.bandSets[pr.setting];
         for (const [band, n] of Object.entries(counts)) {
@@ -227,7 +337,15 @@ export function computeBlock(
       }
       const placeFunding = money(placeAnnual.times(t.months).dividedBy(12));
       const topUp = money(topUpAnnual.times(t.months).dividedBy(12));
-      out.providerTerms.push({ schoolUrn: pr.urn, termCode: t.code, setting: pr.setting, places: placeCount.toString(), placeFunding, pupils: pupils.toString(), topUp });
+      out.providerTerms.push({
+        schoolUrn: pr.urn,
+        termCode: t.code,
+        setting: pr.setting,
+        places: placeCount.toString(),
+        placeFunding,
+        pupils: pupils.toString(),
+        topUp,
+      });
       add(fy, line, placeFunding);
       add(fy, line, topUp);
     }
@@ -247,11 +365,21 @@ export function computeBlock(
     for (const kind of Object.keys(PLACEMENT_LINE) as PlacementKind[]) {
       const pl = drivers.placements.get(`${fy}|${kind}`);
       if (!pl) {
-        out.missing.push({ kind: 'PLACEMENTS', setting: kind, schoolUrn: null, period: fy, message: `No ${kind} placement numbers for ${fy}: the ${PLACEMENT_LINE[kind]} line is not counted.` });
+        out.missing.push({
+          kind: 'PLACEMENTS',
+          setting: kind,
+          schoolUrn: null,
+          period: fy,
+          message: `No ${kind} placement numbers for ${fy}: the ${PLACEMENT_LINE[kind]} line is not counted.`,
+        });
         continue;
       }
-      const movedShare = p.block.placementShifts.filter((s) => s.from === kind).reduce((a, s) => a.plus(s.share), new D(0));
-      const placements = new D(pl.placements).times(new D(1).plus(growthFor(kind, p))).times(new D(1).minus(movedShare));
+      const movedShare = p.block.placementShifts
+        .filter((s) => s.from === kind)
+        .reduce((a, s) => a.plus(s.share), new D(0));
+      const placements = new D(pl.placements)
+        .times(new D(1).plus(growthFor(kind, p)))
+        .times(new D(1).minus(movedShare));
       const unitCost = upliftedRate(pl.unitCost, fy, p.block);
       const amount = money(placements.times(unitCost));
       out.placementYears.push({ financialYearCode: fy, kind, placements: placements.toString(), unitCost, amount });
@@ -304,14 +432,20 @@ export function dfeIncome(instalments: Instalment[], fy: string, asAt: string | 
     const future = asAt !== null && i.dueOn > asAt;
     let year: string | null = null;
     if (i.status === 'PAID' || i.status === 'DUE' || future) year = i.financialYearCode;
-    else if (i.status === 'PAID_LATE' && i.paidOn !== null && (asAt === null || i.paidOn <= asAt)) year = i.paidFinancialYearCode;
+    else if (i.status === 'PAID_LATE' && i.paidOn !== null && (asAt === null || i.paidOn <= asAt))
+      year = i.paidFinancialYearCode;
     if (year === fy) total = total.plus(i.amount);
   }
   return total.toFixed(2);
 }
 
 /** The block's income for a year: allocation (grown in a scenario), the Schools Block transfer at the year's rate, DfE and LA money. */
-export function incomeFor(fy: string, income: IncomeDrivers, p: ModelParameters, asAt: string | null = null): IncomeYear | null {
+export function incomeFor(
+  fy: string,
+  income: IncomeDrivers,
+  p: ModelParameters,
+  asAt: string | null = null,
+): IncomeYear | null {
   const y = income.years.get(fy);
   if (!y) return null;
   let allocation = money(y.highNeedsAllocation);
@@ -322,7 +456,14 @@ export function incomeFor(fy: string, income: IncomeDrivers, p: ModelParameters,
   const transfer = money(new D(y.schoolsBlock).times(p.block.schoolsBlockTransferRate));
   const dfe = dfeIncome(income.instalments, fy, asAt);
   const la = money(y.laContribution);
-  return { financialYearCode: fy, highNeedsAllocation: allocation, schoolsBlockTransfer: transfer, safetyValveDfe: dfe, laContribution: la, total: sumMoney([allocation, transfer, dfe, la]) };
+  return {
+    financialYearCode: fy,
+    highNeedsAllocation: allocation,
+    schoolsBlockTransfer: transfer,
+    safetyValveDfe: dfe,
+    laContribution: la,
+    total: sumMoney([allocation, transfer, dfe, la]),
+  };
 }
 
 export interface DsgYear {
@@ -401,13 +542,18 @@ export function dsgAsReported(
   paramsOn: (date: string) => ModelParameters,
 ): ReportedPosition | null {
   const known = reports.filter((r) => r.reportDate <= report.reportDate);
-  const years = [...new Set(known.map((r) => r.financialYearCode))].sort().filter((fy) => fy <= report.financialYearCode);
+  const years = [...new Set(known.map((r) => r.financialYearCode))]
+    .sort()
+    .filter((fy) => fy <= report.financialYearCode);
   let cumulative = new D(broughtForward.outturn);
   let cumulativePlan = new D(broughtForward.plan);
   let inYear = new D(0);
   let plan = new D(0);
   for (const fy of years) {
-    const latest = known.filter((r) => r.financialYearCode === fy).sort((a, b) => a.reportDate.localeCompare(b.reportDate)).at(-1)!;
+    const latest = known
+      .filter((r) => r.financialYearCode === fy)
+      .sort((a, b) => a.reportDate.localeCompare(b.reportDate))
+      .at(-1)!;
     const spend = snapshotSpend(latest.periodCode);
     const inc = incomeFor(fy, income, paramsOn(`${fy.slice(0, 4)}-04-01`), report.reportDate);
     const planYear = plans.get(fy);
@@ -417,5 +563,10 @@ export function dsgAsReported(
     cumulative = cumulative.plus(inYear);
     cumulativePlan = cumulativePlan.plus(plan);
   }
-  return { inYearPlan: plan.toFixed(2), inYearForecast: inYear.toFixed(2), cumulativePlan: cumulativePlan.toFixed(2), cumulativeForecast: cumulative.toFixed(2) };
+  return {
+    inYearPlan: plan.toFixed(2),
+    inYearForecast: inYear.toFixed(2),
+    cumulativePlan: cumulativePlan.toFixed(2),
+    cumulativeForecast: cumulative.toFixed(2),
+  };
 }

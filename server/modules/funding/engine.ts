@@ -80,11 +80,15 @@ export interface FundingResults {
 }
 
 /** EHCP growth scales plan counts (a modelling figure: fractional plans are fine). */
-function grownCounts(counts: Partial<Record<Band, number>> | undefined, growth: string): Partial<Record<Band, string>> | undefined {
+function grownCounts(
+  counts: Partial<Record<Band, number>> | undefined,
+  growth: string,
+): Partial<Record<Band, string>> | undefined {
   if (!counts) return undefined;
   const factor = new Decimal(1).plus(growth);
   const out: Partial<Record<Band, string>> = {};
-  for (const [band, n] of Object.entries(counts) as [Band, number][]) out[band] = new Decimal(n).times(factor).toString();
+  for (const [band, n] of Object.entries(counts) as [Band, number][])
+    out[band] = new Decimal(n).times(factor).toString();
   return out;
 }
 
@@ -109,11 +113,15 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
   const pots: FundingResults['pots'] = [];
   const schoolTerms: SchoolTermResult[] = [];
   // Pupils eligible for FSM per school, once: every term's pot weights use them.
-  const fsmOf = new Map(inputs.schools.map((s) => [s.urn, new Decimal(s.percentFsm).times(s.pupilsOnRoll).dividedBy(100)]));
+  const fsmOf = new Map(
+    inputs.schools.map((s) => [s.urn, new Decimal(s.percentFsm).times(s.pupilsOnRoll).dividedBy(100)]),
+  );
   for (const t of inputs.terms) {
     const params = paramsOn(t.startDate);
     const growth = growthFor('MAINSTREAM', params);
-    const bandValues = Object.fromEntries(Object.entries(params.bandValues).map(([b, v]) => [b, upliftedRate(v, t.financialYearCode, params.block)]));
+    const bandValues = Object.fromEntries(
+      Object.entries(params.bandValues).map(([b, v]) => [b, upliftedRate(v, t.financialYearCode, params.block)]),
+    );
     const members = inputs.membersOn(t.startDate);
     const weights = inputs.communities.map((code) => {
       const urns = members.get(code) ?? [];
@@ -129,7 +137,11 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
       const amount = potOf.get(code)!;
       pots.push({ communityCode: code, termCode: t.code, amount });
       const urns = members.get(code) ?? [];
-      for (const [urn, share] of largestRemainderSplit(amount, urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })))) shares.set(urn, share);
+      for (const [urn, share] of largestRemainderSplit(
+        amount,
+        urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })),
+      ))
+        shares.set(urn, share);
     }
     const banded = bandingApplies(t.startDate, params);
     const rate = protectionRate(t.code, params);
@@ -151,7 +163,9 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
 
   const fyOf = new Map(inputs.terms.map((t) => [t.code, t.financialYearCode]));
   const termYears = new Set(inputs.terms.map((t) => t.financialYearCode));
-  const placementYears = [...new Set([...termYears, ...[...inputs.block.placements.keys()].map((k) => k.split('|')[0])])].sort();
+  const placementYears = [
+    ...new Set([...termYears, ...[...inputs.block.placements.keys()].map((k) => k.split('|')[0])]),
+  ].sort();
   const block = computeBlock(inputs.block, inputs.terms, paramsOn, placementYears);
   const blockLines: FundingResults['blockLines'] = new Map();
   const years = [...new Set([...inputs.financialYears, ...termYears, ...placementYears])].sort();
@@ -163,7 +177,8 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
       lines.INDIVIDUAL_PROTECTION = sumMoney(st.map((f) => f.protectedAmount));
       lines.MAINSTREAM_TOP_UPS = sumMoney(st.map((f) => f.bandedTopUp));
     }
-    if (inputs.financialYears.includes(fy)) lines.NOTIONAL_SEN = sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n.total));
+    if (inputs.financialYears.includes(fy))
+      lines.NOTIONAL_SEN = sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n.total));
     blockLines.set(fy, lines);
   }
   return { notionalSen, schoolTerms, pots, blockLines, block };

@@ -22,12 +22,13 @@ registerEnumType(NotionalSenFactorCode, {
 });
 
 /** One factor line of a school's notional SEN budget for a financial year. The budget is the sum of its lines. */
-@ObjectType({ description: 'One factor line of a school\'s notional SEN budget: the formula amount times the SEN percentage.' })
+@ObjectType({
+  description: "One factor line of a school's notional SEN budget: the formula amount times the SEN percentage.",
+})
 @Entity()
 @Check(enumCheck('factor', NotionalSenFactorCode))
 @Check(SOURCE_KIND_CHECK)
 export class NotionalSenFactor {
-
   @Field(() => Int, { description: 'School URN.' })
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
@@ -42,7 +43,7 @@ export class NotionalSenFactor {
   @PrimaryColumn({ type: 'varchar', length: 32 })
   factor: NotionalSenFactorCode;
 
-  @Field(() => MoneyScalar, { description: 'The school\'s allocation through this formula factor.' })
+  @Field(() => MoneyScalar, { description: "The school's allocation through this formula factor." })
   @MoneyColumn()
   formulaAmount: string;
 
@@ -50,7 +51,9 @@ export class NotionalSenFactor {
   @Column({ type: 'numeric', precision: 6, scale: 4 })
   senPercentage: string;
 
-  @Field(() => MoneyScalar, { description: 'Notional SEN amount from this factor (formula amount x percentage, rounded to the penny).' })
+  @Field(() => MoneyScalar, {
+    description: 'Notional SEN amount from this factor (formula amount x percentage, rounded to the penny).',
+  })
   @MoneyColumn()
   senAmount: string;
 
@@ -64,7 +67,6 @@ export class NotionalSenFactor {
 @Index(['termCode'])
 @Check(SOURCE_KIND_CHECK)
 export class SchoolTermFunding {
-
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
@@ -100,7 +102,6 @@ export class SchoolTermFunding {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 export class CommunityPot {
-
   @PrimaryColumn({ type: 'varchar', length: 16 })
   @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string;
@@ -117,11 +118,12 @@ export class CommunityPot {
   source?: SourceColumns;
 }
 
-@ObjectType({ description: 'A line of the High Needs block budget for a financial year: budget, forecast and outturn.' })
+@ObjectType({
+  description: 'A line of the High Needs block budget for a financial year: budget, forecast and outturn.',
+})
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 export class HighNeedsBlockLine {
-
   @Field(() => String, { description: 'Financial year code.' })
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
@@ -152,7 +154,8 @@ export class HighNeedsBlockLine {
   outturn: string | null;
 
   @Field(() => Boolean, {
-    description: 'True for memorandum lines that are not spent from the High Needs block (e.g. notional SEN budgets, funded in the Schools block).',
+    description:
+      'True for memorandum lines that are not spent from the High Needs block (e.g. notional SEN budgets, funded in the Schools block).',
   })
   @Column({ type: 'boolean', default: false })
   memo: boolean;
@@ -165,7 +168,6 @@ export class HighNeedsBlockLine {
 /** Number of EHCPs at a school in each funding band, per term (drives banded top-up from September 2026). */
 @Entity()
 export class EhcpBandCount {
-
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;

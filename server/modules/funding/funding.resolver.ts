@@ -11,23 +11,34 @@ import { HighNeedsBlock, MissingDriver } from './funding.types';
 @Resolver(() => HighNeedsBlock)
 export class HighNeedsBlockResolver {
   @FieldResolver(() => [MissingDriver], {
-    description: 'Drivers of the computed lines of this year that are missing (place numbers, pupil counts, placements, bands outside a set): what the lines leave out, never 0 silently.',
+    description:
+      'Drivers of the computed lines of this year that are missing (place numbers, pupil counts, placements, bands outside a set): what the lines leave out, never 0 silently.',
   })
   async missingDrivers(@Root() b: HighNeedsBlock, @Ctx() ctx: Context): Promise<MissingDriver[]> {
     const [inputs, versions] = await Promise.all([loadFundingInputs(ctx.db), parameterVersions(ctx.db)]);
     const { results } = compute(inputs, recordOn(versions));
     const fyOf = new Map(inputs.terms.map((t) => [t.code, t.financialYearCode]));
-    const ays = new Set(inputs.terms.filter((t) => t.financialYearCode === b.financialYear).map((t) => t.academicYearCode));
-    return results.block.missing.filter((m) => m.period === b.financialYear || fyOf.get(m.period) === b.financialYear || ays.has(m.period));
+    const ays = new Set(
+      inputs.terms.filter((t) => t.financialYearCode === b.financialYear).map((t) => t.academicYearCode),
+    );
+    return results.block.missing.filter(
+      (m) => m.period === b.financialYear || fyOf.get(m.period) === b.financialYear || ays.has(m.period),
+    );
   }
 
-  @Query(() => HighNeedsBlock, { description: 'The High Needs block budget lines for a financial year, with totals, income and the DSG position.' })
+  @Query(() => HighNeedsBlock, {
+    description: 'The High Needs block budget lines for a financial year, with totals, income and the DSG position.',
+  })
   async highNeedsBlock(
     @Arg('financialYear', () => String, { description: 'Financial year code, e.g. "2025-26".' }) financialYear: string,
     @Ctx() ctx: Context,
   ): Promise<HighNeedsBlock> {
     requireFinancialYear(await ctx.loaders.periods(), financialYear);
-    const [all, income, versions] = await Promise.all([readBlockLines(ctx.db), loadIncome(ctx.db), parameterVersions(ctx.db)]);
+    const [all, income, versions] = await Promise.all([
+      readBlockLines(ctx.db),
+      loadIncome(ctx.db),
+      parameterVersions(ctx.db),
+    ]);
     const lines = all.filter((l) => l.financialYearCode === financialYear) as HighNeedsBlockLine[];
     const spend = lines.filter((l) => !l.memo);
     const sum = (pick: (l: HighNeedsBlockLine) => string) => spend.reduce((s, l) => s.plus(pick(l)), new Decimal(0));
@@ -43,8 +54,19 @@ export class HighNeedsBlockResolver {
       totalForecast: forecast.toFixed(2),
       totalOutturn: outturnKnown ? sum((l) => l.outturn!).toFixed(2) : null,
       variance: forecast.minus(budget).toFixed(2),
-      income: dsg ? { ...dsg.income, schoolsBlockTransferRate: paramsOn(`${financialYear.slice(0, 4)}-04-01`).block.schoolsBlockTransferRate } : null,
-      dsg: dsg && { spend: dsg.spend, inYear: dsg.inYear, cumulative: dsg.cumulative, planInYear: dsg.planInYear, planCumulative: dsg.planCumulative },
+      income: dsg
+        ? {
+            ...dsg.income,
+            schoolsBlockTransferRate: paramsOn(`${financialYear.slice(0, 4)}-04-01`).block.schoolsBlockTransferRate,
+          }
+        : null,
+      dsg: dsg && {
+        spend: dsg.spend,
+        inYear: dsg.inYear,
+        cumulative: dsg.cumulative,
+        planInYear: dsg.planInYear,
+        planCumulative: dsg.planCumulative,
+      },
     };
   }
 }

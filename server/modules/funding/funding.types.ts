@@ -3,7 +3,9 @@ import { DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { HighNeedsBlockLine, NotionalSenFactor } from './funding.entity';
 import { ListSize } from '../../http/cost';
 
-@ObjectType({ description: 'A school\'s notional SEN budget for a financial year (element 2): the sum of its factor lines.' })
+@ObjectType({
+  description: "A school's notional SEN budget for a financial year (element 2): the sum of its factor lines.",
+})
 export class NotionalSenBudget {
   @Field(() => Int, { description: 'School URN.' })
   schoolUrn: number;
@@ -19,7 +21,7 @@ export class NotionalSenBudget {
   factors: NotionalSenFactor[];
 }
 
-@ObjectType({ description: 'A school\'s individual high-needs funding for one funding term.' })
+@ObjectType({ description: "A school's individual high-needs funding for one funding term." })
 export class SchoolFunding {
   @Field(() => Int, { description: 'School URN.' })
   schoolUrn: number;
@@ -27,16 +29,20 @@ export class SchoolFunding {
   @Field(() => String, { description: 'Funding term code.' })
   term: string;
 
-  @Field(() => MoneyScalar, { description: 'Baseline: the school\'s previous individual high-needs funding for a term of this length.' })
+  @Field(() => MoneyScalar, {
+    description: "Baseline: the school's previous individual high-needs funding for a term of this length.",
+  })
   baseline: string;
 
-  @Field(() => DecimalScalar, { description: 'Protection rate in force for the term ("0.75" for Summer 2025 to Summer 2026, "0" after).' })
+  @Field(() => DecimalScalar, {
+    description: 'Protection rate in force for the term ("0.75" for Summer 2025 to Summer 2026, "0" after).',
+  })
   protectionRate: string;
 
   @Field(() => MoneyScalar, { description: 'Protected amount: baseline x protection rate.' })
   protectedAmount: string;
 
-  @Field(() => MoneyScalar, { description: 'The school\'s share of its community\'s pot for the term.' })
+  @Field(() => MoneyScalar, { description: "The school's share of its community's pot for the term." })
   communityShare: string;
 
   @Field(() => MoneyScalar, {
@@ -47,7 +53,10 @@ export class SchoolFunding {
   })
   bandedTopUp: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Protected amount + community share + banded top-up; null when the banded top-up is suppressed.' })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'Protected amount + community share + banded top-up; null when the banded top-up is suppressed.',
+  })
   total: string | null;
 
   @Field(() => Boolean, {
@@ -58,7 +67,7 @@ export class SchoolFunding {
   bandedTopUpSuppressed: boolean;
 }
 
-@ObjectType({ description: 'A community\'s pot for a funding term.' })
+@ObjectType({ description: "A community's pot for a funding term." })
 export class CommunityPotView {
   @Field(() => String, { description: 'Community code.' })
   communityCode: string;
@@ -66,7 +75,7 @@ export class CommunityPotView {
   @Field(() => String, { description: 'Funding term code.' })
   term: string;
 
-  @Field(() => MoneyScalar, { description: 'The pot: the community\'s high-needs resources for the term.' })
+  @Field(() => MoneyScalar, { description: "The pot: the community's high-needs resources for the term." })
   amount: string;
 
   @Field(() => MoneyScalar, { description: 'Total of APPROVED allocations from the pot.' })
@@ -79,7 +88,9 @@ export class CommunityPotView {
   remaining: string;
 }
 
-@ObjectType({ description: 'A driver the computation needed and did not find: what it left out, never counted as 0 silently.' })
+@ObjectType({
+  description: 'A driver the computation needed and did not find: what it left out, never counted as 0 silently.',
+})
 export class MissingDriver {
   @Field(() => String, { description: 'PLACES, TOP_UP_COUNTS, BAND_NOT_IN_SET or PLACEMENTS.' })
   kind: string;
@@ -93,25 +104,32 @@ export class MissingDriver {
   message: string;
 }
 
-@ObjectType({ description: 'The High Needs block\'s income for a financial year.' })
+@ObjectType({ description: "The High Needs block's income for a financial year." })
 export class BlockIncome {
   @Field(() => MoneyScalar, { description: 'DSG high-needs block allocation.' })
   highNeedsAllocation: string;
-  @Field(() => MoneyScalar, { description: 'Moved from the Schools Block: the Schools Block x schoolsBlockTransferRate.' })
+  @Field(() => MoneyScalar, {
+    description: 'Moved from the Schools Block: the Schools Block x schoolsBlockTransferRate.',
+  })
   schoolsBlockTransfer: string;
   @Field(() => DecimalScalar, { description: 'Share of the Schools Block transferred (Kent: "0.012").' })
   schoolsBlockTransferRate: string;
-  @Field(() => MoneyScalar, { description: 'DfE Safety Valve instalments counted in the year (paid on time: the year of the report; paid late: the year paid; withheld: none; due: expected).' })
+  @Field(() => MoneyScalar, {
+    description:
+      'DfE Safety Valve instalments counted in the year (paid on time: the year of the report; paid late: the year paid; withheld: none; due: expected).',
+  })
   safetyValveDfe: string;
-  @Field(() => MoneyScalar, { description: 'The local authority\'s contribution.' })
+  @Field(() => MoneyScalar, { description: "The local authority's contribution." })
   laContribution: string;
   @Field(() => MoneyScalar, { description: 'All income.' })
   total: string;
 }
 
-@ObjectType({ description: 'The DSG position a year\'s block and income give (negative is a deficit).' })
+@ObjectType({ description: "The DSG position a year's block and income give (negative is a deficit)." })
 export class DsgPosition {
-  @Field(() => MoneyScalar, { description: 'Spend: the outturn once every line has one, else the forecast (memorandum lines excluded).' })
+  @Field(() => MoneyScalar, {
+    description: 'Spend: the outturn once every line has one, else the forecast (memorandum lines excluded).',
+  })
   spend: string;
   @Field(() => MoneyScalar, { description: 'Income minus spend.' })
   inYear: string;
@@ -144,9 +162,16 @@ export class HighNeedsBlock {
   @Field(() => MoneyScalar, { description: 'Forecast minus budget (positive is an overspend).' })
   variance: string;
 
-  @Field(() => BlockIncome, { nullable: true, description: 'Income: allocation, Schools Block transfer, Safety Valve DfE instalments, LA contribution (null when not recorded for the year).' })
+  @Field(() => BlockIncome, {
+    nullable: true,
+    description:
+      'Income: allocation, Schools Block transfer, Safety Valve DfE instalments, LA contribution (null when not recorded for the year).',
+  })
   income: BlockIncome | null;
 
-  @Field(() => DsgPosition, { nullable: true, description: 'In-year and cumulative DSG position (the figures the Safety Valve reports carry).' })
+  @Field(() => DsgPosition, {
+    nullable: true,
+    description: 'In-year and cumulative DSG position (the figures the Safety Valve reports carry).',
+  })
   dsg: DsgPosition | null;
 }

@@ -58,7 +58,12 @@ export type TopUpSetting = (typeof TOP_UP_SETTINGS)[number];
 export const PLACE_TYPES = ['SPECIAL_PRE16', 'SPECIAL_POST16', 'AP', 'SRP'] as const;
 export type PlaceType = (typeof PLACE_TYPES)[number];
 /** The setting (and so the block line) a place type belongs to. */
-export const PLACE_SETTING: Record<PlaceType, TopUpSetting> = { SPECIAL_PRE16: 'SPECIAL', SPECIAL_POST16: 'SPECIAL', AP: 'AP', SRP: 'SRP' };
+export const PLACE_SETTING: Record<PlaceType, TopUpSetting> = {
+  SPECIAL_PRE16: 'SPECIAL',
+  SPECIAL_POST16: 'SPECIAL',
+  AP: 'AP',
+  SRP: 'SRP',
+};
 /** Placements commissioned outside the LA's own schools: count x unit cost per financial year. */
 export const PLACEMENT_KINDS = ['INDEPENDENT_NMSS', 'POST_16_FE'] as const;
 export type PlacementKind = (typeof PLACEMENT_KINDS)[number];
@@ -120,7 +125,12 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
   bandValues: Object.freeze({ A: '2000.00', B: '4000.00', C: '6500.00', D: '9000.00', E: '12000.00' }),
   ehcpGrowth: '0',
   block: Object.freeze({
-    placeRates: Object.freeze({ SPECIAL_PRE16: '10000.00', SPECIAL_POST16: '10000.00', AP: '10000.00', SRP: '6000.00' }),
+    placeRates: Object.freeze({
+      SPECIAL_PRE16: '10000.00',
+      SPECIAL_POST16: '10000.00',
+      AP: '10000.00',
+      SRP: '6000.00',
+    }),
     // Estimates: Kent's old special-school top-up averaged about £14,250 a pupil on top of the place (£24,252 a place in all).
     legacyTopUpRates: Object.freeze({ SRP: '9500.00', SPECIAL: '14250.00', AP: '8000.00' }),
     // Decision 25/00108: one banding model for mainstream, SRP and special from September 2026 (values are estimates).
@@ -176,10 +186,12 @@ export function notionalSenLines(
 ): NotionalSenResult {
   let cached = pctCache.get(pct);
   if (!cached) {
-    cached = new Map(Object.values(NotionalSenFactorCode).map((f) => {
-      const d = new D(pct[f] ?? '0');
-      return [f, { d, text: d.toFixed(4) }];
-    }));
+    cached = new Map(
+      Object.values(NotionalSenFactorCode).map((f) => {
+        const d = new D(pct[f] ?? '0');
+        return [f, { d, text: d.toFixed(4) }];
+      }),
+    );
     pctCache.set(pct, cached);
   }
   let total = new D(0);
@@ -196,14 +208,21 @@ export function notionalSenLines(
 }
 
 /** Protection rate for a term (4 decimals): the protection rate in a protected term, else 0. */
-export function protectionRate(termCode: string, params: Pick<ModelParameters, 'protectedTermCodes' | 'protectionRate' | 'protectionRateByTerm'>): string {
+export function protectionRate(
+  termCode: string,
+  params: Pick<ModelParameters, 'protectedTermCodes' | 'protectionRate' | 'protectionRateByTerm'>,
+): string {
   const tapered = params.protectionRateByTerm?.[termCode];
   if (tapered !== undefined) return new D(tapered).toFixed(4);
   return (params.protectedTermCodes.includes(termCode) ? new D(params.protectionRate) : new D(0)).toFixed(4);
 }
 
 /** Protected individual funding for a term: baseline x protection rate in a protected term, else 0. */
-export function protectedAmount(baseline: DecimalInput, termCode: string, params: Pick<ModelParameters, 'protectedTermCodes' | 'protectionRate' | 'protectionRateByTerm'>): string {
+export function protectedAmount(
+  baseline: DecimalInput,
+  termCode: string,
+  params: Pick<ModelParameters, 'protectedTermCodes' | 'protectionRate' | 'protectionRateByTerm'>,
+): string {
   return money(new D(baseline.toString()).times(protectionRate(termCode, params)));
 }
 

@@ -37,7 +37,10 @@ export function scenarioOn(versions: ParameterVersion[], overrides: Partial<Mode
 }
 
 /** The model parameters of record in force on a date (the latest version effective by then). */
-export async function recordParameters(db: EntityManager, on = todayIso()): Promise<{ version: number; parameters: ModelParameters }> {
+export async function recordParameters(
+  db: EntityManager,
+  on = todayIso(),
+): Promise<{ version: number; parameters: ModelParameters }> {
   const inForce = (await parameterVersions(db)).filter((v) => v.effectiveFrom <= on).at(-1);
   return inForce ?? { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
 }

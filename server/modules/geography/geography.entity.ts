@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-@ObjectType({ description: 'One of Kent\'s four areas, each with an Area Board (North, West, East, South).' })
+@ObjectType({ description: "One of Kent's four areas, each with an Area Board (North, West, East, South)." })
 @Entity()
 export class Area {
   @Field(() => String, { description: 'Short code, e.g. "NORTH".' })
@@ -16,7 +16,6 @@ export class Area {
 @ObjectType({ description: 'A Kent district (lower-tier local authority), keyed by its ONS code.' })
 @Entity()
 export class District {
-
   @Field(() => String, { description: 'ONS code, e.g. "E07000105" (Ashford).' })
   @PrimaryColumn({ type: 'varchar', length: 9 })
   onsCode: string;

@@ -6,12 +6,12 @@ import { ListSize } from '../../http/cost';
 @Resolver(() => District)
 export class DistrictResolver {
   @ListSize((b) => b.districts)
-  @Query(() => [District], { description: 'Kent\'s 12 districts, by name.' })
+  @Query(() => [District], { description: "Kent's 12 districts, by name." })
   async districts(@Ctx() ctx: Context): Promise<District[]> {
     return [...(await ctx.loaders.districts()).values()];
   }
 
-  @FieldResolver(() => Area, { description: 'The district\'s area.' })
+  @FieldResolver(() => Area, { description: "The district's area." })
   async area(@Root() d: District, @Ctx() ctx: Context) {
     return (await ctx.loaders.areas()).get(d.areaCode);
   }
@@ -20,7 +20,7 @@ export class DistrictResolver {
 @Resolver(() => Area)
 export class AreaResolver {
   @ListSize((b) => b.areas)
-  @Query(() => [Area], { description: 'Kent\'s four areas.' })
+  @Query(() => [Area], { description: "Kent's four areas." })
   async areas(@Ctx() ctx: Context): Promise<Area[]> {
     return [...(await ctx.loaders.areas()).values()];
   }

@@ -5,16 +5,26 @@ import { formatRowError } from './report';
 
 /** The person running the command is named in the audit log; the command line is Finance's tool. */
 export function cliViewer(user = process.env.HUB_ACTOR ?? os.userInfo().username): Viewer {
-  return { subject: `cli:${user}`, name: `${user} (command line)`, role: Role.FINANCE, communityCode: null, via: 'token' };
+  return {
+    subject: `cli:${user}`,
+    name: `${user} (command line)`,
+    role: Role.FINANCE,
+    communityCode: null,
+    via: 'token',
+  };
 }
 
 export function giasReportLines(r: GiasReport): string[] {
-  const skipped = Object.entries(r.skipped).map(([t, n]) => `${n} ${t}`).join(', ');
+  const skipped = Object.entries(r.skipped)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
   return [
     r.message,
     `  rows read: ${r.rowsRead} (LA ${r.la}: ${r.rowsForLa}${skipped ? `; skipped, not state-funded schools: ${skipped}` : ''})`,
     `  added ${r.added}, updated ${r.updated}, closed ${r.closed}, unchanged ${r.unchanged}, rejected ${r.rejected}`,
-    ...r.changes.slice(0, 50).map((c) => `  ${c.action.padEnd(7)} ${c.urn} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`),
+    ...r.changes
+      .slice(0, 50)
+      .map((c) => `  ${c.action.padEnd(7)} ${c.urn} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`),
     ...(r.changes.length > 50 ? [`  … and ${r.changes.length - 50} more changes`] : []),
     ...r.errors.map((e) => `  ${formatRowError(e)}`),
     ...(r.errorCount > r.errors.length ? [`  … and ${r.errorCount - r.errors.length} more problems`] : []),

@@ -89,12 +89,31 @@ interface ApplyResult {
 
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_/-]{0,39}$/;
 
-const URN_FIELD: FieldSpec = { name: 'schoolUrn', kind: 'int', required: true, description: 'School URN.', example: '118001' };
-const FY_FIELD: FieldSpec = { name: 'financialYear', kind: 'code', required: true, description: 'Financial year code, e.g. 2025-26.', example: '2025-26' };
-const TERM_FIELD: FieldSpec = { name: 'term', kind: 'code', required: true, description: 'Funding term code, e.g. AUTUMN-2025.', example: 'AUTUMN-2025' };
+const URN_FIELD: FieldSpec = {
+  name: 'schoolUrn',
+  kind: 'int',
+  required: true,
+  description: 'School URN.',
+  example: '118001',
+};
+const FY_FIELD: FieldSpec = {
+  name: 'financialYear',
+  kind: 'code',
+  required: true,
+  description: 'Financial year code, e.g. 2025-26.',
+  example: '2025-26',
+};
+const TERM_FIELD: FieldSpec = {
+  name: 'term',
+  kind: 'code',
+  required: true,
+  description: 'Funding term code, e.g. AUTUMN-2025.',
+  example: 'AUTUMN-2025',
+};
 
 function requireTerm(refs: Refs, row: ImportRow, bad: Bad) {
-  if (!refs.periods.fundingTermByCode.has(row.values.term as string)) bad('term', `is not a funding term (${refs.periods.fundingTerms.map((x) => x.code).join(', ')})`);
+  if (!refs.periods.fundingTermByCode.has(row.values.term as string))
+    bad('term', `is not a funding term (${refs.periods.fundingTerms.map((x) => x.code).join(', ')})`);
 }
 function requireYear(refs: Refs, row: ImportRow, bad: Bad) {
   if (!refs.periods.financialYearByCode.has(row.values.financialYear as string)) {
@@ -124,13 +143,33 @@ export const IMPORT_KINDS: ImportKind[] = [
   {
     kind: 'notional-sen',
     title: 'Notional SEN factor inputs',
-    description: 'Each school\'s formula amount and SEN percentage per factor for a financial year. The hub computes the notional SEN amount (formula amount x percentage, rounded half up to the penny).',
+    description:
+      "Each school's formula amount and SEN percentage per factor for a financial year. The hub computes the notional SEN amount (formula amount x percentage, rounded half up to the penny).",
     fields: [
       URN_FIELD,
       FY_FIELD,
-      { name: 'factor', kind: 'enum', required: true, values: Object.values(NotionalSenFactorCode), description: 'Formula factor.', example: 'FSM_EVER6' },
-      { name: 'formulaAmount', kind: 'money', required: true, description: 'The school\'s allocation through the factor (£).', example: '48210.00' },
-      { name: 'senPercentage', kind: 'fraction', required: true, description: 'Share counted as notional SEN, 0 to 1 with up to 4 decimals (0.70 = 70%).', example: '0.70' },
+      {
+        name: 'factor',
+        kind: 'enum',
+        required: true,
+        values: Object.values(NotionalSenFactorCode),
+        description: 'Formula factor.',
+        example: 'FSM_EVER6',
+      },
+      {
+        name: 'formulaAmount',
+        kind: 'money',
+        required: true,
+        description: "The school's allocation through the factor (£).",
+        example: '48210.00',
+      },
+      {
+        name: 'senPercentage',
+        kind: 'fraction',
+        required: true,
+        description: 'Share counted as notional SEN, 0 to 1 with up to 4 decimals (0.70 = 70%).',
+        example: '0.70',
+      },
     ],
     key: ['schoolUrn', 'financialYear', 'factor'],
     check(row, refs, bad) {
@@ -142,7 +181,11 @@ export const IMPORT_KINDS: ImportKind[] = [
         const pct = new Decimal(v.senPercentage as string).toFixed(4);
         return {
           id: `${v.schoolUrn}|${v.financialYear}|${v.factor}`,
-          after: { formulaAmount: money(v.formulaAmount as string), senPercentage: pct, senAmount: money(new Decimal(v.formulaAmount as string).times(pct)) },
+          after: {
+            formulaAmount: money(v.formulaAmount as string),
+            senPercentage: pct,
+            senAmount: money(new Decimal(v.formulaAmount as string).times(pct)),
+          },
         };
       }),
     async load(tx, ids) {
@@ -157,14 +200,26 @@ export const IMPORT_KINDS: ImportKind[] = [
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
     async write(tx, changed, _existing, src) {
-      const [u, y, f] = unnestKeys(changed.map((c) => c.id), 3);
+      const [u, y, f] = unnestKeys(
+        changed.map((c) => c.id),
+        3,
+      );
       await tx.query(
         `INSERT INTO notional_sen_factor (school_urn, financial_year_code, factor, formula_amount, sen_percentage, sen_amount, source_kind, source_file, source_by, source_at)
          SELECT u, y, f, a, p, s, 'IMPORTED', $7, $8, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[]) x(u, y, f, a, p, s)
          ON CONFLICT (school_urn, financial_year_code, factor) DO UPDATE SET formula_amount = EXCLUDED.formula_amount,
            sen_percentage = EXCLUDED.sen_percentage, sen_amount = EXCLUDED.sen_amount, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
            source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-        [u.map(Number), y, f, changed.map((c) => c.after.formulaAmount), changed.map((c) => c.after.senPercentage), changed.map((c) => c.after.senAmount), src.file, src.by],
+        [
+          u.map(Number),
+          y,
+          f,
+          changed.map((c) => c.after.formulaAmount),
+          changed.map((c) => c.after.senPercentage),
+          changed.map((c) => c.after.senAmount),
+          src.file,
+          src.by,
+        ],
       );
     },
   },
@@ -172,15 +227,29 @@ export const IMPORT_KINDS: ImportKind[] = [
     kind: 'baseline-funding',
     title: 'Baseline high-needs funding per school',
     description:
-      'Each school\'s previous individual high-needs funding for a term of this length (the baseline). The protected amount is recomputed as baseline x ' +
-      'the term\'s protection rate (the stored rate, or the model\'s default for a new school and term).',
-    fields: [URN_FIELD, TERM_FIELD, { name: 'baseline', kind: 'money', required: true, description: 'Baseline for the term (£).', example: '12500.00' }],
+      "Each school's previous individual high-needs funding for a term of this length (the baseline). The protected amount is recomputed as baseline x " +
+      "the term's protection rate (the stored rate, or the model's default for a new school and term).",
+    fields: [
+      URN_FIELD,
+      TERM_FIELD,
+      {
+        name: 'baseline',
+        kind: 'money',
+        required: true,
+        description: 'Baseline for the term (£).',
+        example: '12500.00',
+      },
+    ],
     key: ['schoolUrn', 'term'],
     check(row, refs, bad) {
       requireSchool(refs, row, bad);
       requireTerm(refs, row, bad);
     },
-    records: (rows) => rows.map(({ values: v }) => ({ id: `${v.schoolUrn}|${v.term}`, after: { baseline: money(v.baseline as string) } })),
+    records: (rows) =>
+      rows.map(({ values: v }) => ({
+        id: `${v.schoolUrn}|${v.term}`,
+        after: { baseline: money(v.baseline as string) },
+      })),
     async load(tx, ids) {
       const [u, t] = unnestKeys(ids, 2);
       const rows: (Stored & { id: string })[] = await tx.query(
@@ -193,37 +262,60 @@ export const IMPORT_KINDS: ImportKind[] = [
     async write(tx, changed, existing, src) {
       for (const c of changed) {
         const term = c.id.split('|')[1];
-        const rate = (existing.get(c.id)?.protectionRate as string | undefined) ?? protectionRate(term, DEFAULT_MODEL_PARAMETERS);
+        const rate =
+          (existing.get(c.id)?.protectionRate as string | undefined) ?? protectionRate(term, DEFAULT_MODEL_PARAMETERS);
         c.after.protectionRate = new Decimal(rate).toFixed(4);
         c.after.protectedAmount = money(new Decimal(c.after.baseline as string).times(rate));
       }
-      const [u, t] = unnestKeys(changed.map((c) => c.id), 2);
+      const [u, t] = unnestKeys(
+        changed.map((c) => c.id),
+        2,
+      );
       await tx.query(
         `INSERT INTO school_term_funding (school_urn, term_code, baseline, protection_rate, protected_amount, community_share, banded_top_up, source_kind, source_file, source_by, source_at)
          SELECT u, t, b, r, p, 0, 0, 'IMPORTED', $6, $7, now() FROM unnest($1::int[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[]) x(u, t, b, r, p)
          ON CONFLICT (school_urn, term_code) DO UPDATE SET baseline = EXCLUDED.baseline, protected_amount = EXCLUDED.protected_amount,
            source_kind = 'IMPORTED', source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
-        [u.map(Number), t, changed.map((c) => c.after.baseline), changed.map((c) => c.after.protectionRate), changed.map((c) => c.after.protectedAmount), src.file, src.by],
+        [
+          u.map(Number),
+          t,
+          changed.map((c) => c.after.baseline),
+          changed.map((c) => c.after.protectionRate),
+          changed.map((c) => c.after.protectedAmount),
+          src.file,
+          src.by,
+        ],
       );
     },
   },
   {
     kind: 'community-pots',
     title: 'Community pots',
-    description: 'Each Community of Schools\' pot for a funding term. A pot may not be set below the allocations already approved from it.',
+    description:
+      "Each Community of Schools' pot for a funding term. A pot may not be set below the allocations already approved from it.",
     fields: [
-      { name: 'communityCode', kind: 'code', required: true, description: 'Community code, e.g. ASH-01.', example: 'ASH-01' },
+      {
+        name: 'communityCode',
+        kind: 'code',
+        required: true,
+        description: 'Community code, e.g. ASH-01.',
+        example: 'ASH-01',
+      },
       TERM_FIELD,
       { name: 'amount', kind: 'money', required: true, description: 'The pot (£).', example: '412000.00' },
     ],
     key: ['communityCode', 'term'],
     check(row, refs, bad) {
-      if (!refs.communities.has(row.values.communityCode as string)) bad('communityCode', 'is not a Community of Schools in the hub');
+      if (!refs.communities.has(row.values.communityCode as string))
+        bad('communityCode', 'is not a Community of Schools in the hub');
       requireTerm(refs, row, bad);
     },
     async checkAgainstStore(tx, rows, errors) {
       // Lock the pots in the one order every writer uses before reading what is approved from them.
-      const keys = rows.map((r) => ({ communityCode: r.values.communityCode as string, term: r.values.term as string }));
+      const keys = rows.map((r) => ({
+        communityCode: r.values.communityCode as string,
+        term: r.values.term as string,
+      }));
       await lockPots(tx, keys);
       const approved = await approvedTotals(tx, keys);
       for (const r of rows) {
@@ -238,7 +330,11 @@ export const IMPORT_KINDS: ImportKind[] = [
         }
       }
     },
-    records: (rows) => rows.map(({ values: v }) => ({ id: `${v.communityCode}|${v.term}`, after: { amount: money(v.amount as string) } })),
+    records: (rows) =>
+      rows.map(({ values: v }) => ({
+        id: `${v.communityCode}|${v.term}`,
+        after: { amount: money(v.amount as string) },
+      })),
     async load(tx, ids) {
       const [c, t] = unnestKeys(ids, 2);
       const rows: (Stored & { id: string })[] = await tx.query(
@@ -249,7 +345,10 @@ export const IMPORT_KINDS: ImportKind[] = [
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
     async write(tx, changed, _existing, src) {
-      const [c, t] = unnestKeys(changed.map((x) => x.id), 2);
+      const [c, t] = unnestKeys(
+        changed.map((x) => x.id),
+        2,
+      );
       await tx.query(
         `INSERT INTO community_pot (community_code, term_code, amount, source_kind, source_file, source_by, source_at)
          SELECT c, t, a, 'IMPORTED', $4, $5, now() FROM unnest($1::text[], $2::text[], $3::numeric[]) x(c, t, a)
@@ -258,7 +357,14 @@ export const IMPORT_KINDS: ImportKind[] = [
         [c, t, changed.map((x) => x.after.amount), src.file, src.by],
       );
       // The schools' shares follow the imported pot.
-      await followPotShares(tx, changed.map((x) => ({ communityCode: x.id.split('|')[0], term: x.id.split('|')[1], amount: x.after.amount as string })));
+      await followPotShares(
+        tx,
+        changed.map((x) => ({
+          communityCode: x.id.split('|')[0],
+          term: x.id.split('|')[1],
+          amount: x.after.amount as string,
+        })),
+      );
     },
   },
   {
@@ -267,13 +373,51 @@ export const IMPORT_KINDS: ImportKind[] = [
     description: 'Budget, forecast and outturn of each High Needs block line for a financial year.',
     fields: [
       FY_FIELD,
-      { name: 'lineCode', kind: 'code', required: true, maxLength: 40, description: 'Line code (letters, digits, _ and -).', example: 'COMMUNITY_POTS' },
-      { name: 'name', kind: 'text', required: true, maxLength: 120, description: 'Line name.', example: 'Communities of Schools pots' },
+      {
+        name: 'lineCode',
+        kind: 'code',
+        required: true,
+        maxLength: 40,
+        description: 'Line code (letters, digits, _ and -).',
+        example: 'COMMUNITY_POTS',
+      },
+      {
+        name: 'name',
+        kind: 'text',
+        required: true,
+        maxLength: 120,
+        description: 'Line name.',
+        example: 'Communities of Schools pots',
+      },
       { name: 'sortOrder', kind: 'int', required: true, description: 'Display order.', example: '10' },
-      { name: 'budget', kind: 'signedMoney', required: true, description: 'Budget (£; negative for income).', example: '42000000.00' },
-      { name: 'forecast', kind: 'signedMoney', required: true, description: 'Latest forecast (£).', example: '43150000.00' },
-      { name: 'outturn', kind: 'signedMoney', required: false, description: 'Outturn once the year has closed (£), else empty.', example: '' },
-      { name: 'memo', kind: 'bool', required: false, description: 'TRUE for memorandum lines not spent from the block (default FALSE).', example: 'FALSE' },
+      {
+        name: 'budget',
+        kind: 'signedMoney',
+        required: true,
+        description: 'Budget (£; negative for income).',
+        example: '42000000.00',
+      },
+      {
+        name: 'forecast',
+        kind: 'signedMoney',
+        required: true,
+        description: 'Latest forecast (£).',
+        example: '43150000.00',
+      },
+      {
+        name: 'outturn',
+        kind: 'signedMoney',
+        required: false,
+        description: 'Outturn once the year has closed (£), else empty.',
+        example: '',
+      },
+      {
+        name: 'memo',
+        kind: 'bool',
+        required: false,
+        description: 'TRUE for memorandum lines not spent from the block (default FALSE).',
+        example: 'FALSE',
+      },
     ],
     key: ['financialYear', 'lineCode'],
     check(row, refs, bad) {
@@ -301,7 +445,10 @@ export const IMPORT_KINDS: ImportKind[] = [
       return new Map(rows.map(({ id, ...rest }) => [id, rest]));
     },
     async write(tx, changed, _existing, src) {
-      const [y, l] = unnestKeys(changed.map((c) => c.id), 2);
+      const [y, l] = unnestKeys(
+        changed.map((c) => c.id),
+        2,
+      );
       const col = (k: string) => changed.map((c) => c.after[k]);
       await tx.query(
         `INSERT INTO high_needs_block_line (financial_year_code, line_code, name, sort_order, budget, forecast, outturn, memo, source_kind, source_file, source_by, source_at)
@@ -310,7 +457,18 @@ export const IMPORT_KINDS: ImportKind[] = [
          ON CONFLICT (financial_year_code, line_code) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order, budget = EXCLUDED.budget,
            forecast = EXCLUDED.forecast, outturn = EXCLUDED.outturn, memo = EXCLUDED.memo, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
            source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-        [y, l, col('name'), col('sortOrder'), col('budget'), col('forecast'), col('outturn'), col('memo'), src.file, src.by],
+        [
+          y,
+          l,
+          col('name'),
+          col('sortOrder'),
+          col('budget'),
+          col('forecast'),
+          col('outturn'),
+          col('memo'),
+          src.file,
+          src.by,
+        ],
       );
     },
   },
@@ -321,21 +479,55 @@ export const IMPORT_KINDS: ImportKind[] = [
       'Caseload counts (numbers only, never a child) for a kind and school term. The file replaces every count the hub holds for each kind and term it ' +
       'contains; kinds and terms not in the file are left as they are.',
     fields: [
-      { name: 'kind', kind: 'enum', required: true, values: Object.values(CaseloadKind), description: 'What is counted.', example: 'EHCP_PLANS' },
-      { name: 'period', kind: 'code', required: true, description: 'School term code, e.g. 2025/26-T1.', example: '2025/26-T1' },
+      {
+        name: 'kind',
+        kind: 'enum',
+        required: true,
+        values: Object.values(CaseloadKind),
+        description: 'What is counted.',
+        example: 'EHCP_PLANS',
+      },
+      {
+        name: 'period',
+        kind: 'code',
+        required: true,
+        description: 'School term code, e.g. 2025/26-T1.',
+        example: '2025/26-T1',
+      },
       { name: 'districtCode', kind: 'code', required: true, description: 'ONS district code.', example: 'E07000105' },
-      { name: 'workerCode', kind: 'code', required: false, description: 'Worker code (pseudonymous), when the count is a worker\'s.', example: 'EO-001' },
-      { name: 'schoolUrn', kind: 'int', required: false, description: 'School URN, when the count is held against a school.', example: '118001' },
-      { name: 'settingUrn', kind: 'code', required: false, description: 'Early years setting URN, when held against a setting.', example: '' },
+      {
+        name: 'workerCode',
+        kind: 'code',
+        required: false,
+        description: "Worker code (pseudonymous), when the count is a worker's.",
+        example: 'EO-001',
+      },
+      {
+        name: 'schoolUrn',
+        kind: 'int',
+        required: false,
+        description: 'School URN, when the count is held against a school.',
+        example: '118001',
+      },
+      {
+        name: 'settingUrn',
+        kind: 'code',
+        required: false,
+        description: 'Early years setting URN, when held against a setting.',
+        example: '',
+      },
       { name: 'count', kind: 'int', required: true, description: 'The count (0 or more).', example: '23' },
     ],
     key: ['kind', 'period', 'districtCode', 'workerCode', 'schoolUrn', 'settingUrn'],
     check(row, refs, bad) {
       const v = row.values;
-      if (!refs.periods.schoolTermByCode.has(v.period as string)) bad('period', `is not a school term (e.g. ${refs.periods.schoolTerms[0]?.code})`);
+      if (!refs.periods.schoolTermByCode.has(v.period as string))
+        bad('period', `is not a school term (e.g. ${refs.periods.schoolTerms[0]?.code})`);
       if (!refs.districts.has(v.districtCode as string)) bad('districtCode', 'is not a district in the hub');
-      if (v.workerCode !== null && !refs.workers.has(v.workerCode as string)) bad('workerCode', 'is not a caseload worker in the hub');
-      if (v.settingUrn !== null && !refs.settings.has(v.settingUrn as string)) bad('settingUrn', 'is not an early years setting in the hub');
+      if (v.workerCode !== null && !refs.workers.has(v.workerCode as string))
+        bad('workerCode', 'is not a caseload worker in the hub');
+      if (v.settingUrn !== null && !refs.settings.has(v.settingUrn as string))
+        bad('settingUrn', 'is not an early years setting in the hub');
       requireSchool(refs, row, bad);
     },
     async apply(tx, rows) {
@@ -350,9 +542,20 @@ export const IMPORT_KINDS: ImportKind[] = [
       let unchanged = 0;
       for (const [k, set] of sets) {
         const [kind, period] = k.split('|');
-        const cell = (r: { districtCode: unknown; workerCode: unknown; schoolUrn: unknown; settingUrn: unknown; count: unknown }) =>
-          `${r.districtCode}|${r.workerCode ?? ''}|${r.schoolUrn ?? ''}|${r.settingUrn ?? ''}|${r.count}`;
-        const before: { districtCode: string; workerCode: string | null; schoolUrn: number | null; settingUrn: string | null; count: number }[] = await tx.query(
+        const cell = (r: {
+          districtCode: unknown;
+          workerCode: unknown;
+          schoolUrn: unknown;
+          settingUrn: unknown;
+          count: unknown;
+        }) => `${r.districtCode}|${r.workerCode ?? ''}|${r.schoolUrn ?? ''}|${r.settingUrn ?? ''}|${r.count}`;
+        const before: {
+          districtCode: string;
+          workerCode: string | null;
+          schoolUrn: number | null;
+          settingUrn: string | null;
+          count: number;
+        }[] = await tx.query(
           `SELECT district_code AS "districtCode", worker_code AS "workerCode", school_urn AS "schoolUrn", setting_urn AS "settingUrn", count
              FROM caseload_count WHERE kind = $1 AND period_code = $2`,
           [kind, period],
@@ -390,7 +593,10 @@ export const IMPORT_KIND_BY_NAME = new Map(IMPORT_KINDS.map((k) => [k.kind, k]))
 
 export function requireKind(kind: string): ImportKind {
   const k = IMPORT_KIND_BY_NAME.get(kind);
-  if (!k) throw new BadInput(`Unknown import "${kind}". Imports: ${IMPORT_KINDS.map((x) => x.kind).join(', ')}.`, 'kind', { validValues: [...IMPORT_KIND_BY_NAME.keys()] });
+  if (!k)
+    throw new BadInput(`Unknown import "${kind}". Imports: ${IMPORT_KINDS.map((x) => x.kind).join(', ')}.`, 'kind', {
+      validValues: [...IMPORT_KIND_BY_NAME.keys()],
+    });
   return k;
 }
 
@@ -402,33 +608,36 @@ function parseCell(f: FieldSpec, text: string, bad: Bad): Value | undefined {
   }
   switch (f.kind) {
     case 'int':
-      if (!/^\d{1,9}$/.test(text)) return bad(f.name, 'must be a whole number, 0 or more'), undefined;
+      if (!/^\d{1,9}$/.test(text)) return (bad(f.name, 'must be a whole number, 0 or more'), undefined);
       return Number(text);
     case 'money':
     case 'signedMoney': {
       const read = readMoney(text, { field: f.name, allowNegative: f.kind === 'signedMoney' });
-      if (!read.ok) return bad(f.name, read.problem.detail), undefined;
+      if (!read.ok) return (bad(f.name, read.problem.detail), undefined);
       return read.value;
     }
     case 'fraction':
-      if (!/^\d(\.\d{1,4})?$/.test(text) || new Decimal(text).gt(1)) return bad(f.name, 'must be a share from 0 to 1 with at most 4 decimal places, e.g. 0.70'), undefined;
+      if (!/^\d(\.\d{1,4})?$/.test(text) || new Decimal(text).gt(1))
+        return (bad(f.name, 'must be a share from 0 to 1 with at most 4 decimal places, e.g. 0.70'), undefined);
       return text;
     case 'enum': {
       const v = text.toUpperCase();
-      if (!f.values!.includes(v)) return bad(f.name, `is not one of ${f.values!.join(', ')}`), undefined;
+      if (!f.values!.includes(v)) return (bad(f.name, `is not one of ${f.values!.join(', ')}`), undefined);
       return v;
     }
     case 'bool': {
       const v = text.toUpperCase();
       if (['TRUE', 'YES', 'Y', '1'].includes(v)) return true;
       if (['FALSE', 'NO', 'N', '0'].includes(v)) return false;
-      return bad(f.name, 'must be TRUE or FALSE'), undefined;
+      return (bad(f.name, 'must be TRUE or FALSE'), undefined);
     }
     case 'code':
-      if (!CODE_RE.test(text)) return bad(f.name, 'must be a code of letters, digits, "-", "_" or "/" (at most 40)'), undefined;
+      if (!CODE_RE.test(text))
+        return (bad(f.name, 'must be a code of letters, digits, "-", "_" or "/" (at most 40)'), undefined);
       return text;
     default:
-      if (f.maxLength && text.length > f.maxLength) return bad(f.name, `is longer than ${f.maxLength} characters`), undefined;
+      if (f.maxLength && text.length > f.maxLength)
+        return (bad(f.name, `is longer than ${f.maxLength} characters`), undefined);
       return text;
   }
 }
@@ -468,13 +677,22 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
 }
 
 /** Validates a whole table: every problem, in every row, before anything is written. */
-export function validateTable(kind: ImportKind, table: Table, refs: Refs): { rows: ImportRow[]; errors: ErrorList; ignoredColumns: string[] } {
+export function validateTable(
+  kind: ImportKind,
+  table: Table,
+  refs: Refs,
+): { rows: ImportRow[]; errors: ErrorList; ignoredColumns: string[] } {
   const missing = kind.fields.filter((f) => f.required && !table.header.includes(f.name));
   if (missing.length) {
     throw new FileRejected(
       `The file lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.name}"`).join(', ')} (line 1) of the ${kind.kind} template: ` +
         `expected ${kind.fields.map((f) => f.name).join(', ')}.`,
-      missing.map((m) => ({ line: 1, column: m.name, value: null, reason: 'required column is missing from the header' })),
+      missing.map((m) => ({
+        line: 1,
+        column: m.name,
+        value: null,
+        reason: 'required column is missing from the header',
+      })),
     );
   }
   const known = new Set(kind.fields.map((f) => f.name));
@@ -485,7 +703,8 @@ export function validateTable(kind: ImportKind, table: Table, refs: Refs): { row
   for (const { line, cells } of table.rows) {
     const before = errors.count;
     const values: Record<string, Value> = {};
-    const bad: Bad = (field, reason) => errors.add({ line, column: field, value: cells.get(field)?.text ?? null, reason });
+    const bad: Bad = (field, reason) =>
+      errors.add({ line, column: field, value: cells.get(field)?.text ?? null, reason });
     for (const f of kind.fields) {
       const cell = cells.get(f.name) ?? { text: '' };
       if (cell.error) {
@@ -503,7 +722,12 @@ export function validateTable(kind: ImportKind, table: Table, refs: Refs): { row
     const key = kind.key.map((k) => values[k] ?? '').join('|');
     const first = seen.get(key);
     if (first !== undefined) {
-      errors.add({ line, column: kind.key.join(', '), value: key, reason: `the same ${kind.key.join(' + ')} appears twice, on lines ${first} and ${line}: keep one` });
+      errors.add({
+        line,
+        column: kind.key.join(', '),
+        value: key,
+        reason: `the same ${kind.key.join(' + ')} appears twice, on lines ${first} and ${line}: keep one`,
+      });
       errors.rejectedLines.add(first);
       continue;
     }
@@ -521,68 +745,82 @@ export interface FinanceImportOptions {
   dryRun?: boolean;
 }
 
-export async function importFinance(ds: DataSource, kindName: string, file: Buffer, opts: FinanceImportOptions): Promise<FinanceImportReport> {
+export async function importFinance(
+  ds: DataSource,
+  kindName: string,
+  file: Buffer,
+  opts: FinanceImportOptions,
+): Promise<FinanceImportReport> {
   authorize(opts.viewer, ACTIONS.import, 'import');
   const kind = requireKind(kindName);
   const table = await readTable(file);
-  return ds.transaction(async (tx) => {
-    const refs = await loadRefs(tx);
-    const { rows, errors, ignoredColumns } = validateTable(kind, table, refs);
-    if (errors.count === 0) await kind.checkAgainstStore?.(tx, rows, errors);
-    const report: FinanceImportReport = {
-      kind: kind.kind,
-      format: table.format,
-      applied: false,
-      dryRun: Boolean(opts.dryRun),
-      rows: table.rows.length,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      rejected: errors.rejectedLines.size,
-      errorCount: errors.count,
-      errors: errors.items,
-      ignoredColumns,
-      message: '',
-    };
-    if (errors.count > 0) {
-      report.message = `Nothing imported: ${errors.count} problem${errors.count > 1 ? 's' : ''} in ${report.rejected} row${report.rejected > 1 ? 's' : ''}. Fix them and import the file again.`;
-      return report;
-    }
-    let result: ApplyResult;
-    if (kind.apply) {
-      result = await kind.apply(tx, rows);
-    } else {
-      const records = kind.records!(rows);
-      const existing = await kind.load!(tx, records.map((r) => r.id));
-      const changed = records.filter((r) => !existing.has(r.id) || differs(existing.get(r.id)!, r.after));
-      if (changed.length) await kind.write!(tx, changed, existing, { file: opts.fileName, by: opts.viewer.name });
-      result = {
-        created: changed.filter((c) => !existing.has(c.id)).length,
-        updated: changed.filter((c) => existing.has(c.id)).length,
-        unchanged: records.length - changed.length,
-        audit: changed.map((c) => ({
-          entity: 'IMPORT' as const,
-          entityId: `${kind.kind}:${c.id}`.slice(0, 80),
-          action: existing.has(c.id) ? 'UPDATE' : 'CREATE',
-          before: existing.get(c.id) ?? null,
-          after: c.after,
-        })),
+  return ds
+    .transaction(async (tx) => {
+      const refs = await loadRefs(tx);
+      const { rows, errors, ignoredColumns } = validateTable(kind, table, refs);
+      if (errors.count === 0) await kind.checkAgainstStore?.(tx, rows, errors);
+      const report: FinanceImportReport = {
+        kind: kind.kind,
+        format: table.format,
+        applied: false,
+        dryRun: Boolean(opts.dryRun),
+        rows: table.rows.length,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: errors.rejectedLines.size,
+        errorCount: errors.count,
+        errors: errors.items,
+        ignoredColumns,
+        message: '',
       };
-    }
-    Object.assign(report, { created: result.created, updated: result.updated, unchanged: result.unchanged });
-    const verb = opts.dryRun ? 'Dry run: would create' : 'Imported: created';
-    report.message = `${verb} ${result.created}, updated ${result.updated}; ${result.unchanged} unchanged.`;
-    if (opts.dryRun) {
-      // Validation and the diff ran against the real tables inside this transaction; roll it back.
-      throw new DryRun(report);
-    }
-    await writeAudit(tx, { viewer: opts.viewer, source: opts.source, reason: `${kind.title} import of ${opts.fileName}` }, result.audit);
-    report.applied = result.audit.length > 0;
-    return report;
-  }).catch((err) => {
-    if (err instanceof DryRun) return err.report;
-    throw fromPotTrigger(err, `The ${kind.kind} import`) ?? err;
-  });
+      if (errors.count > 0) {
+        report.message = `Nothing imported: ${errors.count} problem${errors.count > 1 ? 's' : ''} in ${report.rejected} row${report.rejected > 1 ? 's' : ''}. Fix them and import the file again.`;
+        return report;
+      }
+      let result: ApplyResult;
+      if (kind.apply) {
+        result = await kind.apply(tx, rows);
+      } else {
+        const records = kind.records!(rows);
+        const existing = await kind.load!(
+          tx,
+          records.map((r) => r.id),
+        );
+        const changed = records.filter((r) => !existing.has(r.id) || differs(existing.get(r.id)!, r.after));
+        if (changed.length) await kind.write!(tx, changed, existing, { file: opts.fileName, by: opts.viewer.name });
+        result = {
+          created: changed.filter((c) => !existing.has(c.id)).length,
+          updated: changed.filter((c) => existing.has(c.id)).length,
+          unchanged: records.length - changed.length,
+          audit: changed.map((c) => ({
+            entity: 'IMPORT' as const,
+            entityId: `${kind.kind}:${c.id}`.slice(0, 80),
+            action: existing.has(c.id) ? 'UPDATE' : 'CREATE',
+            before: existing.get(c.id) ?? null,
+            after: c.after,
+          })),
+        };
+      }
+      Object.assign(report, { created: result.created, updated: result.updated, unchanged: result.unchanged });
+      const verb = opts.dryRun ? 'Dry run: would create' : 'Imported: created';
+      report.message = `${verb} ${result.created}, updated ${result.updated}; ${result.unchanged} unchanged.`;
+      if (opts.dryRun) {
+        // Validation and the diff ran against the real tables inside this transaction; roll it back.
+        throw new DryRun(report);
+      }
+      await writeAudit(
+        tx,
+        { viewer: opts.viewer, source: opts.source, reason: `${kind.title} import of ${opts.fileName}` },
+        result.audit,
+      );
+      report.applied = result.audit.length > 0;
+      return report;
+    })
+    .catch((err) => {
+      if (err instanceof DryRun) return err.report;
+      throw fromPotTrigger(err, `The ${kind.kind} import`) ?? err;
+    });
 }
 
 class DryRun extends Error {

@@ -10,34 +10,153 @@ import type { GiasSchool } from './gias';
  * run time (into os.tmpdir()), never committed: the full file is tens of megabytes.
  */
 export const GIAS_HEADER: readonly string[] = [
-  'URN', 'LA (code)', 'LA (name)', 'EstablishmentNumber', 'EstablishmentName', 'TypeOfEstablishment (code)', 'TypeOfEstablishment (name)',
-  'EstablishmentTypeGroup (code)', 'EstablishmentTypeGroup (name)', 'EstablishmentStatus (code)', 'EstablishmentStatus (name)',
-  'ReasonEstablishmentOpened (code)', 'ReasonEstablishmentOpened (name)', 'OpenDate', 'ReasonEstablishmentClosed (code)',
-  'ReasonEstablishmentClosed (name)', 'CloseDate', 'PhaseOfEducation (code)', 'PhaseOfEducation (name)', 'StatutoryLowAge', 'StatutoryHighAge',
-  'Boarders (code)', 'Boarders (name)', 'NurseryProvision (name)', 'OfficialSixthForm (code)', 'OfficialSixthForm (name)', 'Gender (code)',
-  'Gender (name)', 'ReligiousCharacter (code)', 'ReligiousCharacter (name)', 'ReligiousEthos (name)', 'Diocese (code)', 'Diocese (name)',
-  'AdmissionsPolicy (code)', 'AdmissionsPolicy (name)', 'SchoolCapacity', 'SpecialClasses (code)', 'SpecialClasses (name)', 'CensusDate',
-  'NumberOfPupils', 'NumberOfBoys', 'NumberOfGirls', 'PercentageFSM', 'TrustSchoolFlag (code)', 'TrustSchoolFlag (name)', 'Trusts (code)',
-  'Trusts (name)', 'SchoolSponsorFlag (name)', 'SchoolSponsors (name)', 'FederationFlag (name)', 'Federations (code)', 'Federations (name)',
-  'UKPRN', 'FEHEIdentifier', 'FurtherEducationType (name)', 'OfstedLastInsp', 'OfstedSpecialMeasures (code)', 'OfstedSpecialMeasures (name)',
-  'LastChangedDate', 'Street', 'Locality', 'Address3', 'Town', 'County (name)', 'Postcode', 'SchoolWebsite', 'TelephoneNum', 'HeadTitle (name)',
-  'HeadFirstName', 'HeadLastName', 'HeadPreferredJobTitle', 'BSOInspectorateName (name)', 'InspectorateReport', 'DateOfLastInspectionVisit',
-  'NextInspectionVisit', 'TeenMoth (name)', 'TeenMothPlaces', 'CCF (name)', 'SENPRU (name)', 'EBD (name)', 'PlacesPRU', 'FTProv (name)',
-  'EdByOther (name)', 'Section41Approved (name)', 'SEN1 (name)', 'SEN2 (name)', 'SEN3 (name)', 'SEN4 (name)', 'SEN5 (name)', 'SEN6 (name)',
-  'SEN7 (name)', 'SEN8 (name)', 'SEN9 (name)', 'SEN10 (name)', 'SEN11 (name)', 'SEN12 (name)', 'SEN13 (name)', 'TypeOfResourcedProvision (name)',
-  'ResourcedProvisionOnRoll', 'ResourcedProvisionCapacity', 'SenUnitOnRoll', 'SenUnitCapacity', 'GOR (code)', 'GOR (name)',
-  'DistrictAdministrative (code)', 'DistrictAdministrative (name)', 'AdministrativeWard (code)', 'AdministrativeWard (name)',
-  'ParliamentaryConstituency (code)', 'ParliamentaryConstituency (name)', 'UrbanRural (code)', 'UrbanRural (name)', 'GSSLACode (name)', 'Easting',
-  'Northing', 'MSOA (name)', 'LSOA (name)', 'InspectorateName (name)', 'SENStat', 'SENNoStat', 'BoardingEstablishment (name)', 'PropsName',
-  'PreviousLA (code)', 'PreviousLA (name)', 'PreviousEstablishmentNumber', 'OfstedRating (name)', 'RSCRegion (name)', 'Country (name)', 'UPRN',
-  'SiteName', 'QABName (code)', 'QABName (name)', 'EstablishmentAccredited (code)', 'EstablishmentAccredited (name)', 'QABReport', 'CHNumber',
-  'MSOA (code)', 'LSOA (code)', 'FSM', 'AccreditationExpiryDate',
+  'URN',
+  'LA (code)',
+  'LA (name)',
+  'EstablishmentNumber',
+  'EstablishmentName',
+  'TypeOfEstablishment (code)',
+  'TypeOfEstablishment (name)',
+  'EstablishmentTypeGroup (code)',
+  'EstablishmentTypeGroup (name)',
+  'EstablishmentStatus (code)',
+  'EstablishmentStatus (name)',
+  'ReasonEstablishmentOpened (code)',
+  'ReasonEstablishmentOpened (name)',
+  'OpenDate',
+  'ReasonEstablishmentClosed (code)',
+  'ReasonEstablishmentClosed (name)',
+  'CloseDate',
+  'PhaseOfEducation (code)',
+  'PhaseOfEducation (name)',
+  'StatutoryLowAge',
+  'StatutoryHighAge',
+  'Boarders (code)',
+  'Boarders (name)',
+  'NurseryProvision (name)',
+  'OfficialSixthForm (code)',
+  'OfficialSixthForm (name)',
+  'Gender (code)',
+  'Gender (name)',
+  'ReligiousCharacter (code)',
+  'ReligiousCharacter (name)',
+  'ReligiousEthos (name)',
+  'Diocese (code)',
+  'Diocese (name)',
+  'AdmissionsPolicy (code)',
+  'AdmissionsPolicy (name)',
+  'SchoolCapacity',
+  'SpecialClasses (code)',
+  'SpecialClasses (name)',
+  'CensusDate',
+  'NumberOfPupils',
+  'NumberOfBoys',
+  'NumberOfGirls',
+  'PercentageFSM',
+  'TrustSchoolFlag (code)',
+  'TrustSchoolFlag (name)',
+  'Trusts (code)',
+  'Trusts (name)',
+  'SchoolSponsorFlag (name)',
+  'SchoolSponsors (name)',
+  'FederationFlag (name)',
+  'Federations (code)',
+  'Federations (name)',
+  'UKPRN',
+  'FEHEIdentifier',
+  'FurtherEducationType (name)',
+  'OfstedLastInsp',
+  'OfstedSpecialMeasures (code)',
+  'OfstedSpecialMeasures (name)',
+  'LastChangedDate',
+  'Street',
+  'Locality',
+  'Address3',
+  'Town',
+  'County (name)',
+  'Postcode',
+  'SchoolWebsite',
+  'TelephoneNum',
+  'HeadTitle (name)',
+  'HeadFirstName',
+  'HeadLastName',
+  'HeadPreferredJobTitle',
+  'BSOInspectorateName (name)',
+  'InspectorateReport',
+  'DateOfLastInspectionVisit',
+  'NextInspectionVisit',
+  'TeenMoth (name)',
+  'TeenMothPlaces',
+  'CCF (name)',
+  'SENPRU (name)',
+  'EBD (name)',
+  'PlacesPRU',
+  'FTProv (name)',
+  'EdByOther (name)',
+  'Section41Approved (name)',
+  'SEN1 (name)',
+  'SEN2 (name)',
+  'SEN3 (name)',
+  'SEN4 (name)',
+  'SEN5 (name)',
+  'SEN6 (name)',
+  'SEN7 (name)',
+  'SEN8 (name)',
+  'SEN9 (name)',
+  'SEN10 (name)',
+  'SEN11 (name)',
+  'SEN12 (name)',
+  'SEN13 (name)',
+  'TypeOfResourcedProvision (name)',
+  'ResourcedProvisionOnRoll',
+  'ResourcedProvisionCapacity',
+  'SenUnitOnRoll',
+  'SenUnitCapacity',
+  'GOR (code)',
+  'GOR (name)',
+  'DistrictAdministrative (code)',
+  'DistrictAdministrative (name)',
+  'AdministrativeWard (code)',
+  'AdministrativeWard (name)',
+  'ParliamentaryConstituency (code)',
+  'ParliamentaryConstituency (name)',
+  'UrbanRural (code)',
+  'UrbanRural (name)',
+  'GSSLACode (name)',
+  'Easting',
+  'Northing',
+  'MSOA (name)',
+  'LSOA (name)',
+  'InspectorateName (name)',
+  'SENStat',
+  'SENNoStat',
+  'BoardingEstablishment (name)',
+  'PropsName',
+  'PreviousLA (code)',
+  'PreviousLA (name)',
+  'PreviousEstablishmentNumber',
+  'OfstedRating (name)',
+  'RSCRegion (name)',
+  'Country (name)',
+  'UPRN',
+  'SiteName',
+  'QABName (code)',
+  'QABName (name)',
+  'EstablishmentAccredited (code)',
+  'EstablishmentAccredited (name)',
+  'QABReport',
+  'CHNumber',
+  'MSOA (code)',
+  'LSOA (code)',
+  'FSM',
+  'AccreditationExpiryDate',
 ];
 
 export type GiasRow = Record<string, string>;
 
 /** 'yyyy-mm-dd' → GIAS 'dd-mm-yyyy'. */
-export const giasDate = (iso: string | null) => (iso ? `${iso.slice(8, 10)}-${iso.slice(5, 7)}-${iso.slice(0, 4)}` : '');
+export const giasDate = (iso: string | null) =>
+  iso ? `${iso.slice(8, 10)}-${iso.slice(5, 7)}-${iso.slice(0, 4)}` : '';
 
 const PHASE_NAME: Record<Phase, string> = {
   NURSERY: 'Nursery',
@@ -64,7 +183,12 @@ export function giasRowOf(s: GiasSchool, la = 886, laName = 'Kent'): GiasRow {
     EstablishmentNumber: String(s.laestab % 10000),
     EstablishmentName: s.name,
     'TypeOfEstablishment (name)': s.establishmentType,
-    'EstablishmentTypeGroup (name)': s.type === 'ACADEMY' ? 'Academies' : s.type === 'FREE_SCHOOL' ? 'Free Schools' : 'Local authority maintained schools',
+    'EstablishmentTypeGroup (name)':
+      s.type === 'ACADEMY'
+        ? 'Academies'
+        : s.type === 'FREE_SCHOOL'
+          ? 'Free Schools'
+          : 'Local authority maintained schools',
     'EstablishmentStatus (name)': STATUS_NAME[s.status],
     OpenDate: giasDate(s.openDate),
     CloseDate: giasDate(s.closeDate),
@@ -93,7 +217,15 @@ function rng(seed: number) {
   };
 }
 
-const OTHER_TYPES = ['Community school', 'Academy converter', 'Voluntary aided school', 'Other independent school', 'Further education', "Children's centre", 'Academy sponsor led'];
+const OTHER_TYPES = [
+  'Community school',
+  'Academy converter',
+  'Voluntary aided school',
+  'Other independent school',
+  'Further education',
+  "Children's centre",
+  'Academy sponsor led',
+];
 const TOWNS = ['Leeds', 'Bristol', 'Sheffield', 'Norwich', 'York', 'Derby', 'Bath', 'Hull', 'Crewe', 'Luton'];
 const SAINTS = ['St Mary’s', 'St John’s', 'Sainte-Thérèse', 'St Peter’s', 'Holy Trinity', 'Our Lady’s'];
 
@@ -103,7 +235,12 @@ function otherRow(r: () => number, urn: number): GiasRow {
   let la = 200 + Math.floor(r() * 740);
   if (la === 886) la = 887;
   const town = pick(TOWNS);
-  const name = r() < 0.3 ? `${pick(SAINTS)} Primary School, ${town}` : r() < 0.1 ? `The "New" School, ${town}` : `${town} ${pick(['Primary', 'Academy', 'High School', 'Infant School'])}`;
+  const name =
+    r() < 0.3
+      ? `${pick(SAINTS)} Primary School, ${town}`
+      : r() < 0.1
+        ? `The "New" School, ${town}`
+        : `${town} ${pick(['Primary', 'Academy', 'High School', 'Infant School'])}`;
   const opened = `${String(1 + Math.floor(r() * 28)).padStart(2, '0')}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}-${1950 + Math.floor(r() * 70)}`;
   return {
     URN: String(urn),
@@ -174,7 +311,8 @@ export async function writeGiasSample(path: string, opts: SampleOptions): Promis
   let written = 0;
   for (let i = 0; i < totalRows; i++) {
     let row: GiasRow;
-    if (la < opts.laRows.length && (i % every === every - 1 || totalRows - i <= opts.laRows.length - la)) row = opts.laRows[la++];
+    if (la < opts.laRows.length && (i % every === every - 1 || totalRows - i <= opts.laRows.length - la))
+      row = opts.laRows[la++];
     else {
       urn += 1 + Math.floor(r() * 3);
       if (urn >= 118000 && urn < 151000) urn = 151000;

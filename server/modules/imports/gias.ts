@@ -106,13 +106,27 @@ export interface GiasSchool {
   srpOnRoll: number | null;
 }
 export const COMPARED_FIELDS = [
-  'laestab', 'name', 'phase', 'type', 'establishmentType', 'status', 'openDate', 'closeDate', 'districtCode', 'postcode', 'ukprn',
-  'pupilsOnRoll', 'percentFsm', 'srpCapacity', 'srpOnRoll',
+  'laestab',
+  'name',
+  'phase',
+  'type',
+  'establishmentType',
+  'status',
+  'openDate',
+  'closeDate',
+  'districtCode',
+  'postcode',
+  'ukprn',
+  'pupilsOnRoll',
+  'percentFsm',
+  'srpCapacity',
+  'srpOnRoll',
 ] as const;
 
 // UTF-8 multi-byte sequences seen through Windows-1252 ("St Mary’s" becomes "St Maryâ€™s"), or the
 // replacement character of a byte the encoding does not define.
-const MOJIBAKE = /â€|Ã[\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u2122]|Â[\u00A0-\u00BF]|\uFFFD/;
+const MOJIBAKE =
+  /â€|Ã[\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u2122]|Â[\u00A0-\u00BF]|\uFFFD/;
 
 /** 'dd-mm-yyyy' (GIAS) or 'dd/mm/yyyy' → 'yyyy-mm-dd'; null when empty; undefined when not a real date. */
 export function parseGiasDate(raw: string): string | null | undefined {
@@ -150,7 +164,14 @@ export type ParsedRow = { kind: 'school'; school: GiasSchool } | { kind: 'skip';
  * Validates one row of the chosen local authority. Every problem in the row is reported, not only the first,
  * so one pass over the file finds them all.
  */
-export function parseGiasRow(cells: string[], idx: ColumnIndex, la: number, line: number, districts: ReadonlySet<string>, errors: ErrorList): ParsedRow {
+export function parseGiasRow(
+  cells: string[],
+  idx: ColumnIndex,
+  la: number,
+  line: number,
+  districts: ReadonlySet<string>,
+  errors: ErrorList,
+): ParsedRow {
   const get = (k: Key) => (idx[k] >= 0 ? (cells[idx[k]] ?? '').trim() : '');
   const bad = (k: Key, reason: string) => errors.add({ line, column: GIAS_COLUMNS[k], value: get(k), reason });
   const before = errors.count;
@@ -160,7 +181,11 @@ export function parseGiasRow(cells: string[], idx: ColumnIndex, la: number, line
   if (!known) return { kind: 'skip', reason: typeName || '(no type)' };
 
   for (const k of Object.keys(GIAS_COLUMNS) as Key[]) {
-    if (MOJIBAKE.test(get(k))) bad(k, 'looks like UTF-8 text read as Windows-1252: give the file as downloaded from GIAS, or pass --encoding utf8');
+    if (MOJIBAKE.test(get(k)))
+      bad(
+        k,
+        'looks like UTF-8 text read as Windows-1252: give the file as downloaded from GIAS, or pass --encoding utf8',
+      );
   }
   const int = (k: Key, opts: { required?: boolean; min?: number; max?: number } = {}): number | null => {
     const v = get(k);
@@ -168,7 +193,11 @@ export function parseGiasRow(cells: string[], idx: ColumnIndex, la: number, line
       if (opts.required) bad(k, 'is required');
       return null;
     }
-    if (!/^\d+$/.test(v) || (opts.max !== undefined && Number(v) > opts.max) || (opts.min !== undefined && Number(v) < opts.min)) {
+    if (
+      !/^\d+$/.test(v) ||
+      (opts.max !== undefined && Number(v) > opts.max) ||
+      (opts.min !== undefined && Number(v) < opts.min)
+    ) {
       bad(k, `must be a whole number${opts.max !== undefined ? ` from ${opts.min ?? 0} to ${opts.max}` : ''}`);
       return null;
     }
@@ -188,16 +217,25 @@ export function parseGiasRow(cells: string[], idx: ColumnIndex, la: number, line
   const status = GIAS_STATUSES[get('status')];
   if (!status) bad('status', `is not a GIAS establishment status (${Object.keys(GIAS_STATUSES).join('; ')})`);
   let phase = known.phase ?? GIAS_PHASES[get('phase')];
-  if (!phase) bad('phase', `is not a phase of education for a ${typeName.toLowerCase()} (${Object.keys(GIAS_PHASES).join(', ')})`);
+  if (!phase)
+    bad(
+      'phase',
+      `is not a phase of education for a ${typeName.toLowerCase()} (${Object.keys(GIAS_PHASES).join(', ')})`,
+    );
   if (known.phase === Phase.SIXTEEN_PLUS) phase = Phase.SIXTEEN_PLUS;
   const district = get('district');
-  if (!districts.has(district)) bad('district', `is not one of the local authority's districts held by the hub (${[...districts].sort().join(', ')})`);
+  if (!districts.has(district))
+    bad(
+      'district',
+      `is not one of the local authority's districts held by the hub (${[...districts].sort().join(', ')})`,
+    );
   const openDate = date('openDate');
   const closeDate = date('closeDate');
   const fsmRaw = get('fsm');
   let percentFsm: string | null = null;
   if (fsmRaw !== '') {
-    if (!/^\d{1,3}(\.\d+)?$/.test(fsmRaw) || new Decimal(fsmRaw).gt(100)) bad('fsm', 'must be a percentage from 0 to 100');
+    if (!/^\d{1,3}(\.\d+)?$/.test(fsmRaw) || new Decimal(fsmRaw).gt(100))
+      bad('fsm', 'must be a percentage from 0 to 100');
     else percentFsm = new Decimal(fsmRaw).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
   }
   const postcode = get('postcode') || null;
@@ -286,9 +324,15 @@ class Sniffer extends Transform {
     if (this.first) {
       this.first = false;
       if (chunk.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
-        return cb(new FileRejected('The file is an XLSX or ZIP archive, not the GIAS CSV: download "all establishment data" as CSV.', []));
+        return cb(
+          new FileRejected(
+            'The file is an XLSX or ZIP archive, not the GIAS CSV: download "all establishment data" as CSV.',
+            [],
+          ),
+        );
       }
-      if (chunk.subarray(0, 4096).includes(0)) return cb(new FileRejected('The file is binary, not a CSV text file.', []));
+      if (chunk.subarray(0, 4096).includes(0))
+        return cb(new FileRejected('The file is binary, not a CSV text file.', []));
       this.utf8Bom = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
     }
     this.bytes += chunk.length;
@@ -323,7 +367,14 @@ export async function readGias(
   input: Readable,
   opts: Pick<GiasImportOptions, 'la' | 'encoding' | 'onProgress'>,
   districts: ReadonlySet<string>,
-): Promise<{ schools: Map<number, { school: GiasSchool; line: number }>; errors: ErrorList; rowsRead: number; rowsForLa: number; skipped: Record<string, number>; sha256: string }> {
+): Promise<{
+  schools: Map<number, { school: GiasSchool; line: number }>;
+  errors: ErrorList;
+  rowsRead: number;
+  rowsForLa: number;
+  skipped: Record<string, number>;
+  sha256: string;
+}> {
   const errors = new ErrorList();
   const schools = new Map<number, { school: GiasSchool; line: number }>();
   const laestabLine = new Map<number, { urn: number; line: number }>();
@@ -335,7 +386,13 @@ export async function readGias(
   const laText = String(opts.la);
   const sniffer = new Sniffer((bytes) => opts.onProgress?.(bytes, rowsRead));
   // A GIAS row is about 2 KB: a record past 1 MB is a broken quote swallowing the file, refused before it fills memory.
-  const parser = parse({ bom: true, relax_column_count: true, info: true, skip_empty_lines: true, max_record_size: 1_000_000 });
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    info: true,
+    skip_empty_lines: true,
+    max_record_size: 1_000_000,
+  });
 
   // pipeline() reports an error thrown here as an AbortError of the upstream streams: keep the real one.
   let fatal: Error | null = null;
@@ -358,13 +415,23 @@ export async function readGias(
       rowsRead++;
       if ((record[idx.la] ?? '').trim() !== laText) {
         if (record.length !== width && record.length > 1) {
-          errors.add({ line, column: null, value: null, reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place` });
+          errors.add({
+            line,
+            column: null,
+            value: null,
+            reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place`,
+          });
         }
         continue;
       }
       rowsForLa++;
       if (record.length !== width) {
-        errors.add({ line, column: null, value: null, reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place` });
+        errors.add({
+          line,
+          column: null,
+          value: null,
+          reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place`,
+        });
         continue;
       }
       const parsed = parseGiasRow(record, idx, opts.la, line, districts, errors);
@@ -373,7 +440,12 @@ export async function readGias(
       const s = parsed.school;
       const dup = schools.get(s.urn);
       if (dup) {
-        errors.add({ line, column: GIAS_COLUMNS.urn, value: String(s.urn), reason: `URN ${s.urn} appears twice, on lines ${dup.line} and ${line}: keep one` });
+        errors.add({
+          line,
+          column: GIAS_COLUMNS.urn,
+          value: String(s.urn),
+          reason: `URN ${s.urn} appears twice, on lines ${dup.line} and ${line}: keep one`,
+        });
         errors.rejectedLines.add(dup.line);
         continue;
       }
@@ -399,13 +471,17 @@ export async function readGias(
     if (err instanceof FileRejected) throw err;
     if (err instanceof CsvError) {
       const line = (err as CsvError & { lines?: number }).lines ?? 0;
-      throw new FileRejected(`The file is not valid CSV at line ${line}: ${err.message.replace(/^Invalid [^:]*: /, '')}`, [
-        { line, column: null, value: null, reason: err.message },
-      ]);
+      throw new FileRejected(
+        `The file is not valid CSV at line ${line}: ${err.message.replace(/^Invalid [^:]*: /, '')}`,
+        [{ line, column: null, value: null, reason: err.message }],
+      );
     }
     throw err;
   }
-  if (!idx) throw new FileRejected('The file is empty: it has no header line.', [{ line: 1, column: null, value: null, reason: 'no header' }]);
+  if (!idx)
+    throw new FileRejected('The file is empty: it has no header line.', [
+      { line: 1, column: null, value: null, reason: 'no header' },
+    ]);
   opts.onProgress?.(sniffer.bytes, rowsRead);
   return { schools, errors, rowsRead, rowsForLa, skipped, sha256: sniffer.hash.digest('hex') };
 }
@@ -416,7 +492,8 @@ function changedFields(a: DbSchool, b: GiasSchool): string[] {
   return COMPARED_FIELDS.filter((f) => {
     const x = a[f];
     const y = b[f];
-    if (f === 'percentFsm') return (x === null) !== (y === null) || (x !== null && !new Decimal(x as string).eq(y as string));
+    if (f === 'percentFsm')
+      return (x === null) !== (y === null) || (x !== null && !new Decimal(x as string).eq(y as string));
     return (x ?? null) !== (y ?? null);
   });
 }
@@ -441,16 +518,25 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
     skipped: read.skipped,
   };
   if (read.rowsForLa === 0 && errors.count === 0) {
-    throw new FileRejected(`The file has no establishments of LA ${opts.la}: check --la (Kent is 886) and that this is the national download.`, []);
+    throw new FileRejected(
+      `The file has no establishments of LA ${opts.la}: check --la (Kent is 886) and that this is the national download.`,
+      [],
+    );
   }
 
   return ds.transaction(async (tx) => {
     // Lock the register against a concurrent import: the diff below must stay true until commit.
     await tx.query(`LOCK TABLE school IN SHARE ROW EXCLUSIVE MODE`);
-    const existing: DbSchool[] = await tx.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.laestab BETWEEN $1 AND $2`, [opts.la * 10000, opts.la * 10000 + 9999]);
+    const existing: DbSchool[] = await tx.query(
+      `SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.laestab BETWEEN $1 AND $2`,
+      [opts.la * 10000, opts.la * 10000 + 9999],
+    );
     const byUrn = new Map(existing.map((s) => [s.urn, s]));
     const laestabOwner: Map<number, number> = new Map(
-      (await tx.query(`SELECT laestab, urn FROM school`)).map((r: { laestab: number; urn: number }) => [r.laestab, r.urn]),
+      (await tx.query(`SELECT laestab, urn FROM school`)).map((r: { laestab: number; urn: number }) => [
+        r.laestab,
+        r.urn,
+      ]),
     );
     const upserts: GiasSchool[] = [];
     const changes: GiasReport['changes'] = [];
@@ -528,36 +614,61 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
     for (let i = 0; i < upserts.length; i += 1000) await upsertSchools(tx, upserts.slice(i, i + 1000));
     // A school the file no longer lists closes today, unless the hub already knows an earlier close date.
     const today = new Date().toISOString().slice(0, 10);
-    if (missing.length) await tx.query(`UPDATE school SET status = 'CLOSED', close_date = coalesce(close_date, $2::date) WHERE urn = ANY($1::int[])`, [missing.map((s) => s.urn), today]);
-    const closing = changes.filter((c) => c.action === 'CLOSED').map((c) => ({ urn: c.urn, closeDate: read.schools.get(c.urn)?.school.closeDate ?? byUrn.get(c.urn)?.closeDate ?? today }));
+    if (missing.length)
+      await tx.query(
+        `UPDATE school SET status = 'CLOSED', close_date = coalesce(close_date, $2::date) WHERE urn = ANY($1::int[])`,
+        [missing.map((s) => s.urn), today],
+      );
+    const closing = changes
+      .filter((c) => c.action === 'CLOSED')
+      .map((c) => ({
+        urn: c.urn,
+        closeDate: read.schools.get(c.urn)?.school.closeDate ?? byUrn.get(c.urn)?.closeDate ?? today,
+      }));
     const closures = await applyClosures(tx, closing, 'Closing these schools');
     report.closures = closures.changes;
-    report.recomputed = closures.recomputed ? { termsRecomputed: closures.recomputed.termsRecomputed, schoolTermRowsChanged: closures.recomputed.schoolTermRowsChanged, potsChanged: closures.recomputed.potsChanged } : null;
+    report.recomputed = closures.recomputed
+      ? {
+          termsRecomputed: closures.recomputed.termsRecomputed,
+          schoolTermRowsChanged: closures.recomputed.schoolTermRowsChanged,
+          potsChanged: closures.recomputed.potsChanged,
+        }
+      : null;
     const pending = closures.changes.reduce((n, c) => n + c.allocationsAfterClosure.length, 0);
     if (closures.recomputed) {
-      report.message += ` Memberships of ${closures.changes.filter((c) => c.membershipsEnded.length || c.membershipsRemoved.length).length} closed school(s) end on their close date; ` +
+      report.message +=
+        ` Memberships of ${closures.changes.filter((c) => c.membershipsEnded.length || c.membershipsRemoved.length).length} closed school(s) end on their close date; ` +
         `shares recomputed for ${closures.recomputed.termsRecomputed.join(', ') || 'no open term'} (${closures.recomputed.schoolTermRowsChanged} school-term rows changed).`;
     }
-    if (pending) report.message += ` ${pending} allocation(s) for closed schools in terms after their closure remain: withdraw them.`;
-    await writeAudit(tx, { viewer: opts.viewer, source: opts.source, reason: `GIAS register import of ${opts.fileName}` }, [
-      {
-        entity: 'IMPORT',
-        entityId: `GIAS-${opts.la}-${read.sha256.slice(0, 16)}`,
-        action: 'IMPORT_GIAS',
-        before: { schools: changes.filter((c) => c.action !== 'ADDED').map((c) => pick(byUrn.get(c.urn)!, c.fields)) },
-        after: {
-          file: opts.fileName,
-          sha256: read.sha256,
-          summary: { added, updated, closed, unchanged },
-          closures: closures.changes,
-          schools: changes.map((c) => ({
-            action: c.action,
-            ...(c.action === 'ADDED' ? read.schools.get(c.urn)!.school : pick(read.schools.get(c.urn)?.school ?? { status: 'CLOSED' }, c.fields)),
-            urn: c.urn,
-          })),
+    if (pending)
+      report.message += ` ${pending} allocation(s) for closed schools in terms after their closure remain: withdraw them.`;
+    await writeAudit(
+      tx,
+      { viewer: opts.viewer, source: opts.source, reason: `GIAS register import of ${opts.fileName}` },
+      [
+        {
+          entity: 'IMPORT',
+          entityId: `GIAS-${opts.la}-${read.sha256.slice(0, 16)}`,
+          action: 'IMPORT_GIAS',
+          before: {
+            schools: changes.filter((c) => c.action !== 'ADDED').map((c) => pick(byUrn.get(c.urn)!, c.fields)),
+          },
+          after: {
+            file: opts.fileName,
+            sha256: read.sha256,
+            summary: { added, updated, closed, unchanged },
+            closures: closures.changes,
+            schools: changes.map((c) => ({
+              action: c.action,
+              ...(c.action === 'ADDED'
+                ? read.schools.get(c.urn)!.school
+                : pick(read.schools.get(c.urn)?.school ?? { status: 'CLOSED' }, c.fields)),
+              urn: c.urn,
+            })),
+          },
         },
-      },
-    ]);
+      ],
+    );
     report.applied = true;
     return report;
   });
@@ -565,7 +676,9 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
 
 function pick(o: object, fields: string[]): Record<string, unknown> {
   const src = o as Record<string, unknown>;
-  return Object.fromEntries([['urn', src.urn], ...fields.map((f) => [f, src[f] ?? null])].filter(([, v]) => v !== undefined));
+  return Object.fromEntries(
+    [['urn', src.urn], ...fields.map((f) => [f, src[f] ?? null])].filter(([, v]) => v !== undefined),
+  );
 }
 
 async function upsertSchools(tx: import('typeorm').EntityManager, rows: GiasSchool[]): Promise<void> {
@@ -580,8 +693,22 @@ async function upsertSchools(tx: import('typeorm').EntityManager, rows: GiasScho
        district_code = EXCLUDED.district_code, postcode = EXCLUDED.postcode, ukprn = EXCLUDED.ukprn, pupils_on_roll = EXCLUDED.pupils_on_roll,
        percent_fsm = EXCLUDED.percent_fsm, srp_capacity = EXCLUDED.srp_capacity, srp_on_roll = EXCLUDED.srp_on_roll`,
     [
-      col('urn'), col('laestab'), col('name'), col('phase'), col('type'), col('establishmentType'), col('status'), col('openDate'), col('closeDate'),
-      col('districtCode'), col('postcode'), col('ukprn'), col('pupilsOnRoll'), col('percentFsm'), col('srpCapacity'), col('srpOnRoll'),
+      col('urn'),
+      col('laestab'),
+      col('name'),
+      col('phase'),
+      col('type'),
+      col('establishmentType'),
+      col('status'),
+      col('openDate'),
+      col('closeDate'),
+      col('districtCode'),
+      col('postcode'),
+      col('ukprn'),
+      col('pupilsOnRoll'),
+      col('percentFsm'),
+      col('srpCapacity'),
+      col('srpOnRoll'),
     ],
   );
 }

@@ -42,7 +42,11 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
     handler(deps, async (req, res) => {
       await deps.viewerFor(req.headers.authorization, req);
       const m = /^([a-z-]+)\.(csv|xlsx)$/.exec(String(req.params.file));
-      if (!m) throw new BadInput(`Ask for /import/templates/<kind>.xlsx or .csv. Kinds: ${IMPORT_KINDS.map((k) => k.kind).join(', ')}.`, 'file');
+      if (!m)
+        throw new BadInput(
+          `Ask for /import/templates/<kind>.xlsx or .csv. Kinds: ${IMPORT_KINDS.map((k) => k.kind).join(', ')}.`,
+          'file',
+        );
       const kind = requireKind(m[1]);
       res.setHeader('content-disposition', `attachment; filename="${kind.kind}-template.${m[2]}"`);
       if (m[2] === 'csv') res.type('text/csv; charset=utf-8').send(templateCsv(kind));
@@ -58,15 +62,26 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
         [
           { name: 'la', kind: 'int', description: 'DfE LA code (default 886, Kent).' },
           { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
-          { name: 'allowMassClose', kind: 'enum', values: BOOL, description: 'TRUE to allow closing more than a fifth of the open schools.' },
-          { name: 'encoding', kind: 'enum', values: ['WIN1252', 'UTF8'], description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).' },
+          {
+            name: 'allowMassClose',
+            kind: 'enum',
+            values: BOOL,
+            description: 'TRUE to allow closing more than a fifth of the open schools.',
+          },
+          {
+            name: 'encoding',
+            kind: 'enum',
+            values: ['WIN1252', 'UTF8'],
+            description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).',
+          },
         ],
         query(req),
         'GIAS import',
       );
       // A rejected file stops the read: through a PassThrough, so that stopping does not destroy the socket the 400 goes back on.
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > UPLOAD_LIMITS.giasBytes) throw tooLarge(UPLOAD_LIMITS.giasBytes, 'the national GIAS file is about 60 MB');
+      if (declared > UPLOAD_LIMITS.giasBytes)
+        throw tooLarge(UPLOAD_LIMITS.giasBytes, 'the national GIAS file is about 60 MB');
       const body = new PassThrough();
       let seen = 0;
       req.on('data', (chunk: Buffer) => {
@@ -95,9 +110,18 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
     handler(deps, async (req, res) => {
       const viewer = await finance(req);
       const kind = requireKind(String(req.params.kind));
-      const p = parseParams([{ name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' }], query(req), `${kind.kind} import`);
+      const p = parseParams(
+        [{ name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' }],
+        query(req),
+        `${kind.kind} import`,
+      );
       const body = await readBody(req, UPLOAD_LIMITS.financeBytes);
-      const report = await importFinance(deps.dataSource, kind.kind, body, { viewer, source: 'API', fileName: fileName(req, `upload-${kind.kind}`), dryRun: p.dryRun === 'TRUE' });
+      const report = await importFinance(deps.dataSource, kind.kind, body, {
+        viewer,
+        source: 'API',
+        fileName: fileName(req, `upload-${kind.kind}`),
+        dryRun: p.dryRun === 'TRUE',
+      });
       sendReport(res, report);
     }),
   );
@@ -107,14 +131,23 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
 /** 200 with the report when the file was accepted (written, dry run or no change); 400 with it when any row was rejected. */
 function sendReport(res: Response, report: { errorCount: number; message: string; errors: unknown[] }): void {
   if (report.errorCount > 0) {
-    res.status(400).json({ errors: [{ message: report.message, extensions: { code: 'BAD_USER_INPUT', rowErrors: report.errors } }], report });
+    res
+      .status(400)
+      .json({
+        errors: [{ message: report.message, extensions: { code: 'BAD_USER_INPUT', rowErrors: report.errors } }],
+        report,
+      });
     return;
   }
   res.json({ report });
 }
 
 function tooLarge(limit: number, why: string) {
-  return new BadInput(`The file is larger than ${limit / 1024 / 1024} MB (${why}); split it or check the file.`, 'file', { maxBytes: limit });
+  return new BadInput(
+    `The file is larger than ${limit / 1024 / 1024} MB (${why}); split it or check the file.`,
+    'file',
+    { maxBytes: limit },
+  );
 }
 
 async function readBody(req: Request, limit: number): Promise<Buffer> {

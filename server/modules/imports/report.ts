@@ -20,7 +20,12 @@ export class ErrorList {
   add(e: RowError): void {
     this.count++;
     // A report repeats the offending value: cut, so a 100 MB field cannot make a 200 MB answer.
-    e = { ...e, value: e.value === null ? null : cutText(e.value, 200), reason: cutText(e.reason, 500), column: e.column === null ? null : cutText(e.column, 100) };
+    e = {
+      ...e,
+      value: e.value === null ? null : cutText(e.value, 200),
+      reason: cutText(e.reason, 500),
+      column: e.column === null ? null : cutText(e.column, 100),
+    };
     if (e.line > 0) this.rejectedLines.add(e.line);
     if (this.items.length < MAX_REPORTED_ERRORS) this.items.push(e);
   }
@@ -37,7 +42,9 @@ export class FileRejected extends BadInput {
     message: string,
     readonly errors: RowError[],
   ) {
-    const cut = errors.slice(0, MAX_REPORTED_ERRORS).map((e) => ({ ...e, value: e.value === null ? null : cutText(e.value, 200), reason: cutText(e.reason, 500) }));
+    const cut = errors
+      .slice(0, MAX_REPORTED_ERRORS)
+      .map((e) => ({ ...e, value: e.value === null ? null : cutText(e.value, 200), reason: cutText(e.reason, 500) }));
     super(cutText(message, 1000), 'file', { errors: cut });
   }
 }

@@ -47,10 +47,17 @@ function decode(buf: Buffer): string {
 function readCsv(buf: Buffer): Table {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(decode(buf), { relax_column_count: true, info: true, skip_empty_lines: true, max_record_size: 1_000_000 }) as never;
+    records = parse(decode(buf), {
+      relax_column_count: true,
+      info: true,
+      skip_empty_lines: true,
+      max_record_size: 1_000_000,
+    }) as never;
   } catch (err) {
     const line = (err as { lines?: number }).lines ?? 0;
-    throw new FileRejected(`The file is not valid CSV at line ${line}: ${cutText((err as Error).message, 300)}`, [{ line, column: null, value: null, reason: cutText((err as Error).message, 300) }]);
+    throw new FileRejected(`The file is not valid CSV at line ${line}: ${cutText((err as Error).message, 300)}`, [
+      { line, column: null, value: null, reason: cutText((err as Error).message, 300) },
+    ]);
   }
   if (records.length === 0) throw new FileRejected('The file is empty: it has no header line.', []);
   const header = records[0].record.map((h) => h.trim());
@@ -80,11 +87,20 @@ export function cellOf(v: ExcelJS.CellValue): Cell {
     if ('formula' in v || 'sharedFormula' in v) {
       const result = (v as ExcelJS.CellFormulaValue).result;
       if (result === undefined || result === null) {
-        return { text: `=${(v as ExcelJS.CellFormulaValue).formula ?? ''}`, error: 'the formula has no saved value: open the file in Excel and save it, or paste values' };
+        return {
+          text: `=${(v as ExcelJS.CellFormulaValue).formula ?? ''}`,
+          error: 'the formula has no saved value: open the file in Excel and save it, or paste values',
+        };
       }
       return cellOf(result as ExcelJS.CellValue);
     }
-    if ('richText' in v) return { text: v.richText.map((r) => r.text).join('').trim() };
+    if ('richText' in v)
+      return {
+        text: v.richText
+          .map((r) => r.text)
+          .join('')
+          .trim(),
+      };
     if ('text' in v) return { text: String((v as { text: unknown }).text).trim() };
   }
   return { text: String(v) };
@@ -149,7 +165,10 @@ function zipEntries(buf: Buffer): ZipEntry[] {
 }
 
 const tooBig = (what: string) =>
-  new FileRejected(`The workbook is too large once unpacked (${what}): a finance template is far smaller. Save only the data sheet, or use CSV.`, []);
+  new FileRejected(
+    `The workbook is too large once unpacked (${what}): a finance template is far smaller. Save only the data sheet, or use CSV.`,
+    [],
+  );
 
 /**
  * Refuses a workbook whose entries declare, or actually inflate to, more than the limits. The real inflation is
@@ -161,7 +180,8 @@ async function checkInflatedSize(buf: Buffer): Promise<void> {
   for (const e of entries) {
     declared += e.size;
     if (declared > XLSX_LIMITS.maxInflatedBytes) throw tooBig(`${Math.round(declared / 1048576)} MB declared`);
-    if (e.size > Math.max(1048576, e.compressedSize * XLSX_LIMITS.maxRatio)) throw tooBig(`${e.name} inflates ${Math.round(e.size / Math.max(1, e.compressedSize))} times`);
+    if (e.size > Math.max(1048576, e.compressedSize * XLSX_LIMITS.maxRatio))
+      throw tooBig(`${e.name} inflates ${Math.round(e.size / Math.max(1, e.compressedSize))} times`);
   }
   let total = 0;
   for (const e of entries) {
@@ -169,7 +189,8 @@ async function checkInflatedSize(buf: Buffer): Promise<void> {
       total += e.compressedSize;
       continue;
     }
-    if (e.method !== 8) throw new FileRejected(`The workbook uses an unsupported compression (method ${e.method}).`, []);
+    if (e.method !== 8)
+      throw new FileRejected(`The workbook uses an unsupported compression (method ${e.method}).`, []);
     const limit = Math.min(XLSX_LIMITS.maxInflatedBytes - total, e.size + 1024);
     const inflater = zlib.createInflateRaw();
     inflater.end(buf.subarray(e.dataStart, e.dataStart + e.compressedSize));
@@ -182,7 +203,10 @@ async function checkInflatedSize(buf: Buffer): Promise<void> {
     } catch (err) {
       inflater.destroy();
       if (err instanceof FileRejected) throw err;
-      throw new FileRejected(`The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`, []);
+      throw new FileRejected(
+        `The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`,
+        [],
+      );
     }
     total += n;
   }
@@ -213,14 +237,18 @@ async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
       const sheet: Sheet = { name, header: [], rows: [] };
       for await (const row of ws as AsyncIterable<ExcelJS.Row>) {
         if (++rowsRead > XLSX_LIMITS.maxRows) {
-          throw new FileRejected(`The workbook has more than ${XLSX_LIMITS.maxRows} rows: a finance template is far smaller; split it.`, []);
+          throw new FileRejected(
+            `The workbook has more than ${XLSX_LIMITS.maxRows} rows: a finance template is far smaller; split it.`,
+            [],
+          );
         }
         if (!keep) continue;
         const values = row.values as ExcelJS.CellValue[];
         if (values.length - 1 > XLSX_LIMITS.maxColumns) {
-          throw new FileRejected(`Row ${row.number} has more than ${XLSX_LIMITS.maxColumns} columns: a finance template has a few.`, [
-            { line: row.number, column: null, value: null, reason: 'too many columns' },
-          ]);
+          throw new FileRejected(
+            `Row ${row.number} has more than ${XLSX_LIMITS.maxColumns} columns: a finance template has a few.`,
+            [{ line: row.number, column: null, value: null, reason: 'too many columns' }],
+          );
         }
         if (row.number === 1) {
           sheet.header = Array.from({ length: values.length - 1 }, (_, i) => cellOf(values[i + 1]).text);
@@ -230,9 +258,17 @@ async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
         for (let i = 0; i < sheet.header.length; i++) {
           const cell = cellOf(values[i + 1]);
           if (cell.text.length > XLSX_LIMITS.maxCellChars) {
-            throw new FileRejected(`Row ${row.number}, column "${cutText(sheet.header[i], 60)}" holds more than ${XLSX_LIMITS.maxCellChars} characters (Excel's own limit).`, [
-              { line: row.number, column: cutText(sheet.header[i], 60), value: cutText(cell.text, 60), reason: 'cell too long' },
-            ]);
+            throw new FileRejected(
+              `Row ${row.number}, column "${cutText(sheet.header[i], 60)}" holds more than ${XLSX_LIMITS.maxCellChars} characters (Excel's own limit).`,
+              [
+                {
+                  line: row.number,
+                  column: cutText(sheet.header[i], 60),
+                  value: cutText(cell.text, 60),
+                  reason: 'cell too long',
+                },
+              ],
+            );
           }
           cells.set(sheet.header[i], cell);
         }

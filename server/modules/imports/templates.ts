@@ -2,7 +2,15 @@ import ExcelJS from 'exceljs';
 import { MONEY_FORMAT } from '../exports/format';
 import type { ImportKind } from './finance';
 
-const FORMATS: Record<string, string> = { money: MONEY_FORMAT, signedMoney: MONEY_FORMAT, fraction: '0.00%', int: '0', code: '@', text: '@', enum: '@' };
+const FORMATS: Record<string, string> = {
+  money: MONEY_FORMAT,
+  signedMoney: MONEY_FORMAT,
+  fraction: '0.00%',
+  int: '0',
+  code: '@',
+  text: '@',
+  enum: '@',
+};
 
 /**
  * The template a kind is imported from: a "Data" sheet with the header only (an example row would be
@@ -12,13 +20,22 @@ export async function templateXlsx(kind: ImportKind): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'High Needs Hub';
   const ws = wb.addWorksheet('Data', { views: [{ state: 'frozen', ySplit: 1 }] });
-  ws.columns = kind.fields.map((f) => ({ header: f.name, key: f.name, width: Math.max(14, f.name.length + 4), style: FORMATS[f.kind] ? { numFmt: FORMATS[f.kind] } : {} }));
+  ws.columns = kind.fields.map((f) => ({
+    header: f.name,
+    key: f.name,
+    width: Math.max(14, f.name.length + 4),
+    style: FORMATS[f.kind] ? { numFmt: FORMATS[f.kind] } : {},
+  }));
   ws.getRow(1).font = { bold: true };
   ws.getRow(1).eachCell((c) => (c.numFmt = '@'));
   for (const [i, f] of kind.fields.entries()) {
     if (f.values) {
       for (let r = 2; r <= 5000; r++) {
-        ws.getCell(r, i + 1).dataValidation = { type: 'list', allowBlank: !f.required, formulae: [`"${f.values.join(',')}"`] };
+        ws.getCell(r, i + 1).dataValidation = {
+          type: 'list',
+          allowBlank: !f.required,
+          formulae: [`"${f.values.join(',')}"`],
+        };
       }
     }
   }
@@ -32,7 +49,13 @@ export async function templateXlsx(kind: ImportKind): Promise<Buffer> {
   ]);
   guide.addRow([]);
   guide.addRow(['Column', 'Required', 'Meaning', 'Example']).font = { bold: true };
-  for (const f of kind.fields) guide.addRow([f.name, f.required ? 'yes' : 'no', f.values ? `${f.description} One of: ${f.values.join(', ')}.` : f.description, f.example]);
+  for (const f of kind.fields)
+    guide.addRow([
+      f.name,
+      f.required ? 'yes' : 'no',
+      f.values ? `${f.description} One of: ${f.values.join(', ')}.` : f.description,
+      f.example,
+    ]);
   guide.getColumn(3).alignment = { wrapText: true, vertical: 'top' };
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

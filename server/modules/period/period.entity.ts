@@ -40,7 +40,10 @@ export enum Season {
   AUTUMN = 'AUTUMN',
   SPRING = 'SPRING',
 }
-registerEnumType(Season, { name: 'Season', description: 'Funding term season: Summer (Apr-Aug), Autumn (Sep-Dec), Spring (Jan-Mar).' });
+registerEnumType(Season, {
+  name: 'Season',
+  description: 'Funding term season: Summer (Apr-Aug), Autumn (Sep-Dec), Spring (Jan-Mar).',
+});
 
 @ObjectType({
   description:
@@ -49,7 +52,6 @@ registerEnumType(Season, { name: 'Season', description: 'Funding term season: Su
 })
 @Entity()
 export class FundingTerm {
-
   @Field(() => String, { description: 'Code, e.g. "SUMMER-2025".' })
   @PrimaryColumn({ type: 'varchar', length: 16 })
   code: string;
@@ -81,7 +83,9 @@ export class FundingTerm {
   @ForeignKey(() => AcademicYear, { onDelete: 'RESTRICT' })
   academicYearCode: string;
 
-  @Field(() => Int, { description: 'Weight of the term in its financial year, in months (Summer 5, Autumn 4, Spring 3).' })
+  @Field(() => Int, {
+    description: 'Weight of the term in its financial year, in months (Summer 5, Autumn 4, Spring 3).',
+  })
   @Column({ type: 'integer' })
   months: number;
 
@@ -90,10 +94,9 @@ export class FundingTerm {
   closed: boolean;
 }
 
-@ObjectType({ description: 'One of the six school terms (T1-T6) of Kent\'s school calendar.' })
+@ObjectType({ description: "One of the six school terms (T1-T6) of Kent's school calendar." })
 @Entity()
 export class SchoolTerm {
-
   @Field(() => String, { description: 'Code, e.g. "2025/26-T1".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   code: string;

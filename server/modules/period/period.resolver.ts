@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period.entity';
 import { ListSize } from '../../http/cost';
 
-@ObjectType({ description: 'The hub\'s calendars, each in date order.' })
+@ObjectType({ description: "The hub's calendars, each in date order." })
 class Periods {
   @ListSize((b) => b.financialYears)
   @Field(() => [FinancialYear], { description: 'Financial years (April-March).' })
@@ -18,7 +18,7 @@ class Periods {
   fundingTerms: FundingTerm[];
 
   @ListSize((b) => b.schoolTerms)
-  @Field(() => [SchoolTerm], { description: 'Kent\'s six school terms a year.' })
+  @Field(() => [SchoolTerm], { description: "Kent's six school terms a year." })
   schoolTerms: SchoolTerm[];
 }
 

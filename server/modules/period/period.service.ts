@@ -25,7 +25,10 @@ export async function loadPeriodCatalogue(db: EntityManager): Promise<PeriodCata
     SELECT 'ST', json_build_object('code', code, 'academicYearCode', academic_year_code, 'number', number, 'startDate', start_date,
       'endDate', end_date, 'fundingTermCode', funding_term_code) FROM school_term`);
   const pick = <T>(kind: string) =>
-    rows.filter((r) => r.kind === kind).map((r) => r.data as unknown as T & { startDate: string }).sort((a, b) => a.startDate.localeCompare(b.startDate));
+    rows
+      .filter((r) => r.kind === kind)
+      .map((r) => r.data as unknown as T & { startDate: string })
+      .sort((a, b) => a.startDate.localeCompare(b.startDate));
   const financialYears = pick<FinancialYear>('FY');
   const academicYears = pick<AcademicYear>('AY');
   const fundingTerms = pick<FundingTerm>('FT');
@@ -48,9 +51,13 @@ function listOf(codes: string[]): string {
 export function requireFundingTerm(cat: PeriodCatalogue, code: string, argument = 'term'): FundingTerm {
   const t = cat.fundingTermByCode.get(code);
   if (!t) {
-    throw new BadInput(`Unknown funding term "${code}". Valid terms: ${listOf(cat.fundingTerms.map((x) => x.code))}.`, argument, {
-      validValues: cat.fundingTerms.map((x) => x.code),
-    });
+    throw new BadInput(
+      `Unknown funding term "${code}". Valid terms: ${listOf(cat.fundingTerms.map((x) => x.code))}.`,
+      argument,
+      {
+        validValues: cat.fundingTerms.map((x) => x.code),
+      },
+    );
   }
   return t;
 }
@@ -58,9 +65,13 @@ export function requireFundingTerm(cat: PeriodCatalogue, code: string, argument 
 export function requireFinancialYear(cat: PeriodCatalogue, code: string, argument = 'financialYear'): FinancialYear {
   const t = cat.financialYearByCode.get(code);
   if (!t) {
-    throw new BadInput(`Unknown financial year "${code}". Valid years: ${listOf(cat.financialYears.map((x) => x.code))}.`, argument, {
-      validValues: cat.financialYears.map((x) => x.code),
-    });
+    throw new BadInput(
+      `Unknown financial year "${code}". Valid years: ${listOf(cat.financialYears.map((x) => x.code))}.`,
+      argument,
+      {
+        validValues: cat.financialYears.map((x) => x.code),
+      },
+    );
   }
   return t;
 }
@@ -68,9 +79,13 @@ export function requireFinancialYear(cat: PeriodCatalogue, code: string, argumen
 export function requireSchoolTerm(cat: PeriodCatalogue, code: string, argument = 'period'): SchoolTerm {
   const t = cat.schoolTermByCode.get(code);
   if (!t) {
-    throw new BadInput(`Unknown school term "${code}". Valid periods: ${listOf(cat.schoolTerms.map((x) => x.code))}.`, argument, {
-      validValues: cat.schoolTerms.map((x) => x.code),
-    });
+    throw new BadInput(
+      `Unknown school term "${code}". Valid periods: ${listOf(cat.schoolTerms.map((x) => x.code))}.`,
+      argument,
+      {
+        validValues: cat.schoolTerms.map((x) => x.code),
+      },
+    );
   }
   return t;
 }

@@ -36,15 +36,25 @@ export class SafetyValveAgreement {
   @DateColumn()
   deficitAtStartDate: string;
 
-  @Field(() => DateScalar, { nullable: true, description: 'Date of the position brought forward into the first year the hub holds (the DSG positions run from here).' })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description:
+      'Date of the position brought forward into the first year the hub holds (the DSG positions run from here).',
+  })
   @DateColumn({ nullable: true })
   broughtForwardDate: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Planned cumulative DSG position on broughtForwardDate (negative is a deficit).' })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'Planned cumulative DSG position on broughtForwardDate (negative is a deficit).',
+  })
   @MoneyColumn({ nullable: true })
   broughtForwardPlan: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Outturn cumulative DSG position on broughtForwardDate (negative is a deficit).' })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'Outturn cumulative DSG position on broughtForwardDate (negative is a deficit).',
+  })
   @MoneyColumn({ nullable: true })
   broughtForwardOutturn: string | null;
 }
@@ -52,7 +62,6 @@ export class SafetyValveAgreement {
 @ObjectType({ description: 'A Safety Valve monitoring report to the DfE: the DSG position for a reporting period.' })
 @Entity()
 export class SafetyValveReport {
-
   @Field(() => String, { description: 'Reporting period code, e.g. "2025-26-Q2".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   periodCode: string;
@@ -94,7 +103,6 @@ export class SafetyValveReport {
 @ObjectType({ description: 'A key performance indicator reported with a Safety Valve monitoring report.' })
 @Entity()
 export class SafetyValveKpi {
-
   @Field(() => String, { description: 'Reporting period code.' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   @ForeignKey(() => SafetyValveReport, { onDelete: 'RESTRICT' })
@@ -125,7 +133,6 @@ export class SafetyValveKpi {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 export class SafetyValvePlanYear extends WithProvenance {
-
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
@@ -140,7 +147,6 @@ export class SafetyValvePlanYear extends WithProvenance {
 @Check(`("status" IN ('PAID', 'PAID_LATE')) = ("paid_on" IS NOT NULL)`)
 @Check(SOURCE_KIND_CHECK)
 export class SafetyValveInstalment extends WithProvenance {
-
   /** The reporting period it follows, e.g. "2025-26-Q2" (future periods too: instalments still due). */
   @PrimaryColumn({ type: 'varchar', length: 12 })
   periodCode: string;
@@ -165,7 +171,6 @@ export class SafetyValveInstalment extends WithProvenance {
 /** What each block line's forecast was when a monitoring report was made, so a return can be regenerated as sent. */
 @Entity()
 export class BlockForecastSnapshot {
-
   @PrimaryColumn({ type: 'varchar', length: 12 })
   @ForeignKey(() => SafetyValveReport, { onDelete: 'RESTRICT' })
   periodCode: string;

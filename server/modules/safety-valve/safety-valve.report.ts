@@ -42,15 +42,21 @@ export class MonitoringKpi {
   variance: string | null;
 }
 
-@ObjectType({ description: 'One point of the deficit trajectory: the cumulative DSG position at a financial year end, as last reported by this period.' })
+@ObjectType({
+  description:
+    'One point of the deficit trajectory: the cumulative DSG position at a financial year end, as last reported by this period.',
+})
 export class TrajectoryPoint {
   @Field(() => String, { description: 'Label, e.g. "Mar 2026" or "Start (Mar 2022)".' })
   label: string;
 
-  @Field(() => DateScalar, { description: 'Date of the position (year end, or the agreement\'s starting date).' })
+  @Field(() => DateScalar, { description: "Date of the position (year end, or the agreement's starting date)." })
   date: string;
 
-  @Field(() => String, { nullable: true, description: 'Reporting period the figures come from (null for the starting position).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Reporting period the figures come from (null for the starting position).',
+  })
   periodCode: string | null;
 
   @Field(() => MoneyScalar, { description: 'Planned cumulative position.' })
@@ -86,21 +92,32 @@ export class SafetyValveMonitoringReport {
   @Field(() => PlanForecast, { description: 'Cumulative DSG position at the financial year end.' })
   cumulative: PlanForecast;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'DfE instalment paid after this report (null when withheld or not yet paid).' })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'DfE instalment paid after this report (null when withheld or not yet paid).',
+  })
   instalmentThisPeriod: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The instalment\'s status as at this report: PAID, WITHHELD or DUE (a later late payment shows in later reports).' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The instalment's status as at this report: PAID, WITHHELD or DUE (a later late payment shows in later reports).",
+  })
   instalmentStatus: string | null;
 
   @Field(() => MoneyScalar, { description: 'DfE instalments paid after reports up to and including this one.' })
   instalmentsToDate: string;
 
   @ListSize((b) => b.kpisPerPeriod)
-  @Field(() => [MonitoringKpi], { description: 'KPIs: EHCP total, assessment requests, new and ceased plans, placement mix, unit costs.' })
+  @Field(() => [MonitoringKpi], {
+    description: 'KPIs: EHCP total, assessment requests, new and ceased plans, placement mix, unit costs.',
+  })
   kpis: MonitoringKpi[];
 
   @ListSize((b) => b.financialYears + 1)
-  @Field(() => [TrajectoryPoint], { description: 'Deficit trajectory: the starting deficit, then each financial year end up to this report\'s year.' })
+  @Field(() => [TrajectoryPoint], {
+    description: "Deficit trajectory: the starting deficit, then each financial year end up to this report's year.",
+  })
   trajectory: TrajectoryPoint[];
 }
 
@@ -120,8 +137,12 @@ export interface DerivedReports {
  */
 export async function derivedReports(db: EntityManager): Promise<DerivedReports> {
   const [stored, snapshots, income, versions] = await Promise.all([
-    db.query(`SELECT ${REPORT_COLUMNS} FROM safety_valve_report ORDER BY report_date, period_code`) as Promise<SafetyValveReport[]>,
-    db.query(`SELECT period_code AS p, sum(forecast)::text AS spend FROM block_forecast_snapshot GROUP BY period_code`) as Promise<{ p: string; spend: string }[]>,
+    db.query(`SELECT ${REPORT_COLUMNS} FROM safety_valve_report ORDER BY report_date, period_code`) as Promise<
+      SafetyValveReport[]
+    >,
+    db.query(
+      `SELECT period_code AS p, sum(forecast)::text AS spend FROM block_forecast_snapshot GROUP BY period_code`,
+    ) as Promise<{ p: string; spend: string }[]>,
     loadIncome(db),
     parameterVersions(db),
   ]);
@@ -159,7 +180,10 @@ function instalmentsAsAt(report: SafetyValveReport, known: SafetyValveReport[], 
   }
   const asAt = report.reportDate;
   const own = income.instalments.find((i) => i.periodCode === report.periodCode);
-  const received = income.instalments.filter((i) => (i.status === 'PAID' && i.dueOn <= asAt) || (i.status === 'PAID_LATE' && i.paidOn !== null && i.paidOn <= asAt));
+  const received = income.instalments.filter(
+    (i) =>
+      (i.status === 'PAID' && i.dueOn <= asAt) || (i.status === 'PAID_LATE' && i.paidOn !== null && i.paidOn <= asAt),
+  );
   const ownStatus = !own ? null : own.status === 'PAID' ? 'PAID' : own.status === 'DUE' ? 'DUE' : 'WITHHELD';
   return {
     instalmentThisPeriod: own && own.status === 'PAID' ? new Decimal(own.amount).toFixed(2) : null,
@@ -176,9 +200,13 @@ export async function monitoringReport(db: EntityManager, periodCode: string): P
   const { reports, income } = await derivedReports(db);
   const report = reports.find((r) => r.periodCode === periodCode);
   if (!report) {
-    throw new BadInput(`Unknown Safety Valve reporting period "${periodCode}". Valid periods: ${reports.map((r) => r.periodCode).join(', ')}.`, 'period', {
-      validValues: reports.map((r) => r.periodCode),
-    });
+    throw new BadInput(
+      `Unknown Safety Valve reporting period "${periodCode}". Valid periods: ${reports.map((r) => r.periodCode).join(', ')}.`,
+      'period',
+      {
+        validValues: reports.map((r) => r.periodCode),
+      },
+    );
   }
   const [agreement]: SafetyValveAgreement[] = await db.query(
     `SELECT code, first_financial_year AS "firstFinancialYear", last_financial_year AS "lastFinancialYear", dfe_contribution AS "dfeContribution",
@@ -200,7 +228,13 @@ export async function monitoringReport(db: EntityManager, periodCode: string): P
   );
   const start = new Decimal(agreement.deficitAtStart).negated().toFixed(2);
   const trajectory: TrajectoryPoint[] = [
-    { label: `Start (${monthLabel(agreement.deficitAtStartDate)})`, date: agreement.deficitAtStartDate, periodCode: null, cumulativePlan: start, cumulativeForecast: start },
+    {
+      label: `Start (${monthLabel(agreement.deficitAtStartDate)})`,
+      date: agreement.deficitAtStartDate,
+      periodCode: null,
+      cumulativePlan: start,
+      cumulativeForecast: start,
+    },
     ...yearEnds.map((fy) => {
       const r = latestByYear.get(fy.code)!;
       return {

@@ -13,7 +13,9 @@ class SafetyValve {
 
 @Resolver(() => SafetyValve)
 export class SafetyValveResolver {
-  @Query(() => SafetyValve, { description: 'The Safety Valve agreement with the DfE: the DSG position and KPIs per reporting period.' })
+  @Query(() => SafetyValve, {
+    description: 'The Safety Valve agreement with the DfE: the DSG position and KPIs per reporting period.',
+  })
   async safetyValve(@Ctx() ctx: Context): Promise<SafetyValve> {
     const [agreement] = await ctx.db.query(
       `SELECT code, first_financial_year AS "firstFinancialYear", last_financial_year AS "lastFinancialYear",
@@ -38,10 +40,13 @@ export class SafetyValveResolver {
   }
 
   @ListSize((b) => b.safetyValveReports)
-  @FieldResolver(() => [SafetyValveReport], { description: 'Monitoring reports in date order, optionally for one financial year.' })
+  @FieldResolver(() => [SafetyValveReport], {
+    description: 'Monitoring reports in date order, optionally for one financial year.',
+  })
   async reports(
     @Root() _sv: SafetyValve,
-    @Arg('financialYear', () => String, { nullable: true, description: 'Financial year code.' }) financialYear: string | null,
+    @Arg('financialYear', () => String, { nullable: true, description: 'Financial year code.' })
+    financialYear: string | null,
     @Ctx() ctx: Context,
   ): Promise<SafetyValveReport[]> {
     if (financialYear) requireFinancialYear(await ctx.loaders.periods(), financialYear);

@@ -45,7 +45,10 @@ export interface ParameterChange extends Recomputed {
  * imported amount, with the model's weights. Pots are locked first (pot-lock.ts) and a pot may not fall below
  * what is approved from it. Callers hold the transaction and audit.
  */
-export async function recomputeRecord(tx: EntityManager, opts: { from: string; replaceImported?: boolean; what: string }): Promise<Recomputed> {
+export async function recomputeRecord(
+  tx: EntityManager,
+  opts: { from: string; replaceImported?: boolean; what: string },
+): Promise<Recomputed> {
   const periods = await loadPeriodCatalogue(tx);
   const versions = await parameterVersions(tx);
   const inForce = versions.filter((v) => v.effectiveFrom <= opts.from).at(-1)?.version ?? null;
@@ -81,7 +84,10 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
       }
       return { ...p, keep: false };
     });
-  const overspent = await overspentPots(tx, pots.map((p) => ({ communityCode: p.communityCode, term: p.termCode, amount: p.amount })));
+  const overspent = await overspentPots(
+    tx,
+    pots.map((p) => ({ communityCode: p.communityCode, term: p.termCode, amount: p.amount })),
+  );
   if (overspent.length) throw overPotConflict(opts.what, overspent);
 
   // A kept pot's shares follow the kept amount, split among its members with the model's weights.
@@ -90,9 +96,15 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
   for (const p of pots.filter((x) => x.keep)) {
     const t = terms.find((x) => x.code === p.termCode)!;
     const urns = inputs.membersOn(t.startDate).get(p.communityCode) ?? [];
-    for (const [urn, share] of largestRemainderSplit(p.amount, urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })))) shareOverride.set(`${urn}|${p.termCode}`, share);
+    for (const [urn, share] of largestRemainderSplit(
+      p.amount,
+      urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })),
+    ))
+      shareOverride.set(`${urn}|${p.termCode}`, share);
   }
-  const rows = model.schoolTerms.filter((r) => termSet.has(r.termCode)).map((r) => ({ ...r, communityShare: shareOverride.get(`${r.schoolUrn}|${r.termCode}`) ?? r.communityShare }));
+  const rows = model.schoolTerms
+    .filter((r) => termSet.has(r.termCode))
+    .map((r) => ({ ...r, communityShare: shareOverride.get(`${r.schoolUrn}|${r.termCode}`) ?? r.communityShare }));
   const termVersion = rows.map((r) => versionOn(terms.find((t) => t.code === r.termCode)!.startDate));
   const [, changed] = await tx.query(
     `UPDATE school_term_funding f SET protection_rate = x.rate, protected_amount = x.protected, community_share = x.share, banded_top_up = x.banded,
@@ -100,7 +112,15 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
        FROM unnest($1::int[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::int[]) AS x(urn, term, rate, protected, share, banded, version)
       WHERE f.school_urn = x.urn AND f.term_code = x.term
         AND (f.protection_rate, f.protected_amount, f.community_share, f.banded_top_up, f.source_parameter_version) IS DISTINCT FROM (x.rate, x.protected, x.share, x.banded, x.version)`,
-    [rows.map((r) => r.schoolUrn), rows.map((r) => r.termCode), rows.map((r) => r.protectionRate), rows.map((r) => r.protectedAmount), rows.map((r) => r.communityShare), rows.map((r) => r.bandedTopUp), termVersion],
+    [
+      rows.map((r) => r.schoolUrn),
+      rows.map((r) => r.termCode),
+      rows.map((r) => r.protectionRate),
+      rows.map((r) => r.protectedAmount),
+      rows.map((r) => r.communityShare),
+      rows.map((r) => r.bandedTopUp),
+      termVersion,
+    ],
   );
   const written = pots.filter((p) => !p.keep);
   const [, potsChanged] = await tx.query(
@@ -108,22 +128,44 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
        FROM unnest($1::text[], $2::text[], $3::numeric[], $4::int[]) AS x(code, term, amount, version)
       WHERE p.community_code = x.code AND p.term_code = x.term
         AND (p.amount <> x.amount OR p.source_kind <> 'COMPUTED' OR p.source_parameter_version IS DISTINCT FROM x.version)`,
-    [written.map((p) => p.communityCode), written.map((p) => p.termCode), written.map((p) => p.amount), written.map((p) => versionOn(terms.find((t) => t.code === p.termCode)!.startDate))],
+    [
+      written.map((p) => p.communityCode),
+      written.map((p) => p.termCode),
+      written.map((p) => p.amount),
+      written.map((p) => versionOn(terms.find((t) => t.code === p.termCode)!.startDate)),
+    ],
   );
 
-  const lines = model.notionalSen.filter((n) => years.includes(n.financialYearCode)).flatMap((n) => n.lines.map((l) => ({ ...l, urn: n.schoolUrn, fy: n.financialYearCode })));
-  const importedLines: { urn: number; fy: string; factor: string; kind: string; file: string | null }[] = await tx.query(
-    `SELECT school_urn AS urn, financial_year_code AS fy, factor, source_kind AS kind, source_file AS file FROM notional_sen_factor
+  const lines = model.notionalSen
+    .filter((n) => years.includes(n.financialYearCode))
+    .flatMap((n) => n.lines.map((l) => ({ ...l, urn: n.schoolUrn, fy: n.financialYearCode })));
+  const importedLines: { urn: number; fy: string; factor: string; kind: string; file: string | null }[] =
+    await tx.query(
+      `SELECT school_urn AS urn, financial_year_code AS fy, factor, source_kind AS kind, source_file AS file FROM notional_sen_factor
       WHERE financial_year_code = ANY($1::text[]) AND source_kind <> 'COMPUTED' ORDER BY 1, 2, 3`,
-    [years],
-  );
-  for (const l of importedLines) (replace ? replaced : kept).push({ figure: 'NOTIONAL_SEN_LINE', key: `${l.urn}|${l.fy}|${l.factor}`, kind: l.kind, file: l.file });
+      [years],
+    );
+  for (const l of importedLines)
+    (replace ? replaced : kept).push({
+      figure: 'NOTIONAL_SEN_LINE',
+      key: `${l.urn}|${l.fy}|${l.factor}`,
+      kind: l.kind,
+      file: l.file,
+    });
   await tx.query(
     `UPDATE notional_sen_factor f SET sen_percentage = x.pct, sen_amount = x.amount, source_kind = 'COMPUTED', source_file = NULL, source_by = NULL, source_at = NULL,
             source_parameter_version = x.version
        FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::int[]) AS x(urn, fy, factor, pct, amount, version)
       WHERE f.school_urn = x.urn AND f.financial_year_code = x.fy AND f.factor = x.factor AND ($7 OR f.source_kind = 'COMPUTED')`,
-    [lines.map((l) => l.urn), lines.map((l) => l.fy), lines.map((l) => l.factor), lines.map((l) => l.senPercentage), lines.map((l) => l.senAmount), lines.map((l) => versionOn(`${l.fy.slice(0, 4)}-04-01`)), replace],
+    [
+      lines.map((l) => l.urn),
+      lines.map((l) => l.fy),
+      lines.map((l) => l.factor),
+      lines.map((l) => l.senPercentage),
+      lines.map((l) => l.senAmount),
+      lines.map((l) => versionOn(`${l.fy.slice(0, 4)}-04-01`)),
+      replace,
+    ],
   );
   // Every line the model computes (the one list in funding/block.ts), where its figure is COMPUTED or replacement
   // was asked for; imported or hand-entered lines are reported, never silently overwritten.
@@ -134,7 +176,8 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
       WHERE financial_year_code = ANY($1::text[]) AND line_code = ANY($2::text[]) AND source_kind <> 'COMPUTED' ORDER BY 1, 2`,
     [affectedYears, computedCodes],
   );
-  for (const l of importedBlock) (replace ? replaced : kept).push({ figure: 'BLOCK_LINE', key: `${l.fy}|${l.code}`, kind: l.kind, file: l.file });
+  for (const l of importedBlock)
+    (replace ? replaced : kept).push({ figure: 'BLOCK_LINE', key: `${l.fy}|${l.code}`, kind: l.kind, file: l.file });
   await writeComputedBlockLines(tx, model, affectedYears, { replaceImported: replace, parameterVersion: inForce });
   // The phase-in lines are what the stored figures of their year add up to (an imported pot included).
   await tx.query(
@@ -149,7 +192,14 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
       WHERE l.financial_year_code = s.fy AND l.line_code = s.code AND l.financial_year_code = ANY($1::text[]) AND ($2 OR l.source_kind = 'COMPUTED')`,
     [affectedYears, replace],
   );
-  return { termsRecomputed: termCodes, financialYearsRecomputed: years, schoolTermRowsChanged: changed, potsChanged, importedKept: kept, importedReplaced: replaced };
+  return {
+    termsRecomputed: termCodes,
+    financialYearsRecomputed: years,
+    schoolTermRowsChanged: changed,
+    potsChanged,
+    importedKept: kept,
+    importedReplaced: replaced,
+  };
 }
 
 /**
@@ -160,7 +210,12 @@ export async function recomputeRecord(tx: EntityManager, opts: { from: string; r
 export async function setModelParameters(
   db: EntityManager,
   viewer: Viewer,
-  input: { effectiveFrom: string; note?: string | null; parameters: ModelParametersInput; replaceImported?: boolean | null },
+  input: {
+    effectiveFrom: string;
+    note?: string | null;
+    parameters: ModelParametersInput;
+    replaceImported?: boolean | null;
+  },
   source: 'ADDIN' | 'API',
 ): Promise<ParameterChange> {
   if (viewer.role !== Role.FINANCE) throw new Forbidden('Only Finance may change the model parameters of record.');
@@ -172,9 +227,13 @@ export async function setModelParameters(
       const term = periods.fundingTerms.find((t) => t.startDate === input.effectiveFrom);
       if (!term) {
         const open = periods.fundingTerms.filter((t) => !t.closed).map((t) => `${t.startDate} (${t.name})`);
-        throw new BadInput(`effectiveFrom must be the first day of an open funding term: ${open.join(', ')}.`, 'effectiveFrom');
+        throw new BadInput(
+          `effectiveFrom must be the first day of an open funding term: ${open.join(', ')}.`,
+          'effectiveFrom',
+        );
       }
-      if (term.closed) throw new BadInput(`${term.name} is closed: its figures of record can no longer change.`, 'effectiveFrom');
+      if (term.closed)
+        throw new BadInput(`${term.name} is closed: its figures of record can no longer change.`, 'effectiveFrom');
 
       const versions = await parameterVersions(tx);
       const before = recordOn(versions)(input.effectiveFrom);
@@ -184,7 +243,11 @@ export async function setModelParameters(
         `INSERT INTO model_parameter_set (effective_from, author, note, parameters) VALUES ($1, $2, $3, $4) RETURNING version`,
         [input.effectiveFrom, viewer.name, input.note ?? null, JSON.stringify(after)],
       );
-      const recomputed = await recomputeRecord(tx, { from: input.effectiveFrom, replaceImported: input.replaceImported ?? false, what: 'These parameters' });
+      const recomputed = await recomputeRecord(tx, {
+        from: input.effectiveFrom,
+        replaceImported: input.replaceImported ?? false,
+        what: 'These parameters',
+      });
       const result = { version, ...recomputed };
       await writeAudit(tx, { viewer, source, reason: input.note ?? null }, [
         {
@@ -192,7 +255,12 @@ export async function setModelParameters(
           entityId: String(version),
           action: 'CREATE',
           before: { effectiveFrom: input.effectiveFrom, parameters: before },
-          after: { effectiveFrom: input.effectiveFrom, parameters: after, replaceImported: Boolean(input.replaceImported), ...result },
+          after: {
+            effectiveFrom: input.effectiveFrom,
+            parameters: after,
+            replaceImported: Boolean(input.replaceImported),
+            ...result,
+          },
         },
       ]);
       return result;
@@ -206,18 +274,27 @@ export async function setModelParameters(
  * After pots are set by hand or by import: each school's share of those pots is split again from the new amount,
  * among the members on the term's first day, with the model's weights (pupils on roll), to the penny.
  */
-export async function followPotShares(tx: EntityManager, pots: { communityCode: string; term: string; amount: string }[]): Promise<number> {
+export async function followPotShares(
+  tx: EntityManager,
+  pots: { communityCode: string; term: string; amount: string }[],
+): Promise<number> {
   if (pots.length === 0) return 0;
   const inputs = await loadFundingInputs(tx);
   const schoolBy = new Map(inputs.schools.map((s) => [s.urn, s]));
-  const starts: { code: string; start: string }[] = await tx.query(`SELECT code, start_date::text AS start FROM funding_term WHERE code = ANY($1::text[])`, [[...new Set(pots.map((p) => p.term))]]);
+  const starts: { code: string; start: string }[] = await tx.query(
+    `SELECT code, start_date::text AS start FROM funding_term WHERE code = ANY($1::text[])`,
+    [[...new Set(pots.map((p) => p.term))]],
+  );
   const startOf = new Map(starts.map((s) => [s.code, s.start]));
   const urns: number[] = [];
   const terms: string[] = [];
   const shares: string[] = [];
   for (const p of pots) {
     const members = (inputs.membersOn(startOf.get(p.term)!).get(p.communityCode) ?? []).filter((u) => schoolBy.has(u));
-    for (const [urn, share] of largestRemainderSplit(p.amount, members.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })))) {
+    for (const [urn, share] of largestRemainderSplit(
+      p.amount,
+      members.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })),
+    )) {
       urns.push(urn);
       terms.push(p.term);
       shares.push(share);

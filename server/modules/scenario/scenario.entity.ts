@@ -5,7 +5,7 @@ import { DateColumn } from '../../common/columns';
 import { DateScalar } from '../../common/scalars';
 
 /** A version of the funding model's parameters of record, effective from a date. */
-@ObjectType({ description: 'A version of the funding model\'s parameters of record.' })
+@ObjectType({ description: "A version of the funding model's parameters of record." })
 @Entity()
 export class ModelParameterSet {
   @Field(() => Int, { description: 'Version number.' })
@@ -40,10 +40,14 @@ export enum ScenarioState {
 }
 registerEnumType(ScenarioState, {
   name: 'ScenarioState',
-  description: 'PRIVATE: only its owner (and Finance) see it. SHARED: the Sub-Group sees it. LOCKED: shared and no longer editable.',
+  description:
+    'PRIVATE: only its owner (and Finance) see it. SHARED: the Sub-Group sees it. LOCKED: shared and no longer editable.',
 });
 
-@ObjectType({ description: 'A what-if for the Sub-Group: parameter overrides on a version of the model. Never changes figures of record.' })
+@ObjectType({
+  description:
+    'A what-if for the Sub-Group: parameter overrides on a version of the model. Never changes figures of record.',
+})
 @Entity()
 export class Scenario {
   @Field(() => String, { description: 'Scenario id.' })
@@ -58,7 +62,7 @@ export class Scenario {
   @Column({ type: 'varchar', length: 160 })
   owner: string;
 
-  @Field(() => String, { description: 'Owner\'s display name.' })
+  @Field(() => String, { description: "Owner's display name." })
   @Column({ type: 'varchar', length: 160 })
   ownerName: string;
 

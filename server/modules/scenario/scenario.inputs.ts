@@ -6,7 +6,7 @@ import { NotionalSenFactorCode } from '../funding/funding.entity';
 export class FinancialYearAmountInput {
   @Field(() => String, { description: 'Financial year code, e.g. "2026-27".' })
   financialYear: string;
-  @Field(() => MoneyScalar, { description: 'Pot for the year (shared among the year\'s terms by months).' })
+  @Field(() => MoneyScalar, { description: "Pot for the year (shared among the year's terms by months)." })
   amount: string;
 }
 
@@ -34,7 +34,9 @@ export class CommunityWeightsInput {
   fsmPupils: string;
 }
 
-@InputType({ description: 'Funding model parameters to change. Only the fields given change; the rest keep their values.' })
+@InputType({
+  description: 'Funding model parameters to change. Only the fields given change; the rest keep their values.',
+})
 export class ModelParametersInput {
   @Field(() => DecimalScalar, { nullable: true, description: 'Protection rate, from 0 to 1 (record: "0.75").' })
   protectionRate?: string | null;
@@ -51,7 +53,10 @@ export class ModelParametersInput {
   @Field(() => [BandValueInput], { nullable: true, description: 'Annual EHCP band values.' })
   bandValues?: BandValueInput[] | null;
 
-  @Field(() => DecimalScalar, { nullable: true, description: 'Growth in EHCP numbers, e.g. "0.08" for 8%, from -0.5 to 1.' })
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: 'Growth in EHCP numbers, e.g. "0.08" for 8%, from -0.5 to 1.',
+  })
   ehcpGrowth?: string | null;
 
   @Field(() => CommunityWeightsInput, { nullable: true, description: 'Pot sharing weights.' })
@@ -60,37 +65,68 @@ export class ModelParametersInput {
   @Field(() => DateScalar, { nullable: true, description: 'First day of EHCP banding (record: 2026-09-01).' })
   bandingStartDate?: string | null;
 
-  @Field(() => [TermRateInput], { nullable: true, description: 'Protection rate per funding term (a taper); a term named here is protected at its rate.' })
+  @Field(() => [TermRateInput], {
+    nullable: true,
+    description: 'Protection rate per funding term (a taper); a term named here is protected at its rate.',
+  })
   protectionRateByTerm?: TermRateInput[] | null;
 
   @Field(() => [PlaceRateInput], { nullable: true, description: 'Annual funding per place by place type.' })
   placeRates?: PlaceRateInput[] | null;
 
-  @Field(() => [SettingAmountInput], { nullable: true, description: 'Top-up per pupil before the banding start (the old mechanisms), per specialist setting.' })
+  @Field(() => [SettingAmountInput], {
+    nullable: true,
+    description: 'Top-up per pupil before the banding start (the old mechanisms), per specialist setting.',
+  })
   legacyTopUpRates?: SettingAmountInput[] | null;
 
-  @Field(() => [BandSetInput], { nullable: true, description: 'Band sets of specialist settings (each replaces the setting\'s whole set).' })
+  @Field(() => [BandSetInput], {
+    nullable: true,
+    description: "Band sets of specialist settings (each replaces the setting's whole set).",
+  })
   bandSets?: BandSetInput[] | null;
 
-  @Field(() => [SettingBandValueInput], { nullable: true, description: 'Values of bands of specialist settings (the band must be in the setting\'s set).' })
+  @Field(() => [SettingBandValueInput], {
+    nullable: true,
+    description: "Values of bands of specialist settings (the band must be in the setting's set).",
+  })
   settingBandValues?: SettingBandValueInput[] | null;
 
-  @Field(() => DecimalScalar, { nullable: true, description: 'Annual uplift on every rate, band value and unit cost after 2025-26, from -0.1 to 0.2 (e.g. "0.03").' })
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: 'Annual uplift on every rate, band value and unit cost after 2025-26, from -0.1 to 0.2 (e.g. "0.03").',
+  })
   rateUplift?: string | null;
 
-  @Field(() => [SettingShareInput], { nullable: true, description: 'EHCP growth by setting (replaces ehcpGrowth for that setting).' })
+  @Field(() => [SettingShareInput], {
+    nullable: true,
+    description: 'EHCP growth by setting (replaces ehcpGrowth for that setting).',
+  })
   growthBySetting?: SettingShareInput[] | null;
 
-  @Field(() => [SettingShareInput], { nullable: true, description: 'Change in commissioned place numbers by specialist setting, from -0.5 to 1.' })
+  @Field(() => [SettingShareInput], {
+    nullable: true,
+    description: 'Change in commissioned place numbers by specialist setting, from -0.5 to 1.',
+  })
   placeChange?: SettingShareInput[] | null;
 
-  @Field(() => [PlacementShiftInput], { nullable: true, description: 'Placements moved between settings (replaces the list).' })
+  @Field(() => [PlacementShiftInput], {
+    nullable: true,
+    description: 'Placements moved between settings (replaces the list).',
+  })
   placementShifts?: PlacementShiftInput[] | null;
 
-  @Field(() => DecimalScalar, { nullable: true, description: 'Share of the Schools Block moved into High Needs, from 0 to 0.05 (record: "0.012").' })
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: 'Share of the Schools Block moved into High Needs, from 0 to 0.05 (record: "0.012").',
+  })
   schoolsBlockTransferRate?: string | null;
 
-  @Field(() => DecimalScalar, { nullable: true, description: 'Annual growth of the high-needs allocation after 2025-26, from -0.2 to 0.3 (replaces the given later allocations).' })
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      'Annual growth of the high-needs allocation after 2025-26, from -0.2 to 0.3 (replaces the given later allocations).',
+  })
   allocationGrowth?: string | null;
 }
 
@@ -120,7 +156,9 @@ export class SettingAmountInput {
 
 @InputType({ description: 'A share for one setting (EHCP growth or a change in place numbers).' })
 export class SettingShareInput {
-  @Field(() => String, { description: 'MAINSTREAM, SRP, SPECIAL, AP, INDEPENDENT_NMSS or POST_16_FE (places: SRP, SPECIAL or AP).' })
+  @Field(() => String, {
+    description: 'MAINSTREAM, SRP, SPECIAL, AP, INDEPENDENT_NMSS or POST_16_FE (places: SRP, SPECIAL or AP).',
+  })
   setting: string;
   @Field(() => DecimalScalar, { description: 'e.g. "0.08" for 8%, from -0.5 to 1.' })
   share: string;
@@ -134,11 +172,11 @@ export class BandSetInput {
   bands: BandValueInput[];
 }
 
-@InputType({ description: 'The value of one band of a specialist setting\'s band set.' })
+@InputType({ description: "The value of one band of a specialist setting's band set." })
 export class SettingBandValueInput {
   @Field(() => String, { description: 'SRP, SPECIAL or AP.' })
   setting: string;
-  @Field(() => String, { description: 'A band of that setting\'s set (e.g. S3).' })
+  @Field(() => String, { description: "A band of that setting's set (e.g. S3)." })
   band: string;
   @Field(() => MoneyScalar, { description: 'Annual top-up per pupil.' })
   value: string;
@@ -152,6 +190,9 @@ export class PlacementShiftInput {
   to: string;
   @Field(() => DecimalScalar, { description: 'Share moved, from 0 to 1 (e.g. "0.05").' })
   share: string;
-  @Field(() => String, { description: 'Band of the receiving setting each moved placement is funded at from the banding start (before it: the legacy rate).' })
+  @Field(() => String, {
+    description:
+      'Band of the receiving setting each moved placement is funded at from the banding start (before it: the legacy rate).',
+  })
   band: string;
 }

@@ -35,13 +35,23 @@ type Inputs = Awaited<ReturnType<typeof loadFundingInputs>>;
 
 /** Per-request memo: results and comparison in one query share the inputs and the base computation. */
 function memo(ctx: Context) {
-  const c = ctx as Context & { scenarioMemo?: { inputs?: Promise<Inputs>; record?: Promise<RecordContext>; computed: Map<string, Promise<Computed>> } };
+  const c = ctx as Context & {
+    scenarioMemo?: {
+      inputs?: Promise<Inputs>;
+      record?: Promise<RecordContext>;
+      computed: Map<string, Promise<Computed>>;
+    };
+  };
   c.scenarioMemo ??= { computed: new Map() };
   const m = c.scenarioMemo;
   const inputs = () => (m.inputs ??= loadFundingInputs(ctx.db));
   const record = () => (m.record ??= loadRecordContext(ctx.db));
   const computed = (key: string, params: () => Promise<ModelParameters | ParametersOn>) => {
-    if (!m.computed.has(key)) m.computed.set(key, Promise.all([inputs(), params()]).then(([i, p]) => compute(i, p)));
+    if (!m.computed.has(key))
+      m.computed.set(
+        key,
+        Promise.all([inputs(), params()]).then(([i, p]) => compute(i, p)),
+      );
     return m.computed.get(key)!;
   };
   const ofRecord = () => computed('record', async () => recordOn(await parameterVersions(ctx.db)));
@@ -60,8 +70,14 @@ async function scenarioTimeline(ctx: Context, s: Scenario): Promise<ParametersOn
 
 @Resolver(() => Scenario)
 export class ScenarioResolver {
-  @Query(() => Scenario, { nullable: true, description: 'A scenario you can see (yours, shared with the Sub-Group, or any for Finance), or null.' })
-  async scenario(@Arg('id', () => String, { description: 'Scenario id.' }) id: string, @Ctx() ctx: Context): Promise<Scenario | null> {
+  @Query(() => Scenario, {
+    nullable: true,
+    description: 'A scenario you can see (yours, shared with the Sub-Group, or any for Finance), or null.',
+  })
+  async scenario(
+    @Arg('id', () => String, { description: 'Scenario id.' }) id: string,
+    @Ctx() ctx: Context,
+  ): Promise<Scenario | null> {
     requireModeller(ctx.viewer);
     return findScenario(ctx.db, ctx.viewer, id);
   }
@@ -72,26 +88,45 @@ export class ScenarioResolver {
     return listScenarios(ctx.db, ctx.viewer);
   }
 
-  @Mutation(() => Scenario, { description: 'Creates a private scenario on the current parameters of record, or as a copy of another scenario.' })
+  @Mutation(() => Scenario, {
+    description: 'Creates a private scenario on the current parameters of record, or as a copy of another scenario.',
+  })
   createScenario(
     @Arg('name', () => String, { description: 'Name, e.g. "Protection at 60%".' }) name: string,
-    @Arg('basedOn', () => String, { nullable: true, description: 'Scenario to copy (default: the figures of record).' }) basedOn: string | null,
+    @Arg('basedOn', () => String, { nullable: true, description: 'Scenario to copy (default: the figures of record).' })
+    basedOn: string | null,
     @Ctx() ctx: Context,
   ): Promise<Scenario> {
     return createScenario(ctx.db, ctx.viewer, name, basedOn, ctx.source === 'IMPORT' ? 'API' : ctx.source);
   }
 
-  @Mutation(() => Scenario, { description: 'Changes a scenario\'s parameters (only those given). Never touches the figures of record.' })
+  @Mutation(() => Scenario, {
+    description: "Changes a scenario's parameters (only those given). Never touches the figures of record.",
+  })
   updateScenarioParameters(
     @Arg('id', () => String, { description: 'Scenario id.' }) id: string,
-    @Arg('parameters', () => ModelParametersInput, { description: 'Parameters to change.' }) parameters: ModelParametersInput,
-    @Arg('baseVersion', () => Int, { nullable: true, description: 'The version you read; a stale one is refused (CONFLICT).' }) baseVersion: number | null,
+    @Arg('parameters', () => ModelParametersInput, { description: 'Parameters to change.' })
+    parameters: ModelParametersInput,
+    @Arg('baseVersion', () => Int, {
+      nullable: true,
+      description: 'The version you read; a stale one is refused (CONFLICT).',
+    })
+    baseVersion: number | null,
     @Ctx() ctx: Context,
   ): Promise<Scenario> {
-    return updateScenarioParameters(ctx.db, ctx.viewer, id, parameters, baseVersion, ctx.source === 'IMPORT' ? 'API' : ctx.source);
+    return updateScenarioParameters(
+      ctx.db,
+      ctx.viewer,
+      id,
+      parameters,
+      baseVersion,
+      ctx.source === 'IMPORT' ? 'API' : ctx.source,
+    );
   }
 
-  @Mutation(() => Scenario, { description: 'Shares a scenario with the Sub-Group, locks it, or makes it private again.' })
+  @Mutation(() => Scenario, {
+    description: 'Shares a scenario with the Sub-Group, locks it, or makes it private again.',
+  })
   setScenarioState(
     @Arg('id', () => String, { description: 'Scenario id.' }) id: string,
     @Arg('state', () => ScenarioState, { description: 'New state.' }) state: ScenarioState,
@@ -100,17 +135,22 @@ export class ScenarioResolver {
     return setScenarioState(ctx.db, ctx.viewer, id, state, ctx.source === 'IMPORT' ? 'API' : ctx.source);
   }
 
-  @FieldResolver(() => GraphQLJSON, { description: 'The parameters in effect: those of record with this scenario\'s changes.' })
+  @FieldResolver(() => GraphQLJSON, {
+    description: "The parameters in effect: those of record with this scenario's changes.",
+  })
   parameters(@Root() s: Scenario, @Ctx() ctx: Context): Promise<ModelParameters> {
     return effectiveParameters(ctx, s);
   }
 
   @Computation()
-  @FieldResolver(() => ScenarioResults, { description: 'The model\'s results under this scenario for all schools and terms (or one term or community).' })
+  @FieldResolver(() => ScenarioResults, {
+    description: "The model's results under this scenario for all schools and terms (or one term or community).",
+  })
   async results(
     @Root() s: Scenario,
     @Arg('term', () => String, { nullable: true, description: 'Only this funding term.' }) term: string | null,
-    @Arg('communityCode', () => String, { nullable: true, description: 'Only this community.' }) communityCode: string | null,
+    @Arg('communityCode', () => String, { nullable: true, description: 'Only this community.' })
+    communityCode: string | null,
     @Ctx() ctx: Context,
   ): Promise<ScenarioResults> {
     if (term) requireFundingTerm(await ctx.loaders.periods(), term);
@@ -120,12 +160,22 @@ export class ScenarioResolver {
   }
 
   @Computation()
-  @FieldResolver(() => ScenarioComparison, { description: 'Differences from the figures of record (default) or from another scenario.' })
+  @FieldResolver(() => ScenarioComparison, {
+    description: 'Differences from the figures of record (default) or from another scenario.',
+  })
   async comparison(
     @Root() s: Scenario,
-    @Arg('against', () => String, { nullable: true, description: 'Another scenario\'s id (default: the figures of record).' }) against: string | null,
+    @Arg('against', () => String, {
+      nullable: true,
+      description: "Another scenario's id (default: the figures of record).",
+    })
+    against: string | null,
     @Arg('term', () => String, { nullable: true, description: 'Only this funding term.' }) term: string | null,
-    @Arg('includeUnchanged', () => Boolean, { defaultValue: false, description: 'Also list figures that do not change.' }) includeUnchanged: boolean,
+    @Arg('includeUnchanged', () => Boolean, {
+      defaultValue: false,
+      description: 'Also list figures that do not change.',
+    })
+    includeUnchanged: boolean,
     @Ctx() ctx: Context,
   ): Promise<ScenarioComparison> {
     if (term) requireFundingTerm(await ctx.loaders.periods(), term);
@@ -145,7 +195,10 @@ export class ScenarioResolver {
 
 @Resolver(() => ModelParameterSet)
 export class ModelParameterResolver {
-  @Query(() => ModelParameterSet, { nullable: true, description: 'The funding model parameters of record in force today.' })
+  @Query(() => ModelParameterSet, {
+    nullable: true,
+    description: 'The funding model parameters of record in force today.',
+  })
   async modelParameters(@Ctx() ctx: Context): Promise<ModelParameterSet | null> {
     const [row] = await ctx.db.query(
       `SELECT version, effective_from AS "effectiveFrom", author, note, parameters, created_at AS "createdAt" FROM model_parameter_set
@@ -161,14 +214,26 @@ export class ModelParameterResolver {
       'the figures of record from then on, in one audited transaction. Refused if a pot would fall below its approved allocations.',
   })
   setModelParameters(
-    @Arg('effectiveFrom', () => DateScalar, { description: 'First day of an open funding term.' }) effectiveFrom: string,
-    @Arg('parameters', () => ModelParametersInput, { description: 'Parameters to change.' }) parameters: ModelParametersInput,
-    @Arg('note', () => String, { nullable: true, description: 'Why (decision reference, meeting).' }) note: string | null,
-    @Arg('replaceImported', () => Boolean, { defaultValue: false, description: 'Also replace imported and hand-entered figures with computed ones (audited). By default they are kept and listed.' })
+    @Arg('effectiveFrom', () => DateScalar, { description: 'First day of an open funding term.' })
+    effectiveFrom: string,
+    @Arg('parameters', () => ModelParametersInput, { description: 'Parameters to change.' })
+    parameters: ModelParametersInput,
+    @Arg('note', () => String, { nullable: true, description: 'Why (decision reference, meeting).' })
+    note: string | null,
+    @Arg('replaceImported', () => Boolean, {
+      defaultValue: false,
+      description:
+        'Also replace imported and hand-entered figures with computed ones (audited). By default they are kept and listed.',
+    })
     replaceImported: boolean,
     @Ctx() ctx: Context,
   ): Promise<ParameterChangeResult> {
-    return setModelParameters(ctx.db, ctx.viewer, { effectiveFrom, note, parameters, replaceImported }, ctx.source === 'IMPORT' ? 'API' : ctx.source);
+    return setModelParameters(
+      ctx.db,
+      ctx.viewer,
+      { effectiveFrom, note, parameters, replaceImported },
+      ctx.source === 'IMPORT' ? 'API' : ctx.source,
+    );
   }
 
   @ListSize((b) => b.parameterVersions)

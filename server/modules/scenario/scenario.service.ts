@@ -16,7 +16,13 @@ import {
   sumMoney,
   TOP_UP_SETTINGS,
 } from '../funding/model';
-import { IncomeOfRecord, loadBlockDrivers, loadIncome, readBlockLines, StoredBlockLine } from '../funding/block.service';
+import {
+  IncomeOfRecord,
+  loadBlockDrivers,
+  loadIncome,
+  readBlockLines,
+  StoredBlockLine,
+} from '../funding/block.service';
 import { BLOCK_LINE_BY_CODE, BlockLineCode, dsgPositions, DsgYear, incomeFor } from '../funding/block';
 import { loadPeriodCatalogue, PeriodCatalogue } from '../period/period.service';
 import type { ModelParametersInput } from './scenario.inputs';
@@ -31,11 +37,15 @@ const between = (v: string, lo: string, hi: string) => new Decimal(v).gte(lo) &&
 
 /** Refuses a value outside [lo, hi], naming the parameter and the range. */
 function range(param: string, what: string, v: string, lo: string, hi: string): void {
-  if (!between(v, lo, hi)) throw new BadInput(`${what} must be from ${lo} to ${hi}; got ${v}.`, `parameters.${param}`, { range: [lo, hi] });
+  if (!between(v, lo, hi))
+    throw new BadInput(`${what} must be from ${lo} to ${hi}; got ${v}.`, `parameters.${param}`, { range: [lo, hi] });
 }
 
 function oneOf<T extends string>(param: string, what: string, v: string, values: readonly T[]): T {
-  if (!(values as readonly string[]).includes(v)) throw new BadInput(`Unknown ${what} "${v}". Valid: ${values.join(', ')}.`, `parameters.${param}`, { validValues: [...values] });
+  if (!(values as readonly string[]).includes(v))
+    throw new BadInput(`Unknown ${what} "${v}". Valid: ${values.join(', ')}.`, `parameters.${param}`, {
+      validValues: [...values],
+    });
   return v as T;
 }
 
@@ -67,13 +77,19 @@ function blockOverrides(input: ModelParametersInput, base: BlockParameters): Blo
   }
   for (const set of input.bandSets ?? []) {
     const setting = oneOf('bandSets', 'setting', set.setting, TOP_UP_SETTINGS);
-    if (set.bands.length === 0 || set.bands.length > 12) throw new BadInput(`A band set has 1 to 12 bands; got ${set.bands.length} for ${setting}.`, 'parameters.bandSets', { range: [1, 12] });
+    if (set.bands.length === 0 || set.bands.length > 12)
+      throw new BadInput(
+        `A band set has 1 to 12 bands; got ${set.bands.length} for ${setting}.`,
+        'parameters.bandSets',
+        { range: [1, 12] },
+      );
     const bands: Record<string, string> = {};
     for (const x of set.bands) {
       if (x.band.length < 1 || x.band.length > 8 || ![...x.band].every((ch) => /[A-Z0-9]/.test(ch))) {
         throw new BadInput(`A band code is 1-8 capital letters or digits; got "${x.band}".`, 'parameters.bandSets');
       }
-      if (bands[x.band] !== undefined) throw new BadInput(`Band ${x.band} is twice in the ${setting} set.`, 'parameters.bandSets');
+      if (bands[x.band] !== undefined)
+        throw new BadInput(`Band ${x.band} is twice in the ${setting} set.`, 'parameters.bandSets');
       range('bandSets', `The ${setting} band ${x.band} value`, x.value, '0', MAX_RATE);
       bands[x.band] = x.value;
     }
@@ -113,7 +129,10 @@ function blockOverrides(input: ModelParametersInput, base: BlockParameters): Blo
       range('placementShifts', `The share of ${from} moved`, s.share, '0', '1');
       oneOf('placementShifts', `band of the ${to} set`, s.band, Object.keys(b.bandSets[to]));
       moved.set(from, (moved.get(from) ?? new Decimal(0)).plus(s.share));
-      if (moved.get(from)!.gt(1)) throw new BadInput(`The shares of ${from} moved add up to more than 1.`, 'parameters.placementShifts', { range: ['0', '1'] });
+      if (moved.get(from)!.gt(1))
+        throw new BadInput(`The shares of ${from} moved add up to more than 1.`, 'parameters.placementShifts', {
+          range: ['0', '1'],
+        });
       return { from, to, share: s.share, band: s.band };
     });
     changed = true;
@@ -132,23 +151,34 @@ function blockOverrides(input: ModelParametersInput, base: BlockParameters): Blo
 }
 
 /** Validates changes against the calendar and turns them into a partial ModelParameters. */
-export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogue, base: ModelParameters): Partial<ModelParameters> {
+export function toOverrides(
+  input: ModelParametersInput,
+  periods: PeriodCatalogue,
+  base: ModelParameters,
+): Partial<ModelParameters> {
   const out: Partial<ModelParameters> = {};
   const arg = (name: string) => `parameters.${name}`;
   if (input.protectionRate != null) {
-    if (!between(input.protectionRate, '0', '1')) throw new BadInput(`protectionRate must be from 0 to 1; got ${input.protectionRate}.`, arg('protectionRate'));
+    if (!between(input.protectionRate, '0', '1'))
+      throw new BadInput(`protectionRate must be from 0 to 1; got ${input.protectionRate}.`, arg('protectionRate'));
     out.protectionRate = input.protectionRate;
   }
   if (input.protectedTerms != null) {
     const unknown = input.protectedTerms.filter((t) => !periods.fundingTermByCode.has(t));
-    if (unknown.length) throw new BadInput(`Unknown funding term(s) ${unknown.join(', ')}. Valid terms: ${periods.fundingTerms.map((t) => t.code).join(', ')}.`, arg('protectedTerms'));
+    if (unknown.length)
+      throw new BadInput(
+        `Unknown funding term(s) ${unknown.join(', ')}. Valid terms: ${periods.fundingTerms.map((t) => t.code).join(', ')}.`,
+        arg('protectedTerms'),
+      );
     out.protectedTermCodes = [...new Set(input.protectedTerms)];
   }
   if (input.communityPotAnnual != null) {
     const pots = { ...base.communityPotAnnual };
     for (const p of input.communityPotAnnual) {
-      if (!periods.financialYearByCode.has(p.financialYear)) throw new BadInput(`Unknown financial year "${p.financialYear}".`, arg('communityPotAnnual'));
-      if (new Decimal(p.amount).isNegative()) throw new BadInput('A pot cannot be negative.', arg('communityPotAnnual'));
+      if (!periods.financialYearByCode.has(p.financialYear))
+        throw new BadInput(`Unknown financial year "${p.financialYear}".`, arg('communityPotAnnual'));
+      if (new Decimal(p.amount).isNegative())
+        throw new BadInput('A pot cannot be negative.', arg('communityPotAnnual'));
       pots[p.financialYear] = p.amount;
     }
     out.communityPotAnnual = pots;
@@ -156,7 +186,11 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
   if (input.notionalSenPercentages != null) {
     const pct = { ...base.notionalSenPercentages };
     for (const p of input.notionalSenPercentages) {
-      if (!between(p.percentage, '0', '1')) throw new BadInput(`The ${p.factor} percentage must be from 0 to 1; got ${p.percentage}.`, arg('notionalSenPercentages'));
+      if (!between(p.percentage, '0', '1'))
+        throw new BadInput(
+          `The ${p.factor} percentage must be from 0 to 1; got ${p.percentage}.`,
+          arg('notionalSenPercentages'),
+        );
       pct[p.factor] = p.percentage;
     }
     out.notionalSenPercentages = pct;
@@ -164,20 +198,28 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
   if (input.bandValues != null) {
     const values = { ...base.bandValues };
     for (const b of input.bandValues) {
-      if (!(BANDS as readonly string[]).includes(b.band)) throw new BadInput(`Unknown band "${b.band}". Bands are ${BANDS.join(', ')}.`, arg('bandValues'));
+      if (!(BANDS as readonly string[]).includes(b.band))
+        throw new BadInput(`Unknown band "${b.band}". Bands are ${BANDS.join(', ')}.`, arg('bandValues'));
       if (new Decimal(b.value).isNegative()) throw new BadInput('A band value cannot be negative.', arg('bandValues'));
       values[b.band as (typeof BANDS)[number]] = b.value;
     }
     out.bandValues = values;
   }
   if (input.ehcpGrowth != null) {
-    if (!between(input.ehcpGrowth, '-0.5', '1')) throw new BadInput(`ehcpGrowth must be from -0.5 to 1 (e.g. "0.08" for 8%); got ${input.ehcpGrowth}.`, arg('ehcpGrowth'));
+    if (!between(input.ehcpGrowth, '-0.5', '1'))
+      throw new BadInput(
+        `ehcpGrowth must be from -0.5 to 1 (e.g. "0.08" for 8%); got ${input.ehcpGrowth}.`,
+        arg('ehcpGrowth'),
+      );
     out.ehcpGrowth = input.ehcpGrowth;
   }
   if (input.communityWeights != null) {
     const { pupils, fsmPupils } = input.communityWeights;
     if (!between(pupils, '0', '1') || !between(fsmPupils, '0', '1') || !new Decimal(pupils).plus(fsmPupils).eq(1)) {
-      throw new BadInput(`communityWeights must be from 0 to 1 and sum to 1; got ${pupils} + ${fsmPupils}.`, arg('communityWeights'));
+      throw new BadInput(
+        `communityWeights must be from 0 to 1 and sum to 1; got ${pupils} + ${fsmPupils}.`,
+        arg('communityWeights'),
+      );
     }
     out.communityWeights = { pupils, fsmPupils };
   }
@@ -185,7 +227,11 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
   if (input.protectionRateByTerm != null) {
     const byTerm = { ...(base.protectionRateByTerm ?? {}) };
     for (const t of input.protectionRateByTerm) {
-      if (!periods.fundingTermByCode.has(t.term)) throw new BadInput(`Unknown funding term "${t.term}". Valid terms: ${periods.fundingTerms.map((x) => x.code).join(', ')}.`, arg('protectionRateByTerm'));
+      if (!periods.fundingTermByCode.has(t.term))
+        throw new BadInput(
+          `Unknown funding term "${t.term}". Valid terms: ${periods.fundingTerms.map((x) => x.code).join(', ')}.`,
+          arg('protectionRateByTerm'),
+        );
       range('protectionRateByTerm', `${t.term} rate`, t.rate, '0', '1');
       byTerm[t.term] = t.rate;
     }
@@ -193,14 +239,19 @@ export function toOverrides(input: ModelParametersInput, periods: PeriodCatalogu
   }
   const block = blockOverrides(input, base.block);
   if (block) out.block = block;
-  if (Object.keys(out).length === 0) throw new BadInput('No parameters given: send at least one to change.', 'parameters');
+  if (Object.keys(out).length === 0)
+    throw new BadInput('No parameters given: send at least one to change.', 'parameters');
   return out;
 }
 
 /** Everything the model needs, read in one round of statements. */
-export async function loadFundingInputs(db: EntityManager): Promise<FundingInputs & { communityOf: (urn: number, date: string) => string | null }> {
+export async function loadFundingInputs(
+  db: EntityManager,
+): Promise<FundingInputs & { communityOf: (urn: number, date: string) => string | null }> {
   const [schools, memberships, terms, funding, factors, bands, communities, block] = await Promise.all([
-    db.query(`SELECT urn, pupils_on_roll AS "pupilsOnRoll", percent_fsm AS "percentFsm" FROM school WHERE pupils_on_roll IS NOT NULL AND percent_fsm IS NOT NULL`),
+    db.query(
+      `SELECT urn, pupils_on_roll AS "pupilsOnRoll", percent_fsm AS "percentFsm" FROM school WHERE pupils_on_roll IS NOT NULL AND percent_fsm IS NOT NULL`,
+    ),
     db.query(
       `SELECT school_urn AS "schoolUrn", community_code AS "communityCode", effective_from::text AS "effectiveFrom", effective_to::text AS "effectiveTo" FROM community_membership ORDER BY id`,
     ),
@@ -209,7 +260,9 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
         WHERE code IN (SELECT DISTINCT term_code FROM school_term_funding) ORDER BY start_date`,
     ),
     db.query(`SELECT school_urn AS urn, term_code AS term, baseline FROM school_term_funding ORDER BY school_urn`),
-    db.query(`SELECT school_urn AS urn, financial_year_code AS fy, factor, formula_amount AS amount FROM notional_sen_factor`),
+    db.query(
+      `SELECT school_urn AS urn, financial_year_code AS fy, factor, formula_amount AS amount FROM notional_sen_factor`,
+    ),
     db.query(`SELECT school_urn AS urn, term_code AS term, band, plans FROM ehcp_band_count`),
     db.query(`SELECT code FROM community ORDER BY code`),
     loadBlockDrivers(db),
@@ -219,7 +272,10 @@ export async function loadFundingInputs(db: EntityManager): Promise<FundingInput
   const on = (date: string) => {
     let m = cache.get(date);
     if (!m) {
-      m = { members: membersOfCommunities(memberships as MembershipSpan[], date), of: communityOn(memberships as MembershipSpan[], date) };
+      m = {
+        members: membersOfCommunities(memberships as MembershipSpan[], date),
+        of: communityOn(memberships as MembershipSpan[], date),
+      };
       cache.set(date, m);
     }
     return m;
@@ -273,9 +329,16 @@ export function requireModeller(viewer: Viewer): void {
 const SCENARIO_COLUMNS = `id, name, owner, owner_name AS "ownerName", state, base_parameter_version AS "baseParameterVersion",
   based_on_scenario_id AS "basedOnScenarioId", overrides, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-export async function findScenario(db: EntityManager, viewer: Viewer, id: string, lock = false): Promise<Scenario | null> {
+export async function findScenario(
+  db: EntityManager,
+  viewer: Viewer,
+  id: string,
+  lock = false,
+): Promise<Scenario | null> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-  const [row] = await db.query(`SELECT ${SCENARIO_COLUMNS} FROM scenario WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`, [id]);
+  const [row] = await db.query(`SELECT ${SCENARIO_COLUMNS} FROM scenario WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return row && canSee(viewer, row) ? row : null;
 }
 
@@ -285,7 +348,13 @@ export async function listScenarios(db: EntityManager, viewer: Viewer): Promise<
   return rows.filter((s) => canSee(viewer, s));
 }
 
-export async function createScenario(db: EntityManager, viewer: Viewer, name: string, basedOn: string | null, source: 'ADDIN' | 'API'): Promise<Scenario> {
+export async function createScenario(
+  db: EntityManager,
+  viewer: Viewer,
+  name: string,
+  basedOn: string | null,
+  source: 'ADDIN' | 'API',
+): Promise<Scenario> {
   requireModeller(viewer);
   const clean = name.trim();
   if (!clean || clean.length > 120) throw new BadInput('A scenario name must be 1-120 characters.', 'name');
@@ -302,18 +371,35 @@ export async function createScenario(db: EntityManager, viewer: Viewer, name: st
        VALUES ($1, $2, $3, 'PRIVATE', $4, $5, $6, 1) RETURNING ${SCENARIO_COLUMNS}`,
       [clean, viewer.subject, viewer.name, version, basedOn, JSON.stringify(overrides)],
     );
-    await writeAudit(tx, { viewer, source }, [{ entity: 'SCENARIO', entityId: row.id, action: 'CREATE', before: null, after: { name: clean, basedOn, overrides } }]);
+    await writeAudit(tx, { viewer, source }, [
+      {
+        entity: 'SCENARIO',
+        entityId: row.id,
+        action: 'CREATE',
+        before: null,
+        after: { name: clean, basedOn, overrides },
+      },
+    ]);
     return row;
   });
 }
 
-async function editable(tx: EntityManager, viewer: Viewer, id: string, baseVersion: number | null | undefined): Promise<Scenario> {
+async function editable(
+  tx: EntityManager,
+  viewer: Viewer,
+  id: string,
+  baseVersion: number | null | undefined,
+): Promise<Scenario> {
   requireModeller(viewer);
   const s = await findScenario(tx, viewer, id, true);
   if (!s) throw new NotFound(`No scenario "${id}" that you can see.`);
-  if (s.owner !== viewer.subject && viewer.role !== Role.FINANCE) throw new Forbidden('Only the scenario\'s owner (or Finance) can change it.');
+  if (s.owner !== viewer.subject && viewer.role !== Role.FINANCE)
+    throw new Forbidden("Only the scenario's owner (or Finance) can change it.");
   if (baseVersion != null && baseVersion !== s.version) {
-    throw new Conflict(`The scenario changed since you read it (you have version ${baseVersion}, it is at ${s.version}).`, { reason: 'STALE_VERSION', currentVersion: s.version });
+    throw new Conflict(
+      `The scenario changed since you read it (you have version ${baseVersion}, it is at ${s.version}).`,
+      { reason: 'STALE_VERSION', currentVersion: s.version },
+    );
   }
   return s;
 }
@@ -328,7 +414,10 @@ export async function updateScenarioParameters(
 ): Promise<Scenario> {
   return db.transaction(async (tx) => {
     const s = await editable(tx, viewer, id, baseVersion);
-    if (s.state === ScenarioState.LOCKED) throw new Conflict('The scenario is locked: copy it (createScenario with basedOn) to change it.', { reason: 'LOCKED' });
+    if (s.state === ScenarioState.LOCKED)
+      throw new Conflict('The scenario is locked: copy it (createScenario with basedOn) to change it.', {
+        reason: 'LOCKED',
+      });
     const periods = await loadPeriodCatalogue(tx);
     const record = await recordParameters(tx);
     const current = { ...record.parameters, ...(s.overrides as Partial<ModelParameters>) };
@@ -338,17 +427,31 @@ export async function updateScenarioParameters(
       `UPDATE scenario SET overrides = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${SCENARIO_COLUMNS}`,
       [id, JSON.stringify(overrides)],
     );
-    await writeAudit(tx, { viewer, source }, [{ entity: 'SCENARIO', entityId: id, action: 'UPDATE', before: s.overrides, after: overrides }]);
+    await writeAudit(tx, { viewer, source }, [
+      { entity: 'SCENARIO', entityId: id, action: 'UPDATE', before: s.overrides, after: overrides },
+    ]);
     return row;
   });
 }
 
-export async function setScenarioState(db: EntityManager, viewer: Viewer, id: string, state: ScenarioState, source: 'ADDIN' | 'API'): Promise<Scenario> {
+export async function setScenarioState(
+  db: EntityManager,
+  viewer: Viewer,
+  id: string,
+  state: ScenarioState,
+  source: 'ADDIN' | 'API',
+): Promise<Scenario> {
   return db.transaction(async (tx) => {
     const s = await editable(tx, viewer, id, null);
-    if (s.state === ScenarioState.LOCKED && viewer.role !== Role.FINANCE) throw new Forbidden('Only Finance can unlock a locked scenario.');
-    const [[row]] = await tx.query(`UPDATE scenario SET state = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${SCENARIO_COLUMNS}`, [id, state]);
-    await writeAudit(tx, { viewer, source }, [{ entity: 'SCENARIO', entityId: id, action: 'STATE', before: { state: s.state }, after: { state } }]);
+    if (s.state === ScenarioState.LOCKED && viewer.role !== Role.FINANCE)
+      throw new Forbidden('Only Finance can unlock a locked scenario.');
+    const [[row]] = await tx.query(
+      `UPDATE scenario SET state = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${SCENARIO_COLUMNS}`,
+      [id, state],
+    );
+    await writeAudit(tx, { viewer, source }, [
+      { entity: 'SCENARIO', entityId: id, action: 'STATE', before: { state: s.state }, after: { state } },
+    ]);
     return row;
   });
 }
@@ -399,7 +502,8 @@ const isClosed = (lines: StoredBlockLine[]) => {
  */
 export function blockLinesOf(rc: RecordContext, r: FundingResults): BlockLineView[] {
   const closedYears = new Set<string>();
-  for (const fy of new Set(rc.stored.map((l) => l.financialYearCode))) if (isClosed(rc.stored.filter((l) => l.financialYearCode === fy))) closedYears.add(fy);
+  for (const fy of new Set(rc.stored.map((l) => l.financialYearCode)))
+    if (isClosed(rc.stored.filter((l) => l.financialYearCode === fy))) closedYears.add(fy);
   return rc.stored.map((l) => {
     const fy = l.financialYearCode;
     const closed = closedYears.has(fy);
@@ -456,14 +560,23 @@ export function resultsView(
     }))
     .filter((s) => !filter.communityCode || s.communityCode === filter.communityCode);
   const communities = c.results.pots
-    .filter((p) => (!filter.term || p.termCode === filter.term) && (!filter.communityCode || p.communityCode === filter.communityCode))
+    .filter(
+      (p) =>
+        (!filter.term || p.termCode === filter.term) &&
+        (!filter.communityCode || p.communityCode === filter.communityCode),
+    )
     .map((p) => ({ communityCode: p.communityCode, term: p.termCode, pot: p.amount, allocated: p.amount }));
   const specialistSchools = c.results.block.providerTerms
     .filter((p) => !filter.term || p.termCode === filter.term)
-    .filter((p) => !filter.communityCode || inputs.communityOf(p.schoolUrn, termStart.get(p.termCode)!) === filter.communityCode);
+    .filter(
+      (p) =>
+        !filter.communityCode || inputs.communityOf(p.schoolUrn, termStart.get(p.termCode)!) === filter.communityCode,
+    );
   const lines = blockLinesOf(rc, c.results);
   const years = dsgOf(rc, lines, c.paramsOn);
-  const recordYears = new Map(dsgOf(rc, blockLinesOf(rc, record.results), rc.recordOn).map((y) => [y.financialYearCode, y]));
+  const recordYears = new Map(
+    dsgOf(rc, blockLinesOf(rc, record.results), rc.recordOn).map((y) => [y.financialYearCode, y]),
+  );
   const bf = rc.income.broughtForward;
   return {
     schools,
@@ -474,17 +587,31 @@ export function resultsView(
       financialYear: y.financialYearCode,
       lines: lines.filter((l) => l.financialYear === y.financialYearCode),
       spend: y.spend,
-      income: { ...y.income, schoolsBlockTransferRate: c.paramsOn(`${y.financialYearCode.slice(0, 4)}-04-01`).block.schoolsBlockTransferRate },
+      income: {
+        ...y.income,
+        schoolsBlockTransferRate: c.paramsOn(`${y.financialYearCode.slice(0, 4)}-04-01`).block.schoolsBlockTransferRate,
+      },
       inYear: y.inYear,
       cumulative: y.cumulative,
       planInYear: y.planInYear,
       planCumulative: y.planCumulative,
       recordInYear: recordYears.get(y.financialYearCode)?.inYear ?? null,
       recordCumulative: recordYears.get(y.financialYearCode)?.cumulative ?? null,
-      cumulativeAgainstPlan: y.planCumulative === null ? null : new Decimal(y.cumulative).minus(y.planCumulative).toFixed(2),
+      cumulativeAgainstPlan:
+        y.planCumulative === null ? null : new Decimal(y.cumulative).minus(y.planCumulative).toFixed(2),
     })),
     trajectory: [
-      ...(bf ? [{ label: `Brought forward (${bf.date})`, date: bf.date, plan: new Decimal(bf.plan).toFixed(2), record: new Decimal(bf.outturn).toFixed(2), scenario: new Decimal(bf.outturn).toFixed(2) }] : []),
+      ...(bf
+        ? [
+            {
+              label: `Brought forward (${bf.date})`,
+              date: bf.date,
+              plan: new Decimal(bf.plan).toFixed(2),
+              record: new Decimal(bf.outturn).toFixed(2),
+              scenario: new Decimal(bf.outturn).toFixed(2),
+            },
+          ]
+        : []),
       ...years.map((y) => ({
         label: `Mar ${Number(y.financialYearCode.slice(0, 4)) + 1}`,
         date: `${Number(y.financialYearCode.slice(0, 4)) + 1}-03-31`,
@@ -536,25 +663,62 @@ export function comparisonView(
     .filter((p) => !filter.term || p.termCode === filter.term)
     .map((p) => {
       const b = basePot.get(`${p.communityCode}|${p.termCode}`) ?? '0.00';
-      return { key: p.communityCode, period: p.termCode, baseline: b, scenario: p.amount, difference: diff(b, p.amount) };
+      return {
+        key: p.communityCode,
+        period: p.termCode,
+        baseline: b,
+        scenario: p.amount,
+        difference: diff(b, p.amount),
+      };
     });
   const bl = blockLinesOf(rc, base.results);
   const ml = blockLinesOf(rc, mine.results);
-  const blockLines = ml.map((l, i) => ({ key: l.lineCode, period: l.financialYear, baseline: bl[i].amount, scenario: l.amount, difference: diff(bl[i].amount, l.amount) }));
+  const blockLines = ml.map((l, i) => ({
+    key: l.lineCode,
+    period: l.financialYear,
+    baseline: bl[i].amount,
+    scenario: l.amount,
+    difference: diff(bl[i].amount, l.amount),
+  }));
   const bd = new Map(dsgOf(rc, bl, base.paramsOn).map((y) => [y.financialYearCode, y]));
   const dsg = dsgOf(rc, ml, mine.paramsOn).flatMap((y) => {
     const b = bd.get(y.financialYearCode);
     if (!b) return [];
     return [
-      { key: 'INCOME', period: y.financialYearCode, baseline: b.income.total, scenario: y.income.total, difference: diff(b.income.total, y.income.total) },
-      { key: 'SPEND', period: y.financialYearCode, baseline: b.spend, scenario: y.spend, difference: diff(b.spend, y.spend) },
-      { key: 'IN_YEAR', period: y.financialYearCode, baseline: b.inYear, scenario: y.inYear, difference: diff(b.inYear, y.inYear) },
-      { key: 'CUMULATIVE', period: y.financialYearCode, baseline: b.cumulative, scenario: y.cumulative, difference: diff(b.cumulative, y.cumulative) },
+      {
+        key: 'INCOME',
+        period: y.financialYearCode,
+        baseline: b.income.total,
+        scenario: y.income.total,
+        difference: diff(b.income.total, y.income.total),
+      },
+      {
+        key: 'SPEND',
+        period: y.financialYearCode,
+        baseline: b.spend,
+        scenario: y.spend,
+        difference: diff(b.spend, y.spend),
+      },
+      {
+        key: 'IN_YEAR',
+        period: y.financialYearCode,
+        baseline: b.inYear,
+        scenario: y.inYear,
+        difference: diff(b.inYear, y.inYear),
+      },
+      {
+        key: 'CUMULATIVE',
+        period: y.financialYearCode,
+        baseline: b.cumulative,
+        scenario: y.cumulative,
+        difference: diff(b.cumulative, y.cumulative),
+      },
     ];
   });
   const bt = sumMoney(schools.map((s) => s.baseline));
   const mt = sumMoney(schools.map((s) => s.scenario));
-  const keep = <T extends { difference: string }>(xs: T[]) => (filter.includeUnchanged ? xs : xs.filter((x) => x.difference !== '0.00'));
+  const keep = <T extends { difference: string }>(xs: T[]) =>
+    filter.includeUnchanged ? xs : xs.filter((x) => x.difference !== '0.00');
   return {
     against,
     schools: keep(schools),

@@ -4,7 +4,7 @@ import { DecimalScalar, MoneyScalar } from '../../common/scalars';
 import { ListSize } from '../../http/cost';
 import { BlockIncome, MissingDriver } from '../funding/funding.types';
 
-@ObjectType({ description: 'A school\'s funding for a term under a scenario.' })
+@ObjectType({ description: "A school's funding for a term under a scenario." })
 export class ScenarioSchoolResult {
   @Field(() => Int, { description: 'School URN.' })
   schoolUrn: number;
@@ -24,7 +24,7 @@ export class ScenarioSchoolResult {
   total: string;
 }
 
-@ObjectType({ description: 'A community\'s pot for a term under a scenario.' })
+@ObjectType({ description: "A community's pot for a term under a scenario." })
 export class ScenarioCommunityResult {
   @Field(() => String, { description: 'Community code.' })
   communityCode: string;
@@ -46,15 +46,20 @@ export class ScenarioBlockLine {
   name: string;
   @Field(() => MoneyScalar, { description: 'Budget (funding-model lines recomputed; other lines as of record).' })
   budget: string;
-  @Field(() => MoneyScalar, { description: 'What the line pays in the year: computed from the drivers where the line is computed, else the forecast of record (a closed year: its outturn).' })
+  @Field(() => MoneyScalar, {
+    description:
+      'What the line pays in the year: computed from the drivers where the line is computed, else the forecast of record (a closed year: its outturn).',
+  })
   amount: string;
-  @Field(() => Boolean, { description: 'True when this figure is computed under the scenario (from the funding model or the drivers).' })
+  @Field(() => Boolean, {
+    description: 'True when this figure is computed under the scenario (from the funding model or the drivers).',
+  })
   modelled: boolean;
   @Field(() => Boolean, { description: 'Memorandum line, not spent from the block.' })
   memo: boolean;
 }
 
-@ObjectType({ description: 'A school\'s places and top-up in a specialist setting for a term under a scenario.' })
+@ObjectType({ description: "A school's places and top-up in a specialist setting for a term under a scenario." })
 export class ScenarioProviderResult {
   @Field(() => Int, { description: 'School URN.' })
   schoolUrn: number;
@@ -62,17 +67,25 @@ export class ScenarioProviderResult {
   termCode: string;
   @Field(() => String, { description: 'SPECIAL, SRP or AP.' })
   setting: string;
-  @Field(() => DecimalScalar, { description: 'Places funded (after any change in place numbers; may be fractional in a scenario).' })
+  @Field(() => DecimalScalar, {
+    description: 'Places funded (after any change in place numbers; may be fractional in a scenario).',
+  })
   places: string;
   @Field(() => MoneyScalar, { description: 'Place funding for the term: places x rate x months / 12.' })
   placeFunding: string;
   @Field(() => DecimalScalar, { description: 'Pupils on top-up (after growth).' })
   pupils: string;
-  @Field(() => MoneyScalar, { description: 'Top-up for the term: pupils per band x band value (legacy rate before the banding start) x months / 12.' })
+  @Field(() => MoneyScalar, {
+    description:
+      'Top-up for the term: pupils per band x band value (legacy rate before the banding start) x months / 12.',
+  })
   topUp: string;
 }
 
-@ObjectType({ description: 'A financial year under a scenario: block lines, income and the DSG position beside the plan and the record.' })
+@ObjectType({
+  description:
+    'A financial year under a scenario: block lines, income and the DSG position beside the plan and the record.',
+})
 export class ScenarioYear {
   @Field(() => String, { description: 'Financial year.' })
   financialYear: string;
@@ -94,11 +107,17 @@ export class ScenarioYear {
   recordInYear: string | null;
   @Field(() => MoneyScalar, { nullable: true, description: 'Cumulative position of record.' })
   recordCumulative: string | null;
-  @Field(() => MoneyScalar, { nullable: true, description: 'Cumulative position minus the planned one (negative: behind the plan).' })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'Cumulative position minus the planned one (negative: behind the plan).',
+  })
   cumulativeAgainstPlan: string | null;
 }
 
-@ObjectType({ description: 'One point of the deficit trajectory: the cumulative DSG position at a date under the plan, the record and the scenario.' })
+@ObjectType({
+  description:
+    'One point of the deficit trajectory: the cumulative DSG position at a date under the plan, the record and the scenario.',
+})
 export class ScenarioTrajectoryPoint {
   @Field(() => String, { description: 'Label, e.g. "Mar 2028".' })
   label: string;
@@ -112,7 +131,7 @@ export class ScenarioTrajectoryPoint {
   scenario: string;
 }
 
-@ObjectType({ description: 'County totals of a scenario\'s results (for the terms asked).' })
+@ObjectType({ description: "County totals of a scenario's results (for the terms asked)." })
 export class ScenarioTotals {
   @Field(() => MoneyScalar, { description: 'Protected amounts.' })
   protectedAmount: string;
@@ -124,7 +143,9 @@ export class ScenarioTotals {
   total: string;
 }
 
-@ObjectType({ description: 'Results of a scenario: per school and term, per community and term, per block line, and totals.' })
+@ObjectType({
+  description: 'Results of a scenario: per school and term, per community and term, per block line, and totals.',
+})
 export class ScenarioResults {
   @ListSize((b) => b.schools * b.fundingTerms)
   @Field(() => [ScenarioSchoolResult], { description: 'Per school and term.' })
@@ -133,16 +154,26 @@ export class ScenarioResults {
   @Field(() => [ScenarioCommunityResult], { description: 'Per community and term.' })
   communities: ScenarioCommunityResult[];
   @ListSize((b) => b.schools * b.fundingTerms * 3)
-  @Field(() => [ScenarioProviderResult], { description: 'Special schools, AP and resourced provision: places and top-ups per school, term and setting.' })
+  @Field(() => [ScenarioProviderResult], {
+    description: 'Special schools, AP and resourced provision: places and top-ups per school, term and setting.',
+  })
   specialistSchools: ScenarioProviderResult[];
   @ListSize((b) => b.blockLines)
   @Field(() => [ScenarioBlockLine], { description: 'High Needs block lines per financial year.' })
   blockLines: ScenarioBlockLine[];
-  @Field(() => [ScenarioYear], { description: 'Per financial year to the end of the Safety Valve agreement: block lines, income, in-year and cumulative DSG position.' })
+  @Field(() => [ScenarioYear], {
+    description:
+      'Per financial year to the end of the Safety Valve agreement: block lines, income, in-year and cumulative DSG position.',
+  })
   years: ScenarioYear[];
-  @Field(() => [ScenarioTrajectoryPoint], { description: 'The deficit trajectory: the scenario beside the plan and the record.' })
+  @Field(() => [ScenarioTrajectoryPoint], {
+    description: 'The deficit trajectory: the scenario beside the plan and the record.',
+  })
   trajectory: ScenarioTrajectoryPoint[];
-  @Field(() => [MissingDriver], { description: 'Drivers the computation did not find (places, counts, placements, bands outside a set): reported, never taken as 0 silently.' })
+  @Field(() => [MissingDriver], {
+    description:
+      'Drivers the computation did not find (places, counts, placements, bands outside a set): reported, never taken as 0 silently.',
+  })
   missingDrivers: MissingDriver[];
   @Field(() => ScenarioTotals, { description: 'Totals.' })
   totals: ScenarioTotals;
@@ -183,10 +214,15 @@ export class ScenarioComparison {
   @Field(() => String, { description: '"RECORD" or the id of the scenario compared against.' })
   against: string;
   @ListSize((b) => b.schools * b.fundingTerms)
-  @Field(() => [SchoolDifference], { description: 'Mainstream school totals per term that differ (all when includeUnchanged).' })
+  @Field(() => [SchoolDifference], {
+    description: 'Mainstream school totals per term that differ (all when includeUnchanged).',
+  })
   schools: SchoolDifference[];
   @ListSize((b) => b.schools * b.fundingTerms)
-  @Field(() => [SchoolDifference], { description: 'Special schools, AP and resourced provision: places plus specialist top-ups per school and term that differ (all when includeUnchanged).' })
+  @Field(() => [SchoolDifference], {
+    description:
+      'Special schools, AP and resourced provision: places plus specialist top-ups per school and term that differ (all when includeUnchanged).',
+  })
   specialistSchools: SchoolDifference[];
   @ListSize((b) => b.communities * b.fundingTerms)
   @Field(() => [Difference], { description: 'Community pots per term.' })
@@ -194,7 +230,9 @@ export class ScenarioComparison {
   @ListSize((b) => b.blockLines)
   @Field(() => [Difference], { description: 'Block lines per financial year: what each pays.' })
   blockLines: Difference[];
-  @Field(() => [Difference], { description: 'DSG position per financial year: keys INCOME, SPEND, IN_YEAR and CUMULATIVE.' })
+  @Field(() => [Difference], {
+    description: 'DSG position per financial year: keys INCOME, SPEND, IN_YEAR and CUMULATIVE.',
+  })
   dsg: Difference[];
   @Field(() => Difference, { description: 'Total school funding over the terms compared.' })
   total: Difference;
@@ -215,9 +253,13 @@ export class ParameterChangeResult {
   @Field(() => Int, { description: 'Community pots whose amount changed.' })
   potsChanged: number;
   @ListSize((b) => (b.schools + b.communities) * b.fundingTerms + b.blockLines)
-  @Field(() => [KeptFigureType], { description: 'Imported or hand-entered figures left as they were (send replaceImported: true to replace them).' })
+  @Field(() => [KeptFigureType], {
+    description: 'Imported or hand-entered figures left as they were (send replaceImported: true to replace them).',
+  })
   importedKept: KeptFigureType[];
   @ListSize((b) => (b.schools + b.communities) * b.fundingTerms + b.blockLines)
-  @Field(() => [KeptFigureType], { description: 'Imported or hand-entered figures replaced by computed ones (replaceImported: true).' })
+  @Field(() => [KeptFigureType], {
+    description: 'Imported or hand-entered figures replaced by computed ones (replaceImported: true).',
+  })
   importedReplaced: KeptFigureType[];
 }

@@ -13,18 +13,24 @@ import { ListSize } from '../../http/cost';
 export class SchoolClosure {
   @Field(() => Int, { description: 'School URN.' })
   urn: number;
-  @Field(() => DateScalar, { description: 'The close date: the school is not a member of any community from this day.' })
+  @Field(() => DateScalar, {
+    description: 'The close date: the school is not a member of any community from this day.',
+  })
   closeDate: string;
   @ListSize((b) => b.communities)
   @Field(() => [String], { description: 'Communities whose membership of the school now ends on the close date.' })
   membershipsEnded: string[];
   @ListSize((b) => b.fundingTerms)
-  @Field(() => [String], { description: 'Terms whose pots and shares were recomputed, so the school\'s shares go to the schools still open.' })
+  @Field(() => [String], {
+    description: "Terms whose pots and shares were recomputed, so the school's shares go to the schools still open.",
+  })
   termsRecomputed: string[];
   @Field(() => Int, { description: 'School-term funding rows that changed.' })
   schoolTermRowsChanged: number;
   @ListSize((b) => b.allocations)
-  @Field(() => [String], { description: 'Ids of allocations already made for the school in terms after its closure: withdraw them.' })
+  @Field(() => [String], {
+    description: 'Ids of allocations already made for the school in terms after its closure: withdraw them.',
+  })
   allocationsAfterClosure: string[];
 }
 
@@ -46,7 +52,10 @@ export class SchoolClosureResolver {
     if (!reason.trim()) throw new BadInput('A reason is required (it goes in the audit log).', 'reason');
     return ctx.db
       .transaction(async (tx) => {
-        const [before] = await tx.query(`SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = $1 FOR UPDATE`, [urn]);
+        const [before] = await tx.query(
+          `SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = $1 FOR UPDATE`,
+          [urn],
+        );
         if (!before) throw new NotFound(`No school has URN ${urn}.`);
         const status = closeDate <= todayIso() ? 'CLOSED' : 'PROPOSED_TO_CLOSE';
         await tx.query(`UPDATE school SET status = $2, close_date = $3 WHERE urn = $1`, [urn, status, closeDate]);
@@ -61,7 +70,13 @@ export class SchoolClosureResolver {
           allocationsAfterClosure: c.allocationsAfterClosure.map((a) => a.id),
         };
         await writeAudit(tx, { viewer: ctx.viewer, source: ctx.source, reason: reason.trim() }, [
-          { entity: 'SCHOOL', entityId: String(urn), action: 'CLOSE', before, after: { status, ...c, termsRecomputed: result.termsRecomputed } },
+          {
+            entity: 'SCHOOL',
+            entityId: String(urn),
+            action: 'CLOSE',
+            before,
+            after: { status, ...c, termsRecomputed: result.termsRecomputed },
+          },
         ]);
         return result;
       })

@@ -32,7 +32,11 @@ export interface ClosureResult {
 }
 
 /** Applies closures in the caller's transaction: memberships end, later terms' figures are recomputed (pots locked first). */
-export async function applyClosures(tx: EntityManager, closures: { urn: number; closeDate: string }[], what: string): Promise<ClosureResult> {
+export async function applyClosures(
+  tx: EntityManager,
+  closures: { urn: number; closeDate: string }[],
+  what: string,
+): Promise<ClosureResult> {
   const changes: ClosureChange[] = [];
   for (const c of [...closures].sort((a, b) => a.urn - b.urn)) {
     // UPDATE and DELETE ... RETURNING come back from TypeORM as [rows, affected].
@@ -41,13 +45,22 @@ export async function applyClosures(tx: EntityManager, closures: { urn: number; 
        RETURNING community_code AS code`,
       [c.urn, c.closeDate],
     );
-    const [removed]: [{ code: string }[], number] = await tx.query(`DELETE FROM community_membership WHERE school_urn = $1 AND effective_from >= $2 RETURNING community_code AS code`, [c.urn, c.closeDate]);
+    const [removed]: [{ code: string }[], number] = await tx.query(
+      `DELETE FROM community_membership WHERE school_urn = $1 AND effective_from >= $2 RETURNING community_code AS code`,
+      [c.urn, c.closeDate],
+    );
     const later: { id: string; term: string; status: string; amount: string }[] = await tx.query(
       `SELECT a.id, a.term_code AS term, a.status, a.amount FROM allocation a JOIN funding_term t ON t.code = a.term_code
         WHERE a.school_urn = $1 AND t.start_date >= $2 AND a.status <> 'WITHDRAWN' ORDER BY t.start_date, a.id`,
       [c.urn, c.closeDate],
     );
-    changes.push({ urn: c.urn, closeDate: c.closeDate, membershipsEnded: ended.map((e) => e.code), membershipsRemoved: removed.map((e) => e.code), allocationsAfterClosure: later });
+    changes.push({
+      urn: c.urn,
+      closeDate: c.closeDate,
+      membershipsEnded: ended.map((e) => e.code),
+      membershipsRemoved: removed.map((e) => e.code),
+      allocationsAfterClosure: later,
+    });
   }
   const moved = changes.filter((c) => c.membershipsEnded.length || c.membershipsRemoved.length);
   if (moved.length === 0) return { changes, recomputed: null };

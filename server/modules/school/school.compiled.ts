@@ -73,7 +73,12 @@ function lit(name: string): string {
 }
 
 /** What a field compiler gets: the SQL names of its parent row, the field's arguments and its nodes. */
-type FieldSql = (sc: Scope, row: Record<string, string>, args: Record<string, any>, nodes: readonly FieldNode[]) => string;
+type FieldSql = (
+  sc: Scope,
+  row: Record<string, string>,
+  args: Record<string, any>,
+  nodes: readonly FieldNode[],
+) => string;
 
 const column =
   (name: string): FieldSql =>
@@ -100,7 +105,12 @@ function objectSql(sc: Scope, typeName: string, row: Record<string, string>, nod
   return buildObject(sc, type, row, collectSubfields(sc.schema, sc.fragments, sc.variables, type, nodes));
 }
 
-function buildObject(sc: Scope, type: GraphQLObjectType, row: Record<string, string>, fields: Map<string, readonly FieldNode[]>): string {
+function buildObject(
+  sc: Scope,
+  type: GraphQLObjectType,
+  row: Record<string, string>,
+  fields: Map<string, readonly FieldNode[]>,
+): string {
   if (fields.size > MAX_KEYS) throw new NotCompiled(`${type.name} has more than ${MAX_KEYS} fields`);
   const parts: string[] = [];
   for (const [key, nodes] of fields) {
@@ -146,7 +156,13 @@ function hiddenSql(sc: Scope, urn: string, period: string, k: string): string {
     const set = ready;
     throw new NeedsPeriods(patternsReady(sc.ctx, period).then(() => set.add(period)));
   }
-  return hiddenCellSql({ scope: param(sc, scope, 'text'), urn, period: param(sc, period, 'text'), k, controlledKinds: param(sc, [...CHILD_COUNT_KINDS], 'text[]') });
+  return hiddenCellSql({
+    scope: param(sc, scope, 'text'),
+    urn,
+    period: param(sc, period, 'text'),
+    k,
+    controlledKinds: param(sc, [...CHILD_COUNT_KINDS], 'text[]'),
+  });
 }
 /** Whether the school's banded top-up is hidden from the viewer (caseload/disclosive-money.ts), as SQL over the funding row. */
 function bandedHidden(sc: Scope, row: Record<string, string>): string {
@@ -254,7 +270,8 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     schoolUrn: (_sc, row) => row.urn,
     financialYear: (_sc, row) => row.fy,
     total: (_sc, row) => `sum(${row.t}.sen_amount)::text`,
-    factors: (sc, row, _args, nodes) => `json_agg(${objectSql(sc, 'NotionalSenFactor', row, nodes)} ORDER BY ${row.t}.factor)`,
+    factors: (sc, row, _args, nodes) =>
+      `json_agg(${objectSql(sc, 'NotionalSenFactor', row, nodes)} ORDER BY ${row.t}.factor)`,
   },
   NotionalSenFactor: {
     schoolUrn: column('school_urn'),
@@ -272,7 +289,8 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     protectedAmount: money('protected_amount'),
     communityShare: money('community_share'),
     bandedTopUp: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.banded_top_up)::text END`,
-    total: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text END`,
+    total: (sc, row) =>
+      `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text END`,
     bandedTopUpSuppressed: (sc, row) => bandedHidden(sc, row),
   },
   CaseloadValue: {
@@ -315,7 +333,9 @@ function planSchool(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPl
 
 /** `schoolsByUrn(urns)`: the schools in the order asked, null for unknown URNs. */
 function planSchoolsByUrn(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
-  const { urns } = getArgumentValues(sc.schema.getQueryType()!.getFields().schoolsByUrn, nodes[0], sc.variables) as { urns: number[] };
+  const { urns } = getArgumentValues(sc.schema.getQueryType()!.getFields().schoolsByUrn, nodes[0], sc.variables) as {
+    urns: number[];
+  };
   if (urns.length > MAX_PAGE_SIZE) throw new NotCompiled('too many URNs');
   const u = param(sc, urns, 'int[]');
   return {
@@ -381,8 +401,13 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Ro
         if (pname === '__typename') infoParts.push([pk, () => pageInfoType.name]);
         else if (pname === 'hasNextPage') infoParts.push([pk, (_r, hasNext) => hasNext]);
         else if (pname === 'hasPreviousPage') infoParts.push([pk, () => Boolean(args.after)]);
-        else if (pname === 'startCursor') infoParts.push([pk, (rows) => (rows.length ? encodeCursor(page.order, rows[0] as School) : null)]);
-        else if (pname === 'endCursor') infoParts.push([pk, (rows) => (rows.length ? encodeCursor(page.order, rows[rows.length - 1] as School) : null)]);
+        else if (pname === 'startCursor')
+          infoParts.push([pk, (rows) => (rows.length ? encodeCursor(page.order, rows[0] as School) : null)]);
+        else if (pname === 'endCursor')
+          infoParts.push([
+            pk,
+            (rows) => (rows.length ? encodeCursor(page.order, rows[rows.length - 1] as School) : null),
+          ]);
         else throw new NotCompiled(`PageInfo.${pname}`);
       }
       parts.push([k, (rows, hasNext) => Object.fromEntries(infoParts.map(([pk, f]) => [pk, f(rows, hasNext)]))]);
@@ -435,7 +460,8 @@ export async function planCompiledRead(
   const query = schema.getQueryType()!;
   const roots = collectFields(schema, fragments, variables, query, operation.selectionSet);
   if (roots.size === 0) return null;
-  for (const nodes of roots.values()) if (!(nodes[0].name.value in ROOTS) && nodes[0].name.value !== '__typename') return null;
+  for (const nodes of roots.values())
+    if (!(nodes[0].name.value in ROOTS) && nodes[0].name.value !== '__typename') return null;
   const cat = () => {
     const loaded = ctx.loaders.periods();
     if (loaded instanceof Promise) throw new NeedsPeriods(loaded);

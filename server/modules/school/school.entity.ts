@@ -14,7 +14,10 @@ export enum Phase {
   PRU = 'PRU',
   SIXTEEN_PLUS = 'SIXTEEN_PLUS',
 }
-registerEnumType(Phase, { name: 'Phase', description: 'Phase of education (special schools and PRUs are phases of their own here, as in Kent\'s funding).' });
+registerEnumType(Phase, {
+  name: 'Phase',
+  description: "Phase of education (special schools and PRUs are phases of their own here, as in Kent's funding).",
+});
 
 export enum SchoolType {
   MAINTAINED = 'MAINTAINED',
@@ -30,7 +33,10 @@ export enum SchoolStatus {
   PROPOSED_TO_OPEN = 'PROPOSED_TO_OPEN',
   PROPOSED_TO_CLOSE = 'PROPOSED_TO_CLOSE',
 }
-registerEnumType(SchoolStatus, { name: 'SchoolStatus', description: 'Establishment status as in the DfE register (GIAS).' });
+registerEnumType(SchoolStatus, {
+  name: 'SchoolStatus',
+  description: 'Establishment status as in the DfE register (GIAS).',
+});
 
 @ObjectType({ description: 'A state-funded school in Kent, keyed by its DfE Unique Reference Number (URN).' })
 @Entity()
@@ -38,7 +44,6 @@ registerEnumType(SchoolStatus, { name: 'SchoolStatus', description: 'Establishme
 @Check(enumCheck('type', SchoolType))
 @Check(enumCheck('status', SchoolStatus))
 export class School {
-
   @Field(() => Int, { description: 'DfE Unique Reference Number.' })
   @PrimaryColumn({ type: 'integer' })
   urn: number;
@@ -61,7 +66,10 @@ export class School {
   @Column({ type: 'varchar', length: 16 })
   type: SchoolType;
 
-  @Field(() => String, { nullable: true, description: 'Type of establishment as named in GIAS, e.g. "Academy converter".' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Type of establishment as named in GIAS, e.g. "Academy converter".',
+  })
   @Column({ type: 'varchar', length: 80, nullable: true })
   establishmentType: string | null;
 
@@ -95,7 +103,10 @@ export class School {
   @Column({ type: 'integer', nullable: true })
   pupilsOnRoll: number | null;
 
-  @Field(() => DecimalScalar, { nullable: true, description: 'Percentage of pupils eligible for free school meals, e.g. "23.4".' })
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: 'Percentage of pupils eligible for free school meals, e.g. "23.4".',
+  })
   @Column({ type: 'numeric', precision: 5, scale: 2, nullable: true })
   percentFsm: string | null;
 

@@ -5,15 +5,24 @@ import { todayIso } from '../period/period.service';
 import type { School } from './school.entity';
 
 /** Every (field, arguments) pair asked of the schools in a selection, through aliases and fragments. */
-function schoolFieldArgs(info: GraphQLResolveInfo, selection: SelectionSetNode | undefined, type: GraphQLObjectType, out: Map<string, Record<string, unknown>[]>) {
+function schoolFieldArgs(
+  info: GraphQLResolveInfo,
+  selection: SelectionSetNode | undefined,
+  type: GraphQLObjectType,
+  out: Map<string, Record<string, unknown>[]>,
+) {
   if (!selection) return;
   for (const sel of selection.selections) {
     if (sel.kind === Kind.INLINE_FRAGMENT) schoolFieldArgs(info, sel.selectionSet, type, out);
-    else if (sel.kind === Kind.FRAGMENT_SPREAD) schoolFieldArgs(info, info.fragments[sel.name.value]?.selectionSet, type, out);
+    else if (sel.kind === Kind.FRAGMENT_SPREAD)
+      schoolFieldArgs(info, info.fragments[sel.name.value]?.selectionSet, type, out);
     else {
       const def = type.getFields()[sel.name.value];
       if (!def) continue;
-      out.set(sel.name.value, [...(out.get(sel.name.value) ?? []), getArgumentValues(def, sel as FieldNode, info.variableValues)]);
+      out.set(sel.name.value, [
+        ...(out.get(sel.name.value) ?? []),
+        getArgumentValues(def, sel as FieldNode, info.variableValues),
+      ]);
     }
   }
 }
@@ -27,7 +36,8 @@ function schoolSelections(info: GraphQLResolveInfo): Map<string, Record<string, 
     for (const sel of set.selections) {
       if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet, under);
       else if (sel.kind === Kind.FRAGMENT_SPREAD) visit(info.fragments[sel.name.value]?.selectionSet, under);
-      else if (sel.name.value === 'nodes' || (sel.name.value === 'node' && under.at(-1) === 'edges')) schoolFieldArgs(info, sel.selectionSet, schoolType, out);
+      else if (sel.name.value === 'nodes' || (sel.name.value === 'node' && under.at(-1) === 'edges'))
+        schoolFieldArgs(info, sel.selectionSet, schoolType, out);
       else if (sel.name.value === 'edges') visit(sel.selectionSet, [...under, 'edges']);
     }
   };
@@ -46,21 +56,26 @@ export async function prefetchSchoolFields(ctx: Context, info: GraphQLResolveInf
   const asked = schoolSelections(info);
   const cat = await ctx.loaders.periods();
   const urns = rows.map((r) => r.urn);
-  const values = (field: string, arg: string) => new Set((asked.get(field) ?? []).map((a) => a[arg] as string | null | undefined));
+  const values = (field: string, arg: string) =>
+    new Set((asked.get(field) ?? []).map((a) => a[arg] as string | null | undefined));
   const jobs: Promise<unknown>[] = [];
   if (asked.has('district')) jobs.push(Promise.resolve(ctx.loaders.districts()));
-  for (const asOf of values('community', 'asOf')) jobs.push(ctx.loaders.communityOfSchool.loadMany(urns.map((u) => `${u}|${asOf ?? todayIso()}`)));
+  for (const asOf of values('community', 'asOf'))
+    jobs.push(ctx.loaders.communityOfSchool.loadMany(urns.map((u) => `${u}|${asOf ?? todayIso()}`)));
   for (const fy of values('notionalSenBudget', 'financialYear')) {
-    if (fy && cat.financialYearByCode.has(fy)) jobs.push(ctx.loaders.notionalSenFactors.loadMany(urns.map((u) => `${u}|${fy}`)));
+    if (fy && cat.financialYearByCode.has(fy))
+      jobs.push(ctx.loaders.notionalSenFactors.loadMany(urns.map((u) => `${u}|${fy}`)));
   }
   for (const term of values('funding', 'term')) {
-    if (term && cat.fundingTermByCode.has(term)) jobs.push(ctx.loaders.schoolFunding.loadMany(urns.map((u) => `${u}|${term}`)));
+    if (term && cat.fundingTermByCode.has(term))
+      jobs.push(ctx.loaders.schoolFunding.loadMany(urns.map((u) => `${u}|${term}`)));
   }
   for (const period of values('caseloads', 'period')) {
     const st = period ? cat.schoolTermByCode.get(period) : undefined;
     if (!st) continue;
     jobs.push(ctx.loaders.caseloadsAtSchool.loadMany(urns.map((u) => `${u}|${period}`)));
-    if (ctx.viewer.role === 'CHAIR') jobs.push(ctx.loaders.communityOfSchool.loadMany(urns.map((u) => `${u}|${st.startDate}`)));
+    if (ctx.viewer.role === 'CHAIR')
+      jobs.push(ctx.loaders.communityOfSchool.loadMany(urns.map((u) => `${u}|${st.startDate}`)));
   }
   await Promise.all(jobs);
 }

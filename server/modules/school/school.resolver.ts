@@ -1,6 +1,19 @@
 import Decimal from 'decimal.js';
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Ctx,
+  Field,
+  FieldResolver,
+  Info,
+  Int,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { then } from '../peekable';
 import { prefetchSchoolFields } from './school.prefetch';
 import type { Context } from '../../context';
@@ -51,7 +64,10 @@ class SchoolsArgs {
   @Field(() => Int, { defaultValue: 100, description: `Page size, at most ${MAX_PAGE_SIZE}.` })
   first: number;
 
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts (endCursor of the previous page).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor after which the page starts (endCursor of the previous page).',
+  })
   after?: string | null;
 
   @Field(() => SchoolFilter, { nullable: true, description: 'Filters.' })
@@ -72,8 +88,14 @@ export class SchoolConnectionResolver {
 @Resolver(() => School)
 export class SchoolResolver {
   @ListSize(pageOf('schools'))
-  @Query(() => SchoolConnection, { description: 'Schools, filtered, sorted and paged. Up to 1,000 per page, so the whole county fits in one.' })
-  async schools(@Args(() => SchoolsArgs) args: SchoolsArgs, @Ctx() ctx: Context, @Info() info?: GraphQLResolveInfo): Promise<SchoolConnection> {
+  @Query(() => SchoolConnection, {
+    description: 'Schools, filtered, sorted and paged. Up to 1,000 per page, so the whole county fits in one.',
+  })
+  async schools(
+    @Args(() => SchoolsArgs) args: SchoolsArgs,
+    @Ctx() ctx: Context,
+    @Info() info?: GraphQLResolveInfo,
+  ): Promise<SchoolConnection> {
     const page = await findSchools(ctx.db, args);
     const edges = page.rows.map((node) => ({ node, cursor: encodeCursor(page.order, node) }));
     for (const s of page.rows) ctx.loaders.schoolByUrn.prime(s.urn, s);
@@ -99,24 +121,40 @@ export class SchoolResolver {
   @ListSize((_b, args) => (Array.isArray(args.urns) ? args.urns.length : 1))
   @Query(() => [School], {
     nullable: 'items',
-    description: 'Schools by URN in the order asked, null for unknown URNs. For spreadsheets that look up many schools at once.',
+    description:
+      'Schools by URN in the order asked, null for unknown URNs. For spreadsheets that look up many schools at once.',
   })
-  schoolsByUrn(@Arg('urns', () => [Int], { description: `URNs, at most ${MAX_PAGE_SIZE}.` }) urns: number[], @Ctx() ctx: Context) {
-    if (urns.length > MAX_PAGE_SIZE) throw new BadInput(`urns takes at most ${MAX_PAGE_SIZE} values; got ${urns.length}.`, 'urns');
+  schoolsByUrn(
+    @Arg('urns', () => [Int], { description: `URNs, at most ${MAX_PAGE_SIZE}.` }) urns: number[],
+    @Ctx() ctx: Context,
+  ) {
+    if (urns.length > MAX_PAGE_SIZE)
+      throw new BadInput(`urns takes at most ${MAX_PAGE_SIZE} values; got ${urns.length}.`, 'urns');
     return ctx.loaders.schoolByUrn.loadMany(urns);
   }
 
-  @FieldResolver(() => District, { description: 'The school\'s district.' })
+  @FieldResolver(() => District, { description: "The school's district." })
   district(@Root() s: School, @Ctx() ctx: Context) {
     return schoolFields.district(s, {}, ctx);
   }
 
-  @FieldResolver(() => Community, { nullable: true, description: 'The Community of Schools the school belongs to on `asOf` (default today); null for special schools, PRUs and closed schools.' })
-  community(@Root() s: School, @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null, @Ctx() ctx: Context) {
+  @FieldResolver(() => Community, {
+    nullable: true,
+    description:
+      'The Community of Schools the school belongs to on `asOf` (default today); null for special schools, PRUs and closed schools.',
+  })
+  community(
+    @Root() s: School,
+    @Arg('asOf', () => DateScalar, { nullable: true, description: 'Date (default today).' }) asOf: string | null,
+    @Ctx() ctx: Context,
+  ) {
     return schoolFields.community(s, { asOf }, ctx);
   }
 
-  @FieldResolver(() => NotionalSenBudget, { nullable: true, description: 'Notional SEN budget for a financial year; null when the school has none.' })
+  @FieldResolver(() => NotionalSenBudget, {
+    nullable: true,
+    description: 'Notional SEN budget for a financial year; null when the school has none.',
+  })
   notionalSenBudget(
     @Root() s: School,
     @Arg('financialYear', () => String, { description: 'Financial year code, e.g. "2025-26".' }) financialYear: string,
@@ -125,8 +163,15 @@ export class SchoolResolver {
     return schoolFields.notionalSenBudget(s, { financialYear }, ctx);
   }
 
-  @FieldResolver(() => SchoolFunding, { nullable: true, description: 'Individual high-needs funding for a funding term; null when the school has none.' })
-  funding(@Root() s: School, @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string, @Ctx() ctx: Context) {
+  @FieldResolver(() => SchoolFunding, {
+    nullable: true,
+    description: 'Individual high-needs funding for a funding term; null when the school has none.',
+  })
+  funding(
+    @Root() s: School,
+    @Arg('term', () => String, { description: 'Funding term code, e.g. "AUTUMN-2025".' }) term: string,
+    @Ctx() ctx: Context,
+  ) {
     return schoolFields.funding(s, { term }, ctx);
   }
 
@@ -136,7 +181,11 @@ export class SchoolResolver {
       'Caseload counts held against this school in a school term, by kind. Child counts follow the same suppression pattern as `caseloads` ' +
       '(hidden from 1 to 4, and where hidden as a complement) unless your role may see them.',
   })
-  caseloads(@Root() s: School, @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string, @Ctx() ctx: Context) {
+  caseloads(
+    @Root() s: School,
+    @Arg('period', () => String, { description: 'School term code, e.g. "2025/26-T3".' }) period: string,
+    @Ctx() ctx: Context,
+  ) {
     return schoolFields.caseloads(s, { period }, ctx);
   }
 }
@@ -158,7 +207,11 @@ export const schoolFields = {
     return ctx.loaders.communityOfSchool.get(`${s.urn}|${args.asOf ?? todayIso()}`);
   },
 
-  notionalSenBudget(s: School, { financialYear }: { financialYear: string }, ctx: Context): Maybe<NotionalSenBudget | null> {
+  notionalSenBudget(
+    s: School,
+    { financialYear }: { financialYear: string },
+    ctx: Context,
+  ): Maybe<NotionalSenBudget | null> {
     return then(ctx.loaders.periods(), (cat) => {
       requireFinancialYear(cat, financialYear);
       return then(ctx.loaders.notionalSenFactors.get(`${s.urn}|${financialYear}`), (factors) => {
@@ -177,7 +230,9 @@ export const schoolFields = {
         const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
         // The banded top-up encodes counts of children (caseload/disclosive-money.ts).
         return then(hiddenBandedTopUps(ctx, term), (hidden) =>
-          hidden.has(s.urn) ? { ...f, term, bandedTopUp: null, total: null, bandedTopUpSuppressed: true } : { ...f, term, total, bandedTopUpSuppressed: false },
+          hidden.has(s.urn)
+            ? { ...f, term, bandedTopUp: null, total: null, bandedTopUpSuppressed: true }
+            : { ...f, term, total, bandedTopUpSuppressed: false },
         );
       });
     });
@@ -189,7 +244,8 @@ export const schoolFields = {
       return then(ctx.loaders.caseloadsAtSchool.get(`${s.urn}|${period}`), (counts) => {
         // Counts about children go through the suppression pattern (disclosure.ts); the rest are shown.
         const exempt = ctx.viewer.role === Role.FINANCE || ctx.viewer.role === Role.SUBGROUP;
-        if (exempt || !counts.some((c) => CHILD_COUNT_KINDS.has(c.kind as CaseloadKind))) return counts.map((c) => ({ kind: c.kind as CaseloadKind, count: c.count, suppressed: false }));
+        if (exempt || !counts.some((c) => CHILD_COUNT_KINDS.has(c.kind as CaseloadKind)))
+          return counts.map((c) => ({ kind: c.kind as CaseloadKind, count: c.count, suppressed: false }));
         return schoolCaseloads(ctx, s.urn, period, counts);
       });
     });

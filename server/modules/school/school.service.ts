@@ -24,7 +24,10 @@ function decodeCursor(order: SchoolOrder, cursor: string): [unknown, number] {
   } catch {
     /* reported below */
   }
-  throw new BadInput('The `after` cursor is not valid for this ordering: pass an endCursor from a previous page with the same orderBy.', 'after');
+  throw new BadInput(
+    'The `after` cursor is not valid for this ordering: pass an endCursor from a previous page with the same orderBy.',
+    'after',
+  );
 }
 
 function where(filter: SchoolFilter | null | undefined, params: unknown[]): string[] {
@@ -35,12 +38,14 @@ function where(filter: SchoolFilter | null | undefined, params: unknown[]): stri
   };
   if (!filter) return clauses;
   if (filter.districtCode) clauses.push(`s.district_code = ${p(filter.districtCode)}`);
-  if (filter.areaCode) clauses.push(`s.district_code IN (SELECT ons_code FROM district WHERE area_code = ${p(filter.areaCode)})`);
+  if (filter.areaCode)
+    clauses.push(`s.district_code IN (SELECT ons_code FROM district WHERE area_code = ${p(filter.areaCode)})`);
   if (filter.phase?.length) clauses.push(`s.phase = ANY(${p(filter.phase)}::text[])`);
   if (filter.type?.length) clauses.push(`s.type = ANY(${p(filter.type)}::text[])`);
   if (filter.status?.length) clauses.push(`s.status = ANY(${p(filter.status)}::text[])`);
   if (filter.urns) {
-    if (filter.urns.length > MAX_PAGE_SIZE) throw new BadInput(`filter.urns takes at most ${MAX_PAGE_SIZE} URNs.`, 'filter.urns');
+    if (filter.urns.length > MAX_PAGE_SIZE)
+      throw new BadInput(`filter.urns takes at most ${MAX_PAGE_SIZE} URNs.`, 'filter.urns');
     clauses.push(`s.urn = ANY(${p(filter.urns)}::int[])`);
   }
   if (filter.nameContains?.trim()) {
@@ -76,9 +81,16 @@ export interface SchoolPageArgs {
  * parameters appended to `params`. Throws BadInput for a bad `first`, cursor or filter. `columns` is the
  * select list over the school table aliased `s`; `orderBy` is the ORDER BY clause, for callers that wrap it.
  */
-export function schoolPageSql(args: SchoolPageArgs, params: unknown[], columns: string): { sql: string; order: SchoolOrder; orderBy: string } {
+export function schoolPageSql(
+  args: SchoolPageArgs,
+  params: unknown[],
+  columns: string,
+): { sql: string; order: SchoolOrder; orderBy: string } {
   if (!Number.isInteger(args.first) || args.first < 0 || args.first > MAX_PAGE_SIZE) {
-    throw new BadInput(`\`first\` must be from 0 to ${MAX_PAGE_SIZE} (a whole county fits in one page); got ${args.first}.`, 'first');
+    throw new BadInput(
+      `\`first\` must be from 0 to ${MAX_PAGE_SIZE} (a whole county fits in one page); got ${args.first}.`,
+      'first',
+    );
   }
   const order = args.orderBy ?? { field: SchoolOrderField.URN, direction: OrderDirection.ASC };
   const col = ORDER_COLUMNS[order.field];
@@ -104,7 +116,13 @@ export async function findSchools(db: EntityManager, args: SchoolPageArgs): Prom
   const { sql, order } = schoolPageSql(args, params, SCHOOL_COLUMNS);
   const rows: School[] = await db.query(sql, params);
   const hasNextPage = rows.length > args.first;
-  return { rows: rows.slice(0, args.first), hasNextPage, hasPreviousPage: Boolean(args.after), order, filter: args.filter };
+  return {
+    rows: rows.slice(0, args.first),
+    hasNextPage,
+    hasPreviousPage: Boolean(args.after),
+    order,
+    filter: args.filter,
+  };
 }
 
 /** count(*) of the schools matching a filter, as SQL, with its parameters appended to `params`. */

@@ -38,13 +38,27 @@ const ok = (out: string[], err: string[] = []): CommandOutput => ({ out, err, ex
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 function rejected(err: FileRejected): CommandOutput {
-  return { out: [], err: [`Nothing imported. ${err.message}`, ...err.errors.map((e) => `  ${formatRowError(e)}`)], exitCode: 1 };
+  return {
+    out: [],
+    err: [`Nothing imported. ${err.message}`, ...err.errors.map((e) => `  ${formatRowError(e)}`)],
+    exitCode: 1,
+  };
 }
 
 export const COMMANDS: Record<string, Command> = {
   async 'token:create'({ dataSource }, args) {
-    const t = await createToken(dataSource.manager, { role: str(args.role) ?? '', name: str(args.name) ?? '', communityCode: str(args.community), client: str(args.client) });
-    return ok([t.token], [`Created ${t.role} ${t.client === 'addin' ? 'add-in ' : ''}token "${t.name}"${t.communityCode ? ` for community ${t.communityCode}` : ''} (id ${t.id}). It is shown once: store it now.`]);
+    const t = await createToken(dataSource.manager, {
+      role: str(args.role) ?? '',
+      name: str(args.name) ?? '',
+      communityCode: str(args.community),
+      client: str(args.client),
+    });
+    return ok(
+      [t.token],
+      [
+        `Created ${t.role} ${t.client === 'addin' ? 'add-in ' : ''}token "${t.name}"${t.communityCode ? ` for community ${t.communityCode}` : ''} (id ${t.id}). It is shown once: store it now.`,
+      ],
+    );
   },
   async 'token:revoke'({ dataSource }, args) {
     const n = await revokeToken(dataSource.manager, str(args.id) ?? '');
@@ -52,7 +66,9 @@ export const COMMANDS: Record<string, Command> = {
     return ok([`Revoked ${n} token(s).`]);
   },
   async 'token:list'({ dataSource }) {
-    const rows = await dataSource.query(`SELECT id, prefix, name, role, community_code, client, created_at, revoked_at FROM api_token ORDER BY created_at`);
+    const rows = await dataSource.query(
+      `SELECT id, prefix, name, role, community_code, client, created_at, revoked_at FROM api_token ORDER BY created_at`,
+    );
     return ok(
       rows.map(
         (r: Record<string, string | null>) =>
@@ -62,14 +78,23 @@ export const COMMANDS: Record<string, Command> = {
   },
   async 'db:migrate'({ dataSource }) {
     const ran = await dataSource.runMigrations({ transaction: 'each' });
-    return ok([ran.length ? `Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}` : 'Database is up to date.']);
+    return ok([
+      ran.length
+        ? `Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`
+        : 'Database is up to date.',
+    ]);
   },
   async 'db:seed'({ dataSource }) {
-    if (await dataSource.showMigrations()) throw new BadInput('The database has pending migrations: run `npm run db:migrate` first.');
-    if (await hasData(dataSource)) return ok(['The database already has schools: demo data not loaded (it only goes into an empty database).']);
+    if (await dataSource.showMigrations())
+      throw new BadInput('The database has pending migrations: run `npm run db:migrate` first.');
+    if (await hasData(dataSource))
+      return ok(['The database already has schools: demo data not loaded (it only goes into an empty database).']);
     const { schools, ms } = await seedDemo(dataSource);
     const tokens = await createDemoTokens(dataSource);
-    return ok([`Loaded demo data (${schools} schools) in ${ms} ms. Demo tokens:`, ...(['FINANCE', 'SUBGROUP', 'CHAIR', 'ANALYST'] as const).map((r) => `  ${r.padEnd(8)} ${tokens[r]}`)]);
+    return ok([
+      `Loaded demo data (${schools} schools) in ${ms} ms. Demo tokens:`,
+      ...(['FINANCE', 'SUBGROUP', 'CHAIR', 'ANALYST'] as const).map((r) => `  ${r.padEnd(8)} ${tokens[r]}`),
+    ]);
   },
   async import({ dataSource, viewer, input }, args) {
     try {
@@ -81,7 +106,10 @@ export const COMMANDS: Record<string, Command> = {
         fileName: str(args.fileName) ?? 'file',
         dryRun: args['dry-run'] === true,
       });
-      const out = [r.message, `  ${r.rows} rows (${r.format}): created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}`];
+      const out = [
+        r.message,
+        `  ${r.rows} rows (${r.format}): created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}`,
+      ];
       if (r.ignoredColumns.length) out.push(`  columns ignored (not in the template): ${r.ignoredColumns.join(', ')}`);
       for (const e of r.errors) out.push(`  ${formatRowError(e)}`);
       if (r.errorCount > r.errors.length) out.push(`  … and ${r.errorCount - r.errors.length} more problems`);
@@ -93,8 +121,10 @@ export const COMMANDS: Record<string, Command> = {
   },
   async 'import:gias'({ dataSource, viewer, input, onProgress }, args) {
     const la = Number(args.la ?? 886);
-    if (!Number.isInteger(la) || la < 100 || la > 999) throw new BadInput(`--la must be a 3-digit DfE LA code (Kent is 886); got ${args.la}.`);
-    if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8') throw new BadInput('--encoding is win1252 or utf8.');
+    if (!Number.isInteger(la) || la < 100 || la > 999)
+      throw new BadInput(`--la must be a 3-digit DfE LA code (Kent is 886); got ${args.la}.`);
+    if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8')
+      throw new BadInput('--encoding is win1252 or utf8.');
     try {
       const report = await importGias(dataSource, input(), {
         la,

@@ -34,12 +34,17 @@ export function readCredential(dataDir: string): LocalCredential | { problem: st
   const file = path.join(dataDir, CREDENTIAL_FILE);
   try {
     const cred = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalCredential;
-    if (typeof cred.url !== 'string' || typeof cred.secret !== 'string') return { problem: `${file} is not a hub credential` };
+    if (typeof cred.url !== 'string' || typeof cred.secret !== 'string')
+      return { problem: `${file} is not a hub credential` };
     return cred;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') return { problem: `${file} is readable by the data folder's owner only: run the command as that user` };
-    if (code === 'ENOENT') return { problem: `the hub has not published ${file} (it is still starting, or it is an older version): try again in a moment` };
+    if (code === 'EACCES')
+      return { problem: `${file} is readable by the data folder's owner only: run the command as that user` };
+    if (code === 'ENOENT')
+      return {
+        problem: `the hub has not published ${file} (it is still starting, or it is an older version): try again in a moment`,
+      };
     return { problem: `${file} cannot be read (${code ?? (err as Error).message})` };
   }
 }
