@@ -385,11 +385,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         return;
       }
       if (err.type === 'entity.parse.failed') {
-        res
-          .status(400)
-          .json({
-            errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }],
-          });
+        res.status(400).json({
+          errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_USER_INPUT' } }],
+        });
         return;
       }
       if (err instanceof URIError || (typeof err.status === 'number' && err.status >= 400 && err.status < 500)) {

@@ -73,13 +73,9 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
 
   const refuse = (res: Response, e: RateLimited) => {
     res.setHeader('retry-after', String(e.retryAfterSeconds));
-    res
-      .status(429)
-      .json({
-        errors: [
-          { message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } },
-        ],
-      });
+    res.status(429).json({
+      errors: [{ message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } }],
+    });
   };
 
   /** Express middleware: per address, then per token; 429 with Retry-After. */

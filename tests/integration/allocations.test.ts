@@ -872,16 +872,14 @@ describe('idempotency', () => {
     const input: Input = {
       idempotencyKey: newKey('idem'),
       decisionReference: 'HNFSG-2026-09',
-      rows: urns
-        .slice(0, 3)
-        .map((u, i) => ({
-          schoolUrn: u,
-          communityCode: c,
-          term: 'SUMMER-2026',
-          amount: `${i + 1}000.00`,
-          purpose: 'Idempotent',
-          status: 'APPROVED' as const,
-        })),
+      rows: urns.slice(0, 3).map((u, i) => ({
+        schoolUrn: u,
+        communityCode: c,
+        term: 'SUMMER-2026',
+        amount: `${i + 1}000.00`,
+        purpose: 'Idempotent',
+        status: 'APPROVED' as const,
+      })),
     };
     const first = await submitOk(input);
     expect(first).toMatchObject({ applied: true, replayed: false, summary: { created: 3 } });
@@ -913,16 +911,14 @@ describe('idempotency', () => {
     const urns = await members(c, 'AUTUMN-2026');
     const input: Input = {
       idempotencyKey: newKey('idem-race'),
-      rows: urns
-        .slice(0, 4)
-        .map((u) => ({
-          schoolUrn: u,
-          communityCode: c,
-          term: 'AUTUMN-2026',
-          amount: '250.00',
-          purpose: 'Sent twice at once',
-          status: 'PROPOSED' as const,
-        })),
+      rows: urns.slice(0, 4).map((u) => ({
+        schoolUrn: u,
+        communityCode: c,
+        term: 'AUTUMN-2026',
+        amount: '250.00',
+        purpose: 'Sent twice at once',
+        status: 'PROPOSED' as const,
+      })),
     };
     const both = await Promise.all([submitOk(input), submitOk(input)]);
     expect(both.map((p) => p.applied)).toEqual([true, true]);

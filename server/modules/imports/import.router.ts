@@ -131,12 +131,10 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
 /** 200 with the report when the file was accepted (written, dry run or no change); 400 with it when any row was rejected. */
 function sendReport(res: Response, report: { errorCount: number; message: string; errors: unknown[] }): void {
   if (report.errorCount > 0) {
-    res
-      .status(400)
-      .json({
-        errors: [{ message: report.message, extensions: { code: 'BAD_USER_INPUT', rowErrors: report.errors } }],
-        report,
-      });
+    res.status(400).json({
+      errors: [{ message: report.message, extensions: { code: 'BAD_USER_INPUT', rowErrors: report.errors } }],
+      report,
+    });
     return;
   }
   res.json({ report });

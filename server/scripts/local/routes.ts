@@ -17,15 +17,13 @@ export function localAdminRouter(deps: { dataSource: DataSource; secret: string;
   const router = express.Router();
   router.post('/run/:command', async (req: Request, res: Response) => {
     if (!LOOPBACK.has(req.socket.remoteAddress ?? '') || !matchesSecret(req.headers.authorization, deps.secret)) {
-      res
-        .status(401)
-        .json({
-          out: [],
-          err: [
-            "high-needs-hub: the local credential was refused (run the command as the data folder's owner, on this machine).",
-          ],
-          exitCode: 1,
-        });
+      res.status(401).json({
+        out: [],
+        err: [
+          "high-needs-hub: the local credential was refused (run the command as the data folder's owner, on this machine).",
+        ],
+        exitCode: 1,
+      });
       return;
     }
     const command = COMMANDS[String(req.params.command)];
@@ -50,13 +48,11 @@ export function localAdminRouter(deps: { dataSource: DataSource; secret: string;
         return;
       }
       deps.logger.error({ err, command: req.params.command }, 'local command failed');
-      res
-        .status(500)
-        .json({
-          out: [],
-          err: [`high-needs-hub: ${req.params.command} failed inside the hub: ${(err as Error).message}`],
-          exitCode: 1,
-        });
+      res.status(500).json({
+        out: [],
+        err: [`high-needs-hub: ${req.params.command} failed inside the hub: ${(err as Error).message}`],
+        exitCode: 1,
+      });
     }
   });
   return router;
