@@ -82,6 +82,8 @@ export const ACTIONS: Record<string, Rule> = {
 /** Every HTTP route, as Express matches it. A test walks the app's routes and fails when one has no entry. */
 export const ROUTES: Record<string, Rule> = {
   'GET /healthz': { roles: 'public', why: 'load balancers probe it; it says only whether the database answers' },
+  'GET /addin/*': { roles: 'public', why: "the add-in's own files: Office loads them before anyone signs in" },
+  'GET /addin,/addin/*path': { roles: 'public', why: 'on a hub without the built add-in: how to build it' },
   'GET /metrics': { roles: 'metrics', why: 'METRICS_TOKEN, or the loopback METRICS_PORT' },
   'GET /auth/config': {
     roles: 'public',

@@ -139,6 +139,9 @@ interface RouteCase {
 const PUBLIC = row('ok ok ok ok ok ok ok');
 const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /healthz': { path: '/healthz', expect: PUBLIC },
+  // The built add-in (static files), or, on a hub where it is not built, a page saying how to build it.
+  'GET /addin/*': { path: '/addin/', expect: PUBLIC },
+  'GET /addin,/addin/*path': { path: '/addin/', expect: PUBLIC },
   'GET /metrics': { path: '/metrics', expect: row('401 401 401 401 401 401 401') }, // hub tokens never open it: METRICS_TOKEN does
   'GET /auth/config': { path: '/auth/config', expect: PUBLIC },
   'GET /graphql': { path: '/graphql', expect: PUBLIC },
@@ -226,21 +229,22 @@ describe('the role matrix', () => {
     expect(Object.keys(FIELDS).filter((f) => !GRAPHQL[f])).toEqual([]);
   });
 
-  it('has an entry for every HTTP route the hub serves, in the test and in the policy', () => {
+  it('has an entry for every HTTP route the hub serves, in the test and in the policy', async () => {
     const found = new Set<string>();
-    const walk = (stack: any[], prefix: string) => {
+    const walk = async (stack: any[], prefix: string): Promise<void> => {
       for (const layer of stack) {
         const at = prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : '');
         if (layer.route) {
           for (const m of Object.keys(layer.route.methods))
             if (m !== '_all')
               found.add(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}`);
-        } else if (layer.name === 'router' && layer.handle?.stack) walk(layer.handle.stack, at);
+        } else if (layer.name === 'router' && layer.handle?.stack) await walk(layer.handle.stack, at);
+        else if (typeof layer.handle?.router === 'function') await walk((await layer.handle.router()).stack, at);
         else if (layer.name === 'serveStatic') found.add(`GET ${at.replace(/\/(react|react-dom|app)$/, '')}/*`);
         else if (at !== prefix) found.add(`POST ${at}`); // middleware mounted on a path: the GraphQL door
       }
     };
-    walk((t.hub.app as express.Express & { router: { stack: any[] } }).router.stack, '');
+    await walk((t.hub.app as express.Express & { router: { stack: any[] } }).router.stack, '');
     const routes = [...found].map((r) => (r.endsWith(' ') ? r.trim() : r));
     expect(routes.filter((r) => !ROUTE_CASES[r])).toEqual([]);
     expect(routes.filter((r) => !ROUTES[r])).toEqual([]);

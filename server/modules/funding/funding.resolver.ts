@@ -7,9 +7,12 @@ import { BLOCK_LINE_BY_CODE, BlockLineCode } from './block';
 import { dsgOfRecord, loadIncome, readBlockLines } from './block.service';
 import { HighNeedsBlockLine } from './funding.entity';
 import { HighNeedsBlock, MissingDriver } from './funding.types';
+import { Computation, ListSize } from '../../http/cost';
 
 @Resolver(() => HighNeedsBlock)
 export class HighNeedsBlockResolver {
+  @ListSize((b) => b.schools * b.fundingTerms * 3)
+  @Computation()
   @FieldResolver(() => [MissingDriver], {
     description:
       'Drivers of the computed lines of this year that are missing (place numbers, pupil counts, placements, bands outside a set): what the lines leave out, never 0 silently.',

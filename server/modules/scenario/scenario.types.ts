@@ -89,6 +89,7 @@ export class ScenarioProviderResult {
 export class ScenarioYear {
   @Field(() => String, { description: 'Financial year.' })
   financialYear: string;
+  @ListSize((b) => b.blockLinesPerYear)
   @Field(() => [ScenarioBlockLine], { description: 'Every block line of the year.' })
   lines: ScenarioBlockLine[];
   @Field(() => MoneyScalar, { description: 'Spend (memorandum lines excluded).' })
@@ -161,15 +162,18 @@ export class ScenarioResults {
   @ListSize((b) => b.blockLines)
   @Field(() => [ScenarioBlockLine], { description: 'High Needs block lines per financial year.' })
   blockLines: ScenarioBlockLine[];
+  @ListSize((b) => b.financialYears)
   @Field(() => [ScenarioYear], {
     description:
       'Per financial year to the end of the Safety Valve agreement: block lines, income, in-year and cumulative DSG position.',
   })
   years: ScenarioYear[];
+  @ListSize((b) => b.financialYears)
   @Field(() => [ScenarioTrajectoryPoint], {
     description: 'The deficit trajectory: the scenario beside the plan and the record.',
   })
   trajectory: ScenarioTrajectoryPoint[];
+  @ListSize((b) => b.schools * b.fundingTerms * 3)
   @Field(() => [MissingDriver], {
     description:
       'Drivers the computation did not find (places, counts, placements, bands outside a set): reported, never taken as 0 silently.',
@@ -230,6 +234,7 @@ export class ScenarioComparison {
   @ListSize((b) => b.blockLines)
   @Field(() => [Difference], { description: 'Block lines per financial year: what each pays.' })
   blockLines: Difference[];
+  @ListSize((b) => b.financialYears * 4)
   @Field(() => [Difference], {
     description: 'DSG position per financial year: keys INCOME, SPEND, IN_YEAR and CUMULATIVE.',
   })
