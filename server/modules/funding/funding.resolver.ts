@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
 import { requireFinancialYear } from '../period/period.service';
 import { compute, loadFundingInputs, parameterVersions, recordOn } from '../scenario/scenario.service';
@@ -7,12 +7,14 @@ import { BLOCK_LINE_BY_CODE, BlockLineCode } from './block';
 import { dsgOfRecord, loadIncome, readBlockLines } from './block.service';
 import { HighNeedsBlockLine } from './funding.entity';
 import { HighNeedsBlock, MissingDriver } from './funding.types';
-import { Computation, ListSize } from '../../http/cost';
+import type { CostExtension, DataBounds } from '../../http/cost';
 
 @Resolver(() => HighNeedsBlock)
 export class HighNeedsBlockResolver {
-  @ListSize((b) => b.schools * b.fundingTerms * 3)
-  @Computation()
+  // Both at once (two cost extensions would overwrite each other): a list, and a whole-county computation.
+  @Extensions({
+    cost: { listSize: (b: DataBounds) => b.schools * b.fundingTerms * 3, computation: true } satisfies CostExtension,
+  })
   @FieldResolver(() => [MissingDriver], {
     description:
       'Drivers of the computed lines of this year that are missing (place numbers, pupil counts, placements, bands outside a set): what the lines leave out, never 0 silently.',
