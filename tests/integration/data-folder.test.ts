@@ -14,6 +14,8 @@ const env = {
   ...process.env,
   HUB_DATA_DIR: dir,
   PORT: '0',
+  // The loopback metrics listener is a second TCP port of the hub's own; this test counts the database's ports.
+  METRICS_PORT: '0',
   DATABASE_URL: '',
   LOG_LEVEL: 'warn',
   HUB_ACTOR: 'folder-test',
