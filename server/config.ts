@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { parseCorsOrigins } from './http/addin-static';
+import { LA_CODE as DEMO_LA_CODE, LA_NAME as DEMO_LA_NAME } from './seed/kent';
+import type { LocalAuthority } from './common/local-authority';
 
 /** Raised for a configuration a person must fix; main.ts prints its message as one line and exits 1. */
 export class ConfigError extends Error {}
@@ -53,6 +55,8 @@ export interface Config {
   addinDir: string;
   /** Browser origins allowed to call the hub (CORS_ORIGINS); the hub's own /addin/ needs none. */
   corsOrigins: string[];
+  /** The authority this hub serves (HUB_LA, HUB_LA_NAME); the demo's by default. */
+  localAuthority: LocalAuthority;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -126,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestBudgetMs: int(env, 'REQUEST_BUDGET_MS', 30_000, 100, 600_000),
     addinDir: path.resolve(env.ADDIN_DIR?.trim() || './addin/dist'),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    localAuthority: localAuthorityOf(env),
   };
 }
 
@@ -135,4 +140,10 @@ function corsOrigins(raw: string | undefined): string[] {
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
+}
+
+function localAuthorityOf(env: NodeJS.ProcessEnv): LocalAuthority {
+  const code = int(env, 'HUB_LA', DEMO_LA_CODE, 201, 999);
+  const name = env.HUB_LA_NAME?.trim() || (code === DEMO_LA_CODE ? DEMO_LA_NAME : `LA ${code}`);
+  return { code, name };
 }

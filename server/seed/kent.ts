@@ -6,6 +6,7 @@
  */
 
 export const LA_CODE = 886;
+export const LA_NAME = 'Kent';
 export const LA_ONS_CODE = 'E10000016';
 
 export interface AreaRef {
