@@ -6,6 +6,8 @@ import { Role } from './auth/roles';
 import { generateDemoData } from './seed/generate';
 import { loadDemoData } from './seed/load';
 import { DEFAULT_MODEL_PARAMETERS } from './modules/funding/model';
+import { markDemo } from './modules/instance/instance';
+import { LA_CODE, LA_NAME } from './seed/kent';
 
 export interface DemoTokens {
   FINANCE: string;
@@ -20,17 +22,29 @@ export async function hasData(ds: DataSource): Promise<boolean> {
   return row.present;
 }
 
-/** Loads the deterministic Kent demo data in one transaction. */
-export async function seedDemo(ds: DataSource): Promise<{ schools: number; ms: number }> {
+/**
+ * Loads the deterministic demo data in one transaction and marks the database DEMO (imports are then
+ * refused). `asRealData` is for test fixtures only: the same data, marked REAL, so tests can import over it.
+ */
+export async function seedDemo(
+  ds: DataSource,
+  opts: { asRealData?: boolean } = {},
+): Promise<{ schools: number; ms: number }> {
   const started = Date.now();
   const data = generateDemoData();
   await ds.transaction(async (tx) => {
+    if (opts.asRealData)
+      await tx.query(
+        `INSERT INTO hub_instance (id, mode, la_code, la_name) VALUES (true, 'REAL', $1, $2) ON CONFLICT (id) DO UPDATE SET mode = 'REAL'`,
+        [LA_CODE, LA_NAME],
+      );
+    else await markDemo(tx, { code: LA_CODE, name: LA_NAME });
     await loadDemoData(tx, data);
     // The parameters the demo figures were computed with are version 1 of record.
     await tx.query(
       `INSERT INTO model_parameter_set (effective_from, author, note, parameters) VALUES ('2025-04-01', 'demo data', $1, $2)`,
       [
-        'Kent 2024-25 notional SEN formula; 75% protection Summer 2025 to Summer 2026; banding from September 2026.',
+        `${LA_NAME} 2024-25 notional SEN formula; 75% protection Summer 2025 to Summer 2026; banding from September 2026.`,
         JSON.stringify(DEFAULT_MODEL_PARAMETERS),
       ],
     );

@@ -7,11 +7,16 @@ import { createHub, Hub } from './server';
 import { serverVersionProblem } from './db/version';
 import { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } from './bootstrap';
 import { newSecret, removeCredential, writeCredential } from './scripts/local/credential';
+import { setLocalAuthority } from './common/local-authority';
+import { bootstrapLines, bootstrapRealHub, checkHubInstance } from './modules/instance/instance';
+import { HubMode } from './modules/instance/hub-instance.entity';
 
 async function main() {
   const started = Date.now();
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'high-needs-hub' } });
+  setLocalAuthority(config.localAuthority);
+  let bootstrapToken: string | null = null;
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;
   try {
@@ -21,10 +26,14 @@ async function main() {
       // The embedded database is the hub's own: it migrates itself and, when empty, loads the demo data.
       const ran = await ds.runMigrations({ transaction: 'each' });
       if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
-      if (config.seedDemo && !(await hasData(ds))) {
+      const instance = await checkHubInstance(ds, config.localAuthority);
+      // Demo data goes only into a database that holds nothing yet; a real hub (HUB_DEMO=0) starts empty on purpose.
+      if (config.seedDemo && !instance && !(await hasData(ds))) {
         const { schools, ms } = await seedDemo(ds);
         logger.info({ schools, ms }, 'demo data loaded');
         writeDemoTokens(config.dataDir, await createDemoTokens(ds));
+      } else if (instance?.mode !== HubMode.DEMO) {
+        bootstrapToken = (await bootstrapRealHub(ds, config.localAuthority)).token;
       }
     } else {
       const tooOld = await serverVersionProblem(ds);
@@ -34,6 +43,7 @@ async function main() {
           'The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).',
         );
       }
+      await checkHubInstance(ds, config.localAuthority);
     }
     // The command line reaches a hub that owns its embedded folder through a local door, never a second open.
     const localAdmin = db.engine === 'pglite' ? { secret: newSecret() } : undefined;
@@ -57,6 +67,11 @@ async function main() {
       `  GraphQL and explorer: ${shownUrl}/graphql`,
       `  Health: ${shownUrl}/healthz   Metrics: ${hub.metricsUrl() ?? (config.metricsToken ? `${shownUrl}/metrics (with METRICS_TOKEN)` : 'off (METRICS_PORT=0)')}`,
     ];
+    const instance = await checkHubInstance(ds, config.localAuthority);
+    lines.push(
+      `  Local authority: ${config.localAuthority.code} ${config.localAuthority.name} (${instance?.mode === HubMode.DEMO ? 'demo data' : instance ? 'real data' : 'empty'})`,
+    );
+    if (bootstrapToken) lines.push(...bootstrapLines(bootstrapToken));
     const tokens = db.engine === 'pglite' ? readDemoTokens(config.dataDir) : null;
     if (tokens) {
       lines.push(`  Demo tokens (also in ${config.dataDir}/demo-tokens.json):`);

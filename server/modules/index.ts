@@ -24,6 +24,7 @@ import { ApiToken } from './auth/auth.entity';
 import { Allocation, IdempotencyRecord } from './allocation/allocation.entity';
 import { AuditLog } from './audit/audit.entity';
 import { ModelParameterSet, Scenario } from './scenario/scenario.entity';
+import { HubInstance } from './instance/hub-instance.entity';
 
 /** The one registry of entities. Resolvers are registered in ../schema.ts. */
 export const entities = [
@@ -60,4 +61,5 @@ export const entities = [
   AuditLog,
   ModelParameterSet,
   Scenario,
+  HubInstance,
 ];

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../server/db/datasource';
 import { startEmbedded } from '../../server/db/embedded';
-import { seedDemo } from '../../server/bootstrap';
+import { createDemoTokens, seedDemo, writeDemoTokens } from '../../server/bootstrap';
 
 export interface TestDatabase {
   engine: 'pglite' | 'postgres';
@@ -19,11 +19,12 @@ export interface TestDatabase {
 export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
 /**
- * A migrated database with the demo data for one test file: an in-memory PGlite by default, or a fresh
+ * A migrated database with the demo data for one test file (marked DEMO, so imports are refused; with
+ * `realData` the same data marked REAL, the fixture for tests that import): an in-memory PGlite by default, or a fresh
  * database on the PostgreSQL server at TEST_DATABASE_URL, dropped at the end.
  */
 export async function startTestDatabase(
-  opts: { seed?: boolean; poolSize?: number; connectionTimeoutMs?: number } = {},
+  opts: { seed?: boolean; realData?: boolean; poolSize?: number; connectionTimeoutMs?: number } = {},
 ): Promise<TestDatabase> {
   const seed = opts.seed ?? true;
   const admin = process.env.TEST_DATABASE_URL;
@@ -76,7 +77,7 @@ export async function startTestDatabase(
   });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
-  if (seed) await seedDemo(dataSource);
+  if (seed) await seedDemo(dataSource, { asRealData: opts.realData });
   return {
     engine,
     url,
@@ -98,4 +99,22 @@ export async function startTestDatabase(
       await cleanup();
     },
   };
+}
+
+/**
+ * An embedded data folder holding the demo data as a REAL-mode fixture (with demo-tokens.json), for tests that
+ * run the built hub on a folder and import into it. Test helpers only: `npm start` never makes one.
+ */
+export async function prepareRealFixtureFolder(dataDir: string): Promise<void> {
+  const embedded = await startEmbedded(dataDir);
+  const ds = createDataSource({ url: embedded.url, poolSize: 1 });
+  try {
+    await ds.initialize();
+    await ds.runMigrations({ transaction: 'each' });
+    await seedDemo(ds, { asRealData: true });
+    writeDemoTokens(dataDir, await createDemoTokens(ds));
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await embedded.stop();
+  }
 }

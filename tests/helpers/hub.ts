@@ -33,9 +33,11 @@ export async function startTestHub(
     db?: TestDatabase;
     compiledReads?: boolean;
     clock?: Clock;
+    /** The demo data as a REAL-mode fixture, for tests that import (a DEMO database refuses imports). */
+    realData?: boolean;
   } & Partial<HubLimits> = {},
 ): Promise<TestHub> {
-  const db = opts.db ?? (await startTestDatabase());
+  const db = opts.db ?? (await startTestDatabase({ realData: opts.realData }));
   const hub = await createHub({
     dataSource: db.dataSource,
     config: {
@@ -56,7 +58,9 @@ export async function startTestHub(
     clock: opts.clock,
   });
   const url = await hub.listen(0);
-  const tokens = await createDemoTokens(db.dataSource);
+  // An empty database (seed: false) has no community to scope the demo Chair token to: no demo tokens then.
+  const [community] = await db.dataSource.query(`SELECT 1 FROM community LIMIT 1`);
+  const tokens = community ? await createDemoTokens(db.dataSource) : ({} as DemoTokens);
   return {
     url,
     db,

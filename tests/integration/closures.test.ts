@@ -26,7 +26,7 @@ const finance: Viewer = {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-closure-'));
 let t: TestHub;
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ realData: true });
 });
 afterAll(async () => {
   await t?.stop();

@@ -2,6 +2,7 @@ import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { prepareRealFixtureFolder } from '../helpers/db';
 
 /*
  * Issue 11, item 5: one owner of the embedded data, behind a closed door (PGlite; runs the built hub as
@@ -44,6 +45,8 @@ const exited = (c: ChildProcess) =>
 let hub: Awaited<ReturnType<typeof start>>;
 let finance: string;
 beforeAll(async () => {
+  // The demo data as real data: the command-line import below would be refused in a demo database.
+  await prepareRealFixtureFolder(dir);
   hub = await start();
   expect(hub.url).not.toBeNull();
   finance = JSON.parse(fs.readFileSync(path.join(dir, 'demo-tokens.json'), 'utf8')).FINANCE;

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 let t: TestHub;
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ realData: true });
 });
 afterAll(() => t?.stop());
 

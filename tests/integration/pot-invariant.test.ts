@@ -21,7 +21,7 @@ import { applyClosures } from '../../server/modules/school/closure';
 let db: TestDatabase;
 let ds: DataSource;
 beforeAll(async () => {
-  db = await startTestDatabase();
+  db = await startTestDatabase({ realData: true });
   ds = db.dataSource;
 });
 afterAll(() => db?.stop());

@@ -8,7 +8,7 @@ import { startTestHub, TestHub } from '../helpers/hub';
  */
 let t: TestHub;
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ realData: true });
 });
 afterAll(() => t?.stop());
 

@@ -6,7 +6,7 @@ import { UPLOAD_LIMITS } from '../../server/modules/imports/import.router';
 
 let t: TestHub;
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ realData: true });
 }, 180_000);
 afterAll(() => t?.stop());
 

@@ -13,6 +13,7 @@ import { loadPeriodCatalogue, PeriodCatalogue } from '../period/period.service';
 import { ErrorList, FileRejected, RowError } from './report';
 import { readTable, Table } from './table';
 import { authorize, ACTIONS } from '../../auth/policy';
+import { assertImportAllowed } from '../instance/instance';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -753,6 +754,7 @@ export async function importFinance(
 ): Promise<FinanceImportReport> {
   authorize(opts.viewer, ACTIONS.import, 'import');
   const kind = requireKind(kindName);
+  await assertImportAllowed(ds);
   const table = await readTable(file);
   return ds
     .transaction(async (tx) => {

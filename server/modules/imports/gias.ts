@@ -11,6 +11,7 @@ import { SCHOOL_COLUMNS } from '../school/school.sql';
 import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
 import { ErrorList, FileRejected, RowError } from './report';
 import { applyClosures, ClosureChange } from '../school/closure';
+import { assertImportAllowed } from '../instance/instance';
 import { authorize, ACTIONS } from '../../auth/policy';
 
 /**
@@ -505,6 +506,7 @@ function changedFields(a: DbSchool, b: GiasSchool): string[] {
  */
 export async function importGias(ds: DataSource, input: Readable, opts: GiasImportOptions): Promise<GiasReport> {
   authorize(opts.viewer, ACTIONS.import, 'import');
+  await assertImportAllowed(ds);
   const districtRows: { code: string }[] = await ds.query(`SELECT ons_code AS code FROM district`);
   const read = await readGias(input, opts, new Set(districtRows.map((d) => d.code)));
   const { errors } = read;

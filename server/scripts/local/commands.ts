@@ -9,6 +9,10 @@ import { importFinance } from '../../modules/imports/finance';
 import { importGias } from '../../modules/imports/gias';
 import { FileRejected, formatRowError } from '../../modules/imports/report';
 import { giasReportLines } from '../../modules/imports/cli';
+import { loadConfig } from '../../config';
+import { localAuthority } from '../../common/local-authority';
+import { bootstrapLines, bootstrapRealHub, readHubInstance } from '../../modules/instance/instance';
+import { HubMode } from '../../modules/instance/hub-instance.entity';
 
 /**
  * The command-line tasks, written once and run either in the CLI process (PostgreSQL, or an embedded folder no
@@ -78,11 +82,22 @@ export const COMMANDS: Record<string, Command> = {
   },
   async 'db:migrate'({ dataSource }) {
     const ran = await dataSource.runMigrations({ transaction: 'each' });
-    return ok([
+    const out = [
       ran.length
         ? `Applied ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`
         : 'Database is up to date.',
-    ]);
+    ];
+    // PostgreSQL (and an embedded folder with HUB_DEMO=0): an empty database is a real hub, with one Finance token.
+    const config = loadConfig();
+    if (config.databaseUrl || !config.seedDemo) {
+      const instance = await readHubInstance(dataSource);
+      const empty = !instance && !(await hasData(dataSource));
+      if (empty || instance?.mode === HubMode.REAL) {
+        const { token } = await bootstrapRealHub(dataSource, config.localAuthority);
+        if (token) out.push(`Empty hub for LA ${config.localAuthority.code} ${config.localAuthority.name}.`, ...bootstrapLines(token));
+      }
+    }
+    return ok(out);
   },
   async 'db:seed'({ dataSource }) {
     if (await dataSource.showMigrations())
@@ -120,9 +135,9 @@ export const COMMANDS: Record<string, Command> = {
     }
   },
   async 'import:gias'({ dataSource, viewer, input, onProgress }, args) {
-    const la = Number(args.la ?? 886);
+    const la = Number(args.la ?? localAuthority().code);
     if (!Number.isInteger(la) || la < 100 || la > 999)
-      throw new BadInput(`--la must be a 3-digit DfE LA code (Kent is 886); got ${args.la}.`);
+      throw new BadInput(`--la must be a 3-digit DfE LA code (this hub's is ${localAuthority().code}); got ${args.la}.`);
     if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8')
       throw new BadInput('--encoding is win1252 or utf8.');
     try {
