@@ -2,7 +2,7 @@ import { loadConfig } from '../config';
 
 /** The local authority whose high-needs block this hub holds: HUB_LA (a DfE LA code) and HUB_LA_NAME. */
 export interface LocalAuthority {
-  /** DfE three-digit LA code, e.g. 886; LAESTAB is this code followed by the four-digit establishment number. */
+  /** DfE three-digit LA code, e.g. 919; LAESTAB is this code followed by the four-digit establishment number. */
   code: number;
   name: string;
 }
@@ -20,7 +20,7 @@ export function setLocalAuthority(la: LocalAuthority): void {
   current = la;
 }
 
-/** The LAESTAB of an establishment number in this authority (e.g. 886 and 2096 give 8862096). */
+/** The LAESTAB of an establishment number in this authority (e.g. 919 and 2096 give 9192096). */
 export function laestabOf(establishmentNumber: number, la: LocalAuthority = localAuthority()): number {
   return la.code * 10000 + establishmentNumber;
 }

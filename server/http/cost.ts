@@ -30,7 +30,7 @@ export interface DataBounds {
   auditPerAllocation: number;
 }
 
-/** Used until the first read and as a floor: Kent's shape, generously rounded up. */
+/** Used until the first read and as a floor: the demo authority's shape, generously rounded up. */
 export const DEFAULT_BOUNDS: DataBounds = {
   schools: 1000,
   communities: 100,

@@ -8,7 +8,7 @@ import { fileInput } from './local/commands';
 const USAGE = `usage: npm run import -- KIND FILE [--dry-run]
   KIND is one of: ${IMPORT_KINDS.map((k) => k.kind).join(', ')}
   FILE is a CSV or XLSX made from the hub's template (GET /import/templates/KIND.xlsx).
-  For the GIAS school register use: npm run import:gias -- FILE [--la 886]`;
+  For the GIAS school register use: npm run import:gias -- FILE (the LA is HUB_LA)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

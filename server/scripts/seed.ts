@@ -1,5 +1,5 @@
 import 'reflect-metadata';
 import { runCommand } from './cli';
 
-/** Loads the Kent demo data into an empty, migrated database and prints one token per role. */
+/** Loads the demo data into an empty, migrated database and prints one token per role. */
 void runCommand('db:seed', {});

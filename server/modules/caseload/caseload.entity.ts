@@ -70,7 +70,7 @@ export class CaseloadCount {
   @Column({ type: 'varchar', length: 24 })
   kind: CaseloadKind;
 
-  /** Kent school term (e.g. "2025/26-T1"). */
+  /** The LA's school term (e.g. "2025/26-T1"). */
   @Column({ type: 'varchar', length: 12 })
   @ForeignKey(() => SchoolTerm, { onDelete: 'RESTRICT' })
   periodCode: string;

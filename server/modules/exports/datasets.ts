@@ -79,7 +79,7 @@ async function allSchools(ctx: Context, p: ParsedParams): Promise<School[]> {
 
 const SCHOOL_ID_COLUMNS: ExportColumn[] = [
   { key: 'urn', type: 'int', description: 'DfE Unique Reference Number.' },
-  { key: 'laestab', type: 'int', description: 'LAESTAB (886 + establishment number).' },
+  { key: 'laestab', type: 'int', description: 'LAESTAB (the LA code + establishment number).' },
   { key: 'name', type: 'text', description: 'Establishment name.' },
 ];
 
@@ -87,7 +87,7 @@ export const DATASETS: Dataset[] = [
   {
     name: 'schools',
     title: 'Schools',
-    description: 'State-funded schools in Kent with their register data and Community of Schools on asOf.',
+    description: 'State-funded schools of the local authority with their register data and Community of Schools on asOf.',
     graphql: 'schools(filter) { nodes { … community(asOf) { code } } }',
     params: SCHOOL_PARAMS,
     columns: [

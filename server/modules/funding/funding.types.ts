@@ -112,7 +112,7 @@ export class BlockIncome {
     description: 'Moved from the Schools Block: the Schools Block x schoolsBlockTransferRate.',
   })
   schoolsBlockTransfer: string;
-  @Field(() => DecimalScalar, { description: 'Share of the Schools Block transferred (Kent: "0.012").' })
+  @Field(() => DecimalScalar, { description: 'Share of the Schools Block transferred (e.g. "0.012").' })
   schoolsBlockTransferRate: string;
   @Field(() => MoneyScalar, {
     description:

@@ -97,7 +97,7 @@ export interface BlockParameters {
   /** Change in commissioned place numbers per setting, e.g. "0.10" for 10% more places. */
   placeChange: Partial<Record<TopUpSetting, string>>;
   placementShifts: PlacementShift[];
-  /** Share of the Schools Block moved into the High Needs block (Kent: 1.2%). */
+  /** Share of the Schools Block moved into the High Needs block (e.g. 1.2%). */
   schoolsBlockTransferRate: string;
   /** Annual growth of the high-needs allocation after allocationBaseYear, replacing the given later years ("0": as given). */
   allocationGrowth: string | null;
@@ -105,7 +105,7 @@ export interface BlockParameters {
 }
 
 export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
-  // Kent's 2024-25 notional SEN formula.
+  // The demo authority's 2024-25 notional SEN formula.
   notionalSenPercentages: Object.freeze({
     [NotionalSenFactorCode.BASIC_ENTITLEMENT]: '0.05',
     [NotionalSenFactorCode.FSM_EVER6]: '0.70',
@@ -121,7 +121,7 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
   communityPotAnnualDefault: '0.00',
   communityWeights: Object.freeze({ pupils: '0.70', fsmPupils: '0.30' }),
   bandingStartDate: '2026-09-01',
-  // Estimates of Kent-like mainstream bands (annual top-up per plan).
+  // Estimates of mainstream bands (annual top-up per plan).
   bandValues: Object.freeze({ A: '2000.00', B: '4000.00', C: '6500.00', D: '9000.00', E: '12000.00' }),
   ehcpGrowth: '0',
   block: Object.freeze({
@@ -131,7 +131,7 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
       AP: '10000.00',
       SRP: '6000.00',
     }),
-    // Estimates: Kent's old special-school top-up averaged about £14,250 a pupil on top of the place (£24,252 a place in all).
+    // Estimates: the demo authority's old special-school top-up averaged about £14,250 a pupil on top of the place (£24,252 a place in all).
     legacyTopUpRates: Object.freeze({ SRP: '9500.00', SPECIAL: '14250.00', AP: '8000.00' }),
     // Decision 25/00108: one banding model for mainstream, SRP and special from September 2026 (values are estimates).
     bandSets: Object.freeze({

@@ -1,19 +1,19 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-@ObjectType({ description: "One of Kent's four areas, each with an Area Board (North, West, East, South)." })
+@ObjectType({ description: "One of the local authority's areas, each with an Area Board (e.g. North, West, East, South)." })
 @Entity()
 export class Area {
   @Field(() => String, { description: 'Short code, e.g. "NORTH".' })
   @PrimaryColumn({ type: 'varchar', length: 16 })
   code: string;
 
-  @Field(() => String, { description: 'Display name, e.g. "North Kent".' })
+  @Field(() => String, { description: 'Display name, e.g. "North".' })
   @Column({ type: 'varchar', length: 80 })
   name: string;
 }
 
-@ObjectType({ description: 'A Kent district (lower-tier local authority), keyed by its ONS code.' })
+@ObjectType({ description: "A district (lower-tier local authority) of the authority's area, keyed by its ONS code." })
 @Entity()
 export class District {
   @Field(() => String, { description: 'ONS code, e.g. "E07000105" (Ashford).' })

@@ -6,7 +6,7 @@ import { ListSize } from '../../http/cost';
 @Resolver(() => District)
 export class DistrictResolver {
   @ListSize((b) => b.districts)
-  @Query(() => [District], { description: "Kent's 12 districts, by name." })
+  @Query(() => [District], { description: "The local authority's districts, by name." })
   async districts(@Ctx() ctx: Context): Promise<District[]> {
     return [...(await ctx.loaders.districts()).values()];
   }
@@ -20,7 +20,7 @@ export class DistrictResolver {
 @Resolver(() => Area)
 export class AreaResolver {
   @ListSize((b) => b.areas)
-  @Query(() => [Area], { description: "Kent's four areas." })
+  @Query(() => [Area], { description: "The local authority's areas (each with an Area Board)." })
   async areas(@Ctx() ctx: Context): Promise<Area[]> {
     return [...(await ctx.loaders.areas()).values()];
   }

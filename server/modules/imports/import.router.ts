@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../auth/roles';
 import { authorize, ACTIONS } from '../../auth/policy';
 import { BadInput } from '../../errors';
+import { localAuthority } from '../../common/local-authority';
 import { handler, RestDeps } from '../exports/http';
 import { parseParams } from '../exports/params';
 import { XLSX_TYPE } from '../exports/export.router';
@@ -23,7 +24,7 @@ export const FINANCE_UPLOAD_LIMIT_BYTES = UPLOAD_LIMITS.financeBytes;
 const BOOL = ['TRUE', 'FALSE'] as const;
 
 /**
- * POST /import/gias?la=886 (the GIAS CSV as the body, streamed), POST /import/<kind> (a CSV or XLSX template
+ * POST /import/gias?la=<HUB_LA> (the GIAS CSV as the body, streamed), POST /import/<kind> (a CSV or XLSX template
  * as the body), GET /import/templates/<kind>.xlsx|.csv. Finance only, except the templates.
  */
 export function createImportRouter(deps: RestDeps & { dataSource: DataSource }): express.Router {
@@ -60,7 +61,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       const viewer = await finance(req);
       const p = parseParams(
         [
-          { name: 'la', kind: 'int', description: 'DfE LA code (default 886, Kent).' },
+          { name: 'la', kind: 'int', description: "DfE LA code (default: the hub's, HUB_LA)." },
           { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
           {
             name: 'allowMassClose',
@@ -93,7 +94,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       });
       req.pipe(body);
       const report = await importGias(deps.dataSource, body, {
-        la: (p.la as number | null) ?? 886,
+        la: (p.la as number | null) ?? localAuthority().code,
         viewer,
         source: 'API',
         fileName: fileName(req, 'upload.csv'),

@@ -94,7 +94,7 @@ export class FundingTerm {
   closed: boolean;
 }
 
-@ObjectType({ description: "One of the six school terms (T1-T6) of Kent's school calendar." })
+@ObjectType({ description: "One of the six school terms (T1-T6) of the local authority's school calendar." })
 @Entity()
 export class SchoolTerm {
   @Field(() => String, { description: 'Code, e.g. "2025/26-T1".' })

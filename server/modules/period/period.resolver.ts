@@ -18,7 +18,7 @@ class Periods {
   fundingTerms: FundingTerm[];
 
   @ListSize((b) => b.schoolTerms)
-  @Field(() => [SchoolTerm], { description: "Kent's six school terms a year." })
+  @Field(() => [SchoolTerm], { description: "The local authority's six school terms a year." })
   schoolTerms: SchoolTerm[];
 }
 

@@ -222,7 +222,7 @@ export async function setModelParameters(
   return db
     .transaction(async (tx) => {
       // One change of record at a time, from any hub process.
-      await tx.query(`SELECT pg_advisory_xact_lock(886001)`);
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('model-parameters-of-record'))`);
       const periods = await loadPeriodCatalogue(tx);
       const term = periods.fundingTerms.find((t) => t.startDate === input.effectiveFrom);
       if (!term) {

@@ -16,7 +16,7 @@ export enum Phase {
 }
 registerEnumType(Phase, {
   name: 'Phase',
-  description: "Phase of education (special schools and PRUs are phases of their own here, as in Kent's funding).",
+  description: "Phase of education (special schools and PRUs are phases of their own here, as in the high-needs funding formula).",
 });
 
 export enum SchoolType {
@@ -38,7 +38,7 @@ registerEnumType(SchoolStatus, {
   description: 'Establishment status as in the DfE register (GIAS).',
 });
 
-@ObjectType({ description: 'A state-funded school in Kent, keyed by its DfE Unique Reference Number (URN).' })
+@ObjectType({ description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).' })
 @Entity()
 @Check(enumCheck('phase', Phase))
 @Check(enumCheck('type', SchoolType))
@@ -48,7 +48,7 @@ export class School {
   @PrimaryColumn({ type: 'integer' })
   urn: number;
 
-  @Field(() => Int, { description: 'LAESTAB: 886 followed by the 4-digit establishment number, e.g. 8862001.' })
+  @Field(() => Int, { description: 'LAESTAB: the 3-digit DfE LA code followed by the 4-digit establishment number.' })
   @Index({ unique: true })
   @Column({ type: 'integer' })
   laestab: number;
