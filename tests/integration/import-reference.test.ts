@@ -43,7 +43,12 @@ describe('a demo database refuses every import, saying how to start empty', () =
     const [{ amount: before }] = await demo.db.dataSource.query(
       `SELECT amount FROM community_pot WHERE community_code = 'CAN-02' AND term_code = 'SPRING-2027'`,
     );
-    const r = await post(demo.url, demo.tokens.FINANCE, 'community-pots', 'communityCode,term,amount\nCAN-02,SPRING-2027,1.00\n');
+    const r = await post(
+      demo.url,
+      demo.tokens.FINANCE,
+      'community-pots',
+      'communityCode,term,amount\nCAN-02,SPRING-2027,1.00\n',
+    );
     expect(r.status).toBe(400);
     expect(r.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'DEMO_DATABASE' });
     expect(r.body.errors[0].message).toContain('holds the demo data');
@@ -124,7 +129,9 @@ describe('an empty database is a real hub with one Finance bootstrap token', () 
 
   it('never takes the demo data once real data is in, and refuses imports for another authority', async () => {
     await db.dataSource.query(`INSERT INTO area (code, name) VALUES ('NORTH', 'North')`);
-    await expect(markDemo(db.dataSource, LA)).rejects.toThrow(/holds real data of LA 886 \(Kent\): the demo data is never loaded/);
+    await expect(markDemo(db.dataSource, LA)).rejects.toThrow(
+      /holds real data of LA 886 \(Kent\): the demo data is never loaded/,
+    );
     await expect(
       importFinance(db.dataSource, 'caseloads', Buffer.from('kind,period,districtCode,count\n'), {
         viewer: finance,
@@ -165,7 +172,10 @@ describe('npm start with HUB_DEMO=0 on the embedded database', () => {
         let err = '';
         child.stdout!.on('data', (d) => {
           out += d;
-          const m = /GraphQL and explorer: (http:\/\/localhost:\d+)\/graphql[\s\S]*Local authority: .*\n([\s\S]*token:create.*\n)?/.exec(out);
+          const m =
+            /GraphQL and explorer: (http:\/\/localhost:\d+)\/graphql[\s\S]*Local authority: .*\n([\s\S]*token:create.*\n)?/.exec(
+              out,
+            );
           if (m) resolve({ child, out, err, code: null, url: m[1].replace('localhost', '127.0.0.1') });
         });
         child.stderr!.on('data', (d) => (err += d));

@@ -87,7 +87,8 @@ export const DATASETS: Dataset[] = [
   {
     name: 'schools',
     title: 'Schools',
-    description: 'State-funded schools of the local authority with their register data and Community of Schools on asOf.',
+    description:
+      'State-funded schools of the local authority with their register data and Community of Schools on asOf.',
     graphql: 'schools(filter) { nodes { … community(asOf) { code } } }',
     params: SCHOOL_PARAMS,
     columns: [

@@ -1,7 +1,9 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-@ObjectType({ description: "One of the local authority's areas, each with an Area Board (e.g. North, West, East, South)." })
+@ObjectType({
+  description: "One of the local authority's areas, each with an Area Board (e.g. North, West, East, South).",
+})
 @Entity()
 export class Area {
   @Field(() => String, { description: 'Short code, e.g. "NORTH".' })

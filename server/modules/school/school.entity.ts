@@ -16,7 +16,8 @@ export enum Phase {
 }
 registerEnumType(Phase, {
   name: 'Phase',
-  description: "Phase of education (special schools and PRUs are phases of their own here, as in the high-needs funding formula).",
+  description:
+    'Phase of education (special schools and PRUs are phases of their own here, as in the high-needs funding formula).',
 });
 
 export enum SchoolType {
@@ -38,7 +39,9 @@ registerEnumType(SchoolStatus, {
   description: 'Establishment status as in the DfE register (GIAS).',
 });
 
-@ObjectType({ description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).' })
+@ObjectType({
+  description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).',
+})
 @Entity()
 @Check(enumCheck('phase', Phase))
 @Check(enumCheck('type', SchoolType))
