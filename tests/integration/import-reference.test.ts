@@ -226,3 +226,501 @@ describe('npm start with HUB_DEMO=0 on the embedded database', () => {
     );
   }, 120000);
 });
+
+async function waitFor(check: () => Promise<boolean>, ms = 10000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting for the change to be seen');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('reference data from files, into an empty hub', () => {
+  let db: TestDatabase;
+  let t: TestHub;
+  let token: string;
+  const imp = (kind: string, csv: string) => post(t.url, token, kind, csv);
+  const q = <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
+  const count = async (table: string) => (await q(`SELECT count(*)::int AS n FROM ${table}`))[0].n as number;
+  const audits = async (prefix: string) =>
+    (
+      await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT' AND entity_id LIKE $1`, [`${prefix}%`])
+    )[0].n as number;
+  const rowErrors = (r: { body: any }) =>
+    (r.body.report?.errors ?? r.body.errors[0].extensions.errors ?? r.body.errors[0].extensions.rowErrors) as {
+      line: number;
+      column: string;
+      value: string | null;
+      reason: string;
+    }[];
+
+  beforeAll(async () => {
+    db = await startTestDatabase({ seed: false });
+    t = await startTestHub({ db });
+    token = (await bootstrapRealHub(db.dataSource, LA)).token!;
+    // As the GIAS import leaves them: districts not yet placed in an area, and the LA's schools.
+    await q(`INSERT INTO area (code, name) VALUES ('UNASSIGNED', 'Not yet in an area')`);
+    await q(`INSERT INTO district (ons_code, name, area_code) VALUES
+      ('E07000105', 'Ashford', 'UNASSIGNED'), ('E07000107', 'Dartford', 'UNASSIGNED'),
+      ('E07000111', 'Sevenoaks', 'UNASSIGNED'), ('E07000112', 'Folkestone and Hythe', 'UNASSIGNED')`);
+    await q(`INSERT INTO school (urn, laestab, name, phase, type, status, district_code, pupils_on_roll) VALUES
+      (900001, 8862001, 'Ashford Oaks Primary', 'PRIMARY', 'MAINTAINED', 'OPEN', 'E07000105', 300),
+      (900002, 8862002, 'Kingsnorth Primary', 'PRIMARY', 'ACADEMY', 'OPEN', 'E07000105', 200),
+      (900003, 8862003, 'Dartford Bridge Primary', 'PRIMARY', 'ACADEMY', 'OPEN', 'E07000107', 400)`);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await db?.stop();
+  });
+
+  it('generates financial years, academic years and funding terms with the month weights, seen at once', async () => {
+    const before = await t.gql('{ periods { fundingTerms { code } } }', {}, token);
+    expect(before.body.data.periods.fundingTerms).toEqual([]);
+    const out = await COMMANDS.periods(
+      { dataSource: db.dataSource, viewer: finance, input: () => Readable.from([]) },
+      { first: '2025-26', last: '2026-27' },
+    );
+    expect(out.out).toEqual([
+      'Generated 2 financial years, 3 academic years and 6 funding terms (2025-26 to 2026-27); 0 already held.',
+    ]);
+    expect(
+      await q(`SELECT code, start_date::text AS s, end_date::text AS e, financial_year_code AS fy, academic_year_code AS ay, months
+                 FROM funding_term ORDER BY start_date`),
+    ).toEqual([
+      { code: 'SUMMER-2025', s: '2025-04-01', e: '2025-08-31', fy: '2025-26', ay: '2024/25', months: 5 },
+      { code: 'AUTUMN-2025', s: '2025-09-01', e: '2025-12-31', fy: '2025-26', ay: '2025/26', months: 4 },
+      { code: 'SPRING-2026', s: '2026-01-01', e: '2026-03-31', fy: '2025-26', ay: '2025/26', months: 3 },
+      { code: 'SUMMER-2026', s: '2026-04-01', e: '2026-08-31', fy: '2026-27', ay: '2025/26', months: 5 },
+      { code: 'AUTUMN-2026', s: '2026-09-01', e: '2026-12-31', fy: '2026-27', ay: '2026/27', months: 4 },
+      { code: 'SPRING-2027', s: '2027-01-01', e: '2027-03-31', fy: '2026-27', ay: '2026/27', months: 3 },
+    ]);
+    await waitFor(
+      async () =>
+        (await t.gql('{ periods { fundingTerms { code } } }', {}, token)).body.data.periods.fundingTerms.length === 6,
+    );
+    const again = await COMMANDS.periods(
+      { dataSource: db.dataSource, viewer: finance, input: () => Readable.from([]) },
+      { first: '2025-26', last: '2026-27' },
+    );
+    expect(again.out).toEqual(['The periods for 2025-26 to 2026-27 are all held already (11).']);
+    await expect(
+      COMMANDS.periods(
+        { dataSource: db.dataSource, viewer: finance, input: () => Readable.from([]) },
+        { first: '2025-27', last: '2026-27' },
+      ),
+    ).rejects.toThrow('"2025-27" is not a financial year: write it as 2025-26 (April 2025 to March 2026).');
+    expect(await audits('periods:')).toBe(11);
+  });
+
+  it('imports the LA school terms into their funding terms, refusing a bad file whole', async () => {
+    const bad = await imp(
+      'school-terms',
+      'academicYear,termNumber,startDate,endDate\n2030/31,1,2030-09-03,2030-10-20\n2025/26,7,2025-09-03,2025-10-24\n2025/26,2,2025-11-03,2025-11-01\n2025/26,3,2025-13-01,2026-02-13\n',
+    );
+    expect(bad.status).toBe(400);
+    expect(rowErrors(bad)).toEqual([
+      {
+        line: 2,
+        column: 'academicYear',
+        value: '2030/31',
+        reason: 'is not an academic year in the hub (2024/25, 2025/26, 2026/27)',
+      },
+      {
+        line: 2,
+        column: 'startDate',
+        value: '2030-09-03',
+        reason:
+          'falls in no funding term the hub holds: generate the periods for its financial year first (npm run periods)',
+      },
+      { line: 3, column: 'termNumber', value: '7', reason: 'must be 1 to 6' },
+      { line: 4, column: 'endDate', value: '2025-11-01', reason: 'is before startDate (2025-11-03)' },
+      {
+        line: 5,
+        column: 'startDate',
+        value: '2025-13-01',
+        reason: 'must be a date, YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-09-01)',
+      },
+    ]);
+    expect(await count('school_term')).toBe(0);
+    const csv =
+      'academicYear,termNumber,startDate,endDate\n' +
+      [
+        ['1', '2025-09-03', '2025-10-24'],
+        ['2', '2025-11-03', '2025-12-19'],
+        ['3', '05/01/2026', '13/02/2026'],
+        ['4', '2026-02-23', '2026-03-27'],
+        ['5', '2026-04-13', '2026-05-22'],
+        ['6', '2026-06-01', '2026-07-22'],
+      ]
+        .map((r) => `2025/26,${r.join(',')}`)
+        .join('\n');
+    const ok = await imp('school-terms', csv);
+    expect(ok.status).toBe(200);
+    expect(ok.body.report).toMatchObject({ created: 6, updated: 0, unchanged: 0, errorCount: 0 });
+    expect(
+      await q(`SELECT code, start_date::text AS s, funding_term_code AS ft FROM school_term ORDER BY start_date`),
+    ).toEqual([
+      { code: '2025/26-T1', s: '2025-09-03', ft: 'AUTUMN-2025' },
+      { code: '2025/26-T2', s: '2025-11-03', ft: 'AUTUMN-2025' },
+      { code: '2025/26-T3', s: '2026-01-05', ft: 'SPRING-2026' },
+      { code: '2025/26-T4', s: '2026-02-23', ft: 'SPRING-2026' },
+      { code: '2025/26-T5', s: '2026-04-13', ft: 'SUMMER-2026' },
+      { code: '2025/26-T6', s: '2026-06-01', ft: 'SUMMER-2026' },
+    ]);
+    const overlapping = await imp(
+      'school-terms',
+      'academicYear,termNumber,startDate,endDate\n2025/26,1,2025-09-03,2025-11-05\n2025/26,2,2025-11-03,2025-12-19\n',
+    );
+    expect(rowErrors(overlapping)).toEqual([
+      {
+        line: 3,
+        column: 'startDate',
+        value: '2025-11-03',
+        reason: 'T2 starts on or before the end of T1 (2025-11-05, line 2)',
+      },
+    ]);
+    expect(await audits('school-terms:')).toBe(6);
+    await waitFor(
+      async () =>
+        (await t.gql('{ periods { schoolTerms { code } } }', {}, token)).body.data.periods.schoolTerms.length === 6,
+    );
+  });
+
+  it('places the GIAS districts in areas, says each move, and refuses a GIAS file given as areas', async () => {
+    const gias = await imp(
+      'areas',
+      'URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName\n118001,886,Kent,2001,Ashford Oaks Primary\n',
+    );
+    expect(gias.status).toBe(400);
+    expect(gias.body.errors[0].message).toBe(
+      'The file lacks the columns "areaCode", "name", "districtCodes" (line 1) of the areas template: expected areaCode, name, districtCodes. ' +
+        'This looks like a GIAS establishment file (edubasealldata), not a areas file: import it with `npm run import:gias -- FILE` or POST /import/gias.',
+    );
+    const pots = await imp('areas', 'communityCode,term,amount\nASH-01,AUTUMN-2025,1.00\n');
+    expect(pots.body.errors[0].message).toContain(
+      'This looks like a community-pots file (Community pots): import it as community-pots.',
+    );
+    const bad = await imp(
+      'areas',
+      'areaCode,name,districtCodes\nNORTH,North,E07000107;E07999999\nEAST,East,E07000105 X1\nWEST,West,E07000107\nUNASSIGNED,None,E07000111\n',
+    );
+    expect(rowErrors(bad)).toEqual([
+      {
+        line: 2,
+        column: 'districtCodes',
+        value: 'E07000107;E07999999',
+        reason: 'names E07999999: not districts in the hub (districts come from the GIAS import)',
+      },
+      {
+        line: 3,
+        column: 'districtCodes',
+        value: 'E07000105 X1',
+        reason: 'holds X1, not ONS district codes (e.g. E07000105)',
+      },
+      {
+        line: 5,
+        column: 'areaCode',
+        value: 'UNASSIGNED',
+        reason: 'is reserved for districts not yet placed in an area',
+      },
+    ]);
+    const twice = await imp('areas', 'areaCode,name,districtCodes\nNORTH,North,E07000107\nWEST,West,E07000107\n');
+    expect(rowErrors(twice)).toEqual([
+      {
+        line: 3,
+        column: 'districtCodes',
+        value: 'E07000107',
+        reason: 'district E07000107 is also in area NORTH on line 2: a district is in one area',
+      },
+    ]);
+    expect(await count('area')).toBe(1);
+    const ok = await imp(
+      'areas',
+      'areaCode,name,districtCodes\nNORTH,North,E07000107; E07000111\nEAST,East,E07000105 E07000112\n',
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body.report).toMatchObject({ created: 2, updated: 0, errorCount: 0 });
+    expect(ok.body.report.notes).toEqual([
+      'District E07000107 (Dartford) moves from area UNASSIGNED to NORTH.',
+      'District E07000111 (Sevenoaks) moves from area UNASSIGNED to NORTH.',
+      'District E07000105 (Ashford) moves from area UNASSIGNED to EAST.',
+      'District E07000112 (Folkestone and Hythe) moves from area UNASSIGNED to EAST.',
+    ]);
+    await waitFor(async () => {
+      const r = await t.gql('{ areas { code name } districts { onsCode area { code } } }', {}, token);
+      return (
+        JSON.stringify(r.body.data?.areas) ===
+          JSON.stringify([
+            { code: 'EAST', name: 'East' },
+            { code: 'NORTH', name: 'North' },
+          ]) && r.body.data.districts.every((d: any) => d.area.code !== 'UNASSIGNED')
+      );
+    });
+    expect(await audits('areas:')).toBe(6);
+  });
+
+  it('imports communities with their Chair and PCN, the area following the primary district', async () => {
+    const bad = await imp(
+      'communities',
+      'communityCode,name,primaryDistrictCode,chairName,chairContact,chairSchoolUrn,pcnName\nASH-01,Ashford 1,E07000199,A Head,a@x.example,999999,Ashford PCN\n',
+    );
+    expect(rowErrors(bad)).toEqual([
+      {
+        line: 2,
+        column: 'primaryDistrictCode',
+        value: 'E07000199',
+        reason: 'is not a district in the hub (districts come from the GIAS import)',
+      },
+      { line: 2, column: 'chairSchoolUrn', value: '999999', reason: 'is not a school in the hub' },
+    ]);
+    const ok = await imp(
+      'communities',
+      'communityCode,name,primaryDistrictCode,chairName,chairContact,chairSchoolUrn,pcnName\n' +
+        'ASH-01,Ashford 1,E07000105,Ann Head,ann.head@school.example,900001,Ashford Rural PCN\n' +
+        'DAR-01,Dartford 1,E07000107,,,,Dartford Central PCN\n',
+    );
+    expect(ok.body.report).toMatchObject({ created: 2, errorCount: 0 });
+    expect(
+      await q(
+        `SELECT code, area_code AS area, chair_name AS chair, chair_contact AS contact, pcn_name AS pcn FROM community ORDER BY code`,
+      ),
+    ).toEqual([
+      { code: 'ASH-01', area: 'EAST', chair: 'Ann Head', contact: 'ann.head@school.example', pcn: 'Ashford Rural PCN' },
+      { code: 'DAR-01', area: 'NORTH', chair: null, contact: null, pcn: 'Dartford Central PCN' },
+    ]);
+    const again = await imp(
+      'communities',
+      'communityCode,name,primaryDistrictCode,pcnName\nASH-01,Ashford One,E07000105,Ashford Rural PCN\n',
+    );
+    expect(again.body.report).toMatchObject({ created: 0, updated: 1, unchanged: 0 });
+    expect(await audits('communities:')).toBe(3);
+  });
+
+  it('imports memberships, refuses an overlap unless asked, and reports every move', async () => {
+    const header = 'schoolUrn,communityCode,effectiveFrom,effectiveTo,replaceOverlapping\n';
+    const first = await imp(
+      'community-memberships',
+      header + '900001,ASH-01,2025-04-01,,\n900002,ASH-01,2025-04-01,,\n900003,DAR-01,01/04/2025,,\n',
+    );
+    expect(first.body.report).toMatchObject({ created: 3, updated: 0, unchanged: 0, errorCount: 0 });
+    expect(first.body.report.notes).toEqual([
+      'School 900001 (Ashford Oaks Primary) joins ASH-01 on 2025-04-01.',
+      'School 900002 (Kingsnorth Primary) joins ASH-01 on 2025-04-01.',
+      'School 900003 (Dartford Bridge Primary) joins DAR-01 on 2025-04-01.',
+    ]);
+    const same = await imp('community-memberships', header + '900001,ASH-01,2025-04-01,,\n');
+    expect(same.body.report).toMatchObject({ created: 0, updated: 0, unchanged: 1, notes: [] });
+
+    const refused = await imp('community-memberships', header + '900002,DAR-01,2026-01-01,,\n');
+    expect(refused.status).toBe(400);
+    expect(rowErrors(refused)).toEqual([
+      {
+        line: 2,
+        column: 'effectiveFrom',
+        value: '2026-01-01',
+        reason:
+          "overlaps the school's stored membership of ASH-01 from 2025-04-01: set replaceOverlapping to TRUE to replace the overlapped period",
+      },
+    ]);
+    const bad = await imp(
+      'community-memberships',
+      header +
+        '900002,NOPE-01,2026-01-01,,\n900002,DAR-01,2026-01-01,2025-12-01,\n900001,ASH-01,31/02/2026,,\n999999,ASH-01,2026-01-01,,\n',
+    );
+    expect(rowErrors(bad)).toEqual([
+      {
+        line: 2,
+        column: 'communityCode',
+        value: 'NOPE-01',
+        reason: 'is not a Community of Schools in the hub (import communities first)',
+      },
+      { line: 3, column: 'effectiveTo', value: '2025-12-01', reason: 'must be after effectiveFrom (2026-01-01)' },
+      {
+        line: 4,
+        column: 'effectiveFrom',
+        value: '31/02/2026',
+        reason: 'must be a date, YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-09-01)',
+      },
+      {
+        line: 5,
+        column: 'schoolUrn',
+        value: '999999',
+        reason: 'is not a school in the hub (schools come from the GIAS import)',
+      },
+    ]);
+    const inFile = await imp(
+      'community-memberships',
+      header + '900003,DAR-01,2026-01-01,2026-09-01,TRUE\n900003,ASH-01,2026-06-01,,TRUE\n',
+    );
+    expect(rowErrors(inFile)[0]).toMatchObject({ line: 3, column: 'effectiveFrom', value: '2026-06-01' });
+    expect(rowErrors(inFile)[0].reason).toMatch(/^overlaps line 2 of this file for school 900003/);
+    expect(await q(`SELECT count(*)::int AS n FROM community_membership`)).toEqual([{ n: 3 }]);
+
+    const moved = await imp('community-memberships', header + '900002,DAR-01,2026-01-01,,TRUE\n');
+    expect(moved.status).toBe(200);
+    expect(moved.body.report.notes).toEqual([
+      'School 900002 (Kingsnorth Primary): its membership of ASH-01 from 2025-04-01 now ends on 2026-01-01.',
+      'School 900002 (Kingsnorth Primary) moves from ASH-01 to DAR-01 on 2026-01-01.',
+    ]);
+    expect(
+      await q(`SELECT community_code AS c, effective_from::text AS f, effective_to::text AS t FROM community_membership
+                WHERE school_urn = 900002 ORDER BY effective_from`),
+    ).toEqual([
+      { c: 'ASH-01', f: '2025-04-01', t: '2026-01-01' },
+      { c: 'DAR-01', f: '2026-01-01', t: null },
+    ]);
+    const read = await t.gql(
+      '{ before: school(urn: 900002) { community(asOf: "2025-12-31") { code } } after: school(urn: 900002) { community(asOf: "2026-01-01") { code } } }',
+      {},
+      token,
+    );
+    expect(read.body.data).toEqual({
+      before: { community: { code: 'ASH-01' } },
+      after: { community: { code: 'DAR-01' } },
+    });
+
+    // A spell inside an open membership splits it: the school returns afterwards.
+    const spell = await imp('community-memberships', header + '900001,DAR-01,2026-02-01,2026-03-01,TRUE\n');
+    expect(spell.body.report.notes).toEqual([
+      'School 900001 (Ashford Oaks Primary): its membership of ASH-01 from 2025-04-01 now ends on 2026-02-01.',
+      'School 900001 (Ashford Oaks Primary) returns to ASH-01 on 2026-03-01.',
+      'School 900001 (Ashford Oaks Primary) moves from ASH-01 to DAR-01 on 2026-02-01.',
+    ]);
+    expect(
+      await q(`SELECT community_code AS c, effective_from::text AS f, effective_to::text AS t FROM community_membership
+                WHERE school_urn = 900001 ORDER BY effective_from`),
+    ).toEqual([
+      { c: 'ASH-01', f: '2025-04-01', t: '2026-02-01' },
+      { c: 'DAR-01', f: '2026-02-01', t: '2026-03-01' },
+      { c: 'ASH-01', f: '2026-03-01', t: null },
+    ]);
+    const [{ actor, source }] = await q(
+      `SELECT actor_name AS actor, source FROM audit_log WHERE entity = 'IMPORT' AND entity_id = 'community-memberships:900002|2026-01-01'`,
+    );
+    expect({ actor, source }).toEqual({ actor: 'Bootstrap finance officer (Kent)', source: 'API' });
+    expect(await audits('community-memberships:')).toBe(3 + 2 + 3);
+  });
+
+  it('prints the moves on the command line too', async () => {
+    const out = await COMMANDS.import(
+      {
+        dataSource: db.dataSource,
+        viewer: finance,
+        input: () =>
+          Readable.from([
+            Buffer.from('schoolUrn,communityCode,effectiveFrom,replaceOverlapping\n900003,ASH-01,2026-09-01,TRUE\n'),
+          ]),
+      },
+      { kind: 'community-memberships', fileName: 'moves.csv' },
+    );
+    expect(out.exitCode).toBe(0);
+    expect(out.out).toEqual([
+      'Imported: created 1, updated 0; 0 unchanged.',
+      '  1 rows (csv): created 1, updated 0, unchanged 0, rejected 0',
+      '  School 900003 (Dartford Bridge Primary): its membership of DAR-01 from 2025-04-01 now ends on 2026-09-01.',
+      '  School 900003 (Dartford Bridge Primary) moves from DAR-01 to ASH-01 on 2026-09-01.',
+    ]);
+  });
+
+  it('imports caseload workers, early years settings and EHCP band counts, row errors and all', async () => {
+    const badWorkers = await imp(
+      'caseload-workers',
+      'workerCode,role,team,areaCode\nLW-001,LINK_WORKER,Ashford,SOUTH\nLW-002,JANITOR,Ashford,EAST\n',
+    );
+    expect(rowErrors(badWorkers)).toEqual([
+      { line: 2, column: 'areaCode', value: 'SOUTH', reason: 'is not an area in the hub (import areas first)' },
+      {
+        line: 3,
+        column: 'role',
+        value: 'JANITOR',
+        reason: 'is not one of LINK_WORKER, SIPS_PRACTITIONER, EHCP_CASE_OFFICER',
+      },
+    ]);
+    const workers = await imp(
+      'caseload-workers',
+      'workerCode,role,team,areaCode\nLW-001,LINK_WORKER,Ashford,EAST\nEO-001,ehcp_case_officer,Dartford,NORTH\n',
+    );
+    expect(workers.body.report).toMatchObject({ created: 2, errorCount: 0 });
+    expect(await q(`SELECT code, role, area_code AS area FROM caseload_worker ORDER BY code`)).toEqual([
+      { code: 'EO-001', role: 'EHCP_CASE_OFFICER', area: 'NORTH' },
+      { code: 'LW-001', role: 'LINK_WORKER', area: 'EAST' },
+    ]);
+
+    const badSettings = await imp(
+      'early-years-settings',
+      'settingUrn,name,kind,districtCode,postcodeDistrict\nEY100001,Jo Bloggs,CHILDMINDER,E07000105,TN23\nEY100002,Acorns,GROUP,E07000105,TN23 4AB\n',
+    );
+    expect(rowErrors(badSettings)).toEqual([
+      {
+        line: 2,
+        column: 'name',
+        value: 'Jo Bloggs',
+        reason: 'must be empty for a childminder (childminders are kept by URN only)',
+      },
+      { line: 3, column: 'postcodeDistrict', value: 'TN23 4AB', reason: 'must be the outward code only, e.g. TN23' },
+    ]);
+    const settings = await imp(
+      'early-years-settings',
+      'settingUrn,name,kind,districtCode,postcodeDistrict\nEY100001,,CHILDMINDER,E07000105,tn23\nEY100002,Little Acorns,GROUP,E07000107,DA1\n',
+    );
+    expect(settings.body.report).toMatchObject({ created: 2, errorCount: 0 });
+    expect(await q(`SELECT urn, name, kind, postcode_district AS pc FROM early_years_setting ORDER BY urn`)).toEqual([
+      { urn: 'EY100001', name: 'EY100001', kind: 'CHILDMINDER', pc: 'TN23' },
+      { urn: 'EY100002', name: 'Little Acorns', kind: 'GROUP', pc: 'DA1' },
+    ]);
+
+    const badBands = await imp(
+      'ehcp-band-counts',
+      'schoolUrn,term,band,plans\n900001,AUTUMN-2031,B,3\n900001,AUTUMN-2026,F,3\n900001,AUTUMN-2026,A,-1\n',
+    );
+    expect(rowErrors(badBands).map((e) => [e.line, e.column, e.value])).toEqual([
+      [2, 'term', 'AUTUMN-2031'],
+      [3, 'band', 'F'],
+      [4, 'plans', '-1'],
+    ]);
+    const bands = await imp(
+      'ehcp-band-counts',
+      'schoolUrn,term,band,plans\n900001,AUTUMN-2026,B,3\n900001,AUTUMN-2026,C,1\n900003,AUTUMN-2026,A,7\n',
+    );
+    expect(bands.body.report).toMatchObject({ created: 3, errorCount: 0 });
+    const update = await imp(
+      'ehcp-band-counts',
+      'schoolUrn,term,band,plans\n900001,AUTUMN-2026,B,4\n900001,AUTUMN-2026,C,1\n',
+    );
+    expect(update.body.report).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+    expect(await q(`SELECT school_urn AS urn, band, plans FROM ehcp_band_count ORDER BY school_urn, band`)).toEqual([
+      { urn: 900001, band: 'B', plans: 4 },
+      { urn: 900001, band: 'C', plans: 1 },
+      { urn: 900003, band: 'A', plans: 7 },
+    ]);
+    expect([
+      await audits('caseload-workers:'),
+      await audits('early-years-settings:'),
+      await audits('ehcp-band-counts:'),
+    ]).toEqual([2, 2, 4]);
+  });
+
+  it('offers a template for each reference kind', async () => {
+    for (const kind of [
+      'areas',
+      'communities',
+      'community-memberships',
+      'school-terms',
+      'caseload-workers',
+      'early-years-settings',
+      'ehcp-band-counts',
+    ]) {
+      const res = await fetch(`${t.url}/import/templates/${kind}.csv`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      expect((await res.text()).length).toBeGreaterThan(10);
+    }
+    const res = await fetch(`${t.url}/import/templates/community-memberships.csv`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(Buffer.from(await res.arrayBuffer()).toString('utf8')).toBe(
+      '\uFEFFschoolUrn,communityCode,effectiveFrom,effectiveTo,replaceOverlapping\r\n',
+    );
+  });
+});

@@ -34,6 +34,10 @@ export class Community {
   @Column({ type: 'varchar', length: 120, nullable: true })
   chairName: string | null;
 
+  /** The Chair's work contact (e-mail or telephone), from the communities import; not in the API. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  chairContact?: string | null;
+
   @Field(() => Number, { nullable: true, description: "URN of the Chair's school." })
   @Column({ type: 'integer', nullable: true })
   chairSchoolUrn: number | null;

@@ -14,6 +14,8 @@ import { ErrorList, FileRejected, RowError } from './report';
 import { readTable, Table } from './table';
 import { authorize, ACTIONS } from '../../auth/policy';
 import { assertImportAllowed } from '../instance/instance';
+import { looksLike } from './recognise';
+import { REFERENCE_KINDS } from './reference';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -22,7 +24,7 @@ import { assertImportAllowed } from '../instance/instance';
  * nothing, in one transaction, with an audit entry per changed record.
  */
 
-export type FieldKind = 'int' | 'money' | 'signedMoney' | 'fraction' | 'text' | 'code' | 'enum' | 'bool';
+export type FieldKind = 'int' | 'money' | 'signedMoney' | 'fraction' | 'text' | 'code' | 'enum' | 'bool' | 'date';
 
 export interface FieldSpec {
   name: string;
@@ -45,13 +47,14 @@ export interface Refs {
   schools: Set<number>;
   communities: Set<string>;
   districts: Set<string>;
+  areas: Set<string>;
   workers: Set<string>;
   settings: Set<string>;
 }
 
-type Bad = (field: string, reason: string) => void;
-type Stored = Record<string, string | number | boolean | null>;
-interface RecordChange {
+export type Bad = (field: string, reason: string) => void;
+export type Stored = Record<string, string | number | boolean | null>;
+export interface RecordChange {
   id: string;
   after: Stored;
 }
@@ -81,11 +84,13 @@ export interface ImportSource {
   by: string;
 }
 
-interface ApplyResult {
+export interface ApplyResult {
   created: number;
   updated: number;
   unchanged: number;
   audit: AuditEntry[];
+  /** What changed, in plain words (e.g. a school moving between communities), for the report. */
+  notes?: string[];
 }
 
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_/-]{0,39}$/;
@@ -112,16 +117,16 @@ const TERM_FIELD: FieldSpec = {
   example: 'AUTUMN-2025',
 };
 
-function requireTerm(refs: Refs, row: ImportRow, bad: Bad) {
+export function requireTerm(refs: Refs, row: ImportRow, bad: Bad) {
   if (!refs.periods.fundingTermByCode.has(row.values.term as string))
     bad('term', `is not a funding term (${refs.periods.fundingTerms.map((x) => x.code).join(', ')})`);
 }
-function requireYear(refs: Refs, row: ImportRow, bad: Bad) {
+export function requireYear(refs: Refs, row: ImportRow, bad: Bad) {
   if (!refs.periods.financialYearByCode.has(row.values.financialYear as string)) {
     bad('financialYear', `is not a financial year (${refs.periods.financialYears.map((x) => x.code).join(', ')})`);
   }
 }
-function requireSchool(refs: Refs, row: ImportRow, bad: Bad) {
+export function requireSchool(refs: Refs, row: ImportRow, bad: Bad) {
   const u = row.values.schoolUrn as number | null;
   if (u !== null && !refs.schools.has(u)) bad('schoolUrn', 'is not a school in the hub');
 }
@@ -138,7 +143,8 @@ function differs(before: Stored, after: Stored): boolean {
   });
 }
 
-const unnestKeys = (ids: string[], n: number) => Array.from({ length: n }, (_, i) => ids.map((id) => id.split('|')[i]));
+export const unnestKeys = (ids: string[], n: number) =>
+  Array.from({ length: n }, (_, i) => ids.map((id) => id.split('|')[i]));
 
 export const IMPORT_KINDS: ImportKind[] = [
   {
@@ -588,6 +594,7 @@ export const IMPORT_KINDS: ImportKind[] = [
       return { created, updated, unchanged, audit };
     },
   },
+  ...REFERENCE_KINDS,
 ];
 
 export const IMPORT_KIND_BY_NAME = new Map(IMPORT_KINDS.map((k) => [k.kind, k]));
@@ -632,6 +639,15 @@ function parseCell(f: FieldSpec, text: string, bad: Bad): Value | undefined {
       if (['FALSE', 'NO', 'N', '0'].includes(v)) return false;
       return (bad(f.name, 'must be TRUE or FALSE'), undefined);
     }
+    case 'date': {
+      // ISO as the templates and Excel's dates give it, or the UK's day/month/year as people type it.
+      const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+      const iso = uk ? `${uk[3]}-${uk[2].padStart(2, '0')}-${uk[1].padStart(2, '0')}` : text;
+      const d = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00:00Z`) : null;
+      if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso)
+        return (bad(f.name, 'must be a date, YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-09-01)'), undefined);
+      return iso;
+    }
     case 'code':
       if (!CODE_RE.test(text))
         return (bad(f.name, 'must be a code of letters, digits, "-", "_" or "/" (at most 40)'), undefined);
@@ -656,6 +672,8 @@ export interface FinanceImportReport {
   errorCount: number;
   errors: RowError[];
   ignoredColumns: string[];
+  /** What changed, in plain words, when the kind reports it (e.g. community moves). */
+  notes: string[];
   message: string;
 }
 
@@ -665,6 +683,7 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
   const schools = await db.query(`SELECT urn FROM school`);
   const communities = await db.query(`SELECT code FROM community`);
   const districts = await db.query(`SELECT ons_code AS code FROM district`);
+  const areas = await db.query(`SELECT code FROM area`);
   const workers = await db.query(`SELECT code FROM caseload_worker`);
   const settings = await db.query(`SELECT urn FROM early_years_setting`);
   return {
@@ -672,6 +691,7 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
     schools: new Set(schools.map((r: { urn: number }) => r.urn)),
     communities: new Set(communities.map((r: { code: string }) => r.code)),
     districts: new Set(districts.map((r: { code: string }) => r.code)),
+    areas: new Set(areas.map((r: { code: string }) => r.code)),
     workers: new Set(workers.map((r: { code: string }) => r.code)),
     settings: new Set(settings.map((r: { urn: string }) => r.urn)),
   };
@@ -687,7 +707,7 @@ export function validateTable(
   if (missing.length) {
     throw new FileRejected(
       `The file lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.name}"`).join(', ')} (line 1) of the ${kind.kind} template: ` +
-        `expected ${kind.fields.map((f) => f.name).join(', ')}.`,
+        `expected ${kind.fields.map((f) => f.name).join(', ')}.${looksLike(table.header, kind, IMPORT_KINDS)}`,
       missing.map((m) => ({
         line: 1,
         column: m.name,
@@ -774,6 +794,7 @@ export async function importFinance(
         errorCount: errors.count,
         errors: errors.items,
         ignoredColumns,
+        notes: [],
         message: '',
       };
       if (errors.count > 0) {
@@ -804,7 +825,12 @@ export async function importFinance(
           })),
         };
       }
-      Object.assign(report, { created: result.created, updated: result.updated, unchanged: result.unchanged });
+      Object.assign(report, {
+        created: result.created,
+        updated: result.updated,
+        unchanged: result.unchanged,
+        notes: result.notes ?? [],
+      });
       const verb = opts.dryRun ? 'Dry run: would create' : 'Imported: created';
       report.message = `${verb} ${result.created}, updated ${result.updated}; ${result.unchanged} unchanged.`;
       if (opts.dryRun) {

@@ -13,6 +13,7 @@ import { loadConfig } from '../../config';
 import { localAuthority } from '../../common/local-authority';
 import { bootstrapLines, bootstrapRealHub, readHubInstance } from '../../modules/instance/instance';
 import { HubMode } from '../../modules/instance/hub-instance.entity';
+import { generatePeriods } from '../../modules/period/generate';
 
 /**
  * The command-line tasks, written once and run either in the CLI process (PostgreSQL, or an embedded folder no
@@ -115,6 +116,13 @@ export const COMMANDS: Record<string, Command> = {
       ...(['FINANCE', 'SUBGROUP', 'CHAIR', 'ANALYST'] as const).map((r) => `  ${r.padEnd(8)} ${tokens[r]}`),
     ]);
   },
+  async periods({ dataSource, viewer }, args) {
+    const r = await generatePeriods(dataSource, str(args.first) ?? '', str(args.last) ?? '', {
+      viewer,
+      source: 'IMPORT',
+    });
+    return ok([r.message]);
+  },
   async import({ dataSource, viewer, input }, args) {
     try {
       const chunks: Buffer[] = [];
@@ -129,6 +137,8 @@ export const COMMANDS: Record<string, Command> = {
         r.message,
         `  ${r.rows} rows (${r.format}): created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}`,
       ];
+      for (const n of r.notes.slice(0, 200)) out.push(`  ${n}`);
+      if (r.notes.length > 200) out.push(`  … and ${r.notes.length - 200} more`);
       if (r.ignoredColumns.length) out.push(`  columns ignored (not in the template): ${r.ignoredColumns.join(', ')}`);
       for (const e of r.errors) out.push(`  ${formatRowError(e)}`);
       if (r.errorCount > r.errors.length) out.push(`  … and ${r.errorCount - r.errors.length} more problems`);
