@@ -8,7 +8,9 @@ import { createDemoTokens, hasData, seedDemo } from '../../bootstrap';
 import { importFinance } from '../../modules/imports/finance';
 import { importGias } from '../../modules/imports/gias';
 import { FileRejected, formatRowError } from '../../modules/imports/report';
-import { giasReportLines } from '../../modules/imports/cli';
+import { giasLinksReportLines, giasReportLines } from '../../modules/imports/cli';
+import { importGiasLinks } from '../../modules/imports/gias-links';
+import { localAuthority } from '../../common/local-authority';
 
 /**
  * The command-line tasks, written once and run either in the CLI process (PostgreSQL, or an embedded folder no
@@ -120,9 +122,9 @@ export const COMMANDS: Record<string, Command> = {
     }
   },
   async 'import:gias'({ dataSource, viewer, input, onProgress }, args) {
-    const la = Number(args.la ?? 886);
+    const la = Number(args.la ?? localAuthority().code);
     if (!Number.isInteger(la) || la < 100 || la > 999)
-      throw new BadInput(`--la must be a 3-digit DfE LA code (Kent is 886); got ${args.la}.`);
+      throw new BadInput(`--la must be a 3-digit DfE LA code (the hub's own is ${localAuthority().code}); got ${args.la}.`);
     if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8')
       throw new BadInput('--encoding is win1252 or utf8.');
     try {
@@ -137,6 +139,32 @@ export const COMMANDS: Record<string, Command> = {
         onProgress,
       });
       return { out: giasReportLines(report), err: [], exitCode: report.errorCount > 0 ? 1 : 0 };
+    } catch (err) {
+      if (err instanceof FileRejected) return rejected(err);
+      throw err;
+    }
+  },
+  async 'import:gias-links'({ dataSource, viewer, input, onProgress }, args) {
+    if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8')
+      throw new BadInput('--encoding is win1252 or utf8.');
+    const noFollow = (str(args['no-follow']) ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    const bad = noFollow.find((u) => !/^\d{6}$/.test(u));
+    if (bad) throw new BadInput(`--no-follow takes six-digit successor URNs separated by commas; got "${bad}".`);
+    try {
+      const report = await importGiasLinks(dataSource, input(), {
+        viewer,
+        source: 'IMPORT',
+        fileName: str(args.fileName) ?? 'file',
+        dryRun: args['dry-run'] === true,
+        encoding: args.encoding as 'win1252' | 'utf8' | undefined,
+        followCommunity: args['no-follow-community'] !== true,
+        noFollow: noFollow.map(Number),
+        onProgress,
+      });
+      return { out: giasLinksReportLines(report), err: [], exitCode: report.errorCount > 0 ? 1 : 0 };
     } catch (err) {
       if (err instanceof FileRejected) return rejected(err);
       throw err;
