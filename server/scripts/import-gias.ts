@@ -30,7 +30,11 @@ async function run(command: string, label: string, file: string, args: Record<st
   const input = fileInput(file, USAGE);
   const size = fs.statSync(file).size;
   const bar = new cliProgress.SingleBar(
-    { format: `${label} {bar} {percentage}% | {rows} rows | {mb}/{totalMb} MB`, hideCursor: true, stream: process.stderr },
+    {
+      format: `${label} {bar} {percentage}% | {rows} rows | {mb}/{totalMb} MB`,
+      hideCursor: true,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(size, 0, { rows: 0, mb: '0.0', totalMb: (size / 1e6).toFixed(1) });

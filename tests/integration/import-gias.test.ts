@@ -373,7 +373,14 @@ function county(): GiasSchool[] {
     });
   }
   // Closed long ago: listed by GIAS, imported closed.
-  out.push({ ...out[0], urn: 160099, laestab: 8862199, name: 'Old Ashford Board School', status: 'CLOSED' as never, closeDate: '2010-07-31' });
+  out.push({
+    ...out[0],
+    urn: 160099,
+    laestab: 8862199,
+    name: 'Old Ashford Board School',
+    status: 'CLOSED' as never,
+    closeDate: '2010-07-31',
+  });
   return out;
 }
 
@@ -421,7 +428,9 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
       renamed: [],
     });
     expect(
-      await empty.dataSource.query(`SELECT ons_code AS code, name, area_code AS "areaCode" FROM district ORDER BY ons_code`),
+      await empty.dataSource.query(
+        `SELECT ons_code AS code, name, area_code AS "areaCode" FROM district ORDER BY ons_code`,
+      ),
     ).toEqual([
       { code: 'E07000105', name: 'Ashford', areaCode: null },
       { code: 'E07000108', name: 'Dover', areaCode: null },
@@ -449,7 +458,9 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
     );
     expect(report.noteCount).toBe(3);
     expect(report.notes.every((n) => n.line > 1)).toBe(true);
-    const fsm = await empty.dataSource.query(`SELECT urn, percent_fsm AS f FROM school WHERE urn IN (160007, 160008, 160009) ORDER BY urn`);
+    const fsm = await empty.dataSource.query(
+      `SELECT urn, percent_fsm AS f FROM school WHERE urn IN (160007, 160008, 160009) ORDER BY urn`,
+    );
     expect(fsm).toEqual([
       { urn: 160007, f: null },
       { urn: 160008, f: null },
@@ -460,7 +471,13 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
   });
 
   it("imports the links file: keeps the links between the hub's schools, notes the others, reports the conversion", async () => {
-    const unknown = { URN: String(A1), LinkURN: '109999', LinkName: 'Elsewhere School', LinkType: 'Predecessor', LinkEstablishedDate: '01-09-1990' };
+    const unknown = {
+      URN: String(A1),
+      LinkURN: '109999',
+      LinkName: 'Elsewhere School',
+      LinkType: 'Predecessor',
+      LinkEstablishedDate: '01-09-1990',
+    };
     const file = linksFile('links_edubasealldata20260801.csv', [...month1.links, unknown]);
     const report = await linksOn(empty.dataSource, file);
     expect(report.errors).toEqual([]);
@@ -489,8 +506,24 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
          FROM school_link ORDER BY urn`,
     );
     expect(rows).toEqual([
-      { urn: 160001, linkUrn: A1, linkType: 'Successor', d: '2025-09-01', kind: 'IMPORTED', file: 'links_edubasealldata20260801.csv', by: finance.name },
-      { urn: A1, linkUrn: 160001, linkType: 'Predecessor', d: '2025-09-01', kind: 'IMPORTED', file: 'links_edubasealldata20260801.csv', by: finance.name },
+      {
+        urn: 160001,
+        linkUrn: A1,
+        linkType: 'Successor',
+        d: '2025-09-01',
+        kind: 'IMPORTED',
+        file: 'links_edubasealldata20260801.csv',
+        by: finance.name,
+      },
+      {
+        urn: A1,
+        linkUrn: 160001,
+        linkType: 'Predecessor',
+        d: '2025-09-01',
+        kind: 'IMPORTED',
+        file: 'links_edubasealldata20260801.csv',
+        by: finance.name,
+      },
     ]);
     const [audit] = await empty.dataSource.query(
       `SELECT action, after FROM audit_log WHERE entity = 'IMPORT' ORDER BY id DESC LIMIT 1`,
@@ -537,18 +570,26 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
     const report = await runOn(empty.dataSource, await sample('edubasealldata20260901.csv', [...rows, a1Row], 3000));
     expect(report.errors).toEqual([]);
     expect(report).toMatchObject({ applied: true, added: 2, closed: 3 });
-    expect(report.movedOut).toEqual([
-      { urn: 160011, line: expect.any(Number), la: '887', laName: 'Medway', action: 'LEFT_AS_IS' },
-      { urn: 160013, line: expect.any(Number), la: '887', laName: 'Medway', action: 'CLOSED' },
-    ].sort((a, b) => a.line - b.line) as never);
+    expect(report.movedOut).toEqual(
+      [
+        { urn: 160011, line: expect.any(Number), la: '887', laName: 'Medway', action: 'LEFT_AS_IS' },
+        { urn: 160013, line: expect.any(Number), la: '887', laName: 'Medway', action: 'CLOSED' },
+      ].sort((a, b) => a.line - b.line) as never,
+    );
     expect(report.notes.filter((n) => n.column === 'LA (code)').map((n) => n.reason)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^URN 160011 ".*" is now listed under LA 887 \(Medway\): not counted as missing, and left as it is/),
-        expect.stringMatching(/^URN 160013 ".*" is now listed under LA 887 \(Medway\): GIAS closes it, so the hub closes it on 2026-12-31$/),
+        expect.stringMatching(
+          /^URN 160011 ".*" is now listed under LA 887 \(Medway\): not counted as missing, and left as it is/,
+        ),
+        expect.stringMatching(
+          /^URN 160013 ".*" is now listed under LA 887 \(Medway\): GIAS closes it, so the hub closes it on 2026-12-31$/,
+        ),
       ]),
     );
     expect(
-      await empty.dataSource.query(`SELECT urn, status, to_char(close_date, 'YYYY-MM-DD') AS close FROM school WHERE urn IN (160003, 160011, 160013) ORDER BY urn`),
+      await empty.dataSource.query(
+        `SELECT urn, status, to_char(close_date, 'YYYY-MM-DD') AS close FROM school WHERE urn IN (160003, 160011, 160013) ORDER BY urn`,
+      ),
     ).toEqual([
       { urn: 160003, status: 'CLOSED', close: '2026-08-31' },
       { urn: 160011, status: 'OPEN', close: null },
@@ -562,17 +603,32 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
     const file = linksFile('links_edubasealldata20260901.csv', [...month1.links, ...month2.links]);
     const res = await fetch(`${compiledHub.url}/import/gias-links?noFollow=${A3}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${compiledHub.tokens.FINANCE}`, 'content-type': 'text/csv', 'x-file-name': path.basename(file) },
+      headers: {
+        authorization: `Bearer ${compiledHub.tokens.FINANCE}`,
+        'content-type': 'text/csv',
+        'x-file-name': path.basename(file),
+      },
       body: fs.readFileSync(file),
     });
     expect(res.status).toBe(200);
     const { report: links } = await res.json();
     expect(links).toMatchObject({ applied: true, kept: 6, added: 4, unchanged: 2, removed: 0 });
-    expect(links.conversions.map((c: any) => [c.predecessorUrn, c.successorUrn, c.date, c.predecessorCommunity, c.successorCommunity, c.action])).toEqual([
+    expect(
+      links.conversions.map((c: any) => [
+        c.predecessorUrn,
+        c.successorUrn,
+        c.date,
+        c.predecessorCommunity,
+        c.successorCommunity,
+        c.action,
+      ]),
+    ).toEqual([
       [160003, A2, '2026-09-01', 'ASH-01', 'ASH-01', 'JOINED'],
       [160005, A3, '2026-09-01', 'ASH-02', null, 'NOT_FOLLOWED'],
     ]);
-    expect(links.conversions[0].detail).toMatch(/the predecessor was in ASH-01, which the successor joins from 2026-09-01/);
+    expect(links.conversions[0].detail).toMatch(
+      /the predecessor was in ASH-01, which the successor joins from 2026-09-01/,
+    );
     expect(
       await empty.dataSource.query(
         `SELECT school_urn AS urn, community_code AS c, to_char(effective_from, 'YYYY-MM-DD') AS f, to_char(effective_to, 'YYYY-MM-DD') AS t
@@ -586,7 +642,11 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
     ]);
     // Nothing carries money across URNs: the academies hold no figures of their own yet.
     expect(
-      (await empty.dataSource.query(`SELECT count(*)::int AS n FROM school_term_funding WHERE school_urn IN (${A1}, ${A2}, ${A3})`))[0].n,
+      (
+        await empty.dataSource.query(
+          `SELECT count(*)::int AS n FROM school_term_funding WHERE school_urn IN (${A1}, ${A2}, ${A3})`,
+        )
+      )[0].n,
     ).toBe(0);
     // A conversion is acted on once: importing the same links again leaves the memberships to Finance.
     const again = await linksOn(empty.dataSource, file);
@@ -624,7 +684,12 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
     const byUrn = new Map(c.body.data.schools.nodes.map((n: any) => [n.urn, n]));
     // The old school's side: its successor, named from its own row ("Successor").
     expect((byUrn.get(160001) as any).successors).toEqual([
-      { urn: A1, linkType: 'Successor', establishedDate: '2025-09-01', school: { urn: A1, name: 'Ashford Oaks 1 Primary Academy', status: 'OPEN', openDate: '2025-09-01' } },
+      {
+        urn: A1,
+        linkType: 'Successor',
+        establishedDate: '2025-09-01',
+        school: { urn: A1, name: 'Ashford Oaks 1 Primary Academy', status: 'OPEN', openDate: '2025-09-01' },
+      },
     ]);
     expect((byUrn.get(160001) as any).predecessors).toEqual([]);
     expect([...byUrn.values()].filter((n: any) => n.predecessors.length).map((n: any) => n.urn)).toEqual([A1, A2, A3]);
@@ -635,7 +700,9 @@ describe('GIAS links files that are refused, with nothing imported', () => {
   let links: number;
   let held: GiasSchool[];
   beforeAll(async () => {
-    held = await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.status = 'OPEN' ORDER BY urn LIMIT 3`);
+    held = await db.dataSource.query(
+      `SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.status = 'OPEN' ORDER BY urn LIMIT 3`,
+    );
     links = (await db.dataSource.query(`SELECT count(*)::int AS n FROM school_link`))[0].n;
   });
   afterEach(async () => {
@@ -645,34 +712,69 @@ describe('GIAS links files that are refused, with nothing imported', () => {
   it('reports a bad date and an unknown link type with line, column, value and reason; a link to an unknown URN is noted', async () => {
     const [a, b, c] = held;
     const file = linksFile('links_bad.csv', [
-      { URN: String(a.urn), LinkURN: String(b.urn), LinkName: b.name, LinkType: 'Predecessor', LinkEstablishedDate: '31-02-2024' },
-      { URN: String(b.urn), LinkURN: String(c.urn), LinkName: c.name, LinkType: 'Forerunner', LinkEstablishedDate: '01-09-2024' },
-      { URN: String(c.urn), LinkURN: '109998', LinkName: 'Nowhere School', LinkType: 'Successor', LinkEstablishedDate: '01-09-2024' },
+      {
+        URN: String(a.urn),
+        LinkURN: String(b.urn),
+        LinkName: b.name,
+        LinkType: 'Predecessor',
+        LinkEstablishedDate: '31-02-2024',
+      },
+      {
+        URN: String(b.urn),
+        LinkURN: String(c.urn),
+        LinkName: c.name,
+        LinkType: 'Forerunner',
+        LinkEstablishedDate: '01-09-2024',
+      },
+      {
+        URN: String(c.urn),
+        LinkURN: '109998',
+        LinkName: 'Nowhere School',
+        LinkType: 'Successor',
+        LinkEstablishedDate: '01-09-2024',
+      },
       { URN: String(a.urn), LinkURN: 'abc', LinkName: '', LinkType: 'Successor', LinkEstablishedDate: '' },
     ]);
     const report = await linksOn(db.dataSource, file);
     expect(report.applied).toBe(false);
     expect(report.errors.map((e) => [e.column, e.value, e.reason])).toEqual([
       ['LinkEstablishedDate', '31-02-2024', 'must be a date dd-mm-yyyy'],
-      ['LinkType', 'Forerunner', expect.stringMatching(/^is not a GIAS link type \(Predecessor; Predecessor - amalgamated; /)],
+      [
+        'LinkType',
+        'Forerunner',
+        expect.stringMatching(/^is not a GIAS link type \(Predecessor; Predecessor - amalgamated; /),
+      ],
       ['LinkURN', 'abc', 'must be a six-digit URN'],
     ]);
     expect(report.errors.every((e) => e.line > 1)).toBe(true);
     expect(new Set(report.errors.map((e) => e.line)).size).toBe(3);
     expect(report.notes).toEqual([
-      expect.objectContaining({ column: 'LinkURN', value: '109998', reason: expect.stringMatching(/is not a school the hub holds/) }),
+      expect.objectContaining({
+        column: 'LinkURN',
+        value: '109998',
+        reason: expect.stringMatching(/is not a school the hub holds/),
+      }),
     ]);
     expect(report.message).toMatch(/^Nothing imported: 3 problems in 3 rows/);
   });
 
   it('says so when given the establishment file instead of the links file', async () => {
-    const err = await linksOn(db.dataSource, await sample('wrong.csv', held.map((s) => giasRowOf(s)), 100)).catch((e) => e);
+    const err = await linksOn(
+      db.dataSource,
+      await sample(
+        'wrong.csv',
+        held.map((s) => giasRowOf(s)),
+        100,
+      ),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(FileRejected);
     expect(err.message).toMatch(/is the GIAS establishment file \(edubasealldata\), not its links file/);
   });
 
   it('refuses two open schools in one file that share a LAESTAB, naming both lines', async () => {
-    const rows = (await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`)).map((s: GiasSchool) => giasRowOf(s));
+    const rows = (await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`)).map(
+      (s: GiasSchool) => giasRowOf(s),
+    );
     const open = rows.filter((r: GiasRow) => r['EstablishmentStatus (name)'] === 'Open');
     open[1].EstablishmentNumber = open[0].EstablishmentNumber;
     const report = await run(await sample('twin.csv', rows));
@@ -680,13 +782,15 @@ describe('GIAS links files that are refused, with nothing imported', () => {
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toMatchObject({ column: 'EstablishmentNumber', value: open[0].EstablishmentNumber });
     expect(report.errors[0].reason).toMatch(
-      new RegExp(`is also open URN ${open[0].URN}'s, on line \\d+, and this open URN ${open[1].URN}'s, on line ${report.errors[0].line}`),
+      new RegExp(
+        `is also open URN ${open[0].URN}'s, on line \\d+, and this open URN ${open[1].URN}'s, on line ${report.errors[0].line}`,
+      ),
     );
   });
 });
 
 describe('GIAS conversions over the demo data', () => {
-  it("closes the maintained school, opens its academy on the same LAESTAB with no money of its own, and moves the community", async () => {
+  it('closes the maintained school, opens its academy on the same LAESTAB with no money of its own, and moves the community', async () => {
     const current: GiasSchool[] = await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`);
     const [p] = await db.dataSource.query(
       `SELECT s.urn, m.community_code AS code FROM school s JOIN community_membership m ON m.school_urn = s.urn
@@ -694,27 +798,43 @@ describe('GIAS conversions over the demo data', () => {
           AND EXISTS (SELECT 1 FROM school_term_funding f WHERE f.school_urn = s.urn) ORDER BY s.urn LIMIT 1`,
     );
     const funding = async (urn: number) =>
-      db.dataSource.query(`SELECT term_code, baseline, protected_amount, community_share, banded_top_up, source_kind FROM school_term_funding WHERE school_urn = $1 ORDER BY term_code`, [urn]);
+      db.dataSource.query(
+        `SELECT term_code, baseline, protected_amount, community_share, banded_top_up, source_kind FROM school_term_funding WHERE school_urn = $1 ORDER BY term_code`,
+        [urn],
+      );
     const fundingBefore = (await funding(p.urn)) as { term_code: string }[];
     const academy = 152777;
-    const scenario = registerScenario(current, { conversions: [{ urn: p.urn, successorUrn: academy, date: '2026-09-01' }] });
+    const scenario = registerScenario(current, {
+      conversions: [{ urn: p.urn, successorUrn: academy, date: '2026-09-01' }],
+    });
     const report = await run(await sample('edubasealldata20260902.csv', scenario.rows, 5000));
     expect(report.errors).toEqual([]);
     expect(report).toMatchObject({ applied: true, added: 1, closed: 1 });
     const links = await linksOn(db.dataSource, linksFile('links_demo.csv', scenario.links));
     expect(links.errors).toEqual([]);
     expect(links.conversions).toEqual([
-      expect.objectContaining({ predecessorUrn: p.urn, successorUrn: academy, predecessorCommunity: p.code, successorCommunity: p.code, action: 'JOINED' }),
+      expect.objectContaining({
+        predecessorUrn: p.urn,
+        successorUrn: academy,
+        predecessorCommunity: p.code,
+        successorCommunity: p.code,
+        action: 'JOINED',
+      }),
     ]);
     expect(links.recomputed?.termsRecomputed.length).toBeGreaterThan(0);
-    const [pred, succ] = await db.dataSource.query(`SELECT urn, laestab, status FROM school WHERE urn IN ($1, $2) ORDER BY urn`, [p.urn, academy]);
+    const [pred, succ] = await db.dataSource.query(
+      `SELECT urn, laestab, status FROM school WHERE urn IN ($1, $2) ORDER BY urn`,
+      [p.urn, academy],
+    );
     expect(pred).toMatchObject({ status: 'CLOSED' });
     expect(succ).toMatchObject({ status: 'OPEN', laestab: pred.laestab });
     // The predecessor keeps its figures for the terms before it closed; the academy inherits none of them.
     const after = (await funding(p.urn)) as { term_code: string }[];
     expect(await funding(academy)).toEqual([]);
     const earlier = new Set(
-      (await db.dataSource.query(`SELECT code FROM funding_term WHERE start_date < '2026-09-01'`)).map((t: { code: string }) => t.code),
+      (await db.dataSource.query(`SELECT code FROM funding_term WHERE start_date < '2026-09-01'`)).map(
+        (t: { code: string }) => t.code,
+      ),
     );
     const before = fundingBefore.filter((f) => earlier.has(f.term_code));
     expect(before.length).toBeGreaterThan(0);

@@ -124,7 +124,11 @@ describe('GIAS rows', () => {
   });
 
   it('carries the district name GIAS gives, and refuses a district code that is not an ONS code', () => {
-    expect(parse().result).toMatchObject({ kind: 'school', districtName: 'Ashford', school: { districtCode: 'E07000105' } });
+    expect(parse().result).toMatchObject({
+      kind: 'school',
+      districtName: 'Ashford',
+      school: { districtCode: 'E07000105' },
+    });
     const { result, errors } = parse({ 'DistrictAdministrative (code)': 'Ashford' });
     expect(result).toEqual({ kind: 'reject' });
     expect(errors).toEqual([
@@ -154,12 +158,17 @@ describe('GIAS rows', () => {
   });
 
   it('holds back a school proposed to open that has no establishment number yet, with a note, not an error', () => {
-    const { result, errors, notes } = parse({ 'EstablishmentStatus (name)': 'Proposed to open', EstablishmentNumber: '' });
+    const { result, errors, notes } = parse({
+      'EstablishmentStatus (name)': 'Proposed to open',
+      EstablishmentNumber: '',
+    });
     expect(result).toEqual({ kind: 'held' });
     expect(errors).toEqual([]);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ line: 7, column: 'EstablishmentNumber', value: '' });
-    expect(notes[0].reason).toMatch(/URN 118001 "Ashford Oaks Primary School" is proposed to open and has no establishment number yet/);
+    expect(notes[0].reason).toMatch(
+      /URN 118001 "Ashford Oaks Primary School" is proposed to open and has no establishment number yet/,
+    );
     // An open school without one is still an error: it cannot be told apart from a broken row.
     expect(parse({ EstablishmentNumber: '' }).errors).toEqual([
       { line: 7, column: 'EstablishmentNumber', value: '', reason: 'is required' },

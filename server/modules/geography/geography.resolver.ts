@@ -11,7 +11,10 @@ export class DistrictResolver {
     return [...(await ctx.loaders.districts()).values()];
   }
 
-  @FieldResolver(() => Area, { nullable: true, description: "The district's area; null until the areas import places it." })
+  @FieldResolver(() => Area, {
+    nullable: true,
+    description: "The district's area; null until the areas import places it.",
+  })
   async area(@Root() d: District, @Ctx() ctx: Context) {
     return d.areaCode === null ? null : ((await ctx.loaders.areas()).get(d.areaCode) ?? null);
   }

@@ -387,7 +387,10 @@ export function writeLinksSample(path: string, rows: LinkRow[], others = 200, se
   const every = Math.max(1, Math.floor(all.length / (rows.length + 1)));
   rows.forEach((row, i) => all.splice(Math.min(all.length, (i + 1) * every + i), 0, row));
   const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  const text = [LINKS_HEADER.map(quote).join(','), ...all.map((row) => LINKS_HEADER.map((h) => quote(row[h])).join(','))]
+  const text = [
+    LINKS_HEADER.map(quote).join(','),
+    ...all.map((row) => LINKS_HEADER.map((h) => quote(row[h])).join(',')),
+  ]
     .join('\r\n')
     .concat('\r\n');
   fs.writeFileSync(path, iconv.encode(text, 'win1252'));

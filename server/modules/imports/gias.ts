@@ -256,7 +256,12 @@ export function parseGiasRow(
   const fsmRaw = get('fsm');
   let percentFsm: string | null = null;
   if (SUPPRESSED.has(fsmRaw.toUpperCase())) {
-    notes.add({ line, column: GIAS_COLUMNS.fsm, value: fsmRaw, reason: 'is suppressed in GIAS: imported as no figure' });
+    notes.add({
+      line,
+      column: GIAS_COLUMNS.fsm,
+      value: fsmRaw,
+      reason: 'is suppressed in GIAS: imported as no figure',
+    });
   } else if (fsmRaw === '') {
     if (status && status !== SchoolStatus.CLOSED && idx.fsm >= 0)
       notes.add({ line, column: GIAS_COLUMNS.fsm, value: '', reason: 'is blank: imported as no figure' });
@@ -368,10 +373,7 @@ class Sniffer extends Transform {
       this.first = false;
       if (chunk.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
         return cb(
-          new FileRejected(
-            `The file is an XLSX or ZIP archive, not ${this.what}: download it from GIAS as CSV.`,
-            [],
-          ),
+          new FileRejected(`The file is an XLSX or ZIP archive, not ${this.what}: download it from GIAS as CSV.`, []),
         );
       }
       if (chunk.subarray(0, 4096).includes(0))

@@ -121,7 +121,8 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
             name: 'followCommunity',
             kind: 'enum',
             values: BOOL,
-            description: "FALSE: a converted school's successor does not join its predecessor's community (default TRUE).",
+            description:
+              "FALSE: a converted school's successor does not join its predecessor's community (default TRUE).",
           },
           {
             name: 'noFollow',

@@ -41,7 +41,9 @@ registerEnumType(SchoolStatus, {
 /** Open schools, for the partial unique index on LAESTAB: open, or open but proposed to close. */
 export const OPEN_LAESTAB_WHERE = `"status" IN ('OPEN', 'PROPOSED_TO_CLOSE')`;
 
-@ObjectType({ description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).' })
+@ObjectType({
+  description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).',
+})
 @Entity()
 @Check(enumCheck('phase', Phase))
 @Check(enumCheck('type', SchoolType))

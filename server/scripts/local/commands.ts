@@ -124,7 +124,9 @@ export const COMMANDS: Record<string, Command> = {
   async 'import:gias'({ dataSource, viewer, input, onProgress }, args) {
     const la = Number(args.la ?? localAuthority().code);
     if (!Number.isInteger(la) || la < 100 || la > 999)
-      throw new BadInput(`--la must be a 3-digit DfE LA code (the hub's own is ${localAuthority().code}); got ${args.la}.`);
+      throw new BadInput(
+        `--la must be a 3-digit DfE LA code (the hub's own is ${localAuthority().code}); got ${args.la}.`,
+      );
     if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8')
       throw new BadInput('--encoding is win1252 or utf8.');
     try {
