@@ -312,6 +312,47 @@ describe('GIAS files that are refused, with nothing imported', () => {
     await expect(run(file)).rejects.toThrow(/not valid CSV at line \d+/);
   });
 
+  it('creates no district without a name, and names the line that lacks it', async () => {
+    const districts = await db.dataSource.query(`SELECT ons_code, name FROM district ORDER BY ons_code`);
+    const rows = rowsNow();
+    rows[3] = { ...rows[3], 'DistrictAdministrative (code)': 'E07000999', 'DistrictAdministrative (name)': '' };
+    const report = await run(await sample('noname.csv', rows));
+    expect(report.applied).toBe(false);
+    expect(report.errors).toEqual([
+      {
+        line: expect.any(Number),
+        column: 'DistrictAdministrative (name)',
+        value: '',
+        reason: 'is blank, and the hub does not hold district E07000999 yet: give its name',
+      },
+    ]);
+    expect(report.districts).toEqual({ added: [], renamed: [] });
+    expect(await db.dataSource.query(`SELECT ons_code, name FROM district ORDER BY ons_code`)).toEqual(districts);
+  });
+
+  it('refuses an open school on the LAESTAB of a school the file lists, still open, under another LA', async () => {
+    const rows = rowsNow();
+    const open = rows.filter((r) => r['EstablishmentStatus (name)'] === 'Open');
+    const moved = open[0];
+    moved['LA (code)'] = '887';
+    moved['LA (name)'] = 'Medway';
+    rows.push({
+      ...open[1],
+      URN: '152999',
+      EstablishmentNumber: moved.EstablishmentNumber,
+      EstablishmentName: 'Newcomer Academy',
+    });
+    const report = await run(await sample('moved-clash.csv', rows));
+    expect(report.applied).toBe(false);
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0]).toMatchObject({ column: 'EstablishmentNumber', value: moved.EstablishmentNumber });
+    expect(report.errors[0].reason).toMatch(
+      new RegExp(
+        `is held in the hub by open URN ${moved.URN}, which the file lists under another local authority \\(line \\d+\\) and does not close: two open schools cannot share a LAESTAB`,
+      ),
+    );
+  });
+
   it('lets only Finance import the register', async () => {
     await expect(
       importGias(db.dataSource, Readable.from(['URN\n']), {
@@ -693,6 +734,75 @@ describe('GIAS as the DfE publishes it, from an empty hub', () => {
     ]);
     expect((byUrn.get(160001) as any).predecessors).toEqual([]);
     expect([...byUrn.values()].filter((n: any) => n.predecessors.length).map((n: any) => n.urn)).toEqual([A1, A2, A3]);
+  });
+  it('a third month: a dry run writes nothing, Finance turns following off, a renamed district, and a link GIAS dropped', async () => {
+    const A4 = 170007;
+    await empty.dataSource.query(
+      `INSERT INTO community_membership (school_urn, community_code, effective_from) VALUES (160007, 'ASH-02', '2020-09-01')`,
+    );
+    const held: GiasSchool[] = await empty.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`);
+    const month3 = registerScenario(held, { conversions: [{ urn: 160007, successorUrn: A4, date: '2026-10-01' }] });
+    const rows = month3.rows.map((r) =>
+      r['DistrictAdministrative (code)'] === 'E07000108'
+        ? { ...r, 'DistrictAdministrative (name)': 'Dover District' }
+        : r,
+    );
+    const report = await runOn(empty.dataSource, await sample('edubasealldata20261001.csv', rows, 3000));
+    expect(report.errors).toEqual([]);
+    expect(report).toMatchObject({ applied: true, added: 1, closed: 1 });
+    expect(report.districts).toEqual({
+      added: [],
+      renamed: [{ code: 'E07000108', from: 'Dover', to: 'Dover District' }],
+    });
+    expect((await empty.dataSource.query(`SELECT name FROM district WHERE ons_code = 'E07000108'`))[0].name).toBe(
+      'Dover District',
+    );
+
+    const earlier: LinkRow[] = (
+      await empty.dataSource.query(
+        `SELECT urn, link_urn, link_type, to_char(established_date, 'DD-MM-YYYY') AS d FROM school_link WHERE urn <> ${A1} AND link_urn <> ${A1}`,
+      )
+    ).map((l: { urn: number; link_urn: number; link_type: string; d: string }) => ({
+      URN: String(l.urn),
+      LinkURN: String(l.link_urn),
+      LinkName: '',
+      LinkType: l.link_type,
+      LinkEstablishedDate: l.d,
+    }));
+    // GIAS no longer lists last year's conversion of 160001: its two rows go.
+    const file = linksFile('links_edubasealldata20261001.csv', [...earlier, ...month3.links]);
+    const state = () =>
+      empty.dataSource.query(
+        `SELECT (SELECT count(*)::int FROM school_link) AS links, (SELECT count(*)::int FROM community_membership) AS memberships,
+                (SELECT count(*)::int FROM school_link WHERE conversion_handled_at IS NOT NULL) AS handled,
+                (SELECT count(*)::int FROM audit_log) AS audits`,
+      );
+    const before = await state();
+    const dry = await linksOn(empty.dataSource, file, { dryRun: true });
+    expect(dry).toMatchObject({ applied: false, dryRun: true, added: 2, removed: 2, unchanged: 4 });
+    expect(dry.conversions.map((c) => [c.successorUrn, c.predecessorCommunity, c.action])).toEqual([
+      [A4, 'ASH-02', 'JOINED'],
+    ]);
+    expect(dry.message).toMatch(/^Dry run: would keep 6 links/);
+    expect(await state()).toEqual(before);
+
+    const real = await linksOn(empty.dataSource, file, { followCommunity: false });
+    expect(real).toMatchObject({ applied: true, added: 2, removed: 2, unchanged: 4, recomputed: null });
+    expect(
+      real.conversions.map((c) => [c.successorUrn, c.predecessorCommunity, c.successorCommunity, c.action]),
+    ).toEqual([[A4, 'ASH-02', null, 'NOT_FOLLOWED']]);
+    expect(
+      (await empty.dataSource.query(`SELECT count(*)::int AS n FROM community_membership WHERE school_urn = ${A4}`))[0]
+        .n,
+    ).toBe(0);
+    const q = `query($u: Int!) { school(urn: $u) { predecessors { urn } successors { urn } } }`;
+    for (const hub of [compiledHub!, resolverHub!]) {
+      expect((await hub.gql(q, { u: A1 })).body.data.school).toEqual({ predecessors: [], successors: [] });
+      expect((await hub.gql(q, { u: 160007 })).body.data.school).toEqual({
+        predecessors: [],
+        successors: [{ urn: A4 }],
+      });
+    }
   });
 });
 
