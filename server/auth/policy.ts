@@ -96,6 +96,7 @@ export const ROUTES: Record<string, Rule> = {
   'GET /export/:file': { roles: ALL, why: 'the same figures and suppression as GraphQL for the role' },
   'GET /import/templates/:file': { roles: ALL, why: 'blank templates' },
   'POST /import/gias': { roles: FINANCE, why: 'ACTIONS.import' },
+  'POST /import/gias-links': { roles: FINANCE, why: 'ACTIONS.import' },
   'POST /import/:kind': { roles: FINANCE, why: 'ACTIONS.import' },
 };
 

@@ -1,6 +1,7 @@
 import { Area, District } from './geography/geography.entity';
 import { Community, CommunityMembership } from './community/community.entity';
 import { School } from './school/school.entity';
+import { SchoolLinkRow } from './school/school-link.entity';
 import { EarlyYearsSetting } from './early-years/early-years.entity';
 import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period/period.entity';
 import {
@@ -33,6 +34,7 @@ export const entities = [
   Community,
   CommunityMembership,
   School,
+  SchoolLinkRow,
   EarlyYearsSetting,
   FinancialYear,
   AcademicYear,

@@ -10,6 +10,7 @@ import { AUDIT_COLUMNS } from './audit/audit.service';
 import type { SafetyValveKpi } from './safety-valve/safety-valve.entity';
 import { COMMUNITY_COLUMNS, MEMBERSHIP_ON, SCHOOL_COLUMNS } from './school/school.sql';
 import { loadPeriodCatalogue } from './period/period.service';
+import { LINK_ORDER, linksOfSql, type SchoolLink } from './school/school-link.entity';
 import { cachedReference } from './period/reference-data';
 
 export interface CaseloadAtSchool {
@@ -73,6 +74,21 @@ export function createLoaders(db: EntityManager) {
       ]);
       const byUrn = new Map(rows.map((r) => [r.urn, r]));
       return urns.map((u) => byUrn.get(u) ?? null);
+    }),
+
+    /** A school's predecessors and successors from the GIAS links, in date order. */
+    schoolLinks: new DataLoader<number, { predecessors: SchoolLink[]; successors: SchoolLink[] }>(async (urns) => {
+      const rows: (SchoolLink & { of: number; dir: 'predecessors' | 'successors' })[] = await db.query(
+        `SELECT x.urn AS of, k.dir, k.urn, k.link_type AS "linkType", to_char(k.established_date, 'YYYY-MM-DD') AS "establishedDate"
+           FROM unnest($1::int[]) x(urn),
+           LATERAL (SELECT 'predecessors' AS dir, p.* FROM (${linksOfSql('x.urn', 'predecessors')}) p
+                    UNION ALL SELECT 'successors', s.* FROM (${linksOfSql('x.urn', 'successors')}) s) k
+          ORDER BY x.urn, k.dir, ${LINK_ORDER('k')}`,
+        [urns],
+      );
+      const out = new Map(urns.map((u) => [u, { predecessors: [] as SchoolLink[], successors: [] as SchoolLink[] }]));
+      for (const { of, dir, ...link } of rows) out.get(of)![dir].push(link);
+      return urns.map((u) => out.get(u)!);
     }),
 
     communityByCode: new DataLoader<string, Community | null>(async (codes) => {

@@ -8,7 +8,7 @@ import { HighNeedsBlockLineResolver, HighNeedsBlockResolver } from './funding/fu
 import { AreaResolver, DistrictResolver } from './geography/geography.resolver';
 import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
-import { SchoolConnectionResolver, SchoolResolver } from './school/school.resolver';
+import { SchoolConnectionResolver, SchoolLinkResolver, SchoolResolver } from './school/school.resolver';
 import { SchoolClosureResolver } from './school/closure.resolver';
 import {
   BlockLineSourceResolver,
@@ -22,6 +22,7 @@ export const resolvers = [
   MeResolver,
   SchoolResolver,
   SchoolConnectionResolver,
+  SchoolLinkResolver,
   CommunityResolver,
   DistrictResolver,
   AreaResolver,

@@ -6,37 +6,62 @@ import cliProgress from 'cli-progress';
 import { runCommand } from './cli';
 import { fileInput } from './local/commands';
 
-const USAGE = `usage: npm run import:gias -- FILE [--la 886] [--dry-run] [--encoding win1252|utf8] [--allow-mass-close]
-  FILE is the GIAS "all establishment data" CSV (edubasealldata<date>.csv).`;
+const USAGE = `usage: npm run import:gias -- FILE [--links LINKS_FILE] [--la CODE] [--dry-run] [--encoding win1252|utf8]
+                                [--allow-mass-close] [--no-follow-community] [--no-follow URN,URN]
+  FILE is the GIAS "all establishment data" CSV (edubasealldata<date>.csv); LINKS_FILE its links file
+  (links_edubasealldata<date>.csv), imported after it. --la defaults to the hub's own (HUB_LA).
+  On a conversion the successor joins its predecessor's community from the conversion date, unless
+  --no-follow-community (for all) or --no-follow with the successors' URNs.`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    la: { type: 'string', default: '886' },
+    la: { type: 'string' },
+    links: { type: 'string' },
+    'no-follow-community': { type: 'boolean', default: false },
+    'no-follow': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     encoding: { type: 'string' },
     'allow-mass-close': { type: 'boolean', default: false },
   },
 });
 
-async function main() {
-  const file = positionals[0];
+async function run(command: string, label: string, file: string, args: Record<string, string | boolean | undefined>) {
   const input = fileInput(file, USAGE);
   const size = fs.statSync(file).size;
   const bar = new cliProgress.SingleBar(
-    { format: 'GIAS {bar} {percentage}% | {rows} rows | {mb}/{totalMb} MB', hideCursor: true, stream: process.stderr },
+    {
+      format: `${label} {bar} {percentage}% | {rows} rows | {mb}/{totalMb} MB`,
+      hideCursor: true,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(size, 0, { rows: 0, mb: '0.0', totalMb: (size / 1e6).toFixed(1) });
   try {
     await runCommand(
-      'import:gias',
-      { ...values, fileName: path.basename(file) },
+      command,
+      { ...args, fileName: path.basename(file) },
       { input, onProgress: (bytes, rows) => bar.update(bytes, { rows, mb: (bytes / 1e6).toFixed(1) }) },
     );
   } finally {
     bar.stop();
   }
+}
+
+async function main() {
+  const file = positionals[0];
+  const { links, 'no-follow-community': noFollowCommunity, 'no-follow': noFollow, ...gias } = values;
+  if (links) fileInput(links, USAGE); // a missing links file is refused before the register is touched
+  await run('import:gias', 'GIAS', file, gias);
+  // The links name schools of the register: they go in only once the register has.
+  if (links && !process.exitCode)
+    await run('import:gias-links', 'GIAS links', links, {
+      'dry-run': gias['dry-run'],
+      encoding: gias.encoding,
+      'no-follow-community': noFollowCommunity,
+      'no-follow': noFollow,
+    });
 }
 
 main().catch((err) => {

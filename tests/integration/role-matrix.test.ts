@@ -56,6 +56,12 @@ const GRAPHQL: Record<string, Case> = {
     variables: (c) => ({ u: c.ownSchool }),
     expect: READ,
   },
+  // Links from GIAS are public register data: every role reads them, on both read paths.
+  'School.predecessors': {
+    query: 'query($u: Int!) { school(urn: $u) { predecessors { urn linkType school { name } } successors { urn } } }',
+    variables: (c) => ({ u: c.ownSchool }),
+    expect: READ,
+  },
   'Query.periods': { query: '{ periods { fundingTerms { code } } }', expect: READ },
   'Query.highNeedsBlock': { query: '{ highNeedsBlock(financialYear: "2025-26") { totalBudget } }', expect: READ },
   'Query.safetyValve': { query: '{ safetyValve { agreement { dfeContribution } } }', expect: READ },
@@ -151,6 +157,11 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /export/:file': { path: '/export/schools.csv', expect: READ },
   'GET /import/templates/:file': { path: '/import/templates/community-pots.csv', expect: READ },
   'POST /import/gias': { path: '/import/gias?dryRun=TRUE', body: 'not,a,gias,file\n', expect: FINANCE_ONLY },
+  'POST /import/gias-links': {
+    path: '/import/gias-links?dryRun=TRUE',
+    body: 'not,a,links,file\n',
+    expect: FINANCE_ONLY,
+  },
   'POST /import/:kind': { path: '/import/community-pots?dryRun=TRUE', body: 'not,a,template\n', expect: FINANCE_ONLY },
 };
 

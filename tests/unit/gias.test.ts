@@ -2,7 +2,6 @@ import { GIAS_COLUMNS, indexHeader, parseGiasDate, parseGiasRow } from '../../se
 import { GIAS_HEADER } from '../../server/modules/imports/gias-sample';
 import { ErrorList, FileRejected } from '../../server/modules/imports/report';
 
-const DISTRICTS = new Set(['E07000105', 'E07000106']);
 const header = [...GIAS_HEADER].reverse();
 const idx = indexHeader(header);
 
@@ -16,6 +15,7 @@ function row(values: Record<string, string>): string[] {
     'EstablishmentStatus (name)': 'Open',
     'PhaseOfEducation (name)': 'Primary',
     'DistrictAdministrative (code)': 'E07000105',
+    'DistrictAdministrative (name)': 'Ashford',
     OpenDate: '01-09-1975',
     PercentageFSM: '23.45',
     ...values,
@@ -24,7 +24,12 @@ function row(values: Record<string, string>): string[] {
 }
 const parse = (values: Record<string, string> = {}) => {
   const errors = new ErrorList();
-  return { result: parseGiasRow(row(values), idx, 886, 7, DISTRICTS, errors), errors: errors.items };
+  const notes = new ErrorList();
+  return {
+    result: parseGiasRow(row(values), idx, 886, 7, errors, notes),
+    errors: errors.items,
+    notes: notes.items,
+  };
 };
 
 describe('GIAS dates', () => {
@@ -66,6 +71,7 @@ describe('GIAS rows', () => {
     expect(errors).toEqual([]);
     expect(result).toEqual({
       kind: 'school',
+      districtName: 'Ashford',
       school: expect.objectContaining({
         urn: 118001,
         laestab: 8862001,
@@ -114,6 +120,58 @@ describe('GIAS rows', () => {
     expect(errors.map((e) => [e.line, e.column])).toEqual([
       [7, GIAS_COLUMNS.name],
       [7, GIAS_COLUMNS.phase],
+    ]);
+  });
+
+  it('carries the district name GIAS gives, and refuses a district code that is not an ONS code', () => {
+    expect(parse().result).toMatchObject({
+      kind: 'school',
+      districtName: 'Ashford',
+      school: { districtCode: 'E07000105' },
+    });
+    const { result, errors } = parse({ 'DistrictAdministrative (code)': 'Ashford' });
+    expect(result).toEqual({ kind: 'reject' });
+    expect(errors).toEqual([
+      {
+        line: 7,
+        column: 'DistrictAdministrative (code)',
+        value: 'Ashford',
+        reason: 'must be the ONS code of a district, e.g. E07000105',
+      },
+    ]);
+  });
+
+  it('imports a suppressed FSM figure as no figure, and notes it with its line', () => {
+    const { result, errors, notes } = parse({ PercentageFSM: 'SUPP' });
+    expect(errors).toEqual([]);
+    expect(result).toMatchObject({ kind: 'school', school: { percentFsm: null } });
+    expect(notes).toEqual([
+      { line: 7, column: 'PercentageFSM', value: 'SUPP', reason: 'is suppressed in GIAS: imported as no figure' },
+    ]);
+  });
+
+  it('notes a blank FSM figure of an open school, but not of a closed one', () => {
+    expect(parse({ PercentageFSM: '' }).notes).toEqual([
+      { line: 7, column: 'PercentageFSM', value: '', reason: 'is blank: imported as no figure' },
+    ]);
+    expect(parse({ PercentageFSM: '', 'EstablishmentStatus (name)': 'Closed' }).notes).toEqual([]);
+  });
+
+  it('holds back a school proposed to open that has no establishment number yet, with a note, not an error', () => {
+    const { result, errors, notes } = parse({
+      'EstablishmentStatus (name)': 'Proposed to open',
+      EstablishmentNumber: '',
+    });
+    expect(result).toEqual({ kind: 'held' });
+    expect(errors).toEqual([]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ line: 7, column: 'EstablishmentNumber', value: '' });
+    expect(notes[0].reason).toMatch(
+      /URN 118001 "Ashford Oaks Primary School" is proposed to open and has no establishment number yet/,
+    );
+    // An open school without one is still an error: it cannot be told apart from a broken row.
+    expect(parse({ EstablishmentNumber: '' }).errors).toEqual([
+      { line: 7, column: 'EstablishmentNumber', value: '', reason: 'is required' },
     ]);
   });
 });

@@ -26,9 +26,13 @@ export class District {
   @Column({ type: 'varchar', length: 80, unique: true })
   name: string;
 
-  @Field(() => String, { description: 'Code of the area the district belongs to.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Code of the area the district belongs to; null for a district the GIAS import created until the areas import places it.',
+  })
   @Index()
-  @Column({ type: 'varchar', length: 16 })
+  @Column({ type: 'varchar', length: 16, nullable: true })
   @ForeignKey(() => Area, { onDelete: 'RESTRICT' })
-  areaCode: string;
+  areaCode: string | null;
 }

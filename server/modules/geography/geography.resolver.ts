@@ -11,9 +11,12 @@ export class DistrictResolver {
     return [...(await ctx.loaders.districts()).values()];
   }
 
-  @FieldResolver(() => Area, { description: "The district's area." })
+  @FieldResolver(() => Area, {
+    nullable: true,
+    description: "The district's area; null until the areas import places it.",
+  })
   async area(@Root() d: District, @Ctx() ctx: Context) {
-    return (await ctx.loaders.areas()).get(d.areaCode);
+    return d.areaCode === null ? null : ((await ctx.loaders.areas()).get(d.areaCode) ?? null);
   }
 }
 

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Role, Viewer } from '../../auth/roles';
 import type { GiasReport } from './gias';
+import type { GiasLinksReport } from './gias-links';
 import { formatRowError } from './report';
 
 /** The person running the command is named in the audit log; the command line is Finance's tool. */
@@ -26,8 +27,33 @@ export function giasReportLines(r: GiasReport): string[] {
       .slice(0, 50)
       .map((c) => `  ${c.action.padEnd(7)} ${c.urn} ${c.name}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`),
     ...(r.changes.length > 50 ? [`  … and ${r.changes.length - 50} more changes`] : []),
+    ...(r.districts?.added.length
+      ? [`  districts created: ${r.districts.added.map((d) => `${d.code} ${d.name}`).join(', ')}`]
+      : []),
+    ...(r.districts?.renamed.length
+      ? [`  districts renamed: ${r.districts.renamed.map((d) => `${d.code} ${d.from} → ${d.to}`).join(', ')}`]
+      : []),
     ...r.errors.map((e) => `  ${formatRowError(e)}`),
     ...(r.errorCount > r.errors.length ? [`  … and ${r.errorCount - r.errors.length} more problems`] : []),
+    ...(r.notes ?? []).map((e) => `  note: ${formatRowError(e)}`),
+    ...((r.noteCount ?? 0) > (r.notes?.length ?? 0) ? [`  … and ${r.noteCount - r.notes.length} more notes`] : []),
+  ];
+}
+
+export function giasLinksReportLines(r: GiasLinksReport): string[] {
+  return [
+    r.message,
+    `  rows read: ${r.rowsRead} (between the hub's schools: ${r.kept}; about other establishments: ${r.notForHub})`,
+    ...r.conversions.map((c) => `  ${c.action.padEnd(27)} ${c.detail}`),
+    ...(r.recomputed
+      ? [
+          `  shares recomputed for ${r.recomputed.termsRecomputed.join(', ') || 'no open term'} (${r.recomputed.schoolTermRowsChanged} school-term rows changed)`,
+        ]
+      : []),
+    ...r.errors.map((e) => `  ${formatRowError(e)}`),
+    ...(r.errorCount > r.errors.length ? [`  … and ${r.errorCount - r.errors.length} more problems`] : []),
+    ...r.notes.map((e) => `  note: ${formatRowError(e)}`),
+    ...(r.noteCount > r.notes.length ? [`  … and ${r.noteCount - r.notes.length} more notes`] : []),
   ];
 }
 

@@ -3,6 +3,9 @@ import { once } from 'node:events';
 import iconv from 'iconv-lite';
 import { Phase, SchoolStatus } from '../school/school.entity';
 import type { GiasSchool } from './gias';
+import { DISTRICTS } from '../../seed/kent';
+
+const DISTRICT_NAMES = new Map(DISTRICTS.map((d) => [d.onsCode, d.name]));
 
 /**
  * Writes GIAS-shaped files for tests and the bench: the real download's ~140 column names, Windows-1252,
@@ -174,8 +177,8 @@ const STATUS_NAME: Record<SchoolStatus, string> = {
   PROPOSED_TO_OPEN: 'Proposed to open',
 };
 
-/** A school as the register would list it (the inverse of the import's mapping). */
-export function giasRowOf(s: GiasSchool, la = 886, laName = 'Kent'): GiasRow {
+/** A school as the register would list it (the inverse of the import's mapping). The demo generator's LA is Kent. */
+export function giasRowOf(s: GiasSchool, la = 886, laName = 'Kent', districtName?: string): GiasRow {
   return {
     URN: String(s.urn),
     'LA (code)': String(la),
@@ -198,6 +201,7 @@ export function giasRowOf(s: GiasSchool, la = 886, laName = 'Kent'): GiasRow {
     UKPRN: s.ukprn === null ? '' : String(s.ukprn),
     Postcode: s.postcode ?? '',
     'DistrictAdministrative (code)': s.districtCode,
+    'DistrictAdministrative (name)': districtName ?? DISTRICT_NAMES.get(s.districtCode) ?? '',
     ResourcedProvisionCapacity: s.srpCapacity === null ? '' : String(s.srpCapacity),
     ResourcedProvisionOnRoll: s.srpOnRoll === null ? '' : String(s.srpOnRoll),
     'Country (name)': 'United Kingdom',
@@ -329,4 +333,164 @@ export async function writeGiasSample(path: string, opts: SampleOptions): Promis
   out.end();
   await once(out, 'finish');
   return { bytes, rows: written };
+}
+
+/**
+ * The links file as GIAS publishes it (links_edubasealldata<date>.csv): URN, LinkURN, LinkName, LinkType,
+ * LinkEstablishedDate (dd-mm-yyyy), Windows-1252, CRLF, every field quoted as in the download.
+ */
+export const LINKS_HEADER = ['URN', 'LinkURN', 'LinkName', 'LinkType', 'LinkEstablishedDate'] as const;
+export type LinkRow = Record<(typeof LINKS_HEADER)[number], string>;
+
+/** Both rows GIAS lists for a conversion: the academy's "Predecessor" row and the old school's "Successor" row. */
+export function conversionLinks(
+  predecessor: { urn: number; name: string },
+  successor: { urn: number; name: string },
+  dateIso: string,
+  kind: '' | ' - merged' | ' - amalgamated' = '',
+): LinkRow[] {
+  return [
+    {
+      URN: String(successor.urn),
+      LinkURN: String(predecessor.urn),
+      LinkName: predecessor.name,
+      LinkType: `Predecessor${kind}`,
+      LinkEstablishedDate: giasDate(dateIso),
+    },
+    {
+      URN: String(predecessor.urn),
+      LinkURN: String(successor.urn),
+      LinkName: successor.name,
+      LinkType: `Successor${kind}`,
+      LinkEstablishedDate: giasDate(dateIso),
+    },
+  ];
+}
+
+/** Writes a links file: the given rows among `others` links between other authorities' establishments. */
+export function writeLinksSample(path: string, rows: LinkRow[], others = 200, seed = 886): void {
+  const r = rng(seed);
+  const all: LinkRow[] = [];
+  let urn = 100000;
+  for (let i = 0; i < others; i++) {
+    urn += 2 + Math.floor(r() * 5);
+    if (urn >= 118000 && urn < 151000) urn = 151000;
+    const year = 2000 + Math.floor(r() * 25);
+    all.push({
+      URN: String(urn),
+      LinkURN: String(urn + 1),
+      LinkName: `Establishment ${urn + 1}, ${TOWNS[i % TOWNS.length]}`,
+      LinkType: ['Successor', 'Predecessor', 'Sixth Form Centre Link', 'Successor - amalgamated'][i % 4],
+      LinkEstablishedDate: `01-09-${year}`,
+    });
+  }
+  const every = Math.max(1, Math.floor(all.length / (rows.length + 1)));
+  rows.forEach((row, i) => all.splice(Math.min(all.length, (i + 1) * every + i), 0, row));
+  const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  const text = [
+    LINKS_HEADER.map(quote).join(','),
+    ...all.map((row) => LINKS_HEADER.map((h) => quote(row[h])).join(',')),
+  ]
+    .join('\r\n')
+    .concat('\r\n');
+  fs.writeFileSync(path, iconv.encode(text, 'win1252'));
+}
+
+/** A real-data month, in GIAS's own shapes: what a county's register holds besides plain open schools. */
+export interface RegisterScenario {
+  /** The LA's rows for the establishment file. */
+  rows: GiasRow[];
+  /** The links file's rows about them. */
+  links: LinkRow[];
+}
+
+/**
+ * Turns a list of schools into a register with the cases a real one has: `conversions` maintained schools
+ * closed the day before the academy that keeps their LAESTAB opens under a new URN (linked both ways);
+ * a school now listed under another LA; a proposed school with no establishment number yet; a school long
+ * closed; a suppressed and a blank FSM figure.
+ */
+export function registerScenario(
+  schools: GiasSchool[],
+  opts: {
+    la?: number;
+    laName?: string;
+    conversions: { urn: number; successorUrn: number; date: string }[];
+    movedOut?: { urn: number; la: number; laName: string }[];
+    proposed?: { urn: number; name: string; districtCode: string }[];
+    suppressedFsm?: number[];
+    blankFsm?: number[];
+  },
+): RegisterScenario {
+  const la = opts.la ?? 886;
+  const laName = opts.laName ?? 'Kent';
+  const rows: GiasRow[] = [];
+  const links: LinkRow[] = [];
+  const conv = new Map(opts.conversions.map((c) => [c.urn, c]));
+  const moved = new Map((opts.movedOut ?? []).map((m) => [m.urn, m]));
+  for (const s of schools) {
+    const m = moved.get(s.urn);
+    if (m) {
+      rows.push({ ...giasRowOf(s, m.la, m.laName), 'LA (code)': String(m.la), 'LA (name)': m.laName });
+      continue;
+    }
+    const row = giasRowOf(s, la, laName);
+    if (opts.suppressedFsm?.includes(s.urn)) row.PercentageFSM = 'SUPP';
+    if (opts.blankFsm?.includes(s.urn)) row.PercentageFSM = '';
+    const c = conv.get(s.urn);
+    if (!c) {
+      rows.push(row);
+      continue;
+    }
+    const closeDate = new Date(Date.parse(c.date + 'T00:00:00Z') - 86400000).toISOString().slice(0, 10);
+    const academyName = `${s.name.replace(/ School$/, '')} Academy`;
+    rows.push({
+      ...row,
+      'EstablishmentStatus (name)': 'Closed',
+      CloseDate: giasDate(closeDate),
+      'ReasonEstablishmentClosed (name)': 'Academy Converter',
+    });
+    rows.push({
+      ...giasRowOf(
+        {
+          ...s,
+          urn: c.successorUrn,
+          name: academyName,
+          type: 'ACADEMY' as never,
+          establishmentType: s.phase === 'SPECIAL' ? 'Academy special converter' : 'Academy converter',
+          status: 'OPEN' as never,
+          openDate: c.date,
+          closeDate: null,
+        },
+        la,
+        laName,
+      ),
+      'ReasonEstablishmentOpened (name)': 'Academy Converter',
+    });
+    links.push(...conversionLinks({ urn: s.urn, name: s.name }, { urn: c.successorUrn, name: academyName }, c.date));
+  }
+  for (const p of opts.proposed ?? []) {
+    rows.push({
+      ...giasRowOf(
+        {
+          ...schools[0],
+          urn: p.urn,
+          laestab: 0,
+          name: p.name,
+          type: 'FREE_SCHOOL' as never,
+          establishmentType: 'Free schools',
+          status: 'PROPOSED_TO_OPEN' as never,
+          openDate: null,
+          closeDate: null,
+          districtCode: p.districtCode,
+          pupilsOnRoll: null,
+          percentFsm: null,
+        },
+        la,
+        laName,
+      ),
+      EstablishmentNumber: '',
+    });
+  }
+  return { rows, links };
 }

@@ -13,6 +13,7 @@ import { ErrorList, FileRejected, RowError } from './report';
 import { applyClosures, ClosureChange } from '../school/closure';
 import { assertImportAllowed } from '../instance/instance';
 import { authorize, ACTIONS } from '../../auth/policy';
+import { localAuthority } from '../../common/local-authority';
 
 /**
  * Import of the DfE register, GIAS "all establishment data" (edubasealldata<date>.csv): ~50,000 rows of
@@ -24,6 +25,7 @@ import { authorize, ACTIONS } from '../../auth/policy';
 export const GIAS_COLUMNS = {
   urn: 'URN',
   la: 'LA (code)',
+  laName: 'LA (name)',
   estab: 'EstablishmentNumber',
   name: 'EstablishmentName',
   type: 'TypeOfEstablishment (name)',
@@ -36,6 +38,7 @@ export const GIAS_COLUMNS = {
   ukprn: 'UKPRN',
   postcode: 'Postcode',
   district: 'DistrictAdministrative (code)',
+  districtName: 'DistrictAdministrative (name)',
   rpOnRoll: 'ResourcedProvisionOnRoll',
   rpCapacity: 'ResourcedProvisionCapacity',
   unitOnRoll: 'SenUnitOnRoll',
@@ -159,19 +162,30 @@ export function indexHeader(header: string[]): ColumnIndex {
   return idx;
 }
 
-export type ParsedRow = { kind: 'school'; school: GiasSchool } | { kind: 'skip'; reason: string } | { kind: 'reject' };
+export type ParsedRow =
+  | { kind: 'school'; school: GiasSchool; districtName: string | null }
+  | { kind: 'skip'; reason: string }
+  /** Reported in the notes and not imported (a proposed school with no establishment number yet). */
+  | { kind: 'held' }
+  | { kind: 'reject' };
+
+/** GIAS marks a percentage it withholds (a handful of pupils) as SUPP. */
+const SUPPRESSED = new Set(['SUPP', 'SUPPRESSED', 'X', 'C']);
+/** An ONS code of a district: E07…, E06… (England), W06… (Wales). */
+const ONS_CODE = /^[EWSN]\d{8}$/;
 
 /**
  * Validates one row of the chosen local authority. Every problem in the row is reported, not only the first,
- * so one pass over the file finds them all.
+ * so one pass over the file finds them all. What is imported but worth a look (a suppressed FSM figure, a
+ * proposed school with no establishment number yet) goes to `notes`, row by row, and never refuses the file.
  */
 export function parseGiasRow(
   cells: string[],
   idx: ColumnIndex,
   la: number,
   line: number,
-  districts: ReadonlySet<string>,
   errors: ErrorList,
+  notes: ErrorList = new ErrorList(),
 ): ParsedRow {
   const get = (k: Key) => (idx[k] >= 0 ? (cells[idx[k]] ?? '').trim() : '');
   const bad = (k: Key, reason: string) => errors.add({ line, column: GIAS_COLUMNS[k], value: get(k), reason });
@@ -210,12 +224,22 @@ export function parseGiasRow(
     return d ?? null;
   };
 
+  const status = GIAS_STATUSES[get('status')];
+  // A school proposed to open has a URN long before it has an establishment number: it waits for one.
+  if (status === SchoolStatus.PROPOSED_TO_OPEN && get('estab') === '') {
+    notes.add({
+      line,
+      column: GIAS_COLUMNS.estab,
+      value: '',
+      reason: `URN ${get('urn') || '(none)'} "${get('name')}" is proposed to open and has no establishment number yet: not imported; it will be once GIAS gives it one`,
+    });
+    return { kind: 'held' };
+  }
   const urn = int('urn', { required: true, min: 100000, max: 999999 });
   const estab = int('estab', { required: true, min: 1000, max: 9999 });
   const name = get('name');
   if (name === '') bad('name', 'is required');
   else if (name.length > 200) bad('name', 'is longer than 200 characters');
-  const status = GIAS_STATUSES[get('status')];
   if (!status) bad('status', `is not a GIAS establishment status (${Object.keys(GIAS_STATUSES).join('; ')})`);
   let phase = known.phase ?? GIAS_PHASES[get('phase')];
   if (!phase)
@@ -225,16 +249,24 @@ export function parseGiasRow(
     );
   if (known.phase === Phase.SIXTEEN_PLUS) phase = Phase.SIXTEEN_PLUS;
   const district = get('district');
-  if (!districts.has(district))
-    bad(
-      'district',
-      `is not one of the local authority's districts held by the hub (${[...districts].sort().join(', ')})`,
-    );
+  if (!ONS_CODE.test(district)) bad('district', 'must be the ONS code of a district, e.g. E07000105');
+  const districtName = get('districtName') || null;
+  if (districtName && districtName.length > 80) bad('districtName', 'is longer than 80 characters');
   const openDate = date('openDate');
   const closeDate = date('closeDate');
   const fsmRaw = get('fsm');
   let percentFsm: string | null = null;
-  if (fsmRaw !== '') {
+  if (SUPPRESSED.has(fsmRaw.toUpperCase())) {
+    notes.add({
+      line,
+      column: GIAS_COLUMNS.fsm,
+      value: fsmRaw,
+      reason: 'is suppressed in GIAS: imported as no figure',
+    });
+  } else if (fsmRaw === '') {
+    if (status && status !== SchoolStatus.CLOSED && idx.fsm >= 0)
+      notes.add({ line, column: GIAS_COLUMNS.fsm, value: '', reason: 'is blank: imported as no figure' });
+  } else {
     if (!/^\d{1,3}(\.\d+)?$/.test(fsmRaw) || new Decimal(fsmRaw).gt(100))
       bad('fsm', 'must be a percentage from 0 to 100');
     else percentFsm = new Decimal(fsmRaw).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
@@ -252,6 +284,7 @@ export function parseGiasRow(
   if (errors.count > before) return { kind: 'reject' };
   return {
     kind: 'school',
+    districtName,
     school: {
       urn: urn!,
       laestab: la * 10000 + estab!,
@@ -291,6 +324,17 @@ export interface GiasReport {
   rejected: number;
   errorCount: number;
   errors: RowError[];
+  /**
+   * Rows imported or left out on their own, never a reason to refuse the file, each with its line, column,
+   * value and reason: a suppressed or blank FSM figure, a proposed school with no establishment number, a school
+   * now listed under another local authority.
+   */
+  notes: RowError[];
+  noteCount: number;
+  /** Districts of the LA's schools the hub did not hold (created) or held under another name (renamed). */
+  districts: { added: { code: string; name: string }[]; renamed: { code: string; from: string; to: string }[] };
+  /** Schools the hub holds for this LA that the file lists under another local authority. */
+  movedOut: { urn: number; line: number; la: string; laName: string; action: 'CLOSED' | 'LEFT_AS_IS' }[];
   /** URNs per outcome, for the audit log and for people checking a run. */
   changes: { urn: number; action: 'ADDED' | 'UPDATED' | 'CLOSED'; name: string; fields: string[] }[];
   /** What each closure did (applied imports only): memberships ended, allocations left in later terms. */
@@ -301,7 +345,8 @@ export interface GiasReport {
 }
 
 export interface GiasImportOptions {
-  la: number;
+  /** DfE LA code; the hub's own (HUB_LA) when not given. */
+  la?: number;
   viewer: Viewer;
   source: 'API' | 'IMPORT';
   fileName: string;
@@ -318,7 +363,10 @@ class Sniffer extends Transform {
   utf8Bom = false;
   private first = true;
   readonly hash = crypto.createHash('sha256');
-  constructor(private readonly onBytes: (n: number) => void) {
+  constructor(
+    private readonly onBytes: (n: number) => void,
+    private readonly what = 'the GIAS CSV',
+  ) {
     super();
   }
   _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
@@ -326,10 +374,7 @@ class Sniffer extends Transform {
       this.first = false;
       if (chunk.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
         return cb(
-          new FileRejected(
-            'The file is an XLSX or ZIP archive, not the GIAS CSV: download "all establishment data" as CSV.',
-            [],
-          ),
+          new FileRejected(`The file is an XLSX or ZIP archive, not ${this.what}: download it from GIAS as CSV.`, []),
         );
       }
       if (chunk.subarray(0, 4096).includes(0))
@@ -363,29 +408,16 @@ class Decoder extends Transform {
   }
 }
 
-/** Streams the file and returns the chosen LA's schools, validated; throws FileRejected for whole-file problems. */
-export async function readGias(
+/**
+ * Streams a CSV file (GIAS's encoding rules: Windows-1252, or UTF-8 after a BOM) record by record; throws
+ * FileRejected for a file that is not CSV text. Returns the file's SHA-256.
+ */
+export async function streamCsv(
   input: Readable,
-  opts: Pick<GiasImportOptions, 'la' | 'encoding' | 'onProgress'>,
-  districts: ReadonlySet<string>,
-): Promise<{
-  schools: Map<number, { school: GiasSchool; line: number }>;
-  errors: ErrorList;
-  rowsRead: number;
-  rowsForLa: number;
-  skipped: Record<string, number>;
-  sha256: string;
-}> {
-  const errors = new ErrorList();
-  const schools = new Map<number, { school: GiasSchool; line: number }>();
-  const laestabLine = new Map<number, { urn: number; line: number }>();
-  const skipped: Record<string, number> = {};
-  let rowsRead = 0;
-  let rowsForLa = 0;
-  let idx: ColumnIndex | null = null;
-  let width = 0;
-  const laText = String(opts.la);
-  const sniffer = new Sniffer((bytes) => opts.onProgress?.(bytes, rowsRead));
+  opts: { encoding?: 'win1252' | 'utf8'; onProgress?: (bytes: number) => void; what: string },
+  onRecord: (record: string[], line: number) => void,
+): Promise<{ sha256: string; bytes: number; records: number }> {
+  const sniffer = new Sniffer((bytes) => opts.onProgress?.(bytes), opts.what);
   // A GIAS row is about 2 KB: a record past 1 MB is a broken quote swallowing the file, refused before it fills memory.
   const parser = parse({
     bom: true,
@@ -394,77 +426,20 @@ export async function readGias(
     skip_empty_lines: true,
     max_record_size: 1_000_000,
   });
-
+  let records = 0;
   // pipeline() reports an error thrown here as an AbortError of the upstream streams: keep the real one.
   let fatal: Error | null = null;
-  const consume = async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
+  const consume = async (all: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
     try {
-      await eachRecord(records);
+      for await (const { record, info } of all) {
+        records++;
+        onRecord(record, info.lines);
+      }
     } catch (err) {
       fatal = err as Error;
       throw err;
     }
   };
-  const eachRecord = async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
-    for await (const { record, info } of records) {
-      const line = info.lines;
-      if (!idx) {
-        idx = indexHeader(record);
-        width = record.length;
-        continue;
-      }
-      rowsRead++;
-      if ((record[idx.la] ?? '').trim() !== laText) {
-        if (record.length !== width && record.length > 1) {
-          errors.add({
-            line,
-            column: null,
-            value: null,
-            reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place`,
-          });
-        }
-        continue;
-      }
-      rowsForLa++;
-      if (record.length !== width) {
-        errors.add({
-          line,
-          column: null,
-          value: null,
-          reason: `has ${record.length} fields where the header has ${width}: a quote or comma is out of place`,
-        });
-        continue;
-      }
-      const parsed = parseGiasRow(record, idx, opts.la, line, districts, errors);
-      if (parsed.kind === 'skip') skipped[parsed.reason] = (skipped[parsed.reason] ?? 0) + 1;
-      if (parsed.kind !== 'school') continue;
-      const s = parsed.school;
-      const dup = schools.get(s.urn);
-      if (dup) {
-        errors.add({
-          line,
-          column: GIAS_COLUMNS.urn,
-          value: String(s.urn),
-          reason: `URN ${s.urn} appears twice, on lines ${dup.line} and ${line}: keep one`,
-        });
-        errors.rejectedLines.add(dup.line);
-        continue;
-      }
-      const sameEstab = laestabLine.get(s.laestab);
-      if (sameEstab) {
-        errors.add({
-          line,
-          column: GIAS_COLUMNS.estab,
-          value: String(s.laestab % 10000),
-          reason: `establishment number ${s.laestab % 10000} is also URN ${sameEstab.urn}'s on line ${sameEstab.line}`,
-        });
-        continue;
-      }
-      schools.set(s.urn, { school: s, line });
-      laestabLine.set(s.laestab, { urn: s.urn, line });
-    }
-  };
-
   try {
     await pipeline(input, sniffer, new Decoder(sniffer, opts.encoding), parser, consume);
   } catch (caught) {
@@ -479,12 +454,132 @@ export async function readGias(
     }
     throw err;
   }
-  if (!idx)
+  if (records === 0)
     throw new FileRejected('The file is empty: it has no header line.', [
       { line: 1, column: null, value: null, reason: 'no header' },
     ]);
-  opts.onProgress?.(sniffer.bytes, rowsRead);
-  return { schools, errors, rowsRead, rowsForLa, skipped, sha256: sniffer.hash.digest('hex') };
+  opts.onProgress?.(sniffer.bytes);
+  return { sha256: sniffer.hash.digest('hex'), bytes: sniffer.bytes, records };
+}
+
+/** Open in the sense of the LAESTAB index: open, or open but proposed to close. */
+export const isOpen = (status: SchoolStatus) =>
+  status === SchoolStatus.OPEN || status === SchoolStatus.PROPOSED_TO_CLOSE;
+
+/** A school the hub holds for this LA that the file now lists under another local authority. */
+export interface MovedOut {
+  urn: number;
+  line: number;
+  la: string;
+  laName: string;
+  status: SchoolStatus | null;
+  closeDate: string | null;
+}
+
+/** Streams the file and returns the chosen LA's schools, validated; throws FileRejected for whole-file problems. */
+export async function readGias(
+  input: Readable,
+  opts: { la: number } & Pick<GiasImportOptions, 'encoding' | 'onProgress'>,
+  /** URNs the hub holds for this LA: one listed under another LA is reported, not taken as missing. */
+  hubUrns: ReadonlySet<number> = new Set(),
+): Promise<{
+  schools: Map<number, { school: GiasSchool; line: number }>;
+  districts: Map<string, { name: string | null; line: number }>;
+  movedOut: MovedOut[];
+  errors: ErrorList;
+  notes: ErrorList;
+  rowsRead: number;
+  rowsForLa: number;
+  skipped: Record<string, number>;
+  sha256: string;
+}> {
+  const errors = new ErrorList();
+  const notes = new ErrorList();
+  const schools = new Map<number, { school: GiasSchool; line: number }>();
+  const districts = new Map<string, { name: string | null; line: number }>();
+  const openLaestab = new Map<number, { urn: number; line: number }>();
+  const movedOut: MovedOut[] = [];
+  const skipped: Record<string, number> = {};
+  let rowsRead = 0;
+  let rowsForLa = 0;
+  let idx: ColumnIndex | null = null;
+  let width = 0;
+  const laText = String(opts.la);
+  const misfit = (line: number, n: number) =>
+    errors.add({
+      line,
+      column: null,
+      value: null,
+      reason: `has ${n} fields where the header has ${width}: a quote or comma is out of place`,
+    });
+
+  const { sha256 } = await streamCsv(
+    input,
+    { encoding: opts.encoding, onProgress: (bytes) => opts.onProgress?.(bytes, rowsRead), what: 'the GIAS CSV' },
+    (record, line) => {
+      if (!idx) {
+        idx = indexHeader(record);
+        width = record.length;
+        return;
+      }
+      rowsRead++;
+      const cell = (i: number) => (i >= 0 ? (record[i] ?? '').trim() : '');
+      if (cell(idx.la) !== laText) {
+        if (record.length !== width && record.length > 1) {
+          misfit(line, record.length);
+          return;
+        }
+        const urn = Number(cell(idx.urn));
+        if (hubUrns.has(urn)) {
+          movedOut.push({
+            urn,
+            line,
+            la: cell(idx.la),
+            laName: cell(idx.laName),
+            status: GIAS_STATUSES[cell(idx.status)] ?? null,
+            closeDate: parseGiasDate(cell(idx.closeDate)) ?? null,
+          });
+        }
+        return;
+      }
+      rowsForLa++;
+      if (record.length !== width) return misfit(line, record.length);
+      const parsed = parseGiasRow(record, idx, opts.la, line, errors, notes);
+      if (parsed.kind === 'skip') skipped[parsed.reason] = (skipped[parsed.reason] ?? 0) + 1;
+      if (parsed.kind !== 'school') return;
+      const s = parsed.school;
+      const dup = schools.get(s.urn);
+      if (dup) {
+        errors.add({
+          line,
+          column: GIAS_COLUMNS.urn,
+          value: String(s.urn),
+          reason: `URN ${s.urn} appears twice, on lines ${dup.line} and ${line}: keep one`,
+        });
+        errors.rejectedLines.add(dup.line);
+        return;
+      }
+      if (isOpen(s.status)) {
+        const sameEstab = openLaestab.get(s.laestab);
+        if (sameEstab) {
+          errors.add({
+            line,
+            column: GIAS_COLUMNS.estab,
+            value: String(s.laestab % 10000),
+            reason: `establishment number ${s.laestab % 10000} is also open URN ${sameEstab.urn}'s, on line ${sameEstab.line}, and this open URN ${s.urn}'s, on line ${line}: two open schools cannot share a LAESTAB`,
+          });
+          errors.rejectedLines.add(sameEstab.line);
+          return;
+        }
+        openLaestab.set(s.laestab, { urn: s.urn, line });
+      }
+      schools.set(s.urn, { school: s, line });
+      const d = districts.get(s.districtCode);
+      if (!d || (!d.name && parsed.districtName))
+        districts.set(s.districtCode, { name: parsed.districtName ?? d?.name ?? null, line: d?.line ?? line });
+    },
+  );
+  return { schools, districts, movedOut, errors, notes, rowsRead, rowsForLa, skipped, sha256 };
 }
 
 type DbSchool = GiasSchool;
@@ -501,19 +596,28 @@ function changedFields(a: DbSchool, b: GiasSchool): string[] {
 
 /**
  * Imports the register for one local authority: upserts by URN, closes open schools that the file no
- * longer lists, never deletes (schools carry money and allocations). All or nothing, in one transaction,
+ * longer lists, never deletes (schools carry money and allocations), and creates the districts of the LA's
+ * schools it does not hold yet (areas come from the areas import). All or nothing, in one transaction,
  * audited. A second run of the same file finds every school unchanged and writes nothing.
+ *
+ * Nothing here moves figures between URNs: a school's money stays with its own URN, and a new URN (an
+ * academy that succeeds a maintained school, or a URN that happens to match one the hub held before) starts
+ * with none.
  */
 export async function importGias(ds: DataSource, input: Readable, opts: GiasImportOptions): Promise<GiasReport> {
   authorize(opts.viewer, ACTIONS.import, 'import');
   await assertImportAllowed(ds);
-  const districtRows: { code: string }[] = await ds.query(`SELECT ons_code AS code FROM district`);
-  const read = await readGias(input, opts, new Set(districtRows.map((d) => d.code)));
+  const la = opts.la ?? localAuthority().code;
+  const laSchools: { urn: number }[] = await ds.query(`SELECT urn FROM school WHERE laestab BETWEEN $1 AND $2`, [
+    la * 10000,
+    la * 10000 + 9999,
+  ]);
+  const read = await readGias(input, { ...opts, la }, new Set(laSchools.map((r) => r.urn)));
   const { errors } = read;
   const base = {
     applied: false,
     dryRun: Boolean(opts.dryRun),
-    la: opts.la,
+    la,
     sha256: read.sha256,
     rowsRead: read.rowsRead,
     rowsForLa: read.rowsForLa,
@@ -521,7 +625,7 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
   };
   if (read.rowsForLa === 0 && errors.count === 0) {
     throw new FileRejected(
-      `The file has no establishments of LA ${opts.la}: check --la (Kent is 886) and that this is the national download.`,
+      `The file has no establishments of LA ${la}: check --la (the hub's own is ${localAuthority().code}, ${localAuthority().name}; HUB_LA sets it) and that this is the national download.`,
       [],
     );
   }
@@ -531,33 +635,58 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
     await tx.query(`LOCK TABLE school IN SHARE ROW EXCLUSIVE MODE`);
     const existing: DbSchool[] = await tx.query(
       `SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.laestab BETWEEN $1 AND $2`,
-      [opts.la * 10000, opts.la * 10000 + 9999],
+      [la * 10000, la * 10000 + 9999],
     );
     const byUrn = new Map(existing.map((s) => [s.urn, s]));
-    const laestabOwner: Map<number, number> = new Map(
-      (await tx.query(`SELECT laestab, urn FROM school`)).map((r: { laestab: number; urn: number }) => [
-        r.laestab,
-        r.urn,
-      ]),
+
+    // Districts: the file names the LA's own; the hub creates those it lacks and follows GIAS's names.
+    const heldDistricts: { code: string; name: string }[] = await tx.query(
+      `SELECT ons_code AS code, name FROM district`,
     );
+    const heldName = new Map(heldDistricts.map((d) => [d.code, d.name]));
+    const districtsAdded: { code: string; name: string }[] = [];
+    const districtsRenamed: { code: string; from: string; to: string }[] = [];
+    for (const [code, d] of read.districts) {
+      const held = heldName.get(code);
+      if (held === undefined) {
+        if (!d.name)
+          errors.add({
+            line: d.line,
+            column: GIAS_COLUMNS.districtName,
+            value: '',
+            reason: `is blank, and the hub does not hold district ${code} yet: give its name`,
+          });
+        else districtsAdded.push({ code, name: d.name });
+      } else if (d.name && d.name !== held) districtsRenamed.push({ code, from: held, to: d.name });
+    }
+
+    // Schools now listed under another LA: reported; closed when GIAS closes them, else left as they are.
+    const movedOut: GiasReport['movedOut'] = [];
+    const movedClosed = new Map<number, string>();
+    for (const m of read.movedOut) {
+      const held = byUrn.get(m.urn)!;
+      const closes = m.status === SchoolStatus.CLOSED && held.status !== SchoolStatus.CLOSED;
+      if (closes) movedClosed.set(m.urn, m.closeDate ?? held.closeDate ?? new Date().toISOString().slice(0, 10));
+      movedOut.push({ urn: m.urn, line: m.line, la: m.la, laName: m.laName, action: closes ? 'CLOSED' : 'LEFT_AS_IS' });
+      read.notes.add({
+        line: m.line,
+        column: GIAS_COLUMNS.la,
+        value: m.la,
+        reason:
+          `URN ${m.urn} "${held.name}" is now listed under LA ${m.la}${m.laName ? ` (${m.laName})` : ''}: ` +
+          (closes
+            ? `GIAS closes it, so the hub closes it on ${movedClosed.get(m.urn)}`
+            : 'not counted as missing, and left as it is; check with that authority whether the hub should still fund it'),
+      });
+    }
+
     const upserts: GiasSchool[] = [];
     const changes: GiasReport['changes'] = [];
     let added = 0;
     let updated = 0;
     let closed = 0;
     let unchanged = 0;
-    for (const { school, line } of read.schools.values()) {
-      const owner = laestabOwner.get(school.laestab);
-      // A school the file also lists may be giving up this LAESTAB in the same run; one it does not list keeps it.
-      if (owner !== undefined && owner !== school.urn && !read.schools.has(owner)) {
-        errors.add({
-          line,
-          column: GIAS_COLUMNS.estab,
-          value: String(school.laestab % 10000),
-          reason: `LAESTAB ${school.laestab} is held in the hub by URN ${owner}, which the file does not list: the hub keeps one school per LAESTAB`,
-        });
-        continue;
-      }
+    for (const { school } of read.schools.values()) {
       const before = byUrn.get(school.urn);
       if (!before) {
         added++;
@@ -576,12 +705,15 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
       else updated++;
       changes.push({ urn: school.urn, action: closing ? 'CLOSED' : 'UPDATED', name: school.name, fields });
     }
-    const missing = existing.filter((s) => !read.schools.has(s.urn) && s.status !== SchoolStatus.CLOSED);
+    const movedUrns = new Set(read.movedOut.map((m) => m.urn));
+    const missing = existing.filter(
+      (s) => !read.schools.has(s.urn) && !movedUrns.has(s.urn) && s.status !== SchoolStatus.CLOSED,
+    );
     const open = existing.filter((s) => s.status !== SchoolStatus.CLOSED).length;
     const maxShare = opts.maxCloseShare ?? 0.2;
     if (missing.length > 0 && missing.length > open * maxShare && errors.count === 0) {
       throw new FileRejected(
-        `The file would close ${missing.length} of ${open} open schools in LA ${opts.la} because it does not list them: is it truncated or filtered? ` +
+        `The file would close ${missing.length} of ${open} open schools in LA ${la} because it does not list them: is it truncated or filtered? ` +
           `Nothing was imported. Pass --allow-mass-close (API: allowMassClose=true) if this is intended.`,
         [],
       );
@@ -590,6 +722,36 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
       closed++;
       changes.push({ urn: s.urn, action: 'CLOSED', name: s.name, fields: ['status'] });
     }
+    for (const [urn] of movedClosed) {
+      closed++;
+      changes.push({ urn, action: 'CLOSED', name: byUrn.get(urn)!.name, fields: ['status'] });
+    }
+
+    // LAESTAB is unique among open schools: check the register as it will stand, with the lines to fix.
+    const openAfter = new Map<number, { urn: number; line: number | null }>();
+    const willClose = new Set([...missing.map((s) => s.urn), ...movedClosed.keys()]);
+    for (const s of existing) {
+      if (read.schools.has(s.urn) || willClose.has(s.urn) || !isOpen(s.status)) continue;
+      openAfter.set(s.laestab, { urn: s.urn, line: null });
+    }
+    for (const { school, line } of read.schools.values()) {
+      if (!isOpen(school.status)) continue;
+      const holder = openAfter.get(school.laestab);
+      if (holder) {
+        const where = movedUrns.has(holder.urn)
+          ? `, which the file lists under another local authority (line ${read.movedOut.find((m) => m.urn === holder.urn)!.line}) and does not close`
+          : '';
+        errors.add({
+          line,
+          column: GIAS_COLUMNS.estab,
+          value: String(school.laestab % 10000),
+          reason: `LAESTAB ${school.laestab} is held in the hub by open URN ${holder.urn}${where}: two open schools cannot share a LAESTAB`,
+        });
+        continue;
+      }
+      openAfter.set(school.laestab, { urn: school.urn, line });
+    }
+
     const rejected = errors.rejectedLines.size || (errors.count > 0 ? errors.count : 0);
     const report: GiasReport = {
       ...base,
@@ -600,32 +762,62 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
       rejected,
       errorCount: errors.count,
       errors: errors.items,
+      notes: read.notes.items,
+      noteCount: read.notes.count,
+      districts: { added: districtsAdded, renamed: districtsRenamed },
+      movedOut,
       changes,
       message: '',
     };
+    const noted = read.notes.count
+      ? ` ${read.notes.count} row${read.notes.count > 1 ? 's' : ''} noted (see notes).`
+      : '';
     if (errors.count > 0) {
       report.added = report.updated = report.closed = 0;
+      report.districts = { added: [], renamed: [] };
       report.message = `Nothing imported: ${errors.count} problem${errors.count > 1 ? 's' : ''} in ${rejected} row${rejected > 1 ? 's' : ''}. Fix them and import the file again.`;
       return report;
     }
-    report.message = opts.dryRun
-      ? `Dry run: would add ${added}, update ${updated}, close ${closed}; ${unchanged} unchanged.`
-      : `Imported: added ${added}, updated ${updated}, closed ${closed}; ${unchanged} unchanged.`;
-    if (opts.dryRun || changes.length === 0) return report;
+    const districtText = districtsAdded.length
+      ? ` ${districtsAdded.length} district${districtsAdded.length > 1 ? 's' : ''} created (${districtsAdded.map((d) => d.name).join(', ')}).`
+      : '';
+    report.message =
+      (opts.dryRun
+        ? `Dry run: would add ${added}, update ${updated}, close ${closed}; ${unchanged} unchanged.`
+        : `Imported: added ${added}, updated ${updated}, closed ${closed}; ${unchanged} unchanged.`) +
+      districtText +
+      noted;
+    if (opts.dryRun || (changes.length === 0 && districtsAdded.length === 0 && districtsRenamed.length === 0))
+      return report;
 
-    for (let i = 0; i < upserts.length; i += 1000) await upsertSchools(tx, upserts.slice(i, i + 1000));
+    if (districtsAdded.length || districtsRenamed.length) {
+      const all = [...districtsAdded, ...districtsRenamed.map((d) => ({ code: d.code, name: d.to }))];
+      await tx.query(
+        `INSERT INTO district (ons_code, name, area_code) SELECT c, n, NULL FROM unnest($1::text[], $2::text[]) x(c, n)
+         ON CONFLICT (ons_code) DO UPDATE SET name = EXCLUDED.name`,
+        [all.map((d) => d.code), all.map((d) => d.name)],
+      );
+    }
     // A school the file no longer lists closes today, unless the hub already knows an earlier close date.
+    // Closures first, then the schools closing in the file, then the rest: the open-LAESTAB index holds at each row.
     const today = new Date().toISOString().slice(0, 10);
     if (missing.length)
       await tx.query(
         `UPDATE school SET status = 'CLOSED', close_date = coalesce(close_date, $2::date) WHERE urn = ANY($1::int[])`,
         [missing.map((s) => s.urn), today],
       );
+    for (const [urn, date] of movedClosed)
+      await tx.query(`UPDATE school SET status = 'CLOSED', close_date = $2::date WHERE urn = $1`, [urn, date]);
+    const closingFirst = upserts.filter((u) => !isOpen(u.status));
+    const rest = upserts.filter((u) => isOpen(u.status));
+    for (const part of [closingFirst, rest])
+      for (let i = 0; i < part.length; i += 1000) await upsertSchools(tx, part.slice(i, i + 1000));
     const closing = changes
       .filter((c) => c.action === 'CLOSED')
       .map((c) => ({
         urn: c.urn,
-        closeDate: read.schools.get(c.urn)?.school.closeDate ?? byUrn.get(c.urn)?.closeDate ?? today,
+        closeDate:
+          read.schools.get(c.urn)?.school.closeDate ?? movedClosed.get(c.urn) ?? byUrn.get(c.urn)?.closeDate ?? today,
       }));
     const closures = await applyClosures(tx, closing, 'Closing these schools');
     report.closures = closures.changes;
@@ -650,15 +842,19 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
       [
         {
           entity: 'IMPORT',
-          entityId: `GIAS-${opts.la}-${read.sha256.slice(0, 16)}`,
+          entityId: `GIAS-${la}-${read.sha256.slice(0, 16)}`,
           action: 'IMPORT_GIAS',
           before: {
             schools: changes.filter((c) => c.action !== 'ADDED').map((c) => pick(byUrn.get(c.urn)!, c.fields)),
+            districts: districtsRenamed.map((d) => ({ code: d.code, name: d.from })),
           },
           after: {
             file: opts.fileName,
             sha256: read.sha256,
             summary: { added, updated, closed, unchanged },
+            districts: { added: districtsAdded, renamed: districtsRenamed },
+            movedOut,
+            notes: read.notes.items,
             closures: closures.changes,
             schools: changes.map((c) => ({
               action: c.action,

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import express, { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../auth/roles';
@@ -9,6 +9,8 @@ import { handler, RestDeps } from '../exports/http';
 import { parseParams } from '../exports/params';
 import { XLSX_TYPE } from '../exports/export.router';
 import { importGias } from './gias';
+import { importGiasLinks } from './gias-links';
+import { localAuthority } from '../../common/local-authority';
 import { importFinance, IMPORT_KINDS, requireKind } from './finance';
 import { templateCsv, templateXlsx } from './templates';
 
@@ -17,6 +19,8 @@ export const UPLOAD_LIMITS = {
   financeBytes: 20 * 1024 * 1024,
   /** The GIAS register is streamed; the national file is about 60 MB, so four times that is a broken upload. */
   giasBytes: 256 * 1024 * 1024,
+  /** The national links file is a few megabytes. */
+  giasLinksBytes: 64 * 1024 * 1024,
 };
 /** Kept for callers of the old name. */
 export const FINANCE_UPLOAD_LIMIT_BYTES = UPLOAD_LIMITS.financeBytes;
@@ -24,7 +28,8 @@ export const FINANCE_UPLOAD_LIMIT_BYTES = UPLOAD_LIMITS.financeBytes;
 const BOOL = ['TRUE', 'FALSE'] as const;
 
 /**
- * POST /import/gias?la=<HUB_LA> (the GIAS CSV as the body, streamed), POST /import/<kind> (a CSV or XLSX template
+ * POST /import/gias?la=<HUB_LA> (the GIAS CSV as the body, streamed), POST /import/gias-links (GIAS's links file, after
+ * the register), POST /import/<kind> (a CSV or XLSX template
  * as the body), GET /import/templates/<kind>.xlsx|.csv. Finance only, except the templates.
  */
 export function createImportRouter(deps: RestDeps & { dataSource: DataSource }): express.Router {
@@ -107,6 +112,49 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
   );
 
   router.post(
+    '/gias-links',
+    handler(deps, async (req, res) => {
+      const viewer = await finance(req);
+      const p = parseParams(
+        [
+          { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
+          {
+            name: 'followCommunity',
+            kind: 'enum',
+            values: BOOL,
+            description:
+              "FALSE: a converted school's successor does not join its predecessor's community (default TRUE).",
+          },
+          {
+            name: 'noFollow',
+            kind: 'intList',
+            description: "Successor URNs that do not join their predecessor's community.",
+          },
+          {
+            name: 'encoding',
+            kind: 'enum',
+            values: ['WIN1252', 'UTF8'],
+            description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).',
+          },
+        ],
+        query(req),
+        'GIAS links import',
+      );
+      const body = await readBody(req, UPLOAD_LIMITS.giasLinksBytes, 'the national GIAS links file is a few MB');
+      const report = await importGiasLinks(deps.dataSource, Readable.from([body]), {
+        viewer,
+        source: 'API',
+        fileName: fileName(req, 'links.csv'),
+        dryRun: p.dryRun === 'TRUE',
+        followCommunity: p.followCommunity !== 'FALSE',
+        noFollow: (p.noFollow as number[] | null) ?? [],
+        encoding: p.encoding ? ((p.encoding as string).toLowerCase() as 'win1252' | 'utf8') : undefined,
+      });
+      sendReport(res, report);
+    }),
+  );
+
+  router.post(
     '/:kind',
     handler(deps, async (req, res) => {
       const viewer = await finance(req);
@@ -149,13 +197,13 @@ function tooLarge(limit: number, why: string) {
   );
 }
 
-async function readBody(req: Request, limit: number): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge(limit, 'a finance template is far smaller');
+async function readBody(req: Request, limit: number, why = 'a finance template is far smaller'): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge(limit, why);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit, 'a finance template is far smaller');
+    if (size > limit) throw tooLarge(limit, why);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -19,6 +19,7 @@ import { todayIso } from '../period/period.service';
 import { MEMBERSHIP_ON } from './school.sql';
 import { encodeCursor, MAX_PAGE_SIZE, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
 import type { School } from './school.entity';
+import { LINK_ORDER, linksOfSql } from './school-link.entity';
 
 /**
  * The hot list as one SQL statement. A query whose root fields are all `schools` connections, and whose
@@ -217,6 +218,8 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
       const t = alias(sc, 'f');
       return `(SELECT ${objectSql(sc, 'SchoolFunding', { t, term, termCode: args.term }, nodes)} FROM school_term_funding ${t} WHERE ${t}.school_urn = ${row.t}.urn AND ${t}.term_code = ${term})`;
     },
+    predecessors: (sc, row, _args, nodes) => linksSql(sc, row, 'predecessors', nodes),
+    successors: (sc, row, _args, nodes) => linksSql(sc, row, 'successors', nodes),
     caseloads: (sc, row, args, nodes) => {
       const st = sc.cat().schoolTermByCode.get(known(sc.cat().schoolTermByCode, args.period))!;
       const period = param(sc, st.code, 'text');
@@ -226,6 +229,15 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
       return `(SELECT coalesce(json_agg(${objectSql(sc, 'CaseloadValue', { t: k }, nodes)} ORDER BY ${k}.kind), '[]'::json)
                  FROM (SELECT ${q}.kind, ${q}.n, ${hidden} AS hidden
                          FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = ${row.t}.urn AND period_code = ${period} GROUP BY kind) ${q}) ${k})`;
+    },
+  },
+  SchoolLink: {
+    urn: column('urn'),
+    linkType: column('link_type'),
+    establishedDate: date('established_date'),
+    school: (sc, row, _args, nodes) => {
+      const s = alias(sc, 's');
+      return `(SELECT ${objectSql(sc, 'School', { t: s }, nodes)} FROM school ${s} WHERE ${s}.urn = ${row.t}.urn)`;
     },
   },
   District: {
@@ -299,6 +311,18 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     suppressed: (_sc, row) => `${row.t}.hidden`,
   },
 };
+
+/** A school's predecessors or successors (school-link.entity.ts has the one rule), as a JSON array in date order. */
+function linksSql(
+  sc: Scope,
+  row: Record<string, string>,
+  dir: 'predecessors' | 'successors',
+  nodes: readonly FieldNode[],
+): string {
+  const k = alias(sc, 'k');
+  return `(SELECT coalesce(json_agg(${objectSql(sc, 'SchoolLink', { t: k }, nodes)} ORDER BY ${LINK_ORDER(k)}), '[]'::json)
+             FROM (${linksOfSql(`${row.t}.urn`, dir)}) ${k})`;
+}
 
 /** Allocations of a pot's community and term in one status, summed (0 when none). */
 function allocated(sc: Scope, row: Record<string, string>, status: string): string {

@@ -39,6 +39,9 @@ registerEnumType(SchoolStatus, {
   description: 'Establishment status as in the DfE register (GIAS).',
 });
 
+/** Open schools, for the partial unique index on LAESTAB: open, or open but proposed to close. */
+export const OPEN_LAESTAB_WHERE = `"status" IN ('OPEN', 'PROPOSED_TO_CLOSE')`;
+
 @ObjectType({
   description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).',
 })
@@ -46,13 +49,18 @@ registerEnumType(SchoolStatus, {
 @Check(enumCheck('phase', Phase))
 @Check(enumCheck('type', SchoolType))
 @Check(enumCheck('status', SchoolStatus))
+// LAESTAB is unique among open schools only: a closed predecessor and the academy that succeeds it may share one.
+@Index('IDX_school_laestab_open', ['laestab'], { unique: true, where: OPEN_LAESTAB_WHERE })
+@Index('IDX_school_laestab', ['laestab'])
 export class School {
   @Field(() => Int, { description: 'DfE Unique Reference Number.' })
   @PrimaryColumn({ type: 'integer' })
   urn: number;
 
-  @Field(() => Int, { description: 'LAESTAB: the 3-digit DfE LA code followed by the 4-digit establishment number.' })
-  @Index({ unique: true })
+  @Field(() => Int, {
+    description:
+      "LAESTAB: the 3-digit DfE LA code followed by the 4-digit establishment number. Unique among open schools; a closed predecessor may share its successor's.",
+  })
   @Column({ type: 'integer' })
   laestab: number;
 

@@ -30,6 +30,7 @@ import { Role } from '../../auth/roles';
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import { requireFinancialYear, requireFundingTerm, requireSchoolTerm, todayIso } from '../period/period.service';
 import { School } from './school.entity';
+import { MAX_LINKS_PER_SCHOOL, SchoolLink } from './school-link.entity';
 import { SchoolFilter, SchoolOrder } from './school.inputs';
 import { countSchools, encodeCursor, findSchools, MAX_PAGE_SIZE, SchoolPage } from './school.service';
 import { ListSize, pageOf } from '../../http/cost';
@@ -175,6 +176,23 @@ export class SchoolResolver {
     return schoolFields.funding(s, { term }, ctx);
   }
 
+  @ListSize(MAX_LINKS_PER_SCHOOL)
+  @FieldResolver(() => [SchoolLink], {
+    description:
+      'The schools this one replaced, from the GIAS links file (a maintained school an academy converted from, schools amalgamated into it), by link date.',
+  })
+  predecessors(@Root() s: School, @Ctx() ctx: Context) {
+    return schoolFields.predecessors(s, {}, ctx);
+  }
+
+  @ListSize(MAX_LINKS_PER_SCHOOL)
+  @FieldResolver(() => [SchoolLink], {
+    description: 'The schools that replaced this one, from the GIAS links file (the academy it became…), by link date.',
+  })
+  successors(@Root() s: School, @Ctx() ctx: Context) {
+    return schoolFields.successors(s, {}, ctx);
+  }
+
   @ListSize((b) => b.caseloadsPerSchoolTerm)
   @FieldResolver(() => [CaseloadValue], {
     description:
@@ -187,6 +205,14 @@ export class SchoolResolver {
     @Ctx() ctx: Context,
   ) {
     return schoolFields.caseloads(s, { period }, ctx);
+  }
+}
+
+@Resolver(() => SchoolLink)
+export class SchoolLinkResolver {
+  @FieldResolver(() => School, { description: 'The linked school.' })
+  school(@Root() link: SchoolLink, @Ctx() ctx: Context) {
+    return ctx.loaders.schoolByUrn.load(link.urn);
   }
 }
 
@@ -236,6 +262,14 @@ export const schoolFields = {
         );
       });
     });
+  },
+
+  predecessors(s: School, _args: object, ctx: Context): Promise<SchoolLink[]> {
+    return ctx.loaders.schoolLinks.load(s.urn).then((l) => l.predecessors);
+  },
+
+  successors(s: School, _args: object, ctx: Context): Promise<SchoolLink[]> {
+    return ctx.loaders.schoolLinks.load(s.urn).then((l) => l.successors);
   },
 
   caseloads(s: School, { period }: { period: string }, ctx: Context): Maybe<CaseloadValue[]> {

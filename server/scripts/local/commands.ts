@@ -8,12 +8,13 @@ import { createDemoTokens, hasData, seedDemo } from '../../bootstrap';
 import { importFinance } from '../../modules/imports/finance';
 import { importGias } from '../../modules/imports/gias';
 import { FileRejected, formatRowError } from '../../modules/imports/report';
-import { giasReportLines } from '../../modules/imports/cli';
+import { giasLinksReportLines, giasReportLines } from '../../modules/imports/cli';
 import { loadConfig } from '../../config';
 import { localAuthority } from '../../common/local-authority';
 import { bootstrapLines, bootstrapRealHub, readHubInstance } from '../../modules/instance/instance';
 import { HubMode } from '../../modules/instance/hub-instance.entity';
 import { generatePeriods } from '../../modules/period/generate';
+import { importGiasLinks } from '../../modules/imports/gias-links';
 
 /**
  * The command-line tasks, written once and run either in the CLI process (PostgreSQL, or an embedded folder no
@@ -168,6 +169,32 @@ export const COMMANDS: Record<string, Command> = {
         onProgress,
       });
       return { out: giasReportLines(report), err: [], exitCode: report.errorCount > 0 ? 1 : 0 };
+    } catch (err) {
+      if (err instanceof FileRejected) return rejected(err);
+      throw err;
+    }
+  },
+  async 'import:gias-links'({ dataSource, viewer, input, onProgress }, args) {
+    if (args.encoding && args.encoding !== 'win1252' && args.encoding !== 'utf8')
+      throw new BadInput('--encoding is win1252 or utf8.');
+    const noFollow = (str(args['no-follow']) ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    const bad = noFollow.find((u) => !/^\d{6}$/.test(u));
+    if (bad) throw new BadInput(`--no-follow takes six-digit successor URNs separated by commas; got "${bad}".`);
+    try {
+      const report = await importGiasLinks(dataSource, input(), {
+        viewer,
+        source: 'IMPORT',
+        fileName: str(args.fileName) ?? 'file',
+        dryRun: args['dry-run'] === true,
+        encoding: args.encoding as 'win1252' | 'utf8' | undefined,
+        followCommunity: args['no-follow-community'] !== true,
+        noFollow: noFollow.map(Number),
+        onProgress,
+      });
+      return { out: giasLinksReportLines(report), err: [], exitCode: report.errorCount > 0 ? 1 : 0 };
     } catch (err) {
       if (err instanceof FileRejected) return rejected(err);
       throw err;
