@@ -29,7 +29,9 @@ beforeAll(async () => {
     secondary: await pick(`s.phase = 'SECONDARY'`),
     special: await pick(`s.phase = 'SPECIAL'`),
     srp: await pick(`coalesce(s.srp_capacity, 0) > 0 AND s.phase IN ('PRIMARY', 'SECONDARY')`),
-    other: await q(`SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.status = 'OPEN' AND s.phase = 'PRIMARY' ORDER BY s.urn OFFSET 5 LIMIT 4`),
+    other: await q(
+      `SELECT ${SCHOOL_COLUMNS} FROM school s WHERE s.status = 'OPEN' AND s.phase = 'PRIMARY' ORDER BY s.urn OFFSET 5 LIMIT 4`,
+    ),
   };
 }, 120_000);
 afterAll(() => t?.stop());
@@ -46,7 +48,9 @@ async function post(pathAndQuery: string, body: Buffer | string, token: string =
 }
 const xlsx = async (wb: ExcelJS.Workbook) => Buffer.from(await wb.xlsx.writeBuffer());
 const csvOf = (rows: (string | number)[][]) =>
-  rows.map((r) => r.map((c) => (/[",]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c))).join(',')).join('\r\n');
+  rows
+    .map((r) => r.map((c) => (/[",]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c))).join(','))
+    .join('\r\n');
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -155,7 +159,13 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
       otherFactorColumns: ['Primary EAL', 'Lump Sum', 'Sparsity', 'Split Sites', 'PFI', 'Basic Entitlement Total'],
       factorColumns: {
         BASIC_ENTITLEMENT: ['Basic Entitlement Primary', 'Basic Entitlement KS3', 'Basic Entitlement KS4'],
-        DEPRIVATION: ['Primary FSM', 'Secondary FSM', 'Primary IDACI Band F', 'Primary IDACI Band E', 'Primary IDACI Band B'],
+        DEPRIVATION: [
+          'Primary FSM',
+          'Secondary FSM',
+          'Primary IDACI Band F',
+          'Primary IDACI Band E',
+          'Primary IDACI Band B',
+        ],
         FSM_EVER6: ['Primary FSM6', 'Secondary FSM6'],
       },
     });
@@ -174,7 +184,9 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
     });
     const a = await notionalSen(sch.primary.urn, '2026-27');
     expect(a.total).toBe('160637.14');
-    const by = Object.fromEntries(a.factors.map((f: any) => [f.factor, [f.formulaAmount, f.senPercentage, f.senAmount]]));
+    const by = Object.fromEntries(
+      a.factors.map((f: any) => [f.factor, [f.formulaAmount, f.senPercentage, f.senAmount]]),
+    );
     expect(by).toEqual({
       BASIC_ENTITLEMENT: ['798835.80', '0.05', '39941.79'],
       DEPRIVATION: ['36986.22', '0.7', '25890.35'],
@@ -185,10 +197,9 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
     });
     expect(a.factors[0].source).toEqual({ kind: 'IMPORTED', file: 'APT 2026-27.xlsx', by: 'Demo finance officer' });
     expect((await notionalSen(sch.secondary.urn, '2026-27')).total).toBe('49000.01');
-    const [audit] = await q(
-      `SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT' AND entity_id LIKE $1`,
-      [`apt-budgets:${sch.primary.urn}|2026-27|%`],
-    );
+    const [audit] = await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT' AND entity_id LIKE $1`, [
+      `apt-budgets:${sch.primary.urn}|2026-27|%`,
+    ]);
     expect(audit.n).toBeGreaterThan(0);
   });
 
@@ -248,18 +259,43 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
     expect(noSheet.body.errors[0].message).toMatch(
       /it looks like an Authority Proforma Tool workbook \(sheets Cover, Proforma, Inputs & Adjustments, Recoupment\)\. Expected .*the workbook has no "New ISB" sheet/,
     );
-    const noYear = await post('apt-budgets', csvOf([['URN', 'Basic Entitlement Primary'], [sch.primary.urn, '1.00']]));
+    const noYear = await post(
+      'apt-budgets',
+      csvOf([
+        ['URN', 'Basic Entitlement Primary'],
+        [sch.primary.urn, '1.00'],
+      ]),
+    );
     expect(noYear.status).toBe(400);
-    expect(noYear.body.errors[0].message).toMatch(/no "Financial Year" column: say which financial year .*financialYear=2025-26/);
-    const badOption = await post('apt-budgets?financialYear=2026', csvOf([['URN', 'Basic Entitlement Primary'], [sch.primary.urn, '1.00']]));
+    expect(noYear.body.errors[0].message).toMatch(
+      /no "Financial Year" column: say which financial year .*financialYear=2025-26/,
+    );
+    const badOption = await post(
+      'apt-budgets?financialYear=2026',
+      csvOf([
+        ['URN', 'Basic Entitlement Primary'],
+        [sch.primary.urn, '1.00'],
+      ]),
+    );
     expect(badOption.status).toBe(400);
-    expect(badOption.body.errors[0].message).toBe('The option financialYear="2026" is not a financial year such as 2025-26.');
+    expect(badOption.body.errors[0].message).toBe(
+      'The option financialYear="2026" is not a financial year such as 2025-26.',
+    );
   });
 
   it('refuses an analyst, and gives a template with the APT headings', async () => {
-    const r = await post('apt-budgets?financialYear=2026-27', csvOf([['URN', 'Basic Entitlement Primary'], [sch.primary.urn, '1.00']]), t.tokens.ANALYST);
+    const r = await post(
+      'apt-budgets?financialYear=2026-27',
+      csvOf([
+        ['URN', 'Basic Entitlement Primary'],
+        [sch.primary.urn, '1.00'],
+      ]),
+      t.tokens.ANALYST,
+    );
     expect(r.status).toBe(403);
-    const res = await fetch(`${t.url}/import/templates/apt-budgets.xlsx`, { headers: { authorization: `Bearer ${t.tokens.ANALYST}` } });
+    const res = await fetch(`${t.url}/import/templates/apt-budgets.xlsx`, {
+      headers: { authorization: `Bearer ${t.tokens.ANALYST}` },
+    });
     expect(res.status).toBe(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
@@ -353,9 +389,45 @@ describe("s251: budget and outturn lines in the statistics service's long format
     const before = await block('2026-27');
     const csv = csvOf([
       [...S251_HEADER, 'forecast'],
-      [...s251Row('202627', 'National', ['', '', ''], '1.2.1 Top-up funding – maintained schools', [1, 2, 3, 4, 5, 6], 21, 0, 21), ''],
-      [...s251Row('202627', 'Local authority', CITY, '1.2.1 Top-up funding – maintained schools', [1, 2, 3, 4, 5, 6], 21, 0, 21), ''],
-      [...s251Row('202627', 'Local authority', KENT, '1.0.1 Individual Schools Budget, before Academy recoupment', ['x', 'x', 'x', 'x', 'x', 'x'], 1e9, 0, 1e9), ''],
+      [
+        ...s251Row(
+          '202627',
+          'National',
+          ['', '', ''],
+          '1.2.1 Top-up funding – maintained schools',
+          [1, 2, 3, 4, 5, 6],
+          21,
+          0,
+          21,
+        ),
+        '',
+      ],
+      [
+        ...s251Row(
+          '202627',
+          'Local authority',
+          CITY,
+          '1.2.1 Top-up funding – maintained schools',
+          [1, 2, 3, 4, 5, 6],
+          21,
+          0,
+          21,
+        ),
+        '',
+      ],
+      [
+        ...s251Row(
+          '202627',
+          'Local authority',
+          KENT,
+          '1.0.1 Individual Schools Budget, before Academy recoupment',
+          ['x', 'x', 'x', 'x', 'x', 'x'],
+          1e9,
+          0,
+          1e9,
+        ),
+        '',
+      ],
       [
         ...s251Row(
           '202627',
@@ -382,10 +454,58 @@ describe("s251: budget and outturn lines in the statistics service's long format
         ),
         '',
       ],
-      [...s251Row('202627', 'Local authority', KENT, '1.2.5 SEN support service', ['x', 'x', 'x', 'x', 'x', 'x'], '7500000.00', '-500000.00', '7000000.00'), '7250000.25'],
-      [...s251Row('202627', 'Local authority', KENT, '1.2.6 Hospital education services', ['x', 'x', 'x', 'x', 'x', 'x'], 'x', 'x', 'x'), ''],
-      [...s251Row('202627', 'Local authority', KENT, '1.2.11 Direct payments (SEN and disability)', ['x', 'x', 'x', 'x', 'x', 'x'], '300000.00', 0, '300000.00'), ''],
-      [...s251Row('201516', 'Local authority', KENT, '1.2.5 SEN support service', ['x', 'x', 'x', 'x', 'x', 'x'], 1, 0, 1), ''],
+      [
+        ...s251Row(
+          '202627',
+          'Local authority',
+          KENT,
+          '1.2.5 SEN support service',
+          ['x', 'x', 'x', 'x', 'x', 'x'],
+          '7500000.00',
+          '-500000.00',
+          '7000000.00',
+        ),
+        '7250000.25',
+      ],
+      [
+        ...s251Row(
+          '202627',
+          'Local authority',
+          KENT,
+          '1.2.6 Hospital education services',
+          ['x', 'x', 'x', 'x', 'x', 'x'],
+          'x',
+          'x',
+          'x',
+        ),
+        '',
+      ],
+      [
+        ...s251Row(
+          '202627',
+          'Local authority',
+          KENT,
+          '1.2.11 Direct payments (SEN and disability)',
+          ['x', 'x', 'x', 'x', 'x', 'x'],
+          '300000.00',
+          0,
+          '300000.00',
+        ),
+        '',
+      ],
+      [
+        ...s251Row(
+          '201516',
+          'Local authority',
+          KENT,
+          '1.2.5 SEN support service',
+          ['x', 'x', 'x', 'x', 'x', 'x'],
+          1,
+          0,
+          1,
+        ),
+        '',
+      ],
     ]);
     const r = await post('s251', csv, t.tokens.FINANCE, 'schools_othereducation_la_unrounded_data.csv');
     expect(r.status).toBe(200);
@@ -448,16 +568,39 @@ describe("s251: budget and outturn lines in the statistics service's long format
     );
     const ok = csvOf([
       header,
-      s251Row('202627', 'Local authority', KENT, '1.2.5 SEN support service', ['x', 'x', 'x', 'x', 'x', 'x'], '7600000.00', '-400000.00', '7200000.10'),
+      s251Row(
+        '202627',
+        'Local authority',
+        KENT,
+        '1.2.5 SEN support service',
+        ['x', 'x', 'x', 'x', 'x', 'x'],
+        '7600000.00',
+        '-400000.00',
+        '7200000.10',
+      ),
     ]);
     const r = await post('s251', ok);
     expect(r.status).toBe(200);
     expect(r.body.report.details.measure).toBe('OUTTURN');
-    expect((await block('2026-27')).get('CENTRAL_SEN_SERVICES')).toMatchObject({ budget: '7000000.00', outturn: '7200000.10' });
-    await q(`DELETE FROM high_needs_block_line WHERE financial_year_code = '2027-28' AND line_code = 'HOSPITAL_EDUCATION'`);
+    expect((await block('2026-27')).get('CENTRAL_SEN_SERVICES')).toMatchObject({
+      budget: '7000000.00',
+      outturn: '7200000.10',
+    });
+    await q(
+      `DELETE FROM high_needs_block_line WHERE financial_year_code = '2027-28' AND line_code = 'HOSPITAL_EDUCATION'`,
+    );
     const none = csvOf([
       header,
-      s251Row('202728', 'Local authority', KENT, '1.2.6 Hospital education services', ['x', 'x', 'x', 'x', 'x', 'x'], '1.00', 0, '1.00'),
+      s251Row(
+        '202728',
+        'Local authority',
+        KENT,
+        '1.2.6 Hospital education services',
+        ['x', 'x', 'x', 'x', 'x', 'x'],
+        '1.00',
+        0,
+        '1.00',
+      ),
     ]);
     const r2 = await post('s251', none);
     expect(r2.status).toBe(400);
@@ -466,7 +609,8 @@ describe("s251: budget and outturn lines in the statistics service's long format
         line: 2,
         column: 'category_of_expenditure',
         value: '1.2.6 Hospital education services',
-        reason: '2027-28 has no HOSPITAL_EDUCATION block line yet to put the outturn on: import the year\'s S251 budget first',
+        reason:
+          "2027-28 has no HOSPITAL_EDUCATION block line yet to put the outturn on: import the year's S251 budget first",
       },
     ]);
   });
@@ -474,13 +618,35 @@ describe("s251: budget and outturn lines in the statistics service's long format
   it("refuses a file with no rows for the hub's authority, and one that is not an S251 file", async () => {
     const r = await post(
       's251',
-      csvOf([S251_HEADER, s251Row('202627', 'Local authority', CITY, '1.2.5 SEN support service', ['x', 'x', 'x', 'x', 'x', 'x'], 1, 0, 1)]),
+      csvOf([
+        S251_HEADER,
+        s251Row(
+          '202627',
+          'Local authority',
+          CITY,
+          '1.2.5 SEN support service',
+          ['x', 'x', 'x', 'x', 'x', 'x'],
+          1,
+          0,
+          1,
+        ),
+      ]),
     );
     expect(r.status).toBe(400);
-    expect(r.body.errors[0].message).toMatch(/^The file has no rows for this hub's authority \(LA 886, Kent\): it holds 1 rows for other authorities \(e\.g\. 201 City of London\)/);
-    const apt = await post('s251', csvOf([['URN', 'Basic Entitlement Primary'], [sch.primary.urn, '1.00']]));
+    expect(r.body.errors[0].message).toMatch(
+      /^The file has no rows for this hub's authority \(LA 886, Kent\): it holds 1 rows for other authorities \(e\.g\. 201 City of London\)/,
+    );
+    const apt = await post(
+      's251',
+      csvOf([
+        ['URN', 'Basic Entitlement Primary'],
+        [sch.primary.urn, '1.00'],
+      ]),
+    );
     expect(apt.status).toBe(400);
-    expect(apt.body.errors[0].message).toMatch(/it looks like a school-level budget sheet in the APT's layout, which the apt-budgets import reads/);
+    expect(apt.body.errors[0].message).toMatch(
+      /it looks like a school-level budget sheet in the APT's layout, which the apt-budgets import reads/,
+    );
   });
 });
 
@@ -502,7 +668,9 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
       { u: urn, ay },
     );
     expect(r.body.errors).toBeUndefined();
-    return Object.fromEntries(r.body.data.school.placeNumbers.map((p: any) => [p.placeType, [p.places, p.source.kind]]));
+    return Object.fromEntries(
+      r.body.data.school.placeNumbers.map((p: any) => [p.placeType, [p.places, p.source.kind]]),
+    );
   }
 
   it('imports the High_Needs_Places sheet for the authority, and the block model reads the places', async () => {
@@ -511,7 +679,19 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
     ws.addRow(['High needs place numbers: 2026 to 2027 academic year']);
     ws.addRow(['Published by the DfE']);
     ws.addRow([]);
-    ws.addRow(['UKPRN', 'URN', 'LAESTAB', 'LA code', 'Institution name', H.pre16, H.post16, H.ap, H.rp6, H.rp10, H.deduction]);
+    ws.addRow([
+      'UKPRN',
+      'URN',
+      'LAESTAB',
+      'LA code',
+      'Institution name',
+      H.pre16,
+      H.post16,
+      H.ap,
+      H.rp6,
+      H.rp10,
+      H.deduction,
+    ]);
     ws.addRow([null, sch.special.urn, sch.special.laestab, 886, sch.special.name, 120, 30, 4, null, null, 1500000]);
     ws.addRow([null, sch.srp.urn, sch.srp.laestab, 886, sch.srp.name, null, null, null, 12, 3, 0]);
     ws.addRow([10099999, 100999, 2014000, 201, 'A City school', 50, 0, 0, 0, 0, 500000]);
@@ -543,7 +723,12 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
     });
     expect((await places(sch.srp.urn, '2026/27')).SRP).toEqual([15, 'IMPORTED']);
     const drivers = await loadBlockDrivers(t.db.dataSource.manager);
-    expect(drivers.places.get(`${sch.special.urn}|2026/27`)).toEqual({ AP: 4, SPECIAL_POST16: 30, SPECIAL_PRE16: 120, SRP: 0 });
+    expect(drivers.places.get(`${sch.special.urn}|2026/27`)).toEqual({
+      AP: 4,
+      SPECIAL_POST16: 30,
+      SPECIAL_PRE16: 120,
+      SRP: 0,
+    });
   });
 
   it('takes the plain headings with an academicYear option, and refuses bad counts and an unknown year', async () => {
@@ -587,21 +772,25 @@ describe('baselines-by-year: a year split into funding terms by their months', (
   }
 
   it('splits exactly to the penny, residue to the largest remainders, and shows the split', () => {
-    expect(splitYear('1000.00', [
-      { code: 'SUMMER-2026', months: 5 },
-      { code: 'AUTUMN-2026', months: 4 },
-      { code: 'SPRING-2027', months: 3 },
-    ])).toEqual([
+    expect(
+      splitYear('1000.00', [
+        { code: 'SUMMER-2026', months: 5 },
+        { code: 'AUTUMN-2026', months: 4 },
+        { code: 'SPRING-2027', months: 3 },
+      ]),
+    ).toEqual([
       { term: 'SUMMER-2026', months: 5, amount: '416.67' },
       { term: 'AUTUMN-2026', months: 4, amount: '333.33' },
       { term: 'SPRING-2027', months: 3, amount: '250.00' },
     ]);
     // 0.01 cannot split: the one penny goes to the largest share.
-    expect(splitYear('0.01', [
-      { code: 'A', months: 4 },
-      { code: 'B', months: 3 },
-      { code: 'C', months: 5 },
-    ]).map((x) => x.amount)).toEqual(['0.00', '0.00', '0.01']);
+    expect(
+      splitYear('0.01', [
+        { code: 'A', months: 4 },
+        { code: 'B', months: 3 },
+        { code: 'C', months: 5 },
+      ]).map((x) => x.amount),
+    ).toEqual(['0.00', '0.00', '0.01']);
   });
 
   it('imports financial and academic years, writes the terms as the baseline import does, and reports each split', async () => {
@@ -676,13 +865,20 @@ describe('baselines-by-year: a year split into funding terms by their months', (
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('the command line', () => {
-  it('npm run import -- baselines-by-year FILE takes the kind\'s options as flags and prints the report', async () => {
+  it("npm run import -- baselines-by-year FILE takes the kind's options as flags and prints the report", async () => {
     const out = await COMMANDS.import(
       {
         dataSource: t.db.dataSource,
         viewer: cliViewer('tester'),
         input: () =>
-          Readable.from([Buffer.from(csvOf([['URN', 'Basic Entitlement Primary'], [sch.other[3].urn, '2000.00']]))]),
+          Readable.from([
+            Buffer.from(
+              csvOf([
+                ['URN', 'Basic Entitlement Primary'],
+                [sch.other[3].urn, '2000.00'],
+              ]),
+            ),
+          ]),
       },
       { kind: 'apt-budgets', fileName: 'apt.csv', options: JSON.stringify({ financialYear: '2026-27' }) },
     );

@@ -25,7 +25,9 @@ export class PlaceNumberView {
   @Field(() => Int, { description: 'Places.' })
   places: number;
 
-  @Field(() => FigureSource, { description: 'Where the figure came from (IMPORTED from a place-numbers file, which, who, when).' })
+  @Field(() => FigureSource, {
+    description: 'Where the figure came from (IMPORTED from a place-numbers file, which, who, when).',
+  })
   source: FigureSource;
 }
 

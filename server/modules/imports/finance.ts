@@ -704,11 +704,7 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
 }
 
 /** Validates a whole table: every problem, in every row, before anything is written. */
-export function validateTable(
-  kind: ImportKind,
-  table: Table,
-  refs: Refs,
-): Validated {
+export function validateTable(kind: ImportKind, table: Table, refs: Refs): Validated {
   const missing = kind.fields.filter((f) => f.required && !table.header.includes(f.name));
   if (missing.length) {
     throw new FileRejected(

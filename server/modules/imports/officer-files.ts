@@ -91,7 +91,11 @@ function schoolOf(
   let laestab: number | null = null;
   if (estabText !== '') {
     if (!/^\d{7}$/.test(estabText)) {
-      bad(ids.get('laestab')!, estabText, 'is not a LAESTAB (the 3-digit LA code and the 4-digit establishment number)');
+      bad(
+        ids.get('laestab')!,
+        estabText,
+        'is not a LAESTAB (the 3-digit LA code and the 4-digit establishment number)',
+      );
       return null;
     }
     laestab = Number(estabText);
@@ -267,8 +271,8 @@ function aptBudgets(kindNamed: KindNamed): ImportKind {
     kind: 'apt-budgets',
     title: "School budgets in the APT's layout (notional SEN derived)",
     description:
-      "School-level budget data as the DfE's Authority Proforma Tool holds it (its \"New ISB\" sheet, or a CSV of it): one row per school, " +
-      'a column per formula factor, headed as the APT heads them. Each school\'s factor columns are summed into the hub\'s notional SEN factors ' +
+      'School-level budget data as the DfE\'s Authority Proforma Tool holds it (its "New ISB" sheet, or a CSV of it): one row per school, ' +
+      "a column per formula factor, headed as the APT heads them. Each school's factor columns are summed into the hub's notional SEN factors " +
       '(basic entitlement: Primary, KS3, KS4; FSM6; deprivation: FSM and IDACI bands F to A; low prior attainment; mobility; minimum per pupil ' +
       'funding), the notional SEN lines are derived with the notional SEN percentages of record for the year, and the file\'s own "Notional SEN ' +
       'Budget" is checked against the derived total: differences are reported per school, not refused (the APT may count factors or shares the ' +
@@ -276,7 +280,11 @@ function aptBudgets(kindNamed: KindNamed): ImportKind {
       '"Financial Year" column or the financialYear option.',
     fields: APT_TEMPLATE_HEADINGS.map((name) => ({
       name,
-      kind: /^(URN|LAESTAB)$/.test(name) ? ('int' as const) : /Name|Year/.test(name) ? ('text' as const) : ('money' as const),
+      kind: /^(URN|LAESTAB)$/.test(name)
+        ? ('int' as const)
+        : /Name|Year/.test(name)
+          ? ('text' as const)
+          : ('money' as const),
       required: name === 'URN' || name === 'Basic Entitlement Primary',
       description:
         name === 'URN'
@@ -340,7 +348,12 @@ interface AptDifference {
   difference: string;
 }
 
-async function validateApt(tx: EntityManager, table: Table, refs: Refs, options: ImportOptionValues): Promise<Validated> {
+async function validateApt(
+  tx: EntityManager,
+  table: Table,
+  refs: Refs,
+  options: ImportOptionValues,
+): Promise<Validated> {
   const columns = table.header.map((h) => ({ h, c: aptColumn(h) }));
   const ids = headingsOf(table, idHeading);
   const factorCols = columns.filter((x) => x.c?.kind === 'factor');
@@ -351,7 +364,9 @@ async function validateApt(tx: EntityManager, table: Table, refs: Refs, options:
   refuseOtherKinds(table, 'apt-budgets', expected);
   const sheetNames = (table.sheets ?? []).map(normalizeHeading);
   if (table.format === 'xlsx' && !sheetNames.includes('new isb') && !sheetNames.includes('data')) {
-    const aptLike = sheetNames.some((s) => ['proforma', 'inputs and adjustments', 'local factors', 'cover'].includes(s));
+    const aptLike = sheetNames.some((s) =>
+      ['proforma', 'inputs and adjustments', 'local factors', 'cover'].includes(s),
+    );
     if (aptLike || factorCols.length === 0)
       throw wrongFile(
         table,
@@ -396,7 +411,14 @@ async function validateApt(tx: EntityManager, table: Table, refs: Refs, options:
       skipped.push({ line: row.line, reason: 'no URN or LAESTAB (a total or note row)' });
       continue;
     }
-    const fy = yearOf(row, ids.get('financialYear'), optionFy, financialYearCode, bad, 'a financial year such as 2025-26');
+    const fy = yearOf(
+      row,
+      ids.get('financialYear'),
+      optionFy,
+      financialYearCode,
+      bad,
+      'a financial year such as 2025-26',
+    );
     if (fy && !refs.periods.financialYearByCode.has(fy))
       bad(
         ids.get('financialYear') ?? 'financialYear',
@@ -607,15 +629,16 @@ function s251(kindNamed: KindNamed): ImportKind {
       '"schools_othereducation_la_unrounded_data.csv"): one row per authority, financial year (time_period 202526) and line ' +
       '(category_of_planned_expenditure or category_of_expenditure, e.g. "1.2.1 Top-up funding – maintained schools"). Only the hub\'s own ' +
       "authority's rows (geographic_level Local authority, old_la_code or la_name) and years the hub holds are read. Each high-needs line " +
-      '(1.0.2 and 1.2.x) is mapped to a High Needs block line; a budget file sets the lines\' budget, an outturn file their outturn, from the ' +
+      "(1.0.2 and 1.2.x) is mapped to a High Needs block line; a budget file sets the lines' budget, an outturn file their outturn, from the " +
       'net amount (net_planned_expenditure or net_expenditure, in pounds unless the units option says otherwise), with a line split by phase ' +
       'column where the phases belong to different block lines. An optional "forecast" column sets the forecast of the line it is on. Lines ' +
       'with no block line, and lines outside the high-needs section, are listed in the report, never silently dropped.',
     fields: S251_TEMPLATE.map((name) => ({
       name,
-      kind: name.includes('expenditure') || PHASES.includes(name as Phase) || name === 'income' || name === 'forecast'
-        ? ('signedMoney' as const)
-        : ('text' as const),
+      kind:
+        name.includes('expenditure') || PHASES.includes(name as Phase) || name === 'income' || name === 'forecast'
+          ? ('signedMoney' as const)
+          : ('text' as const),
       required: ['time_period', 'category_of_planned_expenditure', 'net_planned_expenditure'].includes(name),
       description:
         name === 'forecast'
@@ -661,14 +684,21 @@ function s251(kindNamed: KindNamed): ImportKind {
           (u) => `  not imported (${u.reason}): line ${u.line} ${u.code} ${u.description} (£${u.net ?? 'no value'})`,
         ),
         ...((d.otherSections as { count: number }).count
-          ? [`  ${(d.otherSections as { count: number }).count} rows outside the high-needs section not read (e.g. 1.0.1, 1.1.x)`]
+          ? [
+              `  ${(d.otherSections as { count: number }).count} rows outside the high-needs section not read (e.g. 1.0.1, 1.1.x)`,
+            ]
           : []),
       ];
     },
   };
 }
 
-async function validateS251(tx: EntityManager, table: Table, refs: Refs, options: ImportOptionValues): Promise<Validated> {
+async function validateS251(
+  tx: EntityManager,
+  table: Table,
+  refs: Refs,
+  options: ImportOptionValues,
+): Promise<Validated> {
   const h = new Map(table.header.map((x) => [normalizeHeading(x).replace(/ /g, '_'), x]));
   const budget = h.has('category_of_planned_expenditure');
   const outturn = h.has('category_of_expenditure');
@@ -785,7 +815,14 @@ async function validateS251(tx: EntityManager, table: Table, refs: Refs, options
     seen.set(key, row.line);
     const mapping = S251_LINES[code];
     if (!mapping) {
-      notImported.push({ line: row.line, financialYear: fy, code, description, net: net ?? null, reason: 'no block line' });
+      notImported.push({
+        line: row.line,
+        financialYear: fy,
+        code,
+        description,
+        net: net ?? null,
+        reason: 'no block line',
+      });
       continue;
     }
     if (net === null || net === undefined) {
@@ -837,17 +874,30 @@ async function validateS251(tx: EntityManager, table: Table, refs: Refs, options
   }
   // Outturn goes onto the year's lines: a line must have its budget first.
   const ids = [...parts.keys()];
-  const stored: { id: string; name: string; sortOrder: number; budget: string; forecast: string; outturn: string | null; memo: boolean }[] =
-    ids.length
-      ? await tx.query(
-          `SELECT b.financial_year_code || '|' || b.line_code AS id, b.name, b.sort_order AS "sortOrder", b.budget, b.forecast, b.outturn, b.memo
+  const stored: {
+    id: string;
+    name: string;
+    sortOrder: number;
+    budget: string;
+    forecast: string;
+    outturn: string | null;
+    memo: boolean;
+  }[] = ids.length
+    ? await tx.query(
+        `SELECT b.financial_year_code || '|' || b.line_code AS id, b.name, b.sort_order AS "sortOrder", b.budget, b.forecast, b.outturn, b.memo
              FROM high_needs_block_line b WHERE b.financial_year_code || '|' || b.line_code = ANY($1::text[])`,
-          [ids],
-        )
-      : [];
+        [ids],
+      )
+    : [];
   const existing = new Map(stored.map((s) => [s.id, s]));
   const records: RecordChange[] = [];
-  const blockLines: { financialYear: string; lineCode: string; amount: string; forecast: string | null; from: S251Part[] }[] = [];
+  const blockLines: {
+    financialYear: string;
+    lineCode: string;
+    amount: string;
+    forecast: string | null;
+    from: S251Part[];
+  }[] = [];
   for (const [id, acc] of parts) {
     const [fy, lineCode] = id.split('|');
     const def = BLOCK_LINE_BY_CODE.get(lineCode as BlockLineCode)!;
@@ -933,11 +983,11 @@ function placeNumbers(): ImportKind {
     kind: 'place-numbers',
     title: 'High needs place numbers',
     description:
-      "High needs place numbers per institution, in the DfE's published layout (the \"High_Needs_Places\" sheet: URN, UKPRN, LAESTAB, " +
+      'High needs place numbers per institution, in the DfE\'s published layout (the "High_Needs_Places" sheet: URN, UKPRN, LAESTAB, ' +
       'then a column per provider group and place type, headed "2025 to 2026 special schools and academies - pre-16 SEN places" and so on), ' +
-      'or the plain headings of the hub\'s template. Pre-16 SEN places count as special pre-16 places, post-16 SEN places as special post-16, ' +
+      "or the plain headings of the hub's template. Pre-16 SEN places count as special pre-16 places, post-16 SEN places as special post-16, " +
       'AP places as AP, SEN unit and resourced provision places (at £6k and at £10k) as SRP places; several columns of one type are added ' +
-      "together. Rows of other authorities (LA code or LAESTAB) are left out; institutions the hub does not hold (colleges, independent " +
+      'together. Rows of other authorities (LA code or LAESTAB) are left out; institutions the hub does not hold (colleges, independent ' +
       'providers) are listed in the report. A blank cell under a place column is 0 places. The block model reads these places for every ' +
       'scenario. The academic year comes from the headings, an "Academic year" column or the academicYear option.',
     fields: [
@@ -949,7 +999,13 @@ function placeNumbers(): ImportKind {
         'Post-16 SEN places',
         'Pre-16 AP places',
         'Pre-16 SEN unit and resourced provision places',
-      ].map((name) => ({ name, kind: 'int' as const, required: false, description: 'Places (whole number).', example: '0' })),
+      ].map((name) => ({
+        name,
+        kind: 'int' as const,
+        required: false,
+        description: 'Places (whole number).',
+        example: '0',
+      })),
     ],
     key: ['URN', 'Academic year'],
     table: {
@@ -998,7 +1054,12 @@ function placeNumbers(): ImportKind {
   };
 }
 
-async function validatePlaces(tx: EntityManager, table: Table, refs: Refs, options: ImportOptionValues): Promise<Validated> {
+async function validatePlaces(
+  tx: EntityManager,
+  table: Table,
+  refs: Refs,
+  options: ImportOptionValues,
+): Promise<Validated> {
   const ids = headingsOf(table, idHeading);
   const cols = table.header.map((h) => ({ h, p: placeColumn(h) })).filter((x) => x.p !== null) as {
     h: string;
@@ -1018,13 +1079,25 @@ async function validatePlaces(tx: EntityManager, table: Table, refs: Refs, optio
   if (headingYears.length > 1)
     throw new FileRejected(
       `The place columns are for more than one academic year (${headingYears.join(', ')}): import one year at a time.`,
-      cols.map((c) => ({ line: table.headerLine ?? 1, column: c.h, value: c.p.academicYear, reason: 'academic year of the column' })),
+      cols.map((c) => ({
+        line: table.headerLine ?? 1,
+        column: c.h,
+        value: c.p.academicYear,
+        reason: 'academic year of the column',
+      })),
     );
   const optionAy = optionYear(options, 'academicYear', academicYearCode, 'an academic year such as 2025/26');
   if (headingYears[0] && optionAy && headingYears[0] !== optionAy)
     throw new FileRejected(
       `The place columns are for ${headingYears[0]}, not ${optionAy} as the academicYear option says.`,
-      [{ line: table.headerLine ?? 1, column: cols[0].h, value: headingYears[0], reason: 'not the academic year asked for' }],
+      [
+        {
+          line: table.headerLine ?? 1,
+          column: cols[0].h,
+          value: headingYears[0],
+          reason: 'not the academic year asked for',
+        },
+      ],
     );
   const fileAy = headingYears[0] ?? optionAy;
   if (!fileAy && !ids.has('academicYear'))
@@ -1048,15 +1121,25 @@ async function validatePlaces(tx: EntityManager, table: Table, refs: Refs, optio
   for (const row of table.rows) {
     const laText = text(row, ids.get('la'));
     const estab = text(row, ids.get('laestab')).replace(/\//g, '');
-    const laOfRow = /^\d{3}$/.test(laText) ? Number(laText) : /^\d{7}$/.test(estab) ? Math.floor(Number(estab) / 10000) : null;
+    const laOfRow = /^\d{3}$/.test(laText)
+      ? Number(laText)
+      : /^\d{7}$/.test(estab)
+        ? Math.floor(Number(estab) / 10000)
+        : null;
     if (laOfRow !== null && laOfRow !== la.code) {
       otherAuthorities++;
       continue;
     }
     const before = errors.count;
-    const bad = (column: string, value: string, reason: string) => errors.add({ line: row.line, column, value, reason });
+    const bad = (column: string, value: string, reason: string) =>
+      errors.add({ line: row.line, column, value, reason });
     const ay = yearOf(row, ids.get('academicYear'), fileAy, academicYearCode, bad, 'an academic year such as 2025/26');
-    if (ay && !held.has(ay)) bad(ids.get('academicYear') ?? 'academicYear', ay, `is not an academic year the hub holds (${[...held].join(', ')})`);
+    if (ay && !held.has(ay))
+      bad(
+        ids.get('academicYear') ?? 'academicYear',
+        ay,
+        `is not an academic year the hub holds (${[...held].join(', ')})`,
+      );
     const places: Partial<Record<PlaceType, number>> = {};
     for (const { h, p } of cols) {
       const t = text(row, h).replace(/,/g, '');
@@ -1090,7 +1173,11 @@ async function validatePlaces(tx: EntityManager, table: Table, refs: Refs, optio
       bad(ids.get('urn')!, urnText, 'is not a URN (six digits)');
     } else {
       urn =
-        urnText !== '' ? (index.byUrn.has(Number(urnText)) ? Number(urnText) : null) : (index.byUkprn.get(Number(ukprnText)) ?? null);
+        urnText !== ''
+          ? index.byUrn.has(Number(urnText))
+            ? Number(urnText)
+            : null
+          : (index.byUkprn.get(Number(ukprnText)) ?? null);
       if (urn === null && errors.count === before) {
         notHeld.push({
           line: row.line,
@@ -1166,7 +1253,10 @@ function termsOfYear(terms: FundingTerm[], year: string, basis: 'financialYear' 
  * floored to the penny, and the pennies left over go one each to the terms with the largest remainders (ties:
  * the earlier term). The terms' amounts always add up to the year's.
  */
-export function splitYear(amount: string, terms: { code: string; months: number }[]): { term: string; months: number; amount: string }[] {
+export function splitYear(
+  amount: string,
+  terms: { code: string; months: number }[],
+): { term: string; months: number; amount: string }[] {
   const split = largestRemainderSplit(
     amount,
     terms.map((t) => ({ key: t.code, weight: t.months })),
@@ -1201,7 +1291,13 @@ function baselinesByYear(kindNamed: KindNamed): ImportKind {
         description: 'Academic year, e.g. 2025/26 (or give financialYear).',
         example: '',
       },
-      { name: 'baseline', kind: 'money', required: true, description: 'Baseline for the whole year (£).', example: '30000.00' },
+      {
+        name: 'baseline',
+        kind: 'money',
+        required: true,
+        description: 'Baseline for the whole year (£).',
+        example: '30000.00',
+      },
     ],
     key: ['schoolUrn', 'financialYear', 'academicYear'],
     check() {},
@@ -1209,9 +1305,22 @@ function baselinesByYear(kindNamed: KindNamed): ImportKind {
     write: (tx, changed, existing, src) => baseline().write!(tx, changed, existing, src),
     validate: async (_tx, table, refs) => validateBaselines(table, refs),
     detailLines: (d) =>
-      (d.splits as { items: { line: number; schoolUrn: number; year: string; amount: string; terms: { term: string; amount: string }[] }[] }).items
+      (
+        d.splits as {
+          items: {
+            line: number;
+            schoolUrn: number;
+            year: string;
+            amount: string;
+            terms: { term: string; amount: string }[];
+          }[];
+        }
+      ).items
         .slice(0, 50)
-        .map((s) => `  line ${s.line} URN ${s.schoolUrn} ${s.year} £${s.amount} → ${s.terms.map((t) => `${t.term} £${t.amount}`).join(', ')}`),
+        .map(
+          (s) =>
+            `  line ${s.line} URN ${s.schoolUrn} ${s.year} £${s.amount} → ${s.terms.map((t) => `${t.term} £${t.amount}`).join(', ')}`,
+        ),
   };
 }
 
@@ -1234,32 +1343,53 @@ function validateBaselines(table: Table, refs: Refs): Validated {
   const errors = new ErrorList();
   const rows: ImportRow[] = [];
   const records: RecordChange[] = [];
-  const splits: { line: number; schoolUrn: number; year: string; amount: string; terms: { term: string; months: number; amount: string }[] }[] = [];
+  const splits: {
+    line: number;
+    schoolUrn: number;
+    year: string;
+    amount: string;
+    terms: { term: string; months: number; amount: string }[];
+  }[] = [];
   const termFrom = new Map<string, number>();
   for (const row of table.rows) {
     const before = errors.count;
-    const bad = (column: string, value: string, reason: string) => errors.add({ line: row.line, column, value, reason });
+    const bad = (column: string, value: string, reason: string) =>
+      errors.add({ line: row.line, column, value, reason });
     const urnText = text(row, col.get('schoolUrn'));
-    if (!/^\d{1,9}$/.test(urnText)) bad(col.get('schoolUrn')!, urnText, urnText === '' ? 'is required' : 'must be a whole number');
+    if (!/^\d{1,9}$/.test(urnText))
+      bad(col.get('schoolUrn')!, urnText, urnText === '' ? 'is required' : 'must be a whole number');
     else if (!refs.schools.has(Number(urnText))) bad(col.get('schoolUrn')!, urnText, 'is not a school in the hub');
     const fyText = text(row, col.get('financialYear'));
     const ayText = text(row, col.get('academicYear'));
     let year: string | null = null;
     let basis: 'financialYear' | 'academicYear' = 'financialYear';
-    if (fyText !== '' && ayText !== '') bad(col.get('academicYear')!, ayText, 'give a financial year or an academic year, not both');
+    if (fyText !== '' && ayText !== '')
+      bad(col.get('academicYear')!, ayText, 'give a financial year or an academic year, not both');
     else if (fyText === '' && ayText === '')
-      bad(col.get('financialYear') ?? col.get('academicYear')!, '', 'is required: the financial year (2025-26) or academic year (2025/26)');
+      bad(
+        col.get('financialYear') ?? col.get('academicYear')!,
+        '',
+        'is required: the financial year (2025-26) or academic year (2025/26)',
+      );
     else if (fyText !== '') {
       year = financialYearCode(fyText);
       if (!year || !refs.periods.financialYearByCode.has(year)) {
-        bad(col.get('financialYear')!, fyText, `is not a financial year the hub holds (${refs.periods.financialYears.map((y) => y.code).join(', ')})`);
+        bad(
+          col.get('financialYear')!,
+          fyText,
+          `is not a financial year the hub holds (${refs.periods.financialYears.map((y) => y.code).join(', ')})`,
+        );
         year = null;
       }
     } else {
       basis = 'academicYear';
       year = academicYearCode(ayText);
       if (!year || !refs.periods.academicYears.some((a) => a.code === year)) {
-        bad(col.get('academicYear')!, ayText, `is not an academic year the hub holds (${refs.periods.academicYears.map((y) => y.code).join(', ')})`);
+        bad(
+          col.get('academicYear')!,
+          ayText,
+          `is not an academic year the hub holds (${refs.periods.academicYears.map((y) => y.code).join(', ')})`,
+        );
         year = null;
       }
     }
@@ -1298,7 +1428,13 @@ function validateBaselines(table: Table, refs: Refs): Validated {
       termFrom.set(`${urn}|${s.term}`, row.line);
       records.push({ id: `${urn}|${s.term}`, after: { baseline: s.amount } });
     }
-    splits.push({ line: row.line, schoolUrn: urn, year: year!, amount: (read as { value: string }).value, terms: split });
+    splits.push({
+      line: row.line,
+      schoolUrn: urn,
+      year: year!,
+      amount: (read as { value: string }).value,
+      terms: split,
+    });
     rows.push({ line: row.line, values: { schoolUrn: urn, year } });
   }
   if (table.rows.length === 0) throw new FileRejected('The file has a header but no rows.', []);
@@ -1316,4 +1452,3 @@ function validateBaselines(table: Table, refs: Refs): Validated {
     },
   };
 }
-

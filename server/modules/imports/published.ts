@@ -69,7 +69,10 @@ export function academicYearCode(text: string): string | null {
 }
 
 function yearPair(text: string): number | null {
-  const t = text.trim().toLowerCase().replace(/^fy\s*/, '');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/^fy\s*/, '');
   const m = /^(\d{4})\s*(?:-|\/|to|–)?\s*(\d{2}|\d{4})$/.exec(t);
   if (!m) return null;
   const first = Number(m[1]);
@@ -119,7 +122,10 @@ export function describeFile(table: Table): { kind: string; text: string } | nul
   const has = (...names: string[]) => names.every((n) => h.has(n));
   const sheets = (table.sheets ?? []).map(normalizeHeading);
   if (has('urn', 'linkurn', 'linktype'))
-    return { kind: 'gias-links', text: 'a GIAS links file (links_edubasealldata…csv), which POST /import/gias-links reads' };
+    return {
+      kind: 'gias-links',
+      text: 'a GIAS links file (links_edubasealldata…csv), which POST /import/gias-links reads',
+    };
   if (has('urn', 'establishmentname') && (h.has('typeofestablishment (name)') || h.has('la (code)')))
     return {
       kind: 'gias',
@@ -131,9 +137,15 @@ export function describeFile(table: Table): { kind: string; text: string } | nul
       text: `an S251 ${h.has('category of expenditure') ? 'outturn' : 'budget'} file from the statistics service, which the s251 import reads`,
     };
   if ([...h].some((x) => /notional sen|basic entitlement/.test(x)))
-    return { kind: 'apt-budgets', text: "a school-level budget sheet in the APT's layout, which the apt-budgets import reads" };
+    return {
+      kind: 'apt-budgets',
+      text: "a school-level budget sheet in the APT's layout, which the apt-budgets import reads",
+    };
   if ([...h].some((x) => /\bsen places\b|\bap places\b|unit\/rp places/.test(x)))
-    return { kind: 'place-numbers', text: "high needs place numbers in the DfE's layout, which the place-numbers import reads" };
+    return {
+      kind: 'place-numbers',
+      text: "high needs place numbers in the DfE's layout, which the place-numbers import reads",
+    };
   if (has('schoolurn', 'baseline') && (h.has('financialyear') || h.has('academicyear')))
     return { kind: 'baselines-by-year', text: 'baselines by year, which the baselines-by-year import reads' };
   if (sheets.filter((s) => APT_SHEETS.includes(s)).length >= 2)

@@ -310,7 +310,10 @@ async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> {
     // writes them so): the size is already bounded above, so read those whole.
     const whole = await loadWhole(buf, rank, maxColumns).catch(() => null);
     if (!whole)
-      throw new FileRejected(`The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`, []);
+      throw new FileRejected(
+        `The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`,
+        [],
+      );
     kept = whole.kept;
     sheets.splice(0, sheets.length, ...whole.sheets);
   }
@@ -349,7 +352,10 @@ async function loadWhole(
   ws.eachRow((row) => {
     const values = row.values as ExcelJS.CellValue[];
     if (values.length - 1 > maxColumns)
-      throw new FileRejected(`Row ${row.number} has more than ${maxColumns} columns: a finance template has a few.`, []);
+      throw new FileRejected(
+        `Row ${row.number} has more than ${maxColumns} columns: a finance template has a few.`,
+        [],
+      );
     rows.push({ number: row.number, cells: values.slice(1).map((v) => cellOf(v)) });
   });
   return { kept: { name: ws.name, rows }, sheets };
