@@ -11,7 +11,8 @@ const OPTION_FLAGS = [...new Set(IMPORT_KINDS.flatMap((k) => (k.options ?? []).m
 
 const USAGE = `usage: npm run import -- KIND FILE [--dry-run] ${OPTION_FLAGS.map((o) => `[--${flag(o)} VALUE]`).join(' ')}
   KIND is one of: ${IMPORT_KINDS.map((k) => k.kind).join(', ')}
-  FILE is a CSV or XLSX made from the hub's template (GET /import/templates/KIND.xlsx).
+  FILE is a CSV or XLSX made from the hub's template (GET /import/templates/KIND.xlsx), or for apt-budgets, s251
+  and place-numbers the DfE's published file as it comes.
   For the GIAS school register use: npm run import:gias -- FILE [--la 886]`;
 
 const { values, positionals } = parseArgs({

@@ -864,6 +864,54 @@ describe('baselines-by-year: a year split into funding terms by their months', (
 
 // ---------------------------------------------------------------------------------------------------------------
 
+describe('callers and options the imports refuse', () => {
+  const apt = () =>
+    csvOf([
+      ['URN', 'Basic Entitlement Primary'],
+      [sch.other[3].urn, '3000.00'],
+    ]);
+
+  it('refuses a Chair and a sub-group member, and writes nothing', async () => {
+    for (const token of [t.tokens.CHAIR, t.tokens.SUBGROUP]) {
+      const r = await post(
+        'place-numbers?academicYear=2026/27',
+        csvOf([
+          ['URN', 'AP places'],
+          [sch.special.urn, '99'],
+        ]),
+        token,
+      );
+      expect(r.status).toBe(403);
+    }
+    const [p] = await q(
+      `SELECT places FROM place_number WHERE school_urn = $1 AND academic_year_code = '2026/27' AND place_type = 'AP'`,
+      [sch.special.urn],
+    );
+    expect(p?.places).not.toBe(99);
+  });
+
+  it('refuses an option the kind does not take, and a units value it does not know', async () => {
+    const r = await post('apt-budgets?financialYear=2026-27&academicYear=2026/27', apt());
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].message).toMatch(/academicYear/);
+    const u = await post('s251?units=BILLIONS', 'time_period\n');
+    expect(u.status).toBe(400);
+    expect(u.body.errors[0].message).toMatch(/is not one of POUNDS, THOUSANDS, MILLIONS/);
+  });
+
+  it('reports a dry run in full and writes nothing', async () => {
+    const before = await notionalSen(sch.other[3].urn, '2027-28');
+    const r = await post('apt-budgets?financialYear=2027-28&dryRun=TRUE', apt());
+    expect(r.status).toBe(200);
+    expect(r.body.report).toMatchObject({ dryRun: true, applied: false });
+    expect(r.body.report.created + r.body.report.updated).toBe(1);
+    expect(r.body.report.details.schools).toBe(1);
+    expect(await notionalSen(sch.other[3].urn, '2027-28')).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
 describe('the command line', () => {
   it("npm run import -- baselines-by-year FILE takes the kind's options as flags and prints the report", async () => {
     const out = await COMMANDS.import(

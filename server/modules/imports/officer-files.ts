@@ -631,7 +631,7 @@ function s251(kindNamed: KindNamed): ImportKind {
       "authority's rows (geographic_level Local authority, old_la_code or la_name) and years the hub holds are read. Each high-needs line " +
       "(1.0.2 and 1.2.x) is mapped to a High Needs block line; a budget file sets the lines' budget, an outturn file their outturn, from the " +
       'net amount (net_planned_expenditure or net_expenditure, in pounds unless the units option says otherwise), with a line split by phase ' +
-      'column where the phases belong to different block lines. An optional "forecast" column sets the forecast of the line it is on. Lines ' +
+      'column where the phases belong to different block lines. An optional "forecast" column sets the forecast of the row\'s main block line. Lines ' +
       'with no block line, and lines outside the high-needs section, are listed in the report, never silently dropped.',
     fields: S251_TEMPLATE.map((name) => ({
       name,
@@ -988,7 +988,7 @@ function placeNumbers(): ImportKind {
       "or the plain headings of the hub's template. Pre-16 SEN places count as special pre-16 places, post-16 SEN places as special post-16, " +
       'AP places as AP, SEN unit and resourced provision places (at £6k and at £10k) as SRP places; several columns of one type are added ' +
       'together. Rows of other authorities (LA code or LAESTAB) are left out; institutions the hub does not hold (colleges, independent ' +
-      'providers) are listed in the report. A blank cell under a place column is 0 places. The block model reads these places for every ' +
+      'providers) are listed in the report. A blank cell under a place column is 0 places; place types with no column are left as they are. The block model reads these places for every ' +
       'scenario. The academic year comes from the headings, an "Academic year" column or the academicYear option.',
     fields: [
       { name: 'URN', kind: 'int', required: true, description: 'School URN (or UKPRN).', example: '118001' },
