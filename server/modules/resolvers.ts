@@ -10,6 +10,7 @@ import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
 import { SchoolConnectionResolver, SchoolLinkResolver, SchoolResolver } from './school/school.resolver';
 import { SchoolClosureResolver } from './school/closure.resolver';
+import { SchoolPlaceNumbersResolver } from './funding/place-numbers.resolver';
 import {
   BlockLineSourceResolver,
   NotionalSenSourceResolver,
@@ -41,4 +42,5 @@ export const resolvers = [
   NotionalSenSourceResolver,
   BlockLineSourceResolver,
   SchoolClosureResolver,
+  SchoolPlaceNumbersResolver,
 ];

@@ -11,11 +11,13 @@ import { DEFAULT_MODEL_PARAMETERS, money, protectionRate } from '../funding/mode
 import { CaseloadKind } from '../caseload/caseload.entity';
 import { loadPeriodCatalogue, PeriodCatalogue } from '../period/period.service';
 import { ErrorList, FileRejected, RowError } from './report';
-import { readTable, Table } from './table';
+import { readTable, Table, TableOptions } from './table';
 import { authorize, ACTIONS } from '../../auth/policy';
 import { assertImportAllowed } from '../instance/instance';
 import { looksLike } from './recognise';
 import { REFERENCE_KINDS } from './reference';
+import type { ParamSpec } from '../exports/params';
+import { officerFileKinds } from './officer-files';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -59,6 +61,17 @@ export interface RecordChange {
   after: Stored;
 }
 
+/** What a kind's own `validate` makes of a file: the rows it accepts, every problem, and what it reports besides. */
+export interface Validated {
+  rows: ImportRow[];
+  errors: ErrorList;
+  ignoredColumns: string[];
+  /** The records to write, when the kind derives them itself (else `records(rows)`). */
+  records?: RecordChange[];
+  /** Shown in the report as it is (e.g. a derivation per school, lines read but not imported). */
+  details?: Record<string, unknown>;
+}
+
 export interface ImportKind {
   kind: string;
   title: string;
@@ -76,7 +89,17 @@ export interface ImportKind {
   checkAgainstStore?(tx: EntityManager, rows: ImportRow[], errors: ErrorList): Promise<void>;
   /** For kinds that replace sets of rows rather than upsert records. */
   apply?(tx: EntityManager, rows: ImportRow[]): Promise<ApplyResult>;
+  /** How the file is read (published layouts: their sheet, title rows above the header, wide tables). */
+  table?: TableOptions;
+  /** Settings a file does not carry (e.g. its financial year): query parameters of POST /import/<kind>, --flags of the CLI. */
+  options?: ParamSpec[];
+  /** A published layout the kind reads itself, instead of the template's columns (validateTable). */
+  validate?(tx: EntityManager, table: Table, refs: Refs, options: ImportOptionValues): Promise<Validated>;
+  /** The report's details as lines for the command line. */
+  detailLines?(details: Record<string, unknown>): string[];
 }
+
+export type ImportOptionValues = Record<string, string | number | null>;
 
 /** Who imported what: the provenance written on every figure an import sets. */
 export interface ImportSource {
@@ -595,6 +618,8 @@ export const IMPORT_KINDS: ImportKind[] = [
     },
   },
   ...REFERENCE_KINDS,
+  // The files officers hold as the DfE publishes them; they write as the kinds above do (looked up when they run).
+  ...officerFileKinds((name) => IMPORT_KIND_BY_NAME.get(name)!),
 ];
 
 export const IMPORT_KIND_BY_NAME = new Map(IMPORT_KINDS.map((k) => [k.kind, k]));
@@ -675,6 +700,8 @@ export interface FinanceImportReport {
   /** What changed, in plain words, when the kind reports it (e.g. community moves). */
   notes: string[];
   message: string;
+  /** Kind-specific: what was derived, split or left out (see the kind's description). */
+  details?: Record<string, unknown>;
 }
 
 async function loadRefs(db: EntityManager): Promise<Refs> {
@@ -698,11 +725,7 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
 }
 
 /** Validates a whole table: every problem, in every row, before anything is written. */
-export function validateTable(
-  kind: ImportKind,
-  table: Table,
-  refs: Refs,
-): { rows: ImportRow[]; errors: ErrorList; ignoredColumns: string[] } {
+export function validateTable(kind: ImportKind, table: Table, refs: Refs): Validated {
   const missing = kind.fields.filter((f) => f.required && !table.header.includes(f.name));
   if (missing.length) {
     throw new FileRejected(
@@ -764,6 +787,8 @@ export interface FinanceImportOptions {
   source: 'API' | 'IMPORT';
   fileName: string;
   dryRun?: boolean;
+  /** The kind's options (ImportKind.options), already parsed. */
+  options?: ImportOptionValues;
 }
 
 export async function importFinance(
@@ -775,11 +800,14 @@ export async function importFinance(
   authorize(opts.viewer, ACTIONS.import, 'import');
   const kind = requireKind(kindName);
   await assertImportAllowed(ds);
-  const table = await readTable(file);
+  const table = await readTable(file, kind.table);
   return ds
     .transaction(async (tx) => {
       const refs = await loadRefs(tx);
-      const { rows, errors, ignoredColumns } = validateTable(kind, table, refs);
+      const validated: Validated = kind.validate
+        ? await kind.validate(tx, table, refs, opts.options ?? {})
+        : validateTable(kind, table, refs);
+      const { rows, errors, ignoredColumns } = validated;
       if (errors.count === 0) await kind.checkAgainstStore?.(tx, rows, errors);
       const report: FinanceImportReport = {
         kind: kind.kind,
@@ -796,6 +824,7 @@ export async function importFinance(
         ignoredColumns,
         notes: [],
         message: '',
+        ...(validated.details ? { details: validated.details } : {}),
       };
       if (errors.count > 0) {
         report.message = `Nothing imported: ${errors.count} problem${errors.count > 1 ? 's' : ''} in ${report.rejected} row${report.rejected > 1 ? 's' : ''}. Fix them and import the file again.`;
@@ -805,7 +834,7 @@ export async function importFinance(
       if (kind.apply) {
         result = await kind.apply(tx, rows);
       } else {
-        const records = kind.records!(rows);
+        const records = validated.records ?? kind.records!(rows);
         const existing = await kind.load!(
           tx,
           records.map((r) => r.id),

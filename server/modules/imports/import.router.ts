@@ -159,8 +159,11 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
     handler(deps, async (req, res) => {
       const viewer = await finance(req);
       const kind = requireKind(String(req.params.kind));
-      const p = parseParams(
-        [{ name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' }],
+      const { dryRun, ...options } = parseParams(
+        [
+          { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
+          ...(kind.options ?? []),
+        ],
         query(req),
         `${kind.kind} import`,
       );
@@ -169,7 +172,8 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
         viewer,
         source: 'API',
         fileName: fileName(req, `upload-${kind.kind}`),
-        dryRun: p.dryRun === 'TRUE',
+        dryRun: dryRun === 'TRUE',
+        options: options as Record<string, string | number | null>,
       });
       sendReport(res, report);
     }),

@@ -19,6 +19,24 @@ export interface Table {
   /** `line` is the CSV line or the sheet row number, as a person would find it. */
   rows: { line: number; cells: Map<string, Cell> }[];
   sheet?: string;
+  /** Every sheet of a workbook, in order (XLSX only). */
+  sheets?: string[];
+  /** The line of the header (1 unless `findHeader` found it further down). */
+  headerLine?: number;
+}
+
+/** How a kind reads its files; the hub's own templates need none of it. */
+export interface TableOptions {
+  /** Sheets to read, first found wins (else the first sheet). */
+  preferredSheets?: string[];
+  /** Wide published layouts (one column per formula factor) need more than the templates' few. */
+  maxColumns?: number;
+  /**
+   * Published files put title rows above the header: the first of the first `headerScanRows` rows for which
+   * this is true is the header (else line 1 is).
+   */
+  findHeader?: (cells: string[]) => boolean;
+  headerScanRows?: number;
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -28,14 +46,23 @@ const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
  * UTF-8 when it is valid UTF-8 (templates from the hub are), else as Windows-1252 (Excel's "CSV (Comma
  * delimited)" on Windows).
  */
-export async function readTable(buf: Buffer, preferredSheet = 'Data'): Promise<Table> {
+export async function readTable(buf: Buffer, options: string | TableOptions = 'Data'): Promise<Table> {
+  const opts: TableOptions = typeof options === 'string' ? { preferredSheets: [options] } : options;
   if (buf.length === 0) throw new FileRejected('The file is empty.', []);
-  if (buf.subarray(0, 4).equals(ZIP_MAGIC)) return readXlsx(buf, preferredSheet);
+  if (buf.subarray(0, 4).equals(ZIP_MAGIC)) return readXlsx(buf, opts);
   if (buf.subarray(0, 8).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]))) {
     throw new FileRejected('The file is an old Excel 97-2003 workbook (.xls): save it as .xlsx or CSV.', []);
   }
   if (buf.subarray(0, 4096).includes(0)) throw new FileRejected('The file is binary: it is neither CSV nor XLSX.', []);
-  return readCsv(buf);
+  return readCsv(buf, opts);
+}
+
+/** The header's index among the first rows: the first `findHeader` accepts, else 0. */
+function headerIndex(rows: string[][], opts: TableOptions): number {
+  if (!opts.findHeader) return 0;
+  const n = Math.min(rows.length, opts.headerScanRows ?? 30);
+  for (let i = 0; i < n; i++) if (opts.findHeader(rows[i])) return i;
+  return 0;
 }
 
 function decode(buf: Buffer): string {
@@ -44,7 +71,7 @@ function decode(buf: Buffer): string {
   return utf8.includes('\uFFFD') ? iconv.decode(buf, 'win1252') : utf8;
 }
 
-function readCsv(buf: Buffer): Table {
+function readCsv(buf: Buffer, opts: TableOptions = {}): Table {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(decode(buf), {
@@ -60,11 +87,16 @@ function readCsv(buf: Buffer): Table {
     ]);
   }
   if (records.length === 0) throw new FileRejected('The file is empty: it has no header line.', []);
-  const header = records[0].record.map((h) => h.trim());
+  const at = headerIndex(
+    records.map((r) => r.record.map((h) => h.trim())),
+    opts,
+  );
+  const header = records[at].record.map((h) => h.trim());
   return {
     format: 'csv',
     header,
-    rows: records.slice(1).map(({ record, info }) => ({
+    headerLine: records[at].info.lines,
+    rows: records.slice(at + 1).map(({ record, info }) => ({
       line: info.lines,
       cells: new Map(header.map((h, i) => [h, { text: (record[i] ?? '').trim() }])),
     })),
@@ -214,10 +246,10 @@ async function checkInflatedSize(buf: Buffer): Promise<void> {
 
 /**
  * XLSX through ExcelJS's streaming reader: rows are checked as they are read (count, width, cell length),
- * so memory follows the rows kept, never the inflated XML. The sheet named `preferredSheet` is used, else the
+ * so memory follows the rows kept, never the inflated XML. The first of `preferredSheets` found is used, else the
  * first one.
  */
-async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
+async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> {
   await checkInflatedSize(buf);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([buf]), {
     sharedStrings: 'cache',
@@ -226,15 +258,22 @@ async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
     worksheets: 'emit',
     entries: 'ignore',
   });
-  type Sheet = { name: string; header: string[]; rows: Table['rows'] };
-  let first: Sheet | null = null;
-  let preferred: Sheet | null = null;
+  const preferredSheets = opts.preferredSheets ?? ['Data'];
+  const maxColumns = opts.maxColumns ?? XLSX_LIMITS.maxColumns;
+  const rank = (name: string) => {
+    const i = preferredSheets.indexOf(name);
+    return i < 0 ? preferredSheets.length : i;
+  };
+  type Sheet = { name: string; rows: { number: number; cells: Cell[] }[] };
+  let kept: Sheet | null = null;
+  const sheets: string[] = [];
   let rowsRead = 0;
   try {
     for await (const ws of reader) {
       const name = (ws as unknown as { name: string }).name;
-      const keep = !first || name === preferredSheet;
-      const sheet: Sheet = { name, header: [], rows: [] };
+      sheets.push(name);
+      const keep = !kept || rank(name) < rank(kept.name);
+      const sheet: Sheet = { name, rows: [] };
       for await (const row of ws as AsyncIterable<ExcelJS.Row>) {
         if (++rowsRead > XLSX_LIMITS.maxRows) {
           throw new FileRejected(
@@ -244,46 +283,80 @@ async function readXlsx(buf: Buffer, preferredSheet: string): Promise<Table> {
         }
         if (!keep) continue;
         const values = row.values as ExcelJS.CellValue[];
-        if (values.length - 1 > XLSX_LIMITS.maxColumns) {
+        if (values.length - 1 > maxColumns) {
           throw new FileRejected(
-            `Row ${row.number} has more than ${XLSX_LIMITS.maxColumns} columns: a finance template has a few.`,
+            `Row ${row.number} has more than ${maxColumns} columns: a finance template has a few.`,
             [{ line: row.number, column: null, value: null, reason: 'too many columns' }],
           );
         }
-        if (row.number === 1) {
-          sheet.header = Array.from({ length: values.length - 1 }, (_, i) => cellOf(values[i + 1]).text);
-          continue;
-        }
-        const cells = new Map<string, Cell>();
-        for (let i = 0; i < sheet.header.length; i++) {
-          const cell = cellOf(values[i + 1]);
+        const cells: Cell[] = [];
+        for (let i = 1; i < values.length; i++) {
+          const cell = cellOf(values[i]);
           if (cell.text.length > XLSX_LIMITS.maxCellChars) {
             throw new FileRejected(
-              `Row ${row.number}, column "${cutText(sheet.header[i], 60)}" holds more than ${XLSX_LIMITS.maxCellChars} characters (Excel's own limit).`,
-              [
-                {
-                  line: row.number,
-                  column: cutText(sheet.header[i], 60),
-                  value: cutText(cell.text, 60),
-                  reason: 'cell too long',
-                },
-              ],
+              `Row ${row.number}, column ${i} holds more than ${XLSX_LIMITS.maxCellChars} characters (Excel's own limit).`,
+              [{ line: row.number, column: String(i), value: cutText(cell.text, 60), reason: 'cell too long' }],
             );
           }
-          cells.set(sheet.header[i], cell);
+          cells.push(cell);
         }
-        if ([...cells.values()].every((c) => c.text === '' && !c.error)) continue;
-        sheet.rows.push({ line: row.number, cells });
+        sheet.rows.push({ number: row.number, cells });
       }
-      if (!first) first = sheet;
-      else if (name === preferredSheet) preferred = sheet;
-      if (first.name === preferredSheet) preferred = first;
+      if (keep) kept = sheet;
     }
   } catch (err) {
     if (err instanceof FileRejected) throw err;
-    throw new FileRejected(`The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`, []);
+    // ExcelJS's streaming reader fails on some workbooks whose xl/workbook.xml comes after the sheets (ExcelJS itself
+    // writes them so): the size is already bounded above, so read those whole.
+    const whole = await loadWhole(buf, rank, maxColumns).catch(() => null);
+    if (!whole)
+      throw new FileRejected(
+        `The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`,
+        [],
+      );
+    kept = whole.kept;
+    sheets.splice(0, sheets.length, ...whole.sheets);
   }
-  const ws = preferred ?? first;
-  if (!ws) throw new FileRejected('The workbook has no sheets.', []);
-  return { format: 'xlsx', header: ws.header, rows: ws.rows, sheet: ws.name };
+  if (!kept) throw new FileRejected('The workbook has no sheets.', []);
+  // Without a header finder the header is row 1 exactly, as in the hub's templates.
+  const at = opts.findHeader
+    ? headerIndex(
+        kept.rows.map((r) => r.cells.map((c) => c.text)),
+        opts,
+      )
+    : kept.rows.findIndex((r) => r.number === 1);
+  const headerRow = at >= 0 ? kept.rows[at] : undefined;
+  const header = headerRow ? headerRow.cells.map((c) => c.text) : [];
+  const rows: Table['rows'] = [];
+  for (const r of kept.rows.slice(at + 1)) {
+    const cells = new Map<string, Cell>();
+    for (let i = 0; i < header.length; i++) cells.set(header[i], r.cells[i] ?? { text: '' });
+    if ([...cells.values()].every((c) => c.text === '' && !c.error)) continue;
+    rows.push({ line: r.number, cells });
+  }
+  return { format: 'xlsx', header, rows, sheet: kept.name, sheets, headerLine: headerRow?.number ?? 1 };
+}
+
+/** The whole-workbook reader, for what the streaming one cannot read: the preferred sheet's rows as cells. */
+async function loadWhole(
+  buf: Buffer,
+  rank: (name: string) => number,
+  maxColumns: number,
+): Promise<{ kept: { name: string; rows: { number: number; cells: Cell[] }[] } | null; sheets: string[] }> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(buf as unknown as ArrayBuffer);
+  const sheets = wb.worksheets.map((w) => w.name);
+  const ws = [...wb.worksheets].sort((a, b) => rank(a.name) - rank(b.name))[0];
+  if (!ws) return { kept: null, sheets };
+  const rows: { number: number; cells: Cell[] }[] = [];
+  ws.eachRow((row) => {
+    const values = row.values as ExcelJS.CellValue[];
+    if (values.length - 1 > maxColumns)
+      throw new FileRejected(
+        `Row ${row.number} has more than ${maxColumns} columns: a finance template has a few.`,
+        [],
+      );
+    rows.push({ number: row.number, cells: values.slice(1).map((v) => cellOf(v)) });
+  });
+  return { kept: { name: ws.name, rows }, sheets };
 }

@@ -5,7 +5,8 @@ import { BadInput } from '../../errors';
 import type { Viewer } from '../../auth/roles';
 import { createToken, revokeToken } from '../../auth/tokens';
 import { createDemoTokens, hasData, seedDemo } from '../../bootstrap';
-import { importFinance } from '../../modules/imports/finance';
+import { importFinance, requireKind } from '../../modules/imports/finance';
+import { parseParams } from '../../modules/exports/params';
 import { importGias } from '../../modules/imports/gias';
 import { FileRejected, formatRowError } from '../../modules/imports/report';
 import { giasLinksReportLines, giasReportLines } from '../../modules/imports/cli';
@@ -128,11 +129,16 @@ export const COMMANDS: Record<string, Command> = {
     try {
       const chunks: Buffer[] = [];
       for await (const c of input()) chunks.push(c as Buffer);
-      const r = await importFinance(dataSource, str(args.kind) ?? '', Buffer.concat(chunks), {
+      const kind = requireKind(str(args.kind) ?? '');
+      // The kind's options (--financial-year 2025-26) are read by the same rules as POST /import/<kind>'s query.
+      const given = JSON.parse(str(args.options) ?? '{}') as Record<string, string>;
+      const options = parseParams(kind.options ?? [], new URLSearchParams(given), `${kind.kind} import`);
+      const r = await importFinance(dataSource, kind.kind, Buffer.concat(chunks), {
         viewer,
         source: 'IMPORT',
         fileName: str(args.fileName) ?? 'file',
         dryRun: args['dry-run'] === true,
+        options: options as Record<string, string | number | null>,
       });
       const out = [
         r.message,
@@ -141,6 +147,7 @@ export const COMMANDS: Record<string, Command> = {
       for (const n of r.notes.slice(0, 200)) out.push(`  ${n}`);
       if (r.notes.length > 200) out.push(`  … and ${r.notes.length - 200} more`);
       if (r.ignoredColumns.length) out.push(`  columns ignored (not in the template): ${r.ignoredColumns.join(', ')}`);
+      if (r.details && kind.detailLines) out.push(...kind.detailLines(r.details));
       for (const e of r.errors) out.push(`  ${formatRowError(e)}`);
       if (r.errorCount > r.errors.length) out.push(`  … and ${r.errorCount - r.errors.length} more problems`);
       return { out, err: [], exitCode: r.errorCount > 0 ? 1 : 0 };
