@@ -10,6 +10,8 @@ import { PeriodResolver } from './period/period.resolver';
 import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/safety-valve.resolver';
 import { SchoolConnectionResolver, SchoolResolver } from './school/school.resolver';
 import { SchoolClosureResolver } from './school/closure.resolver';
+import { SafetyValveMutationResolver } from './safety-valve/safety-valve.mutations';
+import { DataStatusResolver } from './data-status/data-status.resolver';
 import {
   BlockLineSourceResolver,
   NotionalSenSourceResolver,
@@ -40,4 +42,6 @@ export const resolvers = [
   NotionalSenSourceResolver,
   BlockLineSourceResolver,
   SchoolClosureResolver,
+  SafetyValveMutationResolver,
+  DataStatusResolver,
 ];

@@ -13,6 +13,7 @@ import { loadPeriodCatalogue, PeriodCatalogue } from '../period/period.service';
 import { ErrorList, FileRejected, RowError } from './report';
 import { readTable, Table } from './table';
 import { authorize, ACTIONS } from '../../auth/policy';
+import { SAFETY_VALVE_IMPORT_KINDS } from './safety-valve-imports';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -587,6 +588,7 @@ export const IMPORT_KINDS: ImportKind[] = [
       return { created, updated, unchanged, audit };
     },
   },
+  ...SAFETY_VALVE_IMPORT_KINDS,
 ];
 
 export const IMPORT_KIND_BY_NAME = new Map(IMPORT_KINDS.map((k) => [k.kind, k]));
