@@ -217,10 +217,11 @@ export const AGREEMENT_KIND: ImportKind = {
       const old = existing.get(ch.id);
       if (old) {
         await tx.query(
-          `UPDATE safety_valve_agreement SET first_financial_year = $3, last_financial_year = $4, dfe_contribution = $5, la_contribution = $6,
-                  deficit_at_start = $7, deficit_at_start_date = $8, reports_per_year = $9, brought_forward_date = $10, brought_forward_plan = $11,
-                  brought_forward_outturn = $12, note = $13, source_kind = $14, source_file = $15, source_by = $16, source_at = now()
-            WHERE code = $1 AND effective_from = $2`,
+          `UPDATE safety_valve_agreement SET first_financial_year = $3, last_financial_year = $4, dfe_contribution = $5::numeric,
+                  la_contribution = $6::numeric, deficit_at_start = $7::numeric, deficit_at_start_date = $8::date, reports_per_year = $9::int,
+                  brought_forward_date = $10::date, brought_forward_plan = $11::numeric, brought_forward_outturn = $12::numeric, note = $13::text,
+                  source_kind = $14::text, source_file = $15::text, source_by = $16::text, source_at = now()
+            WHERE code = $1 AND effective_from = $2::date`,
           params,
         );
       } else {
@@ -228,8 +229,9 @@ export const AGREEMENT_KIND: ImportKind = {
           `INSERT INTO safety_valve_agreement (code, version, effective_from, first_financial_year, last_financial_year, dfe_contribution,
                   la_contribution, deficit_at_start, deficit_at_start_date, reports_per_year, brought_forward_date, brought_forward_plan,
                   brought_forward_outturn, note, source_kind, source_file, source_by, source_at)
-           SELECT $1, coalesce((SELECT max(version) FROM safety_valve_agreement WHERE code = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                  $11, $12, $13, $14, $15, $16, now()
+           SELECT $1::text, coalesce((SELECT max(version) FROM safety_valve_agreement WHERE code = $1::text), 0) + 1, $2::date, $3::text, $4::text,
+                  $5::numeric, $6::numeric, $7::numeric, $8::date, $9::int, $10::date, $11::numeric, $12::numeric, $13::text, $14::text,
+                  $15::text, $16::text, now()
            RETURNING version`,
           params,
         );

@@ -137,8 +137,11 @@ async function enterOne(
     if (errors.count === 0) await kind.checkAgainstStore?.(tx, rows, errors);
     if (errors.count > 0) {
       const [e] = errors.items;
+      // BadInput names the field first; the reason says what is wrong with the value (money's reasons name both already).
+      const said = e.column && e.reason.startsWith(`${e.column} `) ? e.reason.slice(e.column.length + 1) : null;
+      const what = said ?? `${e.value === null || e.value === '' ? '(blank)' : `"${e.value}"`} ${e.reason}`;
       throw new BadInput(
-        `${e.column} ${e.value === null ? '(blank)' : `"${e.value}"`} ${e.reason}.` +
+        `${what.replace(/\.+$/, '')}.` +
           (errors.count > 1 ? ` (${errors.count - 1} more problem${errors.count > 2 ? 's' : ''}.)` : ''),
         e.column ?? undefined,
         { problems: errors.items.map((x) => ({ field: x.column, value: x.value, reason: x.reason })) },
