@@ -3,6 +3,7 @@ import { CaseloadKind } from '../caseload/caseload.entity';
 import { agreementOn } from '../safety-valve/agreement';
 import { todayIso } from '../period/period.service';
 import { compute, loadFundingInputs, parameterVersions, recordOn } from '../scenario/scenario.service';
+import { bandingApplies } from '../funding/model';
 
 /**
  * The one registry of what the hub holds: a dataset is a table (or a slice of one) that an officer loads.
@@ -164,11 +165,12 @@ export const DATASETS: Dataset[] = [
     async missing(db, scope) {
       if (scope.communityCode) return [];
       const rows: { urn: number }[] = await db.query(
-        `SELECT s.urn FROM school s WHERE ${OPEN_ON('s', '$1::date')} AND ${MEMBER_OF('s', '$1::date')} IS NULL ORDER BY s.urn`,
+        `SELECT s.urn FROM school s WHERE ${OPEN_ON('s', '$1::date')} AND s.phase NOT IN ('SPECIAL', 'PRU')
+            AND ${MEMBER_OF('s', '$1::date')} IS NULL ORDER BY s.urn`,
         [scope.start],
       );
       return rows.length
-        ? [`${scope.label}: ${plural(rows.length, 'open school')} in no community (${codes(rows.map((r) => String(r.urn)))})`]
+        ? [`${scope.label}: ${plural(rows.length, 'open mainstream school')} in no community (${codes(rows.map((r) => String(r.urn)))})`]
         : [];
     },
   },
@@ -317,6 +319,9 @@ export const DATASETS: Dataset[] = [
       perFundingTerm(
         scope,
         async (term) => {
+          // Plans are counted by band from the banding start (of the parameters of record); before it, there are no bands.
+          const paramsOn = recordOn(await parameterVersions(db));
+          if (!bandingApplies(term.start, paramsOn(term.start))) return [];
           const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ehcp_band_count WHERE term_code = $1`, [term.code]);
           return n === 0 ? [`${term.code}: no EHCP band counts`] : [];
         },
