@@ -59,7 +59,10 @@ export const OPERATIONS: Record<string, Rule> = {
   'Mutation.setScenarioState': { roles: MODELLERS, why: 'as updateScenarioParameters; only Finance unlocks' },
   'Mutation.setModelParameters': { roles: FINANCE, why: 'changes the figures of record' },
   'Mutation.closeSchool': { roles: FINANCE, why: 'ends memberships and recomputes the figures of record' },
-  'Mutation.createSafetyValveAgreementVersion': { roles: FINANCE, why: 'the agreement with the DfE is a figure of record' },
+  'Mutation.createSafetyValveAgreementVersion': {
+    roles: FINANCE,
+    why: 'the agreement with the DfE is a figure of record',
+  },
   'Mutation.setSafetyValvePlanYear': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
   'Mutation.recordSafetyValveReport': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
   'Mutation.recordSafetyValveInstalment': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },

@@ -1292,7 +1292,15 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
     });
     const periodCode = rep.periodCode;
     const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) =>
-      kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual, ...provenance('safety-valve-returns.xlsx') });
+      kpis.push({
+        periodCode,
+        kpiCode,
+        name,
+        unit,
+        plan: planValue,
+        actual,
+        ...provenance('safety-valve-returns.xlsx'),
+      });
     kpi(
       'EHCP_TOTAL',
       'EHCPs maintained by Kent',

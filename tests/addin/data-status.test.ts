@@ -45,8 +45,12 @@ describe('data status rendering', () => {
     const html = renderDataStatus(view());
     expect(html).toContain('<b>Missing for AUTUMN-2026:</b>');
     expect(html).toContain('<li>AUTUMN-2026: no pot for TON-04</li>');
-    expect(html).toMatch(/<tr data-key="pots" class="has-missing"><td>Community pots<\/td><td class="num">1,234<\/td><td>from pots.xlsx, by A. Officer, 30 Nov 2026, \d\d:\d\d<\/td><\/tr>/);
-    expect(html).toContain('<tr data-key="notional-sen"><td>Notional SEN factor inputs</td><td class="num">0</td><td>no source recorded</td></tr>');
+    expect(html).toMatch(
+      /<tr data-key="pots" class="has-missing"><td>Community pots<\/td><td class="num">1,234<\/td><td>from pots.xlsx, by A. Officer, 30 Nov 2026, \d\d:\d\d<\/td><\/tr>/,
+    );
+    expect(html).toContain(
+      '<tr data-key="notional-sen"><td>Notional SEN factor inputs</td><td class="num">0</td><td>no source recorded</td></tr>',
+    );
     expect(summaryText(view())).toBe('Data status for AUTUMN-2026: 1 of 2 datasets hold rows; 1 thing missing');
     expect(renderDataStatus(view({ missing: [], communityCode: 'ASH-01' }))).toContain(
       'Nothing missing for AUTUMN-2026 for ASH-01.',
@@ -58,7 +62,13 @@ describe('data status rendering', () => {
     const html = renderDataStatus(
       view({
         missing: [hostile],
-        datasets: [{ ...view().datasets[0], title: hostile, latest: { kind: 'IMPORTED', file: hostile, by: hostile, at: null, rows: 1 } }],
+        datasets: [
+          {
+            ...view().datasets[0],
+            title: hostile,
+            latest: { kind: 'IMPORTED', file: hostile, by: hostile, at: null, rows: 1 },
+          },
+        ],
       }),
     );
     expect(html).not.toContain('<img');
@@ -66,8 +76,12 @@ describe('data status rendering', () => {
   });
 
   it('says computed and hand-entered rows in words', () => {
-    expect(sourceText({ kind: 'COMPUTED', file: null, by: null, at: null, rows: 3 })).toBe('computed by the funding model');
-    expect(sourceText({ kind: 'MANUAL', file: null, by: 'B. Officer', at: null, rows: 1 })).toBe('entered by hand, by B. Officer');
+    expect(sourceText({ kind: 'COMPUTED', file: null, by: null, at: null, rows: 3 })).toBe(
+      'computed by the funding model',
+    );
+    expect(sourceText({ kind: 'MANUAL', file: null, by: 'B. Officer', at: null, rows: 1 })).toBe(
+      'entered by hand, by B. Officer',
+    );
   });
 
   it('asks the hub with the DataStatus operation for the chosen term, and refuses no term', async () => {
@@ -117,7 +131,13 @@ describeIf('the Data status section in headless Chromium against a running hub',
     addin = await startAddinServer({ root: dist, hubUrl: hub.url, port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
     });
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 900, height: 1200 } });
     const fake = readFileSync(join(`${dist}-dev`, 'fake-office.js'), 'utf8');
@@ -160,7 +180,11 @@ describeIf('the Data status section in headless Chromium against a running hub',
       `SELECT count(*)::int AS n FROM community_pot WHERE term_code = 'AUTUMN-2026'`,
     );
     const pots = page.locator('tr[data-key="pots"] td');
-    expect(await pots.allInnerTexts()).toEqual(['Community pots', n.toLocaleString('en-GB'), 'computed by the funding model']);
+    expect(await pots.allInnerTexts()).toEqual([
+      'Community pots',
+      n.toLocaleString('en-GB'),
+      'computed by the funding model',
+    ]);
     expect(await page.locator('tr[data-key="place-numbers"] td').nth(2).innerText()).toBe(
       'from high-needs-places-2026-27.csv, by demo data',
     );

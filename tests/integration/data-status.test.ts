@@ -107,7 +107,9 @@ describe('dataStatus says what is missing after rows are deleted', () => {
           WHERE p.academic_year_code = '2026/27' AND s.phase = 'SPECIAL' AND s.status = 'OPEN' ORDER BY 1 LIMIT 3`,
       )
     ).map((r: any) => r.urn);
-    await q(`DELETE FROM place_number WHERE academic_year_code = '2026/27' AND school_urn = ANY($1::int[])`, [specials]);
+    await q(`DELETE FROM place_number WHERE academic_year_code = '2026/27' AND school_urn = ANY($1::int[])`, [
+      specials,
+    ]);
     await q(`DELETE FROM safety_valve_kpi WHERE period_code = '2026-27-Q1'`);
   });
 
@@ -136,7 +138,12 @@ describe('dataStatus says what is missing after rows are deleted', () => {
     const s = await status({ term: 'AUTUMN-2026' });
     const pots = dataset(s, 'pots');
     expect(pots.missing).toEqual([]);
-    expect(pots.latest).toMatchObject({ kind: 'IMPORTED', file: 'pots-autumn-2026.csv', by: 'Demo finance officer', rows: 1 });
+    expect(pots.latest).toMatchObject({
+      kind: 'IMPORTED',
+      file: 'pots-autumn-2026.csv',
+      by: 'Demo finance officer',
+      rows: 1,
+    });
     expect(Date.now() - new Date(pots.latest.at).getTime()).toBeLessThan(60_000);
     expect(pots.sources.map((x: any) => [x.kind, x.rows])).toEqual([
       ['IMPORTED', 1],
@@ -150,7 +157,12 @@ describe('dataStatus says what is missing after rows are deleted', () => {
     // One school renamed: an import that changes nothing is not recorded.
     const rows = kent.map((s: any, i: number) => giasRowOf(i === 0 ? { ...s, name: `${s.name} (renamed)` } : s));
     await writeGiasSample(file, { laRows: rows, totalRows: kent.length + 50 });
-    const finance = { subject: 'token:test', name: 'Test finance officer', role: Role.FINANCE, communityCode: null } as any;
+    const finance = {
+      subject: 'token:test',
+      name: 'Test finance officer',
+      role: Role.FINANCE,
+      communityCode: null,
+    } as any;
     const report = await importGias(t.db.dataSource, fs.createReadStream(file), {
       la: 886,
       viewer: finance,
@@ -167,17 +179,21 @@ describe('dataStatus says what is missing after rows are deleted', () => {
     });
   });
 
-  it("scopes a Chair to their own community and refuses an analyst", async () => {
+  it('scopes a Chair to their own community and refuses an analyst', async () => {
     const s = await status({ term: 'AUTUMN-2026' }, t.tokens.CHAIR);
     expect(s.communityCode).toMatch(/^[A-Z]{3}-\d\d$/);
     expect(dataset(s, 'communities').rows).toBe(1);
     expect(dataset(s, 'pots').rows).toBe(
-      (await q(`SELECT count(*)::int AS n FROM community_pot WHERE term_code = 'AUTUMN-2026' AND community_code = $1`, [s.communityCode]))[0].n,
+      (
+        await q(
+          `SELECT count(*)::int AS n FROM community_pot WHERE term_code = 'AUTUMN-2026' AND community_code = $1`,
+          [s.communityCode],
+        )
+      )[0].n,
     );
     // Another community's missing pot is not theirs to see.
-    const other = (
-      await q(`SELECT code FROM community WHERE code <> $1 ORDER BY code LIMIT 1`, [s.communityCode])
-    )[0].code;
+    const other = (await q(`SELECT code FROM community WHERE code <> $1 ORDER BY code LIMIT 1`, [s.communityCode]))[0]
+      .code;
     await q(`DELETE FROM community_pot WHERE term_code = 'AUTUMN-2026' AND community_code = $1`, [other]);
     expect((await status({ term: 'AUTUMN-2026' })).missing).toContain(`AUTUMN-2026: no pot for ${other}`);
     expect((await status({ term: 'AUTUMN-2026' }, t.tokens.CHAIR)).missing.join('\n')).not.toMatch(other);

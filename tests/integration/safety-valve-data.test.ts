@@ -76,12 +76,21 @@ describe('Safety Valve agreement versions', () => {
     const [row] = await q(
       `SELECT source_kind, source_file, source_by, source_at IS NOT NULL AS at FROM safety_valve_agreement WHERE version = 2`,
     );
-    expect(row).toEqual({ source_kind: 'IMPORTED', source_file: 'sv-test.csv', source_by: 'Demo finance officer', at: true });
+    expect(row).toEqual({
+      source_kind: 'IMPORTED',
+      source_file: 'sv-test.csv',
+      source_by: 'Demo finance officer',
+      at: true,
+    });
     const audits = await q(
       `SELECT action, after, source FROM audit_log WHERE entity = 'IMPORT' AND entity_id = 'safety-valve-agreement:SV-KENT-2022|2025-04-01'`,
     );
     expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ action: 'CREATE', source: 'API', after: { version: 2, dfeContribution: '150000000.00' } });
+    expect(audits[0]).toMatchObject({
+      action: 'CREATE',
+      source: 'API',
+      after: { version: 2, dfeContribution: '150000000.00' },
+    });
 
     // A return made before the revision is regenerated as sent, against version 1; a later one against version 2.
     expect((await report('2024-25-Q2')).agreement).toMatchObject({ version: 1, dfeContribution: '140000000.00' });
@@ -200,7 +209,9 @@ describe('Safety Valve reports at the agreement’s cadence, plan, instalments a
     const rep = await report('2026-27-Q3');
     expect(rep.periodCode).toBe('2026-27-Q3');
     expect(rep.agreement.version).toBe(2);
-    const [row] = await q(`SELECT quarter, source_kind, source_file FROM safety_valve_report WHERE period_code = '2026-27-Q3'`);
+    const [row] = await q(
+      `SELECT quarter, source_kind, source_file FROM safety_valve_report WHERE period_code = '2026-27-Q3'`,
+    );
     expect(row).toEqual({ quarter: 3, source_kind: 'IMPORTED', source_file: 'sv-test.csv' });
   });
 
@@ -236,7 +247,10 @@ describe('Safety Valve reports at the agreement’s cadence, plan, instalments a
       [4, 'paidOn', 'is given, but an instalment WITHHELD has not been paid: leave it blank or set the status'],
       [5, 'status', 'is not one of DUE, PAID, PAID_LATE, WITHHELD'],
     ]);
-    const ok = await post('safety-valve-instalments', `${header}\n2026-27-Q2,2026-27,2026-10-31,3500000,paid_late,2026-11-20\n`);
+    const ok = await post(
+      'safety-valve-instalments',
+      `${header}\n2026-27-Q2,2026-27,2026-10-31,3500000,paid_late,2026-11-20\n`,
+    );
     expect(ok.body.report).toMatchObject({ applied: true, updated: 1 });
     const g = await t.gql(`{ safetyValve { instalments { periodCode status paidOn source { kind } } } }`);
     expect(g.body.data.safetyValve.instalments.find((i: any) => i.periodCode === '2026-27-Q2')).toEqual({
@@ -266,7 +280,10 @@ describe('Safety Valve reports at the agreement’s cadence, plan, instalments a
         reason: 'is not a monitoring report held by the hub: import the report first',
       },
     ]);
-    const ok = await post('safety-valve-kpis', `${header}\n2026-27-Q3,EHCP_TOTAL,EHCPs maintained,COUNT,"21,000",21456\n`);
+    const ok = await post(
+      'safety-valve-kpis',
+      `${header}\n2026-27-Q3,EHCP_TOTAL,EHCPs maintained,COUNT,"21,000",21456\n`,
+    );
     expect(ok.body.report).toMatchObject({ applied: true, created: 1 });
     const rep = await report('2026-27-Q3');
     expect(rep.kpis).toEqual([{ kpiCode: 'EHCP_TOTAL', plan: '21000', actual: '21456', variance: '456' }]);
@@ -338,7 +355,9 @@ describe('Safety Valve Finance mutations', () => {
       const r = await t.gql(CREATE, { i: input({ effectiveFrom: '2027-02-01' }) }, token);
       expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
     }
-    expect((await q(`SELECT count(*)::int AS n FROM safety_valve_agreement WHERE effective_from = '2027-02-01'`))[0].n).toBe(0);
+    expect(
+      (await q(`SELECT count(*)::int AS n FROM safety_valve_agreement WHERE effective_from = '2027-02-01'`))[0].n,
+    ).toBe(0);
   });
 
   it('sets a plan year, records a report, an instalment and a KPI, each checked as its import checks it', async () => {
@@ -350,7 +369,9 @@ describe('Safety Valve Finance mutations', () => {
       inYearPlan: '9000000.00',
       source: { kind: 'MANUAL', by: 'Demo finance officer' },
     });
-    const outside = await t.gql(`mutation { setSafetyValvePlanYear(financialYear: "2021-22", inYearPlan: "1") { financialYear } }`);
+    const outside = await t.gql(
+      `mutation { setSafetyValvePlanYear(financialYear: "2021-22", inYearPlan: "1") { financialYear } }`,
+    );
     expect(outside.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'financialYear' });
 
     const REP = `mutation($i: SafetyValveReportInput!) { recordSafetyValveReport(input: $i) { periodCode quarter reportDate cumulativeForecast } }`;
@@ -375,10 +396,18 @@ describe('Safety Valve Finance mutations', () => {
     });
 
     const INST = `mutation($i: SafetyValveInstalmentInput!) { recordSafetyValveInstalment(input: $i) { periodCode status paidOn source { kind } } }`;
-    const inst = { periodCode: '2027-28-R1', financialYear: '2027-28', dueOn: '2027-07-31', amount: '3500000', status: 'WITHHELD' };
+    const inst = {
+      periodCode: '2027-28-R1',
+      financialYear: '2027-28',
+      dueOn: '2027-07-31',
+      amount: '3500000',
+      status: 'WITHHELD',
+    };
     const badInst = await t.gql(INST, { i: { ...inst, status: 'PAID' } });
     expect(badInst.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'status' });
-    expect(badInst.body.errors[0].message).toBe('Argument "status": "PAID" is PAID: give the day it was paid (paidOn).');
+    expect(badInst.body.errors[0].message).toBe(
+      'Argument "status": "PAID" is PAID: give the day it was paid (paidOn).',
+    );
     const okInst = await t.gql(INST, { i: inst });
     expect(okInst.body.data.recordSafetyValveInstalment).toEqual({
       periodCode: '2027-28-R1',
@@ -388,7 +417,9 @@ describe('Safety Valve Finance mutations', () => {
     });
 
     const KPI = `mutation($i: SafetyValveKpiInput!) { recordSafetyValveKpi(input: $i) { periodCode kpiCode unit plan actual } }`;
-    const badKpi = await t.gql(KPI, { i: { periodCode: '2027-28-R1', kpiCode: 'X', name: 'X', unit: 'MILES', actual: '1' } });
+    const badKpi = await t.gql(KPI, {
+      i: { periodCode: '2027-28-R1', kpiCode: 'X', name: 'X', unit: 'MILES', actual: '1' },
+    });
     expect(badKpi.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'unit' });
     const okKpi = await t.gql(KPI, {
       i: { periodCode: '2027-28-R1', kpiCode: 'EHCP_TOTAL', name: 'EHCPs maintained', unit: 'COUNT', actual: '21900' },

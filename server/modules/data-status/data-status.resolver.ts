@@ -12,7 +12,9 @@ import { DATASETS, Dataset, periodsOf, Scope } from './datasets';
 export const MAX_SOURCES = 5;
 export const MAX_MISSING = 20;
 
-@ObjectType({ description: 'Where some of a dataset’s rows came from: one file (or hand entry, or the model), who, when.' })
+@ObjectType({
+  description: 'Where some of a dataset’s rows came from: one file (or hand entry, or the model), who, when.',
+})
 export class DatasetSource {
   @Field(() => String, { description: 'IMPORTED, MANUAL or COMPUTED (made by the funding model).' })
   kind: string;
@@ -30,7 +32,9 @@ export class DatasetSource {
   rows: number;
 }
 
-@ObjectType({ description: 'One dataset the hub holds: rows loaded for the period, from which files, and what is missing.' })
+@ObjectType({
+  description: 'One dataset the hub holds: rows loaded for the period, from which files, and what is missing.',
+})
 export class DatasetStatus {
   @Field(() => String, { description: 'Dataset key, e.g. "pots".' })
   key: string;
@@ -194,7 +198,8 @@ export class DataStatusResolver {
       "A Chair sees their own community's rows and gaps.",
   })
   async dataStatus(
-    @Arg('term', () => String, { nullable: true, description: 'Funding term code, e.g. AUTUMN-2026.' }) term: string | null,
+    @Arg('term', () => String, { nullable: true, description: 'Funding term code, e.g. AUTUMN-2026.' })
+    term: string | null,
     @Arg('financialYear', () => String, { nullable: true, description: 'Financial year code, e.g. 2026-27.' })
     financialYear: string | null,
     @Ctx() ctx: Context,

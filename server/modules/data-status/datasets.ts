@@ -93,11 +93,20 @@ async function blockMissing(db: EntityManager, scope: Scope, kinds: string[]): P
     );
   const all = (await scope.cache.get('block')) as MissingDriverRow[];
   const inScope = new Set([...scope.fundingTerms, ...scope.financialYears, ...scope.academicYears]);
-  const groups = new Map<string, { kind: string; setting: string; period: string; urns: Set<number>; message: string }>();
+  const groups = new Map<
+    string,
+    { kind: string; setting: string; period: string; urns: Set<number>; message: string }
+  >();
   for (const m of all) {
     if (!kinds.includes(m.kind) || !inScope.has(m.period)) continue;
     const k = `${m.kind}|${m.setting}|${m.period}`;
-    const g = groups.get(k) ?? { kind: m.kind, setting: m.setting, period: m.period, urns: new Set(), message: m.message };
+    const g = groups.get(k) ?? {
+      kind: m.kind,
+      setting: m.setting,
+      period: m.period,
+      urns: new Set(),
+      message: m.message,
+    };
     if (m.schoolUrn !== null) g.urns.add(m.schoolUrn);
     groups.set(k, g);
   }
@@ -170,7 +179,9 @@ export const DATASETS: Dataset[] = [
         [scope.start],
       );
       return rows.length
-        ? [`${scope.label}: ${plural(rows.length, 'open mainstream school')} in no community (${codes(rows.map((r) => String(r.urn)))})`]
+        ? [
+            `${scope.label}: ${plural(rows.length, 'open mainstream school')} in no community (${codes(rows.map((r) => String(r.urn)))})`,
+          ]
         : [];
     },
   },
@@ -183,7 +194,9 @@ export const DATASETS: Dataset[] = [
     async missing(db, scope) {
       const out: string[] = [];
       for (const fy of scope.financialYears) {
-        const [{ start }] = await db.query(`SELECT start_date::text AS start FROM financial_year WHERE code = $1`, [fy]);
+        const [{ start }] = await db.query(`SELECT start_date::text AS start FROM financial_year WHERE code = $1`, [
+          fy,
+        ]);
         const [{ n }] = await db.query(
           `SELECT count(*)::int AS n FROM school s WHERE ${OPEN_ON('s', '$2::date')} AND s.phase NOT IN ('SPECIAL', 'PRU')
               AND ($3::text IS NULL OR ${MEMBER_OF('s', '$2::date')} = $3)
@@ -299,10 +312,10 @@ export const DATASETS: Dataset[] = [
         `SELECT DISTINCT period_code AS p, kind FROM caseload_count WHERE period_code = ANY($1::text[])`,
         [scope.schoolTerms],
       );
-      const past = await db.query(`SELECT code FROM school_term WHERE code = ANY($1::text[]) AND start_date <= $2::date ORDER BY start_date`, [
-        scope.schoolTerms,
-        todayIso(),
-      ]);
+      const past = await db.query(
+        `SELECT code FROM school_term WHERE code = ANY($1::text[]) AND start_date <= $2::date ORDER BY start_date`,
+        [scope.schoolTerms, todayIso()],
+      );
       return (past as { code: string }[]).flatMap(({ code }) => {
         const lacking = Object.values(CaseloadKind).filter((k) => !held.some((h) => h.p === code && h.kind === k));
         return lacking.length ? [`${code}: no caseload counts of ${lacking.join(', ')}`] : [];
@@ -322,7 +335,9 @@ export const DATASETS: Dataset[] = [
           // Plans are counted by band from the banding start (of the parameters of record); before it, there are no bands.
           const paramsOn = recordOn(await parameterVersions(db));
           if (!bandingApplies(term.start, paramsOn(term.start))) return [];
-          const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ehcp_band_count WHERE term_code = $1`, [term.code]);
+          const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ehcp_band_count WHERE term_code = $1`, [
+            term.code,
+          ]);
           return n === 0 ? [`${term.code}: no EHCP band counts`] : [];
         },
         db,
@@ -352,7 +367,9 @@ export const DATASETS: Dataset[] = [
             AND NOT EXISTS (SELECT 1 FROM safety_valve_plan_year p WHERE p.financial_year_code = y.fy) ORDER BY y.fy`,
         [scope.financialYears, a.firstFinancialYear, a.lastFinancialYear],
       );
-      return rows.map((r) => `${r.fy}: no Safety Valve plan for the year (agreement ${a.code} runs to ${a.lastFinancialYear})`);
+      return rows.map(
+        (r) => `${r.fy}: no Safety Valve plan for the year (agreement ${a.code} runs to ${a.lastFinancialYear})`,
+      );
     },
   },
   {

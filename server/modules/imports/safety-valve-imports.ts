@@ -37,7 +37,6 @@ export function isFinancialYearCode(text: unknown): boolean {
 }
 
 const fyStart = (fy: string) => `${fy.slice(0, 4)}-04-01`;
-const fyEnd = (fy: string) => `${Number(fy.slice(0, 4)) + 1}-03-31`;
 const DECIMAL_RE = /^-?\d{1,14}(\.\d{1,2})?$/;
 
 const dateField = (name: string, required: boolean, description: string, example: string): FieldSpec => ({
@@ -55,7 +54,10 @@ const checkDate = (row: ImportRow, field: string, bad: Bad) => {
 };
 const requireFy = (row: ImportRow, field: string, refs: Refs, bad: Bad) => {
   if (!refs.periods.financialYearByCode.has(row.values[field] as string))
-    bad(field, `is not a financial year held by the hub (${refs.periods.financialYears.map((y) => y.code).join(', ')})`);
+    bad(
+      field,
+      `is not a financial year held by the hub (${refs.periods.financialYears.map((y) => y.code).join(', ')})`,
+    );
 };
 /** "2025-26-Q2" or "2025-26-R2": the report's financial year, then its number within the year. */
 const checkPeriodCode = (row: ImportRow, numberField: string | null, bad: Bad) => {
@@ -64,7 +66,8 @@ const checkPeriodCode = (row: ImportRow, numberField: string | null, bad: Bad) =
   const m = /^(\d{4}-\d{2})-[A-Z](\d{1,2})$/.exec(code);
   if (!m) return bad('periodCode', 'must be the financial year and the report number, e.g. 2025-26-Q2 or 2025-26-R2');
   const fy = row.values.financialYear;
-  if (fy !== undefined && m[1] !== fy) bad('periodCode', `is not in the financial year ${String(fy)} given on the line`);
+  if (fy !== undefined && m[1] !== fy)
+    bad('periodCode', `is not in the financial year ${String(fy)} given on the line`);
   const n = numberField ? row.values[numberField] : undefined;
   if (typeof n === 'number' && Number(m[2]) !== n)
     bad('periodCode', `ends in report ${Number(m[2])}, but ${numberField} is ${n}`);
@@ -94,7 +97,8 @@ const problem = (errors: ErrorList, row: ImportRow, column: string, reason: stri
 
 async function requireAgreement(tx: EntityManager, rows: ImportRow[], errors: ErrorList, column: string) {
   const a = await agreementOn(tx);
-  if (!a) for (const r of rows) problem(errors, r, column, 'no Safety Valve agreement is held: import the agreement first');
+  if (!a)
+    for (const r of rows) problem(errors, r, column, 'no Safety Valve agreement is held: import the agreement first');
   return a;
 }
 
@@ -106,22 +110,63 @@ export const AGREEMENT_KIND: ImportKind = {
     'reporting cadence), effective from its date. A line for a code and date the hub holds already corrects that version; a new date adds ' +
     'a version. The agreement of record is the latest version in effect.',
   fields: [
-    { name: 'agreementCode', kind: 'code', required: true, description: 'Agreement reference.', example: 'SV-886-2022' },
+    {
+      name: 'agreementCode',
+      kind: 'code',
+      required: true,
+      description: 'Agreement reference.',
+      example: 'SV-2022',
+    },
     dateField('effectiveFrom', true, 'The day this version takes effect', '2022-03-31'),
-    { name: 'firstFinancialYear', kind: 'code', required: true, description: 'First financial year covered.', example: '2022-23' },
-    { name: 'lastFinancialYear', kind: 'code', required: true, description: 'Last financial year covered.', example: '2027-28' },
-    { name: 'dfeContribution', kind: 'money', required: true, description: 'Total DfE contribution (£).', example: '140000000.00' },
-    { name: 'laContribution', kind: 'money', required: true, description: 'Total LA contribution (£).', example: '82000000.00' },
-    { name: 'deficitAtStart', kind: 'money', required: true, description: 'Cumulative DSG deficit at the start (£).', example: '97000000.00' },
+    {
+      name: 'firstFinancialYear',
+      kind: 'code',
+      required: true,
+      description: 'First financial year covered.',
+      example: '2022-23',
+    },
+    {
+      name: 'lastFinancialYear',
+      kind: 'code',
+      required: true,
+      description: 'Last financial year covered.',
+      example: '2027-28',
+    },
+    {
+      name: 'dfeContribution',
+      kind: 'money',
+      required: true,
+      description: 'Total DfE contribution (£).',
+      example: '140000000.00',
+    },
+    {
+      name: 'laContribution',
+      kind: 'money',
+      required: true,
+      description: 'Total LA contribution (£).',
+      example: '82000000.00',
+    },
+    {
+      name: 'deficitAtStart',
+      kind: 'money',
+      required: true,
+      description: 'Cumulative DSG deficit at the start (£).',
+      example: '97000000.00',
+    },
     dateField('deficitAtStartDate', true, 'When the starting deficit was measured', '2022-03-31'),
     {
       name: 'reportsPerYear',
       kind: 'int',
       required: true,
-      description: 'Monitoring reports a year the agreement asks for, 1 to 12 (Kent: 3).',
+      description: 'Monitoring reports a year the agreement asks for, 1 to 12 (e.g. 3).',
       example: '3',
     },
-    dateField('broughtForwardDate', false, 'Date of the position brought forward into the first year the hub holds', '2023-03-31'),
+    dateField(
+      'broughtForwardDate',
+      false,
+      'Date of the position brought forward into the first year the hub holds',
+      '2023-03-31',
+    ),
     {
       name: 'broughtForwardPlan',
       kind: 'signedMoney',
@@ -136,7 +181,14 @@ export const AGREEMENT_KIND: ImportKind = {
       description: 'Outturn cumulative DSG position on broughtForwardDate (£, negative is a deficit).',
       example: '-85800000.00',
     },
-    { name: 'note', kind: 'text', required: false, maxLength: 200, description: 'What this version changed.', example: 'First signed' },
+    {
+      name: 'note',
+      kind: 'text',
+      required: false,
+      maxLength: 200,
+      description: 'What this version changed.',
+      example: 'First signed',
+    },
   ],
   key: ['agreementCode', 'effectiveFrom'],
   check(row, _refs, bad) {
@@ -156,7 +208,11 @@ export const AGREEMENT_KIND: ImportKind = {
     const given = bf.filter((f) => v[f] !== null && v[f] !== undefined);
     if (given.length > 0 && given.length < 3)
       for (const f of bf.filter((x) => !given.includes(x)))
-        if (v[f] === null) bad(f, `is required with ${given.join(' and ')}: the brought-forward position is a date, a plan and an outturn`);
+        if (v[f] === null)
+          bad(
+            f,
+            `is required with ${given.join(' and ')}: the brought-forward position is a date, a plan and an outturn`,
+          );
     const start = isoDate(v.deficitAtStartDate);
     const bfDate = isoDate(v.broughtForwardDate);
     if (start && bfDate && bfDate < start) bad('broughtForwardDate', `is before the starting deficit's date ${start}`);
@@ -266,10 +322,16 @@ export const PLAN_KIND: ImportKind = {
     for (const r of rows) {
       const fy = r.values.financialYear as string;
       if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
-        problem(errors, r, 'financialYear', `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`);
+        problem(
+          errors,
+          r,
+          'financialYear',
+          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
+        );
     }
   },
-  records: (rows) => rows.map(({ values: v }) => ({ id: v.financialYear as string, after: { inYearPlan: dec(v.inYearPlan) } })),
+  records: (rows) =>
+    rows.map(({ values: v }) => ({ id: v.financialYear as string, after: { inYearPlan: dec(v.inYearPlan) } })),
   async load(tx, ids) {
     const rows: (Stored & { id: string })[] = await tx.query(
       `SELECT financial_year_code AS id, in_year_plan AS "inYearPlan" FROM safety_valve_plan_year WHERE financial_year_code = ANY($1::text[])`,
@@ -356,11 +418,22 @@ export const REPORT_KIND: ImportKind = {
         );
       const slot = `${v.financialYear}|${v.reportNumber}`;
       const other = slots.get(slot);
-      if (other) problem(errors, r, 'reportNumber', `report ${String(v.reportNumber)} of ${String(v.financialYear)} is also on line ${other.line}`);
+      if (other)
+        problem(
+          errors,
+          r,
+          'reportNumber',
+          `report ${String(v.reportNumber)} of ${String(v.financialYear)} is also on line ${other.line}`,
+        );
       slots.set(slot, r);
       const held = storedSlot.get(slot);
       if (held && held !== v.periodCode)
-        problem(errors, r, 'periodCode', `report ${String(v.reportNumber)} of ${String(v.financialYear)} is held already as ${held}`);
+        problem(
+          errors,
+          r,
+          'periodCode',
+          `report ${String(v.reportNumber)} of ${String(v.financialYear)} is held already as ${held}`,
+        );
     }
   },
   records: (rows) =>
@@ -448,12 +521,17 @@ export const INSTALMENT_KIND: ImportKind = {
     checkDate(row, 'paidOn', bad);
     checkPeriodCode(row, null, bad);
     const paid = v.status === 'PAID' || v.status === 'PAID_LATE';
-    if (v.status !== undefined && paid && v.paidOn === null) bad('status', `is ${String(v.status)}: give the day it was paid (paidOn)`);
+    if (v.status !== undefined && paid && v.paidOn === null)
+      bad('status', `is ${String(v.status)}: give the day it was paid (paidOn)`);
     if (v.status !== undefined && !paid && v.paidOn !== null && v.paidOn !== undefined)
-      bad('paidOn', `is given, but an instalment ${String(v.status)} has not been paid: leave it blank or set the status`);
+      bad(
+        'paidOn',
+        `is given, but an instalment ${String(v.status)} has not been paid: leave it blank or set the status`,
+      );
     const due = isoDate(v.dueOn);
     const on = isoDate(v.paidOn);
-    if (v.status === 'PAID_LATE' && due && on && on <= due) bad('paidOn', `is not after the due date ${due}: a late payment comes after it`);
+    if (v.status === 'PAID_LATE' && due && on && on <= due)
+      bad('paidOn', `is not after the due date ${due}: a late payment comes after it`);
   },
   async checkAgainstStore(tx, rows, errors) {
     const a = await requireAgreement(tx, rows, errors, 'financialYear');
@@ -461,7 +539,12 @@ export const INSTALMENT_KIND: ImportKind = {
     for (const r of rows) {
       const fy = r.values.financialYear as string;
       if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
-        problem(errors, r, 'financialYear', `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`);
+        problem(
+          errors,
+          r,
+          'financialYear',
+          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
+        );
     }
   },
   records: (rows) =>
@@ -517,10 +600,38 @@ export const KPI_KIND: ImportKind = {
   fields: [
     { ...PERIOD_FIELD, description: 'The monitoring report it was reported with (held by the hub), e.g. 2025-26-R2.' },
     { name: 'kpiCode', kind: 'code', required: true, description: 'KPI code.', example: 'EHCP_TOTAL' },
-    { name: 'name', kind: 'text', required: true, maxLength: 120, description: 'KPI name.', example: 'EHCPs maintained' },
-    { name: 'unit', kind: 'enum', required: true, values: KPI_UNITS, description: 'COUNT, PERCENT or GBP.', example: 'COUNT' },
-    { name: 'plan', kind: 'text', required: false, maxLength: 20, description: 'Planned value (up to 2 decimals).', example: '19500' },
-    { name: 'actual', kind: 'text', required: true, maxLength: 20, description: 'Actual value (up to 2 decimals).', example: '19823' },
+    {
+      name: 'name',
+      kind: 'text',
+      required: true,
+      maxLength: 120,
+      description: 'KPI name.',
+      example: 'EHCPs maintained',
+    },
+    {
+      name: 'unit',
+      kind: 'enum',
+      required: true,
+      values: KPI_UNITS,
+      description: 'COUNT, PERCENT or GBP.',
+      example: 'COUNT',
+    },
+    {
+      name: 'plan',
+      kind: 'text',
+      required: false,
+      maxLength: 20,
+      description: 'Planned value (up to 2 decimals).',
+      example: '19500',
+    },
+    {
+      name: 'actual',
+      kind: 'text',
+      required: true,
+      maxLength: 20,
+      description: 'Actual value (up to 2 decimals).',
+      example: '19823',
+    },
   ],
   key: ['periodCode', 'kpiCode'],
   check(row, _refs, bad) {
@@ -580,7 +691,10 @@ export const KPI_KIND: ImportKind = {
 };
 
 /** The Safety Valve import kinds, in the order a first load needs them (the agreement, then what it governs). */
-export const SAFETY_VALVE_IMPORT_KINDS: ImportKind[] = [AGREEMENT_KIND, PLAN_KIND, REPORT_KIND, INSTALMENT_KIND, KPI_KIND];
-
-/** For the Finance mutations: each kind with the year-end helpers its checks use. */
-export const SV_DATES = { fyStart, fyEnd };
+export const SAFETY_VALVE_IMPORT_KINDS: ImportKind[] = [
+  AGREEMENT_KIND,
+  PLAN_KIND,
+  REPORT_KIND,
+  INSTALMENT_KIND,
+  KPI_KIND,
+];

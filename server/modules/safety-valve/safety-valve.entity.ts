@@ -30,7 +30,8 @@ export class SafetyValveAgreement extends WithProvenance {
   effectiveFrom: string;
 
   @Field(() => Int, {
-    description: 'Monitoring reports a year the agreement asks for (e.g. 3 for Kent; 4 for quarterly reporting).',
+    description:
+      'Monitoring reports a year the agreement asks for (e.g. 3 for three a year; 4 for quarterly reporting).',
   })
   @Column({ type: 'integer' })
   reportsPerYear: number;

@@ -181,10 +181,15 @@ export class SafetyValveMutationResolver {
     @Arg('reason', () => String, REASON) reason: string | null,
     @Ctx() ctx: Context,
   ): Promise<SafetyValveAgreement> {
-    const id = await enterOne(ctx, AGREEMENT_KIND, { ...input }, {
-      reason,
-      createOnly: (key) => `Agreement ${key.replace('|', ' already has a version effective from ')}.`,
-    });
+    const id = await enterOne(
+      ctx,
+      AGREEMENT_KIND,
+      { ...input },
+      {
+        reason,
+        createOnly: (key) => `Agreement ${key.replace('|', ' already has a version effective from ')}.`,
+      },
+    );
     const [code, from] = id.split('|');
     const [row] = await ctx.db.query(
       `SELECT ${AGREEMENT_COLUMNS} FROM safety_valve_agreement WHERE code = $1 AND effective_from = $2`,
@@ -194,7 +199,8 @@ export class SafetyValveMutationResolver {
   }
 
   @Mutation(() => SafetyValvePlanYearType, {
-    description: "Finance: sets the agreement's planned in-year DSG position for a financial year within its years. Audited.",
+    description:
+      "Finance: sets the agreement's planned in-year DSG position for a financial year within its years. Audited.",
   })
   async setSafetyValvePlanYear(
     @Arg('financialYear', () => String, { description: 'Financial year code.' }) financialYear: string,
@@ -215,7 +221,7 @@ export class SafetyValveMutationResolver {
   @Mutation(() => SafetyValveReport, {
     description:
       "Finance: records (or corrects) a monitoring report as filed, at the agreement's cadence: its number in the year may not exceed " +
-      "the reportsPerYear of the agreement in effect on its date. Audited.",
+      'the reportsPerYear of the agreement in effect on its date. Audited.',
   })
   async recordSafetyValveReport(
     @Arg('input', () => SafetyValveReportInput, { description: 'The report.' }) input: SafetyValveReportInput,
@@ -232,7 +238,8 @@ export class SafetyValveMutationResolver {
       'Finance: records (or updates) a DfE instalment and its status: DUE, PAID, PAID_LATE (with the day it came) or WITHHELD. Audited.',
   })
   async recordSafetyValveInstalment(
-    @Arg('input', () => SafetyValveInstalmentInput, { description: 'The instalment.' }) input: SafetyValveInstalmentInput,
+    @Arg('input', () => SafetyValveInstalmentInput, { description: 'The instalment.' })
+    input: SafetyValveInstalmentInput,
     @Arg('reason', () => String, REASON) reason: string | null,
     @Ctx() ctx: Context,
   ): Promise<SafetyValveInstalmentType> {

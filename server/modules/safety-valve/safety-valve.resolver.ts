@@ -40,10 +40,12 @@ export class SafetyValveResolver {
     description: "The agreement's planned in-year DSG position by financial year, to the agreement's end.",
   })
   async plan(@Root() _sv: SafetyValve, @Ctx() ctx: Context): Promise<SafetyValvePlanYearType[]> {
-    return ctx.db.query(
-      `SELECT financial_year_code AS "financialYear", in_year_plan AS "inYearPlan", ${SOURCE_JSON('p')} AS source
+    return ctx.db
+      .query(
+        `SELECT financial_year_code AS "financialYear", in_year_plan AS "inYearPlan", ${SOURCE_JSON('p')} AS source
          FROM safety_valve_plan_year p ORDER BY financial_year_code`,
-    ).then((rows: any[]) => rows.map((r) => ({ ...r, source: toFigureSource(r.source) })));
+      )
+      .then((rows: any[]) => rows.map((r) => ({ ...r, source: toFigureSource(r.source) })));
   }
 
   @ListSize((b) => b.safetyValveReports)
@@ -51,11 +53,13 @@ export class SafetyValveResolver {
     description: 'DfE instalments in due order, with their status (DUE, PAID, PAID_LATE, WITHHELD).',
   })
   async instalments(@Root() _sv: SafetyValve, @Ctx() ctx: Context): Promise<SafetyValveInstalmentType[]> {
-    return ctx.db.query(
-      `SELECT period_code AS "periodCode", financial_year_code AS "financialYear", due_on::text AS "dueOn", amount, status,
+    return ctx.db
+      .query(
+        `SELECT period_code AS "periodCode", financial_year_code AS "financialYear", due_on::text AS "dueOn", amount, status,
               paid_on::text AS "paidOn", ${SOURCE_JSON('i')} AS source
          FROM safety_valve_instalment i ORDER BY due_on, period_code`,
-    ).then((rows: any[]) => rows.map((r) => ({ ...r, source: toFigureSource(r.source) })));
+      )
+      .then((rows: any[]) => rows.map((r) => ({ ...r, source: toFigureSource(r.source) })));
   }
 
   @Query(() => SafetyValveMonitoringReport, {

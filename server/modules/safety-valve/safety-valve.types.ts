@@ -14,7 +14,9 @@ export class SafetyValvePlanYearType {
   source: FigureSource;
 }
 
-@ObjectType({ description: 'A DfE Safety Valve instalment: due after a monitoring report, then paid, withheld or paid late.' })
+@ObjectType({
+  description: 'A DfE Safety Valve instalment: due after a monitoring report, then paid, withheld or paid late.',
+})
 export class SafetyValveInstalmentType {
   @Field(() => String, { description: 'The reporting period it follows, e.g. "2025-26-Q2".' })
   periodCode: string;
