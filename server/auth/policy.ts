@@ -44,6 +44,13 @@ export const OPERATIONS: Record<string, Rule> = {
   'Query.scenario': { roles: MODELLERS, why: "scenarios are the Sub-Group's and Finance's working space" },
   'Query.scenarios': { roles: MODELLERS, why: 'as scenario' },
   'Query.auditLog': { roles: FINANCE, why: 'names staff and token ids' },
+  'Query.dataStatus': {
+    roles: [Role.FINANCE, Role.SUBGROUP, Role.CHAIR],
+    chair: 'own',
+    why:
+      'Finance loads the data and the Sub-Group models on it; a Chair sees what is missing for their own community only; it names ' +
+      'the staff who loaded each file, so not analysts',
+  },
   'Mutation.createScenario': { roles: MODELLERS, why: 'as scenario' },
   'Mutation.updateScenarioParameters': {
     roles: MODELLERS,
@@ -52,6 +59,14 @@ export const OPERATIONS: Record<string, Rule> = {
   'Mutation.setScenarioState': { roles: MODELLERS, why: 'as updateScenarioParameters; only Finance unlocks' },
   'Mutation.setModelParameters': { roles: FINANCE, why: 'changes the figures of record' },
   'Mutation.closeSchool': { roles: FINANCE, why: 'ends memberships and recomputes the figures of record' },
+  'Mutation.createSafetyValveAgreementVersion': {
+    roles: FINANCE,
+    why: 'the agreement with the DfE is a figure of record',
+  },
+  'Mutation.setSafetyValvePlanYear': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
+  'Mutation.recordSafetyValveReport': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
+  'Mutation.recordSafetyValveInstalment': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
+  'Mutation.recordSafetyValveKpi': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
   'Mutation.submitAllocations': {
     roles: [Role.FINANCE, Role.CHAIR],
     chair: 'own',

@@ -26,6 +26,7 @@ export interface DataBounds {
   scenarios: number;
   parameterVersions: number;
   safetyValveReports: number;
+  safetyValveAgreementVersions: number;
   kpisPerPeriod: number;
   auditPerAllocation: number;
 }
@@ -51,6 +52,7 @@ export const DEFAULT_BOUNDS: DataBounds = {
   scenarios: 500,
   parameterVersions: 50,
   safetyValveReports: 50,
+  safetyValveAgreementVersions: 10,
   kpisPerPeriod: 30,
   auditPerAllocation: 50,
 };
@@ -75,6 +77,7 @@ const BOUNDS_SQL = `SELECT
   (SELECT count(*) FROM scenario)::int AS "scenarios",
   (SELECT count(*) FROM model_parameter_set)::int AS "parameterVersions",
   (SELECT count(*) FROM safety_valve_report)::int AS "safetyValveReports",
+  (SELECT count(*) FROM safety_valve_agreement)::int AS "safetyValveAgreementVersions",
   (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM safety_valve_kpi GROUP BY period_code) x)::int AS "kpisPerPeriod",
   (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM audit_log WHERE entity = 'ALLOCATION' GROUP BY entity_id) x)::int AS "auditPerAllocation"`;
 

@@ -11,6 +11,8 @@ import { SafetyValveReportResolver, SafetyValveResolver } from './safety-valve/s
 import { SchoolConnectionResolver, SchoolLinkResolver, SchoolResolver } from './school/school.resolver';
 import { SchoolClosureResolver } from './school/closure.resolver';
 import { SchoolPlaceNumbersResolver } from './funding/place-numbers.resolver';
+import { SafetyValveMutationResolver } from './safety-valve/safety-valve.mutations';
+import { DataStatusResolver } from './data-status/data-status.resolver';
 import {
   BlockLineSourceResolver,
   NotionalSenSourceResolver,
@@ -43,4 +45,6 @@ export const resolvers = [
   BlockLineSourceResolver,
   SchoolClosureResolver,
   SchoolPlaceNumbersResolver,
+  SafetyValveMutationResolver,
+  DataStatusResolver,
 ];

@@ -1112,8 +1112,21 @@ function generateBlockDrivers(
 const REPORT_DATES = (y: number) => [`${y}-07-31`, `${y}-10-31`, `${y + 1}-01-31`, `${y + 1}-05-15`];
 
 function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params: ModelParameters) {
+  const provenance = (file: string) => ({
+    sourceKind: 'IMPORTED',
+    sourceFile: file,
+    sourceBy: 'demo data',
+    sourceAt: null,
+    sourceParameterVersion: null,
+  });
   const agreement: Row<SafetyValveAgreement> = {
     code: 'SV-KENT-2022',
+    version: 1,
+    effectiveFrom: '2022-03-31',
+    // The demo reports quarterly (Kent's real agreement asks for three reports a year).
+    reportsPerYear: 4,
+    note: null,
+    ...provenance('safety-valve-agreement.pdf'),
     firstFinancialYear: '2022-23',
     lastFinancialYear: '2027-28',
     dfeContribution: '140000000.00',
@@ -1125,13 +1138,6 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
     broughtForwardPlan: '-83000000.00',
     broughtForwardOutturn: '-85800000.00',
   };
-  const provenance = (file: string) => ({
-    sourceKind: 'IMPORTED',
-    sourceFile: file,
-    sourceBy: 'demo data',
-    sourceAt: null,
-    sourceParameterVersion: null,
-  });
   // Thousands of pounds; positive is a surplus. The plan clears the deficit by March 2028.
   const plan: Record<string, number> = {
     '2023-24': 15000,
@@ -1282,10 +1288,19 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
       reportDate: rep.reportDate,
       ...pos,
       dfeInstalment: own.status === 'PAID' ? own.amount : null,
+      ...provenance('safety-valve-returns.xlsx'),
     });
     const periodCode = rep.periodCode;
     const kpi = (kpiCode: string, name: string, unit: string, planValue: string | null, actual: string) =>
-      kpis.push({ periodCode, kpiCode, name, unit, plan: planValue, actual });
+      kpis.push({
+        periodCode,
+        kpiCode,
+        name,
+        unit,
+        plan: planValue,
+        actual,
+        ...provenance('safety-valve-returns.xlsx'),
+      });
     kpi(
       'EHCP_TOTAL',
       'EHCPs maintained by Kent',

@@ -156,6 +156,10 @@ const TABLES = [
   }),
   spec('safetyValveAgreements', 'safety_valve_agreement', {
     code: 'text',
+    version: 'int',
+    effectiveFrom: 'date',
+    reportsPerYear: 'int',
+    note: 'text',
     firstFinancialYear: 'text',
     lastFinancialYear: 'text',
     dfeContribution: 'numeric',
@@ -165,6 +169,9 @@ const TABLES = [
     broughtForwardDate: 'date',
     broughtForwardPlan: 'numeric',
     broughtForwardOutturn: 'numeric',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
   }),
   spec('safetyValvePlanYears', 'safety_valve_plan_year', {
     financialYearCode: 'text',
@@ -194,6 +201,9 @@ const TABLES = [
     cumulativePlan: 'numeric',
     cumulativeForecast: 'numeric',
     dfeInstalment: 'numeric',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
   }),
   spec('blockForecastSnapshots', 'block_forecast_snapshot', {
     periodCode: 'text',
@@ -207,6 +217,9 @@ const TABLES = [
     unit: 'text',
     plan: 'numeric',
     actual: 'numeric',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
   }),
   spec('caseloadWorkers', 'caseload_worker', { code: 'text', role: 'text', team: 'text', areaCode: 'text' }),
   spec('caseloadCounts', 'caseload_count', {

@@ -84,6 +84,37 @@ const GRAPHQL: Record<string, Case> = {
   },
   'Query.scenarios': { query: '{ scenarios { id } }', expect: MODELLERS },
   'Query.auditLog': { query: '{ auditLog(first: 1) { endCursor } }', expect: FINANCE_ONLY },
+  'Query.dataStatus': {
+    // A Chair is let in for their own community's view whatever community they sit in; an analyst is not.
+    query: '{ dataStatus(term: "AUTUMN-2026") { period datasets { key rows } } }',
+    expect: row('ok ok ok ok forbidden 401 401'),
+  },
+  'Mutation.createSafetyValveAgreementVersion': {
+    // Thirteen reports a year: Finance is let in and told so; nothing is written.
+    query: `mutation { createSafetyValveAgreementVersion(input: { agreementCode: "SV-MATRIX", effectiveFrom: "2030-01-01",
+      firstFinancialYear: "2030-31", lastFinancialYear: "2031-32", dfeContribution: "1", laContribution: "1", deficitAtStart: "1",
+      deficitAtStartDate: "2030-01-01", reportsPerYear: 13 }) { version } }`,
+    expect: FINANCE_ONLY,
+  },
+  'Mutation.setSafetyValvePlanYear': {
+    query: 'mutation { setSafetyValvePlanYear(financialYear: "1999-00", inYearPlan: "1") { financialYear } }',
+    expect: FINANCE_ONLY,
+  },
+  'Mutation.recordSafetyValveReport': {
+    query: `mutation { recordSafetyValveReport(input: { periodCode: "1999-00-Q1", financialYear: "1999-00", reportNumber: 1,
+      reportDate: "1999-07-31", inYearPlan: "1", inYearForecast: "1", cumulativePlan: "1", cumulativeForecast: "1" }) { periodCode } }`,
+    expect: FINANCE_ONLY,
+  },
+  'Mutation.recordSafetyValveInstalment': {
+    query: `mutation { recordSafetyValveInstalment(input: { periodCode: "1999-00-Q1", financialYear: "1999-00", dueOn: "1999-07-31",
+      amount: "1", status: "LOST" }) { periodCode } }`,
+    expect: FINANCE_ONLY,
+  },
+  'Mutation.recordSafetyValveKpi': {
+    query: `mutation { recordSafetyValveKpi(input: { periodCode: "1999-00-Q1", kpiCode: "X", name: "X", unit: "MILES", actual: "1" }) {
+      kpiCode } }`,
+    expect: FINANCE_ONLY,
+  },
   'Mutation.createScenario': { query: 'mutation { createScenario(name: "matrix") { id } }', expect: MODELLERS },
   'Mutation.updateScenarioParameters': {
     query:

@@ -427,10 +427,19 @@ describe('generateDemoData: money', () => {
 });
 
 describe('generateDemoData: Safety Valve', () => {
-  it('has the 2022 agreement: DfE £140m, KCC £82m, £97m deficit at March 2022', () => {
+  it('has the 2022 agreement: DfE £140m, KCC £82m, £97m deficit at March 2022, as its version 1, reporting quarterly', () => {
     expect(data.safetyValveAgreements).toEqual([
       {
         code: 'SV-KENT-2022',
+        version: 1,
+        effectiveFrom: '2022-03-31',
+        reportsPerYear: 4,
+        note: null,
+        sourceKind: 'IMPORTED',
+        sourceFile: 'safety-valve-agreement.pdf',
+        sourceBy: 'demo data',
+        sourceAt: null,
+        sourceParameterVersion: null,
         firstFinancialYear: '2022-23',
         lastFinancialYear: '2027-28',
         dfeContribution: '140000000.00',
@@ -545,4 +554,4 @@ describe('generateDemoData: caseloads', () => {
 });
 
 // sha256 of JSON.stringify(generateDemoData(886)). A change here means the demo data changed: check why, then update.
-const EXPECTED_SHA256 = '4926ae335c4667e4062b2088691cf60f2910bcaa7549ca02a1169d24f4c480a9';
+const EXPECTED_SHA256 = 'c5f02a4ac4a8081594b57ebb185c506bf1bac4ff492571f5ad52a07b6740b092';

@@ -11,6 +11,7 @@ import { OfficeSignIn } from '../gateway/office-auth';
 import { SsoError } from '../core/sso';
 import { session } from '../shared/session';
 import { AddinActions } from '../app/actions';
+import { mountDataStatus } from '../app/data-status';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const val = (id: string) => ($<HTMLInputElement>(id).value ?? '').trim();
@@ -452,6 +453,7 @@ function init() {
       const r = await actions.prepareToShare();
       return `A copy opened in a new window. Removed from it: ${r.removed.length ? r.removed.join('; ') : 'nothing needed removing'}. Save it before you send it.`;
     });
+  mountDataStatus(document, run);
   $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
   $('chart-pots-btn').onclick = () =>
     run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));

@@ -5,7 +5,7 @@ export const AUDIT_COLUMNS = `l.id::text AS id, l.at, l.actor, l.actor_name AS "
   l.action, l.idempotency_key AS "idempotencyKey", l.decision_reference AS "decisionReference", l.reason, l.before, l.after`;
 
 export interface AuditEntry {
-  entity: 'ALLOCATION' | 'MODEL_PARAMETERS' | 'SCENARIO' | 'IMPORT' | 'SCHOOL';
+  entity: 'ALLOCATION' | 'MODEL_PARAMETERS' | 'SCENARIO' | 'IMPORT' | 'SCHOOL' | 'SAFETY_VALVE';
   entityId: string;
   action: string;
   before: object | null;

@@ -19,6 +19,8 @@ import {
 import type { FundingResults } from './engine';
 import type { ModelParameters, PlaceType, TopUpSetting } from './model';
 import { sumMoney } from './model';
+import { OF_RECORD_ORDER } from '../safety-valve/agreement';
+import { todayIso } from '../period/period.service';
 
 /** Places, specialist counts and placements, in three statements (plus the providers). */
 export async function loadBlockDrivers(db: EntityManager): Promise<BlockDrivers> {
@@ -71,8 +73,10 @@ export async function loadIncome(db: EntityManager): Promise<IncomeOfRecord> {
     ),
     db.query(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`),
     db.query(
+      // The agreement of record's (the latest version in effect) brought-forward position.
       `SELECT brought_forward_date::text AS date, brought_forward_outturn AS outturn, brought_forward_plan AS plan FROM safety_valve_agreement
-        WHERE brought_forward_date IS NOT NULL ORDER BY code LIMIT 1`,
+        WHERE brought_forward_date IS NOT NULL ORDER BY ${OF_RECORD_ORDER} LIMIT 1`,
+      [todayIso()],
     ),
   ]);
   return {

@@ -18,6 +18,7 @@ import { looksLike } from './recognise';
 import { REFERENCE_KINDS } from './reference';
 import type { ParamSpec } from '../exports/params';
 import { officerFileKinds } from './officer-files';
+import { SAFETY_VALVE_IMPORT_KINDS } from './safety-valve-imports';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -620,6 +621,7 @@ export const IMPORT_KINDS: ImportKind[] = [
   ...REFERENCE_KINDS,
   // The files officers hold as the DfE publishes them; they write as the kinds above do (looked up when they run).
   ...officerFileKinds((name) => IMPORT_KIND_BY_NAME.get(name)!),
+  ...SAFETY_VALVE_IMPORT_KINDS,
 ];
 
 export const IMPORT_KIND_BY_NAME = new Map(IMPORT_KINDS.map((k) => [k.kind, k]));

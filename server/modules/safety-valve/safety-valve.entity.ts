@@ -1,16 +1,44 @@
 import { FinancialYear } from '../period/period.entity';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { Check, Column, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, MoneyColumn } from '../../common/columns';
 import { SOURCE_KIND_CHECK, WithProvenance } from '../funding/block.entity';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 
-@ObjectType({ description: 'The Safety Valve agreement between Kent and the DfE to eliminate the DSG deficit.' })
+@ObjectType({
+  description:
+    "A version of the local authority's Safety Valve agreement with the DfE to eliminate the DSG deficit. The DfE revises an " +
+    'agreement (years, totals, reporting cadence); each revision is a new version, effective from a date. The agreement of record is ' +
+    'the latest version in effect.',
+})
 @Entity()
-export class SafetyValveAgreement {
+@Index(['code', 'effectiveFrom'], { unique: true })
+@Check(SOURCE_KIND_CHECK)
+@Check('"reports_per_year" BETWEEN 1 AND 12')
+@Check('"first_financial_year" <= "last_financial_year"')
+export class SafetyValveAgreement extends WithProvenance {
   @Field(() => String, { description: 'Agreement reference.' })
   @PrimaryColumn({ type: 'varchar', length: 32 })
   code: string;
+
+  @Field(() => Int, { description: 'Version of the agreement: 1 as first signed, then one more per DfE revision.' })
+  @PrimaryColumn({ type: 'integer' })
+  version: number;
+
+  @Field(() => DateScalar, { description: 'The day this version takes effect (until a later version does).' })
+  @DateColumn()
+  effectiveFrom: string;
+
+  @Field(() => Int, {
+    description:
+      'Monitoring reports a year the agreement asks for (e.g. 3 for three a year; 4 for quarterly reporting).',
+  })
+  @Column({ type: 'integer' })
+  reportsPerYear: number;
+
+  @Field(() => String, { nullable: true, description: 'What this version changed, as the DfE put it.' })
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  note: string | null;
 
   @Field(() => String, { description: 'First financial year covered.' })
   @Column({ type: 'varchar', length: 7 })
@@ -61,7 +89,9 @@ export class SafetyValveAgreement {
 
 @ObjectType({ description: 'A Safety Valve monitoring report to the DfE: the DSG position for a reporting period.' })
 @Entity()
-export class SafetyValveReport {
+@Check(SOURCE_KIND_CHECK)
+@Check('"quarter" BETWEEN 1 AND 12')
+export class SafetyValveReport extends WithProvenance {
   @Field(() => String, { description: 'Reporting period code, e.g. "2025-26-Q2".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   periodCode: string;
@@ -71,7 +101,10 @@ export class SafetyValveReport {
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
 
-  @Field(() => Int, { description: 'Quarter of the financial year (1-4).' })
+  @Field(() => Int, {
+    description:
+      "The report's number within the financial year, 1 to the agreement's reportsPerYear (the quarter when it reports four times a year).",
+  })
   @Column({ type: 'integer' })
   quarter: number;
 
@@ -102,7 +135,9 @@ export class SafetyValveReport {
 
 @ObjectType({ description: 'A key performance indicator reported with a Safety Valve monitoring report.' })
 @Entity()
-export class SafetyValveKpi {
+@Check(SOURCE_KIND_CHECK)
+@Check(`"unit" IN ('COUNT', 'PERCENT', 'GBP')`)
+export class SafetyValveKpi extends WithProvenance {
   @Field(() => String, { description: 'Reporting period code.' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   @ForeignKey(() => SafetyValveReport, { onDelete: 'RESTRICT' })

@@ -8,6 +8,8 @@ import { ListSize } from '../../http/cost';
 import { dsgAsReported, ReportedPosition } from '../funding/block';
 import { IncomeOfRecord, loadIncome } from '../funding/block.service';
 import { parameterVersions, recordOn } from '../scenario/scenario.service';
+import { localAuthority } from '../../common/local-authority';
+import { agreementOn } from './agreement';
 
 @ObjectType({ description: 'Plan against forecast for one measure of the DSG position (negative is a deficit).' })
 export class PlanForecast {
@@ -71,7 +73,9 @@ export class SafetyValveMonitoringReport {
   @Field(() => String, { description: 'Local authority: DfE LA code and name.' })
   localAuthority: string;
 
-  @Field(() => SafetyValveAgreement, { description: 'The agreement reported against.' })
+  @Field(() => SafetyValveAgreement, {
+    description: 'The agreement reported against: the version in effect on the report date.',
+  })
   agreement: SafetyValveAgreement;
 
   @Field(() => String, { description: 'Reporting period code, e.g. "2025-26-Q2".' })
@@ -208,11 +212,8 @@ export async function monitoringReport(db: EntityManager, periodCode: string): P
       },
     );
   }
-  const [agreement]: SafetyValveAgreement[] = await db.query(
-    `SELECT code, first_financial_year AS "firstFinancialYear", last_financial_year AS "lastFinancialYear", dfe_contribution AS "dfeContribution",
-            la_contribution AS "laContribution", deficit_at_start AS "deficitAtStart", deficit_at_start_date AS "deficitAtStartDate"
-       FROM safety_valve_agreement ORDER BY code LIMIT 1`,
-  );
+  // The version of the agreement in effect when the report was made: a later revision never rewrites a return as sent.
+  const agreement = await agreementOn(db, report.reportDate);
   if (!agreement) throw new NotFound('No Safety Valve agreement is recorded.');
   const kpiRows: SafetyValveKpi[] = await db.query(
     `SELECT period_code AS "periodCode", kpi_code AS "kpiCode", name, unit, plan, actual FROM safety_valve_kpi WHERE period_code = $1 ORDER BY kpi_code`,
@@ -247,8 +248,9 @@ export async function monitoringReport(db: EntityManager, periodCode: string): P
     }),
   ];
 
+  const la = localAuthority();
   return {
-    localAuthority: '886 Kent',
+    localAuthority: `${la.code} ${la.name}`,
     agreement,
     periodCode: report.periodCode,
     financialYear: report.financialYearCode,

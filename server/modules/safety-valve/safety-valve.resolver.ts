@@ -4,10 +4,17 @@ import { requireFinancialYear } from '../period/period.service';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
 import { derivedReports, monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';
 import { ListSize } from '../../http/cost';
+import { agreementOn, agreementVersions } from './agreement';
+import { SafetyValveInstalmentType, SafetyValvePlanYearType } from './safety-valve.types';
+import { SOURCE_JSON, toFigureSource } from '../../common/provenance';
 
 @ObjectType({ description: 'The Safety Valve agreement and its monitoring reports.' })
 class SafetyValve {
-  @Field(() => SafetyValveAgreement, { nullable: true, description: 'The agreement.' })
+  @Field(() => SafetyValveAgreement, {
+    nullable: true,
+    description:
+      'The agreement of record: the latest version in effect today (the first to come when none is in effect yet; null when none is held).',
+  })
   agreement: SafetyValveAgreement | null;
 }
 
@@ -17,13 +24,42 @@ export class SafetyValveResolver {
     description: 'The Safety Valve agreement with the DfE: the DSG position and KPIs per reporting period.',
   })
   async safetyValve(@Ctx() ctx: Context): Promise<SafetyValve> {
-    const [agreement] = await ctx.db.query(
-      `SELECT code, first_financial_year AS "firstFinancialYear", last_financial_year AS "lastFinancialYear",
-              dfe_contribution AS "dfeContribution", la_contribution AS "laContribution", deficit_at_start AS "deficitAtStart",
-              deficit_at_start_date AS "deficitAtStartDate"
-         FROM safety_valve_agreement ORDER BY code LIMIT 1`,
-    );
-    return { agreement: agreement ?? null };
+    return { agreement: await agreementOn(ctx.db) };
+  }
+
+  @ListSize((b) => b.safetyValveAgreementVersions)
+  @FieldResolver(() => [SafetyValveAgreement], {
+    description: "Every version of the agreement the hub holds, oldest first (the DfE's revisions).",
+  })
+  agreementVersions(@Root() _sv: SafetyValve, @Ctx() ctx: Context): Promise<SafetyValveAgreement[]> {
+    return agreementVersions(ctx.db);
+  }
+
+  @ListSize((b) => b.financialYears)
+  @FieldResolver(() => [SafetyValvePlanYearType], {
+    description: "The agreement's planned in-year DSG position by financial year, to the agreement's end.",
+  })
+  async plan(@Root() _sv: SafetyValve, @Ctx() ctx: Context): Promise<SafetyValvePlanYearType[]> {
+    return ctx.db
+      .query(
+        `SELECT financial_year_code AS "financialYear", in_year_plan AS "inYearPlan", ${SOURCE_JSON('p')} AS source
+         FROM safety_valve_plan_year p ORDER BY financial_year_code`,
+      )
+      .then((rows: any[]) => rows.map((r) => ({ ...r, source: toFigureSource(r.source) })));
+  }
+
+  @ListSize((b) => b.safetyValveReports)
+  @FieldResolver(() => [SafetyValveInstalmentType], {
+    description: 'DfE instalments in due order, with their status (DUE, PAID, PAID_LATE, WITHHELD).',
+  })
+  async instalments(@Root() _sv: SafetyValve, @Ctx() ctx: Context): Promise<SafetyValveInstalmentType[]> {
+    return ctx.db
+      .query(
+        `SELECT period_code AS "periodCode", financial_year_code AS "financialYear", due_on::text AS "dueOn", amount, status,
+              paid_on::text AS "paidOn", ${SOURCE_JSON('i')} AS source
+         FROM safety_valve_instalment i ORDER BY due_on, period_code`,
+      )
+      .then((rows: any[]) => rows.map((r) => ({ ...r, source: toFigureSource(r.source) })));
   }
 
   @Query(() => SafetyValveMonitoringReport, {

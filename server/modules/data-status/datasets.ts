@@ -1,0 +1,421 @@
+import type { EntityManager } from 'typeorm';
+import { CaseloadKind } from '../caseload/caseload.entity';
+import { agreementOn } from '../safety-valve/agreement';
+import { todayIso } from '../period/period.service';
+import { compute, loadFundingInputs, parameterVersions, recordOn } from '../scenario/scenario.service';
+import { bandingApplies } from '../funding/model';
+
+/**
+ * The one registry of what the hub holds: a dataset is a table (or a slice of one) that an officer loads.
+ * Each says how to count its rows for a period, where its rows came from, and what is missing, in plain
+ * words. A dataset added later (APT budgets, S251 lines...) is one more entry here.
+ */
+
+/** The periods a dataStatus call asks about, resolved to every kind of period a dataset may be held by. */
+export interface Scope {
+  /** "AUTUMN-2026" or "2026-27": what the messages say. */
+  label: string;
+  fundingTerms: string[];
+  financialYears: string[];
+  academicYears: string[];
+  schoolTerms: string[];
+  /** First and last day of the scope. */
+  start: string;
+  end: string;
+  /** A Chair's community: datasets held per community count and report theirs only. */
+  communityCode: string | null;
+  /** Work shared by the datasets of one call (the block's missing drivers: one model run). */
+  cache: Map<string, Promise<unknown>>;
+}
+
+export type PeriodKind = 'fundingTerm' | 'financialYear' | 'academicYear' | 'schoolTerm';
+
+export interface Dataset {
+  key: string;
+  title: string;
+  /** The table the rows are in (alias t in the SQL below). */
+  table: string;
+  /** The rows as a table expression, when the period is not a column of the table itself. */
+  from?: string;
+  /** The column holding the period the rows are for, and its kind; null when the dataset is not held by period. */
+  period: { column: string; kind: PeriodKind } | null;
+  /** Extra condition on t for the rows counted ($1 the periods, $2 the Chair's community or null). */
+  where?: string;
+  /** Where the rows came from: the provenance columns on the table, or an import log. */
+  provenance: 'columns' | 'gias' | 'none';
+  /** What is missing for the scope, in plain words (`cache` is shared by the datasets of one call). */
+  missing?(db: EntityManager, scope: Scope): Promise<string[]>;
+}
+
+const periodsOf = (scope: Scope, kind: PeriodKind): string[] =>
+  ({
+    fundingTerm: scope.fundingTerms,
+    financialYear: scope.financialYears,
+    academicYear: scope.academicYears,
+    schoolTerm: scope.schoolTerms,
+  })[kind];
+
+export { periodsOf };
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** A list of codes in a message: all of them when few, else the first ones and how many more. */
+const codes = (xs: string[], max = 8) =>
+  xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+
+/** Open schools on a date: opened by then, not closed by then. $1 the date. */
+const OPEN_ON = (s: string, date: string) =>
+  `${s}.status <> 'PROPOSED_TO_OPEN' AND (${s}.open_date IS NULL OR ${s}.open_date <= ${date})
+   AND (${s}.close_date > ${date} OR (${s}.close_date IS NULL AND ${s}.status <> 'CLOSED'))`;
+/** A school's community on a date, when it has one. */
+const MEMBER_OF = (s: string, date: string) =>
+  `(SELECT m.community_code FROM community_membership m WHERE m.school_urn = ${s}.urn AND m.effective_from <= ${date}
+     AND (m.effective_to IS NULL OR m.effective_to >= ${date}) ORDER BY m.effective_from DESC LIMIT 1)`;
+
+const SETTING: Record<string, [string, string]> = {
+  SPECIAL: ['special school', 'special schools'],
+  AP: ['alternative provision school', 'alternative provision schools'],
+  SRP: ['school with resourced provision', 'schools with resourced provision'],
+};
+
+/**
+ * The High Needs block's missing drivers (HighNeedsBlock.missingDrivers) for the scope, summed up per kind,
+ * setting and period: "no place numbers for 3 special schools in 2026/27". One model run per call.
+ */
+async function blockMissing(db: EntityManager, scope: Scope, kinds: string[]): Promise<string[]> {
+  if (!scope.cache.has('block'))
+    scope.cache.set(
+      'block',
+      (async () => {
+        const inputs = await loadFundingInputs(db);
+        const { results } = compute(inputs, recordOn(await parameterVersions(db)));
+        return results.block.missing;
+      })(),
+    );
+  const all = (await scope.cache.get('block')) as MissingDriverRow[];
+  const inScope = new Set([...scope.fundingTerms, ...scope.financialYears, ...scope.academicYears]);
+  const groups = new Map<
+    string,
+    { kind: string; setting: string; period: string; urns: Set<number>; message: string }
+  >();
+  for (const m of all) {
+    if (!kinds.includes(m.kind) || !inScope.has(m.period)) continue;
+    const k = `${m.kind}|${m.setting}|${m.period}`;
+    const g = groups.get(k) ?? {
+      kind: m.kind,
+      setting: m.setting,
+      period: m.period,
+      urns: new Set(),
+      message: m.message,
+    };
+    if (m.schoolUrn !== null) g.urns.add(m.schoolUrn);
+    groups.set(k, g);
+  }
+  return [...groups.values()].map((g) => {
+    const [one, many] = SETTING[g.setting] ?? [`${g.setting} school`, `${g.setting} schools`];
+    const schools = plural(g.urns.size, one, many);
+    if (g.kind === 'PLACES') return `no place numbers for ${schools} in ${g.period}`;
+    if (g.kind === 'TOP_UP_COUNTS') return `${g.period}: no top-up pupil counts for ${schools}`;
+    if (g.kind === 'BAND_NOT_IN_SET') return `${g.period}: pupils of ${schools} are in bands outside the band set`;
+    return g.message;
+  });
+}
+
+interface MissingDriverRow {
+  kind: string;
+  setting: string;
+  schoolUrn: number | null;
+  period: string;
+  message: string;
+}
+
+async function perFundingTerm(
+  scope: Scope,
+  each: (term: { code: string; start: string }) => Promise<string[]>,
+  db: EntityManager,
+) {
+  const terms: { code: string; start: string }[] = await db.query(
+    `SELECT code, start_date::text AS start FROM funding_term WHERE code = ANY($1::text[]) ORDER BY start_date`,
+    [scope.fundingTerms],
+  );
+  return (await Promise.all(terms.map(each))).flat();
+}
+
+export const DATASETS: Dataset[] = [
+  {
+    key: 'schools',
+    title: 'Schools (GIAS register)',
+    table: 'school',
+    period: null,
+    provenance: 'gias',
+    async missing(db) {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM school`);
+      return n === 0 ? ['no schools: import the GIAS register (npm run import:gias -- FILE)'] : [];
+    },
+  },
+  {
+    key: 'communities',
+    title: 'Communities of Schools',
+    table: 'community',
+    period: null,
+    where: `($2::text IS NULL OR t.code = $2)`,
+    provenance: 'none',
+    async missing(db) {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM community`);
+      return n === 0 ? ['no Communities of Schools'] : [];
+    },
+  },
+  {
+    key: 'memberships',
+    title: 'Community memberships',
+    table: 'community_membership',
+    period: null,
+    where: `($2::text IS NULL OR t.community_code = $2)`,
+    provenance: 'none',
+    async missing(db, scope) {
+      if (scope.communityCode) return [];
+      const rows: { urn: number }[] = await db.query(
+        `SELECT s.urn FROM school s WHERE ${OPEN_ON('s', '$1::date')} AND s.phase NOT IN ('SPECIAL', 'PRU')
+            AND ${MEMBER_OF('s', '$1::date')} IS NULL ORDER BY s.urn`,
+        [scope.start],
+      );
+      return rows.length
+        ? [
+            `${scope.label}: ${plural(rows.length, 'open mainstream school')} in no community (${codes(rows.map((r) => String(r.urn)))})`,
+          ]
+        : [];
+    },
+  },
+  {
+    key: 'notional-sen',
+    title: 'Notional SEN factor inputs',
+    table: 'notional_sen_factor',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+    async missing(db, scope) {
+      const out: string[] = [];
+      for (const fy of scope.financialYears) {
+        const [{ start }] = await db.query(`SELECT start_date::text AS start FROM financial_year WHERE code = $1`, [
+          fy,
+        ]);
+        const [{ n }] = await db.query(
+          `SELECT count(*)::int AS n FROM school s WHERE ${OPEN_ON('s', '$2::date')} AND s.phase NOT IN ('SPECIAL', 'PRU')
+              AND ($3::text IS NULL OR ${MEMBER_OF('s', '$2::date')} = $3)
+              AND NOT EXISTS (SELECT 1 FROM notional_sen_factor f WHERE f.school_urn = s.urn AND f.financial_year_code = $1)`,
+          [fy, start, scope.communityCode],
+        );
+        if (n > 0) out.push(`${fy}: notional SEN missing for ${plural(n, 'open mainstream school')}`);
+      }
+      return out;
+    },
+  },
+  {
+    key: 'baselines',
+    title: 'Baselines and school-term funding',
+    table: 'school_term_funding',
+    period: { column: 'term_code', kind: 'fundingTerm' },
+    provenance: 'columns',
+    where: `($2::text IS NULL OR EXISTS (SELECT 1 FROM community_membership m JOIN funding_term ft ON ft.code = t.term_code
+      WHERE m.school_urn = t.school_urn AND m.community_code = $2 AND m.effective_from <= ft.start_date
+        AND (m.effective_to IS NULL OR m.effective_to >= ft.start_date)))`,
+    missing: (db, scope) =>
+      perFundingTerm(
+        scope,
+        async (term) => {
+          // The schools the term's pots are shared among: open and in a community on its first day.
+          const [{ n }] = await db.query(
+            `SELECT count(*)::int AS n FROM school s WHERE ${OPEN_ON('s', '$2::date')} AND ${MEMBER_OF('s', '$2::date')} IS NOT NULL
+                AND ($3::text IS NULL OR ${MEMBER_OF('s', '$2::date')} = $3)
+                AND NOT EXISTS (SELECT 1 FROM school_term_funding f WHERE f.school_urn = s.urn AND f.term_code = $1)`,
+            [term.code, term.start, scope.communityCode],
+          );
+          return n > 0 ? [`${term.code}: baselines missing for ${plural(n, 'open school')}`] : [];
+        },
+        db,
+      ),
+  },
+  {
+    key: 'pots',
+    title: 'Community pots',
+    table: 'community_pot',
+    period: { column: 'term_code', kind: 'fundingTerm' },
+    where: `($2::text IS NULL OR t.community_code = $2)`,
+    provenance: 'columns',
+    missing: (db, scope) =>
+      perFundingTerm(
+        scope,
+        async (term) => {
+          const rows: { code: string }[] = await db.query(
+            `SELECT c.code FROM community c WHERE ($2::text IS NULL OR c.code = $2)
+                AND NOT EXISTS (SELECT 1 FROM community_pot p WHERE p.community_code = c.code AND p.term_code = $1) ORDER BY c.code`,
+            [term.code, scope.communityCode],
+          );
+          return rows.length ? [`${term.code}: no pot for ${codes(rows.map((r) => r.code))}`] : [];
+        },
+        db,
+      ),
+  },
+  {
+    key: 'allocations',
+    title: 'Allocations',
+    table: 'allocation',
+    period: { column: 'term_code', kind: 'fundingTerm' },
+    where: `($2::text IS NULL OR t.community_code = $2)`,
+    provenance: 'none',
+  },
+  {
+    key: 'block-lines',
+    title: 'High Needs block lines',
+    table: 'high_needs_block_line',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+    async missing(db, scope) {
+      const rows: { fy: string; n: number }[] = await db.query(
+        `SELECT y.fy, (SELECT count(*)::int FROM high_needs_block_line l WHERE l.financial_year_code = y.fy) AS n
+           FROM unnest($1::text[]) y(fy) ORDER BY y.fy`,
+        [scope.financialYears],
+      );
+      return rows.filter((r) => r.n === 0).map((r) => `${r.fy}: no High Needs block lines`);
+    },
+  },
+  {
+    key: 'place-numbers',
+    title: 'High needs place numbers',
+    table: 'place_number',
+    period: { column: 'academic_year_code', kind: 'academicYear' },
+    provenance: 'columns',
+    missing: (db, scope) => blockMissing(db, scope, ['PLACES']),
+  },
+  {
+    key: 'top-up-counts',
+    title: 'Top-up pupil counts',
+    table: 'top_up_count',
+    period: { column: 'term_code', kind: 'fundingTerm' },
+    provenance: 'columns',
+    missing: (db, scope) => blockMissing(db, scope, ['TOP_UP_COUNTS', 'BAND_NOT_IN_SET']),
+  },
+  {
+    key: 'placements',
+    title: 'Placements (independent, out of area, post-16)',
+    table: 'placement',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+    missing: (db, scope) => blockMissing(db, scope, ['PLACEMENTS']),
+  },
+  {
+    key: 'caseloads',
+    title: 'Caseload counts',
+    table: 'caseload_count',
+    period: { column: 'period_code', kind: 'schoolTerm' },
+    provenance: 'none',
+    async missing(db, scope) {
+      const held: { p: string; kind: string }[] = await db.query(
+        `SELECT DISTINCT period_code AS p, kind FROM caseload_count WHERE period_code = ANY($1::text[])`,
+        [scope.schoolTerms],
+      );
+      const past = await db.query(
+        `SELECT code FROM school_term WHERE code = ANY($1::text[]) AND start_date <= $2::date ORDER BY start_date`,
+        [scope.schoolTerms, todayIso()],
+      );
+      return (past as { code: string }[]).flatMap(({ code }) => {
+        const lacking = Object.values(CaseloadKind).filter((k) => !held.some((h) => h.p === code && h.kind === k));
+        return lacking.length ? [`${code}: no caseload counts of ${lacking.join(', ')}`] : [];
+      });
+    },
+  },
+  {
+    key: 'ehcp-band-counts',
+    title: 'EHCP band counts',
+    table: 'ehcp_band_count',
+    period: { column: 'term_code', kind: 'fundingTerm' },
+    provenance: 'none',
+    missing: (db, scope) =>
+      perFundingTerm(
+        scope,
+        async (term) => {
+          // Plans are counted by band from the banding start (of the parameters of record); before it, there are no bands.
+          const paramsOn = recordOn(await parameterVersions(db));
+          if (!bandingApplies(term.start, paramsOn(term.start))) return [];
+          const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ehcp_band_count WHERE term_code = $1`, [
+            term.code,
+          ]);
+          return n === 0 ? [`${term.code}: no EHCP band counts`] : [];
+        },
+        db,
+      ),
+  },
+  {
+    key: 'safety-valve-agreement',
+    title: 'Safety Valve agreement (versions)',
+    table: 'safety_valve_agreement',
+    period: null,
+    provenance: 'columns',
+    async missing(db) {
+      return (await agreementOn(db)) ? [] : ['no Safety Valve agreement is held'];
+    },
+  },
+  {
+    key: 'safety-valve-plan',
+    title: 'Safety Valve plan by year',
+    table: 'safety_valve_plan_year',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+    async missing(db, scope) {
+      const a = await agreementOn(db);
+      if (!a) return [];
+      const rows: { fy: string }[] = await db.query(
+        `SELECT y.fy FROM unnest($1::text[]) y(fy) WHERE y.fy BETWEEN $2 AND $3
+            AND NOT EXISTS (SELECT 1 FROM safety_valve_plan_year p WHERE p.financial_year_code = y.fy) ORDER BY y.fy`,
+        [scope.financialYears, a.firstFinancialYear, a.lastFinancialYear],
+      );
+      return rows.map(
+        (r) => `${r.fy}: no Safety Valve plan for the year (agreement ${a.code} runs to ${a.lastFinancialYear})`,
+      );
+    },
+  },
+  {
+    key: 'safety-valve-reports',
+    title: 'Safety Valve monitoring reports',
+    table: 'safety_valve_report',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+    async missing(db, scope) {
+      const a = await agreementOn(db);
+      if (!a) return [];
+      // Years that have ended should hold every report the agreement asks for.
+      const rows: { fy: string; n: number }[] = await db.query(
+        `SELECT fy.code AS fy, (SELECT count(*)::int FROM safety_valve_report r WHERE r.financial_year_code = fy.code) AS n
+           FROM financial_year fy WHERE fy.code = ANY($1::text[]) AND fy.code BETWEEN $2 AND $3 AND fy.end_date < $4::date ORDER BY fy.code`,
+        [scope.financialYears, a.firstFinancialYear, a.lastFinancialYear, todayIso()],
+      );
+      return rows
+        .filter((r) => r.n < a.reportsPerYear)
+        .map((r) => `${r.fy}: ${r.n} of the ${a.reportsPerYear} Safety Valve monitoring reports a year are held`);
+    },
+  },
+  {
+    key: 'safety-valve-instalments',
+    title: 'Safety Valve instalments',
+    table: 'safety_valve_instalment',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+  },
+  {
+    key: 'safety-valve-kpis',
+    title: 'Safety Valve KPIs',
+    table: 'safety_valve_kpi',
+    // KPIs hang off their report: its financial year is theirs.
+    from: `(SELECT k.*, r.financial_year_code FROM safety_valve_kpi k JOIN safety_valve_report r ON r.period_code = k.period_code)`,
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    provenance: 'columns',
+    async missing(db, scope) {
+      const rows: { p: string }[] = await db.query(
+        `SELECT r.period_code AS p FROM safety_valve_report r WHERE r.financial_year_code = ANY($1::text[])
+            AND NOT EXISTS (SELECT 1 FROM safety_valve_kpi k WHERE k.period_code = r.period_code) ORDER BY r.report_date`,
+        [scope.financialYears],
+      );
+      return rows.map((r) => `${r.p}: no KPIs for the Safety Valve report`);
+    },
+  },
+];
+
+export const DATASET_BY_KEY = new Map(DATASETS.map((d) => [d.key, d]));

@@ -1,0 +1,700 @@
+import Decimal from 'decimal.js';
+import type { EntityManager } from 'typeorm';
+import type { FieldSpec, ImportKind, ImportRow, ImportSource, Refs } from './finance';
+import type { ErrorList } from './report';
+import { money } from '../funding/model';
+import { agreementOn } from '../safety-valve/agreement';
+
+/**
+ * Safety Valve data as the DfE and the LA hold it: the agreement (a version per DfE revision), the plan by
+ * year to the agreement's end, the monitoring reports at the agreement's cadence, the instalments with their
+ * status, and the KPIs reported with each return. The same kinds back the Finance mutations
+ * (safety-valve.mutations.ts), so a hand-entered figure passes the same checks as an imported one.
+ */
+
+/** The provenance an import or a mutation writes: IMPORTED from a file, or MANUAL (entered by hand). */
+export type SvSource = ImportSource & { kind?: 'IMPORTED' | 'MANUAL' };
+const kindOf = (src: ImportSource) => (src as SvSource).kind ?? 'IMPORTED';
+const fileOf = (src: ImportSource) => src.file || null;
+
+type Stored = Record<string, string | number | boolean | null>;
+type Bad = (field: string, reason: string) => void;
+
+/** An ISO date (or a UK dd/mm/yyyy one) as ISO, or null when it is not a real calendar date. */
+export function isoDate(text: unknown): string | null {
+  if (typeof text !== 'string') return null;
+  const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const iso = uk ? `${uk[3]}-${uk[2].padStart(2, '0')}-${uk[1].padStart(2, '0')}` : text;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return null;
+  const d = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
+}
+
+/** "2025-26": a financial year code, April to March. */
+export function isFinancialYearCode(text: unknown): boolean {
+  const m = typeof text === 'string' ? /^(\d{4})-(\d{2})$/.exec(text) : null;
+  return Boolean(m && (Number(m[1]) + 1) % 100 === Number(m[2]));
+}
+
+const fyStart = (fy: string) => `${fy.slice(0, 4)}-04-01`;
+const DECIMAL_RE = /^-?\d{1,14}(\.\d{1,2})?$/;
+
+const dateField = (name: string, required: boolean, description: string, example: string): FieldSpec => ({
+  name,
+  kind: 'text',
+  required,
+  maxLength: 10,
+  description: `${description} (a date: YYYY-MM-DD, or DD/MM/YYYY).`,
+  example,
+});
+const checkDate = (row: ImportRow, field: string, bad: Bad) => {
+  const v = row.values[field];
+  if (v !== null && v !== undefined && isoDate(v) === null)
+    bad(field, 'is not a date: give it as YYYY-MM-DD (e.g. 2025-10-31) or DD/MM/YYYY');
+};
+const requireFy = (row: ImportRow, field: string, refs: Refs, bad: Bad) => {
+  if (!refs.periods.financialYearByCode.has(row.values[field] as string))
+    bad(
+      field,
+      `is not a financial year held by the hub (${refs.periods.financialYears.map((y) => y.code).join(', ')})`,
+    );
+};
+/** "2025-26-Q2" or "2025-26-R2": the report's financial year, then its number within the year. */
+const checkPeriodCode = (row: ImportRow, numberField: string | null, bad: Bad) => {
+  const code = row.values.periodCode as string | undefined;
+  if (code === undefined) return;
+  const m = /^(\d{4}-\d{2})-[A-Z](\d{1,2})$/.exec(code);
+  if (!m) return bad('periodCode', 'must be the financial year and the report number, e.g. 2025-26-Q2 or 2025-26-R2');
+  const fy = row.values.financialYear;
+  if (fy !== undefined && m[1] !== fy)
+    bad('periodCode', `is not in the financial year ${String(fy)} given on the line`);
+  const n = numberField ? row.values[numberField] : undefined;
+  if (typeof n === 'number' && Number(m[2]) !== n)
+    bad('periodCode', `ends in report ${Number(m[2])}, but ${numberField} is ${n}`);
+};
+const dec = (v: unknown) => (v === null || v === undefined ? null : money(v as string));
+
+const unnest = (ids: string[], n: number) => Array.from({ length: n }, (_, i) => ids.map((id) => id.split('|')[i]));
+
+const PERIOD_FIELD: FieldSpec = {
+  name: 'periodCode',
+  kind: 'code',
+  required: true,
+  description: 'Reporting period: the financial year and the report number in it, e.g. 2025-26-Q2 or 2025-26-R2.',
+  example: '2025-26-R2',
+};
+const FY: FieldSpec = {
+  name: 'financialYear',
+  kind: 'code',
+  required: true,
+  description: 'Financial year code, e.g. 2025-26.',
+  example: '2025-26',
+};
+
+/** Adds a problem from a store check, on the line and column it concerns. */
+const problem = (errors: ErrorList, row: ImportRow, column: string, reason: string) =>
+  errors.add({ line: row.line, column, value: row.values[column] == null ? null : String(row.values[column]), reason });
+
+async function requireAgreement(tx: EntityManager, rows: ImportRow[], errors: ErrorList, column: string) {
+  const a = await agreementOn(tx);
+  if (!a)
+    for (const r of rows) problem(errors, r, column, 'no Safety Valve agreement is held: import the agreement first');
+  return a;
+}
+
+export const AGREEMENT_KIND: ImportKind = {
+  kind: 'safety-valve-agreement',
+  title: 'Safety Valve agreement',
+  description:
+    "The local authority's Safety Valve agreement with the DfE, a line per version: as first signed, then each DfE revision (years, totals, " +
+    'reporting cadence), effective from its date. A line for a code and date the hub holds already corrects that version; a new date adds ' +
+    'a version. The agreement of record is the latest version in effect.',
+  fields: [
+    {
+      name: 'agreementCode',
+      kind: 'code',
+      required: true,
+      description: 'Agreement reference.',
+      example: 'SV-2022',
+    },
+    dateField('effectiveFrom', true, 'The day this version takes effect', '2022-03-31'),
+    {
+      name: 'firstFinancialYear',
+      kind: 'code',
+      required: true,
+      description: 'First financial year covered.',
+      example: '2022-23',
+    },
+    {
+      name: 'lastFinancialYear',
+      kind: 'code',
+      required: true,
+      description: 'Last financial year covered.',
+      example: '2027-28',
+    },
+    {
+      name: 'dfeContribution',
+      kind: 'money',
+      required: true,
+      description: 'Total DfE contribution (£).',
+      example: '140000000.00',
+    },
+    {
+      name: 'laContribution',
+      kind: 'money',
+      required: true,
+      description: 'Total LA contribution (£).',
+      example: '82000000.00',
+    },
+    {
+      name: 'deficitAtStart',
+      kind: 'money',
+      required: true,
+      description: 'Cumulative DSG deficit at the start (£).',
+      example: '97000000.00',
+    },
+    dateField('deficitAtStartDate', true, 'When the starting deficit was measured', '2022-03-31'),
+    {
+      name: 'reportsPerYear',
+      kind: 'int',
+      required: true,
+      description: 'Monitoring reports a year the agreement asks for, 1 to 12 (e.g. 3).',
+      example: '3',
+    },
+    dateField(
+      'broughtForwardDate',
+      false,
+      'Date of the position brought forward into the first year the hub holds',
+      '2023-03-31',
+    ),
+    {
+      name: 'broughtForwardPlan',
+      kind: 'signedMoney',
+      required: false,
+      description: 'Planned cumulative DSG position on broughtForwardDate (£, negative is a deficit).',
+      example: '-83000000.00',
+    },
+    {
+      name: 'broughtForwardOutturn',
+      kind: 'signedMoney',
+      required: false,
+      description: 'Outturn cumulative DSG position on broughtForwardDate (£, negative is a deficit).',
+      example: '-85800000.00',
+    },
+    {
+      name: 'note',
+      kind: 'text',
+      required: false,
+      maxLength: 200,
+      description: 'What this version changed.',
+      example: 'First signed',
+    },
+  ],
+  key: ['agreementCode', 'effectiveFrom'],
+  check(row, _refs, bad) {
+    const v = row.values;
+    for (const d of ['effectiveFrom', 'deficitAtStartDate', 'broughtForwardDate']) checkDate(row, d, bad);
+    for (const f of ['firstFinancialYear', 'lastFinancialYear'])
+      if (v[f] !== undefined && !isFinancialYearCode(v[f])) bad(f, 'is not a financial year code such as 2022-23');
+    if (
+      isFinancialYearCode(v.firstFinancialYear) &&
+      isFinancialYearCode(v.lastFinancialYear) &&
+      (v.lastFinancialYear as string) < (v.firstFinancialYear as string)
+    )
+      bad('lastFinancialYear', `is before the first financial year ${String(v.firstFinancialYear)}`);
+    const n = v.reportsPerYear;
+    if (typeof n === 'number' && (n < 1 || n > 12)) bad('reportsPerYear', 'must be from 1 to 12 reports a year');
+    const bf = ['broughtForwardDate', 'broughtForwardPlan', 'broughtForwardOutturn'];
+    const given = bf.filter((f) => v[f] !== null && v[f] !== undefined);
+    if (given.length > 0 && given.length < 3)
+      for (const f of bf.filter((x) => !given.includes(x)))
+        if (v[f] === null)
+          bad(
+            f,
+            `is required with ${given.join(' and ')}: the brought-forward position is a date, a plan and an outturn`,
+          );
+    const start = isoDate(v.deficitAtStartDate);
+    const bfDate = isoDate(v.broughtForwardDate);
+    if (start && bfDate && bfDate < start) bad('broughtForwardDate', `is before the starting deficit's date ${start}`);
+  },
+  records: (rows) =>
+    rows.map(({ values: v }) => ({
+      id: `${v.agreementCode}|${isoDate(v.effectiveFrom)}`,
+      after: {
+        firstFinancialYear: v.firstFinancialYear,
+        lastFinancialYear: v.lastFinancialYear,
+        dfeContribution: dec(v.dfeContribution),
+        laContribution: dec(v.laContribution),
+        deficitAtStart: dec(v.deficitAtStart),
+        deficitAtStartDate: isoDate(v.deficitAtStartDate),
+        reportsPerYear: v.reportsPerYear,
+        broughtForwardDate: isoDate(v.broughtForwardDate),
+        broughtForwardPlan: dec(v.broughtForwardPlan),
+        broughtForwardOutturn: dec(v.broughtForwardOutturn),
+        note: v.note ?? null,
+      },
+    })),
+  async load(tx, ids) {
+    const [c, d] = unnest(ids, 2);
+    const rows: (Stored & { id: string })[] = await tx.query(
+      `SELECT a.code || '|' || a.effective_from::text AS id, a.version, a.first_financial_year AS "firstFinancialYear",
+              a.last_financial_year AS "lastFinancialYear", a.dfe_contribution AS "dfeContribution", a.la_contribution AS "laContribution",
+              a.deficit_at_start AS "deficitAtStart", a.deficit_at_start_date::text AS "deficitAtStartDate", a.reports_per_year AS "reportsPerYear",
+              a.brought_forward_date::text AS "broughtForwardDate", a.brought_forward_plan AS "broughtForwardPlan",
+              a.brought_forward_outturn AS "broughtForwardOutturn", a.note
+         FROM unnest($1::text[], $2::date[]) x(c, d) JOIN safety_valve_agreement a ON a.code = x.c AND a.effective_from = x.d`,
+      [c, d],
+    );
+    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
+  },
+  async write(tx, changed, existing, src) {
+    // In date order, so a new version numbers after the ones it follows in the same file.
+    for (const ch of [...changed].sort((a, b) => a.id.localeCompare(b.id))) {
+      const [code, from] = ch.id.split('|');
+      const a = ch.after;
+      const params = [
+        code,
+        from,
+        a.firstFinancialYear,
+        a.lastFinancialYear,
+        a.dfeContribution,
+        a.laContribution,
+        a.deficitAtStart,
+        a.deficitAtStartDate,
+        a.reportsPerYear,
+        a.broughtForwardDate,
+        a.broughtForwardPlan,
+        a.broughtForwardOutturn,
+        a.note,
+        kindOf(src),
+        fileOf(src),
+        src.by,
+      ];
+      const old = existing.get(ch.id);
+      if (old) {
+        await tx.query(
+          `UPDATE safety_valve_agreement SET first_financial_year = $3, last_financial_year = $4, dfe_contribution = $5::numeric,
+                  la_contribution = $6::numeric, deficit_at_start = $7::numeric, deficit_at_start_date = $8::date, reports_per_year = $9::int,
+                  brought_forward_date = $10::date, brought_forward_plan = $11::numeric, brought_forward_outturn = $12::numeric, note = $13::text,
+                  source_kind = $14::text, source_file = $15::text, source_by = $16::text, source_at = now()
+            WHERE code = $1 AND effective_from = $2::date`,
+          params,
+        );
+      } else {
+        const [{ version }] = await tx.query(
+          `INSERT INTO safety_valve_agreement (code, version, effective_from, first_financial_year, last_financial_year, dfe_contribution,
+                  la_contribution, deficit_at_start, deficit_at_start_date, reports_per_year, brought_forward_date, brought_forward_plan,
+                  brought_forward_outturn, note, source_kind, source_file, source_by, source_at)
+           SELECT $1::text, coalesce((SELECT max(version) FROM safety_valve_agreement WHERE code = $1::text), 0) + 1, $2::date, $3::text, $4::text,
+                  $5::numeric, $6::numeric, $7::numeric, $8::date, $9::int, $10::date, $11::numeric, $12::numeric, $13::text, $14::text,
+                  $15::text, $16::text, now()
+           RETURNING version`,
+          params,
+        );
+        ch.after.version = version;
+      }
+    }
+  },
+};
+
+export const PLAN_KIND: ImportKind = {
+  kind: 'safety-valve-plan',
+  title: 'Safety Valve plan by year',
+  description:
+    "The agreement's planned in-year DSG position for each financial year to the agreement's end (the trajectory the DfE monitors).",
+  fields: [
+    FY,
+    {
+      name: 'inYearPlan',
+      kind: 'signedMoney',
+      required: true,
+      description: 'Planned in-year DSG position (£, negative is a deficit).',
+      example: '18000000.00',
+    },
+  ],
+  key: ['financialYear'],
+  check(row, refs, bad) {
+    requireFy(row, 'financialYear', refs, bad);
+  },
+  async checkAgainstStore(tx, rows, errors) {
+    const a = await requireAgreement(tx, rows, errors, 'financialYear');
+    if (!a) return;
+    for (const r of rows) {
+      const fy = r.values.financialYear as string;
+      if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
+        problem(
+          errors,
+          r,
+          'financialYear',
+          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
+        );
+    }
+  },
+  records: (rows) =>
+    rows.map(({ values: v }) => ({ id: v.financialYear as string, after: { inYearPlan: dec(v.inYearPlan) } })),
+  async load(tx, ids) {
+    const rows: (Stored & { id: string })[] = await tx.query(
+      `SELECT financial_year_code AS id, in_year_plan AS "inYearPlan" FROM safety_valve_plan_year WHERE financial_year_code = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
+  },
+  async write(tx, changed, _existing, src) {
+    await tx.query(
+      `INSERT INTO safety_valve_plan_year (financial_year_code, in_year_plan, source_kind, source_file, source_by, source_at)
+       SELECT y, p, $3, $4, $5, now() FROM unnest($1::text[], $2::numeric[]) x(y, p)
+       ON CONFLICT (financial_year_code) DO UPDATE SET in_year_plan = EXCLUDED.in_year_plan, source_kind = EXCLUDED.source_kind,
+         source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
+      [changed.map((c) => c.id), changed.map((c) => c.after.inYearPlan), kindOf(src), fileOf(src), src.by],
+    );
+  },
+};
+
+const positionField = (name: string, description: string, example: string): FieldSpec => ({
+  name,
+  kind: 'signedMoney',
+  required: true,
+  description: `${description} (£, negative is a deficit).`,
+  example,
+});
+
+export const REPORT_KIND: ImportKind = {
+  kind: 'safety-valve-reports',
+  title: 'Safety Valve monitoring reports',
+  description:
+    'The monitoring reports made to the DfE, a line per report, at the cadence the agreement sets (its reportsPerYear): the DSG position ' +
+    'as filed. The hub derives the position it reports from the block; the filed figures stand where the block has no drivers.',
+  fields: [
+    PERIOD_FIELD,
+    FY,
+    {
+      name: 'reportNumber',
+      kind: 'int',
+      required: true,
+      description: "The report's number in the financial year, 1 to the agreement's reportsPerYear.",
+      example: '2',
+    },
+    dateField('reportDate', true, 'The day the report was submitted', '2025-10-31'),
+    positionField('inYearPlan', 'Planned in-year DSG position', '18000000.00'),
+    positionField('inYearForecast', 'Forecast in-year DSG position', '-3600000.00'),
+    positionField('cumulativePlan', 'Planned cumulative DSG position at year end', '-33000000.00'),
+    positionField('cumulativeForecast', 'Forecast cumulative DSG position at year end', '-68300000.00'),
+    {
+      name: 'dfeInstalment',
+      kind: 'money',
+      required: false,
+      description: 'DfE instalment paid after the report, if any (£).',
+      example: '3500000.00',
+    },
+  ],
+  key: ['periodCode'],
+  check(row, refs, bad) {
+    requireFy(row, 'financialYear', refs, bad);
+    checkDate(row, 'reportDate', bad);
+    checkPeriodCode(row, 'reportNumber', bad);
+    const n = row.values.reportNumber;
+    if (typeof n === 'number' && (n < 1 || n > 12)) bad('reportNumber', 'must be from 1 to 12');
+    const date = isoDate(row.values.reportDate);
+    const fy = row.values.financialYear as string | undefined;
+    if (date && fy && isFinancialYearCode(fy) && date < fyStart(fy))
+      bad('reportDate', `is before the financial year ${fy} it reports on starts (${fyStart(fy)})`);
+  },
+  async checkAgainstStore(tx, rows, errors) {
+    if (!(await requireAgreement(tx, rows, errors, 'reportNumber'))) return;
+    const slots = new Map<string, ImportRow>();
+    const stored: { p: string; fy: string; n: number }[] = await tx.query(
+      `SELECT period_code AS p, financial_year_code AS fy, quarter AS n FROM safety_valve_report`,
+    );
+    const storedSlot = new Map(stored.map((s) => [`${s.fy}|${s.n}`, s.p]));
+    for (const r of rows) {
+      const v = r.values;
+      const a = await agreementOn(tx, isoDate(v.reportDate)!);
+      if (a && (v.reportNumber as number) > a.reportsPerYear)
+        problem(
+          errors,
+          r,
+          'reportNumber',
+          `is more than the ${a.reportsPerYear} reports a year agreement ${a.code} (version ${a.version}) asks for`,
+        );
+      const slot = `${v.financialYear}|${v.reportNumber}`;
+      const other = slots.get(slot);
+      if (other)
+        problem(
+          errors,
+          r,
+          'reportNumber',
+          `report ${String(v.reportNumber)} of ${String(v.financialYear)} is also on line ${other.line}`,
+        );
+      slots.set(slot, r);
+      const held = storedSlot.get(slot);
+      if (held && held !== v.periodCode)
+        problem(
+          errors,
+          r,
+          'periodCode',
+          `report ${String(v.reportNumber)} of ${String(v.financialYear)} is held already as ${held}`,
+        );
+    }
+  },
+  records: (rows) =>
+    rows.map(({ values: v }) => ({
+      id: v.periodCode as string,
+      after: {
+        financialYearCode: v.financialYear,
+        quarter: v.reportNumber,
+        reportDate: isoDate(v.reportDate),
+        inYearPlan: dec(v.inYearPlan),
+        inYearForecast: dec(v.inYearForecast),
+        cumulativePlan: dec(v.cumulativePlan),
+        cumulativeForecast: dec(v.cumulativeForecast),
+        dfeInstalment: dec(v.dfeInstalment),
+      },
+    })),
+  async load(tx, ids) {
+    const rows: (Stored & { id: string })[] = await tx.query(
+      `SELECT period_code AS id, financial_year_code AS "financialYearCode", quarter, report_date::text AS "reportDate", in_year_plan AS "inYearPlan",
+              in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan", cumulative_forecast AS "cumulativeForecast",
+              dfe_instalment AS "dfeInstalment"
+         FROM safety_valve_report WHERE period_code = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
+  },
+  async write(tx, changed, _existing, src) {
+    const col = (k: string) => changed.map((c) => c.after[k]);
+    await tx.query(
+      `INSERT INTO safety_valve_report (period_code, financial_year_code, quarter, report_date, in_year_plan, in_year_forecast, cumulative_plan,
+              cumulative_forecast, dfe_instalment, source_kind, source_file, source_by, source_at)
+       SELECT p, y, n, d, ip, iff, cp, cf, i, $10, $11, $12, now()
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::date[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[])
+              x(p, y, n, d, ip, iff, cp, cf, i)
+       ON CONFLICT (period_code) DO UPDATE SET financial_year_code = EXCLUDED.financial_year_code, quarter = EXCLUDED.quarter,
+         report_date = EXCLUDED.report_date, in_year_plan = EXCLUDED.in_year_plan, in_year_forecast = EXCLUDED.in_year_forecast,
+         cumulative_plan = EXCLUDED.cumulative_plan, cumulative_forecast = EXCLUDED.cumulative_forecast, dfe_instalment = EXCLUDED.dfe_instalment,
+         source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
+      [
+        changed.map((c) => c.id),
+        col('financialYearCode'),
+        col('quarter'),
+        col('reportDate'),
+        col('inYearPlan'),
+        col('inYearForecast'),
+        col('cumulativePlan'),
+        col('cumulativeForecast'),
+        col('dfeInstalment'),
+        kindOf(src),
+        fileOf(src),
+        src.by,
+      ],
+    );
+  },
+};
+
+export const INSTALMENT_STATUSES = ['DUE', 'PAID', 'PAID_LATE', 'WITHHELD'] as const;
+
+export const INSTALMENT_KIND: ImportKind = {
+  kind: 'safety-valve-instalments',
+  title: 'Safety Valve instalments',
+  description:
+    'The DfE instalments, a line per report they follow (future ones too, as DUE), with their status: PAID, PAID_LATE (with the day it ' +
+    'came), WITHHELD or DUE.',
+  fields: [
+    PERIOD_FIELD,
+    FY,
+    dateField('dueOn', true, 'When the instalment is due', '2025-10-31'),
+    { name: 'amount', kind: 'money', required: true, description: 'Amount (£).', example: '3500000.00' },
+    {
+      name: 'status',
+      kind: 'enum',
+      required: true,
+      values: INSTALMENT_STATUSES,
+      description: 'DUE, PAID, PAID_LATE or WITHHELD.',
+      example: 'PAID',
+    },
+    dateField('paidOn', false, 'When it was paid (PAID and PAID_LATE only)', '2025-10-28'),
+  ],
+  key: ['periodCode'],
+  check(row, refs, bad) {
+    const v = row.values;
+    requireFy(row, 'financialYear', refs, bad);
+    checkDate(row, 'dueOn', bad);
+    checkDate(row, 'paidOn', bad);
+    checkPeriodCode(row, null, bad);
+    const paid = v.status === 'PAID' || v.status === 'PAID_LATE';
+    if (v.status !== undefined && paid && v.paidOn === null)
+      bad('status', `is ${String(v.status)}: give the day it was paid (paidOn)`);
+    if (v.status !== undefined && !paid && v.paidOn !== null && v.paidOn !== undefined)
+      bad(
+        'paidOn',
+        `is given, but an instalment ${String(v.status)} has not been paid: leave it blank or set the status`,
+      );
+    const due = isoDate(v.dueOn);
+    const on = isoDate(v.paidOn);
+    if (v.status === 'PAID_LATE' && due && on && on <= due)
+      bad('paidOn', `is not after the due date ${due}: a late payment comes after it`);
+  },
+  async checkAgainstStore(tx, rows, errors) {
+    const a = await requireAgreement(tx, rows, errors, 'financialYear');
+    if (!a) return;
+    for (const r of rows) {
+      const fy = r.values.financialYear as string;
+      if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
+        problem(
+          errors,
+          r,
+          'financialYear',
+          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
+        );
+    }
+  },
+  records: (rows) =>
+    rows.map(({ values: v }) => ({
+      id: v.periodCode as string,
+      after: {
+        financialYearCode: v.financialYear,
+        dueOn: isoDate(v.dueOn),
+        amount: dec(v.amount),
+        status: v.status,
+        paidOn: isoDate(v.paidOn),
+      },
+    })),
+  async load(tx, ids) {
+    const rows: (Stored & { id: string })[] = await tx.query(
+      `SELECT period_code AS id, financial_year_code AS "financialYearCode", due_on::text AS "dueOn", amount, status, paid_on::text AS "paidOn"
+         FROM safety_valve_instalment WHERE period_code = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
+  },
+  async write(tx, changed, _existing, src) {
+    const col = (k: string) => changed.map((c) => c.after[k]);
+    await tx.query(
+      `INSERT INTO safety_valve_instalment (period_code, financial_year_code, due_on, amount, status, paid_on, source_kind, source_file, source_by, source_at)
+       SELECT p, y, d, a, s, o, $7, $8, $9, now() FROM unnest($1::text[], $2::text[], $3::date[], $4::numeric[], $5::text[], $6::date[]) x(p, y, d, a, s, o)
+       ON CONFLICT (period_code) DO UPDATE SET financial_year_code = EXCLUDED.financial_year_code, due_on = EXCLUDED.due_on, amount = EXCLUDED.amount,
+         status = EXCLUDED.status, paid_on = EXCLUDED.paid_on, source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file,
+         source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
+      [
+        changed.map((c) => c.id),
+        col('financialYearCode'),
+        col('dueOn'),
+        col('amount'),
+        col('status'),
+        col('paidOn'),
+        kindOf(src),
+        fileOf(src),
+        src.by,
+      ],
+    );
+  },
+};
+
+export const KPI_UNITS = ['COUNT', 'PERCENT', 'GBP'] as const;
+
+export const KPI_KIND: ImportKind = {
+  kind: 'safety-valve-kpis',
+  title: 'Safety Valve KPIs',
+  description:
+    'The KPIs reported with each monitoring report: a line per report and KPI, with the plan (if the agreement sets one) and the actual. ' +
+    'PERCENT values are percentages (12.5 means 12.5%).',
+  fields: [
+    { ...PERIOD_FIELD, description: 'The monitoring report it was reported with (held by the hub), e.g. 2025-26-R2.' },
+    { name: 'kpiCode', kind: 'code', required: true, description: 'KPI code.', example: 'EHCP_TOTAL' },
+    {
+      name: 'name',
+      kind: 'text',
+      required: true,
+      maxLength: 120,
+      description: 'KPI name.',
+      example: 'EHCPs maintained',
+    },
+    {
+      name: 'unit',
+      kind: 'enum',
+      required: true,
+      values: KPI_UNITS,
+      description: 'COUNT, PERCENT or GBP.',
+      example: 'COUNT',
+    },
+    {
+      name: 'plan',
+      kind: 'text',
+      required: false,
+      maxLength: 20,
+      description: 'Planned value (up to 2 decimals).',
+      example: '19500',
+    },
+    {
+      name: 'actual',
+      kind: 'text',
+      required: true,
+      maxLength: 20,
+      description: 'Actual value (up to 2 decimals).',
+      example: '19823',
+    },
+  ],
+  key: ['periodCode', 'kpiCode'],
+  check(row, _refs, bad) {
+    for (const f of ['plan', 'actual']) {
+      const v = row.values[f];
+      if (typeof v === 'string' && !DECIMAL_RE.test(v.replace(/,/g, '')))
+        bad(f, 'must be a number with at most 2 decimal places, e.g. 19823 or 37.5');
+    }
+    const u = row.values.unit;
+    if (u === 'PERCENT')
+      for (const f of ['plan', 'actual']) {
+        const v = row.values[f];
+        if (typeof v === 'string' && DECIMAL_RE.test(v) && (new Decimal(v).lt(0) || new Decimal(v).gt(100)))
+          bad(f, 'is a percentage: from 0 to 100');
+      }
+  },
+  async checkAgainstStore(tx, rows, errors) {
+    const held: { p: string }[] = await tx.query(`SELECT period_code AS p FROM safety_valve_report`);
+    const periods = new Set(held.map((h) => h.p));
+    for (const r of rows)
+      if (!periods.has(r.values.periodCode as string))
+        problem(errors, r, 'periodCode', 'is not a monitoring report held by the hub: import the report first');
+  },
+  records: (rows) =>
+    rows.map(({ values: v }) => ({
+      id: `${v.periodCode}|${v.kpiCode}`,
+      after: {
+        name: v.name,
+        unit: v.unit,
+        plan: v.plan === null ? null : new Decimal((v.plan as string).replace(/,/g, '')).toFixed(2),
+        actual: new Decimal((v.actual as string).replace(/,/g, '')).toFixed(2),
+      },
+    })),
+  async load(tx, ids) {
+    const [p, k] = unnest(ids, 2);
+    const rows: (Stored & { id: string })[] = await tx.query(
+      `SELECT s.period_code || '|' || s.kpi_code AS id, s.name, s.unit, s.plan, s.actual
+         FROM unnest($1::text[], $2::text[]) x(p, k) JOIN safety_valve_kpi s ON s.period_code = x.p AND s.kpi_code = x.k`,
+      [p, k],
+    );
+    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
+  },
+  async write(tx, changed, _existing, src) {
+    const [p, k] = unnest(
+      changed.map((c) => c.id),
+      2,
+    );
+    const col = (f: string) => changed.map((c) => c.after[f]);
+    await tx.query(
+      `INSERT INTO safety_valve_kpi (period_code, kpi_code, name, unit, plan, actual, source_kind, source_file, source_by, source_at)
+       SELECT p, k, n, u, pl, a, $7, $8, $9, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[]) x(p, k, n, u, pl, a)
+       ON CONFLICT (period_code, kpi_code) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, plan = EXCLUDED.plan, actual = EXCLUDED.actual,
+         source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
+      [p, k, col('name'), col('unit'), col('plan'), col('actual'), kindOf(src), fileOf(src), src.by],
+    );
+  },
+};
+
+/** The Safety Valve import kinds, in the order a first load needs them (the agreement, then what it governs). */
+export const SAFETY_VALVE_IMPORT_KINDS: ImportKind[] = [
+  AGREEMENT_KIND,
+  PLAN_KIND,
+  REPORT_KIND,
+  INSTALMENT_KIND,
+  KPI_KIND,
+];
