@@ -373,6 +373,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       context: async ({ req }) => {
         const hub = (req as Request & { hub: { requestId: string; tally: SqlTally } }).hub;
         const viewer = await viewerFor(req.headers.authorization, req);
+        costBudget.refuseIfSpent(budgetKeyOf(viewer));
         // Count the operation's own statements: authentication is cached and would make counts jitter.
         hub.tally.statements = 0;
         const source = auditSourceOf(viewer);

@@ -29,11 +29,16 @@ export interface CostBudget {
    * function to call once the request has been answered.
    */
   charge(key: string, cost: number): Promise<() => void>;
+  /**
+   * Before the document is even parsed: refuses a caller whose budget this process has already seen spent, until
+   * its window ends (so a caller that ignores Retry-After costs the hub almost nothing per request).
+   */
+  refuseIfSpent(key: string): void;
 }
 
 export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig): CostBudget {
   const noop = () => undefined;
-  if (cfg.points <= 0) return { charge: async () => noop };
+  if (cfg.points <= 0) return { charge: async () => noop, refuseIfSpent: noop };
   const keyPrefix = `hub_cost_${cfg.points}_${cfg.windowSeconds}`;
   const memory = new RateLimiterMemory({ keyPrefix, points: cfg.points, duration: cfg.windowSeconds });
   const spent: RateLimiterAbstract =
@@ -55,6 +60,8 @@ export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig):
   /** Expensive requests each caller is running now (this process: a hub process is where the work runs). */
   const running = new Map<string, number>();
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  /** Callers seen over budget, and when their window ends. */
+  const spentUntil = new Map<string, number>();
 
   return {
     async charge(key, cost) {
@@ -69,6 +76,7 @@ export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig):
         await spent.consume(key, Math.max(1, Math.ceil(cost)));
       } catch (r) {
         if (r instanceof RateLimiterRes) {
+          spentUntil.set(key, Date.now() + r.msBeforeNext);
           const after = seconds(r.msBeforeNext);
           throw new RateLimited(
             `Query cost budget spent: this caller may spend an estimated ${cfg.points.toLocaleString('en-GB')} (rows x fields) every ${cfg.windowSeconds} s and this query would cost ${Math.ceil(cost).toLocaleString('en-GB')}. Ask for fewer rows or fields, or retry after ${after} s.`,
@@ -87,6 +95,19 @@ export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig):
         if (left <= 0) running.delete(key);
         else running.set(key, left);
       };
+    },
+    refuseIfSpent(key) {
+      const until = spentUntil.get(key);
+      if (until === undefined) return;
+      const ms = until - Date.now();
+      if (ms <= 0) {
+        spentUntil.delete(key);
+        return;
+      }
+      throw new RateLimited(
+        `Query cost budget spent: this caller may spend an estimated ${cfg.points.toLocaleString('en-GB')} (rows x fields) every ${cfg.windowSeconds} s and has spent it. Retry after ${seconds(ms)} s.`,
+        seconds(ms),
+      );
     },
   };
 }
