@@ -1,10 +1,11 @@
 import autocannon from 'autocannon';
-import ExcelJS from 'exceljs';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBenchHub, BenchHub } from './setup';
+import { benchHubOn, startBenchHub, BenchHub } from './setup';
+import { DEFAULT_HUB_LIMITS } from '../server/server';
+import { UPLOAD_LIMITS } from '../server/modules/imports/import.router';
+import { nearSizeWorkbook } from './big-xlsx';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
@@ -64,78 +65,84 @@ async function mostExpensiveAccepted(hub: BenchHub): Promise<{ query: string; al
   return { query: build(lo), aliases: lo };
 }
 
-/** p99 of a light query alone, then while one Analyst token keeps sending its most expensive accepted query. */
+/**
+ * Other callers' p50/p99 for a light query: alone; while one Analyst token sends its most expensive accepted query
+ * back to back (ignoring Retry-After) with no cost budget; and the same with the default per-token cost budget
+ * (server/http/cost-budget.ts), on a second hub over the same database.
+ */
 async function noisyNeighbour(hub: BenchHub) {
+  const seconds = Math.max(SECONDS, 15);
   const [{ urn }] = await hub.dataSource.query(`SELECT urn FROM school WHERE status = 'OPEN' ORDER BY urn LIMIT 1`);
-  const light = {
-    url: `${hub.url}/graphql`,
+  const lightOn = (url: string) => ({
+    url: `${url}/graphql`,
     method: 'POST' as const,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.FINANCE}` },
     body: JSON.stringify({ query: `{ school(urn: ${urn}) { urn name funding(term: "AUTUMN-2025") { total } } }` }),
     connections: 4,
-    duration: SECONDS,
-  };
-  const alone = await autocannon(light);
+    duration: seconds,
+  });
+  const row = (label: string, r: autocannon.Result, hostile = '') => ({
+    'light query (4 connections)': label,
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    errors: r.errors + r.non2xx,
+    'hostile caller': hostile,
+  });
+  const alone = await autocannon(lightOn(hub.url));
   const heavy = await mostExpensiveAccepted(hub);
-  let running = true;
-  let heavyDone = 0;
-  let heavyMs = 0;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      await post(hub, { query: heavy.query }, hub.tokens.ANALYST);
-      heavyMs += performance.now() - t0;
-      heavyDone++;
-    }
-  })();
-  const busy = await autocannon(light);
-  running = false;
-  await loop;
-  return [
-    {
-      'light query': 'alone',
-      'req/s': Math.round(alone.requests.average),
-      'p50 ms': alone.latency.p50,
-      'p99 ms': alone.latency.p99,
-      errors: alone.errors + alone.non2xx,
-    },
-    {
-      'light query': `with ${heavy.aliases} aliases of the caseload table in a loop (${heavyDone} done, ${Math.round(heavyMs / Math.max(1, heavyDone))} ms each)`,
-      'req/s': Math.round(busy.requests.average),
-      'p50 ms': busy.latency.p50,
-      'p99 ms': busy.latency.p99,
-      errors: busy.errors + busy.non2xx,
-    },
-  ];
-}
-
-/** A 20 MB finance XLSX (baseline-funding, with a long notes column) written with the streaming writer. */
-async function twentyMegabyteWorkbook(file: string, urn: number): Promise<number> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false });
-  const ws = wb.addWorksheet('Data');
-  ws.addRow(['schoolUrn', 'term', 'baseline', 'notes']).commit();
-  let i = 0;
-  while (true) {
-    for (let k = 0; k < 5000; k++, i++)
-      ws.addRow([
-        urn,
-        'AUTUMN-2025',
-        `${1000 + (i % 9000)}.${String(i % 100).padStart(2, '0')}`,
-        crypto.randomBytes(60).toString('base64'),
-      ]).commit();
-    if (i % 20000 === 0 && (await fileSize(file)) > 19 * 1024 * 1024) break;
-    if (i >= 190_000) break;
+  await post(hub, { query: heavy.query }, hub.tokens.ANALYST); // warm: the Analyst's disclosure patterns are cached
+  const withHostile = async (url: string) => {
+    let running = true;
+    const seen = { served: 0, refused: 0, ms: 0 };
+    const loop = (async () => {
+      while (running) {
+        const t0 = performance.now();
+        const res = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.ANALYST}` },
+          body: JSON.stringify({ query: heavy.query }),
+        });
+        await res.arrayBuffer();
+        if (res.status === 200) {
+          seen.served++;
+          seen.ms += performance.now() - t0;
+        } else seen.refused++;
+      }
+    })();
+    const r = await autocannon(lightOn(url));
+    running = false;
+    await loop;
+    return row(
+      url === hub.url ? 'with the hostile caller, no cost budget' : 'with the hostile caller, default cost budget',
+      r,
+      `${seen.served} served (${Math.round(seen.ms / Math.max(1, seen.served))} ms each), ${seen.refused} refused 429`,
+    );
+  };
+  const unbudgeted = await withHostile(hub.url);
+  const budgeted = await benchHubOn(hub.dataSource, {
+    costBudgetPerToken: DEFAULT_HUB_LIMITS.costBudgetPerToken,
+    costBudgetWindowSeconds: DEFAULT_HUB_LIMITS.costBudgetWindowSeconds,
+    expensiveQueryCost: DEFAULT_HUB_LIMITS.expensiveQueryCost,
+    maxConcurrentExpensivePerToken: DEFAULT_HUB_LIMITS.maxConcurrentExpensivePerToken,
+  });
+  try {
+    const budgetedRow = await withHostile(await budgeted.listen(0));
+    console.log(
+      `  The hostile caller: ${heavy.aliases} aliases of the caseload table, for ${seconds} s per row; budget ${DEFAULT_HUB_LIMITS.costBudgetPerToken.toLocaleString('en-GB')} a minute per caller.`,
+    );
+    return [row('alone', alone), unbudgeted, budgetedRow];
+  } finally {
+    await budgeted.stop();
   }
-  await wb.commit();
-  return fs.statSync(file).size;
 }
-const fileSize = async (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 
 /** RSS and a probe query's p95 while a 20 MB XLSX is imported (dry run). */
 async function bigImport(hub: BenchHub) {
   const [{ urn }] = await hub.dataSource.query(`SELECT urn FROM school ORDER BY urn LIMIT 1`);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-bench-xlsx-')), 'big.xlsx');
-  const bytes = await twentyMegabyteWorkbook(file, urn);
+  // Just under the 20 MB finance upload limit (UPLOAD_LIMITS.financeBytes), and under the 200,000-row limit.
+  const { bytes, rows } = await nearSizeWorkbook(file, urn, UPLOAD_LIMITS.financeBytes);
   const body = fs.readFileSync(file);
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
@@ -166,7 +173,8 @@ async function bigImport(hub: BenchHub) {
   probes.sort((a, b) => a - b);
   const p95 = probes.length ? probes[Math.min(probes.length - 1, Math.floor(probes.length * 0.95))] : NaN;
   return {
-    'file MB': +(bytes / 1048576).toFixed(1),
+    'file MB': +(bytes / 1048576).toFixed(2),
+    rows,
     status: res.status,
     'rows reported': answer.report?.errorCount ?? answer.errors?.[0]?.message?.slice(0, 60),
     'import ms': Math.round(ms),
@@ -182,7 +190,7 @@ export async function benchSecurity() {
   try {
     console.log('  Hostile names and literals (each answered 400 BAD_USER_INPUT naming the argument):');
     console.table(await hostileNames(hub));
-    console.log('  A light query beside the most expensive query the cost limit accepts:');
+    console.log('  Other callers beside one caller sending the most expensive query the cost limit accepts:');
     console.table(await noisyNeighbour(hub));
     console.log('  A 20 MB XLSX import (dry run) and a probe query meanwhile:');
     return await bigImport(hub);

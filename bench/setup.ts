@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from '../server/db/datasource';
 import { startEmbedded } from '../server/db/embedded';
 import { createDemoTokens, DemoTokens, seedDemo } from '../server/bootstrap';
-import { createHub, Hub } from '../server/server';
+import { createHub, Hub, HubLimits } from '../server/server';
 
 /** /metrics needs a token; the bench reads SQL counts from it. */
 export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
@@ -52,18 +52,7 @@ export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> 
   await dataSource.runMigrations({ transaction: 'each' });
   await seedDemo(dataSource);
   const tokens = await createDemoTokens(dataSource);
-  const hub = await createHub({
-    dataSource,
-    config: {
-      bodyLimitBytes: 20 * 1024 * 1024,
-      oidc: null,
-      // A load test sends thousands of requests a second from one token: far past the real limits, by design.
-      rateLimitPerToken: 10_000_000,
-      rateLimitPerAddress: 10_000_000,
-      metricsToken: BENCH_METRICS_TOKEN,
-    },
-    logger: pino({ level: 'silent' }),
-  });
+  const hub = await benchHubOn(dataSource);
   const url = await hub.listen(0);
   return {
     engine: adminUrl ? 'postgres' : 'pglite',
@@ -79,4 +68,25 @@ export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> 
       await cleanup();
     },
   };
+}
+
+/**
+ * A hub on a bench database. A load test sends thousands of requests a second from one token: far past the real
+ * limits (requests and query cost per token), by design; `limits` puts some back for the figures that measure them.
+ */
+export function benchHubOn(dataSource: DataSource, limits: Partial<HubLimits> = {}): Promise<Hub> {
+  return createHub({
+    dataSource,
+    config: {
+      bodyLimitBytes: 20 * 1024 * 1024,
+      oidc: null,
+      rateLimitPerToken: 10_000_000,
+      rateLimitPerAddress: 10_000_000,
+      costBudgetPerToken: 0,
+      maxConcurrentExpensivePerToken: 1_000_000,
+      metricsToken: BENCH_METRICS_TOKEN,
+      ...limits,
+    },
+    logger: pino({ level: 'silent' }),
+  });
 }

@@ -51,6 +51,11 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** Wall-clock budget of one GraphQL request's execution. */
   requestBudgetMs: number;
+  /** Estimated query cost one caller may spend per window, and what counts as an expensive query (http/cost-budget.ts). */
+  costBudgetPerToken: number;
+  costBudgetWindowSeconds: number;
+  expensiveQueryCost: number;
+  maxConcurrentExpensivePerToken: number;
   /** The built Excel add-in served at /addin/ (ADDIN_DIR, default ./addin/dist). */
   addinDir: string;
   /** Browser origins allowed to call the hub (CORS_ORIGINS); the hub's own /addin/ needs none. */
@@ -128,6 +133,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     maxConnectionsPerAddress: int(env, 'MAX_CONNECTIONS_PER_ADDRESS', 512, 1, 100_000),
     requestBudgetMs: int(env, 'REQUEST_BUDGET_MS', 30_000, 100, 600_000),
+    // A finance officer's heaviest minute (every add-in table refreshed, scenarios compared) stays well inside these.
+    costBudgetPerToken: int(env, 'COST_BUDGET_PER_TOKEN', 3_000_000, 0, 1_000_000_000),
+    costBudgetWindowSeconds: int(env, 'COST_BUDGET_WINDOW_S', 60, 1, 3600),
+    expensiveQueryCost: int(env, 'EXPENSIVE_QUERY_COST', 50_000, 1, 1_000_000_000),
+    maxConcurrentExpensivePerToken: int(env, 'MAX_CONCURRENT_EXPENSIVE_PER_TOKEN', 2, 1, 1000),
     addinDir: path.resolve(env.ADDIN_DIR?.trim() || './addin/dist'),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     localAuthority: localAuthorityOf(env),

@@ -23,6 +23,7 @@ import { authConfigRouter } from './http/auth-config';
 import { createMetrics, Metrics, operationLabeller, routeLabel } from './http/metrics';
 import { complexityLimitPlugin } from './http/complexity';
 import { trackBounds } from './http/cost';
+import { budgetKeyOf, createCostBudget } from './http/cost-budget';
 import { guardPlugin, nodeLimit } from './http/guard';
 import { addressOf, createRateLimits, limitConnections, RateLimitConfig, safeRequestId } from './http/limits';
 import { ROUTES } from './auth/policy';
@@ -54,6 +55,12 @@ export interface HubLimits {
   rateLimitStore: RateLimitConfig['store'];
   /** Operation names beyond the add-in's given their own metric series. */
   operationLabels: number;
+  /** Estimated query cost (rows x fields) one caller may spend per `costBudgetWindowSeconds` (0: no budget). */
+  costBudgetPerToken: number;
+  costBudgetWindowSeconds: number;
+  /** A query estimated at this cost or more is expensive: a caller may run `maxConcurrentExpensivePerToken` at once. */
+  expensiveQueryCost: number;
+  maxConcurrentExpensivePerToken: number;
 }
 export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'metricsToken',
@@ -67,6 +74,10 @@ export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'metricsPort',
   'rateLimitStore',
   'operationLabels',
+  'costBudgetPerToken',
+  'costBudgetWindowSeconds',
+  'expensiveQueryCost',
+  'maxConcurrentExpensivePerToken',
 ];
 
 /** Safe defaults for whatever the caller leaves out (config.ts gives every one from the environment). */
@@ -82,6 +93,12 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   metricsPort: 0,
   rateLimitStore: 'memory',
   operationLabels: 100,
+  // Twelve queries of the largest accepted size a minute (one every 5 s); the add-in's refresh of every dataset costs
+  // a small part of it (tests/integration/cost-budget.test.ts).
+  costBudgetPerToken: 3_000_000,
+  costBudgetWindowSeconds: 60,
+  expensiveQueryCost: 50_000,
+  maxConcurrentExpensivePerToken: 2,
 };
 
 export interface HubDeps {
@@ -163,6 +180,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     authFailures: limits.authFailuresPerAddress,
     store: limits.rateLimitStore,
   });
+  const costBudget = createCostBudget(dataSource, {
+    points: limits.costBudgetPerToken,
+    windowSeconds: limits.costBudgetWindowSeconds,
+    expensiveCost: limits.expensiveQueryCost,
+    maxConcurrentExpensive: limits.maxConcurrentExpensivePerToken,
+    store: limits.rateLimitStore,
+  });
   const jwt: JwtVerifier | null = deps.config.oidc
     ? createJwtVerifier(deps.config.oidc, deps.jwtKeys, {
         communityExists: async (code) =>
@@ -204,7 +228,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       ApolloServerPluginCacheControlDisabled(),
-      complexityLimitPlugin(schema, QUERY_LIMITS, () => bounds.current()),
+      complexityLimitPlugin(
+        schema,
+        QUERY_LIMITS,
+        () => bounds.current(),
+        (ctx, complexity) => costBudget.charge(budgetKeyOf((ctx as Context).viewer), complexity),
+      ),
       ApolloServerPluginLandingPageDisabled(),
       {
         async requestDidStart() {
@@ -344,6 +373,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       context: async ({ req }) => {
         const hub = (req as Request & { hub: { requestId: string; tally: SqlTally } }).hub;
         const viewer = await viewerFor(req.headers.authorization, req);
+        costBudget.refuseIfSpent(budgetKeyOf(viewer));
         // Count the operation's own statements: authentication is cached and would make counts jitter.
         hub.tally.statements = 0;
         const source = auditSourceOf(viewer);

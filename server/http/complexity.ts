@@ -66,12 +66,21 @@ export function complexityLimitPlugin(
   schema: GraphQLSchema,
   limits: { maxComplexity: number; maxComputations: number },
   bounds: () => DataBounds = () => DEFAULT_BOUNDS,
+  /**
+   * Charges an accepted operation's estimated size to its caller (cost-budget.ts); may throw to refuse it. The
+   * function it resolves to is called once the response is sent.
+   */
+  charge?: (contextValue: unknown, complexity: number) => Promise<() => void>,
 ): ApolloServerPlugin {
   const rows = rowAwareEstimator(bounds);
   const computations = computationEstimator(bounds);
   return {
     async requestDidStart() {
+      let release: (() => void) | undefined;
       return {
+        async willSendResponse() {
+          release?.();
+        },
         async didResolveOperation({ request, document, operation, contextValue }) {
           // Bad variables are the caller's mistake: say which, before estimating anything with them.
           const coerced = operation
@@ -102,6 +111,7 @@ export function complexityLimitPlugin(
               { computations: runs, maxComputations: limits.maxComputations },
             );
           }
+          if (charge) release = await charge(contextValue, complexity);
         },
       };
     },

@@ -67,6 +67,12 @@ import { Random } from './random';
 
 /** An entity's columns as a plain object (no class identity, no relation properties). */
 type Row<T> = { [K in keyof T]: T[K] };
+/** A block line's provenance columns (the entity holds them embedded as `source`). */
+interface BlockLineSource {
+  sourceKind: 'COMPUTED' | 'IMPORTED' | 'MANUAL';
+  sourceFile: string | null;
+  sourceBy: string | null;
+}
 
 export interface DemoData {
   areas: Row<Area>[];
@@ -83,7 +89,7 @@ export interface DemoData {
   notionalSenFactors: Row<NotionalSenFactor>[];
   schoolTermFunding: Row<SchoolTermFunding>[];
   communityPots: Row<CommunityPot>[];
-  highNeedsBlockLines: Row<HighNeedsBlockLine>[];
+  highNeedsBlockLines: (Row<HighNeedsBlockLine> & BlockLineSource)[];
   ehcpBandCounts: Row<EhcpBandCount>[];
   placeNumbers: Row<PlaceNumber>[];
   topUpCounts: Row<TopUpCount>[];
@@ -899,18 +905,25 @@ function generateMoney(
 
   // High Needs block lines, from the one list: computed lines are the model's exact sums; a DRIVERS line's
   // budget is the one set for the year (below the forecast: the pressure the Safety Valve is about).
-  const highNeedsBlockLines: Row<HighNeedsBlockLine>[] = [];
+  // Lines no driver computes are figures of record with their provenance: a given line is entered by hand, a closed
+  // year's reported figure imported from its outturn return (so a recompute reports them rather than overwriting).
+  const highNeedsBlockLines: (Row<HighNeedsBlockLine> & BlockLineSource)[] = [];
+  const computedSource: BlockLineSource = { sourceKind: 'COMPUTED', sourceFile: null, sourceBy: null };
+  const manualSource: BlockLineSource = { sourceKind: 'MANUAL', sourceFile: null, sourceBy: 'demo data' };
+  const importedSource = (file: string): BlockLineSource => ({ sourceKind: 'IMPORTED', sourceFile: file, sourceBy: 'demo data' });
   BLOCK_YEARS.forEach((fy, y) => {
     const computed = model.blockLines.get(fy) ?? {};
     const closed = CLOSED_YEAR_LINES[fy];
     BLOCK_LINES.forEach((l, i) => {
       let budget: string;
       let forecast: string;
+      let source = computedSource;
       const c = computed[l.code];
       if (l.code === 'NOTIONAL_SEN' && c === undefined) {
         // Memo only, before the years the notional SEN budgets are held: last year's budgets grown 2%.
         budget = forecast = money(new Decimal(model.blockLines.get('2024-25')!.NOTIONAL_SEN!).times(0.98));
       } else if (l.method === 'GIVEN') {
+        source = manualSource;
         budget = whole(GIVEN_BUDGETS[l.code][y]);
         forecast = money(roundTo(new Decimal(budget).times(1000 + rBlock.int(0, 40)).dividedBy(1000), 1000));
       } else if (c !== undefined) {
@@ -921,6 +934,7 @@ function generateMoney(
             : money(roundTo(new Decimal(c).times(955 + rBlock.int(0, 30)).dividedBy(1000), 100000));
       } else if (closed?.[l.code]) {
         const [b, f] = closed[l.code]!;
+        source = importedSource(`s251-outturn-${fy}.csv`);
         budget = whole(b);
         forecast = whole(f);
       } else {
@@ -942,6 +956,7 @@ function generateMoney(
         forecast,
         outturn,
         memo: l.memo,
+        ...source,
       });
     });
     const published = PUBLISHED_TOTALS[fy];
@@ -953,6 +968,8 @@ function generateMoney(
       row.budget = money(new Decimal(published.budget).minus(rest('budget')));
       row.forecast = money(new Decimal(published.forecast).minus(rest('forecast')));
       row.outturn = money(new Decimal(row.forecast).times(10000 + rBlock.int(-150, 100)).dividedBy(10000));
+      // Balanced to the published budget and forecast: no longer the drivers' figure.
+      Object.assign(row, importedSource(`s251-budget-${fy}.csv`));
     }
   });
 

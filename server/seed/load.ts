@@ -115,6 +115,9 @@ const TABLES = [
     forecast: 'numeric',
     outturn: 'numeric',
     memo: 'bool',
+    sourceKind: 'text',
+    sourceFile: 'text',
+    sourceBy: 'text',
   }),
   spec('ehcpBandCounts', 'ehcp_band_count', { schoolUrn: 'int', termCode: 'text', band: 'text', plans: 'int' }),
   spec('placeNumbers', 'place_number', {

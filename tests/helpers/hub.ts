@@ -49,6 +49,8 @@ export async function startTestHub(
         rateLimitPerToken: 100000,
         rateLimitPerAddress: 100000,
         authFailuresPerAddress: 100000,
+        costBudgetPerToken: 0,
+        maxConcurrentExpensivePerToken: 1000,
         metricsToken: TEST_METRICS_TOKEN,
       },
       ...Object.fromEntries(Object.entries(opts).filter(([k]) => HUB_LIMIT_KEYS.includes(k as keyof HubLimits))),

@@ -219,3 +219,85 @@ describe('a school closed by hand', () => {
     expect(chair.body.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 });
+
+describe('schools closed before closures ended memberships: the data migration', () => {
+  it('ends their open memberships on the close date, removes those starting after it, audits each school and changes nothing on a second run', async () => {
+    const { EndClosedSchoolMemberships1796185315297: Migration } = await import(
+      '../../migrations/1796185315297-EndClosedSchoolMemberships'
+    );
+    const [c1, c2, c3] = await q(`SELECT code FROM community ORDER BY code OFFSET 20 LIMIT 3`);
+    const a = await memberOf(c1.code);
+    const b = await memberOf(c2.code);
+    const undated = await memberOf(c3.code);
+    const open = await memberOf(c3.code, 1);
+    // The old state: the GIAS import of old marked a school closed and left its memberships as they were.
+    await q(`UPDATE school SET status = 'CLOSED', close_date = '2026-01-01' WHERE urn = $1`, [a]);
+    await q(`UPDATE school SET status = 'CLOSED', close_date = '2025-12-31' WHERE urn = $1`, [b]);
+    await q(
+      `INSERT INTO community_membership (school_urn, community_code, effective_from, effective_to) VALUES ($1, $2, '2027-01-01', NULL)`,
+      [b, c1.code],
+    );
+    await q(`UPDATE school SET status = 'CLOSED', close_date = NULL WHERE urn = $1`, [undated]);
+    const memberships = async (urn: number) =>
+      q(
+        `SELECT community_code AS c, effective_from::text AS "from", effective_to::text AS "to" FROM community_membership WHERE school_urn = $1 ORDER BY effective_from`,
+        [urn],
+      );
+    const before = { a: await memberships(a), b: await memberships(b), undated: await memberships(undated), open: await memberships(open) };
+    expect(before.a.at(-1)).toMatchObject({ c: c1.code, to: null });
+    const [{ n: audits0 }] = await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS'`);
+
+    const runner = t.db.dataSource.createQueryRunner();
+    try {
+      await new Migration().up(runner);
+    } finally {
+      await runner.release();
+    }
+
+    /** What a closure on `close` does to these memberships: those open on it end on it, those starting on or after it go. */
+    const closed = (ms: any[], close: string) =>
+      ms.filter((m) => m.from < close).map((m) => (m.to === null || m.to > close ? { ...m, to: close } : m));
+    const ended = (ms: any[], close: string) =>
+      ms.filter((m) => m.from < close && (m.to === null || m.to > close)).map((m) => m.c);
+    const removed = (ms: any[], close: string) => ms.filter((m) => m.from >= close).map((m) => m.c);
+    // Open on the close date no more: ended on it, as a closure now does.
+    expect(await memberships(a)).toEqual(closed(before.a, '2026-01-01'));
+    expect((await memberships(a)).at(-1)).toMatchObject({ to: '2026-01-01' });
+    // The membership that would have started after the close date is gone; the earlier one ends on it.
+    expect(await memberships(b)).toEqual(closed(before.b, '2025-12-31'));
+    expect(removed(before.b, '2025-12-31')).toContain(c1.code);
+    // Without a close date there is no date to end on: left alone. An open school is not touched.
+    expect(await memberships(undated)).toEqual(before.undated);
+    expect(await memberships(open)).toEqual(before.open);
+    const audits = await q(
+      `SELECT entity_id AS urn, actor, before, after FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS' ORDER BY id OFFSET $1`,
+      [audits0],
+    );
+    expect(audits.map((x: any) => Number(x.urn)).sort()).toEqual([a, b].sort());
+    const auditA = audits.find((x: any) => Number(x.urn) === a);
+    expect(auditA.actor).toBe('migration:EndClosedSchoolMemberships');
+    expect(auditA.after).toEqual({
+      closeDate: '2026-01-01',
+      membershipsEnded: ended(before.a, '2026-01-01'),
+      membershipsRemoved: removed(before.a, '2026-01-01'),
+    });
+    expect(auditA.before).toEqual({ memberships: before.a });
+    const auditB = audits.find((x: any) => Number(x.urn) === b);
+    expect(auditB.after).toEqual({
+      closeDate: '2025-12-31',
+      membershipsEnded: ended(before.b, '2025-12-31'),
+      membershipsRemoved: removed(before.b, '2025-12-31'),
+    });
+
+    // A second run finds nothing to do.
+    const again = t.db.dataSource.createQueryRunner();
+    try {
+      await new Migration().up(again);
+    } finally {
+      await again.release();
+    }
+    expect(await memberships(a)).toEqual(closed(before.a, '2026-01-01'));
+    const [{ n: audits2 }] = await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS'`);
+    expect(audits2).toBe(audits0 + 2);
+  });
+});

@@ -406,3 +406,49 @@ describe('changing the parameters of record recomputes every computed line', () 
     expect(line('SPECIAL_SCHOOLS').forecast).toBe(recomputed.get('2026-27')!.SPECIAL_SCHOOLS);
   });
 });
+
+describe('given block lines are figures of record with their provenance (issue 11)', () => {
+  const GIVEN_QUERY = `query($fy: String!) { highNeedsBlock(financialYear: $fy) { lines { lineCode method budget forecast source { kind file by } } } }`;
+  const given = async (fy: string) => {
+    const r = await t.gql(GIVEN_QUERY, { fy });
+    expect(r.body.errors).toBeUndefined();
+    return (r.body.data.highNeedsBlock.lines as any[]).filter((l) => l.method === 'GIVEN');
+  };
+
+  it("marks the demo's given lines as entered by hand, never COMPUTED, and a recompute (even replacing imported figures) leaves them alone", async () => {
+    for (const fy of ['2025-26', '2026-27', '2027-28']) {
+      const lines = await given(fy);
+      expect(lines.map((l) => l.lineCode).sort()).toEqual([
+        'CENTRAL_SEN_SERVICES',
+        'EARLY_YEARS_SEN',
+        'HOSPITAL_EDUCATION',
+        'OTHER_LA_PLACEMENTS',
+      ]);
+      for (const l of lines) expect(l.source).toEqual({ kind: 'MANUAL', file: null, by: 'demo data' });
+    }
+    const before = await given('2026-27');
+    const r = await t.gql(
+      `mutation($p: ModelParametersInput!) { setModelParameters(effectiveFrom: "2026-09-01", parameters: $p, note: "protection", replaceImported: true) { version importedReplaced { figure key } } }`,
+      { p: { protectionRate: '0.70' } },
+    );
+    expect(r.body.errors).toBeUndefined();
+    // Given lines are not the model's to replace: not even listed among the replaced figures.
+    const replaced: { figure: string; key: string }[] = r.body.data.setModelParameters.importedReplaced;
+    expect(replaced.filter((f) => f.figure === 'BLOCK_LINE' && before.some((l) => f.key.endsWith(`|${l.lineCode}`)))).toEqual(
+      [],
+    );
+    expect(await given('2026-27')).toEqual(before);
+  });
+
+  it("marks a closed year's lines that no driver computes as imported from the reported outturn", async () => {
+    const [row] = await q(
+      `SELECT source_kind AS kind, source_file AS file, source_by AS by FROM high_needs_block_line WHERE financial_year_code = '2023-24' AND line_code = 'SPECIAL_SCHOOLS'`,
+    );
+    expect(row).toEqual({ kind: 'IMPORTED', file: 's251-outturn-2023-24.csv', by: 'demo data' });
+    const [{ n }] = await q(
+      `SELECT count(*)::int AS n FROM high_needs_block_line WHERE line_code = ANY($1::text[]) AND source_kind = 'COMPUTED'`,
+      [['CENTRAL_SEN_SERVICES', 'EARLY_YEARS_SEN', 'HOSPITAL_EDUCATION', 'OTHER_LA_PLACEMENTS']],
+    );
+    expect(n).toBe(0);
+  });
+});

@@ -325,4 +325,91 @@ onPostgres('races between writers, with one transaction held in the window (Post
     const s = await potState(m.c, 'SUMMER-2026');
     expect(new Decimal(s.pot).gte(s.approved)).toBe(true);
   });
+  /**
+   * setModelParameters (every pot of 2026-27 up by a tenth) and a pots import (one pot set by hand) on one pot, with
+   * the blocker holding that pot so both writers wait in the window; `first` says which of them queues first.
+   * Neither may lose the other's write: the imported pot keeps its amount and provenance (a recompute leaves an
+   * imported figure alone and reports it), its schools' shares follow it, the new parameter version is recorded,
+   * and the computed pots around it take the new formula.
+   */
+  async function parametersAndImport(first: 'import' | 'parameters', offset: number) {
+    const term = 'SPRING-2027';
+    const m = await memberAndPot(offset, term);
+    const bystander = await memberAndPot(offset + 1, term);
+    expect((await q(`SELECT source_kind AS k FROM community_pot WHERE community_code = $1 AND term_code = $2`, [bystander.c, term]))[0].k).toBe('COMPUTED');
+    const imported = new Decimal(m.pot).plus('1234.56').toFixed(2);
+    const { parameters } = await recordParameters(ds.manager, '2026-09-01');
+    const annual = new Decimal(parameters.communityPotAnnual['2026-27']).times('1.1').toFixed(2);
+    const [{ v: versionsBefore }] = await q(`SELECT count(*)::int AS v FROM model_parameter_set`);
+
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT 1 FROM community_pot WHERE community_code = $1 AND term_code = $2 FOR UPDATE`, [m.c, term]);
+    const file = Buffer.from(`communityCode,term,amount\n${m.c},${term},${imported}\n`);
+    const runImport = () =>
+      track(importFinance(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots-race.csv' }));
+    const runParameters = () =>
+      track(
+        setModelParameters(
+          ds.manager,
+          finance,
+          {
+            effectiveFrom: '2026-09-01',
+            note: `race with a pots import (${first} first)`,
+            parameters: { communityPotAnnual: [{ financialYear: '2026-27', amount: annual }] },
+          },
+          'API',
+        ),
+      );
+    const a = first === 'import' ? runImport() : runParameters();
+    await until(1, () => a.done);
+    const b = first === 'import' ? runParameters() : runImport();
+    await until(2, () => b.done);
+    await blocker.query('ROLLBACK');
+    const [imp, par] = first === 'import' ? [await a.p, await b.p] : [await b.p, await a.p];
+
+    expect(imp.ok).toBe(true);
+    const report = (imp as { v: any }).v;
+    expect(report.errors).toEqual([]);
+    expect(report.applied).toBe(true);
+    expect(par.ok).toBe(true);
+    const change = (par as { v: Awaited<ReturnType<typeof setModelParameters>> }).v;
+    const [{ v: versionsAfter }] = await q(`SELECT count(*)::int AS v FROM model_parameter_set`);
+    expect(versionsAfter).toBe(versionsBefore + 1);
+    expect(change.termsRecomputed).toContain(term);
+
+    // The import's write: the pot as imported, with its provenance, and its schools' shares adding up to it.
+    const [pot] = await q(
+      `SELECT amount, source_kind AS kind, source_file AS file FROM community_pot WHERE community_code = $1 AND term_code = $2`,
+      [m.c, term],
+    );
+    expect(pot).toEqual({ amount: imported, kind: 'IMPORTED', file: 'pots-race.csv' });
+    const [{ shares }] = await q(
+      `SELECT sum(f.community_share)::numeric(14,2)::text AS shares FROM school_term_funding f
+         JOIN funding_term t ON t.code = f.term_code
+         JOIN community_membership cm ON cm.school_urn = f.school_urn AND cm.community_code = $1
+          AND cm.effective_from <= t.start_date AND (cm.effective_to IS NULL OR cm.effective_to > t.start_date)
+        WHERE f.term_code = $2`,
+      [m.c, term],
+    );
+    expect(shares).toBe(imported);
+    // When the recompute ran after the import, it says it left the imported pot alone.
+    if (first === 'import')
+      expect(change.importedKept).toEqual(
+        expect.arrayContaining([expect.objectContaining({ figure: 'POT', key: `${m.c}|${term}`, kind: 'IMPORTED' })]),
+      );
+    // The parameter change's write: a computed pot beside it is up by about a tenth.
+    const [after] = await q(`SELECT amount FROM community_pot WHERE community_code = $1 AND term_code = $2`, [bystander.c, term]);
+    const ratio = new Decimal(after.amount).div(bystander.pot);
+    expect(ratio.gt('1.09') && ratio.lt('1.11')).toBe(true);
+    const s = await potState(m.c, term);
+    expect(new Decimal(s.pot).gte(s.approved)).toBe(true);
+  }
+
+  it('setModelParameters and a pots import on one pot, the import first: both writes stand, the recompute keeps the imported pot', async () => {
+    await parametersAndImport('import', 21);
+  });
+
+  it('setModelParameters and a pots import on one pot, the parameters first: both writes stand, the import lands on the recomputed record', async () => {
+    await parametersAndImport('parameters', 25);
+  });
 });

@@ -141,10 +141,42 @@ describe('uploads that cannot exhaust memory', () => {
     expect(res.status).toBe(400);
     expect(body.report.errorCount).toBeGreaterThanOrEqual(39999);
     expect(body.errors[0].extensions.rowErrors.length).toBeLessThanOrEqual(500);
-    // This process also holds the test hub, PGlite and Jest, so its RSS is noisier than the hub's alone (the bench
-    // measures that): the bound is kept a little above the 200 MB target.
-    expect(peak - rss).toBeLessThan(256 * 1024 * 1024);
+    // This process also holds the test's own copies of the file, Jest and the probes: the 200 MB bound on the hub's
+    // RSS is checked on a hub of its own below; here only that the reader does not hold the sheet many times over.
+    expect(peak - rss).toBeLessThan(400 * 1024 * 1024);
     expect(probes.length).toBeGreaterThan(0);
+  });
+
+  it('answers 413 naming the limit for a finance upload one byte over 20 MB, declared or streamed; 20 MB itself is read', async () => {
+    const limit = UPLOAD_LIMITS.financeBytes;
+    expect(limit).toBe(20 * 1024 * 1024);
+    const over = await upload('/import/baseline-funding?dryRun=TRUE', Buffer.alloc(limit + 1, 'a'));
+    expect(over.status).toBe(413);
+    const body = await over.json();
+    expect(body.errors[0]).toEqual({
+      message: 'The file is larger than 20 MB (a finance template is far smaller); split it or check the file.',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'file', maxBytes: limit },
+    });
+    // Sent without a length (chunked): counted as it arrives and refused the same way.
+    const chunks = [Buffer.alloc(limit / 2, 'a'), Buffer.alloc(limit / 2 + 1, 'a')];
+    const streamed = await fetch(`${t.url}/import/baseline-funding?dryRun=TRUE`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.FINANCE}`, 'content-type': 'application/octet-stream' },
+      body: new ReadableStream({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(new Uint8Array(next));
+          else c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect((await streamed.json()).errors[0].extensions.maxBytes).toBe(limit);
+    // Exactly the limit is read: this one is refused for what it holds (no header row), not for its size.
+    const exact = await upload('/import/baseline-funding?dryRun=TRUE', Buffer.alloc(limit, 'a'));
+    expect(exact.status).toBe(400);
+    expect((await exact.json()).errors[0].message).not.toMatch(/larger than/);
   });
 
   it('cuts long values in an error report', async () => {
@@ -163,7 +195,7 @@ describe('uploads that cannot exhaust memory', () => {
     UPLOAD_LIMITS.giasBytes = 1024 * 1024;
     try {
       const big = await upload('/import/gias?dryRun=TRUE', Buffer.alloc(2 * 1024 * 1024, 'a'));
-      expect(big.status).toBe(400);
+      expect(big.status).toBe(413);
       expect((await big.json()).errors[0].message).toMatch(/larger than 1 MB/);
     } finally {
       UPLOAD_LIMITS.giasBytes = saved;

@@ -35,11 +35,15 @@ export function sendError(res: Response, err: unknown, logger: Logger, requestId
   if (err instanceof GraphQLError) {
     const code = String(err.extensions.code ?? 'INTERNAL_SERVER_ERROR');
     const { http, ...extensions } = err.extensions as Record<string, unknown> & {
-      http?: { headers?: Map<string, string> };
+      http?: { status?: number; headers?: Map<string, string> };
     };
     for (const [k, v] of http?.headers ?? []) res.setHeader(k, v);
     if (code === 'SERVICE_UNAVAILABLE' && !res.getHeader('retry-after')) res.setHeader('retry-after', '5');
-    res.status(STATUS[code] ?? 500).json({ errors: [{ message: err.message, extensions: { ...extensions, code } }] });
+    // An error may name its own status within its code's class (413 for a body over its limit, say). A body refused
+    // for its size is not read to its end: the connection is closed after the answer rather than left half-read.
+    if (http?.status === 413) res.setHeader('connection', 'close');
+    res
+      .status(http?.status ?? STATUS[code] ?? 500).json({ errors: [{ message: err.message, extensions: { ...extensions, code } }] });
     return;
   }
   const mapped = mapDatabaseError((err ?? {}) as Parameters<typeof mapDatabaseError>[0]);

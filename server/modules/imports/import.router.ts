@@ -197,18 +197,28 @@ function tooLarge(limit: number, why: string) {
   return new BadInput(
     `The file is larger than ${limit / 1024 / 1024} MB (${why}); split it or check the file.`,
     'file',
-    { maxBytes: limit },
+    { maxBytes: limit, http: { status: 413 } },
   );
 }
 
 async function readBody(req: Request, limit: number, why = 'a finance template is far smaller'): Promise<Buffer> {
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge(limit, why);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit, why);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  // Read by events, not `for await`: leaving that loop destroys the request and its socket before the 413 is sent.
+  // Past the limit the rest is discarded as it arrives (the request deadline bounds how long), then the connection closes.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        reject(tooLarge(limit, why));
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => refused || resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
