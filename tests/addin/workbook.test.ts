@@ -159,6 +159,32 @@ describe('new allocations from Excel', () => {
     expect(await actions.preview(pulled.table, 'SG-2025-09', 'again')).toMatchObject({ kind: 'nothing' });
   });
 
+  it('names the school of a row typed with only its URN, in the preview and in a cell problem', async () => {
+    const { actions, wb, hub } = setup();
+    await actions.connect('http://hub.test', 'finance-token');
+    const pulled = await actions.insert('allocations', { communityCode: 'ASH-01', term: 'AUTUMN-2025' });
+    const typed = { 'School URN': 118002, Community: 'ASH-01', Term: 'AUTUMN-2025', Purpose: 'Outreach' };
+    for (const [k, v] of Object.entries({ ...typed, Amount: 'lots', Status: 'PROPOSED' }))
+      wb.setTableCell(pulled.table, 0, k, v);
+    const blocked = await actions.preview(pulled.table, 'SG-1', 'typed');
+    expect(blocked.kind === 'blocked' && blocked.issues.map((i) => i.message)).toEqual([
+      'Row 4 (School 3, URN 118002), Amount: Amount is text ("lots"), not a number',
+    ]);
+    wb.setTableCell(pulled.table, 0, 'Amount', 900);
+    const p = await actions.preview(pulled.table, 'SG-1', 'typed');
+    expect(p.kind === 'preview' && p.preview.rows.map((r) => [r.sheetRow, r.schoolName, r.school, r.result])).toEqual([
+      [4, 'School 3', 118002, 'CREATED'],
+    ]);
+    // A URN the hub does not know has no name to give: the message names the URN.
+    wb.setTableCell(pulled.table, 0, 'School URN', 999999);
+    wb.setTableCell(pulled.table, 0, 'Amount', 'x');
+    const unknown = await actions.preview(pulled.table, 'SG-1', 'typed');
+    expect(unknown.kind === 'blocked' && unknown.issues[0].message).toBe(
+      'Row 4 (URN 999999), Amount: Amount is text ("x"), not a number',
+    );
+    expect(hub.data.allocations.filter((a) => a.term === 'AUTUMN-2025')).toEqual([]);
+  });
+
   it('warns at preview when proposals would overspend a pot', async () => {
     const data = new FakeHubData();
     data.pots.set('ASH-01|AUTUMN-2025', '208356.00');
