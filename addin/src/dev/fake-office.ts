@@ -1210,11 +1210,74 @@ export interface FakeAuth {
   calls: unknown[];
 }
 
+/**
+ * The saved file Office.context.document.getFileAsync hands out, as Office does: in slices of at most 4 MB
+ * (sliceSize above that is refused), as arrays of byte values, with at most two files open at once and no
+ * slice read after closeAsync. Tests set `bytes` (a real XLSX) and may lower `maxSlice` to force many
+ * slices; `failSlice` makes that slice fail. Excel.createWorkbook's base64 arguments land in `created`.
+ */
+export interface FakeFile {
+  bytes: Uint8Array | null;
+  maxSlice: number;
+  failSlice: number | null;
+  open: number;
+  opened: { fileType: string; sliceSize: number | undefined }[];
+  closed: number;
+  created: string[];
+}
+
 export interface FakeHost {
   workbook: FakeWorkbook;
   storage: Map<string, string>;
   functions: Map<string, (...a: any[]) => any>;
   auth: FakeAuth;
+  file: FakeFile;
+}
+
+const OFFICE_MAX_SLICE = 4 * 1024 * 1024;
+
+function fakeGetFileAsync(file: FakeFile) {
+  type Result = { status: string; value?: any; error?: { code: number; message: string } };
+  const fail = (code: number, message: string): Result => ({ status: 'failed', error: { code, message } });
+  return (fileType: string, options: { sliceSize?: number } | undefined, cb: (r: Result) => void) => {
+    const sliceSize = options?.sliceSize ?? OFFICE_MAX_SLICE;
+    file.opened.push({ fileType, sliceSize: options?.sliceSize });
+    queueMicrotask(() => {
+      if (fileType !== 'compressed') return cb(fail(5001, 'fake Office: this test serves only the compressed file'));
+      if (sliceSize > OFFICE_MAX_SLICE || sliceSize < 1) return cb(fail(5001, 'Invalid slice size'));
+      if (file.open >= 2) return cb(fail(12004, 'No more than two documents are allowed to be in memory'));
+      if (!file.bytes) return cb(fail(5001, 'fake Office: no saved file set for this test'));
+      const bytes = file.bytes;
+      const size = Math.min(sliceSize, file.maxSlice);
+      const sliceCount = Math.max(1, Math.ceil(bytes.length / size));
+      let closed = false;
+      file.open++;
+      cb({
+        status: 'succeeded',
+        value: {
+          size: bytes.length,
+          sliceCount,
+          getSliceAsync(i: number, done: (r: Result) => void) {
+            queueMicrotask(() => {
+              if (closed) return done(fail(5001, 'The file is closed'));
+              if (!Number.isInteger(i) || i < 0 || i >= sliceCount) return done(fail(5001, 'Invalid slice index'));
+              if (file.failSlice === i) return done(fail(5001, `fake Office: slice ${i} failed to read`));
+              const data = Array.from(bytes.subarray(i * size, Math.min(bytes.length, (i + 1) * size)));
+              done({ status: 'succeeded', value: { index: i, size: data.length, data } });
+            });
+          },
+          closeAsync(done?: (r: Result) => void) {
+            if (!closed) {
+              closed = true;
+              file.open--;
+              file.closed++;
+            }
+            queueMicrotask(() => done?.({ status: 'succeeded' }));
+          },
+        },
+      });
+    });
+  };
 }
 
 function versionAtLeast(have: string | undefined, want: string | undefined) {
@@ -1229,7 +1292,21 @@ export function installFakeOffice(g: any): FakeHost {
   const wb = new FakeWorkbook();
   const storage = new Map<string, string>();
   const functions = wb.functions;
+  const file: FakeFile = {
+    bytes: null,
+    maxSlice: OFFICE_MAX_SLICE,
+    failSlice: null,
+    open: 0,
+    opened: [],
+    closed: 0,
+    created: [],
+  };
   g.Excel = {
+    createWorkbook: async (base64?: string) => {
+      if (!versionAtLeast(wb.requirementSets.ExcelApi, '1.8'))
+        throw new OfficeError('ApiNotFound', 'Excel.createWorkbook needs ExcelApi 1.8');
+      file.created.push(base64 ?? '');
+    },
     run: async (cb: (ctx: any) => Promise<unknown>) => {
       wb.runs++;
       const ctx = createContext(wb);
@@ -1245,7 +1322,10 @@ export function installFakeOffice(g: any): FakeHost {
       cb?.(info);
       return Promise.resolve(info);
     },
+    FileType: { Compressed: 'compressed', Pdf: 'pdf', Text: 'text' },
+    AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
     context: {
+      document: { getFileAsync: fakeGetFileAsync(file) },
       requirements: {
         isSetSupported: (name: string, version?: string) => versionAtLeast(wb.requirementSets[name], version),
       },
@@ -1288,7 +1368,7 @@ export function installFakeOffice(g: any): FakeHost {
       invalidReference: '#REF!',
     },
   };
-  return { workbook: wb, storage, functions, auth };
+  return { workbook: wb, storage, functions, auth, file };
 }
 
 function renderGrid(host: FakeHost) {
