@@ -255,6 +255,20 @@ describe("within Excel on the web's limits", () => {
     expect(wb.tableValues('HNH_schools')[1][0]).toBe(118000);
   });
 
+  it('shows "c" for a banded top-up and total the hub suppresses, in a numeric column that keeps its £ format', async () => {
+    const data = new FakeHubData();
+    data.suppressedBanding.add(118001);
+    const { actions, wb } = setup(data);
+    await actions.connect('http://hub.test', 'finance-token');
+    await actions.insert('funding', { term: 'AUTUMN-2026' });
+    const t = wb.tableValues('HNH_funding');
+    const col = (h: string) => t[0].indexOf(h);
+    const row = (urn: number) => t.find((r) => r[0] === urn)!;
+    expect([row(118001)[col('Banded top-up')], row(118001)[col('Total')]]).toEqual(['c', 'c']);
+    expect(typeof row(118001)[col('Baseline')]).toBe('number');
+    expect([row(118002)[col('Banded top-up')], typeof row(118002)[col('Total')]]).toEqual([0, 'number']);
+  });
+
   it('refuses what Excel refuses: reading before load and sync, a duplicate sheet name in another case, an oversized request', async () => {
     const { wb } = setup();
     const E = (globalThis as any).Excel;

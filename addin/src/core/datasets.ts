@@ -211,8 +211,9 @@ export const DATASETS: DatasetDef[] = [
           v(f.protectionRate),
           v(f.protectedAmount),
           v(f.communityShare),
-          v(f.bandedTopUp),
-          v(f.total),
+          // Hidden by disclosure control (it would give away small band counts): "c", never 0 or blank.
+          f.bandedTopUpSuppressed ? 'c' : v(f.bandedTopUp),
+          f.bandedTopUpSuppressed ? 'c' : v(f.total),
         ];
       });
     },

@@ -154,10 +154,14 @@ export class FakeHubData {
       protectionRate: rate.toFixed(4),
       protectedAmount: money(prot),
       communityShare: money(share),
-      bandedTopUp: '0.00',
-      total: money(prot + share),
+      // A banded top-up whose band counts are hidden by disclosure control is null, and so is the total.
+      bandedTopUp: this.suppressedBanding.has(urn) ? null : '0.00',
+      bandedTopUpSuppressed: this.suppressedBanding.has(urn),
+      total: this.suppressedBanding.has(urn) ? null : money(prot + share),
     };
   }
+  /** URNs whose banded top-up the hub suppresses (small band counts). */
+  suppressedBanding = new Set<number>();
   private index?: { n: number; map: Map<number, any> };
   byUrn(): Map<number, any> {
     if (!this.index || this.index.n !== this.schools.length)
