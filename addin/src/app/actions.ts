@@ -893,6 +893,29 @@ export class AddinActions {
     return `${placed.updated ? 'Updated the chart' : 'Added a chart'} on "${placed.sheet}"`;
   }
 
+  /**
+   * A scenario's deficit trajectory beside the Safety Valve plan and the figures of record: cumulative DSG
+   * position at each 31 March to the end of the agreement. One chart for this purpose: charting another
+   * scenario updates it (its title names the scenario) rather than adding a second.
+   */
+  async chartScenarioTrajectory(scenarioId: string): Promise<string> {
+    if (!scenarioId) throw new Error('Choose a scenario first');
+    const data = await this.client().request<any>(OPERATIONS.ScenarioBlock, { id: scenarioId });
+    if (!data.scenario) throw new Error(`No scenario ${scenarioId}, or you have no access to it`);
+    const points: any[] = data.scenario.results?.trajectory ?? [];
+    if (!points.length) throw new Error('The hub has no trajectory for this scenario');
+    // A year with no plan (or no record) is a gap in its line, never a 0 that reads as "balanced".
+    const num = (x: string | null | undefined) => (x === null || x === undefined ? '' : Number(x));
+    return this.chart('scenario_trajectory', {
+      sheetName: 'Scenario trajectory chart',
+      title: `Cumulative DSG position: "${data.scenario.name}" beside the plan and the record`,
+      type: 'Line',
+      header: ['At', 'Safety Valve plan', 'Record', `Scenario: ${data.scenario.name}`],
+      rows: points.map((p) => [p.label, num(p.plan), num(p.record), num(p.scenario)]),
+      numberFormat: MONEY_FORMAT,
+    });
+  }
+
   async chartSafetyValve(): Promise<string> {
     const data = await this.client().request<any>(OPERATIONS.SafetyValve, {});
     const rows = (data.safetyValve?.reports ?? []).map((r: any) => [

@@ -453,6 +453,8 @@ function init() {
       return `A copy opened in a new window. Removed from it: ${r.removed.length ? r.removed.join('; ') : 'nothing needed removing'}. Save it before you send it.`;
     });
   $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
+  $('chart-scenario-btn').onclick = () =>
+    run('Charting the scenario trajectory', () => actions.chartScenarioTrajectory(val('f-scenario')));
   $('chart-pots-btn').onclick = () =>
     run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
 
