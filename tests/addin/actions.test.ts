@@ -158,7 +158,7 @@ describe('task pane actions over the fake Excel host', () => {
           row: 3,
           sheetRow: 7,
           column: 'Amount',
-          message: 'Row 7 (School 4), Amount: Amount is text ("twelve thousand"), not a number',
+          message: 'Row 7 (School 4, URN 118003), Amount: Amount is text ("twelve thousand"), not a number',
         },
       ],
     });

@@ -371,6 +371,66 @@ describeIf('task pane in headless Chromium against a running hub', () => {
   const fake = () => 'window.__fakeExcel.workbook';
   const wbEval = <T>(fn: string) => page.evaluate(`(() => { const wb = ${fake()}; return ${fn}; })()`) as Promise<T>;
 
+  it("pulls the scenario's whole block per year beside the record and the plan, and charts its trajectory", async () => {
+    if (await page.locator('#main').isHidden()) {
+      await page.goto(`${addin.url}/taskpane.html`);
+      await page.fill('#hub-token', hub.finance);
+      await page.click('#connect-btn');
+      await waitStatus(/Connected as/);
+    }
+    await page.selectOption('#dataset', 'scenarioBlock');
+    await page.selectOption('#f-scenario', scenarioId);
+    await page.click('#insert-btn');
+    await waitStatus(/Pulled \d+ rows into HNH_scenarioBlock/);
+    const table = await sheetTable('HNH_scenarioBlock');
+    const head = table[0] as string[];
+    const col = (h: string) => head.indexOf(h);
+    const rows = table.slice(1);
+    const years = [...new Set(rows.filter((r) => r[col('Section')] !== 'Missing driver').map((r) => r[0]))];
+    // To the end of the Safety Valve agreement (2027-28).
+    expect(years).toContain('2027-28');
+    const cumulative = rows.filter((r) => r[col('Code')] === 'CUMULATIVE');
+    expect(cumulative).toHaveLength(years.length);
+    for (const r of cumulative) {
+      expect(typeof r[col('Scenario')]).toBe('number');
+      expect(typeof r[col('Record')]).toBe('number');
+      expect(Math.round(((r[col('Scenario')] as number) - (r[col('Record')] as number)) * 100)).toBe(
+        Math.round((r[col('Difference')] as number) * 100),
+      );
+    }
+    expect(cumulative.some((r) => typeof r[col('Plan')] === 'number')).toBe(true);
+    // Protection at 60% lowers the protection line in the years it applies, so the block differs from the record.
+    const protection = rows.filter((r) => r[col('Code')] === 'INDIVIDUAL_PROTECTION');
+    expect(protection.some((r) => (r[col('Difference')] as number) < 0)).toBe(true);
+    // Each year's lines add up to its total spend.
+    for (const fy of years) {
+      const spend = rows.filter((r) => r[0] === fy && r[col('Section')] === 'Spend');
+      const lines = spend.filter((r) => r[col('Code')] !== 'SPEND');
+      const total = spend.find((r) => r[col('Code')] === 'SPEND')!;
+      expect(Math.round(lines.reduce((n, r) => n + (r[col('Scenario')] as number) * 100, 0))).toBe(
+        Math.round((total[col('Scenario')] as number) * 100),
+      );
+    }
+    await shot('09b-scenario-block');
+    await page.click('summary:has-text("Charts")');
+    await page.click('#chart-scenario-btn');
+    await waitStatus(/Added a chart on "Scenario trajectory chart"/);
+    const charts = await wbEval<{ title: string; type: string }[]>(
+      `wb.sheet('Scenario trajectory chart').charts.map((c) => ({ title: c.title.text, type: c.type }))`,
+    );
+    expect(charts).toEqual([
+      {
+        title: 'Cumulative DSG position: "Protection at 60% (browser test)" beside the plan and the record',
+        type: 'Line',
+      },
+    ]);
+    await shot('09c-scenario-trajectory-chart');
+    await page.click('#chart-scenario-btn');
+    await waitStatus(/Updated the chart on "Scenario trajectory chart"/);
+    expect(await wbEval<number>(`wb.sheet('Scenario trajectory chart').charts.length`)).toBe(1);
+  }, 120_000);
+
+
   it('refreshes in place: a user column with a formula, a note beside the table and a formula on another sheet all survive', async () => {
     await page.selectOption('#dataset', 'funding');
     await page.selectOption('#f-term', term);

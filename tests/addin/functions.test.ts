@@ -125,6 +125,24 @@ describe('custom functions', () => {
     expect(await caseload('LINK_WORKER_SCHOOLS', 'LW-002')).toBe('c');
   });
 
+  it('returns "c" for a banded top-up (and the total with it) the hub suppresses, never 0 or blank, and the other lines as numbers', async () => {
+    const hub = new FakeHub();
+    hub.data.suppressedBanding.add(118004);
+    connect(hub);
+    const [banded, total, baseline, open] = await Promise.all(
+      [
+        funding(118004, 'AUTUMN-2026', 'bandedTopUp'),
+        funding(118004, 'AUTUMN-2026', 'total'),
+        funding(118004, 'AUTUMN-2026', 'baseline'),
+        funding(118005, 'AUTUMN-2026', 'bandedTopUp'),
+      ].map(settle),
+    );
+    expect(banded).toEqual({ value: 'c' });
+    expect(total).toEqual({ value: 'c' });
+    expect(baseline.value).toBe(Number(hub.data.funding(118004, 'AUTUMN-2026').baseline));
+    expect(open).toEqual({ value: 0 });
+  });
+
   it("answers FUNDING and POT with a scenario argument from that scenario's results, next to the figures of record", async () => {
     const hub = new FakeHub();
     const s = connect(hub);

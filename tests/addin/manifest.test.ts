@@ -104,6 +104,16 @@ describe("the shared runtime, as Office's own converter reads the manifest", () 
       .flatMap((r: any) => (r.actions ?? []).map((a: any) => ({ ...a, page: r.code.page })))
       .find((a: any) => a.id === button.actionId);
     expect(action).toMatchObject({ type: 'openPage', page: long[0].code.page });
+    // The converter (0.4.x) looks every control's action up under a runtime record of lifetime "short"
+    // (converter.js, _generateRuntimeLookupKey(..., RuntimesLifetime.Short, ...)), whatever the manifest says,
+    // so it always adds one. That record carries nothing of its own: the same page as the long-lived runtime,
+    // and only the button's action; no other page, no script, no second pane.
+    const short = ext.runtimes.filter((r: any) => r.lifetime !== 'long');
+    expect(short).toHaveLength(1);
+    expect(short[0].code).toEqual({ page: long[0].code.page });
+    expect(short[0].actions.map((a: any) => a.id)).toEqual([button.actionId]);
+    expect(long[0].actions ?? []).toEqual([]);
+    expect(new Set(ext.runtimes.map((r: any) => r.code.page))).toEqual(new Set([`${HOST}/taskpane.html`]));
     // A TaskpaneId names a separate pane: the converter then reports it as the action's view. Without one the
     // button shows the pane of the shared runtime (Microsoft's shared-runtime guide).
     expect(action.view).not.toBe('HNH.Taskpane');

@@ -1,5 +1,10 @@
 import ExcelJS from 'exceljs';
 import { prepareToShare, suppressColumn } from '../../addin/src/core/share';
+import { installFakeOffice, type FakeWorkbook } from '../../addin/src/dev/fake-office';
+import { ExcelGateway } from '../../addin/src/gateway/excel';
+import { AddinActions } from '../../addin/src/app/actions';
+import { session } from '../../addin/src/shared/session';
+import { FakeHub, FakeHubData } from './helpers/fake-hub';
 
 async function workbook(): Promise<Uint8Array> {
   const wb = new ExcelJS.Workbook();
@@ -48,5 +53,84 @@ describe('Prepare to share', () => {
     const t0 = Date.now();
     suppressColumn(hostile, 'E', 4, 4);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('Prepare to share through Office (the strict fake host)', () => {
+  // The saved file as Excel would hand it out: every sheet of the fake workbook, hidden ones included.
+  async function savedFile(wb: FakeWorkbook): Promise<Uint8Array> {
+    const x = new ExcelJS.Workbook();
+    for (const sheet of wb.sheets) {
+      const ws = x.addWorksheet(sheet.name, {
+        state: sheet.visibility === 'VeryHidden' ? 'veryHidden' : sheet.visibility === 'Hidden' ? 'hidden' : 'visible',
+      });
+      sheet.grid().forEach((row, r) =>
+        row.forEach((v, c) => {
+          if (v !== '' && v !== null) ws.getCell(r + 1, c + 1).value = v as ExcelJS.CellValue;
+        }),
+      );
+    }
+    return new Uint8Array(await x.xlsx.writeBuffer());
+  }
+
+  async function pulled() {
+    const host = installFakeOffice(globalThis);
+    const hub = new FakeHub(new FakeHubData());
+    const actions = new AddinActions({ port: new ExcelGateway(), fetchImpl: hub.fetch });
+    await actions.connect('http://hub.test', 'finance-token');
+    await actions.insert('caseloads', { kind: 'SIPS_CHILDREN' });
+    await actions.insert('allocations', { communityCode: 'ASH-01', term: 'SUMMER-2025' });
+    host.file.bytes = await savedFile(host.workbook);
+    return { host, actions };
+  }
+
+  afterEach(() => {
+    const s = session();
+    s.client = undefined;
+    s.me = undefined;
+    s.token = undefined;
+  });
+
+  it('reads the saved file in slices, opens a cleaned copy, closes the file and leaves the open workbook as it was', async () => {
+    const { host, actions } = await pulled();
+    host.file.maxSlice = 1024; // many slices, joined in order
+    const before = host.workbook.tableValues('HNH_caseloads');
+    expect(before.map((r) => r[4])).toEqual(['Count', 12, 3]);
+    const r = await actions.prepareToShare();
+    expect(r.suppressed).toBe(1);
+    expect(r.removed).toEqual(
+      expect.arrayContaining([
+        'the add-in\'s hidden sheet "_hnh_baseline"',
+        '1 caseload count from 1 to 4 in HNH_caseloads (now "c")',
+      ]),
+    );
+    expect(host.file.opened).toEqual([{ fileType: 'compressed', sliceSize: 4 * 1024 * 1024 }]);
+    expect(host.file.bytes!.length).toBeGreaterThan(3 * 1024);
+    expect([host.file.open, host.file.closed]).toEqual([0, 1]);
+    expect(host.file.created).toHaveLength(1);
+    const copy = new ExcelJS.Workbook();
+    await copy.xlsx.load(Buffer.from(host.file.created[0], 'base64') as any);
+    const t = host.workbook.tables.find((x) => x.name === 'HNH_caseloads')!;
+    const counts = copy.getWorksheet(t.sheet.name)!;
+    expect([1, 2].map((i) => counts.getCell(t.r0 + i + 1, t.c0 + 5).value)).toEqual([12, 'c']);
+    expect(copy.getWorksheet('_hnh_baseline')!.actualRowCount).toBe(0);
+    // The open workbook keeps its figures and its baseline: only the copy was cleaned.
+    expect(host.workbook.tableValues('HNH_caseloads')).toEqual(before);
+    expect(host.workbook.sheet('_hnh_baseline')!.grid().length).toBeGreaterThan(0);
+  });
+
+  it('says why when a slice cannot be read, closes the file and opens nothing', async () => {
+    const { host, actions } = await pulled();
+    host.file.maxSlice = 1024;
+    host.file.failSlice = 2;
+    await expect(actions.prepareToShare()).rejects.toThrow('fake Office: slice 2 failed to read');
+    expect([host.file.open, host.file.closed, host.file.created.length]).toEqual([0, 1, 0]);
+  });
+
+  it('refuses on an Excel without ExcelApi 1.8 before reading anything', async () => {
+    const { host, actions } = await pulled();
+    host.workbook.requirementSets.ExcelApi = '1.7';
+    await expect(actions.prepareToShare()).rejects.toThrow(/needs a newer Excel \(ExcelApi 1.8/);
+    expect(host.file.opened).toEqual([]);
   });
 });

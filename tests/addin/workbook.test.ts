@@ -8,7 +8,7 @@ import { AddinActions, REJECTED_FILL } from '../../addin/src/app/actions';
 import { session } from '../../addin/src/shared/session';
 import { Batcher } from '../../addin/src/functions/batcher';
 import { pot as potFn, funding as fundingFn } from '../../addin/src/functions/functions';
-import { FakeHub, FakeHubData } from './helpers/fake-hub';
+import { FakeHub, FakeHubData, SCENARIO_50, SCENARIO_60 } from './helpers/fake-hub';
 
 function setup(data = new FakeHubData()) {
   const host = installFakeOffice(globalThis);
@@ -159,6 +159,32 @@ describe('new allocations from Excel', () => {
     expect(await actions.preview(pulled.table, 'SG-2025-09', 'again')).toMatchObject({ kind: 'nothing' });
   });
 
+  it('names the school of a row typed with only its URN, in the preview and in a cell problem', async () => {
+    const { actions, wb, hub } = setup();
+    await actions.connect('http://hub.test', 'finance-token');
+    const pulled = await actions.insert('allocations', { communityCode: 'ASH-01', term: 'AUTUMN-2025' });
+    const typed = { 'School URN': 118002, Community: 'ASH-01', Term: 'AUTUMN-2025', Purpose: 'Outreach' };
+    for (const [k, v] of Object.entries({ ...typed, Amount: 'lots', Status: 'PROPOSED' }))
+      wb.setTableCell(pulled.table, 0, k, v);
+    const blocked = await actions.preview(pulled.table, 'SG-1', 'typed');
+    expect(blocked.kind === 'blocked' && blocked.issues.map((i) => i.message)).toEqual([
+      'Row 4 (School 3, URN 118002), Amount: Amount is text ("lots"), not a number',
+    ]);
+    wb.setTableCell(pulled.table, 0, 'Amount', 900);
+    const p = await actions.preview(pulled.table, 'SG-1', 'typed');
+    expect(p.kind === 'preview' && p.preview.rows.map((r) => [r.sheetRow, r.schoolName, r.school, r.result])).toEqual([
+      [4, 'School 3', 118002, 'CREATED'],
+    ]);
+    // A URN the hub does not know has no name to give: the message names the URN.
+    wb.setTableCell(pulled.table, 0, 'School URN', 999999);
+    wb.setTableCell(pulled.table, 0, 'Amount', 'x');
+    const unknown = await actions.preview(pulled.table, 'SG-1', 'typed');
+    expect(unknown.kind === 'blocked' && unknown.issues[0].message).toBe(
+      'Row 4 (URN 999999), Amount: Amount is text ("x"), not a number',
+    );
+    expect(hub.data.allocations.filter((a) => a.term === 'AUTUMN-2025')).toEqual([]);
+  });
+
   it('warns at preview when proposals would overspend a pot', async () => {
     const data = new FakeHubData();
     data.pots.set('ASH-01|AUTUMN-2025', '208356.00');
@@ -227,6 +253,20 @@ describe("within Excel on the web's limits", () => {
     // A date is a date serial, so it sorts and filters as a date (2010-09-01).
     expect(wb.tableValues('HNH_schools')[1][15]).toBe(40422);
     expect(wb.tableValues('HNH_schools')[1][0]).toBe(118000);
+  });
+
+  it('shows "c" for a banded top-up and total the hub suppresses, in a numeric column that keeps its £ format', async () => {
+    const data = new FakeHubData();
+    data.suppressedBanding.add(118001);
+    const { actions, wb } = setup(data);
+    await actions.connect('http://hub.test', 'finance-token');
+    await actions.insert('funding', { term: 'AUTUMN-2026' });
+    const t = wb.tableValues('HNH_funding');
+    const col = (h: string) => t[0].indexOf(h);
+    const row = (urn: number) => t.find((r) => r[0] === urn)!;
+    expect([row(118001)[col('Banded top-up')], row(118001)[col('Total')]]).toEqual(['c', 'c']);
+    expect(typeof row(118001)[col('Baseline')]).toBe('number');
+    expect([row(118002)[col('Banded top-up')], typeof row(118002)[col('Total')]]).toEqual([0, 'number']);
   });
 
   it('refuses what Excel refuses: reading before load and sync, a duplicate sheet name in another case, an oversized request', async () => {
@@ -317,5 +357,79 @@ describe('charts', () => {
     expect(sheet.charts).toHaveLength(1);
     expect(sheet.charts[0].title.text).toBe('Community pots against allocations, AUTUMN-2025');
     expect(wb.sheets.filter((s) => s.name.startsWith('Pots chart'))).toHaveLength(1);
+  });
+});
+
+describe("a scenario's whole block in Excel", () => {
+  it('pulls every block line, the income and the DSG position per year beside the record and the plan, and the missing drivers', async () => {
+    const { actions, wb } = setup();
+    await actions.connect('http://hub.test', 'finance-token');
+    const r = await actions.insert('scenarioBlock', { scenario: SCENARIO_60 });
+    const t = wb.tableValues(r.table);
+    expect(t[0]).toEqual([
+      'Financial year',
+      'Section',
+      'Code',
+      'Line',
+      'Scenario',
+      'Record',
+      'Difference',
+      'Plan',
+      'Basis',
+    ]);
+    const row = (fy: string, code: string) => t.find((x) => x[0] === fy && x[2] === code)!;
+    // Special schools at 60%: £100,000,000 + £6,000,000 against the record's £7,500,000 (75%).
+    expect(row('2026-27', 'SPECIAL_SCHOOLS').slice(4)).toEqual([106_000_000, 107_500_000, -1_500_000, '', 'modelled']);
+    expect(row('2026-27', 'CENTRAL_SEN_SERVICES').slice(4)).toEqual([20_000_000, 20_000_000, 0, '', 'given']);
+    expect(row('2026-27', 'NOTIONAL_SEN')[1]).toBe('Memo (Schools block)');
+    expect(row('2026-27', 'SPEND').slice(4, 7)).toEqual([126_000_000, 127_500_000, -1_500_000]);
+    expect(row('2026-27', 'SCHOOLS_BLOCK_TRANSFER')[3]).toBe('Schools Block transfer (1.2%)');
+    expect(row('2026-27', 'INCOME').slice(4, 7)).toEqual([115_000_000, 115_000_000, 0]);
+    // In-year: 115m - 126m = -11m; cumulative from -50m brought forward: -61m (record -62.5m), plan -52m.
+    expect(row('2026-27', 'IN_YEAR').slice(4, 8)).toEqual([-11_000_000, -12_500_000, 1_500_000, '']);
+    expect(row('2026-27', 'CUMULATIVE').slice(4, 8)).toEqual([-61_000_000, -62_500_000, 1_500_000, -52_000_000]);
+    expect(row('2027-28', 'CUMULATIVE').slice(4, 8)).toEqual([-77_000_000, -80_000_000, 3_000_000, -40_000_000]);
+    // A driver the hub could not find is a row of its own, never a silent 0 inside a line.
+    expect(t.filter((x) => x[1] === 'Missing driver')).toEqual([
+      [
+        '2027/28',
+        'Missing driver',
+        'PLACES',
+        'No place numbers for school 118010 (SPECIAL) in 2027/28: its place funding is not counted.',
+        '',
+        '',
+        '',
+        '',
+        'SPECIAL · URN 118010',
+      ],
+    ]);
+    expect(wb.tableFormat(r.table, 0, 'Difference')).toBe('"£"#,##0.00;("£"#,##0.00)');
+  });
+
+  it('charts the scenario beside the plan and the record, one chart updated for another scenario', async () => {
+    const { actions, wb } = setup();
+    await actions.connect('http://hub.test', 'finance-token');
+    await expect(actions.chartScenarioTrajectory('')).rejects.toThrow('Choose a scenario first');
+    expect(await actions.chartScenarioTrajectory(SCENARIO_60)).toMatch(/^Added a chart on "Scenario trajectory chart"/);
+    const sheet = wb.sheet('Scenario trajectory chart')!;
+    const data = () => sheet.grid().slice(sheet.grid().findIndex((r) => r[0] === 'At'));
+    expect(data().slice(0, 4)).toEqual([
+      ['At', 'Safety Valve plan', 'Record', 'Scenario: Protection 60%'],
+      ['Brought forward (2026-03-31)', -60_000_000, -50_000_000, -50_000_000],
+      ['Mar 2027', -52_000_000, -62_500_000, -61_000_000],
+      ['Mar 2028', -40_000_000, -80_000_000, -77_000_000],
+    ]);
+    expect(sheet.charts).toHaveLength(1);
+    expect(sheet.charts[0].type).toBe('Line');
+    expect(sheet.charts[0].title.text).toBe(
+      'Cumulative DSG position: "Protection 60%" beside the plan and the record',
+    );
+    expect(await actions.chartScenarioTrajectory(SCENARIO_50)).toMatch(/^Updated the chart/);
+    expect(sheet.charts).toHaveLength(1);
+    expect(sheet.charts[0].title.text).toMatch(/"Protection 50%"/);
+    expect(data()[2]).toEqual(['Mar 2027', -52_000_000, -62_500_000, -60_000_000]);
+    await expect(actions.chartScenarioTrajectory('5c000000-0000-4000-8000-000000000999')).rejects.toThrow(
+      /No scenario 5c000000-0000-4000-8000-000000000999/,
+    );
   });
 });

@@ -604,12 +604,47 @@ export class AddinActions {
     };
   }
 
-  private describeRow(snap: TableSnapshot, row: number): string {
+  /** The school's name for a row: its School cell, else (a row typed with only a URN) the name the hub gave. */
+  private schoolOf(snap: TableSnapshot, row: number, names: Map<number, string>): { urn: unknown; name: string } {
     const col = (h: string) => snap.header.indexOf(h);
     const r = snap.rows[row] ?? [];
-    const name = col('School') >= 0 ? String(r[col('School')] ?? '').trim() : '';
     const urn = col('School URN') >= 0 ? r[col('School URN')] : '';
-    return `Row ${sheetRow(snap.headerRow, row)}${name ? ` (${name})` : urn !== '' && urn !== null ? ` (URN ${urn})` : ''}`;
+    const typed = col('School') >= 0 ? String(r[col('School')] ?? '').trim() : '';
+    return { urn, name: typed || (typeof urn === 'number' ? (names.get(urn) ?? '') : '') };
+  }
+
+  private describeRow(snap: TableSnapshot, row: number, names: Map<number, string> = new Map()): string {
+    const { urn, name } = this.schoolOf(snap, row, names);
+    const known = urn !== '' && urn !== null && urn !== undefined;
+    return `Row ${sheetRow(snap.headerRow, row)}${name && known ? ` (${name}, URN ${urn})` : name ? ` (${name})` : known ? ` (URN ${urn})` : ''}`;
+  }
+
+  /**
+   * Names of the schools in rows typed with a URN and no name (new allocations), from the hub, so messages
+   * name the school. A nicety: when the lookup fails, messages fall back to the URN.
+   */
+  private async typedSchoolNames(snap: TableSnapshot, rows: number[]): Promise<Map<number, string>> {
+    const names = new Map<number, string>();
+    const urns = [
+      ...new Set(
+        rows
+          .map((row) => this.schoolOf(snap, row, names))
+          .filter((s) => !s.name && typeof s.urn === 'number' && Number.isInteger(s.urn) && s.urn > 0)
+          .map((s) => s.urn as number),
+      ),
+    ];
+    try {
+      for (let k = 0; k < urns.length; k += 1000) {
+        const page = await this.client().request<{ schoolsByUrn: ({ urn: number; name: string } | null)[] }>(
+          OPERATIONS.FnSchools,
+          { urns: urns.slice(k, k + 1000) },
+        );
+        for (const s of page.schoolsByUrn ?? []) if (s) names.set(s.urn, s.name);
+      }
+    } catch {
+      // Not connected, or the hub is down: the messages give the URN instead.
+    }
+    return names;
   }
 
   /** Every column a mark can land on, cleared before new marks so old ones never linger. */
@@ -684,11 +719,15 @@ export class AddinActions {
         marks: diff.cellIssues.map((i) => ({ row: i.row, column: i.column, fill: REJECTED_FILL })),
         result: { header: RESULT_HEADER, values: result },
       });
+      const names = await this.typedSchoolNames(
+        snap,
+        diff.cellIssues.map((i) => i.row),
+      );
       const issues = diff.cellIssues.map((i) => ({
         row: i.row,
         sheetRow: sheetRow(snap.headerRow, i.row),
         column: i.column,
-        message: `${this.describeRow(snap, i.row)}, ${i.column}: ${i.message}`,
+        message: `${this.describeRow(snap, i.row, names)}, ${i.column}: ${i.message}`,
       }));
       return { kind: 'blocked', tableErrors: [], cellIssues: diff.cellIssues, issues };
     }
@@ -716,9 +755,13 @@ export class AddinActions {
     };
     const preview = buildPreview(diff.changes, payload);
     const outcomes = interpretResults(diff.changes, payload);
+    const names = await this.typedSchoolNames(
+      snap,
+      preview.rows.map((r) => r.row),
+    );
     for (const r of preview.rows) {
       r.sheetRow = sheetRow(snap.headerRow, r.row);
-      r.schoolName = String(snap.rows[r.row]?.[snap.header.indexOf('School')] ?? '').trim();
+      r.schoolName = this.schoolOf(snap, r.row, names).name;
     }
     // Conflicts are offered already at preview: no need to fail a real submit to find them.
     this.conflicts = outcomes
@@ -726,7 +769,7 @@ export class AddinActions {
       .map((o) => ({
         ...o.conflict!,
         sheetRow: sheetRow(snap.headerRow, o.row),
-        schoolName: this.describeRow(snap, o.row),
+        schoolName: this.describeRow(snap, o.row, names),
       }));
     await this.showOutcomes(key, snap, outcomes);
     return {
@@ -760,13 +803,16 @@ export class AddinActions {
     });
     const outcomes = interpretResults(p.changes, payload);
     await this.showOutcomes(p.table, snap, outcomes);
-    this.conflicts = outcomes
-      .filter((o) => o.conflict)
-      .map((o) => ({
-        ...o.conflict!,
-        sheetRow: sheetRow(snap.headerRow, o.row),
-        schoolName: this.describeRow(snap, o.row),
-      }));
+    const conflicted = outcomes.filter((o) => o.conflict);
+    const names = await this.typedSchoolNames(
+      snap,
+      conflicted.map((o) => o.row),
+    );
+    this.conflicts = conflicted.map((o) => ({
+      ...o.conflict!,
+      sheetRow: sheetRow(snap.headerRow, o.row),
+      schoolName: this.describeRow(snap, o.row, names),
+    }));
     if (payload.applied) {
       const store = decodeBaseline(await this.deps.port.readStore(BASELINE_SHEET));
       const { baseline, sheet } = advanceBaseline(store.get(p.table) ?? new Map(), p.changes, payload);
@@ -845,6 +891,29 @@ export class AddinActions {
     const placed = await this.deps.port.addChart({ ...req, sheetId, chartName: `HNH_${purpose}` });
     if (placed.sheetId !== sheetId) await this.saveSetting(key, placed.sheetId);
     return `${placed.updated ? 'Updated the chart' : 'Added a chart'} on "${placed.sheet}"`;
+  }
+
+  /**
+   * A scenario's deficit trajectory beside the Safety Valve plan and the figures of record: cumulative DSG
+   * position at each 31 March to the end of the agreement. One chart for this purpose: charting another
+   * scenario updates it (its title names the scenario) rather than adding a second.
+   */
+  async chartScenarioTrajectory(scenarioId: string): Promise<string> {
+    if (!scenarioId) throw new Error('Choose a scenario first');
+    const data = await this.client().request<any>(OPERATIONS.ScenarioBlock, { id: scenarioId });
+    if (!data.scenario) throw new Error(`No scenario ${scenarioId}, or you have no access to it`);
+    const points: any[] = data.scenario.results?.trajectory ?? [];
+    if (!points.length) throw new Error('The hub has no trajectory for this scenario');
+    // A year with no plan (or no record) is a gap in its line, never a 0 that reads as "balanced".
+    const num = (x: string | null | undefined) => (x === null || x === undefined ? '' : Number(x));
+    return this.chart('scenario_trajectory', {
+      sheetName: 'Scenario trajectory chart',
+      title: `Cumulative DSG position: "${data.scenario.name}" beside the plan and the record`,
+      type: 'Line',
+      header: ['At', 'Safety Valve plan', 'Record', `Scenario: ${data.scenario.name}`],
+      rows: points.map((p) => [p.label, num(p.plan), num(p.record), num(p.scenario)]),
+      numberFormat: MONEY_FORMAT,
+    });
   }
 
   async chartSafetyValve(): Promise<string> {

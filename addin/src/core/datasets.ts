@@ -89,6 +89,123 @@ export const ALLOCATION_COLUMNS: ColumnDef[] = [
   i('Version'),
 ];
 
+/** A Money string, or null when absent (a year with no plan, a closed year without a record). */
+const orNull = (x: unknown): CellValue => (x === undefined || x === null ? null : (x as CellValue));
+const minus = (a: unknown, b: unknown): CellValue => {
+  if (typeof a !== 'string' || typeof b !== 'string') return null;
+  const toPence = (s: string) => {
+    const [w, f = ''] = s.replace('-', '').split('.');
+    const v = BigInt(w) * 100n + BigInt((f + '00').slice(0, 2));
+    return s.startsWith('-') ? -v : v;
+  };
+  const d = toPence(a) - toPence(b);
+  const abs = d < 0n ? -d : d;
+  return `${d < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+};
+
+/**
+ * A scenario's whole High Needs block (schema/operations/ScenarioBlock.graphql): per financial year to the
+ * end of the Safety Valve agreement, every block line, the income and the DSG position, each beside the figure
+ * of record (and the plan, for the position). Drivers the hub found missing are rows of their own, so a line
+ * short of its drivers is never read as complete.
+ */
+export const SCENARIO_BLOCK: DatasetDef = {
+  id: 'scenarioBlock',
+  label: 'Scenario: block and trajectory',
+  filters: ['scenario'],
+  required: ['scenario'],
+  columns: [
+    t('Financial year'),
+    t('Section'),
+    t('Code'),
+    t('Line'),
+    m('Scenario'),
+    m('Record'),
+    m('Difference'),
+    m('Plan'),
+    t('Basis'),
+  ],
+  async fetch(hub, p) {
+    const data = await hub.request<any>(OPERATIONS.ScenarioBlock, { id: p.scenario });
+    if (!data.scenario) throw new Error(`No scenario ${p.scenario}, or you have no access to it`);
+    const { results, comparison } = data.scenario;
+    const record = new Map<string, string>();
+    for (const c of comparison?.blockLines ?? []) record.set(`${c.key}|${c.period}`, c.baseline);
+    const dsg = new Map<string, string>();
+    for (const c of comparison?.dsg ?? []) dsg.set(`${c.key}|${c.period}`, c.baseline);
+    const rows: CellValue[][] = [];
+    for (const y of results.years ?? []) {
+      const fy = y.financialYear;
+      for (const l of y.lines) {
+        const rec = record.get(`${l.lineCode}|${fy}`) ?? null;
+        rows.push([
+          fy,
+          l.memo ? 'Memo (Schools block)' : 'Spend',
+          l.lineCode,
+          l.name,
+          l.amount,
+          rec,
+          minus(l.amount, rec),
+          null,
+          l.memo ? 'memo' : l.modelled ? 'modelled' : 'given',
+        ]);
+      }
+      const recSpend = dsg.get(`SPEND|${fy}`) ?? null;
+      rows.push([fy, 'Spend', 'SPEND', 'Total spend', y.spend, recSpend, minus(y.spend, recSpend), null, '']);
+      const inc = y.income;
+      const rate = Number(inc.schoolsBlockTransferRate);
+      for (const [code, name, amount] of [
+        ['HIGH_NEEDS_ALLOCATION', 'DSG high-needs allocation', inc.highNeedsAllocation],
+        [
+          'SCHOOLS_BLOCK_TRANSFER',
+          `Schools Block transfer (${Number.isFinite(rate) ? `${+(rate * 100).toFixed(2)}%` : 'rate not set'})`,
+          inc.schoolsBlockTransfer,
+        ],
+        ['SAFETY_VALVE_DFE', 'Safety Valve: DfE instalments', inc.safetyValveDfe],
+        ['LA_CONTRIBUTION', "Safety Valve: the council's contribution", inc.laContribution],
+      ] as [string, string, string][])
+        rows.push([fy, 'Income', code, name, amount, null, null, null, '']);
+      const recIncome = dsg.get(`INCOME|${fy}`) ?? null;
+      rows.push([fy, 'Income', 'INCOME', 'Total income', inc.total, recIncome, minus(inc.total, recIncome), null, '']);
+      rows.push([
+        fy,
+        'DSG position',
+        'IN_YEAR',
+        'In-year position (income less spend)',
+        y.inYear,
+        orNull(y.recordInYear),
+        minus(y.inYear, y.recordInYear),
+        orNull(y.planInYear),
+        '',
+      ]);
+      rows.push([
+        fy,
+        'DSG position',
+        'CUMULATIVE',
+        'Cumulative DSG position at 31 March',
+        y.cumulative,
+        orNull(y.recordCumulative),
+        minus(y.cumulative, y.recordCumulative),
+        orNull(y.planCumulative),
+        '',
+      ]);
+    }
+    for (const d of results.missingDrivers ?? [])
+      rows.push([
+        d.period,
+        'Missing driver',
+        d.kind,
+        d.message,
+        null,
+        null,
+        null,
+        null,
+        d.schoolUrn != null ? `${d.setting} · URN ${d.schoolUrn}` : d.setting,
+      ]);
+    return rows;
+  },
+};
+
 export const DATASETS: DatasetDef[] = [
   {
     id: 'schools',
@@ -211,8 +328,9 @@ export const DATASETS: DatasetDef[] = [
           v(f.protectionRate),
           v(f.protectedAmount),
           v(f.communityShare),
-          v(f.bandedTopUp),
-          v(f.total),
+          // Hidden by disclosure control (it would give away small band counts): "c", never 0 or blank.
+          f.bandedTopUpSuppressed ? 'c' : v(f.bandedTopUp),
+          f.bandedTopUpSuppressed ? 'c' : v(f.total),
         ];
       });
     },
@@ -425,7 +543,9 @@ export const DATASETS: DatasetDef[] = [
       });
     },
   },
+  SCENARIO_BLOCK,
 ];
+
 
 export function datasetById(id: string): DatasetDef {
   const d = DATASETS.find((x) => x.id === id);

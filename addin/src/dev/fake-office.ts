@@ -1210,11 +1210,74 @@ export interface FakeAuth {
   calls: unknown[];
 }
 
+/**
+ * The saved file Office.context.document.getFileAsync hands out, as Office does: in slices of at most 4 MB
+ * (sliceSize above that is refused), as arrays of byte values, with at most two files open at once and no
+ * slice read after closeAsync. Tests set `bytes` (a real XLSX) and may lower `maxSlice` to force many
+ * slices; `failSlice` makes that slice fail. Excel.createWorkbook's base64 arguments land in `created`.
+ */
+export interface FakeFile {
+  bytes: Uint8Array | null;
+  maxSlice: number;
+  failSlice: number | null;
+  open: number;
+  opened: { fileType: string; sliceSize: number | undefined }[];
+  closed: number;
+  created: string[];
+}
+
 export interface FakeHost {
   workbook: FakeWorkbook;
   storage: Map<string, string>;
   functions: Map<string, (...a: any[]) => any>;
   auth: FakeAuth;
+  file: FakeFile;
+}
+
+const OFFICE_MAX_SLICE = 4 * 1024 * 1024;
+
+function fakeGetFileAsync(file: FakeFile) {
+  type Result = { status: string; value?: any; error?: { code: number; message: string } };
+  const fail = (code: number, message: string): Result => ({ status: 'failed', error: { code, message } });
+  return (fileType: string, options: { sliceSize?: number } | undefined, cb: (r: Result) => void) => {
+    const sliceSize = options?.sliceSize ?? OFFICE_MAX_SLICE;
+    file.opened.push({ fileType, sliceSize: options?.sliceSize });
+    queueMicrotask(() => {
+      if (fileType !== 'compressed') return cb(fail(5001, 'fake Office: this test serves only the compressed file'));
+      if (sliceSize > OFFICE_MAX_SLICE || sliceSize < 1) return cb(fail(5001, 'Invalid slice size'));
+      if (file.open >= 2) return cb(fail(12004, 'No more than two documents are allowed to be in memory'));
+      if (!file.bytes) return cb(fail(5001, 'fake Office: no saved file set for this test'));
+      const bytes = file.bytes;
+      const size = Math.min(sliceSize, file.maxSlice);
+      const sliceCount = Math.max(1, Math.ceil(bytes.length / size));
+      let closed = false;
+      file.open++;
+      cb({
+        status: 'succeeded',
+        value: {
+          size: bytes.length,
+          sliceCount,
+          getSliceAsync(i: number, done: (r: Result) => void) {
+            queueMicrotask(() => {
+              if (closed) return done(fail(5001, 'The file is closed'));
+              if (!Number.isInteger(i) || i < 0 || i >= sliceCount) return done(fail(5001, 'Invalid slice index'));
+              if (file.failSlice === i) return done(fail(5001, `fake Office: slice ${i} failed to read`));
+              const data = Array.from(bytes.subarray(i * size, Math.min(bytes.length, (i + 1) * size)));
+              done({ status: 'succeeded', value: { index: i, size: data.length, data } });
+            });
+          },
+          closeAsync(done?: (r: Result) => void) {
+            if (!closed) {
+              closed = true;
+              file.open--;
+              file.closed++;
+            }
+            queueMicrotask(() => done?.({ status: 'succeeded' }));
+          },
+        },
+      });
+    });
+  };
 }
 
 function versionAtLeast(have: string | undefined, want: string | undefined) {
@@ -1229,7 +1292,21 @@ export function installFakeOffice(g: any): FakeHost {
   const wb = new FakeWorkbook();
   const storage = new Map<string, string>();
   const functions = wb.functions;
+  const file: FakeFile = {
+    bytes: null,
+    maxSlice: OFFICE_MAX_SLICE,
+    failSlice: null,
+    open: 0,
+    opened: [],
+    closed: 0,
+    created: [],
+  };
   g.Excel = {
+    createWorkbook: async (base64?: string) => {
+      if (!versionAtLeast(wb.requirementSets.ExcelApi, '1.8'))
+        throw new OfficeError('ApiNotFound', 'Excel.createWorkbook needs ExcelApi 1.8');
+      file.created.push(base64 ?? '');
+    },
     run: async (cb: (ctx: any) => Promise<unknown>) => {
       wb.runs++;
       const ctx = createContext(wb);
@@ -1245,7 +1322,10 @@ export function installFakeOffice(g: any): FakeHost {
       cb?.(info);
       return Promise.resolve(info);
     },
+    FileType: { Compressed: 'compressed', Pdf: 'pdf', Text: 'text' },
+    AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
     context: {
+      document: { getFileAsync: fakeGetFileAsync(file) },
       requirements: {
         isSetSupported: (name: string, version?: string) => versionAtLeast(wb.requirementSets[name], version),
       },
@@ -1288,7 +1368,70 @@ export function installFakeOffice(g: any): FakeHost {
       invalidReference: '#REF!',
     },
   };
-  return { workbook: wb, storage, functions, auth };
+  return { workbook: wb, storage, functions, auth, file };
+}
+
+/**
+ * A line chart drawn from its source range (first row: series names, first column: categories), so a
+ * screenshot shows what Excel would plot; a blank cell is a gap in its line, as in Excel.
+ */
+function lineChartSvg(sheet: FakeSheet, c: FakeChart): string {
+  let r0: number, c0: number, rows: number, cols: number;
+  try {
+    [r0, c0, rows, cols] = parseAddress(c.source);
+  } catch {
+    return '';
+  }
+  const at = (r: number, k: number) => sheet.valueAt(r0 + r, c0 + k);
+  const names = Array.from({ length: cols - 1 }, (_, k) => String(at(0, k + 1)));
+  const cats = Array.from({ length: rows - 1 }, (_, r) => String(at(r + 1, 0)));
+  const series = names.map((_, k) => cats.map((_, r) => at(r + 1, k + 1)));
+  const nums = series.flat().filter((v): v is number => typeof v === 'number');
+  if (!nums.length || cats.length < 2) return '';
+  const [lo, hi] = [Math.min(0, ...nums), Math.max(0, ...nums)];
+  const W = 560,
+    H = 240,
+    L = 90,
+    B = 40;
+  const x = (i: number) => L + (i * (W - L - 20)) / (cats.length - 1);
+  const y = (v: number) => 10 + ((hi - v) * (H - B - 10)) / (hi - lo || 1);
+  const colours = ['#107c41', '#666666', '#c50f1f', '#0f6cbd'];
+  const money = (v: number) => `${v < 0 ? '(' : ''}£${(Math.abs(v) / 1e6).toFixed(0)}m${v < 0 ? ')' : ''}`;
+  const lines = series
+    .map((vals, k) => {
+      const segs: string[] = [];
+      let path = '';
+      vals.forEach((v, i) => {
+        if (typeof v !== 'number') {
+          if (path) segs.push(path);
+          path = '';
+          return;
+        }
+        path += `${path ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+      });
+      if (path) segs.push(path);
+      const dots = vals
+        .map((v, i) => (typeof v === 'number' ? `<circle cx="${x(i)}" cy="${y(v)}" r="3" fill="${colours[k % 4]}"/>` : ''))
+        .join('');
+      return `${segs.map((d) => `<path d="${d}" fill="none" stroke="${colours[k % 4]}" stroke-width="2"/>`).join('')}${dots}`;
+    })
+    .join('');
+  const ticks = [lo, (lo + hi) / 2, hi]
+    .map(
+      (v) =>
+        `<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="10">${money(v)}</text><line x1="${L}" x2="${W - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#e1e1e1"/>`,
+    )
+    .join('');
+  const labels = cats
+    .map((t, i) => `<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle" font-size="10">${t.replace(/[&<>]/g, '')}</text>`)
+    .join('');
+  const legend = names
+    .map(
+      (n, k) =>
+        `<span style="margin-right:12px"><span style="display:inline-block;width:12px;height:3px;background:${colours[k % 4]};vertical-align:middle"></span> ${n.replace(/[&<>]/g, '')}</span>`,
+    )
+    .join('');
+  return `<svg width="${W}" height="${H}" style="display:block;margin-top:6px">${ticks}${lines}${labels}</svg><div style="font-size:11px">${legend}</div>`;
 }
 
 function renderGrid(host: FakeHost) {
@@ -1349,7 +1492,7 @@ function renderGrid(host: FakeHost) {
   const charts = sheet.charts
     .map(
       (c) =>
-        `<div style="margin:8px;padding:8px;border:1px dashed #888">Chart (${esc(c.type)}): ${esc(c.title.text)} · data ${esc(c.source)}</div>`,
+        `<div style="margin:8px;padding:8px;border:1px dashed #888">Chart (${esc(c.type)}): ${esc(c.title.text)} · data ${esc(c.source)}${c.type === 'Line' ? lineChartSvg(sheet, c) : ''}</div>`,
     )
     .join('');
   el.innerHTML = `<div style="padding:4px;background:#fafafa;border-bottom:1px solid #ddd">Fake Excel · ${tabs}</div><table style="border-collapse:collapse">${head}${body}</table>${charts}`;

@@ -40,7 +40,7 @@ async function settle<T>(work: () => Promise<T>): Promise<T> {
  * @param term Funding term: SUMMER-2025, AUTUMN-2025, SPRING-2026, SUMMER-2026, AUTUMN-2026, SPRING-2027 (as in the pane's term list).
  * @param line One of: baseline, protectionRate, protected, communityShare, bandedTopUp, total (a scenario has all but protectionRate).
  * @param [scenario] Scenario id, from the pane's scenario list (Finance and the Sub-Group); leave out for the figures of record.
- * @returns The amount in pounds (protectionRate: a rate from 0 to 1).
+ * @returns The amount in pounds (protectionRate: a rate from 0 to 1); "c" for bandedTopUp and total when the banded top-up is suppressed for your role.
  */
 export function funding(
   urn: any,

@@ -117,6 +117,9 @@ export class HnhFunctions {
     const f: any = await this.load({ type: 'funding', urn, term });
     if (f === undefined) throw na(`No school with URN ${urn}, or you have no access to it`);
     if (f === null) throw na(`No funding recorded for URN ${urn} in ${term}`);
+    // The banded top-up (and the total that includes it) encodes small band counts when the hub hides it:
+    // "c", the disclosure-control mark CASELOAD uses, never a 0 or #N/A that reads as "nothing paid".
+    if (f.bandedTopUpSuppressed && (line === 'bandedTopUp' || line === 'total')) return 'c';
     return toCell(f[line]);
   }
 

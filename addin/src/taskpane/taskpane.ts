@@ -455,6 +455,8 @@ function init() {
     });
   mountDataStatus(document, run);
   $('chart-sv-btn').onclick = () => run('Charting Safety Valve', () => actions.chartSafetyValve());
+  $('chart-scenario-btn').onclick = () =>
+    run('Charting the scenario trajectory', () => actions.chartScenarioTrajectory(val('f-scenario')));
   $('chart-pots-btn').onclick = () =>
     run('Charting pots', () => actions.chartPots(val('f-term'), val('f-districtCode')));
 

@@ -274,7 +274,9 @@ export function computeBlock(
     const fy = t.financialYearCode;
     // Term-based lines exist for every modelled year, even when nothing is paid on them.
     for (const code of Object.values(SETTING_LINE)) add(fy, code, '0');
-    const rate = (r: string) => new D(upliftedRate(r, fy, p.block));
+    // Each rate is uplifted once per term, not once per school.
+    const rates = new Map<string, InstanceType<typeof D>>();
+    const rate = (r: string) => rates.get(r) ?? rates.set(r, new D(upliftedRate(r, fy, p.block))).get(r)!;
     for (const pr of drivers.providers) {
       const line = SETTING_LINE[pr.setting];
       const placeChange = new D(1).plus(p.block.placeChange[pr.setting] ?? '0');

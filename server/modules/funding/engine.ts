@@ -8,12 +8,12 @@ import { NotionalSenFactorCode } from './funding.entity';
 import { BlockComputation, BlockDrivers, BlockLineCode, computeBlock, growthFor, upliftedRate } from './block';
 import {
   Band,
-  bandedTopUp,
   bandingApplies,
   communityPots,
+  grownBandedTopUp,
   largestRemainderSplit,
-  money,
   ModelParameters,
+  moneyTimesRate,
   notionalSenLines,
   NotionalSenLine,
   potTotalForTerm,
@@ -79,19 +79,6 @@ export interface FundingResults {
   block: BlockComputation;
 }
 
-/** EHCP growth scales plan counts (a modelling figure: fractional plans are fine). */
-function grownCounts(
-  counts: Partial<Record<Band, number>> | undefined,
-  growth: string,
-): Partial<Record<Band, string>> | undefined {
-  if (!counts) return undefined;
-  const factor = new Decimal(1).plus(growth);
-  const out: Partial<Record<Band, string>> = {};
-  for (const [band, n] of Object.entries(counts) as [Band, number][])
-    out[band] = new Decimal(n).times(factor).toString();
-  return out;
-}
-
 /** Parameters in force on a date: versions of record take effect from their effective date. */
 export type ParametersOn = (date: string) => ModelParameters;
 
@@ -102,10 +89,11 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
   const schoolBy = new Map(inputs.schools.map((s) => [s.urn, s]));
   const notionalSen: FundingResults['notionalSen'] = [];
   for (const fy of inputs.financialYears) {
+    const percentages = paramsOn(fyStart(fy)).notionalSenPercentages;
     for (const urn of inputs.fundedUrns) {
       const amounts = inputs.factorAmounts.get(`${urn}|${fy}`);
       if (!amounts) continue;
-      const res = notionalSenLines(amounts, paramsOn(fyStart(fy)).notionalSenPercentages);
+      const res = notionalSenLines(amounts, percentages);
       notionalSen.push({ schoolUrn: urn, financialYearCode: fy, lines: res.lines, total: res.total });
     }
   }
@@ -118,7 +106,7 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
   );
   for (const t of inputs.terms) {
     const params = paramsOn(t.startDate);
-    const growth = growthFor('MAINSTREAM', params);
+    const growthFactor = new Decimal(1).plus(growthFor('MAINSTREAM', params));
     const bandValues = Object.fromEntries(
       Object.entries(params.bandValues).map(([b, v]) => [b, upliftedRate(v, t.financialYearCode, params.block)]),
     );
@@ -148,15 +136,16 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
     for (const urn of inputs.fundedUrns) {
       const baseline = inputs.baselines.get(`${urn}|${t.code}`);
       if (baseline === undefined) continue;
-      const bands = banded ? grownCounts(inputs.bandCounts.get(`${urn}|${t.code}`), growth) : undefined;
+      // EHCP growth scales plan counts (a modelling figure: fractional plans are fine).
+      const bands = banded ? inputs.bandCounts.get(`${urn}|${t.code}`) : undefined;
       schoolTerms.push({
         schoolUrn: urn,
         termCode: t.code,
         baseline,
         protectionRate: rate,
-        protectedAmount: money(new Decimal(baseline).times(rate)),
+        protectedAmount: moneyTimesRate(baseline, rate),
         communityShare: shares.get(urn) ?? '0.00',
-        bandedTopUp: bands ? bandedTopUp(bands, bandValues, t.months) : '0.00',
+        bandedTopUp: bands ? grownBandedTopUp(bands, growthFactor, bandValues, t.months) : '0.00',
       });
     }
   }
@@ -186,5 +175,5 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
 
 /** A school's total individual funding for a term under the model. */
 export function schoolTermTotal(r: SchoolTermResult): string {
-  return money(new Decimal(r.protectedAmount).plus(r.communityShare).plus(r.bandedTopUp));
+  return sumMoney([r.protectedAmount, r.communityShare, r.bandedTopUp]);
 }

@@ -155,10 +155,72 @@ export function money(value: DecimalInput): string {
   return new D(value.toString()).toDecimalPlaces(2, D.ROUND_HALF_UP).toFixed(2);
 }
 
+// Integer fast paths. A whole-county scenario makes tens of thousands of penny-exact products and sums;
+// where every operand is a whole number of pennies (or of 1/10,000ths for a rate) and every intermediate
+// stays a safe integer, integer arithmetic gives the same figures as decimal.js, without allocating.
+// Anything else (more decimals, negatives where rounding is signed, very large figures) takes the decimal
+// path, so results never depend on which path ran (tests/unit/funding-fast-paths.test.ts compares them).
+
+const MONEY_TEXT = /^(-?)(\d{1,13})\.(\d{2})$/;
+
+/** Pennies of a money string with exactly two decimals ("1234.50" is 123450); null for anything else. */
+export function penniesOf(text: string): number | null {
+  const m = MONEY_TEXT.exec(text);
+  if (!m) return null;
+  const p = Number(m[2]) * 100 + Number(m[3]);
+  return m[1] && p !== 0 ? -p : p;
+}
+
+/** Pennies formatted as money text ("-12.05"); exactly what Decimal#toFixed(2) gives for the same value. */
+export function formatPennies(p: number): string {
+  const a = Math.abs(p);
+  const text = `${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+  return p < 0 ? '-' + text : text;
+}
+
+/** Ten-thousandths of a rate given with at most four decimals and from 0 to 1 ("0.7500" is 7500); else null. */
+function tenThousandthsOf(d: Dec): number | null {
+  if (d.isNegative() || d.gt(1) || !d.toDecimalPlaces(4).eq(d)) return null;
+  return d.times(10000).toNumber();
+}
+
+/** round-half-up(pennies x rate) in pennies, for pennies >= 0 and a rate in ten-thousandths; null if unsafe. */
+function timesRate(pennies: number, rate4: number): number | null {
+  if (pennies < 0) return null;
+  const product = pennies * rate4;
+  if (!Number.isSafeInteger(product)) return null;
+  const rem = product % 10000;
+  return (product - rem) / 10000 + (rem >= 5000 ? 1 : 0);
+}
+
+/** money(amount x rate) for a money amount and a rate of record (4 decimals): exact, fast when it can be. */
+export function moneyTimesRate(amount: string, rate: string): string {
+  const p = penniesOf(amount);
+  const r = rateCache.get(rate) ?? rateCache.set(rate, tenThousandthsOf(new D(rate))).get(rate)!;
+  if (p !== null && r !== null) {
+    const out = timesRate(p, r);
+    if (out !== null) return formatPennies(out);
+  }
+  return money(new D(amount).times(rate));
+}
+const rateCache = new Map<string, number | null>();
+
 /** Exact sum of money strings, formatted to the penny. */
 export function sumMoney(values: Iterable<DecimalInput>): string {
+  const list = Array.isArray(values) ? (values as DecimalInput[]) : [...values];
+  let pennies = 0;
+  let fast = true;
+  for (const v of list) {
+    const p = typeof v === 'string' ? penniesOf(v) : null;
+    if (p === null || !Number.isSafeInteger(pennies + p)) {
+      fast = false;
+      break;
+    }
+    pennies += p;
+  }
+  if (fast) return formatPennies(pennies);
   let total = new D(0);
-  for (const v of values) total = total.plus(v.toString());
+  for (const v of list) total = total.plus(v.toString());
   return total.toFixed(2);
 }
 
@@ -176,7 +238,7 @@ export interface NotionalSenResult {
 }
 
 /** Percentages as decimals and as stored (4 places), once per parameter set: every school's budget uses them. */
-const pctCache = new WeakMap<object, Map<string, { d: Dec; text: string }>>();
+const pctCache = new WeakMap<object, Map<string, { d: Dec; text: string; rate4: number | null }>>();
 const TWO_DP = /^-?\d+\.\d{2}$/;
 
 /** A school's notional SEN budget: each factor's formula amount x its SEN percentage, rounded per line. */
@@ -189,22 +251,31 @@ export function notionalSenLines(
     cached = new Map(
       Object.values(NotionalSenFactorCode).map((f) => {
         const d = new D(pct[f] ?? '0');
-        return [f, { d, text: d.toFixed(4) }];
+        return [f, { d, text: d.toFixed(4), rate4: tenThousandthsOf(d) }];
       }),
     );
     pctCache.set(pct, cached);
   }
   let total = new D(0);
+  let totalPennies: number | null = 0;
   const lines = Object.values(NotionalSenFactorCode).map((factor): NotionalSenLine => {
     const raw = factorAmounts[factor] ?? '0';
     // Stored amounts are already pennies (numeric(14,2) text): no need to round them again.
     const formulaAmount = TWO_DP.test(raw) ? raw : money(raw);
     const p = cached!.get(factor)!;
+    const pennies = p.rate4 === null ? null : penniesOf(formulaAmount);
+    const fast = pennies === null ? null : timesRate(pennies, p.rate4!);
+    if (fast !== null && totalPennies !== null) {
+      totalPennies += fast;
+      return { factor, formulaAmount, senPercentage: p.text, senAmount: formatPennies(fast) };
+    }
+    if (totalPennies !== null) total = new D(formatPennies(totalPennies));
+    totalPennies = null;
     const senAmount = new D(formulaAmount).times(p.d).toDecimalPlaces(2, D.ROUND_HALF_UP);
     total = total.plus(senAmount);
     return { factor, formulaAmount, senPercentage: p.text, senAmount: senAmount.toFixed(2) };
   });
-  return { lines, total: total.toFixed(2) };
+  return { lines, total: totalPennies !== null ? formatPennies(totalPennies) : total.toFixed(2) };
 }
 
 /** Protection rate for a term (4 decimals): the protection rate in a protected term, else 0. */
@@ -243,6 +314,8 @@ export function largestRemainderSplit<K extends string | number>(
 ): Map<K, string> {
   const out = new Map<K, string>();
   if (weights.length === 0) return out;
+  const fast = splitWholeWeights(total, weights);
+  if (fast) return fast;
   const pennies = new D(money(total)).times(100);
   if (pennies.isNegative()) throw new RangeError('largestRemainderSplit: the total must not be negative');
   let ws = weights.map((w) => new D(w.weight.toString()));
@@ -261,6 +334,47 @@ export function largestRemainderSplit<K extends string | number>(
   const order = [...parts].sort((a, b) => b.rem.comparedTo(a.rem) || a.i - b.i);
   for (let k = 0; left > 0; k = (k + 1) % order.length, left--) order[k].floor = order[k].floor.plus(1);
   for (const p of parts) out.set(weights[p.i].key, p.floor.dividedBy(100).toFixed(2));
+  return out;
+}
+
+/**
+ * largestRemainderSplit when every weight is a whole number (pupils on roll) and the products stay safe
+ * integers: each part is floor(pennies x w / W) with remainder pennies x w mod W, compared over the same W,
+ * so the order of remainders, and hence every penny, is the decimal path's. Null when it does not apply.
+ */
+function splitWholeWeights<K extends string | number>(
+  total: DecimalInput,
+  weights: ReadonlyArray<{ key: K; weight: DecimalInput }>,
+): Map<K, string> | null {
+  const pennies = penniesOf(typeof total === 'string' ? total : money(total));
+  if (pennies === null || pennies < 0) return null;
+  let ws: number[] = [];
+  let wTotal = 0;
+  for (const w of weights) {
+    if (typeof w.weight !== 'number' || !Number.isSafeInteger(w.weight) || w.weight < 0) return null;
+    ws.push(w.weight);
+    wTotal += w.weight;
+  }
+  if (wTotal === 0) {
+    ws = ws.map(() => 1);
+    wTotal = ws.length;
+  }
+  if (!Number.isSafeInteger(pennies * wTotal)) return null;
+  const floors: number[] = [];
+  const rems: number[] = [];
+  let left = pennies;
+  for (const w of ws) {
+    const product = pennies * w;
+    const rem = product % wTotal;
+    const floor = (product - rem) / wTotal;
+    floors.push(floor);
+    rems.push(rem);
+    left -= floor;
+  }
+  const order = ws.map((_, i) => i).sort((a, b) => rems[b] - rems[a] || a - b);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) floors[order[k]] += 1;
+  const out = new Map<K, string>();
+  weights.forEach((w, i) => out.set(w.key, formatPennies(floors[i])));
   return out;
 }
 
@@ -311,6 +425,33 @@ export function bandedTopUp(
     const value = bandValues[band];
     if (value === undefined) throw new RangeError(`bandedTopUp: no value for band ${band}`);
     annual = annual.plus(new D(value).times(plans.toString()));
+  }
+  return money(annual.times(termMonths).dividedBy(12));
+}
+
+const bandValueCache = new WeakMap<object, Map<string, Dec>>();
+
+/**
+ * bandedTopUp of counts grown by `factor` (1 + EHCP growth, as a decimal.js value): each band's plans x
+ * factor, then x its annual value, summed, x months / 12 and rounded once. The same figures as scaling the
+ * counts first and calling bandedTopUp, with each band value parsed once per value set rather than per school.
+ */
+export function grownBandedTopUp(
+  bandCounts: Partial<Record<string, number>>,
+  factor: Decimal,
+  bandValues: Partial<Record<string, string>>,
+  termMonths: number,
+): string {
+  let values = bandValueCache.get(bandValues);
+  if (!values) {
+    values = new Map(Object.entries(bandValues).map(([b, v]) => [b, new D(v!)]));
+    bandValueCache.set(bandValues, values);
+  }
+  let annual = new D(0);
+  for (const [band, plans] of Object.entries(bandCounts)) {
+    const value = values.get(band);
+    if (value === undefined) throw new RangeError(`bandedTopUp: no value for band ${band}`);
+    annual = annual.plus(value.times(new Decimal(plans!).times(factor)));
   }
   return money(annual.times(termMonths).dividedBy(12));
 }

@@ -33,7 +33,9 @@ export function recordOn(versions: ParameterVersion[]): ParametersOn {
 /** A scenario applies its changes on top of whatever is of record on each date. */
 export function scenarioOn(versions: ParameterVersion[], overrides: Partial<ModelParameters>): ParametersOn {
   const record = recordOn(versions);
-  return (date) => ({ ...record(date), ...overrides });
+  // One object per date: the model caches what it derives from a parameter set by the set's identity.
+  const byDate = new Map<string, ModelParameters>();
+  return (date) => byDate.get(date) ?? byDate.set(date, { ...record(date), ...overrides }).get(date)!;
 }
 
 /** The model parameters of record in force on a date (the latest version effective by then). */

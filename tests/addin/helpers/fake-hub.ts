@@ -154,10 +154,102 @@ export class FakeHubData {
       protectionRate: rate.toFixed(4),
       protectedAmount: money(prot),
       communityShare: money(share),
-      bandedTopUp: '0.00',
-      total: money(prot + share),
+      // A banded top-up whose band counts are hidden by disclosure control is null, and so is the total.
+      bandedTopUp: this.suppressedBanding.has(urn) ? null : '0.00',
+      bandedTopUpSuppressed: this.suppressedBanding.has(urn),
+      total: this.suppressedBanding.has(urn) ? null : money(prot + share),
     };
   }
+  /**
+   * A scenario's block for 2026-27 and 2027-28: two lines a year (special schools driven by the protection
+   * rate's stand-in, central services given), income, the DSG position, and one missing driver. Record: 75%.
+   */
+  scenarioBlock(sc: { protectionRate: string }) {
+    const years = ['2026-27', '2027-28'];
+    const special = (rate: string, k: number) => 100_000_000_00 + k * 5_000_000_00 + Math.round(Number(rate) * 1e9);
+    const line = (rate: string, fy: string, k: number) => [
+      { lineCode: 'SPECIAL_SCHOOLS', name: 'Special schools: places and top-ups', amount: money(special(rate, k)), modelled: true, memo: false },
+      { lineCode: 'CENTRAL_SEN_SERVICES', name: 'Central SEN support and inclusion services', amount: money(20_000_000_00), modelled: false, memo: false },
+      { lineCode: 'NOTIONAL_SEN', name: 'Notional SEN budgets (memo)', amount: money(90_000_000_00), modelled: true, memo: true },
+    ].map((l) => ({ ...l, fy }));
+    const income = 115_000_000_00;
+    const position = (rate: string) => {
+      let cumulative = -50_000_000_00;
+      return years.map((fy, k) => {
+        const lines = line(rate, fy, k);
+        const spend = lines.filter((l) => !l.memo).reduce((n, l) => n + pence(l.amount), 0);
+        cumulative += income - spend;
+        return { fy, lines, spend, inYear: income - spend, cumulative };
+      });
+    };
+    const mine = position(sc.protectionRate);
+    const rec = position('0.75');
+    const plan = [-52_000_000_00, -40_000_000_00];
+    return {
+      years: mine.map((y, k) => ({
+        financialYear: y.fy,
+        lines: y.lines.map(({ fy: _fy, ...l }) => l),
+        spend: money(y.spend),
+        income: {
+          highNeedsAllocation: money(98_000_000_00),
+          schoolsBlockTransfer: money(17_000_000_00),
+          schoolsBlockTransferRate: '0.012',
+          safetyValveDfe: money(0),
+          laContribution: money(0),
+          total: money(income),
+        },
+        inYear: money(y.inYear),
+        cumulative: money(y.cumulative),
+        planInYear: k === 0 ? null : money(plan[1] - plan[0]),
+        planCumulative: money(plan[k]),
+        recordInYear: money(rec[k].inYear),
+        recordCumulative: money(rec[k].cumulative),
+        cumulativeAgainstPlan: money(y.cumulative - plan[k]),
+      })),
+      trajectory: [
+        { label: 'Brought forward (2026-03-31)', date: '2026-03-31', plan: money(-60_000_000_00), record: money(-50_000_000_00), scenario: money(-50_000_000_00) },
+        ...mine.map((y, k) => ({
+          label: `Mar ${2027 + k}`,
+          date: `${2027 + k}-03-31`,
+          plan: money(plan[k]),
+          record: money(rec[k].cumulative),
+          scenario: money(y.cumulative),
+        })),
+      ],
+      missingDrivers: [
+        {
+          kind: 'PLACES',
+          setting: 'SPECIAL',
+          schoolUrn: 118010,
+          period: '2027/28',
+          message: 'No place numbers for school 118010 (SPECIAL) in 2027/28: its place funding is not counted.',
+        },
+      ],
+      comparison: {
+        blockLines: mine.flatMap((y, k) =>
+          y.lines.map((l, j) => ({
+            key: l.lineCode,
+            period: y.fy,
+            baseline: rec[k].lines[j].amount,
+            scenario: l.amount,
+            difference: money(pence(l.amount) - pence(rec[k].lines[j].amount)),
+          })),
+        ),
+        dsg: mine.flatMap((y, k) =>
+          (
+            [
+              ['INCOME', income, income],
+              ['SPEND', rec[k].spend, y.spend],
+              ['IN_YEAR', rec[k].inYear, y.inYear],
+              ['CUMULATIVE', rec[k].cumulative, y.cumulative],
+            ] as [string, number, number][]
+          ).map(([key, b, m]) => ({ key, period: y.fy, baseline: money(b), scenario: money(m), difference: money(m - b) })),
+        ),
+      },
+    };
+  }
+  /** URNs whose banded top-up the hub suppresses (small band counts). */
+  suppressedBanding = new Set<number>();
   private index?: { n: number; map: Map<number, any> };
   byUrn(): Map<number, any> {
     if (!this.index || this.index.n !== this.schools.length)
@@ -258,10 +350,14 @@ function rootValue(d: FakeHubData, user: { name: string; role: string; community
               return pot === undefined ? [] : [{ communityCode: c.code, term: t, pot, allocated: pot }];
             }),
         );
+        const block = d.scenarioBlock(sc);
         return {
           schools,
           communities,
           blockLines: [],
+          years: block.years,
+          trajectory: block.trajectory,
+          missingDrivers: block.missingDrivers,
           computeMs: 1,
           totals: {
             protectedAmount: sum(schools, 'protectedAmount'),
@@ -273,13 +369,13 @@ function rootValue(d: FakeHubData, user: { name: string; role: string; community
       },
       comparison: ({ term, includeUnchanged }: { term?: string | null; includeUnchanged: boolean }) => {
         const rows = schoolRows(term).map((r) => {
-          const record = d.funding(r.schoolUrn, r.term).total;
+          const record = d.funding(r.schoolUrn, r.term).total ?? '0.00';
           return {
             schoolUrn: r.schoolUrn,
             term: r.term,
             baseline: record,
             scenario: r.total,
-            difference: money(pence(r.total) - pence(record)),
+            difference: money(pence(r.total ?? '0.00') - pence(record)),
           };
         });
         const total = {
@@ -293,7 +389,10 @@ function rootValue(d: FakeHubData, user: { name: string; role: string; community
           against: 'RECORD',
           schools: includeUnchanged ? rows : rows.filter((r) => r.difference !== '0.00'),
           communities: [],
-          blockLines: [],
+          blockLines: d.scenarioBlock(sc).comparison.blockLines.filter(
+            (c: any) => includeUnchanged || c.difference !== '0.00',
+          ),
+          dsg: d.scenarioBlock(sc).comparison.dsg.filter((c: any) => includeUnchanged || c.difference !== '0.00'),
           total,
         };
       },

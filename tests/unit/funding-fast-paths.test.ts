@@ -1,0 +1,135 @@
+/**
+ * The model's integer fast paths must give exactly the figures of the decimal arithmetic they replace. Each
+ * reference below is the decimal.js code the model ran before the fast paths (copied, not imported), and
+ * fast-check compares them over money, rates, weights and counts, edge cases included.
+ */
+import fc from 'fast-check';
+import Decimal from 'decimal.js';
+import { NotionalSenFactorCode as F } from '../../server/modules/funding/funding.entity';
+import {
+  bandedTopUp,
+  formatPennies,
+  grownBandedTopUp,
+  largestRemainderSplit,
+  money,
+  moneyTimesRate,
+  notionalSenLines,
+  penniesOf,
+  sumMoney,
+} from '../../server/modules/funding/model';
+
+const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+
+const refSum = (xs: string[]) => xs.reduce((a, x) => a.plus(x), new D(0)).toFixed(2);
+const refTimesRate = (amount: string, rate: string) => money(new Decimal(amount).times(rate));
+const refNotional = (amounts: Record<string, string>, pct: Record<string, string>) => {
+  let total = new D(0);
+  const lines = Object.values(F).map((f) => {
+    const a = money(amounts[f] ?? '0');
+    const s = new D(a).times(new D(pct[f] ?? '0')).toDecimalPlaces(2, D.ROUND_HALF_UP);
+    total = total.plus(s);
+    return s.toFixed(2);
+  });
+  return { lines, total: total.toFixed(2) };
+};
+const refSplit = (total: string, weights: number[]) => {
+  const pennies = new D(money(total)).times(100);
+  let ws = weights.map((w) => new D(w));
+  let wTotal = ws.reduce((a, b) => a.plus(b), new D(0));
+  if (wTotal.isZero()) {
+    ws = ws.map(() => new D(1));
+    wTotal = new D(ws.length);
+  }
+  const parts = ws.map((w, i) => {
+    const raw = pennies.times(w).dividedBy(wTotal);
+    return { i, floor: raw.floor(), rem: raw.minus(raw.floor()) };
+  });
+  let left = pennies.minus(parts.reduce((a, p) => a.plus(p.floor), new D(0))).toNumber();
+  const order = [...parts].sort((a, b) => b.rem.comparedTo(a.rem) || a.i - b.i);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) order[k].floor = order[k].floor.plus(1);
+  return parts.map((p) => p.floor.dividedBy(100).toFixed(2));
+};
+
+const pennies = fc.integer({ min: -99_999_999_999, max: 99_999_999_999 });
+const moneyText = pennies.map((p) => new D(p).dividedBy(100).toFixed(2));
+const rate4 = fc.integer({ min: 0, max: 10000 }).map((r) => new D(r).dividedBy(10000).toFixed(4));
+const anyRate = fc.oneof(
+  rate4,
+  fc.constantFrom('0', '1', '0.75', '0.333333', '1.25', '0.00005', '0.12345678'),
+);
+
+describe('integer fast paths give the decimal figures exactly', () => {
+  it('penniesOf and formatPennies round-trip every two-decimal amount, and refuse anything else', () => {
+    fc.assert(fc.property(moneyText, (t) => formatPennies(penniesOf(t)!) === t));
+    expect(penniesOf('-0.00')).toBe(0);
+    expect(formatPennies(-5)).toBe('-0.05');
+    for (const bad of ['1.5', '1', '1.234', '1e3', '', '--1.00', '12345678901234.00']) expect(penniesOf(bad)).toBeNull();
+  });
+
+  it('sumMoney equals the decimal sum, with mixed and non-money inputs falling back', () => {
+    fc.assert(fc.property(fc.array(moneyText, { maxLength: 40 }), (xs) => sumMoney(xs) === refSum(xs)));
+    expect(sumMoney(['0.10', '0.20', '1.005'])).toBe(refSum(['0.10', '0.20', '1.005']));
+    expect(sumMoney(['90000000000000.00', '90000000000000.00'])).toBe('180000000000000.00');
+    expect(sumMoney([])).toBe('0.00');
+  });
+
+  it('moneyTimesRate equals money(amount x rate), half-up on exact halves', () => {
+    fc.assert(fc.property(moneyText, anyRate, (a, r) => moneyTimesRate(a, r) === refTimesRate(a, r)));
+    expect(moneyTimesRate('0.02', '0.2500')).toBe('0.01');
+    expect(moneyTimesRate('-0.02', '0.2500')).toBe(refTimesRate('-0.02', '0.2500'));
+  });
+
+  it("notionalSenLines equals each line rounded to the penny and the lines' sum", () => {
+    const factors = Object.values(F);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(moneyText, fc.constantFrom('12.345', '7')), {
+          minLength: factors.length,
+          maxLength: factors.length,
+        }),
+        fc.array(anyRate, { minLength: factors.length, maxLength: factors.length }),
+        (amounts, rates) => {
+          const a = Object.fromEntries(factors.map((f, i) => [f, amounts[i]])) as Record<F, string>;
+          const p = Object.fromEntries(factors.map((f, i) => [f, rates[i]])) as Record<F, string>;
+          const got = notionalSenLines(a, p);
+          const want = refNotional(a, p);
+          return got.total === want.total && got.lines.every((l, i) => l.senAmount === want.lines[i]);
+        },
+      ),
+    );
+  });
+
+  it('largestRemainderSplit with whole weights equals the decimal split, ties to the earlier key', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9_999_999_999 }).map((p) => new D(p).dividedBy(100).toFixed(2)),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 30 }),
+        (total, ws) => {
+          const got = [...largestRemainderSplit(total, ws.map((w, i) => ({ key: i, weight: w }))).values()];
+          return got.join() === refSplit(total, ws).join() && sumMoney(got) === money(total);
+        },
+      ),
+    );
+    expect([...largestRemainderSplit('0.02', [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }, { key: 'c', weight: 1 }]).values()]).toEqual(['0.01', '0.01', '0.00']);
+    expect([...largestRemainderSplit('1.00', [{ key: 'a', weight: 0 }, { key: 'b', weight: 0 }]).values()]).toEqual(['0.50', '0.50']);
+  });
+
+  it('grownBandedTopUp equals growing the counts first and calling bandedTopUp', () => {
+    const values = { A: '2100.00', B: '4200.50', C: '6800.01', D: '9400.99', E: '12500.00' };
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('A', 'B', 'C', 'D', 'E'), fc.integer({ min: 0, max: 400 })),
+        fc.constantFrom('0', '0.05', '0.08', '-0.5', '0.0333333', '1'),
+        fc.integer({ min: 1, max: 12 }),
+        (counts, growth, months) => {
+          const factor = new Decimal(1).plus(growth);
+          const grown = Object.fromEntries(
+            Object.entries(counts).map(([b, n]) => [b, new Decimal(n).times(factor).toString()]),
+          );
+          return grownBandedTopUp(counts, factor, values, months) === bandedTopUp(grown, values, months);
+        },
+      ),
+    );
+    expect(() => grownBandedTopUp({ Z: 1 }, new Decimal(1), values, 4)).toThrow(/band Z/);
+  });
+});
