@@ -38,6 +38,7 @@ import { auditSourceOf } from './auth/source';
 import { localAdminRouter } from './scripts/local/routes';
 import type { JWTVerifyGetKey } from 'jose';
 import { addinRouter } from './http/addin-static';
+import { startPrecompute } from './modules/caseload/disclosure.store';
 
 /** Per-hub limits (config.ts reads them from the environment; tests set them directly). */
 export interface HubLimits {
@@ -54,6 +55,8 @@ export interface HubLimits {
   rateLimitStore: RateLimitConfig['store'];
   /** Operation names beyond the add-in's given their own metric series. */
   operationLabels: number;
+  /** Compute disclosure patterns ahead in the background, at start and every so many ms (0: off; reads compute them). */
+  disclosurePrecomputeMs: number;
 }
 export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'metricsToken',
@@ -67,6 +70,7 @@ export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'metricsPort',
   'rateLimitStore',
   'operationLabels',
+  'disclosurePrecomputeMs',
 ];
 
 /** Safe defaults for whatever the caller leaves out (config.ts gives every one from the environment). */
@@ -82,6 +86,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   metricsPort: 0,
   rateLimitStore: 'memory',
   operationLabels: 100,
+  disclosurePrecomputeMs: 0,
 };
 
 export interface HubDeps {
@@ -108,6 +113,8 @@ export interface Hub {
   listen(port: number, host?: string): Promise<string>;
   /** The loopback metrics listener's URL, once listening (null when METRICS_PORT is 0). */
   metricsUrl(): string | null;
+  /** Resolves when the background computation of disclosure patterns has nothing in hand (at once when off). */
+  precomputeIdle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -419,6 +426,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         })
       : null;
 
+  let precompute: ReturnType<typeof startPrecompute> | null = null;
   return {
     app,
     httpServer,
@@ -445,13 +453,22 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
           metricsServer.listen(limits.metricsPort, '127.0.0.1', () => resolve());
         });
       }
+      if (limits.disclosurePrecomputeMs > 0 && !precompute)
+        precompute = startPrecompute(deps.dataSource.manager, {
+          intervalMs: limits.disclosurePrecomputeMs,
+          log: logger,
+        });
       return url;
+    },
+    precomputeIdle() {
+      return precompute?.idle() ?? Promise.resolve();
     },
     metricsUrl() {
       const addr = metricsServer?.address() as { port: number } | null | undefined;
       return addr ? `http://127.0.0.1:${addr.port}/metrics` : null;
     },
     async stop() {
+      await precompute?.stop();
       bounds.stop();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
