@@ -297,6 +297,17 @@ async function chooseByProgram(
   return null;
 }
 
+/** The greedy choice alone (the fallback; tests compare the programme with it). */
+export async function chooseGreedyPattern(h: Hierarchy, scope: Scope): Promise<Pattern> {
+  const exempt = exemptAtoms(h, scope);
+  const allExempt = h.forms.map((f) => f.atoms.every((i) => exempt[i]));
+  const primary = h.forms.map((f, i) => !allExempt[i] && isSmall(f.value));
+  if (scope.kind === 'ALL' || !primary.some(Boolean)) return { hidden: [...primary], primary, rounds: 0 };
+  const groupsOf: number[][] = h.forms.map(() => []);
+  h.groups.forEach((g, gi) => [g.parent, ...g.children].forEach((f) => groupsOf[f].push(gi)));
+  return chooseGreedy(h, exempt, allExempt, primary, groupsOf);
+}
+
 /** The first choice (kept as the fallback): complements one group at a time, widened until the audit passes. */
 async function chooseGreedy(
   h: Hierarchy,
