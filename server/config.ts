@@ -62,6 +62,8 @@ export interface Config {
   corsOrigins: string[];
   /** The authority this hub serves (HUB_LA, HUB_LA_NAME); the demo's by default. */
   localAuthority: LocalAuthority;
+  /** Disclosure patterns computed ahead at start and every so many ms (DISCLOSURE_PRECOMPUTE_MS; 0: on first read). */
+  disclosurePrecomputeMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -141,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     addinDir: path.resolve(env.ADDIN_DIR?.trim() || './addin/dist'),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     localAuthority: localAuthorityOf(env),
+    disclosurePrecomputeMs: int(env, 'DISCLOSURE_PRECOMPUTE_MS', 30_000, 0, 86_400_000),
   };
 }
 

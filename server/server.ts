@@ -39,6 +39,7 @@ import { auditSourceOf } from './auth/source';
 import { localAdminRouter } from './scripts/local/routes';
 import type { JWTVerifyGetKey } from 'jose';
 import { addinRouter } from './http/addin-static';
+import { startPrecompute } from './modules/caseload/disclosure.store';
 
 /** Per-hub limits (config.ts reads them from the environment; tests set them directly). */
 export interface HubLimits {
@@ -61,6 +62,8 @@ export interface HubLimits {
   /** A query estimated at this cost or more is expensive: a caller may run `maxConcurrentExpensivePerToken` at once. */
   expensiveQueryCost: number;
   maxConcurrentExpensivePerToken: number;
+  /** Compute disclosure patterns ahead in the background, at start and every so many ms (0: off; reads compute them). */
+  disclosurePrecomputeMs: number;
 }
 export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'metricsToken',
@@ -78,6 +81,7 @@ export const HUB_LIMIT_KEYS: (keyof HubLimits)[] = [
   'costBudgetWindowSeconds',
   'expensiveQueryCost',
   'maxConcurrentExpensivePerToken',
+  'disclosurePrecomputeMs',
 ];
 
 /** Safe defaults for whatever the caller leaves out (config.ts gives every one from the environment). */
@@ -99,6 +103,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   costBudgetWindowSeconds: 60,
   expensiveQueryCost: 50_000,
   maxConcurrentExpensivePerToken: 2,
+  disclosurePrecomputeMs: 0,
 };
 
 export interface HubDeps {
@@ -125,6 +130,8 @@ export interface Hub {
   listen(port: number, host?: string): Promise<string>;
   /** The loopback metrics listener's URL, once listening (null when METRICS_PORT is 0). */
   metricsUrl(): string | null;
+  /** Resolves when the background computation of disclosure patterns has nothing in hand (at once when off). */
+  precomputeIdle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -449,6 +456,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         })
       : null;
 
+  let precompute: ReturnType<typeof startPrecompute> | null = null;
   return {
     app,
     httpServer,
@@ -475,13 +483,22 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
           metricsServer.listen(limits.metricsPort, '127.0.0.1', () => resolve());
         });
       }
+      if (limits.disclosurePrecomputeMs > 0 && !precompute)
+        precompute = startPrecompute(deps.dataSource.manager, {
+          intervalMs: limits.disclosurePrecomputeMs,
+          log: logger,
+        });
       return url;
+    },
+    precomputeIdle() {
+      return precompute?.idle() ?? Promise.resolve();
     },
     metricsUrl() {
       const addr = metricsServer?.address() as { port: number } | null | undefined;
       return addr ? `http://127.0.0.1:${addr.port}/metrics` : null;
     },
     async stop() {
+      await precompute?.stop();
       bounds.stop();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));

@@ -82,8 +82,9 @@ function request(url: string, token: string, body?: string): Promise<{ status: n
 const post = async (url: string, query: string, token: string) => ({
   body: JSON.parse((await request(`${url}/graphql`, token, JSON.stringify({ query }))).text),
 });
-// Small enough that a batch of grouped tables stays under the hub's cost limit (QUERY_TOO_COMPLEX otherwise).
-const BATCH = 4;
+// Grouped tables per request (a batch the hub finds too large is halved) and requests in flight at once.
+const BATCH = 8;
+const IN_FLIGHT = 3;
 
 /** Collects everything the token can read and solves for every hidden cell. */
 export async function attack(
@@ -130,56 +131,79 @@ export async function attack(
     communities.map((community) => ({ community })),
     pairs.map(([community, district]) => ({ community, district })),
   ];
-  for (const kind of CONTROLLED) {
-    for (const groupBy of GROUPINGS) {
-      for (const family of filters) {
-        for (let at = 0; at < family.length; at += BATCH) {
-          const batch = family.slice(at, at + BATCH);
-          const fields = batch.map(
-            (f, i) =>
-              `t${i}: caseloads(kind: ${kind}, groupBy: ${groupBy}${f.district ? `, districtCode: ${q(f.district)}` : ''}${f.community ? `, communityCode: ${q(f.community)}` : ''}) { rows { key period count } totals { period count } }`,
-          );
-          const data = await gql(t, `{ ${fields.join('\n')} }`);
-          batch.forEach((f, i) => {
-            const scoped = groupBy === 'SCHOOL' || groupBy === 'COMMUNITY' || Boolean(f.community);
-            const inFilter = (a: Atom) =>
-              (!f.district || a.district === f.district) &&
-              (!f.community || a.community === f.community) &&
-              (!scoped || a.community !== null);
-            const keyOf = (a: Atom) =>
-              groupBy === 'SCHOOL'
-                ? a.school === null
-                  ? null
-                  : String(a.school)
-                : groupBy === 'COMMUNITY'
-                  ? a.community
-                  : groupBy === 'DISTRICT'
-                    ? a.district
-                    : a.worker;
-            const where = `caseloads(${groupBy}${f.district ? ` ${f.district}` : ''}${f.community ? ` ${f.community}` : ''})`;
-            for (const r of data[`t${i}`].rows) {
-              seen.push({
-                kind,
-                period: r.period,
-                where: `${where} ${r.key}`,
-                count: r.count,
-                atoms: pick(kind, r.period, (a) => inFilter(a) && keyOf(a) === r.key),
-              });
-            }
-            for (const r of data[`t${i}`].totals) {
-              seen.push({
-                kind,
-                period: r.period,
-                where: `${where} total`,
-                count: r.count,
-                atoms: pick(kind, r.period, (a) => inFilter(a) && keyOf(a) !== null),
-              });
-            }
-          });
-        }
-      }
+  // Every (kind, grouping, filter) table, asked for in batches of aliases (halved when the hub finds a batch too
+  // large to answer), a few requests at a time.
+  type Table = { kind: string; groupBy: (typeof GROUPINGS)[number]; f: { district?: string; community?: string } };
+  const tables: Table[] = [];
+  for (const kind of CONTROLLED)
+    for (const groupBy of GROUPINGS)
+      for (const family of filters) for (const f of family) tables.push({ kind, groupBy, f });
+  const record = (table: Table, answer: { rows: any[]; totals: any[] }) => {
+    const { kind, groupBy, f } = table;
+    const scoped = groupBy === 'SCHOOL' || groupBy === 'COMMUNITY' || Boolean(f.community);
+    const inFilter = (a: Atom) =>
+      (!f.district || a.district === f.district) &&
+      (!f.community || a.community === f.community) &&
+      (!scoped || a.community !== null);
+    const keyOf = (a: Atom) =>
+      groupBy === 'SCHOOL'
+        ? a.school === null
+          ? null
+          : String(a.school)
+        : groupBy === 'COMMUNITY'
+          ? a.community
+          : groupBy === 'DISTRICT'
+            ? a.district
+            : a.worker;
+    const where = `caseloads(${groupBy}${f.district ? ` ${f.district}` : ''}${f.community ? ` ${f.community}` : ''})`;
+    // Atoms of each period by key, once per table (not a scan of every atom per row).
+    const byKey = new Map<string, number[]>();
+    const all = new Map<string, number[]>();
+    for (const p of periods) {
+      const list: number[] = [];
+      atoms.get(`${kind}|${p.code}`)!.forEach((a, i) => {
+        const k = keyOf(a);
+        if (!inFilter(a) || k === null) return;
+        list.push(i);
+        const at = `${p.code}|${k}`;
+        if (!byKey.has(at)) byKey.set(at, []);
+        byKey.get(at)!.push(i);
+      });
+      all.set(p.code, list);
     }
-  }
+    for (const r of answer.rows)
+      seen.push({
+        kind,
+        period: r.period,
+        where: `${where} ${r.key}`,
+        count: r.count,
+        atoms: byKey.get(`${r.period}|${r.key}`) ?? [],
+      });
+    for (const r of answer.totals)
+      seen.push({ kind, period: r.period, where: `${where} total`, count: r.count, atoms: all.get(r.period) ?? [] });
+  };
+  const ask = async (batch: Table[]): Promise<void> => {
+    const fields = batch.map(
+      ({ kind, groupBy, f }, i) =>
+        `t${i}: caseloads(kind: ${kind}, groupBy: ${groupBy}${f.district ? `, districtCode: ${q(f.district)}` : ''}${f.community ? `, communityCode: ${q(f.community)}` : ''}) { rows { key period count } totals { period count } }`,
+    );
+    const r = await post(t.url, `{ ${fields.join('\n')} }`, token);
+    if (r.body.errors?.[0]?.extensions?.code === 'QUERY_TOO_COMPLEX' && batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      await ask(batch.slice(0, half));
+      await ask(batch.slice(half));
+      return;
+    }
+    if (r.body.errors) throw new Error(`${fields[0].slice(0, 200)}: ${JSON.stringify(r.body.errors[0])}`);
+    batch.forEach((table, i) => record(table, r.body.data[`t${i}`]));
+  };
+  const batches: Table[][] = [];
+  for (let at = 0; at < tables.length; at += BATCH) batches.push(tables.slice(at, at + BATCH));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      for (let b = batches.shift(); b; b = batches.shift()) await ask(b);
+    }),
+  );
 
   phase('tables');
   // 2. School.caseloads on both paths, and Community.schools { caseloads } on the first day of each term.

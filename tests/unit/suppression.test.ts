@@ -1,8 +1,10 @@
 import { boundSums } from '../../server/modules/caseload/audit';
 import {
   Atom,
+  attackerSystem,
   auditPattern,
   buildHierarchy,
+  chooseGreedyPattern,
   choosePattern,
   exemptAtoms,
   isShown,
@@ -160,6 +162,26 @@ describe('the suppression pattern', () => {
       expect(Math.max(...set) - Math.min(...set)).toBeGreaterThanOrEqual(2);
   });
 
+  it("starts a Chair's pattern from the Analyst's, and chooses again when the Chair would pin a cell with it", async () => {
+    // The Analyst's complement of OTHER's 3 is OWN's 9: the Chair knows it, so the Analyst's pattern alone would
+    // give the Chair 12 - 9 = 3.
+    const atoms = [school(1, 'OWN', 9), school(2, 'OTHER', 3), school(3, 'THIRD', 40, 'W1', 'D2')];
+    const chair: Scope = { kind: 'CHAIR', community: 'OWN' };
+    const h = buildHierarchy(atoms);
+    const analyst = await choosePattern(h, ANALYST);
+    expect([named(h, analyst, 'S:1'), named(h, analyst, 'S:2')]).toEqual([true, true]);
+    const p = await choosePattern(h, chair, analyst.hidden);
+    // The Analyst's pattern failed the Chair's audit: the Chair's is chosen afresh, hiding the district total too.
+    expect(p.hidden).toEqual((await choosePattern(h, chair)).hidden);
+    expect([named(h, p, 'S:1'), named(h, p, 'S:2'), named(h, p, 'D:D1')]).toEqual([false, true, true]);
+    for (const [f, set] of bruteForce(atoms, chair, p.hidden, p.primary, 50))
+      expect([h.forms[f].names[0], Math.max(...set) - Math.min(...set) >= 2]).toEqual([h.forms[f].names[0], true]);
+    // Where the Analyst's pattern does pass the Chair's audit, it is kept as it is.
+    const far: Scope = { kind: 'CHAIR', community: 'THIRD' };
+    const kept = await choosePattern(h, far, analyst.hidden);
+    expect([kept.rounds, kept.hidden]).toEqual([1, analyst.hidden]);
+  });
+
   it('publishes a sum outside the hierarchy only when visible sums add up to it', async () => {
     const atoms = [
       school(1, 'C1', 12, 'W1'),
@@ -175,6 +197,64 @@ describe('the suppression pattern', () => {
     expect(isShown(h, p, exempt, [0, 3])).toBe(named(h, p, 'S:1') === false && named(h, p, 'S:4') === false);
     // Anything holding the hidden school 2 that is not itself a visible sum: hidden.
     expect(isShown(h, p, exempt, [1, 2])).toBe(false);
+  });
+
+  it('hides a rectangle, not half the table, in a worker-by-district table (the demo SIPS block, 2025/26-T2)', async () => {
+    // Six workers over three districts; SIPS-08 has 4 children in E07000110 and SIPS-09 has 4 in E07000116.
+    const rows: [string, string, number][] = [
+      ['SIPS-06', 'E07000110', 21],
+      ['SIPS-06', 'E07000115', 6],
+      ['SIPS-06', 'E07000116', 10],
+      ['SIPS-07', 'E07000110', 5],
+      ['SIPS-07', 'E07000115', 8],
+      ['SIPS-07', 'E07000116', 26],
+      ['SIPS-08', 'E07000110', 4],
+      ['SIPS-08', 'E07000115', 6],
+      ['SIPS-08', 'E07000116', 18],
+      ['SIPS-09', 'E07000110', 18],
+      ['SIPS-09', 'E07000115', 15],
+      ['SIPS-09', 'E07000116', 4],
+      ['SIPS-10', 'E07000110', 11],
+      ['SIPS-10', 'E07000115', 26],
+      ['SIPS-11', 'E07000110', 13],
+      ['SIPS-11', 'E07000115', 5],
+      ['SIPS-11', 'E07000116', 17],
+    ];
+    const atoms: Atom[] = rows.map(([worker, district, count]) => ({
+      worker,
+      school: null,
+      district,
+      community: null,
+      count,
+    }));
+    const h = buildHierarchy(atoms);
+    const greedy = await chooseGreedyPattern(h, ANALYST);
+    const p = await choosePattern(h, ANALYST);
+    const hiddenNames = (x: { hidden: boolean[] }) => h.forms.filter((_, i) => x.hidden[i]).map((f) => f.names[0]);
+    // The greedy choice (one complement per group at a time, widened after each audit) hid 13 of the 26 sums.
+    expect(hiddenNames(greedy)).toHaveLength(13);
+    // The programme hides the two small cells and the two large ones that close the rectangle around them.
+    expect(hiddenNames(p).sort()).toEqual([
+      'WD:SIPS-08|E07000110',
+      'WD:SIPS-08|E07000116',
+      'WD:SIPS-09|E07000110',
+      'WD:SIPS-09|E07000116',
+    ]);
+    const exempt = exemptAtoms(h, ANALYST);
+    expect(await auditPattern(h, exempt, p.hidden, p.primary)).toEqual([]);
+    // Exact bounds (no early stop): each small cell ranges over 1 to 4, each complement over 18 to 21.
+    const targets = h.forms.flatMap((f, i) => (p.hidden[i] ? [f] : []));
+    const sys = attackerSystem(h, exempt, p.hidden, p.primary);
+    const bounds = await boundSums(
+      sys.system,
+      targets.map((f) => sys.varsOf(f.atoms)),
+    );
+    expect(targets.map((f, k) => [f.value, bounds[k].min, bounds[k].max])).toEqual([
+      [4, 1, 4],
+      [18, 18, 21],
+      [18, 18, 21],
+      [4, 1, 4],
+    ]);
   });
 
   it('never leaves a hidden cell narrowed in random small tables (checked by enumeration)', async () => {

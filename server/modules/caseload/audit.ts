@@ -27,10 +27,12 @@ export interface Bounds {
 }
 
 let glpkPromise: Promise<GLPK> | null = null;
-function glpk(): Promise<GLPK> {
+export function glpk(): Promise<GLPK> {
   glpkPromise ??= Promise.resolve(createGlpk());
   return glpkPromise;
 }
+
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Union-find over unknowns. */
 class Components {
@@ -158,6 +160,8 @@ export async function boundSums(
     }
   });
   for (const [c, parts] of byComponent) {
+    // Each program is synchronous: between components, let the process answer other requests.
+    await yieldToEventLoop();
     const bounds = solveComponent(solver, rowsOf.get(c) ?? [], parts, sys.bigM, opts.spread);
     parts.forEach((vars, k) => partBounds.set(`${c}:${vars.join(',')}`, bounds[k]));
   }

@@ -109,6 +109,15 @@ async function patternAt(
   });
 }
 
+/** A stored pattern (the names of its hidden sums) over the hierarchy it was computed from. */
+function fromStored(h: Hierarchy, exempt: boolean[], hiddenNames: string[]): Pattern {
+  const names = new Set<string>(hiddenNames);
+  const hidden = h.forms.map((f) => f.names.some((n) => names.has(n)));
+  // The primary flags are not stored: they follow from the counts.
+  const primary = h.forms.map((f, i) => hidden[i] && !f.atoms.every((a) => exempt[a]) && f.value >= 1 && f.value <= 4);
+  return { hidden, primary, rounds: 0 };
+}
+
 async function loadOrCompute(
   db: EntityManager,
   scope: Scope,
@@ -123,17 +132,16 @@ async function loadOrCompute(
     [sk, kind, period, version],
   );
   const exempt = exemptAtoms(h, scope);
-  if (stored) {
-    const names = new Set<string>(stored.hidden);
-    const hidden = h.forms.map((f) => f.names.some((n) => names.has(n)));
-    // The primary flags are not stored: they follow from the counts.
-    const primary = h.forms.map(
-      (f, i) => hidden[i] && !f.atoms.every((a) => exempt[a]) && f.value >= 1 && f.value <= 4,
-    );
-    return { hidden, primary, rounds: 0 };
-  }
+  if (stored) return fromStored(h, exempt, stored.hidden);
+  // New counts: this read computes its own pattern, and the background takes the other scopes of the version.
+  for (const kick of backgrounds) kick();
   const started = Date.now();
-  const pattern = await choosePattern(h, scope);
+  // A Chair's pattern starts from the Analyst's (computed first, or read): usually it passes the Chair's audit as it is.
+  const start =
+    scope.kind === 'CHAIR'
+      ? (await loadOrCompute(db, { kind: 'ANALYST' }, kind, period, version, h)).hidden
+      : undefined;
+  let pattern = await choosePattern(h, scope, start);
   const ms = Date.now() - started;
   const schools = h.forms.flatMap((f, i) =>
     f.names.filter((n) => n.startsWith('S:')).map((n) => ({ urn: Number(n.slice(2)), hidden: pattern.hidden[i] })),
@@ -145,7 +153,18 @@ async function loadOrCompute(
       `SELECT data_version FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3`,
       [sk, kind, period],
     );
-    if (have && Number(have.data_version) >= version) return;
+    if (have && Number(have.data_version) >= version) {
+      // Another process stored this version first: its pattern is the one every process publishes (the same
+      // choice on the same counts, but one stored pattern is what makes that so).
+      if (Number(have.data_version) === version) {
+        const [theirs] = await tx.query(
+          `SELECT hidden FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3 AND data_version = $4`,
+          [sk, kind, period, version],
+        );
+        if (theirs) pattern = fromStored(h, exempt, theirs.hidden);
+      }
+      return;
+    }
     await tx.query(
       `INSERT INTO disclosure_pattern (scope, kind, period_code, data_version, hidden, compute_ms) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (scope, kind, period_code) DO UPDATE SET data_version = EXCLUDED.data_version, hidden = EXCLUDED.hidden,
@@ -307,4 +326,134 @@ export async function schoolCountShown(
   const f = pub.h.byName.get(`S:${urn}`);
   if (f === undefined) return true; // no count held: nothing to hide
   return pub.h.forms[f].atoms.every((i) => pub.exempt[i]) || !pub.pattern.hidden[f];
+}
+
+/**
+ * The scopes worth computing ahead: the Analyst's, each community with a live Chair token, and every scope
+ * that has had a pattern before (a Chair signed in through OIDC, whose community no token names).
+ */
+async function knownScopes(db: EntityManager): Promise<Scope[]> {
+  const rows: { community: string }[] = await db.query(
+    `SELECT community_code AS community FROM api_token WHERE role = 'CHAIR' AND revoked_at IS NULL AND community_code IS NOT NULL
+     UNION SELECT substr(scope, 7) FROM disclosure_pattern WHERE scope LIKE 'CHAIR:%'
+     ORDER BY 1`,
+  );
+  return [{ kind: 'ANALYST' }, ...rows.map((r): Scope => ({ kind: 'CHAIR', community: r.community }))];
+}
+
+/**
+ * One pass of the background computation: every pattern of a known scope whose stored version is not the
+ * current one, the latest terms first, one at a time (through the same queue as the reads', so a read waits for
+ * at most the one in hand). Another process may be doing the same: each pattern is checked just before it is
+ * computed, and the order is shuffled per process, so two processes mostly share the work rather than repeat it.
+ * Returns how many it computed.
+ */
+export async function precomputePatterns(db: EntityManager, shouldStop: () => boolean = () => false): Promise<number> {
+  const scopes = await knownScopes(db);
+  const terms: { kind: CaseloadKind; period: string; version: number }[] = await db.query(
+    `SELECT v.kind, v.period_code AS period, v.version::int AS version FROM caseload_version v
+       JOIN school_term st ON st.code = v.period_code WHERE v.kind = ANY($1) ORDER BY st.start_date DESC, v.kind`,
+    [[...CHILD_COUNT_KINDS]],
+  );
+  const todo: { scope: Scope; kind: CaseloadKind; period: string; version: number }[] = [];
+  const stored = new Map<string, number>(
+    (
+      (await db.query(
+        `SELECT scope, kind, period_code AS period, data_version::int AS version FROM disclosure_pattern`,
+      )) as {
+        scope: string;
+        kind: string;
+        period: string;
+        version: number;
+      }[]
+    ).map((r) => [`${r.scope}|${r.kind}|${r.period}`, r.version]),
+  );
+  for (const t of terms)
+    for (const scope of shuffled(scopes))
+      if (stored.get(`${scopeKey(scope)}|${t.kind}|${t.period}`) !== t.version) todo.push({ scope, ...t });
+  let computed = 0;
+  for (const job of todo) {
+    if (shouldStop()) break;
+    const [row] = await db.query(
+      `SELECT 1 FROM disclosure_pattern WHERE scope = $1 AND kind = $2 AND period_code = $3 AND data_version >= $4`,
+      [scopeKey(job.scope), job.kind, job.period, job.version],
+    );
+    if (row) continue;
+    const { version, h } = await hierarchyAt(db, job.kind, job.period, job.version);
+    if (version !== job.version) continue; // the counts changed again: the next pass takes the new version
+    await patternAt(db, job.scope, job.kind, job.period, version, h);
+    computed++;
+  }
+  return computed;
+}
+
+const shuffled = <T>(xs: T[]): T[] => {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+};
+
+/** Processes' background computations, nudged when a read meets a version no pattern has yet. */
+const backgrounds = new Set<() => void>();
+
+/**
+ * Computes patterns ahead in the background: at once, every `intervalMs` (a caseload import elsewhere bumps a
+ * version), and as soon as a read in this process meets a new version. Errors are logged and the next pass
+ * tries again. `stop` waits for the pattern in hand.
+ */
+export function startPrecompute(
+  db: EntityManager,
+  opts: { intervalMs: number; log: { info(o: object, m: string): void; warn(o: object, m: string): void } },
+): { stop(): Promise<void>; idle(): Promise<void> } {
+  let stopped = false;
+  let again = false;
+  let running: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const pass = async () => {
+    do {
+      again = false;
+      const started = Date.now();
+      try {
+        const n = await precomputePatterns(db, () => stopped);
+        if (n > 0) opts.log.info({ patterns: n, ms: Date.now() - started }, 'disclosure patterns computed ahead');
+      } catch (err) {
+        if (!stopped) opts.log.warn({ err }, 'disclosure patterns: background computation failed (retried later)');
+      }
+    } while (again && !stopped);
+  };
+  const kick = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass().finally(() => {
+      running = null;
+    });
+  };
+  const schedule = () => {
+    timer = setTimeout(() => {
+      kick();
+      schedule();
+    }, opts.intervalMs);
+    timer.unref();
+  };
+  backgrounds.add(kick);
+  // After the current tick: the hub finishes starting first.
+  setImmediate(kick);
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      backgrounds.delete(kick);
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+    async idle() {
+      while (running) await running;
+    },
+  };
 }

@@ -19,7 +19,7 @@
  * the same set of atoms as a visible sum of the hierarchy, or lies wholly within the viewer's exemption:
  * so nothing the API says adds an equation the audit did not see.
  */
-import { boundSums, LinearSystem } from './audit';
+import { boundSums, glpk, LinearSystem, yieldToEventLoop } from './audit';
 
 export const SMALL_MIN = 1;
 export const SMALL_MAX = 4;
@@ -167,18 +167,157 @@ export interface Pattern {
 }
 
 /**
- * Chooses the suppression pattern of one kind, period and scope. Deterministic: the same atoms and scope give
- * the same pattern in every process.
+ * Chooses the suppression pattern of one kind, period and scope. Deterministic: the same atoms and scope (and
+ * start) give the same pattern in every process. `start` is a pattern already chosen over the same hierarchy for
+ * a scope this one knows less than or as much as (see below).
  */
-export async function choosePattern(h: Hierarchy, scope: Scope): Promise<Pattern> {
+export async function choosePattern(h: Hierarchy, scope: Scope, start?: boolean[]): Promise<Pattern> {
   const exempt = exemptAtoms(h, scope);
-  const n = h.forms.length;
   const allExempt = h.forms.map((f) => f.atoms.every((i) => exempt[i]));
   const primary = h.forms.map((f, i) => !allExempt[i] && isSmall(f.value));
-  const hidden = [...primary];
-  if (scope.kind === 'ALL' || !primary.some(Boolean)) return { hidden, primary, rounds: 0 };
-  const groupsOf: number[][] = Array.from({ length: n }, () => []);
+  if (scope.kind === 'ALL' || !primary.some(Boolean)) return { hidden: [...primary], primary, rounds: 0 };
+  if (start) {
+    // A pattern of a wider scope (the Analyst's, for a Chair): kept, less what this scope is exempt for, when the
+    // audit passes it for this scope. A Chair's pattern then costs one audit, not a choice.
+    const hidden = h.forms.map((_, f) => !allExempt[f] && (primary[f] || start[f]));
+    if ((await auditPattern(h, exempt, hidden, primary)).length === 0) return { hidden, primary, rounds: 1 };
+  }
+  const groupsOf: number[][] = h.forms.map(() => []);
   h.groups.forEach((g, gi) => [g.parent, ...g.children].forEach((f) => groupsOf[f].push(gi)));
+  return (
+    (await chooseByProgram(h, exempt, allExempt, primary, groupsOf)) ??
+    (await chooseGreedy(h, exempt, allExempt, primary, groupsOf))
+  );
+}
+
+/**
+ * What hiding a sum costs in the programme: one per sum (fewest hidden first), more for a zero (a hidden zero
+ * is easy to guess and leaves its neighbours no room to move down) and less the larger the count (a large
+ * complement lets a small cell beside it range widely), and a total above the finest cells costs double.
+ */
+function hidingCost(h: Hierarchy, f: number): number {
+  const { value, names } = h.forms[f];
+  const total = names.every((n) => !n.startsWith('S:') && !n.startsWith('WD:'));
+  return (total ? 2 : 1) + (value === 0 ? 1 : 1 / (1 + value));
+}
+
+/**
+ * Secondary suppression as a small integer programme (GLPK): hide the primary sums and a set of other sums of
+ * least total cost (hidingCost) such that no group has exactly one hidden member; audit it; for every sum the
+ * audit finds narrowed, require one more hidden sum among the visible members of its groups, and solve again.
+ * Null when it does not settle within a few rounds (the greedy choice is then used). Deterministic: the same
+ * programme gives the same answer in every process.
+ */
+const FREE_ROUNDS = 3;
+const MAX_ROUNDS = 25;
+async function chooseByProgram(
+  h: Hierarchy,
+  exempt: boolean[],
+  allExempt: boolean[],
+  primary: boolean[],
+  groupsOf: number[][],
+): Promise<Pattern | null> {
+  const solver = await glpk();
+  const name = (f: number) => `h${f}`;
+  const free = h.forms.map((_, f) => !allExempt[f] && !primary[f]);
+  // Forms that matter: primary ones and those in a group with one (the rest stay visible).
+  const live = new Set<number>();
+  h.groups.forEach((g) => {
+    const members = [g.parent, ...g.children];
+    if (members.some((m) => primary[m])) for (const m of members) live.add(m);
+  });
+  // Closure: a group touching a live free form may be needed to protect it in turn.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const g of h.groups) {
+      const members = [g.parent, ...g.children];
+      if (!members.some((m) => live.has(m) && free[m])) continue;
+      for (const m of members)
+        if (!live.has(m)) {
+          live.add(m);
+          grew = true;
+        }
+    }
+  }
+  const term = (f: number, coef: number) => ({ name: name(f), coef });
+  const subjectTo: import('glpk.js').LP['subjectTo'] = [];
+  h.groups.forEach((g, gi) => {
+    const members = [g.parent, ...g.children].filter((m) => !allExempt[m]);
+    if (!members.some((m) => live.has(m))) return;
+    // A hidden member needs another hidden member in its group: sum(others) - x_m >= 0.
+    for (const m of members) {
+      if (!primary[m] && !free[m]) continue;
+      subjectTo.push({
+        name: `g${gi}_${m}`,
+        vars: [...members.filter((o) => o !== m).map((o) => term(o, 1)), term(m, -1)],
+        bnds: { type: solver.GLP_LO, lb: 0, ub: 0 },
+      });
+    }
+  });
+  const vars = [...live].filter((f) => !allExempt[f]).sort((a, b) => a - b);
+  const bounds = vars.map((f) =>
+    primary[f]
+      ? { name: name(f), type: solver.GLP_FX, lb: 1, ub: 1 }
+      : { name: name(f), type: solver.GLP_DB, lb: 0, ub: 1 },
+  );
+  const objective = vars.map((f) => term(f, hidingCost(h, f)));
+  for (let rounds = 1; rounds <= MAX_ROUNDS; rounds++) {
+    await yieldToEventLoop();
+    const res = solver.solve(
+      {
+        name: 'suppression',
+        objective: { direction: solver.GLP_MIN, name: 'cost', vars: objective },
+        subjectTo,
+        bounds,
+        // Integers within the bounds above (glpk.js resets a binary's bounds, which would free the primary sums).
+        generals: vars.map(name),
+      },
+      { msglev: solver.GLP_MSG_OFF, presol: true },
+    );
+    if (res.result.status !== solver.GLP_OPT) return null;
+    const hidden = h.forms.map((_, f) => primary[f] || (free[f] && Math.round(res.result.vars[name(f)] ?? 0) === 1));
+    const weak = await auditPattern(h, exempt, hidden, primary);
+    if (weak.length === 0) return { hidden, primary, rounds };
+    // After a few free rounds the choice only grows (what was hidden stays hidden), so the rounds settle.
+    if (rounds >= FREE_ROUNDS)
+      for (const f of vars)
+        if (hidden[f] && !primary[f]) bounds[vars.indexOf(f)] = { name: name(f), type: solver.GLP_FX, lb: 1, ub: 1 };
+    for (const w of weak) {
+      const near = [...new Set(groupsOf[w].flatMap((gi) => [h.groups[gi].parent, ...h.groups[gi].children]))].filter(
+        (f) => free[f] && !hidden[f] && live.has(f),
+      );
+      if (near.length === 0) return null;
+      subjectTo.push({
+        name: `cut${rounds}_${w}`,
+        vars: near.map((f) => term(f, 1)),
+        bnds: { type: solver.GLP_LO, lb: 1, ub: 0 },
+      });
+    }
+  }
+  return null;
+}
+
+/** The greedy choice alone (the fallback; tests compare the programme with it). */
+export async function chooseGreedyPattern(h: Hierarchy, scope: Scope): Promise<Pattern> {
+  const exempt = exemptAtoms(h, scope);
+  const allExempt = h.forms.map((f) => f.atoms.every((i) => exempt[i]));
+  const primary = h.forms.map((f, i) => !allExempt[i] && isSmall(f.value));
+  if (scope.kind === 'ALL' || !primary.some(Boolean)) return { hidden: [...primary], primary, rounds: 0 };
+  const groupsOf: number[][] = h.forms.map(() => []);
+  h.groups.forEach((g, gi) => [g.parent, ...g.children].forEach((f) => groupsOf[f].push(gi)));
+  return chooseGreedy(h, exempt, allExempt, primary, groupsOf);
+}
+
+/** The first choice (kept as the fallback): complements one group at a time, widened until the audit passes. */
+async function chooseGreedy(
+  h: Hierarchy,
+  exempt: boolean[],
+  allExempt: boolean[],
+  primary: boolean[],
+  groupsOf: number[][],
+): Promise<Pattern> {
+  const n = h.forms.length;
+  const hidden = [...primary];
 
   // A complement: the member of a group that hides the least (smallest non-zero count; zeros last, since a
   // hidden zero is easy to guess), never one the viewer is exempt for. Ties: the first by name, so every
