@@ -10,7 +10,6 @@ import { parseParams } from '../exports/params';
 import { XLSX_TYPE } from '../exports/export.router';
 import { importGias } from './gias';
 import { importGiasLinks } from './gias-links';
-import { localAuthority } from '../../common/local-authority';
 import { importFinance, IMPORT_KINDS, requireKind } from './finance';
 import { templateCsv, templateXlsx } from './templates';
 
