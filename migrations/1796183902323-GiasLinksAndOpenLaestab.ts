@@ -1,5 +1,11 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/**
+ * GIAS as the DfE publishes it (issue 13): LAESTAB unique among open schools only (a closed predecessor and the
+ * academy that succeeds it may share one), districts the register creates before any area holds them, and
+ * school_link for the GIAS links file. (The district FK is dropped and re-added by TypeORM around the change.)
+ */
+
 export class GiasLinksAndOpenLaestab1796183902323 implements MigrationInterface {
   name = 'GiasLinksAndOpenLaestab1796183902323';
 

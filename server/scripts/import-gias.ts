@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { runCommand } from './cli';
 import { fileInput } from './local/commands';
+import { BadInput } from '../errors';
 
 const USAGE = `usage: npm run import:gias -- FILE [--links LINKS_FILE] [--la CODE] [--dry-run] [--encoding win1252|utf8]
                                 [--allow-mass-close] [--no-follow-community] [--no-follow URN,URN]
@@ -52,7 +53,11 @@ async function run(command: string, label: string, file: string, args: Record<st
 async function main() {
   const file = positionals[0];
   const { links, 'no-follow-community': noFollowCommunity, 'no-follow': noFollow, ...gias } = values;
-  if (links) fileInput(links, USAGE); // a missing links file is refused before the register is touched
+  // A missing links file or a malformed --no-follow is refused before the register is touched.
+  if (links) fileInput(links, USAGE);
+  const bad = (noFollow ?? '').split(',').find((u) => u.trim() !== '' && !/^\d{6}$/.test(u.trim()));
+  if (bad !== undefined)
+    throw new BadInput(`--no-follow takes six-digit successor URNs separated by commas; got "${bad.trim()}".`);
   await run('import:gias', 'GIAS', file, gias);
   // The links name schools of the register: they go in only once the register has.
   if (links && !process.exitCode)

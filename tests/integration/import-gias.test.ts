@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { metricValue } from '../helpers/metrics';
+import { assertServerBuilt } from '../helpers/build';
 import { importGiasLinks, GiasLinksOptions } from '../../server/modules/imports/gias-links';
 import { Role, Viewer } from '../../server/auth/roles';
 import { importGias, GiasSchool } from '../../server/modules/imports/gias';
@@ -950,4 +952,55 @@ describe('GIAS conversions over the demo data', () => {
     expect(before.length).toBeGreaterThan(0);
     expect(after.filter((f) => earlier.has(f.term_code))).toEqual(before);
   });
+});
+
+describe('npm run import:gias -- FILE --links LINKS (the command line, built)', () => {
+  const DIST = path.resolve(__dirname, '../../dist/server/scripts');
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-gias-cli-'));
+  const env = {
+    ...process.env,
+    HUB_DATA_DIR: folder,
+    HUB_DEMO: '0',
+    DATABASE_URL: '',
+    LOG_LEVEL: 'warn',
+    HUB_ACTOR: 'gias-cli-test',
+  };
+  const cli = (script: string, args: string[]) =>
+    spawnSync(process.execPath, [path.join(DIST, script), ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  beforeAll(() => assertServerBuilt());
+  afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+  it('imports the register, then its links; refuses the links when the register is refused, and a bad --no-follow', async () => {
+    expect(cli('migrate.js', []).status).toBe(0);
+    const scenario = registerScenario(county(), {
+      conversions: [{ urn: 160001, successorUrn: 170001, date: '2025-09-01' }],
+    });
+    const register = await sample('cli-edubasealldata.csv', scenario.rows, 500);
+    const links = linksFile('cli-links.csv', scenario.links, 40);
+    const ok = cli('import-gias.js', [register, '--links', links]);
+    expect(ok.stderr).not.toMatch(/high-needs-hub:/);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(
+      /^Imported: added 26, updated 0, closed 0; 0 unchanged\. 2 districts created \(Ashford, Dover\)\./m,
+    );
+    expect(ok.stdout).toMatch(
+      /^Links imported: 2 links between the hub's schools \(added 2, changed 0, removed 0, unchanged 0\); 1 conversion/m,
+    );
+    expect(ok.stdout).toMatch(/PREDECESSOR_IN_NO_COMMUNITY +170001 ".*" succeeds 160001/);
+
+    const broken = await sample(
+      'cli-broken.csv',
+      scenario.rows.map((r, i) => (i === 2 ? { ...r, OpenDate: '31-02-2020' } : r)),
+      500,
+    );
+    const refused = cli('import-gias.js', [broken, '--links', links]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toMatch(/^Nothing imported: 1 problem in 1 row/m);
+    expect(refused.stdout).not.toMatch(/Links imported/);
+
+    const badFollow = cli('import-gias.js', [register, '--links', links, '--no-follow', '17000x']);
+    expect(badFollow.status).toBe(1);
+    expect(badFollow.stdout).toBe(''); // refused before the register is read
+    expect(badFollow.stderr).toMatch(/--no-follow takes six-digit successor URNs separated by commas; got "17000x"/);
+  }, 300_000);
 });

@@ -65,6 +65,14 @@ describe('GIAS header', () => {
   });
 });
 
+describe('a file of the wrong kind', () => {
+  it('says when the establishment file is really the links file', () => {
+    expect(() => indexHeader(['URN', 'LinkURN', 'LinkName', 'LinkType', 'LinkEstablishedDate'])).toThrow(
+      /is GIAS's links file \(links_edubasealldata\), not its establishment file: .* with --links/,
+    );
+  });
+});
+
 describe('GIAS rows', () => {
   it('maps a maintained primary school, normalising the FSM percentage to two places', () => {
     const { result, errors } = parse();

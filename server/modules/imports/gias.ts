@@ -147,6 +147,11 @@ export type ColumnIndex = Record<Key, number>;
 /** Maps the header to column positions by name (the order varies between downloads); reports every missing required column. */
 export function indexHeader(header: string[]): ColumnIndex {
   const names = header.map((h) => h.replace(/^\uFEFF/, '').trim());
+  if (names.includes('LinkURN') && names.includes('LinkType') && !names.includes('EstablishmentName'))
+    throw new FileRejected(
+      "The file is GIAS's links file (links_edubasealldata), not its establishment file: give edubasealldata<date>.csv here, and the links file with --links (API: POST /import/gias-links) after it.",
+      [{ line: 1, column: null, value: null, reason: 'header of the links file' }],
+    );
   const idx = {} as ColumnIndex;
   const missing: string[] = [];
   for (const [key, name] of Object.entries(GIAS_COLUMNS) as [Key, string][]) {
@@ -666,6 +671,7 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
     for (const m of read.movedOut) {
       const held = byUrn.get(m.urn)!;
       const closes = m.status === SchoolStatus.CLOSED && held.status !== SchoolStatus.CLOSED;
+      const wasClosed = held.status === SchoolStatus.CLOSED;
       if (closes) movedClosed.set(m.urn, m.closeDate ?? held.closeDate ?? new Date().toISOString().slice(0, 10));
       movedOut.push({ urn: m.urn, line: m.line, la: m.la, laName: m.laName, action: closes ? 'CLOSED' : 'LEFT_AS_IS' });
       read.notes.add({
@@ -676,7 +682,9 @@ export async function importGias(ds: DataSource, input: Readable, opts: GiasImpo
           `URN ${m.urn} "${held.name}" is now listed under LA ${m.la}${m.laName ? ` (${m.laName})` : ''}: ` +
           (closes
             ? `GIAS closes it, so the hub closes it on ${movedClosed.get(m.urn)}`
-            : 'not counted as missing, and left as it is; check with that authority whether the hub should still fund it'),
+            : wasClosed
+              ? 'it is closed in the hub, and left so'
+              : 'not counted as missing, and left as it is; check with that authority whether the hub should still fund it'),
       });
     }
 
