@@ -731,6 +731,36 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
     });
   });
 
+  it('is what a scenario funds: three more pre-16 places cost £10,000 a place for the 7 months of 2026/27 in 2026-27', async () => {
+    const special = async () => {
+      const id = (await t.gql('mutation { createScenario(name: "places") { id } }', {}, t.tokens.SUBGROUP)).body.data
+        .createScenario.id;
+      const r = await t.gql(
+        `query($id: String!) { scenario(id: $id) { results { years { financialYear lines { lineCode amount } } } } }`,
+        { id },
+        t.tokens.SUBGROUP,
+      );
+      expect(r.body.errors).toBeUndefined();
+      const y = r.body.data.scenario.results.years.find((x: any) => x.financialYear === '2026-27');
+      return y.lines.find((l: any) => l.lineCode === 'SPECIAL_SCHOOLS').amount as string;
+    };
+    const before = await special();
+    const [{ places }] = await q(
+      `SELECT places FROM place_number WHERE school_urn = $1 AND academic_year_code = '2026/27' AND place_type = 'SPECIAL_PRE16'`,
+      [sch.special.urn],
+    );
+    const r = await post(
+      'place-numbers?academicYear=2026/27',
+      csvOf([
+        ['URN', 'Pre-16 SEN places'],
+        [sch.special.urn, String(places + 3)],
+      ]),
+    );
+    expect(r.status).toBe(200);
+    const after = await special();
+    expect(Math.round((Number(after) - Number(before)) * 100)).toBe(1750000);
+  });
+
   it('takes the plain headings with an academicYear option, and refuses bad counts and an unknown year', async () => {
     const csv = csvOf([
       ['URN', 'Pre-16 SEN places', 'Post-16 SEN places', 'AP places', 'SEN unit and resourced provision places'],
@@ -747,6 +777,15 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
     expect(wrongYear.body.report.errors[0].reason).toMatch(/^is not an academic year the hub holds/);
     const noYear = await post('place-numbers', csv);
     expect(noYear.body.errors[0].message).toMatch(/academicYear option/);
+  });
+
+  it('answers for a page of schools in one batch, whichever read path the hub takes', async () => {
+    const r = await t.gql(
+      `{ schools(first: 200, filter: { phase: [SPECIAL] }) { nodes { urn placeNumbers(academicYear: "2026/27") { placeType places } } } }`,
+    );
+    expect(r.body.errors).toBeUndefined();
+    const mine = r.body.data.schools.nodes.find((n: any) => n.urn === sch.special.urn);
+    expect(mine.placeNumbers.find((p: any) => p.placeType === 'AP')).toEqual({ placeType: 'AP', places: 4 });
   });
 
   it('refuses an unknown academic year in GraphQL', async () => {
