@@ -205,12 +205,24 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
 
   it('reads a CSV of the sheet with a Financial Year column, and a second import of the same file changes nothing', async () => {
     const csv = csvOf([
-      ['URN', 'Financial Year', 'Basic Entitlement Primary', 'Primary FSM6', 'Notional SEN Budget'],
-      [sch.other[0].urn, '2027-28', '100000.00', '1000.00', '5700.00'],
+      [
+        'URN',
+        'Financial Year',
+        'Basic Entitlement Primary (£)',
+        'Primary FSM6 (£)',
+        'Notional SEN Budget (£)',
+        'FSM % Primary',
+      ],
+      [sch.other[0].urn, '2027-28', '100000.00', '1000.00', '5700.00', '23.5'],
     ]);
     const r1 = await post('apt-budgets', csv);
     expect(r1.status).toBe(200);
-    expect(r1.body.report.details.differences.count).toBe(0);
+    expect(r1.body.report.details).toMatchObject({
+      notionalSenColumn: 'Notional SEN Budget (£)',
+      checked: 1,
+      differences: { count: 0 },
+      otherFactorColumns: ['FSM % Primary'],
+    });
     expect(r1.body.report.details.factorsWithoutColumn).toEqual([
       'DEPRIVATION',
       'MOBILITY',

@@ -210,11 +210,13 @@ export function aptColumn(h: string): AptColumn | null {
   if (id) return { kind: 'id', id };
   const n = normalizeHeading(h);
   if (n === '') return null;
-  if (/^notional sen( budget| funding)?$/.test(n)) return { kind: 'check' };
-  if (/\b(minimum per pupil|min per pupil|mppl)\b/.test(n) && !/\b(rate|unit|value|%|percent)\b/.test(n))
+  // "Notional SEN Budget", "Notional SEN (£)", "Notional SEN budget 2026-27": the APT's own total, not a rate or share.
+  if (/^notional sen\b/.test(n) && !/%|percent|rate|share|per pupil/.test(n)) return { kind: 'check' };
+  if (/\b(minimum per pupil|min per pupil|mppl)\b/.test(n) && !/%|\b(rate|unit|value|percent)\b/.test(n))
     return { kind: 'factor', factor: NotionalSenFactorCode.MINIMUM_PER_PUPIL_MFG };
   if (
-    /\b(total|subtotal|sen|%|percent|percentage|weighting|proportion|rate|unit value|per pupil|pupils|nor|number|count|ratio)\b/.test(
+    /%/.test(n) ||
+    /\b(total|subtotal|sen|percent|percentage|weighting|proportion|rate|unit value|per pupil|pupils|nor|number|count|ratio)\b/.test(
       n,
     )
   )
