@@ -527,7 +527,7 @@ describe("s251: budget and outturn lines in the statistics service's long format
       la: 886,
       financialYears: ['2026-27'],
       otherSections: { count: 1, codes: ['1.0.1'] },
-      skipped: { otherAuthorities: 1, otherLevels: { National: 1 }, yearsNotHeld: { '2015-16': 1 } },
+      skipped: { notRead: 2, otherAuthorities: 0, yearsNotHeld: { '2015-16': 1 } },
     });
     expect(d.notImported.items).toEqual([
       {
@@ -568,6 +568,46 @@ describe("s251: budget and outturn lines in the statistics service's long format
     expect(after.get('HOSPITAL_EDUCATION')?.budget).toBe(before.get('HOSPITAL_EDUCATION')?.budget);
     const total = Object.values(lines).reduce((s: number, v: any) => s + Math.round(Number(v) * 100), 0);
     expect(total).toBe(Math.round((36500000 + 37000000.5 + 7000000) * 100));
+  });
+
+  it('reads the national file for the authority alone: every other authority and year is left out as it is parsed', async () => {
+    const rows: (string | number)[][] = [S251_HEADER];
+    for (let la = 201; la < 201 + 150; la++)
+      for (let line = 1; line <= 13; line++)
+        for (const tp of ['202425', '202526', '202627'])
+          rows.push(
+            s251Row(
+              tp,
+              'Local authority',
+              [String(la), `E0900${la}`, `Authority ${la}`],
+              `1.2.${line} Line ${line}`,
+              [1, 1, 1, 1, 1, 1],
+              6,
+              0,
+              6,
+            ),
+          );
+    rows.push(
+      s251Row(
+        '202627',
+        'Local authority',
+        KENT,
+        '1.2.6 Hospital education services',
+        ['x', 'x', 'x', 'x', 'x', 'x'],
+        '2500000.00',
+        0,
+        '2500000.00',
+      ),
+    );
+    const csv = csvOf(rows);
+    expect(csv.length).toBeGreaterThan(900_000);
+    const r = await post('s251?financialYear=2026-27', csv);
+    expect(r.status).toBe(200);
+    expect(r.body.report.details.skipped.notRead).toBe(150 * 13 * 3);
+    expect(r.body.report.details.blockLines.map((l: any) => [l.lineCode, l.amount])).toEqual([
+      ['HOSPITAL_EDUCATION', '2500000.00'],
+    ]);
+    expect((await block('2026-27')).get('HOSPITAL_EDUCATION').budget).toBe('2500000.00');
   });
 
   it('puts an outturn file onto the lines, and refuses outturn for a year with no budget yet', async () => {
@@ -646,7 +686,7 @@ describe("s251: budget and outturn lines in the statistics service's long format
     );
     expect(r.status).toBe(400);
     expect(r.body.errors[0].message).toMatch(
-      /^The file has no rows for this hub's authority \(LA 886, Kent\): it holds 1 rows for other authorities \(e\.g\. 201 City of London\)/,
+      /^The file has no rows for this hub's authority \(LA 886, Kent\): it holds 1 rows for other authorities, regions or England\./,
     );
     const apt = await post(
       's251',

@@ -87,6 +87,8 @@ export interface ImportKind {
   apply?(tx: EntityManager, rows: ImportRow[]): Promise<ApplyResult>;
   /** How the file is read (published layouts: their sheet, title rows above the header, wide tables). */
   table?: TableOptions;
+  /** Upload limit of POST /import/<kind> when the published file is larger than a template (default UPLOAD_LIMITS.financeBytes). */
+  maxBytes?: number;
   /** Settings a file does not carry (e.g. its financial year): query parameters of POST /import/<kind>, --flags of the CLI. */
   options?: ParamSpec[];
   /** A published layout the kind reads itself, instead of the template's columns (validateTable). */
