@@ -295,6 +295,21 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
     );
   });
 
+  it("says what a published file given to one of the hub's template imports looks like", async () => {
+    const schools = await q(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn LIMIT 2`);
+    const rows = schools.map((s) => giasRowOf(s));
+    const gias = csvOf([Object.keys(rows[0]), ...rows.map((r) => Object.values(r) as string[])]);
+    const r = await post('community-pots', gias);
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].message).toMatch(
+      /^The file lacks the columns "communityCode", "term", "amount" .* It looks like a GIAS establishment file \(edubasealldata…csv\), which npm run import:gias or POST \/import\/gias reads\.$/,
+    );
+    const s251 = await post('hn-block-lines', csvOf([S251_HEADER]));
+    expect(s251.body.errors[0].message).toMatch(
+      /It looks like an S251 budget file from the statistics service, which the s251 import reads\.$/,
+    );
+  });
+
   it('refuses an analyst, and gives a template with the APT headings', async () => {
     const r = await post(
       'apt-budgets?financialYear=2026-27',

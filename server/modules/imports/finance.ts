@@ -15,6 +15,7 @@ import { readTable, Table, TableOptions } from './table';
 import { authorize, ACTIONS } from '../../auth/policy';
 import type { ParamSpec } from '../exports/params';
 import { officerFileKinds } from './officer-files';
+import { describeFile } from './published';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -709,9 +710,11 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
 export function validateTable(kind: ImportKind, table: Table, refs: Refs): Validated {
   const missing = kind.fields.filter((f) => f.required && !table.header.includes(f.name));
   if (missing.length) {
+    const looks = describeFile(table);
     throw new FileRejected(
       `The file lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.name}"`).join(', ')} (line 1) of the ${kind.kind} template: ` +
-        `expected ${kind.fields.map((f) => f.name).join(', ')}.`,
+        `expected ${kind.fields.map((f) => f.name).join(', ')}.` +
+        (looks ? ` It looks like ${looks.text}.` : ''),
       missing.map((m) => ({
         line: 1,
         column: m.name,
