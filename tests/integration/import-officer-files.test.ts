@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { giasRowOf } from '../../server/modules/imports/gias-sample';
@@ -1014,6 +1015,82 @@ describe('callers and options the imports refuse', () => {
     expect(r.body.report.details.schools).toBe(1);
     expect(await notionalSen(sch.other[3].urn, '2027-28')).toEqual(before);
   });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('any file at all', () => {
+  it('gets a report or a 400, never a 500, whatever the headings and cells (and writes nothing when dry)', async () => {
+    const headings = [
+      'URN',
+      'LAESTAB',
+      'UKPRN',
+      'LA code',
+      'Financial Year',
+      'Academic year',
+      'schoolUrn',
+      'financialYear',
+      'academicYear',
+      'baseline',
+      'Basic Entitlement Primary',
+      'KS3',
+      'Primary FSM6',
+      'Primary IDACI Band A',
+      'Notional SEN Budget',
+      'Lump Sum',
+      'Pre-16 SEN places',
+      'AP places',
+      '2026 to 2027 special schools and academies - post-16 SEN places',
+      ...S251_HEADER,
+      'forecast',
+    ];
+    const cell = fc.oneof(
+      fc.constantFrom(
+        '',
+        'x',
+        'c',
+        ':',
+        '0',
+        '-1',
+        '1.005',
+        '1,000.00',
+        '£5',
+        '2026-27',
+        '2026/27',
+        '202627',
+        '8862001',
+        '2012001',
+        'Kent',
+        'Local authority',
+        '1.2.1 Top-up',
+        '1.2.99 New line',
+        '=A1',
+      ),
+      fc.constant(String(sch.primary.urn)),
+      fc.constant(String(sch.special.urn)),
+      fc.string({ maxLength: 12 }),
+    );
+    const file = fc
+      .uniqueArray(fc.constantFrom(...headings), { minLength: 1, maxLength: 8 })
+      .chain((h) =>
+        fc.tuple(
+          fc.constant(h),
+          fc.array(fc.array(cell, { minLength: h.length, maxLength: h.length }), { maxLength: 4 }),
+        ),
+      );
+    const kinds = fc.constantFrom('apt-budgets', 's251', 'place-numbers', 'baselines-by-year');
+    const audits = async () => (await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT'`))[0].n;
+    const before = await audits();
+    await fc.assert(
+      fc.asyncProperty(kinds, file, async (kind, [h, rows]) => {
+        const r = await post(`${kind}?dryRun=TRUE`, csvOf([h, ...rows]));
+        expect([200, 400]).toContain(r.status);
+        if (r.status === 400) expect(typeof r.body.errors[0].message).toBe('string');
+      }),
+      { numRuns: 120, seed: 13 },
+    );
+    expect(await audits()).toBe(before);
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
