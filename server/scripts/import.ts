@@ -15,19 +15,19 @@ const USAGE = `usage: npm run import -- KIND FILE [--dry-run] ${OPTION_FLAGS.map
   and place-numbers the DfE's published file as it comes.
   For the GIAS school register use: npm run import:gias -- FILE (the LA is HUB_LA)`;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    'dry-run': { type: 'boolean', default: false },
-    ...Object.fromEntries(OPTION_FLAGS.map((o) => [flag(o), { type: 'string' as const }])),
-  },
-});
-const given = values as Record<string, string | boolean | undefined>;
-const options = Object.fromEntries(
-  OPTION_FLAGS.filter((o) => given[flag(o)] !== undefined).map((o) => [o, String(given[flag(o)])]),
-);
-const [kind, file] = positionals;
 try {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      ...Object.fromEntries(OPTION_FLAGS.map((o) => [flag(o), { type: 'string' as const }])),
+    },
+  });
+  const given = values as Record<string, string | boolean | undefined>;
+  const options = Object.fromEntries(
+    OPTION_FLAGS.filter((o) => given[flag(o)] !== undefined).map((o) => [o, String(given[flag(o)])]),
+  );
+  const [kind, file] = positionals;
   if (!kind) throw new Error(USAGE);
   const input = fileInput(file, USAGE);
   void runCommand(

@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { giasRowOf } from '../../server/modules/imports/gias-sample';
@@ -205,12 +206,24 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
 
   it('reads a CSV of the sheet with a Financial Year column, and a second import of the same file changes nothing', async () => {
     const csv = csvOf([
-      ['URN', 'Financial Year', 'Basic Entitlement Primary', 'Primary FSM6', 'Notional SEN Budget'],
-      [sch.other[0].urn, '2027-28', '100000.00', '1000.00', '5700.00'],
+      [
+        'URN',
+        'Financial Year',
+        'Basic Entitlement Primary (£)',
+        'Primary FSM6 (£)',
+        'Notional SEN Budget (£)',
+        'FSM % Primary',
+      ],
+      [sch.other[0].urn, '2027-28', '100000.00', '1000.00', '5700.00', '23.5'],
     ]);
     const r1 = await post('apt-budgets', csv);
     expect(r1.status).toBe(200);
-    expect(r1.body.report.details.differences.count).toBe(0);
+    expect(r1.body.report.details).toMatchObject({
+      notionalSenColumn: 'Notional SEN Budget (£)',
+      checked: 1,
+      differences: { count: 0 },
+      otherFactorColumns: ['FSM % Primary'],
+    });
     expect(r1.body.report.details.factorsWithoutColumn).toEqual([
       'DEPRIVATION',
       'MOBILITY',
@@ -280,6 +293,21 @@ describe("apt-budgets: school budgets in the APT's layout", () => {
     expect(badOption.status).toBe(400);
     expect(badOption.body.errors[0].message).toBe(
       'The option financialYear="2026" is not a financial year such as 2025-26.',
+    );
+  });
+
+  it("says what a published file given to one of the hub's template imports looks like", async () => {
+    const schools = await q(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn LIMIT 2`);
+    const rows = schools.map((s) => giasRowOf(s));
+    const gias = csvOf([Object.keys(rows[0]), ...rows.map((r) => Object.values(r) as string[])]);
+    const r = await post('community-pots', gias);
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].message).toMatch(
+      /^The file lacks the columns "communityCode", "term", "amount" .* It looks like a GIAS establishment file \(edubasealldata…csv\), which npm run import:gias or POST \/import\/gias reads\.$/,
+    );
+    const s251 = await post('hn-block-lines', csvOf([S251_HEADER]));
+    expect(s251.body.errors[0].message).toMatch(
+      /It looks like an S251 budget file from the statistics service, which the s251 import reads\.$/,
     );
   });
 
@@ -515,7 +543,7 @@ describe("s251: budget and outturn lines in the statistics service's long format
       la: 886,
       financialYears: ['2026-27'],
       otherSections: { count: 1, codes: ['1.0.1'] },
-      skipped: { otherAuthorities: 1, otherLevels: { National: 1 }, yearsNotHeld: { '2015-16': 1 } },
+      skipped: { notRead: 2, otherAuthorities: 0, yearsNotHeld: { '2015-16': 1 } },
     });
     expect(d.notImported.items).toEqual([
       {
@@ -556,6 +584,46 @@ describe("s251: budget and outturn lines in the statistics service's long format
     expect(after.get('HOSPITAL_EDUCATION')?.budget).toBe(before.get('HOSPITAL_EDUCATION')?.budget);
     const total = Object.values(lines).reduce((s: number, v: any) => s + Math.round(Number(v) * 100), 0);
     expect(total).toBe(Math.round((36500000 + 37000000.5 + 7000000) * 100));
+  });
+
+  it('reads the national file for the authority alone: every other authority and year is left out as it is parsed', async () => {
+    const rows: (string | number)[][] = [S251_HEADER];
+    for (let la = 201; la < 201 + 150; la++)
+      for (let line = 1; line <= 13; line++)
+        for (const tp of ['202425', '202526', '202627'])
+          rows.push(
+            s251Row(
+              tp,
+              'Local authority',
+              [String(la), `E0900${la}`, `Authority ${la}`],
+              `1.2.${line} Line ${line}`,
+              [1, 1, 1, 1, 1, 1],
+              6,
+              0,
+              6,
+            ),
+          );
+    rows.push(
+      s251Row(
+        '202627',
+        'Local authority',
+        KENT,
+        '1.2.6 Hospital education services',
+        ['x', 'x', 'x', 'x', 'x', 'x'],
+        '2500000.00',
+        0,
+        '2500000.00',
+      ),
+    );
+    const csv = csvOf(rows);
+    expect(csv.length).toBeGreaterThan(900_000);
+    const r = await post('s251?financialYear=2026-27', csv);
+    expect(r.status).toBe(200);
+    expect(r.body.report.details.skipped.notRead).toBe(150 * 13 * 3);
+    expect(r.body.report.details.blockLines.map((l: any) => [l.lineCode, l.amount])).toEqual([
+      ['HOSPITAL_EDUCATION', '2500000.00'],
+    ]);
+    expect((await block('2026-27')).get('HOSPITAL_EDUCATION').budget).toBe('2500000.00');
   });
 
   it('puts an outturn file onto the lines, and refuses outturn for a year with no budget yet', async () => {
@@ -634,7 +702,7 @@ describe("s251: budget and outturn lines in the statistics service's long format
     );
     expect(r.status).toBe(400);
     expect(r.body.errors[0].message).toMatch(
-      /^The file has no rows for this hub's authority \(LA 886, Kent\): it holds 1 rows for other authorities \(e\.g\. 201 City of London\)/,
+      /^The file has no rows for this hub's authority \(LA 886, Kent\): it holds 1 rows for other authorities, regions or England\./,
     );
     const apt = await post(
       's251',
@@ -731,6 +799,36 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
     });
   });
 
+  it('is what a scenario funds: three more pre-16 places cost £10,000 a place for the 7 months of 2026/27 in 2026-27', async () => {
+    const special = async () => {
+      const id = (await t.gql('mutation { createScenario(name: "places") { id } }', {}, t.tokens.SUBGROUP)).body.data
+        .createScenario.id;
+      const r = await t.gql(
+        `query($id: String!) { scenario(id: $id) { results { years { financialYear lines { lineCode amount } } } } }`,
+        { id },
+        t.tokens.SUBGROUP,
+      );
+      expect(r.body.errors).toBeUndefined();
+      const y = r.body.data.scenario.results.years.find((x: any) => x.financialYear === '2026-27');
+      return y.lines.find((l: any) => l.lineCode === 'SPECIAL_SCHOOLS').amount as string;
+    };
+    const before = await special();
+    const [{ places }] = await q(
+      `SELECT places FROM place_number WHERE school_urn = $1 AND academic_year_code = '2026/27' AND place_type = 'SPECIAL_PRE16'`,
+      [sch.special.urn],
+    );
+    const r = await post(
+      'place-numbers?academicYear=2026/27',
+      csvOf([
+        ['URN', 'Pre-16 SEN places'],
+        [sch.special.urn, String(places + 3)],
+      ]),
+    );
+    expect(r.status).toBe(200);
+    const after = await special();
+    expect(Math.round((Number(after) - Number(before)) * 100)).toBe(1750000);
+  });
+
   it('takes the plain headings with an academicYear option, and refuses bad counts and an unknown year', async () => {
     const csv = csvOf([
       ['URN', 'Pre-16 SEN places', 'Post-16 SEN places', 'AP places', 'SEN unit and resourced provision places'],
@@ -747,6 +845,15 @@ describe("place-numbers: high needs places in the DfE's per-institution layout",
     expect(wrongYear.body.report.errors[0].reason).toMatch(/^is not an academic year the hub holds/);
     const noYear = await post('place-numbers', csv);
     expect(noYear.body.errors[0].message).toMatch(/academicYear option/);
+  });
+
+  it('answers for a page of schools in one batch, whichever read path the hub takes', async () => {
+    const r = await t.gql(
+      `{ schools(first: 200, filter: { phase: [SPECIAL] }) { nodes { urn placeNumbers(academicYear: "2026/27") { placeType places } } } }`,
+    );
+    expect(r.body.errors).toBeUndefined();
+    const mine = r.body.data.schools.nodes.find((n: any) => n.urn === sch.special.urn);
+    expect(mine.placeNumbers.find((p: any) => p.placeType === 'AP')).toEqual({ placeType: 'AP', places: 4 });
   });
 
   it('refuses an unknown academic year in GraphQL', async () => {
@@ -908,6 +1015,82 @@ describe('callers and options the imports refuse', () => {
     expect(r.body.report.details.schools).toBe(1);
     expect(await notionalSen(sch.other[3].urn, '2027-28')).toEqual(before);
   });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('any file at all', () => {
+  it('gets a report or a 400, never a 500, whatever the headings and cells (and writes nothing when dry)', async () => {
+    const headings = [
+      'URN',
+      'LAESTAB',
+      'UKPRN',
+      'LA code',
+      'Financial Year',
+      'Academic year',
+      'schoolUrn',
+      'financialYear',
+      'academicYear',
+      'baseline',
+      'Basic Entitlement Primary',
+      'KS3',
+      'Primary FSM6',
+      'Primary IDACI Band A',
+      'Notional SEN Budget',
+      'Lump Sum',
+      'Pre-16 SEN places',
+      'AP places',
+      '2026 to 2027 special schools and academies - post-16 SEN places',
+      ...S251_HEADER,
+      'forecast',
+    ];
+    const cell = fc.oneof(
+      fc.constantFrom(
+        '',
+        'x',
+        'c',
+        ':',
+        '0',
+        '-1',
+        '1.005',
+        '1,000.00',
+        '£5',
+        '2026-27',
+        '2026/27',
+        '202627',
+        '8862001',
+        '2012001',
+        'Kent',
+        'Local authority',
+        '1.2.1 Top-up',
+        '1.2.99 New line',
+        '=A1',
+      ),
+      fc.constant(String(sch.primary.urn)),
+      fc.constant(String(sch.special.urn)),
+      fc.string({ maxLength: 12 }),
+    );
+    const file = fc
+      .uniqueArray(fc.constantFrom(...headings), { minLength: 1, maxLength: 8 })
+      .chain((h) =>
+        fc.tuple(
+          fc.constant(h),
+          fc.array(fc.array(cell, { minLength: h.length, maxLength: h.length }), { maxLength: 4 }),
+        ),
+      );
+    const kinds = fc.constantFrom('apt-budgets', 's251', 'place-numbers', 'baselines-by-year');
+    const audits = async () => (await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'IMPORT'`))[0].n;
+    const before = await audits();
+    await fc.assert(
+      fc.asyncProperty(kinds, file, async (kind, [h, rows]) => {
+        const r = await post(`${kind}?dryRun=TRUE`, csvOf([h, ...rows]));
+        expect([200, 400]).toContain(r.status);
+        if (r.status === 400) expect(typeof r.body.errors[0].message).toBe('string');
+      }),
+      { numRuns: 120, seed: 13 },
+    );
+    expect(await audits()).toBe(before);
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

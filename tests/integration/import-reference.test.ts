@@ -394,11 +394,11 @@ describe('reference data from files, into an empty hub', () => {
     expect(gias.status).toBe(400);
     expect(gias.body.errors[0].message).toBe(
       'The file lacks the columns "areaCode", "name", "districtCodes" (line 1) of the areas template: expected areaCode, name, districtCodes. ' +
-        'This looks like a GIAS establishment file (edubasealldata), not a areas file: import it with `npm run import:gias -- FILE` or POST /import/gias.',
+        'It looks like a GIAS establishment file (edubasealldata…csv), which npm run import:gias or POST /import/gias reads.',
     );
     const pots = await imp('areas', 'communityCode,term,amount\nASH-01,AUTUMN-2025,1.00\n');
     expect(pots.body.errors[0].message).toContain(
-      'This looks like a community-pots file (Community pots): import it as community-pots.',
+      'It looks like a community-pots file (Community pots): import it as community-pots.',
     );
     const bad = await imp(
       'areas',

@@ -92,6 +92,8 @@ export interface ImportKind {
   apply?(tx: EntityManager, rows: ImportRow[]): Promise<ApplyResult>;
   /** How the file is read (published layouts: their sheet, title rows above the header, wide tables). */
   table?: TableOptions;
+  /** Upload limit of POST /import/<kind> when the published file is larger than a template (default UPLOAD_LIMITS.financeBytes). */
+  maxBytes?: number;
   /** Settings a file does not carry (e.g. its financial year): query parameters of POST /import/<kind>, --flags of the CLI. */
   options?: ParamSpec[];
   /** A published layout the kind reads itself, instead of the template's columns (validateTable). */
@@ -732,7 +734,7 @@ export function validateTable(kind: ImportKind, table: Table, refs: Refs): Valid
   if (missing.length) {
     throw new FileRejected(
       `The file lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.name}"`).join(', ')} (line 1) of the ${kind.kind} template: ` +
-        `expected ${kind.fields.map((f) => f.name).join(', ')}.${looksLike(table.header, kind, IMPORT_KINDS)}`,
+        `expected ${kind.fields.map((f) => f.name).join(', ')}.${looksLike(table, kind, IMPORT_KINDS)}`,
       missing.map((m) => ({
         line: 1,
         column: m.name,

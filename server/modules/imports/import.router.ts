@@ -166,7 +166,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
         query(req),
         `${kind.kind} import`,
       );
-      const body = await readBody(req, UPLOAD_LIMITS.financeBytes);
+      const body = await readBody(req, kind.maxBytes ?? UPLOAD_LIMITS.financeBytes);
       const report = await importFinance(deps.dataSource, kind.kind, body, {
         viewer,
         source: 'API',

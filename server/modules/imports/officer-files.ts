@@ -210,11 +210,13 @@ export function aptColumn(h: string): AptColumn | null {
   if (id) return { kind: 'id', id };
   const n = normalizeHeading(h);
   if (n === '') return null;
-  if (/^notional sen( budget| funding)?$/.test(n)) return { kind: 'check' };
-  if (/\b(minimum per pupil|min per pupil|mppl)\b/.test(n) && !/\b(rate|unit|value|%|percent)\b/.test(n))
+  // "Notional SEN Budget", "Notional SEN (£)", "Notional SEN budget 2026-27": the APT's own total, not a rate or share.
+  if (/^notional sen\b/.test(n) && !/%|percent|rate|share|per pupil/.test(n)) return { kind: 'check' };
+  if (/\b(minimum per pupil|min per pupil|mppl)\b/.test(n) && !/%|\b(rate|unit|value|percent)\b/.test(n))
     return { kind: 'factor', factor: NotionalSenFactorCode.MINIMUM_PER_PUPIL_MFG };
   if (
-    /\b(total|subtotal|sen|%|percent|percentage|weighting|proportion|rate|unit value|per pupil|pupils|nor|number|count|ratio)\b/.test(
+    /%/.test(n) ||
+    /\b(total|subtotal|sen|percent|percentage|weighting|proportion|rate|unit value|per pupil|pupils|nor|number|count|ratio)\b/.test(
       n,
     )
   )
@@ -651,9 +653,12 @@ function s251(kindNamed: KindNamed): ImportKind {
       example: name === 'time_period' ? '202526' : name === 'geographic_level' ? 'Local authority' : '',
     })),
     key: ['time_period', 'category_of_planned_expenditure'],
+    // The national file (every authority, every year) is some 35 MB: it is read for the hub's authority only.
+    maxBytes: 96 * 1024 * 1024,
     table: {
       preferredSheets: ['Data'],
       maxColumns: 60,
+      keepRow: ourAuthority,
       findHeader: (cells) => {
         const n = cells.map(normalizeHeading);
         return n.includes('time period') && n.some((x) => /^category of (planned )?expenditure$/.test(x));
@@ -691,6 +696,22 @@ function s251(kindNamed: KindNamed): ImportKind {
       ];
     },
   };
+}
+
+const headingIndex = new WeakMap<string[], { code: number; name: number }>();
+
+/** Keeps the rows of the hub's authority (old_la_code, else la_name) as the file is parsed. */
+function ourAuthority(cells: string[], header: string[]): boolean {
+  let at = headingIndex.get(header);
+  if (!at) {
+    const n = header.map(normalizeHeading);
+    at = { code: n.indexOf('old la code'), name: n.indexOf('la name') };
+    headingIndex.set(header, at);
+  }
+  const la = localAuthority();
+  if (at.code >= 0 && (cells[at.code] ?? '') !== '') return cells[at.code] === String(la.code);
+  if (at.name >= 0) return (cells[at.name] ?? '').toLowerCase() === la.name.toLowerCase();
+  return true;
 }
 
 async function validateS251(
@@ -865,8 +886,9 @@ async function validateS251(
   if (ours === 0) {
     throw new FileRejected(
       `The file has no rows for this hub's authority (LA ${la.code}, ${la.name}): ` +
-        (otherAuthorities
-          ? `it holds ${otherAuthorities} rows for other authorities (e.g. ${[...laNames].join('; ')}).`
+        (otherAuthorities || table.droppedRows
+          ? `it holds ${otherAuthorities + (table.droppedRows ?? 0)} rows for other authorities, regions or England` +
+            `${laNames.size ? ` (e.g. ${[...laNames].join('; ')})` : ''}.`
           : 'it holds no local-authority rows.') +
         ' Download the file with every authority (or filter it to yours) from the statistics service.',
       [{ line: 0, column: 'old_la_code', value: String(la.code), reason: 'no rows for the authority' }],
@@ -941,6 +963,7 @@ async function validateS251(
       notImported: capped(notImported),
       otherSections: { count: otherSections, codes: [...otherCodes].sort().slice(0, 100) },
       skipped: {
+        notRead: table.droppedRows ?? 0,
         otherAuthorities,
         otherLevels: Object.fromEntries(otherLevels),
         yearsNotHeld: Object.fromEntries(yearsNotHeld),

@@ -1,39 +1,18 @@
 import type { ImportKind } from './finance';
+import { describeFile } from './published';
+import type { Table } from './table';
 
 /**
- * What a file given as the wrong kind looks like, from its header: a public file the hub knows (GIAS, its links
- * file, the APT, S251, place numbers), or another of the hub's templates. Said after "expected …" so the
- * officer knows which import to use instead.
+ * What a file given as the wrong kind looks like, said after "expected …" so the officer knows which import to
+ * use instead: a public file the hub knows (`describeFile`: GIAS, its links file, the APT, S251, place numbers),
+ * else another of the hub's templates whose required columns it has, else the start of its header.
  */
-const PUBLIC_FILES: { what: string; use: string; test: (h: Set<string>) => boolean }[] = [
-  {
-    what: 'a GIAS establishment file (edubasealldata)',
-    use: 'import it with `npm run import:gias -- FILE` or POST /import/gias',
-    test: (h) => h.has('URN') && (h.has('EstablishmentName') || h.has('LA (code)') || h.has('EstablishmentNumber')),
-  },
-  {
-    what: 'a GIAS links file (links_edubasealldata)',
-    use: 'import it after the GIAS file with `npm run import:gias -- FILE --links LINKS` or POST /import/gias-links',
-    test: (h) => h.has('URN') && h.has('LinkURN'),
-  },
-  {
-    what: 'an Authority Proforma Tool (APT) school budget sheet',
-    use: 'import it as the school budget data',
-    test: (h) => [...h].some((c) => /^LAESTAB$/i.test(c)) && [...h].some((c) => /notional sen/i.test(c)),
-  },
-  {
-    what: 'an S251 budget or outturn file',
-    use: 'import it as the High Needs block lines',
-    test: (h) => [...h].some((c) => /^(category|line|description)_?code$/i.test(c) || /^s251/i.test(c)),
-  },
-];
-
-export function looksLike(header: string[], expected: ImportKind, kinds: readonly ImportKind[]): string {
-  const h = new Set(header.map((c) => c.trim()).filter(Boolean));
-  const known = PUBLIC_FILES.find((p) => p.test(h));
-  if (known) return ` This looks like ${known.what}, not a ${expected.kind} file: ${known.use}.`;
+export function looksLike(table: Table, expected: ImportKind, kinds: readonly ImportKind[]): string {
+  const known = describeFile(table);
+  if (known) return ` It looks like ${known.text}.`;
+  const h = new Set(table.header.map((c) => c.trim()).filter(Boolean));
   const other = kinds.find((k) => k !== expected && k.fields.filter((f) => f.required).every((f) => h.has(f.name)));
-  if (other) return ` This looks like a ${other.kind} file (${other.title}): import it as ${other.kind}.`;
+  if (other) return ` It looks like a ${other.kind} file (${other.title}): import it as ${other.kind}.`;
   const shown = [...h].slice(0, 6).join(', ');
   return shown ? ` The file's header is: ${shown}${h.size > 6 ? ', …' : ''}.` : '';
 }

@@ -23,6 +23,8 @@ export interface Table {
   sheets?: string[];
   /** The line of the header (1 unless `findHeader` found it further down). */
   headerLine?: number;
+  /** Rows `keepRow` left out. */
+  droppedRows?: number;
 }
 
 /** How a kind reads its files; the hub's own templates need none of it. */
@@ -37,6 +39,11 @@ export interface TableOptions {
    */
   findHeader?: (cells: string[]) => boolean;
   headerScanRows?: number;
+  /**
+   * Rows after the header to read; the others are dropped as they are parsed (counted in `droppedRows`), so a
+   * national file is read for one authority without holding every row.
+   */
+  keepRow?: (cells: string[], header: string[]) => boolean;
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -73,12 +80,32 @@ function decode(buf: Buffer): string {
 
 function readCsv(buf: Buffer, opts: TableOptions = {}): Table {
   let records: { record: string[]; info: { lines: number } }[];
+  let seen = 0;
+  let found: string[] | null = null;
+  let dropped = 0;
+  const keep = opts.keepRow;
   try {
     records = parse(decode(buf), {
       relax_column_count: true,
       info: true,
       skip_empty_lines: true,
       max_record_size: 1_000_000,
+      // Rows are filtered as they are parsed: only the header search needs the first ones.
+      // With `info`, csv-parse hands on_record the { record, info } pair its types call a record.
+      on_record: (keep
+        ? (r: { record: string[] }) => {
+            const cells = r.record.map((h) => h.trim());
+            if (!found) {
+              seen++;
+              const isHeader = opts.findHeader ? opts.findHeader(cells) : true;
+              if (isHeader || seen > (opts.headerScanRows ?? 30)) found = cells;
+              return r;
+            }
+            if (keep(cells, found)) return r;
+            dropped++;
+            return null;
+          }
+        : undefined) as never,
     }) as never;
   } catch (err) {
     const line = (err as { lines?: number }).lines ?? 0;
@@ -96,6 +123,7 @@ function readCsv(buf: Buffer, opts: TableOptions = {}): Table {
     format: 'csv',
     header,
     headerLine: records[at].info.lines,
+    droppedRows: dropped,
     rows: records.slice(at + 1).map(({ record, info }) => ({
       line: info.lines,
       cells: new Map(header.map((h, i) => [h, { text: (record[i] ?? '').trim() }])),
@@ -328,13 +356,32 @@ async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> {
   const headerRow = at >= 0 ? kept.rows[at] : undefined;
   const header = headerRow ? headerRow.cells.map((c) => c.text) : [];
   const rows: Table['rows'] = [];
+  let dropped = 0;
   for (const r of kept.rows.slice(at + 1)) {
+    if (
+      opts.keepRow &&
+      !opts.keepRow(
+        r.cells.map((c) => c.text),
+        header,
+      )
+    ) {
+      dropped++;
+      continue;
+    }
     const cells = new Map<string, Cell>();
     for (let i = 0; i < header.length; i++) cells.set(header[i], r.cells[i] ?? { text: '' });
     if ([...cells.values()].every((c) => c.text === '' && !c.error)) continue;
     rows.push({ line: r.number, cells });
   }
-  return { format: 'xlsx', header, rows, sheet: kept.name, sheets, headerLine: headerRow?.number ?? 1 };
+  return {
+    format: 'xlsx',
+    header,
+    rows,
+    sheet: kept.name,
+    sheets,
+    headerLine: headerRow?.number ?? 1,
+    droppedRows: dropped,
+  };
 }
 
 /** The whole-workbook reader, for what the streaming one cannot read: the preferred sheet's rows as cells. */
