@@ -332,6 +332,22 @@ describe('Safety Valve Finance mutations', () => {
     expect(r.body.errors[0].message).toBe('Agreement SV-KENT-2022 already has a version effective from 2026-09-01.');
   });
 
+  it('numbers versions created at the same time one after another, and lets only one of two for the same date in', async () => {
+    const [a, b, c] = await Promise.all([
+      t.gql(CREATE, { i: input({ effectiveFrom: '2030-04-01' }) }),
+      t.gql(CREATE, { i: input({ effectiveFrom: '2031-04-01' }) }),
+      t.gql(CREATE, { i: input({ effectiveFrom: '2031-04-01' }) }),
+    ]);
+    expect(a.body.errors).toBeUndefined();
+    const versions = [a, b, c]
+      .filter((r) => !r.body.errors)
+      .map((r) => r.body.data.createSafetyValveAgreementVersion.version);
+    expect(versions.sort()).toEqual([4, 5]);
+    expect([b, c].map((r) => r.body.errors?.[0].extensions.code ?? 'ok').sort()).toEqual(['CONFLICT', 'ok']);
+    // Not yet in effect: version 3 is still the agreement of record.
+    expect((await t.gql(`{ safetyValve { agreement { version } } }`)).body.data.safetyValve.agreement.version).toBe(3);
+  });
+
   it.each([
     [{ dfeContribution: '-5' }, 'dfeContribution'],
     [{ dfeContribution: '12.345' }, 'dfeContribution'],

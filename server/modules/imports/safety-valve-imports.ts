@@ -191,6 +191,10 @@ export const AGREEMENT_KIND: ImportKind = {
     },
   ],
   key: ['agreementCode', 'effectiveFrom'],
+  async checkAgainstStore(tx) {
+    // Versions are numbered max + 1: one writer at a time, from before it reads what is held to its commit.
+    await tx.query(`LOCK TABLE safety_valve_agreement IN SHARE ROW EXCLUSIVE MODE`);
+  },
   check(row, _refs, bad) {
     const v = row.values;
     for (const d of ['effectiveFrom', 'deficitAtStartDate', 'broughtForwardDate']) checkDate(row, d, bad);
