@@ -261,6 +261,35 @@ describe('Safety Valve reports at the agreement’s cadence, plan, instalments a
     });
   });
 
+  it('reads real date cells from the XLSX template', async () => {
+    const res = await fetch(`${t.url}/import/templates/safety-valve-instalments.xlsx`, {
+      headers: { authorization: `Bearer ${t.tokens.FINANCE}` },
+    });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
+    wb.getWorksheet('Data')!.addRow([
+      '2026-27-Q3',
+      '2026-27',
+      new Date(Date.UTC(2027, 0, 31)),
+      3500000,
+      'PAID',
+      new Date(Date.UTC(2027, 1, 3)),
+    ]);
+    const r = await post(
+      'safety-valve-instalments',
+      Buffer.from(await wb.xlsx.writeBuffer()),
+      undefined,
+      'dfe-payments.xlsx',
+    );
+    expect(r.body.report?.errors ?? r.body.errors).toEqual([]);
+    expect(r.status).toBe(200);
+    expect(r.body.report).toMatchObject({ format: 'xlsx', applied: true, updated: 1 });
+    const [row] = await q(
+      `SELECT due_on::text AS due, paid_on::text AS paid, status, source_file AS file FROM safety_valve_instalment WHERE period_code = '2026-27-Q3'`,
+    );
+    expect(row).toEqual({ due: '2027-01-31', paid: '2027-02-03', status: 'PAID', file: 'dfe-payments.xlsx' });
+  });
+
   it('imports KPIs for a report the hub holds, refusing one for a report it does not, and the return shows them', async () => {
     const header = 'periodCode,kpiCode,name,unit,plan,actual';
     const bad = await post(
