@@ -151,6 +151,23 @@ describe('dataStatus says what is missing after rows are deleted', () => {
     ]);
   });
 
+  it('shows where caseload counts came from, from the import that replaced them', async () => {
+    const [a, b] = (await q(`SELECT ons_code AS d FROM district ORDER BY ons_code LIMIT 2`)).map((r) => r.d);
+    const res = await fetch(`${t.url}/import/caseloads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.FINANCE}`, 'x-file-name': 'ehcp-plans-t1.csv' },
+      body: `kind,period,districtCode,count\nEHCP_PLANS,2026/27-T1,${a},7\nEHCP_PLANS,2026/27-T1,${b},8\n`,
+    });
+    expect(res.status).toBe(200);
+    const s = await status({ term: 'AUTUMN-2026' });
+    expect(dataset(s, 'caseloads').latest).toMatchObject({
+      kind: 'IMPORTED',
+      file: 'ehcp-plans-t1.csv',
+      by: 'Demo finance officer',
+      rows: 2,
+    });
+  });
+
   it("shows the GIAS register's last import from its audit entry", async () => {
     const kent = await q(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`);
     const file = path.join(dir, 'edubasealldata20261201.csv');

@@ -261,6 +261,35 @@ describe('Safety Valve reports at the agreement’s cadence, plan, instalments a
     });
   });
 
+  it('reads real date cells from the XLSX template', async () => {
+    const res = await fetch(`${t.url}/import/templates/safety-valve-instalments.xlsx`, {
+      headers: { authorization: `Bearer ${t.tokens.FINANCE}` },
+    });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
+    wb.getWorksheet('Data')!.addRow([
+      '2026-27-Q3',
+      '2026-27',
+      new Date(Date.UTC(2027, 0, 31)),
+      3500000,
+      'PAID',
+      new Date(Date.UTC(2027, 1, 3)),
+    ]);
+    const r = await post(
+      'safety-valve-instalments',
+      Buffer.from(await wb.xlsx.writeBuffer()),
+      undefined,
+      'dfe-payments.xlsx',
+    );
+    expect(r.body.report?.errors ?? r.body.errors).toEqual([]);
+    expect(r.status).toBe(200);
+    expect(r.body.report).toMatchObject({ format: 'xlsx', applied: true, updated: 1 });
+    const [row] = await q(
+      `SELECT due_on::text AS due, paid_on::text AS paid, status, source_file AS file FROM safety_valve_instalment WHERE period_code = '2026-27-Q3'`,
+    );
+    expect(row).toEqual({ due: '2027-01-31', paid: '2027-02-03', status: 'PAID', file: 'dfe-payments.xlsx' });
+  });
+
   it('imports KPIs for a report the hub holds, refusing one for a report it does not, and the return shows them', async () => {
     const header = 'periodCode,kpiCode,name,unit,plan,actual';
     const bad = await post(
@@ -330,6 +359,22 @@ describe('Safety Valve Finance mutations', () => {
     const r = await t.gql(CREATE, { i: input() });
     expect(r.body.errors[0].extensions.code).toBe('CONFLICT');
     expect(r.body.errors[0].message).toBe('Agreement SV-KENT-2022 already has a version effective from 2026-09-01.');
+  });
+
+  it('numbers versions created at the same time one after another, and lets only one of two for the same date in', async () => {
+    const [a, b, c] = await Promise.all([
+      t.gql(CREATE, { i: input({ effectiveFrom: '2030-04-01' }) }),
+      t.gql(CREATE, { i: input({ effectiveFrom: '2031-04-01' }) }),
+      t.gql(CREATE, { i: input({ effectiveFrom: '2031-04-01' }) }),
+    ]);
+    expect(a.body.errors).toBeUndefined();
+    const versions = [a, b, c]
+      .filter((r) => !r.body.errors)
+      .map((r) => r.body.data.createSafetyValveAgreementVersion.version);
+    expect(versions.sort()).toEqual([4, 5]);
+    expect([b, c].map((r) => r.body.errors?.[0].extensions.code ?? 'ok').sort()).toEqual(['CONFLICT', 'ok']);
+    // Not yet in effect: version 3 is still the agreement of record.
+    expect((await t.gql(`{ safetyValve { agreement { version } } }`)).body.data.safetyValve.agreement.version).toBe(3);
   });
 
   it.each([

@@ -6,10 +6,9 @@ import { BadInput } from '../../errors';
 import type { CostExtension } from '../../http/cost';
 import { ListSize } from '../../http/cost';
 import { loadPeriodCatalogue } from '../period/period.service';
-import { DATASETS, Dataset, periodsOf, Scope } from './datasets';
+import { DATASETS, Dataset, MAX_SOURCES, periodsOf, Scope, SourceRow } from './datasets';
 
-/** At most this many sources and missing messages per dataset (the rest are summed up in the last one). */
-export const MAX_SOURCES = 5;
+/** At most this many missing messages per dataset (the rest are summed up in the last one). */
 export const MAX_MISSING = 20;
 
 @ObjectType({
@@ -127,9 +126,16 @@ async function resolveScope(
   };
 }
 
-async function sourcesOf(db: EntityManager, d: Dataset, from: string, where: string, params: unknown[]) {
+async function sourcesOf(
+  db: EntityManager,
+  d: Dataset,
+  scope: Scope,
+  from: string,
+  where: string,
+  params: unknown[],
+): Promise<SourceRow[]> {
   if (d.provenance === 'columns') {
-    const rows: DatasetSource[] = await db.query(
+    const rows: SourceRow[] = await db.query(
       `SELECT t.source_kind AS kind, t.source_file AS file, t.source_by AS by, max(t.source_at) AS at, count(*)::int AS rows
          FROM ${from} t WHERE ${where} GROUP BY t.source_kind, t.source_file, t.source_by
         ORDER BY max(t.source_at) DESC NULLS LAST, count(*) DESC LIMIT ${MAX_SOURCES}`,
@@ -137,15 +143,7 @@ async function sourcesOf(db: EntityManager, d: Dataset, from: string, where: str
     );
     return rows.map((r) => ({ ...r, at: r.at ? new Date(r.at) : null }));
   }
-  if (d.provenance === 'gias') {
-    // The GIAS import writes no provenance columns on schools: its audit entry says which file, who, when.
-    const rows: { file: string | null; by: string; at: Date; schools: number | null }[] = await db.query(
-      `SELECT after->>'file' AS file, actor_name AS by, at,
-              (SELECT sum(v::int) FROM jsonb_each_text(after->'summary') x(k, v) WHERE v ~ '^\\d+$')::int AS schools
-         FROM audit_log WHERE entity = 'IMPORT' AND action = 'IMPORT_GIAS' ORDER BY at DESC, id DESC LIMIT ${MAX_SOURCES}`,
-    );
-    return rows.map((r) => ({ kind: 'IMPORTED', file: r.file, by: r.by, at: new Date(r.at), rows: r.schools ?? 0 }));
-  }
+  if (typeof d.provenance === 'function') return d.provenance(db, scope);
   return [];
 }
 
@@ -165,7 +163,7 @@ export async function dataStatus(db: EntityManager, scope: Scope): Promise<DataS
       .join(' AND ');
     const params = [periods, scope.communityCode];
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ${from} t WHERE ${where}`, params);
-    const sources = await sourcesOf(db, d, from, where, params);
+    const sources = await sourcesOf(db, d, scope, from, where, params);
     let missing = d.missing ? await d.missing(db, scope) : [];
     if (missing.length > MAX_MISSING)
       missing = [...missing.slice(0, MAX_MISSING - 1), `and ${missing.length - MAX_MISSING + 1} more`];

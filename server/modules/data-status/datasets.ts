@@ -28,6 +28,45 @@ export interface Scope {
   cache: Map<string, Promise<unknown>>;
 }
 
+/** One source of a dataset's rows: a file (who, when), hand entry, or the model. */
+export interface SourceRow {
+  kind: string;
+  file: string | null;
+  by: string | null;
+  at: Date | null;
+  rows: number;
+}
+
+/** At most this many sources per dataset, latest first. */
+export const MAX_SOURCES = 5;
+
+/** The GIAS import writes no provenance columns on schools: its audit entry says which file, who, when. */
+async function giasImports(db: EntityManager): Promise<SourceRow[]> {
+  const rows: { file: string | null; by: string; at: Date; schools: number | null }[] = await db.query(
+    `SELECT after->>'file' AS file, actor_name AS by, at,
+            (SELECT sum(v::int) FROM jsonb_each_text(after->'summary') x(k, v) WHERE v ~ '^\\d+$')::int AS schools
+       FROM audit_log WHERE entity = 'IMPORT' AND action = 'IMPORT_GIAS' ORDER BY at DESC, id DESC LIMIT ${MAX_SOURCES}`,
+  );
+  return rows.map((r) => ({ kind: 'IMPORTED', file: r.file, by: r.by, at: new Date(r.at), rows: r.schools ?? 0 }));
+}
+
+/**
+ * Caseload counts carry no provenance columns: the caseloads import audits each kind and term it replaces
+ * ("caseloads:KIND|TERM", its reason naming the file), so the latest entry per set is where that set came from.
+ */
+async function caseloadImports(db: EntityManager, scope: Scope): Promise<SourceRow[]> {
+  const rows: { file: string | null; by: string; at: Date; rows: number }[] = await db.query(
+    `SELECT nullif(split_part(reason, ' import of ', 2), '') AS file, actor_name AS by, max(at) AS at,
+            sum((after->>'cells')::int)::int AS rows
+       FROM (SELECT DISTINCT ON (entity_id) * FROM audit_log
+              WHERE entity = 'IMPORT' AND entity_id LIKE 'caseloads:%' AND split_part(entity_id, '|', 2) = ANY($1::text[])
+              ORDER BY entity_id, at DESC, id DESC) latest
+      GROUP BY 1, 2 ORDER BY max(at) DESC LIMIT ${MAX_SOURCES}`,
+    [scope.schoolTerms],
+  );
+  return rows.map((r) => ({ ...r, kind: 'IMPORTED', at: new Date(r.at) }));
+}
+
 export type PeriodKind = 'fundingTerm' | 'financialYear' | 'academicYear' | 'schoolTerm';
 
 export interface Dataset {
@@ -41,8 +80,11 @@ export interface Dataset {
   period: { column: string; kind: PeriodKind } | null;
   /** Extra condition on t for the rows counted ($1 the periods, $2 the Chair's community or null). */
   where?: string;
-  /** Where the rows came from: the provenance columns on the table, or an import log. */
-  provenance: 'columns' | 'gias' | 'none';
+  /**
+   * Where the rows came from: the provenance columns on the table (grouped by kind, file and who), or a reading of
+   * the import's own audit entries for tables without them; 'none' when nothing records it.
+   */
+  provenance: 'columns' | 'none' | ((db: EntityManager, scope: Scope) => Promise<SourceRow[]>);
   /** What is missing for the scope, in plain words (`cache` is shared by the datasets of one call). */
   missing?(db: EntityManager, scope: Scope): Promise<string[]>;
 }
@@ -146,7 +188,7 @@ export const DATASETS: Dataset[] = [
     title: 'Schools (GIAS register)',
     table: 'school',
     period: null,
-    provenance: 'gias',
+    provenance: giasImports,
     async missing(db) {
       const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM school`);
       return n === 0 ? ['no schools: import the GIAS register (npm run import:gias -- FILE)'] : [];
@@ -306,7 +348,7 @@ export const DATASETS: Dataset[] = [
     title: 'Caseload counts',
     table: 'caseload_count',
     period: { column: 'period_code', kind: 'schoolTerm' },
-    provenance: 'none',
+    provenance: caseloadImports,
     async missing(db, scope) {
       const held: { p: string; kind: string }[] = await db.query(
         `SELECT DISTINCT period_code AS p, kind FROM caseload_count WHERE period_code = ANY($1::text[])`,

@@ -20,9 +20,14 @@ const fileOf = (src: ImportSource) => src.file || null;
 type Stored = Record<string, string | number | boolean | null>;
 type Bad = (field: string, reason: string) => void;
 
-/** An ISO date (or a UK dd/mm/yyyy one) as ISO, or null when it is not a real calendar date. */
+/**
+ * An ISO date (or a UK dd/mm/yyyy one, or the day number Excel keeps for a date pasted into a text cell) as ISO,
+ * or null when it is not a real calendar date.
+ */
 export function isoDate(text: unknown): string | null {
   if (typeof text !== 'string') return null;
+  if (/^\d{5}$/.test(text) && Number(text) >= 20000 && Number(text) <= 80000)
+    return new Date(Date.UTC(1899, 11, 30) + Number(text) * 86_400_000).toISOString().slice(0, 10);
   const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
   const iso = uk ? `${uk[3]}-${uk[2].padStart(2, '0')}-${uk[1].padStart(2, '0')}` : text;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return null;
@@ -44,7 +49,7 @@ const dateField = (name: string, required: boolean, description: string, example
   kind: 'text',
   required,
   maxLength: 10,
-  description: `${description} (a date: YYYY-MM-DD, or DD/MM/YYYY).`,
+  description: `${description} (a date: YYYY-MM-DD, DD/MM/YYYY, or an Excel date).`,
   example,
 });
 const checkDate = (row: ImportRow, field: string, bad: Bad) => {
@@ -191,6 +196,10 @@ export const AGREEMENT_KIND: ImportKind = {
     },
   ],
   key: ['agreementCode', 'effectiveFrom'],
+  async checkAgainstStore(tx) {
+    // Versions are numbered max + 1: one writer at a time, from before it reads what is held to its commit.
+    await tx.query(`LOCK TABLE safety_valve_agreement IN SHARE ROW EXCLUSIVE MODE`);
+  },
   check(row, _refs, bad) {
     const v = row.values;
     for (const d of ['effectiveFrom', 'deficitAtStartDate', 'broughtForwardDate']) checkDate(row, d, bad);
