@@ -910,7 +910,11 @@ function generateMoney(
   const highNeedsBlockLines: (Row<HighNeedsBlockLine> & BlockLineSource)[] = [];
   const computedSource: BlockLineSource = { sourceKind: 'COMPUTED', sourceFile: null, sourceBy: null };
   const manualSource: BlockLineSource = { sourceKind: 'MANUAL', sourceFile: null, sourceBy: 'demo data' };
-  const importedSource = (file: string): BlockLineSource => ({ sourceKind: 'IMPORTED', sourceFile: file, sourceBy: 'demo data' });
+  const importedSource = (file: string): BlockLineSource => ({
+    sourceKind: 'IMPORTED',
+    sourceFile: file,
+    sourceBy: 'demo data',
+  });
   BLOCK_YEARS.forEach((fy, y) => {
     const computed = model.blockLines.get(fy) ?? {};
     const closed = CLOSED_YEAR_LINES[fy];

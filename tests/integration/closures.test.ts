@@ -222,9 +222,8 @@ describe('a school closed by hand', () => {
 
 describe('schools closed before closures ended memberships: the data migration', () => {
   it('ends their open memberships on the close date, removes those starting after it, audits each school and changes nothing on a second run', async () => {
-    const { EndClosedSchoolMemberships1796185315297: Migration } = await import(
-      '../../migrations/1796185315297-EndClosedSchoolMemberships'
-    );
+    const { EndClosedSchoolMemberships1796185315297: Migration } =
+      await import('../../migrations/1796185315297-EndClosedSchoolMemberships');
     const [c1, c2, c3] = await q(`SELECT code FROM community ORDER BY code OFFSET 20 LIMIT 3`);
     const a = await memberOf(c1.code);
     const b = await memberOf(c2.code);
@@ -243,9 +242,16 @@ describe('schools closed before closures ended memberships: the data migration',
         `SELECT community_code AS c, effective_from::text AS "from", effective_to::text AS "to" FROM community_membership WHERE school_urn = $1 ORDER BY effective_from`,
         [urn],
       );
-    const before = { a: await memberships(a), b: await memberships(b), undated: await memberships(undated), open: await memberships(open) };
+    const before = {
+      a: await memberships(a),
+      b: await memberships(b),
+      undated: await memberships(undated),
+      open: await memberships(open),
+    };
     expect(before.a.at(-1)).toMatchObject({ c: c1.code, to: null });
-    const [{ n: audits0 }] = await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS'`);
+    const [{ n: audits0 }] = await q(
+      `SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS'`,
+    );
 
     const runner = t.db.dataSource.createQueryRunner();
     try {
@@ -297,7 +303,9 @@ describe('schools closed before closures ended memberships: the data migration',
       await again.release();
     }
     expect(await memberships(a)).toEqual(closed(before.a, '2026-01-01'));
-    const [{ n: audits2 }] = await q(`SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS'`);
+    const [{ n: audits2 }] = await q(
+      `SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'END_MEMBERSHIPS'`,
+    );
     expect(audits2).toBe(audits0 + 2);
   });
 });

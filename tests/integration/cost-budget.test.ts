@@ -57,7 +57,12 @@ const post = async (t: TestHub, query: string, token: string) => {
 describe('a per-caller budget of query cost', () => {
   it('refuses the expensive caller with 429 once its budget is spent, while other callers are served', async () => {
     const budget = 1_000_000;
-    const t = await startTestHub({ db, costBudgetPerToken: budget, costBudgetWindowSeconds: 600, rateLimitStore: store() });
+    const t = await startTestHub({
+      db,
+      costBudgetPerToken: budget,
+      costBudgetWindowSeconds: 600,
+      rateLimitStore: store(),
+    });
     try {
       const heavy = await expensiveQuery(150_000);
       expect(heavy.cost).toBeGreaterThan(100_000);
@@ -142,7 +147,10 @@ describe('a per-caller budget of query cost', () => {
       expect(burst[5].status).toBe(200);
       // Once they have finished, the next expensive query is served: the slots are given back.
       expect((await post(t, heavy.query, t.tokens.SUBGROUP)).status).toBe(200);
-      const again = await Promise.all([post(t, heavy.query, t.tokens.SUBGROUP), post(t, heavy.query, t.tokens.SUBGROUP)]);
+      const again = await Promise.all([
+        post(t, heavy.query, t.tokens.SUBGROUP),
+        post(t, heavy.query, t.tokens.SUBGROUP),
+      ]);
       expect(again.map((r) => r.status)).toEqual([200, 200]);
     } finally {
       await t.stop();

@@ -434,9 +434,9 @@ describe('given block lines are figures of record with their provenance (issue 1
     expect(r.body.errors).toBeUndefined();
     // Given lines are not the model's to replace: not even listed among the replaced figures.
     const replaced: { figure: string; key: string }[] = r.body.data.setModelParameters.importedReplaced;
-    expect(replaced.filter((f) => f.figure === 'BLOCK_LINE' && before.some((l) => f.key.endsWith(`|${l.lineCode}`)))).toEqual(
-      [],
-    );
+    expect(
+      replaced.filter((f) => f.figure === 'BLOCK_LINE' && before.some((l) => f.key.endsWith(`|${l.lineCode}`))),
+    ).toEqual([]);
     expect(await given('2026-27')).toEqual(before);
   });
 

@@ -336,14 +336,24 @@ onPostgres('races between writers, with one transaction held in the window (Post
     const term = 'SPRING-2027';
     const m = await memberAndPot(offset, term);
     const bystander = await memberAndPot(offset + 1, term);
-    expect((await q(`SELECT source_kind AS k FROM community_pot WHERE community_code = $1 AND term_code = $2`, [bystander.c, term]))[0].k).toBe('COMPUTED');
+    expect(
+      (
+        await q(`SELECT source_kind AS k FROM community_pot WHERE community_code = $1 AND term_code = $2`, [
+          bystander.c,
+          term,
+        ])
+      )[0].k,
+    ).toBe('COMPUTED');
     const imported = new Decimal(m.pot).plus('1234.56').toFixed(2);
     const { parameters } = await recordParameters(ds.manager, '2026-09-01');
     const annual = new Decimal(parameters.communityPotAnnual['2026-27']).times('1.1').toFixed(2);
     const [{ v: versionsBefore }] = await q(`SELECT count(*)::int AS v FROM model_parameter_set`);
 
     await blocker.query('BEGIN');
-    await blocker.query(`SELECT 1 FROM community_pot WHERE community_code = $1 AND term_code = $2 FOR UPDATE`, [m.c, term]);
+    await blocker.query(`SELECT 1 FROM community_pot WHERE community_code = $1 AND term_code = $2 FOR UPDATE`, [
+      m.c,
+      term,
+    ]);
     const file = Buffer.from(`communityCode,term,amount\n${m.c},${term},${imported}\n`);
     const runImport = () =>
       track(importFinance(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots-race.csv' }));
@@ -398,7 +408,10 @@ onPostgres('races between writers, with one transaction held in the window (Post
         expect.arrayContaining([expect.objectContaining({ figure: 'POT', key: `${m.c}|${term}`, kind: 'IMPORTED' })]),
       );
     // The parameter change's write: a computed pot beside it is up by about a tenth.
-    const [after] = await q(`SELECT amount FROM community_pot WHERE community_code = $1 AND term_code = $2`, [bystander.c, term]);
+    const [after] = await q(`SELECT amount FROM community_pot WHERE community_code = $1 AND term_code = $2`, [
+      bystander.c,
+      term,
+    ]);
     const ratio = new Decimal(after.amount).div(bystander.pot);
     expect(ratio.gt('1.09') && ratio.lt('1.11')).toBe(true);
     const s = await potState(m.c, term);

@@ -43,7 +43,8 @@ export function sendError(res: Response, err: unknown, logger: Logger, requestId
     // for its size is not read to its end: the connection is closed after the answer rather than left half-read.
     if (http?.status === 413) res.setHeader('connection', 'close');
     res
-      .status(http?.status ?? STATUS[code] ?? 500).json({ errors: [{ message: err.message, extensions: { ...extensions, code } }] });
+      .status(http?.status ?? STATUS[code] ?? 500)
+      .json({ errors: [{ message: err.message, extensions: { ...extensions, code } }] });
     return;
   }
   const mapped = mapDatabaseError((err ?? {}) as Parameters<typeof mapDatabaseError>[0]);
