@@ -53,17 +53,15 @@ const refSplit = (total: string, weights: number[]) => {
 const pennies = fc.integer({ min: -99_999_999_999, max: 99_999_999_999 });
 const moneyText = pennies.map((p) => new D(p).dividedBy(100).toFixed(2));
 const rate4 = fc.integer({ min: 0, max: 10000 }).map((r) => new D(r).dividedBy(10000).toFixed(4));
-const anyRate = fc.oneof(
-  rate4,
-  fc.constantFrom('0', '1', '0.75', '0.333333', '1.25', '0.00005', '0.12345678'),
-);
+const anyRate = fc.oneof(rate4, fc.constantFrom('0', '1', '0.75', '0.333333', '1.25', '0.00005', '0.12345678'));
 
 describe('integer fast paths give the decimal figures exactly', () => {
   it('penniesOf and formatPennies round-trip every two-decimal amount, and refuse anything else', () => {
     fc.assert(fc.property(moneyText, (t) => formatPennies(penniesOf(t)!) === t));
     expect(penniesOf('-0.00')).toBe(0);
     expect(formatPennies(-5)).toBe('-0.05');
-    for (const bad of ['1.5', '1', '1.234', '1e3', '', '--1.00', '12345678901234.00']) expect(penniesOf(bad)).toBeNull();
+    for (const bad of ['1.5', '1', '1.234', '1e3', '', '--1.00', '12345678901234.00'])
+      expect(penniesOf(bad)).toBeNull();
   });
 
   it('sumMoney equals the decimal sum, with mixed and non-money inputs falling back', () => {
@@ -105,13 +103,29 @@ describe('integer fast paths give the decimal figures exactly', () => {
         fc.integer({ min: 0, max: 9_999_999_999 }).map((p) => new D(p).dividedBy(100).toFixed(2)),
         fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 30 }),
         (total, ws) => {
-          const got = [...largestRemainderSplit(total, ws.map((w, i) => ({ key: i, weight: w }))).values()];
+          const got = [
+            ...largestRemainderSplit(
+              total,
+              ws.map((w, i) => ({ key: i, weight: w })),
+            ).values(),
+          ];
           return got.join() === refSplit(total, ws).join() && sumMoney(got) === money(total);
         },
       ),
     );
-    expect([...largestRemainderSplit('0.02', [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }, { key: 'c', weight: 1 }]).values()]).toEqual(['0.01', '0.01', '0.00']);
-    expect([...largestRemainderSplit('1.00', [{ key: 'a', weight: 0 }, { key: 'b', weight: 0 }]).values()]).toEqual(['0.50', '0.50']);
+    expect([
+      ...largestRemainderSplit('0.02', [
+        { key: 'a', weight: 1 },
+        { key: 'b', weight: 1 },
+        { key: 'c', weight: 1 },
+      ]).values(),
+    ]).toEqual(['0.01', '0.01', '0.00']);
+    expect([
+      ...largestRemainderSplit('1.00', [
+        { key: 'a', weight: 0 },
+        { key: 'b', weight: 0 },
+      ]).values(),
+    ]).toEqual(['0.50', '0.50']);
   });
 
   it('grownBandedTopUp equals growing the counts first and calling bandedTopUp', () => {
