@@ -130,12 +130,19 @@ describe('integer fast paths give the decimal figures exactly', () => {
 
   it('grownBandedTopUp equals growing the counts first and calling bandedTopUp', () => {
     const values = { A: '2100.00', B: '4200.50', C: '6800.01', D: '9400.99', E: '12500.00' };
+    const valueSets = fc.array(fc.integer({ min: 0, max: 50_000_000 }), { minLength: 5, maxLength: 5 }).map((ps) =>
+      Object.fromEntries(['A', 'B', 'C', 'D', 'E'].map((b, i) => [b, formatPennies(ps[i])])),
+    );
     fc.assert(
       fc.property(
         fc.dictionary(fc.constantFrom('A', 'B', 'C', 'D', 'E'), fc.integer({ min: 0, max: 400 })),
-        fc.constantFrom('0', '0.05', '0.08', '-0.5', '0.0333333', '1'),
+        fc.oneof(
+          fc.constantFrom('0', '0.05', '0.08', '-0.5', '0.0333333', '1', '0.123456789012', '0.0000000001'),
+          fc.integer({ min: -5000, max: 10000 }).map((g) => new Decimal(g).dividedBy(10000).toString()),
+        ),
         fc.integer({ min: 1, max: 12 }),
-        (counts, growth, months) => {
+        fc.oneof(fc.constant(values), valueSets),
+        (counts, growth, months, values) => {
           const factor = new Decimal(1).plus(growth);
           const grown = Object.fromEntries(
             Object.entries(counts).map(([b, n]) => [b, new Decimal(n).times(factor).toString()]),
@@ -145,5 +152,7 @@ describe('integer fast paths give the decimal figures exactly', () => {
       ),
     );
     expect(() => grownBandedTopUp({ Z: 1 }, new Decimal(1), values, 4)).toThrow(/band Z/);
+    // An exact half penny rounds up: 1 plan x £0.03 x 2 months / 12 = £0.005.
+    expect(grownBandedTopUp({ A: 1 }, new Decimal(1), { A: '0.03' }, 2)).toBe('0.01');
   });
 });
