@@ -12,6 +12,7 @@ import {
   grownBandedTopUp,
   largestRemainderSplit,
   money,
+  moneyDiff,
   moneyTimesRate,
   notionalSenLines,
   penniesOf,
@@ -69,6 +70,14 @@ describe('integer fast paths give the decimal figures exactly', () => {
     expect(sumMoney(['0.10', '0.20', '1.005'])).toBe(refSum(['0.10', '0.20', '1.005']));
     expect(sumMoney(['90000000000000.00', '90000000000000.00'])).toBe('180000000000000.00');
     expect(sumMoney([])).toBe('0.00');
+  });
+
+  it('moneyDiff equals the decimal difference', () => {
+    fc.assert(
+      fc.property(moneyText, moneyText, (a, b) => moneyDiff(a, b) === new D(b).minus(a).toFixed(2)),
+    );
+    expect(moneyDiff('1.005', '2')).toBe(new D('2').minus('1.005').toFixed(2));
+    expect(moneyDiff('0.10', '0.10')).toBe('0.00');
   });
 
   it('moneyTimesRate equals money(amount x rate), half-up on exact halves', () => {

@@ -205,6 +205,14 @@ export function moneyTimesRate(amount: string, rate: string): string {
 }
 const rateCache = new Map<string, number | null>();
 
+/** b - a for money strings, to the penny (exact; whole pennies when both are two-decimal amounts). */
+export function moneyDiff(a: string, b: string): string {
+  const pa = penniesOf(a);
+  const pb = pa === null ? null : penniesOf(b);
+  if (pa !== null && pb !== null) return formatPennies(pb - pa);
+  return new D(b).minus(a).toFixed(2);
+}
+
 /** Exact sum of money strings, formatted to the penny. */
 export function sumMoney(values: Iterable<DecimalInput>): string {
   const list = Array.isArray(values) ? (values as DecimalInput[]) : [...values];
