@@ -73,9 +73,7 @@ describe('integer fast paths give the decimal figures exactly', () => {
   });
 
   it('moneyDiff equals the decimal difference', () => {
-    fc.assert(
-      fc.property(moneyText, moneyText, (a, b) => moneyDiff(a, b) === new D(b).minus(a).toFixed(2)),
-    );
+    fc.assert(fc.property(moneyText, moneyText, (a, b) => moneyDiff(a, b) === new D(b).minus(a).toFixed(2)));
     expect(moneyDiff('1.005', '2')).toBe(new D('2').minus('1.005').toFixed(2));
     expect(moneyDiff('0.10', '0.10')).toBe('0.00');
   });
@@ -139,9 +137,9 @@ describe('integer fast paths give the decimal figures exactly', () => {
 
   it('grownBandedTopUp equals growing the counts first and calling bandedTopUp', () => {
     const values = { A: '2100.00', B: '4200.50', C: '6800.01', D: '9400.99', E: '12500.00' };
-    const valueSets = fc.array(fc.integer({ min: 0, max: 50_000_000 }), { minLength: 5, maxLength: 5 }).map((ps) =>
-      Object.fromEntries(['A', 'B', 'C', 'D', 'E'].map((b, i) => [b, formatPennies(ps[i])])),
-    );
+    const valueSets = fc
+      .array(fc.integer({ min: 0, max: 50_000_000 }), { minLength: 5, maxLength: 5 })
+      .map((ps) => Object.fromEntries(['A', 'B', 'C', 'D', 'E'].map((b, i) => [b, formatPennies(ps[i])])));
     fc.assert(
       fc.property(
         fc.dictionary(fc.constantFrom('A', 'B', 'C', 'D', 'E'), fc.integer({ min: 0, max: 400 })),
