@@ -430,7 +430,6 @@ describeIf('task pane in headless Chromium against a running hub', () => {
     expect(await wbEval<number>(`wb.sheet('Scenario trajectory chart').charts.length`)).toBe(1);
   }, 120_000);
 
-
   it('refreshes in place: a user column with a formula, a note beside the table and a formula on another sheet all survive', async () => {
     await page.selectOption('#dataset', 'funding');
     await page.selectOption('#f-term', term);

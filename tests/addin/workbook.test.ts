@@ -421,9 +421,7 @@ describe("a scenario's whole block in Excel", () => {
     ]);
     expect(sheet.charts).toHaveLength(1);
     expect(sheet.charts[0].type).toBe('Line');
-    expect(sheet.charts[0].title.text).toBe(
-      'Cumulative DSG position: "Protection 60%" beside the plan and the record',
-    );
+    expect(sheet.charts[0].title.text).toBe('Cumulative DSG position: "Protection 60%" beside the plan and the record');
     expect(await actions.chartScenarioTrajectory(SCENARIO_50)).toMatch(/^Updated the chart/);
     expect(sheet.charts).toHaveLength(1);
     expect(sheet.charts[0].title.text).toMatch(/"Protection 50%"/);

@@ -12,6 +12,7 @@ import {
   grownBandedTopUp,
   largestRemainderSplit,
   money,
+  moneyDiff,
   moneyTimesRate,
   notionalSenLines,
   penniesOf,
@@ -53,17 +54,15 @@ const refSplit = (total: string, weights: number[]) => {
 const pennies = fc.integer({ min: -99_999_999_999, max: 99_999_999_999 });
 const moneyText = pennies.map((p) => new D(p).dividedBy(100).toFixed(2));
 const rate4 = fc.integer({ min: 0, max: 10000 }).map((r) => new D(r).dividedBy(10000).toFixed(4));
-const anyRate = fc.oneof(
-  rate4,
-  fc.constantFrom('0', '1', '0.75', '0.333333', '1.25', '0.00005', '0.12345678'),
-);
+const anyRate = fc.oneof(rate4, fc.constantFrom('0', '1', '0.75', '0.333333', '1.25', '0.00005', '0.12345678'));
 
 describe('integer fast paths give the decimal figures exactly', () => {
   it('penniesOf and formatPennies round-trip every two-decimal amount, and refuse anything else', () => {
     fc.assert(fc.property(moneyText, (t) => formatPennies(penniesOf(t)!) === t));
     expect(penniesOf('-0.00')).toBe(0);
     expect(formatPennies(-5)).toBe('-0.05');
-    for (const bad of ['1.5', '1', '1.234', '1e3', '', '--1.00', '12345678901234.00']) expect(penniesOf(bad)).toBeNull();
+    for (const bad of ['1.5', '1', '1.234', '1e3', '', '--1.00', '12345678901234.00'])
+      expect(penniesOf(bad)).toBeNull();
   });
 
   it('sumMoney equals the decimal sum, with mixed and non-money inputs falling back', () => {
@@ -71,6 +70,12 @@ describe('integer fast paths give the decimal figures exactly', () => {
     expect(sumMoney(['0.10', '0.20', '1.005'])).toBe(refSum(['0.10', '0.20', '1.005']));
     expect(sumMoney(['90000000000000.00', '90000000000000.00'])).toBe('180000000000000.00');
     expect(sumMoney([])).toBe('0.00');
+  });
+
+  it('moneyDiff equals the decimal difference', () => {
+    fc.assert(fc.property(moneyText, moneyText, (a, b) => moneyDiff(a, b) === new D(b).minus(a).toFixed(2)));
+    expect(moneyDiff('1.005', '2')).toBe(new D('2').minus('1.005').toFixed(2));
+    expect(moneyDiff('0.10', '0.10')).toBe('0.00');
   });
 
   it('moneyTimesRate equals money(amount x rate), half-up on exact halves', () => {
@@ -105,23 +110,46 @@ describe('integer fast paths give the decimal figures exactly', () => {
         fc.integer({ min: 0, max: 9_999_999_999 }).map((p) => new D(p).dividedBy(100).toFixed(2)),
         fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 30 }),
         (total, ws) => {
-          const got = [...largestRemainderSplit(total, ws.map((w, i) => ({ key: i, weight: w }))).values()];
+          const got = [
+            ...largestRemainderSplit(
+              total,
+              ws.map((w, i) => ({ key: i, weight: w })),
+            ).values(),
+          ];
           return got.join() === refSplit(total, ws).join() && sumMoney(got) === money(total);
         },
       ),
     );
-    expect([...largestRemainderSplit('0.02', [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }, { key: 'c', weight: 1 }]).values()]).toEqual(['0.01', '0.01', '0.00']);
-    expect([...largestRemainderSplit('1.00', [{ key: 'a', weight: 0 }, { key: 'b', weight: 0 }]).values()]).toEqual(['0.50', '0.50']);
+    expect([
+      ...largestRemainderSplit('0.02', [
+        { key: 'a', weight: 1 },
+        { key: 'b', weight: 1 },
+        { key: 'c', weight: 1 },
+      ]).values(),
+    ]).toEqual(['0.01', '0.01', '0.00']);
+    expect([
+      ...largestRemainderSplit('1.00', [
+        { key: 'a', weight: 0 },
+        { key: 'b', weight: 0 },
+      ]).values(),
+    ]).toEqual(['0.50', '0.50']);
   });
 
   it('grownBandedTopUp equals growing the counts first and calling bandedTopUp', () => {
     const values = { A: '2100.00', B: '4200.50', C: '6800.01', D: '9400.99', E: '12500.00' };
+    const valueSets = fc
+      .array(fc.integer({ min: 0, max: 50_000_000 }), { minLength: 5, maxLength: 5 })
+      .map((ps) => Object.fromEntries(['A', 'B', 'C', 'D', 'E'].map((b, i) => [b, formatPennies(ps[i])])));
     fc.assert(
       fc.property(
         fc.dictionary(fc.constantFrom('A', 'B', 'C', 'D', 'E'), fc.integer({ min: 0, max: 400 })),
-        fc.constantFrom('0', '0.05', '0.08', '-0.5', '0.0333333', '1'),
+        fc.oneof(
+          fc.constantFrom('0', '0.05', '0.08', '-0.5', '0.0333333', '1', '0.123456789012', '0.0000000001'),
+          fc.integer({ min: -5000, max: 10000 }).map((g) => new Decimal(g).dividedBy(10000).toString()),
+        ),
         fc.integer({ min: 1, max: 12 }),
-        (counts, growth, months) => {
+        fc.oneof(fc.constant(values), valueSets),
+        (counts, growth, months, values) => {
           const factor = new Decimal(1).plus(growth);
           const grown = Object.fromEntries(
             Object.entries(counts).map(([b, n]) => [b, new Decimal(n).times(factor).toString()]),
@@ -131,5 +159,7 @@ describe('integer fast paths give the decimal figures exactly', () => {
       ),
     );
     expect(() => grownBandedTopUp({ Z: 1 }, new Decimal(1), values, 4)).toThrow(/band Z/);
+    // An exact half penny rounds up: 1 plan x £0.03 x 2 months / 12 = £0.005.
+    expect(grownBandedTopUp({ A: 1 }, new Decimal(1), { A: '0.03' }, 2)).toBe('0.01');
   });
 });

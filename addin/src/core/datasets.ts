@@ -546,7 +546,6 @@ export const DATASETS: DatasetDef[] = [
   SCENARIO_BLOCK,
 ];
 
-
 export function datasetById(id: string): DatasetDef {
   const d = DATASETS.find((x) => x.id === id);
   if (!d) throw new Error(`Unknown dataset "${id}"`);

@@ -1411,7 +1411,9 @@ function lineChartSvg(sheet: FakeSheet, c: FakeChart): string {
       });
       if (path) segs.push(path);
       const dots = vals
-        .map((v, i) => (typeof v === 'number' ? `<circle cx="${x(i)}" cy="${y(v)}" r="3" fill="${colours[k % 4]}"/>` : ''))
+        .map((v, i) =>
+          typeof v === 'number' ? `<circle cx="${x(i)}" cy="${y(v)}" r="3" fill="${colours[k % 4]}"/>` : '',
+        )
         .join('');
       return `${segs.map((d) => `<path d="${d}" fill="none" stroke="${colours[k % 4]}" stroke-width="2"/>`).join('')}${dots}`;
     })
@@ -1423,7 +1425,10 @@ function lineChartSvg(sheet: FakeSheet, c: FakeChart): string {
     )
     .join('');
   const labels = cats
-    .map((t, i) => `<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle" font-size="10">${t.replace(/[&<>]/g, '')}</text>`)
+    .map(
+      (t, i) =>
+        `<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle" font-size="10">${t.replace(/[&<>]/g, '')}</text>`,
+    )
     .join('');
   const legend = names
     .map(

@@ -296,11 +296,26 @@ export function computeBlock(
           });
         }
       } else {
+        let ofSetting = false;
         for (const [type, n] of Object.entries(places) as [PlaceType, number][]) {
           if (PLACE_SETTING[type] !== pr.setting) continue;
+          ofSetting = true;
           const count = new D(n).times(placeChange);
           placeCount = placeCount.plus(count);
           placeAnnual = placeAnnual.plus(count.times(rate(p.block.placeRates[type])));
+        }
+        const k = `${pr.urn}|${t.academicYearCode}`;
+        // Place numbers only of another setting's types (say AP places for a special school) are no place
+        // numbers for this setting: reported, not a silent 0.
+        if (!ofSetting && !missingPlaces.has(k)) {
+          missingPlaces.add(k);
+          out.missing.push({
+            kind: 'PLACES',
+            setting: pr.setting,
+            schoolUrn: pr.urn,
+            period: t.academicYearCode,
+            message: `School ${pr.urn} (${pr.setting}) has place numbers in ${t.academicYearCode} only of other settings' place types (${Object.keys(places).join(', ')}): its place funding is not counted.`,
+          });
         }
       }
       const counts = drivers.topUpCounts.get(`${pr.urn}|${t.code}|${pr.setting}`);

@@ -205,6 +205,14 @@ export function moneyTimesRate(amount: string, rate: string): string {
 }
 const rateCache = new Map<string, number | null>();
 
+/** b - a for money strings, to the penny (exact; whole pennies when both are two-decimal amounts). */
+export function moneyDiff(a: string, b: string): string {
+  const pa = penniesOf(a);
+  const pb = pa === null ? null : penniesOf(b);
+  if (pa !== null && pb !== null) return formatPennies(pb - pa);
+  return new D(b).minus(a).toFixed(2);
+}
+
 /** Exact sum of money strings, formatted to the penny. */
 export function sumMoney(values: Iterable<DecimalInput>): string {
   const list = Array.isArray(values) ? (values as DecimalInput[]) : [...values];
@@ -447,6 +455,8 @@ export function grownBandedTopUp(
     values = new Map(Object.entries(bandValues).map(([b, v]) => [b, new D(v!)]));
     bandValueCache.set(bandValues, values);
   }
+  const fast = grownBandedPennies(bandCounts, factor, bandValues, termMonths);
+  if (fast !== null) return formatPennies(fast);
   let annual = new D(0);
   for (const [band, plans] of Object.entries(bandCounts)) {
     const value = values.get(band);
@@ -454,4 +464,48 @@ export function grownBandedTopUp(
     annual = annual.plus(value.times(new Decimal(plans!).times(factor)));
   }
   return money(annual.times(termMonths).dividedBy(12));
+}
+
+const bandPenniesCache = new WeakMap<object, Map<string, number | null>>();
+const factorCache = new WeakMap<Decimal, { f: number; scale: number } | null>();
+
+/**
+ * grownBandedTopUp in whole numbers, when it can be: with the factor as f / 10^k (k <= 8), the term's pennies
+ * are sum(value pennies x plans x f) x months / (12 x 10^k), rounded half up, all exact while the products
+ * stay safe integers. (The decimal path's 40-digit division cannot tip a half: the remainder over 12 x 10^k
+ * repeats 0s, 3s or 6s, never a run of 9s.) Null when anything falls outside that: the decimal path decides.
+ */
+function grownBandedPennies(
+  bandCounts: Partial<Record<string, number>>,
+  factor: Decimal,
+  bandValues: Partial<Record<string, string>>,
+  termMonths: number,
+): number | null {
+  let fk = factorCache.get(factor);
+  if (fk === undefined) {
+    const k = factor.decimalPlaces();
+    fk = factor.isNegative() || k > 8 ? null : { f: factor.times(new Decimal(10).pow(k)).toNumber(), scale: 10 ** k };
+    if (fk && !Number.isSafeInteger(fk.f)) fk = null;
+    factorCache.set(factor, fk);
+  }
+  if (!fk || !Number.isInteger(termMonths) || termMonths < 0) return null;
+  let pennies = bandPenniesCache.get(bandValues);
+  if (!pennies) {
+    pennies = new Map(Object.entries(bandValues).map(([b, v]) => [b, penniesOf(v!)]));
+    bandPenniesCache.set(bandValues, pennies);
+  }
+  let a = 0;
+  for (const [band, plans] of Object.entries(bandCounts)) {
+    if (!pennies.has(band)) return null; // the decimal path names the band
+    const v = pennies.get(band)!;
+    if (v === null || v < 0 || typeof plans !== 'number' || !Number.isInteger(plans) || plans < 0 || plans >= 1e6)
+      return null;
+    a += v * plans * fk.f;
+    if (!Number.isSafeInteger(a)) return null;
+  }
+  const x = a * termMonths;
+  const d = 12 * fk.scale;
+  if (!Number.isSafeInteger(x) || !Number.isSafeInteger(d)) return null;
+  const rem = x % d;
+  return (x - rem) / d + (2 * rem >= d ? 1 : 0);
 }

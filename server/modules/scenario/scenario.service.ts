@@ -11,6 +11,7 @@ import {
   BlockParameters,
   GROWTH_SETTINGS,
   ModelParameters,
+  moneyDiff,
   PLACE_TYPES,
   PLACEMENT_KINDS,
   sumMoney,
@@ -638,7 +639,7 @@ export function comparisonView(
   mine: Computed,
   filter: { term?: string | null; includeUnchanged?: boolean },
 ): ScenarioComparison {
-  const diff = (a: string, b: string) => new Decimal(b).minus(a).toFixed(2);
+  const diff = moneyDiff;
   const baseSchool = new Map(base.results.schoolTerms.map((s) => [`${s.schoolUrn}|${s.termCode}`, schoolTermTotal(s)]));
   const schools = mine.results.schoolTerms
     .filter((s) => !filter.term || s.termCode === filter.term)

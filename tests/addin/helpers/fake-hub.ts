@@ -167,11 +167,30 @@ export class FakeHubData {
   scenarioBlock(sc: { protectionRate: string }) {
     const years = ['2026-27', '2027-28'];
     const special = (rate: string, k: number) => 100_000_000_00 + k * 5_000_000_00 + Math.round(Number(rate) * 1e9);
-    const line = (rate: string, fy: string, k: number) => [
-      { lineCode: 'SPECIAL_SCHOOLS', name: 'Special schools: places and top-ups', amount: money(special(rate, k)), modelled: true, memo: false },
-      { lineCode: 'CENTRAL_SEN_SERVICES', name: 'Central SEN support and inclusion services', amount: money(20_000_000_00), modelled: false, memo: false },
-      { lineCode: 'NOTIONAL_SEN', name: 'Notional SEN budgets (memo)', amount: money(90_000_000_00), modelled: true, memo: true },
-    ].map((l) => ({ ...l, fy }));
+    const line = (rate: string, fy: string, k: number) =>
+      [
+        {
+          lineCode: 'SPECIAL_SCHOOLS',
+          name: 'Special schools: places and top-ups',
+          amount: money(special(rate, k)),
+          modelled: true,
+          memo: false,
+        },
+        {
+          lineCode: 'CENTRAL_SEN_SERVICES',
+          name: 'Central SEN support and inclusion services',
+          amount: money(20_000_000_00),
+          modelled: false,
+          memo: false,
+        },
+        {
+          lineCode: 'NOTIONAL_SEN',
+          name: 'Notional SEN budgets (memo)',
+          amount: money(90_000_000_00),
+          modelled: true,
+          memo: true,
+        },
+      ].map((l) => ({ ...l, fy }));
     const income = 115_000_000_00;
     const position = (rate: string) => {
       let cumulative = -50_000_000_00;
@@ -207,7 +226,13 @@ export class FakeHubData {
         cumulativeAgainstPlan: money(y.cumulative - plan[k]),
       })),
       trajectory: [
-        { label: 'Brought forward (2026-03-31)', date: '2026-03-31', plan: money(-60_000_000_00), record: money(-50_000_000_00), scenario: money(-50_000_000_00) },
+        {
+          label: 'Brought forward (2026-03-31)',
+          date: '2026-03-31',
+          plan: money(-60_000_000_00),
+          record: money(-50_000_000_00),
+          scenario: money(-50_000_000_00),
+        },
         ...mine.map((y, k) => ({
           label: `Mar ${2027 + k}`,
           date: `${2027 + k}-03-31`,
@@ -243,7 +268,13 @@ export class FakeHubData {
               ['IN_YEAR', rec[k].inYear, y.inYear],
               ['CUMULATIVE', rec[k].cumulative, y.cumulative],
             ] as [string, number, number][]
-          ).map(([key, b, m]) => ({ key, period: y.fy, baseline: money(b), scenario: money(m), difference: money(m - b) })),
+          ).map(([key, b, m]) => ({
+            key,
+            period: y.fy,
+            baseline: money(b),
+            scenario: money(m),
+            difference: money(m - b),
+          })),
         ),
       },
     };
@@ -389,9 +420,9 @@ function rootValue(d: FakeHubData, user: { name: string; role: string; community
           against: 'RECORD',
           schools: includeUnchanged ? rows : rows.filter((r) => r.difference !== '0.00'),
           communities: [],
-          blockLines: d.scenarioBlock(sc).comparison.blockLines.filter(
-            (c: any) => includeUnchanged || c.difference !== '0.00',
-          ),
+          blockLines: d
+            .scenarioBlock(sc)
+            .comparison.blockLines.filter((c: any) => includeUnchanged || c.difference !== '0.00'),
           dsg: d.scenarioBlock(sc).comparison.dsg.filter((c: any) => includeUnchanged || c.difference !== '0.00'),
           total,
         };
