@@ -64,10 +64,12 @@ export async function benchDisclosure(): Promise<Record<string, unknown>[]> {
     // 2. The background computation ahead, from nothing stored: the Analyst and the demo's one Chair token.
     await clear();
     t0 = Date.now();
-    const computed = await precomputePatterns(db);
+    await precomputePatterns(db);
+    const ms = Date.now() - t0;
+    const [{ n: stored }] = await db.query(`SELECT count(*)::int AS n FROM disclosure_pattern`);
     rows.push({
-      what: `computed ahead in the background from nothing (ANALYST + 1 Chair token): ${computed} patterns`,
-      ms: Date.now() - t0,
+      what: `computed ahead in the background from nothing (ANALYST + 1 Chair token): ${stored} patterns stored`,
+      ms,
     });
 
     // 3. Reads.

@@ -79,8 +79,8 @@ function request(url: string, token: string, body?: string): Promise<{ status: n
     req.end(body);
   });
 }
-const post = async (url: string, query: string, token: string) => ({
-  body: JSON.parse((await request(`${url}/graphql`, token, JSON.stringify({ query }))).text),
+const post = async (url: string, query: string, token: string, variables?: Record<string, unknown>) => ({
+  body: JSON.parse((await request(`${url}/graphql`, token, JSON.stringify({ query, variables }))).text),
 });
 // Grouped tables per request (a batch the hub finds too large is halved) and requests in flight at once.
 const BATCH = 8;
@@ -183,18 +183,30 @@ export async function attack(
       seen.push({ kind, period: r.period, where: `${where} total`, count: r.count, atoms: all.get(r.period) ?? [] });
   };
   const ask = async (batch: Table[]): Promise<void> => {
-    const fields = batch.map(
-      ({ kind, groupBy, f }, i) =>
-        `t${i}: caseloads(kind: ${kind}, groupBy: ${groupBy}${f.district ? `, districtCode: ${q(f.district)}` : ''}${f.community ? `, communityCode: ${q(f.community)}` : ''}) { rows { key period count } totals { period count } }`,
+    // One document per batch size, the tables in variables (an absent filter is null): the hub compiles it once.
+    const params = batch.map(
+      (_, i) => `$k${i}: CaseloadKind!, $g${i}: CaseloadGrouping!, $d${i}: String, $c${i}: String`,
     );
-    const r = await post(t.url, `{ ${fields.join('\n')} }`, token);
+    const fields = batch.map(
+      (_, i) =>
+        `t${i}: caseloads(kind: $k${i}, groupBy: $g${i}, districtCode: $d${i}, communityCode: $c${i}) { rows { key period count } totals { period count } }`,
+    );
+    const variables = Object.fromEntries(
+      batch.flatMap(({ kind, groupBy, f }, i) => [
+        [`k${i}`, kind],
+        [`g${i}`, groupBy],
+        [`d${i}`, f.district ?? null],
+        [`c${i}`, f.community ?? null],
+      ]),
+    );
+    const r = await post(t.url, `query(${params.join(', ')}) { ${fields.join('\n')} }`, token, variables);
     if (r.body.errors?.[0]?.extensions?.code === 'QUERY_TOO_COMPLEX' && batch.length > 1) {
       const half = Math.ceil(batch.length / 2);
       await ask(batch.slice(0, half));
       await ask(batch.slice(half));
       return;
     }
-    if (r.body.errors) throw new Error(`${fields[0].slice(0, 200)}: ${JSON.stringify(r.body.errors[0])}`);
+    if (r.body.errors) throw new Error(`${JSON.stringify(batch[0])}: ${JSON.stringify(r.body.errors[0])}`);
     batch.forEach((table, i) => record(table, r.body.data[`t${i}`]));
   };
   const batches: Table[][] = [];

@@ -93,4 +93,26 @@ describe('disclosure patterns computed ahead', () => {
     expect(await compiled(t.tokens.CHAIR)).toEqual({ kind: 'EHCP_PLANS', count: null, suppressed: true });
     expect(await compiled(t.tokens.FINANCE)).toEqual({ kind: 'EHCP_PLANS', count: 2, suppressed: false });
   }, 300_000);
+
+  it('recomputes on its own, with no read, when another process changes the counts (an import elsewhere)', async () => {
+    // A second hub on the same database, polling often: the change below is made behind both hubs' backs.
+    const poller = await startTestHub({ db: t.db, disclosurePrecomputeMs: 300 });
+    try {
+      await poller.hub.precomputeIdle();
+      expect(await stale()).toEqual([]);
+      await t.db.dataSource.query(
+        `UPDATE caseload_count SET count = count + 3 WHERE kind = 'SIPS_CHILDREN' AND period_code = '2025/26-T3'
+            AND worker_code = (SELECT min(worker_code) FROM caseload_count WHERE kind = 'SIPS_CHILDREN')`,
+      );
+      expect((await stale()).map((r: any) => `${r.scope} ${r.kind} ${r.period}`)).toEqual([
+        'ANALYST SIPS_CHILDREN 2025/26-T3',
+        `CHAIR:${t.tokens.chairCommunity} SIPS_CHILDREN 2025/26-T3`,
+      ]);
+      const deadline = Date.now() + 120_000;
+      while ((await stale()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await stale()).toEqual([]);
+    } finally {
+      await poller.stop();
+    }
+  }, 300_000);
 });

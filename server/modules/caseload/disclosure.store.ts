@@ -396,13 +396,15 @@ const shuffled = <T>(xs: T[]): T[] => {
   return out;
 };
 
+const STOP_WAIT_MS = 2000;
+
 /** Processes' background computations, nudged when a read meets a version no pattern has yet. */
 const backgrounds = new Set<() => void>();
 
 /**
  * Computes patterns ahead in the background: at once, every `intervalMs` (a caseload import elsewhere bumps a
  * version), and as soon as a read in this process meets a new version. Errors are logged and the next pass
- * tries again. `stop` waits for the pattern in hand.
+ * tries again. `stop` waits (briefly) for the pattern in hand.
  */
 export function startPrecompute(
   db: EntityManager,
@@ -450,7 +452,11 @@ export function startPrecompute(
       stopped = true;
       backgrounds.delete(kick);
       if (timer) clearTimeout(timer);
-      await running;
+      // The pattern in hand, for at most STOP_WAIT_MS: shutting down does not wait for a long computation (it
+      // stores nothing once the database is gone, and the next start computes it again).
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((r) => (wait = setTimeout(r, STOP_WAIT_MS)))]);
+      clearTimeout(wait);
     },
     async idle() {
       while (running) await running;
