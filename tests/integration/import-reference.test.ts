@@ -397,7 +397,7 @@ describe('reference data from files, into an empty hub', () => {
     expect(gias.status).toBe(400);
     expect(gias.body.errors[0].message).toBe(
       'The file lacks the columns "areaCode", "name", "districtCodes" (line 1) of the areas template: expected areaCode, name, districtCodes. ' +
-        'This looks like a GIAS establishment file (edubasealldata), not a areas file: import it with `npm run import:gias -- FILE` or POST /import/gias.',
+        'This looks like a GIAS establishment file (edubasealldata), not an areas file: import it with `npm run import:gias -- FILE` or POST /import/gias.',
     );
     const pots = await imp('areas', 'communityCode,term,amount\nASH-01,AUTUMN-2025,1.00\n');
     expect(pots.body.errors[0].message).toContain(

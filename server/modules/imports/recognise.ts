@@ -28,12 +28,14 @@ const PUBLIC_FILES: { what: string; use: string; test: (h: Set<string>) => boole
   },
 ];
 
+const an = (word: string) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`);
+
 export function looksLike(header: string[], expected: ImportKind, kinds: readonly ImportKind[]): string {
   const h = new Set(header.map((c) => c.trim()).filter(Boolean));
   const known = PUBLIC_FILES.find((p) => p.test(h));
-  if (known) return ` This looks like ${known.what}, not a ${expected.kind} file: ${known.use}.`;
+  if (known) return ` This looks like ${known.what}, not ${an(expected.kind)} file: ${known.use}.`;
   const other = kinds.find((k) => k !== expected && k.fields.filter((f) => f.required).every((f) => h.has(f.name)));
-  if (other) return ` This looks like a ${other.kind} file (${other.title}): import it as ${other.kind}.`;
+  if (other) return ` This looks like ${an(other.kind)} file (${other.title}): import it as ${other.kind}.`;
   const shown = [...h].slice(0, 6).join(', ');
   return shown ? ` The file's header is: ${shown}${h.size > 6 ? ', …' : ''}.` : '';
 }
