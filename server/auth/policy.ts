@@ -52,6 +52,7 @@ export const OPERATIONS: Record<string, Rule> = {
   'Mutation.setScenarioState': { roles: MODELLERS, why: 'as updateScenarioParameters; only Finance unlocks' },
   'Mutation.setModelParameters': { roles: FINANCE, why: 'changes the figures of record' },
   'Mutation.closeSchool': { roles: FINANCE, why: 'ends memberships and recomputes the figures of record' },
+  'Mutation.generatePeriods': { roles: FINANCE, why: 'periods are reference data every figure of record hangs on' },
   'Mutation.submitAllocations': {
     roles: [Role.FINANCE, Role.CHAIR],
     chair: 'own',

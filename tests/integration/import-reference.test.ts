@@ -96,6 +96,14 @@ describe('a demo database refuses every import, saying how to start empty', () =
     ).rejects.toMatchObject({ extensions: { reason: 'DEMO_DATABASE' } });
   });
 
+  it('refuses the generatePeriods mutation too', async () => {
+    const r = await demo.gql('mutation { generatePeriods(first: "2030-31", last: "2030-31") { message } }');
+    expect(r.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'DEMO_DATABASE' });
+    expect(
+      (await demo.db.dataSource.query(`SELECT count(*)::int AS n FROM financial_year WHERE code = '2030-31'`))[0].n,
+    ).toBe(0);
+  });
+
   it('keeps a hub of another authority from starting on it', async () => {
     await expect(checkHubInstance(demo.db.dataSource, { code: 919, name: 'Hertfordshire' })).rejects.toThrow(
       new ConfigError(
@@ -739,6 +747,30 @@ describe('reference data from files, into an empty hub', () => {
     expect(Buffer.from(await res.arrayBuffer()).toString('utf8')).toBe(
       '\uFEFFschoolUrn,communityCode,effectiveFrom,effectiveTo,replaceOverlapping\r\n',
     );
+  });
+
+  it('generates more periods through the Finance mutation, keeping those held, and the next read sees them', async () => {
+    const r = await t.gql(
+      'mutation { generatePeriods(first: "2026-27", last: "2027-28") { financialYearsCreated academicYearsCreated fundingTermsCreated alreadyHeld message } }',
+      {},
+      token,
+    );
+    expect(r.body.data.generatePeriods).toEqual({
+      financialYearsCreated: 1,
+      academicYearsCreated: 1,
+      fundingTermsCreated: 3,
+      alreadyHeld: 6,
+      message: 'Generated 1 financial year, 1 academic year and 3 funding terms (2026-27 to 2027-28); 6 already held.',
+    });
+    await waitFor(
+      async () =>
+        (await t.gql('{ periods { financialYears { code } } }', {}, token)).body.data.periods.financialYears.length ===
+        3,
+    );
+    const [{ source, actor }] = await q(
+      `SELECT source, actor_name AS actor FROM audit_log WHERE entity_id = 'periods:financial_year:2027-28'`,
+    );
+    expect({ source, actor }).toEqual({ source: 'API', actor: 'Bootstrap finance officer (Kent)' });
   });
 });
 
