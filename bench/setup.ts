@@ -50,7 +50,8 @@ export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> 
   const dataSource = createDataSource({ url: dbUrl, poolSize });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
-  await seedDemo(dataSource);
+  // The benches import (GIAS, baselines): the demo data as a REAL fixture, as the test helpers load it.
+  await seedDemo(dataSource, { asRealData: true });
   const tokens = await createDemoTokens(dataSource);
   const hub = await benchHubOn(dataSource);
   const url = await hub.listen(0);

@@ -67,6 +67,7 @@ export const OPERATIONS: Record<string, Rule> = {
   'Mutation.recordSafetyValveReport': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
   'Mutation.recordSafetyValveInstalment': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
   'Mutation.recordSafetyValveKpi': { roles: FINANCE, why: 'as createSafetyValveAgreementVersion' },
+  'Mutation.generatePeriods': { roles: FINANCE, why: 'periods are reference data every figure of record hangs on' },
   'Mutation.submitAllocations': {
     roles: [Role.FINANCE, Role.CHAIR],
     chair: 'own',

@@ -1,4 +1,4 @@
-import { spawn, ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,9 @@ import { cliViewer } from '../../server/modules/imports/cli';
 import { COMMANDS } from '../../server/scripts/local/commands';
 import { bootstrapRealHub, checkHubInstance, markDemo, readHubInstance } from '../../server/modules/instance/instance';
 import { ConfigError } from '../../server/config';
+import { startEmbedded } from '../../server/db/embedded';
+import { createDataSource } from '../../server/db/datasource';
+import { lockFolder } from '../../server/db/folder-lock';
 
 /*
  * Issue 13, items 1-3: the authority is configuration, a real hub starts empty on purpose (one Finance bootstrap
@@ -91,6 +94,14 @@ describe('a demo database refuses every import, saying how to start empty', () =
         fileName: 'areas.csv',
       }),
     ).rejects.toMatchObject({ extensions: { reason: 'DEMO_DATABASE' } });
+  });
+
+  it('refuses the generatePeriods mutation too', async () => {
+    const r = await demo.gql('mutation { generatePeriods(first: "2030-31", last: "2030-31") { message } }');
+    expect(r.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'DEMO_DATABASE' });
+    expect(
+      (await demo.db.dataSource.query(`SELECT count(*)::int AS n FROM financial_year WHERE code = '2030-31'`))[0].n,
+    ).toBe(0);
   });
 
   it('keeps a hub of another authority from starting on it', async () => {
@@ -556,6 +567,20 @@ describe('reference data from files, into an empty hub', () => {
     expect(rowErrors(inFile)[0].reason).toMatch(/^overlaps line 2 of this file for school 900003/);
     expect(await q(`SELECT count(*)::int AS n FROM community_membership`)).toEqual([{ n: 3 }]);
 
+    // Pots set for Spring 2026: the schools' shares must follow the move.
+    await q(
+      `INSERT INTO community_pot (community_code, term_code, amount) VALUES ('ASH-01', 'SPRING-2026', 300.00), ('DAR-01', 'SPRING-2026', 600.00)`,
+    );
+    await q(`INSERT INTO school_term_funding (school_urn, term_code, baseline, protection_rate, protected_amount, community_share, banded_top_up)
+             VALUES (900001, 'SPRING-2026', 0, 0, 0, 180.00, 0), (900002, 'SPRING-2026', 0, 0, 0, 120.00, 0), (900003, 'SPRING-2026', 0, 0, 0, 600.00, 0)`);
+    const dry = await imp('community-memberships?dryRun=TRUE', header + '900002,DAR-01,2026-01-01,,TRUE\n');
+    expect(dry.body.report).toMatchObject({ dryRun: true, applied: false, created: 1 });
+    expect(dry.body.report.notes).toContain(
+      'School 900002 (Kingsnorth Primary) moves from ASH-01 to DAR-01 on 2026-01-01.',
+    );
+    expect(await q(`SELECT count(*)::int AS n FROM community_membership WHERE school_urn = 900002`)).toEqual([
+      { n: 1 },
+    ]);
     const moved = await imp('community-memberships', header + '900002,DAR-01,2026-01-01,,TRUE\n');
     expect(moved.status).toBe(200);
     expect(moved.body.report.notes).toEqual([
@@ -722,5 +747,148 @@ describe('reference data from files, into an empty hub', () => {
     expect(Buffer.from(await res.arrayBuffer()).toString('utf8')).toBe(
       '\uFEFFschoolUrn,communityCode,effectiveFrom,effectiveTo,replaceOverlapping\r\n',
     );
+  });
+
+  it('generates more periods through the Finance mutation, keeping those held, and the next read sees them', async () => {
+    const r = await t.gql(
+      'mutation { generatePeriods(first: "2026-27", last: "2027-28") { financialYearsCreated academicYearsCreated fundingTermsCreated alreadyHeld message } }',
+      {},
+      token,
+    );
+    expect(r.body.data.generatePeriods).toEqual({
+      financialYearsCreated: 1,
+      academicYearsCreated: 1,
+      fundingTermsCreated: 3,
+      alreadyHeld: 6,
+      message: 'Generated 1 financial year, 1 academic year and 3 funding terms (2026-27 to 2027-28); 6 already held.',
+    });
+    await waitFor(
+      async () =>
+        (await t.gql('{ periods { financialYears { code } } }', {}, token)).body.data.periods.financialYears.length ===
+        3,
+    );
+    const [{ source, actor }] = await q(
+      `SELECT source, actor_name AS actor FROM audit_log WHERE entity_id = 'periods:financial_year:2027-28'`,
+    );
+    expect({ source, actor }).toEqual({ source: 'API', actor: 'Bootstrap finance officer (Kent)' });
+  });
+});
+
+describe('npm run db:migrate on an empty database (PostgreSQL, or HUB_DEMO=0)', () => {
+  let db: TestDatabase;
+  const saved = process.env.HUB_DEMO;
+  beforeAll(async () => {
+    db = await startTestDatabase({ seed: false });
+    process.env.HUB_DEMO = '0';
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.HUB_DEMO;
+    else process.env.HUB_DEMO = saved;
+    await db?.stop();
+  });
+
+  it('prints one Finance bootstrap token on a line of its own, once', async () => {
+    const ctx = { dataSource: db.dataSource, viewer: finance, input: () => Readable.from([]) };
+    const first = await COMMANDS['db:migrate'](ctx, {});
+    expect(first.out.slice(0, 3)).toEqual([
+      'Database is up to date.',
+      'Empty hub for LA 886 Kent.',
+      '  Finance bootstrap token (shown once, store it now; it is not printed again):',
+    ]);
+    expect(first.out[3]).toMatch(/^hnh_[A-Za-z0-9_-]+$/);
+    expect(first.out[4]).toContain('npm run token:create -- --role FINANCE');
+    expect((await COMMANDS['db:migrate'](ctx, {})).out).toEqual(['Database is up to date.']);
+    expect(await readHubInstance(db.dataSource)).toMatchObject({ mode: 'REAL', laCode: 886 });
+  });
+});
+
+describe('npm run db:reset -- --empty', () => {
+  const RESET = path.resolve(__dirname, '../../dist/server/scripts/reset.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-reset-'));
+  const run = (args: string[], extra: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [RESET, ...args], {
+      env: { ...process.env, HUB_DATA_DIR: dir, DATABASE_URL: '', LOG_LEVEL: 'warn', ...extra },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('wipes a demo folder into an empty real hub, refusing while a hub holds the folder', async () => {
+    // A demo folder, as `npm start` leaves it (marked DEMO, some data, the demo tokens file; the whole demo is slow on disk).
+    const embedded = await startEmbedded(dir);
+    const ds = createDataSource({ url: embedded.url, poolSize: 1 });
+    await ds.initialize();
+    await ds.runMigrations({ transaction: 'each' });
+    await markDemo(ds, LA);
+    await ds.query(`INSERT INTO area (code, name) VALUES ('NORTH', 'North Kent')`);
+    await ds.query(
+      `INSERT INTO api_token (name, role, token_hash, prefix) VALUES ('Demo finance officer', 'FINANCE', 'x', 'hnh_demo')`,
+    );
+    fs.writeFileSync(path.join(dir, 'demo-tokens.json'), '{}');
+    await ds.destroy();
+    await embedded.stop();
+
+    expect(run([]).stderr).toContain('usage: npm run db:reset -- --empty');
+    const pg = run(['--empty'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    expect(pg.status).toBe(1);
+    expect(pg.stderr).toContain('DATABASE_URL is set: db:reset wipes only the embedded database.');
+
+    const held = await lockFolder(dir);
+    try {
+      const r = run(['--empty']);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `high-needs-hub: A hub (PID ${process.pid}) is running on the data folder ${dir}: stop it first, then run npm run db:reset -- --empty again.`,
+      );
+    } finally {
+      await held.release();
+    }
+
+    const r = run(['--empty']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^Wiped the embedded database in ${dir} and migrated an empty one \\(\\d+ migrations\\) for LA 886 Kent\\.$`,
+      ),
+    );
+    expect(lines[1]).toBe('  Finance bootstrap token (shown once, store it now; it is not printed again):');
+    expect(lines[2]).toMatch(/^hnh_[A-Za-z0-9_-]+$/);
+    expect(fs.existsSync(path.join(dir, 'demo-tokens.json'))).toBe(false);
+
+    const after = await startEmbedded(dir);
+    const ds2 = createDataSource({ url: after.url, poolSize: 1 });
+    try {
+      await ds2.initialize();
+      expect(await readHubInstance(ds2)).toMatchObject({ mode: 'REAL', laCode: 886 });
+      expect(
+        await ds2.query(
+          `SELECT (SELECT count(*)::int FROM area) AS areas, (SELECT count(*)::int FROM api_token WHERE name LIKE 'Bootstrap%') AS tokens,
+                  (SELECT count(*)::int FROM api_token) AS "allTokens"`,
+        ),
+      ).toEqual([{ areas: 0, tokens: 1, allTokens: 1 }]);
+    } finally {
+      await ds2.destroy();
+      await after.stop();
+    }
+  }, 120000);
+
+  it('refuses a folder that is not a hub data folder', () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-notahub-'));
+    fs.writeFileSync(path.join(other, 'thesis.docx'), 'precious');
+    try {
+      const r = spawnSync(process.execPath, [RESET, '--empty'], {
+        env: { ...process.env, HUB_DATA_DIR: other, DATABASE_URL: '' },
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `high-needs-hub: ${other} does not look like a hub data folder (it holds thesis.docx): nothing wiped. Check HUB_DATA_DIR.`,
+      );
+      expect(fs.readFileSync(path.join(other, 'thesis.docx'), 'utf8')).toBe('precious');
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
   });
 });

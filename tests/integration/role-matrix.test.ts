@@ -139,6 +139,11 @@ const GRAPHQL: Record<string, Case> = {
     query: 'mutation { closeSchool(urn: 1, closeDate: "2026-09-01", reason: "role matrix") { urn } }',
     expect: FINANCE_ONLY,
   },
+  'Mutation.generatePeriods': {
+    // A range that is no financial year: Finance is let in and told so; nothing is generated.
+    query: 'mutation { generatePeriods(first: "2025-27", last: "2026-27") { message } }',
+    expect: FINANCE_ONLY,
+  },
   'Mutation.submitAllocations': {
     query: 'mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { results { userErrors { code } } } }',
     variables: (c) => ({

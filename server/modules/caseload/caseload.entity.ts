@@ -11,7 +11,7 @@ export enum WorkerRole {
   SIPS_PRACTITIONER = 'SIPS_PRACTITIONER',
   EHCP_CASE_OFFICER = 'EHCP_CASE_OFFICER',
 }
-registerEnumType(WorkerRole, { name: 'WorkerRole', description: 'Role of a KCC worker who holds a caseload.' });
+registerEnumType(WorkerRole, { name: 'WorkerRole', description: 'Role of an LA worker who holds a caseload.' });
 
 export enum CaseloadKind {
   LINK_WORKER_SCHOOLS = 'LINK_WORKER_SCHOOLS',
@@ -34,7 +34,7 @@ export const CHILD_COUNT_KINDS: ReadonlySet<CaseloadKind> = new Set([
   CaseloadKind.EYPRG_REFERRALS,
 ]);
 
-@ObjectType({ description: 'A KCC worker holding a caseload, identified by a pseudonymous code (no personal data).' })
+@ObjectType({ description: 'An LA worker holding a caseload, identified by a pseudonymous code (no personal data).' })
 @Entity()
 export class CaseloadWorker {
   @Field(() => String, { description: 'Worker code, e.g. "LW-017".' })

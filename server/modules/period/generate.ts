@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { BadInput } from '../../errors';
 import type { Viewer } from '../../auth/roles';
 import { writeAudit, type AuditEntry } from '../audit/audit.service';
@@ -26,6 +26,7 @@ export interface GeneratedPeriods {
   }[];
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const two = (n: number) => String(n % 100).padStart(2, '0');
 const fyCode = (y: number) => `${y}-${two(y + 1)}`;
 const ayCode = (y: number) => `${y}/${two(y + 1)}`;
@@ -76,10 +77,10 @@ export interface PeriodsReport {
 
 /** Writes the generated periods that are missing, in one transaction, audited; a stored period that differs is refused. */
 export async function generatePeriods(
-  ds: DataSource,
+  ds: DataSource | EntityManager,
   first: string,
   last: string,
-  opts: { viewer: Viewer; source: 'API' | 'IMPORT' },
+  opts: { viewer: Viewer; source: 'ADDIN' | 'API' | 'IMPORT' },
 ): Promise<PeriodsReport> {
   const gen = periodsFor(first, last);
   await assertImportAllowed(ds);
@@ -160,7 +161,7 @@ export async function generatePeriods(
       created,
       unchanged,
       message: total
-        ? `Generated ${created.financialYears} financial years, ${created.academicYears} academic years and ${created.fundingTerms} funding terms (${first} to ${last}); ${unchanged} already held.`
+        ? `Generated ${plural(created.financialYears, 'financial year')}, ${plural(created.academicYears, 'academic year')} and ${plural(created.fundingTerms, 'funding term')} (${first} to ${last}); ${unchanged} already held.`
         : `The periods for ${first} to ${last} are all held already (${unchanged}).`,
     };
   });
