@@ -117,7 +117,7 @@ const APT_SHEETS = [
 ];
 
 /** What a file looks like, from its headings and sheets: the import that reads it, and in words; null when none the hub knows. */
-export function describeFile(table: Table): { kind: string; text: string } | null {
+export function describeFile(table: Pick<Table, 'header' | 'sheets'>): { kind: string; text: string } | null {
   const h = new Set(table.header.map(normalizeHeading));
   const has = (...names: string[]) => names.every((n) => h.has(n));
   const sheets = (table.sheets ?? []).map(normalizeHeading);
