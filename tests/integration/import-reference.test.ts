@@ -11,6 +11,7 @@ import { cliViewer } from '../../server/modules/imports/cli';
 import { COMMANDS } from '../../server/scripts/local/commands';
 import { bootstrapRealHub, checkHubInstance, markDemo, readHubInstance } from '../../server/modules/instance/instance';
 import { ConfigError } from '../../server/config';
+import { ensureUnassignedArea } from '../../server/modules/imports/reference';
 import { startEmbedded } from '../../server/db/embedded';
 import { createDataSource } from '../../server/db/datasource';
 import { lockFolder } from '../../server/db/folder-lock';
@@ -270,7 +271,7 @@ describe('reference data from files, into an empty hub', () => {
     t = await startTestHub({ db });
     token = (await bootstrapRealHub(db.dataSource, LA)).token!;
     // As the GIAS import leaves them: districts not yet placed in an area, and the LA's schools.
-    await q(`INSERT INTO area (code, name) VALUES ('UNASSIGNED', 'Not yet in an area')`);
+    expect(await ensureUnassignedArea(db.dataSource.manager)).toBe('UNASSIGNED');
     await q(`INSERT INTO district (ons_code, name, area_code) VALUES
       ('E07000105', 'Ashford', 'UNASSIGNED'), ('E07000107', 'Dartford', 'UNASSIGNED'),
       ('E07000111', 'Sevenoaks', 'UNASSIGNED'), ('E07000112', 'Folkestone and Hythe', 'UNASSIGNED')`);

@@ -20,6 +20,14 @@ import type { ApplyResult, Bad, FieldSpec, ImportKind, ImportRow, Refs, Stored }
 /** The area GIAS-made districts belong to until the `areas` import places them; removed once it is empty. */
 export const UNASSIGNED_AREA = 'UNASSIGNED';
 
+/** For the GIAS import: the area a district it creates is put in until the `areas` import places it. */
+export async function ensureUnassignedArea(tx: EntityManager): Promise<string> {
+  await tx.query(`INSERT INTO area (code, name) VALUES ($1, 'Not yet in an area') ON CONFLICT (code) DO NOTHING`, [
+    UNASSIGNED_AREA,
+  ]);
+  return UNASSIGNED_AREA;
+}
+
 const ONS_RE = /^[EWSN]\d{8}$/;
 
 const splitCodes = (text: string) =>
