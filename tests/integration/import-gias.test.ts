@@ -36,7 +36,7 @@ let db: TestDatabase;
 let kent: GiasSchool[];
 
 beforeAll(async () => {
-  db = await startTestDatabase();
+  db = await startTestDatabase({ realData: true });
   kent = await db.dataSource.query(`SELECT ${SCHOOL_COLUMNS} FROM school s ORDER BY urn`);
 });
 afterAll(async () => {

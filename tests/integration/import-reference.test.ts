@@ -11,7 +11,6 @@ import { cliViewer } from '../../server/modules/imports/cli';
 import { COMMANDS } from '../../server/scripts/local/commands';
 import { bootstrapRealHub, checkHubInstance, markDemo, readHubInstance } from '../../server/modules/instance/instance';
 import { ConfigError } from '../../server/config';
-import { ensureUnassignedArea } from '../../server/modules/imports/reference';
 import { startEmbedded } from '../../server/db/embedded';
 import { createDataSource } from '../../server/db/datasource';
 import { lockFolder } from '../../server/db/folder-lock';
@@ -270,11 +269,10 @@ describe('reference data from files, into an empty hub', () => {
     db = await startTestDatabase({ seed: false });
     t = await startTestHub({ db });
     token = (await bootstrapRealHub(db.dataSource, LA)).token!;
-    // As the GIAS import leaves them: districts not yet placed in an area, and the LA's schools.
-    expect(await ensureUnassignedArea(db.dataSource.manager)).toBe('UNASSIGNED');
+    // As the GIAS import leaves them: districts in no area yet, and the LA's schools.
     await q(`INSERT INTO district (ons_code, name, area_code) VALUES
-      ('E07000105', 'Ashford', 'UNASSIGNED'), ('E07000107', 'Dartford', 'UNASSIGNED'),
-      ('E07000111', 'Sevenoaks', 'UNASSIGNED'), ('E07000112', 'Folkestone and Hythe', 'UNASSIGNED')`);
+      ('E07000105', 'Ashford', NULL), ('E07000107', 'Dartford', NULL),
+      ('E07000111', 'Sevenoaks', NULL), ('E07000112', 'Folkestone and Hythe', NULL)`);
     await q(`INSERT INTO school (urn, laestab, name, phase, type, status, district_code, pupils_on_roll) VALUES
       (900001, 8862001, 'Ashford Oaks Primary', 'PRIMARY', 'MAINTAINED', 'OPEN', 'E07000105', 300),
       (900002, 8862002, 'Kingsnorth Primary', 'PRIMARY', 'ACADEMY', 'OPEN', 'E07000105', 200),
@@ -414,7 +412,7 @@ describe('reference data from files, into an empty hub', () => {
     );
     const bad = await imp(
       'areas',
-      'areaCode,name,districtCodes\nNORTH,North,E07000107;E07999999\nEAST,East,E07000105 X1\nWEST,West,E07000107\nUNASSIGNED,None,E07000111\n',
+      'areaCode,name,districtCodes\nNORTH,North,E07000107;E07999999\nEAST,East,E07000105 X1\nWEST,West,E07000107\n',
     );
     expect(rowErrors(bad)).toEqual([
       {
@@ -429,12 +427,6 @@ describe('reference data from files, into an empty hub', () => {
         value: 'E07000105 X1',
         reason: 'holds X1, not ONS district codes (e.g. E07000105)',
       },
-      {
-        line: 5,
-        column: 'areaCode',
-        value: 'UNASSIGNED',
-        reason: 'is reserved for districts not yet placed in an area',
-      },
     ]);
     const twice = await imp('areas', 'areaCode,name,districtCodes\nNORTH,North,E07000107\nWEST,West,E07000107\n');
     expect(rowErrors(twice)).toEqual([
@@ -445,7 +437,7 @@ describe('reference data from files, into an empty hub', () => {
         reason: 'district E07000107 is also in area NORTH on line 2: a district is in one area',
       },
     ]);
-    expect(await count('area')).toBe(1);
+    expect(await count('area')).toBe(0);
     const ok = await imp(
       'areas',
       'areaCode,name,districtCodes\nNORTH,North,E07000107; E07000111\nEAST,East,E07000105 E07000112\n',
@@ -453,10 +445,10 @@ describe('reference data from files, into an empty hub', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.report).toMatchObject({ created: 2, updated: 0, errorCount: 0 });
     expect(ok.body.report.notes).toEqual([
-      'District E07000107 (Dartford) moves from area UNASSIGNED to NORTH.',
-      'District E07000111 (Sevenoaks) moves from area UNASSIGNED to NORTH.',
-      'District E07000105 (Ashford) moves from area UNASSIGNED to EAST.',
-      'District E07000112 (Folkestone and Hythe) moves from area UNASSIGNED to EAST.',
+      'District E07000107 (Dartford) is placed in area NORTH.',
+      'District E07000111 (Sevenoaks) is placed in area NORTH.',
+      'District E07000105 (Ashford) is placed in area EAST.',
+      'District E07000112 (Folkestone and Hythe) is placed in area EAST.',
     ]);
     await waitFor(async () => {
       const r = await t.gql('{ areas { code name } districts { onsCode area { code } } }', {}, token);
@@ -465,7 +457,7 @@ describe('reference data from files, into an empty hub', () => {
           JSON.stringify([
             { code: 'EAST', name: 'East' },
             { code: 'NORTH', name: 'North' },
-          ]) && r.body.data.districts.every((d: any) => d.area.code !== 'UNASSIGNED')
+          ]) && r.body.data.districts.every((d: any) => d.area?.code)
       );
     });
     expect(await audits('areas:')).toBe(6);

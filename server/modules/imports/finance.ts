@@ -50,6 +50,8 @@ export interface Refs {
   schools: Set<number>;
   communities: Set<string>;
   districts: Set<string>;
+  /** Districts GIAS made that no areas import has placed yet. */
+  unplacedDistricts: Set<string>;
   areas: Set<string>;
   workers: Set<string>;
   settings: Set<string>;
@@ -713,7 +715,7 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
   const periods = await loadPeriodCatalogue(db);
   const schools = await db.query(`SELECT urn FROM school`);
   const communities = await db.query(`SELECT code FROM community`);
-  const districts = await db.query(`SELECT ons_code AS code FROM district`);
+  const districts = await db.query(`SELECT ons_code AS code, area_code AS area FROM district`);
   const areas = await db.query(`SELECT code FROM area`);
   const workers = await db.query(`SELECT code FROM caseload_worker`);
   const settings = await db.query(`SELECT urn FROM early_years_setting`);
@@ -722,6 +724,9 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
     schools: new Set(schools.map((r: { urn: number }) => r.urn)),
     communities: new Set(communities.map((r: { code: string }) => r.code)),
     districts: new Set(districts.map((r: { code: string }) => r.code)),
+    unplacedDistricts: new Set(
+      districts.filter((r: { area: string | null }) => !r.area).map((r: { code: string }) => r.code),
+    ),
     areas: new Set(areas.map((r: { code: string }) => r.code)),
     workers: new Set(workers.map((r: { code: string }) => r.code)),
     settings: new Set(settings.map((r: { urn: string }) => r.urn)),

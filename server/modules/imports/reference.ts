@@ -17,17 +17,6 @@ import type { ApplyResult, Bad, FieldSpec, ImportKind, ImportRow, Refs, Stored }
  * by the hub (`npm run periods`, server/modules/period/generate.ts).
  */
 
-/** The area GIAS-made districts belong to until the `areas` import places them; removed once it is empty. */
-export const UNASSIGNED_AREA = 'UNASSIGNED';
-
-/** For the GIAS import: the area a district it creates is put in until the `areas` import places it. */
-export async function ensureUnassignedArea(tx: EntityManager): Promise<string> {
-  await tx.query(`INSERT INTO area (code, name) VALUES ($1, 'Not yet in an area') ON CONFLICT (code) DO NOTHING`, [
-    UNASSIGNED_AREA,
-  ]);
-  return UNASSIGNED_AREA;
-}
-
 const ONS_RE = /^[EWSN]\d{8}$/;
 
 const splitCodes = (text: string) =>
@@ -115,7 +104,6 @@ const areas: ImportKind = {
   check(row, refs, bad) {
     const v = row.values;
     maxLength('areaCode', v.areaCode, 16, bad);
-    if (v.areaCode === UNASSIGNED_AREA) bad('areaCode', 'is reserved for districts not yet placed in an area');
     if (typeof v.districtCodes !== 'string') return;
     const codes = splitCodes(v.districtCodes);
     const malformed = codes.filter((c) => !ONS_RE.test(c));
@@ -176,7 +164,11 @@ const areas: ImportKind = {
       for (const d of placed) {
         const from = districtBy.get(d)!.area;
         moves.push({ code: d, area: code });
-        notes.push(`District ${d} (${districtBy.get(d)!.name}) moves from area ${from} to ${code}.`);
+        notes.push(
+          from
+            ? `District ${d} (${districtBy.get(d)!.name}) moves from area ${from} to ${code}.`
+            : `District ${d} (${districtBy.get(d)!.name}) is placed in area ${code}.`,
+        );
         audit.push({
           entity: 'IMPORT',
           entityId: `areas:district:${d}`,
@@ -202,13 +194,6 @@ const areas: ImportKind = {
         `UPDATE district d SET area_code = x.area FROM unnest($1::text[], $2::text[]) AS x(code, area) WHERE d.ons_code = x.code`,
         [moves.map((m) => m.code), moves.map((m) => m.area)],
       );
-    // The placeholder goes once nothing is left in it.
-    await tx.query(
-      `DELETE FROM area a WHERE a.code = $1 AND NOT EXISTS (SELECT 1 FROM district d WHERE d.area_code = a.code)
-          AND NOT EXISTS (SELECT 1 FROM community c WHERE c.area_code = a.code)
-          AND NOT EXISTS (SELECT 1 FROM caseload_worker w WHERE w.area_code = a.code)`,
-      [UNASSIGNED_AREA],
-    );
     // A community's area is its primary district's.
     await tx.query(
       `UPDATE community c SET area_code = d.area_code FROM district d WHERE d.ons_code = c.primary_district_code AND c.area_code <> d.area_code`,
@@ -280,6 +265,8 @@ const communities: ImportKind = {
     const v = row.values;
     maxLength('communityCode', v.communityCode, 16, bad);
     districtExists(refs, 'primaryDistrictCode', v.primaryDistrictCode, bad);
+    if (refs.unplacedDistricts.has(v.primaryDistrictCode as string))
+      bad('primaryDistrictCode', "is in no area yet (a community's area is its district's): import the areas file first");
     const u = v.chairSchoolUrn as number | null | undefined;
     if (typeof u === 'number' && !refs.schools.has(u)) bad('chairSchoolUrn', 'is not a school in the hub');
   },
