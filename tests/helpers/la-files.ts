@@ -28,7 +28,9 @@ export interface LaFiles {
 const csv = (rows: (string | number | null | undefined)[][]) =>
   rows
     .map((r) =>
-      r.map((c) => (c == null ? '' : /[",\r\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c))).join(','),
+      r
+        .map((c) => (c == null ? '' : /[",\r\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c)))
+        .join(','),
     )
     .join('\r\n') + '\r\n';
 
@@ -62,7 +64,12 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
   );
   const [a, b] = convertible;
   const firstConversion = { urn: a.urn, successorUrn: 149001, date: '2026-09-01', communityCode: memberOf.get(a.urn)! };
-  const secondConversion = { urn: b.urn, successorUrn: 149002, date: '2026-12-01', communityCode: memberOf.get(b.urn)! };
+  const secondConversion = {
+    urn: b.urn,
+    successorUrn: 149002,
+    date: '2026-12-01',
+    communityCode: memberOf.get(b.urn)!,
+  };
 
   // The register and its links, this month and next.
   const schools = county.schools as unknown as GiasSchool[];
@@ -76,7 +83,10 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
   const districtsOf = (area: string) => county.districts.filter((d) => d.areaCode === area).map((d) => d.onsCode);
   fs.writeFileSync(
     file('areas.csv'),
-    csv([['areaCode', 'name', 'districtCodes'], ...county.areas.map((x) => [x.code, x.name, districtsOf(x.code).join('; ')])]),
+    csv([
+      ['areaCode', 'name', 'districtCodes'],
+      ...county.areas.map((x) => [x.code, x.name, districtsOf(x.code).join('; ')]),
+    ]),
   );
   fs.writeFileSync(
     file('school-terms.csv'),
@@ -89,7 +99,15 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
     file('communities.csv'),
     csv([
       ['communityCode', 'name', 'primaryDistrictCode', 'chairName', 'chairContact', 'chairSchoolUrn', 'pcnName'],
-      ...county.communities.map((c) => [c.code, c.name, c.primaryDistrictCode, c.chairName, '', c.chairSchoolUrn, c.pcnName]),
+      ...county.communities.map((c) => [
+        c.code,
+        c.name,
+        c.primaryDistrictCode,
+        c.chairName,
+        '',
+        c.chairSchoolUrn,
+        c.pcnName,
+      ]),
     ]),
   );
   fs.writeFileSync(
@@ -108,7 +126,10 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
   );
   fs.writeFileSync(
     file('caseload-workers.csv'),
-    csv([['workerCode', 'role', 'team', 'areaCode'], ...county.caseloadWorkers.map((w) => [w.code, w.role, w.team, w.areaCode])]),
+    csv([
+      ['workerCode', 'role', 'team', 'areaCode'],
+      ...county.caseloadWorkers.map((w) => [w.code, w.role, w.team, w.areaCode]),
+    ]),
   );
 
   // The APT's New ISB sheet: one row per school, a column per factor, title rows above the header.
@@ -143,13 +164,22 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
   fs.writeFileSync(
     file(`high-needs-places-${financialYear}.csv`),
     csv([
-      ['URN', 'Academic year', 'Pre-16 SEN places', 'Post-16 SEN places', 'Pre-16 AP places', 'Pre-16 SEN unit and resourced provision places'],
+      [
+        'URN',
+        'Academic year',
+        'Pre-16 SEN places',
+        'Post-16 SEN places',
+        'Pre-16 AP places',
+        'Pre-16 SEN unit and resourced provision places',
+      ],
       ...placesRows(county, academicYear),
     ]),
   );
 
   // Baselines for the whole year: the sum of the year's terms in the county.
-  const termsOfYear = new Set(county.fundingTerms.filter((t) => t.financialYearCode === financialYear).map((t) => t.code));
+  const termsOfYear = new Set(
+    county.fundingTerms.filter((t) => t.financialYearCode === financialYear).map((t) => t.code),
+  );
   const yearBaseline = new Map<number, number>();
   for (const f of county.schoolTermFunding)
     if (termsOfYear.has(f.termCode))
@@ -165,7 +195,9 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
     file(`pots-${financialYear}.csv`),
     csv([
       ['communityCode', 'term', 'amount'],
-      ...county.communityPots.filter((p) => termsOfYear.has(p.termCode)).map((p) => [p.communityCode, p.termCode, p.amount]),
+      ...county.communityPots
+        .filter((p) => termsOfYear.has(p.termCode))
+        .map((p) => [p.communityCode, p.termCode, p.amount]),
     ]),
   );
   fs.writeFileSync(
@@ -181,43 +213,149 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
     file('ehcp-band-counts-AUTUMN-2026.csv'),
     csv([
       ['schoolUrn', 'term', 'band', 'plans'],
-      ...county.ehcpBandCounts.filter((c) => c.termCode === 'AUTUMN-2026').map((c) => [c.schoolUrn, c.termCode, c.band, c.plans]),
+      ...county.ehcpBandCounts
+        .filter((c) => c.termCode === 'AUTUMN-2026')
+        .map((c) => [c.schoolUrn, c.termCode, c.band, c.plans]),
     ]),
   );
   // The statistics service's S251 budget file: the England row and another authority's are in it too.
-  const S251 = ['time_period', 'time_identifier', 'geographic_level', 'old_la_code', 'new_la_code', 'la_name',
-    'category_of_planned_expenditure', 'primary_schools', 'secondary_schools', 'sen_and_special_schools',
-    'pupil_referral_units_and_alt_provision', 'post_16', 'net_planned_expenditure'];
+  const S251 = [
+    'time_period',
+    'time_identifier',
+    'geographic_level',
+    'old_la_code',
+    'new_la_code',
+    'la_name',
+    'category_of_planned_expenditure',
+    'primary_schools',
+    'secondary_schools',
+    'sen_and_special_schools',
+    'pupil_referral_units_and_alt_provision',
+    'post_16',
+    'net_planned_expenditure',
+  ];
   const tp = financialYear.replace('-', '');
   fs.writeFileSync(
     file(`s251-budget-${financialYear}.csv`),
     csv([
       S251,
-      [tp, 'Financial year', 'National', '', '', '', '1.2.6 Hospital education services', '', '', '', '', '', '99999999'],
-      [tp, 'Financial year', 'Local authority', '201', 'E09000001', 'City of London', '1.2.6 Hospital education services', '', '', '', '', '', '12345'],
-      [tp, 'Financial year', 'Local authority', '886', 'E10000016', 'Kent', '1.2.6 Hospital education services', '', '', '', '', '', '2345678.90'],
-      [tp, 'Financial year', 'Local authority', '886', 'E10000016', 'Kent', '1.2.7 Alternative provision', '', '', '', '', '', '8765432.10'],
+      [
+        tp,
+        'Financial year',
+        'National',
+        '',
+        '',
+        '',
+        '1.2.6 Hospital education services',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '99999999',
+      ],
+      [
+        tp,
+        'Financial year',
+        'Local authority',
+        '201',
+        'E09000001',
+        'City of London',
+        '1.2.6 Hospital education services',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '12345',
+      ],
+      [
+        tp,
+        'Financial year',
+        'Local authority',
+        '886',
+        'E10000016',
+        'Kent',
+        '1.2.6 Hospital education services',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '2345678.90',
+      ],
+      [
+        tp,
+        'Financial year',
+        'Local authority',
+        '886',
+        'E10000016',
+        'Kent',
+        '1.2.7 Alternative provision',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '8765432.10',
+      ],
     ]),
   );
   const sv = county.safetyValveAgreements[0];
   fs.writeFileSync(
     file('safety-valve-agreement.csv'),
     csv([
-      ['agreementCode', 'effectiveFrom', 'firstFinancialYear', 'lastFinancialYear', 'dfeContribution', 'laContribution',
-        'deficitAtStart', 'deficitAtStartDate', 'reportsPerYear', 'broughtForwardDate', 'broughtForwardPlan', 'broughtForwardOutturn', 'note'],
-      [sv.code, sv.effectiveFrom, sv.firstFinancialYear, sv.lastFinancialYear, sv.dfeContribution, sv.laContribution,
-        sv.deficitAtStart, sv.deficitAtStartDate, sv.reportsPerYear, sv.broughtForwardDate, sv.broughtForwardPlan, sv.broughtForwardOutturn, 'As signed'],
+      [
+        'agreementCode',
+        'effectiveFrom',
+        'firstFinancialYear',
+        'lastFinancialYear',
+        'dfeContribution',
+        'laContribution',
+        'deficitAtStart',
+        'deficitAtStartDate',
+        'reportsPerYear',
+        'broughtForwardDate',
+        'broughtForwardPlan',
+        'broughtForwardOutturn',
+        'note',
+      ],
+      [
+        sv.code,
+        sv.effectiveFrom,
+        sv.firstFinancialYear,
+        sv.lastFinancialYear,
+        sv.dfeContribution,
+        sv.laContribution,
+        sv.deficitAtStart,
+        sv.deficitAtStartDate,
+        sv.reportsPerYear,
+        sv.broughtForwardDate,
+        sv.broughtForwardPlan,
+        sv.broughtForwardOutturn,
+        'As signed',
+      ],
     ]),
   );
   fs.writeFileSync(
     file('safety-valve-plan.csv'),
-    csv([['financialYear', 'inYearPlan'], ...county.safetyValvePlanYears.map((p) => [p.financialYearCode, p.inYearPlan])]),
+    csv([
+      ['financialYear', 'inYearPlan'],
+      ...county.safetyValvePlanYears.map((p) => [p.financialYearCode, p.inYearPlan]),
+    ]),
   );
   fs.writeFileSync(
     file('safety-valve-instalments.csv'),
     csv([
       ['periodCode', 'financialYear', 'dueOn', 'amount', 'status', 'paidOn'],
-      ...county.safetyValveInstalments.map((i) => [i.periodCode, i.financialYearCode, i.dueOn, i.amount, i.status, i.paidOn]),
+      ...county.safetyValveInstalments.map((i) => [
+        i.periodCode,
+        i.financialYearCode,
+        i.dueOn,
+        i.amount,
+        i.status,
+        i.paidOn,
+      ]),
     ]),
   );
   return { county, firstConversion, secondConversion, financialYear, academicYear };

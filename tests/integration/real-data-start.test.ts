@@ -74,7 +74,12 @@ describe('real data quick start, as the README writes it', () => {
   /** Starts `npm start` in the background and waits for its address and the one-time bootstrap token. */
   const start = (line: string) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn('bash', ['-c', `exec ${line}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('bash', ['-c', `exec ${line}`], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       hub = child;
       let out = '';
       let err = '';
@@ -131,13 +136,25 @@ describe('real data quick start, as the README writes it', () => {
     expect(me.me.role).toBe('FINANCE');
     // Every import the quick start lists ran (none refused, none a dry run), the register and the links included.
     const imported = outputs.map((o) => o.line).join('\n');
-    for (const kind of ['import:gias', 'areas', 'school-terms', 'communities', 'community-memberships', 'apt-budgets',
-      'place-numbers', 'baselines-by-year', 'community-pots', 's251', 'caseloads', 'safety-valve-agreement'])
+    for (const kind of [
+      'import:gias',
+      'areas',
+      'school-terms',
+      'communities',
+      'community-memberships',
+      'apt-budgets',
+      'place-numbers',
+      'baselines-by-year',
+      'community-pots',
+      's251',
+      'caseloads',
+      'safety-valve-agreement',
+    ])
       expect(imported).toContain(kind);
     expect(imported).not.toContain('--dry-run');
   });
 
-  it('holds the register as GIAS gives it: the open schools, the converter pair sharing a LAESTAB, the academy in its predecessor\'s community', async () => {
+  it("holds the register as GIAS gives it: the open schools, the converter pair sharing a LAESTAB, the academy in its predecessor's community", async () => {
     const open = files.county.schools.filter((s) => s.status === 'OPEN').length;
     const { schools } = await gql('{ schools(first: 1, filter: { status: [OPEN] }) { totalCount } }');
     expect(schools.totalCount).toBe(open);
@@ -186,7 +203,10 @@ describe('real data quick start, as the README writes it', () => {
     const q = terms.map((t, i) => `t${i}: funding(term: "${t.code}") { baseline }`).join(' ');
     const { schoolsByUrn } = await gql(`query($u: [Int!]!) { schoolsByUrn(urns: $u) { urn ${q} } }`, { u: urns });
     for (const s of schoolsByUrn) {
-      const want = splitByMonths(yearOf.get(s.urn)!, terms.map((t) => t.months));
+      const want = splitByMonths(
+        yearOf.get(s.urn)!,
+        terms.map((t) => t.months),
+      );
       const got = terms.map((_, i) => Math.round(Number(s[`t${i}`].baseline) * 100));
       expect(got).toEqual(want);
       expect(got.reduce((a, b) => a + b, 0)).toBe(yearOf.get(s.urn));
@@ -195,7 +215,9 @@ describe('real data quick start, as the README writes it', () => {
 
   it('holds the pots, the block lines from S251, place numbers, caseloads and the Safety Valve agreement as the files give them', async () => {
     const pot = files.county.communityPots.find((p) => p.termCode === 'AUTUMN-2026')!;
-    const special = files.county.placeNumbers.find((p) => p.academicYearCode === files.academicYear && p.placeType === 'SPECIAL_PRE16')!;
+    const special = files.county.placeNumbers.find(
+      (p) => p.academicYearCode === files.academicYear && p.placeType === 'SPECIAL_PRE16',
+    )!;
     const data = await gql(
       `query($c: String!, $u: Int!, $ay: String!, $fy: String!) {
         community(code: $c) { pot(term: "AUTUMN-2026") { amount } }
@@ -218,13 +240,21 @@ describe('real data quick start, as the README writes it', () => {
       .reduce((a, c) => a + c.count, 0);
     expect(data.caseloads.totals.reduce((a: number, t: any) => a + (t.count ?? 0), 0)).toBe(ehcp);
     const sv = files.county.safetyValveAgreements[0];
-    expect(data.safetyValve.agreement).toMatchObject({ code: sv.code, dfeContribution: sv.dfeContribution, laContribution: sv.laContribution });
+    expect(data.safetyValve.agreement).toMatchObject({
+      code: sv.code,
+      dfeContribution: sv.dfeContribution,
+      laContribution: sv.laContribution,
+    });
     expect(data.safetyValve.instalments).toHaveLength(files.county.safetyValveInstalments.length);
-    expect(data.safetyValve.plan.map((p: any) => p.inYearPlan)).toEqual(files.county.safetyValvePlanYears.map((p) => p.inYearPlan));
+    expect(data.safetyValve.plan.map((p: any) => p.inYearPlan)).toEqual(
+      files.county.safetyValvePlanYears.map((p) => p.inYearPlan),
+    );
   });
 
   it('a month later, the next register and links: one more conversion, its academy in the same community, nothing else moved', async () => {
-    const before = await gql('{ schools(first: 1, filter: { status: [OPEN] }) { totalCount } communities { code memberCount } }');
+    const before = await gql(
+      '{ schools(first: 1, filter: { status: [OPEN] }) { totalCount } communities { code memberCount } }',
+    );
     const month2 = `npm run import:gias -- data/edubasealldata20261201.csv --links data/links_edubasealldata20261201.csv`;
     const r = sh(dir, env, month2);
     expect(r.status).toBe(0);

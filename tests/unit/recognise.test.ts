@@ -11,7 +11,9 @@ describe('a file given as the wrong kind says what it looks like', () => {
     expect(say(['URN', 'LinkURN', 'LinkName', 'LinkType', 'LinkEstablishedDate'], 'communities')).toMatch(
       /^ It looks like a GIAS links file \(links_edubasealldata…csv\), which POST \/import\/gias-links reads/,
     );
-    expect(say(['LAESTAB', 'School Name', 'Notional SEN Budget'])).toMatch(/APT's layout, which the apt-budgets import reads/);
+    expect(say(['LAESTAB', 'School Name', 'Notional SEN Budget'])).toMatch(
+      /APT's layout, which the apt-budgets import reads/,
+    );
     expect(say(['time_period', 'geographic_level', 'la_code', 'category_of_expenditure'])).toMatch(
       /an S251 outturn file from the statistics service/,
     );

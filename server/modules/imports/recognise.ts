@@ -7,7 +7,11 @@ import type { Table } from './table';
  * use instead: another of the hub's templates whose required columns it has, else a public file the hub knows
  * (`describeFile`: GIAS, its links file, the APT, S251, place numbers), else the start of its header.
  */
-export function looksLike(table: Pick<Table, 'header' | 'sheets'>, expected: ImportKind, kinds: readonly ImportKind[]): string {
+export function looksLike(
+  table: Pick<Table, 'header' | 'sheets'>,
+  expected: ImportKind,
+  kinds: readonly ImportKind[],
+): string {
   const h = new Set(table.header.map((c) => c.trim()).filter(Boolean));
   const other = kinds.find(
     (k) => k !== expected && !k.table && k.fields.filter((f) => f.required).every((f) => h.has(f.name)),

@@ -266,7 +266,10 @@ const communities: ImportKind = {
     maxLength('communityCode', v.communityCode, 16, bad);
     districtExists(refs, 'primaryDistrictCode', v.primaryDistrictCode, bad);
     if (refs.unplacedDistricts.has(v.primaryDistrictCode as string))
-      bad('primaryDistrictCode', "is in no area yet (a community's area is its district's): import the areas file first");
+      bad(
+        'primaryDistrictCode',
+        "is in no area yet (a community's area is its district's): import the areas file first",
+      );
     const u = v.chairSchoolUrn as number | null | undefined;
     if (typeof u === 'number' && !refs.schools.has(u)) bad('chairSchoolUrn', 'is not a school in the hub');
   },
