@@ -11,7 +11,7 @@ import { Role } from '../../server/auth/roles';
 let t: TestHub;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-data-status-'));
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ realData: true });
 });
 afterAll(async () => {
   await t?.stop();
