@@ -148,6 +148,11 @@ function blockOverrides(input: ModelParametersInput, base: BlockParameters): Blo
     b.allocationGrowth = input.allocationGrowth;
     changed = true;
   }
+  if (input.importExportRate != null) {
+    range('importExportRate', 'importExportRate', input.importExportRate, '0', '20000');
+    b.importExportRate = input.importExportRate;
+    changed = true;
+  }
   return changed ? b : null;
 }
 
