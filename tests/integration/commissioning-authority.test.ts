@@ -89,7 +89,12 @@ describe("the LA's children in other authorities' schools, of record", () => {
     );
     // DfE money in 2026-27 of record: three instalments of £3.5m (Q2 withheld).
     expect(b.income.total).toBe(
-      dec(row.a).plus('900000.00').plus(penny(dec(row.s).times('0.012'))).plus(row.l).plus('10500000.00').toFixed(2),
+      dec(row.a)
+        .plus('900000.00')
+        .plus(penny(dec(row.s).times('0.012')))
+        .plus(row.l)
+        .plus('10500000.00')
+        .toFixed(2),
     );
     expect(b.dsg.inYear).toBe(dec(b.income.total).minus(b.dsg.spend).toFixed(2));
   });
@@ -115,7 +120,9 @@ describe('a scenario moving placements back from out of area into the LA special
     // 658,333.33; 79 x 25,000 x 3/12 = 493,750.00; £1,950,312.50 in all.
     const moved2627 = dec('798229.17').plus('658333.33').plus('493750.00');
     expect(moved2627.toFixed(2)).toBe('1950312.50');
-    expect(lineOf('2026-27', 'SPECIAL_SCHOOLS')).toBe(dec(record['2026-27'].SPECIAL_SCHOOLS).plus(moved2627).toFixed(2));
+    expect(lineOf('2026-27', 'SPECIAL_SCHOOLS')).toBe(
+      dec(record['2026-27'].SPECIAL_SCHOOLS).plus(moved2627).toFixed(2),
+    );
     // Exports fall by the 79: (1,310 - 1,081) x £6,000 = £1,374,000.00, £474,000.00 more than of record.
     expect(year('2026-27').income).toMatchObject({
       exportedPupils: '1081',
@@ -139,7 +146,9 @@ describe('a scenario moving placements back from out of area into the LA special
       const kept = dec(h.n).times('0.9');
       expect(lineOf(fy, 'OTHER_LA_PLACEMENTS')).toBe(penny(kept.times(h.cost)));
       expect(lineOf(fy, 'SPECIAL_SCHOOLS')).toBe(dec(record[fy].SPECIAL_SCHOOLS).plus(h.moved).toFixed(2));
-      const lessSpend = dec(record[fy].OTHER_LA_PLACEMENTS).minus(penny(kept.times(h.cost))).minus(h.moved);
+      const lessSpend = dec(record[fy].OTHER_LA_PLACEMENTS)
+        .minus(penny(kept.times(h.cost)))
+        .minus(h.moved);
       const moreIncome = dec(h.n).times('0.1').times(6000);
       const inYear = lessSpend.plus(moreIncome);
       expect({ fy, d: dec(year(fy).inYear).minus(year(fy).recordInYear).toFixed(2) }).toEqual({
@@ -265,10 +274,16 @@ describe('dataStatus', () => {
       (await t.gql(STATUS, { fy: '2026-27' })).body.data.dataStatus.datasets.find(
         (d: any) => d.key === 'import-export-pupils',
       );
-    expect(await ds()).toMatchObject({ rows: 1, missing: [], latest: { kind: 'IMPORTED', file: 'dsg-allocations.xlsx' } });
+    expect(await ds()).toMatchObject({
+      rows: 1,
+      missing: [],
+      latest: { kind: 'IMPORTED', file: 'dsg-allocations.xlsx' },
+    });
     await q(`UPDATE dsg_income_year SET exported_pupils = NULL WHERE financial_year_code = '2026-27'`);
     try {
-      expect((await ds()).missing).toEqual(['2026-27: no exported pupils: the import/export adjustment is not counted']);
+      expect((await ds()).missing).toEqual([
+        '2026-27: no exported pupils: the import/export adjustment is not counted',
+      ]);
       // Not recorded: no adjustment counted, and the income says so.
       const b = await block('2026-27');
       expect([b.income.exportedPupils, b.income.importExportAdjustment]).toEqual([null, '0.00']);

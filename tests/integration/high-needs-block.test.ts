@@ -236,7 +236,13 @@ describe('the High Needs block of record', () => {
       const i = y.income;
       expect(i.importExportAdjustment).toBe(dec(i.importedPupils).minus(i.exportedPupils).times(6000).toFixed(2));
       expect(i.total).toBe(
-        sum([i.highNeedsAllocation, i.importExportAdjustment, i.schoolsBlockTransfer, i.safetyValveDfe, i.laContribution]),
+        sum([
+          i.highNeedsAllocation,
+          i.importExportAdjustment,
+          i.schoolsBlockTransfer,
+          i.safetyValveDfe,
+          i.laContribution,
+        ]),
       );
     }
     // The LA's contributions over the agreement add up to its £82m with 2022-23's £13.7m.
@@ -451,7 +457,11 @@ describe('given block lines are figures of record with their provenance (issue 1
     for (const fy of ['2025-26', '2026-27', '2027-28']) {
       const lines = await given(fy);
       // OTHER_LA_PLACEMENTS is computed from its placements (issue 15): no longer given.
-      expect(lines.map((l) => l.lineCode).sort()).toEqual(['CENTRAL_SEN_SERVICES', 'EARLY_YEARS_SEN', 'HOSPITAL_EDUCATION']);
+      expect(lines.map((l) => l.lineCode).sort()).toEqual([
+        'CENTRAL_SEN_SERVICES',
+        'EARLY_YEARS_SEN',
+        'HOSPITAL_EDUCATION',
+      ]);
       for (const l of lines) expect(l.source).toEqual({ kind: 'MANUAL', file: null, by: 'demo data' });
     }
     const before = await given('2026-27');
