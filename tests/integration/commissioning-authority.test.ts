@@ -169,6 +169,14 @@ describe('a scenario moving placements back from out of area into the LA special
     ).toBe('-2030300.00');
   });
 
+  it('follows fewer imports: 10% of 1,310 is 131 pupils x £6,000 less income in 2026-27', async () => {
+    const s = await scenarioWith({ importChange: '-0.10' });
+    const y = s.results.years.find((x: any) => x.financialYear === '2026-27');
+    // (1,179 - 1,160) x £6,000 = £114,000.00.
+    expect(y.income).toMatchObject({ importedPupils: '1179', importExportAdjustment: '114000.00' });
+    expect(dec(y.inYear).minus(y.recordInYear).toFixed(2)).toBe('-786000.00');
+  });
+
   it('follows a changed import/export rate: the adjustment and the DSG position move by net imports x the change', async () => {
     const s = await scenarioWith({ importExportRate: '7000.00' });
     const y = s.results.years.find((x: any) => x.financialYear === '2026-27');
@@ -191,6 +199,14 @@ describe('bad input', () => {
         range: ['0', '20000'],
       });
       expect(e.message).toMatch(/importExportRate must be from 0 to 20000; got -?[\d.]+\.$/);
+    }
+    for (const name of ['importChange', 'exportChange']) {
+      const e = await bad({ [name]: '-0.75' });
+      expect(e.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: `parameters.${name}`,
+        range: ['-0.5', '1'],
+      });
     }
     const share = await bad({
       placementShifts: [

@@ -112,6 +112,19 @@ describe('the import/export adjustment in the income', () => {
     expect(y.total).toBe(new Decimal('331000000.00').minus('562545.00').toFixed(2));
   });
 
+  it('follows a change in the pupils imported and exported, on top of the OTHER_LA moves', () => {
+    const p = withBlock({
+      importChange: '-0.10',
+      exportChange: '0.05',
+      placementShifts: [{ from: 'OTHER_LA', to: 'SPECIAL', share: '0.10', band: 'S3' }],
+    });
+    const y = incomeFor('2026-27', income(), p)!;
+    // Imports 1,310 x 0.9 = 1,179; exports 1,160 x 1.05 = 1,218 less the 78.9 moved = 1,139.1.
+    expect([y.importedPupils, y.exportedPupils]).toEqual(['1179', '1139.1']);
+    // (1,179 - 1,139.1) x £6,000 = £239,400.00.
+    expect(y.importExportAdjustment).toBe('239400.00');
+  });
+
   it('counts no adjustment where the pupils are not recorded, and says so with null', () => {
     const y = incomeFor('2026-27', income(null, null), P)!;
     expect([y.importedPupils, y.exportedPupils, y.importExportAdjustment]).toEqual([null, null, '0.00']);

@@ -483,19 +483,20 @@ export function dfeIncome(instalments: Instalment[], fy: string, asAt: string | 
 }
 
 /**
- * Pupils exported in a year under the parameters: those of record, plus the change the parameters make to the
- * OTHER_LA placements (growth, and shares moved back into the LA's own settings). Exact decimals.
+ * Pupils exported in a year under the parameters: those of record x (1 + exportChange), plus the change the
+ * parameters make to the OTHER_LA placements (growth, and shares moved back into the LA's own settings). Exact decimals.
  */
 export function exportedPupilsFor(fy: string, income: IncomeDrivers, p: ModelParameters): string | null {
   const y = income.years.get(fy);
   if (!y || y.exportedPupils === null) return null;
+  const recorded = new D(y.exportedPupils).times(new D(1).plus(p.block.exportChange ?? '0'));
   const placements = income.otherLaPlacements?.get(fy);
-  if (placements === undefined) return String(y.exportedPupils);
+  if (placements === undefined) return recorded.toString();
   const movedShare = p.block.placementShifts
     .filter((s) => s.from === 'OTHER_LA')
     .reduce((a, s) => a.plus(s.share), new D(0));
   const kept = new D(1).plus(growthFor('OTHER_LA', p)).times(new D(1).minus(movedShare));
-  return new D(y.exportedPupils).plus(new D(placements).times(kept.minus(1))).toString();
+  return recorded.plus(new D(placements).times(kept.minus(1))).toString();
 }
 
 /**
@@ -518,7 +519,10 @@ export function incomeFor(
   const transfer = money(new D(y.schoolsBlock).times(p.block.schoolsBlockTransferRate));
   const dfe = dfeIncome(income.instalments, fy, asAt);
   const la = money(y.laContribution);
-  const imported = y.importedPupils === null ? null : String(y.importedPupils);
+  const imported =
+    y.importedPupils === null
+      ? null
+      : new D(y.importedPupils).times(new D(1).plus(p.block.importChange ?? '0')).toString();
   const exported = exportedPupilsFor(fy, income, p);
   const rate = money(p.block.importExportRate);
   // Both counts or none: imports alone (exports not recorded) would overstate the allocation.

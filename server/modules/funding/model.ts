@@ -112,6 +112,9 @@ export interface BlockParameters {
    * children in the LA's schools) and loses it per pupil exported (the LA's children in other LAs' schools).
    */
   importExportRate: string;
+  /** Change in the pupils imported and exported, each from -0.5 to 1 (e.g. "0.05": 5% more); "0" as recorded. */
+  importChange: string;
+  exportChange: string;
 }
 
 export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
@@ -158,6 +161,8 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
     allocationGrowth: null,
     allocationBaseYear: '2025-26',
     importExportRate: '6000.00',
+    importChange: '0',
+    exportChange: '0',
   }) as BlockParameters,
 }) as ModelParameters;
 

@@ -135,6 +135,20 @@ export class ModelParametersInput {
       'The import/export adjustment per pupil, from 0 to 20000 (record: "6000.00"): the allocation gains it per pupil imported and loses it per pupil exported.',
   })
   importExportRate?: string | null;
+
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      'Change in the pupils imported (other authorities\' children in the LA\'s schools), from -0.5 to 1 (e.g. "-0.10": 10% fewer).',
+  })
+  importChange?: string | null;
+
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      "Change in the pupils exported (the LA's children in other authorities' schools), from -0.5 to 1; OTHER_LA growth and moves change them besides.",
+  })
+  exportChange?: string | null;
 }
 
 @InputType({ description: 'A rate for one funding term (a protection taper).' })
