@@ -228,11 +228,18 @@ async function benchWholeChain(hub: BenchHub): Promise<Record<string, unknown>[]
         AP: '0.04',
         INDEPENDENT_NMSS: '0.05',
         POST_16_FE: '0.03',
+        OTHER_LA: '0.04',
       },
       placeChange: { SPECIAL: '0.05', SRP: '0.10', AP: '0.02' },
-      placementShifts: [{ from: 'INDEPENDENT_NMSS', to: 'SPECIAL', share: '0.05', band: 'S3' }],
+      placementShifts: [
+        { from: 'INDEPENDENT_NMSS', to: 'SPECIAL', share: '0.05', band: 'S3' },
+        { from: 'OTHER_LA', to: 'SPECIAL', share: '0.10', band: 'S3' },
+      ],
       schoolsBlockTransferRate: '0.010',
       allocationGrowth: '0.025',
+      importExportRate: '6200.00',
+      importChange: '0.02',
+      exportChange: '-0.03',
     },
   };
   const oneTerm = { ...inputs, terms: inputs.terms.filter((t) => t.code === 'AUTUMN-2025') };

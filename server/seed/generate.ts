@@ -60,6 +60,7 @@ import {
   money,
   type Band,
   type ModelParameters,
+  type PlacementKind,
 } from '../modules/funding/model';
 import { computeFunding } from '../modules/funding/engine';
 import { AREAS, DISTRICTS, FIRST_NAMES, LA_CODE, SAINTS, SURNAMES, type DistrictRef } from './kent';
@@ -743,19 +744,34 @@ export const LEGACY_BAND = 'ALL';
 
 /**
  * Placements outside Kent's schools. Independent and non-maintained special schools: 1,623 children at about
- * £49,259 in 2024-25 (Greatest Hits Radio, 8 Nov 2024); other years and FE are estimates.
+ * £49,259 in 2024-25 (Greatest Hits Radio, 8 Nov 2024); other years and FE are estimates. OTHER_LA: Kent's
+ * children in other authorities' schools at the top-up Kent pays (estimates, set so count x unit cost is within
+ * £0.1m of the given budgets the line had: £17.4m to £21.0m).
  */
-const PLACEMENTS: Record<string, Record<'INDEPENDENT_NMSS' | 'POST_16_FE', [number, string]>> = {
-  '2023-24': { INDEPENDENT_NMSS: [1540, '46800.00'], POST_16_FE: [2950, '8400.00'] },
-  '2024-25': { INDEPENDENT_NMSS: [1623, '49259.00'], POST_16_FE: [3080, '8650.00'] },
-  '2025-26': { INDEPENDENT_NMSS: [1690, '51250.00'], POST_16_FE: [3200, '8900.00'] },
-  '2026-27': { INDEPENDENT_NMSS: [1745, '53100.00'], POST_16_FE: [3310, '9150.00'] },
-  '2027-28': { INDEPENDENT_NMSS: [1790, '54900.00'], POST_16_FE: [3400, '9400.00'] },
+const PLACEMENTS: Record<string, Record<PlacementKind, [number, string]>> = {
+  '2023-24': { INDEPENDENT_NMSS: [1540, '46800.00'], POST_16_FE: [2950, '8400.00'], OTHER_LA: [720, '24200.00'] },
+  '2024-25': { INDEPENDENT_NMSS: [1623, '49259.00'], POST_16_FE: [3080, '8650.00'], OTHER_LA: [745, '24950.00'] },
+  '2025-26': { INDEPENDENT_NMSS: [1690, '51250.00'], POST_16_FE: [3200, '8900.00'], OTHER_LA: [770, '25300.00'] },
+  '2026-27': { INDEPENDENT_NMSS: [1745, '53100.00'], POST_16_FE: [3310, '9150.00'], OTHER_LA: [790, '25700.00'] },
+  '2027-28': { INDEPENDENT_NMSS: [1790, '54900.00'], POST_16_FE: [3400, '9400.00'], OTHER_LA: [805, '26100.00'] },
+};
+
+/**
+ * Pupils for the import/export adjustment (estimates in the shape of the DfE's published table: Kent takes
+ * children from Medway and the London boroughs into its special schools and FE colleges, and places its own in
+ * theirs). Exports are more than the OTHER_LA placements: they count every high-needs pupil in another
+ * authority's provision (FE included), the placements only those Kent pays a school top-up for.
+ */
+const IMPORT_EXPORT: Record<string, { imported: number; exported: number }> = {
+  '2023-24': { imported: 1240, exported: 1080 },
+  '2024-25': { imported: 1265, exported: 1110 },
+  '2025-26': { imported: 1290, exported: 1140 },
+  '2026-27': { imported: 1310, exported: 1160 },
+  '2027-28': { imported: 1330, exported: 1180 },
 };
 
 /** Given lines (budget per block year, whole pounds; estimates). */
 const GIVEN_BUDGETS: Record<string, readonly [number, number, number, number, number]> = {
-  OTHER_LA_PLACEMENTS: [17400000, 18600000, 19500000, 20300000, 21000000],
   CENTRAL_SEN_SERVICES: [21800000, 22600000, 23400000, 24100000, 24800000],
   HOSPITAL_EDUCATION: [4300000, 4500000, 4700000, 4800000, 4900000],
   EARLY_YEARS_SEN: [6900000, 7400000, 8100000, 8600000, 9000000],
@@ -931,6 +947,9 @@ function generateMoney(
         budget = whole(GIVEN_BUDGETS[l.code][y]);
         forecast = money(roundTo(new Decimal(budget).times(1000 + rBlock.int(0, 40)).dividedBy(1000), 1000));
       } else if (c !== undefined) {
+        // OTHER_LA_PLACEMENTS was a given line, with an outturn draw in closed years: the draw is still made so
+        // every other line's figures stay as they were.
+        if (l.code === 'OTHER_LA_PLACEMENTS' && closed) rBlock.int(0, 40);
         forecast = c;
         budget =
           l.method === 'FUNDING_MODEL'
@@ -1231,9 +1250,16 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
     return ls.reduce((a, l) => a.plus(closed ? l.outturn! : l.forecast), new Decimal(0));
   };
   const dsgIncomeYears: Row<DsgIncomeYear>[] = [];
-  const income: IncomeDrivers = { years: new Map(), instalments: inst };
+  const income: IncomeDrivers = {
+    years: new Map(),
+    instalments: inst,
+    otherLaPlacements: new Map(BLOCK_YEARS.map((fy) => [fy, PLACEMENTS[fy].OTHER_LA[0]])),
+  };
   for (const fy of BLOCK_YEARS) {
     const transfer = new Decimal(schoolsBlock[fy]).times(params.block.schoolsBlockTransferRate);
+    const adjustment = new Decimal(IMPORT_EXPORT[fy].imported - IMPORT_EXPORT[fy].exported).times(
+      params.block.importExportRate,
+    );
     const dfe = inst
       .filter((i) => (i.status === 'PAID' || i.status === 'DUE') && i.financialYearCode === fy)
       .reduce((a, i) => a.plus(i.amount), new Decimal(0));
@@ -1242,7 +1268,8 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
         .plus(target[fy] * 1000)
         .minus(transfer)
         .minus(la[fy])
-        .minus(dfe),
+        .minus(dfe)
+        .minus(adjustment),
       100000,
     );
     const row = {
@@ -1250,12 +1277,16 @@ function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params
       highNeedsAllocation: money(allocation),
       schoolsBlock: schoolsBlock[fy],
       laContribution: la[fy],
+      importedPupils: IMPORT_EXPORT[fy].imported,
+      exportedPupils: IMPORT_EXPORT[fy].exported,
     };
     dsgIncomeYears.push({ ...row, ...provenance('dsg-allocations.xlsx') });
     income.years.set(fy, {
       highNeedsAllocation: row.highNeedsAllocation,
       schoolsBlock: row.schoolsBlock,
       laContribution: row.laContribution,
+      importedPupils: row.importedPupils,
+      exportedPupils: row.exportedPupils,
     });
   }
 

@@ -153,6 +153,8 @@ const TABLES = [
     highNeedsAllocation: 'numeric',
     schoolsBlock: 'numeric',
     laContribution: 'numeric',
+    importedPupils: 'int',
+    exportedPupils: 'int',
     sourceKind: 'text',
     sourceFile: 'text',
     sourceBy: 'text',

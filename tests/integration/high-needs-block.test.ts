@@ -32,7 +32,11 @@ const PLACE_SETTING: Record<string, string> = {
   AP: 'AP',
   SRP: 'SRP',
 };
-const PLACEMENT_LINE: Record<string, string> = { INDEPENDENT_NMSS: 'INDEPENDENT_NMSS', POST_16_FE: 'POST_16' };
+const PLACEMENT_LINE: Record<string, string> = {
+  INDEPENDENT_NMSS: 'INDEPENDENT_NMSS',
+  POST_16_FE: 'POST_16',
+  OTHER_LA: 'OTHER_LA_PLACEMENTS',
+};
 
 /** Every computed block line per financial year, from the rows of drivers and the parameters of record. */
 async function recomputeFromDrivers(p: ModelParameters): Promise<Map<string, Record<string, string>>> {
@@ -135,7 +139,8 @@ async function recomputeFromDrivers(p: ModelParameters): Promise<Map<string, Rec
 
 const BLOCK = `query($fy: String!) { highNeedsBlock(financialYear: $fy) {
   totalBudget totalForecast lines { lineCode budget forecast outturn memo method }
-  income { highNeedsAllocation schoolsBlockTransfer schoolsBlockTransferRate safetyValveDfe laContribution total }
+  income { highNeedsAllocation importedPupils exportedPupils importExportRate importExportAdjustment schoolsBlockTransfer
+    schoolsBlockTransferRate safetyValveDfe laContribution total }
   dsg { spend inYear cumulative planInYear planCumulative } missingDrivers { kind } } }`;
 const REPORT = `query($p: String!) { safetyValveMonitoringReport(period: $p) { periodCode financialYear reportDate
   inYear { plan forecast } cumulative { plan forecast } instalmentThisPeriod instalmentStatus instalmentsToDate } }`;
@@ -152,7 +157,11 @@ describe('the High Needs block of record', () => {
       const closed = ['2023-24', '2024-25'].includes(l.fy);
       const want = expected.get(l.fy)?.[l.code];
       // Closed years hold the reported figures except the placement lines (count x unit cost) and notional SEN.
-      if (want === undefined || (closed && !['INDEPENDENT_NMSS', 'POST_16', 'NOTIONAL_SEN'].includes(l.code))) continue;
+      if (
+        want === undefined ||
+        (closed && !['INDEPENDENT_NMSS', 'POST_16', 'OTHER_LA_PLACEMENTS', 'NOTIONAL_SEN'].includes(l.code))
+      )
+        continue;
       expect({ line: `${l.fy} ${l.code}`, forecast: l.forecast }).toEqual({
         line: `${l.fy} ${l.code}`,
         forecast: want,
@@ -172,6 +181,7 @@ describe('the High Needs block of record', () => {
         'INDEPENDENT_NMSS',
         'ALTERNATIVE_PROVISION',
         'POST_16',
+        'OTHER_LA_PLACEMENTS',
         'NOTIONAL_SEN',
       ]) {
         expect(checked).toContain(`${fy} ${code}`);
@@ -180,8 +190,11 @@ describe('the High Needs block of record', () => {
     expect(checked.filter((c) => c.startsWith('2024-25'))).toEqual([
       '2024-25 INDEPENDENT_NMSS',
       '2024-25 POST_16',
+      '2024-25 OTHER_LA_PLACEMENTS',
       '2024-25 NOTIONAL_SEN',
     ]);
+    // Kent's children in other authorities' schools: 790 in 2026-27 at the £25,700 top-up Kent pays.
+    expect(expected.get('2026-27')!.OTHER_LA_PLACEMENTS).toBe('20303000.00');
     // Kent 2024-25: 1,623 children in independent and non-maintained special schools at £49,259.
     expect(expected.get('2024-25')!.INDEPENDENT_NMSS).toBe('79947357.00');
     // The banded top-up paid to mainstream schools is on a block line: Autumn 2026 and Spring 2027 in 2026-27.
@@ -211,6 +224,27 @@ describe('the High Needs block of record', () => {
       '17400000.00',
     ]);
     expect(years['2026-27'].income.schoolsBlockTransferRate).toBe('0.012');
+    // The import/export adjustment: Kent imports 1,310 and exports 1,160 high-needs pupils in 2026-27, a net 150
+    // at £6,000; the income adds up with it.
+    expect(years['2026-27'].income).toMatchObject({
+      importedPupils: '1310',
+      exportedPupils: '1160',
+      importExportRate: '6000.00',
+      importExportAdjustment: '900000.00',
+    });
+    for (const y of Object.values(years)) {
+      const i = y.income;
+      expect(i.importExportAdjustment).toBe(dec(i.importedPupils).minus(i.exportedPupils).times(6000).toFixed(2));
+      expect(i.total).toBe(
+        sum([
+          i.highNeedsAllocation,
+          i.importExportAdjustment,
+          i.schoolsBlockTransfer,
+          i.safetyValveDfe,
+          i.laContribution,
+        ]),
+      );
+    }
     // The LA's contributions over the agreement add up to its £82m with 2022-23's £13.7m.
     expect(sum(Object.values(years).map((y) => y.income.laContribution))).toBe('68300000.00');
     const [{ n }] = await q(
@@ -222,6 +256,7 @@ describe('the High Needs block of record', () => {
       SPECIAL_SCHOOLS: 'DRIVERS',
       MAINSTREAM_TOP_UPS: 'FUNDING_MODEL',
       CENTRAL_SEN_SERVICES: 'GIVEN',
+      OTHER_LA_PLACEMENTS: 'DRIVERS',
       NOTIONAL_SEN: 'FUNDING_MODEL',
     });
     // In-year position = income - spend, and the cumulative position runs on from the year before.
@@ -245,7 +280,8 @@ describe('the Safety Valve returns and the block', () => {
     const income = new Map(
       (
         await q(
-          `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l FROM dsg_income_year`,
+          `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l,
+                  imported_pupils AS i, exported_pupils AS e FROM dsg_income_year`,
         )
       ).map((r: any) => [r.fy, r]),
     );
@@ -296,7 +332,9 @@ describe('the Safety Valve returns and the block', () => {
         );
       const incomeOf = (fy: string) => {
         const x: any = income.get(fy);
+        // The import/export adjustment: (imported - exported) x £6,000.
         return dec(x.a)
+          .plus(dec(x.i - x.e).times(6000))
           .plus(penny(dec(x.s).times('0.012')))
           .plus(x.l)
           .plus(dfe(fy));
@@ -418,11 +456,11 @@ describe('given block lines are figures of record with their provenance (issue 1
   it("marks the demo's given lines as entered by hand, never COMPUTED, and a recompute (even replacing imported figures) leaves them alone", async () => {
     for (const fy of ['2025-26', '2026-27', '2027-28']) {
       const lines = await given(fy);
+      // OTHER_LA_PLACEMENTS is computed from its placements (issue 15): no longer given.
       expect(lines.map((l) => l.lineCode).sort()).toEqual([
         'CENTRAL_SEN_SERVICES',
         'EARLY_YEARS_SEN',
         'HOSPITAL_EDUCATION',
-        'OTHER_LA_PLACEMENTS',
       ]);
       for (const l of lines) expect(l.source).toEqual({ kind: 'MANUAL', file: null, by: 'demo data' });
     }
@@ -447,7 +485,7 @@ describe('given block lines are figures of record with their provenance (issue 1
     expect(row).toEqual({ kind: 'IMPORTED', file: 's251-outturn-2023-24.csv', by: 'demo data' });
     const [{ n }] = await q(
       `SELECT count(*)::int AS n FROM high_needs_block_line WHERE line_code = ANY($1::text[]) AND source_kind = 'COMPUTED'`,
-      [['CENTRAL_SEN_SERVICES', 'EARLY_YEARS_SEN', 'HOSPITAL_EDUCATION', 'OTHER_LA_PLACEMENTS']],
+      [['CENTRAL_SEN_SERVICES', 'EARLY_YEARS_SEN', 'HOSPITAL_EDUCATION']],
     );
     expect(n).toBe(0);
   });

@@ -44,6 +44,8 @@ describe('missing drivers of the block', () => {
       ['PLACES', 'SPECIAL', 3, '2026/27'],
       ['TOP_UP_COUNTS', 'AP', 4, 'AUTUMN-2026'],
       ['PLACEMENTS', 'POST_16_FE', null, '2026-27'],
+      // The LA's children in other authorities' schools are a placement kind too: no numbers, no line.
+      ['PLACEMENTS', 'OTHER_LA', null, '2026-27'],
     ]);
     expect(r.missing[0].message).toBe(
       "School 2 (SPECIAL) has place numbers in 2026/27 only of other settings' place types (AP): its place funding is not counted.",
@@ -55,5 +57,6 @@ describe('missing drivers of the block', () => {
     expect([byUrn.get(2)!.placeFunding, byUrn.get(2)!.places]).toEqual(['0.00', '0']);
     expect(byUrn.get(4)!.topUp).toBe('0.00');
     expect(r.lines.get('2026-27')!.POST_16).toBeUndefined();
+    expect(r.lines.get('2026-27')!.OTHER_LA_PLACEMENTS).toBeUndefined();
   });
 });

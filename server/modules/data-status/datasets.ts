@@ -344,6 +344,28 @@ export const DATASETS: Dataset[] = [
     missing: (db, scope) => blockMissing(db, scope, ['PLACEMENTS']),
   },
   {
+    key: 'import-export-pupils',
+    title: "Pupils imported and exported (other authorities' children in the LA's schools, the LA's in theirs)",
+    table: 'dsg_income_year',
+    period: { column: 'financial_year_code', kind: 'financialYear' },
+    // Not held per community ($2 is typed in every statement all the same).
+    where: `(t.imported_pupils IS NOT NULL OR t.exported_pupils IS NOT NULL) AND ($2::text IS NULL OR $2::text IS NOT NULL)`,
+    provenance: 'columns',
+    async missing(db, scope) {
+      const rows: { fy: string; i: number | null; e: number | null; held: boolean }[] = await db.query(
+        `SELECT y.fy, d.imported_pupils AS i, d.exported_pupils AS e, d.financial_year_code IS NOT NULL AS held
+           FROM unnest($1::text[]) y(fy) LEFT JOIN dsg_income_year d ON d.financial_year_code = y.fy ORDER BY y.fy`,
+        [scope.financialYears],
+      );
+      return rows
+        .filter((r) => r.held && (r.i === null || r.e === null))
+        .map(
+          (r) =>
+            `${r.fy}: no ${r.i === null && r.e === null ? 'imported or exported' : r.i === null ? 'imported' : 'exported'} pupils: the import/export adjustment is not counted`,
+        );
+    },
+  },
+  {
     key: 'caseloads',
     title: 'Caseload counts',
     table: 'caseload_count',

@@ -98,12 +98,13 @@ export class Placement extends WithProvenance {
 /** The block's income drivers for a financial year. */
 @Entity()
 @Check(SOURCE_KIND_CHECK)
+@Check('"imported_pupils" >= 0 AND "exported_pupils" >= 0')
 export class DsgIncomeYear extends WithProvenance {
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
 
-  /** The DSG high-needs block allocation (after recoupment). */
+  /** The DSG high-needs block allocation before the import/export adjustment (which is counted from the pupils below). */
   @MoneyColumn()
   highNeedsAllocation: string;
 
@@ -114,4 +115,15 @@ export class DsgIncomeYear extends WithProvenance {
   /** The local authority's own contribution under the Safety Valve agreement in the year. */
   @MoneyColumn()
   laContribution: string;
+
+  /**
+   * High-needs pupils resident in other authorities in the LA's schools (imports) and the LA's resident pupils in
+   * other authorities' schools (exports), as the DfE counts them for the import/export adjustment. Null: not
+   * recorded (no adjustment counted; dataStatus reports it).
+   */
+  @Column({ type: 'integer', nullable: true })
+  importedPupils: number | null;
+
+  @Column({ type: 'integer', nullable: true })
+  exportedPupils: number | null;
 }

@@ -62,9 +62,10 @@ export interface IncomeOfRecord extends IncomeDrivers {
 }
 
 export async function loadIncome(db: EntityManager): Promise<IncomeOfRecord> {
-  const [years, instalments, plans, agreements] = await Promise.all([
+  const [years, instalments, plans, agreements, otherLa] = await Promise.all([
     db.query(
-      `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l FROM dsg_income_year`,
+      `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l,
+              imported_pupils AS i, exported_pupils AS e FROM dsg_income_year`,
     ),
     db.query(
       `SELECT i.period_code AS "periodCode", i.financial_year_code AS "financialYearCode", i.due_on::text AS "dueOn", i.amount, i.status,
@@ -78,14 +79,16 @@ export async function loadIncome(db: EntityManager): Promise<IncomeOfRecord> {
         WHERE brought_forward_date IS NOT NULL ORDER BY ${OF_RECORD_ORDER} LIMIT 1`,
       [todayIso()],
     ),
+    db.query(`SELECT financial_year_code AS fy, placements FROM placement WHERE kind = 'OTHER_LA'`),
   ]);
   return {
     years: new Map(
-      (years as { fy: string; a: string; s: string; l: string }[]).map((y) => [
+      (years as { fy: string; a: string; s: string; l: string; i: number | null; e: number | null }[]).map((y) => [
         y.fy,
-        { highNeedsAllocation: y.a, schoolsBlock: y.s, laContribution: y.l },
+        { highNeedsAllocation: y.a, schoolsBlock: y.s, laContribution: y.l, importedPupils: y.i, exportedPupils: y.e },
       ]),
     ),
+    otherLaPlacements: new Map((otherLa as { fy: string; placements: number }[]).map((p) => [p.fy, p.placements])),
     instalments: instalments as Instalment[],
     plans: new Map((plans as { fy: string; plan: string }[]).map((p) => [p.fy, p.plan])),
     broughtForward: agreements[0] ?? null,

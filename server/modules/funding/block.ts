@@ -120,9 +120,10 @@ export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
   {
     code: 'OTHER_LA_PLACEMENTS',
     name: "Places in other authorities' schools (recoupment)",
-    method: 'GIVEN',
+    method: 'DRIVERS',
     memo: false,
-    drivers: 'given',
+    drivers:
+      "the LA's children in other authorities' schools x the top-up the LA pays (their place funding is the providing authority's: the import/export adjustment)",
   },
   {
     code: 'CENTRAL_SEN_SERVICES',
@@ -166,6 +167,7 @@ export const SETTING_LINE: Record<TopUpSetting, BlockLineCode> = {
 export const PLACEMENT_LINE: Record<PlacementKind, BlockLineCode> = {
   INDEPENDENT_NMSS: 'INDEPENDENT_NMSS',
   POST_16_FE: 'POST_16',
+  OTHER_LA: 'OTHER_LA_PLACEMENTS',
 };
 /** The place type a placement moved into a setting takes. */
 const SHIFT_PLACE: Record<TopUpSetting, PlaceType> = { SPECIAL: 'SPECIAL_PRE16', AP: 'AP', SRP: 'SRP' };
@@ -423,15 +425,39 @@ export interface Instalment {
   paidFinancialYearCode: string | null;
 }
 
+export interface IncomeYearDrivers {
+  highNeedsAllocation: string;
+  schoolsBlock: string;
+  laContribution: string;
+  /** Other authorities' children in the LA's schools (null: not recorded, no adjustment counted). */
+  importedPupils: number | null;
+  /** The LA's children in other authorities' schools (null: not recorded, no adjustment counted). */
+  exportedPupils: number | null;
+}
+
 export interface IncomeDrivers {
-  /** Per financial year: the DSG high-needs allocation, the Schools Block before transfer, the LA's contribution. */
-  years: Map<string, { highNeedsAllocation: string; schoolsBlock: string; laContribution: string }>;
+  /**
+   * Per financial year: the DSG high-needs allocation before the import/export adjustment, the Schools Block
+   * before transfer, the LA's contribution, and the pupils imported and exported.
+   */
+  years: Map<string, IncomeYearDrivers>;
   instalments: Instalment[];
+  /**
+   * OTHER_LA placements of record per financial year: a scenario that moves some of them back into the LA's
+   * schools, or grows them, exports as many more or fewer pupils.
+   */
+  otherLaPlacements?: Map<string, number>;
 }
 
 export interface IncomeYear {
   financialYearCode: string;
   highNeedsAllocation: string;
+  /** Pupils imported and exported (a scenario's moved placements can make them fractional); null: not recorded. */
+  importedPupils: string | null;
+  exportedPupils: string | null;
+  importExportRate: string;
+  /** (imported - exported) x rate, to the penny: negative for a net exporter. */
+  importExportAdjustment: string;
   schoolsBlockTransfer: string;
   safetyValveDfe: string;
   laContribution: string;
@@ -456,7 +482,27 @@ export function dfeIncome(instalments: Instalment[], fy: string, asAt: string | 
   return total.toFixed(2);
 }
 
-/** The block's income for a year: allocation (grown in a scenario), the Schools Block transfer at the year's rate, DfE and LA money. */
+/**
+ * Pupils exported in a year under the parameters: those of record x (1 + exportChange), plus the change the
+ * parameters make to the OTHER_LA placements (growth, and shares moved back into the LA's own settings). Exact decimals.
+ */
+export function exportedPupilsFor(fy: string, income: IncomeDrivers, p: ModelParameters): string | null {
+  const y = income.years.get(fy);
+  if (!y || y.exportedPupils === null) return null;
+  const recorded = new D(y.exportedPupils).times(new D(1).plus(p.block.exportChange ?? '0'));
+  const placements = income.otherLaPlacements?.get(fy);
+  if (placements === undefined) return recorded.toString();
+  const movedShare = p.block.placementShifts
+    .filter((s) => s.from === 'OTHER_LA')
+    .reduce((a, s) => a.plus(s.share), new D(0));
+  const kept = new D(1).plus(growthFor('OTHER_LA', p)).times(new D(1).minus(movedShare));
+  return recorded.plus(new D(placements).times(kept.minus(1))).toString();
+}
+
+/**
+ * The block's income for a year: allocation (grown in a scenario), the import/export adjustment, the Schools
+ * Block transfer at the year's rate, DfE and LA money.
+ */
 export function incomeFor(
   fy: string,
   income: IncomeDrivers,
@@ -473,13 +519,26 @@ export function incomeFor(
   const transfer = money(new D(y.schoolsBlock).times(p.block.schoolsBlockTransferRate));
   const dfe = dfeIncome(income.instalments, fy, asAt);
   const la = money(y.laContribution);
+  const imported =
+    y.importedPupils === null
+      ? null
+      : new D(y.importedPupils).times(new D(1).plus(p.block.importChange ?? '0')).toString();
+  const exported = exportedPupilsFor(fy, income, p);
+  const rate = money(p.block.importExportRate);
+  // Both counts or none: imports alone (exports not recorded) would overstate the allocation.
+  const adjustment =
+    imported === null || exported === null ? '0.00' : money(new D(imported).minus(exported).times(rate));
   return {
     financialYearCode: fy,
     highNeedsAllocation: allocation,
+    importedPupils: imported,
+    exportedPupils: exported,
+    importExportRate: rate,
+    importExportAdjustment: adjustment,
     schoolsBlockTransfer: transfer,
     safetyValveDfe: dfe,
     laContribution: la,
-    total: sumMoney([allocation, transfer, dfe, la]),
+    total: sumMoney([allocation, adjustment, transfer, dfe, la]),
   };
 }
 

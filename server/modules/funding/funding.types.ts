@@ -106,8 +106,26 @@ export class MissingDriver {
 
 @ObjectType({ description: "The High Needs block's income for a financial year." })
 export class BlockIncome {
-  @Field(() => MoneyScalar, { description: 'DSG high-needs block allocation.' })
+  @Field(() => MoneyScalar, { description: 'DSG high-needs block allocation, before the import/export adjustment.' })
   highNeedsAllocation: string;
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: "Other authorities' children in the LA's schools (imports); null: not recorded.",
+  })
+  importedPupils: string | null;
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      "The LA's children in other authorities' schools (exports); a scenario's OTHER_LA growth and moves change them. Null: not recorded.",
+  })
+  exportedPupils: string | null;
+  @Field(() => MoneyScalar, { description: 'The import/export adjustment per pupil (record: £6,000).' })
+  importExportRate: string;
+  @Field(() => MoneyScalar, {
+    description:
+      "The import/export adjustment: (imported - exported) x importExportRate. Exported pupils' place funding is the providing authority's.",
+  })
+  importExportAdjustment: string;
   @Field(() => MoneyScalar, {
     description: 'Moved from the Schools Block: the Schools Block x schoolsBlockTransferRate.',
   })

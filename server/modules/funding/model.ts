@@ -64,8 +64,12 @@ export const PLACE_SETTING: Record<PlaceType, TopUpSetting> = {
   AP: 'AP',
   SRP: 'SRP',
 };
-/** Placements commissioned outside the LA's own schools: count x unit cost per financial year. */
-export const PLACEMENT_KINDS = ['INDEPENDENT_NMSS', 'POST_16_FE'] as const;
+/**
+ * Placements commissioned outside the LA's own schools: count x unit cost per financial year. OTHER_LA: the LA's
+ * children in other authorities' schools, for whom the LA (the commissioning authority) pays the top-up; their
+ * place funding is the providing authority's, taken from the LA's allocation by the import/export adjustment.
+ */
+export const PLACEMENT_KINDS = ['INDEPENDENT_NMSS', 'POST_16_FE', 'OTHER_LA'] as const;
 export type PlacementKind = (typeof PLACEMENT_KINDS)[number];
 /** Every setting EHCP growth can be set for. */
 export const GROWTH_SETTINGS = ['MAINSTREAM', ...TOP_UP_SETTINGS, ...PLACEMENT_KINDS] as const;
@@ -102,6 +106,15 @@ export interface BlockParameters {
   /** Annual growth of the high-needs allocation after allocationBaseYear, replacing the given later years ("0": as given). */
   allocationGrowth: string | null;
   allocationBaseYear: string;
+  /**
+   * The import/export adjustment per pupil (DfE high-needs operational guidance: £6,000, the place funding
+   * that follows a pupil to the providing authority): the allocation gains it per pupil imported (other LAs'
+   * children in the LA's schools) and loses it per pupil exported (the LA's children in other LAs' schools).
+   */
+  importExportRate: string;
+  /** Change in the pupils imported and exported, each from -0.5 to 1 (e.g. "0.05": 5% more); "0" as recorded. */
+  importChange: string;
+  exportChange: string;
 }
 
 export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
@@ -147,6 +160,9 @@ export const DEFAULT_MODEL_PARAMETERS: ModelParameters = Object.freeze({
     schoolsBlockTransferRate: '0.012',
     allocationGrowth: null,
     allocationBaseYear: '2025-26',
+    importExportRate: '6000.00',
+    importChange: '0',
+    exportChange: '0',
   }) as BlockParameters,
 }) as ModelParameters;
 

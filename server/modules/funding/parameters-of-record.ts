@@ -18,7 +18,15 @@ export async function parameterVersions(db: EntityManager): Promise<ParameterVer
   const rows: { version: number; effectiveFrom: string; parameters: Partial<ModelParameters> }[] = await db.query(
     `SELECT version, effective_from::text AS "effectiveFrom", parameters FROM model_parameter_set ORDER BY effective_from, version`,
   );
-  return rows.map((r) => ({ ...r, parameters: { ...DEFAULT_MODEL_PARAMETERS, ...r.parameters } }));
+  // Block parameters added after a version was stored take their defaults (say importExportRate, £6,000).
+  return rows.map((r) => ({
+    ...r,
+    parameters: {
+      ...DEFAULT_MODEL_PARAMETERS,
+      ...r.parameters,
+      block: { ...DEFAULT_MODEL_PARAMETERS.block, ...r.parameters.block },
+    },
+  }));
 }
 
 /** The parameters of record in force on any date: the latest version effective by then. */

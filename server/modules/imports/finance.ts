@@ -19,6 +19,7 @@ import { REFERENCE_KINDS } from './reference';
 import type { ParamSpec } from '../exports/params';
 import { officerFileKinds } from './officer-files';
 import { SAFETY_VALVE_IMPORT_KINDS } from './safety-valve-imports';
+import { RECOUPMENT_KIND } from './recoupment';
 
 /**
  * Finance imports: the figures Finance keeps in spreadsheets, from the templates the hub provides
@@ -626,6 +627,7 @@ export const IMPORT_KINDS: ImportKind[] = [
   // The files officers hold as the DfE publishes them; they write as the kinds above do (looked up when they run).
   ...officerFileKinds((name) => IMPORT_KIND_BY_NAME.get(name)!),
   ...SAFETY_VALVE_IMPORT_KINDS,
+  RECOUPMENT_KIND,
 ];
 
 export const IMPORT_KIND_BY_NAME = new Map(IMPORT_KINDS.map((k) => [k.kind, k]));

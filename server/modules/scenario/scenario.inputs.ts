@@ -128,6 +128,27 @@ export class ModelParametersInput {
       'Annual growth of the high-needs allocation after 2025-26, from -0.2 to 0.3 (replaces the given later allocations).',
   })
   allocationGrowth?: string | null;
+
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      'The import/export adjustment per pupil, from 0 to 20000 (record: "6000.00"): the allocation gains it per pupil imported and loses it per pupil exported.',
+  })
+  importExportRate?: string | null;
+
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      'Change in the pupils imported (other authorities\' children in the LA\'s schools), from -0.5 to 1 (e.g. "-0.10": 10% fewer).',
+  })
+  importChange?: string | null;
+
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      "Change in the pupils exported (the LA's children in other authorities' schools), from -0.5 to 1; OTHER_LA growth and moves change them besides.",
+  })
+  exportChange?: string | null;
 }
 
 @InputType({ description: 'A rate for one funding term (a protection taper).' })
@@ -184,7 +205,9 @@ export class SettingBandValueInput {
 
 @InputType({ description: 'A share of one kind of placement moved into a setting with places.' })
 export class PlacementShiftInput {
-  @Field(() => String, { description: 'INDEPENDENT_NMSS or POST_16_FE.' })
+  @Field(() => String, {
+    description: "INDEPENDENT_NMSS, POST_16_FE or OTHER_LA (the LA's children in other authorities' schools).",
+  })
   from: string;
   @Field(() => String, { description: 'SPECIAL, AP or SRP.' })
   to: string;

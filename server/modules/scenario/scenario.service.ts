@@ -148,6 +148,20 @@ function blockOverrides(input: ModelParametersInput, base: BlockParameters): Blo
     b.allocationGrowth = input.allocationGrowth;
     changed = true;
   }
+  for (const [name, value] of [
+    ['importChange', input.importChange],
+    ['exportChange', input.exportChange],
+  ] as const) {
+    if (value == null) continue;
+    range(name, name, value, '-0.5', '1');
+    b[name] = value;
+    changed = true;
+  }
+  if (input.importExportRate != null) {
+    range('importExportRate', 'importExportRate', input.importExportRate, '0', '20000');
+    b.importExportRate = input.importExportRate;
+    changed = true;
+  }
   return changed ? b : null;
 }
 
