@@ -18,7 +18,7 @@ let sch: { primary: any; secondary: any; special: any; srp: any; other: any[] };
 
 /** The one place the test hub is set up (imports write into its database). */
 async function startOfficerFilesHub(): Promise<TestHub> {
-  return startTestHub();
+  return startTestHub({ realData: true });
 }
 
 beforeAll(async () => {

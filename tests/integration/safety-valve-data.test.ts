@@ -4,7 +4,7 @@ import { localAuthority, setLocalAuthority } from '../../server/common/local-aut
 
 let t: TestHub;
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ realData: true });
 });
 afterAll(() => t?.stop());
 
