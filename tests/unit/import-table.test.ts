@@ -81,7 +81,14 @@ describe('an XLSX read as its cells read in Excel', () => {
     const buf = await workbook((wb) => {
       const ws = wb.addWorksheet('Data');
       ws.addRow(['n', 'd', 's', 'e', 'f', 'notes']);
-      ws.addRow([0.1 + 0.2, new Date('2026-09-01T00:00:00Z'), '  padded ', { error: '#REF!' }, { formula: 'A2*2' }, 'x']);
+      ws.addRow([
+        0.1 + 0.2,
+        new Date('2026-09-01T00:00:00Z'),
+        '  padded ',
+        { error: '#REF!' },
+        { formula: 'A2*2' },
+        'x',
+      ]);
     });
     const t = await readTable(buf, { columns: ['n', 'd', 's', 'e', 'f'] });
     expect(rowsOf(t.rows, ['n', 'd', 's', 'e', 'f'])).toEqual([[2, '0.3', '2026-09-01', 'padded', '#REF!', '=A2*2']]);

@@ -834,7 +834,10 @@ export async function importFinance(
   const kind = requireKind(kindName);
   await assertImportAllowed(ds);
   // A template's own columns are all it reads: the others' cells are dropped as the file is read.
-  const table = await readTable(file, kind.validate ? kind.table : { ...kind.table, columns: kind.fields.map((f) => f.name) });
+  const table = await readTable(
+    file,
+    kind.validate ? kind.table : { ...kind.table, columns: kind.fields.map((f) => f.name) },
+  );
   return ds
     .transaction(async (tx) => {
       const refs = await loadRefs(tx);

@@ -87,7 +87,11 @@ export class TableRows implements Iterable<TableRow> {
   /** Rows given as text by heading (a mutation's arguments validated as an import line is). */
   static of(header: readonly string[], rows: { line: number; cells: Record<string, string> }[]): TableRows {
     const out = new TableRows(header);
-    for (const r of rows) out.add(r.line, header.map((h) => r.cells[h] ?? ''));
+    for (const r of rows)
+      out.add(
+        r.line,
+        header.map((h) => r.cells[h] ?? ''),
+      );
     return out;
   }
 
@@ -418,7 +422,7 @@ export const XLSX_LIMITS = {
    * The few workbooks the streaming reader cannot read are read whole, which holds the whole workbook at once
    * (several times its unpacked size): only when it unpacks to at most this much.
    */
-  maxWholeInflatedBytes: 24 * 1024 * 1024,
+  maxWholeInflatedBytes: 8 * 1024 * 1024,
 };
 
 interface ZipEntry {
@@ -622,7 +626,6 @@ async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> {
     }
   } catch (err) {
     if (err instanceof FileRejected) throw err;
-    kept = null;
     // Whatever the streaming reader still cannot read (its entries in order, see readerOrder) is read whole, which
     // holds the whole workbook at once: only when it is small enough for that.
     if (inflated > XLSX_LIMITS.maxWholeInflatedBytes)
