@@ -38,3 +38,26 @@ export async function nearSizeWorkbook(
   }
   throw new Error(`could not write an XLSX under ${targetBytes} bytes`);
 }
+
+/**
+ * The same rows as a CSV of just under `targetBytes` (baseline-funding with a notes column of random text): the
+ * rows are short, so the file holds fewer of them than the workbook does.
+ */
+export function nearSizeCsv(file: string, urn: number, targetBytes: number): { bytes: number; rows: number } {
+  const limit = Math.floor(targetBytes * 0.995);
+  const lines = ['schoolUrn,term,baseline,notes'];
+  let bytes = lines[0].length + 1;
+  for (let i = 0; ; i++) {
+    const line = [
+      urn,
+      'AUTUMN-2025',
+      `${1000 + (i % 9000)}.${String(i % 100).padStart(2, '0')}`,
+      crypto.randomBytes(90).toString('base64'),
+    ].join(',');
+    if (bytes + line.length + 1 > limit) break;
+    lines.push(line);
+    bytes += line.length + 1;
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return { bytes: fs.statSync(file).size, rows: lines.length - 1 };
+}

@@ -737,6 +737,27 @@ async function loadRefs(db: EntityManager): Promise<Refs> {
 
 /** Validates a whole table: every problem, in every row, before anything is written. */
 export function validateTable(kind: ImportKind, table: Table, refs: Refs): Validated {
+  const run = validating(kind, table, refs);
+  for (let step = run.next(); ; step = run.next()) if (step.done) return step.value;
+}
+
+/** validateTable, letting the event loop serve other requests every few thousand rows (a 20 MB file is 177,000). */
+export async function validateTableYielding(kind: ImportKind, table: Table, refs: Refs): Promise<Validated> {
+  const run = validating(kind, table, refs);
+  for (let step = run.next(); ; step = run.next()) {
+    if (step.done) return step.value;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+const ROWS_PER_STEP = 5_000;
+
+/**
+ * One pass over the table's rows: each cell parsed once into its typed value, the row's reference checks, the
+ * duplicate keys. Only the rows accepted are kept (as ImportRow), and every problem counted (ErrorList keeps the
+ * first MAX_REPORTED_ERRORS in full). Yields every ROWS_PER_STEP rows.
+ */
+function* validating(kind: ImportKind, table: Table, refs: Refs): Generator<void, Validated> {
   const missing = kind.fields.filter((f) => f.required && !table.header.includes(f.name));
   if (missing.length) {
     throw new FileRejected(
@@ -755,18 +776,21 @@ export function validateTable(kind: ImportKind, table: Table, refs: Refs): Valid
   const errors = new ErrorList();
   const rows: ImportRow[] = [];
   const seen = new Map<string, number>();
-  for (const { line, cells } of table.rows) {
+  const cells = table.rows;
+  for (let i = 0; i < cells.length; i++) {
+    if (i > 0 && i % ROWS_PER_STEP === 0) yield;
+    const line = cells.line(i);
     const before = errors.count;
     const values: Record<string, Value> = {};
     const bad: Bad = (field, reason) =>
-      errors.add({ line, column: field, value: cells.get(field)?.text ?? null, reason });
+      errors.add({ line, column: field, value: cells.has(field) ? cells.text(i, field) : null, reason });
     for (const f of kind.fields) {
-      const cell = cells.get(f.name) ?? { text: '' };
-      if (cell.error) {
-        bad(f.name, cell.error);
+      const error = cells.has(f.name) ? cells.error(i, f.name) : undefined;
+      if (error) {
+        bad(f.name, error);
         continue;
       }
-      const v = parseCell(f, cell.text, bad);
+      const v = parseCell(f, cells.has(f.name) ? cells.text(i, f.name) : '', bad);
       if (v !== undefined) values[f.name] = v;
     }
     // Reference checks run on the cells that parsed, so one pass reports every problem of the row.
@@ -789,7 +813,7 @@ export function validateTable(kind: ImportKind, table: Table, refs: Refs): Valid
     seen.set(key, line);
     rows.push({ line, values });
   }
-  if (table.rows.length === 0) throw new FileRejected('The file has a header but no rows.', []);
+  if (cells.length === 0) throw new FileRejected('The file has a header but no rows.', []);
   return { rows, errors, ignoredColumns };
 }
 
@@ -811,13 +835,17 @@ export async function importFinance(
   authorize(opts.viewer, ACTIONS.import, 'import');
   const kind = requireKind(kindName);
   await assertImportAllowed(ds);
-  const table = await readTable(file, kind.table);
+  // A template's own columns are all it reads: the others' cells are dropped as the file is read.
+  const table = await readTable(
+    file,
+    kind.validate ? kind.table : { ...kind.table, columns: kind.fields.map((f) => f.name) },
+  );
   return ds
     .transaction(async (tx) => {
       const refs = await loadRefs(tx);
       const validated: Validated = kind.validate
         ? await kind.validate(tx, table, refs, opts.options ?? {})
-        : validateTable(kind, table, refs);
+        : await validateTableYielding(kind, table, refs);
       const { rows, errors, ignoredColumns } = validated;
       if (errors.count === 0) await kind.checkAgainstStore?.(tx, rows, errors);
       const report: FinanceImportReport = {

@@ -25,7 +25,7 @@ import { recordParameters } from '../funding/parameters-of-record';
 import type { FundingTerm } from '../period/period.entity';
 import type { ImportKind, ImportOptionValues, ImportRow, RecordChange, Refs, Stored, Validated } from './finance';
 import { ErrorList, FileRejected } from './report';
-import type { Table } from './table';
+import type { Table, TableRow } from './table';
 import {
   academicYearCode,
   capped,
@@ -48,12 +48,10 @@ export function officerFileKinds(kindNamed: KindNamed): ImportKind[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Shared bits
 
-const text = (row: Table['rows'][number], heading: string | undefined) =>
-  heading === undefined ? '' : (row.cells.get(heading)?.text ?? '');
+const text = (row: TableRow, heading: string | undefined) => row.text(heading);
 
 /** A cell's Excel error (#REF!, a formula with no saved value) as the reason, else null. */
-const cellError = (row: Table['rows'][number], heading: string | undefined) =>
-  heading === undefined ? undefined : row.cells.get(heading)?.error;
+const cellError = (row: TableRow, heading: string | undefined) => row.error(heading);
 
 function idHeading(h: string): 'urn' | 'laestab' | 'ukprn' | 'name' | 'financialYear' | 'academicYear' | 'la' | null {
   const n = normalizeHeading(h);
@@ -78,7 +76,7 @@ function headingsOf<K extends string>(table: Table, classify: (h: string) => K |
 
 /** Resolves the school a row names by URN, else LAESTAB, else UKPRN; reports what does not fit. */
 function schoolOf(
-  row: Table['rows'][number],
+  row: TableRow,
   ids: Map<string, string>,
   index: SchoolIndex,
   bad: (column: string, value: string, reason: string) => void,
@@ -146,7 +144,7 @@ function schoolOf(
 
 /** The year a row is for: its own column, else the option; both given must agree. */
 function yearOf(
-  row: Table['rows'][number],
+  row: TableRow,
   heading: string | undefined,
   option: string | null,
   parse: (t: string) => string | null,

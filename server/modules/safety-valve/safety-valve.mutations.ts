@@ -6,7 +6,7 @@ import { writeAudit } from '../audit/audit.service';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { ImportKind, Refs, validateTable } from '../imports/finance';
 import { AGREEMENT_KIND, INSTALMENT_KIND, KPI_KIND, PLAN_KIND, REPORT_KIND } from '../imports/safety-valve-imports';
-import type { Table } from '../imports/table';
+import { Table, TableRows } from '../imports/table';
 import { SOURCE_JSON, toFigureSource } from '../../common/provenance';
 import { AGREEMENT_COLUMNS } from './agreement';
 import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safety-valve.entity';
@@ -119,17 +119,20 @@ async function enterOne(
   const table: Table = {
     format: 'csv',
     header: kind.fields.map((f) => f.name),
-    rows: [
-      {
-        line: 1,
-        cells: new Map(
-          kind.fields.map((f) => {
-            const v = values[f.name];
-            return [f.name, { text: v === null || v === undefined ? '' : String(v).trim() }];
-          }),
-        ),
-      },
-    ],
+    rows: TableRows.of(
+      kind.fields.map((f) => f.name),
+      [
+        {
+          line: 1,
+          cells: Object.fromEntries(
+            kind.fields.map((f) => {
+              const v = values[f.name];
+              return [f.name, v === null || v === undefined ? '' : String(v).trim()];
+            }),
+          ),
+        },
+      ],
+    ),
   };
   return ctx.db.transaction(async (tx) => {
     const refs = { periods: await loadPeriodCatalogue(tx) } as Refs;
