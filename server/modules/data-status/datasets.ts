@@ -190,8 +190,18 @@ export const DATASETS: Dataset[] = [
     period: null,
     provenance: giasImports,
     async missing(db) {
-      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM school`);
-      return n === 0 ? ['no schools: import the GIAS register (npm run import:gias -- FILE)'] : [];
+      const [{ n, unweighted }] = await db.query(
+        `SELECT count(*)::int AS n,
+                count(*) FILTER (WHERE status = 'OPEN' AND (pupils_on_roll IS NULL OR percent_fsm IS NULL))::int AS unweighted
+           FROM school`,
+      );
+      if (n === 0) return ['no schools: import the GIAS register (npm run import:gias -- FILE)'];
+      // The pots are split by pupils on roll and FSM: a school GIAS gives neither for carries no weight.
+      return unweighted
+        ? [
+            `${unweighted} open school${unweighted === 1 ? ' has' : 's have'} no pupils on roll or FSM figure in GIAS (suppressed or blank): no weight in their community's pot split`,
+          ]
+        : [];
     },
   },
   {

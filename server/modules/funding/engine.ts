@@ -112,7 +112,8 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
     );
     const members = inputs.membersOn(t.startDate);
     const weights = inputs.communities.map((code) => {
-      const urns = members.get(code) ?? [];
+      // A member with no pupils on roll or FSM figure (suppressed or blank in GIAS) carries no weight; dataStatus says so.
+      const urns = (members.get(code) ?? []).filter((u) => schoolBy.has(u));
       return {
         code,
         pupilsOnRoll: urns.reduce((a, u) => a + schoolBy.get(u)!.pupilsOnRoll, 0),

@@ -4,7 +4,8 @@ import { BANDS } from '../funding/model';
 import { WorkerRole } from '../caseload/caseload.entity';
 import { SettingKind } from '../early-years/early-years.entity';
 import { communityOn, type MembershipSpan } from '../community/membership';
-import { followPotShares } from '../scenario/parameters.service';
+import { loadPeriodCatalogue } from '../period/period.service';
+import { followPotShares, recomputeRecord } from '../scenario/parameters.service';
 import type { ErrorList } from './report';
 // Types only: finance.ts lists these kinds, so nothing of it may run while this module loads.
 import type { ApplyResult, Bad, FieldSpec, ImportKind, ImportRow, Refs, Stored } from './finance';
@@ -920,6 +921,14 @@ const ehcpBandCounts: ImportKind = {
         plans: c.after.plans,
       })),
     );
+    // The banded top-ups of record follow the counts: every open term from the earliest one the file changed.
+    if (changed.length) {
+      const periods = await loadPeriodCatalogue(tx);
+      const from = parts
+        .map((p) => periods.fundingTermByCode.get(p[1])!.startDate)
+        .sort()[0];
+      await recomputeRecord(tx, { from, what: 'the ehcp-band-counts import' });
+    }
   },
 };
 
