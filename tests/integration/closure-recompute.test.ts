@@ -4,7 +4,7 @@ import { applyClosures } from '../../server/modules/school/closure';
 import type { EntityManager } from 'typeorm';
 import { allMigrations } from '../../migrations';
 import { recomputeRecord } from '../../server/modules/scenario/parameters.service';
-import { startTestDatabase, TestDatabase } from '../helpers/db';
+import { startTestDatabase, TestDatabase, usingPostgres } from '../helpers/db';
 import { startTestHub } from '../helpers/hub';
 
 /*
@@ -303,6 +303,53 @@ describe('a recompute the pots refuse', () => {
       expect(await q(`SELECT * FROM pending_recompute`)).toEqual([]);
     } finally {
       await hub.stop();
+    }
+  });
+});
+
+(usingPostgres() ? describe : describe.skip)('two hubs starting at once on one PostgreSQL database', () => {
+  it('settle a pending closure once: one waits on the pot locks, then finds nothing left', async () => {
+    const school = await memberOf(120);
+    await closeTheOldWay(school.urn);
+    await migrateFromBefore();
+    const expected = await figuresAfter((tx) => recomputeRecord(tx, { from: CLOSE, what: 'expected' }));
+    const [{ n: audits0 }] = await q(
+      `SELECT count(*)::int AS n FROM audit_log WHERE entity = 'SCHOOL' AND action = 'RECOMPUTE_AFTER_CLOSURE'`,
+    );
+    // A third connection holds the first pot both will lock, so both hubs are certainly in the window together.
+    const holder = await db.connectAnother(1);
+    const other = await db.connectAnother(2);
+    const lock = holder.createQueryRunner();
+    await lock.startTransaction();
+    await lock.query(
+      `SELECT 1 FROM community_pot WHERE term_code = ANY($1::text[]) ORDER BY community_code, term_code LIMIT 1 FOR UPDATE`,
+      [await openTermsFrom(CLOSE)],
+    );
+    const a = startTestHub({ db });
+    const b = startTestHub({ db: { ...db, dataSource: other } });
+    const waiting = async () =>
+      (
+        await q(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+      )[0].n as number;
+    const until = Date.now() + 60_000;
+    while ((await waiting()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const bothWaited = await waiting();
+    await lock.rollbackTransaction();
+    await lock.release();
+    const hubs = await Promise.all([a, b]);
+    try {
+      expect(bothWaited).toBe(2);
+      expect(await figures()).toEqual(expected);
+      expect(await q(`SELECT * FROM pending_recompute`)).toEqual([]);
+      const audits = await q(
+        `SELECT entity_id AS urn FROM audit_log WHERE entity = 'SCHOOL' AND action = 'RECOMPUTE_AFTER_CLOSURE' ORDER BY id OFFSET $1`,
+        [audits0],
+      );
+      expect(audits).toEqual([{ urn: String(school.urn) }]);
+    } finally {
+      for (const h of hubs) await h.stop();
     }
   });
 });
