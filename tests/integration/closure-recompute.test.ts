@@ -221,10 +221,9 @@ describe('a school closed before closures existed, after the migration', () => {
 describe('a recompute the pots refuse', () => {
   it('leaves every figure as it was, keeps the pending pairs with the reason, which dataStatus reports, and settles once Finance has made room', async () => {
     const school = await memberOf(80);
-    const [pot] = await q(
-      `SELECT amount FROM community_pot WHERE community_code = $1 AND term_code = 'SPRING-2027'`,
-      [school.c],
-    );
+    const [pot] = await q(`SELECT amount FROM community_pot WHERE community_code = $1 AND term_code = 'SPRING-2027'`, [
+      school.c,
+    ]);
     const other = (
       await q(
         `SELECT m.school_urn AS urn FROM community_membership m JOIN school s ON s.urn = m.school_urn
@@ -280,16 +279,23 @@ describe('a recompute the pots refuse', () => {
         `SPRING-2027: the pot and shares of ${school.c} still count school ${school.urn} (closed ${CLOSE}); the hub recomputes them at start-up (last attempt refused: ${pending[0].error})`,
       ]);
       // Finance withdraws the approval; the next start settles the closure, as a closure would have.
-      const w = await hub.gql(
-        `mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied } }`,
-        {
-          i: {
-            idempotencyKey: `withdraw-${crypto.randomUUID()}`,
-            reason: 'make room',
-            rows: [{ baseVersion: version!, schoolUrn: other, communityCode: school.c, term: 'SPRING-2027', amount: pot.amount, purpose: 'The whole pot', status: 'WITHDRAWN' }],
-          },
+      const w = await hub.gql(`mutation($i: SubmitAllocationsInput!) { submitAllocations(input: $i) { applied } }`, {
+        i: {
+          idempotencyKey: `withdraw-${crypto.randomUUID()}`,
+          reason: 'make room',
+          rows: [
+            {
+              baseVersion: version!,
+              schoolUrn: other,
+              communityCode: school.c,
+              term: 'SPRING-2027',
+              amount: pot.amount,
+              purpose: 'The whole pot',
+              status: 'WITHDRAWN',
+            },
+          ],
         },
-      );
+      });
       expect(w.body.errors).toBeUndefined();
     } finally {
       await hub.stop();

@@ -54,9 +54,7 @@ export async function settlePendingRecomputes(ds: DataSource, logger?: Logger): 
         tx,
         terms.map((t) => t.code),
       );
-      const [still] = await tx.query(`SELECT 1 FROM pending_recompute WHERE close_date >= $1 FOR UPDATE`, [
-        from,
-      ]);
+      const [still] = await tx.query(`SELECT 1 FROM pending_recompute WHERE close_date >= $1 FOR UPDATE`, [from]);
       if (!still) return null;
       const recomputed = await recomputeRecord(tx, { from, what });
       const schools: SettledClosure[] = [];
@@ -103,10 +101,9 @@ export async function settlePendingRecomputes(ds: DataSource, logger?: Logger): 
     });
   } catch (err) {
     const message = (err as Error).message ?? String(err);
-    await ds.query(
-      `UPDATE pending_recompute SET attempts = attempts + 1, last_error = $1, last_attempt_at = now()`,
-      [message.slice(0, 2000)],
-    );
+    await ds.query(`UPDATE pending_recompute SET attempts = attempts + 1, last_error = $1, last_attempt_at = now()`, [
+      message.slice(0, 2000),
+    ]);
     logger?.warn({ err }, 'figures after closures left pending could not be recomputed: dataStatus reports them');
     return null;
   }
