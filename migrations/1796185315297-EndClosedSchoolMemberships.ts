@@ -4,9 +4,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Data: schools closed before closures ended memberships (the GIAS import used to mark a school closed and leave
  * its memberships open) get what a closure now does (server/modules/school/closure.ts): memberships open on the
  * close date end on it, memberships starting on or after it are removed. One audit entry per school changed, with
- * its memberships before. A closed school without a close date has no date to end on and is left as it is. The
- * figures of record of the terms after each closure are recomputed by the next change of record that covers them
- * (a migration does not run the funding model: its code may be newer than this schema).
+ * its memberships before. A closed school without a close date has no date to end on and is left as it is. A
+ * migration does not run the funding model (its code may be newer than this schema): the next migration,
+ * PendingClosureRecomputes, records from these audit entries the (community, term) pairs left stale, and the hub
+ * recomputes them at start-up as a closure does (server/modules/school/pending-recompute.ts).
  */
 export class EndClosedSchoolMemberships1796185315297 implements MigrationInterface {
   name = 'EndClosedSchoolMemberships1796185315297';

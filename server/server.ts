@@ -40,6 +40,7 @@ import { localAdminRouter } from './scripts/local/routes';
 import type { JWTVerifyGetKey } from 'jose';
 import { addinRouter } from './http/addin-static';
 import { startPrecompute } from './modules/caseload/disclosure.store';
+import { settlePendingRecomputes } from './modules/school/pending-recompute';
 
 /** Per-hub limits (config.ts reads them from the environment; tests set them directly). */
 export interface HubLimits {
@@ -222,6 +223,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const schema = await getSchema();
   // Reference data is cached only while this process listens for its changes: listen before serving.
   await referenceCache(dataSource).ready();
+  // Closures that a migration could not finish (their pots and shares: pending_recompute) are settled before serving.
+  await settlePendingRecomputes(dataSource, logger);
   const apollo = new ApolloServer<Context>({
     gateway: jitExecutor(schema, {
       compiledReads: deps.config.compiledReads,

@@ -2,6 +2,7 @@ import { Area, District } from './geography/geography.entity';
 import { Community, CommunityMembership } from './community/community.entity';
 import { School } from './school/school.entity';
 import { SchoolLinkRow } from './school/school-link.entity';
+import { PendingRecompute } from './school/pending-recompute.entity';
 import { EarlyYearsSetting } from './early-years/early-years.entity';
 import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period/period.entity';
 import {
@@ -35,6 +36,7 @@ export const entities = [
   CommunityMembership,
   School,
   SchoolLinkRow,
+  PendingRecompute,
   EarlyYearsSetting,
   FinancialYear,
   AcademicYear,

@@ -11,6 +11,7 @@ import { writeComputedBlockLines } from '../funding/block.service';
 import { BLOCK_LINES } from '../funding/block';
 import { loadFundingInputs, parameterVersions, recordOn, toOverrides } from './scenario.service';
 import type { ModelParametersInput } from './scenario.inputs';
+import { takePending } from '../school/pending';
 
 /** A figure of record that a recompute left alone because it was imported or entered by hand. */
 export interface KeptFigure {
@@ -31,6 +32,8 @@ export interface Recomputed {
   importedKept: KeptFigure[];
   /** Imported or hand-entered figures replaced by computed ones (replaceImported true). */
   importedReplaced: KeptFigure[];
+  /** Closures left pending (table pending_recompute) that this recompute covered, now settled. */
+  pendingSettled: { urn: number; closeDate: string; communities: string[]; terms: string[] }[];
 }
 
 export interface ParameterChange extends Recomputed {
@@ -192,6 +195,8 @@ export async function recomputeRecord(
       WHERE l.financial_year_code = s.fy AND l.line_code = s.code AND l.financial_year_code = ANY($1::text[]) AND ($2 OR l.source_kind = 'COMPUTED')`,
     [affectedYears, replace],
   );
+  // Closures left pending from this date on are now reflected in the figures (the pots are locked above).
+  const pendingSettled = await takePending(tx, opts.from);
   return {
     termsRecomputed: termCodes,
     financialYearsRecomputed: years,
@@ -199,6 +204,7 @@ export async function recomputeRecord(
     potsChanged,
     importedKept: kept,
     importedReplaced: replaced,
+    pendingSettled,
   };
 }
 

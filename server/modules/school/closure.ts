@@ -31,6 +31,19 @@ export interface ClosureResult {
   recomputed: Recomputed | null;
 }
 
+/** Allocations (not withdrawn) made for a school in terms starting on or after its close date: for Finance to withdraw. */
+export async function allocationsAfterClosure(
+  tx: EntityManager,
+  urn: number,
+  closeDate: string,
+): Promise<ClosureChange['allocationsAfterClosure']> {
+  return tx.query(
+    `SELECT a.id, a.term_code AS term, a.status, a.amount FROM allocation a JOIN funding_term t ON t.code = a.term_code
+      WHERE a.school_urn = $1 AND t.start_date >= $2 AND a.status <> 'WITHDRAWN' ORDER BY t.start_date, a.id`,
+    [urn, closeDate],
+  );
+}
+
 /** Applies closures in the caller's transaction: memberships end, later terms' figures are recomputed (pots locked first). */
 export async function applyClosures(
   tx: EntityManager,
@@ -49,11 +62,7 @@ export async function applyClosures(
       `DELETE FROM community_membership WHERE school_urn = $1 AND effective_from >= $2 RETURNING community_code AS code`,
       [c.urn, c.closeDate],
     );
-    const later: { id: string; term: string; status: string; amount: string }[] = await tx.query(
-      `SELECT a.id, a.term_code AS term, a.status, a.amount FROM allocation a JOIN funding_term t ON t.code = a.term_code
-        WHERE a.school_urn = $1 AND t.start_date >= $2 AND a.status <> 'WITHDRAWN' ORDER BY t.start_date, a.id`,
-      [c.urn, c.closeDate],
-    );
+    const later = await allocationsAfterClosure(tx, c.urn, c.closeDate);
     changes.push({
       urn: c.urn,
       closeDate: c.closeDate,
