@@ -11,10 +11,13 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 const topUp = async (urn: number, term: string) => {
-  const r = await t.gql(`query($u: Int!, $t: String!) { school(urn: $u) { funding(term: $t) { bandedTopUp total } } }`, {
-    u: urn,
-    t: term,
-  });
+  const r = await t.gql(
+    `query($u: Int!, $t: String!) { school(urn: $u) { funding(term: $t) { bandedTopUp total } } }`,
+    {
+      u: urn,
+      t: term,
+    },
+  );
   expect(r.body.errors).toBeUndefined();
   return r.body.data.school.funding;
 };

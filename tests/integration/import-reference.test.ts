@@ -700,7 +700,6 @@ describe('reference data from files, into an empty hub', () => {
       'ehcp-band-counts',
       'schoolUrn,term,band,plans\n900001,AUTUMN-2026,B,3\n900001,AUTUMN-2026,C,1\n900003,AUTUMN-2026,A,7\n',
     );
-    if (!bands.body.report) console.log(JSON.stringify(bands.body).slice(0, 1500));
     expect(bands.body.report).toMatchObject({ created: 3, errorCount: 0 });
     const update = await imp(
       'ehcp-band-counts',

@@ -9,6 +9,10 @@ import { startEmbedded } from '../../server/db/embedded';
 import { createDataSource } from '../../server/db/datasource';
 import { createDemoTokens, seedDemo } from '../../server/bootstrap';
 
+// Peak RSS depends on when V8 collects, which a loaded machine shifts: a run above the bound is measured again
+// (at most twice more); a real regression is above it every time.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
 /*
  * Issue 10, item 7: a 20 MB file raises the hub's RSS by under 200 MB and other requests keep answering. Measured on
  * a hub in a process of its own (the built hub on an embedded folder, as `npm start` runs it; build first), so the

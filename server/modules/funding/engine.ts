@@ -125,7 +125,7 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
     for (const code of inputs.communities) {
       const amount = potOf.get(code)!;
       pots.push({ communityCode: code, termCode: t.code, amount });
-      const urns = members.get(code) ?? [];
+      const urns = (members.get(code) ?? []).filter((u) => schoolBy.has(u));
       for (const [urn, share] of largestRemainderSplit(
         amount,
         urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })),

@@ -924,9 +924,7 @@ const ehcpBandCounts: ImportKind = {
     // The banded top-ups of record follow the counts: every open term from the earliest one the file changed.
     if (changed.length) {
       const periods = await loadPeriodCatalogue(tx);
-      const from = parts
-        .map((p) => periods.fundingTermByCode.get(p[1])!.startDate)
-        .sort()[0];
+      const from = parts.map((p) => periods.fundingTermByCode.get(p[1])!.startDate).sort()[0];
       await recomputeRecord(tx, { from, what: 'the ehcp-band-counts import' });
     }
   },
