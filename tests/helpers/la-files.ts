@@ -20,6 +20,9 @@ export interface LaFiles {
   firstConversion: { urn: number; successorUrn: number; date: string; communityCode: string };
   /** The school that converts between the first register and the second. */
   secondConversion: { urn: number; successorUrn: number; date: string; communityCode: string };
+  /** A school the register lists under another LA, and one proposed to open with no establishment number. */
+  movedOut: { urn: number; la: number; laName: string };
+  proposed: { urn: number; name: string; districtCode: string };
   /** Financial year of the budget files. */
   financialYear: string;
   academicYear: string;
@@ -52,14 +55,14 @@ const APT_FACTORS: [heading: string, factor: string, phase: 'PRIMARY' | 'SECONDA
 /** Writes every file into `dir` (created), named as the README's real-data quick start names them. */
 export async function writeLaFiles(dir: string): Promise<LaFiles> {
   fs.mkdirSync(dir, { recursive: true });
-  const county = generateDemoData();
+  const whole = generateDemoData();
   const file = (name: string) => path.join(dir, name);
   const financialYear = '2026-27';
   const academicYear = '2026/27';
 
   const memberOf = new Map<number, string>();
-  for (const m of county.communityMemberships) if (!m.effectiveTo) memberOf.set(m.schoolUrn, m.communityCode);
-  const convertible = county.schools.filter(
+  for (const m of whole.communityMemberships) if (!m.effectiveTo) memberOf.set(m.schoolUrn, m.communityCode);
+  const convertible = whole.schools.filter(
     (s) => s.status === 'OPEN' && s.type !== 'ACADEMY' && s.phase === 'PRIMARY' && memberOf.has(s.urn),
   );
   const [a, b] = convertible;
@@ -71,12 +74,20 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
     communityCode: memberOf.get(b.urn)!,
   };
 
+  // A school the register now lists under another authority: not the LA's, so in none of its own files.
+  const moved = whole.schools.find((x) => x.status === 'OPEN' && x.phase === 'SECONDARY')!;
+  const movedOut = { urn: moved.urn, la: 887, laName: 'Medway' };
+  // A school proposed to open, with no establishment number yet: left out until GIAS gives it one.
+  const proposed = { urn: 149900, name: 'Ashford New Free School', districtCode: moved.districtCode };
+  const county = withoutSchool(whole, moved.urn);
+
   // The register and its links, this month and next.
-  const schools = county.schools as unknown as GiasSchool[];
-  const month1 = registerScenario(schools, { conversions: [firstConversion] });
+  const schools = whole.schools as unknown as GiasSchool[];
+  const cases = { movedOut: [movedOut], proposed: [proposed] };
+  const month1 = registerScenario(schools, { conversions: [firstConversion], ...cases });
   await writeGiasSample(file('edubasealldata20261101.csv'), { laRows: month1.rows, totalRows: 4000 });
   writeLinksSample(file('links_edubasealldata20261101.csv'), month1.links);
-  const month2 = registerScenario(schools, { conversions: [firstConversion, secondConversion] });
+  const month2 = registerScenario(schools, { conversions: [firstConversion, secondConversion], ...cases });
   await writeGiasSample(file('edubasealldata20261201.csv'), { laRows: month2.rows, totalRows: 4000, seed: 887 });
   writeLinksSample(file('links_edubasealldata20261201.csv'), month2.links, 200, 887);
 
@@ -358,7 +369,7 @@ export async function writeLaFiles(dir: string): Promise<LaFiles> {
       ]),
     ]),
   );
-  return { county, firstConversion, secondConversion, financialYear, academicYear };
+  return { county, firstConversion, secondConversion, movedOut, proposed, financialYear, academicYear };
 }
 
 function placesRows(county: County, academicYear: string): (string | number)[][] {
@@ -374,3 +385,19 @@ function placesRows(county: County, academicYear: string): (string | number)[][]
 }
 
 const dayBefore = (iso: string) => new Date(Date.parse(`${iso}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/** The county without one school: what the LA's own files hold once the school is another authority's. */
+function withoutSchool(c: County, urn: number): County {
+  const keep = <T extends { schoolUrn?: number | null; urn?: unknown }>(rows: T[]) =>
+    rows.filter((r) => r.schoolUrn !== urn && r.urn !== urn);
+  return {
+    ...c,
+    schools: keep(c.schools),
+    communityMemberships: keep(c.communityMemberships),
+    notionalSenFactors: keep(c.notionalSenFactors),
+    schoolTermFunding: keep(c.schoolTermFunding),
+    ehcpBandCounts: keep(c.ehcpBandCounts),
+    placeNumbers: keep(c.placeNumbers),
+    caseloadCounts: keep(c.caseloadCounts),
+  };
+}

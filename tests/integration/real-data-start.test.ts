@@ -171,6 +171,16 @@ describe('real data quick start, as the README writes it', () => {
     expect(first.successors.map((l: any) => l.urn)).toEqual([files.firstConversion.successorUrn]);
     expect(academy.predecessors.map((l: any) => l.urn)).toEqual([files.firstConversion.urn]);
     expect(academy.community?.code).toBe(files.firstConversion.communityCode);
+    // The school GIAS lists under another authority, and the one proposed with no number yet, are not the LA's.
+    const { moved, proposed } = await gql(
+      `query($m: Int!, $p: Int!) { moved: school(urn: $m) { urn } proposed: school(urn: $p) { urn } }`,
+      {
+        m: files.movedOut.urn,
+        p: files.proposed.urn,
+      },
+    );
+    expect(moved).toBeNull();
+    expect(proposed).toBeNull();
   });
 
   it("derives notional SEN from the APT's New ISB sheet to the penny", async () => {
