@@ -110,10 +110,11 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
     const bandValues = Object.fromEntries(
       Object.entries(params.bandValues).map(([b, v]) => [b, upliftedRate(v, t.financialYearCode, params.block)]),
     );
-    const members = inputs.membersOn(t.startDate);
+    const onDate = inputs.membersOn(t.startDate);
+    // A member with no pupils on roll or FSM figure (suppressed or blank in GIAS) carries no weight; dataStatus says so.
+    const members = new Map(inputs.communities.map((c) => [c, (onDate.get(c) ?? []).filter((u) => schoolBy.has(u))]));
     const weights = inputs.communities.map((code) => {
-      // A member with no pupils on roll or FSM figure (suppressed or blank in GIAS) carries no weight; dataStatus says so.
-      const urns = (members.get(code) ?? []).filter((u) => schoolBy.has(u));
+      const urns = members.get(code)!;
       return {
         code,
         pupilsOnRoll: urns.reduce((a, u) => a + schoolBy.get(u)!.pupilsOnRoll, 0),
@@ -125,7 +126,7 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
     for (const code of inputs.communities) {
       const amount = potOf.get(code)!;
       pots.push({ communityCode: code, termCode: t.code, amount });
-      const urns = (members.get(code) ?? []).filter((u) => schoolBy.has(u));
+      const urns = members.get(code)!;
       for (const [urn, share] of largestRemainderSplit(
         amount,
         urns.map((u) => ({ key: u, weight: schoolBy.get(u)!.pupilsOnRoll })),
