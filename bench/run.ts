@@ -8,14 +8,10 @@ import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
 import { computeFunding } from '../server/modules/funding/engine';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
-import {
-  blockLinesOf,
-  dsgOf,
-  loadFundingInputs,
-  loadRecordContext,
-  scenarioOn,
-  parameterVersions,
-} from '../server/modules/scenario/scenario.service';
+import { blockLinesOf, dsgOf } from '../server/modules/scenario/scenario.views';
+import { loadFundingInputs } from '../server/modules/funding/funding-inputs';
+import { loadRecordContext } from '../server/modules/funding/compute';
+import { scenarioOn, parameterVersions } from '../server/modules/funding/parameters-of-record';
 import type { ModelParameters } from '../server/modules/funding/model';
 import { projectRoot } from '../server/common/paths';
 

@@ -8,7 +8,8 @@ import { importGias, GiasSchool } from '../../server/modules/imports/gias';
 import { giasRowOf, writeGiasSample } from '../../server/modules/imports/gias-sample';
 import { SCHOOL_COLUMNS } from '../../server/modules/school/school.sql';
 import { computeFunding } from '../../server/modules/funding/engine';
-import { loadFundingInputs, parameterVersions, scenarioOn } from '../../server/modules/scenario/scenario.service';
+import { loadFundingInputs } from '../../server/modules/funding/funding-inputs';
+import { parameterVersions, scenarioOn } from '../../server/modules/funding/parameters-of-record';
 import { startTestHub, TestHub } from '../helpers/hub';
 
 /*

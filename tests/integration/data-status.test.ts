@@ -5,8 +5,9 @@ import { startTestHub, TestHub } from '../helpers/hub';
 import { giasRowOf, writeGiasSample } from '../../server/modules/imports/gias-sample';
 import { importGias } from '../../server/modules/imports/gias';
 import { SCHOOL_COLUMNS } from '../../server/modules/school/school.sql';
-import { DATASETS } from '../../server/modules/data-status/datasets';
+import { DATASETS } from '../../server/modules/data-status/registry';
 import { Role } from '../../server/auth/roles';
+import { loadFundingInputs } from '../../server/modules/funding/funding-inputs';
 
 let t: TestHub;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-data-status-'));
@@ -216,5 +217,47 @@ describe('dataStatus says what is missing after rows are deleted', () => {
     expect((await status({ term: 'AUTUMN-2026' }, t.tokens.CHAIR)).missing.join('\n')).not.toMatch(other);
     const a = await t.gql(STATUS, { term: 'AUTUMN-2026' }, t.tokens.ANALYST);
     expect(a.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('dataStatus reads the rules the model and the rest of the hub read', () => {
+  it('counts as carrying no weight exactly the open schools the model leaves out of the pot split', async () => {
+    const [a, b, c] = await q<{ urn: number; pupils: number; fsm: string }>(
+      `SELECT urn, pupils_on_roll AS pupils, percent_fsm AS fsm FROM school
+        WHERE status = 'OPEN' AND pupils_on_roll IS NOT NULL AND percent_fsm IS NOT NULL ORDER BY urn LIMIT 3`,
+    );
+    await q(`UPDATE school SET percent_fsm = NULL WHERE urn = ANY($1::int[])`, [[a.urn, b.urn]]);
+    await q(`UPDATE school SET pupils_on_roll = NULL WHERE urn = $1`, [c.urn]);
+    try {
+      const weighted = new Set((await loadFundingInputs(t.db.dataSource.manager)).schools.map((s) => s.urn));
+      const open = await q<{ urn: number }>(`SELECT urn FROM school WHERE status = 'OPEN'`);
+      const leftOut = open.filter((s) => !weighted.has(s.urn)).map((s) => s.urn);
+      expect(leftOut).toEqual(expect.arrayContaining([a.urn, b.urn, c.urn]));
+      const s = await status({ term: 'AUTUMN-2026' });
+      expect(dataset(s, 'schools').missing).toEqual([
+        `${leftOut.length} open schools have no pupils on roll or FSM figure in GIAS (suppressed or blank): no weight in their community's pot split`,
+      ]);
+    } finally {
+      for (const x of [a, b, c])
+        await q(`UPDATE school SET pupils_on_roll = $2, percent_fsm = $3 WHERE urn = $1`, [x.urn, x.pupils, x.fsm]);
+    }
+  });
+
+  it('counts a school whose membership ends on the first day of the term as in no community then', async () => {
+    // A membership runs to effective_to exclusive (community/membership.ts), as every other reader counts it.
+    const [m] = await q<{ id: number; urn: number; to: string | null }>(
+      `SELECT m.id, m.school_urn AS urn, m.effective_to::text AS "to" FROM community_membership m
+         JOIN school s ON s.urn = m.school_urn AND s.status = 'OPEN' AND s.phase NOT IN ('SPECIAL', 'PRU')
+        WHERE m.effective_from < '2026-09-01' AND m.effective_to IS NULL ORDER BY m.school_urn LIMIT 1`,
+    );
+    await q(`UPDATE community_membership SET effective_to = '2026-09-01' WHERE id = $1`, [m.id]);
+    try {
+      const s = await status({ term: 'AUTUMN-2026' });
+      expect(dataset(s, 'memberships').missing.join('\n')).toMatch(
+        new RegExp(`AUTUMN-2026: 1 open mainstream school in no community \\(${m.urn}\\)`),
+      );
+    } finally {
+      await q(`UPDATE community_membership SET effective_to = $2 WHERE id = $1`, [m.id, m.to]);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { startTestHub, TestHub } from '../helpers/hub';
-import { recordParameters } from '../../server/modules/scenario/scenario.service';
+import { recordParameters } from '../../server/modules/funding/parameters-of-record';
 import type { ModelParameters } from '../../server/modules/funding/model';
 
 /**

@@ -1,5 +1,5 @@
 import { startTestHub, TestHub } from '../helpers/hub';
-import { loadFundingInputs } from '../../server/modules/scenario/scenario.service';
+import { loadFundingInputs } from '../../server/modules/funding/funding-inputs';
 
 // One rule for membership on a date (server/modules/community/membership.ts). Here a school is given a second,
 // overlapping membership that started later: on dates both are in force, the later one is the school's

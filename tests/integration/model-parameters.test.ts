@@ -1,7 +1,8 @@
 import Decimal from 'decimal.js';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { computeFunding } from '../../server/modules/funding/engine';
-import { loadFundingInputs, parameterVersions, recordOn } from '../../server/modules/scenario/scenario.service';
+import { loadFundingInputs } from '../../server/modules/funding/funding-inputs';
+import { parameterVersions, recordOn } from '../../server/modules/funding/parameters-of-record';
 
 let t: TestHub;
 beforeAll(async () => {

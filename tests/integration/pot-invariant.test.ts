@@ -7,7 +7,7 @@ import { submitAllocations } from '../../server/modules/allocation/allocation.se
 import { AllocationStatus } from '../../server/modules/allocation/allocation.entity';
 import { importFinance } from '../../server/modules/imports/finance';
 import { setModelParameters } from '../../server/modules/scenario/parameters.service';
-import { recordParameters } from '../../server/modules/scenario/scenario.service';
+import { recordParameters } from '../../server/modules/funding/parameters-of-record';
 import { startTestDatabase, TestDatabase, usingPostgres } from '../helpers/db';
 import { applyClosures } from '../../server/modules/school/closure';
 

@@ -251,12 +251,13 @@ async function validateAndDiff(
   const codes = [...new Set(rows.map((r) => r.communityCode))];
   // FOR SHARE: a closure of one of these schools (which updates its row) waits for this batch, or this batch for it,
   // so a batch never writes for a school whose closure commits alongside it. Schools before pots, as closures do.
-  const [schools, communities] = await Promise.all([
-    tx.query(
-      `SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn ${lock ? 'FOR SHARE' : ''}`,
-      [urns],
-    ) as Promise<{ urn: number; status: string; closeDate: string | null }[]>,
-    tx.query(`SELECT code FROM community WHERE code = ANY($1::text[])`, [codes]) as Promise<{ code: string }[]>,
+  // One after the other: a transaction has one connection.
+  const schools: { urn: number; status: string; closeDate: string | null }[] = await tx.query(
+    `SELECT urn, status, close_date::text AS "closeDate" FROM school WHERE urn = ANY($1::int[]) ORDER BY urn ${lock ? 'FOR SHARE' : ''}`,
+    [urns],
+  );
+  const communities: { code: string }[] = await tx.query(`SELECT code FROM community WHERE code = ANY($1::text[])`, [
+    codes,
   ]);
   const schoolSet = new Set(schools.map((s) => s.urn));
   const schoolBy = new Map(schools.map((s) => [s.urn, s]));

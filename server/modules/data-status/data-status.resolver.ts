@@ -6,7 +6,7 @@ import { BadInput } from '../../errors';
 import type { CostExtension } from '../../http/cost';
 import { ListSize } from '../../http/cost';
 import { loadPeriodCatalogue } from '../period/period.service';
-import { DATASETS, Dataset, MAX_SOURCES, periodsOf, Scope, SourceRow } from './datasets';
+import { DATASETS, Dataset, MAX_SOURCES, periodsOf, Scope, SourceRow } from './registry';
 
 /** At most this many missing messages per dataset (the rest are summed up in the last one). */
 export const MAX_MISSING = 20;
@@ -85,7 +85,7 @@ export class DataStatus {
   missing: string[];
 }
 
-async function resolveScope(
+export async function resolveScope(
   db: EntityManager,
   term: string | null,
   financialYear: string | null,
@@ -153,15 +153,19 @@ export async function dataStatus(db: EntityManager, scope: Scope): Promise<DataS
   // One after another: a PGlite database (and a transaction) answers one statement at a time anyway.
   for (const d of DATASETS) {
     const from = d.from ?? d.table;
-    const periods = d.period ? periodsOf(scope, d.period.kind) : [];
-    // Both parameters appear (and so are typed) in every statement, whether or not the dataset filters by them.
-    const where = [
-      d.period ? `t.${d.period.column} = ANY($1::text[])` : 'cardinality($1::text[]) >= 0',
-      d.where ?? '$2::text IS NULL OR $2::text IS NOT NULL',
-    ]
-      .map((c) => `(${c})`)
-      .join(' AND ');
-    const params = [periods, scope.communityCode];
+    // Each statement is given only the parameters its conditions use.
+    const params: unknown[] = [];
+    const conditions: string[] = [];
+    if (d.period) {
+      params.push(periodsOf(scope, d.period.kind));
+      conditions.push(`t.${d.period.column} = ANY($${params.length}::text[])`);
+    }
+    if (d.where) conditions.push(d.where);
+    if (d.community && scope.communityCode !== null) {
+      params.push(scope.communityCode);
+      conditions.push(d.community(`$${params.length}::text`));
+    }
+    const where = conditions.length ? conditions.map((c) => `(${c})`).join(' AND ') : 'true';
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM ${from} t WHERE ${where}`, params);
     const sources = await sourcesOf(db, d, scope, from, where, params);
     let missing = d.missing ? await d.missing(db, scope) : [];

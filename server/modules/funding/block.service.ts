@@ -21,18 +21,20 @@ import type { ModelParameters, PlaceType, TopUpSetting } from './model';
 import { sumMoney } from './model';
 import { OF_RECORD_ORDER } from '../safety-valve/agreement';
 import { todayIso } from '../period/period.service';
+import { readAll } from '../../common/statements';
 
 /** Places, specialist counts and placements, in three statements (plus the providers). */
 export async function loadBlockDrivers(db: EntityManager): Promise<BlockDrivers> {
-  const [providers, places, counts, placements] = await Promise.all([
-    db.query(
-      `SELECT urn, CASE WHEN phase = 'SPECIAL' THEN 'SPECIAL' WHEN phase = 'PRU' THEN 'AP' ELSE 'SRP' END AS setting
+  const [providers, places, counts, placements] = await readAll(db, [
+    () =>
+      db.query(
+        `SELECT urn, CASE WHEN phase = 'SPECIAL' THEN 'SPECIAL' WHEN phase = 'PRU' THEN 'AP' ELSE 'SRP' END AS setting
          FROM school WHERE status = 'OPEN' AND (phase IN ('SPECIAL', 'PRU') OR coalesce(srp_capacity, 0) > 0) ORDER BY urn`,
-    ),
-    db.query(`SELECT school_urn AS urn, academic_year_code AS ay, place_type AS type, places FROM place_number`),
-    db.query(`SELECT school_urn AS urn, term_code AS term, setting, band, pupils FROM top_up_count`),
-    db.query(`SELECT financial_year_code AS fy, kind, placements, unit_cost AS "unitCost" FROM placement`),
-  ]);
+      ),
+    () => db.query(`SELECT school_urn AS urn, academic_year_code AS ay, place_type AS type, places FROM place_number`),
+    () => db.query(`SELECT school_urn AS urn, term_code AS term, setting, band, pupils FROM top_up_count`),
+    () => db.query(`SELECT financial_year_code AS fy, kind, placements, unit_cost AS "unitCost" FROM placement`),
+  ] as const);
   const placeMap = new Map<string, Partial<Record<PlaceType, number>>>();
   for (const p of places as { urn: number; ay: string; type: PlaceType; places: number }[]) {
     const k = `${p.urn}|${p.ay}`;
@@ -62,25 +64,28 @@ export interface IncomeOfRecord extends IncomeDrivers {
 }
 
 export async function loadIncome(db: EntityManager): Promise<IncomeOfRecord> {
-  const [years, instalments, plans, agreements, otherLa] = await Promise.all([
-    db.query(
-      `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l,
+  const [years, instalments, plans, agreements, otherLa] = await readAll(db, [
+    () =>
+      db.query(
+        `SELECT financial_year_code AS fy, high_needs_allocation AS a, schools_block AS s, la_contribution AS l,
               imported_pupils AS i, exported_pupils AS e FROM dsg_income_year`,
-    ),
-    db.query(
-      `SELECT i.period_code AS "periodCode", i.financial_year_code AS "financialYearCode", i.due_on::text AS "dueOn", i.amount, i.status,
+      ),
+    () =>
+      db.query(
+        `SELECT i.period_code AS "periodCode", i.financial_year_code AS "financialYearCode", i.due_on::text AS "dueOn", i.amount, i.status,
               i.paid_on::text AS "paidOn", fy.code AS "paidFinancialYearCode"
          FROM safety_valve_instalment i LEFT JOIN financial_year fy ON i.paid_on BETWEEN fy.start_date AND fy.end_date ORDER BY i.due_on`,
-    ),
-    db.query(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`),
-    db.query(
-      // The agreement of record's (the latest version in effect) brought-forward position.
-      `SELECT brought_forward_date::text AS date, brought_forward_outturn AS outturn, brought_forward_plan AS plan FROM safety_valve_agreement
+      ),
+    () => db.query(`SELECT financial_year_code AS fy, in_year_plan AS plan FROM safety_valve_plan_year`),
+    () =>
+      db.query(
+        // The agreement of record's (the latest version in effect) brought-forward position.
+        `SELECT brought_forward_date::text AS date, brought_forward_outturn AS outturn, brought_forward_plan AS plan FROM safety_valve_agreement
         WHERE brought_forward_date IS NOT NULL ORDER BY ${OF_RECORD_ORDER} LIMIT 1`,
-      [todayIso()],
-    ),
-    db.query(`SELECT financial_year_code AS fy, placements FROM placement WHERE kind = 'OTHER_LA'`),
-  ]);
+        [todayIso()],
+      ),
+    () => db.query(`SELECT financial_year_code AS fy, placements FROM placement WHERE kind = 'OTHER_LA'`),
+  ] as const);
   return {
     years: new Map(
       (years as { fy: string; a: string; s: string; l: string; i: number | null; e: number | null }[]).map((y) => [

@@ -7,9 +7,10 @@ import { SafetyValveAgreement, SafetyValveKpi, SafetyValveReport } from './safet
 import { ListSize } from '../../http/cost';
 import { dsgAsReported, ReportedPosition } from '../funding/block';
 import { IncomeOfRecord, loadIncome } from '../funding/block.service';
-import { parameterVersions, recordOn } from '../scenario/scenario.service';
+import { parameterVersions, recordOn } from '../funding/parameters-of-record';
 import { localAuthority } from '../../common/local-authority';
 import { agreementOn } from './agreement';
+import { readAll } from '../../common/statements';
 
 @ObjectType({ description: 'Plan against forecast for one measure of the DSG position (negative is a deficit).' })
 export class PlanForecast {
@@ -140,16 +141,18 @@ export interface DerivedReports {
  * position, never a second set of figures. A report whose drivers are missing keeps what was filed.
  */
 export async function derivedReports(db: EntityManager): Promise<DerivedReports> {
-  const [stored, snapshots, income, versions] = await Promise.all([
-    db.query(`SELECT ${REPORT_COLUMNS} FROM safety_valve_report ORDER BY report_date, period_code`) as Promise<
-      SafetyValveReport[]
-    >,
-    db.query(
-      `SELECT period_code AS p, sum(forecast)::text AS spend FROM block_forecast_snapshot GROUP BY period_code`,
-    ) as Promise<{ p: string; spend: string }[]>,
-    loadIncome(db),
-    parameterVersions(db),
-  ]);
+  const [stored, snapshots, income, versions] = await readAll(db, [
+    () =>
+      db.query(`SELECT ${REPORT_COLUMNS} FROM safety_valve_report ORDER BY report_date, period_code`) as Promise<
+        SafetyValveReport[]
+      >,
+    () =>
+      db.query(
+        `SELECT period_code AS p, sum(forecast)::text AS spend FROM block_forecast_snapshot GROUP BY period_code`,
+      ) as Promise<{ p: string; spend: string }[]>,
+    () => loadIncome(db),
+    () => parameterVersions(db),
+  ] as const);
   const spend = new Map(snapshots.map((x) => [x.p, x.spend]));
   const paramsOn = recordOn(versions);
   const reports = stored.map((r) => {

@@ -9,7 +9,9 @@ import { largestRemainderSplit, type ModelParameters } from '../funding/model';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { writeComputedBlockLines } from '../funding/block.service';
 import { BLOCK_LINES } from '../funding/block';
-import { loadFundingInputs, parameterVersions, recordOn, toOverrides } from './scenario.service';
+import { loadFundingInputs } from '../funding/funding-inputs';
+import { parameterVersions, recordOn } from '../funding/parameters-of-record';
+import { toOverrides } from './scenario.overrides';
 import type { ModelParametersInput } from './scenario.inputs';
 import { takePending } from '../school/pending';
 

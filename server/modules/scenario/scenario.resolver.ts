@@ -10,25 +10,18 @@ import { ModelParameterSet, Scenario, ScenarioState } from './scenario.entity';
 import { ParameterChangeResult, ScenarioComparison, ScenarioResults } from './scenario.types';
 import { setModelParameters } from './parameters.service';
 import { DateScalar } from '../../common/scalars';
+import { compute, Computed, loadRecordContext, RecordContext } from '../funding/compute';
+import { comparisonView, resultsView } from './scenario.views';
 import {
-  compute,
-  comparisonView,
-  Computed,
   createScenario,
   findScenario,
   listScenarios,
-  loadFundingInputs,
-  loadRecordContext,
-  parameterVersions,
-  RecordContext,
-  recordOn,
-  recordParameters,
-  scenarioOn,
-  requireModeller,
-  resultsView,
   setScenarioState,
   updateScenarioParameters,
 } from './scenario.service';
+import { loadFundingInputs } from '../funding/funding-inputs';
+import { parameterVersions, recordOn, recordParameters, scenarioOn } from '../funding/parameters-of-record';
+import { requireModeller } from './scenario.access';
 import { ListSize, Computation } from '../../http/cost';
 
 type Inputs = Awaited<ReturnType<typeof loadFundingInputs>>;

@@ -2,7 +2,11 @@ import type { EntityManager } from 'typeorm';
 import { CaseloadKind } from '../caseload/caseload.entity';
 import { agreementOn } from '../safety-valve/agreement';
 import { todayIso } from '../period/period.service';
-import { compute, loadFundingInputs, parameterVersions, recordOn } from '../scenario/scenario.service';
+import { compute } from '../funding/compute';
+import { CARRIES_WEIGHT, loadFundingInputs } from '../funding/funding-inputs';
+import { parameterVersions, recordOn } from '../funding/parameters-of-record';
+import { MEMBERSHIP_ON } from '../community/membership';
+import { readAll } from '../../common/statements';
 import { bandingApplies } from '../funding/model';
 
 /**
@@ -78,8 +82,13 @@ export interface Dataset {
   from?: string;
   /** The column holding the period the rows are for, and its kind; null when the dataset is not held by period. */
   period: { column: string; kind: PeriodKind } | null;
-  /** Extra condition on t for the rows counted ($1 the periods, $2 the Chair's community or null). */
+  /** Extra condition on t for the rows counted (no parameters). */
   where?: string;
+  /**
+   * For a dataset held per community: the condition on t that keeps one community's rows, given the SQL parameter
+   * holding its code. Applied for a Chair only; a dataset without it is counted whole.
+   */
+  community?: (code: string) => string;
   /**
    * Where the rows came from: the provenance columns on the table (grouped by kind, file and who), or a reading of
    * the import's own audit entries for tables without them; 'none' when nothing records it.
@@ -110,8 +119,7 @@ const OPEN_ON = (s: string, date: string) =>
    AND (${s}.close_date > ${date} OR (${s}.close_date IS NULL AND ${s}.status <> 'CLOSED'))`;
 /** A school's community on a date, when it has one. */
 const MEMBER_OF = (s: string, date: string) =>
-  `(SELECT m.community_code FROM community_membership m WHERE m.school_urn = ${s}.urn AND m.effective_from <= ${date}
-     AND (m.effective_to IS NULL OR m.effective_to >= ${date}) ORDER BY m.effective_from DESC LIMIT 1)`;
+  `(SELECT m.community_code FROM community_membership m WHERE m.school_urn = ${s}.urn AND ${MEMBERSHIP_ON('m', date)})`;
 
 const SETTING: Record<string, [string, string]> = {
   SPECIAL: ['special school', 'special schools'],
@@ -179,7 +187,12 @@ async function perFundingTerm(
     `SELECT code, start_date::text AS start FROM funding_term WHERE code = ANY($1::text[]) ORDER BY start_date`,
     [scope.fundingTerms],
   );
-  return (await Promise.all(terms.map(each))).flat();
+  return (
+    await readAll(
+      db,
+      terms.map((t) => () => each(t)),
+    )
+  ).flat();
 }
 
 /**
@@ -212,11 +225,11 @@ export const DATASETS: Dataset[] = [
     async missing(db) {
       const [{ n, unweighted }] = await db.query(
         `SELECT count(*)::int AS n,
-                count(*) FILTER (WHERE status = 'OPEN' AND (pupils_on_roll IS NULL OR percent_fsm IS NULL))::int AS unweighted
-           FROM school`,
+                count(*) FILTER (WHERE s.status = 'OPEN' AND NOT (${CARRIES_WEIGHT('s')}))::int AS unweighted
+           FROM school s`,
       );
       if (n === 0) return ['no schools: import the GIAS register (npm run import:gias -- FILE)'];
-      // The pots are split by pupils on roll and FSM: a school GIAS gives neither for carries no weight.
+      // The pots are split by pupils on roll and FSM: the model leaves out a school that does not carry weight.
       return unweighted
         ? [
             `${unweighted} open school${unweighted === 1 ? ' has' : 's have'} no pupils on roll or FSM figure in GIAS (suppressed or blank): no weight in their community's pot split`,
@@ -229,7 +242,7 @@ export const DATASETS: Dataset[] = [
     title: 'Communities of Schools',
     table: 'community',
     period: null,
-    where: `($2::text IS NULL OR t.code = $2)`,
+    community: (code) => `t.code = ${code}`,
     provenance: 'none',
     async missing(db) {
       const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM community`);
@@ -241,7 +254,7 @@ export const DATASETS: Dataset[] = [
     title: 'Community memberships',
     table: 'community_membership',
     period: null,
-    where: `($2::text IS NULL OR t.community_code = $2)`,
+    community: (code) => `t.community_code = ${code}`,
     provenance: 'none',
     async missing(db, scope) {
       if (scope.communityCode) return [];
@@ -286,9 +299,8 @@ export const DATASETS: Dataset[] = [
     table: 'school_term_funding',
     period: { column: 'term_code', kind: 'fundingTerm' },
     provenance: 'columns',
-    where: `($2::text IS NULL OR EXISTS (SELECT 1 FROM community_membership m JOIN funding_term ft ON ft.code = t.term_code
-      WHERE m.school_urn = t.school_urn AND m.community_code = $2 AND m.effective_from <= ft.start_date
-        AND (m.effective_to IS NULL OR m.effective_to >= ft.start_date)))`,
+    community: (code) => `EXISTS (SELECT 1 FROM community_membership m JOIN funding_term ft ON ft.code = t.term_code
+      WHERE m.school_urn = t.school_urn AND m.community_code = ${code} AND ${MEMBERSHIP_ON('m', 'ft.start_date')})`,
     missing: (db, scope) =>
       perFundingTerm(
         scope,
@@ -310,7 +322,7 @@ export const DATASETS: Dataset[] = [
     title: 'Community pots',
     table: 'community_pot',
     period: { column: 'term_code', kind: 'fundingTerm' },
-    where: `($2::text IS NULL OR t.community_code = $2)`,
+    community: (code) => `t.community_code = ${code}`,
     provenance: 'columns',
     missing: (db, scope) =>
       perFundingTerm(
@@ -332,7 +344,7 @@ export const DATASETS: Dataset[] = [
     title: 'Allocations',
     table: 'allocation',
     period: { column: 'term_code', kind: 'fundingTerm' },
-    where: `($2::text IS NULL OR t.community_code = $2)`,
+    community: (code) => `t.community_code = ${code}`,
     provenance: 'none',
   },
   {
@@ -379,8 +391,7 @@ export const DATASETS: Dataset[] = [
     title: "Pupils imported and exported (other authorities' children in the LA's schools, the LA's in theirs)",
     table: 'dsg_income_year',
     period: { column: 'financial_year_code', kind: 'financialYear' },
-    // Not held per community ($2 is typed in every statement all the same).
-    where: `(t.imported_pupils IS NOT NULL OR t.exported_pupils IS NOT NULL) AND ($2::text IS NULL OR $2::text IS NOT NULL)`,
+    where: `t.imported_pupils IS NOT NULL OR t.exported_pupils IS NOT NULL`,
     provenance: 'columns',
     async missing(db, scope) {
       const rows: { fy: string; i: number | null; e: number | null; held: boolean }[] = await db.query(
