@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column } from 'typeorm';
+import { Column, ColumnOptions } from 'typeorm';
+import { enumCheck } from './columns';
 
 /**
  * Where a figure of record came from. COMPUTED: the funding model made it from the parameters of record
@@ -18,26 +19,39 @@ registerEnumType(SourceKind, {
     'COMPUTED by the funding model from a parameter version; IMPORTED from a finance file; MANUAL, entered by hand.',
 });
 
-/** The provenance columns every figure-of-record table carries: source_kind, source_file, source_by, source_at, source_parameter_version. */
-export class SourceColumns {
-  @Column({ type: 'varchar', length: 10, default: SourceKind.COMPUTED })
-  kind: SourceKind;
+/**
+ * The provenance columns every figure-of-record table carries, declared once: source_kind, source_file, source_by,
+ * source_at, source_parameter_version. The tables that took them on first (notional SEN, baselines, pots, block
+ * lines) hold the texts as bounded varchar, the block's drivers and the Safety Valve's as text: their migrations made
+ * them so, and `text` says which a table has (the same names, kinds and nullability either way).
+ */
+function provenanceColumns(text: (length: number) => ColumnOptions) {
+  abstract class Provenance {
+    @Column({ ...text(10), default: SourceKind.COMPUTED })
+    sourceKind: SourceKind | string;
 
-  @Column({ type: 'varchar', length: 200, nullable: true })
-  file: string | null;
+    @Column({ ...text(200), nullable: true })
+    sourceFile: string | null;
 
-  @Column({ type: 'varchar', length: 160, nullable: true })
-  by: string | null;
+    @Column({ ...text(160), nullable: true })
+    sourceBy: string | null;
 
-  @Column({ type: 'timestamptz', nullable: true })
-  at: Date | null;
+    @Column({ type: 'timestamptz', nullable: true })
+    sourceAt: Date | string | null;
 
-  @Column({ type: 'integer', nullable: true })
-  parameterVersion: number | null;
+    @Column({ type: 'integer', nullable: true })
+    sourceParameterVersion: number | null;
+  }
+  return Provenance;
 }
 
+/** Provenance with its texts as varchar(10), varchar(200), varchar(160). */
+export const WithProvenance = provenanceColumns((length) => ({ type: 'varchar', length }));
+/** Provenance with its texts as text (the block's drivers, the Safety Valve). */
+export const WithTextProvenance = provenanceColumns(() => ({ type: 'text' }));
+
 /** The CHECK on source_kind, for each table's @Check. */
-export const SOURCE_KIND_CHECK = `"source_kind" IN ('COMPUTED', 'IMPORTED', 'MANUAL')`;
+export const SOURCE_KIND_CHECK = enumCheck('source_kind', SourceKind);
 
 @ObjectType({
   description: 'Where a figure of record came from: computed by the model, imported from a file, or entered by hand.',

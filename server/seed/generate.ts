@@ -65,9 +65,13 @@ import {
 import { computeFunding } from '../modules/funding/engine';
 import { AREAS, DISTRICTS, FIRST_NAMES, LA_CODE, SAINTS, SURNAMES, type DistrictRef } from './kent';
 import { Random } from './random';
+import type { WithProvenance } from '../common/provenance';
 
 /** An entity's columns as a plain object (no class identity, no relation properties). */
 type Row<T> = { [K in keyof T]: T[K] };
+/** A figure of record whose provenance columns the loader may leave to their defaults (COMPUTED, no file). */
+type FigureRow<T> = Omit<Row<T>, keyof Provenance> & Partial<Provenance>;
+type Provenance = InstanceType<typeof WithProvenance>;
 /** A block line's provenance columns (the entity holds them embedded as `source`). */
 interface BlockLineSource {
   sourceKind: 'COMPUTED' | 'IMPORTED' | 'MANUAL';
@@ -87,10 +91,10 @@ export interface DemoData {
   /** Without `id`: the database assigns it. */
   communityMemberships: Omit<Row<CommunityMembership>, 'id'>[];
   earlyYearsSettings: Row<EarlyYearsSetting>[];
-  notionalSenFactors: Row<NotionalSenFactor>[];
-  schoolTermFunding: Row<SchoolTermFunding>[];
-  communityPots: Row<CommunityPot>[];
-  highNeedsBlockLines: (Row<HighNeedsBlockLine> & BlockLineSource)[];
+  notionalSenFactors: FigureRow<NotionalSenFactor>[];
+  schoolTermFunding: FigureRow<SchoolTermFunding>[];
+  communityPots: FigureRow<CommunityPot>[];
+  highNeedsBlockLines: (FigureRow<HighNeedsBlockLine> & BlockLineSource)[];
   ehcpBandCounts: Row<EhcpBandCount>[];
   placeNumbers: Row<PlaceNumber>[];
   topUpCounts: Row<TopUpCount>[];
@@ -911,19 +915,19 @@ function generateMoney(
     params,
   );
   if (model.block.missing.length) throw new Error(`demo data: missing drivers: ${model.block.missing[0].message}`);
-  const notionalSenFactors: Row<NotionalSenFactor>[] = model.notionalSen.flatMap((n) =>
+  const notionalSenFactors: FigureRow<NotionalSenFactor>[] = model.notionalSen.flatMap((n) =>
     n.lines.map((l) => ({ schoolUrn: n.schoolUrn, financialYearCode: n.financialYearCode, ...l })),
   );
   // 2027-28's pot is planned (a parameter, on the block line) but not yet shared out: no pots of record to allocate from.
   const potTerms = new Set(fundingTerms.filter((t) => t.startDate <= POTS_SET_TO).map((t) => t.code));
-  const communityPotRows: Row<CommunityPot>[] = model.pots.filter((p) => potTerms.has(p.termCode));
-  const schoolTermFunding: Row<SchoolTermFunding>[] = model.schoolTerms;
+  const communityPotRows: FigureRow<CommunityPot>[] = model.pots.filter((p) => potTerms.has(p.termCode));
+  const schoolTermFunding: FigureRow<SchoolTermFunding>[] = model.schoolTerms;
 
   // High Needs block lines, from the one list: computed lines are the model's exact sums; a DRIVERS line's
   // budget is the one set for the year (below the forecast: the pressure the Safety Valve is about).
   // Lines no driver computes are figures of record with their provenance: a given line is entered by hand, a closed
   // year's reported figure imported from its outturn return (so a recompute reports them rather than overwriting).
-  const highNeedsBlockLines: (Row<HighNeedsBlockLine> & BlockLineSource)[] = [];
+  const highNeedsBlockLines: (FigureRow<HighNeedsBlockLine> & BlockLineSource)[] = [];
   const computedSource: BlockLineSource = { sourceKind: 'COMPUTED', sourceFile: null, sourceBy: null };
   const manualSource: BlockLineSource = { sourceKind: 'MANUAL', sourceFile: null, sourceBy: 'demo data' };
   const importedSource = (file: string): BlockLineSource => ({
@@ -1151,7 +1155,7 @@ function generateBlockDrivers(
 
 const REPORT_DATES = (y: number) => [`${y}-07-31`, `${y}-10-31`, `${y + 1}-01-31`, `${y + 1}-05-15`];
 
-function generateSafetyValve(r: Random, lines: Row<HighNeedsBlockLine>[], params: ModelParameters) {
+function generateSafetyValve(r: Random, lines: FigureRow<HighNeedsBlockLine>[], params: ModelParameters) {
   const provenance = (file: string) => ({
     sourceKind: 'IMPORTED',
     sourceFile: file,

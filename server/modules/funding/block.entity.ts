@@ -4,38 +4,19 @@
  */
 import { Check, Column, Entity, PrimaryColumn, ForeignKey } from 'typeorm';
 import { enumCheck, MoneyColumn } from '../../common/columns';
+import { SOURCE_KIND_CHECK, WithTextProvenance } from '../../common/provenance';
 import { School } from '../school/school.entity';
 import { AcademicYear, FinancialYear, FundingTerm } from '../period/period.entity';
 import { PLACE_TYPES, PLACEMENT_KINDS, TOP_UP_SETTINGS } from './model';
 
 const asEnum = (values: readonly string[]) => Object.fromEntries(values.map((v) => [v, v]));
-export const SOURCE_KINDS = ['COMPUTED', 'IMPORTED', 'MANUAL'] as const;
-export const SOURCE_KIND_CHECK = enumCheck('source_kind', asEnum(SOURCE_KINDS));
-
-/** Provenance of a figure of record (columns agreed for every figure-of-record table). */
-export abstract class WithProvenance {
-  @Column({ type: 'text', default: 'COMPUTED' })
-  sourceKind: string;
-
-  @Column({ type: 'text', nullable: true })
-  sourceFile: string | null;
-
-  @Column({ type: 'text', nullable: true })
-  sourceBy: string | null;
-
-  @Column({ type: 'timestamptz', nullable: true })
-  sourceAt: Date | string | null;
-
-  @Column({ type: 'integer', nullable: true })
-  sourceParameterVersion: number | null;
-}
 
 /** High-needs place numbers per institution and academic year (the DfE's place-numbers list). */
 @Entity()
 @Check(enumCheck('place_type', asEnum(PLACE_TYPES)))
 @Check(SOURCE_KIND_CHECK)
 @Check('"places" >= 0')
-export class PlaceNumber extends WithProvenance {
+export class PlaceNumber extends WithTextProvenance {
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
@@ -56,7 +37,7 @@ export class PlaceNumber extends WithProvenance {
 @Check(enumCheck('setting', asEnum(TOP_UP_SETTINGS)))
 @Check(SOURCE_KIND_CHECK)
 @Check('"pupils" >= 0')
-export class TopUpCount extends WithProvenance {
+export class TopUpCount extends WithTextProvenance {
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
@@ -80,7 +61,7 @@ export class TopUpCount extends WithProvenance {
 @Check(enumCheck('kind', asEnum(PLACEMENT_KINDS)))
 @Check(SOURCE_KIND_CHECK)
 @Check('"placements" >= 0 AND "unit_cost" >= 0')
-export class Placement extends WithProvenance {
+export class Placement extends WithTextProvenance {
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
@@ -99,7 +80,7 @@ export class Placement extends WithProvenance {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 @Check('"imported_pupils" >= 0 AND "exported_pupils" >= 0')
-export class DsgIncomeYear extends WithProvenance {
+export class DsgIncomeYear extends WithTextProvenance {
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;

@@ -6,7 +6,7 @@ import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { MoneyColumn } from '../../common/columns';
 import { DecimalScalar, MoneyScalar } from '../../common/scalars';
-import { SourceColumns, SOURCE_KIND_CHECK } from '../../common/provenance';
+import { SOURCE_KIND_CHECK, WithProvenance } from '../../common/provenance';
 
 export enum NotionalSenFactorCode {
   BASIC_ENTITLEMENT = 'BASIC_ENTITLEMENT',
@@ -28,7 +28,7 @@ registerEnumType(NotionalSenFactorCode, {
 @Entity()
 @Check(enumCheck('factor', NotionalSenFactorCode))
 @Check(SOURCE_KIND_CHECK)
-export class NotionalSenFactor {
+export class NotionalSenFactor extends WithProvenance {
   @Field(() => Int, { description: 'School URN.' })
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
@@ -56,17 +56,13 @@ export class NotionalSenFactor {
   })
   @MoneyColumn()
   senAmount: string;
-
-  /** Provenance (server/common/provenance.ts); GraphQL `source`. */
-  @Column(() => SourceColumns, { prefix: 'source' })
-  source?: SourceColumns;
 }
 
 /** A school's individual high-needs funding for one funding term. */
 @Entity()
 @Index(['termCode'])
 @Check(SOURCE_KIND_CHECK)
-export class SchoolTermFunding {
+export class SchoolTermFunding extends WithProvenance {
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   schoolUrn: number;
@@ -93,15 +89,11 @@ export class SchoolTermFunding {
   /** EHCP banded top-up from September 2026 (band counts x band values). */
   @MoneyColumn({ default: 0 })
   bandedTopUp: string;
-
-  /** Provenance of the row's baseline (IMPORTED by the baseline import); its computed figures carry the parameter version. */
-  @Column(() => SourceColumns, { prefix: 'source' })
-  source?: SourceColumns;
 }
 
 @Entity()
 @Check(SOURCE_KIND_CHECK)
-export class CommunityPot {
+export class CommunityPot extends WithProvenance {
   @PrimaryColumn({ type: 'varchar', length: 16 })
   @ForeignKey(() => Community, { onDelete: 'RESTRICT' })
   communityCode: string;
@@ -112,10 +104,6 @@ export class CommunityPot {
 
   @MoneyColumn()
   amount: string;
-
-  /** Provenance: an IMPORTED pot is kept by parameter changes, and its schools' shares follow it. */
-  @Column(() => SourceColumns, { prefix: 'source' })
-  source?: SourceColumns;
 }
 
 @ObjectType({
@@ -123,7 +111,7 @@ export class CommunityPot {
 })
 @Entity()
 @Check(SOURCE_KIND_CHECK)
-export class HighNeedsBlockLine {
+export class HighNeedsBlockLine extends WithProvenance {
   @Field(() => String, { description: 'Financial year code.' })
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
@@ -159,10 +147,6 @@ export class HighNeedsBlockLine {
   })
   @Column({ type: 'boolean', default: false })
   memo: boolean;
-
-  /** Provenance (server/common/provenance.ts); GraphQL `source`. */
-  @Column(() => SourceColumns, { prefix: 'source' })
-  source?: SourceColumns;
 }
 
 /** Number of EHCPs at a school in each funding band, per term (drives banded top-up from September 2026). */

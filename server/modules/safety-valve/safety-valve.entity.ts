@@ -2,7 +2,7 @@ import { FinancialYear } from '../period/period.entity';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, MoneyColumn } from '../../common/columns';
-import { SOURCE_KIND_CHECK, WithProvenance } from '../funding/block.entity';
+import { SOURCE_KIND_CHECK, WithTextProvenance } from '../../common/provenance';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 
 @ObjectType({
@@ -16,7 +16,7 @@ import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
 @Check(SOURCE_KIND_CHECK)
 @Check('"reports_per_year" BETWEEN 1 AND 12')
 @Check('"first_financial_year" <= "last_financial_year"')
-export class SafetyValveAgreement extends WithProvenance {
+export class SafetyValveAgreement extends WithTextProvenance {
   @Field(() => String, { description: 'Agreement reference.' })
   @PrimaryColumn({ type: 'varchar', length: 32 })
   code: string;
@@ -91,7 +91,7 @@ export class SafetyValveAgreement extends WithProvenance {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 @Check('"quarter" BETWEEN 1 AND 12')
-export class SafetyValveReport extends WithProvenance {
+export class SafetyValveReport extends WithTextProvenance {
   @Field(() => String, { description: 'Reporting period code, e.g. "2025-26-Q2".' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   periodCode: string;
@@ -137,7 +137,7 @@ export class SafetyValveReport extends WithProvenance {
 @Entity()
 @Check(SOURCE_KIND_CHECK)
 @Check(`"unit" IN ('COUNT', 'PERCENT', 'GBP')`)
-export class SafetyValveKpi extends WithProvenance {
+export class SafetyValveKpi extends WithTextProvenance {
   @Field(() => String, { description: 'Reporting period code.' })
   @PrimaryColumn({ type: 'varchar', length: 12 })
   @ForeignKey(() => SafetyValveReport, { onDelete: 'RESTRICT' })
@@ -167,7 +167,7 @@ export class SafetyValveKpi extends WithProvenance {
 /** The agreement's planned in-year DSG position for a financial year (the trajectory the DfE monitors). */
 @Entity()
 @Check(SOURCE_KIND_CHECK)
-export class SafetyValvePlanYear extends WithProvenance {
+export class SafetyValvePlanYear extends WithTextProvenance {
   @PrimaryColumn({ type: 'varchar', length: 7 })
   @ForeignKey(() => FinancialYear, { onDelete: 'RESTRICT' })
   financialYearCode: string;
@@ -181,7 +181,7 @@ export class SafetyValvePlanYear extends WithProvenance {
 @Check(`"status" IN ('PAID', 'PAID_LATE', 'WITHHELD', 'DUE')`)
 @Check(`("status" IN ('PAID', 'PAID_LATE')) = ("paid_on" IS NOT NULL)`)
 @Check(SOURCE_KIND_CHECK)
-export class SafetyValveInstalment extends WithProvenance {
+export class SafetyValveInstalment extends WithTextProvenance {
   /** The reporting period it follows, e.g. "2025-26-Q2" (future periods too: instalments still due). */
   @PrimaryColumn({ type: 'varchar', length: 12 })
   periodCode: string;
