@@ -1,5 +1,5 @@
 import { installFakeOffice } from '../../addin/src/dev/fake-office';
-import { HubError } from '../../addin/src/core/graphql';
+import { HubRequestError } from '../../addin/src/core/graphql';
 import { ExcelGateway } from '../../addin/src/gateway/excel';
 import { AddinActions, REJECTED_FILL } from '../../addin/src/app/actions';
 import { session } from '../../addin/src/shared/session';
@@ -195,7 +195,7 @@ describe('task pane actions over the fake Excel host', () => {
     host.workbook.setTableCell('HNH_allocations', 0, 'Amount', 12345);
     delete hub.data.tokens['finance-token'];
     const err = await actions.preview('HNH_allocations', 'D', 'r').catch((e) => e);
-    expect(err).toBeInstanceOf(HubError);
+    expect(err).toBeInstanceOf(HubRequestError);
     expect(err.kind).toBe('UNAUTHENTICATED');
     hub.data.tokens['new-token'] = { name: 'Fiona Finance', role: 'FINANCE', communityCode: null };
     await actions.connect('http://hub.test', 'new-token');

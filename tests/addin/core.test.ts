@@ -6,7 +6,7 @@ import { diffAllocations, resolveConflict, type TableSnapshot } from '../../addi
 import { planChunks } from '../../addin/src/core/chunks';
 import { composeQuery, parseOperation } from '../../addin/src/core/compose';
 import { fetchAllPages } from '../../addin/src/core/datasets';
-import { moneyFromCell, sumMoney } from '../../addin/src/core/money';
+import { moneyFromCell, sumMoney } from '../../addin/src/core/money-cells';
 import { OPERATIONS } from '../../addin/src/core/operations.generated';
 import { failedStampText, stampText } from '../../addin/src/core/stamp';
 import { decodeBaseline, encodeBaseline, type BaselineRow } from '../../addin/src/core/store';

@@ -3,7 +3,7 @@
  * is a stub the tests drive (addin/src/dev/fake-office.ts), the hub is the in-process fake.
  */
 import { installFakeOffice } from '../../addin/src/dev/fake-office';
-import { HubError } from '../../addin/src/core/graphql';
+import { HubRequestError } from '../../addin/src/core/graphql';
 import { authConfigUrl, expiresSoon, jwtExpiry, SSO_MESSAGES, SsoError, toSsoError } from '../../addin/src/core/sso';
 import { ExcelGateway } from '../../addin/src/gateway/excel';
 import { OfficeSignIn, SSO_OPTIONS } from '../../addin/src/gateway/office-auth';
@@ -109,7 +109,7 @@ describe('sign-in with Microsoft (Office single sign-on)', () => {
     // Office failing to renew is an UNAUTHENTICATED too (the pane then shows the connect form), with Office's reason.
     host.auth.respond = () => Promise.reject({ code: 13001, message: 'not signed in' });
     const err = await actions.insert('schools', {}).catch((e) => e);
-    expect(err).toBeInstanceOf(HubError);
+    expect(err).toBeInstanceOf(HubRequestError);
     expect(err.kind).toBe('UNAUTHENTICATED');
     expect(err.message).toContain(SSO_MESSAGES[13001]);
   });

@@ -1,5 +1,5 @@
 import { MoneyError, parseMoney, readMoney } from '../../server/common/money';
-import { normaliseMoney, parseMoney as addinParseMoney } from '../../addin/src/core/money';
+import { normaliseMoney, parseMoney as addinParseMoney } from '../../addin/src/core/money-cells';
 
 const ok = (text: string, allowNegative = false) => parseMoney(text, { field: 'amount', allowNegative });
 const reason = (text: unknown, allowNegative = false) => {

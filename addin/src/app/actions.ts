@@ -23,7 +23,7 @@ import {
 import { DATASETS, datasetById, missingFilters, toExcelRows, type DatasetParams } from '../core/datasets';
 import { pence, pounds } from '../core/format';
 import type { Unit } from '../functions/batcher';
-import { HubClient, HubError, type HubClientOptions } from '../core/graphql';
+import { HubClient, HubRequestError, type HubClientOptions } from '../core/graphql';
 import { OPERATIONS } from '../core/operations.generated';
 import type { SignInPort, WorkbookPort, WriteStats } from '../core/ports';
 import { expiresSoon, fetchAuthConfig, SSO_MESSAGES, SsoError, toSsoError, type AuthConfig } from '../core/sso';
@@ -149,7 +149,7 @@ export class AddinActions {
 
   private client(): HubClient {
     const c = session().client;
-    if (!c) throw new HubError('UNAUTHENTICATED', 'Not connected: enter the hub address and your token');
+    if (!c) throw new HubRequestError('UNAUTHENTICATED', 'Not connected: enter the hub address and your token');
     return c;
   }
 
@@ -201,7 +201,7 @@ export class AddinActions {
           try {
             await fresh();
           } catch (e) {
-            throw new HubError(
+            throw new HubRequestError(
               'UNAUTHENTICATED',
               `Your Microsoft sign-in has expired and could not be renewed: ${(e as Error).message}`,
               'UNAUTHENTICATED',
@@ -481,7 +481,7 @@ export class AddinActions {
       } catch {
         // The table itself may be gone; the pane still lists the failure.
       }
-      if (e instanceof HubError && e.kind === 'UNAUTHENTICATED') {
+      if (e instanceof HubRequestError && e.kind === 'UNAUTHENTICATED') {
         await this.saveTables(next);
         throw e;
       }

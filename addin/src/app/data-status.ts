@@ -3,7 +3,7 @@
  * (rows, the file they came from, when, by whom), and what is missing, in the hub's own words. No workbook
  * is touched. The pane calls mountDataStatus once; everything else lives here.
  */
-import { HubError } from '../core/graphql';
+import { HubRequestError } from '../core/graphql';
 import { OPERATIONS } from '../core/operations.generated';
 import { session } from '../shared/session';
 
@@ -109,7 +109,7 @@ export function mountDataStatus(
   if (!section || !select || !button || !out) return;
   const hub = (): Requester => {
     const c = session().client;
-    if (!c) throw new HubError('UNAUTHENTICATED', 'Not connected: enter the hub address and your token');
+    if (!c) throw new HubRequestError('UNAUTHENTICATED', 'Not connected: enter the hub address and your token');
     return c;
   };
   const fillTerms = async () => {

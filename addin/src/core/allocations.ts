@@ -1,6 +1,6 @@
 import { ALLOCATION_COLUMNS } from './datasets';
 import { pounds } from './format';
-import { moneyFromCell, normaliseMoney } from './money';
+import { moneyFromCell, normaliseMoney } from './money-cells';
 import type { BaselineRow } from './store';
 import type { CellValue } from './types';
 

@@ -1,9 +1,9 @@
 /**
- * The hub client. Every failure becomes a HubError with a kind the pane and the custom functions can act on:
+ * The hub client. Every failure becomes a HubRequestError with a kind the pane and the custom functions can act on:
  * UNAUTHENTICATED asks to reconnect, UNREACHABLE/TIMEOUT say so instead of spinning, GRAPHQL carries the
  * server's extensions.code.
  */
-export type HubErrorKind = 'UNAUTHENTICATED' | 'UNREACHABLE' | 'REFUSED' | 'TIMEOUT' | 'HTTP' | 'GRAPHQL';
+export type HubRequestErrorKind = 'UNAUTHENTICATED' | 'UNREACHABLE' | 'REFUSED' | 'TIMEOUT' | 'HTTP' | 'GRAPHQL';
 
 export interface GraphQLErrorLike {
   message: string;
@@ -11,15 +11,15 @@ export interface GraphQLErrorLike {
   extensions?: { code?: string; [k: string]: unknown };
 }
 
-export class HubError extends Error {
+export class HubRequestError extends Error {
   constructor(
-    readonly kind: HubErrorKind,
+    readonly kind: HubRequestErrorKind,
     message: string,
     readonly code?: string,
     readonly errors: GraphQLErrorLike[] = [],
   ) {
     super(message);
-    this.name = 'HubError';
+    this.name = 'HubRequestError';
   }
 }
 
@@ -70,12 +70,12 @@ export class HubClient {
     try {
       return await this.executeOnce<T>(query, variables, timeoutMs);
     } catch (e) {
-      if (!(e instanceof HubError) || e.kind !== 'UNAUTHENTICATED' || !this.opts.refreshToken) throw e;
+      if (!(e instanceof HubRequestError) || e.kind !== 'UNAUTHENTICATED' || !this.opts.refreshToken) throw e;
       let refreshed: boolean;
       try {
         refreshed = await this.opts.refreshToken();
       } catch (r) {
-        throw new HubError(
+        throw new HubRequestError(
           'UNAUTHENTICATED',
           `${e.message} Signing in again failed: ${(r as Error).message}`,
           'UNAUTHENTICATED',
@@ -101,7 +101,7 @@ export class HubClient {
       timer = setTimeout(() => {
         timedOut = true;
         controller.abort();
-        reject(new HubError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`));
+        reject(new HubRequestError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
     });
     try {
@@ -129,7 +129,7 @@ export class HubClient {
       }
       const errors = body?.errors ?? [];
       if (res.status === 401 || errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
-        throw new HubError(
+        throw new HubRequestError(
           'UNAUTHENTICATED',
           errors[0]?.message ?? 'Your sign-in has expired: reconnect',
           'UNAUTHENTICATED',
@@ -137,16 +137,17 @@ export class HubClient {
         );
       }
       if (!body || (body.data == null && errors.length === 0)) {
-        throw new HubError('HTTP', `The hub answered HTTP ${res.status} without a GraphQL result`);
+        throw new HubRequestError('HTTP', `The hub answered HTTP ${res.status} without a GraphQL result`);
       }
       if (body.data == null) {
         const first = errors[0];
-        throw new HubError('GRAPHQL', first.message, first.extensions?.code, errors);
+        throw new HubRequestError('GRAPHQL', first.message, first.extensions?.code, errors);
       }
       return body;
     } catch (e) {
-      if (e instanceof HubError) throw e;
-      if (timedOut) throw new HubError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`);
+      if (e instanceof HubRequestError) throw e;
+      if (timedOut)
+        throw new HubRequestError('TIMEOUT', `The hub did not answer within ${Math.round(timeoutMs / 1000)} s`);
       throw await this.whyUnreachable();
     } finally {
       clearTimeout(timer);
@@ -157,7 +158,7 @@ export class HubClient {
    * A browser says only "Failed to fetch", both when nothing answers and when the browser refused the
    * answer (CORS). An opaque no-cors request tells them apart: it succeeds whenever the hub answers at all.
    */
-  private async whyUnreachable(): Promise<HubError> {
+  private async whyUnreachable(): Promise<HubRequestError> {
     let answered = false;
     if (typeof window !== 'undefined') {
       try {
@@ -172,12 +173,12 @@ export class HubClient {
     }
     if (answered) {
       const here = typeof location !== 'undefined' ? location.origin : 'this pane';
-      return new HubError(
+      return new HubRequestError(
         'REFUSED',
         `The hub at ${this.endpoint} answered, but the browser refused to let this pane read the answer (CORS). Open the add-in from the hub itself (${new URL(this.endpoint).origin}/addin/), or ask for ${here} to be added to the hub's CORS_ORIGINS.`,
       );
     }
-    return new HubError(
+    return new HubRequestError(
       'UNREACHABLE',
       `Cannot reach the hub at ${this.endpoint}: check the address and your network (or VPN), and whether the hub is running.`,
     );
@@ -188,7 +189,12 @@ export class HubClient {
     const res = await this.execute<T>(query, variables, timeoutMs);
     if (res.errors?.length) {
       const first = res.errors[0];
-      throw new HubError('GRAPHQL', res.errors.map((e) => e.message).join('; '), first.extensions?.code, res.errors);
+      throw new HubRequestError(
+        'GRAPHQL',
+        res.errors.map((e) => e.message).join('; '),
+        first.extensions?.code,
+        res.errors,
+      );
     }
     return res.data as T;
   }

@@ -3,7 +3,7 @@ import { DATASETS, datasetById, type DatasetParams, type FilterName } from '../c
 import { pounds } from '../core/format';
 import { whenText } from '../core/stamp';
 import type { AuthConfig } from '../core/sso';
-import { HubError } from '../core/graphql';
+import { HubRequestError } from '../core/graphql';
 import { OPERATIONS } from '../core/operations.generated';
 import type { Conflict, Preview } from '../core/allocations';
 import { ExcelGateway } from '../gateway/excel';
@@ -69,7 +69,7 @@ async function run(label: string, fn: () => Promise<string | void>, cancellable 
       setStatus(e.message, 'error');
       return;
     }
-    if (e instanceof HubError && e.kind === 'UNAUTHENTICATED') {
+    if (e instanceof HubRequestError && e.kind === 'UNAUTHENTICATED') {
       showConnect('Your sign-in has expired or was refused. Reconnect: your edits in the workbook are kept.');
     }
     if (e instanceof SsoError) {

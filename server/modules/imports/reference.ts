@@ -15,7 +15,7 @@ import type { ApplyResult, Bad, FieldSpec, ImportKind, ImportRow, Refs, Stored }
  * same validation, all-or-nothing transaction, audit, templates, CLI and HTTP routes): areas, communities and
  * their effective-dated memberships, the LA's school-term dates, caseload workers, early years settings and
  * EHCP band counts. Districts come from GIAS; financial years, academic years and funding terms are generated
- * by the hub (`npm run periods`, server/modules/period/generate.ts).
+ * by the hub (`npm run periods`, server/modules/period/period.calendar.ts).
  */
 
 const ONS_RE = /^[EWSN]\d{8}$/;

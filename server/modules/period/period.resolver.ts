@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'typ
 import type { Context } from '../../context';
 import { Role } from '../../auth/roles';
 import { Forbidden } from '../../errors';
-import { generatePeriods } from './generate';
+import { generatePeriods } from './period.calendar';
 import { AcademicYear, FinancialYear, FundingTerm, SchoolTerm } from './period.entity';
 import { ListSize } from '../../http/cost';
 

@@ -19,7 +19,7 @@ import { prefetchSchoolFields } from './school.prefetch';
 import type { Context } from '../../context';
 import { BadInput } from '../../errors';
 import { DateScalar } from '../../common/scalars';
-import { PageInfo } from '../common.types';
+import { PageInfo } from '../page-info.types';
 import { District } from '../geography/geography.entity';
 import { Community } from '../community/community.entity';
 import { NotionalSenBudget, SchoolFunding } from '../funding/funding.types';

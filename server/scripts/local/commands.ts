@@ -14,7 +14,7 @@ import { loadConfig } from '../../config';
 import { localAuthority } from '../../common/local-authority';
 import { bootstrapLines, bootstrapRealHub, readHubInstance } from '../../modules/instance/instance';
 import { HubMode } from '../../modules/instance/hub-instance.entity';
-import { generatePeriods } from '../../modules/period/generate';
+import { generatePeriods } from '../../modules/period/period.calendar';
 import { importGiasLinks } from '../../modules/imports/gias-links';
 
 /**
