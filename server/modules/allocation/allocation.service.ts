@@ -7,7 +7,7 @@ import { readMoney } from '../../common/money';
 import { fromPotTrigger } from './pot-lock';
 import { closedForTerm } from '../school/closure';
 import { loadPeriodCatalogue } from '../period/period.service';
-import { MEMBERSHIP_ON } from '../school/school.sql';
+import { MEMBERSHIP_ON } from '../community/membership';
 import { writeAudit, AuditEntry } from '../audit/audit.service';
 import { AllocationStatus } from './allocation.entity';
 import type {

@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import type { Viewer } from '../../auth/roles';
-import { MEMBERSHIP_ON } from '../school/school.sql';
+import { MEMBERSHIP_ON } from '../community/membership';
 import { CaseloadKind } from './caseload.entity';
 import { publishedFor, scopeOf } from './disclosure.store';
+import { SMALL_MAX, SMALL_MIN } from './disclosure';
 
 /**
  * Money that encodes a count of children. A school's banded top-up for a term is
@@ -42,11 +43,10 @@ async function compute(ctx: { db: EntityManager; viewer: Viewer }, term: string)
   const rows: { urn: number; banded: string; small: boolean; community: string | null }[] = await ctx.db.query(
     `SELECT f.school_urn AS urn, f.banded_top_up::text AS banded,
             coalesce((SELECT bool_or(b.plans BETWEEN $2 AND $3) FROM ehcp_band_count b WHERE b.school_urn = f.school_urn AND b.term_code = f.term_code), false) AS small,
-            (SELECT m.community_code FROM community_membership m WHERE m.school_urn = f.school_urn AND ${MEMBERSHIP_ON('m', 'ft.start_date')}
-              ORDER BY m.effective_from DESC LIMIT 1) AS community
+            (SELECT m.community_code FROM community_membership m WHERE m.school_urn = f.school_urn AND ${MEMBERSHIP_ON('m', 'ft.start_date')}) AS community
        FROM school_term_funding f JOIN funding_term ft ON ft.code = f.term_code
       WHERE f.term_code = $1`,
-    [term, 1, 4],
+    [term, SMALL_MIN, SMALL_MAX],
   );
   // Banding applies to the term when any school has a banded top-up in it; before that every figure is 0.
   if (!rows.some((r) => Number(r.banded) !== 0)) return new Set();

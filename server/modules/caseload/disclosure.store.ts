@@ -1,8 +1,18 @@
 import type { EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
-import { MEMBERSHIP_ON } from '../school/school.sql';
+import { MEMBERSHIP_ON } from '../community/membership';
 import { CaseloadKind, CHILD_COUNT_KINDS } from './caseload.entity';
-import { Atom, buildHierarchy, choosePattern, exemptAtoms, Hierarchy, Pattern, Scope, scopeKey } from './disclosure';
+import {
+  Atom,
+  buildHierarchy,
+  choosePattern,
+  exemptAtoms,
+  Hierarchy,
+  isSmall,
+  Pattern,
+  Scope,
+  scopeKey,
+} from './disclosure';
 
 /**
  * Where patterns live. A pattern is computed once per scope, kind, period and data version, stored in
@@ -37,8 +47,7 @@ const ATOMS_SQL = `
             FROM caseload_count c
             JOIN school_term st ON st.code = c.period_code
             LEFT JOIN LATERAL (SELECT m.community_code FROM community_membership m
-                                WHERE m.school_urn = c.school_urn AND ${MEMBERSHIP_ON('m', 'st.start_date')}
-                                ORDER BY m.effective_from DESC LIMIT 1) m ON true
+                                WHERE m.school_urn = c.school_urn AND ${MEMBERSHIP_ON('m', 'st.start_date')}) m ON true
            WHERE c.kind = $1 AND c.period_code = $2
            GROUP BY 1, 2, 3, 4) a`;
 
@@ -114,7 +123,7 @@ function fromStored(h: Hierarchy, exempt: boolean[], hiddenNames: string[]): Pat
   const names = new Set<string>(hiddenNames);
   const hidden = h.forms.map((f) => f.names.some((n) => names.has(n)));
   // The primary flags are not stored: they follow from the counts.
-  const primary = h.forms.map((f, i) => hidden[i] && !f.atoms.every((a) => exempt[a]) && f.value >= 1 && f.value <= 4);
+  const primary = h.forms.map((f, i) => hidden[i] && !f.atoms.every((a) => exempt[a]) && isSmall(f.value));
   return { hidden, primary, rounds: 0 };
 }
 

@@ -29,13 +29,19 @@ export async function parameterVersions(db: EntityManager): Promise<ParameterVer
   }));
 }
 
-/** The parameters of record in force on any date: the latest version effective by then. */
+/**
+ * The version of record in force on a date: the latest effective by then, and of two effective the same day the
+ * later version (parameterVersions lists them in that order). Null before the first version.
+ */
+export function versionOn(versions: ParameterVersion[], date: string): ParameterVersion | null {
+  let found: ParameterVersion | null = null;
+  for (const v of versions) if (v.effectiveFrom <= date) found = v;
+  return found;
+}
+
+/** The parameters of record in force on any date (before the first version: the first version's). */
 export function recordOn(versions: ParameterVersion[]): ParametersOn {
-  return (date) => {
-    let found: ModelParameters = versions[0]?.parameters ?? DEFAULT_MODEL_PARAMETERS;
-    for (const v of versions) if (v.effectiveFrom <= date) found = v.parameters;
-    return found;
-  };
+  return (date) => (versionOn(versions, date) ?? versions[0])?.parameters ?? DEFAULT_MODEL_PARAMETERS;
 }
 
 /** A scenario applies its changes on top of whatever is of record on each date. */
@@ -51,6 +57,5 @@ export async function recordParameters(
   db: EntityManager,
   on = todayIso(),
 ): Promise<{ version: number; parameters: ModelParameters }> {
-  const inForce = (await parameterVersions(db)).filter((v) => v.effectiveFrom <= on).at(-1);
-  return inForce ?? { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
+  return versionOn(await parameterVersions(db), on) ?? { version: 0, parameters: DEFAULT_MODEL_PARAMETERS };
 }

@@ -10,7 +10,7 @@ import { loadPeriodCatalogue } from '../period/period.service';
 import { writeComputedBlockLines } from '../funding/block.service';
 import { BLOCK_LINES } from '../funding/block';
 import { loadFundingInputs } from '../funding/funding-inputs';
-import { parameterVersions, recordOn } from '../funding/parameters-of-record';
+import { parameterVersions, recordOn, versionOn } from '../funding/parameters-of-record';
 import { toOverrides } from './scenario.overrides';
 import type { ModelParametersInput } from './scenario.inputs';
 import { takePending } from '../school/pending';
@@ -56,8 +56,8 @@ export async function recomputeRecord(
 ): Promise<Recomputed> {
   const periods = await loadPeriodCatalogue(tx);
   const versions = await parameterVersions(tx);
-  const inForce = versions.filter((v) => v.effectiveFrom <= opts.from).at(-1)?.version ?? null;
-  const versionOn = (date: string) => versions.filter((v) => v.effectiveFrom <= date).at(-1)?.version ?? null;
+  const versionNumberOn = (date: string) => versionOn(versions, date)?.version ?? null;
+  const inForce = versionNumberOn(opts.from);
   const inputs = await loadFundingInputs(tx);
   const model = computeFunding(inputs, recordOn(versions));
   const terms = inputs.terms.filter((t) => t.startDate >= opts.from && !periods.fundingTermByCode.get(t.code)?.closed);
@@ -110,7 +110,7 @@ export async function recomputeRecord(
   const rows = model.schoolTerms
     .filter((r) => termSet.has(r.termCode))
     .map((r) => ({ ...r, communityShare: shareOverride.get(`${r.schoolUrn}|${r.termCode}`) ?? r.communityShare }));
-  const termVersion = rows.map((r) => versionOn(terms.find((t) => t.code === r.termCode)!.startDate));
+  const termVersion = rows.map((r) => versionNumberOn(terms.find((t) => t.code === r.termCode)!.startDate));
   const [, changed] = await tx.query(
     `UPDATE school_term_funding f SET protection_rate = x.rate, protected_amount = x.protected, community_share = x.share, banded_top_up = x.banded,
             source_parameter_version = x.version
@@ -137,7 +137,7 @@ export async function recomputeRecord(
       written.map((p) => p.communityCode),
       written.map((p) => p.termCode),
       written.map((p) => p.amount),
-      written.map((p) => versionOn(terms.find((t) => t.code === p.termCode)!.startDate)),
+      written.map((p) => versionNumberOn(terms.find((t) => t.code === p.termCode)!.startDate)),
     ],
   );
 
@@ -168,7 +168,7 @@ export async function recomputeRecord(
       lines.map((l) => l.factor),
       lines.map((l) => l.senPercentage),
       lines.map((l) => l.senAmount),
-      lines.map((l) => versionOn(`${l.fy.slice(0, 4)}-04-01`)),
+      lines.map((l) => versionNumberOn(`${l.fy.slice(0, 4)}-04-01`)),
       replace,
     ],
   );
