@@ -5,9 +5,8 @@
  * Structure and magnitudes follow /work/shared/DOMAIN.md; figures are estimates, not Kent's real data.
  * Money is built from whole-pound rates and integer counts with decimal.js, then rounded to the penny
  * through the funding model (server/modules/funding/model.ts), so the consistency rules hold exactly:
- *   - COMMUNITY_POTS budget      = sum of the community pots of the financial year's terms
- *   - INDIVIDUAL_PROTECTION budget = sum of protected amounts of the financial year's terms
- *   - NOTIONAL_SEN (memo) budget = sum of the schools' notional SEN totals for the year
+ *   - each line the model makes (MODEL_LINES in server/modules/funding/block.ts: pots, protection, banded
+ *     top-ups, notional SEN) has as its budget the sum of its figures over the financial year
  *   - a term's community pots sum to its pot total; a community's school shares sum to its pot.
  *
  * Beyond the brief's period list, FY 2023-24 is held (the Safety Valve reports start in it) and academic

@@ -48,18 +48,36 @@ export type BlockLineCode =
  */
 export type LineMethod = 'FUNDING_MODEL' | 'DRIVERS' | 'GIVEN';
 
-export interface BlockLineDef {
+/**
+ * A FUNDING_MODEL line is the sum over a financial year of one money figure of the model's rows: `rows` and
+ * `figure` say which, for the engine; `table` and `column` are where the same figure is stored, so a recompute
+ * adds up the stored rows the same way (an imported pot included). Term rows (pots, school terms) count towards
+ * their term's financial year; notional SEN rows are per financial year.
+ */
+export type ModelLineSum =
+  | { rows: 'pots'; figure: 'amount'; table: 'community_pot'; column: 'amount' }
+  | {
+      rows: 'schoolTerms';
+      figure: 'protectedAmount' | 'bandedTopUp';
+      table: 'school_term_funding';
+      column: 'protected_amount' | 'banded_top_up';
+    }
+  | { rows: 'notionalSen'; figure: 'total'; table: 'notional_sen_factor'; column: 'sen_amount' };
+
+interface LineBase {
   code: BlockLineCode;
   name: string;
-  method: LineMethod;
   /** Memorandum: shown with the block but funded elsewhere (notional SEN is in the Schools block). */
   memo: boolean;
   /** What drives it, for people reading the block. */
   drivers: string;
 }
 
+export type BlockLineDef =
+  (LineBase & { method: 'FUNDING_MODEL'; sum: ModelLineSum }) | (LineBase & { method: 'DRIVERS' | 'GIVEN' });
+
 /** The one list of block lines, in display order (sort order = (index + 1) x 10). */
-export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
+export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze<BlockLineDef[]>([
   {
     code: 'SPECIAL_SCHOOLS',
     name: 'Special schools: places and top-ups',
@@ -72,6 +90,7 @@ export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
     code: 'MAINSTREAM_TOP_UPS',
     name: 'Mainstream EHCP banded top-ups (element 3)',
     method: 'FUNDING_MODEL',
+    sum: { rows: 'schoolTerms', figure: 'bandedTopUp', table: 'school_term_funding', column: 'banded_top_up' },
     memo: false,
     drivers: 'plans per school and band x band value, from the banding start',
   },
@@ -79,6 +98,7 @@ export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
     code: 'COMMUNITY_POTS',
     name: 'Communities of Schools pots',
     method: 'FUNDING_MODEL',
+    sum: { rows: 'pots', figure: 'amount', table: 'community_pot', column: 'amount' },
     memo: false,
     drivers: "the year's pot x term months / 12",
   },
@@ -86,6 +106,7 @@ export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
     code: 'INDIVIDUAL_PROTECTION',
     name: 'Individual high-needs funding protection (phase-in)',
     method: 'FUNDING_MODEL',
+    sum: { rows: 'schoolTerms', figure: 'protectedAmount', table: 'school_term_funding', column: 'protected_amount' },
     memo: false,
     drivers: 'baseline x protection rate per term',
   },
@@ -150,10 +171,26 @@ export const BLOCK_LINES: readonly BlockLineDef[] = Object.freeze([
     code: 'NOTIONAL_SEN',
     name: 'Notional SEN budgets in mainstream schools (memo: funded from the Schools block)',
     method: 'FUNDING_MODEL',
+    sum: { rows: 'notionalSen', figure: 'total', table: 'notional_sen_factor', column: 'sen_amount' },
     memo: true,
     drivers: 'formula factor x SEN percentage',
   },
-] as BlockLineDef[]);
+]);
+
+/** The lines the funding model makes, each with the sum it is. */
+export const MODEL_LINES = BLOCK_LINES.filter(
+  (l): l is Extract<BlockLineDef, { method: 'FUNDING_MODEL' }> => l.method === 'FUNDING_MODEL',
+);
+
+/** SQL: (fy, code, total) of every FUNDING_MODEL line over the stored figures of record, per financial year. */
+export function storedModelLinesSql(): string {
+  return MODEL_LINES.map(({ code, sum }) =>
+    sum.rows === 'notionalSen'
+      ? `SELECT x.financial_year_code AS fy, '${code}' AS code, sum(x.${sum.column}) AS total FROM ${sum.table} x GROUP BY 1`
+      : `SELECT t.financial_year_code AS fy, '${code}' AS code, sum(x.${sum.column}) AS total
+           FROM ${sum.table} x JOIN funding_term t ON t.code = x.term_code GROUP BY 1`,
+  ).join('\n UNION ALL\n');
+}
 
 export const BLOCK_LINE_BY_CODE = new Map(BLOCK_LINES.map((l, i) => [l.code, { ...l, sortOrder: (i + 1) * 10 }]));
 export const sortOrderOf = (code: string) => BLOCK_LINE_BY_CODE.get(code as BlockLineCode)?.sortOrder ?? 999;

@@ -5,7 +5,15 @@
  */
 import Decimal from 'decimal.js';
 import { NotionalSenFactorCode } from './funding.entity';
-import { BlockComputation, BlockDrivers, BlockLineCode, computeBlock, growthFor, upliftedRate } from './block';
+import {
+  BlockComputation,
+  BlockDrivers,
+  BlockLineCode,
+  computeBlock,
+  growthFor,
+  MODEL_LINES,
+  upliftedRate,
+} from './block';
 import {
   Band,
   bandingApplies,
@@ -162,14 +170,18 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
   const years = [...new Set([...inputs.financialYears, ...termYears, ...placementYears])].sort();
   for (const fy of years) {
     const lines: Partial<Record<BlockLineCode, string>> = { ...block.lines.get(fy) };
-    if (termYears.has(fy)) {
-      const st = schoolTerms.filter((f) => fyOf.get(f.termCode) === fy);
-      lines.COMMUNITY_POTS = sumMoney(pots.filter((p) => fyOf.get(p.termCode) === fy).map((p) => p.amount));
-      lines.INDIVIDUAL_PROTECTION = sumMoney(st.map((f) => f.protectedAmount));
-      lines.MAINSTREAM_TOP_UPS = sumMoney(st.map((f) => f.bandedTopUp));
+    const inYear = (r: { termCode: string }) => fyOf.get(r.termCode) === fy;
+    for (const { code, sum } of MODEL_LINES) {
+      if (sum.rows === 'notionalSen') {
+        if (inputs.financialYears.includes(fy))
+          lines[code] = sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n[sum.figure]));
+      } else if (termYears.has(fy)) {
+        lines[code] =
+          sum.rows === 'pots'
+            ? sumMoney(pots.filter(inYear).map((p) => p[sum.figure]))
+            : sumMoney(schoolTerms.filter(inYear).map((f) => f[sum.figure]));
+      }
     }
-    if (inputs.financialYears.includes(fy))
-      lines.NOTIONAL_SEN = sumMoney(notionalSen.filter((n) => n.financialYearCode === fy).map((n) => n.total));
     blockLines.set(fy, lines);
   }
   return { notionalSen, schoolTerms, pots, blockLines, block };

@@ -8,7 +8,7 @@ import { computeFunding } from '../funding/engine';
 import { largestRemainderSplit, type ModelParameters } from '../funding/model';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { writeComputedBlockLines } from '../funding/block.service';
-import { BLOCK_LINES } from '../funding/block';
+import { BLOCK_LINES, storedModelLinesSql } from '../funding/block';
 import { loadFundingInputs } from '../funding/funding-inputs';
 import { parameterVersions, recordOn, versionOn } from '../funding/parameters-of-record';
 import { toOverrides } from './scenario.overrides';
@@ -184,16 +184,10 @@ export async function recomputeRecord(
   for (const l of importedBlock)
     (replace ? replaced : kept).push({ figure: 'BLOCK_LINE', key: `${l.fy}|${l.code}`, kind: l.kind, file: l.file });
   await writeComputedBlockLines(tx, model, affectedYears, { replaceImported: replace, parameterVersion: inForce });
-  // The phase-in lines are what the stored figures of their year add up to (an imported pot included).
+  // The model's lines are what the stored figures of their year add up to (an imported pot included).
   await tx.query(
     `UPDATE high_needs_block_line l SET budget = s.total, forecast = s.total
-       FROM (
-         SELECT t.financial_year_code AS fy, 'COMMUNITY_POTS' AS code, sum(p.amount) AS total FROM community_pot p JOIN funding_term t ON t.code = p.term_code GROUP BY 1
-         UNION ALL
-         SELECT t.financial_year_code, 'INDIVIDUAL_PROTECTION', sum(f.protected_amount) FROM school_term_funding f JOIN funding_term t ON t.code = f.term_code GROUP BY 1
-         UNION ALL
-         SELECT financial_year_code, 'NOTIONAL_SEN', sum(sen_amount) FROM notional_sen_factor GROUP BY 1
-       ) s
+       FROM (${storedModelLinesSql()}) s
       WHERE l.financial_year_code = s.fy AND l.line_code = s.code AND l.financial_year_code = ANY($1::text[]) AND ($2 OR l.source_kind = 'COMPUTED')`,
     [affectedYears, replace],
   );
