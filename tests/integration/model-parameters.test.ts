@@ -3,6 +3,9 @@ import { startTestHub, TestHub } from '../helpers/hub';
 import { computeFunding } from '../../server/modules/funding/engine';
 import { loadFundingInputs } from '../../server/modules/funding/funding-inputs';
 import { parameterVersions, recordOn } from '../../server/modules/funding/parameters-of-record';
+import { setModelParameters } from '../../server/modules/scenario/parameters.service';
+import { OPERATIONS } from '../../server/auth/policy';
+import { Role, Viewer } from '../../server/auth/roles';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -24,6 +27,23 @@ describe('changing the model parameters of record', () => {
     expect(mid.body.errors[0].message).toMatch(/2026-04-01 \(Summer 2026\)/);
     const closed = await t.gql(SET, { from: '2025-09-01', p: { protectionRate: '0.5' } });
     expect(closed.body.errors[0].message).toMatch(/Autumn 2025 is closed/);
+  });
+
+  it("refuses a change of record called from outside GraphQL by the policy's rule, in the policy's words", async () => {
+    const rule = OPERATIONS['Mutation.setModelParameters'];
+    expect(rule.roles).toEqual([Role.FINANCE]);
+    const subgroup: Viewer = {
+      subject: 'sub-group',
+      name: 'Sub-Group',
+      role: Role.SUBGROUP,
+      communityCode: null,
+      via: 'token',
+    };
+    const change = { effectiveFrom: '2026-04-01', parameters: { protectionRate: '0.5' } };
+    await expect(setModelParameters(t.db.dataSource.manager, subgroup, change, 'API')).rejects.toMatchObject({
+      extensions: { code: 'FORBIDDEN' },
+      message: expect.stringContaining(rule.why),
+    });
   });
 
   it('recomputes the figures of record from the effective term on, leaves earlier terms alone, and audits it', async () => {

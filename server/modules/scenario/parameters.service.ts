@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import type { EntityManager } from 'typeorm';
-import { Role, Viewer } from '../../auth/roles';
-import { BadInput, Forbidden } from '../../errors';
+import type { Viewer } from '../../auth/roles';
+import { BadInput } from '../../errors';
 import { fromPotTrigger, lockPotsOfTerms, overPotConflict, overspentPots, potKey } from '../allocation/pot-lock';
 import { writeAudit } from '../audit/audit.service';
 import { computeFunding } from '../funding/engine';
@@ -14,6 +14,7 @@ import { parameterVersions, recordOn, versionOn } from '../funding/parameters-of
 import { toOverrides } from './scenario.overrides';
 import type { ModelParametersInput } from './scenario.inputs';
 import { takePending } from '../school/pending';
+import { authorize, OPERATIONS } from '../../auth/policy';
 
 /** A figure of record that a recompute left alone because it was imported or entered by hand. */
 export interface KeptFigure {
@@ -220,7 +221,8 @@ export async function setModelParameters(
   },
   source: 'ADDIN' | 'API',
 ): Promise<ParameterChange> {
-  if (viewer.role !== Role.FINANCE) throw new Forbidden('Only Finance may change the model parameters of record.');
+  // The policy table's rule, also for a caller that does not come through GraphQL.
+  authorize(viewer, OPERATIONS['Mutation.setModelParameters'], 'change the model parameters of record');
   return db
     .transaction(async (tx) => {
       // One change of record at a time, from any hub process.
