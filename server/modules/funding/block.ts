@@ -306,7 +306,14 @@ export function computeBlock(
     y[code] = new D(y[code] ?? 0).plus(amount).toFixed(2);
     out.lines.set(fy, y);
   };
+  // A provider's missing place numbers are reported once per academic year, not once per term.
   const missingPlaces = new Set<string>();
+  const noPlaces = (pr: Provider, academicYear: string, message: string) => {
+    const k = `${pr.urn}|${academicYear}`;
+    if (missingPlaces.has(k)) return;
+    missingPlaces.add(k);
+    out.missing.push({ kind: 'PLACES', setting: pr.setting, schoolUrn: pr.urn, period: academicYear, message });
+  };
   for (const t of terms) {
     const p = paramsOn(t.startDate);
     const banded = t.startDate >= p.bandingStartDate;
@@ -323,17 +330,11 @@ export function computeBlock(
       let placeCount = new D(0);
       let placeAnnual = new D(0);
       if (!places) {
-        const k = `${pr.urn}|${t.academicYearCode}`;
-        if (!missingPlaces.has(k)) {
-          missingPlaces.add(k);
-          out.missing.push({
-            kind: 'PLACES',
-            setting: pr.setting,
-            schoolUrn: pr.urn,
-            period: t.academicYearCode,
-            message: `No place numbers for school ${pr.urn} (${pr.setting}) in ${t.academicYearCode}: its place funding is not counted.`,
-          });
-        }
+        noPlaces(
+          pr,
+          t.academicYearCode,
+          `No place numbers for school ${pr.urn} (${pr.setting}) in ${t.academicYearCode}: its place funding is not counted.`,
+        );
       } else {
         let ofSetting = false;
         for (const [type, n] of Object.entries(places) as [PlaceType, number][]) {
@@ -343,19 +344,14 @@ export function computeBlock(
           placeCount = placeCount.plus(count);
           placeAnnual = placeAnnual.plus(count.times(rate(p.block.placeRates[type])));
         }
-        const k = `${pr.urn}|${t.academicYearCode}`;
         // Place numbers only of another setting's types (say AP places for a special school) are no place
         // numbers for this setting: reported, not a silent 0.
-        if (!ofSetting && !missingPlaces.has(k)) {
-          missingPlaces.add(k);
-          out.missing.push({
-            kind: 'PLACES',
-            setting: pr.setting,
-            schoolUrn: pr.urn,
-            period: t.academicYearCode,
-            message: `School ${pr.urn} (${pr.setting}) has place numbers in ${t.academicYearCode} only of other settings' place types (${Object.keys(places).join(', ')}): its place funding is not counted.`,
-          });
-        }
+        if (!ofSetting)
+          noPlaces(
+            pr,
+            t.academicYearCode,
+            `School ${pr.urn} (${pr.setting}) has place numbers in ${t.academicYearCode} only of other settings' place types (${Object.keys(places).join(', ')}): its place funding is not counted.`,
+          );
       }
       const counts = drivers.topUpCounts.get(`${pr.urn}|${t.code}|${pr.setting}`);
       const growth = new D(1).plus(growthFor(pr.setting, p));
