@@ -274,6 +274,23 @@ describe('the compiled school list', () => {
     }
   });
 
+  it('prefetches for the resolvers only what the query asks: a relation under @skip or a false @include sends no statement', async () => {
+    const asked = `query PrefetchAsked { schools(first: 50) { nodes { urn } } }`;
+    const skipped = `query PrefetchSkipped($no: Boolean!) { schools(first: 50) { nodes { urn
+      funding(term: "AUTUMN-2025") @skip(if: true) { total } caseloads(period: "2025/26-T2") @include(if: $no) { kind }
+      ...Budget @include(if: $no) ... on School @skip(if: true) { community { code } } } } }
+      fragment Budget on School { notionalSenBudget(financialYear: "2025-26") { total } }`;
+    const sent = async (query: string, op: string) => {
+      await resolvers.gql(query, { no: false }); // the period catalogue is read once per process
+      const before = await statements(resolvers, op);
+      const r = await resolvers.gql(query, { no: false });
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data.schools.nodes[0]).toEqual({ urn: expect.any(Number) });
+      return (await statements(resolvers, op)) - before;
+    };
+    expect(await sent(skipped, 'PrefetchSkipped')).toBe(await sent(asked, 'PrefetchAsked'));
+  });
+
   it('pages through the county with cursors exactly as the resolvers do', async () => {
     const q = `query Walk($after: String) { schools(first: 97, after: $after, orderBy: { field: NAME }) { pageInfo { hasNextPage endCursor } nodes { urn name } } }`;
     let after: string | null = null;
