@@ -102,9 +102,13 @@ function everySchoolField(): string {
         const values = TYPICAL[arg.name];
         if (!values) throw new Error(`${type.name}.${f.name}(${arg.name}): give it typical values in TYPICAL`);
         const these = values.map((v) => `${arg.name}: ${v}`);
-        variants = variants.flatMap((v) => [...these, ...(isNonNullType(arg.type) ? [] : [''])].map((x) => [v, x].filter(Boolean).join(', ')));
+        variants = variants.flatMap((v) =>
+          [...these, ...(isNonNullType(arg.type) ? [] : [''])].map((x) => [v, x].filter(Boolean).join(', ')),
+        );
       }
-      variants.forEach((args, i) => parts.push(`${i ? `${f.name}${i}: ` : ''}${f.name}${args ? `(${args})` : ''}${sub}`));
+      variants.forEach((args, i) =>
+        parts.push(`${i ? `${f.name}${i}: ` : ''}${f.name}${args ? `(${args})` : ''}${sub}`),
+      );
     }
     return [...parts, '__typename'].join(' ');
   };
@@ -236,7 +240,6 @@ describe('the compiled school list', () => {
     expect(ALL_SCHOOL_FIELDS).toContain('community1: community {');
     expect(ALL_SCHOOL_FIELDS).toContain('pot1: pot(term: "AUTUMN-2026")');
   });
-
 
   for (const c of CASES) {
     it(`answers exactly as the resolvers do: ${c.name}`, async () => {

@@ -66,11 +66,13 @@ function kindOf(type: unknown, where: string): FieldKind {
   if (type === MoneyScalar) return 'money';
   // A TypeScript string enum registered with registerEnumType: an object of its values.
   if (type && typeof type === 'object' && Object.values(type).every((v) => typeof v === 'string')) return 'enum';
-  throw new Error(`${where}: its GraphQL type has no kind in the field catalogue (server/modules/school/catalogue.ts).`);
+  throw new Error(
+    `${where}: its GraphQL type has no kind in the field catalogue (server/modules/school/catalogue.ts).`,
+  );
 }
 
 /** The scalar fields of an entity class, in declaration order: every column that is also a GraphQL field. */
-export function catalogueOf(entity: Function): CatalogueField[] {
+export function catalogueOf(entity: abstract new (...args: never[]) => unknown): CatalogueField[] {
   const gql = getMetadataStorage().fields.filter((f) => f.target === entity);
   const extra = options.get(entity) ?? new Map<string, CatalogueOptions>();
   const out: CatalogueField[] = [];
@@ -91,13 +93,16 @@ export function catalogueOf(entity: Function): CatalogueField[] {
     });
   }
   for (const name of extra.keys())
-    if (!out.some((f) => f.name === name)) throw new Error(`${entity.name}.${name}: @Catalogue on a field that is not a column with @Field.`);
+    if (!out.some((f) => f.name === name))
+      throw new Error(`${entity.name}.${name}: @Catalogue on a field that is not a column with @Field.`);
   return out;
 }
 
 /** The columns of a row under their TypeScript names, for raw reads that skip entity hydration. */
 export function columnsSql(fields: readonly CatalogueField[], alias: string): string {
-  return fields.map((f) => (f.column === f.name ? `${alias}.${f.column}` : `${alias}.${f.column} AS "${f.name}"`)).join(', ');
+  return fields
+    .map((f) => (f.column === f.name ? `${alias}.${f.column}` : `${alias}.${f.column} AS "${f.name}"`))
+    .join(', ');
 }
 
 /**
@@ -134,5 +139,7 @@ export const EXPORT_TYPE: Record<FieldKind, ExportType> = {
 export type AddinKind = 'text' | 'int' | 'money' | 'decimal' | 'rate' | 'points' | 'date' | 'count';
 export function addinKind(f: Pick<CatalogueField, 'kind' | 'points'>): AddinKind {
   if (f.points) return 'points';
-  return ({ int: 'int', text: 'text', enum: 'text', date: 'date', decimal: 'decimal', money: 'money', bool: 'text' } as const)[f.kind];
+  return (
+    { int: 'int', text: 'text', enum: 'text', date: 'date', decimal: 'decimal', money: 'money', bool: 'text' } as const
+  )[f.kind];
 }

@@ -320,7 +320,8 @@ export function compiles(type: string, field: string): boolean {
 
 /** School fields a query may ask that make the resolvers answer it instead, each with the reason. */
 export const LEFT_TO_RESOLVERS: Readonly<Record<string, string>> = {
-  placeNumbers: 'declared by funding/place-numbers.resolver.ts; its FigureSource is built in TypeScript (toFigureSource)',
+  placeNumbers:
+    'declared by funding/place-numbers.resolver.ts; its FigureSource is built in TypeScript (toFigureSource)',
 };
 
 /** One root field: its statement, and how the rows become its value. */
