@@ -18,6 +18,7 @@ import {
   schoolGeneratedFiles,
   schoolSelection,
 } from '../../server/modules/school/school.fields';
+import { COMMUNITY_CATALOGUE, COMMUNITY_COLUMNS } from '../../server/modules/school/school.sql';
 import { SCHOOL_DATASET_COLUMNS, SCHOOL_FUNCTION_FIELDS } from '../../addin/src/core/school-fields.generated';
 import { datasetById } from '../../addin/src/core/datasets';
 import { SCHOOL_FIELDS } from '../../addin/src/functions/logic';
@@ -102,6 +103,22 @@ describe('the School field catalogue', () => {
       .filter(([file, content]) => fs.readFileSync(path.join(root, file), 'utf8') !== content)
       .map(([file]) => file);
     expect(stale).toEqual([]);
+  });
+});
+
+describe("Community's field catalogue", () => {
+  it('holds every scalar Community field of the schema, which raw reads select and the compiled path answers', () => {
+    const community = schema.getType('Community') as GraphQLObjectType;
+    const scalars = Object.values(community.getFields())
+      .filter((f) => isScalarType(getNamedType(f.type)) && f.args.length === 0)
+      .map((f) => f.name);
+    expect(COMMUNITY_CATALOGUE.map((f) => f.name).sort()).toEqual(scalars.sort());
+    for (const f of COMMUNITY_CATALOGUE) {
+      expect([f.name, compiles('Community', f.name)]).toEqual([f.name, true]);
+      expect(COMMUNITY_COLUMNS).toContain(f.column === f.name ? `c.${f.column}` : `c.${f.column} AS "${f.name}"`);
+    }
+    // A column the API does not expose is in neither.
+    expect(COMMUNITY_COLUMNS).not.toContain('chair_contact');
   });
 });
 

@@ -1,4 +1,4 @@
-import { GraphQLBoolean, GraphQLInt, GraphQLString } from 'graphql';
+import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
 import { getMetadataArgsStorage } from 'typeorm';
 import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
@@ -13,7 +13,7 @@ import { SnakeNamingStrategy } from '../../db/naming';
  */
 
 /** How a value is held and sent: decides the SQL expression, the export type and the add-in column kind. */
-export type FieldKind = 'int' | 'text' | 'enum' | 'date' | 'decimal' | 'money' | 'bool';
+export type FieldKind = 'int' | 'float' | 'text' | 'enum' | 'date' | 'decimal' | 'money' | 'bool';
 
 export interface CatalogueOptions {
   /** Column header in exports and the add-in's tables; default: the field name in words ("Pupils on roll"). */
@@ -59,6 +59,7 @@ export function words(name: string): string {
 
 function kindOf(type: unknown, where: string): FieldKind {
   if (type === GraphQLInt) return 'int';
+  if (type === Number || type === GraphQLFloat) return 'float';
   if (type === String || type === GraphQLString) return 'text';
   if (type === Boolean || type === GraphQLBoolean) return 'bool';
   if (type === DateScalar) return 'date';
@@ -127,6 +128,7 @@ export function valueSql(kind: FieldKind, t: string, column: string): string {
 export type ExportType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'text' | 'bool';
 export const EXPORT_TYPE: Record<FieldKind, ExportType> = {
   int: 'int',
+  float: 'decimal',
   text: 'text',
   enum: 'text',
   date: 'date',
@@ -137,9 +139,16 @@ export const EXPORT_TYPE: Record<FieldKind, ExportType> = {
 
 /** Add-in column kinds (addin/src/core/types.ts ColumnKind). */
 export type AddinKind = 'text' | 'int' | 'money' | 'decimal' | 'rate' | 'points' | 'date' | 'count';
+const ADDIN_KIND: Record<FieldKind, AddinKind> = {
+  int: 'int',
+  float: 'decimal',
+  text: 'text',
+  enum: 'text',
+  date: 'date',
+  decimal: 'decimal',
+  money: 'money',
+  bool: 'text',
+};
 export function addinKind(f: Pick<CatalogueField, 'kind' | 'points'>): AddinKind {
-  if (f.points) return 'points';
-  return (
-    { int: 'int', text: 'text', enum: 'text', date: 'date', decimal: 'decimal', money: 'money', bool: 'text' } as const
-  )[f.kind];
+  return f.points ? 'points' : ADDIN_KIND[f.kind];
 }

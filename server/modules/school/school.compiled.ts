@@ -16,7 +16,7 @@ import { hiddenCellSql, patternsReady, sqlScope } from '../caseload/disclosure.s
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import type { PeriodCatalogue } from '../period/period.service';
 import { todayIso } from '../period/period.service';
-import { MEMBERSHIP_ON } from './school.sql';
+import { COMMUNITY_CATALOGUE, MEMBERSHIP_ON } from './school.sql';
 import { encodeCursor, MAX_PAGE_SIZE, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
 import type { School } from './school.entity';
 import { LINK_ORDER, linksOfSql } from './school-link.entity';
@@ -234,13 +234,7 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     name: column('name'),
   },
   Community: {
-    code: column('code'),
-    name: column('name'),
-    primaryDistrictCode: column('primary_district_code'),
-    areaCode: column('area_code'),
-    chairName: column('chair_name'),
-    chairSchoolUrn: column('chair_school_urn'),
-    pcnName: column('pcn_name'),
+    ...catalogueSql(COMMUNITY_CATALOGUE),
     primaryDistrict: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.primary_district_code`, nodes),
     area: (sc, row, _args, nodes) => areaSql(sc, `${row.t}.area_code`, nodes),
     memberCount: (sc, row, args) => {
