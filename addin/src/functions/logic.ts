@@ -1,6 +1,6 @@
 /** Argument checking and answer picking for the custom functions: plain TypeScript, no Excel. */
 import { Batcher, FunctionFailure, type ScenarioAnswer, type Unit } from './batcher';
-import { SCHOOL_FUNCTION_FIELDS } from '../core/school-fields.generated';
+import { SCHOOL_DATASET_COLUMNS } from '../core/school-fields.generated';
 
 const bad = (arg: string, message: string) => new FunctionFailure('VALUE', `${arg}: ${message}`);
 const na = (message: string) => new FunctionFailure('NA', message);
@@ -48,7 +48,9 @@ const SCENARIO_LINES = new Set(['baseline', 'protectedAmount', 'communityShare',
 
 /** =HNH.SCHOOL's field names, from the School field catalogue on the server (school-fields.generated.ts). */
 export const SCHOOL_FIELDS: Record<string, (s: any) => unknown> = Object.fromEntries(
-  Object.entries(SCHOOL_FUNCTION_FIELDS).map(([name, path]) => [name, (s: any) => path.reduce((o, k) => o?.[k], s)]),
+  SCHOOL_DATASET_COLUMNS.flatMap(({ path, names }) =>
+    names.map((name) => [name, (s: any) => path.reduce((o, k) => o?.[k], s)]),
+  ),
 );
 
 const DECIMAL_FIELDS = new Set(['percentFsm', 'protectionRate']);

@@ -126,29 +126,21 @@ export function valueSql(kind: FieldKind, t: string, column: string): string {
 
 /** Export column types (server/modules/exports/format.ts ColumnType). */
 export type ExportType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'text' | 'bool';
-export const EXPORT_TYPE: Record<FieldKind, ExportType> = {
-  int: 'int',
-  float: 'decimal',
-  text: 'text',
-  enum: 'text',
-  date: 'date',
-  decimal: 'decimal',
-  money: 'money',
-  bool: 'bool',
-};
-
 /** Add-in column kinds (addin/src/core/types.ts ColumnKind). */
 export type AddinKind = 'text' | 'int' | 'money' | 'decimal' | 'rate' | 'points' | 'date' | 'count';
-const ADDIN_KIND: Record<FieldKind, AddinKind> = {
-  int: 'int',
-  float: 'decimal',
-  text: 'text',
-  enum: 'text',
-  date: 'date',
-  decimal: 'decimal',
-  money: 'money',
-  bool: 'text',
+
+/** Each kind's column type in exports and in the add-in (which has no booleans and shows them as text). */
+const COLUMN_TYPES: Record<FieldKind, [ExportType, AddinKind]> = {
+  int: ['int', 'int'],
+  float: ['decimal', 'decimal'],
+  text: ['text', 'text'],
+  enum: ['text', 'text'],
+  date: ['date', 'date'],
+  decimal: ['decimal', 'decimal'],
+  money: ['money', 'money'],
+  bool: ['bool', 'text'],
 };
+export const exportType = (kind: FieldKind): ExportType => COLUMN_TYPES[kind][0];
 export function addinKind(f: Pick<CatalogueField, 'kind' | 'points'>): AddinKind {
-  return f.points ? 'points' : ADDIN_KIND[f.kind];
+  return f.points ? 'points' : COLUMN_TYPES[f.kind][1];
 }

@@ -1,5 +1,6 @@
+import { parse, print } from 'graphql';
 import { School } from './school.entity';
-import { addinKind, AddinKind, CatalogueField, catalogueOf, columnsSql, EXPORT_TYPE, ExportType } from './catalogue';
+import { addinKind, AddinKind, CatalogueField, catalogueOf, columnsSql, exportType, ExportType } from './catalogue';
 
 /**
  * The School field catalogue: read off school.entity.ts (catalogue.ts says how), and every list of School
@@ -66,7 +67,7 @@ export function schoolDatasetColumns(
         key: f.name,
         header: f.header,
         path: [f.name],
-        exportType: EXPORT_TYPE[f.kind],
+        exportType: exportType(f.kind),
         addinKind: addinKind(f),
         description: f.description,
       });
@@ -80,34 +81,26 @@ export function schoolDatasetColumns(
 
 const DATASET = schoolDatasetColumns();
 
-/** The selection (inside `{ }` of a School) that answers every dataset column; `communityArgs` e.g. "(asOf: $asOf)". */
-export function schoolSelection(
-  communityArgs = '',
-  columns: readonly SchoolDatasetColumn[] = DATASET,
-  indent = '',
-): string {
-  const nested = new Map<string, string[]>();
-  const lines: string[] = [];
+/**
+ * The selection (inside the `{ }` of a School) that answers every dataset column, on one line:
+ * `urn laestab … district { name } community(asOf: $asOf) { code name } …`; `communityArgs` e.g. "(asOf: $asOf)".
+ */
+export function schoolSelection(communityArgs = '', columns: readonly SchoolDatasetColumn[] = DATASET): string {
+  const parts: (string | { field: string; subs: string[] })[] = [];
   for (const c of columns) {
-    if (c.path.length === 1) {
-      lines.push(c.path[0]);
-      continue;
-    }
     const [field, sub] = c.path;
-    if (!nested.has(field)) {
-      nested.set(field, []);
-      lines.push(field);
+    if (sub === undefined) parts.push(field);
+    else {
+      const group = parts.find((p) => typeof p !== 'string' && p.field === field) as { subs: string[] } | undefined;
+      if (group) group.subs.push(sub);
+      else parts.push({ field, subs: [sub] });
     }
-    nested.get(field)!.push(sub);
   }
-  return lines
-    .map((l) => {
-      const subs = nested.get(l);
-      if (!subs) return `${indent}${l}`;
-      const args = l === 'community' ? communityArgs : '';
-      return `${indent}${l}${args} {\n${subs.map((s) => `${indent}  ${s}`).join('\n')}\n${indent}}`;
-    })
-    .join('\n');
+  return parts
+    .map((p) =>
+      typeof p === 'string' ? p : `${p.field}${p.field === 'community' ? communityArgs : ''} { ${p.subs.join(' ')} }`,
+    )
+    .join(' ');
 }
 
 /** The export's column list (key, type, description) for the schools dataset. */
@@ -135,56 +128,52 @@ const REGENERATE = '`npm run schema:emit`, then `node addin/build.mjs --update`'
 
 /** The add-in's school columns and =HNH.SCHOOL field names: the bundle cannot read the server's metadata. */
 export function renderAddinSchoolFields(columns: readonly SchoolDatasetColumn[] = DATASET): string {
-  const cols = columns.map(
-    (c) => `  { header: ${JSON.stringify(c.header)}, kind: '${c.addinKind}', path: ${JSON.stringify(c.path)} },`,
+  const cols = columns.map((c) =>
+    JSON.stringify({
+      header: c.header,
+      kind: c.addinKind,
+      path: c.path,
+      names: [c.key, ...(c.aliases ?? [])].map((n) => n.toLowerCase()),
+    }),
   );
-  const fns: string[] = [];
-  for (const c of columns)
-    for (const name of [c.key, ...(c.aliases ?? [])]) fns.push(`  ${name.toLowerCase()}: ${JSON.stringify(c.path)},`);
   return [
     `// DO NOT EDIT: generated from server/modules/school/school.entity.ts by ${REGENERATE}.`,
     "import type { ColumnKind } from './types';",
     '',
-    '/** The "Schools" dataset: header, kind and where the value is in a School of schema/operations/Schools.graphql. */',
-    'export const SCHOOL_DATASET_COLUMNS: readonly { header: string; kind: ColumnKind; path: readonly string[] }[] = [',
-    ...cols,
+    '/**',
+    ' * The "Schools" dataset: header, kind and where the value is in a School of schema/operations/Schools.graphql,',
+    ' * and the names =HNH.SCHOOL(urn, field) knows it by (lower case, no spaces).',
+    ' */',
+    'export const SCHOOL_DATASET_COLUMNS: readonly {',
+    '  header: string;',
+    '  kind: ColumnKind;',
+    '  path: readonly string[];',
+    '  names: readonly string[];',
+    '}[] = [',
+    ...cols.map((c) => `  ${c},`),
     '];',
-    '',
-    '/** =HNH.SCHOOL(urn, field): each field name (lower case, no spaces) and where its value is in a School. */',
-    'export const SCHOOL_FUNCTION_FIELDS: Readonly<Record<string, readonly string[]>> = {',
-    ...fns,
-    '};',
     '',
   ].join('\n');
 }
 
 const OPS_HEADER = `# DO NOT EDIT: generated from server/modules/school/school.entity.ts by ${REGENERATE}.\n`;
 
+/** An operation file: its comment lines, then the document as graphql-js prints it. */
+const operation = (comment: string, document: string) => `${OPS_HEADER}# ${comment}\n${print(parse(document))}\n`;
+
 export function renderSchoolsOperation(columns: readonly SchoolDatasetColumn[] = DATASET): string {
-  return `${OPS_HEADER}# One page of schools for the "Schools" dataset (paged by the add-in, 1,000 a page).
-query Schools($first: Int!, $after: String, $filter: SchoolFilter) {
-  schools(first: $first, after: $after, filter: $filter, orderBy: { field: URN, direction: ASC }) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-    nodes {
-${schoolSelection('', columns, '      ')}
-    }
-  }
-}
-`;
+  return operation(
+    'One page of schools for the "Schools" dataset (paged by the add-in, 1,000 a page).',
+    `query Schools($first: Int!, $after: String, $filter: SchoolFilter) { schools(first: $first, after: $after, filter: $filter, orderBy: { field: URN, direction: ASC }) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { ${schoolSelection('', columns)} } } }`,
+  );
 }
 
 export function renderFnSchoolsOperation(columns: readonly SchoolDatasetColumn[] = DATASET): string {
-  return `${OPS_HEADER}# Custom functions: =HNH.SCHOOL(urn, field). The batcher aliases this field once per request with all URNs.
-query FnSchools($urns: [Int!]!) {
-  schoolsByUrn(urns: $urns) {
-${schoolSelection('', columns, '    ')}
-  }
-}
-`;
+  return operation(
+    'Custom functions: =HNH.SCHOOL(urn, field). The batcher aliases this field once per request with all URNs.',
+    `query FnSchools($urns: [Int!]!) { schoolsByUrn(urns: $urns) { ${schoolSelection('', columns)} } }`,
+  );
 }
 
 /** Every generated file, by its path from the project root. */
