@@ -6,6 +6,7 @@ import { startTestHub, TestHub } from '../helpers/hub';
 import { metricValue, sqlStatements } from '../helpers/metrics';
 import { buildSchema, getNamedType, GraphQLObjectType, isLeafType, isNonNullType, isObjectType } from 'graphql';
 import { compiles, LEFT_TO_RESOLVERS } from '../../server/modules/school/school.compiled';
+import { schoolExportDocument } from '../../server/modules/school/school.fields';
 
 /**
  * The school list compiled into one SQL statement (server/modules/school/school.compiled.ts) must answer
@@ -396,6 +397,19 @@ const ADDIN_OPERATIONS: [string, () => Record<string, unknown>][] = [
   ['FnFunding', () => ({ urns: [...urns.slice(50, 90), 123], term: 'AUTUMN-2026' })],
   ['FnNotionalSen', () => ({ urns: urns.slice(400, 450), year: '2026-27' })],
 ];
+
+describe('the schools export document (school.fields.ts)', () => {
+  it('is compiled and answers as the resolvers do', async () => {
+    const query = schoolExportDocument();
+    const variables = { first: 1000, after: null, filter: { status: ['OPEN'] }, asOf: '2025-10-01' };
+    const before = await statements(compiled, 'ExportSchools');
+    const [a, b] = await Promise.all([compiled.gql(query, variables), resolvers.gql(query, variables)]);
+    expect(a.body.errors).toBeUndefined();
+    expect(a.body.data.schools.nodes.length).toBeGreaterThan(400);
+    expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+    expect((await statements(compiled, 'ExportSchools')) - before).toBe(1);
+  });
+});
 
 describe("the add-in's school operations", () => {
   for (const [op, variables] of ADDIN_OPERATIONS) {

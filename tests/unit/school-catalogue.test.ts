@@ -1,6 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildSchema, getNamedType, GraphQLObjectType, isEnumType, isNonNullType, isScalarType } from 'graphql';
+import {
+  buildSchema,
+  getNamedType,
+  GraphQLObjectType,
+  isEnumType,
+  isNonNullType,
+  isScalarType,
+  parse,
+  validate,
+} from 'graphql';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { DecimalScalar } from '../../server/common/scalars';
@@ -14,6 +23,7 @@ import {
   SCHOOL_COLUMNS,
   schoolDatasetColumns,
   schoolExportColumns,
+  schoolExportDocument,
   schoolExportRow,
   schoolGeneratedFiles,
   schoolSelection,
@@ -81,6 +91,7 @@ describe('the School field catalogue', () => {
     expect(types).toMatchObject({ urn: 'int', name: 'text', phase: 'text', openDate: 'date', percentFsm: 'decimal' });
     // The selection the export would send answers every column, and a School answer becomes one flat row.
     expect(schoolSelection('(asOf: $asOf)')).toContain('community(asOf: $asOf) {');
+    expect(validate(schema, parse(schoolExportDocument()))).toEqual([]);
     const row = schoolExportRow({ urn: 118000, name: 'A', district: { name: 'Ashford' }, community: null });
     expect(Object.keys(row)).toEqual(keys);
     expect(row).toMatchObject({ urn: 118000, name: 'A', districtName: 'Ashford', communityCode: null, ukprn: null });

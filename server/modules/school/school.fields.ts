@@ -108,6 +108,17 @@ export function schoolExportColumns(): { key: string; type: ExportType; descript
   return DATASET.map((c) => ({ key: c.key, type: c.exportType, description: c.description }));
 }
 
+/**
+ * The schools export as one GraphQL document, paged like the add-in's: variables `first`, `after`, `filter`
+ * (SchoolFilter) and `asOf` (the community membership date; null for today). Its nodes become rows through
+ * schoolExportRow().
+ */
+export function schoolExportDocument(): string {
+  return `query ExportSchools($first: Int!, $after: String, $filter: SchoolFilter, $asOf: Date) {
+  schools(first: $first, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { ${schoolSelection('(asOf: $asOf)')} } }
+}`;
+}
+
 /** A School answer to schoolSelection() as one flat export row keyed by schoolExportColumns()' keys. */
 export function schoolExportRow(node: Record<string, any>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
