@@ -4,6 +4,9 @@ import path from 'node:path';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { metricValue, sqlStatements } from '../helpers/metrics';
+import { buildSchema, getNamedType, GraphQLObjectType, isLeafType, isNonNullType, isObjectType } from 'graphql';
+import { compiles, LEFT_TO_RESOLVERS } from '../../server/modules/school/school.compiled';
+import { schoolExportDocument } from '../../server/modules/school/school.fields';
 
 /**
  * The school list compiled into one SQL statement (server/modules/school/school.compiled.ts) must answer
@@ -61,29 +64,84 @@ async function addAllocations() {
   expect(r.body.data.submitAllocations.applied).toBe(true);
 }
 
-const ALL_SCHOOL_FIELDS = `urn laestab name phase type establishmentType status openDate closeDate districtCode postcode ukprn
-  pupilsOnRoll percentFsm srpCapacity srpOnRoll
-  district { onsCode name areaCode area { code name __typename } __typename }
-  community(asOf: "2026-10-01") {
-    code name primaryDistrictCode areaCode chairName chairSchoolUrn pcnName memberCount memberCountThen: memberCount(asOf: "2025-10-01")
-    primaryDistrict { name area { name } } area { code name }
-    pot(term: "AUTUMN-2026") { communityCode term amount approved proposed remaining __typename }
-    earlierPot: pot(term: "SUMMER-2024") { amount }
+/**
+ * Typical values of the arguments of School's fields and of the fields under them, by argument name. The
+ * first is asked under the field's own name, the others (and, for an optional argument, none) under aliases.
+ */
+const TYPICAL: Record<string, string[]> = {
+  asOf: ['"2026-10-01"'],
+  term: ['"AUTUMN-2025"', '"AUTUMN-2026"'],
+  financialYear: ['"2025-26"'],
+  period: ['"2025/26-T2"'],
+  academicYear: ['"2025/26"'],
+};
+
+/**
+ * Every field of School in the tracked schema (but those the compiled path leaves to the resolvers, with its
+ * reason), each with its arguments' typical values; under School, the fields the compiled path answers. A
+ * new School field is in this selection without anyone adding it here, so a wrong compiled answer fails.
+ */
+function everySchoolField(): string {
+  const schema = buildSchema(fs.readFileSync(path.join(__dirname, '../../schema/schema.graphql'), 'utf8'));
+  const select = (type: GraphQLObjectType, seen: string[]): string => {
+    const parts: string[] = [];
+    for (const f of Object.values(type.getFields())) {
+      if (type.name === 'School' ? LEFT_TO_RESOLVERS[f.name] : !compiles(type.name, f.name)) continue;
+      const named = getNamedType(f.type);
+      let sub = '';
+      if (isObjectType(named)) {
+        // Once below a type already on the path (a link's school), only its own scalar fields.
+        if (seen.includes(named.name))
+          sub = ` { ${Object.values(named.getFields())
+            .filter((g) => isLeafType(getNamedType(g.type)) && g.args.length === 0)
+            .map((g) => g.name)
+            .join(' ')} }`;
+        else sub = ` { ${select(named, [...seen, named.name])} }`;
+      }
+      let variants = [''];
+      for (const arg of f.args) {
+        const values = TYPICAL[arg.name];
+        if (!values) throw new Error(`${type.name}.${f.name}(${arg.name}): give it typical values in TYPICAL`);
+        const these = values.map((v) => `${arg.name}: ${v}`);
+        variants = variants.flatMap((v) =>
+          [...these, ...(isNonNullType(arg.type) ? [] : [''])].map((x) => [v, x].filter(Boolean).join(', ')),
+        );
+      }
+      variants.forEach((args, i) =>
+        parts.push(`${i ? `${f.name}${i}: ` : ''}${f.name}${args ? `(${args})` : ''}${sub}`),
+      );
+    }
+    return [...parts, '__typename'].join(' ');
+  };
+  return select(schema.getType('School') as GraphQLObjectType, ['School']);
+}
+const ALL_SCHOOL_FIELDS = everySchoolField();
+
+/** Every School field for a page of schools: the county is a few pages (a page of 1,000 is above the cost limit). */
+const EVERYTHING = `query Everything($after: String) { schools(first: 200, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+  nodes { ${ALL_SCHOOL_FIELDS} } } }`;
+
+/** The whole county through EVERYTHING, page by page: each page's response text, and all the schools. */
+async function wholeCounty(hub: TestHub, token?: string): Promise<{ pages: string[]; nodes: any[] }> {
+  const pages: string[] = [];
+  const nodes: any[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const r = await hub.gql(EVERYTHING, { after }, token);
+    expect(r.body.errors).toBeUndefined();
+    pages.push(JSON.stringify(r.body));
+    nodes.push(...r.body.data.schools.nodes);
+    if (!r.body.data.schools.pageInfo.hasNextPage) return { pages, nodes };
+    after = r.body.data.schools.pageInfo.endCursor;
   }
-  notionalSenBudget(financialYear: "2025-26") { schoolUrn financialYear total factors { schoolUrn financialYearCode factor formulaAmount senPercentage senAmount } }
-  funding(term: "AUTUMN-2025") { schoolUrn term baseline protectionRate protectedAmount communityShare bandedTopUp total }
-  caseloads(period: "2025/26-T2") { kind count suppressed __typename }
-  __typename`;
+}
 
 /** URNs of real schools, read in beforeAll. */
 const urns: number[] = [];
 
 const CASES: { name: string; query: string; variables?: Record<string, unknown> | (() => Record<string, unknown>) }[] =
   [
-    {
-      name: 'every School field for the whole county',
-      query: `query Everything { schools(first: 1000) { totalCount nodes { ${ALL_SCHOOL_FIELDS} } } }`,
-    },
+    { name: 'every School field, a page of the county', query: EVERYTHING },
     {
       name: 'edges, cursors and page info, ordered by name descending, filtered',
       query: `query Edges($f: SchoolFilter) { schools(first: 25, filter: $f, orderBy: { field: NAME, direction: DESC }) {
@@ -174,6 +232,16 @@ const CASES: { name: string; query: string; variables?: Record<string, unknown> 
 const statements = (hub: TestHub, op: string) => sqlStatements(hub.url, op);
 
 describe('the compiled school list', () => {
+  it('is compared on every School field of the schema, with its arguments', () => {
+    const school = buildSchema(fs.readFileSync(path.join(__dirname, '../../schema/schema.graphql'), 'utf8')).getType(
+      'School',
+    ) as GraphQLObjectType;
+    for (const name of Object.keys(school.getFields()))
+      if (!LEFT_TO_RESOLVERS[name]) expect(ALL_SCHOOL_FIELDS).toMatch(new RegExp(`(^| )${name}[ ({]`));
+    expect(ALL_SCHOOL_FIELDS).toContain('community1: community {');
+    expect(ALL_SCHOOL_FIELDS).toContain('pot1: pot(term: "AUTUMN-2026")');
+  });
+
   for (const c of CASES) {
     it(`answers exactly as the resolvers do: ${c.name}`, async () => {
       if (process.env.SHOW_CASE === c.name)
@@ -194,12 +262,24 @@ describe('the compiled school list', () => {
     });
   }
 
-  it('runs the whole-county query in one statement (the page; periods are cached), the resolvers in eight or more', async () => {
+  it('answers every School field for the whole county exactly as the resolvers do, as every role', async () => {
+    for (const role of ROLES) {
+      const [a, b] = await Promise.all([
+        wholeCounty(compiled, compiled.tokens[role]),
+        wholeCounty(resolvers, resolvers.tokens[role]),
+      ]);
+      expect(a.nodes).toHaveLength(urns.length);
+      expect(a.pages).toEqual(b.pages);
+    }
+  });
+
+  it('runs a page of every School field in one statement (the page; periods are cached), the resolvers in eight or more', async () => {
     const op = 'Everything';
     const before = [await statements(compiled, op), await statements(resolvers, op)];
     const q = CASES[0].query;
     const [a, b] = await Promise.all([compiled.gql(q), resolvers.gql(q)]);
-    expect(a.body.data.schools.nodes).toHaveLength(a.body.data.schools.totalCount);
+    expect(a.body.errors).toBeUndefined();
+    expect(a.body.data.schools.nodes).toHaveLength(Math.min(200, a.body.data.schools.totalCount));
     expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
     expect((await statements(compiled, op)) - before[0]).toBe(1);
     expect((await statements(resolvers, op)) - before[1]).toBeGreaterThanOrEqual(8);
@@ -238,12 +318,12 @@ describe('the compiled school list', () => {
   });
 
   it('serves real figures: money as exact strings, allocations in pot totals, suppression by role', async () => {
-    const q = CASES[0].query;
-    const finance = (await compiled.gql(q)).body.data.schools.nodes;
-    const withPot = finance.find((n: any) => n.community?.pot?.approved !== '0.00' && n.community?.pot);
-    expect(withPot.community.pot.approved).toBe('5200.50');
-    expect(withPot.community.pot.proposed).toBe('333.33');
-    expect(withPot.community.pot.remaining).toMatch(/^\d+\.\d{2}$/);
+    const finance = (await wholeCounty(compiled)).nodes;
+    // pot1: the second typical term, AUTUMN-2026, the term of the allocations made in beforeAll.
+    const withPot = finance.find((n: any) => n.community?.pot1?.approved !== '0.00' && n.community?.pot1);
+    expect(withPot.community.pot1.approved).toBe('5200.50');
+    expect(withPot.community.pot1.proposed).toBe('333.33');
+    expect(withPot.community.pot1.remaining).toMatch(/^\d+\.\d{2}$/);
     const budget = finance.find((n: any) => n.notionalSenBudget)?.notionalSenBudget;
     expect(budget.total).toMatch(/^\d+\.\d{2}$/);
     expect(budget.factors.length).toBeGreaterThan(1);
@@ -254,12 +334,12 @@ describe('the compiled school list', () => {
     const hidden = (nodes: any[]) => nodes.flatMap((n) => n.caseloads).filter((c: any) => c.suppressed);
     expect(small(finance).length).toBeGreaterThan(0);
     expect(hidden(finance)).toHaveLength(0);
-    const analyst = (await compiled.gql(q, {}, compiled.tokens.ANALYST)).body.data.schools.nodes;
+    const analyst = (await wholeCounty(compiled, compiled.tokens.ANALYST)).nodes;
     expect(small(analyst)).toHaveLength(0);
     // Every small count is hidden, and complements beside them (the suppression pattern, caseload/disclosure.ts).
     expect(hidden(analyst).length).toBeGreaterThan(small(finance).length);
     // A Chair sees the small counts of their own community's schools, and only those.
-    const chair = (await compiled.gql(q, {}, compiled.tokens.CHAIR)).body.data.schools.nodes;
+    const chair = (await wholeCounty(compiled, compiled.tokens.CHAIR)).nodes;
     expect(hidden(chair).length).toBeGreaterThan(0);
     expect(hidden(chair).length).toBeLessThan(hidden(analyst).length);
   });
@@ -272,6 +352,23 @@ describe('the compiled school list', () => {
       expect(Object.keys(r.body.data.schools.nodes[0])).toEqual(['urn', 'name', 'postcode', 'district']);
       expect(r.body.data.schools.nodes[0].district).toEqual({ onsCode: expect.stringMatching(/^E0/) });
     }
+  });
+
+  it('prefetches for the resolvers only what the query asks: a relation under @skip or a false @include sends no statement', async () => {
+    const asked = `query PrefetchAsked { schools(first: 50) { nodes { urn } } }`;
+    const skipped = `query PrefetchSkipped($no: Boolean!) { schools(first: 50) { nodes { urn
+      funding(term: "AUTUMN-2025") @skip(if: true) { total } caseloads(period: "2025/26-T2") @include(if: $no) { kind }
+      ...Budget @include(if: $no) ... on School @skip(if: true) { community { code } } } } }
+      fragment Budget on School { notionalSenBudget(financialYear: "2025-26") { total } }`;
+    const sent = async (query: string, op: string) => {
+      await resolvers.gql(query, { no: false }); // the period catalogue is read once per process
+      const before = await statements(resolvers, op);
+      const r = await resolvers.gql(query, { no: false });
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data.schools.nodes[0]).toEqual({ urn: expect.any(Number) });
+      return (await statements(resolvers, op)) - before;
+    };
+    expect(await sent(skipped, 'PrefetchSkipped')).toBe(await sent(asked, 'PrefetchAsked'));
   });
 
   it('pages through the county with cursors exactly as the resolvers do', async () => {
@@ -300,6 +397,19 @@ const ADDIN_OPERATIONS: [string, () => Record<string, unknown>][] = [
   ['FnFunding', () => ({ urns: [...urns.slice(50, 90), 123], term: 'AUTUMN-2026' })],
   ['FnNotionalSen', () => ({ urns: urns.slice(400, 450), year: '2026-27' })],
 ];
+
+describe('the schools export document (school.fields.ts)', () => {
+  it('is compiled and answers as the resolvers do', async () => {
+    const query = schoolExportDocument();
+    const variables = { first: 1000, after: null, filter: { status: ['OPEN'] }, asOf: '2025-10-01' };
+    const before = await statements(compiled, 'ExportSchools');
+    const [a, b] = await Promise.all([compiled.gql(query, variables), resolvers.gql(query, variables)]);
+    expect(a.body.errors).toBeUndefined();
+    expect(a.body.data.schools.nodes.length).toBeGreaterThan(400);
+    expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+    expect((await statements(compiled, 'ExportSchools')) - before).toBe(1);
+  });
+});
 
 describe("the add-in's school operations", () => {
   for (const [op, variables] of ADDIN_OPERATIONS) {

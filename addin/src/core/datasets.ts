@@ -1,5 +1,6 @@
 import { excelDate } from './format';
 import { OPERATIONS } from './operations.generated';
+import { SCHOOL_DATASET_COLUMNS } from './school-fields.generated';
 import type { CellValue, ColumnDef } from './types';
 
 /** The subset of the hub client the datasets need; tests pass a fake. */
@@ -73,8 +74,9 @@ const i = (header: string): ColumnDef => ({ header, kind: 'int' });
 const m = (header: string): ColumnDef => ({ header, kind: 'money' });
 const d = (header: string): ColumnDef => ({ header, kind: 'decimal' });
 const rate = (header: string): ColumnDef => ({ header, kind: 'rate' });
-const date = (header: string): ColumnDef => ({ header, kind: 'date' });
 const v = (x: unknown): CellValue => (x === undefined ? null : (x as CellValue));
+/** The value at a path in an answer (`['community', 'code']`), undefined where a step is missing. */
+const valueAt = (x: any, path: readonly string[]): unknown => path.reduce((o, k) => o?.[k], x);
 
 /** Allocation table headers; the diff finds columns by these names, so they are part of the contract. */
 export const ALLOCATION_COLUMNS: ColumnDef[] = [
@@ -212,25 +214,8 @@ export const DATASETS: DatasetDef[] = [
     label: 'Schools',
     filters: ['districtCode', 'communityCode', 'phase'],
     required: [],
-    columns: [
-      i('URN'),
-      i('LAESTAB'),
-      t('Name'),
-      t('Phase'),
-      t('Type'),
-      t('Status'),
-      t('District code'),
-      t('District'),
-      t('Community'),
-      t('Community name'),
-      t('Postcode'),
-      i('Pupils on roll'),
-      { header: '% FSM', kind: 'points' },
-      i('SRP capacity'),
-      i('SRP on roll'),
-      date('Open date'),
-      date('Close date'),
-    ],
+    // Derived from the School field catalogue on the server (school-fields.generated.ts), as is the operation.
+    columns: SCHOOL_DATASET_COLUMNS.map(({ header, kind }) => ({ header, kind })),
     async fetch(hub, p, onPage) {
       const nodes = await fetchAllPages<any>(
         hub,
@@ -239,25 +224,7 @@ export const DATASETS: DatasetDef[] = [
         (d) => d.schools,
         onPage,
       );
-      return nodes.map((s) => [
-        s.urn,
-        s.laestab,
-        s.name,
-        s.phase,
-        s.type,
-        s.status,
-        s.districtCode,
-        v(s.district?.name),
-        v(s.community?.code),
-        v(s.community?.name),
-        v(s.postcode),
-        v(s.pupilsOnRoll),
-        v(s.percentFsm),
-        v(s.srpCapacity),
-        v(s.srpOnRoll),
-        v(s.openDate),
-        v(s.closeDate),
-      ]);
+      return nodes.map((s) => SCHOOL_DATASET_COLUMNS.map((c) => v(valueAt(s, c.path))));
     },
   },
   {

@@ -89,7 +89,7 @@ export function notionalSen(urn: any, year: any, invocation?: CustomFunctions.In
  * @customfunction SCHOOL
  * @requiresAddress
  * @param urn School URN (a number).
- * @param field One of: name, laestab, phase, type, status, districtCode, community, communityName, postcode, pupilsOnRoll, percentFsm, srpCapacity, srpOnRoll, openDate, closeDate.
+ * @param field A field of the school's record, e.g. name, phase, community, pupilsOnRoll, percentFsm (a name it does not know gets #VALUE! listing them all).
  * @returns The field's value.
  */
 export function school(urn: any, field: any, invocation?: CustomFunctions.Invocation): Promise<any> {

@@ -1,5 +1,6 @@
 /** Argument checking and answer picking for the custom functions: plain TypeScript, no Excel. */
 import { Batcher, FunctionFailure, type ScenarioAnswer, type Unit } from './batcher';
+import { SCHOOL_DATASET_COLUMNS } from '../core/school-fields.generated';
 
 const bad = (arg: string, message: string) => new FunctionFailure('VALUE', `${arg}: ${message}`);
 const na = (message: string) => new FunctionFailure('NA', message);
@@ -45,25 +46,12 @@ export const FUNDING_LINES: Record<string, string> = {
 /** What a scenario's results carry per school and term (the protection rate is a parameter, not a result). */
 const SCENARIO_LINES = new Set(['baseline', 'protectedAmount', 'communityShare', 'bandedTopUp', 'total']);
 
-export const SCHOOL_FIELDS: Record<string, (s: any) => unknown> = {
-  urn: (s) => s.urn,
-  laestab: (s) => s.laestab,
-  name: (s) => s.name,
-  phase: (s) => s.phase,
-  type: (s) => s.type,
-  status: (s) => s.status,
-  opendate: (s) => s.openDate,
-  closedate: (s) => s.closeDate,
-  districtcode: (s) => s.districtCode,
-  postcode: (s) => s.postcode,
-  pupilsonroll: (s) => s.pupilsOnRoll,
-  percentfsm: (s) => s.percentFsm,
-  srpcapacity: (s) => s.srpCapacity,
-  srponroll: (s) => s.srpOnRoll,
-  community: (s) => s.community?.code,
-  communitycode: (s) => s.community?.code,
-  communityname: (s) => s.community?.name,
-};
+/** =HNH.SCHOOL's field names, from the School field catalogue on the server (school-fields.generated.ts). */
+export const SCHOOL_FIELDS: Record<string, (s: any) => unknown> = Object.fromEntries(
+  SCHOOL_DATASET_COLUMNS.flatMap(({ path, names }) =>
+    names.map((name) => [name, (s: any) => path.reduce((o, k) => o?.[k], s)]),
+  ),
+);
 
 const DECIMAL_FIELDS = new Set(['percentFsm', 'protectionRate']);
 /** Money and decimals arrive as exact strings; this is the last step, where they become cell numbers. */

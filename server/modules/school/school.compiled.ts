@@ -16,10 +16,12 @@ import { hiddenCellSql, patternsReady, sqlScope } from '../caseload/disclosure.s
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import type { PeriodCatalogue } from '../period/period.service';
 import { todayIso } from '../period/period.service';
-import { MEMBERSHIP_ON } from './school.sql';
+import { COMMUNITY_CATALOGUE, MEMBERSHIP_ON } from './school.sql';
 import { encodeCursor, MAX_PAGE_SIZE, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
 import type { School } from './school.entity';
 import { LINK_ORDER, linksOfSql } from './school-link.entity';
+import { CatalogueField, FieldKind, valueSql } from './catalogue';
+import { SCHOOL_CATALOGUE } from './school.fields';
 
 /**
  * The hot list as one SQL statement. A query whose root fields are all `schools` connections, and whose
@@ -81,24 +83,20 @@ type FieldSql = (
   nodes: readonly FieldNode[],
 ) => string;
 
-const column =
-  (name: string): FieldSql =>
+/** A scalar column as its GraphQL scalar serialises it (catalogue.ts valueSql). */
+const scalar =
+  (kind: FieldKind, name: string): FieldSql =>
   (_sc, row) =>
-    `${row.t}.${name}`;
-/** Money: numeric(14,2) as text keeps both decimals ("1234.50"), as the Money scalar serialises it. */
-const money =
-  (name: string): FieldSql =>
-  (_sc, row) =>
-    `(${row.t}.${name})::text`;
-/** Decimal: without trailing zeros ("0.7", "23.4"), as decimal.js prints it. */
-const decimal =
-  (name: string): FieldSql =>
-  (_sc, row) =>
-    `trim_scale(${row.t}.${name})::text`;
-const date =
-  (name: string): FieldSql =>
-  (_sc, row) =>
-    `to_char(${row.t}.${name}, 'YYYY-MM-DD')`;
+    valueSql(kind, row.t, name);
+const column = (name: string) => scalar('text', name);
+const money = (name: string) => scalar('money', name);
+const decimal = (name: string) => scalar('decimal', name);
+const date = (name: string) => scalar('date', name);
+
+/** Every field of a catalogue (the entity's scalar columns) as compiled SQL. */
+function catalogueSql(fields: readonly CatalogueField[]): Record<string, FieldSql> {
+  return Object.fromEntries(fields.map((f) => [f.name, scalar(f.kind, f.column)]));
+}
 
 /** The object a field returns, built from the selection under it. */
 function objectSql(sc: Scope, typeName: string, row: Record<string, string>, nodes: readonly FieldNode[]): string {
@@ -187,22 +185,7 @@ function membershipSql(sc: Scope, urn: string, on: string, select: string | ((c:
 
 const FIELDS: Record<string, Record<string, FieldSql>> = {
   School: {
-    urn: column('urn'),
-    laestab: column('laestab'),
-    name: column('name'),
-    phase: column('phase'),
-    type: column('type'),
-    establishmentType: column('establishment_type'),
-    status: column('status'),
-    openDate: date('open_date'),
-    closeDate: date('close_date'),
-    districtCode: column('district_code'),
-    postcode: column('postcode'),
-    ukprn: column('ukprn'),
-    pupilsOnRoll: column('pupils_on_roll'),
-    percentFsm: decimal('percent_fsm'),
-    srpCapacity: column('srp_capacity'),
-    srpOnRoll: column('srp_on_roll'),
+    ...catalogueSql(SCHOOL_CATALOGUE),
     district: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.district_code`, nodes),
     community: (sc, row, args, nodes) =>
       `(${membershipSql(sc, `${row.t}.urn`, param(sc, args.asOf ?? todayIso(), 'date'), (c) => objectSql(sc, 'Community', { t: c }, nodes))})`,
@@ -251,13 +234,7 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     name: column('name'),
   },
   Community: {
-    code: column('code'),
-    name: column('name'),
-    primaryDistrictCode: column('primary_district_code'),
-    areaCode: column('area_code'),
-    chairName: column('chair_name'),
-    chairSchoolUrn: column('chair_school_urn'),
-    pcnName: column('pcn_name'),
+    ...catalogueSql(COMMUNITY_CATALOGUE),
     primaryDistrict: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.primary_district_code`, nodes),
     area: (sc, row, _args, nodes) => areaSql(sc, `${row.t}.area_code`, nodes),
     memberCount: (sc, row, args) => {
@@ -329,6 +306,17 @@ function allocated(sc: Scope, row: Record<string, string>, status: string): stri
   const a = alias(sc, 'al');
   return `(SELECT coalesce(sum(${a}.amount), 0) FROM allocation ${a} WHERE ${a}.community_code = ${row.t}.community_code AND ${a}.term_code = ${row.term} AND ${a}.status = ${lit(status)})`;
 }
+
+/** Whether the compiled path answers `type.field` (the catalogue test checks every School field is, or is below). */
+export function compiles(type: string, field: string): boolean {
+  return Object.hasOwn(FIELDS[type] ?? {}, field);
+}
+
+/** School fields a query may ask that make the resolvers answer it instead, each with the reason. */
+export const LEFT_TO_RESOLVERS: Readonly<Record<string, string>> = {
+  placeNumbers:
+    'declared by funding/place-numbers.resolver.ts; its FigureSource is built in TypeScript (toFigureSource)',
+};
 
 /** One root field: its statement, and how the rows become its value. */
 interface RootPlan {

@@ -4,6 +4,7 @@ import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 import { DecimalScalar, DateScalar } from '../../common/scalars';
+import { Catalogue } from './catalogue';
 
 export enum Phase {
   NURSERY = 'NURSERY',
@@ -42,6 +43,12 @@ registerEnumType(SchoolStatus, {
 /** Open schools, for the partial unique index on LAESTAB: open, or open but proposed to close. */
 export const OPEN_LAESTAB_WHERE = `"status" IN ('OPEN', 'PROPOSED_TO_CLOSE')`;
 
+/**
+ * The one definition of a School's scalar fields: each column with @Field is in the School field catalogue
+ * (school.fields.ts), and so in the raw column list, the compiled SQL, the schools datasets of exports and
+ * the add-in, and =HNH.SCHOOL. A new field is a property here plus its migration; @Catalogue only when the
+ * header is not the name in words, or to leave the field out of the datasets (with the reason).
+ */
 @ObjectType({
   description: 'A state-funded school of the local authority, keyed by its DfE Unique Reference Number (URN).',
 })
@@ -53,10 +60,12 @@ export const OPEN_LAESTAB_WHERE = `"status" IN ('OPEN', 'PROPOSED_TO_CLOSE')`;
 @Index('IDX_school_laestab_open', ['laestab'], { unique: true, where: OPEN_LAESTAB_WHERE })
 @Index('IDX_school_laestab', ['laestab'])
 export class School {
+  @Catalogue({ header: 'URN' })
   @Field(() => Int, { description: 'DfE Unique Reference Number.' })
   @PrimaryColumn({ type: 'integer' })
   urn: number;
 
+  @Catalogue({ header: 'LAESTAB' })
   @Field(() => Int, {
     description:
       "LAESTAB: the 3-digit DfE LA code followed by the 4-digit establishment number. Unique among open schools; a closed predecessor may share its successor's.",
@@ -106,6 +115,7 @@ export class School {
   @Column({ type: 'varchar', length: 10, nullable: true })
   postcode: string | null;
 
+  @Catalogue({ header: 'UKPRN' })
   @Field(() => Int, { nullable: true, description: 'UK Provider Reference Number.' })
   @Column({ type: 'integer', nullable: true })
   ukprn: number | null;
@@ -114,6 +124,7 @@ export class School {
   @Column({ type: 'integer', nullable: true })
   pupilsOnRoll: number | null;
 
+  @Catalogue({ header: '% FSM', points: true })
   @Field(() => DecimalScalar, {
     nullable: true,
     description: 'Percentage of pupils eligible for free school meals, e.g. "23.4".',
@@ -121,10 +132,12 @@ export class School {
   @Column({ type: 'numeric', precision: 5, scale: 2, nullable: true })
   percentFsm: string | null;
 
+  @Catalogue({ header: 'SRP capacity' })
   @Field(() => Int, { nullable: true, description: 'Resourced provision (SRP) / SEN unit capacity, in places.' })
   @Column({ type: 'integer', nullable: true })
   srpCapacity: number | null;
 
+  @Catalogue({ header: 'SRP on roll' })
   @Field(() => Int, { nullable: true, description: 'Pupils on roll in the resourced provision / SEN unit.' })
   @Column({ type: 'integer', nullable: true })
   srpOnRoll: number | null;

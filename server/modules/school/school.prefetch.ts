@@ -1,47 +1,35 @@
-import { FieldNode, GraphQLObjectType, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
+import { FieldNode, GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
+import { collectSubfields } from 'graphql/execution/collectFields';
 import { getArgumentValues } from 'graphql/execution/values';
 import type { Context } from '../../context';
 import { todayIso } from '../period/period.service';
 import type { School } from './school.entity';
 
-/** Every (field, arguments) pair asked of the schools in a selection, through aliases and fragments. */
-function schoolFieldArgs(
-  info: GraphQLResolveInfo,
-  selection: SelectionSetNode | undefined,
-  type: GraphQLObjectType,
-  out: Map<string, Record<string, unknown>[]>,
-) {
-  if (!selection) return;
-  for (const sel of selection.selections) {
-    if (sel.kind === Kind.INLINE_FRAGMENT) schoolFieldArgs(info, sel.selectionSet, type, out);
-    else if (sel.kind === Kind.FRAGMENT_SPREAD)
-      schoolFieldArgs(info, info.fragments[sel.name.value]?.selectionSet, type, out);
-    else {
-      const def = type.getFields()[sel.name.value];
-      if (!def) continue;
-      out.set(sel.name.value, [
-        ...(out.get(sel.name.value) ?? []),
-        getArgumentValues(def, sel as FieldNode, info.variableValues),
-      ]);
-    }
-  }
-}
-
-/** The School selection under a connection field: `nodes { … }` and `edges { node { … } }`. */
+/**
+ * Every (field, arguments) pair asked of the schools under a connection field (`nodes { … }` and
+ * `edges { node { … } }`), through aliases and fragments, as graphql-js's executor collects them: with
+ * `@skip` and `@include` applied, so what the query does not ask is not loaded.
+ */
 function schoolSelections(info: GraphQLResolveInfo): Map<string, Record<string, unknown>[]> {
+  const { schema, fragments, variableValues } = info;
+  const collect = (type: string, nodes: readonly FieldNode[]) =>
+    collectSubfields(schema, fragments, variableValues, schema.getType(type) as GraphQLObjectType, nodes);
+  // Each School selection on its own: `nodes` and `edges { node }` may use one alias with different arguments.
+  const schoolSets: (readonly FieldNode[])[] = [];
+  for (const [, nodes] of collect('SchoolConnection', info.fieldNodes)) {
+    if (nodes[0].name.value === 'nodes') schoolSets.push(nodes);
+    else if (nodes[0].name.value === 'edges')
+      for (const [, edge] of collect('SchoolEdge', nodes)) if (edge[0].name.value === 'node') schoolSets.push(edge);
+  }
   const out = new Map<string, Record<string, unknown>[]>();
-  const schoolType = info.schema.getType('School') as GraphQLObjectType;
-  const visit = (set: SelectionSetNode | undefined, under: string[]) => {
-    if (!set) return;
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet, under);
-      else if (sel.kind === Kind.FRAGMENT_SPREAD) visit(info.fragments[sel.name.value]?.selectionSet, under);
-      else if (sel.name.value === 'nodes' || (sel.name.value === 'node' && under.at(-1) === 'edges'))
-        schoolFieldArgs(info, sel.selectionSet, schoolType, out);
-      else if (sel.name.value === 'edges') visit(sel.selectionSet, [...under, 'edges']);
+  const fields = (schema.getType('School') as GraphQLObjectType).getFields();
+  for (const set of schoolSets)
+    for (const [, nodes] of collect('School', set)) {
+      const name = nodes[0].name.value;
+      const def = fields[name];
+      if (!def) continue; // __typename
+      out.set(name, [...(out.get(name) ?? []), getArgumentValues(def, nodes[0], variableValues)]);
     }
-  };
-  for (const node of info.fieldNodes) visit(node.selectionSet, []);
   return out;
 }
 

@@ -1,0 +1,146 @@
+import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString } from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
+import { getMetadataArgsStorage } from 'typeorm';
+import { DateScalar, DecimalScalar, MoneyScalar } from '../../common/scalars';
+import { SnakeNamingStrategy } from '../../db/naming';
+
+/**
+ * A field catalogue read off an entity class: the entity is the one definition of a hot type's scalar fields
+ * (its TypeORM column and its type-graphql field), and everything else that lists those fields (the raw
+ * column list, the compiled SQL, the export and add-in dataset columns, the GraphQL selection those datasets
+ * send) is derived from the catalogue at module load. Adding a column with @Field to the entity, plus its
+ * migration, is the whole change; @Catalogue is needed only to say something the names cannot.
+ */
+
+/** How a value is held and sent: decides the SQL expression, the export type and the add-in column kind. */
+export type FieldKind = 'int' | 'float' | 'text' | 'enum' | 'date' | 'decimal' | 'money' | 'bool';
+
+export interface CatalogueOptions {
+  /** Column header in exports and the add-in's tables; default: the field name in words ("Pupils on roll"). */
+  header?: string;
+  /** A percentage held as points ("23.4" for 23.4%), shown by Excel with a % sign. */
+  points?: true;
+  /** Left out of the datasets, with the reason, which the catalogue test prints. */
+  notExported?: string;
+}
+
+export interface CatalogueField {
+  /** The TypeScript property and GraphQL field name. */
+  name: string;
+  /** The SQL column. */
+  column: string;
+  kind: FieldKind;
+  nullable: boolean;
+  /** The GraphQL description, also the export's column description. */
+  description: string;
+  header: string;
+  points: boolean;
+  notExported?: string;
+}
+
+const options = new WeakMap<object, Map<string, CatalogueOptions>>();
+
+/** What the catalogue cannot read off the names: a header, percentage points, or a reason to leave the field out. */
+export function Catalogue(opts: CatalogueOptions): PropertyDecorator {
+  return (prototype, property) => {
+    let byName = options.get(prototype.constructor);
+    if (!byName) options.set(prototype.constructor, (byName = new Map()));
+    byName.set(String(property), opts);
+  };
+}
+
+const naming = new SnakeNamingStrategy();
+
+/** "pupilsOnRoll" → "Pupils on roll". */
+export function words(name: string): string {
+  const spaced = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}
+
+function kindOf(type: unknown, where: string): FieldKind {
+  if (type === GraphQLInt) return 'int';
+  if (type === Number || type === GraphQLFloat) return 'float';
+  if (type === String || type === GraphQLString) return 'text';
+  if (type === Boolean || type === GraphQLBoolean) return 'bool';
+  if (type === DateScalar) return 'date';
+  if (type === DecimalScalar) return 'decimal';
+  if (type === MoneyScalar) return 'money';
+  // A TypeScript string enum registered with registerEnumType: an object of its values.
+  if (type && typeof type === 'object' && Object.values(type).every((v) => typeof v === 'string')) return 'enum';
+  throw new Error(
+    `${where}: its GraphQL type has no kind in the field catalogue (server/modules/school/catalogue.ts).`,
+  );
+}
+
+/** The scalar fields of an entity class, in declaration order: every column that is also a GraphQL field. */
+export function catalogueOf(entity: abstract new (...args: never[]) => unknown): CatalogueField[] {
+  const gql = getMetadataStorage().fields.filter((f) => f.target === entity);
+  const extra = options.get(entity) ?? new Map<string, CatalogueOptions>();
+  const out: CatalogueField[] = [];
+  for (const col of getMetadataArgsStorage().columns) {
+    if (col.target !== entity) continue;
+    const field = gql.find((f) => f.name === col.propertyName);
+    if (!field) continue; // a column the API does not expose
+    const opts = extra.get(col.propertyName) ?? {};
+    out.push({
+      name: col.propertyName,
+      column: naming.columnName(col.propertyName, col.options.name, []),
+      kind: kindOf(field.getType(), `${entity.name}.${col.propertyName}`),
+      nullable: Boolean(field.typeOptions.nullable),
+      description: field.description ?? '',
+      header: opts.header ?? words(col.propertyName),
+      points: Boolean(opts.points),
+      notExported: opts.notExported,
+    });
+  }
+  for (const name of extra.keys())
+    if (!out.some((f) => f.name === name))
+      throw new Error(`${entity.name}.${name}: @Catalogue on a field that is not a column with @Field.`);
+  return out;
+}
+
+/** The columns of a row under their TypeScript names, for raw reads that skip entity hydration. */
+export function columnsSql(fields: readonly CatalogueField[], alias: string): string {
+  return fields
+    .map((f) => (f.column === f.name ? `${alias}.${f.column}` : `${alias}.${f.column} AS "${f.name}"`))
+    .join(', ');
+}
+
+/**
+ * A field's value as the GraphQL scalar serialises it, as SQL over the row `t`: numeric as text keeps money's
+ * two decimals ("1234.50") and trims a decimal's trailing zeros ("23.4"), as decimal.js prints it; dates are
+ * 'YYYY-MM-DD'.
+ */
+export function valueSql(kind: FieldKind, t: string, column: string): string {
+  switch (kind) {
+    case 'money':
+      return `(${t}.${column})::text`;
+    case 'decimal':
+      return `trim_scale(${t}.${column})::text`;
+    case 'date':
+      return `to_char(${t}.${column}, 'YYYY-MM-DD')`;
+    default:
+      return `${t}.${column}`;
+  }
+}
+
+/** Export column types (server/modules/exports/format.ts ColumnType). */
+export type ExportType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'text' | 'bool';
+/** Add-in column kinds (addin/src/core/types.ts ColumnKind). */
+export type AddinKind = 'text' | 'int' | 'money' | 'decimal' | 'rate' | 'points' | 'date' | 'count';
+
+/** Each kind's column type in exports and in the add-in (which has no booleans and shows them as text). */
+const COLUMN_TYPES: Record<FieldKind, [ExportType, AddinKind]> = {
+  int: ['int', 'int'],
+  float: ['decimal', 'decimal'],
+  text: ['text', 'text'],
+  enum: ['text', 'text'],
+  date: ['date', 'date'],
+  decimal: ['decimal', 'decimal'],
+  money: ['money', 'money'],
+  bool: ['bool', 'text'],
+};
+export const exportType = (kind: FieldKind): ExportType => COLUMN_TYPES[kind][0];
+export function addinKind(f: Pick<CatalogueField, 'kind' | 'points'>): AddinKind {
+  return f.points ? 'points' : COLUMN_TYPES[f.kind][1];
+}
