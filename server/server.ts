@@ -30,7 +30,7 @@ import { ROUTES } from './auth/policy';
 import { projectRoot } from './common/paths';
 import { budgeted } from './http/budget';
 import { jitExecutor } from './http/jit';
-import { mountFileRoutes } from './modules/exports/routes';
+import { mountFileRoutes } from './modules/exports/file-routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import { Clock, createViewerCache } from './auth/tokens';
 import { referenceCache } from './modules/period/reference-data';

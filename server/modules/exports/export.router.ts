@@ -4,8 +4,8 @@ import type { DataSource } from 'typeorm';
 import { createContext, Context } from '../../context';
 import { BadInput } from '../../errors';
 import type { SqlTally } from '../../db/sql-counter';
-import { DATASET_BY_NAME, DATASETS, Dataset } from './datasets';
-import { addAboutSheet, addDataSheet, toCsv } from './format';
+import { DATASET_BY_NAME, DATASETS, Dataset } from './export-datasets';
+import { addAboutSheet, addDataSheet, toCsv } from './export-format';
 import { parseParams } from './params';
 import { handler, RestDeps, requestIdOf } from './http';
 

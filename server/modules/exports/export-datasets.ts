@@ -11,7 +11,7 @@ import { SafetyValveReportResolver, SafetyValveResolver } from '../safety-valve/
 import { AllocationResolver } from '../allocation/allocation.resolver';
 import { AllocationStatus } from '../allocation/allocation.entity';
 import { MAX_PAGE_SIZE } from '../school/school.service';
-import type { ExportColumn, ExportRow } from './format';
+import type { ExportColumn, ExportRow } from './export-format';
 import type { ParamSpec, ParsedParams } from './params';
 
 /**
