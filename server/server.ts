@@ -401,7 +401,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }),
   );
 
-  mountFileRoutes(app, { dataSource, viewerFor, logger });
+  // Exports run their GraphQL documents through this same Apollo pipeline (plugins, cost budget, executor).
+  mountFileRoutes(app, {
+    dataSource,
+    viewerFor,
+    logger,
+    graphql: (request, contextValue) => apollo.executeOperation(request, { contextValue }),
+  });
   if (deps.localAdmin) app.use('/local', localAdminRouter({ dataSource, secret: deps.localAdmin.secret, logger }));
 
   // Client errors (too large, bad JSON, a path that does not decode) as GraphQL-shaped JSON with a clear message.

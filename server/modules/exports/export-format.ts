@@ -11,6 +11,8 @@ export interface ExportColumn {
   key: string;
   type: ColumnType;
   description: string;
+  /** Where the value is in the GraphQL result, from the row (default: the key); see export-query.ts. */
+  path?: string;
 }
 
 export type ExportRow = Record<string, unknown>;
@@ -105,6 +107,8 @@ export interface AboutSheet {
   filters: [string, string][];
   generatedFor: string;
   notes: string[];
+  /** The GraphQL document that produced the rows and its variables (JSON), exactly as they ran. */
+  graphql?: { document: string; variables: string };
 }
 
 /** A text column as wide as its longest value (to a limit), so that school names are not cut off. */
@@ -209,6 +213,11 @@ export function addAboutSheet(
   const head = ws.addRow(['Column', 'Type and meaning']);
   head.font = { bold: true };
   for (const c of columns) add([c.key, `${c.type}: ${c.description}`]);
+  if (about.graphql) {
+    ws.addRow([]);
+    line('GraphQL', about.graphql.document);
+    line('Variables', about.graphql.variables);
+  }
   ws.getColumn(1).alignment = { vertical: 'top' };
   ws.getColumn(2).eachCell((cell) => {
     if (!cell.alignment?.horizontal) cell.alignment = { wrapText: true, vertical: 'top' };
