@@ -407,7 +407,11 @@ describe("exports spend the caller's query cost budget", () => {
     const cost = await pageCost('schools', variables);
     expect(cost).toBeGreaterThan(1000);
     // Room for one page and a half: the first export is served, the second would overspend.
-    const b = await startTestHub({ db: t.db, costBudgetPerToken: Math.floor(cost * 1.5), costBudgetWindowSeconds: 600 });
+    const b = await startTestHub({
+      db: t.db,
+      costBudgetPerToken: Math.floor(cost * 1.5),
+      costBudgetWindowSeconds: 600,
+    });
     try {
       const get = (path: string) =>
         fetch(`${b.url}/export/${path}`, { headers: { authorization: `Bearer ${b.tokens.SUBGROUP}` } });
@@ -453,7 +457,10 @@ describe('SQL statements of an export', () => {
 
   it('stay constant with the number of schools for funding and notional SEN, for Finance and for a Chair', async () => {
     // Finance: the compiled page. A Chair: the check of which banded top-ups a Chair may see, then the page.
-    for (const [role, expected] of [['FINANCE', 1], ['CHAIR', 2]] as const) {
+    for (const [role, expected] of [
+      ['FINANCE', 1],
+      ['CHAIR', 2],
+    ] as const) {
       const token = t.tokens[role];
       await statementsFor('school-funding.csv?term=AUTUMN-2025', 'ExportSchoolFunding', token);
       const district = await statementsFor(
@@ -471,4 +478,64 @@ describe('SQL statements of an export', () => {
     expect(sen.statements).toBe(1);
   });
 });
+
+describe("an export's role refusals are the API's", () => {
+  const HISTORY = `query($c: String) { allocations(filter: { communityCode: $c }) { nodes { id history { at action } } } }`;
+  let other: string;
+  beforeAll(async () => {
+    // A proposal in the Chair's community and one in another, each with its audit entry.
+    const { communities, periods } = (
+      await t.gql(`{ communities { code schools { urn } } periods { fundingTerms { code } } }`)
+    ).body.data;
+    const own = communities.find((c: any) => c.code === t.tokens.chairCommunity);
+    const another = communities.find((c: any) => c.code !== t.tokens.chairCommunity && c.schools.length > 0);
+    other = another.code;
+    // The latest term with pots that is still open to proposals (the earlier ones are closed by today's date).
+    let created = 0;
+    for (const { code: term } of [...periods.fundingTerms].reverse()) {
+      const rows = [own, another].map((c: any) => ({
+        schoolUrn: c.schools[0].urn,
+        communityCode: c.code,
+        term,
+        purpose: 'Export history test',
+        amount: '1.00',
+        status: 'PROPOSED',
+      }));
+      const r = await t.gql(
+        `mutation($input: SubmitAllocationsInput!) { submitAllocations(input: $input) { summary { created } } }`,
+        { input: { idempotencyKey: `export-history-test-${term}`, reason: 'export test', rows } },
+      );
+      created = r.body.data.submitAllocations.summary.created;
+      if (created > 0) break;
+    }
+    expect(created).toBe(2);
+  });
+
+  it("exports the allocation history Finance reads in GraphQL, with each change's record before and after", async () => {
+    const g = (await t.gql(HISTORY, { c: null })).body.data.allocations.nodes;
+    const expected = g.flatMap((a: any) => a.history.map((h: any) => [a.id, h.at, h.action]));
+    const rows = await csv('allocation-history.csv');
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((r) => [r.allocationId, r.at, r.action])).toEqual(expected);
+    for (const r of rows) expect(r.after === '' || typeof JSON.parse(r.after) === 'object').toBe(true);
+  });
+
+  it("refuses a Chair another community's allocation history, and an Analyst any, with the API's 403 FORBIDDEN", async () => {
+    const own = await csv(`allocation-history.csv?communityCode=${t.tokens.chairCommunity}`, t.tokens.CHAIR);
+    expect(own.map((r) => [r.communityCode, r.action])).toContainEqual([t.tokens.chairCommunity, 'CREATE']);
+    for (const [role, community] of [
+      ['CHAIR', other],
+      ['ANALYST', null],
+    ] as const) {
+      const api = await t.gql(HISTORY, { c: community }, t.tokens[role]);
+      expect(api.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      const r = await fetchExport(
+        `allocation-history.csv${community ? `?communityCode=${community}` : ''}`,
+        t.tokens[role],
+      );
+      const body = JSON.parse(r.body.toString());
+      expect([role, r.status, body.errors[0].extensions.code]).toEqual([role, 403, 'FORBIDDEN']);
+      expect(body.errors[0].message.startsWith(api.body.errors[0].message)).toBe(true);
+    }
+  });
 });

@@ -224,9 +224,17 @@ export const DATASETS: Dataset[] = [
             communityName: name
             primaryDistrictCode
             areaCode
-            pot(term: $term) { communityCode term amount approved proposed remaining }
+            pot(term: $term) {
+              communityCode
+              term
+              amount
+              approved
+              proposed
+              remaining
+            }
           }
-        }`,
+        }
+      `,
       {
         rows: [{ list: 'communities.pot' }],
         columns: [
@@ -256,9 +264,19 @@ export const DATASETS: Dataset[] = [
       /* GraphQL */ `
         query ExportHighNeedsBlock($financialYear: String!) {
           highNeedsBlock(financialYear: $financialYear) {
-            lines { financialYearCode lineCode name sortOrder budget forecast outturn memo }
+            lines {
+              financialYearCode
+              lineCode
+              name
+              sortOrder
+              budget
+              forecast
+              outturn
+              memo
+            }
           }
-        }`,
+        }
+      `,
       {
         rows: [{ list: 'highNeedsBlock.lines' }],
         columns: [
@@ -314,11 +332,28 @@ export const DATASETS: Dataset[] = [
           $districtCode: String
           $communityCode: String
         ) {
-          caseloads(kind: $kind, groupBy: $groupBy, period: $period, districtCode: $districtCode, communityCode: $communityCode) {
-            rows { key label period count suppressed }
-            totals { period count suppressed }
+          caseloads(
+            kind: $kind
+            groupBy: $groupBy
+            period: $period
+            districtCode: $districtCode
+            communityCode: $communityCode
+          ) {
+            rows {
+              key
+              label
+              period
+              count
+              suppressed
+            }
+            totals {
+              period
+              count
+              suppressed
+            }
           }
-        }`,
+        }
+      `,
       {
         rows: [
           { list: 'caseloads.rows', set: { rowType: 'ROW' } },
@@ -360,11 +395,19 @@ export const DATASETS: Dataset[] = [
         query ExportSafetyValve($financialYear: String) {
           safetyValve {
             reports(financialYear: $financialYear) {
-              periodCode financialYearCode quarter reportDate
-              inYearPlan inYearForecast cumulativePlan cumulativeForecast dfeInstalment
+              periodCode
+              financialYearCode
+              quarter
+              reportDate
+              inYearPlan
+              inYearForecast
+              cumulativePlan
+              cumulativeForecast
+              dfeInstalment
             }
           }
-        }`,
+        }
+      `,
       {
         rows: [{ list: 'safetyValve.reports' }],
         columns: [
@@ -397,10 +440,18 @@ export const DATASETS: Dataset[] = [
         query ExportSafetyValveKpis($financialYear: String) {
           safetyValve {
             reports(financialYear: $financialYear) {
-              kpis { periodCode kpiCode name unit plan actual }
+              kpis {
+                periodCode
+                kpiCode
+                name
+                unit
+                plan
+                actual
+              }
             }
           }
-        }`,
+        }
+      `,
       {
         rows: [{ list: 'safetyValve.reports.kpis' }],
         columns: [
@@ -437,11 +488,23 @@ export const DATASETS: Dataset[] = [
         query ExportAllocations($filter: AllocationFilter, $first: Int!, $offset: Int!) {
           allocations(filter: $filter, first: $first, offset: $offset) {
             nodes {
-              id schoolUrn communityCode termCode purpose amount status version
-              decisionReference approvedBy approvedAt updatedBy updatedAt
+              id
+              schoolUrn
+              communityCode
+              termCode
+              purpose
+              amount
+              status
+              version
+              decisionReference
+              approvedBy
+              approvedAt
+              updatedBy
+              updatedAt
             }
           }
-        }`,
+        }
+      `,
       {
         paging: { by: 'offset', list: 'allocations.nodes', size: 10000 },
         rows: [{ list: 'allocations.nodes' }],
@@ -459,6 +522,63 @@ export const DATASETS: Dataset[] = [
           { key: 'approvedAt', type: 'datetime', description: 'When it was approved (UTC).' },
           { key: 'updatedBy', type: 'text', description: 'Who last changed it.' },
           { key: 'updatedAt', type: 'datetime', description: 'When it was last changed (UTC).' },
+        ],
+      },
+    ),
+  },
+  {
+    name: 'allocation-history',
+    title: 'Allocation history',
+    description:
+      'Every change to the allocations of record, oldest first for each: who, when, why, and the record before and after. Finance; a Chair for their own community.',
+    params: [
+      { name: 'communityCode', kind: 'string', description: 'Community code.' },
+      { name: 'term', kind: 'string', description: 'Funding term code.' },
+      { name: 'schoolUrn', kind: 'int', description: 'School URN.' },
+    ],
+    variables: (p) => ({ filter: pick('communityCode', 'term', 'schoolUrn')(p) }),
+    query: planExport(
+      'allocation-history',
+      /* GraphQL */ `
+        query ExportAllocationHistory($filter: AllocationFilter, $first: Int!, $offset: Int!) {
+          allocations(filter: $filter, first: $first, offset: $offset) {
+            nodes {
+              allocationId: id
+              schoolUrn
+              communityCode
+              termCode
+              history {
+                at
+                action
+                actorName
+                role
+                source
+                reason
+                decisionReference
+                before
+                after
+              }
+            }
+          }
+        }
+      `,
+      {
+        paging: { by: 'offset', list: 'allocations.nodes', size: 10000 },
+        rows: [{ list: 'allocations.nodes.history' }],
+        columns: [
+          { key: 'allocationId', type: 'text', description: 'Allocation id.' },
+          { key: 'schoolUrn', type: 'int', description: 'School URN.' },
+          { key: 'communityCode', type: 'text', description: 'Community whose pot pays it.' },
+          { key: 'termCode', type: 'text', description: 'Funding term code.' },
+          { key: 'at', type: 'datetime', description: 'When it changed (UTC).' },
+          { key: 'action', type: 'text', description: 'What changed (CREATE, UPDATE, APPROVE, WITHDRAW…).' },
+          { key: 'actorName', type: 'text', description: 'Who changed it.' },
+          { key: 'role', type: 'text', description: 'Their role.' },
+          { key: 'source', type: 'text', description: 'Where the change came from (ADDIN, API, IMPORT).' },
+          { key: 'reason', type: 'text', description: 'Why, as given.' },
+          { key: 'decisionReference', type: 'text', description: 'Decision reference of an approval.' },
+          { key: 'before', type: 'json', description: 'The record before the change (empty for a creation).' },
+          { key: 'after', type: 'json', description: 'The record after the change.' },
         ],
       },
     ),

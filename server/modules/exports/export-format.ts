@@ -5,7 +5,7 @@ import { DecimalScalar, MoneyScalar } from '../../common/scalars';
  * Column types of an export. They decide the CSV text (always exact: money and decimals are the stored
  * decimal strings) and the XLSX cell type and number format.
  */
-export type ColumnType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'datetime' | 'text' | 'bool';
+export type ColumnType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'datetime' | 'text' | 'bool' | 'json';
 
 export interface ExportColumn {
   key: string;
@@ -46,6 +46,9 @@ function csvText(type: ColumnType, v: unknown): string {
       return String(v).slice(0, 10);
     case 'datetime':
       return v instanceof Date ? v.toISOString() : String(v);
+    // A JSON value (an audit entry's before and after) as its JSON text, which starts with { or [: never a formula.
+    case 'json':
+      return JSON.stringify(v);
     case 'text': {
       // Text typed by people (an allocation's purpose) must not run as a formula when the CSV is opened
       // in Excel (OWASP "CSV injection"): a leading apostrophe makes Excel show it as text.
@@ -95,6 +98,8 @@ export function xlsxValue(type: ColumnType, v: unknown): ExcelJS.CellValue {
       return v instanceof Date ? v : new Date(String(v));
     case 'bool':
       return Boolean(v);
+    case 'json':
+      return JSON.stringify(v);
     default:
       return String(v);
   }

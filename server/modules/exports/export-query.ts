@@ -1,13 +1,5 @@
 import type { GraphQLResponse } from '@apollo/server';
-import {
-  FieldNode,
-  GraphQLError,
-  Kind,
-  OperationDefinitionNode,
-  parse,
-  print,
-  SelectionSetNode,
-} from 'graphql';
+import { FieldNode, GraphQLError, Kind, OperationDefinitionNode, parse, print, SelectionSetNode } from 'graphql';
 import type { Context } from '../../context';
 import { withSqlTally, SqlTally } from '../../db/sql-counter';
 import type { ExportColumn, ExportRow } from './export-format';
@@ -29,9 +21,7 @@ export interface RowSource {
 }
 
 /** How a document is paged: by cursor through a connection (`first`/`after`, its pageInfo), or by offset (`first`/`offset`). */
-export type Paging =
-  | { by: 'cursor'; connection: string; size: number }
-  | { by: 'offset'; list: string; size: number };
+export type Paging = { by: 'cursor'; connection: string; size: number } | { by: 'offset'; list: string; size: number };
 
 export interface ExportQuery {
   /** The document as it runs and as the About sheet shows it (printed from its source). */
@@ -75,7 +65,11 @@ function fieldsOf(set: SelectionSetNode | undefined, where: string): Map<string,
  * path that the document selects at exactly one level of its row's path (the row, or an object it is inside), so a
  * column that reads nothing, or could read two things, fails at start-up rather than exporting empty cells.
  */
-export function planExport(name: string, source: string, q: Omit<ExportQuery, 'document' | 'operationName'>): QueryPlan {
+export function planExport(
+  name: string,
+  source: string,
+  q: Omit<ExportQuery, 'document' | 'operationName'>,
+): QueryPlan {
   const doc = parse(source, { noLocation: true });
   const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (ops.length !== 1 || !ops[0].name) throw new Error(`${name}: an export document is one named operation.`);
@@ -100,7 +94,8 @@ export function planExport(name: string, source: string, q: Omit<ExportQuery, 'd
         let at = levels[found[0]].get(head)!;
         for (const seg of rest) {
           const next = fieldsOf(at.selectionSet, name).get(seg);
-          if (!next) throw new Error(`${name}: column "${c.key}" reads "${c.path}", which the document does not select.`);
+          if (!next)
+            throw new Error(`${name}: column "${c.key}" reads "${c.path}", which the document does not select.`);
           at = next;
         }
       }
@@ -144,19 +139,25 @@ function rowsOf(plan: QueryPlan, data: Record<string, unknown>): ExportRow[] {
  * A GraphQL answer with errors as the error the API gives for it: its first error's code and message, and the status
  * (and Retry-After) the API answered with. A partial result counts as failed: an export is all of its rows or none.
  */
-function refusal(response: GraphQLResponse, errors: readonly { message: string; extensions?: Record<string, unknown> }[]) {
+function refusal(
+  response: GraphQLResponse,
+  errors: readonly { message: string; extensions?: Record<string, unknown> }[],
+) {
   const [first] = errors;
   const { code = 'INTERNAL_SERVER_ERROR', ...extensions } = first.extensions ?? {};
   const status = response.http.status !== undefined && response.http.status >= 400 ? response.http.status : undefined;
   const retryAfter = response.http.headers.get('retry-after');
   const others = errors.length - 1;
-  return new GraphQLError(others ? `${first.message} (and ${others} more ${others === 1 ? 'error' : 'errors'})` : first.message, {
-    extensions: {
-      ...extensions,
-      code,
-      http: { status, headers: new Map(retryAfter ? [['retry-after', retryAfter]] : []) },
+  return new GraphQLError(
+    others ? `${first.message} (and ${others} more ${others === 1 ? 'error' : 'errors'})` : first.message,
+    {
+      extensions: {
+        ...extensions,
+        code,
+        http: { status, headers: new Map(retryAfter ? [['retry-after', retryAfter]] : []) },
+      },
     },
-  });
+  );
 }
 
 /**
