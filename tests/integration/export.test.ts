@@ -312,8 +312,12 @@ describe('bad export requests', () => {
         'safety-valve',
         'safety-valve-kpis',
         'allocations',
+        'allocation-history',
       ]),
     );
+    const funding = body.datasets.find((d: any) => d.name === 'school-funding');
+    expect(funding.graphql).toBe(DATASET_BY_NAME.get('school-funding')!.query.document);
+    expect(funding.graphql).toMatch(/^query ExportSchoolFunding\(/);
   });
 });
 

@@ -59,6 +59,8 @@ export function createExportRouter(
           title: d.title,
           description: d.description,
           formats: ['csv', 'xlsx'],
+          // The document the export runs, for whoever wants the same figures from /graphql.
+          graphql: d.query.document,
           filters: d.params.map((p) => ({
             name: p.name,
             required: Boolean(p.required),
