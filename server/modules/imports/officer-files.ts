@@ -13,7 +13,7 @@
  *   terms' months (5/12, 4/12, 3/12), exactly, to the penny.
  *
  * Each one validates the whole file, reports every problem with line, column, value and reason, and writes
- * through the finance import's one transaction and audit (finance.ts), with provenance IMPORTED.
+ * through a finance kind's store (finance.ts) in the import's one transaction and audit, with provenance IMPORTED.
  */
 import Decimal from 'decimal.js';
 import type { EntityManager } from 'typeorm';
@@ -23,7 +23,17 @@ import { BLOCK_LINE_BY_CODE, BlockLineCode } from '../funding/block';
 import { largestRemainderSplit, notionalSenLines, PlaceType, sumMoney } from '../funding/model';
 import { recordParameters } from '../funding/parameters-of-record';
 import type { FundingTerm } from '../period/period.entity';
-import type { ImportKind, ImportOptionValues, ImportRow, RecordChange, Refs, Stored, Validated } from './finance';
+import type {
+  ImportOptionValues,
+  ImportRow,
+  PublishedImport,
+  PublishedValidated,
+  RecordChange,
+  Refs,
+  Stored,
+} from './kinds';
+import { BASELINE_STORE, BLOCK_LINE_STORE, NOTIONAL_SEN_STORE } from './finance';
+import { loadBy } from './kind-parts';
 import { ErrorList, FileRejected } from './report';
 import type { Table, TableRow } from './table';
 import {
@@ -38,12 +48,6 @@ import {
   SchoolIndex,
   wrongFile,
 } from './published';
-
-type KindNamed = (name: string) => ImportKind;
-
-export function officerFileKinds(kindNamed: KindNamed): ImportKind[] {
-  return [aptBudgets(kindNamed), s251(kindNamed), placeNumbers(), baselinesByYear(kindNamed)];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared bits
@@ -265,10 +269,10 @@ const APT_TEMPLATE_HEADINGS = [
   'Notional SEN Budget',
 ];
 
-function aptBudgets(kindNamed: KindNamed): ImportKind {
-  const notionalSen = () => kindNamed('notional-sen');
+function aptBudgets(): PublishedImport {
   return {
     kind: 'apt-budgets',
+    mode: 'published',
     title: "School budgets in the APT's layout (notional SEN derived)",
     description:
       'School-level budget data as the DfE\'s Authority Proforma Tool holds it (its "New ISB" sheet, or a CSV of it): one row per school, ' +
@@ -314,9 +318,7 @@ function aptBudgets(kindNamed: KindNamed): ImportKind {
         description: 'Financial year of the budgets (e.g. 2025-26) when the file has no Financial Year column.',
       },
     ],
-    check() {},
-    load: (tx, ids) => notionalSen().load!(tx, ids),
-    write: (tx, changed, existing, src) => notionalSen().write!(tx, changed, existing, src),
+    store: NOTIONAL_SEN_STORE,
     async validate(tx, table, refs, options) {
       return validateApt(tx, table, refs, options);
     },
@@ -353,7 +355,7 @@ async function validateApt(
   table: Table,
   refs: Refs,
   options: ImportOptionValues,
-): Promise<Validated> {
+): Promise<PublishedValidated> {
   const columns = table.header.map((h) => ({ h, c: aptColumn(h) }));
   const ids = headingsOf(table, idHeading);
   const factorCols = columns.filter((x) => x.c?.kind === 'factor');
@@ -619,10 +621,10 @@ interface S251Part {
   parts: Record<string, string>;
 }
 
-function s251(kindNamed: KindNamed): ImportKind {
-  const blockLines = () => kindNamed('hn-block-lines');
+function s251(): PublishedImport {
   return {
     kind: 's251',
+    mode: 'published',
     title: 'S251 budget or outturn (High Needs block lines)',
     description:
       "S251 lines as the DfE's statistics service publishes them (Planned LA and school expenditure, or LA and school expenditure: " +
@@ -671,9 +673,7 @@ function s251(kindNamed: KindNamed): ImportKind {
         description: "The file's amounts are in pounds (the unrounded files, the default), thousands or millions.",
       },
     ],
-    check() {},
-    load: (tx, ids) => blockLines().load!(tx, ids),
-    write: (tx, changed, existing, src) => blockLines().write!(tx, changed, existing, src),
+    store: BLOCK_LINE_STORE,
     validate: (tx, table, refs, options) => validateS251(tx, table, refs, options),
     detailLines: (d) => {
       const lines = d.blockLines as { financialYear: string; lineCode: string; amount: string }[];
@@ -717,7 +717,7 @@ async function validateS251(
   table: Table,
   refs: Refs,
   options: ImportOptionValues,
-): Promise<Validated> {
+): Promise<PublishedValidated> {
   const h = new Map(table.header.map((x) => [normalizeHeading(x).replace(/ /g, '_'), x]));
   const budget = h.has('category_of_planned_expenditure');
   const outturn = h.has('category_of_expenditure');
@@ -999,9 +999,10 @@ export function placeColumn(h: string): { type: PlaceType; academicYear: string 
   return type ? { type, academicYear } : null;
 }
 
-function placeNumbers(): ImportKind {
+function placeNumbers(): PublishedImport {
   return {
     kind: 'place-numbers',
+    mode: 'published',
     title: 'High needs place numbers',
     description:
       'High needs place numbers per institution, in the DfE\'s published layout (the "High_Needs_Places" sheet: URN, UKPRN, LAESTAB, ' +
@@ -1043,24 +1044,25 @@ function placeNumbers(): ImportKind {
         description: 'Academic year of the places (e.g. 2025/26) when neither the headings nor a column say.',
       },
     ],
-    check() {},
-    async load(tx, ids) {
-      const rows: (Stored & { id: string })[] = await tx.query(
-        `SELECT p.school_urn || '|' || p.academic_year_code || '|' || p.place_type AS id, p.places
-           FROM place_number p WHERE p.school_urn || '|' || p.academic_year_code || '|' || p.place_type = ANY($1::text[])`,
-        [ids],
-      );
-      return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-    },
-    async write(tx, changed, _existing, src) {
-      const part = (i: number) => changed.map((c) => c.id.split('|')[i]);
-      await tx.query(
-        `INSERT INTO place_number (school_urn, academic_year_code, place_type, places, source_kind, source_file, source_by, source_at)
-         SELECT u, y, t, n, 'IMPORTED', $5, $6, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) x(u, y, t, n)
-         ON CONFLICT (school_urn, academic_year_code, place_type) DO UPDATE SET places = EXCLUDED.places, source_kind = 'IMPORTED',
-           source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-        [part(0).map(Number), part(1), part(2), changed.map((c) => c.after.places), src.file, src.by],
-      );
+    store: {
+      async load(tx, ids) {
+        return loadBy(
+          tx,
+          `SELECT p.school_urn || '|' || p.academic_year_code || '|' || p.place_type AS id, p.places
+             FROM place_number p WHERE p.school_urn || '|' || p.academic_year_code || '|' || p.place_type = ANY($1::text[])`,
+          [ids],
+        );
+      },
+      async write(tx, changed, _existing, src) {
+        const part = (i: number) => changed.map((c) => c.id.split('|')[i]);
+        await tx.query(
+          `INSERT INTO place_number (school_urn, academic_year_code, place_type, places, source_kind, source_file, source_by, source_at)
+           SELECT u, y, t, n, 'IMPORTED', $5, $6, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) x(u, y, t, n)
+           ON CONFLICT (school_urn, academic_year_code, place_type) DO UPDATE SET places = EXCLUDED.places, source_kind = 'IMPORTED',
+             source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
+          [part(0).map(Number), part(1), part(2), changed.map((c) => c.after.places), src.file, src.by],
+        );
+      },
     },
     validate: (tx, table, refs, options) => validatePlaces(tx, table, refs, options),
     detailLines: (d) => [
@@ -1080,7 +1082,7 @@ async function validatePlaces(
   table: Table,
   refs: Refs,
   options: ImportOptionValues,
-): Promise<Validated> {
+): Promise<PublishedValidated> {
   const ids = headingsOf(table, idHeading);
   const cols = table.header.map((h) => ({ h, p: placeColumn(h) })).filter((x) => x.p !== null) as {
     h: string;
@@ -1285,10 +1287,10 @@ export function splitYear(
   return terms.map((t) => ({ term: t.code, months: t.months, amount: split.get(t.code)! }));
 }
 
-function baselinesByYear(kindNamed: KindNamed): ImportKind {
-  const baseline = () => kindNamed('baseline-funding');
+function baselinesByYear(): PublishedImport {
   return {
     kind: 'baselines-by-year',
+    mode: 'published',
     title: 'Baselines per year, split into funding terms',
     description:
       "Each school's baseline (previous individual high-needs funding) for a whole financial year (2025-26) or academic year (2025/26). The hub " +
@@ -1321,9 +1323,7 @@ function baselinesByYear(kindNamed: KindNamed): ImportKind {
       },
     ],
     key: ['schoolUrn', 'financialYear', 'academicYear'],
-    check() {},
-    load: (tx, ids) => baseline().load!(tx, ids),
-    write: (tx, changed, existing, src) => baseline().write!(tx, changed, existing, src),
+    store: BASELINE_STORE,
     validate: async (_tx, table, refs) => validateBaselines(table, refs),
     detailLines: (d) =>
       (
@@ -1345,7 +1345,7 @@ function baselinesByYear(kindNamed: KindNamed): ImportKind {
   };
 }
 
-function validateBaselines(table: Table, refs: Refs): Validated {
+function validateBaselines(table: Table, refs: Refs): PublishedValidated {
   const col = new Map<string, string>();
   for (const h of table.header) {
     const k = BASELINE_ALIASES[normalizeHeading(h)];
@@ -1473,3 +1473,6 @@ function validateBaselines(table: Table, refs: Refs): Validated {
     },
   };
 }
+
+/** The files officers hold as the DfE publishes them, each read by its own layout and written through a finance store. */
+export const OFFICER_FILE_KINDS: PublishedImport[] = [aptBudgets(), s251(), placeNumbers(), baselinesByYear()];
