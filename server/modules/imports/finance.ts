@@ -9,6 +9,7 @@ import type { ImportKind, ImportRow, RecordStore, RecordsImport, ReplaceImport }
 import {
   FY_FIELD,
   loadBy,
+  sourcedStore,
   requireSchool,
   requireTerm,
   requireYear,
@@ -24,42 +25,19 @@ import {
  */
 
 /** notional_sen_factor: one row per school, financial year and factor. */
-export const NOTIONAL_SEN_STORE: RecordStore = {
-  async load(tx, ids) {
-    const [u, y, f] = unnestKeys(ids, 3);
-    return loadBy(
-      tx,
-      `SELECT f.school_urn || '|' || f.financial_year_code || '|' || f.factor AS id, f.formula_amount AS "formulaAmount",
-              f.sen_percentage AS "senPercentage", f.sen_amount AS "senAmount"
-         FROM unnest($1::int[], $2::text[], $3::text[]) x(u, y, f)
-         JOIN notional_sen_factor f ON f.school_urn = x.u AND f.financial_year_code = x.y AND f.factor = x.f`,
-      [u.map(Number), y, f],
-    );
+export const NOTIONAL_SEN_STORE = sourcedStore({
+  table: 'notional_sen_factor',
+  keys: [
+    ['school_urn', 'int'],
+    ['financial_year_code', 'text'],
+    ['factor', 'text'],
+  ],
+  columns: {
+    formulaAmount: ['formula_amount', 'numeric'],
+    senPercentage: ['sen_percentage', 'numeric'],
+    senAmount: ['sen_amount', 'numeric'],
   },
-  async write(tx, changed, _existing, src) {
-    const [u, y, f] = unnestKeys(
-      changed.map((c) => c.id),
-      3,
-    );
-    await tx.query(
-      `INSERT INTO notional_sen_factor (school_urn, financial_year_code, factor, formula_amount, sen_percentage, sen_amount, source_kind, source_file, source_by, source_at)
-       SELECT u, y, f, a, p, s, 'IMPORTED', $7, $8, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[]) x(u, y, f, a, p, s)
-       ON CONFLICT (school_urn, financial_year_code, factor) DO UPDATE SET formula_amount = EXCLUDED.formula_amount,
-         sen_percentage = EXCLUDED.sen_percentage, sen_amount = EXCLUDED.sen_amount, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
-         source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-      [
-        u.map(Number),
-        y,
-        f,
-        changed.map((c) => c.after.formulaAmount),
-        changed.map((c) => c.after.senPercentage),
-        changed.map((c) => c.after.senAmount),
-        src.file,
-        src.by,
-      ],
-    );
-  },
-};
+});
 
 /** school_term_funding's baseline; the protected amount follows at the term's rate. */
 export const BASELINE_STORE: RecordStore = {
@@ -103,79 +81,41 @@ export const BASELINE_STORE: RecordStore = {
 };
 
 /** community_pot; the schools' shares follow the pot. */
-export const POT_STORE: RecordStore = {
-  async load(tx, ids) {
-    const [c, t] = unnestKeys(ids, 2);
-    return loadBy(
-      tx,
-      `SELECT p.community_code || '|' || p.term_code AS id, p.amount FROM unnest($1::text[], $2::text[]) x(c, t)
-         JOIN community_pot p ON p.community_code = x.c AND p.term_code = x.t`,
-      [c, t],
-    );
-  },
-  async write(tx, changed, _existing, src) {
-    const [c, t] = unnestKeys(
-      changed.map((x) => x.id),
-      2,
-    );
-    await tx.query(
-      `INSERT INTO community_pot (community_code, term_code, amount, source_kind, source_file, source_by, source_at)
-       SELECT c, t, a, 'IMPORTED', $4, $5, now() FROM unnest($1::text[], $2::text[], $3::numeric[]) x(c, t, a)
-       ON CONFLICT (community_code, term_code) DO UPDATE SET amount = EXCLUDED.amount, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
-         source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-      [c, t, changed.map((x) => x.after.amount), src.file, src.by],
-    );
-    // The schools' shares follow the imported pot.
-    await followPotShares(
+export const POT_STORE = sourcedStore({
+  table: 'community_pot',
+  keys: [
+    ['community_code', 'text'],
+    ['term_code', 'text'],
+  ],
+  columns: { amount: ['amount', 'numeric'] },
+  // The schools' shares follow the imported pot.
+  then: (tx, changed) =>
+    followPotShares(
       tx,
       changed.map((x) => ({
         communityCode: x.id.split('|')[0],
         term: x.id.split('|')[1],
         amount: x.after.amount as string,
       })),
-    );
-  },
-};
+    ),
+});
 
 /** high_needs_block_line: one row per financial year and line. */
-export const BLOCK_LINE_STORE: RecordStore = {
-  async load(tx, ids) {
-    const [y, l] = unnestKeys(ids, 2);
-    return loadBy(
-      tx,
-      `SELECT b.financial_year_code || '|' || b.line_code AS id, b.name, b.sort_order AS "sortOrder", b.budget, b.forecast, b.outturn, b.memo
-         FROM unnest($1::text[], $2::text[]) x(y, l) JOIN high_needs_block_line b ON b.financial_year_code = x.y AND b.line_code = x.l`,
-      [y, l],
-    );
+export const BLOCK_LINE_STORE = sourcedStore({
+  table: 'high_needs_block_line',
+  keys: [
+    ['financial_year_code', 'text'],
+    ['line_code', 'text'],
+  ],
+  columns: {
+    name: ['name', 'text'],
+    sortOrder: ['sort_order', 'int'],
+    budget: ['budget', 'numeric'],
+    forecast: ['forecast', 'numeric'],
+    outturn: ['outturn', 'numeric'],
+    memo: ['memo', 'bool'],
   },
-  async write(tx, changed, _existing, src) {
-    const [y, l] = unnestKeys(
-      changed.map((c) => c.id),
-      2,
-    );
-    const col = (k: string) => changed.map((c) => c.after[k]);
-    await tx.query(
-      `INSERT INTO high_needs_block_line (financial_year_code, line_code, name, sort_order, budget, forecast, outturn, memo, source_kind, source_file, source_by, source_at)
-       SELECT y, l, n, o, b, f, u, m, 'IMPORTED', $9, $10, now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[], $8::bool[]) x(y, l, n, o, b, f, u, m)
-       ON CONFLICT (financial_year_code, line_code) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order, budget = EXCLUDED.budget,
-         forecast = EXCLUDED.forecast, outturn = EXCLUDED.outturn, memo = EXCLUDED.memo, source_kind = 'IMPORTED', source_file = EXCLUDED.source_file,
-         source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-      [
-        y,
-        l,
-        col('name'),
-        col('sortOrder'),
-        col('budget'),
-        col('forecast'),
-        col('outturn'),
-        col('memo'),
-        src.file,
-        src.by,
-      ],
-    );
-  },
-};
+});
 const notionalSen: RecordsImport = {
   kind: 'notional-sen',
   mode: 'records',

@@ -49,6 +49,13 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
   };
   const query = (req: Request) => new URL(req.originalUrl, 'http://hub').searchParams;
   const fileName = (req: Request, fallback: string) => String(req.headers['x-file-name'] ?? fallback).slice(0, 120);
+  /** Who runs an import through the API, on what file, and whether for real. */
+  const run = (req: Request, viewer: Viewer, dryRun: unknown, fallbackName: string) => ({
+    viewer,
+    source: 'API' as const,
+    fileName: fileName(req, fallbackName),
+    dryRun: dryRun === 'TRUE',
+  });
 
   router.get(
     '/templates/:file',
@@ -101,11 +108,8 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       });
       req.pipe(body);
       const report = await importGias(deps.dataSource, body, {
+        ...run(req, viewer, p.dryRun, 'upload.csv'),
         la: (p.la as number | null) ?? localAuthority().code,
-        viewer,
-        source: 'API',
-        fileName: fileName(req, 'upload.csv'),
-        dryRun: p.dryRun === 'TRUE',
         maxCloseShare: p.allowMassClose === 'TRUE' ? 1 : undefined,
         encoding: encodingOf(p),
       });
@@ -139,10 +143,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       );
       const body = await readBody(req, UPLOAD_LIMITS.giasLinksBytes, 'the national GIAS links file is a few MB');
       const report = await importGiasLinks(deps.dataSource, Readable.from([body]), {
-        viewer,
-        source: 'API',
-        fileName: fileName(req, 'links.csv'),
-        dryRun: p.dryRun === 'TRUE',
+        ...run(req, viewer, p.dryRun, 'links.csv'),
         followCommunity: p.followCommunity !== 'FALSE',
         noFollow: (p.noFollow as number[] | null) ?? [],
         encoding: encodingOf(p),
@@ -159,10 +160,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       const { dryRun, ...options } = parseParams([DRY_RUN, ...(kind.options ?? [])], query(req), `${kind.kind} import`);
       const body = await readBody(req, kind.maxBytes ?? UPLOAD_LIMITS.financeBytes);
       const report = await importFile(deps.dataSource, kind.kind, body, {
-        viewer,
-        source: 'API',
-        fileName: fileName(req, `upload-${kind.kind}`),
-        dryRun: dryRun === 'TRUE',
+        ...run(req, viewer, dryRun, `upload-${kind.kind}`),
         options: options as Record<string, string | number | null>,
       });
       sendReport(res, report);

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ErrorList } from './report';
-import type { Bad, FieldSpec, ImportRow, ImportSource, RecordChange, Refs, Stored } from './kinds';
+import type { Bad, FieldSpec, ImportRow, ImportSource, RecordChange, RecordStore, Refs, Stored } from './kinds';
 
 /**
  * The pieces import definitions share: the common columns, the checks of a code against the reference data,
@@ -129,5 +129,61 @@ export function columnStore(spec: {
         })),
         spec.extra,
       ),
+  };
+}
+
+/**
+ * A store of a table of figures with provenance: the id is its key columns' values joined by "|", each field of a
+ * record one column. A write upserts the changed records with the import's source (IMPORTED or MANUAL, the file,
+ * who, now) and, unless told otherwise, clears the parameter version (an imported figure was computed with none);
+ * `then` follows in the same transaction (e.g. the shares that follow a pot).
+ */
+export function sourcedStore(spec: {
+  table: string;
+  /** The key columns and their SQL types, in the order of the id's parts. */
+  keys: [string, string][];
+  /** Field of the record → [column, SQL type]. */
+  columns: Record<string, [string, string]>;
+  keepsParameterVersion?: boolean;
+  then?: (tx: EntityManager, changed: RecordChange[]) => Promise<unknown>;
+}): RecordStore {
+  const fields = Object.entries(spec.columns);
+  const keyColumns = spec.keys.map(([c]) => c);
+  const valueColumns = fields.map(([, [c]]) => c);
+  const all = [...keyColumns, ...valueColumns];
+  const types = [...spec.keys.map(([, t]) => t), ...fields.map(([, [, t]]) => t)];
+  const idParts = (ids: string[]) =>
+    unnestKeys(ids, spec.keys.length).map((part, i) => (spec.keys[i][1] === 'int' ? part.map(Number) : part));
+  const select = [
+    `${keyColumns.map((c) => `t.${c}::text`).join(` || '|' || `)} AS id`,
+    ...fields.map(([f, [column, type]]) => `t.${column}${type === 'date' ? '::text' : ''} AS "${f}"`),
+  ].join(', ');
+  const unnestKeyTypes = spec.keys.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ');
+  const keyAliases = spec.keys.map((_, i) => `k${i}`);
+  const loadSql =
+    `SELECT ${select} FROM unnest(${unnestKeyTypes}) x(${keyAliases.join(', ')}) JOIN ${spec.table} t ON ` +
+    keyColumns.map((c, i) => `t.${c} = x.k${i}`).join(' AND ');
+  const n = all.length;
+  const writeSql =
+    `INSERT INTO ${spec.table} (${all.join(', ')}, source_kind, source_file, source_by, source_at)
+     SELECT x.*, $${n + 1}, $${n + 2}, $${n + 3}, now() FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) x(${all.join(', ')})
+     ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ` +
+    [
+      ...valueColumns.map((c) => `${c} = EXCLUDED.${c}`),
+      ...['source_kind', 'source_file', 'source_by', 'source_at'].map((c) => `${c} = EXCLUDED.${c}`),
+      ...(spec.keepsParameterVersion ? [] : ['source_parameter_version = NULL']),
+    ].join(', ');
+  return {
+    load: (tx, ids) => loadBy(tx, loadSql, idParts(ids)),
+    async write(tx, changed, _existing, src) {
+      await tx.query(writeSql, [
+        ...idParts(changed.map((c) => c.id)),
+        ...fields.map(([f]) => changed.map((c) => c.after[f] ?? null)),
+        sourceKindOf(src),
+        sourceFileOf(src),
+        src.by,
+      ]);
+      await spec.then?.(tx, changed);
+    },
   };
 }

@@ -33,9 +33,9 @@ import type {
   Stored,
 } from './kinds';
 import { BASELINE_STORE, BLOCK_LINE_STORE, NOTIONAL_SEN_STORE } from './finance';
-import { loadBy } from './kind-parts';
-import { ErrorList, FileRejected } from './report';
-import type { Table, TableRow } from './table';
+import { sourcedStore } from './kind-parts';
+import { ErrorList, FileRejected, FirstLines } from './report';
+import type { Table, TableOptions, TableRow } from './table';
 import {
   academicYearCode,
   capped,
@@ -67,6 +67,19 @@ function idHeading(h: string): 'urn' | 'laestab' | 'ukprn' | 'name' | 'financial
   if (/^(academic year|academicyear)$/.test(n)) return 'academicYear';
   if (/^(la|la code|la number|old la code|local authority code|la no)$/.test(n)) return 'la';
   return null;
+}
+
+/**
+ * A wide published sheet (a column per factor or place type): read from `sheet` (or a "Data" sheet), its header the
+ * first of the first `scanRows` rows with an id heading of `ids` and a column the kind reads.
+ */
+function wideSheet(sheet: string, scanRows: number, ids: string[], reads: (heading: string) => boolean): TableOptions {
+  return {
+    preferredSheets: [sheet, 'Data'],
+    maxColumns: 400,
+    headerScanRows: scanRows,
+    findHeader: (cells) => cells.some((c) => ids.includes(idHeading(c) ?? '')) && cells.some(reads),
+  };
 }
 
 function headingsOf<K extends string>(table: Table, classify: (h: string) => K | null): Map<K, string> {
@@ -303,14 +316,7 @@ function aptBudgets(): PublishedImport {
       example: name === 'URN' ? '118001' : name === 'Financial Year' ? '2025-26' : '',
     })),
     key: ['URN', 'Financial Year'],
-    table: {
-      preferredSheets: ['New ISB', 'Data'],
-      maxColumns: 400,
-      headerScanRows: 40,
-      findHeader: (cells) =>
-        cells.some((c) => ['urn', 'laestab'].includes(idHeading(c) ?? '')) &&
-        cells.some((c) => aptColumn(c)?.kind === 'factor'),
-    },
+    table: wideSheet('New ISB', 40, ['urn', 'laestab'], (c) => aptColumn(c)?.kind === 'factor'),
     options: [
       {
         name: 'financialYear',
@@ -401,7 +407,7 @@ async function validateApt(
   const records: RecordChange[] = [];
   const differences: AptDifference[] = [];
   const skipped: { line: number; reason: string }[] = [];
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   let rounded = 0;
   let checked = 0;
   for (const row of table.rows) {
@@ -453,18 +459,14 @@ async function validateApt(
     }
     if (errors.count > before || urn === null || fy === null) continue;
     const key = `${urn}|${fy}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line: row.line,
+    if (
+      !seen.once(key, row.line, errors, {
         column: ids.get('urn') ?? ids.get('laestab')!,
         value: String(urn),
-        reason: `the same school and year appear twice, on lines ${first} and ${row.line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `the same school and year appear twice, on lines ${first} and ${row.line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, row.line);
     let p = pctByYear.get(fy);
     if (!p) {
       const start = refs.periods.financialYearByCode.get(fy)!.startDate;
@@ -759,7 +761,7 @@ async function validateS251(
   const otherLevels = new Map<string, number>();
   const yearsNotHeld = new Map<string, number>();
   const noCode: number[] = [];
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   const laNames = new Set<string>();
   let rounded = 0;
   let ours = 0;
@@ -820,18 +822,14 @@ async function validateS251(
     const forecast = forecastCol ? amount(forecastCol) : null;
     if (errors.count > before) continue;
     const key = `${fy}|${code}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line: row.line,
+    if (
+      !seen.once(key, row.line, errors, {
         column: categoryCol!,
         value: category,
-        reason: `line ${code} for ${fy} appears twice, on lines ${first} and ${row.line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `line ${code} for ${fy} appears twice, on lines ${first} and ${row.line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, row.line);
     const mapping = S251_LINES[code];
     if (!mapping) {
       notImported.push({
@@ -894,22 +892,7 @@ async function validateS251(
   }
   // Outturn goes onto the year's lines: a line must have its budget first.
   const ids = [...parts.keys()];
-  const stored: {
-    id: string;
-    name: string;
-    sortOrder: number;
-    budget: string;
-    forecast: string;
-    outturn: string | null;
-    memo: boolean;
-  }[] = ids.length
-    ? await tx.query(
-        `SELECT b.financial_year_code || '|' || b.line_code AS id, b.name, b.sort_order AS "sortOrder", b.budget, b.forecast, b.outturn, b.memo
-             FROM high_needs_block_line b WHERE b.financial_year_code || '|' || b.line_code = ANY($1::text[])`,
-        [ids],
-      )
-    : [];
-  const existing = new Map(stored.map((s) => [s.id, s]));
+  const existing = ids.length ? await BLOCK_LINE_STORE.load(tx, ids) : new Map<string, Stored>();
   const records: RecordChange[] = [];
   const blockLines: {
     financialYear: string;
@@ -1030,13 +1013,7 @@ function placeNumbers(): PublishedImport {
       })),
     ],
     key: ['URN', 'Academic year'],
-    table: {
-      preferredSheets: ['High_Needs_Places', 'Data'],
-      maxColumns: 400,
-      headerScanRows: 30,
-      findHeader: (cells) =>
-        cells.some((c) => ['urn', 'ukprn'].includes(idHeading(c) ?? '')) && cells.some((c) => placeColumn(c) !== null),
-    },
+    table: wideSheet('High_Needs_Places', 30, ['urn', 'ukprn'], (c) => placeColumn(c) !== null),
     options: [
       {
         name: 'academicYear',
@@ -1044,26 +1021,15 @@ function placeNumbers(): PublishedImport {
         description: 'Academic year of the places (e.g. 2025/26) when neither the headings nor a column say.',
       },
     ],
-    store: {
-      async load(tx, ids) {
-        return loadBy(
-          tx,
-          `SELECT p.school_urn || '|' || p.academic_year_code || '|' || p.place_type AS id, p.places
-             FROM place_number p WHERE p.school_urn || '|' || p.academic_year_code || '|' || p.place_type = ANY($1::text[])`,
-          [ids],
-        );
-      },
-      async write(tx, changed, _existing, src) {
-        const part = (i: number) => changed.map((c) => c.id.split('|')[i]);
-        await tx.query(
-          `INSERT INTO place_number (school_urn, academic_year_code, place_type, places, source_kind, source_file, source_by, source_at)
-           SELECT u, y, t, n, 'IMPORTED', $5, $6, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) x(u, y, t, n)
-           ON CONFLICT (school_urn, academic_year_code, place_type) DO UPDATE SET places = EXCLUDED.places, source_kind = 'IMPORTED',
-             source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-          [part(0).map(Number), part(1), part(2), changed.map((c) => c.after.places), src.file, src.by],
-        );
-      },
-    },
+    store: sourcedStore({
+      table: 'place_number',
+      keys: [
+        ['school_urn', 'int'],
+        ['academic_year_code', 'text'],
+        ['place_type', 'text'],
+      ],
+      columns: { places: ['places', 'int'] },
+    }),
     validate: (tx, table, refs, options) => validatePlaces(tx, table, refs, options),
     detailLines: (d) => [
       `  places for ${d.academicYear}: ${Object.entries(d.totals as Record<string, number>)
@@ -1138,7 +1104,7 @@ async function validatePlaces(
   const records: RecordChange[] = [];
   const notHeld: { line: number; reason: string }[] = [];
   const totals: Record<string, number> = Object.fromEntries(types.map((t) => [t, 0]));
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   let otherAuthorities = 0;
   let academicYear: string | null = fileAy;
   for (const row of table.rows) {
@@ -1211,18 +1177,14 @@ async function validatePlaces(
     }
     if (errors.count > before || urn === null || ay === null) continue;
     const key = `${urn}|${ay}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line: row.line,
+    if (
+      !seen.once(key, row.line, errors, {
         column: idCol,
         value: String(urn),
-        reason: `the same institution appears twice for ${ay}, on lines ${first} and ${row.line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `the same institution appears twice for ${ay}, on lines ${first} and ${row.line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, row.line);
     academicYear = academicYear ?? ay;
     for (const t of types) {
       records.push({ id: `${urn}|${ay}|${t}`, after: { places: places[t] ?? 0 } });

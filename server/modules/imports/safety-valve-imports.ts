@@ -2,7 +2,16 @@ import Decimal from 'decimal.js';
 import type { EntityManager } from 'typeorm';
 import type { Bad, FieldSpec, ImportKind, ImportRow, RecordsImport } from './kinds';
 import type { ErrorList } from './report';
-import { FY_FIELD, loadBy, requireYear, rowProblem, sourceFileOf, sourceKindOf, unnestKeys } from './kind-parts';
+import {
+  FY_FIELD,
+  loadBy,
+  requireYear,
+  rowProblem,
+  sourcedStore,
+  sourceFileOf,
+  sourceKindOf,
+  unnestKeys,
+} from './kind-parts';
 import { money } from '../funding/model';
 import { agreementOn } from '../safety-valve/agreement';
 
@@ -79,6 +88,22 @@ async function requireAgreement(tx: EntityManager, rows: ImportRow[], errors: Er
     for (const r of rows)
       rowProblem(errors, r, column, 'no Safety Valve agreement is held: import the agreement first');
   return a;
+}
+
+/** Each line's financial year is one of the agreement's. */
+async function requireAgreementYears(tx: EntityManager, rows: ImportRow[], errors: ErrorList) {
+  const a = await requireAgreement(tx, rows, errors, 'financialYear');
+  if (!a) return;
+  for (const r of rows) {
+    const fy = r.values.financialYear as string;
+    if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
+      rowProblem(
+        errors,
+        r,
+        'financialYear',
+        `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
+      );
+  }
 }
 
 export const AGREEMENT_KIND: RecordsImport = {
@@ -228,7 +253,7 @@ export const AGREEMENT_KIND: RecordsImport = {
                 a.deficit_at_start AS "deficitAtStart", a.deficit_at_start_date::text AS "deficitAtStartDate", a.reports_per_year AS "reportsPerYear",
                 a.brought_forward_date::text AS "broughtForwardDate", a.brought_forward_plan AS "broughtForwardPlan",
                 a.brought_forward_outturn AS "broughtForwardOutturn", a.note
-           FROM unnestKeys($1::text[], $2::date[]) x(c, d) JOIN safety_valve_agreement a ON a.code = x.c AND a.effective_from = x.d`,
+           FROM unnest($1::text[], $2::date[]) x(c, d) JOIN safety_valve_agreement a ON a.code = x.c AND a.effective_from = x.d`,
         [c, d],
       );
     },
@@ -303,46 +328,14 @@ export const PLAN_KIND: RecordsImport = {
   check(row, refs, bad) {
     requireYear(refs, row, bad, 'financialYear', ' held by the hub');
   },
-  async checkAgainstStore(tx, rows, errors) {
-    const a = await requireAgreement(tx, rows, errors, 'financialYear');
-    if (!a) return;
-    for (const r of rows) {
-      const fy = r.values.financialYear as string;
-      if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
-        rowProblem(
-          errors,
-          r,
-          'financialYear',
-          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
-        );
-    }
-  },
+  checkAgainstStore: requireAgreementYears,
   records: (rows) =>
     rows.map(({ values: v }) => ({ id: v.financialYear as string, after: { inYearPlan: dec(v.inYearPlan) } })),
-  store: {
-    async load(tx, ids) {
-      return loadBy(
-        tx,
-        `SELECT financial_year_code AS id, in_year_plan AS "inYearPlan" FROM safety_valve_plan_year WHERE financial_year_code = ANY($1::text[])`,
-        [ids],
-      );
-    },
-    async write(tx, changed, _existing, src) {
-      await tx.query(
-        `INSERT INTO safety_valve_plan_year (financial_year_code, in_year_plan, source_kind, source_file, source_by, source_at)
-         SELECT y, p, $3, $4, $5, now() FROM unnestKeys($1::text[], $2::numeric[]) x(y, p)
-         ON CONFLICT (financial_year_code) DO UPDATE SET in_year_plan = EXCLUDED.in_year_plan, source_kind = EXCLUDED.source_kind,
-           source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-        [
-          changed.map((c) => c.id),
-          changed.map((c) => c.after.inYearPlan),
-          sourceKindOf(src),
-          sourceFileOf(src),
-          src.by,
-        ],
-      );
-    },
-  },
+  store: sourcedStore({
+    table: 'safety_valve_plan_year',
+    keys: [['financial_year_code', 'text']],
+    columns: { inYearPlan: ['in_year_plan', 'numeric'] },
+  }),
 };
 
 const positionField = (name: string, description: string, example: string): FieldSpec => ({
@@ -446,46 +439,21 @@ export const REPORT_KIND: RecordsImport = {
         dfeInstalment: dec(v.dfeInstalment),
       },
     })),
-  store: {
-    async load(tx, ids) {
-      return loadBy(
-        tx,
-        `SELECT period_code AS id, financial_year_code AS "financialYearCode", quarter, report_date::text AS "reportDate", in_year_plan AS "inYearPlan",
-                in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan", cumulative_forecast AS "cumulativeForecast",
-                dfe_instalment AS "dfeInstalment"
-           FROM safety_valve_report WHERE period_code = ANY($1::text[])`,
-        [ids],
-      );
+  store: sourcedStore({
+    table: 'safety_valve_report',
+    keys: [['period_code', 'text']],
+    columns: {
+      financialYearCode: ['financial_year_code', 'text'],
+      quarter: ['quarter', 'int'],
+      reportDate: ['report_date', 'date'],
+      inYearPlan: ['in_year_plan', 'numeric'],
+      inYearForecast: ['in_year_forecast', 'numeric'],
+      cumulativePlan: ['cumulative_plan', 'numeric'],
+      cumulativeForecast: ['cumulative_forecast', 'numeric'],
+      dfeInstalment: ['dfe_instalment', 'numeric'],
     },
-    async write(tx, changed, _existing, src) {
-      const col = (k: string) => changed.map((c) => c.after[k]);
-      await tx.query(
-        `INSERT INTO safety_valve_report (period_code, financial_year_code, quarter, report_date, in_year_plan, in_year_forecast, cumulative_plan,
-                cumulative_forecast, dfe_instalment, source_kind, source_file, source_by, source_at)
-         SELECT p, y, n, d, ip, iff, cp, cf, i, $10, $11, $12, now()
-           FROM unnestKeys($1::text[], $2::text[], $3::int[], $4::date[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[])
-                x(p, y, n, d, ip, iff, cp, cf, i)
-         ON CONFLICT (period_code) DO UPDATE SET financial_year_code = EXCLUDED.financial_year_code, quarter = EXCLUDED.quarter,
-           report_date = EXCLUDED.report_date, in_year_plan = EXCLUDED.in_year_plan, in_year_forecast = EXCLUDED.in_year_forecast,
-           cumulative_plan = EXCLUDED.cumulative_plan, cumulative_forecast = EXCLUDED.cumulative_forecast, dfe_instalment = EXCLUDED.dfe_instalment,
-           source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
-        [
-          changed.map((c) => c.id),
-          col('financialYearCode'),
-          col('quarter'),
-          col('reportDate'),
-          col('inYearPlan'),
-          col('inYearForecast'),
-          col('cumulativePlan'),
-          col('cumulativeForecast'),
-          col('dfeInstalment'),
-          sourceKindOf(src),
-          sourceFileOf(src),
-          src.by,
-        ],
-      );
-    },
-  },
+    keepsParameterVersion: true,
+  }),
 };
 
 export const INSTALMENT_STATUSES = ['DUE', 'PAID', 'PAID_LATE', 'WITHHELD'] as const;
@@ -532,20 +500,7 @@ export const INSTALMENT_KIND: RecordsImport = {
     if (v.status === 'PAID_LATE' && due && on && on <= due)
       bad('paidOn', `is not after the due date ${due}: a late payment comes after it`);
   },
-  async checkAgainstStore(tx, rows, errors) {
-    const a = await requireAgreement(tx, rows, errors, 'financialYear');
-    if (!a) return;
-    for (const r of rows) {
-      const fy = r.values.financialYear as string;
-      if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
-        rowProblem(
-          errors,
-          r,
-          'financialYear',
-          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
-        );
-    }
-  },
+  checkAgainstStore: requireAgreementYears,
   records: (rows) =>
     rows.map(({ values: v }) => ({
       id: v.periodCode as string,
@@ -557,37 +512,17 @@ export const INSTALMENT_KIND: RecordsImport = {
         paidOn: isoDate(v.paidOn),
       },
     })),
-  store: {
-    async load(tx, ids) {
-      return loadBy(
-        tx,
-        `SELECT period_code AS id, financial_year_code AS "financialYearCode", due_on::text AS "dueOn", amount, status, paid_on::text AS "paidOn"
-           FROM safety_valve_instalment WHERE period_code = ANY($1::text[])`,
-        [ids],
-      );
+  store: sourcedStore({
+    table: 'safety_valve_instalment',
+    keys: [['period_code', 'text']],
+    columns: {
+      financialYearCode: ['financial_year_code', 'text'],
+      dueOn: ['due_on', 'date'],
+      amount: ['amount', 'numeric'],
+      status: ['status', 'text'],
+      paidOn: ['paid_on', 'date'],
     },
-    async write(tx, changed, _existing, src) {
-      const col = (k: string) => changed.map((c) => c.after[k]);
-      await tx.query(
-        `INSERT INTO safety_valve_instalment (period_code, financial_year_code, due_on, amount, status, paid_on, source_kind, source_file, source_by, source_at)
-         SELECT p, y, d, a, s, o, $7, $8, $9, now() FROM unnestKeys($1::text[], $2::text[], $3::date[], $4::numeric[], $5::text[], $6::date[]) x(p, y, d, a, s, o)
-         ON CONFLICT (period_code) DO UPDATE SET financial_year_code = EXCLUDED.financial_year_code, due_on = EXCLUDED.due_on, amount = EXCLUDED.amount,
-           status = EXCLUDED.status, paid_on = EXCLUDED.paid_on, source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file,
-           source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-        [
-          changed.map((c) => c.id),
-          col('financialYearCode'),
-          col('dueOn'),
-          col('amount'),
-          col('status'),
-          col('paidOn'),
-          sourceKindOf(src),
-          sourceFileOf(src),
-          src.by,
-        ],
-      );
-    },
-  },
+  }),
 };
 
 export const KPI_UNITS = ['COUNT', 'PERCENT', 'GBP'] as const;
@@ -667,31 +602,20 @@ export const KPI_KIND: RecordsImport = {
         actual: new Decimal((v.actual as string).replace(/,/g, '')).toFixed(2),
       },
     })),
-  store: {
-    async load(tx, ids) {
-      const [p, k] = unnestKeys(ids, 2);
-      return loadBy(
-        tx,
-        `SELECT s.period_code || '|' || s.kpi_code AS id, s.name, s.unit, s.plan, s.actual
-           FROM unnestKeys($1::text[], $2::text[]) x(p, k) JOIN safety_valve_kpi s ON s.period_code = x.p AND s.kpi_code = x.k`,
-        [p, k],
-      );
+  store: sourcedStore({
+    table: 'safety_valve_kpi',
+    keys: [
+      ['period_code', 'text'],
+      ['kpi_code', 'text'],
+    ],
+    columns: {
+      name: ['name', 'text'],
+      unit: ['unit', 'text'],
+      plan: ['plan', 'numeric'],
+      actual: ['actual', 'numeric'],
     },
-    async write(tx, changed, _existing, src) {
-      const [p, k] = unnestKeys(
-        changed.map((c) => c.id),
-        2,
-      );
-      const col = (f: string) => changed.map((c) => c.after[f]);
-      await tx.query(
-        `INSERT INTO safety_valve_kpi (period_code, kpi_code, name, unit, plan, actual, source_kind, source_file, source_by, source_at)
-         SELECT p, k, n, u, pl, a, $7, $8, $9, now() FROM unnestKeys($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[]) x(p, k, n, u, pl, a)
-         ON CONFLICT (period_code, kpi_code) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, plan = EXCLUDED.plan, actual = EXCLUDED.actual,
-           source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
-        [p, k, col('name'), col('unit'), col('plan'), col('actual'), sourceKindOf(src), sourceFileOf(src), src.by],
-      );
-    },
-  },
+    keepsParameterVersion: true,
+  }),
 };
 
 /** The Safety Valve import kinds, in the order a first load needs them (the agreement, then what it governs). */

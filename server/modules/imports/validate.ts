@@ -18,7 +18,7 @@ import type {
   Value,
 } from './kinds';
 import { looksLike } from './recognise';
-import { ErrorList, FileRejected } from './report';
+import { ErrorList, FileRejected, FirstLines } from './report';
 import type { Table } from './table';
 
 /**
@@ -184,7 +184,7 @@ function* validating(
   const ignoredColumns = table.header.filter((h) => h !== '' && !known.has(h));
   const errors = new ErrorList();
   const rows: ImportRow[] = [];
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   const cells = table.rows;
   for (let i = 0; i < cells.length; i++) {
     if (i > 0 && i % ROWS_PER_STEP === 0) yield;
@@ -208,18 +208,14 @@ function* validating(
     });
     if (errors.count > before) continue;
     const key = kind.key.map((k) => values[k] ?? '').join('|');
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line,
+    if (
+      !seen.once(key, line, errors, {
         column: kind.key.join(', '),
         value: key,
-        reason: `the same ${kind.key.join(' + ')} appears twice, on lines ${first} and ${line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `the same ${kind.key.join(' + ')} appears twice, on lines ${first} and ${line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, line);
     rows.push({ line, values });
   }
   if (cells.length === 0) throw new FileRejected('The file has a header but no rows.', []);
