@@ -49,6 +49,10 @@ export function requireSchool(refs: Refs, row: ImportRow, bad: Bad) {
   if (u !== null && !refs.schools.has(u)) bad('schoolUrn', 'is not a school in the hub');
 }
 
+/** The headings of a file that no column of the kind reads: the report names them, so nothing is dropped unsaid. */
+export const columnsNotRead = (header: readonly string[], read: ReadonlySet<string>) =>
+  header.filter((h) => h !== '' && !read.has(h));
+
 /** Adds a problem from a store check, on the line and column it concerns. */
 export const rowProblem = (errors: ErrorList, row: ImportRow, column: string, reason: string) =>
   errors.add({ line: row.line, column, value: row.values[column] == null ? null : String(row.values[column]), reason });

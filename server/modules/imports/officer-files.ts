@@ -33,7 +33,7 @@ import type {
   Stored,
 } from './kinds';
 import { BASELINE_STORE, BLOCK_LINE_STORE, NOTIONAL_SEN_STORE } from './finance';
-import { sourcedStore } from './kind-parts';
+import { columnsNotRead, sourcedStore } from './kind-parts';
 import { ErrorList, FileRejected, FirstLines } from './report';
 import type { Table, TableOptions, TableRow } from './table';
 import {
@@ -505,7 +505,7 @@ async function validateApt(
   return {
     rows,
     errors,
-    ignoredColumns: table.header.filter((h) => h !== '' && !known.has(h)),
+    ignoredColumns: columnsNotRead(table.header, known),
     records,
     details: {
       sheet: table.sheet ?? null,
@@ -1425,7 +1425,7 @@ function validateBaselines(table: Table, refs: Refs): PublishedValidated {
   return {
     rows,
     errors,
-    ignoredColumns: table.header.filter((h) => h !== '' && !known.has(h)),
+    ignoredColumns: columnsNotRead(table.header, known),
     records,
     details: {
       rounding:

@@ -17,6 +17,7 @@ import type {
   Validated,
   Value,
 } from './kinds';
+import { columnsNotRead } from './kind-parts';
 import { looksLike } from './recognise';
 import { ErrorList, FileRejected, FirstLines } from './report';
 import type { Table } from './table';
@@ -181,7 +182,7 @@ function* validating(
     );
   }
   const known = new Set(kind.fields.map((f) => f.name));
-  const ignoredColumns = table.header.filter((h) => h !== '' && !known.has(h));
+  const ignoredColumns = columnsNotRead(table.header, known);
   const errors = new ErrorList();
   const rows: ImportRow[] = [];
   const seen = new FirstLines();
