@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase, OpenDatabase } from '../db/open';
 import { isLocked, readHolder } from '../db/folder-lock';
-import { cliViewer } from '../modules/imports/cli';
+import { cliViewer } from '../modules/imports/command-line';
 import { Args, COMMANDS, CommandContext, CommandOutput } from './local/commands';
 import { readCredential } from './local/credential';
 

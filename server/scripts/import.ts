@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCommand } from './cli';
-import { IMPORT_KINDS } from '../modules/imports/finance';
+import { IMPORT_KINDS } from '../modules/imports/registry';
 import { fileInput } from './local/commands';
 
 /** Each kind's options as flags: financialYear is --financial-year. */

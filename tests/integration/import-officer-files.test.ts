@@ -5,7 +5,7 @@ import { startTestHub, TestHub } from '../helpers/hub';
 import { giasRowOf } from '../../server/modules/imports/gias-sample';
 import { SCHOOL_COLUMNS } from '../../server/modules/school/school.sql';
 import { COMMANDS } from '../../server/scripts/local/commands';
-import { cliViewer } from '../../server/modules/imports/cli';
+import { cliViewer } from '../../server/modules/imports/command-line';
 import { loadBlockDrivers } from '../../server/modules/funding/block.service';
 import { splitYear } from '../../server/modules/imports/officer-files';
 

@@ -6,8 +6,8 @@ import { Readable } from 'node:stream';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { importGias } from '../../server/modules/imports/gias';
-import { importFinance } from '../../server/modules/imports/finance';
-import { cliViewer } from '../../server/modules/imports/cli';
+import { importFile } from '../../server/modules/imports/import.service';
+import { cliViewer } from '../../server/modules/imports/command-line';
 import { COMMANDS } from '../../server/scripts/local/commands';
 import { bootstrapRealHub, checkHubInstance, markDemo, readHubInstance } from '../../server/modules/instance/instance';
 import { ConfigError } from '../../server/config';
@@ -88,7 +88,7 @@ describe('a demo database refuses every import, saying how to start empty', () =
       ),
     ).rejects.toThrow(/npm run db:reset -- --empty/);
     await expect(
-      importFinance(demo.db.dataSource, 'caseloads', Buffer.from('kind,period,districtCode,count\n'), {
+      importFile(demo.db.dataSource, 'caseloads', Buffer.from('kind,period,districtCode,count\n'), {
         viewer: finance,
         source: 'IMPORT',
         fileName: 'areas.csv',
@@ -144,7 +144,7 @@ describe('an empty database is a real hub with one Finance bootstrap token', () 
       /holds real data of LA 886 \(Kent\): the demo data is never loaded/,
     );
     await expect(
-      importFinance(db.dataSource, 'caseloads', Buffer.from('kind,period,districtCode,count\n'), {
+      importFile(db.dataSource, 'caseloads', Buffer.from('kind,period,districtCode,count\n'), {
         viewer: finance,
         source: 'IMPORT',
         fileName: 'a.csv',

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { Role, Viewer } from '../../server/auth/roles';
 import { submitAllocations } from '../../server/modules/allocation/allocation.service';
 import { AllocationStatus } from '../../server/modules/allocation/allocation.entity';
-import { importFinance } from '../../server/modules/imports/finance';
+import { importFile } from '../../server/modules/imports/import.service';
 import { setModelParameters } from '../../server/modules/scenario/parameters.service';
 import { recordParameters } from '../../server/modules/funding/parameters-of-record';
 import { startTestDatabase, TestDatabase, usingPostgres } from '../helpers/db';
@@ -239,7 +239,7 @@ onPostgres('races between writers, with one transaction held in the window (Post
     const approval = await approvalInTheWindow(m, 'SPRING-2027', '60000.00');
     const file = Buffer.from(`communityCode,term,amount\n${m.c},SPRING-2027,30000.00\n`);
     const imported = track(
-      importFinance(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots.csv' }),
+      importFile(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots.csv' }),
     );
     await until(2, () => imported.done);
     await blocker.query('ROLLBACK');
@@ -356,7 +356,7 @@ onPostgres('races between writers, with one transaction held in the window (Post
     ]);
     const file = Buffer.from(`communityCode,term,amount\n${m.c},${term},${imported}\n`);
     const runImport = () =>
-      track(importFinance(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots-race.csv' }));
+      track(importFile(ds, 'community-pots', file, { viewer: finance, source: 'API', fileName: 'pots-race.csv' }));
     const runParameters = () =>
       track(
         setModelParameters(

@@ -1,8 +1,7 @@
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { startTestHub, TestHub } from '../helpers/hub';
-import { XLSX_LIMITS } from '../../server/modules/imports/table';
-import { UPLOAD_LIMITS } from '../../server/modules/imports/import.router';
+import { UPLOAD_LIMITS, XLSX_LIMITS } from '../../server/modules/imports/upload';
 
 let t: TestHub;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nearSizeCsv, nearSizeWorkbook } from '../../bench/big-xlsx';
-import { UPLOAD_LIMITS } from '../../server/modules/imports/import.router';
+import { UPLOAD_LIMITS } from '../../server/modules/imports/upload';
 import { MAX_REPORTED_ERRORS } from '../../server/modules/imports/report';
 import { startEmbedded } from '../../server/db/embedded';
 import { createDataSource } from '../../server/db/datasource';

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
-import { readTable, TableRows, XLSX_LIMITS } from '../../server/modules/imports/table';
+import { TableRows } from '../../server/modules/imports/table';
+import { readTable, XLSX_LIMITS } from '../../server/modules/imports/upload';
 
 /*
  * The table an import reads (issue 10, item 7): kept compactly (TableRows), only the columns asked for, each cell

@@ -1,4 +1,4 @@
-import { IMPORT_KINDS, requireKind } from '../../server/modules/imports/finance';
+import { IMPORT_KINDS, requireKind } from '../../server/modules/imports/registry';
 import { looksLike } from '../../server/modules/imports/recognise';
 
 const say = (header: string[], kind = 'areas') => looksLike({ header }, requireKind(kind), IMPORT_KINDS);

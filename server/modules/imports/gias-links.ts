@@ -6,7 +6,9 @@ import { writeAudit } from '../audit/audit.service';
 import { recomputeRecord } from '../scenario/parameters.service';
 import { GIAS_LINK_TYPES } from '../school/school-link.entity';
 import { ErrorList, FileRejected, RowError } from './report';
-import { parseGiasDate, streamCsv } from './gias';
+import { parseGiasDate } from './gias';
+import { inTransaction } from './transaction';
+import { streamCsv, TextEncoding } from './upload';
 
 /**
  * Import of GIAS's links file (links_edubasealldata<date>.csv: URN, LinkURN, LinkName, LinkType,
@@ -37,7 +39,7 @@ export interface GiasLinksOptions {
   source: 'API' | 'IMPORT';
   fileName: string;
   dryRun?: boolean;
-  encoding?: 'win1252' | 'utf8';
+  encoding?: TextEncoding;
   /** The successor joins its predecessor's community from the conversion date (default true). */
   followCommunity?: boolean;
   /** Successor URNs that do not follow, whatever followCommunity says. */
@@ -93,13 +95,6 @@ interface LinkRow {
   establishedDate: string | null;
 }
 const keyOf = (l: { urn: number; linkUrn: number; linkType: string }) => `${l.urn}|${l.linkUrn}|${l.linkType}`;
-
-/** Thrown inside the transaction to roll a dry run back after everything has been worked out. */
-class DryRun extends Error {
-  constructor(readonly report: GiasLinksReport) {
-    super('dry run');
-  }
-}
 
 function indexLinkHeader(header: string[]): Record<LinkKey, number> {
   const names = header.map((h) => h.replace(/^\uFEFF/, '').trim());
@@ -225,101 +220,96 @@ export async function importGiasLinks(
     return report;
   }
 
-  try {
-    return await ds.transaction(async (tx) => {
-      await tx.query(`LOCK TABLE school_link IN SHARE ROW EXCLUSIVE MODE`);
-      const stored: LinkRow[] = await tx.query(
-        `SELECT urn, link_urn AS "linkUrn", link_type AS "linkType", to_char(established_date, 'YYYY-MM-DD') AS "establishedDate" FROM school_link`,
-      );
-      const storedByKey = new Map(stored.map((l) => [keyOf(l), l]));
-      const added = [...links.values()].filter((l) => !storedByKey.has(keyOf(l)));
-      const changed = [...links.values()].filter((l) => {
-        const s = storedByKey.get(keyOf(l));
-        return s && s.establishedDate !== l.establishedDate;
-      });
-      const removed = stored.filter((l) => !links.has(keyOf(l)));
-      report.added = added.length;
-      report.changed = changed.length;
-      report.removed = removed.length;
-      report.unchanged = links.size - added.length - changed.length;
+  // A dry run goes the whole way, audit included, in a transaction rolled back at the end.
+  return inTransaction(ds, { rollback: Boolean(opts.dryRun) }, async (tx) => {
+    await tx.query(`LOCK TABLE school_link IN SHARE ROW EXCLUSIVE MODE`);
+    const stored: LinkRow[] = await tx.query(
+      `SELECT urn, link_urn AS "linkUrn", link_type AS "linkType", to_char(established_date, 'YYYY-MM-DD') AS "establishedDate" FROM school_link`,
+    );
+    const storedByKey = new Map(stored.map((l) => [keyOf(l), l]));
+    const added = [...links.values()].filter((l) => !storedByKey.has(keyOf(l)));
+    const changed = [...links.values()].filter((l) => {
+      const s = storedByKey.get(keyOf(l));
+      return s && s.establishedDate !== l.establishedDate;
+    });
+    const removed = stored.filter((l) => !links.has(keyOf(l)));
+    report.added = added.length;
+    report.changed = changed.length;
+    report.removed = removed.length;
+    report.unchanged = links.size - added.length - changed.length;
 
-      if (removed.length)
-        await tx.query(
-          `DELETE FROM school_link l USING unnest($1::int[], $2::int[], $3::text[]) x(u, k, t)
+    if (removed.length)
+      await tx.query(
+        `DELETE FROM school_link l USING unnest($1::int[], $2::int[], $3::text[]) x(u, k, t)
             WHERE l.urn = x.u AND l.link_urn = x.k AND l.link_type = x.t`,
-          [removed.map((l) => l.urn), removed.map((l) => l.linkUrn), removed.map((l) => l.linkType)],
-        );
-      const writes = [...added, ...changed];
-      if (writes.length)
-        await tx.query(
-          `INSERT INTO school_link (urn, link_urn, link_type, established_date, source_kind, source_file, source_by, source_at)
+        [removed.map((l) => l.urn), removed.map((l) => l.linkUrn), removed.map((l) => l.linkType)],
+      );
+    const writes = [...added, ...changed];
+    if (writes.length)
+      await tx.query(
+        `INSERT INTO school_link (urn, link_urn, link_type, established_date, source_kind, source_file, source_by, source_at)
            SELECT u, k, t, d, 'IMPORTED', $5, $6, now() FROM unnest($1::int[], $2::int[], $3::text[], $4::date[]) x(u, k, t, d)
            ON CONFLICT (urn, link_urn, link_type) DO UPDATE SET established_date = EXCLUDED.established_date,
              source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
-          [
-            writes.map((l) => l.urn),
-            writes.map((l) => l.linkUrn),
-            writes.map((l) => l.linkType),
-            writes.map((l) => l.establishedDate),
-            opts.fileName,
-            opts.viewer.name,
-          ],
-        );
+        [
+          writes.map((l) => l.urn),
+          writes.map((l) => l.linkUrn),
+          writes.map((l) => l.linkType),
+          writes.map((l) => l.establishedDate),
+          opts.fileName,
+          opts.viewer.name,
+        ],
+      );
 
-      const { conversions, earliestJoin } = await followConversions(tx, opts);
-      report.conversions = conversions;
-      if (earliestJoin) {
-        const r = await recomputeRecord(tx, {
-          from: earliestJoin,
-          what: "Successor schools joining their predecessors' communities",
-        });
-        report.recomputed = {
-          termsRecomputed: r.termsRecomputed,
-          schoolTermRowsChanged: r.schoolTermRowsChanged,
-          potsChanged: r.potsChanged,
-        };
-      }
-      const joined = conversions.filter((c) => c.action === 'JOINED').length;
-      report.message =
-        `${opts.dryRun ? 'Dry run: would keep' : 'Links imported:'} ${links.size} link${links.size === 1 ? '' : 's'} between the hub's schools ` +
-        `(added ${report.added}, changed ${report.changed}, removed ${report.removed}, unchanged ${report.unchanged}); ` +
-        `${conversions.length} conversion${conversions.length === 1 ? '' : 's'}, ${joined} successor${joined === 1 ? '' : 's'} joining the predecessor's community.` +
-        (notes.count ? ` ${notes.count} row${notes.count > 1 ? 's' : ''} noted (see notes).` : '');
-      if (opts.dryRun) throw new DryRun(report);
-      const nothing = writes.length === 0 && removed.length === 0 && conversions.length === 0;
-      if (!nothing)
-        await writeAudit(
-          tx,
-          { viewer: opts.viewer, source: opts.source, reason: `GIAS links import of ${opts.fileName}` },
-          [
-            {
-              entity: 'IMPORT',
-              entityId: `GIAS-LINKS-${sha256.slice(0, 16)}`,
-              action: 'IMPORT_GIAS_LINKS',
-              before: { removed, changed: changed.map((l) => storedByKey.get(keyOf(l))) },
-              after: {
-                file: opts.fileName,
-                sha256,
-                summary: {
-                  added: report.added,
-                  changed: report.changed,
-                  removed: report.removed,
-                  unchanged: report.unchanged,
-                },
-                added: added.map(({ line: _line, ...l }) => l),
-                changed: changed.map(({ line: _line, ...l }) => l),
-                conversions,
+    const { conversions, earliestJoin } = await followConversions(tx, opts);
+    report.conversions = conversions;
+    if (earliestJoin) {
+      const r = await recomputeRecord(tx, {
+        from: earliestJoin,
+        what: "Successor schools joining their predecessors' communities",
+      });
+      report.recomputed = {
+        termsRecomputed: r.termsRecomputed,
+        schoolTermRowsChanged: r.schoolTermRowsChanged,
+        potsChanged: r.potsChanged,
+      };
+    }
+    const joined = conversions.filter((c) => c.action === 'JOINED').length;
+    report.message =
+      `${opts.dryRun ? 'Dry run: would keep' : 'Links imported:'} ${links.size} link${links.size === 1 ? '' : 's'} between the hub's schools ` +
+      `(added ${report.added}, changed ${report.changed}, removed ${report.removed}, unchanged ${report.unchanged}); ` +
+      `${conversions.length} conversion${conversions.length === 1 ? '' : 's'}, ${joined} successor${joined === 1 ? '' : 's'} joining the predecessor's community.` +
+      (notes.count ? ` ${notes.count} row${notes.count > 1 ? 's' : ''} noted (see notes).` : '');
+    const nothing = writes.length === 0 && removed.length === 0 && conversions.length === 0;
+    if (!nothing)
+      await writeAudit(
+        tx,
+        { viewer: opts.viewer, source: opts.source, reason: `GIAS links import of ${opts.fileName}` },
+        [
+          {
+            entity: 'IMPORT',
+            entityId: `GIAS-LINKS-${sha256.slice(0, 16)}`,
+            action: 'IMPORT_GIAS_LINKS',
+            before: { removed, changed: changed.map((l) => storedByKey.get(keyOf(l))) },
+            after: {
+              file: opts.fileName,
+              sha256,
+              summary: {
+                added: report.added,
+                changed: report.changed,
+                removed: report.removed,
+                unchanged: report.unchanged,
               },
+              added: added.map(({ line: _line, ...l }) => l),
+              changed: changed.map(({ line: _line, ...l }) => l),
+              conversions,
             },
-          ],
-        );
-      report.applied = !nothing;
-      return report;
-    });
-  } catch (err) {
-    if (err instanceof DryRun) return err.report;
-    throw err;
-  }
+          },
+        ],
+      );
+    report.applied = !opts.dryRun && !nothing;
+    return report;
+  });
 }
 
 const dayAfter = (iso: string) => new Date(Date.parse(iso + 'T00:00:00Z') + 86400000).toISOString().slice(0, 10);

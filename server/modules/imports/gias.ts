@@ -1,15 +1,12 @@
-import crypto from 'node:crypto';
-import { Readable, Transform, TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import Decimal from 'decimal.js';
-import iconv from 'iconv-lite';
-import { parse, CsvError } from 'csv-parse';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../../auth/roles';
 import { writeAudit } from '../audit/audit.service';
 import { SCHOOL_COLUMNS } from '../school/school.sql';
 import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
 import { ErrorList, FileRejected, RowError } from './report';
+import { streamCsv, TextEncoding } from './upload';
 import { applyClosures, ClosureChange } from '../school/closure';
 import { assertImportAllowed } from '../instance/instance';
 import { authorize, ACTIONS } from '../../auth/policy';
@@ -356,115 +353,10 @@ export interface GiasImportOptions {
   source: 'API' | 'IMPORT';
   fileName: string;
   dryRun?: boolean;
-  encoding?: 'win1252' | 'utf8';
+  encoding?: TextEncoding;
   /** Refuse to close more than this share of the open schools unless told to: a truncated file would otherwise close half the county. */
   maxCloseShare?: number;
   onProgress?: (bytes: number, rows: number) => void;
-}
-
-/** Looks at the first bytes: catches an XLSX, a binary file or a UTF-8 file before 50,000 rows of noise. */
-class Sniffer extends Transform {
-  bytes = 0;
-  utf8Bom = false;
-  private first = true;
-  readonly hash = crypto.createHash('sha256');
-  constructor(
-    private readonly onBytes: (n: number) => void,
-    private readonly what = 'the GIAS CSV',
-  ) {
-    super();
-  }
-  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-    if (this.first) {
-      this.first = false;
-      if (chunk.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
-        return cb(
-          new FileRejected(`The file is an XLSX or ZIP archive, not ${this.what}: download it from GIAS as CSV.`, []),
-        );
-      }
-      if (chunk.subarray(0, 4096).includes(0))
-        return cb(new FileRejected('The file is binary, not a CSV text file.', []));
-      this.utf8Bom = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
-    }
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    this.onBytes(this.bytes);
-    cb(null, chunk);
-  }
-}
-
-/** Detects the encoding from the first chunk: GIAS is Windows-1252, but a file re-saved by Excel as "CSV UTF-8" starts with a BOM. */
-class Decoder extends Transform {
-  private decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
-  constructor(
-    private readonly sniffer: Sniffer,
-    private readonly encoding: 'win1252' | 'utf8' | undefined,
-  ) {
-    super({ readableObjectMode: false });
-  }
-  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-    this.decoder ??= iconv.getDecoder(this.encoding ?? (this.sniffer.utf8Bom ? 'utf8' : 'win1252'));
-    const s = this.decoder.write(chunk);
-    cb(null, s.length ? Buffer.from(s, 'utf8') : undefined);
-  }
-  _flush(cb: TransformCallback) {
-    const rest = this.decoder?.end();
-    cb(null, rest ? Buffer.from(rest, 'utf8') : undefined);
-  }
-}
-
-/**
- * Streams a CSV file (GIAS's encoding rules: Windows-1252, or UTF-8 after a BOM) record by record; throws
- * FileRejected for a file that is not CSV text. Returns the file's SHA-256.
- */
-export async function streamCsv(
-  input: Readable,
-  opts: { encoding?: 'win1252' | 'utf8'; onProgress?: (bytes: number) => void; what: string },
-  onRecord: (record: string[], line: number) => void,
-): Promise<{ sha256: string; bytes: number; records: number }> {
-  const sniffer = new Sniffer((bytes) => opts.onProgress?.(bytes), opts.what);
-  // A GIAS row is about 2 KB: a record past 1 MB is a broken quote swallowing the file, refused before it fills memory.
-  const parser = parse({
-    bom: true,
-    relax_column_count: true,
-    info: true,
-    skip_empty_lines: true,
-    max_record_size: 1_000_000,
-  });
-  let records = 0;
-  // pipeline() reports an error thrown here as an AbortError of the upstream streams: keep the real one.
-  let fatal: Error | null = null;
-  const consume = async (all: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
-    try {
-      for await (const { record, info } of all) {
-        records++;
-        onRecord(record, info.lines);
-      }
-    } catch (err) {
-      fatal = err as Error;
-      throw err;
-    }
-  };
-  try {
-    await pipeline(input, sniffer, new Decoder(sniffer, opts.encoding), parser, consume);
-  } catch (caught) {
-    const err = fatal ?? caught;
-    if (err instanceof FileRejected) throw err;
-    if (err instanceof CsvError) {
-      const line = (err as CsvError & { lines?: number }).lines ?? 0;
-      throw new FileRejected(
-        `The file is not valid CSV at line ${line}: ${err.message.replace(/^Invalid [^:]*: /, '')}`,
-        [{ line, column: null, value: null, reason: err.message }],
-      );
-    }
-    throw err;
-  }
-  if (records === 0)
-    throw new FileRejected('The file is empty: it has no header line.', [
-      { line: 1, column: null, value: null, reason: 'no header' },
-    ]);
-  opts.onProgress?.(sniffer.bytes);
-  return { sha256: sniffer.hash.digest('hex'), bytes: sniffer.bytes, records };
 }
 
 /** Open in the sense of the LAESTAB index: open, or open but proposed to close. */

@@ -6,25 +6,33 @@ import { authorize, ACTIONS } from '../../auth/policy';
 import { BadInput } from '../../errors';
 import { localAuthority } from '../../common/local-authority';
 import { handler, RestDeps } from '../exports/http';
-import { parseParams } from '../exports/params';
+import { ParamSpec, parseParams } from '../exports/params';
 import { XLSX_TYPE } from '../exports/export.router';
 import { importGias } from './gias';
 import { importGiasLinks } from './gias-links';
-import { importFinance, IMPORT_KINDS, requireKind } from './finance';
+import { importFile } from './import.service';
+import { IMPORT_KINDS, requireKind } from './registry';
 import { templateCsv, templateXlsx } from './templates';
+import { TextEncoding, UPLOAD_LIMITS } from './upload';
 
-export const UPLOAD_LIMITS = {
-  /** Finance files are a few thousand rows: read whole (XLSX through the streaming reader). */
-  financeBytes: 20 * 1024 * 1024,
-  /** The GIAS register is streamed; the national file is about 60 MB, so four times that is a broken upload. */
-  giasBytes: 256 * 1024 * 1024,
-  /** The national links file is a few megabytes. */
-  giasLinksBytes: 64 * 1024 * 1024,
-};
-/** Kept for callers of the old name. */
-export const FINANCE_UPLOAD_LIMIT_BYTES = UPLOAD_LIMITS.financeBytes;
+/** The limits live with the upload reader (upload.ts); named here too for the callers of the routes. */
+export { UPLOAD_LIMITS };
 
 const BOOL = ['TRUE', 'FALSE'] as const;
+const DRY_RUN: ParamSpec = {
+  name: 'dryRun',
+  kind: 'enum',
+  values: BOOL,
+  description: 'TRUE to report without writing.',
+};
+const ENCODING: ParamSpec = {
+  name: 'encoding',
+  kind: 'enum',
+  values: ['WIN1252', 'UTF8'],
+  description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).',
+};
+const encodingOf = (p: Record<string, unknown>) =>
+  p.encoding ? ((p.encoding as string).toLowerCase() as TextEncoding) : undefined;
 
 /**
  * POST /import/gias?la=<HUB_LA> (the GIAS CSV as the body, streamed), POST /import/gias-links (GIAS's links file, after
@@ -41,6 +49,13 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
   };
   const query = (req: Request) => new URL(req.originalUrl, 'http://hub').searchParams;
   const fileName = (req: Request, fallback: string) => String(req.headers['x-file-name'] ?? fallback).slice(0, 120);
+  /** Who runs an import through the API, on what file, and whether for real. */
+  const run = (req: Request, viewer: Viewer, dryRun: unknown, fallbackName: string) => ({
+    viewer,
+    source: 'API' as const,
+    fileName: fileName(req, fallbackName),
+    dryRun: dryRun === 'TRUE',
+  });
 
   router.get(
     '/templates/:file',
@@ -66,19 +81,14 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       const p = parseParams(
         [
           { name: 'la', kind: 'int', description: "DfE LA code (default: the hub's, HUB_LA)." },
-          { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
+          DRY_RUN,
           {
             name: 'allowMassClose',
             kind: 'enum',
             values: BOOL,
             description: 'TRUE to allow closing more than a fifth of the open schools.',
           },
-          {
-            name: 'encoding',
-            kind: 'enum',
-            values: ['WIN1252', 'UTF8'],
-            description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).',
-          },
+          ENCODING,
         ],
         query(req),
         'GIAS import',
@@ -98,13 +108,10 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       });
       req.pipe(body);
       const report = await importGias(deps.dataSource, body, {
+        ...run(req, viewer, p.dryRun, 'upload.csv'),
         la: (p.la as number | null) ?? localAuthority().code,
-        viewer,
-        source: 'API',
-        fileName: fileName(req, 'upload.csv'),
-        dryRun: p.dryRun === 'TRUE',
         maxCloseShare: p.allowMassClose === 'TRUE' ? 1 : undefined,
-        encoding: p.encoding ? ((p.encoding as string).toLowerCase() as 'win1252' | 'utf8') : undefined,
+        encoding: encodingOf(p),
       });
       sendReport(res, report);
     }),
@@ -116,7 +123,7 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
       const viewer = await finance(req);
       const p = parseParams(
         [
-          { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
+          DRY_RUN,
           {
             name: 'followCommunity',
             kind: 'enum',
@@ -129,25 +136,17 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
             kind: 'intList',
             description: "Successor URNs that do not join their predecessor's community.",
           },
-          {
-            name: 'encoding',
-            kind: 'enum',
-            values: ['WIN1252', 'UTF8'],
-            description: 'Force the text encoding (default: Windows-1252, or UTF-8 after a BOM).',
-          },
+          ENCODING,
         ],
         query(req),
         'GIAS links import',
       );
       const body = await readBody(req, UPLOAD_LIMITS.giasLinksBytes, 'the national GIAS links file is a few MB');
       const report = await importGiasLinks(deps.dataSource, Readable.from([body]), {
-        viewer,
-        source: 'API',
-        fileName: fileName(req, 'links.csv'),
-        dryRun: p.dryRun === 'TRUE',
+        ...run(req, viewer, p.dryRun, 'links.csv'),
         followCommunity: p.followCommunity !== 'FALSE',
         noFollow: (p.noFollow as number[] | null) ?? [],
-        encoding: p.encoding ? ((p.encoding as string).toLowerCase() as 'win1252' | 'utf8') : undefined,
+        encoding: encodingOf(p),
       });
       sendReport(res, report);
     }),
@@ -158,20 +157,10 @@ export function createImportRouter(deps: RestDeps & { dataSource: DataSource }):
     handler(deps, async (req, res) => {
       const viewer = await finance(req);
       const kind = requireKind(String(req.params.kind));
-      const { dryRun, ...options } = parseParams(
-        [
-          { name: 'dryRun', kind: 'enum', values: BOOL, description: 'TRUE to report without writing.' },
-          ...(kind.options ?? []),
-        ],
-        query(req),
-        `${kind.kind} import`,
-      );
+      const { dryRun, ...options } = parseParams([DRY_RUN, ...(kind.options ?? [])], query(req), `${kind.kind} import`);
       const body = await readBody(req, kind.maxBytes ?? UPLOAD_LIMITS.financeBytes);
-      const report = await importFinance(deps.dataSource, kind.kind, body, {
-        viewer,
-        source: 'API',
-        fileName: fileName(req, `upload-${kind.kind}`),
-        dryRun: dryRun === 'TRUE',
+      const report = await importFile(deps.dataSource, kind.kind, body, {
+        ...run(req, viewer, dryRun, `upload-${kind.kind}`),
         options: options as Record<string, string | number | null>,
       });
       sendReport(res, report);

@@ -13,7 +13,7 @@
  *   terms' months (5/12, 4/12, 3/12), exactly, to the penny.
  *
  * Each one validates the whole file, reports every problem with line, column, value and reason, and writes
- * through the finance import's one transaction and audit (finance.ts), with provenance IMPORTED.
+ * through a finance kind's store (finance.ts) in the import's one transaction and audit, with provenance IMPORTED.
  */
 import Decimal from 'decimal.js';
 import type { EntityManager } from 'typeorm';
@@ -23,9 +23,19 @@ import { BLOCK_LINE_BY_CODE, BlockLineCode } from '../funding/block';
 import { largestRemainderSplit, notionalSenLines, PlaceType, sumMoney } from '../funding/model';
 import { recordParameters } from '../funding/parameters-of-record';
 import type { FundingTerm } from '../period/period.entity';
-import type { ImportKind, ImportOptionValues, ImportRow, RecordChange, Refs, Stored, Validated } from './finance';
-import { ErrorList, FileRejected } from './report';
-import type { Table, TableRow } from './table';
+import type {
+  ImportOptionValues,
+  ImportRow,
+  PublishedImport,
+  PublishedValidated,
+  RecordChange,
+  Refs,
+  Stored,
+} from './kinds';
+import { BASELINE_STORE, BLOCK_LINE_STORE, NOTIONAL_SEN_STORE } from './finance';
+import { columnsNotRead, sourcedStore } from './kind-parts';
+import { ErrorList, FileRejected, FirstLines } from './report';
+import type { Table, TableOptions, TableRow } from './table';
 import {
   academicYearCode,
   capped,
@@ -38,12 +48,6 @@ import {
   SchoolIndex,
   wrongFile,
 } from './published';
-
-type KindNamed = (name: string) => ImportKind;
-
-export function officerFileKinds(kindNamed: KindNamed): ImportKind[] {
-  return [aptBudgets(kindNamed), s251(kindNamed), placeNumbers(), baselinesByYear(kindNamed)];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared bits
@@ -63,6 +67,19 @@ function idHeading(h: string): 'urn' | 'laestab' | 'ukprn' | 'name' | 'financial
   if (/^(academic year|academicyear)$/.test(n)) return 'academicYear';
   if (/^(la|la code|la number|old la code|local authority code|la no)$/.test(n)) return 'la';
   return null;
+}
+
+/**
+ * A wide published sheet (a column per factor or place type): read from `sheet` (or a "Data" sheet), its header the
+ * first of the first `scanRows` rows with an id heading of `ids` and a column the kind reads.
+ */
+function wideSheet(sheet: string, scanRows: number, ids: string[], reads: (heading: string) => boolean): TableOptions {
+  return {
+    preferredSheets: [sheet, 'Data'],
+    maxColumns: 400,
+    headerScanRows: scanRows,
+    findHeader: (cells) => cells.some((c) => ids.includes(idHeading(c) ?? '')) && cells.some(reads),
+  };
 }
 
 function headingsOf<K extends string>(table: Table, classify: (h: string) => K | null): Map<K, string> {
@@ -265,10 +282,10 @@ const APT_TEMPLATE_HEADINGS = [
   'Notional SEN Budget',
 ];
 
-function aptBudgets(kindNamed: KindNamed): ImportKind {
-  const notionalSen = () => kindNamed('notional-sen');
+function aptBudgets(): PublishedImport {
   return {
     kind: 'apt-budgets',
+    mode: 'published',
     title: "School budgets in the APT's layout (notional SEN derived)",
     description:
       'School-level budget data as the DfE\'s Authority Proforma Tool holds it (its "New ISB" sheet, or a CSV of it): one row per school, ' +
@@ -299,14 +316,7 @@ function aptBudgets(kindNamed: KindNamed): ImportKind {
       example: name === 'URN' ? '118001' : name === 'Financial Year' ? '2025-26' : '',
     })),
     key: ['URN', 'Financial Year'],
-    table: {
-      preferredSheets: ['New ISB', 'Data'],
-      maxColumns: 400,
-      headerScanRows: 40,
-      findHeader: (cells) =>
-        cells.some((c) => ['urn', 'laestab'].includes(idHeading(c) ?? '')) &&
-        cells.some((c) => aptColumn(c)?.kind === 'factor'),
-    },
+    table: wideSheet('New ISB', 40, ['urn', 'laestab'], (c) => aptColumn(c)?.kind === 'factor'),
     options: [
       {
         name: 'financialYear',
@@ -314,9 +324,7 @@ function aptBudgets(kindNamed: KindNamed): ImportKind {
         description: 'Financial year of the budgets (e.g. 2025-26) when the file has no Financial Year column.',
       },
     ],
-    check() {},
-    load: (tx, ids) => notionalSen().load!(tx, ids),
-    write: (tx, changed, existing, src) => notionalSen().write!(tx, changed, existing, src),
+    store: NOTIONAL_SEN_STORE,
     async validate(tx, table, refs, options) {
       return validateApt(tx, table, refs, options);
     },
@@ -353,7 +361,7 @@ async function validateApt(
   table: Table,
   refs: Refs,
   options: ImportOptionValues,
-): Promise<Validated> {
+): Promise<PublishedValidated> {
   const columns = table.header.map((h) => ({ h, c: aptColumn(h) }));
   const ids = headingsOf(table, idHeading);
   const factorCols = columns.filter((x) => x.c?.kind === 'factor');
@@ -399,7 +407,7 @@ async function validateApt(
   const records: RecordChange[] = [];
   const differences: AptDifference[] = [];
   const skipped: { line: number; reason: string }[] = [];
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   let rounded = 0;
   let checked = 0;
   for (const row of table.rows) {
@@ -451,18 +459,14 @@ async function validateApt(
     }
     if (errors.count > before || urn === null || fy === null) continue;
     const key = `${urn}|${fy}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line: row.line,
+    if (
+      !seen.once(key, row.line, errors, {
         column: ids.get('urn') ?? ids.get('laestab')!,
         value: String(urn),
-        reason: `the same school and year appear twice, on lines ${first} and ${row.line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `the same school and year appear twice, on lines ${first} and ${row.line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, row.line);
     let p = pctByYear.get(fy);
     if (!p) {
       const start = refs.periods.financialYearByCode.get(fy)!.startDate;
@@ -501,7 +505,7 @@ async function validateApt(
   return {
     rows,
     errors,
-    ignoredColumns: table.header.filter((h) => h !== '' && !known.has(h)),
+    ignoredColumns: columnsNotRead(table.header, known),
     records,
     details: {
       sheet: table.sheet ?? null,
@@ -619,10 +623,10 @@ interface S251Part {
   parts: Record<string, string>;
 }
 
-function s251(kindNamed: KindNamed): ImportKind {
-  const blockLines = () => kindNamed('hn-block-lines');
+function s251(): PublishedImport {
   return {
     kind: 's251',
+    mode: 'published',
     title: 'S251 budget or outturn (High Needs block lines)',
     description:
       "S251 lines as the DfE's statistics service publishes them (Planned LA and school expenditure, or LA and school expenditure: " +
@@ -671,9 +675,7 @@ function s251(kindNamed: KindNamed): ImportKind {
         description: "The file's amounts are in pounds (the unrounded files, the default), thousands or millions.",
       },
     ],
-    check() {},
-    load: (tx, ids) => blockLines().load!(tx, ids),
-    write: (tx, changed, existing, src) => blockLines().write!(tx, changed, existing, src),
+    store: BLOCK_LINE_STORE,
     validate: (tx, table, refs, options) => validateS251(tx, table, refs, options),
     detailLines: (d) => {
       const lines = d.blockLines as { financialYear: string; lineCode: string; amount: string }[];
@@ -717,7 +719,7 @@ async function validateS251(
   table: Table,
   refs: Refs,
   options: ImportOptionValues,
-): Promise<Validated> {
+): Promise<PublishedValidated> {
   const h = new Map(table.header.map((x) => [normalizeHeading(x).replace(/ /g, '_'), x]));
   const budget = h.has('category_of_planned_expenditure');
   const outturn = h.has('category_of_expenditure');
@@ -759,7 +761,7 @@ async function validateS251(
   const otherLevels = new Map<string, number>();
   const yearsNotHeld = new Map<string, number>();
   const noCode: number[] = [];
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   const laNames = new Set<string>();
   let rounded = 0;
   let ours = 0;
@@ -820,18 +822,14 @@ async function validateS251(
     const forecast = forecastCol ? amount(forecastCol) : null;
     if (errors.count > before) continue;
     const key = `${fy}|${code}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line: row.line,
+    if (
+      !seen.once(key, row.line, errors, {
         column: categoryCol!,
         value: category,
-        reason: `line ${code} for ${fy} appears twice, on lines ${first} and ${row.line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `line ${code} for ${fy} appears twice, on lines ${first} and ${row.line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, row.line);
     const mapping = S251_LINES[code];
     if (!mapping) {
       notImported.push({
@@ -894,22 +892,7 @@ async function validateS251(
   }
   // Outturn goes onto the year's lines: a line must have its budget first.
   const ids = [...parts.keys()];
-  const stored: {
-    id: string;
-    name: string;
-    sortOrder: number;
-    budget: string;
-    forecast: string;
-    outturn: string | null;
-    memo: boolean;
-  }[] = ids.length
-    ? await tx.query(
-        `SELECT b.financial_year_code || '|' || b.line_code AS id, b.name, b.sort_order AS "sortOrder", b.budget, b.forecast, b.outturn, b.memo
-             FROM high_needs_block_line b WHERE b.financial_year_code || '|' || b.line_code = ANY($1::text[])`,
-        [ids],
-      )
-    : [];
-  const existing = new Map(stored.map((s) => [s.id, s]));
+  const existing = ids.length ? await BLOCK_LINE_STORE.load(tx, ids) : new Map<string, Stored>();
   const records: RecordChange[] = [];
   const blockLines: {
     financialYear: string;
@@ -999,9 +982,10 @@ export function placeColumn(h: string): { type: PlaceType; academicYear: string 
   return type ? { type, academicYear } : null;
 }
 
-function placeNumbers(): ImportKind {
+function placeNumbers(): PublishedImport {
   return {
     kind: 'place-numbers',
+    mode: 'published',
     title: 'High needs place numbers',
     description:
       'High needs place numbers per institution, in the DfE\'s published layout (the "High_Needs_Places" sheet: URN, UKPRN, LAESTAB, ' +
@@ -1029,13 +1013,7 @@ function placeNumbers(): ImportKind {
       })),
     ],
     key: ['URN', 'Academic year'],
-    table: {
-      preferredSheets: ['High_Needs_Places', 'Data'],
-      maxColumns: 400,
-      headerScanRows: 30,
-      findHeader: (cells) =>
-        cells.some((c) => ['urn', 'ukprn'].includes(idHeading(c) ?? '')) && cells.some((c) => placeColumn(c) !== null),
-    },
+    table: wideSheet('High_Needs_Places', 30, ['urn', 'ukprn'], (c) => placeColumn(c) !== null),
     options: [
       {
         name: 'academicYear',
@@ -1043,25 +1021,15 @@ function placeNumbers(): ImportKind {
         description: 'Academic year of the places (e.g. 2025/26) when neither the headings nor a column say.',
       },
     ],
-    check() {},
-    async load(tx, ids) {
-      const rows: (Stored & { id: string })[] = await tx.query(
-        `SELECT p.school_urn || '|' || p.academic_year_code || '|' || p.place_type AS id, p.places
-           FROM place_number p WHERE p.school_urn || '|' || p.academic_year_code || '|' || p.place_type = ANY($1::text[])`,
-        [ids],
-      );
-      return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-    },
-    async write(tx, changed, _existing, src) {
-      const part = (i: number) => changed.map((c) => c.id.split('|')[i]);
-      await tx.query(
-        `INSERT INTO place_number (school_urn, academic_year_code, place_type, places, source_kind, source_file, source_by, source_at)
-         SELECT u, y, t, n, 'IMPORTED', $5, $6, now() FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) x(u, y, t, n)
-         ON CONFLICT (school_urn, academic_year_code, place_type) DO UPDATE SET places = EXCLUDED.places, source_kind = 'IMPORTED',
-           source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-        [part(0).map(Number), part(1), part(2), changed.map((c) => c.after.places), src.file, src.by],
-      );
-    },
+    store: sourcedStore({
+      table: 'place_number',
+      keys: [
+        ['school_urn', 'int'],
+        ['academic_year_code', 'text'],
+        ['place_type', 'text'],
+      ],
+      columns: { places: ['places', 'int'] },
+    }),
     validate: (tx, table, refs, options) => validatePlaces(tx, table, refs, options),
     detailLines: (d) => [
       `  places for ${d.academicYear}: ${Object.entries(d.totals as Record<string, number>)
@@ -1080,7 +1048,7 @@ async function validatePlaces(
   table: Table,
   refs: Refs,
   options: ImportOptionValues,
-): Promise<Validated> {
+): Promise<PublishedValidated> {
   const ids = headingsOf(table, idHeading);
   const cols = table.header.map((h) => ({ h, p: placeColumn(h) })).filter((x) => x.p !== null) as {
     h: string;
@@ -1136,7 +1104,7 @@ async function validatePlaces(
   const records: RecordChange[] = [];
   const notHeld: { line: number; reason: string }[] = [];
   const totals: Record<string, number> = Object.fromEntries(types.map((t) => [t, 0]));
-  const seen = new Map<string, number>();
+  const seen = new FirstLines();
   let otherAuthorities = 0;
   let academicYear: string | null = fileAy;
   for (const row of table.rows) {
@@ -1209,18 +1177,14 @@ async function validatePlaces(
     }
     if (errors.count > before || urn === null || ay === null) continue;
     const key = `${urn}|${ay}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.add({
-        line: row.line,
+    if (
+      !seen.once(key, row.line, errors, {
         column: idCol,
         value: String(urn),
-        reason: `the same institution appears twice for ${ay}, on lines ${first} and ${row.line}: keep one`,
-      });
-      errors.rejectedLines.add(first);
+        reason: (first) => `the same institution appears twice for ${ay}, on lines ${first} and ${row.line}: keep one`,
+      })
+    )
       continue;
-    }
-    seen.set(key, row.line);
     academicYear = academicYear ?? ay;
     for (const t of types) {
       records.push({ id: `${urn}|${ay}|${t}`, after: { places: places[t] ?? 0 } });
@@ -1285,10 +1249,10 @@ export function splitYear(
   return terms.map((t) => ({ term: t.code, months: t.months, amount: split.get(t.code)! }));
 }
 
-function baselinesByYear(kindNamed: KindNamed): ImportKind {
-  const baseline = () => kindNamed('baseline-funding');
+function baselinesByYear(): PublishedImport {
   return {
     kind: 'baselines-by-year',
+    mode: 'published',
     title: 'Baselines per year, split into funding terms',
     description:
       "Each school's baseline (previous individual high-needs funding) for a whole financial year (2025-26) or academic year (2025/26). The hub " +
@@ -1321,9 +1285,7 @@ function baselinesByYear(kindNamed: KindNamed): ImportKind {
       },
     ],
     key: ['schoolUrn', 'financialYear', 'academicYear'],
-    check() {},
-    load: (tx, ids) => baseline().load!(tx, ids),
-    write: (tx, changed, existing, src) => baseline().write!(tx, changed, existing, src),
+    store: BASELINE_STORE,
     validate: async (_tx, table, refs) => validateBaselines(table, refs),
     detailLines: (d) =>
       (
@@ -1345,7 +1307,7 @@ function baselinesByYear(kindNamed: KindNamed): ImportKind {
   };
 }
 
-function validateBaselines(table: Table, refs: Refs): Validated {
+function validateBaselines(table: Table, refs: Refs): PublishedValidated {
   const col = new Map<string, string>();
   for (const h of table.header) {
     const k = BASELINE_ALIASES[normalizeHeading(h)];
@@ -1463,7 +1425,7 @@ function validateBaselines(table: Table, refs: Refs): Validated {
   return {
     rows,
     errors,
-    ignoredColumns: table.header.filter((h) => h !== '' && !known.has(h)),
+    ignoredColumns: columnsNotRead(table.header, known),
     records,
     details: {
       rounding:
@@ -1473,3 +1435,6 @@ function validateBaselines(table: Table, refs: Refs): Validated {
     },
   };
 }
+
+/** The files officers hold as the DfE publishes them, each read by its own layout and written through a finance store. */
+export const OFFICER_FILE_KINDS: PublishedImport[] = [aptBudgets(), s251(), placeNumbers(), baselinesByYear()];

@@ -1,4 +1,4 @@
-import type { ImportKind } from './finance';
+import type { ImportKind } from './kinds';
 import { describeFile } from './published';
 import type { Table } from './table';
 
@@ -14,7 +14,11 @@ export function looksLike(
 ): string {
   const h = new Set(table.header.map((c) => c.trim()).filter(Boolean));
   const other = kinds.find(
-    (k) => k !== expected && !k.table && k.fields.filter((f) => f.required).every((f) => h.has(f.name)),
+    // A layout read by its own sheet and header rules is recognised by describeFile, not by template columns.
+    (k) =>
+      k !== expected &&
+      !(k.mode === 'published' && k.table) &&
+      k.fields.filter((f) => f.required).every((f) => h.has(f.name)),
   );
   if (other) return ` It looks like a ${other.kind} file (${other.title}): import it as ${other.kind}.`;
   const known = describeFile(table);

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import type { FieldSpec, ImportKind, ImportRow, ImportSource, Refs } from './finance';
+import type { FieldSpec, ImportRow, ImportSource, RecordsImport, Refs } from './kinds';
 import type { ErrorList } from './report';
+import { FY_FIELD, loadBy, requireYear, rowProblem } from './kind-parts';
 import { money } from '../funding/model';
 import { recomputeRecord } from '../scenario/parameters.service';
 
@@ -17,16 +18,8 @@ import { recomputeRecord } from '../scenario/parameters.service';
  * block lines of record are then recomputed from the year's start.
  */
 
-type Stored = Record<string, string | number | boolean | null>;
-
 const fields: FieldSpec[] = [
-  {
-    name: 'financialYear',
-    kind: 'code',
-    required: true,
-    description: 'Financial year code, e.g. 2026-27.',
-    example: '2026-27',
-  },
+  { ...FY_FIELD, description: 'Financial year code, e.g. 2026-27.', example: '2026-27' },
   {
     name: 'importedPupils',
     kind: 'int',
@@ -57,11 +50,9 @@ const fields: FieldSpec[] = [
   },
 ];
 
-const problem = (errors: ErrorList, row: ImportRow, column: string, reason: string) =>
-  errors.add({ line: row.line, column, value: row.values[column] == null ? null : String(row.values[column]), reason });
-
-export const RECOUPMENT_KIND: ImportKind = {
+export const RECOUPMENT_KIND: RecordsImport = {
   kind: 'recoupment',
+  mode: 'records',
   title: "Pupils imported and exported, and the LA's placements in other authorities' schools",
   description:
     "Per financial year: other authorities' children in the LA's schools (imports), the LA's in theirs (exports), " +
@@ -71,8 +62,7 @@ export const RECOUPMENT_KIND: ImportKind = {
   key: ['financialYear'],
   check(row: ImportRow, refs: Refs, bad) {
     const v = row.values;
-    if (!refs.periods.financialYearByCode.has(v.financialYear as string))
-      bad('financialYear', `is not a financial year (${refs.periods.financialYears.map((x) => x.code).join(', ')})`);
+    requireYear(refs, row, bad);
     if ((v.otherLaPlacements ?? null) === null && (v.otherLaUnitCost ?? null) !== null)
       bad('otherLaPlacements', 'is required with otherLaUnitCost');
     if ((v.otherLaPlacements ?? null) !== null && (v.otherLaUnitCost ?? null) === null)
@@ -86,7 +76,7 @@ export const RECOUPMENT_KIND: ImportKind = {
     const years = new Set(held.map((h) => h.fy));
     for (const r of rows)
       if (!years.has(r.values.financialYear as string))
-        problem(errors, r, 'financialYear', 'has no DSG income held (the high-needs allocation): import it first');
+        rowProblem(errors, r, 'financialYear', 'has no DSG income held (the high-needs allocation): import it first');
   },
   records: (rows) =>
     rows.map(({ values: v }) => ({
@@ -99,44 +89,46 @@ export const RECOUPMENT_KIND: ImportKind = {
           : { otherLaPlacements: v.otherLaPlacements as number, otherLaUnitCost: money(v.otherLaUnitCost as string) }),
       },
     })),
-  async load(tx, ids) {
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT d.financial_year_code AS id, d.imported_pupils AS "importedPupils", d.exported_pupils AS "exportedPupils",
-              p.placements AS "otherLaPlacements", p.unit_cost AS "otherLaUnitCost"
-         FROM dsg_income_year d LEFT JOIN placement p ON p.financial_year_code = d.financial_year_code AND p.kind = 'OTHER_LA'
-        WHERE d.financial_year_code = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed, _existing, src: ImportSource) {
-    const ids = changed.map((c) => c.id);
-    await tx.query(
-      `UPDATE dsg_income_year d SET imported_pupils = x.i, exported_pupils = x.e, source_kind = 'IMPORTED', source_file = $4, source_by = $5,
-              source_at = now(), source_parameter_version = NULL
-         FROM unnest($1::text[], $2::int[], $3::int[]) x(fy, i, e) WHERE d.financial_year_code = x.fy`,
-      [ids, changed.map((c) => c.after.importedPupils), changed.map((c) => c.after.exportedPupils), src.file, src.by],
-    );
-    const placements = changed.filter((c) => c.after.otherLaPlacements !== undefined);
-    if (placements.length)
-      await tx.query(
-        `INSERT INTO placement (financial_year_code, kind, placements, unit_cost, source_kind, source_file, source_by, source_at)
-         SELECT fy, 'OTHER_LA', n, c, 'IMPORTED', $4, $5, now() FROM unnest($1::text[], $2::int[], $3::numeric[]) x(fy, n, c)
-         ON CONFLICT (financial_year_code, kind) DO UPDATE SET placements = EXCLUDED.placements, unit_cost = EXCLUDED.unit_cost,
-           source_kind = 'IMPORTED', source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at,
-           source_parameter_version = NULL`,
-        [
-          placements.map((c) => c.id),
-          placements.map((c) => c.after.otherLaPlacements),
-          placements.map((c) => c.after.otherLaUnitCost),
-          src.file,
-          src.by,
-        ],
+  store: {
+    async load(tx, ids) {
+      return loadBy(
+        tx,
+        `SELECT d.financial_year_code AS id, d.imported_pupils AS "importedPupils", d.exported_pupils AS "exportedPupils",
+                p.placements AS "otherLaPlacements", p.unit_cost AS "otherLaUnitCost"
+           FROM dsg_income_year d LEFT JOIN placement p ON p.financial_year_code = d.financial_year_code AND p.kind = 'OTHER_LA'
+          WHERE d.financial_year_code = ANY($1::text[])`,
+        [ids],
       );
-    // The OTHER_LA_PLACEMENTS line of record follows its drivers (a line entered by hand is kept and reported).
-    if (placements.length) {
-      const from = `${[...placements.map((c) => c.id)].sort()[0].slice(0, 4)}-04-01`;
-      await recomputeRecord(tx, { from, what: 'the recoupment import' });
-    }
+    },
+    async write(tx, changed, _existing, src: ImportSource) {
+      const ids = changed.map((c) => c.id);
+      await tx.query(
+        `UPDATE dsg_income_year d SET imported_pupils = x.i, exported_pupils = x.e, source_kind = 'IMPORTED', source_file = $4, source_by = $5,
+                source_at = now(), source_parameter_version = NULL
+           FROM unnest($1::text[], $2::int[], $3::int[]) x(fy, i, e) WHERE d.financial_year_code = x.fy`,
+        [ids, changed.map((c) => c.after.importedPupils), changed.map((c) => c.after.exportedPupils), src.file, src.by],
+      );
+      const placements = changed.filter((c) => c.after.otherLaPlacements !== undefined);
+      if (placements.length)
+        await tx.query(
+          `INSERT INTO placement (financial_year_code, kind, placements, unit_cost, source_kind, source_file, source_by, source_at)
+           SELECT fy, 'OTHER_LA', n, c, 'IMPORTED', $4, $5, now() FROM unnest($1::text[], $2::int[], $3::numeric[]) x(fy, n, c)
+           ON CONFLICT (financial_year_code, kind) DO UPDATE SET placements = EXCLUDED.placements, unit_cost = EXCLUDED.unit_cost,
+             source_kind = 'IMPORTED', source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at,
+             source_parameter_version = NULL`,
+          [
+            placements.map((c) => c.id),
+            placements.map((c) => c.after.otherLaPlacements),
+            placements.map((c) => c.after.otherLaUnitCost),
+            src.file,
+            src.by,
+          ],
+        );
+      // The OTHER_LA_PLACEMENTS line of record follows its drivers (a line entered by hand is kept and reported).
+      if (placements.length) {
+        const from = `${[...placements.map((c) => c.id)].sort()[0].slice(0, 4)}-04-01`;
+        await recomputeRecord(tx, { from, what: 'the recoupment import' });
+      }
+    },
   },
 };

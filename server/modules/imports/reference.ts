@@ -7,11 +7,11 @@ import { communityOn, type MembershipSpan } from '../community/membership';
 import { loadPeriodCatalogue } from '../period/period.service';
 import { followPotShares, recomputeRecord } from '../scenario/parameters.service';
 import type { ErrorList } from './report';
-// Types only: finance.ts lists these kinds, so nothing of it may run while this module loads.
-import type { ApplyResult, Bad, FieldSpec, ImportKind, ImportRow, Refs, Stored } from './finance';
+import type { ApplyResult, Bad, ImportKind, ImportRow, RecordsImport, Refs, ReplaceImport } from './kinds';
+import { columnStore, loadBy, upsert, URN_FIELD } from './kind-parts';
 
 /**
- * Reference data from the authority's own sources, through the generic import machinery of finance.ts (the
+ * Reference data from the authority's own sources, through the one import machinery (validate.ts, apply.ts: the
  * same validation, all-or-nothing transaction, audit, templates, CLI and HTTP routes): areas, communities and
  * their effective-dated memberships, the LA's school-term dates, caseload workers, early years settings and
  * EHCP band counts. Districts come from GIAS; financial years, academic years and funding terms are generated
@@ -28,14 +28,6 @@ const splitCodes = (text: string) =>
 
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
-const URN: FieldSpec = {
-  name: 'schoolUrn',
-  kind: 'int',
-  required: true,
-  description: 'School URN.',
-  example: '118001',
-};
-
 function schoolExists(refs: Refs, row: ImportRow, bad: Bad) {
   const u = row.values.schoolUrn as number | null;
   if (u !== null && u !== undefined && !refs.schools.has(u))
@@ -49,42 +41,12 @@ function maxLength(field: string, v: unknown, n: number, bad: Bad) {
   if (typeof v === 'string' && v.length > n) bad(field, `is longer than ${n} characters`);
 }
 
-/**
- * Upserts records keyed by `keys` into `table` from one unnest; the columns are [name, sqlType] pairs, and `extra`
- * a column computed from them (e.g. a community's area from its district).
- */
-async function upsert(
-  tx: EntityManager,
-  table: string,
-  keys: string[],
-  cols: [string, string][],
-  rows: Record<string, unknown>[],
-  extra?: { column: string; expr: string },
-): Promise<void> {
-  if (!rows.length) return;
-  const names = cols.map(([c]) => c);
-  const all = extra ? [...names, extra.column] : names;
-  const select = [...names.map((c) => `x.${c}`), ...(extra ? [extra.expr] : [])];
-  const sets = all.filter((c) => !keys.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
-  await tx.query(
-    `INSERT INTO ${table} (${all.join(', ')})
-     SELECT ${select.join(', ')} FROM unnest(${cols.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) AS x(${names.join(', ')})
-     ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sets.join(', ')}`,
-    cols.map(([c]) => rows.map((r) => r[c] ?? null)),
-  );
-}
-
-/** Loads stored records as the generic diff wants them: id -> values, for the ids asked. */
-async function loadBy(tx: EntityManager, sql: string, ids: string[]): Promise<Map<string, Stored>> {
-  const rows: (Stored & { id: string })[] = await tx.query(sql, [ids]);
-  return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Areas
 
-const areas: ImportKind = {
+const areas: ReplaceImport = {
   kind: 'areas',
+  mode: 'replace',
   title: 'Areas and their districts',
   description:
     "The authority's areas (each with an Area Board) and the districts in each. Districts come from the GIAS import; " +
@@ -206,8 +168,9 @@ const areas: ImportKind = {
 // ---------------------------------------------------------------------------------------------------------
 // Communities
 
-const communities: ImportKind = {
+const communities: RecordsImport = {
   kind: 'communities',
+  mode: 'records',
   title: 'Communities of Schools',
   description:
     "Each Community of Schools: code, name, primary district (its area follows the district's), the Chair and the aligned " +
@@ -286,39 +249,22 @@ const communities: ImportKind = {
         pcnName: v.pcnName,
       },
     })),
-  load: (tx, ids) =>
-    loadBy(
-      tx,
-      `SELECT code AS id, name, primary_district_code AS "primaryDistrictCode", chair_name AS "chairName", chair_contact AS "chairContact",
-              chair_school_urn AS "chairSchoolUrn", pcn_name AS "pcnName" FROM community WHERE code = ANY($1::text[])`,
-      ids,
-    ),
-  async write(tx, changed) {
-    await upsert(
-      tx,
-      'community',
-      ['code'],
-      [
-        ['code', 'text'],
-        ['name', 'text'],
-        ['primary_district_code', 'text'],
-        ['chair_name', 'text'],
-        ['chair_contact', 'text'],
-        ['chair_school_urn', 'int'],
-        ['pcn_name', 'text'],
-      ],
-      changed.map((c) => ({
-        code: c.id,
-        name: c.after.name,
-        primary_district_code: c.after.primaryDistrictCode,
-        chair_name: c.after.chairName,
-        chair_contact: c.after.chairContact,
-        chair_school_urn: c.after.chairSchoolUrn,
-        pcn_name: c.after.pcnName,
-      })),
-      { column: 'area_code', expr: '(SELECT d.area_code FROM district d WHERE d.ons_code = x.primary_district_code)' },
-    );
-  },
+  store: columnStore({
+    table: 'community',
+    id: ['code', 'text'],
+    columns: {
+      name: ['name', 'text'],
+      primaryDistrictCode: ['primary_district_code', 'text'],
+      chairName: ['chair_name', 'text'],
+      chairContact: ['chair_contact', 'text'],
+      chairSchoolUrn: ['chair_school_urn', 'int'],
+      pcnName: ['pcn_name', 'text'],
+    },
+    extra: {
+      column: 'area_code',
+      expr: '(SELECT d.area_code FROM district d WHERE d.ons_code = x.primary_district_code)',
+    },
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -472,8 +418,9 @@ async function schoolNames(tx: EntityManager, urns: number[]): Promise<Map<numbe
 
 const urnsOf = (rows: ImportRow[]) => [...new Set(rows.map((r) => r.values.schoolUrn as number))];
 
-const memberships: ImportKind = {
+const memberships: ReplaceImport = {
   kind: 'community-memberships',
+  mode: 'replace',
   title: 'Community of Schools memberships',
   description:
     'Which community each school belongs to, from a date (inclusive) to a date (exclusive; empty while current). A row ' +
@@ -481,7 +428,7 @@ const memberships: ImportKind = {
     'refused unless replaceOverlapping is TRUE; then the overlapped period is cut back or replaced. The report says every move. ' +
     'Pot shares of open terms follow the new members.',
   fields: [
-    URN,
+    URN_FIELD,
     { name: 'communityCode', kind: 'code', required: true, description: 'Community code.', example: 'ASH-01' },
     {
       name: 'effectiveFrom',
@@ -604,8 +551,9 @@ const memberships: ImportKind = {
 // ---------------------------------------------------------------------------------------------------------
 // School terms
 
-const schoolTerms: ImportKind = {
+const schoolTerms: RecordsImport = {
   kind: 'school-terms',
+  mode: 'records',
   title: "The LA's school term dates",
   description:
     "The authority's six school terms a year (T1-T6) with their first and last days. Each term belongs to the funding term " +
@@ -673,45 +621,29 @@ const schoolTerms: ImportKind = {
       id: `${v.academicYear}-T${v.termNumber}`,
       after: { academicYearCode: v.academicYear, number: v.termNumber, startDate: v.startDate, endDate: v.endDate },
     })),
-  load: (tx, ids) =>
-    loadBy(
-      tx,
-      `SELECT code AS id, academic_year_code AS "academicYearCode", number, start_date::text AS "startDate", end_date::text AS "endDate"
-         FROM school_term WHERE code = ANY($1::text[])`,
-      ids,
-    ),
-  async write(tx, changed) {
-    await upsert(
-      tx,
-      'school_term',
-      ['code'],
-      [
-        ['code', 'text'],
-        ['academic_year_code', 'text'],
-        ['number', 'int'],
-        ['start_date', 'date'],
-        ['end_date', 'date'],
-      ],
-      changed.map((c) => ({
-        code: c.id,
-        academic_year_code: c.after.academicYearCode,
-        number: c.after.number,
-        start_date: c.after.startDate,
-        end_date: c.after.endDate,
-      })),
-      {
-        column: 'funding_term_code',
-        expr: '(SELECT t.code FROM funding_term t WHERE x.start_date BETWEEN t.start_date AND t.end_date)',
-      },
-    );
-  },
+  store: columnStore({
+    table: 'school_term',
+    id: ['code', 'text'],
+    columns: {
+      academicYearCode: ['academic_year_code', 'text'],
+      number: ['number', 'int'],
+      startDate: ['start_date', 'date'],
+      endDate: ['end_date', 'date'],
+    },
+    // Each term belongs to the funding term its first day falls in.
+    extra: {
+      column: 'funding_term_code',
+      expr: '(SELECT t.code FROM funding_term t WHERE x.start_date BETWEEN t.start_date AND t.end_date)',
+    },
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------------------
 // Caseload workers, early years settings, EHCP band counts
 
-const caseloadWorkers: ImportKind = {
+const caseloadWorkers: RecordsImport = {
   kind: 'caseload-workers',
+  mode: 'records',
   title: 'Caseload workers',
   description:
     'The workers who hold caseloads, by pseudonymous code (never a name), with their role, team and area. Caseload counts ' +
@@ -753,30 +685,16 @@ const caseloadWorkers: ImportKind = {
       id: v.workerCode as string,
       after: { role: v.role, team: v.team, areaCode: v.areaCode },
     })),
-  load: (tx, ids) =>
-    loadBy(
-      tx,
-      `SELECT code AS id, role, team, area_code AS "areaCode" FROM caseload_worker WHERE code = ANY($1::text[])`,
-      ids,
-    ),
-  async write(tx, changed) {
-    await upsert(
-      tx,
-      'caseload_worker',
-      ['code'],
-      [
-        ['code', 'text'],
-        ['role', 'text'],
-        ['team', 'text'],
-        ['area_code', 'text'],
-      ],
-      changed.map((c) => ({ code: c.id, role: c.after.role, team: c.after.team, area_code: c.after.areaCode })),
-    );
-  },
+  store: columnStore({
+    table: 'caseload_worker',
+    id: ['code', 'text'],
+    columns: { role: ['role', 'text'], team: ['team', 'text'], areaCode: ['area_code', 'text'] },
+  }),
 };
 
-const earlyYearsSettings: ImportKind = {
+const earlyYearsSettings: RecordsImport = {
   kind: 'early-years-settings',
+  mode: 'records',
   title: 'Early years settings',
   description:
     'Nurseries, pre-schools and childminders by Ofsted URN, with their kind and district (childminders are kept by URN only: ' +
@@ -834,44 +752,27 @@ const earlyYearsSettings: ImportKind = {
         postcodeDistrict: typeof v.postcodeDistrict === 'string' ? v.postcodeDistrict.toUpperCase() : null,
       },
     })),
-  load: (tx, ids) =>
-    loadBy(
-      tx,
-      `SELECT urn AS id, name, kind, district_code AS "districtCode", postcode_district AS "postcodeDistrict"
-         FROM early_years_setting WHERE urn = ANY($1::text[])`,
-      ids,
-    ),
-  async write(tx, changed) {
-    await upsert(
-      tx,
-      'early_years_setting',
-      ['urn'],
-      [
-        ['urn', 'text'],
-        ['name', 'text'],
-        ['kind', 'text'],
-        ['district_code', 'text'],
-        ['postcode_district', 'text'],
-      ],
-      changed.map((c) => ({
-        urn: c.id,
-        name: c.after.name,
-        kind: c.after.kind,
-        district_code: c.after.districtCode,
-        postcode_district: c.after.postcodeDistrict,
-      })),
-    );
-  },
+  store: columnStore({
+    table: 'early_years_setting',
+    id: ['urn', 'text'],
+    columns: {
+      name: ['name', 'text'],
+      kind: ['kind', 'text'],
+      districtCode: ['district_code', 'text'],
+      postcodeDistrict: ['postcode_district', 'text'],
+    },
+  }),
 };
 
-const ehcpBandCounts: ImportKind = {
+const ehcpBandCounts: RecordsImport = {
   kind: 'ehcp-band-counts',
+  mode: 'records',
   title: 'EHCP band counts',
   description:
     'The number of EHCPs at each school in each funding band, per funding term (counts only, never a child). They drive ' +
     'the banded top-up from the banding start date.',
   fields: [
-    URN,
+    URN_FIELD,
     {
       name: 'term',
       kind: 'code',
@@ -894,39 +795,41 @@ const ehcpBandCounts: ImportKind = {
   },
   records: (rows) =>
     rows.map(({ values: v }) => ({ id: `${v.schoolUrn}|${v.term}|${v.band}`, after: { plans: v.plans } })),
-  async load(tx, ids) {
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT b.school_urn || '|' || b.term_code || '|' || b.band AS id, b.plans FROM ehcp_band_count b
-        WHERE b.school_urn || '|' || b.term_code || '|' || b.band = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed) {
-    const parts = changed.map((c) => c.id.split('|'));
-    await upsert(
-      tx,
-      'ehcp_band_count',
-      ['school_urn', 'term_code', 'band'],
-      [
-        ['school_urn', 'int'],
-        ['term_code', 'text'],
-        ['band', 'text'],
-        ['plans', 'int'],
-      ],
-      changed.map((c, i) => ({
-        school_urn: Number(parts[i][0]),
-        term_code: parts[i][1],
-        band: parts[i][2],
-        plans: c.after.plans,
-      })),
-    );
-    // The banded top-ups of record follow the counts: every open term from the earliest one the file changed.
-    if (changed.length) {
-      const periods = await loadPeriodCatalogue(tx);
-      const from = parts.map((p) => periods.fundingTermByCode.get(p[1])!.startDate).sort()[0];
-      await recomputeRecord(tx, { from, what: 'the ehcp-band-counts import' });
-    }
+  store: {
+    async load(tx, ids) {
+      return loadBy(
+        tx,
+        `SELECT b.school_urn || '|' || b.term_code || '|' || b.band AS id, b.plans FROM ehcp_band_count b
+          WHERE b.school_urn || '|' || b.term_code || '|' || b.band = ANY($1::text[])`,
+        [ids],
+      );
+    },
+    async write(tx, changed) {
+      const parts = changed.map((c) => c.id.split('|'));
+      await upsert(
+        tx,
+        'ehcp_band_count',
+        ['school_urn', 'term_code', 'band'],
+        [
+          ['school_urn', 'int'],
+          ['term_code', 'text'],
+          ['band', 'text'],
+          ['plans', 'int'],
+        ],
+        changed.map((c, i) => ({
+          school_urn: Number(parts[i][0]),
+          term_code: parts[i][1],
+          band: parts[i][2],
+          plans: c.after.plans,
+        })),
+      );
+      // The banded top-ups of record follow the counts: every open term from the earliest one the file changed.
+      if (changed.length) {
+        const periods = await loadPeriodCatalogue(tx);
+        const from = parts.map((p) => periods.fundingTermByCode.get(p[1])!.startDate).sort()[0];
+        await recomputeRecord(tx, { from, what: 'the ehcp-band-counts import' });
+      }
+    },
   },
 };
 

@@ -31,6 +31,28 @@ export class ErrorList {
   }
 }
 
+/** The line each key of a file was first met on: a key met again is a problem of both lines. */
+export class FirstLines {
+  private readonly lines = new Map<string, number>();
+
+  /** Notes `key` on `line`; when it was met before, reports it (the reason names the first line) and returns false. */
+  once(
+    key: string,
+    line: number,
+    errors: ErrorList,
+    problem: { column: string; value: string; reason: (first: number) => string },
+  ): boolean {
+    const first = this.lines.get(key);
+    if (first === undefined) {
+      this.lines.set(key, line);
+      return true;
+    }
+    errors.add({ line, column: problem.column, value: problem.value, reason: problem.reason(first) });
+    errors.rejectedLines.add(first);
+    return false;
+  }
+}
+
 export function formatRowError(e: RowError): string {
   const where = [`line ${e.line}`, e.column ? `column "${e.column}"` : null].filter(Boolean).join(', ');
   return `${where}${e.value !== null ? ` value ${JSON.stringify(e.value)}` : ''}: ${e.reason}`;

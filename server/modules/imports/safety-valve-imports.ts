@@ -1,7 +1,17 @@
 import Decimal from 'decimal.js';
 import type { EntityManager } from 'typeorm';
-import type { FieldSpec, ImportKind, ImportRow, ImportSource, Refs } from './finance';
+import type { Bad, FieldSpec, ImportKind, ImportRow, RecordsImport } from './kinds';
 import type { ErrorList } from './report';
+import {
+  FY_FIELD,
+  loadBy,
+  requireYear,
+  rowProblem,
+  sourcedStore,
+  sourceFileOf,
+  sourceKindOf,
+  unnestKeys,
+} from './kind-parts';
 import { money } from '../funding/model';
 import { agreementOn } from '../safety-valve/agreement';
 
@@ -11,14 +21,6 @@ import { agreementOn } from '../safety-valve/agreement';
  * status, and the KPIs reported with each return. The same kinds back the Finance mutations
  * (safety-valve.mutations.ts), so a hand-entered figure passes the same checks as an imported one.
  */
-
-/** The provenance an import or a mutation writes: IMPORTED from a file, or MANUAL (entered by hand). */
-export type SvSource = ImportSource & { kind?: 'IMPORTED' | 'MANUAL' };
-const kindOf = (src: ImportSource) => (src as SvSource).kind ?? 'IMPORTED';
-const fileOf = (src: ImportSource) => src.file || null;
-
-type Stored = Record<string, string | number | boolean | null>;
-type Bad = (field: string, reason: string) => void;
 
 /**
  * An ISO date (or a UK dd/mm/yyyy one, or the day number Excel keeps for a date pasted into a text cell) as ISO,
@@ -57,13 +59,6 @@ const checkDate = (row: ImportRow, field: string, bad: Bad) => {
   if (v !== null && v !== undefined && isoDate(v) === null)
     bad(field, 'is not a date: give it as YYYY-MM-DD (e.g. 2025-10-31) or DD/MM/YYYY');
 };
-const requireFy = (row: ImportRow, field: string, refs: Refs, bad: Bad) => {
-  if (!refs.periods.financialYearByCode.has(row.values[field] as string))
-    bad(
-      field,
-      `is not a financial year held by the hub (${refs.periods.financialYears.map((y) => y.code).join(', ')})`,
-    );
-};
 /** "2025-26-Q2" or "2025-26-R2": the report's financial year, then its number within the year. */
 const checkPeriodCode = (row: ImportRow, numberField: string | null, bad: Bad) => {
   const code = row.values.periodCode as string | undefined;
@@ -79,8 +74,6 @@ const checkPeriodCode = (row: ImportRow, numberField: string | null, bad: Bad) =
 };
 const dec = (v: unknown) => (v === null || v === undefined ? null : money(v as string));
 
-const unnest = (ids: string[], n: number) => Array.from({ length: n }, (_, i) => ids.map((id) => id.split('|')[i]));
-
 const PERIOD_FIELD: FieldSpec = {
   name: 'periodCode',
   kind: 'code',
@@ -88,27 +81,34 @@ const PERIOD_FIELD: FieldSpec = {
   description: 'Reporting period: the financial year and the report number in it, e.g. 2025-26-Q2 or 2025-26-R2.',
   example: '2025-26-R2',
 };
-const FY: FieldSpec = {
-  name: 'financialYear',
-  kind: 'code',
-  required: true,
-  description: 'Financial year code, e.g. 2025-26.',
-  example: '2025-26',
-};
-
-/** Adds a problem from a store check, on the line and column it concerns. */
-const problem = (errors: ErrorList, row: ImportRow, column: string, reason: string) =>
-  errors.add({ line: row.line, column, value: row.values[column] == null ? null : String(row.values[column]), reason });
 
 async function requireAgreement(tx: EntityManager, rows: ImportRow[], errors: ErrorList, column: string) {
   const a = await agreementOn(tx);
   if (!a)
-    for (const r of rows) problem(errors, r, column, 'no Safety Valve agreement is held: import the agreement first');
+    for (const r of rows)
+      rowProblem(errors, r, column, 'no Safety Valve agreement is held: import the agreement first');
   return a;
 }
 
-export const AGREEMENT_KIND: ImportKind = {
+/** Each line's financial year is one of the agreement's. */
+async function requireAgreementYears(tx: EntityManager, rows: ImportRow[], errors: ErrorList) {
+  const a = await requireAgreement(tx, rows, errors, 'financialYear');
+  if (!a) return;
+  for (const r of rows) {
+    const fy = r.values.financialYear as string;
+    if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
+      rowProblem(
+        errors,
+        r,
+        'financialYear',
+        `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
+      );
+  }
+}
+
+export const AGREEMENT_KIND: RecordsImport = {
   kind: 'safety-valve-agreement',
+  mode: 'records',
   title: 'Safety Valve agreement',
   description:
     "The local authority's Safety Valve agreement with the DfE, a line per version: as first signed, then each DfE revision (years, totals, " +
@@ -243,76 +243,79 @@ export const AGREEMENT_KIND: ImportKind = {
         note: v.note ?? null,
       },
     })),
-  async load(tx, ids) {
-    const [c, d] = unnest(ids, 2);
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT a.code || '|' || a.effective_from::text AS id, a.version, a.first_financial_year AS "firstFinancialYear",
-              a.last_financial_year AS "lastFinancialYear", a.dfe_contribution AS "dfeContribution", a.la_contribution AS "laContribution",
-              a.deficit_at_start AS "deficitAtStart", a.deficit_at_start_date::text AS "deficitAtStartDate", a.reports_per_year AS "reportsPerYear",
-              a.brought_forward_date::text AS "broughtForwardDate", a.brought_forward_plan AS "broughtForwardPlan",
-              a.brought_forward_outturn AS "broughtForwardOutturn", a.note
-         FROM unnest($1::text[], $2::date[]) x(c, d) JOIN safety_valve_agreement a ON a.code = x.c AND a.effective_from = x.d`,
-      [c, d],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed, existing, src) {
-    // In date order, so a new version numbers after the ones it follows in the same file.
-    for (const ch of [...changed].sort((a, b) => a.id.localeCompare(b.id))) {
-      const [code, from] = ch.id.split('|');
-      const a = ch.after;
-      const params = [
-        code,
-        from,
-        a.firstFinancialYear,
-        a.lastFinancialYear,
-        a.dfeContribution,
-        a.laContribution,
-        a.deficitAtStart,
-        a.deficitAtStartDate,
-        a.reportsPerYear,
-        a.broughtForwardDate,
-        a.broughtForwardPlan,
-        a.broughtForwardOutturn,
-        a.note,
-        kindOf(src),
-        fileOf(src),
-        src.by,
-      ];
-      const old = existing.get(ch.id);
-      if (old) {
-        await tx.query(
-          `UPDATE safety_valve_agreement SET first_financial_year = $3, last_financial_year = $4, dfe_contribution = $5::numeric,
-                  la_contribution = $6::numeric, deficit_at_start = $7::numeric, deficit_at_start_date = $8::date, reports_per_year = $9::int,
-                  brought_forward_date = $10::date, brought_forward_plan = $11::numeric, brought_forward_outturn = $12::numeric, note = $13::text,
-                  source_kind = $14::text, source_file = $15::text, source_by = $16::text, source_at = now()
-            WHERE code = $1 AND effective_from = $2::date`,
-          params,
-        );
-      } else {
-        const [{ version }] = await tx.query(
-          `INSERT INTO safety_valve_agreement (code, version, effective_from, first_financial_year, last_financial_year, dfe_contribution,
-                  la_contribution, deficit_at_start, deficit_at_start_date, reports_per_year, brought_forward_date, brought_forward_plan,
-                  brought_forward_outturn, note, source_kind, source_file, source_by, source_at)
-           SELECT $1::text, coalesce((SELECT max(version) FROM safety_valve_agreement WHERE code = $1::text), 0) + 1, $2::date, $3::text, $4::text,
-                  $5::numeric, $6::numeric, $7::numeric, $8::date, $9::int, $10::date, $11::numeric, $12::numeric, $13::text, $14::text,
-                  $15::text, $16::text, now()
-           RETURNING version`,
-          params,
-        );
-        ch.after.version = version;
+  store: {
+    async load(tx, ids) {
+      const [c, d] = unnestKeys(ids, 2);
+      return loadBy(
+        tx,
+        `SELECT a.code || '|' || a.effective_from::text AS id, a.version, a.first_financial_year AS "firstFinancialYear",
+                a.last_financial_year AS "lastFinancialYear", a.dfe_contribution AS "dfeContribution", a.la_contribution AS "laContribution",
+                a.deficit_at_start AS "deficitAtStart", a.deficit_at_start_date::text AS "deficitAtStartDate", a.reports_per_year AS "reportsPerYear",
+                a.brought_forward_date::text AS "broughtForwardDate", a.brought_forward_plan AS "broughtForwardPlan",
+                a.brought_forward_outturn AS "broughtForwardOutturn", a.note
+           FROM unnest($1::text[], $2::date[]) x(c, d) JOIN safety_valve_agreement a ON a.code = x.c AND a.effective_from = x.d`,
+        [c, d],
+      );
+    },
+    async write(tx, changed, existing, src) {
+      // In date order, so a new version numbers after the ones it follows in the same file.
+      for (const ch of [...changed].sort((a, b) => a.id.localeCompare(b.id))) {
+        const [code, from] = ch.id.split('|');
+        const a = ch.after;
+        const params = [
+          code,
+          from,
+          a.firstFinancialYear,
+          a.lastFinancialYear,
+          a.dfeContribution,
+          a.laContribution,
+          a.deficitAtStart,
+          a.deficitAtStartDate,
+          a.reportsPerYear,
+          a.broughtForwardDate,
+          a.broughtForwardPlan,
+          a.broughtForwardOutturn,
+          a.note,
+          sourceKindOf(src),
+          sourceFileOf(src),
+          src.by,
+        ];
+        const old = existing.get(ch.id);
+        if (old) {
+          await tx.query(
+            `UPDATE safety_valve_agreement SET first_financial_year = $3, last_financial_year = $4, dfe_contribution = $5::numeric,
+                    la_contribution = $6::numeric, deficit_at_start = $7::numeric, deficit_at_start_date = $8::date, reports_per_year = $9::int,
+                    brought_forward_date = $10::date, brought_forward_plan = $11::numeric, brought_forward_outturn = $12::numeric, note = $13::text,
+                    source_kind = $14::text, source_file = $15::text, source_by = $16::text, source_at = now()
+              WHERE code = $1 AND effective_from = $2::date`,
+            params,
+          );
+        } else {
+          const [{ version }] = await tx.query(
+            `INSERT INTO safety_valve_agreement (code, version, effective_from, first_financial_year, last_financial_year, dfe_contribution,
+                    la_contribution, deficit_at_start, deficit_at_start_date, reports_per_year, brought_forward_date, brought_forward_plan,
+                    brought_forward_outturn, note, source_kind, source_file, source_by, source_at)
+             SELECT $1::text, coalesce((SELECT max(version) FROM safety_valve_agreement WHERE code = $1::text), 0) + 1, $2::date, $3::text, $4::text,
+                    $5::numeric, $6::numeric, $7::numeric, $8::date, $9::int, $10::date, $11::numeric, $12::numeric, $13::text, $14::text,
+                    $15::text, $16::text, now()
+             RETURNING version`,
+            params,
+          );
+          ch.after.version = version;
+        }
       }
-    }
+    },
   },
 };
 
-export const PLAN_KIND: ImportKind = {
+export const PLAN_KIND: RecordsImport = {
   kind: 'safety-valve-plan',
+  mode: 'records',
   title: 'Safety Valve plan by year',
   description:
     "The agreement's planned in-year DSG position for each financial year to the agreement's end (the trajectory the DfE monitors).",
   fields: [
-    FY,
+    FY_FIELD,
     {
       name: 'inYearPlan',
       kind: 'signedMoney',
@@ -323,40 +326,16 @@ export const PLAN_KIND: ImportKind = {
   ],
   key: ['financialYear'],
   check(row, refs, bad) {
-    requireFy(row, 'financialYear', refs, bad);
+    requireYear(refs, row, bad, 'financialYear', ' held by the hub');
   },
-  async checkAgainstStore(tx, rows, errors) {
-    const a = await requireAgreement(tx, rows, errors, 'financialYear');
-    if (!a) return;
-    for (const r of rows) {
-      const fy = r.values.financialYear as string;
-      if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
-        problem(
-          errors,
-          r,
-          'financialYear',
-          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
-        );
-    }
-  },
+  checkAgainstStore: requireAgreementYears,
   records: (rows) =>
     rows.map(({ values: v }) => ({ id: v.financialYear as string, after: { inYearPlan: dec(v.inYearPlan) } })),
-  async load(tx, ids) {
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT financial_year_code AS id, in_year_plan AS "inYearPlan" FROM safety_valve_plan_year WHERE financial_year_code = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed, _existing, src) {
-    await tx.query(
-      `INSERT INTO safety_valve_plan_year (financial_year_code, in_year_plan, source_kind, source_file, source_by, source_at)
-       SELECT y, p, $3, $4, $5, now() FROM unnest($1::text[], $2::numeric[]) x(y, p)
-       ON CONFLICT (financial_year_code) DO UPDATE SET in_year_plan = EXCLUDED.in_year_plan, source_kind = EXCLUDED.source_kind,
-         source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-      [changed.map((c) => c.id), changed.map((c) => c.after.inYearPlan), kindOf(src), fileOf(src), src.by],
-    );
-  },
+  store: sourcedStore({
+    table: 'safety_valve_plan_year',
+    keys: [['financial_year_code', 'text']],
+    columns: { inYearPlan: ['in_year_plan', 'numeric'] },
+  }),
 };
 
 const positionField = (name: string, description: string, example: string): FieldSpec => ({
@@ -367,15 +346,16 @@ const positionField = (name: string, description: string, example: string): Fiel
   example,
 });
 
-export const REPORT_KIND: ImportKind = {
+export const REPORT_KIND: RecordsImport = {
   kind: 'safety-valve-reports',
+  mode: 'records',
   title: 'Safety Valve monitoring reports',
   description:
     'The monitoring reports made to the DfE, a line per report, at the cadence the agreement sets (its reportsPerYear): the DSG position ' +
     'as filed. The hub derives the position it reports from the block; the filed figures stand where the block has no drivers.',
   fields: [
     PERIOD_FIELD,
-    FY,
+    FY_FIELD,
     {
       name: 'reportNumber',
       kind: 'int',
@@ -398,7 +378,7 @@ export const REPORT_KIND: ImportKind = {
   ],
   key: ['periodCode'],
   check(row, refs, bad) {
-    requireFy(row, 'financialYear', refs, bad);
+    requireYear(refs, row, bad, 'financialYear', ' held by the hub');
     checkDate(row, 'reportDate', bad);
     checkPeriodCode(row, 'reportNumber', bad);
     const n = row.values.reportNumber;
@@ -419,7 +399,7 @@ export const REPORT_KIND: ImportKind = {
       const v = r.values;
       const a = await agreementOn(tx, isoDate(v.reportDate)!);
       if (a && (v.reportNumber as number) > a.reportsPerYear)
-        problem(
+        rowProblem(
           errors,
           r,
           'reportNumber',
@@ -428,7 +408,7 @@ export const REPORT_KIND: ImportKind = {
       const slot = `${v.financialYear}|${v.reportNumber}`;
       const other = slots.get(slot);
       if (other)
-        problem(
+        rowProblem(
           errors,
           r,
           'reportNumber',
@@ -437,7 +417,7 @@ export const REPORT_KIND: ImportKind = {
       slots.set(slot, r);
       const held = storedSlot.get(slot);
       if (held && held !== v.periodCode)
-        problem(
+        rowProblem(
           errors,
           r,
           'periodCode',
@@ -459,57 +439,35 @@ export const REPORT_KIND: ImportKind = {
         dfeInstalment: dec(v.dfeInstalment),
       },
     })),
-  async load(tx, ids) {
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT period_code AS id, financial_year_code AS "financialYearCode", quarter, report_date::text AS "reportDate", in_year_plan AS "inYearPlan",
-              in_year_forecast AS "inYearForecast", cumulative_plan AS "cumulativePlan", cumulative_forecast AS "cumulativeForecast",
-              dfe_instalment AS "dfeInstalment"
-         FROM safety_valve_report WHERE period_code = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed, _existing, src) {
-    const col = (k: string) => changed.map((c) => c.after[k]);
-    await tx.query(
-      `INSERT INTO safety_valve_report (period_code, financial_year_code, quarter, report_date, in_year_plan, in_year_forecast, cumulative_plan,
-              cumulative_forecast, dfe_instalment, source_kind, source_file, source_by, source_at)
-       SELECT p, y, n, d, ip, iff, cp, cf, i, $10, $11, $12, now()
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::date[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[])
-              x(p, y, n, d, ip, iff, cp, cf, i)
-       ON CONFLICT (period_code) DO UPDATE SET financial_year_code = EXCLUDED.financial_year_code, quarter = EXCLUDED.quarter,
-         report_date = EXCLUDED.report_date, in_year_plan = EXCLUDED.in_year_plan, in_year_forecast = EXCLUDED.in_year_forecast,
-         cumulative_plan = EXCLUDED.cumulative_plan, cumulative_forecast = EXCLUDED.cumulative_forecast, dfe_instalment = EXCLUDED.dfe_instalment,
-         source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
-      [
-        changed.map((c) => c.id),
-        col('financialYearCode'),
-        col('quarter'),
-        col('reportDate'),
-        col('inYearPlan'),
-        col('inYearForecast'),
-        col('cumulativePlan'),
-        col('cumulativeForecast'),
-        col('dfeInstalment'),
-        kindOf(src),
-        fileOf(src),
-        src.by,
-      ],
-    );
-  },
+  store: sourcedStore({
+    table: 'safety_valve_report',
+    keys: [['period_code', 'text']],
+    columns: {
+      financialYearCode: ['financial_year_code', 'text'],
+      quarter: ['quarter', 'int'],
+      reportDate: ['report_date', 'date'],
+      inYearPlan: ['in_year_plan', 'numeric'],
+      inYearForecast: ['in_year_forecast', 'numeric'],
+      cumulativePlan: ['cumulative_plan', 'numeric'],
+      cumulativeForecast: ['cumulative_forecast', 'numeric'],
+      dfeInstalment: ['dfe_instalment', 'numeric'],
+    },
+    keepsParameterVersion: true,
+  }),
 };
 
 export const INSTALMENT_STATUSES = ['DUE', 'PAID', 'PAID_LATE', 'WITHHELD'] as const;
 
-export const INSTALMENT_KIND: ImportKind = {
+export const INSTALMENT_KIND: RecordsImport = {
   kind: 'safety-valve-instalments',
+  mode: 'records',
   title: 'Safety Valve instalments',
   description:
     'The DfE instalments, a line per report they follow (future ones too, as DUE), with their status: PAID, PAID_LATE (with the day it ' +
     'came), WITHHELD or DUE.',
   fields: [
     PERIOD_FIELD,
-    FY,
+    FY_FIELD,
     dateField('dueOn', true, 'When the instalment is due', '2025-10-31'),
     { name: 'amount', kind: 'money', required: true, description: 'Amount (£).', example: '3500000.00' },
     {
@@ -525,7 +483,7 @@ export const INSTALMENT_KIND: ImportKind = {
   key: ['periodCode'],
   check(row, refs, bad) {
     const v = row.values;
-    requireFy(row, 'financialYear', refs, bad);
+    requireYear(refs, row, bad, 'financialYear', ' held by the hub');
     checkDate(row, 'dueOn', bad);
     checkDate(row, 'paidOn', bad);
     checkPeriodCode(row, null, bad);
@@ -542,20 +500,7 @@ export const INSTALMENT_KIND: ImportKind = {
     if (v.status === 'PAID_LATE' && due && on && on <= due)
       bad('paidOn', `is not after the due date ${due}: a late payment comes after it`);
   },
-  async checkAgainstStore(tx, rows, errors) {
-    const a = await requireAgreement(tx, rows, errors, 'financialYear');
-    if (!a) return;
-    for (const r of rows) {
-      const fy = r.values.financialYear as string;
-      if (fy < a.firstFinancialYear || fy > a.lastFinancialYear)
-        problem(
-          errors,
-          r,
-          'financialYear',
-          `is outside the agreement's years (${a.firstFinancialYear} to ${a.lastFinancialYear})`,
-        );
-    }
-  },
+  checkAgainstStore: requireAgreementYears,
   records: (rows) =>
     rows.map(({ values: v }) => ({
       id: v.periodCode as string,
@@ -567,41 +512,24 @@ export const INSTALMENT_KIND: ImportKind = {
         paidOn: isoDate(v.paidOn),
       },
     })),
-  async load(tx, ids) {
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT period_code AS id, financial_year_code AS "financialYearCode", due_on::text AS "dueOn", amount, status, paid_on::text AS "paidOn"
-         FROM safety_valve_instalment WHERE period_code = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed, _existing, src) {
-    const col = (k: string) => changed.map((c) => c.after[k]);
-    await tx.query(
-      `INSERT INTO safety_valve_instalment (period_code, financial_year_code, due_on, amount, status, paid_on, source_kind, source_file, source_by, source_at)
-       SELECT p, y, d, a, s, o, $7, $8, $9, now() FROM unnest($1::text[], $2::text[], $3::date[], $4::numeric[], $5::text[], $6::date[]) x(p, y, d, a, s, o)
-       ON CONFLICT (period_code) DO UPDATE SET financial_year_code = EXCLUDED.financial_year_code, due_on = EXCLUDED.due_on, amount = EXCLUDED.amount,
-         status = EXCLUDED.status, paid_on = EXCLUDED.paid_on, source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file,
-         source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at, source_parameter_version = NULL`,
-      [
-        changed.map((c) => c.id),
-        col('financialYearCode'),
-        col('dueOn'),
-        col('amount'),
-        col('status'),
-        col('paidOn'),
-        kindOf(src),
-        fileOf(src),
-        src.by,
-      ],
-    );
-  },
+  store: sourcedStore({
+    table: 'safety_valve_instalment',
+    keys: [['period_code', 'text']],
+    columns: {
+      financialYearCode: ['financial_year_code', 'text'],
+      dueOn: ['due_on', 'date'],
+      amount: ['amount', 'numeric'],
+      status: ['status', 'text'],
+      paidOn: ['paid_on', 'date'],
+    },
+  }),
 };
 
 export const KPI_UNITS = ['COUNT', 'PERCENT', 'GBP'] as const;
 
-export const KPI_KIND: ImportKind = {
+export const KPI_KIND: RecordsImport = {
   kind: 'safety-valve-kpis',
+  mode: 'records',
   title: 'Safety Valve KPIs',
   description:
     'The KPIs reported with each monitoring report: a line per report and KPI, with the plan (if the agreement sets one) and the actual. ' +
@@ -662,7 +590,7 @@ export const KPI_KIND: ImportKind = {
     const periods = new Set(held.map((h) => h.p));
     for (const r of rows)
       if (!periods.has(r.values.periodCode as string))
-        problem(errors, r, 'periodCode', 'is not a monitoring report held by the hub: import the report first');
+        rowProblem(errors, r, 'periodCode', 'is not a monitoring report held by the hub: import the report first');
   },
   records: (rows) =>
     rows.map(({ values: v }) => ({
@@ -674,29 +602,20 @@ export const KPI_KIND: ImportKind = {
         actual: new Decimal((v.actual as string).replace(/,/g, '')).toFixed(2),
       },
     })),
-  async load(tx, ids) {
-    const [p, k] = unnest(ids, 2);
-    const rows: (Stored & { id: string })[] = await tx.query(
-      `SELECT s.period_code || '|' || s.kpi_code AS id, s.name, s.unit, s.plan, s.actual
-         FROM unnest($1::text[], $2::text[]) x(p, k) JOIN safety_valve_kpi s ON s.period_code = x.p AND s.kpi_code = x.k`,
-      [p, k],
-    );
-    return new Map(rows.map(({ id, ...rest }) => [id, rest]));
-  },
-  async write(tx, changed, _existing, src) {
-    const [p, k] = unnest(
-      changed.map((c) => c.id),
-      2,
-    );
-    const col = (f: string) => changed.map((c) => c.after[f]);
-    await tx.query(
-      `INSERT INTO safety_valve_kpi (period_code, kpi_code, name, unit, plan, actual, source_kind, source_file, source_by, source_at)
-       SELECT p, k, n, u, pl, a, $7, $8, $9, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[]) x(p, k, n, u, pl, a)
-       ON CONFLICT (period_code, kpi_code) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, plan = EXCLUDED.plan, actual = EXCLUDED.actual,
-         source_kind = EXCLUDED.source_kind, source_file = EXCLUDED.source_file, source_by = EXCLUDED.source_by, source_at = EXCLUDED.source_at`,
-      [p, k, col('name'), col('unit'), col('plan'), col('actual'), kindOf(src), fileOf(src), src.by],
-    );
-  },
+  store: sourcedStore({
+    table: 'safety_valve_kpi',
+    keys: [
+      ['period_code', 'text'],
+      ['kpi_code', 'text'],
+    ],
+    columns: {
+      name: ['name', 'text'],
+      unit: ['unit', 'text'],
+      plan: ['plan', 'numeric'],
+      actual: ['actual', 'numeric'],
+    },
+    keepsParameterVersion: true,
+  }),
 };
 
 /** The Safety Valve import kinds, in the order a first load needs them (the agreement, then what it governs). */

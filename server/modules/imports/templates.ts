@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { MONEY_FORMAT } from '../exports/export-format';
-import type { ImportKind } from './finance';
+import type { ImportKind } from './kinds';
 
 const FORMATS: Record<string, string> = {
   money: MONEY_FORMAT,

@@ -4,7 +4,8 @@ import { Role } from '../../auth/roles';
 import { BadInput, Conflict, Forbidden } from '../../errors';
 import { writeAudit } from '../audit/audit.service';
 import { loadPeriodCatalogue } from '../period/period.service';
-import { ImportKind, Refs, validateTable } from '../imports/finance';
+import type { RecordsImport, Refs } from '../imports/kinds';
+import { validateTable } from '../imports/validate';
 import { AGREEMENT_KIND, INSTALMENT_KIND, KPI_KIND, PLAN_KIND, REPORT_KIND } from '../imports/safety-valve-imports';
 import { Table, TableRows } from '../imports/table';
 import { SOURCE_JSON, toFigureSource } from '../../common/provenance';
@@ -111,7 +112,7 @@ type Values = Record<string, string | number | null | undefined>;
  */
 async function enterOne(
   ctx: Context,
-  kind: ImportKind,
+  kind: RecordsImport,
   values: Values,
   opts: { reason?: string | null; createOnly?: (id: string) => string } = {},
 ): Promise<string> {
@@ -150,11 +151,11 @@ async function enterOne(
         { problems: errors.items.map((x) => ({ field: x.column, value: x.value, reason: x.reason })) },
       );
     }
-    const [record] = kind.records!(rows);
-    const existing = await kind.load!(tx, [record.id]);
+    const [record] = kind.records(rows);
+    const existing = await kind.store.load(tx, [record.id]);
     const before = existing.get(record.id) ?? null;
     if (before && opts.createOnly) throw new Conflict(opts.createOnly(record.id), { version: before.version });
-    await kind.write!(tx, [record], existing, { file: '', by: ctx.viewer.name, kind: 'MANUAL' } as never);
+    await kind.store.write(tx, [record], existing, { file: '', by: ctx.viewer.name, kind: 'MANUAL' });
     await writeAudit(tx, { viewer: ctx.viewer, source: ctx.source, reason: opts.reason?.trim() || null }, [
       {
         entity: 'SAFETY_VALVE',

@@ -5,11 +5,12 @@ import { BadInput } from '../../errors';
 import type { Viewer } from '../../auth/roles';
 import { createToken, revokeToken } from '../../auth/tokens';
 import { createDemoTokens, hasData, seedDemo } from '../../bootstrap';
-import { importFinance, requireKind } from '../../modules/imports/finance';
+import { importFile } from '../../modules/imports/import.service';
+import { requireKind } from '../../modules/imports/registry';
 import { parseParams } from '../../modules/exports/params';
 import { importGias } from '../../modules/imports/gias';
 import { FileRejected, formatRowError } from '../../modules/imports/report';
-import { giasLinksReportLines, giasReportLines } from '../../modules/imports/cli';
+import { giasLinksReportLines, giasReportLines } from '../../modules/imports/command-line';
 import { loadConfig } from '../../config';
 import { localAuthority } from '../../common/local-authority';
 import { bootstrapLines, bootstrapRealHub, readHubInstance } from '../../modules/instance/instance';
@@ -133,7 +134,7 @@ export const COMMANDS: Record<string, Command> = {
       // The kind's options (--financial-year 2025-26) are read by the same rules as POST /import/<kind>'s query.
       const given = JSON.parse(str(args.options) ?? '{}') as Record<string, string>;
       const options = parseParams(kind.options ?? [], new URLSearchParams(given), `${kind.kind} import`);
-      const r = await importFinance(dataSource, kind.kind, Buffer.concat(chunks), {
+      const r = await importFile(dataSource, kind.kind, Buffer.concat(chunks), {
         viewer,
         source: 'IMPORT',
         fileName: str(args.fileName) ?? 'file',

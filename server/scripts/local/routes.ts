@@ -2,7 +2,7 @@ import express, { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { GraphQLError } from 'graphql';
-import { cliViewer } from '../../modules/imports/cli';
+import { cliViewer } from '../../modules/imports/command-line';
 import { Args, COMMANDS } from './commands';
 import { matchesSecret } from './credential';
 
