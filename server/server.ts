@@ -30,7 +30,7 @@ import { ROUTES } from './auth/policy';
 import { projectRoot } from './common/paths';
 import { budgeted } from './http/budget';
 import { jitExecutor } from './http/jit';
-import { mountFileRoutes } from './modules/exports/routes';
+import { mountFileRoutes } from './modules/exports/file-routes';
 import { createJwtVerifier, JwtVerifier } from './auth/jwt';
 import { Clock, createViewerCache } from './auth/tokens';
 import { referenceCache } from './modules/period/reference-data';
@@ -401,7 +401,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }),
   );
 
-  mountFileRoutes(app, { dataSource, viewerFor, logger });
+  // Exports run their GraphQL documents through this same Apollo pipeline (plugins, cost budget, executor).
+  mountFileRoutes(app, {
+    dataSource,
+    viewerFor,
+    logger,
+    graphql: (request, contextValue) => apollo.executeOperation(request, { contextValue }),
+  });
   if (deps.localAdmin) app.use('/local', localAdminRouter({ dataSource, secret: deps.localAdmin.secret, logger }));
 
   // Client errors (too large, bad JSON, a path that does not decode) as GraphQL-shaped JSON with a clear message.

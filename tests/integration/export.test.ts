@@ -1,6 +1,14 @@
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
+import { parse as parseGraphQL, validate } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
 import { startTestHub, TestHub } from '../helpers/hub';
+import { sqlStatements } from '../helpers/metrics';
+import { getSchema } from '../../server/schema';
+import { rowAwareEstimator } from '../../server/http/complexity';
+import { trackBounds } from '../../server/http/cost';
+import { DATASETS, DATASET_BY_NAME } from '../../server/modules/exports/export-datasets';
+import { planExport } from '../../server/modules/exports/export-query';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -43,6 +51,15 @@ function sheetRows(ws: ExcelJS.Worksheet): Record<string, ExcelJS.CellValue>[] {
 }
 
 const blankToNull = (v: string) => (v === '' ? null : v);
+
+/** The value beside a label in column A of the About sheet. */
+function aboutValue(wb: ExcelJS.Workbook, label: RegExp): ExcelJS.CellValue {
+  let v: ExcelJS.CellValue = null;
+  wb.getWorksheet('About')!.eachRow((row) => {
+    if (label.test(String(row.getCell(1).value))) v = row.getCell(2).value;
+  });
+  return v;
+}
 
 describe('exports give the same figures as GraphQL', () => {
   it('exports the schools of a district and phase exactly as the schools query lists them', async () => {
@@ -100,15 +117,8 @@ describe('exports give the same figures as GraphQL', () => {
     expect(text).toMatch(/areaCode\nEAST/);
     expect(text).toMatch(/\/export\/school-funding\.xlsx\?term=AUTUMN-2025&areaCode=EAST/);
     // Typed cells on the About sheet too: the time a date, the row count a number.
-    const aboutCell = (label: RegExp) => {
-      let v: ExcelJS.CellValue = null;
-      about.eachRow((row) => {
-        if (label.test(String(row.getCell(1).value))) v = row.getCell(2).value;
-      });
-      return v;
-    };
-    expect(aboutCell(/^Generated at/)).toBeInstanceOf(Date);
-    expect(aboutCell(/^Rows$/)).toBe(g.length);
+    expect(aboutValue(wb, /^Generated at/)).toBeInstanceOf(Date);
+    expect(aboutValue(wb, /^Rows$/)).toBe(g.length);
   });
 
   it('exports dates as Excel dates', async () => {
@@ -302,8 +312,12 @@ describe('bad export requests', () => {
         'safety-valve',
         'safety-valve-kpis',
         'allocations',
+        'allocation-history',
       ]),
     );
+    const funding = body.datasets.find((d: any) => d.name === 'school-funding');
+    expect(funding.graphql).toBe(DATASET_BY_NAME.get('school-funding')!.query.document);
+    expect(funding.graphql).toMatch(/^query ExportSchoolFunding\(/);
   });
 });
 
@@ -320,5 +334,212 @@ describe('CSV safety', () => {
     expect(rows.map((r) => r.purpose)).toEqual([`'=HYPERLINK("http://x")`]);
     const wb = await xlsx('allocations.xlsx?term=SPRING-2028');
     expect(sheetRows(wb.getWorksheet('Data')!)[0].purpose).toBe('=HYPERLINK("http://x")');
+  });
+});
+
+describe('an export is the GraphQL document its About sheet shows', () => {
+  it('every dataset document is valid against the schema, and a column that reads nothing the document selects is refused', async () => {
+    const schema = await getSchema();
+    for (const d of DATASETS) expect([d.name, validate(schema, parseGraphQL(d.query.document))]).toEqual([d.name, []]);
+    expect(() =>
+      planExport('bad', 'query Bad { schools(first: 1) { nodes { urn } } }', {
+        rows: [{ list: 'schools.nodes' }],
+        columns: [{ key: 'postcode', type: 'text', description: 'Not selected.' }],
+      }),
+    ).toThrow(/column "postcode" reads "postcode", which the document selects nowhere of "schools.nodes"/);
+  });
+
+  it('runs the document and variables on its About sheet: sent to /graphql they give the figures of the file', async () => {
+    const wb = await xlsx('school-funding.xlsx?term=AUTUMN-2025&areaCode=EAST');
+    const document = String(aboutValue(wb, /^GraphQL$/));
+    const variables = JSON.parse(String(aboutValue(wb, /^Variables$/)));
+    expect(document).toBe(DATASET_BY_NAME.get('school-funding')!.query.document);
+    expect(variables).toMatchObject({ term: 'AUTUMN-2025', filter: { areaCode: 'EAST' }, first: 1000, after: null });
+    const g = await t.gql(document, variables);
+    expect(g.body.errors).toBeUndefined();
+    const nodes = g.body.data.schools.nodes.filter((s: any) => s.funding);
+    const rows = sheetRows(wb.getWorksheet('Data')!);
+    expect(rows.length).toBeGreaterThan(50);
+    expect(rows.map((r) => [r.urn, r.districtCode, r.term, (r.total as number).toFixed(2)])).toEqual(
+      nodes.map((s: any) => [s.urn, s.districtCode, s.funding.term, s.funding.total]),
+    );
+    // The operation the sheet names is the one the hub ran (its SQL is counted under that name).
+    const name = /^query (\w+)/.exec(document)![1];
+    const before = await sqlStatements(t.url, name, { mustHaveRun: true });
+    await csv('school-funding.csv?term=AUTUMN-2025&areaCode=EAST');
+    expect(await sqlStatements(t.url, name)).toBeGreaterThan(before);
+  });
+
+  it("refuses the whole file with the API's code and status when the document's answer has errors, even with data", async () => {
+    const d = DATASET_BY_NAME.get('school-funding')!;
+    const api = await t.gql(d.query.document, {
+      filter: { districtCode: 'E07000105' },
+      term: 'AUTUMN-2099',
+      first: 1000,
+      after: null,
+    });
+    // The API answers a partial result: the schools, with the funding of each an error.
+    expect(api.body.data.schools.nodes.length).toBeGreaterThan(20);
+    const [first] = api.body.errors;
+    expect(first.extensions.code).toBe('BAD_USER_INPUT');
+    const r = await fetchExport('school-funding.xlsx?term=AUTUMN-2099&districtCode=E07000105');
+    expect([r.status, r.type]).toEqual([400, expect.stringMatching(/^application\/json/)]);
+    const body = JSON.parse(r.body.toString());
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0].extensions.code).toBe(first.extensions.code);
+    expect(body.errors[0].message.startsWith(first.message)).toBe(true);
+  });
+});
+
+describe("exports spend the caller's query cost budget", () => {
+  /** A page's estimated cost, as the hub's complexity estimate computes it from the same data. */
+  async function pageCost(name: string, variables: Record<string, unknown>): Promise<number> {
+    const bounds = trackBounds(t.db.dataSource);
+    await bounds.ready;
+    bounds.stop();
+    return getComplexity({
+      schema: await getSchema(),
+      query: parseGraphQL(DATASET_BY_NAME.get(name)!.query.document),
+      variables,
+      estimators: [rowAwareEstimator(() => bounds.current())],
+    });
+  }
+
+  it('refuses an export over the budget with the 429 and Retry-After the API gives, and shares one budget with /graphql', async () => {
+    const d = DATASET_BY_NAME.get('schools')!;
+    const variables = { filter: { districtCode: 'E07000105' }, asOf: null, first: 1000, after: null };
+    const cost = await pageCost('schools', variables);
+    expect(cost).toBeGreaterThan(1000);
+    // Room for one page and a half: the first export is served, the second would overspend.
+    const b = await startTestHub({
+      db: t.db,
+      costBudgetPerToken: Math.floor(cost * 1.5),
+      costBudgetWindowSeconds: 600,
+    });
+    try {
+      const get = (path: string) =>
+        fetch(`${b.url}/export/${path}`, { headers: { authorization: `Bearer ${b.tokens.SUBGROUP}` } });
+      const ok = await get('schools.csv?districtCode=E07000105');
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+      const refused = await get('schools.xlsx?districtCode=E07000105');
+      const body = (await refused.json()) as any;
+      expect([refused.status, body.errors[0].extensions.code]).toEqual([429, 'RATE_LIMITED']);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(body.errors[0].message).toMatch(/Query cost budget spent/);
+      // The export spent the same budget a query spends: the document itself is now refused at /graphql too.
+      const api = await b.gql(d.query.document, variables, b.tokens.SUBGROUP);
+      expect([api.status, api.body.errors[0].extensions.code]).toEqual([429, 'RATE_LIMITED']);
+      // Another caller is still served.
+      const other = await fetch(`${b.url}/export/schools.csv?districtCode=E07000105`, {
+        headers: { authorization: `Bearer ${b.tokens.FINANCE}` },
+      });
+      expect(other.status).toBe(200);
+      await other.arrayBuffer();
+    } finally {
+      await b.hub.stop();
+    }
+  });
+});
+
+describe('SQL statements of an export', () => {
+  /** Statements the hub counted for an export's operation, and the number of rows it exported. */
+  async function statementsFor(path: string, operation: string, token = t.tokens.FINANCE) {
+    const before = await sqlStatements(t.url, operation);
+    const rows = await csv(path, token);
+    return { statements: (await sqlStatements(t.url, operation, { mustHaveRun: true })) - before, rows: rows.length };
+  }
+
+  it('are one per page for the schools of a district and of the county: the compiled read', async () => {
+    await statementsFor('schools.csv', 'ExportSchools'); // the first read of the process loads reference data
+    const district = await statementsFor('schools.csv?districtCode=E07000105', 'ExportSchools');
+    const county = await statementsFor('schools.csv', 'ExportSchools');
+    expect(county.rows).toBeGreaterThan(500);
+    expect(district.rows).toBeLessThan(county.rows);
+    expect([district.statements, county.statements]).toEqual([1, 1]);
+  });
+
+  it('stay constant with the number of schools for funding and notional SEN, for Finance and for a Chair', async () => {
+    // Finance: the compiled page. A Chair: the check of which banded top-ups a Chair may see, then the page.
+    for (const [role, expected] of [
+      ['FINANCE', 1],
+      ['CHAIR', 2],
+    ] as const) {
+      const token = t.tokens[role];
+      await statementsFor('school-funding.csv?term=AUTUMN-2025', 'ExportSchoolFunding', token);
+      const district = await statementsFor(
+        'school-funding.csv?term=AUTUMN-2025&districtCode=E07000105',
+        'ExportSchoolFunding',
+        token,
+      );
+      const county = await statementsFor('school-funding.csv?term=AUTUMN-2025', 'ExportSchoolFunding', token);
+      expect(county.rows).toBeGreaterThan(district.rows);
+      expect([role, district.statements, county.statements]).toEqual([role, expected, expected]);
+    }
+    await statementsFor('notional-sen.csv?financialYear=2025-26', 'ExportNotionalSen');
+    const sen = await statementsFor('notional-sen.csv?financialYear=2025-26', 'ExportNotionalSen');
+    expect(sen.rows).toBeGreaterThan(1000);
+    expect(sen.statements).toBe(1);
+  });
+});
+
+describe("an export's role refusals are the API's", () => {
+  const HISTORY = `query($c: String) { allocations(filter: { communityCode: $c }) { nodes { id history { at action } } } }`;
+  let other: string;
+  beforeAll(async () => {
+    // A proposal in the Chair's community and one in another, each with its audit entry.
+    const { communities, periods } = (
+      await t.gql(`{ communities { code schools { urn } } periods { fundingTerms { code } } }`)
+    ).body.data;
+    const own = communities.find((c: any) => c.code === t.tokens.chairCommunity);
+    const another = communities.find((c: any) => c.code !== t.tokens.chairCommunity && c.schools.length > 0);
+    other = another.code;
+    // The latest term with pots that is still open to proposals (the earlier ones are closed by today's date).
+    let created = 0;
+    for (const { code: term } of [...periods.fundingTerms].reverse()) {
+      const rows = [own, another].map((c: any) => ({
+        schoolUrn: c.schools[0].urn,
+        communityCode: c.code,
+        term,
+        purpose: 'Export history test',
+        amount: '1.00',
+        status: 'PROPOSED',
+      }));
+      const r = await t.gql(
+        `mutation($input: SubmitAllocationsInput!) { submitAllocations(input: $input) { summary { created } } }`,
+        { input: { idempotencyKey: `export-history-test-${term}`, reason: 'export test', rows } },
+      );
+      created = r.body.data.submitAllocations.summary.created;
+      if (created > 0) break;
+    }
+    expect(created).toBe(2);
+  });
+
+  it("exports the allocation history Finance reads in GraphQL, with each change's record before and after", async () => {
+    const g = (await t.gql(HISTORY, { c: null })).body.data.allocations.nodes;
+    const expected = g.flatMap((a: any) => a.history.map((h: any) => [a.id, h.at, h.action]));
+    const rows = await csv('allocation-history.csv');
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((r) => [r.allocationId, r.at, r.action])).toEqual(expected);
+    for (const r of rows) expect(r.after === '' || typeof JSON.parse(r.after) === 'object').toBe(true);
+  });
+
+  it("refuses a Chair another community's allocation history, and an Analyst any, with the API's 403 FORBIDDEN", async () => {
+    const own = await csv(`allocation-history.csv?communityCode=${t.tokens.chairCommunity}`, t.tokens.CHAIR);
+    expect(own.map((r) => [r.communityCode, r.action])).toContainEqual([t.tokens.chairCommunity, 'CREATE']);
+    for (const [role, community] of [
+      ['CHAIR', other],
+      ['ANALYST', null],
+    ] as const) {
+      const api = await t.gql(HISTORY, { c: community }, t.tokens[role]);
+      expect(api.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      const r = await fetchExport(
+        `allocation-history.csv${community ? `?communityCode=${community}` : ''}`,
+        t.tokens[role],
+      );
+      const body = JSON.parse(r.body.toString());
+      expect([role, r.status, body.errors[0].extensions.code]).toEqual([role, 403, 'FORBIDDEN']);
+      expect(body.errors[0].message.startsWith(api.body.errors[0].message)).toBe(true);
+    }
   });
 });

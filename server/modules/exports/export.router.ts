@@ -4,10 +4,11 @@ import type { DataSource } from 'typeorm';
 import { createContext, Context } from '../../context';
 import { BadInput } from '../../errors';
 import type { SqlTally } from '../../db/sql-counter';
-import { DATASET_BY_NAME, DATASETS, Dataset } from './datasets';
-import { addAboutSheet, addDataSheet, toCsv } from './format';
+import { DATASET_BY_NAME, DATASETS, Dataset } from './export-datasets';
+import { addAboutSheet, addDataSheet, toCsv } from './export-format';
 import { parseParams } from './params';
 import { handler, RestDeps, requestIdOf } from './http';
+import { Paging, runExport, RunGraphQL } from './export-query';
 
 /** Report-shaped exports (one layout, XLSX only) registered by other modules, e.g. the Safety Valve return. */
 export interface XlsxReport {
@@ -31,7 +32,7 @@ function filenameFor(d: Dataset, p: Record<string, unknown>, ext: string): strin
  * Authorization header) and for people without the add-in. GET /export lists the datasets and filters.
  */
 export function createExportRouter(
-  deps: RestDeps & { dataSource: DataSource; reports?: XlsxReport[] },
+  deps: RestDeps & { dataSource: DataSource; graphql: RunGraphQL; reports?: XlsxReport[] },
 ): express.Router {
   const router = express.Router();
   const reports = new Map((deps.reports ?? []).map((r) => [r.name, r]));
@@ -58,6 +59,8 @@ export function createExportRouter(
           title: d.title,
           description: d.description,
           formats: ['csv', 'xlsx'],
+          // The document the export runs, for whoever wants the same figures from /graphql.
+          graphql: d.query.document,
           filters: d.params.map((p) => ({
             name: p.name,
             required: Boolean(p.required),
@@ -101,43 +104,51 @@ export function createExportRouter(
       if (format !== 'csv' && format !== 'xlsx')
         throw new BadInput(`Unknown format ".${ext}": ask for .csv or .xlsx.`, 'format');
       const params = parseParams(d.params, query, d.name);
-      const rows = await d.rows(ctx, params);
+      // Every row before any byte: a GraphQL error on any page (a partial result too) refuses the whole file.
+      const { rows, variables } = await runExport(d.query, d.variables(params), ctx, deps.graphql);
       const filename = filenameFor(d, params, format);
       if (format === 'csv') {
-        sendFile(res, Buffer.from(toCsv(d.columns, rows), 'utf8'), filename, 'text/csv; charset=utf-8');
+        sendFile(res, Buffer.from(toCsv(d.query.columns, rows), 'utf8'), filename, 'text/csv; charset=utf-8');
         return;
       }
       const wb = new ExcelJS.Workbook();
       wb.creator = 'High Needs Hub';
       wb.created = new Date();
-      addDataSheet(wb, 'Data', d.columns, rows);
+      addDataSheet(wb, 'Data', d.query.columns, rows);
       addAboutSheet(
         wb,
         {
           title: d.title,
           description: d.description,
-          source: `High Needs Hub, ${req.protocol}://${req.get('host')}${req.originalUrl} (the same figures as the GraphQL query ${d.graphql})`,
+          source: `High Needs Hub, ${req.protocol}://${req.get('host')}${req.originalUrl}: the GraphQL query below, run with your token.`,
           filters: d.params
             .filter((p) => params[p.name] !== null)
             .map((p) => [p.name, [params[p.name]].flat().join(', ')]),
           generatedFor: `${ctx.viewer.name} (${ctx.viewer.role}${ctx.viewer.communityCode ? ', ' + ctx.viewer.communityCode : ''})`,
+          graphql: { document: d.query.document, variables: JSON.stringify(variables) },
           notes: [
             // Only where there is money: the caseload counts have none.
-            ...(d.columns.some((c) => c.type === 'money')
+            ...(d.query.columns.some((c) => c.type === 'money')
               ? [
                   'Money is in pounds sterling, exact to the penny in the hub; the CSV export carries the exact decimal text.',
                 ]
               : []),
             ...(d.notes?.(ctx, params) ?? []),
+            ...(d.query.paging ? [pagingNote(d.query.paging)] : []),
           ],
         },
-        d.columns,
+        d.query.columns,
         rows.length,
       );
       sendFile(res, Buffer.from(await wb.xlsx.writeBuffer()), filename, XLSX_TYPE);
     }),
   );
   return router;
+}
+
+function pagingNote(p: Paging): string {
+  const next = p.by === 'cursor' ? "after = the previous page's endCursor" : 'offset moved on by a page';
+  return `The query ran page by page: ${p.size} rows a page (${next}), the variables below being the first page's.`;
 }
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { MONEY_FORMAT } from '../exports/format';
+import { MONEY_FORMAT } from '../exports/export-format';
 import type { ImportKind } from './finance';
 
 const FORMATS: Record<string, string> = {

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import type { XlsxReport } from '../exports/export.router';
-import { MONEY_FORMAT, isoToExcelDate } from '../exports/format';
+import { MONEY_FORMAT, isoToExcelDate } from '../exports/export-format';
 import { parseParams } from '../exports/params';
 import { addLineChart } from '../exports/xlsx-chart';
 import { monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';

@@ -5,12 +5,14 @@ import { DecimalScalar, MoneyScalar } from '../../common/scalars';
  * Column types of an export. They decide the CSV text (always exact: money and decimals are the stored
  * decimal strings) and the XLSX cell type and number format.
  */
-export type ColumnType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'datetime' | 'text' | 'bool';
+export type ColumnType = 'int' | 'money' | 'decimal' | 'fraction' | 'date' | 'datetime' | 'text' | 'bool' | 'json';
 
 export interface ExportColumn {
   key: string;
   type: ColumnType;
   description: string;
+  /** Where the value is in the GraphQL result, from the row (default: the key); see export-query.ts. */
+  path?: string;
 }
 
 export type ExportRow = Record<string, unknown>;
@@ -44,6 +46,9 @@ function csvText(type: ColumnType, v: unknown): string {
       return String(v).slice(0, 10);
     case 'datetime':
       return v instanceof Date ? v.toISOString() : String(v);
+    // A JSON value (an audit entry's before and after) as its JSON text, which starts with { or [: never a formula.
+    case 'json':
+      return JSON.stringify(v);
     case 'text': {
       // Text typed by people (an allocation's purpose) must not run as a formula when the CSV is opened
       // in Excel (OWASP "CSV injection"): a leading apostrophe makes Excel show it as text.
@@ -93,6 +98,8 @@ export function xlsxValue(type: ColumnType, v: unknown): ExcelJS.CellValue {
       return v instanceof Date ? v : new Date(String(v));
     case 'bool':
       return Boolean(v);
+    case 'json':
+      return JSON.stringify(v);
     default:
       return String(v);
   }
@@ -105,6 +112,8 @@ export interface AboutSheet {
   filters: [string, string][];
   generatedFor: string;
   notes: string[];
+  /** The GraphQL document that produced the rows and its variables (JSON), exactly as they ran. */
+  graphql?: { document: string; variables: string };
 }
 
 /** A text column as wide as its longest value (to a limit), so that school names are not cut off. */
@@ -209,6 +218,11 @@ export function addAboutSheet(
   const head = ws.addRow(['Column', 'Type and meaning']);
   head.font = { bold: true };
   for (const c of columns) add([c.key, `${c.type}: ${c.description}`]);
+  if (about.graphql) {
+    ws.addRow([]);
+    line('GraphQL', about.graphql.document);
+    line('Variables', about.graphql.variables);
+  }
   ws.getColumn(1).alignment = { vertical: 'top' };
   ws.getColumn(2).eachCell((cell) => {
     if (!cell.alignment?.horizontal) cell.alignment = { wrapText: true, vertical: 'top' };

@@ -1,6 +1,7 @@
 import type express from 'express';
 import type { DataSource } from 'typeorm';
 import type { RestDeps } from './http';
+import type { RunGraphQL } from './export-query';
 
 type Routers = { exports: express.Router; imports: express.Router };
 
@@ -9,7 +10,10 @@ type Routers = { exports: express.Router; imports: express.Router };
  * routers and what they need (exceljs, jszip, csv-parse: about a third of the hub's start-up) are loaded on the
  * first file request, not at start, since most hub processes answer GraphQL long before anyone asks for a file.
  */
-export function mountFileRoutes(app: express.Express, deps: RestDeps & { dataSource: DataSource }): void {
+export function mountFileRoutes(
+  app: express.Express,
+  deps: RestDeps & { dataSource: DataSource; graphql: RunGraphQL },
+): void {
   let routers: Promise<Routers> | null = null;
   const load = async (): Promise<Routers> => {
     const [{ createExportRouter }, { safetyValveReportExport }, { createImportRouter }] = await Promise.all([
