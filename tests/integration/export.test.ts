@@ -64,10 +64,33 @@ function aboutValue(wb: ExcelJS.Workbook, label: RegExp): ExcelJS.CellValue {
 describe('exports give the same figures as GraphQL', () => {
   it('exports the schools of a district and phase exactly as the schools query lists them', async () => {
     const q = `{ schools(first: 1000, filter: { districtCode: "E07000105", phase: [PRIMARY, SECONDARY] }) {
-      nodes { urn laestab name phase status openDate pupilsOnRoll percentFsm community { code } } } }`;
+      nodes { urn laestab name phase establishmentType status openDate pupilsOnRoll percentFsm ukprn
+              district { name } community { code name } } } }`;
     const g = (await t.gql(q)).body.data.schools.nodes;
     const rows = await csv('schools.csv?districtCode=E07000105&phase=PRIMARY,SECONDARY');
     expect(g.length).toBeGreaterThan(20);
+    // The School field catalogue's columns, relation columns beside the field they follow.
+    expect(Object.keys(rows[0])).toEqual([
+      'urn',
+      'laestab',
+      'name',
+      'phase',
+      'type',
+      'establishmentType',
+      'status',
+      'openDate',
+      'closeDate',
+      'districtCode',
+      'districtName',
+      'communityCode',
+      'communityName',
+      'postcode',
+      'ukprn',
+      'pupilsOnRoll',
+      'percentFsm',
+      'srpCapacity',
+      'srpOnRoll',
+    ]);
     expect(rows.map((r) => Number(r.urn))).toEqual(g.map((s: any) => s.urn));
     for (const [i, s] of g.entries()) {
       const r = rows[i];
@@ -76,17 +99,42 @@ describe('exports give the same figures as GraphQL', () => {
       expect(blankToNull(r.percentFsm)).toBe(s.percentFsm);
       expect(blankToNull(r.openDate)).toBe(s.openDate);
       expect(blankToNull(r.communityCode)).toBe(s.community?.code ?? null);
+      expect([r.districtName, blankToNull(r.communityName), blankToNull(r.establishmentType)]).toEqual([
+        s.district.name,
+        s.community?.name ?? null,
+        s.establishmentType,
+      ]);
+      expect(blankToNull(r.ukprn)).toBe(s.ukprn === null ? null : String(s.ukprn));
     }
+    expect(rows.every((r) => r.districtName === 'Ashford')).toBe(true);
   });
 
   it('exports school funding for a term as typed XLSX whose totals match the funding query to the penny', async () => {
     const g = (
       await t.gql(
-        `{ schools(first: 1000, filter: { areaCode: "EAST" }) { nodes { urn funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total } } } }`,
+        `{ schools(first: 1000, filter: { areaCode: "EAST" }) { nodes { urn funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total bandedTopUpSuppressed } } } }`,
       )
     ).body.data.schools.nodes.filter((s: any) => s.funding);
     expect(g.length).toBeGreaterThan(50);
     const csvRows = await csv('school-funding.csv?term=AUTUMN-2025&areaCode=EAST');
+    // The school's id columns, then every SchoolFunding field but its schoolUrn (the row's urn is the school's).
+    expect(Object.keys(csvRows[0])).toEqual([
+      'urn',
+      'laestab',
+      'name',
+      'districtCode',
+      'term',
+      'baseline',
+      'protectionRate',
+      'protectedAmount',
+      'communityShare',
+      'bandedTopUp',
+      'total',
+      'bandedTopUpSuppressed',
+    ]);
+    expect(csvRows.map((r) => r.bandedTopUpSuppressed)).toEqual(
+      g.map((s: any) => (s.funding.bandedTopUpSuppressed ? 'TRUE' : 'FALSE')),
+    );
     expect(csvRows.map((r) => [Number(r.urn), r.baseline, r.protectedAmount, r.communityShare, r.total])).toEqual(
       g.map((s: any) => [
         s.urn,
@@ -137,6 +185,18 @@ describe('exports give the same figures as GraphQL', () => {
     ).body.data.communities;
     const rows = await csv('community-pots.csv?term=SUMMER-2025&areaCode=WEST');
     expect(rows.length).toBeGreaterThan(5);
+    expect(Object.keys(rows[0])).toEqual([
+      'communityCode',
+      'communityName',
+      'primaryDistrictCode',
+      'areaCode',
+      'term',
+      'amount',
+      'approved',
+      'proposed',
+      'remaining',
+    ]);
+    expect(rows.every((r) => r.term === 'SUMMER-2025')).toBe(true);
     expect(rows.map((r) => [r.communityCode, r.amount, r.approved, r.proposed, r.remaining])).toEqual(
       g
         .filter((c: any) => c.pot)
