@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
-import { parse as parseGraphQL, validate } from 'graphql';
+import { parse as parseGraphQL, print, validate } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { sqlStatements } from '../helpers/metrics';
@@ -9,6 +9,7 @@ import { rowAwareEstimator } from '../../server/http/complexity';
 import { trackBounds } from '../../server/http/cost';
 import { DATASETS, DATASET_BY_NAME } from '../../server/modules/exports/export-datasets';
 import { planExport } from '../../server/modules/exports/export-query';
+import { OPERATIONS } from '../../addin/src/core/operations.generated';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -407,6 +408,22 @@ describe('an export is the GraphQL document its About sheet shows', () => {
         columns: [{ key: 'postcode', type: 'text', description: 'Not selected.' }],
       }),
     ).toThrow(/column "postcode" reads "postcode", which the document selects nowhere of "schools.nodes"/);
+  });
+
+  it("runs the add-in's own Caseloads operation for the caseloads export: one document for both, totals and filters included", async () => {
+    const plan = DATASET_BY_NAME.get('caseloads')!.query;
+    expect(plan.operationName).toBe('Caseloads');
+    expect(plan.document).toBe(print(parseGraphQL(OPERATIONS.Caseloads)));
+    const wb = await xlsx('caseloads.xlsx?kind=EHCP_PLANS&groupBy=DISTRICT&period=2025/26-T1');
+    expect(String(aboutValue(wb, /^GraphQL$/))).toBe(plan.document);
+    const rows = sheetRows(wb.getWorksheet('Data')!);
+    const g = (await t.gql(OPERATIONS.Caseloads, { kind: 'EHCP_PLANS', groupBy: 'DISTRICT', period: '2025/26-T1' }))
+      .body.data.caseloads;
+    expect(rows.filter((r) => r.rowType === 'ROW').map((r) => [r.key, r.count])).toEqual(
+      g.rows.map((r: any) => [r.key, r.count]),
+    );
+    expect(rows.filter((r) => r.rowType === 'TOTAL').map((r) => r.count)).toEqual(g.totals.map((r: any) => r.count));
+    expect(g.totals.length).toBeGreaterThan(0);
   });
 
   it('runs the document and variables on its About sheet: sent to /graphql they give the figures of the file', async () => {

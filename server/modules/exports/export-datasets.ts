@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../../context';
 import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
 import { CaseloadKind } from '../caseload/caseload.entity';
@@ -5,6 +7,7 @@ import { CaseloadGrouping } from '../caseload/caseload.types';
 import { AllocationStatus } from '../allocation/allocation.entity';
 import { MAX_PAGE_SIZE } from '../school/school.service';
 import type { ParamSpec, ParsedParams } from './params';
+import { projectRoot } from '../../common/paths';
 import { planExport, QueryPlan } from './export-query';
 import {
   SchoolDatasetColumn,
@@ -64,6 +67,11 @@ const pick =
   (...names: string[]) =>
   (p: ParsedParams) =>
     Object.fromEntries(names.map((n) => [n, p[n]]));
+
+/** A tracked operation of schema/operations, the add-in's, where an export runs the same query. */
+function trackedOperation(name: string): string {
+  return fs.readFileSync(path.join(projectRoot(), 'schema', 'operations', `${name}.graphql`), 'utf8');
+}
 
 const SCHOOL_PAGES = { by: 'cursor', connection: 'schools', size: MAX_PAGE_SIZE } as const;
 
@@ -273,36 +281,8 @@ export const DATASETS: Dataset[] = [
     variables: pick('kind', 'groupBy', 'period', 'districtCode', 'communityCode'),
     query: planExport(
       'caseloads',
-      /* GraphQL */ `
-        query ExportCaseloads(
-          $kind: CaseloadKind!
-          $groupBy: CaseloadGrouping!
-          $period: String
-          $districtCode: String
-          $communityCode: String
-        ) {
-          caseloads(
-            kind: $kind
-            groupBy: $groupBy
-            period: $period
-            districtCode: $districtCode
-            communityCode: $communityCode
-          ) {
-            rows {
-              key
-              label
-              period
-              count
-              suppressed
-            }
-            totals {
-              period
-              count
-              suppressed
-            }
-          }
-        }
-      `,
+      // The add-in's Caseloads operation: one document for the add-in's dataset and the export.
+      trackedOperation('Caseloads'),
       {
         rows: [
           { list: 'caseloads.rows', set: { rowType: 'ROW' } },
