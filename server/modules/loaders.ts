@@ -11,6 +11,7 @@ import type { SafetyValveKpi } from './safety-valve/safety-valve.entity';
 import { COMMUNITY_COLUMNS, MEMBERSHIP_ON, SCHOOL_COLUMNS } from './school/school.sql';
 import { loadPeriodCatalogue } from './period/period.service';
 import { LINK_ORDER, linksOfSql, type SchoolLink } from './school/school-link.entity';
+import { COMMUNITY_POT_COLUMNS, SCHOOL_FUNDING_COLUMNS } from './school/funding.fields';
 import { cachedReference } from './period/reference-data';
 
 export interface CaseloadAtSchool {
@@ -151,9 +152,7 @@ export function createLoaders(db: EntityManager) {
     schoolFunding: new PeekableLoader<string, SchoolTermFunding | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (SchoolTermFunding & { key: string })[] = await db.query(
-        `SELECT f.school_urn || '|' || f.term_code AS key, f.school_urn AS "schoolUrn", f.term_code AS "termCode",
-                f.baseline, f.protection_rate AS "protectionRate", f.protected_amount AS "protectedAmount",
-                f.community_share AS "communityShare", f.banded_top_up AS "bandedTopUp"
+        `SELECT f.school_urn || '|' || f.term_code AS key, ${SCHOOL_FUNDING_COLUMNS}
            FROM unnest($1::int[], $2::text[]) AS x(urn, term)
            JOIN school_term_funding f ON f.school_urn = x.urn AND f.term_code = x.term`,
         [pairs.map((p) => Number(p[0])), pairs.map((p) => p[1])],
@@ -166,7 +165,7 @@ export function createLoaders(db: EntityManager) {
     communityPot: new PeekableLoader<string, CommunityPot | null>(async (keys) => {
       const pairs = keys.map(split);
       const rows: (CommunityPot & { key: string })[] = await db.query(
-        `SELECT p.community_code || '|' || p.term_code AS key, p.community_code AS "communityCode", p.term_code AS "termCode", p.amount
+        `SELECT p.community_code || '|' || p.term_code AS key, ${COMMUNITY_POT_COLUMNS}
            FROM unnest($1::text[], $2::text[]) AS x(code, term)
            JOIN community_pot p ON p.community_code = x.code AND p.term_code = x.term`,
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
-import { parse as parseGraphQL, validate } from 'graphql';
+import { parse as parseGraphQL, print, validate } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { sqlStatements } from '../helpers/metrics';
@@ -9,6 +9,7 @@ import { rowAwareEstimator } from '../../server/http/complexity';
 import { trackBounds } from '../../server/http/cost';
 import { DATASETS, DATASET_BY_NAME } from '../../server/modules/exports/export-datasets';
 import { planExport } from '../../server/modules/exports/export-query';
+import { OPERATIONS } from '../../addin/src/core/operations.generated';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -64,10 +65,33 @@ function aboutValue(wb: ExcelJS.Workbook, label: RegExp): ExcelJS.CellValue {
 describe('exports give the same figures as GraphQL', () => {
   it('exports the schools of a district and phase exactly as the schools query lists them', async () => {
     const q = `{ schools(first: 1000, filter: { districtCode: "E07000105", phase: [PRIMARY, SECONDARY] }) {
-      nodes { urn laestab name phase status openDate pupilsOnRoll percentFsm community { code } } } }`;
+      nodes { urn laestab name phase establishmentType status openDate pupilsOnRoll percentFsm ukprn
+              district { name } community { code name } } } }`;
     const g = (await t.gql(q)).body.data.schools.nodes;
     const rows = await csv('schools.csv?districtCode=E07000105&phase=PRIMARY,SECONDARY');
     expect(g.length).toBeGreaterThan(20);
+    // The School field catalogue's columns, relation columns beside the field they follow.
+    expect(Object.keys(rows[0])).toEqual([
+      'urn',
+      'laestab',
+      'name',
+      'phase',
+      'type',
+      'establishmentType',
+      'status',
+      'openDate',
+      'closeDate',
+      'districtCode',
+      'districtName',
+      'communityCode',
+      'communityName',
+      'postcode',
+      'ukprn',
+      'pupilsOnRoll',
+      'percentFsm',
+      'srpCapacity',
+      'srpOnRoll',
+    ]);
     expect(rows.map((r) => Number(r.urn))).toEqual(g.map((s: any) => s.urn));
     for (const [i, s] of g.entries()) {
       const r = rows[i];
@@ -76,17 +100,42 @@ describe('exports give the same figures as GraphQL', () => {
       expect(blankToNull(r.percentFsm)).toBe(s.percentFsm);
       expect(blankToNull(r.openDate)).toBe(s.openDate);
       expect(blankToNull(r.communityCode)).toBe(s.community?.code ?? null);
+      expect([r.districtName, blankToNull(r.communityName), blankToNull(r.establishmentType)]).toEqual([
+        s.district.name,
+        s.community?.name ?? null,
+        s.establishmentType,
+      ]);
+      expect(blankToNull(r.ukprn)).toBe(s.ukprn === null ? null : String(s.ukprn));
     }
+    expect(rows.every((r) => r.districtName === 'Ashford')).toBe(true);
   });
 
   it('exports school funding for a term as typed XLSX whose totals match the funding query to the penny', async () => {
     const g = (
       await t.gql(
-        `{ schools(first: 1000, filter: { areaCode: "EAST" }) { nodes { urn funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total } } } }`,
+        `{ schools(first: 1000, filter: { areaCode: "EAST" }) { nodes { urn funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total bandedTopUpSuppressed } } } }`,
       )
     ).body.data.schools.nodes.filter((s: any) => s.funding);
     expect(g.length).toBeGreaterThan(50);
     const csvRows = await csv('school-funding.csv?term=AUTUMN-2025&areaCode=EAST');
+    // The school's id columns, then every SchoolFunding field but its schoolUrn (the row's urn is the school's).
+    expect(Object.keys(csvRows[0])).toEqual([
+      'urn',
+      'laestab',
+      'name',
+      'districtCode',
+      'term',
+      'baseline',
+      'protectionRate',
+      'protectedAmount',
+      'communityShare',
+      'bandedTopUp',
+      'total',
+      'bandedTopUpSuppressed',
+    ]);
+    expect(csvRows.map((r) => r.bandedTopUpSuppressed)).toEqual(
+      g.map((s: any) => (s.funding.bandedTopUpSuppressed ? 'TRUE' : 'FALSE')),
+    );
     expect(csvRows.map((r) => [Number(r.urn), r.baseline, r.protectedAmount, r.communityShare, r.total])).toEqual(
       g.map((s: any) => [
         s.urn,
@@ -137,6 +186,18 @@ describe('exports give the same figures as GraphQL', () => {
     ).body.data.communities;
     const rows = await csv('community-pots.csv?term=SUMMER-2025&areaCode=WEST');
     expect(rows.length).toBeGreaterThan(5);
+    expect(Object.keys(rows[0])).toEqual([
+      'communityCode',
+      'communityName',
+      'primaryDistrictCode',
+      'areaCode',
+      'term',
+      'amount',
+      'approved',
+      'proposed',
+      'remaining',
+    ]);
+    expect(rows.every((r) => r.term === 'SUMMER-2025')).toBe(true);
     expect(rows.map((r) => [r.communityCode, r.amount, r.approved, r.proposed, r.remaining])).toEqual(
       g
         .filter((c: any) => c.pot)
@@ -347,6 +408,22 @@ describe('an export is the GraphQL document its About sheet shows', () => {
         columns: [{ key: 'postcode', type: 'text', description: 'Not selected.' }],
       }),
     ).toThrow(/column "postcode" reads "postcode", which the document selects nowhere of "schools.nodes"/);
+  });
+
+  it("runs the add-in's own Caseloads operation for the caseloads export: one document for both, totals and filters included", async () => {
+    const plan = DATASET_BY_NAME.get('caseloads')!.query;
+    expect(plan.operationName).toBe('Caseloads');
+    expect(plan.document).toBe(print(parseGraphQL(OPERATIONS.Caseloads)));
+    const wb = await xlsx('caseloads.xlsx?kind=EHCP_PLANS&groupBy=DISTRICT&period=2025/26-T1');
+    expect(String(aboutValue(wb, /^GraphQL$/))).toBe(plan.document);
+    const rows = sheetRows(wb.getWorksheet('Data')!);
+    const g = (await t.gql(OPERATIONS.Caseloads, { kind: 'EHCP_PLANS', groupBy: 'DISTRICT', period: '2025/26-T1' }))
+      .body.data.caseloads;
+    expect(rows.filter((r) => r.rowType === 'ROW').map((r) => [r.key, r.count])).toEqual(
+      g.rows.map((r: any) => [r.key, r.count]),
+    );
+    expect(rows.filter((r) => r.rowType === 'TOTAL').map((r) => r.count)).toEqual(g.totals.map((r: any) => r.count));
+    expect(g.totals.length).toBeGreaterThan(0);
   });
 
   it('runs the document and variables on its About sheet: sent to /graphql they give the figures of the file', async () => {

@@ -1,12 +1,24 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../../context';
 import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
 import { CaseloadKind } from '../caseload/caseload.entity';
 import { CaseloadGrouping } from '../caseload/caseload.types';
 import { AllocationStatus } from '../allocation/allocation.entity';
 import { MAX_PAGE_SIZE } from '../school/school.service';
-import type { ExportColumn } from './export-format';
 import type { ParamSpec, ParsedParams } from './params';
+import { projectRoot } from '../../common/paths';
 import { planExport, QueryPlan } from './export-query';
+import {
+  SchoolDatasetColumn,
+  schoolDatasetColumns,
+  schoolDatasetSubset,
+  schoolExportColumns,
+  schoolExportDocument,
+  schoolSelection,
+} from '../school/school.fields';
+import { COMMUNITY_POT_CATALOGUE, SCHOOL_FUNDING_CATALOGUE } from '../school/funding.fields';
+import { exportColumnsOf, selectionOf, ViewField } from '../school/catalogue';
 
 /**
  * Every dataset is a GraphQL document run against the hub's own schema with the request's context (export-query.ts):
@@ -25,57 +37,13 @@ export interface Dataset {
   notes?(ctx: Context, p: ParsedParams): string[];
 }
 
-/** A School column of the exports: what it selects on a School (default: its key) and the path it reads. */
-export interface SchoolColumn extends ExportColumn {
-  select?: string;
-}
-
 /**
- * The schools datasets' columns, the one list every schools dataset takes its School columns from (and its document
- * its School selection: schoolSelection). Engineer cat's School field catalogue (server/modules/school/) is to supply
- * this list; until then it is kept here.
+ * The School columns of every schools dataset, and the selection that answers them, come from the School field
+ * catalogue (school/school.fields.ts); a funding row's own columns from the SchoolFunding and CommunityPotView
+ * catalogues (school/funding.fields.ts). planExport checks each column's path against the document at load.
  */
-export const SCHOOL_COLUMNS: SchoolColumn[] = [
-  { key: 'urn', type: 'int', description: 'DfE Unique Reference Number.' },
-  { key: 'laestab', type: 'int', description: 'LAESTAB (the LA code + establishment number).' },
-  { key: 'name', type: 'text', description: 'Establishment name.' },
-  { key: 'phase', type: 'text', description: 'Phase of education.' },
-  { key: 'type', type: 'text', description: 'MAINTAINED, ACADEMY, FREE_SCHOOL or OTHER.' },
-  { key: 'establishmentType', type: 'text', description: 'Type of establishment as named in GIAS.' },
-  { key: 'status', type: 'text', description: 'Status as in GIAS.' },
-  { key: 'openDate', type: 'date', description: 'Date opened.' },
-  { key: 'closeDate', type: 'date', description: 'Date closed.' },
-  { key: 'districtCode', type: 'text', description: 'ONS district code.' },
-  {
-    key: 'communityCode',
-    type: 'text',
-    description: 'Community on asOf (empty for special schools, PRUs, closed schools).',
-    select: 'community(asOf: $asOf) { code }',
-    path: 'community.code',
-  },
-  { key: 'postcode', type: 'text', description: 'Postcode.' },
-  { key: 'ukprn', type: 'int', description: 'UK Provider Reference Number.' },
-  { key: 'pupilsOnRoll', type: 'int', description: 'Pupils on roll.' },
-  {
-    key: 'percentFsm',
-    type: 'decimal',
-    description: 'Percentage of pupils eligible for free school meals (23.4 means 23.4%).',
-  },
-  { key: 'srpCapacity', type: 'int', description: 'Resourced provision / SEN unit capacity (places).' },
-  { key: 'srpOnRoll', type: 'int', description: 'Pupils on roll in the resourced provision / SEN unit.' },
-];
-
-/** Some of the School columns, by key, in the list's order. */
-function schoolColumns(...keys: string[]): SchoolColumn[] {
-  const out = SCHOOL_COLUMNS.filter((c) => keys.includes(c.key));
-  if (out.length !== keys.length) throw new Error(`Unknown School export column among ${keys.join(', ')}.`);
-  return out;
-}
-
-/** The School fields the columns read, as a GraphQL selection. */
-const schoolSelection = (columns: SchoolColumn[]) => columns.map((c) => c.select ?? c.key).join('\n');
-
-const SCHOOL_ID = schoolColumns('urn', 'laestab', 'name');
+const SCHOOL_ID = schoolDatasetSubset('urn', 'laestab', 'name');
+const SCHOOL_FUNDING_ID = schoolDatasetSubset('urn', 'laestab', 'name', 'districtCode');
 
 const SCHOOL_PARAMS: ParamSpec[] = [
   { name: 'districtCode', kind: 'string', description: 'ONS district code, e.g. E07000105.' },
@@ -100,19 +68,43 @@ const pick =
   (p: ParsedParams) =>
     Object.fromEntries(names.map((n) => [n, p[n]]));
 
+/** A tracked operation of schema/operations, the add-in's, where an export runs the same query. */
+function trackedOperation(name: string): string {
+  return fs.readFileSync(path.join(projectRoot(), 'schema', 'operations', `${name}.graphql`), 'utf8');
+}
+
 const SCHOOL_PAGES = { by: 'cursor', connection: 'schools', size: MAX_PAGE_SIZE } as const;
 
-const schoolsColumns = SCHOOL_COLUMNS;
-const fundingColumns: ExportColumn[] = [
-  ...schoolColumns('urn', 'laestab', 'name', 'districtCode'),
-  { key: 'term', type: 'text', description: 'Funding term code.' },
-  { key: 'baseline', type: 'money', description: 'Previous individual high-needs funding for a term of this length.' },
-  { key: 'protectionRate', type: 'fraction', description: 'Protection rate in force (0.75 = 75%).' },
-  { key: 'protectedAmount', type: 'money', description: 'Baseline x protection rate.' },
-  { key: 'communityShare', type: 'money', description: 'Share of the community pot.' },
-  { key: 'bandedTopUp', type: 'money', description: 'EHCP banded top-up.' },
-  { key: 'total', type: 'money', description: 'Protected amount + community share + banded top-up.' },
-];
+/** The schools export: the catalogue's document and columns (tests/unit/school-catalogue.test.ts gives it a probe's). */
+export function schoolsExportPlan(columns: readonly SchoolDatasetColumn[] = schoolDatasetColumns()): QueryPlan {
+  return planExport('schools', schoolExportDocument(columns), {
+    paging: SCHOOL_PAGES,
+    rows: [{ list: 'schools.nodes' }],
+    columns: schoolExportColumns(columns),
+  });
+}
+
+/** The school-funding export: a school's id columns, then its funding's columns from the SchoolFunding catalogue. */
+export function schoolFundingExportPlan(funding: readonly ViewField[] = SCHOOL_FUNDING_CATALOGUE): QueryPlan {
+  return planExport(
+    'school-funding',
+    /* GraphQL */ `
+      query ExportSchoolFunding($first: Int!, $after: String, $filter: SchoolFilter, $term: String!) {
+        schools(first: $first, after: $after, filter: $filter) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ${schoolSelection('', SCHOOL_FUNDING_ID)} funding(term: $term) { ${selectionOf(funding)} } }
+        }
+      }`,
+    // A school without funding in the term has funding null: the row path ends there, so it has no row.
+    {
+      paging: SCHOOL_PAGES,
+      rows: [{ list: 'schools.nodes.funding' }],
+      columns: [...schoolExportColumns(SCHOOL_FUNDING_ID), ...exportColumnsOf(funding)],
+    },
+  );
+}
+
+const POT_COLUMNS = exportColumnsOf(COMMUNITY_POT_CATALOGUE);
 
 export const DATASETS: Dataset[] = [
   {
@@ -122,17 +114,7 @@ export const DATASETS: Dataset[] = [
       'State-funded schools of the local authority with their register data and Community of Schools on asOf.',
     params: SCHOOL_PARAMS,
     variables: (p) => ({ filter: schoolFilter(p), asOf: p.asOf }),
-    query: planExport(
-      'schools',
-      /* GraphQL */ `
-        query ExportSchools($first: Int!, $after: String, $filter: SchoolFilter, $asOf: Date) {
-          schools(first: $first, after: $after, filter: $filter) {
-            pageInfo { hasNextPage endCursor }
-            nodes { ${schoolSelection(schoolsColumns)} }
-          }
-        }`,
-      { paging: SCHOOL_PAGES, rows: [{ list: 'schools.nodes' }], columns: schoolsColumns },
-    ),
+    query: schoolsExportPlan(),
   },
   {
     name: 'school-funding',
@@ -144,21 +126,7 @@ export const DATASETS: Dataset[] = [
       ...SCHOOL_PARAMS,
     ],
     variables: (p) => ({ filter: schoolFilter(p), term: p.term }),
-    query: planExport(
-      'school-funding',
-      /* GraphQL */ `
-        query ExportSchoolFunding($first: Int!, $after: String, $filter: SchoolFilter, $term: String!) {
-          schools(first: $first, after: $after, filter: $filter) {
-            pageInfo { hasNextPage endCursor }
-            nodes {
-              ${schoolSelection(schoolColumns('urn', 'laestab', 'name', 'districtCode'))}
-              funding(term: $term) { term baseline protectionRate protectedAmount communityShare bandedTopUp total }
-            }
-          }
-        }`,
-      // A school without funding in the term has funding null: the row path ends there, so it has no row.
-      { paging: SCHOOL_PAGES, rows: [{ list: 'schools.nodes.funding' }], columns: fundingColumns },
-    ),
+    query: schoolFundingExportPlan(),
     notes: () => ['Schools without funding in the term are left out (GraphQL returns null for them).'],
   },
   {
@@ -178,7 +146,7 @@ export const DATASETS: Dataset[] = [
           schools(first: $first, after: $after, filter: $filter) {
             pageInfo { hasNextPage endCursor }
             nodes {
-              ${schoolSelection(SCHOOL_ID)}
+              ${schoolSelection('', SCHOOL_ID)}
               notionalSenBudget(financialYear: $financialYear) {
                 schoolTotal: total
                 factors { financialYearCode factor formulaAmount senPercentage senAmount }
@@ -190,7 +158,7 @@ export const DATASETS: Dataset[] = [
         paging: SCHOOL_PAGES,
         rows: [{ list: 'schools.nodes.notionalSenBudget.factors' }],
         columns: [
-          ...SCHOOL_ID,
+          ...schoolExportColumns(SCHOOL_ID),
           { key: 'financialYear', type: 'text', description: 'Financial year code.', path: 'financialYearCode' },
           { key: 'factor', type: 'text', description: 'Formula factor.' },
           { key: 'formulaAmount', type: 'money', description: "The school's allocation through the factor." },
@@ -224,29 +192,18 @@ export const DATASETS: Dataset[] = [
             communityName: name
             primaryDistrictCode
             areaCode
-            pot(term: $term) {
-              communityCode
-              term
-              amount
-              approved
-              proposed
-              remaining
-            }
+            pot(term: $term) { ${selectionOf(COMMUNITY_POT_CATALOGUE)} }
           }
         }
       `,
       {
         rows: [{ list: 'communities.pot' }],
         columns: [
-          { key: 'communityCode', type: 'text', description: 'Community code.' },
+          ...POT_COLUMNS.filter((c) => c.key === 'communityCode'),
           { key: 'communityName', type: 'text', description: 'Community name.' },
           { key: 'primaryDistrictCode', type: 'text', description: 'Primary district (ONS code).' },
           { key: 'areaCode', type: 'text', description: 'Area code.' },
-          { key: 'term', type: 'text', description: 'Funding term code.' },
-          { key: 'amount', type: 'money', description: 'The pot.' },
-          { key: 'approved', type: 'money', description: 'Approved allocations.' },
-          { key: 'proposed', type: 'money', description: 'Proposed allocations awaiting approval.' },
-          { key: 'remaining', type: 'money', description: 'Pot minus approved allocations.' },
+          ...POT_COLUMNS.filter((c) => c.key !== 'communityCode'),
         ],
       },
     ),
@@ -324,36 +281,8 @@ export const DATASETS: Dataset[] = [
     variables: pick('kind', 'groupBy', 'period', 'districtCode', 'communityCode'),
     query: planExport(
       'caseloads',
-      /* GraphQL */ `
-        query ExportCaseloads(
-          $kind: CaseloadKind!
-          $groupBy: CaseloadGrouping!
-          $period: String
-          $districtCode: String
-          $communityCode: String
-        ) {
-          caseloads(
-            kind: $kind
-            groupBy: $groupBy
-            period: $period
-            districtCode: $districtCode
-            communityCode: $communityCode
-          ) {
-            rows {
-              key
-              label
-              period
-              count
-              suppressed
-            }
-            totals {
-              period
-              count
-              suppressed
-            }
-          }
-        }
-      `,
+      // The add-in's Caseloads operation: one document for the add-in's dataset and the export.
+      trackedOperation('Caseloads'),
       {
         rows: [
           { list: 'caseloads.rows', set: { rowType: 'ROW' } },

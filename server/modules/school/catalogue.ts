@@ -20,6 +20,8 @@ export interface CatalogueOptions {
   header?: string;
   /** A percentage held as points ("23.4" for 23.4%), shown by Excel with a % sign. */
   points?: true;
+  /** A rate held as a fraction ("0.75" for 75%), shown by Excel as a percentage. */
+  fraction?: true;
   /** Left out of the datasets, with the reason, which the catalogue test prints. */
   notExported?: string;
 }
@@ -35,6 +37,7 @@ export interface CatalogueField {
   description: string;
   header: string;
   points: boolean;
+  fraction: boolean;
   notExported?: string;
 }
 
@@ -72,26 +75,40 @@ function kindOf(type: unknown, where: string): FieldKind {
   );
 }
 
+type Class = abstract new (...args: never[]) => unknown;
+type GqlField = ReturnType<typeof getMetadataStorage>['fields'][number];
+
+/** A catalogue entry for a GraphQL field, read from `column`. */
+function entry(field: GqlField, column: string, opts: CatalogueOptions, where: string): CatalogueField {
+  return {
+    name: field.name,
+    column,
+    kind: kindOf(field.getType(), where),
+    nullable: Boolean(field.typeOptions.nullable),
+    description: field.description ?? '',
+    header: opts.header ?? words(field.name),
+    points: Boolean(opts.points),
+    fraction: Boolean(opts.fraction),
+    notExported: opts.notExported,
+  };
+}
+
+/** The TypeORM columns of a class: property and SQL column names, in declaration order. */
+export function entityColumns(entity: Class): { name: string; column: string }[] {
+  return getMetadataArgsStorage()
+    .columns.filter((c) => c.target === entity)
+    .map((c) => ({ name: c.propertyName, column: naming.columnName(c.propertyName, c.options.name, []) }));
+}
+
 /** The scalar fields of an entity class, in declaration order: every column that is also a GraphQL field. */
-export function catalogueOf(entity: abstract new (...args: never[]) => unknown): CatalogueField[] {
+export function catalogueOf(entity: Class): CatalogueField[] {
   const gql = getMetadataStorage().fields.filter((f) => f.target === entity);
   const extra = options.get(entity) ?? new Map<string, CatalogueOptions>();
   const out: CatalogueField[] = [];
-  for (const col of getMetadataArgsStorage().columns) {
-    if (col.target !== entity) continue;
-    const field = gql.find((f) => f.name === col.propertyName);
+  for (const col of entityColumns(entity)) {
+    const field = gql.find((f) => f.name === col.name);
     if (!field) continue; // a column the API does not expose
-    const opts = extra.get(col.propertyName) ?? {};
-    out.push({
-      name: col.propertyName,
-      column: naming.columnName(col.propertyName, col.options.name, []),
-      kind: kindOf(field.getType(), `${entity.name}.${col.propertyName}`),
-      nullable: Boolean(field.typeOptions.nullable),
-      description: field.description ?? '',
-      header: opts.header ?? words(col.propertyName),
-      points: Boolean(opts.points),
-      notExported: opts.notExported,
-    });
+    out.push(entry(field, col.column, extra.get(col.name) ?? {}, `${entity.name}.${col.name}`));
   }
   for (const name of extra.keys())
     if (!out.some((f) => f.name === name))
@@ -99,8 +116,61 @@ export function catalogueOf(entity: abstract new (...args: never[]) => unknown):
   return out;
 }
 
+/** A scalar field of a view type: read from a column of its entity, or computed by a rule (`column` null). */
+export interface ViewField extends Omit<CatalogueField, 'column'> {
+  column: string | null;
+  /** Where the rule that computes it lives, for a computed field. */
+  computed?: string;
+}
+
+export interface ViewOptions {
+  /** Fields read from an entity column of another name: `{ term: 'termCode' }`. */
+  from?: Readonly<Record<string, string>>;
+  /** Fields a rule computes (even where a column of that name exists), each with where the rule lives. */
+  computed?: Readonly<Record<string, string>>;
+  /** What @Catalogue would say on an entity's field. */
+  fields?: Readonly<Record<string, CatalogueOptions>>;
+}
+
+/** Object-typed fields (a class) are relations, not the catalogue's. */
+const isObjectField = (f: GqlField) => {
+  const t = f.getType();
+  return typeof t === 'function' && t !== Number && t !== String && t !== Boolean;
+};
+
+/**
+ * The scalar fields of a view: a type-graphql ObjectType that is not itself an entity (SchoolFunding) but is answered
+ * from one (SchoolTermFunding). Each field is the entity's column of the same name (or of the name in `from`) unless
+ * it is `computed`; a field that is neither fails at load, so a new field on the view is a column or a rule, never
+ * silently missing from the compiled SQL or the export.
+ */
+export function viewCatalogueOf(view: Class, entity: Class, opts: ViewOptions = {}): ViewField[] {
+  const gql = getMetadataStorage().fields.filter((f) => f.target === view && !isObjectField(f));
+  const columns = entityColumns(entity);
+  const out = gql.map((field): ViewField => {
+    const where = `${view.name}.${field.name}`;
+    const computed = opts.computed?.[field.name];
+    const fieldOpts = opts.fields?.[field.name] ?? {};
+    if (computed !== undefined) return { ...entry(field, '', fieldOpts, where), column: null, computed };
+    const prop = opts.from?.[field.name] ?? field.name;
+    const col = columns.find((c) => c.name === prop);
+    if (!col)
+      throw new Error(
+        `${where}: ${entity.name} has no column "${prop}" to read it from; name its column in \`from\` or its rule in \`computed\`.`,
+      );
+    return entry(field, col.column, fieldOpts, where);
+  });
+  for (const name of [
+    ...Object.keys(opts.from ?? {}),
+    ...Object.keys(opts.computed ?? {}),
+    ...Object.keys(opts.fields ?? {}),
+  ])
+    if (!out.some((f) => f.name === name)) throw new Error(`${view.name}.${name}: not a scalar field of the type.`);
+  return out;
+}
+
 /** The columns of a row under their TypeScript names, for raw reads that skip entity hydration. */
-export function columnsSql(fields: readonly CatalogueField[], alias: string): string {
+export function columnsSql(fields: readonly Pick<CatalogueField, 'name' | 'column'>[], alias: string): string {
   return fields
     .map((f) => (f.column === f.name ? `${alias}.${f.column}` : `${alias}.${f.column} AS "${f.name}"`))
     .join(', ');
@@ -140,7 +210,32 @@ const COLUMN_TYPES: Record<FieldKind, [ExportType, AddinKind]> = {
   money: ['money', 'money'],
   bool: ['bool', 'text'],
 };
-export const exportType = (kind: FieldKind): ExportType => COLUMN_TYPES[kind][0];
-export function addinKind(f: Pick<CatalogueField, 'kind' | 'points'>): AddinKind {
-  return f.points ? 'points' : COLUMN_TYPES[f.kind][1];
+export function exportType(f: Pick<CatalogueField, 'kind' | 'fraction'>): ExportType {
+  return f.fraction ? 'fraction' : COLUMN_TYPES[f.kind][0];
+}
+export function addinKind(f: Pick<CatalogueField, 'kind' | 'points' | 'fraction'>): AddinKind {
+  return f.points ? 'points' : f.fraction ? 'rate' : COLUMN_TYPES[f.kind][1];
+}
+
+/** An export column read off a catalogue field (export-format.ts ExportColumn); `path` when it is not the key. */
+export interface CatalogueExportColumn {
+  key: string;
+  type: ExportType;
+  description: string;
+  path?: string;
+}
+
+/** The export columns of a catalogue's exported fields, in its order. */
+export function exportColumnsOf(fields: readonly Omit<CatalogueField, 'column'>[]): CatalogueExportColumn[] {
+  return fields
+    .filter((f) => f.notExported === undefined)
+    .map((f) => ({ key: f.name, type: exportType(f), description: f.description }));
+}
+
+/** The GraphQL selection of a catalogue's exported fields, on one line. */
+export function selectionOf(fields: readonly Omit<CatalogueField, 'column'>[]): string {
+  return fields
+    .filter((f) => f.notExported === undefined)
+    .map((f) => f.name)
+    .join(' ');
 }

@@ -20,8 +20,9 @@ import { COMMUNITY_CATALOGUE, MEMBERSHIP_ON } from './school.sql';
 import { encodeCursor, MAX_PAGE_SIZE, schoolCountSql, SchoolPageArgs, schoolPageSql } from './school.service';
 import type { School } from './school.entity';
 import { LINK_ORDER, linksOfSql } from './school-link.entity';
-import { CatalogueField, FieldKind, valueSql } from './catalogue';
+import { CatalogueField, FieldKind, valueSql, ViewField } from './catalogue';
 import { SCHOOL_CATALOGUE } from './school.fields';
+import { COMMUNITY_POT_CATALOGUE, SCHOOL_FUNDING_CATALOGUE } from './funding.fields';
 
 /**
  * The hot list as one SQL statement. A query whose root fields are all `schools` connections, and whose
@@ -96,6 +97,23 @@ const date = (name: string) => scalar('date', name);
 /** Every field of a catalogue (the entity's scalar columns) as compiled SQL. */
 function catalogueSql(fields: readonly CatalogueField[]): Record<string, FieldSql> {
   return Object.fromEntries(fields.map((f) => [f.name, scalar(f.kind, f.column)]));
+}
+
+/**
+ * A view's fields as compiled SQL (school/funding.fields.ts): its stored fields from their columns, and by hand
+ * exactly the fields its catalogue says a rule computes (a rule missing here, or given for a stored field, fails at load).
+ */
+function viewSql(
+  type: string,
+  fields: readonly ViewField[],
+  computed: Record<string, FieldSql>,
+): Record<string, FieldSql> {
+  const rules = fields.filter((f) => f.column === null).map((f) => f.name);
+  const given = Object.keys(computed);
+  if (rules.length !== given.length || rules.some((r) => !given.includes(r)))
+    throw new Error(`${type}: the compiled SQL computes [${given.join(', ')}], its catalogue [${rules.join(', ')}].`);
+  const stored = fields.filter((f) => f.column !== null).map((f) => [f.name, scalar(f.kind, f.column!)]);
+  return { ...Object.fromEntries(stored), ...computed };
 }
 
 /** The object a field returns, built from the selection under it. */
@@ -247,14 +265,11 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
       return `(SELECT ${objectSql(sc, 'CommunityPotView', { t: p, term }, nodes)} FROM community_pot ${p} WHERE ${p}.community_code = ${row.t}.code AND ${p}.term_code = ${term})`;
     },
   },
-  CommunityPotView: {
-    communityCode: column('community_code'),
-    term: (_sc, row) => row.term,
-    amount: money('amount'),
+  CommunityPotView: viewSql('CommunityPotView', COMMUNITY_POT_CATALOGUE, {
     approved: (sc, row) => `round(${allocated(sc, row, 'APPROVED')}, 2)::text`,
     proposed: (sc, row) => `round(${allocated(sc, row, 'PROPOSED')}, 2)::text`,
     remaining: (sc, row) => `(${row.t}.amount - ${allocated(sc, row, 'APPROVED')})::text`,
-  },
+  }),
   NotionalSenBudget: {
     schoolUrn: (_sc, row) => row.urn,
     financialYear: (_sc, row) => row.fy,
@@ -270,18 +285,12 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     senPercentage: decimal('sen_percentage'),
     senAmount: money('sen_amount'),
   },
-  SchoolFunding: {
-    schoolUrn: column('school_urn'),
-    term: (_sc, row) => row.term,
-    baseline: money('baseline'),
-    protectionRate: decimal('protection_rate'),
-    protectedAmount: money('protected_amount'),
-    communityShare: money('community_share'),
+  SchoolFunding: viewSql('SchoolFunding', SCHOOL_FUNDING_CATALOGUE, {
     bandedTopUp: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.banded_top_up)::text END`,
     total: (sc, row) =>
       `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text END`,
     bandedTopUpSuppressed: (sc, row) => bandedHidden(sc, row),
-  },
+  }),
   CaseloadValue: {
     kind: column('kind'),
     count: (_sc, row) => `CASE WHEN ${row.t}.hidden THEN NULL ELSE ${row.t}.n END`,

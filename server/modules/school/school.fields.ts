@@ -1,6 +1,15 @@
 import { parse, print } from 'graphql';
 import { School } from './school.entity';
-import { addinKind, AddinKind, CatalogueField, catalogueOf, columnsSql, exportType, ExportType } from './catalogue';
+import {
+  addinKind,
+  AddinKind,
+  CatalogueExportColumn,
+  CatalogueField,
+  catalogueOf,
+  columnsSql,
+  exportType,
+  ExportType,
+} from './catalogue';
 
 /**
  * The School field catalogue: read off school.entity.ts (catalogue.ts says how), and every list of School
@@ -67,7 +76,7 @@ export function schoolDatasetColumns(
         key: f.name,
         header: f.header,
         path: [f.name],
-        exportType: exportType(f.kind),
+        exportType: exportType(f),
         addinKind: addinKind(f),
         description: f.description,
       });
@@ -103,33 +112,33 @@ export function schoolSelection(communityArgs = '', columns: readonly SchoolData
     .join(' ');
 }
 
-/** The export's column list (key, type, description) for the schools dataset. */
-export function schoolExportColumns(): { key: string; type: ExportType; description: string }[] {
-  return DATASET.map((c) => ({ key: c.key, type: c.exportType, description: c.description }));
+/** Some of the schools dataset's columns, by key, in the catalogue's order (the School columns of a funding row). */
+export function schoolDatasetSubset(...keys: string[]): SchoolDatasetColumn[] {
+  const out = DATASET.filter((c) => keys.includes(c.key));
+  const unknown = keys.filter((k) => !out.some((c) => c.key === k));
+  if (unknown.length) throw new Error(`Not a column of the schools dataset: ${unknown.join(', ')}.`);
+  return out;
+}
+
+/** The export's columns (key, type, description, and the path a relation column reads) for School columns. */
+export function schoolExportColumns(columns: readonly SchoolDatasetColumn[] = DATASET): CatalogueExportColumn[] {
+  return columns.map((c) => ({
+    key: c.key,
+    type: c.exportType,
+    description: c.description,
+    ...(c.path.join('.') === c.key ? {} : { path: c.path.join('.') }),
+  }));
 }
 
 /**
  * The schools export as one GraphQL document, paged like the add-in's: variables `first`, `after`, `filter`
- * (SchoolFilter) and `asOf` (the community membership date; null for today). Its nodes become rows through
- * schoolExportRow().
+ * (SchoolFilter) and `asOf` (the community membership date; null for today). Each node answers every column of
+ * schoolExportColumns() at the column's path.
  */
-export function schoolExportDocument(): string {
+export function schoolExportDocument(columns: readonly SchoolDatasetColumn[] = DATASET): string {
   return `query ExportSchools($first: Int!, $after: String, $filter: SchoolFilter, $asOf: Date) {
-  schools(first: $first, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { ${schoolSelection('(asOf: $asOf)')} } }
+  schools(first: $first, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { ${schoolSelection('(asOf: $asOf)', columns)} } }
 }`;
-}
-
-/** A School answer to schoolSelection() as one flat export row keyed by schoolExportColumns()' keys. */
-export function schoolExportRow(node: Record<string, any>): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  for (const c of DATASET) row[c.key] = valueAt(node, c.path);
-  return row;
-}
-
-function valueAt(node: Record<string, any>, path: readonly string[]): unknown {
-  let v: any = node;
-  for (const p of path) v = v?.[p];
-  return v ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------------------
