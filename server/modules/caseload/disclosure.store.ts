@@ -2,17 +2,8 @@ import type { EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { MEMBERSHIP_ON } from '../community/membership';
 import { CaseloadKind, CHILD_COUNT_KINDS } from './caseload.entity';
-import {
-  Atom,
-  buildHierarchy,
-  choosePattern,
-  exemptAtoms,
-  Hierarchy,
-  isSmall,
-  Pattern,
-  Scope,
-  scopeKey,
-} from './disclosure';
+import { Atom, buildHierarchy, choosePattern, exemptAtoms, Hierarchy, Pattern, Scope, scopeKey } from './disclosure';
+import { isSmall } from './small-counts';
 
 /**
  * Where patterns live. A pattern is computed once per scope, kind, period and data version, stored in
