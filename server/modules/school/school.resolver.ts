@@ -23,6 +23,7 @@ import { PageInfo } from '../page-info.types';
 import { District } from '../geography/geography.entity';
 import { Community } from '../community/community.entity';
 import { NotionalSenBudget, SchoolFunding } from '../funding/funding.types';
+import { schoolTermTotal } from '../funding/engine';
 import { CaseloadValue } from '../caseload/caseload.types';
 import { CaseloadKind } from '../caseload/caseload.entity';
 import { schoolCaseloads, scopeOf } from '../caseload/disclosure.store';
@@ -252,7 +253,7 @@ export const schoolFields = {
       requireFundingTerm(cat, term);
       return then(ctx.loaders.schoolFunding.get(`${s.urn}|${term}`), (f) => {
         if (!f) return null;
-        const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
+        const total = schoolTermTotal(f);
         // The banded top-up encodes counts of children (caseload/disclosive-money.ts).
         return then(hiddenBandedTopUps(ctx, term), (hidden) =>
           hidden.has(s.urn)
