@@ -32,10 +32,3 @@ export function parseRole(value: unknown): Role | null {
     ? (value.toUpperCase() as Role)
     : null;
 }
-
-/** May this viewer see unsuppressed child counts for this community? */
-export function seesSmallCounts(viewer: Viewer, communityCode: string | null): boolean {
-  if (viewer.role === Role.FINANCE || viewer.role === Role.SUBGROUP) return true;
-  if (viewer.role === Role.CHAIR) return communityCode !== null && communityCode === viewer.communityCode;
-  return false;
-}

@@ -23,11 +23,12 @@ registerEnumType(SourceKind, {
  * The provenance columns every figure-of-record table carries, declared once: source_kind, source_file, source_by,
  * source_at, source_parameter_version. The tables that took them on first (notional SEN, baselines, pots, block
  * lines) hold the texts as bounded varchar, the block's drivers and the Safety Valve's as text: their migrations made
- * them so, and `text` says which a table has (the same names, kinds and nullability either way).
+ * them so, and `text` says which a table has (the same names, kinds and nullability either way). A table only files
+ * ever set (the GIAS links) has the first four, defaulting to IMPORTED: no model computes it, so no parameter version.
  */
-function provenanceColumns(text: (length: number) => ColumnOptions) {
-  abstract class Provenance {
-    @Column({ ...text(10), default: SourceKind.COMPUTED })
+function provenanceColumns(text: (length: number) => ColumnOptions, defaultKind: SourceKind) {
+  abstract class FileProvenance {
+    @Column({ ...text(10), default: defaultKind })
     sourceKind: SourceKind | string;
 
     @Column({ ...text(200), nullable: true })
@@ -38,17 +39,29 @@ function provenanceColumns(text: (length: number) => ColumnOptions) {
 
     @Column({ type: 'timestamptz', nullable: true })
     sourceAt: Date | string | null;
+  }
+  return FileProvenance;
+}
 
+/** The fifth column, for the tables the model computes. */
+function withParameterVersion<T extends abstract new (...args: any[]) => object>(Base: T) {
+  abstract class Provenance extends Base {
     @Column({ type: 'integer', nullable: true })
     sourceParameterVersion: number | null;
   }
   return Provenance;
 }
 
+const varchar = (length: number): ColumnOptions => ({ type: 'varchar', length });
+
 /** Provenance with its texts as varchar(10), varchar(200), varchar(160). */
-export const WithProvenance = provenanceColumns((length) => ({ type: 'varchar', length }));
+export const WithProvenance = withParameterVersion(provenanceColumns(varchar, SourceKind.COMPUTED));
 /** Provenance with its texts as text (the block's drivers, the Safety Valve). */
-export const WithTextProvenance = provenanceColumns(() => ({ type: 'text' }));
+export const WithTextProvenance = withParameterVersion(
+  provenanceColumns(() => ({ type: 'text' }), SourceKind.COMPUTED),
+);
+/** Provenance of rows only a file sets (the GIAS links): varchar texts, IMPORTED by default, no parameter version. */
+export const WithFileProvenance = provenanceColumns(varchar, SourceKind.IMPORTED);
 
 /** The CHECK on source_kind, for each table's @Check. */
 export const SOURCE_KIND_CHECK = enumCheck('source_kind', SourceKind);

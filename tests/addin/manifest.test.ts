@@ -42,6 +42,14 @@ describe('add-in manifest (offline)', () => {
     });
   });
 
+  it("bundles the server's small-count threshold without the server's solver (glpk)", () => {
+    for (const bundle of ['taskpane.js', 'functions.js']) {
+      const js = readFileSync(join(dist, bundle), 'utf8');
+      expect(js).not.toMatch(/glpk/i);
+    }
+    expect(readFileSync(join(dist, 'taskpane.js'), 'utf8')).toContain('caseload/small-counts.ts');
+  });
+
   it('uses only https URLs on the host, each resolving to a built file', () => {
     const urls = [...xml().matchAll(/(?:DefaultValue|<AppDomain>)="?(https?:\/\/[^"<]+)/g)].map((m) => m[1]);
     expect(urls.length).toBeGreaterThan(8);

@@ -5,6 +5,7 @@ import { ExcelGateway } from '../../addin/src/gateway/excel';
 import { AddinActions } from '../../addin/src/app/actions';
 import { session } from '../../addin/src/shared/session';
 import { FakeHub, FakeHubData } from './helpers/fake-hub';
+import { isSmall, SMALL_MAX, SMALL_MIN } from '../../server/modules/caseload/small-counts';
 
 async function workbook(): Promise<Uint8Array> {
   const wb = new ExcelJS.Workbook();
@@ -40,6 +41,16 @@ describe('Prepare to share', () => {
     expect([4, 5, 6, 7, 8, 9, 10].map((r) => cases.getCell(`E${r}`).value)).toEqual(['c', 12, 'c', 'c', 'c', 5, 0]);
     expect(cases.getCell('H5').value).toBe(2);
     expect(wb.getWorksheet('_hnh_baseline')!.rowCount).toBe(0);
+  });
+
+  it('hides exactly the counts the server calls small (isSmall, 1 to 4), edges included', () => {
+    const values = Array.from({ length: SMALL_MAX + 3 }, (_, i) => i); // 0 .. SMALL_MAX + 2
+    const cells = values.map((v, i) => `<c r="E${i + 4}"><v>${v}</v></c>`).join('');
+    const out = suppressColumn(`<sheetData><row r="4">${cells}</row></sheetData>`, 'E', 4, 4 + values.length);
+    const hidden = values.filter((v) => out.xml.includes(`<c r="E${v + 4}" t="inlineStr"><is><t>c</t></is></c>`));
+    expect(hidden).toEqual(values.filter(isSmall));
+    expect([SMALL_MIN, SMALL_MAX]).toEqual([1, 4]);
+    expect(out.count).toBe(SMALL_MAX - SMALL_MIN + 1);
   });
 
   it('leaves formulas and text alone, and does not backtrack on hostile cell text', () => {

@@ -91,6 +91,31 @@ describe('caseload tables', () => {
     expect(pick(finance).count).toBeLessThanOrEqual(4);
   });
 
+  it("shows a school's small EHCP count to Finance and the Sub-Group, hides it from an analyst, on both paths", async () => {
+    const [row] = await t.db.dataSource.query(
+      `SELECT school_urn FROM caseload_count WHERE kind = 'EHCP_PLANS' AND period_code = '2025/26-T1' AND school_urn IS NOT NULL GROUP BY school_urn HAVING sum(count) BETWEEN 1 AND 4 ORDER BY 1 LIMIT 1`,
+    );
+    const q = `query($u: Int!) { school(urn: $u) { caseloads(period: "2025/26-T1") { kind count suppressed } } }`;
+    const resolvers = await startTestHub({ db: t.db, compiledReads: false });
+    try {
+      for (const hub of [t, resolvers]) {
+        const ehcp = async (token?: string) =>
+          (await hub.gql(q, { u: row.school_urn }, token)).body.data.school.caseloads.find(
+            (c: any) => c.kind === 'EHCP_PLANS',
+          );
+        for (const token of [t.tokens.FINANCE, t.tokens.SUBGROUP]) {
+          const seen = await ehcp(token);
+          expect(seen.suppressed).toBe(false);
+          expect(seen.count).toBeGreaterThanOrEqual(1);
+          expect(seen.count).toBeLessThanOrEqual(4);
+        }
+        expect(await ehcp(t.tokens.ANALYST)).toEqual({ kind: 'EHCP_PLANS', count: null, suppressed: true });
+      }
+    } finally {
+      await resolvers.stop();
+    }
+  });
+
   it('hides a banded top-up that decodes to a small band count from an analyst, on both paths, and shows it to Finance', async () => {
     const [row] = await t.db.dataSource.query(
       `SELECT b.school_urn AS urn FROM ehcp_band_count b JOIN school_term_funding f ON f.school_urn = b.school_urn AND f.term_code = b.term_code

@@ -218,6 +218,10 @@ describe('a school closed by hand', () => {
       t.tokens.CHAIR,
     );
     expect(chair.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    // The policy table's words (auth/policy.ts): the one Finance-only rule, not a resolver's own.
+    expect(chair.body.errors[0].message).toBe(
+      'A CHAIR may not use closeSchool: ends memberships and recomputes the figures of record.',
+    );
   });
 });
 

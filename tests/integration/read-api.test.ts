@@ -1,4 +1,6 @@
+import Decimal from 'decimal.js';
 import { startTestHub, TestHub } from '../helpers/hub';
+import { SCHOOL_TERM_TOTAL_PARTS, schoolTermTotal, schoolTermTotalSql } from '../../server/modules/funding/engine';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -117,7 +119,7 @@ describe('single lookups and reference data', () => {
     const r = await t.gql(
       `query($urn: Int!) { school(urn: $urn) { urn name district { name onsCode } community { code name }
         notionalSenBudget(financialYear: "2025-26") { total factors { factor formulaAmount senPercentage senAmount } }
-        funding(term: "AUTUMN-2025") { baseline protectionRate protectedAmount communityShare total } } }`,
+        funding(term: "AUTUMN-2025") { baseline protectionRate protectedAmount communityShare bandedTopUp total } } }`,
       { urn: row.urn },
     );
     expect(r.body.errors).toBeUndefined();
@@ -130,7 +132,42 @@ describe('single lookups and reference data', () => {
     expect(s.funding.baseline).toBe(row.baseline);
     expect(s.funding.protectedAmount).toBe(row.protected_amount);
     expect(s.funding.protectionRate).toBe('0.75');
-    expect(s.funding.total).toMatch(/^\d+\.\d{2}$/);
+    expect(s.funding.total).toBe(schoolTermTotal(s.funding));
+  });
+
+  it("gives a school's funding total as the one rule's sum of its parts on both read paths, as its SQL form does for every row", async () => {
+    const [row] = await t.db.dataSource.query(
+      `SELECT f.school_urn AS urn, f.term_code AS term FROM school_term_funding f
+        WHERE f.community_share > 0 AND f.banded_top_up > 0
+        ORDER BY (f.protected_amount > 0) DESC, f.term_code, f.school_urn LIMIT 1`,
+    );
+    expect(row).toBeDefined();
+    const q = `query($u: Int!, $t: String!) { school(urn: $u) { funding(term: $t) { protectedAmount communityShare bandedTopUp total } } }`;
+    const resolvers = await startTestHub({ db: t.db, compiledReads: false });
+    try {
+      const answers = [];
+      for (const hub of [t, resolvers]) {
+        const r = await hub.gql(q, { u: row.urn, t: row.term });
+        expect(r.body.errors).toBeUndefined();
+        answers.push(r.body.data.school.funding);
+      }
+      const [compiled, resolved] = answers;
+      expect(resolved).toEqual(compiled);
+      const sum = SCHOOL_TERM_TOTAL_PARTS.reduce((acc, p) => acc.plus(compiled[p.figure]), new Decimal(0));
+      expect(compiled.total).toBe(sum.toFixed(2));
+      expect(compiled.total).toBe(schoolTermTotal(compiled));
+    } finally {
+      await resolvers.stop();
+    }
+    // The SQL form and the TypeScript form agree on every stored figure.
+    const rows: { protectedAmount: string; communityShare: string; bandedTopUp: string; total: string }[] =
+      await t.db.dataSource.query(
+        `SELECT f.protected_amount::text AS "protectedAmount", f.community_share::text AS "communityShare",
+                f.banded_top_up::text AS "bandedTopUp", ${schoolTermTotalSql('f')}::text AS total
+           FROM school_term_funding f`,
+      );
+    expect(rows.length).toBeGreaterThan(1000);
+    expect(rows.filter((r) => r.total !== schoolTermTotal(r))).toEqual([]);
   });
 
   it('returns null for an unknown URN or community code', async () => {

@@ -395,10 +395,26 @@ describe('Safety Valve Finance mutations', () => {
     expect((await q(`SELECT count(*)::int AS n FROM safety_valve_agreement`))[0].n).toBe(n);
   });
 
-  it('refuses every role but Finance', async () => {
-    for (const token of [t.tokens.SUBGROUP, t.tokens.CHAIR, t.tokens.ANALYST]) {
+  it('refuses every role but Finance, in the words of the policy table, for the agreement and each hand entry', async () => {
+    for (const [role, token] of [
+      ['SUBGROUP', t.tokens.SUBGROUP],
+      ['CHAIR', t.tokens.CHAIR],
+      ['ANALYST', t.tokens.ANALYST],
+    ] as const) {
       const r = await t.gql(CREATE, { i: input({ effectiveFrom: '2027-02-01' }) }, token);
       expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      expect(r.body.errors[0].message).toBe(
+        `A ${role} may not use createSafetyValveAgreementVersion: the agreement with the DfE is a figure of record.`,
+      );
+      const plan = await t.gql(
+        `mutation { setSafetyValvePlanYear(financialYear: "2027-28", inYearPlan: "1") { financialYear } }`,
+        undefined,
+        token,
+      );
+      expect(plan.body.errors[0]).toMatchObject({
+        message: `A ${role} may not use setSafetyValvePlanYear: as createSafetyValveAgreementVersion.`,
+        extensions: { code: 'FORBIDDEN' },
+      });
     }
     expect(
       (await q(`SELECT count(*)::int AS n FROM safety_valve_agreement WHERE effective_from = '2027-02-01'`))[0].n,

@@ -1,6 +1,6 @@
 /**
- * "Prepare to share": a copy of the workbook that can be sent on. In the copy, caseload counts from 1 to 4
- * (the ones statistical disclosure control suppresses for anyone without an exemption) become "c", and the
+ * "Prepare to share": a copy of the workbook that can be sent on. In the copy, small caseload counts (isSmall,
+ * the server's own threshold in server/modules/caseload/small-counts.ts) become "c", and the
  * add-in's own sheets (the baseline of allocations as pulled, the table registry with who pulled what, the
  * settings) are emptied, so the copy cannot be used to submit and carries no hidden figures. It works on the
  * saved file (XLSX, a zip of XML parts) so the workbook that is open is never touched.
@@ -8,6 +8,7 @@
  * The XML is walked with indexOf, not regular expressions, so hostile cell text cannot make it backtrack.
  */
 import JSZip from 'jszip';
+import { isSmall, SMALL_RANGE } from '../../../server/modules/caseload/small-counts';
 
 export interface SharePlan {
   /** Sheets whose data is removed (the add-in's own). */
@@ -72,7 +73,7 @@ function splitRef(ref: string): [string, number] {
   return [ref.slice(0, i), Number(ref.slice(i))];
 }
 
-/** Replaces numeric cells of 1 to 4 in the column and rows with the text "c"; returns the new XML and how many. */
+/** Replaces numeric cells with a small count (isSmall) in the column and rows with the text "c"; returns the new XML and how many. */
 export function suppressColumn(
   xml: string,
   column: string,
@@ -98,7 +99,7 @@ export function suppressColumn(
         const body = xml.slice(open + 1, end - 4);
         const v0 = body.indexOf('<v>');
         const v = v0 >= 0 ? Number(body.slice(v0 + 3, body.indexOf('</v>', v0))) : NaN;
-        if (Number.isInteger(v) && v >= 1 && v <= 4 && body.indexOf('<f') < 0) {
+        if (isSmall(v) && body.indexOf('<f') < 0) {
           const style = attr(tag, 's');
           out += xml.slice(pos, i) + `<c r="${ref}"${style ? ` s="${style}"` : ''} t="inlineStr"><is><t>c</t></is></c>`;
           count++;
@@ -141,7 +142,7 @@ export async function prepareToShare(xlsx: Uint8Array, plan: SharePlan): Promise
     zip.file(part, r.xml);
     suppressed += r.count;
     if (r.count)
-      removed.push(`${r.count} caseload count${r.count === 1 ? '' : 's'} from 1 to 4 in ${c.table} (now "c")`);
+      removed.push(`${r.count} caseload count${r.count === 1 ? '' : 's'} from ${SMALL_RANGE} in ${c.table} (now "c")`);
   }
   // Excel rebuilds its calculation chain; a stale one would point at cells that changed.
   if (zip.file('xl/calcChain.xml')) zip.remove('xl/calcChain.xml');

@@ -3,7 +3,7 @@ import type { Viewer } from '../../auth/roles';
 import { MEMBERSHIP_ON } from '../community/membership';
 import { CaseloadKind } from './caseload.entity';
 import { publishedFor, scopeOf } from './disclosure.store';
-import { SMALL_MAX, SMALL_MIN } from './disclosure';
+import { SMALL_MAX, SMALL_MIN } from './small-counts';
 
 /**
  * Money that encodes a count of children. A school's banded top-up for a term is

@@ -2,17 +2,8 @@ import type { EntityManager } from 'typeorm';
 import { Role, Viewer } from '../../auth/roles';
 import { MEMBERSHIP_ON } from '../community/membership';
 import { CaseloadKind, CHILD_COUNT_KINDS } from './caseload.entity';
-import {
-  Atom,
-  buildHierarchy,
-  choosePattern,
-  exemptAtoms,
-  Hierarchy,
-  isSmall,
-  Pattern,
-  Scope,
-  scopeKey,
-} from './disclosure';
+import { Atom, buildHierarchy, choosePattern, exemptAtoms, Hierarchy, Pattern, Scope, scopeKey } from './disclosure';
+import { isSmall } from './small-counts';
 
 /**
  * Where patterns live. A pattern is computed once per scope, kind, period and data version, stored in
@@ -31,7 +22,11 @@ export interface Published {
   scope: Scope;
 }
 
-/** The viewer's scope for a kind: exempt roles and counts not about children see everything. */
+/**
+ * The viewer's scope for a kind: the one statement of who is exempt from suppression, read by the resolvers, the
+ * compiled SQL (sqlScope), the tables and the money that encodes counts. Finance and the Sub-Group see every
+ * count, a Chair the atoms of their own community, anyone else the pattern; counts not about children are whole.
+ */
 export function scopeOf(viewer: Viewer, kind: CaseloadKind): Scope {
   if (!CHILD_COUNT_KINDS.has(kind) || viewer.role === Role.FINANCE || viewer.role === Role.SUBGROUP)
     return { kind: 'ALL' };

@@ -20,10 +20,7 @@
  * so nothing the API says adds an equation the audit did not see.
  */
 import { boundSums, glpk, LinearSystem, yieldToEventLoop } from './audit';
-
-export const SMALL_MIN = 1;
-export const SMALL_MAX = 4;
-export const isSmall = (n: number) => n >= SMALL_MIN && n <= SMALL_MAX;
+import { isSmall, SMALL_MAX, SMALL_MIN } from './small-counts';
 
 export interface Atom {
   worker: string | null;

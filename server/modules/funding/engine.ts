@@ -187,7 +187,25 @@ export function computeFunding(inputs: FundingInputs, parameters: ModelParameter
   return { notionalSen, schoolTerms, pots, blockLines, block };
 }
 
-/** A school's total individual funding for a term under the model. */
-export function schoolTermTotal(r: SchoolTermResult): string {
-  return sumMoney([r.protectedAmount, r.communityShare, r.bandedTopUp]);
+/**
+ * The parts of a school's total individual funding for a term, each with the school_term_funding column it is
+ * stored in: the one list both forms of the total below add up, so the resolvers, the compiled SQL and the
+ * scenarios cannot count a different set.
+ */
+export const SCHOOL_TERM_TOTAL_PARTS = [
+  { figure: 'protectedAmount', column: 'protected_amount' },
+  { figure: 'communityShare', column: 'community_share' },
+  { figure: 'bandedTopUp', column: 'banded_top_up' },
+] as const;
+
+type TotalPart = (typeof SCHOOL_TERM_TOTAL_PARTS)[number]['figure'];
+
+/** A school's total individual funding for a term under the model: the sum of SCHOOL_TERM_TOTAL_PARTS. */
+export function schoolTermTotal(r: Pick<SchoolTermResult, TotalPart>): string {
+  return sumMoney(SCHOOL_TERM_TOTAL_PARTS.map((p) => r[p.figure]));
+}
+
+/** The same total as SQL over a school_term_funding row aliased `t` (numeric, exact: cast it where text is wanted). */
+export function schoolTermTotalSql(t: string): string {
+  return `(${SCHOOL_TERM_TOTAL_PARTS.map((p) => `${t}.${p.column}`).join(' + ')})`;
 }

@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 import { DateScalar } from '../../common/scalars';
-import { SOURCE_KIND_CHECK } from '../../common/provenance';
+import { SOURCE_KIND_CHECK, WithFileProvenance } from '../../common/provenance';
 import { School } from './school.entity';
 
 /**
@@ -55,13 +55,13 @@ export const LINK_ORDER = (k: string) => `${k}.established_date NULLS LAST, ${k}
 
 /**
  * One row of the GIAS links file between two schools the hub holds, as GIAS gives it (both directions are
- * usually listed), with where it came from. Replaced as a whole by each links import.
+ * usually listed), with where it came from (common/provenance.ts). Replaced as a whole by each links import.
  */
 @Entity({ name: 'school_link' })
 @Index(['linkUrn'])
 @Check(`"urn" <> "link_urn"`)
 @Check(SOURCE_KIND_CHECK)
-export class SchoolLinkRow {
+export class SchoolLinkRow extends WithFileProvenance {
   @PrimaryColumn({ type: 'integer' })
   @ForeignKey(() => School, { onDelete: 'RESTRICT' })
   urn: number;
@@ -80,18 +80,6 @@ export class SchoolLinkRow {
   /** When the hub acted on this link as a conversion (the successor following the predecessor's community), once. */
   @Column({ type: 'timestamptz', nullable: true })
   conversionHandledAt: Date | null;
-
-  @Column({ type: 'varchar', length: 10, default: 'IMPORTED' })
-  sourceKind: string;
-
-  @Column({ type: 'varchar', length: 200, nullable: true })
-  sourceFile: string | null;
-
-  @Column({ type: 'varchar', length: 160, nullable: true })
-  sourceBy: string | null;
-
-  @Column({ type: 'timestamptz', nullable: true })
-  sourceAt: Date | null;
 }
 
 @ObjectType({ description: 'A predecessor or successor of a school, from the GIAS links file.' })

@@ -14,6 +14,7 @@ import { HubError } from '../../errors';
 import { CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
 import { hiddenCellSql, patternsReady, sqlScope } from '../caseload/disclosure.store';
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
+import { schoolTermTotalSql } from '../funding/engine';
 import type { PeriodCatalogue } from '../period/period.service';
 import { todayIso } from '../period/period.service';
 import { COMMUNITY_CATALOGUE, MEMBERSHIP_ON } from './school.sql';
@@ -287,8 +288,7 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
   },
   SchoolFunding: viewSql('SchoolFunding', SCHOOL_FUNDING_CATALOGUE, {
     bandedTopUp: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.banded_top_up)::text END`,
-    total: (sc, row) =>
-      `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE (${row.t}.protected_amount + ${row.t}.community_share + ${row.t}.banded_top_up)::text END`,
+    total: (sc, row) => `CASE WHEN ${bandedHidden(sc, row)} THEN NULL ELSE ${schoolTermTotalSql(row.t)}::text END`,
     bandedTopUpSuppressed: (sc, row) => bandedHidden(sc, row),
   }),
   CaseloadValue: {

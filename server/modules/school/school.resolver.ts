@@ -23,10 +23,10 @@ import { PageInfo } from '../page-info.types';
 import { District } from '../geography/geography.entity';
 import { Community } from '../community/community.entity';
 import { NotionalSenBudget, SchoolFunding } from '../funding/funding.types';
+import { schoolTermTotal } from '../funding/engine';
 import { CaseloadValue } from '../caseload/caseload.types';
-import { CaseloadKind, CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
-import { schoolCaseloads } from '../caseload/disclosure.store';
-import { Role } from '../../auth/roles';
+import { CaseloadKind } from '../caseload/caseload.entity';
+import { schoolCaseloads, scopeOf } from '../caseload/disclosure.store';
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
 import { requireFinancialYear, requireFundingTerm, requireSchoolTerm, todayIso } from '../period/period.service';
 import { School } from './school.entity';
@@ -253,7 +253,7 @@ export const schoolFields = {
       requireFundingTerm(cat, term);
       return then(ctx.loaders.schoolFunding.get(`${s.urn}|${term}`), (f) => {
         if (!f) return null;
-        const total = new Decimal(f.protectedAmount).plus(f.communityShare).plus(f.bandedTopUp).toFixed(2);
+        const total = schoolTermTotal(f);
         // The banded top-up encodes counts of children (caseload/disclosive-money.ts).
         return then(hiddenBandedTopUps(ctx, term), (hidden) =>
           hidden.has(s.urn)
@@ -276,9 +276,9 @@ export const schoolFields = {
     return then(ctx.loaders.periods(), (cat) => {
       requireSchoolTerm(cat, period);
       return then(ctx.loaders.caseloadsAtSchool.get(`${s.urn}|${period}`), (counts) => {
-        // Counts about children go through the suppression pattern (disclosure.ts); the rest are shown.
-        const exempt = ctx.viewer.role === Role.FINANCE || ctx.viewer.role === Role.SUBGROUP;
-        if (exempt || !counts.some((c) => CHILD_COUNT_KINDS.has(c.kind as CaseloadKind)))
+        // Counts the viewer's scope sees whole (scopeOf: an exempt role, or not about children) are shown as they
+        // are; the rest go through the suppression pattern (disclosure.store.ts).
+        if (counts.every((c) => scopeOf(ctx.viewer, c.kind as CaseloadKind).kind === 'ALL'))
           return counts.map((c) => ({ kind: c.kind as CaseloadKind, count: c.count, suppressed: false }));
         return schoolCaseloads(ctx, s.urn, period, counts);
       });
