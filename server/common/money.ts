@@ -166,7 +166,8 @@ function scan(input: unknown, shape: Shape): Scanned {
   while (start < end && isSpace(raw[start])) start++;
   while (end > start && isSpace(raw[end - 1])) end--;
   if (start === end) return no('is empty');
-  if (end - start > 40) return no(`is longer than any ${noun} (${shape.integerDigits} digits before the point at most)`);
+  if (end - start > 40)
+    return no(`is longer than any ${noun} (${shape.integerDigits} digits before the point at most)`);
   const notThousands = 'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)';
   let i = start;
   let negative = false;
