@@ -134,7 +134,9 @@ describe('amounts as the DfE publishes them, through the same parser', () => {
     if (r.ok) throw new Error(`${text} was accepted as ${r.value}`);
     expect(r.problem.code).toBe('BAD_AMOUNT');
     expect(r.problem.reason).toMatch(why);
-    expect(r.problem.detail).toBe(`is not an amount of pounds and pence: it ${r.problem.reason}. Write it as 1250.00 or 1,250.00.`);
+    expect(r.problem.detail).toBe(
+      `is not an amount of pounds and pence: it ${r.problem.reason}. Write it as 1250.00 or 1,250.00.`,
+    );
   });
 });
 
