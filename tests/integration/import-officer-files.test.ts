@@ -689,7 +689,7 @@ describe("s251: budget and outturn lines in the statistics service's long format
       s251Row(
         '202627',
         'Local authority',
-        CITY,
+        KENT,
         '1.2.1 Top-up funding – maintained schools',
         ['x', 'x', 'x', 'x', 'x', 'x'],
         1,
