@@ -236,7 +236,7 @@ describe('GIAS files that are refused, with nothing imported', () => {
     const report = await run(await sample('bad.csv', rows));
     expect(report.applied).toBe(false);
     expect(report.errors.map((e) => [e.column, e.value, e.reason])).toEqual([
-      ['OpenDate', '31-02-2020', 'must be a date dd-mm-yyyy'],
+      ['OpenDate', '31-02-2020', 'must be a date, YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-09-01)'],
       ['DistrictAdministrative (code)', 'Dover', 'must be the ONS code of a district, e.g. E07000105'],
       ['PercentageFSM', 'lots', 'must be a percentage from 0 to 100'],
       [
@@ -850,7 +850,7 @@ describe('GIAS links files that are refused, with nothing imported', () => {
     const report = await linksOn(db.dataSource, file);
     expect(report.applied).toBe(false);
     expect(report.errors.map((e) => [e.column, e.value, e.reason])).toEqual([
-      ['LinkEstablishedDate', '31-02-2024', 'must be a date dd-mm-yyyy'],
+      ['LinkEstablishedDate', '31-02-2024', 'must be a date, YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-09-01)'],
       [
         'LinkType',
         'Forerunner',

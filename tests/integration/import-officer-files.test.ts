@@ -683,6 +683,34 @@ describe("s251: budget and outturn lines in the statistics service's long format
     ]);
   });
 
+  it('reads amounts in thousands by the one money parser: a comma out of place refused as the templates refuse it, whatever the units', async () => {
+    const before = await block('2026-27');
+    const line = (net: string) =>
+      s251Row(
+        '202627',
+        'Local authority',
+        KENT,
+        '1.2.1 Top-up funding – maintained schools',
+        ['x', 'x', 'x', 'x', 'x', 'x'],
+        1,
+        0,
+        net,
+      );
+    const r = await post('s251?units=THOUSANDS', csvOf([S251_HEADER, line('12,50'), line('1,2,3'), line('2,500.5')]));
+    expect(r.status).toBe(400);
+    const comma =
+      'is not an amount of pounds and pence: it has a comma that is not a thousands separator (groups of three digits, as in 1,250.00). Write it as 1250.00 or 1,250.00.';
+    expect(
+      r.body.report.errors
+        .filter((e: any) => e.column === 'net_planned_expenditure')
+        .map((e: any) => [e.line, e.value, e.reason]),
+    ).toEqual([
+      [2, '12,50', comma],
+      [3, '1,2,3', comma],
+    ]);
+    expect(await block('2026-27')).toEqual(before);
+  });
+
   it("refuses a file with no rows for the hub's authority, and one that is not an S251 file", async () => {
     const r = await post(
       's251',

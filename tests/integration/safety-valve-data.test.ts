@@ -317,6 +317,30 @@ describe('Safety Valve reports at the agreement’s cadence, plan, instalments a
     const rep = await report('2026-27-Q3');
     expect(rep.kpis).toEqual([{ kpiCode: 'EHCP_TOTAL', plan: '21000', actual: '21456', variance: '456' }]);
   });
+
+  it('reads a KPI value as its unit says: GBP by the one money parser, a count or a percentage by the decimal reader, a comma out of place refused', async () => {
+    const header = 'periodCode,kpiCode,name,unit,plan,actual';
+    const bad = await post(
+      'safety-valve-kpis',
+      `${header}\n2026-27-Q3,SPEND,Spend,GBP,"12,50",1234567890123\n2026-27-Q3,EHCP_TOTAL,EHCPs,COUNT,,"1,2,3"\n`,
+    );
+    expect(bad.status).toBe(400);
+    const comma = 'has a comma that is not a thousands separator (groups of three digits, as in 1,250.00)';
+    expect(bad.body.report.errors.map((e: any) => [e.line, e.column, e.value, e.reason])).toEqual([
+      [2, 'plan', '12,50', `is not an amount of pounds and pence: it ${comma}. Write it as 1250.00 or 1,250.00.`],
+      [
+        2,
+        'actual',
+        '1234567890123',
+        'is not an amount of pounds and pence: it has more than 12 digits before the point. Write it as 1250.00 or 1,250.00.',
+      ],
+      [3, 'actual', '1,2,3', `is not a number: it ${comma}.`],
+    ]);
+    const [held] = await q(
+      `SELECT plan, actual FROM safety_valve_kpi WHERE period_code = '2026-27-Q3' AND kpi_code = 'EHCP_TOTAL'`,
+    );
+    expect(held).toEqual({ plan: '21000.00', actual: '21456.00' });
+  });
 });
 
 describe('Safety Valve Finance mutations', () => {

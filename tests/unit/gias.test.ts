@@ -1,4 +1,5 @@
-import { GIAS_COLUMNS, indexHeader, parseGiasDate, parseGiasRow } from '../../server/modules/imports/gias';
+import { GIAS_COLUMNS, indexHeader, parseGiasRow } from '../../server/modules/imports/gias';
+import { DATE_REASON } from '../../server/modules/imports/cells';
 import { GIAS_HEADER } from '../../server/modules/imports/gias-sample';
 import { ErrorList, FileRejected } from '../../server/modules/imports/report';
 
@@ -33,13 +34,14 @@ const parse = (values: Record<string, string> = {}) => {
 };
 
 describe('GIAS dates', () => {
-  it.each([
-    ['01-09-2025', '2025-09-01'],
-    ['1/9/2025', '2025-09-01'],
-    ['', null],
-    ['31-02-2025', undefined],
-    ['2025-09-01', undefined],
-  ])('reads %j as %j', (raw, iso) => expect(parseGiasDate(raw)).toBe(iso));
+  it('reads them with the one date reader, a day that does not exist refused with its reason', () => {
+    expect(parse({ OpenDate: '01-09-2025', CloseDate: '' }).result).toMatchObject({
+      school: { openDate: '2025-09-01', closeDate: null },
+    });
+    expect(parse({ OpenDate: '31-02-2025' }).errors).toEqual([
+      { line: 7, column: 'OpenDate', value: '31-02-2025', reason: DATE_REASON },
+    ]);
+  });
 });
 
 describe('GIAS header', () => {

@@ -1,4 +1,4 @@
-import { MoneyError, parseMoney, readMoney } from '../../server/common/money';
+import { MoneyError, parseMoney, readDecimal, readMoney } from '../../server/common/money';
 import { normaliseMoney, parseMoney as addinParseMoney } from '../../addin/src/core/money-cells';
 
 const ok = (text: string, allowNegative = false) => parseMoney(text, { field: 'amount', allowNegative });
@@ -92,5 +92,92 @@ describe('the one money parser', () => {
     expect(addinParseMoney).toBe(parseMoney);
     expect(normaliseMoney('-12.5')).toBe('-12.50');
     expect(() => normaliseMoney('12,50')).toThrow(/is not an amount of pounds and pence/);
+  });
+});
+
+describe('amounts as the DfE publishes them, through the same parser', () => {
+  const published = (text: string, opts: { allowNegative?: boolean; timesTenTo?: number } = {}) =>
+    readMoney(text, { field: 'amount', roundToPenny: true, ...opts });
+
+  it("rounds Excel's unrounded decimals half up to the penny, and says it did", () => {
+    expect(published('48,210.4166666667')).toEqual({ ok: true, value: '48210.42', rounded: true });
+    expect(published('1234.5650')).toEqual({ ok: true, value: '1234.57', rounded: true });
+    expect(published('-0.125', { allowNegative: true })).toEqual({ ok: true, value: '-0.13', rounded: true });
+    expect(published('-0.004', { allowNegative: true })).toEqual({ ok: true, value: '0.00', rounded: true });
+    expect(published('99.995')).toEqual({ ok: true, value: '100.00', rounded: true });
+    expect(published('12.500')).toEqual({ ok: true, value: '12.50', rounded: false });
+    expect(readMoney('12.50', { field: 'amount' })).toEqual({ ok: true, value: '12.50', rounded: false });
+  });
+
+  it('moves the point for amounts published in thousands or millions before rounding', () => {
+    expect(published('1.2345', { timesTenTo: 3 })).toEqual({ ok: true, value: '1234.50', rounded: false });
+    expect(published('1,234.5678', { timesTenTo: 3 })).toEqual({ ok: true, value: '1234567.80', rounded: false });
+    expect(published('0.0001234', { timesTenTo: 6 })).toEqual({ ok: true, value: '123.40', rounded: false });
+    expect(published('-£2.5', { timesTenTo: 6, allowNegative: true })).toEqual({
+      ok: true,
+      value: '-2500000.00',
+      rounded: false,
+    });
+  });
+
+  it.each([
+    ['12,50', {}, /comma that is not a thousands separator/],
+    ['1,2,3', { timesTenTo: 3 }, /comma that is not a thousands separator/],
+    ['12,50.125', {}, /comma that is not a thousands separator/],
+    ['1,2,3.456', {}, /comma that is not a thousands separator/],
+    ['1e3', { timesTenTo: 3 }, /exponent/],
+    ['999999999999.995', {}, /more than 12 digits before the point/],
+    ['1000000', { timesTenTo: 6 }, /more than 12 digits before the point/],
+    ['-5.125', {}, /negative/],
+  ])('still refuses %j (%j) as BAD_AMOUNT: %s', (text, opts, why) => {
+    const r = published(text, opts);
+    if (r.ok) throw new Error(`${text} was accepted as ${r.value}`);
+    expect(r.problem.code).toBe('BAD_AMOUNT');
+    expect(r.problem.reason).toMatch(why);
+    expect(r.problem.detail).toBe(
+      `is not an amount of pounds and pence: it ${r.problem.reason}. Write it as 1250.00 or 1,250.00.`,
+    );
+  });
+});
+
+describe('the one reader of decimals that are not money (rates, shares, percentages, counts)', () => {
+  const kpi = { field: 'actual', integerDigits: 14, decimals: 2, allowNegative: true };
+
+  it('reads with the money rules for signs, spaces and thousands, to the column’s decimals', () => {
+    expect(readDecimal('21,000', kpi)).toEqual({ ok: true, value: '21000.00', rounded: false });
+    expect(readDecimal(' 37.5 ', kpi)).toEqual({ ok: true, value: '37.50', rounded: false });
+    expect(readDecimal('-3', kpi)).toEqual({ ok: true, value: '-3.00', rounded: false });
+    expect(readDecimal('99999999999999.99', kpi)).toEqual({ ok: true, value: '99999999999999.99', rounded: false });
+    expect(readDecimal('0.7', { field: 'rate', integerDigits: 1, decimals: 4 })).toEqual({
+      ok: true,
+      value: '0.7000',
+      rounded: false,
+    });
+    expect(readDecimal('23.456', { field: 'fsm', integerDigits: 3, decimals: 2, round: true })).toEqual({
+      ok: true,
+      value: '23.46',
+      rounded: true,
+    });
+  });
+
+  it.each([
+    ['12,50', /comma that is not a thousands separator/],
+    ['1,2,3', /comma that is not a thousands separator/],
+    ['1.234', /more than 2 decimal places/],
+    ['123456789012345', /more than 14 digits before the point/],
+    ['£5', /character "£"/],
+    ['1e3', /exponent/],
+    ['', /is empty/],
+  ])('refuses %j as BAD_NUMBER: %s', (text, why) => {
+    const r = readDecimal(text, kpi);
+    if (r.ok) throw new Error(`${text} was accepted as ${r.value}`);
+    expect(r.problem.code).toBe('BAD_NUMBER');
+    expect(r.problem.reason).toMatch(why);
+    expect(r.problem.detail).toBe(`is not a number: it ${r.problem.reason}.`);
+  });
+
+  it('refuses a negative number where the column takes none', () => {
+    const r = readDecimal('-0.5', { field: 'rate', integerDigits: 1, decimals: 4 });
+    expect(r.ok ? r.value : r.problem.reason).toBe('is negative, and this number must be zero or more');
   });
 });

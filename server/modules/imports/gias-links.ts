@@ -6,7 +6,7 @@ import { writeAudit } from '../audit/audit.service';
 import { recomputeRecord } from '../scenario/parameters.service';
 import { GIAS_LINK_TYPES } from '../school/school-link.entity';
 import { ErrorList, FileRejected, RowError } from './report';
-import { parseGiasDate } from './gias';
+import { DATE_REASON, readDateOrBlank } from './cells';
 import { inTransaction } from './transaction';
 import { streamCsv, TextEncoding } from './upload';
 
@@ -165,8 +165,8 @@ export async function importGiasLinks(
       if (linkUrn === null) bad('linkUrn', 'must be a six-digit URN');
       const linkType = get('linkType');
       if (!TYPES.has(linkType)) bad('linkType', `is not a GIAS link type (${GIAS_LINK_TYPES.join('; ')})`);
-      const date = parseGiasDate(get('date'));
-      if (date === undefined) bad('date', 'must be a date dd-mm-yyyy');
+      const date = readDateOrBlank(get('date'));
+      if (date === undefined) bad('date', DATE_REASON);
       if (urn !== null && urn === linkUrn) bad('linkUrn', 'links the school to itself');
       if (errors.count > before) return;
       const other = hub.has(urn!) ? linkUrn! : urn!;

@@ -5,6 +5,7 @@ import type { Viewer } from '../../auth/roles';
 import { writeAudit } from '../audit/audit.service';
 import { SCHOOL_COLUMNS } from '../school/school.sql';
 import { Phase, SchoolStatus, SchoolType } from '../school/school.entity';
+import { DATE_REASON, readDateOrBlank, readDecimalCell } from './cells';
 import { ErrorList, FileRejected, RowError } from './report';
 import { streamCsv, TextEncoding } from './upload';
 import { applyClosures, ClosureChange } from '../school/closure';
@@ -129,16 +130,6 @@ export const COMPARED_FIELDS = [
 const MOJIBAKE =
   /â€|Ã[\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u2122]|Â[\u00A0-\u00BF]|\uFFFD/;
 
-/** 'dd-mm-yyyy' (GIAS) or 'dd/mm/yyyy' → 'yyyy-mm-dd'; null when empty; undefined when not a real date. */
-export function parseGiasDate(raw: string): string | null | undefined {
-  if (raw === '') return null;
-  const m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$/.exec(raw);
-  if (!m) return undefined;
-  const iso = `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}`;
-  const d = new Date(iso + 'T00:00:00Z');
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : undefined;
-}
-
 export type ColumnIndex = Record<Key, number>;
 
 /** Maps the header to column positions by name (the order varies between downloads); reports every missing required column. */
@@ -221,8 +212,8 @@ export function parseGiasRow(
     return Number(v);
   };
   const date = (k: Key): string | null => {
-    const d = parseGiasDate(get(k));
-    if (d === undefined) bad(k, 'must be a date dd-mm-yyyy');
+    const d = readDateOrBlank(get(k));
+    if (d === undefined) bad(k, DATE_REASON);
     return d ?? null;
   };
 
@@ -269,9 +260,9 @@ export function parseGiasRow(
     if (status && status !== SchoolStatus.CLOSED && idx.fsm >= 0)
       notes.add({ line, column: GIAS_COLUMNS.fsm, value: '', reason: 'is blank: imported as no figure' });
   } else {
-    if (!/^\d{1,3}(\.\d+)?$/.test(fsmRaw) || new Decimal(fsmRaw).gt(100))
-      bad('fsm', 'must be a percentage from 0 to 100');
-    else percentFsm = new Decimal(fsmRaw).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+    const read = readDecimalCell(fsmRaw, 'percentFsm', GIAS_COLUMNS.fsm);
+    if (!read.ok || new Decimal(read.value).gt(100)) bad('fsm', 'must be a percentage from 0 to 100');
+    else percentFsm = read.value;
   }
   const postcode = get('postcode') || null;
   if (postcode && postcode.length > 10) bad('postcode', 'is longer than 10 characters');
@@ -434,7 +425,7 @@ export async function readGias(
             la: cell(idx.la),
             laName: cell(idx.laName),
             status: GIAS_STATUSES[cell(idx.status)] ?? null,
-            closeDate: parseGiasDate(cell(idx.closeDate)) ?? null,
+            closeDate: readDateOrBlank(cell(idx.closeDate)) ?? null,
           });
         }
         return;

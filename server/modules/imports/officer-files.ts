@@ -44,6 +44,8 @@ import {
   loadSchoolIndex,
   normalizeHeading,
   publishedAmount,
+  AMOUNT_UNITS,
+  type AmountUnits,
   refuseOtherKinds,
   SchoolIndex,
   wrongFile,
@@ -671,7 +673,7 @@ function s251(): PublishedImport {
       {
         name: 'units',
         kind: 'enum',
-        values: ['POUNDS', 'THOUSANDS', 'MILLIONS'],
+        values: Object.keys(AMOUNT_UNITS),
         description: "The file's amounts are in pounds (the unrounded files, the default), thousands or millions.",
       },
     ],
@@ -742,7 +744,7 @@ async function validateS251(
   const measure = budget ? 'BUDGET' : 'OUTTURN';
   const la = localAuthority();
   const onlyFy = optionYear(options, 'financialYear', financialYearCode, 'a financial year such as 2025-26');
-  const scale = options.units === 'MILLIONS' ? 1_000_000 : options.units === 'THOUSANDS' ? 1000 : 1;
+  const units = (options.units ?? 'POUNDS') as AmountUnits;
   const forecastCol = h.get('forecast');
   const errors = new ErrorList();
   const rows: ImportRow[] = [];
@@ -808,7 +810,7 @@ async function validateS251(
     }
     const amount = (col: string | undefined, allowNegative = true) => {
       if (!col) return null;
-      const read = publishedAmount(text(row, col), col, { allowNegative, scale });
+      const read = publishedAmount(text(row, col), col, { allowNegative, units });
       if (!read.ok) {
         bad(col, text(row, col), read.reason);
         return undefined;

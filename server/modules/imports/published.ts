@@ -3,7 +3,6 @@
  * Excel's unrounded decimals, the statistics service's symbols for "no value", year codes written five ways,
  * and a plain description of what a file of the wrong kind looks like.
  */
-import Decimal from 'decimal.js';
 import type { EntityManager } from 'typeorm';
 import { readMoney } from '../../common/money';
 import { FileRejected } from './report';
@@ -26,34 +25,28 @@ export const isNoValue = (text: string) => NO_VALUE.has(text.trim().toLowerCase(
 
 export type AmountRead = { ok: true; value: string | null; rounded: boolean } | { ok: false; reason: string };
 
+/** The units a published file gives amounts in: pounds (the unrounded files), thousands or millions. */
+export const AMOUNT_UNITS = { POUNDS: 0, THOUSANDS: 3, MILLIONS: 6 } as const;
+export type AmountUnits = keyof typeof AMOUNT_UNITS;
+
 /**
- * An amount of pounds from a published file, through the hub's one money parser. Excel keeps formula results
- * unrounded (an APT factor of 48210.4166666667); those are rounded half-up to the penny first, and counted.
- * `scale` multiplies amounts published in thousands or millions. A no-value symbol is null.
+ * An amount of pounds from a published file, read by the hub's one money parser. Excel keeps formula results
+ * unrounded (an APT factor of 48210.4166666667); the parser rounds those half up to the penny, and they are counted.
+ * Amounts published in thousands or millions (`units`) are scaled by it too. A no-value symbol is null.
  */
 export function publishedAmount(
   text: string,
   field: string,
-  opts: { allowNegative?: boolean; scale?: number } = {},
+  opts: { allowNegative?: boolean; units?: AmountUnits } = {},
 ): AmountRead {
-  const t = text.trim();
-  if (isNoValue(t)) return { ok: true, value: null, rounded: false };
-  let plain = t;
-  let rounded = false;
-  const scale = opts.scale ?? 1;
-  const m = /^(-?)(£?)([\d,]+)\.(\d+)$/.exec(t) ?? /^(-?)(£?)([\d,]+)()$/.exec(t);
-  if (m && (m[4].length > 2 || scale !== 1)) {
-    const digits = m[3].replace(/,/g, '');
-    if (/^\d+$/.test(digits)) {
-      const exact = new Decimal(`${m[1]}${digits}${m[4] ? `.${m[4]}` : ''}`).times(scale);
-      const pence = exact.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-      rounded = !pence.eq(exact);
-      plain = pence.toFixed(2);
-    }
-  }
-  const read = readMoney(plain, { field, allowNegative: opts.allowNegative });
-  if (!read.ok) return { ok: false, reason: read.problem.detail };
-  return { ok: true, value: read.value, rounded };
+  if (isNoValue(text)) return { ok: true, value: null, rounded: false };
+  const read = readMoney(text, {
+    field,
+    allowNegative: opts.allowNegative,
+    roundToPenny: true,
+    timesTenTo: AMOUNT_UNITS[opts.units ?? 'POUNDS'],
+  });
+  return read.ok ? read : { ok: false, reason: read.problem.detail };
 }
 
 /** A financial year as the hub writes it ("2025-26") from "2025-26", "2025-2026", "2025/26", "2025 to 2026" or "202526". */

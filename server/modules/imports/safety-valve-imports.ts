@@ -12,6 +12,8 @@ import {
   sourceKindOf,
   unnestKeys,
 } from './kind-parts';
+import { readDecimalCell } from './cells';
+import { readMoney } from '../../common/money';
 import { money } from '../funding/model';
 import { agreementOn } from '../safety-valve/agreement';
 
@@ -22,21 +24,6 @@ import { agreementOn } from '../safety-valve/agreement';
  * (safety-valve.mutations.ts), so a hand-entered figure passes the same checks as an imported one.
  */
 
-/**
- * An ISO date (or a UK dd/mm/yyyy one, or the day number Excel keeps for a date pasted into a text cell) as ISO,
- * or null when it is not a real calendar date.
- */
-export function isoDate(text: unknown): string | null {
-  if (typeof text !== 'string') return null;
-  if (/^\d{5}$/.test(text) && Number(text) >= 20000 && Number(text) <= 80000)
-    return new Date(Date.UTC(1899, 11, 30) + Number(text) * 86_400_000).toISOString().slice(0, 10);
-  const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
-  const iso = uk ? `${uk[3]}-${uk[2].padStart(2, '0')}-${uk[1].padStart(2, '0')}` : text;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return null;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
-}
-
 /** "2025-26": a financial year code, April to March. */
 export function isFinancialYearCode(text: unknown): boolean {
   const m = typeof text === 'string' ? /^(\d{4})-(\d{2})$/.exec(text) : null;
@@ -44,21 +31,16 @@ export function isFinancialYearCode(text: unknown): boolean {
 }
 
 const fyStart = (fy: string) => `${fy.slice(0, 4)}-04-01`;
-const DECIMAL_RE = /^-?\d{1,14}(\.\d{1,2})?$/;
 
+/** A date column: read by the validator's one date reader (cells.ts), so its value is ISO or null. */
 const dateField = (name: string, required: boolean, description: string, example: string): FieldSpec => ({
   name,
-  kind: 'text',
+  kind: 'date',
   required,
-  maxLength: 10,
   description: `${description} (a date: YYYY-MM-DD, DD/MM/YYYY, or an Excel date).`,
   example,
 });
-const checkDate = (row: ImportRow, field: string, bad: Bad) => {
-  const v = row.values[field];
-  if (v !== null && v !== undefined && isoDate(v) === null)
-    bad(field, 'is not a date: give it as YYYY-MM-DD (e.g. 2025-10-31) or DD/MM/YYYY');
-};
+const dateOf = (v: unknown) => (typeof v === 'string' ? v : null);
 /** "2025-26-Q2" or "2025-26-R2": the report's financial year, then its number within the year. */
 const checkPeriodCode = (row: ImportRow, numberField: string | null, bad: Bad) => {
   const code = row.values.periodCode as string | undefined;
@@ -202,7 +184,6 @@ export const AGREEMENT_KIND: RecordsImport = {
   },
   check(row, _refs, bad) {
     const v = row.values;
-    for (const d of ['effectiveFrom', 'deficitAtStartDate', 'broughtForwardDate']) checkDate(row, d, bad);
     for (const f of ['firstFinancialYear', 'lastFinancialYear'])
       if (v[f] !== undefined && !isFinancialYearCode(v[f])) bad(f, 'is not a financial year code such as 2022-23');
     if (
@@ -222,22 +203,22 @@ export const AGREEMENT_KIND: RecordsImport = {
             f,
             `is required with ${given.join(' and ')}: the brought-forward position is a date, a plan and an outturn`,
           );
-    const start = isoDate(v.deficitAtStartDate);
-    const bfDate = isoDate(v.broughtForwardDate);
+    const start = dateOf(v.deficitAtStartDate);
+    const bfDate = dateOf(v.broughtForwardDate);
     if (start && bfDate && bfDate < start) bad('broughtForwardDate', `is before the starting deficit's date ${start}`);
   },
   records: (rows) =>
     rows.map(({ values: v }) => ({
-      id: `${v.agreementCode}|${isoDate(v.effectiveFrom)}`,
+      id: `${v.agreementCode}|${dateOf(v.effectiveFrom)}`,
       after: {
         firstFinancialYear: v.firstFinancialYear,
         lastFinancialYear: v.lastFinancialYear,
         dfeContribution: dec(v.dfeContribution),
         laContribution: dec(v.laContribution),
         deficitAtStart: dec(v.deficitAtStart),
-        deficitAtStartDate: isoDate(v.deficitAtStartDate),
+        deficitAtStartDate: dateOf(v.deficitAtStartDate),
         reportsPerYear: v.reportsPerYear,
-        broughtForwardDate: isoDate(v.broughtForwardDate),
+        broughtForwardDate: dateOf(v.broughtForwardDate),
         broughtForwardPlan: dec(v.broughtForwardPlan),
         broughtForwardOutturn: dec(v.broughtForwardOutturn),
         note: v.note ?? null,
@@ -379,11 +360,10 @@ export const REPORT_KIND: RecordsImport = {
   key: ['periodCode'],
   check(row, refs, bad) {
     requireYear(refs, row, bad, 'financialYear', ' held by the hub');
-    checkDate(row, 'reportDate', bad);
     checkPeriodCode(row, 'reportNumber', bad);
     const n = row.values.reportNumber;
     if (typeof n === 'number' && (n < 1 || n > 12)) bad('reportNumber', 'must be from 1 to 12');
-    const date = isoDate(row.values.reportDate);
+    const date = dateOf(row.values.reportDate);
     const fy = row.values.financialYear as string | undefined;
     if (date && fy && isFinancialYearCode(fy) && date < fyStart(fy))
       bad('reportDate', `is before the financial year ${fy} it reports on starts (${fyStart(fy)})`);
@@ -397,7 +377,7 @@ export const REPORT_KIND: RecordsImport = {
     const storedSlot = new Map(stored.map((s) => [`${s.fy}|${s.n}`, s.p]));
     for (const r of rows) {
       const v = r.values;
-      const a = await agreementOn(tx, isoDate(v.reportDate)!);
+      const a = await agreementOn(tx, v.reportDate as string);
       if (a && (v.reportNumber as number) > a.reportsPerYear)
         rowProblem(
           errors,
@@ -431,7 +411,7 @@ export const REPORT_KIND: RecordsImport = {
       after: {
         financialYearCode: v.financialYear,
         quarter: v.reportNumber,
-        reportDate: isoDate(v.reportDate),
+        reportDate: dateOf(v.reportDate),
         inYearPlan: dec(v.inYearPlan),
         inYearForecast: dec(v.inYearForecast),
         cumulativePlan: dec(v.cumulativePlan),
@@ -484,8 +464,6 @@ export const INSTALMENT_KIND: RecordsImport = {
   check(row, refs, bad) {
     const v = row.values;
     requireYear(refs, row, bad, 'financialYear', ' held by the hub');
-    checkDate(row, 'dueOn', bad);
-    checkDate(row, 'paidOn', bad);
     checkPeriodCode(row, null, bad);
     const paid = v.status === 'PAID' || v.status === 'PAID_LATE';
     if (v.status !== undefined && paid && v.paidOn === null)
@@ -495,8 +473,8 @@ export const INSTALMENT_KIND: RecordsImport = {
         'paidOn',
         `is given, but an instalment ${String(v.status)} has not been paid: leave it blank or set the status`,
       );
-    const due = isoDate(v.dueOn);
-    const on = isoDate(v.paidOn);
+    const due = dateOf(v.dueOn);
+    const on = dateOf(v.paidOn);
     if (v.status === 'PAID_LATE' && due && on && on <= due)
       bad('paidOn', `is not after the due date ${due}: a late payment comes after it`);
   },
@@ -506,10 +484,10 @@ export const INSTALMENT_KIND: RecordsImport = {
       id: v.periodCode as string,
       after: {
         financialYearCode: v.financialYear,
-        dueOn: isoDate(v.dueOn),
+        dueOn: dateOf(v.dueOn),
         amount: dec(v.amount),
         status: v.status,
-        paidOn: isoDate(v.paidOn),
+        paidOn: dateOf(v.paidOn),
       },
     })),
   store: sourcedStore({
@@ -526,6 +504,20 @@ export const INSTALMENT_KIND: RecordsImport = {
 };
 
 export const KPI_UNITS = ['COUNT', 'PERCENT', 'GBP'] as const;
+
+/**
+ * A KPI's plan or actual as the line's unit reads it: GBP by the one money parser, a count or a percentage by the
+ * decimal reader with safety_valve_kpi's digits (cells.ts); undefined when the cell is empty (or its unit unknown).
+ */
+function kpiValue(v: ImportRow['values'], field: string) {
+  const text = v[field];
+  if (typeof text !== 'string' || typeof v.unit !== 'string') return undefined;
+  return v.unit === 'GBP' ? readMoney(text, { field, allowNegative: true }) : readDecimalCell(text, 'kpiValue', field);
+}
+const kpiNumber = (v: ImportRow['values'], field: string) => {
+  const read = kpiValue(v, field);
+  return read?.ok ? read.value : null;
+};
 
 export const KPI_KIND: RecordsImport = {
   kind: 'safety-valve-kpis',
@@ -557,33 +549,25 @@ export const KPI_KIND: RecordsImport = {
       name: 'plan',
       kind: 'text',
       required: false,
-      maxLength: 20,
-      description: 'Planned value (up to 2 decimals).',
+      description: 'Planned value (up to 2 decimals; £ for a GBP KPI).',
       example: '19500',
     },
     {
       name: 'actual',
       kind: 'text',
       required: true,
-      maxLength: 20,
-      description: 'Actual value (up to 2 decimals).',
+      description: 'Actual value (up to 2 decimals; £ for a GBP KPI).',
       example: '19823',
     },
   ],
   key: ['periodCode', 'kpiCode'],
   check(row, _refs, bad) {
     for (const f of ['plan', 'actual']) {
-      const v = row.values[f];
-      if (typeof v === 'string' && !DECIMAL_RE.test(v.replace(/,/g, '')))
-        bad(f, 'must be a number with at most 2 decimal places, e.g. 19823 or 37.5');
+      const read = kpiValue(row.values, f);
+      if (read && !read.ok) bad(f, read.problem.detail);
+      else if (read && row.values.unit === 'PERCENT' && (read.value.startsWith('-') || new Decimal(read.value).gt(100)))
+        bad(f, 'is a percentage: from 0 to 100');
     }
-    const u = row.values.unit;
-    if (u === 'PERCENT')
-      for (const f of ['plan', 'actual']) {
-        const v = row.values[f];
-        if (typeof v === 'string' && DECIMAL_RE.test(v) && (new Decimal(v).lt(0) || new Decimal(v).gt(100)))
-          bad(f, 'is a percentage: from 0 to 100');
-      }
   },
   async checkAgainstStore(tx, rows, errors) {
     const held: { p: string }[] = await tx.query(`SELECT period_code AS p FROM safety_valve_report`);
@@ -598,8 +582,8 @@ export const KPI_KIND: RecordsImport = {
       after: {
         name: v.name,
         unit: v.unit,
-        plan: v.plan === null ? null : new Decimal((v.plan as string).replace(/,/g, '')).toFixed(2),
-        actual: new Decimal((v.actual as string).replace(/,/g, '')).toFixed(2),
+        plan: kpiNumber(v, 'plan'),
+        actual: kpiNumber(v, 'actual'),
       },
     })),
   store: sourcedStore({

@@ -17,6 +17,7 @@ import type {
   Validated,
   Value,
 } from './kinds';
+import { DATE_REASON, readDate, readDecimalCell } from './cells';
 import { columnsNotRead } from './kind-parts';
 import { looksLike } from './recognise';
 import { ErrorList, FileRejected, FirstLines } from './report';
@@ -94,10 +95,12 @@ function parseCell(f: FieldSpec, text: string, bad: Bad): Value | undefined {
       if (!read.ok) return (bad(f.name, read.problem.detail), undefined);
       return read.value;
     }
-    case 'fraction':
-      if (!/^\d(\.\d{1,4})?$/.test(text) || new Decimal(text).gt(1))
+    case 'fraction': {
+      const read = readDecimalCell(text, 'share', f.name);
+      if (!read.ok || new Decimal(read.value).gt(1))
         return (bad(f.name, 'must be a share from 0 to 1 with at most 4 decimal places, e.g. 0.70'), undefined);
-      return text;
+      return read.value;
+    }
     case 'enum': {
       const v = text.toUpperCase();
       const values = f.values ?? [];
@@ -111,13 +114,8 @@ function parseCell(f: FieldSpec, text: string, bad: Bad): Value | undefined {
       return (bad(f.name, 'must be TRUE or FALSE'), undefined);
     }
     case 'date': {
-      // ISO as the templates and Excel's dates give it, or the UK's day/month/year as people type it.
-      const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
-      const iso = uk ? `${uk[3]}-${uk[2].padStart(2, '0')}-${uk[1].padStart(2, '0')}` : text;
-      const d = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00:00Z`) : null;
-      if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso)
-        return (bad(f.name, 'must be a date, YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-09-01)'), undefined);
-      return iso;
+      const iso = readDate(text);
+      return iso ?? (bad(f.name, DATE_REASON), undefined);
     }
     case 'code':
       if (!CODE_RE.test(text))
