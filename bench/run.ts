@@ -6,6 +6,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
+import { QUERIES, readBody } from './read-queries';
 import { computeFunding } from '../server/modules/funding/engine';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
 import {
@@ -33,18 +34,6 @@ const ONLY_READ = process.env.BENCH_ONLY === 'read';
 const ONLY_SECURITY = process.env.BENCH_ONLY === 'security';
 const ONLY_START = process.env.BENCH_ONLY === 'start';
 const ONLY_SCENARIO = process.env.BENCH_ONLY === 'scenario';
-
-const FIELDS = `urn name district { name area { name } }
-  community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
-  notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } }
-  funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total }
-  caseloads(period: "2025/26-T2") { kind count suppressed }`;
-
-const QUERIES = {
-  Nested600: `query Nested600 { schools(first: 600) { nodes { ${FIELDS} } } }`,
-  Page20: `query Page20 { schools(first: 20, filter: { phase: [PRIMARY] }) { totalCount nodes { ${FIELDS} } } }`,
-  Single: `query Single($urn: Int!) { school(urn: $urn) { ${FIELDS} } }`,
-};
 
 interface Row {
   engine: string;
@@ -93,8 +82,8 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
       Page20: '/page?n=20',
       Single: `/school?urn=${urn}`,
     };
-    for (const [op, query] of Object.entries(QUERIES) as [keyof typeof QUERIES, string][]) {
-      const body = JSON.stringify({ query, variables: op === 'Single' ? { urn } : undefined });
+    for (const op of Object.keys(QUERIES) as (keyof typeof QUERIES)[]) {
+      const body = readBody(op, urn);
       // The floor must answer what the hub answers, or the ratio means nothing.
       const hubAnswer: any = await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body })).json();
       const floorAnswer: any = await (await fetch(`${floor.url}${floors[op]}`)).json();
