@@ -57,6 +57,18 @@ const estimates = async () => ({
   cached: await metricValue(t.url, ESTIMATES, 'hub_graphql_cost_estimates_total{result="cached"}'),
 });
 
+describe('checks kept per document give every request the same answer', () => {
+  it('refuses a string literal the database cannot store every time the document is sent', async () => {
+    const query = `{ schools(first: 1, filter: { nameContains: "a\\u0000b" }) { totalCount } }`;
+    for (let i = 0; i < 3; i++) {
+      const r = await t.gql(query);
+      expect(r.status).toBe(400);
+      expect(r.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'nameContains' });
+      expect(r.body.errors[0].message).toContain('NUL');
+    }
+  });
+});
+
 describe('the cost estimate kept per document', () => {
   it('estimates school(urn) once for every school it is sent for: the URN cannot change its size', async () => {
     const urns: number[] = (await t.db.dataSource.query(`SELECT urn FROM school ORDER BY urn LIMIT 5`)).map(
