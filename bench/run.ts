@@ -327,7 +327,7 @@ async function main() {
   const adminUrl = process.env.BENCH_DATABASE_URL || null;
   if (process.env.BENCH_ONLY === 'disclosure') {
     console.log('Disclosure control: suppression patterns (PGlite):');
-    console.table(await require('./disclosure').benchDisclosure());
+    console.table(await require('./disclosure-patterns').benchDisclosure());
     return;
   }
   console.log(
@@ -402,7 +402,7 @@ async function runExtras(extras: typeof EXTRAS) {
 const EXTRAS = [
   {
     title: 'Allocation write-back: 5,000 rows in one call vs one at a time',
-    file: 'allocations.js',
+    file: 'allocation-writeback.js',
     fn: 'benchAllocations',
   },
   { title: 'GIAS import (50,000 rows) and XLSX export', file: 'imports.js', fn: 'benchImports' },
@@ -412,7 +412,7 @@ const EXTRAS = [
     file: 'security.js',
     fn: 'benchSecurity',
   },
-  { title: 'Disclosure control: suppression patterns (PGlite)', file: 'disclosure.js', fn: 'benchDisclosure' },
+  { title: 'Disclosure control: suppression patterns (PGlite)', file: 'disclosure-patterns.js', fn: 'benchDisclosure' },
 ];
 
 main().then(

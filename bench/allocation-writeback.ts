@@ -5,7 +5,7 @@
  * (dropped afterwards). Server time is what the hub itself logs for each request (`ms` of its request log line).
  * The batch must be at least 10x faster per row than row-by-row saving.
  *
- *   npm run -s build && node dist/bench/allocations.js
+ *   npm run -s build && node dist/bench/allocation-writeback.js
  */
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
