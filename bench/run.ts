@@ -42,12 +42,23 @@ interface Row {
   'p50 ms': number;
   'p99 ms': number;
   'sql/req': number | string;
+  /** This process's CPU per request: the server under test plus autocannon's client work, the same for both. */
+  'CPU ms/req': number;
   errors: number;
 }
 
 async function load(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
+  const cpu0 = process.cpuUsage();
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...init } as autocannon.Options);
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+    // CPU spent while the load ran, per request answered: steadier than req/s on a shared machine.
+    cpuPerRequest: +((cpu.user + cpu.system) / 1000 / Math.max(1, r.requests.total)).toFixed(3),
+  };
 }
 
 async function sqlPerRequest(hub: BenchHub, op: string): Promise<[number, number]> {
@@ -108,6 +119,7 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
         'p50 ms': r.p50,
         'p99 ms': r.p99,
         'sql/req': c1 > c0 ? +((s1 - s0) / (c1 - c0)).toFixed(1) : '-',
+        'CPU ms/req': r.cpuPerRequest,
         errors: r.errors,
       });
       const f = await load(`${floor.url}${floors[op]}`, {});
@@ -118,6 +130,7 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
         'p50 ms': f.p50,
         'p99 ms': f.p99,
         'sql/req': 1,
+        'CPU ms/req': f.cpuPerRequest,
         errors: f.errors,
       });
     }
