@@ -2,22 +2,21 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { startBenchHub } from './setup';
+import { QUERIES, readBody, ReadQuery } from './read-queries';
 
-/** Profiles sequential school(urn) requests: where the hub's per-request time goes (PROFILE=file.cpuprofile). */
+/**
+ * Profiles one read query under load from another process (autocannon, 8 connections): where the hub's
+ * per-request time goes. QUERY=Single (school(urn), the default), Page20 or Nested600; PROFILE=file.cpuprofile
+ * keeps the profile; SECONDS sets the load's length; DETAIL=pkg,pkg breaks those packages down by function.
+ */
 async function main() {
   const hub = await startBenchHub(process.env.BENCH_DATABASE_URL || null);
   const [{ urn }] = await hub.dataSource.query(
     `SELECT urn FROM school WHERE status = 'OPEN' AND phase = 'PRIMARY' ORDER BY urn LIMIT 1`,
   );
-  const FIELDS = `urn name district { name area { name } }
-    community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
-    notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } }
-    funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total }
-    caseloads(period: "2025/26-T2") { kind count suppressed }`;
-  const body = JSON.stringify({
-    query: `query Single($urn: Int!) { school(urn: $urn) { ${FIELDS} } }`,
-    variables: { urn },
-  });
+  const op = (process.env.QUERY ?? 'Single') as ReadQuery;
+  if (!(op in QUERIES)) throw new Error(`QUERY must be one of ${Object.keys(QUERIES).join(', ')}`);
+  const body = readBody(op, urn);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.FINANCE}` };
   for (let i = 0; i < 50; i++) await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body })).text();
   const session = new inspector.Session();
@@ -28,7 +27,6 @@ async function main() {
   await post('Profiler.setSamplingInterval', { interval: 100 });
   await post('Profiler.start');
   // The load comes from another process, so the profile is the hub's alone.
-  const { spawnSync } = await import('node:child_process');
   const cannon = require.resolve('autocannon/autocannon.js');
   const args = [
     cannon,
@@ -54,9 +52,8 @@ async function main() {
     c.stdout.on('data', (d: Buffer) => (out += d));
     c.on('exit', () => resolve(out));
   });
-  void spawnSync;
   const result = JSON.parse(run);
-  console.log(`school(urn) under load: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms`);
+  console.log(`${op} under load: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms`);
   const { profile } = await post('Profiler.stop');
   if (process.env.PROFILE) fs.writeFileSync(process.env.PROFILE, JSON.stringify(profile));
   // Self time by package or hub file.

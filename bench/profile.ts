@@ -1,15 +1,11 @@
 import 'reflect-metadata';
 import { startBenchHub } from './setup';
+import { readBody } from './read-queries';
 
 /** Times sequential 600-school nested queries (no concurrency) to see where a request's time goes. */
 async function main() {
   const hub = await startBenchHub(process.env.BENCH_DATABASE_URL || null);
-  const FIELDS = `urn name district { name area { name } }
-    community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
-    notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } }
-    funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total }
-    caseloads(period: "2025/26-T2") { kind count suppressed }`;
-  const body = JSON.stringify({ query: `query Nested600 { schools(first: 600) { nodes { ${FIELDS} } } }` });
+  const body = readBody('Nested600', 0);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${hub.tokens.FINANCE}` };
   const inspector = await import('node:inspector');
   const fs = await import('node:fs');

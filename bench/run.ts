@@ -6,6 +6,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
+import { QUERIES, readBody } from './read-queries';
 import { computeFunding } from '../server/modules/funding/engine';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
 import { blockLinesOf, dsgOf } from '../server/modules/scenario/scenario.views';
@@ -30,18 +31,6 @@ const ONLY_SECURITY = process.env.BENCH_ONLY === 'security';
 const ONLY_START = process.env.BENCH_ONLY === 'start';
 const ONLY_SCENARIO = process.env.BENCH_ONLY === 'scenario';
 
-const FIELDS = `urn name district { name area { name } }
-  community(asOf: "2025-10-01") { code name pot(term: "AUTUMN-2025") { amount } }
-  notionalSenBudget(financialYear: "2025-26") { total factors { factor senAmount } }
-  funding(term: "AUTUMN-2025") { baseline protectedAmount communityShare total }
-  caseloads(period: "2025/26-T2") { kind count suppressed }`;
-
-const QUERIES = {
-  Nested600: `query Nested600 { schools(first: 600) { nodes { ${FIELDS} } } }`,
-  Page20: `query Page20 { schools(first: 20, filter: { phase: [PRIMARY] }) { totalCount nodes { ${FIELDS} } } }`,
-  Single: `query Single($urn: Int!) { school(urn: $urn) { ${FIELDS} } }`,
-};
-
 interface Row {
   engine: string;
   target: string;
@@ -49,12 +38,23 @@ interface Row {
   'p50 ms': number;
   'p99 ms': number;
   'sql/req': number | string;
+  /** This process's CPU per request: the server under test plus autocannon's client work, the same for both. */
+  'CPU ms/req': number;
   errors: number;
 }
 
 async function load(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
+  const cpu0 = process.cpuUsage();
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...init } as autocannon.Options);
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+    // CPU spent while the load ran, per request answered: steadier than req/s on a shared machine.
+    cpuPerRequest: +((cpu.user + cpu.system) / 1000 / Math.max(1, r.requests.total)).toFixed(3),
+  };
 }
 
 async function sqlPerRequest(hub: BenchHub, op: string): Promise<[number, number]> {
@@ -89,8 +89,8 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
       Page20: '/page?n=20',
       Single: `/school?urn=${urn}`,
     };
-    for (const [op, query] of Object.entries(QUERIES) as [keyof typeof QUERIES, string][]) {
-      const body = JSON.stringify({ query, variables: op === 'Single' ? { urn } : undefined });
+    for (const op of Object.keys(QUERIES) as (keyof typeof QUERIES)[]) {
+      const body = readBody(op, urn);
       // The floor must answer what the hub answers, or the ratio means nothing.
       const hubAnswer: any = await (await fetch(`${hub.url}/graphql`, { method: 'POST', headers, body })).json();
       const floorAnswer: any = await (await fetch(`${floor.url}${floors[op]}`)).json();
@@ -115,6 +115,7 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
         'p50 ms': r.p50,
         'p99 ms': r.p99,
         'sql/req': c1 > c0 ? +((s1 - s0) / (c1 - c0)).toFixed(1) : '-',
+        'CPU ms/req': r.cpuPerRequest,
         errors: r.errors,
       });
       const f = await load(`${floor.url}${floors[op]}`, {});
@@ -125,6 +126,7 @@ async function benchEngine(adminUrl: string | null): Promise<Row[]> {
         'p50 ms': f.p50,
         'p99 ms': f.p99,
         'sql/req': 1,
+        'CPU ms/req': f.cpuPerRequest,
         errors: f.errors,
       });
     }
@@ -334,7 +336,7 @@ async function main() {
   const adminUrl = process.env.BENCH_DATABASE_URL || null;
   if (process.env.BENCH_ONLY === 'disclosure') {
     console.log('Disclosure control: suppression patterns (PGlite):');
-    console.table(await require('./disclosure').benchDisclosure());
+    console.table(await require('./disclosure-patterns').benchDisclosure());
     return;
   }
   console.log(
@@ -409,7 +411,7 @@ async function runExtras(extras: typeof EXTRAS) {
 const EXTRAS = [
   {
     title: 'Allocation write-back: 5,000 rows in one call vs one at a time',
-    file: 'allocations.js',
+    file: 'allocation-writeback.js',
     fn: 'benchAllocations',
   },
   { title: 'GIAS import (50,000 rows) and XLSX export', file: 'imports.js', fn: 'benchImports' },
@@ -419,7 +421,7 @@ const EXTRAS = [
     file: 'security.js',
     fn: 'benchSecurity',
   },
-  { title: 'Disclosure control: suppression patterns (PGlite)', file: 'disclosure.js', fn: 'benchDisclosure' },
+  { title: 'Disclosure control: suppression patterns (PGlite)', file: 'disclosure-patterns.js', fn: 'benchDisclosure' },
 ];
 
 main().then(

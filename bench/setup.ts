@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Client } from 'pg';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../server/db/datasource';
 import { startEmbedded } from '../server/db/embedded';
@@ -22,51 +22,65 @@ export interface BenchHub {
   stop(): Promise<void>;
 }
 
-/** A hub with the demo data on PGlite, or on a fresh database of the PostgreSQL server at adminUrl. */
-export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> {
-  let dbUrl: string;
-  let cleanup: () => Promise<void>;
-  if (adminUrl) {
-    const name = `hnh_bench_${crypto.randomBytes(4).toString('hex')}`;
+/** A fresh database for a bench: embedded PGlite, or a new database on the PostgreSQL server at adminUrl (dropped by stop). */
+export async function openBenchDatabase(
+  adminUrl: string | null,
+): Promise<{ engine: BenchHub['engine']; url: string; poolSize: number; stop(): Promise<void> }> {
+  if (!adminUrl) {
+    const embedded = await startEmbedded(null);
+    // PGlite is one session: a pool of one.
+    return { engine: 'pglite', url: embedded.url, poolSize: 1, stop: () => embedded.stop() };
+  }
+  const name = `hnh_bench_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
     const c = new Client({ connectionString: adminUrl });
     await c.connect();
-    await c.query(`CREATE DATABASE ${name}`);
-    await c.end();
-    const u = new URL(adminUrl);
-    u.pathname = '/' + name;
-    dbUrl = u.toString();
-    cleanup = async () => {
-      const d = new Client({ connectionString: adminUrl });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    };
-  } else {
-    const embedded = await startEmbedded(null);
-    dbUrl = embedded.url;
-    cleanup = () => embedded.stop();
-  }
-  const poolSize = adminUrl ? 10 : 1;
-  const dataSource = createDataSource({ url: dbUrl, poolSize });
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = '/' + name;
+  return {
+    engine: 'postgres',
+    url: u.toString(),
+    poolSize: 10,
+    stop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/**
+ * A hub with the demo data on PGlite, or on a fresh database of the PostgreSQL server at adminUrl. The demo data
+ * is loaded as a REAL fixture unless `demo` says otherwise; `logger` sees the hub's request log.
+ */
+export async function startBenchHub(
+  adminUrl: string | null,
+  opts: { demo?: boolean; logger?: Logger } = {},
+): Promise<BenchHub> {
+  const db = await openBenchDatabase(adminUrl);
+  const dataSource = createDataSource({ url: db.url, poolSize: db.poolSize });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   // The benches import (GIAS, baselines): the demo data as a REAL fixture, as the test helpers load it.
-  await seedDemo(dataSource, { asRealData: true });
+  await seedDemo(dataSource, { asRealData: !opts.demo });
   const tokens = await createDemoTokens(dataSource);
-  const hub = await benchHubOn(dataSource);
+  const hub = await benchHubOn(dataSource, {}, opts.logger);
   const url = await hub.listen(0);
   return {
-    engine: adminUrl ? 'postgres' : 'pglite',
+    engine: db.engine,
     url,
-    dbUrl,
-    poolSize,
+    dbUrl: db.url,
+    poolSize: db.poolSize,
     dataSource,
     hub,
     tokens,
     async stop() {
       await hub.stop();
       await dataSource.destroy();
-      await cleanup();
+      await db.stop();
     },
   };
 }
@@ -75,7 +89,11 @@ export async function startBenchHub(adminUrl: string | null): Promise<BenchHub> 
  * A hub on a bench database. A load test sends thousands of requests a second from one token: far past the real
  * limits (requests and query cost per token), by design; `limits` puts some back for the figures that measure them.
  */
-export function benchHubOn(dataSource: DataSource, limits: Partial<HubLimits> = {}): Promise<Hub> {
+export function benchHubOn(
+  dataSource: DataSource,
+  limits: Partial<HubLimits> = {},
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<Hub> {
   return createHub({
     dataSource,
     config: {
@@ -88,6 +106,6 @@ export function benchHubOn(dataSource: DataSource, limits: Partial<HubLimits> = 
       metricsToken: BENCH_METRICS_TOKEN,
       ...limits,
     },
-    logger: pino({ level: 'silent' }),
+    logger,
   });
 }

@@ -23,6 +23,7 @@ import { authConfigRouter } from './http/auth-config';
 import { createMetrics, Metrics, operationLabeller, routeLabel } from './http/metrics';
 import { complexityLimitPlugin } from './http/complexity';
 import { trackBounds } from './http/cost';
+import { createCostCache } from './http/cost-cache';
 import { budgetKeyOf, createCostBudget } from './http/cost-budget';
 import { guardPlugin, nodeLimit } from './http/guard';
 import { addressOf, createRateLimits, limitConnections, RateLimitConfig, safeRequestId } from './http/limits';
@@ -131,6 +132,8 @@ export interface Hub {
   listen(port: number, host?: string): Promise<string>;
   /** The loopback metrics listener's URL, once listening (null when METRICS_PORT is 0). */
   metricsUrl(): string | null;
+  /** Reads the data's bounds for the cost estimate now, as the minute's refresh does. */
+  refreshBounds(): Promise<void>;
   /** Resolves when the background computation of disclosure patterns has nothing in hand (at once when off). */
   precomputeIdle(): Promise<void>;
   stop(): Promise<void>;
@@ -243,6 +246,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         QUERY_LIMITS,
         () => bounds.current(),
         (ctx, complexity) => costBudget.charge(budgetKeyOf((ctx as Context).viewer), complexity),
+        createCostCache(schema, (result) => metrics.costEstimates.inc({ result })),
       ),
       ApolloServerPluginLandingPageDisabled(),
       {
@@ -499,6 +503,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         });
       return url;
     },
+    refreshBounds: () => bounds.refresh(),
     precomputeIdle() {
       return precompute?.idle() ?? Promise.resolve();
     },

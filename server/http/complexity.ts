@@ -12,6 +12,7 @@ import { getComplexity, ComplexityEstimator } from 'graphql-query-complexity';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { coerceVariables } from './variables';
 import { CostExtension, DataBounds, DEFAULT_BOUNDS } from './cost';
+import type { CostCache } from './cost-cache';
 
 /** A list field without a declared size is costed as this many rows (a test keeps every list field declared). */
 const UNDECLARED_LIST = 1000;
@@ -71,6 +72,8 @@ export function complexityLimitPlugin(
    * function it resolves to is called once the response is sent.
    */
   charge?: (contextValue: unknown, complexity: number) => Promise<() => void>,
+  /** Keeps each document's estimate (cost-cache.ts), so a query sent again is not walked again. */
+  estimates?: CostCache,
 ): ApolloServerPlugin {
   const rows = rowAwareEstimator(bounds);
   const computations = computationEstimator(bounds);
@@ -97,14 +100,19 @@ export function complexityLimitPlugin(
             operationName: request.operationName,
             variables: request.variables ?? {},
           };
-          const complexity = getComplexity({ ...common, estimators: [rows] });
+          const estimate = () => ({
+            complexity: getComplexity({ ...common, estimators: [rows] }),
+            computations: getComplexity({ ...common, estimators: [computations] }),
+          });
+          const { complexity, computations: runs } = estimates
+            ? estimates.get(document, request.operationName, request.variables, bounds(), estimate)
+            : estimate();
           if (complexity > limits.maxComplexity) {
             throw tooComplex(
               `Query too large: its estimated size is ${complexity} (rows x fields), above the limit of ${limits.maxComplexity}. Ask for fewer rows or fields, or page with first/after.`,
               { complexity, maxComplexity: limits.maxComplexity },
             );
           }
-          const runs = getComplexity({ ...common, estimators: [computations] });
           if (runs > limits.maxComputations) {
             throw tooComplex(
               `Query too large: it would run ${runs} scenario computations, above the limit of ${limits.maxComputations} per request. Ask for fewer scenarios' results or comparisons at once.`,

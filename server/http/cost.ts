@@ -83,12 +83,14 @@ const BOUNDS_SQL = `SELECT
 
 /**
  * The bounds, read now and every `refreshMs` after (a growing table is costed as it grows). Each count is
- * rounded up by a tenth plus one so the estimate stays an upper bound between refreshes.
+ * rounded up by a tenth plus one so the estimate stays an upper bound between refreshes. `current()` is the same
+ * object for as long as the counts stay the same and a new one when any changes: estimates kept per document
+ * (cost-cache.ts) are keyed by it, so a refresh that finds nothing new keeps them and one that does drops them.
  */
 export function trackBounds(
   dataSource: DataSource,
   refreshMs = 60_000,
-): { current(): DataBounds; ready: Promise<void>; stop(): void } {
+): { current(): DataBounds; ready: Promise<void>; refresh(): Promise<void>; stop(): void } {
   let bounds: DataBounds = DEFAULT_BOUNDS;
   const read = async () => {
     try {
@@ -96,7 +98,7 @@ export function trackBounds(
       const next = {} as DataBounds;
       for (const k of Object.keys(DEFAULT_BOUNDS) as (keyof DataBounds)[])
         next[k] = Math.ceil(Number(row[k] ?? 0) * 1.1) + 1;
-      bounds = next;
+      if ((Object.keys(next) as (keyof DataBounds)[]).some((k) => next[k] !== bounds[k])) bounds = next;
     } catch {
       // Keep the last bounds: a database hiccup must not make every query look free or every query too big.
     }
@@ -104,7 +106,7 @@ export function trackBounds(
   const ready = read();
   const timer = setInterval(() => void read(), refreshMs);
   timer.unref();
-  return { current: () => bounds, ready, stop: () => clearInterval(timer) };
+  return { current: () => bounds, ready, refresh: read, stop: () => clearInterval(timer) };
 }
 
 /** A list's size for the estimate: a number, or one derived from the data's bounds and the field's arguments. */

@@ -1,8 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { DocumentNode, GraphQLError, Kind, parse, visit } from 'graphql';
+import { GraphQLError, Kind, parse, visit } from 'graphql';
 import type { NextFunction, Request, Response } from 'express';
 import { nameBadLiterals } from '../errors';
 import { countFieldNodes } from './complexity';
+import { memoByDocument } from './memo';
 
 /**
  * Why a string cannot go to PostgreSQL, or null: text columns refuse NUL (22021), and a lone UTF-16 surrogate
@@ -47,10 +48,13 @@ const badInput = (message: string, argument?: string) =>
     extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}), http: { status: 400 } },
   });
 
-/** String literals in the document that PostgreSQL cannot take, named by their argument or input field. */
-function unstorableLiteral(document: DocumentNode): GraphQLError | null {
+/**
+ * The first string literal in the document that PostgreSQL cannot take, named by its argument or input field. Once
+ * per document: the literals are the document's own.
+ */
+const unstorableLiteral = memoByDocument((document): { message: string; argument?: string } | null => {
   const names: string[] = [];
-  let found: GraphQLError | null = null;
+  let found: { message: string; argument?: string } | null = null;
   visit(document, {
     Argument: { enter: (n) => void names.push(n.name.value), leave: () => void names.pop() },
     ObjectField: { enter: (n) => void names.push(n.name.value), leave: () => void names.pop() },
@@ -58,15 +62,15 @@ function unstorableLiteral(document: DocumentNode): GraphQLError | null {
       const reason = found ? null : unstorableText(node.value);
       if (reason) {
         const argument = names[names.length - 1];
-        found = badInput(
-          `${argument ? `Argument "${argument}"` : 'A string'} ${reason}, which the database cannot store.`,
+        found = {
+          message: `${argument ? `Argument "${argument}"` : 'A string'} ${reason}, which the database cannot store.`,
           argument,
-        );
+        };
       }
     },
   });
   return found;
-}
+});
 
 const CLIENT_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -95,7 +99,7 @@ export function guardPlugin(): ApolloServerPlugin {
         },
         async didResolveOperation({ document, request }) {
           const literal = unstorableLiteral(document);
-          if (literal) throw literal;
+          if (literal) throw badInput(literal.message, literal.argument);
           const variable = firstUnstorable(request.variables ?? {});
           if (variable)
             throw badInput(

@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { HubError } from '../errors';
+import { memoByString } from './memo';
 
 export interface RateLimitConfig {
   /** Requests per minute per token (the Authorization header). */
@@ -59,8 +60,14 @@ function limiter(
 
 const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
-/** Who is asking: the Authorization header, hashed (the limiter's keys never hold a secret). */
-const tokenKey = (header: string) => crypto.createHash('sha256').update(header).digest('base64url').slice(0, 22);
+/**
+ * Who is asking: the Authorization header, hashed (the limiter's keys never hold a secret). Hashed once per header
+ * (a caller sends the same one with every request); headers the size of a hub token or a sign-in JWT are kept.
+ */
+const tokenKey = memoByString((header) => crypto.createHash('sha256').update(header).digest('base64url').slice(0, 22), {
+  maxEntries: 1000,
+  maxKeyLength: 4096,
+});
 
 export function addressOf(req: { socket: { remoteAddress?: string } }): string {
   return req.socket.remoteAddress ?? 'unknown';

@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['path'] as const,
       registers: [registry],
     }),
+    costEstimates: new Counter({
+      name: 'hub_graphql_cost_estimates_total',
+      help: 'Query cost estimates: computed (a document or variable values not seen since the data bounds last changed) or cached',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,11 +1,12 @@
-import { spawn, ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { assertServerBuilt } from '../helpers/build';
 
 // Runs the built hub as `npm start` does (npm test and test:integration build dist/ first).
-const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/server/main.js');
 beforeAll(assertServerBuilt);
 
 function run(
@@ -90,5 +91,18 @@ describe('starting the hub', () => {
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/Cannot use the data folder .*HUB_DATA_DIR/);
+  });
+});
+
+describe('npm start on an unchanged build', () => {
+  it('goes through the up-to-date check, which compiles nothing and leaves the build as it was', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts.start).toBe('node tools/build.mjs --start');
+    const stamp = path.join(ROOT, 'dist/.build-inputs');
+    const before = [fs.statSync(MAIN).mtimeMs, fs.readFileSync(stamp, 'utf8')];
+    // Without --start: the same check npm start makes, without running the hub after it.
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'tools/build.mjs')], { encoding: 'utf8' });
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', '']);
+    expect([fs.statSync(MAIN).mtimeMs, fs.readFileSync(stamp, 'utf8')]).toEqual(before);
   });
 });

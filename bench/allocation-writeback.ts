@@ -5,17 +5,14 @@
  * (dropped afterwards). Server time is what the hub itself logs for each request (`ms` of its request log line).
  * The batch must be at least 10x faster per row than row-by-row saving.
  *
- *   npm run -s build && node dist/bench/allocations.js
+ *   npm run -s build && node dist/bench/allocation-writeback.js
  */
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Client } from 'pg';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../server/db/datasource';
-import { startEmbedded } from '../server/db/embedded';
-import { createDemoTokens, seedDemo } from '../server/bootstrap';
-import { createHub, Hub } from '../server/server';
+import { MEMBERSHIP_ON } from '../server/modules/community/membership';
+import { BenchHub, startBenchHub } from './setup';
 
 const ROWS = 5000;
 const REQUIRED_RATIO = 10;
@@ -33,45 +30,15 @@ interface Row {
   status: 'PROPOSED';
 }
 
-interface BenchHub {
-  engine: 'pglite' | 'postgres';
-  url: string;
+interface WritebackHub {
+  hub: BenchHub;
   token: string;
-  dataSource: DataSource;
   /** Server-side milliseconds per request id, from the hub's own request log. */
   serverMs: Map<string, number>;
-  stop(): Promise<void>;
 }
 
-async function startBenchHub(engine: 'pglite' | 'postgres', adminUrl?: string): Promise<BenchHub> {
-  let url: string;
-  let dropDatabase = async () => {};
-  let stopEmbedded = async () => {};
-  if (engine === 'postgres') {
-    const name = `hnh_bench_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(adminUrl!);
-    u.pathname = '/' + name;
-    url = u.toString();
-    dropDatabase = async () => {
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  } else {
-    const embedded = await startEmbedded(null);
-    url = embedded.url;
-    stopEmbedded = () => embedded.stop();
-  }
-  const dataSource = createDataSource({ url, poolSize: engine === 'pglite' ? 1 : 10 });
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
-  await seedDemo(dataSource);
-
+/** A bench hub (bench/setup.ts) on the demo data, whose request log lines are read for each request's server time. */
+async function startWritebackHub(adminUrl: string | null): Promise<WritebackHub> {
   const serverMs = new Map<string, number>();
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -84,33 +51,15 @@ async function startBenchHub(engine: 'pglite' | 'postgres', adminUrl?: string): 
       done();
     },
   });
-  const hub: Hub = await createHub({
-    dataSource,
-    config: { bodyLimitBytes: 5 * 1024 * 1024, oidc: null },
-    logger: pino({ level: 'info' }, sink),
-  });
-  const base = await hub.listen(0);
-  const tokens = await createDemoTokens(dataSource);
-  return {
-    engine,
-    url: base,
-    token: tokens.FINANCE,
-    dataSource,
-    serverMs,
-    async stop() {
-      await hub.stop();
-      await dataSource.destroy();
-      await stopEmbedded();
-      await dropDatabase();
-    },
-  };
+  const hub = await startBenchHub(adminUrl, { demo: true, logger: pino({ level: 'info' }, sink) });
+  return { hub, token: hub.tokens.FINANCE, serverMs };
 }
 
 /** Valid new PROPOSED rows spread over every community and every open term with a pot. */
 async function benchRows(ds: DataSource, n: number, label: string): Promise<Row[]> {
   const pairs: { urn: number; community: string; term: string }[] = await ds.query(
     `SELECT m.school_urn AS urn, m.community_code AS community, t.code AS term
-       FROM funding_term t JOIN community_membership m ON m.effective_from <= t.start_date AND (m.effective_to IS NULL OR m.effective_to > t.start_date)
+       FROM funding_term t JOIN community_membership m ON ${MEMBERSHIP_ON('m', 't.start_date')}
       WHERE NOT t.closed AND EXISTS (SELECT 1 FROM community_pot p WHERE p.term_code = t.code)
       ORDER BY t.code, m.community_code, m.school_urn`,
   );
@@ -127,10 +76,10 @@ async function benchRows(ds: DataSource, n: number, label: string): Promise<Row[
   });
 }
 
-async function submit(h: BenchHub, rows: Row[]): Promise<{ serverMs: number; wallMs: number }> {
+async function submit(h: WritebackHub, rows: Row[]): Promise<{ serverMs: number; wallMs: number }> {
   const requestId = crypto.randomUUID();
   const started = process.hrtime.bigint();
-  const res = await fetch(`${h.url}/graphql`, {
+  const res = await fetch(`${h.hub.url}/graphql`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -158,16 +107,13 @@ async function submit(h: BenchHub, rows: Row[]): Promise<{ serverMs: number; wal
   return { serverMs: serverMs ?? wallMs, wallMs };
 }
 
-async function benchEngine(
-  engine: 'pglite' | 'postgres',
-  rowsCount: number,
-  adminUrl?: string,
-): Promise<Record<string, unknown>> {
-  const h = await startBenchHub(engine, adminUrl);
+async function benchEngine(rowsCount: number, adminUrl: string | null): Promise<Record<string, unknown>> {
+  const h = await startWritebackHub(adminUrl);
+  const engine = h.hub.engine;
   try {
     // The same schools, terms, amounts and statuses both ways; only the purpose differs, so both are creations.
-    const single = await benchRows(h.dataSource, rowsCount, 'Bench one at a time');
-    const batch = await benchRows(h.dataSource, rowsCount, 'Bench batch');
+    const single = await benchRows(h.hub.dataSource, rowsCount, 'Bench one at a time');
+    const batch = await benchRows(h.hub.dataSource, rowsCount, 'Bench batch');
     await submit(
       h,
       single.slice(0, 20).map((r) => ({ ...r, purpose: `Warm-up ${r.purpose}` })),
@@ -208,16 +154,16 @@ async function benchEngine(
     );
     return result;
   } finally {
-    await h.stop();
+    await h.hub.stop();
   }
 }
 
 /** Runs the bench on PGlite and, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set, on PostgreSQL. */
 export async function benchAllocations(opts: { rows?: number } = {}): Promise<Record<string, unknown>> {
   const rowsCount = opts.rows ?? ROWS;
-  const out: Record<string, unknown> = { pglite: await benchEngine('pglite', rowsCount) };
+  const out: Record<string, unknown> = { pglite: await benchEngine(rowsCount, null) };
   const pg = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-  if (pg) out.postgres = await benchEngine('postgres', rowsCount, pg);
+  if (pg) out.postgres = await benchEngine(rowsCount, pg);
   return out;
 }
 
