@@ -4,7 +4,7 @@ import { readDate, DATE_REASON } from '../../server/modules/imports/cells';
 import { publishedAmount } from '../../server/modules/imports/published';
 import { requireKind } from '../../server/modules/imports/registry';
 import { INSTALMENT_KIND, KPI_KIND } from '../../server/modules/imports/safety-valve-imports';
-import { TableRows, type Table } from '../../server/modules/imports/table';
+import { tableOf } from '../helpers/table';
 import { validateTable } from '../../server/modules/imports/validate';
 
 const fy = { code: '2026-27', startDate: '2026-04-01', endDate: '2027-03-31' };
@@ -17,14 +17,6 @@ const refs = {
   communities: new Set(['ASH-01']),
 } as unknown as Refs;
 
-const tableOf = (header: string[], lines: string[][]): Table => ({
-  format: 'csv',
-  header,
-  rows: TableRows.of(
-    header,
-    lines.map((cells, i) => ({ line: i + 2, cells: Object.fromEntries(header.map((h, j) => [h, cells[j] ?? ''])) })),
-  ),
-});
 const problems = (kind: TemplateImport, header: string[], lines: string[][]) =>
   validateTable(kind, tableOf(header, lines), refs).errors.items.map((e) => [e.line, e.column, e.value, e.reason]);
 

@@ -12,7 +12,7 @@ import type {
 } from '../../server/modules/imports/kinds';
 import type { PeriodCatalogue } from '../../server/modules/period/period.service';
 import { IMPORT_KINDS, requireKind } from '../../server/modules/imports/registry';
-import { TableRows, type Table } from '../../server/modules/imports/table';
+import { tableOf } from '../helpers/table';
 import { validateTable } from '../../server/modules/imports/validate';
 import { ErrorList } from '../../server/modules/imports/report';
 
@@ -96,14 +96,6 @@ const refs: Refs = {
   workers: new Set(),
   settings: new Set(),
 };
-const tableOf = (header: string[], lines: string[][]): Table => ({
-  format: 'csv',
-  header,
-  rows: TableRows.of(
-    header,
-    lines.map((cells, i) => ({ line: i + 2, cells: Object.fromEntries(header.map((h, j) => [h, cells[j] ?? ''])) })),
-  ),
-});
 
 describe('the validator', () => {
   const pots = requireKind('community-pots');
