@@ -62,6 +62,18 @@ export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig):
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
   /** Callers seen over budget, and when their window ends. */
   const spentUntil = new Map<string, number>();
+  /** Counts one more expensive request running for `key`; the function returned gives the slot back (once). */
+  const takeSlot = (key: string) => {
+    running.set(key, (running.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (running.get(key) ?? 1) - 1;
+      if (left <= 0) running.delete(key);
+      else running.set(key, left);
+    };
+  };
 
   return {
     async charge(key, cost) {
@@ -72,10 +84,14 @@ export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig):
           1,
         );
       }
+      // The slot is taken before the store is asked (an await): a burst of expensive requests arriving together
+      // must each see the others' slots, not all pass the check before any of them is counted.
+      const release = expensive ? takeSlot(key) : noop;
       try {
         await spent.consume(key, Math.max(1, Math.ceil(cost)));
       } catch (r) {
         if (r instanceof RateLimiterRes) {
+          release();
           spentUntil.set(key, Date.now() + r.msBeforeNext);
           const after = seconds(r.msBeforeNext);
           throw new RateLimited(
@@ -85,16 +101,7 @@ export function createCostBudget(dataSource: DataSource, cfg: CostBudgetConfig):
         }
         // The store and its in-memory insurance both failed: serve rather than fail the request.
       }
-      if (!expensive) return noop;
-      running.set(key, (running.get(key) ?? 0) + 1);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        const left = (running.get(key) ?? 1) - 1;
-        if (left <= 0) running.delete(key);
-        else running.set(key, left);
-      };
+      return release;
     },
     refuseIfSpent(key) {
       const until = spentUntil.get(key);
