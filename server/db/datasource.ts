@@ -64,9 +64,13 @@ export function createDataSource(opts: DataSourceOptions): HubDataSource {
         application_name: opts.applicationName ?? 'high-needs-hub',
         statement_timeout: opts.statementTimeoutMs,
         connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10000,
+        // Every pool connection listens too, so a change this process commits is heard before its statement
+        // returns (PostgreSQL sends a session its own notifications ahead of the commit's reply): the process
+        // that made a change never reads its old value. Other processes hear it through their listener.
         // On PGlite a notification arrives on the pool connection that sent it (see DatabaseNotifications).
-        onConnect: (client: ClientBase) => {
+        onConnect: async (client: ClientBase) => {
           client.on('notification', (n) => notifications.deliverFromPool(n));
+          await client.query(`LISTEN "${REFERENCE_CHANNEL}"`);
         },
       },
     },

@@ -5,8 +5,9 @@ import type { DatabaseNotifications } from '../../db/notifications';
 /**
  * Reference data (periods, districts, areas) cached per hub process, so a hot read is the one statement that
  * answers it. The tables' triggers (migration ReferenceDataNotify) send a notification on every change and
- * every hub process's listener drops its cache on hearing one, so a change is seen by the next request
- * everywhere. The cache is trusted only while the listener is live: while it is not (starting, the
+ * every hub process drops its cache on hearing one: the process that made the change before its statement
+ * returns (its pool connections listen too, see createDataSource), every other within a notification's journey
+ * (milliseconds). The cache is trusted only while the listener is live: while it is not (starting, the
  * connection lost) every read loads afresh, and whatever was cached is dropped when it (re)connects.
  *
  * Reads inside a transaction always load afresh, so a transaction that changes a period reads its own change.
