@@ -1,5 +1,4 @@
 import express, { Request, Response } from 'express';
-import ExcelJS from 'exceljs';
 import type { DataSource } from 'typeorm';
 import { createContext, Context } from '../../context';
 import { BadInput } from '../../errors';
@@ -9,6 +8,7 @@ import { addAboutSheet, addDataSheet, toCsv } from './export-format';
 import { parseParams } from './params';
 import { handler, RestDeps, requestIdOf } from './http';
 import { Paging, runExport, RunGraphQL } from './export-query';
+import { excel } from '../../common/excel';
 
 /** Report-shaped exports (one layout, XLSX only) registered by other modules, e.g. the Safety Valve return. */
 export interface XlsxReport {
@@ -111,7 +111,7 @@ export function createExportRouter(
         sendFile(res, Buffer.from(toCsv(d.query.columns, rows), 'utf8'), filename, 'text/csv; charset=utf-8');
         return;
       }
-      const wb = new ExcelJS.Workbook();
+      const wb = new (excel().Workbook)();
       wb.creator = 'High Needs Hub';
       wb.created = new Date();
       addDataSheet(wb, 'Data', d.query.columns, rows);

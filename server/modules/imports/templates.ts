@@ -1,6 +1,6 @@
-import ExcelJS from 'exceljs';
 import { MONEY_FORMAT } from '../exports/export-format';
 import type { ImportKind } from './kinds';
+import { excel } from '../../common/excel';
 
 const FORMATS: Record<string, string> = {
   money: MONEY_FORMAT,
@@ -17,7 +17,7 @@ const FORMATS: Record<string, string> = {
  * imported by whoever forgets to delete it) and a "Guide" sheet describing each column with an example.
  */
 export async function templateXlsx(kind: ImportKind): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (excel().Workbook)();
   wb.creator = 'High Needs Hub';
   const ws = wb.addWorksheet('Data', { views: [{ state: 'frozen', ySplit: 1 }] });
   ws.columns = kind.fields.map((f) => ({

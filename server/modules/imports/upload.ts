@@ -3,12 +3,13 @@ import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { CsvError, parse } from 'csv-parse';
 import { cutText } from '../../errors';
 import { FileRejected } from './report';
 import { Cell, Raw, Table, TableBuilder, TableOptions, TableRows, textOf } from './table';
+import { excel } from '../../common/excel';
 
 /**
  * Uploaded files, bytes to rows, for every import (GIAS and its links file streamed record by record; the
@@ -371,7 +372,7 @@ const tooManyRows = () =>
  */
 async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> {
   const { entries, directoryAt, inflated } = await checkInflatedSize(buf);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(readerOrder(buf, entries, directoryAt)), {
+  const reader = new (excel().stream.xlsx.WorkbookReader)(Readable.from(readerOrder(buf, entries, directoryAt)), {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
     styles: 'cache', // dates are numbers with a date format: the styles say which
@@ -434,7 +435,7 @@ async function loadWhole(
   opts: TableOptions,
   maxColumns: number,
 ): Promise<{ kept: SheetReader | null; sheets: string[] }> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (excel().Workbook)();
   await wb.xlsx.load(buf as unknown as ArrayBuffer);
   const sheets = wb.worksheets.map((w) => w.name);
   let rows = 0;

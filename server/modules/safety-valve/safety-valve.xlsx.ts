@@ -1,9 +1,10 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { XlsxReport } from '../exports/export.router';
 import { MONEY_FORMAT, isoToExcelDate } from '../exports/export-format';
 import { parseParams } from '../exports/params';
 import { addLineChart } from '../exports/xlsx-chart';
 import { monitoringReport, SafetyValveMonitoringReport } from './safety-valve.report';
+import { excel } from '../../common/excel';
 
 const money = (s: string | null) => (s === null ? null : Number(s));
 /** 'YYYY-MM-DD' as the Excel serial day number (1900 date system) that the cell holds. */
@@ -23,7 +24,7 @@ function kpiValue(unit: string, v: string | null): number | null {
 
 /** The return's layout: identification, section A (DSG position), section B (KPIs); the trajectory and chart on their own sheet. */
 export function buildWorkbook(r: SafetyValveMonitoringReport, generatedFor: string): ExcelJS.Workbook {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (excel().Workbook)();
   wb.creator = 'High Needs Hub';
   const ws = wb.addWorksheet('Monitoring return', {
     views: [{ state: 'frozen', ySplit: 1 }],
