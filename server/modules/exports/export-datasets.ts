@@ -8,7 +8,7 @@ import { AllocationStatus } from '../allocation/allocation.entity';
 import { MAX_PAGE_SIZE } from '../school/school.service';
 import type { ParamSpec, ParsedParams } from './params';
 import { projectRoot } from '../../common/paths';
-import { planExport, QueryPlan } from './export-query';
+import { planExport, QueryPlan, rowColumns } from './export-query';
 import {
   SchoolDatasetColumn,
   schoolDatasetColumns,
@@ -106,6 +106,86 @@ export function schoolFundingExportPlan(funding: readonly ViewField[] = SCHOOL_F
 
 const POT_COLUMNS = exportColumnsOf(COMMUNITY_POT_CATALOGUE);
 
+// The rows' own columns, each written once: rowColumns selects them (export-query.ts).
+const SEN_FACTOR = rowColumns([
+  { key: 'financialYear', type: 'text', description: 'Financial year code.', path: 'financialYearCode' },
+  { key: 'factor', type: 'text', description: 'Formula factor.' },
+  { key: 'formulaAmount', type: 'money', description: "The school's allocation through the factor." },
+  { key: 'senPercentage', type: 'fraction', description: 'Share counted as notional SEN (0.70 = 70%).' },
+  { key: 'senAmount', type: 'money', description: 'Notional SEN from the factor (rounded to the penny).' },
+]);
+const COMMUNITY = rowColumns([
+  { key: 'communityName', type: 'text', description: 'Community name.', path: 'name' },
+  { key: 'primaryDistrictCode', type: 'text', description: 'Primary district (ONS code).' },
+  { key: 'areaCode', type: 'text', description: 'Area code.' },
+]);
+const BLOCK_LINE = rowColumns([
+  { key: 'financialYearCode', type: 'text', description: 'Financial year code.' },
+  { key: 'lineCode', type: 'text', description: 'Line code.' },
+  { key: 'name', type: 'text', description: 'Line name.' },
+  { key: 'sortOrder', type: 'int', description: 'Display order.' },
+  { key: 'budget', type: 'money', description: 'Budget.' },
+  { key: 'forecast', type: 'money', description: 'Latest forecast.' },
+  { key: 'outturn', type: 'money', description: 'Outturn, once the year has closed.' },
+  {
+    key: 'memo',
+    type: 'bool',
+    description: 'TRUE for memorandum lines, not spent from the block and left out of its totals.',
+  },
+]);
+const SAFETY_VALVE_REPORT = rowColumns([
+  { key: 'periodCode', type: 'text', description: 'Reporting period code.' },
+  { key: 'financialYearCode', type: 'text', description: 'Financial year.' },
+  { key: 'quarter', type: 'int', description: 'Quarter of the financial year.' },
+  { key: 'reportDate', type: 'date', description: 'Date submitted.' },
+  { key: 'inYearPlan', type: 'money', description: 'Planned in-year DSG position.' },
+  { key: 'inYearForecast', type: 'money', description: 'Forecast in-year DSG position.' },
+  { key: 'cumulativePlan', type: 'money', description: 'Planned cumulative DSG position at year end.' },
+  { key: 'cumulativeForecast', type: 'money', description: 'Forecast cumulative DSG position at year end.' },
+  { key: 'dfeInstalment', type: 'money', description: 'DfE instalment paid after the report (empty when withheld).' },
+]);
+const SAFETY_VALVE_KPI = rowColumns([
+  { key: 'periodCode', type: 'text', description: 'Reporting period code.' },
+  { key: 'kpiCode', type: 'text', description: 'KPI code.' },
+  { key: 'name', type: 'text', description: 'KPI name.' },
+  { key: 'unit', type: 'text', description: 'COUNT, PERCENT or GBP.' },
+  { key: 'plan', type: 'decimal', description: 'Planned value.' },
+  { key: 'actual', type: 'decimal', description: 'Actual value.' },
+]);
+const ALLOCATION_ID = [
+  { key: 'schoolUrn', type: 'int', description: 'School URN.' },
+  { key: 'communityCode', type: 'text', description: 'Community whose pot pays it.' },
+  { key: 'termCode', type: 'text', description: 'Funding term code.' },
+] as const;
+const ALLOCATION = rowColumns([
+  { key: 'id', type: 'text', description: 'Allocation id.' },
+  ...ALLOCATION_ID,
+  { key: 'purpose', type: 'text', description: 'Purpose.' },
+  { key: 'amount', type: 'money', description: 'Amount.' },
+  { key: 'status', type: 'text', description: 'PROPOSED, APPROVED or WITHDRAWN.' },
+  { key: 'version', type: 'int', description: 'Version.' },
+  { key: 'decisionReference', type: 'text', description: 'Decision reference of the approval.' },
+  { key: 'approvedBy', type: 'text', description: 'Who approved it.' },
+  { key: 'approvedAt', type: 'datetime', description: 'When it was approved (UTC).' },
+  { key: 'updatedBy', type: 'text', description: 'Who last changed it.' },
+  { key: 'updatedAt', type: 'datetime', description: 'When it was last changed (UTC).' },
+]);
+const HISTORY_OF = rowColumns([
+  { key: 'allocationId', type: 'text', description: 'Allocation id.', path: 'id' },
+  ...ALLOCATION_ID,
+]);
+const HISTORY = rowColumns([
+  { key: 'at', type: 'datetime', description: 'When it changed (UTC).' },
+  { key: 'action', type: 'text', description: 'What changed (CREATE, UPDATE, APPROVE, WITHDRAW…).' },
+  { key: 'actorName', type: 'text', description: 'Who changed it.' },
+  { key: 'role', type: 'text', description: 'Their role.' },
+  { key: 'source', type: 'text', description: 'Where the change came from (ADDIN, API, IMPORT).' },
+  { key: 'reason', type: 'text', description: 'Why, as given.' },
+  { key: 'decisionReference', type: 'text', description: 'Decision reference of an approval.' },
+  { key: 'before', type: 'json', description: 'The record before the change (empty for a creation).' },
+  { key: 'after', type: 'json', description: 'The record after the change.' },
+]);
+
 export const DATASETS: Dataset[] = [
   {
     name: 'schools',
@@ -149,7 +229,7 @@ export const DATASETS: Dataset[] = [
               ${schoolSelection('', SCHOOL_ID)}
               notionalSenBudget(financialYear: $financialYear) {
                 schoolTotal: total
-                factors { financialYearCode factor formulaAmount senPercentage senAmount }
+                factors { ${SEN_FACTOR.select} }
               }
             }
           }
@@ -159,11 +239,7 @@ export const DATASETS: Dataset[] = [
         rows: [{ list: 'schools.nodes.notionalSenBudget.factors' }],
         columns: [
           ...schoolExportColumns(SCHOOL_ID),
-          { key: 'financialYear', type: 'text', description: 'Financial year code.', path: 'financialYearCode' },
-          { key: 'factor', type: 'text', description: 'Formula factor.' },
-          { key: 'formulaAmount', type: 'money', description: "The school's allocation through the factor." },
-          { key: 'senPercentage', type: 'fraction', description: 'Share counted as notional SEN (0.70 = 70%).' },
-          { key: 'senAmount', type: 'money', description: 'Notional SEN from the factor (rounded to the penny).' },
+          ...SEN_FACTOR.columns,
           {
             key: 'schoolTotal',
             type: 'money',
@@ -189,9 +265,7 @@ export const DATASETS: Dataset[] = [
       /* GraphQL */ `
         query ExportCommunityPots($term: String!, $districtCode: String, $areaCode: String) {
           communities(districtCode: $districtCode, areaCode: $areaCode) {
-            communityName: name
-            primaryDistrictCode
-            areaCode
+            ${COMMUNITY.select}
             pot(term: $term) { ${selectionOf(COMMUNITY_POT_CATALOGUE)} }
           }
         }
@@ -200,9 +274,7 @@ export const DATASETS: Dataset[] = [
         rows: [{ list: 'communities.pot' }],
         columns: [
           ...POT_COLUMNS.filter((c) => c.key === 'communityCode'),
-          { key: 'communityName', type: 'text', description: 'Community name.' },
-          { key: 'primaryDistrictCode', type: 'text', description: 'Primary district (ONS code).' },
-          { key: 'areaCode', type: 'text', description: 'Area code.' },
+          ...COMMUNITY.columns,
           ...POT_COLUMNS.filter((c) => c.key !== 'communityCode'),
         ],
       },
@@ -221,35 +293,13 @@ export const DATASETS: Dataset[] = [
       /* GraphQL */ `
         query ExportHighNeedsBlock($financialYear: String!) {
           highNeedsBlock(financialYear: $financialYear) {
-            lines {
-              financialYearCode
-              lineCode
-              name
-              sortOrder
-              budget
-              forecast
-              outturn
-              memo
-            }
+            lines { ${BLOCK_LINE.select} }
           }
         }
       `,
       {
         rows: [{ list: 'highNeedsBlock.lines' }],
-        columns: [
-          { key: 'financialYearCode', type: 'text', description: 'Financial year code.' },
-          { key: 'lineCode', type: 'text', description: 'Line code.' },
-          { key: 'name', type: 'text', description: 'Line name.' },
-          { key: 'sortOrder', type: 'int', description: 'Display order.' },
-          { key: 'budget', type: 'money', description: 'Budget.' },
-          { key: 'forecast', type: 'money', description: 'Latest forecast.' },
-          { key: 'outturn', type: 'money', description: 'Outturn, once the year has closed.' },
-          {
-            key: 'memo',
-            type: 'bool',
-            description: 'TRUE for memorandum lines, not spent from the block and left out of its totals.',
-          },
-        ],
+        columns: BLOCK_LINE.columns,
       },
     ),
     notes: () => ['Totals leave out memorandum lines (memo = TRUE), as the highNeedsBlock query does.'],
@@ -323,37 +373,13 @@ export const DATASETS: Dataset[] = [
       /* GraphQL */ `
         query ExportSafetyValve($financialYear: String) {
           safetyValve {
-            reports(financialYear: $financialYear) {
-              periodCode
-              financialYearCode
-              quarter
-              reportDate
-              inYearPlan
-              inYearForecast
-              cumulativePlan
-              cumulativeForecast
-              dfeInstalment
-            }
+            reports(financialYear: $financialYear) { ${SAFETY_VALVE_REPORT.select} }
           }
         }
       `,
       {
         rows: [{ list: 'safetyValve.reports' }],
-        columns: [
-          { key: 'periodCode', type: 'text', description: 'Reporting period code.' },
-          { key: 'financialYearCode', type: 'text', description: 'Financial year.' },
-          { key: 'quarter', type: 'int', description: 'Quarter of the financial year.' },
-          { key: 'reportDate', type: 'date', description: 'Date submitted.' },
-          { key: 'inYearPlan', type: 'money', description: 'Planned in-year DSG position.' },
-          { key: 'inYearForecast', type: 'money', description: 'Forecast in-year DSG position.' },
-          { key: 'cumulativePlan', type: 'money', description: 'Planned cumulative DSG position at year end.' },
-          { key: 'cumulativeForecast', type: 'money', description: 'Forecast cumulative DSG position at year end.' },
-          {
-            key: 'dfeInstalment',
-            type: 'money',
-            description: 'DfE instalment paid after the report (empty when withheld).',
-          },
-        ],
+        columns: SAFETY_VALVE_REPORT.columns,
       },
     ),
   },
@@ -369,28 +395,14 @@ export const DATASETS: Dataset[] = [
         query ExportSafetyValveKpis($financialYear: String) {
           safetyValve {
             reports(financialYear: $financialYear) {
-              kpis {
-                periodCode
-                kpiCode
-                name
-                unit
-                plan
-                actual
-              }
+              kpis { ${SAFETY_VALVE_KPI.select} }
             }
           }
         }
       `,
       {
         rows: [{ list: 'safetyValve.reports.kpis' }],
-        columns: [
-          { key: 'periodCode', type: 'text', description: 'Reporting period code.' },
-          { key: 'kpiCode', type: 'text', description: 'KPI code.' },
-          { key: 'name', type: 'text', description: 'KPI name.' },
-          { key: 'unit', type: 'text', description: 'COUNT, PERCENT or GBP.' },
-          { key: 'plan', type: 'decimal', description: 'Planned value.' },
-          { key: 'actual', type: 'decimal', description: 'Actual value.' },
-        ],
+        columns: SAFETY_VALVE_KPI.columns,
       },
     ),
   },
@@ -416,42 +428,14 @@ export const DATASETS: Dataset[] = [
       /* GraphQL */ `
         query ExportAllocations($filter: AllocationFilter, $first: Int!, $offset: Int!) {
           allocations(filter: $filter, first: $first, offset: $offset) {
-            nodes {
-              id
-              schoolUrn
-              communityCode
-              termCode
-              purpose
-              amount
-              status
-              version
-              decisionReference
-              approvedBy
-              approvedAt
-              updatedBy
-              updatedAt
-            }
+            nodes { ${ALLOCATION.select} }
           }
         }
       `,
       {
         paging: { by: 'offset', list: 'allocations.nodes', size: 10000 },
         rows: [{ list: 'allocations.nodes' }],
-        columns: [
-          { key: 'id', type: 'text', description: 'Allocation id.' },
-          { key: 'schoolUrn', type: 'int', description: 'School URN.' },
-          { key: 'communityCode', type: 'text', description: 'Community whose pot pays it.' },
-          { key: 'termCode', type: 'text', description: 'Funding term code.' },
-          { key: 'purpose', type: 'text', description: 'Purpose.' },
-          { key: 'amount', type: 'money', description: 'Amount.' },
-          { key: 'status', type: 'text', description: 'PROPOSED, APPROVED or WITHDRAWN.' },
-          { key: 'version', type: 'int', description: 'Version.' },
-          { key: 'decisionReference', type: 'text', description: 'Decision reference of the approval.' },
-          { key: 'approvedBy', type: 'text', description: 'Who approved it.' },
-          { key: 'approvedAt', type: 'datetime', description: 'When it was approved (UTC).' },
-          { key: 'updatedBy', type: 'text', description: 'Who last changed it.' },
-          { key: 'updatedAt', type: 'datetime', description: 'When it was last changed (UTC).' },
-        ],
+        columns: ALLOCATION.columns,
       },
     ),
   },
@@ -472,21 +456,8 @@ export const DATASETS: Dataset[] = [
         query ExportAllocationHistory($filter: AllocationFilter, $first: Int!, $offset: Int!) {
           allocations(filter: $filter, first: $first, offset: $offset) {
             nodes {
-              allocationId: id
-              schoolUrn
-              communityCode
-              termCode
-              history {
-                at
-                action
-                actorName
-                role
-                source
-                reason
-                decisionReference
-                before
-                after
-              }
+              ${HISTORY_OF.select}
+              history { ${HISTORY.select} }
             }
           }
         }
@@ -494,21 +465,7 @@ export const DATASETS: Dataset[] = [
       {
         paging: { by: 'offset', list: 'allocations.nodes', size: 10000 },
         rows: [{ list: 'allocations.nodes.history' }],
-        columns: [
-          { key: 'allocationId', type: 'text', description: 'Allocation id.' },
-          { key: 'schoolUrn', type: 'int', description: 'School URN.' },
-          { key: 'communityCode', type: 'text', description: 'Community whose pot pays it.' },
-          { key: 'termCode', type: 'text', description: 'Funding term code.' },
-          { key: 'at', type: 'datetime', description: 'When it changed (UTC).' },
-          { key: 'action', type: 'text', description: 'What changed (CREATE, UPDATE, APPROVE, WITHDRAW…).' },
-          { key: 'actorName', type: 'text', description: 'Who changed it.' },
-          { key: 'role', type: 'text', description: 'Their role.' },
-          { key: 'source', type: 'text', description: 'Where the change came from (ADDIN, API, IMPORT).' },
-          { key: 'reason', type: 'text', description: 'Why, as given.' },
-          { key: 'decisionReference', type: 'text', description: 'Decision reference of an approval.' },
-          { key: 'before', type: 'json', description: 'The record before the change (empty for a creation).' },
-          { key: 'after', type: 'json', description: 'The record after the change.' },
-        ],
+        columns: [...HISTORY_OF.columns, ...HISTORY.columns],
       },
     ),
   },

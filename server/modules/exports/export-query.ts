@@ -61,6 +61,20 @@ function fieldsOf(set: SelectionSetNode | undefined, where: string): Map<string,
 }
 
 /**
+ * A row's own fields written from its columns, so a dataset names each column once: each is selected under its key,
+ * aliasing the field that `path` names (a plain field of the row), and the columns returned read their keys.
+ */
+export function rowColumns(columns: readonly ExportColumn[]): { select: string; columns: ExportColumn[] } {
+  return {
+    select: columns.map((c) => (c.path && c.path !== c.key ? `${c.key}: ${c.path}` : c.key)).join(' '),
+    columns: columns.map(({ path: _path, ...c }) => {
+      if (_path?.includes('.')) throw new Error(`column "${c.key}": rowColumns selects plain fields, not "${_path}".`);
+      return c;
+    }),
+  };
+}
+
+/**
  * Resolves every column of an export against its document once, when the dataset is defined: a column names a
  * path that the document selects at exactly one level of its row's path (the row, or an object it is inside), so a
  * column that reads nothing, or could read two things, fails at start-up rather than exporting empty cells.
