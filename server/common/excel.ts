@@ -7,6 +7,5 @@ let loaded: typeof ExcelJS | undefined;
  * the top), and only imports, exports and templates need it, never a read. Types come from `import type`.
  */
 export function excel(): typeof ExcelJS {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (loaded ??= require('exceljs') as typeof ExcelJS);
 }

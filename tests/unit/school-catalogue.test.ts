@@ -38,8 +38,11 @@ import {
 } from '../../server/modules/exports/export-datasets';
 import { compiles, LEFT_TO_RESOLVERS } from '../../server/modules/school/school.compiled';
 import {
+  renderAddinFundingFields,
   renderAddinSchoolFields,
+  renderFnFundingOperation,
   renderFnSchoolsOperation,
+  renderSchoolFundingOperation,
   renderSchoolsOperation,
   SCHOOL_CATALOGUE,
   SCHOOL_COLUMNS,
@@ -49,6 +52,7 @@ import {
 } from '../../server/modules/school/school.fields';
 import { COMMUNITY_CATALOGUE, COMMUNITY_COLUMNS } from '../../server/modules/school/school.sql';
 import { SCHOOL_DATASET_COLUMNS } from '../../addin/src/core/school-fields.generated';
+import { FUNDING_LINE_COLUMNS } from '../../addin/src/core/funding-fields.generated';
 import { datasetById } from '../../addin/src/core/datasets';
 import { SCHOOL_FIELDS } from '../../addin/src/functions/logic';
 import { OPERATIONS } from '../../addin/src/core/operations.generated';
@@ -227,8 +231,8 @@ describe('the funding exports, as the export builds them', () => {
 });
 
 describe("the add-in's funding operations", () => {
-  // Not derived yet (the add-in's funding dataset and =HNH.FUNDING list their lines by hand): a SchoolFunding field
-  // they do not select fails here, so a new field cannot silently miss the add-in. The request carries the school and term.
+  // Generated from the SchoolFunding catalogue (school.fields.ts; the files are checked fresh above): every field but
+  // the school and term, which the request carries.
   const REQUEST_OWN = ['schoolUrn', 'term'];
   it.each(['SchoolFunding', 'FnFunding'])('%s selects every other SchoolFunding field', (name) => {
     const op = parse(OPERATIONS[name as keyof typeof OPERATIONS]);
@@ -245,6 +249,23 @@ describe("the add-in's funding operations", () => {
         .filter((n) => !REQUEST_OWN.includes(n))
         .sort(),
     );
+  });
+
+  it('gives the add-in every funding line but the flag, each line naming the flag that hides it', () => {
+    expect(FUNDING_LINE_COLUMNS).toEqual([
+      { header: 'Baseline', kind: 'money', field: 'baseline', names: ['baseline'] },
+      { header: 'Protection rate', kind: 'rate', field: 'protectionRate', names: ['protectionrate'] },
+      { header: 'Protected', kind: 'money', field: 'protectedAmount', names: ['protectedamount', 'protected'] },
+      { header: 'Community share', kind: 'money', field: 'communityShare', names: ['communityshare'] },
+      {
+        header: 'Banded top-up',
+        kind: 'money',
+        field: 'bandedTopUp',
+        names: ['bandedtopup'],
+        hiddenWith: 'bandedTopUpSuppressed',
+      },
+      { header: 'Total', kind: 'money', field: 'total', names: ['total'], hiddenWith: 'bandedTopUpSuppressed' },
+    ]);
   });
 });
 
@@ -297,6 +318,27 @@ describe('a field added to a view type', () => {
       ['respiteShare', 'money'],
     ]);
     expect(plan.document).toContain('funding(term: $term) {\n        term\n        respite\n        respiteShare\n');
+  });
+
+  it("reaches the add-in's funding lines, =HNH.FUNDING's names and both funding operations", () => {
+    const cat = viewCatalogueOf(ProbeFunding, ProbeFundingRow, {
+      ...opts,
+      fields: { ...opts.fields, respiteShare: { aliases: ['share'] } },
+    });
+    expect(renderAddinFundingFields(cat)).toContain(
+      '  {"header":"Respite","kind":"money","field":"respite","names":["respite"]},\n' +
+        '  {"header":"Respite share","kind":"money","field":"respiteShare","names":["respiteshare","share"]},\n];',
+    );
+    expect(renderSchoolFundingOperation(cat)).toContain(
+      'funding(term: $term) {\n        respite\n        respiteShare\n',
+    );
+    expect(renderFnFundingOperation(cat)).toContain('funding(term: $term) {\n      respite\n      respiteShare\n');
+  });
+
+  it('that a line names a flag the type does not have, fails at load', () => {
+    expect(() =>
+      viewCatalogueOf(ProbeFunding, ProbeFundingRow, { ...opts, fields: { respite: { hiddenWith: 'respiteShare' } } }),
+    ).toThrow('ProbeFunding.respite: hiddenWith "respiteShare" is not a Boolean field of the type.');
   });
 
   it('that is neither a column of its entity nor a named rule, fails at load', () => {

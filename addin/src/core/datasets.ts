@@ -1,6 +1,7 @@
 import { excelDate } from './format';
 import { OPERATIONS } from './operations.generated';
 import { SCHOOL_DATASET_COLUMNS } from './school-fields.generated';
+import { FUNDING_LINE_COLUMNS } from './funding-fields.generated';
 import type { CellValue, ColumnDef } from './types';
 
 /** The subset of the hub client the datasets need; tests pass a fake. */
@@ -269,12 +270,7 @@ export const DATASETS: DatasetDef[] = [
       t('Name'),
       t('Community'),
       t('Term'),
-      m('Baseline'),
-      rate('Protection rate'),
-      m('Protected'),
-      m('Community share'),
-      m('Banded top-up'),
-      m('Total'),
+      ...FUNDING_LINE_COLUMNS.map(({ header, kind }) => ({ header, kind })),
     ],
     async fetch(hub, p, onPage) {
       const nodes = await fetchAllPages<any>(
@@ -291,13 +287,8 @@ export const DATASETS: DatasetDef[] = [
           s.name,
           v(s.community?.code),
           p.term!,
-          v(f.baseline),
-          v(f.protectionRate),
-          v(f.protectedAmount),
-          v(f.communityShare),
-          // Hidden by disclosure control (it would give away small band counts): "c", never 0 or blank.
-          f.bandedTopUpSuppressed ? 'c' : v(f.bandedTopUp),
-          f.bandedTopUpSuppressed ? 'c' : v(f.total),
+          // A line hidden by disclosure control (it would give away small band counts): "c", never 0 or blank.
+          ...FUNDING_LINE_COLUMNS.map((c) => (c.hiddenWith && f[c.hiddenWith] ? 'c' : v(f[c.field]))),
         ];
       });
     },

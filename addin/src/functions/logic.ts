@@ -1,6 +1,7 @@
 /** Argument checking and answer picking for the custom functions: plain TypeScript, no Excel. */
 import { Batcher, FunctionFailure, type ScenarioAnswer, type Unit } from './batcher';
 import { SCHOOL_DATASET_COLUMNS } from '../core/school-fields.generated';
+import { FUNDING_LINE_COLUMNS } from '../core/funding-fields.generated';
 
 const bad = (arg: string, message: string) => new FunctionFailure('VALUE', `${arg}: ${message}`);
 const na = (message: string) => new FunctionFailure('NA', message);
@@ -34,15 +35,10 @@ const TERM = /^[A-Z]+-\d{4}$/;
 const YEAR = /^\d{4}-\d{2}$/;
 const optional = (v: unknown) => v === undefined || v === null || v === '';
 
-export const FUNDING_LINES: Record<string, string> = {
-  baseline: 'baseline',
-  protectionrate: 'protectionRate',
-  protected: 'protectedAmount',
-  protectedamount: 'protectedAmount',
-  communityshare: 'communityShare',
-  bandedtopup: 'bandedTopUp',
-  total: 'total',
-};
+/** =HNH.FUNDING's lines by each name it knows them by, from the SchoolFunding catalogue (funding-fields.generated.ts). */
+export const FUNDING_LINES: Record<string, (typeof FUNDING_LINE_COLUMNS)[number]> = Object.fromEntries(
+  FUNDING_LINE_COLUMNS.flatMap((c) => c.names.map((name) => [name, c])),
+);
 /** What a scenario's results carry per school and term (the protection rate is a parameter, not a result). */
 const SCENARIO_LINES = new Set(['baseline', 'protectedAmount', 'communityShare', 'bandedTopUp', 'total']);
 
@@ -92,7 +88,7 @@ export class HnhFunctions {
         `expected one of ${Object.keys(FUNDING_LINES).join(', ')}, got ${JSON.stringify(lineArg ?? null)}`,
       );
     }
-    const line = FUNDING_LINES[norm(lineArg)];
+    const { field: line, hiddenWith } = FUNDING_LINES[norm(lineArg)];
     if (!optional(scenarioArg)) {
       const id = argScenario(scenarioArg);
       if (!SCENARIO_LINES.has(line)) throw bad('line', `a scenario has ${[...SCENARIO_LINES].join(', ')} only`);
@@ -107,7 +103,7 @@ export class HnhFunctions {
     if (f === null) throw na(`No funding recorded for URN ${urn} in ${term}`);
     // The banded top-up (and the total that includes it) encodes small band counts when the hub hides it:
     // "c", the disclosure-control mark CASELOAD uses, never a 0 or #N/A that reads as "nothing paid".
-    if (f.bandedTopUpSuppressed && (line === 'bandedTopUp' || line === 'total')) return 'c';
+    if (hiddenWith && f[hiddenWith]) return 'c';
     return toCell(f[line]);
   }
 

@@ -24,6 +24,10 @@ export interface CatalogueOptions {
   fraction?: true;
   /** Left out of the datasets, with the reason, which the catalogue test prints. */
   notExported?: string;
+  /** Other names the add-in's functions accept for it (=HNH.FUNDING's line "protected"). */
+  aliases?: readonly string[];
+  /** The flag field whose true hides this one (disclosure control): the add-in shows "c", never a 0 or a blank. */
+  hiddenWith?: string;
 }
 
 export interface CatalogueField {
@@ -39,6 +43,8 @@ export interface CatalogueField {
   points: boolean;
   fraction: boolean;
   notExported?: string;
+  aliases?: readonly string[];
+  hiddenWith?: string;
 }
 
 const options = new WeakMap<object, Map<string, CatalogueOptions>>();
@@ -90,6 +96,8 @@ function entry(field: GqlField, column: string, opts: CatalogueOptions, where: s
     points: Boolean(opts.points),
     fraction: Boolean(opts.fraction),
     notExported: opts.notExported,
+    ...(opts.aliases ? { aliases: opts.aliases } : {}),
+    ...(opts.hiddenWith ? { hiddenWith: opts.hiddenWith } : {}),
   };
 }
 
@@ -166,6 +174,9 @@ export function viewCatalogueOf(view: Class, entity: Class, opts: ViewOptions = 
     ...Object.keys(opts.fields ?? {}),
   ])
     if (!out.some((f) => f.name === name)) throw new Error(`${view.name}.${name}: not a scalar field of the type.`);
+  for (const f of out)
+    if (f.hiddenWith && !out.some((g) => g.name === f.hiddenWith && g.kind === 'bool'))
+      throw new Error(`${view.name}.${f.name}: hiddenWith "${f.hiddenWith}" is not a Boolean field of the type.`);
   return out;
 }
 

@@ -20,8 +20,25 @@ export const SCHOOL_FUNDING_CATALOGUE: readonly ViewField[] = viewCatalogueOf(Sc
   fields: {
     schoolUrn: { notExported: "a funding row's school is in the row's own School columns" },
     protectionRate: { fraction: true },
+    protectedAmount: { header: 'Protected', aliases: ['protected'] },
+    bandedTopUp: { header: 'Banded top-up', hiddenWith: 'bandedTopUpSuppressed' },
+    total: { hiddenWith: 'bandedTopUpSuppressed' },
   },
 });
+
+/** What the add-in reads of a school's funding: every exported field but the term (its request's own argument). */
+export function addinFundingFields(catalogue: readonly ViewField[] = SCHOOL_FUNDING_CATALOGUE): ViewField[] {
+  return catalogue.filter((f) => f.notExported === undefined && f.name !== 'term');
+}
+
+/**
+ * The add-in's funding lines (its "School funding" dataset and =HNH.FUNDING's `line`): what it reads but the flags
+ * that hide a line (a line names its flag in `hiddenWith`).
+ */
+export function fundingLines(catalogue: readonly ViewField[] = SCHOOL_FUNDING_CATALOGUE): ViewField[] {
+  const read = addinFundingFields(catalogue);
+  return read.filter((f) => !read.some((g) => g.hiddenWith === f.name));
+}
 
 export const COMMUNITY_POT_CATALOGUE: readonly ViewField[] = viewCatalogueOf(CommunityPotView, CommunityPot, {
   from: { term: 'termCode' },

@@ -1,5 +1,6 @@
 import { parse, print } from 'graphql';
 import { School } from './school.entity';
+import { addinFundingFields, fundingLines, SCHOOL_FUNDING_CATALOGUE } from './funding.fields';
 import {
   addinKind,
   AddinKind,
@@ -9,6 +10,8 @@ import {
   columnsSql,
   exportType,
   ExportType,
+  selectionOf,
+  ViewField,
 } from './catalogue';
 
 /**
@@ -196,11 +199,68 @@ export function renderFnSchoolsOperation(columns: readonly SchoolDatasetColumn[]
   );
 }
 
+const FUNDING_HEADER = `from server/modules/school/funding.fields.ts (the SchoolFunding catalogue) by ${REGENERATE}`;
+const FUNDING_ID = schoolDatasetSubset('urn', 'name', 'communityCode');
+
+/** The add-in's funding lines: header, kind, field, the names =HNH.FUNDING knows it by, the flag that hides it. */
+export function renderAddinFundingFields(catalogue: readonly ViewField[] = SCHOOL_FUNDING_CATALOGUE): string {
+  const cols = fundingLines(catalogue).map((f) =>
+    JSON.stringify({
+      header: f.header,
+      kind: addinKind(f),
+      field: f.name,
+      names: [f.name, ...(f.aliases ?? [])].map((n) => n.toLowerCase()),
+      ...(f.hiddenWith ? { hiddenWith: f.hiddenWith } : {}),
+    }),
+  );
+  return [
+    `// DO NOT EDIT: generated ${FUNDING_HEADER}.`,
+    "import type { ColumnKind } from './types';",
+    '',
+    '/**',
+    ' * The funding lines of a school in a term: the "School funding" dataset\'s columns after URN, name, community and',
+    ' * term, in a SchoolFunding of schema/operations/SchoolFunding.graphql and FnFunding.graphql; the names',
+    ' * =HNH.FUNDING(urn, term, line) knows each by; and the flag whose true hides it (shown as "c").',
+    ' */',
+    'export const FUNDING_LINE_COLUMNS: readonly {',
+    '  header: string;',
+    '  kind: ColumnKind;',
+    '  field: string;',
+    '  names: readonly string[];',
+    '  hiddenWith?: string;',
+    '}[] = [',
+    ...cols.map((c) => `  ${c},`),
+    '];',
+    '',
+  ].join('\n');
+}
+
+const fundingOperation = (comment: string, document: string) =>
+  `# DO NOT EDIT: generated ${FUNDING_HEADER}.\n# ${comment}\n${print(parse(document))}\n`;
+
+export function renderSchoolFundingOperation(catalogue: readonly ViewField[] = SCHOOL_FUNDING_CATALOGUE): string {
+  return fundingOperation(
+    'One page of school funding for a funding term: baseline, protection, community share, banded top-up.',
+    `query SchoolFunding($first: Int!, $after: String, $filter: SchoolFilter, $term: String!) { schools(first: $first, after: $after, filter: $filter, orderBy: { field: URN, direction: ASC }) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { ${schoolSelection('', FUNDING_ID)} funding(term: $term) { ${selectionOf(addinFundingFields(catalogue))} } } } }`,
+  );
+}
+
+export function renderFnFundingOperation(catalogue: readonly ViewField[] = SCHOOL_FUNDING_CATALOGUE): string {
+  return fundingOperation(
+    'Custom functions: =HNH.FUNDING(urn, term, line). One aliased field per distinct term in a request.',
+    `query FnFunding($urns: [Int!]!, $term: String!) { schoolsByUrn(urns: $urns) { urn funding(term: $term) { ${selectionOf(addinFundingFields(catalogue))} } } }`,
+  );
+}
+
 /** Every generated file, by its path from the project root. */
 export function schoolGeneratedFiles(): Record<string, string> {
   return {
     'addin/src/core/school-fields.generated.ts': renderAddinSchoolFields(),
     'schema/operations/Schools.graphql': renderSchoolsOperation(),
     'schema/operations/FnSchools.graphql': renderFnSchoolsOperation(),
+    'addin/src/core/funding-fields.generated.ts': renderAddinFundingFields(),
+    'schema/operations/SchoolFunding.graphql': renderSchoolFundingOperation(),
+    'schema/operations/FnFunding.graphql': renderFnFundingOperation(),
   };
 }
