@@ -1,6 +1,7 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import Decimal from 'decimal.js';
 import { readMoney } from './money';
+import { isIsoDate, ISO_DATE_SHAPE } from './dates';
 
 const MONEY_OUT_RE = /^-?\d+\.\d{2}$/;
 
@@ -46,15 +47,13 @@ export const MoneyScalar = new GraphQLScalarType({
   },
 });
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 function parseDate(value: unknown): string {
-  if (typeof value !== 'string' || !DATE_RE.test(value) || Number.isNaN(Date.parse(value + 'T00:00:00Z'))) {
+  if (typeof value !== 'string' || !ISO_DATE_SHAPE.test(value)) {
     throw new GraphQLError(`Date must be an ISO date "YYYY-MM-DD"; got ${JSON.stringify(value)}`, {
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
-  const round = new Date(value + 'T00:00:00Z').toISOString().slice(0, 10);
-  if (round !== value) {
+  if (!isIsoDate(value)) {
     throw new GraphQLError(`Date ${value} does not exist`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return value;

@@ -1,5 +1,6 @@
 import { BadInput, cutText } from '../../errors';
 import { unstorableText } from '../../http/guard';
+import { isIsoDate } from '../../common/dates';
 
 /** One query-string filter of an export: the same name and meaning as the GraphQL argument it feeds. */
 export interface ParamSpec {
@@ -12,7 +13,6 @@ export interface ParamSpec {
 
 export type ParsedParams = Record<string, string | number | string[] | number[] | null>;
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const INT_RE = /^-?\d{1,9}$/;
 
 function fail(name: string, raw: string, reason: string): never {
@@ -28,8 +28,7 @@ function parseOne(spec: ParamSpec, raw: string): string | number {
       if (!INT_RE.test(raw)) fail(spec.name, raw, 'is not a whole number.');
       return Number(raw);
     case 'date': {
-      const ok = DATE_RE.test(raw) && new Date(raw + 'T00:00:00Z').toISOString().slice(0, 10) === raw;
-      if (!ok) fail(spec.name, raw, 'is not a date "YYYY-MM-DD".');
+      if (!isIsoDate(raw)) fail(spec.name, raw, 'is not a date "YYYY-MM-DD".');
       return raw;
     }
     case 'enum':

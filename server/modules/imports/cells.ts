@@ -1,4 +1,5 @@
 import { readDecimal, type DecimalOptions } from '../../common/money';
+import { isIsoDate } from '../../common/dates';
 
 /**
  * How every import reads a cell that is a date or a decimal that is not money (money is common/money.ts's
@@ -25,9 +26,7 @@ export function readDate(text: string): string | null {
   }
   const uk = /^(\d{1,2})([/-])(\d{1,2})\2(\d{4})$/.exec(text);
   const iso = uk ? `${uk[4]}-${uk[3].padStart(2, '0')}-${uk[1].padStart(2, '0')}` : text;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return null;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
+  return isIsoDate(iso) ? iso : null;
 }
 
 /** A date cell that may be blank: null when it is, undefined when it holds something that is not a date. */
