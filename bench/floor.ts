@@ -1,9 +1,12 @@
 import http from 'node:http';
 import { Pool } from 'pg';
+import { MEMBERSHIP_ON } from '../server/modules/community/membership';
+import { schoolTermTotalSql } from '../server/modules/funding/engine';
 
 /**
  * The floors: the same data as the hub's queries, produced by one hand-written SQL statement (json_agg) each
- * and written straight to HTTP. No GraphQL, no auth, no loaders: what the database alone costs.
+ * and written straight to HTTP. No GraphQL, no auth, no loaders: what the database alone costs. The rules they
+ * apply (membership on a date, a school's funding total) are the hub's own SQL fragments, so both do the same work.
  * `/?n=600` is the nested 600-school query, `/page?n=20` the 20-school page of primary schools with its
  * totalCount, `/school?urn=…` the single-school lookup.
  */
@@ -12,12 +15,11 @@ const SCHOOL_JSON = `json_build_object('urn', s.urn, 'name', s.name,
     'community', (SELECT json_build_object('code', c.code, 'name', c.name, 'pot', json_build_object('amount', p.amount))
        FROM community_membership m JOIN community c ON c.code = m.community_code
        LEFT JOIN community_pot p ON p.community_code = c.code AND p.term_code = 'AUTUMN-2025'
-      WHERE m.school_urn = s.urn AND m.effective_from <= DATE '2025-10-01' AND (m.effective_to IS NULL OR m.effective_to > DATE '2025-10-01')
-      ORDER BY m.effective_from DESC LIMIT 1),
+      WHERE m.school_urn = s.urn AND ${MEMBERSHIP_ON('m', `DATE '2025-10-01'`)}),
     'notionalSenBudget', (SELECT json_build_object('total', sum(f.sen_amount), 'factors', json_agg(json_build_object('factor', f.factor, 'senAmount', f.sen_amount) ORDER BY f.factor))
        FROM notional_sen_factor f WHERE f.school_urn = s.urn AND f.financial_year_code = '2025-26' HAVING count(*) > 0),
     'funding', (SELECT json_build_object('baseline', t.baseline, 'protectedAmount', t.protected_amount, 'communityShare', t.community_share,
-            'total', t.protected_amount + t.community_share + t.banded_top_up)
+            'total', ${schoolTermTotalSql('t')})
        FROM school_term_funding t WHERE t.school_urn = s.urn AND t.term_code = 'AUTUMN-2025'),
     'caseloads', (SELECT coalesce(json_agg(json_build_object('kind', k.kind, 'count', k.n, 'suppressed', false) ORDER BY k.kind), '[]'::json)
        FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = s.urn AND period_code = '2025/26-T2' GROUP BY kind) k))`;
