@@ -1,6 +1,6 @@
 import { District, Area } from '../geography/geography.entity';
 import { School } from '../school/school.entity';
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { DateColumn } from '../../common/columns';
 
@@ -38,7 +38,7 @@ export class Community {
   @Column({ type: 'varchar', length: 200, nullable: true })
   chairContact?: string | null;
 
-  @Field(() => Number, { nullable: true, description: "URN of the Chair's school." })
+  @Field(() => Int, { nullable: true, description: "URN of the Chair's school." })
   @Column({ type: 'integer', nullable: true })
   chairSchoolUrn: number | null;
 
