@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../config';
 import { FolderLock, FolderLocked, lockFolder } from './folder-lock';
 
@@ -25,8 +24,16 @@ const SOCKET_PORT = 5432;
  * directory only this user can enter (`<dataDir>/run`, mode 0700), never on a TCP port: PGlite has no
  * passwords, and whoever reaches it is a superuser who could turn off the audit trigger. The data folder is
  * locked first (folder-lock.ts), so one process owns it. PGlite is a single session: use a pool of one.
+ *
+ * PGlite and its socket server run on a worker thread of their own: the database's work (PostgreSQL compiled to
+ * WebAssembly) takes the machine's other core instead of the hub's event loop, and at start it boots while the
+ * hub's modules load (main.ts starts it first, and waits for `spawned`: the folder's lock is taken and the thread
+ * is running).
  */
-export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDatabase> {
+export async function startEmbedded(
+  dataDir: string | null,
+  opts: { spawned?: () => void } = {},
+): Promise<EmbeddedDatabase> {
   let fresh = true;
   let lock: FolderLock | null = null;
   let socketDir: string;
@@ -57,28 +64,104 @@ export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDat
     socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-pglite-'));
     fs.chmodSync(socketDir, 0o700);
   }
-  let db: PGlite;
+  const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  let worker: Worker;
   try {
-    db = await PGlite.create(dataDir ? path.join(dataDir, 'pgdata') : undefined);
+    const starting = startWorker(dataDir ? path.join(dataDir, 'pgdata') : null, socketPath);
+    opts.spawned?.();
+    worker = await starting;
   } catch (err) {
     await lock?.release();
+    if (!dataDir) fs.rmSync(socketDir, { recursive: true, force: true });
     throw new ConfigError(
-      `The embedded database in ${dataDir} could not be opened (${(err as Error).message}). It may be damaged or from another PGlite version: move it aside or set HUB_DATA_DIR to an empty folder.`,
+      dataDir
+        ? `The embedded database in ${dataDir} could not be opened (${(err as Error).message}). It may be damaged or from another PGlite version: move it aside or set HUB_DATA_DIR to an empty folder.`
+        : `The embedded database could not be started (${(err as Error).message}).`,
     );
   }
-  const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
-  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
-  await server.start();
   fs.chmodSync(socketPath, 0o600);
   return {
     url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}&port=${SOCKET_PORT}`,
     socketDir,
     fresh,
     async stop() {
-      await server.stop();
-      await db.close();
+      await stopWorker(worker);
       if (!dataDir) fs.rmSync(socketDir, { recursive: true, force: true });
       await lock?.release();
     },
   };
+}
+
+/**
+ * The worker's code: PGlite on `pgdata` (in memory when null), served on `socketPath`. It says 'ready' (or 'failed'
+ * with the reason), and on 'stop' closes the server and the database, says 'stopped' and ends. The packages are
+ * required by the paths this thread resolved, so the worker finds them wherever the hub was started from.
+ */
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { PGlite } = require(workerData.pglite);
+const { PGLiteSocketServer } = require(workerData.socket);
+(async () => {
+  let db, server;
+  try {
+    db = await PGlite.create(workerData.pgdata ?? undefined);
+    server = new PGLiteSocketServer({ db, path: workerData.socketPath, maxConnections: 64 });
+    await server.start();
+  } catch (err) {
+    parentPort.postMessage({ type: 'failed', message: String((err && err.message) || err) });
+    return;
+  }
+  parentPort.on('message', async (m) => {
+    if (m !== 'stop') return;
+    await server.stop();
+    await db.close();
+    parentPort.postMessage({ type: 'stopped' });
+    parentPort.close();
+  });
+  parentPort.postMessage({ type: 'ready' });
+})();
+`;
+
+type WorkerMessage = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; message: string };
+
+/** Starts the database's worker; resolves once it serves on `socketPath`, rejects with why it could not. */
+function startWorker(pgdata: string | null, socketPath: string): Promise<Worker> {
+  const worker = new Worker(WORKER_CODE, {
+    eval: true,
+    workerData: {
+      pglite: require.resolve('@electric-sql/pglite'),
+      socket: require.resolve('@electric-sql/pglite-socket'),
+      pgdata,
+      socketPath,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`the database thread exited with code ${code}`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: WorkerMessage) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (m.type === 'ready') {
+        // A database thread that dies while the hub runs takes the hub with it, as it would in one thread.
+        worker.on('error', (err) => {
+          process.stderr.write(`high-needs-hub: the embedded database failed: ${err.stack ?? err}\n`);
+          process.exit(1);
+        });
+        resolve(worker);
+      } else {
+        void worker.terminate();
+        reject(new Error(m.type === 'failed' ? m.message : 'the database thread stopped at start'));
+      }
+    });
+  });
+}
+
+/** Closes the server and the database on their thread, then lets the thread end. */
+async function stopWorker(worker: Worker): Promise<void> {
+  await new Promise<void>((resolve) => {
+    worker.once('exit', () => resolve());
+    worker.once('message', () => void worker.terminate());
+    worker.postMessage('stop');
+  });
 }

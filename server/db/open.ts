@@ -24,9 +24,11 @@ function describe(url: string): string {
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize' | 'statementTimeoutMs'>,
   logger?: ConstructorParameters<typeof import('./sql-counter').CountingLogger>[0],
-  opts: { inMemory?: boolean } = {},
+  opts: { inMemory?: boolean; embedded?: Promise<EmbeddedDatabase> | null } = {},
 ): Promise<OpenDatabase> {
-  const embedded = config.databaseUrl ? null : await startEmbedded(opts.inMemory ? null : config.dataDir);
+  const embedded = config.databaseUrl
+    ? null
+    : await (opts.embedded ?? startEmbedded(opts.inMemory ? null : config.dataDir));
   const dataSource = createDataSource({
     url: config.databaseUrl ?? embedded!.url,
     // PGlite is one session: more than one connection would interleave transactions.
