@@ -8,6 +8,7 @@ import { startBenchHub, BenchHub, BENCH_METRICS_AUTH } from './setup';
 import { startFloor } from './floor';
 import { QUERIES, readBody } from './read-queries';
 import { computeFunding } from '../server/modules/funding/engine';
+import { isLocked } from '../server/db/folder-lock';
 import { DEFAULT_MODEL_PARAMETERS } from '../server/modules/funding/model';
 import { blockLinesOf, dsgOf } from '../server/modules/scenario/scenario.views';
 import { loadFundingInputs } from '../server/modules/funding/funding-inputs';
@@ -178,6 +179,10 @@ async function timeStart(dataDir: string, compileCache: string): Promise<number>
     child.once('exit', () => r());
     process.kill(-child.pid!, 'SIGTERM');
   });
+  // npm exits at once; the hub under it shuts down cleanly (a cold one finishes precomputing first): the next start
+  // waits until it has let go of the data folder.
+  const until = Date.now() + 30_000;
+  while ((await isLocked(dataDir)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   return ms;
 }
 
