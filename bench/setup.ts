@@ -61,7 +61,11 @@ export async function startBenchHub(
   opts: { demo?: boolean; logger?: Logger } = {},
 ): Promise<BenchHub> {
   const db = await openBenchDatabase(adminUrl);
-  const dataSource = createDataSource({ url: db.url, poolSize: db.poolSize });
+  const dataSource = createDataSource({
+    url: db.url,
+    poolSize: db.poolSize,
+    preparedStatements: db.engine === 'postgres' && process.env.HUB_PREPARED_STATEMENTS !== '0',
+  });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   // The benches import (GIAS, baselines): the demo data as a REAL fixture, as the test helpers load it.

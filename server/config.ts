@@ -37,6 +37,8 @@ export interface Config {
   oidc: OidcConfig | null;
   /** Compile the school list into one SQL statement (HUB_COMPILED_READS=0 turns it off: every query through resolvers). */
   compiledReads: boolean;
+  /** Prepare the compiled reads' statements on PostgreSQL (HUB_PREPARED_STATEMENTS=0: send the text every time). */
+  preparedStatements: boolean;
   /** Bearer token for /metrics on the main port (METRICS_TOKEN); null: /metrics is only on the loopback METRICS_PORT. */
   metricsToken: string | null;
   /** Loopback-only port for /metrics without a token (METRICS_PORT; 0: none). */
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: int(env, 'DB_POOL_SIZE', 10, 1, 100),
     seedDemo: env.HUB_DEMO !== '0',
     compiledReads: env.HUB_COMPILED_READS !== '0',
+    preparedStatements: env.HUB_PREPARED_STATEMENTS !== '0',
     oidc,
     metricsToken: metricsToken(env),
     metricsPort: int(env, 'METRICS_PORT', 9464, 0, 65535),

@@ -6,6 +6,7 @@ import { entities } from '../modules';
 import { allMigrations } from '../../migrations';
 import { SnakeNamingStrategy } from './naming';
 import { CountingLogger } from './sql-counter';
+import { allowPreparedStatements } from './prepared';
 
 // Dates stay 'YYYY-MM-DD' strings (no time-zone shifts); bigint counts become numbers (counts here are small);
 // numeric stays a string (exact money).
@@ -21,6 +22,8 @@ export interface DataSourceOptions {
   applicationName?: string;
   /** How long a request waits for a pooled connection before SERVICE_UNAVAILABLE (pg's default waits for ever). */
   connectionTimeoutMs?: number;
+  /** May connections prepare the compiled reads' statements (db/prepared.ts)? Never on PGlite (one shared session). */
+  preparedStatements?: boolean;
 }
 
 /** The channel the reference-data triggers notify (migration ReferenceDataNotify). */
@@ -43,7 +46,7 @@ export class HubDataSource extends DataSource {
 
 export function createDataSource(opts: DataSourceOptions): HubDataSource {
   const notifications = new DatabaseNotifications({ connectionString: opts.url }, [REFERENCE_CHANNEL]);
-  return new HubDataSource(
+  const ds = new HubDataSource(
     {
       type: 'postgres',
       url: opts.url,
@@ -76,6 +79,8 @@ export function createDataSource(opts: DataSourceOptions): HubDataSource {
     },
     notifications,
   );
+  allowPreparedStatements(ds, opts.preparedStatements ?? false);
+  return ds;
 }
 
 /** The notifications of a DataSource made by createDataSource, or null for any other. */

@@ -22,7 +22,8 @@ function describe(url: string): string {
 
 /** Opens the configured database: PostgreSQL at DATABASE_URL, else PGlite in the data folder. */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize' | 'statementTimeoutMs'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize' | 'statementTimeoutMs'> &
+    Partial<Pick<Config, 'preparedStatements'>>,
   logger?: ConstructorParameters<typeof import('./sql-counter').CountingLogger>[0],
   opts: { inMemory?: boolean; embedded?: Promise<EmbeddedDatabase> | null } = {},
 ): Promise<OpenDatabase> {
@@ -34,6 +35,7 @@ export async function openDatabase(
     // PGlite is one session: more than one connection would interleave transactions.
     poolSize: embedded ? 1 : config.poolSize,
     statementTimeoutMs: embedded ? undefined : config.statementTimeoutMs,
+    preparedStatements: !embedded && (config.preparedStatements ?? true),
     logger,
   });
   try {

@@ -74,6 +74,7 @@ export async function startTestDatabase(
     poolSize,
     statementTimeoutMs: engine === 'postgres' ? 30000 : undefined,
     connectionTimeoutMs: opts.connectionTimeoutMs,
+    preparedStatements: engine === 'postgres',
   });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
@@ -87,6 +88,7 @@ export async function startTestDatabase(
         url,
         poolSize: engine === 'pglite' ? 1 : size,
         applicationName: 'high-needs-hub-2',
+        preparedStatements: engine === 'postgres',
       });
       await ds.initialize();
       others.push(ds);

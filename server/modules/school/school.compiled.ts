@@ -11,6 +11,7 @@ import { collectFields, collectSubfields } from 'graphql/execution/collectFields
 import { getArgumentValues } from 'graphql/execution/values';
 import type { Context } from '../../context';
 import { HubError } from '../../errors';
+import { prepared } from '../../db/prepared';
 import { CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
 import { hiddenCellSql, patternsReady, sqlScope } from '../caseload/disclosure.store';
 import { hiddenBandedTopUps } from '../caseload/disclosive-money';
@@ -529,7 +530,7 @@ function compiledRead(ctx: Context, plans: (RootPlan | { key: string; typename: 
           continue;
         }
         try {
-          data[plan.key] = plan.build(await ctx.db.query(plan.sql, plan.params));
+          data[plan.key] = plan.build(await ctx.db.query(prepared(ctx.db.connection, plan.sql), plan.params));
         } catch (err) {
           // As the resolvers report it: a nullable root field is null, a non-null one makes data null.
           const cause = err instanceof Error ? err : Object.assign(new Error('Unexpected error value'), err);
