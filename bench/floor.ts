@@ -38,18 +38,24 @@ FROM (SELECT s.urn, ${SCHOOL_JSON} AS j FROM ${SCHOOLS} WHERE s.phase = $2 ORDER
 export const FLOOR_SCHOOL_SQL = `
 SELECT json_build_object('data', json_build_object('school', (SELECT ${SCHOOL_JSON} FROM ${SCHOOLS} WHERE s.urn = $1))) AS body`;
 
-export async function startFloor(dbUrl: string, poolSize: number): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startFloor(
+  dbUrl: string,
+  poolSize: number,
+  opts: { prepare: boolean },
+): Promise<{ url: string; stop(): Promise<void> }> {
   const pool = new Pool({ connectionString: dbUrl, max: poolSize });
+  const named = (name: string, text: string) => (opts.prepare ? { name: `floor_${name}`, text } : { text });
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
       const n = Number(url.searchParams.get('n') ?? 600);
+      // Prepared (named) statements, as the hub's compiled reads are on PostgreSQL (db/prepared.ts).
       const { rows } =
         url.pathname === '/school'
-          ? await pool.query(FLOOR_SCHOOL_SQL, [Number(url.searchParams.get('urn'))])
+          ? await pool.query({ ...named('school', FLOOR_SCHOOL_SQL), values: [Number(url.searchParams.get('urn'))] })
           : url.pathname === '/page'
-            ? await pool.query(FLOOR_PAGE_SQL, [n, 'PRIMARY'])
-            : await pool.query(FLOOR_SQL, [n]);
+            ? await pool.query({ ...named('page', FLOOR_PAGE_SQL), values: [n, 'PRIMARY'] })
+            : await pool.query({ ...named('nested', FLOOR_SQL), values: [n] });
       const body = JSON.stringify(rows[0].body);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);

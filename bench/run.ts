@@ -69,7 +69,10 @@ async function sqlPerRequest(hub: BenchHub, op: string): Promise<[number, number
 
 async function benchEngine(adminUrl: string | null): Promise<Row[]> {
   const hub = await startBenchHub(adminUrl);
-  const floor = await startFloor(hub.dbUrl, hub.poolSize);
+  // The floor prepares its statements where the hub does (PostgreSQL, unless HUB_PREPARED_STATEMENTS=0).
+  const floor = await startFloor(hub.dbUrl, hub.poolSize, {
+    prepare: hub.engine === 'postgres' && process.env.HUB_PREPARED_STATEMENTS !== '0',
+  });
   const rows: Row[] = [];
   try {
     const [{ urn }] = await hub.dataSource.query(
