@@ -113,10 +113,13 @@ const { PGLiteSocketServer } = require(workerData.socket);
   }
   parentPort.on('message', async (m) => {
     if (m !== 'stop') return;
-    await server.stop();
-    await db.close();
-    parentPort.postMessage({ type: 'stopped' });
-    parentPort.close();
+    try {
+      await server.stop();
+      await db.close();
+    } finally {
+      parentPort.postMessage({ type: 'stopped' });
+      parentPort.close();
+    }
   });
   parentPort.postMessage({ type: 'ready' });
 })();
@@ -157,10 +160,21 @@ function startWorker(pgdata: string | null, socketPath: string): Promise<Worker>
   });
 }
 
-/** Closes the server and the database on their thread, then lets the thread end. */
+/** How long the database may take to close before its thread is ended regardless. */
+const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * Closes the server and the database on their thread (PGlite writes its last checkpoint), then ends the thread; at
+ * once when it has already ended, and regardless after STOP_TIMEOUT_MS.
+ */
 async function stopWorker(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return;
   await new Promise<void>((resolve) => {
-    worker.once('exit', () => resolve());
+    const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     worker.once('message', () => void worker.terminate());
     worker.postMessage('stop');
   });
