@@ -34,6 +34,10 @@ async function main() {
   const { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } = await import('./bootstrap');
   const { bootstrapLines, bootstrapRealHub, checkHubInstance } = await import('./modules/instance/instance');
   const { HubMode } = await import('./modules/instance/hub-instance.entity');
+  // exceljs (a fifth of the hub's modules) is wanted only by imports and exports, but loading it while the first
+  // upload is read raised that upload's peak memory by tens of MB: it loads here, while this thread would otherwise
+  // wait for the database's to finish booting.
+  if (embedded) (await import('./common/excel')).excel();
   let bootstrapToken: string | null = null;
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;
