@@ -35,9 +35,9 @@ async function main() {
   const { bootstrapLines, bootstrapRealHub, checkHubInstance } = await import('./modules/instance/instance');
   const { HubMode } = await import('./modules/instance/hub-instance.entity');
   // exceljs (a fifth of the hub's modules) is wanted only by imports and exports, but loading it while the first
-  // upload is read raised that upload's peak memory by tens of MB: it loads here, while this thread would otherwise
-  // wait for the database's to finish booting.
-  if (embedded) (await import('./common/excel')).excel();
+  // upload is read raised that upload's peak memory by tens of MB: it loads here, at start (on PGlite while this
+  // thread would otherwise wait for the database's to finish booting).
+  (await import('./common/excel')).excel();
   let bootstrapToken: string | null = null;
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;
