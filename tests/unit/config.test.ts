@@ -21,6 +21,11 @@ describe('configuration', () => {
     }
   });
 
+  it('prepares the compiled reads on PostgreSQL unless HUB_PREPARED_STATEMENTS=0', () => {
+    expect(loadConfig({}).preparedStatements).toBe(true);
+    expect(loadConfig({ HUB_PREPARED_STATEMENTS: '0' }).preparedStatements).toBe(false);
+  });
+
   it('says which variable is wrong and what range it takes', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT must be a whole number from 0 to 65535; got "eighty".');
   });
