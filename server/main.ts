@@ -2,47 +2,29 @@ import './compile-cache';
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
-import { startEmbedded } from './db/embedded';
-import type { OpenDatabase } from './db/open';
-import type { Hub } from './server';
+import { openDatabase, OpenDatabase } from './db/open';
+import { createHub, Hub } from './server';
+import { serverVersionProblem } from './db/version';
+import { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } from './bootstrap';
 import { newSecret, removeCredential, writeCredential } from './scripts/local/credential';
 import { setLocalAuthority } from './common/local-authority';
+import { bootstrapLines, bootstrapRealHub, checkHubInstance } from './modules/instance/instance';
+import { HubMode } from './modules/instance/hub-instance.entity';
+import { excel } from './common/excel';
 
 async function main() {
   const started = Date.now();
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'high-needs-hub' } });
   setLocalAuthority(config.localAuthority);
-  // The embedded database boots on its own thread (db/embedded.ts) while the hub's modules load on this one: the
-  // modules below are imported only once it has been started.
-  let spawned!: () => void;
-  const spawning = new Promise<void>((resolve) => (spawned = resolve));
-  const embedded = config.databaseUrl ? null : startEmbedded(config.dataDir, { spawned });
-  // Its failure is reported where it is awaited (openDatabase); loading modules blocks this thread, so they wait
-  // until the database's thread is running (or has failed to start).
-  if (embedded)
-    await Promise.race([
-      spawning,
-      embedded.then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]);
-  const { openDatabase } = await import('./db/open');
-  const { createHub } = await import('./server');
-  const { serverVersionProblem } = await import('./db/version');
-  const { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } = await import('./bootstrap');
-  const { bootstrapLines, bootstrapRealHub, checkHubInstance } = await import('./modules/instance/instance');
-  const { HubMode } = await import('./modules/instance/hub-instance.entity');
-  // exceljs (a fifth of the hub's modules) is wanted only by imports and exports, but loading it while the first
-  // upload is read raised that upload's peak memory by tens of MB: it loads here, at start (on PGlite while this
-  // thread would otherwise wait for the database's to finish booting).
-  (await import('./common/excel')).excel();
+  // exceljs (the largest module) is wanted only by imports and exports, but loading it while the first upload is
+  // read raised that upload's peak memory by tens of MB: the hub loads it at start.
+  excel();
   let bootstrapToken: string | null = null;
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;
   try {
-    db = await openDatabase(config, logger, { embedded });
+    db = await openDatabase(config, logger);
     const ds = db.dataSource;
     if (db.engine === 'pglite') {
       // The embedded database is the hub's own: it migrates itself and, when empty, loads the demo data.

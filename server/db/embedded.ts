@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { ConfigError } from '../config';
 import { FolderLock, FolderLocked, lockFolder } from './folder-lock';
 
@@ -24,16 +25,8 @@ const SOCKET_PORT = 5432;
  * directory only this user can enter (`<dataDir>/run`, mode 0700), never on a TCP port: PGlite has no
  * passwords, and whoever reaches it is a superuser who could turn off the audit trigger. The data folder is
  * locked first (folder-lock.ts), so one process owns it. PGlite is a single session: use a pool of one.
- *
- * PGlite and its socket server run on a worker thread of their own: the database's work (PostgreSQL compiled to
- * WebAssembly) takes the machine's other core instead of the hub's event loop, and at start it boots while the
- * hub's modules load (main.ts starts it first, and waits for `spawned`: the folder's lock is taken and the thread
- * is running).
  */
-export async function startEmbedded(
-  dataDir: string | null,
-  opts: { spawned?: () => void } = {},
-): Promise<EmbeddedDatabase> {
+export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDatabase> {
   let fresh = true;
   let lock: FolderLock | null = null;
   let socketDir: string;
@@ -64,118 +57,28 @@ export async function startEmbedded(
     socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hnh-pglite-'));
     fs.chmodSync(socketDir, 0o700);
   }
-  const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
-  let worker: Worker;
+  let db: PGlite;
   try {
-    const starting = startWorker(dataDir ? path.join(dataDir, 'pgdata') : null, socketPath);
-    opts.spawned?.();
-    worker = await starting;
+    db = await PGlite.create(dataDir ? path.join(dataDir, 'pgdata') : undefined);
   } catch (err) {
     await lock?.release();
-    if (!dataDir) fs.rmSync(socketDir, { recursive: true, force: true });
     throw new ConfigError(
-      dataDir
-        ? `The embedded database in ${dataDir} could not be opened (${(err as Error).message}). It may be damaged or from another PGlite version: move it aside or set HUB_DATA_DIR to an empty folder.`
-        : `The embedded database could not be started (${(err as Error).message}).`,
+      `The embedded database in ${dataDir} could not be opened (${(err as Error).message}). It may be damaged or from another PGlite version: move it aside or set HUB_DATA_DIR to an empty folder.`,
     );
   }
+  const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
+  await server.start();
   fs.chmodSync(socketPath, 0o600);
   return {
     url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}&port=${SOCKET_PORT}`,
     socketDir,
     fresh,
     async stop() {
-      await stopWorker(worker);
+      await server.stop();
+      await db.close();
       if (!dataDir) fs.rmSync(socketDir, { recursive: true, force: true });
       await lock?.release();
     },
   };
-}
-
-/**
- * The worker's code: PGlite on `pgdata` (in memory when null), served on `socketPath`. It says 'ready' (or 'failed'
- * with the reason), and on 'stop' closes the server and the database, says 'stopped' and ends. The packages are
- * required by the paths this thread resolved, so the worker finds them wherever the hub was started from.
- */
-const WORKER_CODE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { PGlite } = require(workerData.pglite);
-const { PGLiteSocketServer } = require(workerData.socket);
-(async () => {
-  let db, server;
-  try {
-    db = await PGlite.create(workerData.pgdata ?? undefined);
-    server = new PGLiteSocketServer({ db, path: workerData.socketPath, maxConnections: 64 });
-    await server.start();
-  } catch (err) {
-    parentPort.postMessage({ type: 'failed', message: String((err && err.message) || err) });
-    return;
-  }
-  parentPort.on('message', async (m) => {
-    if (m !== 'stop') return;
-    try {
-      await server.stop();
-      await db.close();
-    } finally {
-      parentPort.postMessage({ type: 'stopped' });
-      parentPort.close();
-    }
-  });
-  parentPort.postMessage({ type: 'ready' });
-})();
-`;
-
-type WorkerMessage = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; message: string };
-
-/** Starts the database's worker; resolves once it serves on `socketPath`, rejects with why it could not. */
-function startWorker(pgdata: string | null, socketPath: string): Promise<Worker> {
-  const worker = new Worker(WORKER_CODE, {
-    eval: true,
-    workerData: {
-      pglite: require.resolve('@electric-sql/pglite'),
-      socket: require.resolve('@electric-sql/pglite-socket'),
-      pgdata,
-      socketPath,
-    },
-  });
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`the database thread exited with code ${code}`));
-    worker.once('error', reject);
-    worker.once('exit', onExit);
-    worker.once('message', (m: WorkerMessage) => {
-      worker.off('error', reject);
-      worker.off('exit', onExit);
-      if (m.type === 'ready') {
-        // A database thread that dies while the hub runs takes the hub with it, as it would in one thread.
-        worker.on('error', (err) => {
-          process.stderr.write(`high-needs-hub: the embedded database failed: ${err.stack ?? err}\n`);
-          process.exit(1);
-        });
-        resolve(worker);
-      } else {
-        void worker.terminate();
-        reject(new Error(m.type === 'failed' ? m.message : 'the database thread stopped at start'));
-      }
-    });
-  });
-}
-
-/** How long the database may take to close before its thread is ended regardless. */
-const STOP_TIMEOUT_MS = 15_000;
-
-/**
- * Closes the server and the database on their thread (PGlite writes its last checkpoint), then ends the thread; at
- * once when it has already ended, and regardless after STOP_TIMEOUT_MS.
- */
-async function stopWorker(worker: Worker): Promise<void> {
-  if (worker.threadId === -1) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
-    worker.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    worker.once('message', () => void worker.terminate());
-    worker.postMessage('stop');
-  });
 }

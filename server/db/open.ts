@@ -25,11 +25,9 @@ export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'poolSize' | 'statementTimeoutMs'> &
     Partial<Pick<Config, 'preparedStatements'>>,
   logger?: ConstructorParameters<typeof import('./sql-counter').CountingLogger>[0],
-  opts: { inMemory?: boolean; embedded?: Promise<EmbeddedDatabase> | null } = {},
+  opts: { inMemory?: boolean } = {},
 ): Promise<OpenDatabase> {
-  const embedded = config.databaseUrl
-    ? null
-    : await (opts.embedded ?? startEmbedded(opts.inMemory ? null : config.dataDir));
+  const embedded = config.databaseUrl ? null : await startEmbedded(opts.inMemory ? null : config.dataDir);
   const dataSource = createDataSource({
     url: config.databaseUrl ?? embedded!.url,
     // PGlite is one session: more than one connection would interleave transactions.
