@@ -8,8 +8,9 @@ import type { DataSource } from 'typeorm';
  *
  * `prepared(ds, sql)` is what to hand TypeORM's `query` in place of the SQL: an object carrying `name` and `text`,
  * which node-postgres takes as a named query config, and which reads as the SQL itself everywhere else (TypeORM's
- * logging, slow-query warnings and QueryFailedError), so the statement is counted, budgeted and reported as any other. At most MAX_PREPARED distinct texts are prepared per process (each lives in every connection that
- * ran it); past that, and where the DataSource says not to (embedded PGlite, whose connections share one session;
+ * logging, slow-query warnings and QueryFailedError), so the statement is counted, budgeted and reported as any
+ * other. At most MAX_PREPARED distinct texts are prepared per process (each lives in every connection that ran it);
+ * past that, and where the DataSource says not to (embedded PGlite, whose connections share one session;
  * HUB_PREPARED_STATEMENTS=0 behind a transaction-pooling proxy), the plain text is sent.
  */
 const MAX_PREPARED = 500;
