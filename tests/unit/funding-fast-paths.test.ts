@@ -1,7 +1,7 @@
 /**
  * The model's integer fast paths must give exactly the figures of the decimal arithmetic they replace. Each
- * reference below is the decimal.js code the model ran before the fast paths (copied, not imported), and
- * fast-check compares them over money, rates, weights and counts, edge cases included.
+ * reference below is the decimal.js code the model ran before the fast paths (copied, not imported; the
+ * split's is exact BigInt code, see refSplit), and fast-check compares them over money, rates, weights and counts, edge cases included.
  */
 import fc from 'fast-check';
 import Decimal from 'decimal.js';
@@ -33,22 +33,22 @@ const refNotional = (amounts: Record<string, string>, pct: Record<string, string
   });
   return { lines, total: total.toFixed(2) };
 };
+// Whole weights only, in BigInt, so every remainder is exact: the decimal code the model ran before the
+// fast path divided first and rounded each quotient to 40 digits, which can break an exact tie the wrong
+// way (66,648,011.85 over weights 3, 938, 2599: the first and last parts tie on 2115/3540).
 const refSplit = (total: string, weights: number[]) => {
-  const pennies = new D(money(total)).times(100);
-  let ws = weights.map((w) => new D(w));
-  let wTotal = ws.reduce((a, b) => a.plus(b), new D(0));
-  if (wTotal.isZero()) {
-    ws = ws.map(() => new D(1));
-    wTotal = new D(ws.length);
+  const pennies = BigInt(new D(money(total)).times(100).toFixed(0));
+  let ws = weights.map((w) => BigInt(w));
+  let wTotal = ws.reduce((a, b) => a + b, 0n);
+  if (wTotal === 0n) {
+    ws = ws.map(() => 1n);
+    wTotal = BigInt(ws.length);
   }
-  const parts = ws.map((w, i) => {
-    const raw = pennies.times(w).dividedBy(wTotal);
-    return { i, floor: raw.floor(), rem: raw.minus(raw.floor()) };
-  });
-  let left = pennies.minus(parts.reduce((a, p) => a.plus(p.floor), new D(0))).toNumber();
-  const order = [...parts].sort((a, b) => b.rem.comparedTo(a.rem) || a.i - b.i);
-  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) order[k].floor = order[k].floor.plus(1);
-  return parts.map((p) => p.floor.dividedBy(100).toFixed(2));
+  const parts = ws.map((w, i) => ({ i, floor: (pennies * w) / wTotal, rem: (pennies * w) % wTotal }));
+  let left = pennies - parts.reduce((a, p) => a + p.floor, 0n);
+  const order = [...parts].sort((a, b) => (a.rem === b.rem ? a.i - b.i : b.rem > a.rem ? 1 : -1));
+  for (let k = 0; left > 0n; k = (k + 1) % order.length, left--) order[k].floor += 1n;
+  return parts.map((p) => new D(p.floor.toString()).dividedBy(100).toFixed(2));
 };
 
 const pennies = fc.integer({ min: -99_999_999_999, max: 99_999_999_999 });
@@ -104,7 +104,7 @@ describe('integer fast paths give the decimal figures exactly', () => {
     );
   });
 
-  it('largestRemainderSplit with whole weights equals the decimal split, ties to the earlier key', () => {
+  it('largestRemainderSplit with whole weights equals the exact split on the fast and the decimal path, ties to the earlier key', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 9_999_999_999 }).map((p) => new D(p).dividedBy(100).toFixed(2)),
@@ -116,10 +116,26 @@ describe('integer fast paths give the decimal figures exactly', () => {
               ws.map((w, i) => ({ key: i, weight: w })),
             ).values(),
           ];
-          return got.join() === refSplit(total, ws).join() && sumMoney(got) === money(total);
+          const decimal = [
+            ...largestRemainderSplit(
+              total,
+              ws.map((w, i) => ({ key: i, weight: String(w) })),
+            ).values(),
+          ];
+          const want = refSplit(total, ws).join();
+          return got.join() === want && decimal.join() === want && sumMoney(got) === money(total);
         },
       ),
     );
+    // An exact tie between parts of different size goes to the earlier key on both paths.
+    const tie = ['56481.37', '17659840.43', '48931690.05'];
+    for (const weight of [(w: number) => w, (w: number) => String(w), (w: number) => new D(w)])
+      expect([
+        ...largestRemainderSplit(
+          '66648011.85',
+          [3, 938, 2599].map((w, i) => ({ key: i, weight: weight(w) })),
+        ).values(),
+      ]).toEqual(tie);
     expect([
       ...largestRemainderSplit('0.02', [
         { key: 'a', weight: 1 },

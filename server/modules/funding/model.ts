@@ -12,6 +12,8 @@ import { NotionalSenFactorCode } from './funding.entity';
 // never lose or gain a penny, and the global Decimal configuration other modules rely on is left alone.
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
 type Dec = InstanceType<typeof D>;
+// Integer arithmetic on products of a total's pennies and a 40-digit weight needs more digits than D keeps.
+const EXACTD = D.clone({ precision: 200 });
 
 export type DecimalInput = string | number | Dec | Decimal;
 
@@ -342,17 +344,21 @@ export function largestRemainderSplit<K extends string | number>(
   if (fast) return fast;
   const pennies = new D(money(total)).times(100);
   if (pennies.isNegative()) throw new RangeError('largestRemainderSplit: the total must not be negative');
-  let ws = weights.map((w) => new D(w.weight.toString()));
+  let ws = weights.map((w) => new EXACTD(w.weight.toString()));
   if (ws.some((w) => w.isNegative())) throw new RangeError('largestRemainderSplit: weights must not be negative');
-  let wTotal = ws.reduce((a, b) => a.plus(b), new D(0));
+  let wTotal = ws.reduce((a, b) => a.plus(b), new EXACTD(0));
   if (wTotal.isZero()) {
-    ws = ws.map(() => new D(1));
-    wTotal = new D(ws.length);
+    ws = ws.map(() => new EXACTD(1));
+    wTotal = new EXACTD(ws.length);
   }
+  // Each part is floor(pennies x w / W) and its remainder pennies x w - floor x W, both exact (EXACTD's
+  // precision holds every product), so equal remainders compare equal and the tie goes to the earlier key.
+  // Dividing first would round each quotient to 40 digits, leaving fewer fractional digits on larger
+  // parts, and a tie could go to the later key.
   const parts = ws.map((w, i) => {
-    const raw = pennies.times(w).dividedBy(wTotal);
-    const floor = raw.floor();
-    return { i, floor, rem: raw.minus(floor) };
+    const product = w.times(pennies.toString());
+    const floor = product.divToInt(wTotal);
+    return { i, floor, rem: product.minus(floor.times(wTotal)) };
   });
   let left = pennies.minus(parts.reduce((a, p) => a.plus(p.floor), new D(0))).toNumber();
   const order = [...parts].sort((a, b) => b.rem.comparedTo(a.rem) || a.i - b.i);
