@@ -37,14 +37,14 @@ function memo(ctx: Context) {
   };
   c.scenarioMemo ??= { computed: new Map() };
   const m = c.scenarioMemo;
-  const inputs = () => (m.inputs ??= loadFundingInputs(ctx.db));
-  const record = () => (m.record ??= loadRecordContext(ctx.db));
+  // A request stopped by its time budget leaves these shared promises rejected with no one left to await them:
+  // each is marked handled, so it never surfaces as an unhandled rejection (callers still see the error).
+  const kept = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
+  const inputs = () => (m.inputs ??= kept(loadFundingInputs(ctx.db)));
+  const record = () => (m.record ??= kept(loadRecordContext(ctx.db)));
   const computed = (key: string, params: () => Promise<ModelParameters | ParametersOn>) => {
     if (!m.computed.has(key))
-      m.computed.set(
-        key,
-        Promise.all([inputs(), params()]).then(([i, p]) => compute(i, p)),
-      );
+      m.computed.set(key, kept(Promise.all([inputs(), params()]).then(([i, p]) => compute(i, p))));
     return m.computed.get(key)!;
   };
   const ofRecord = () => computed('record', async () => recordOn(await parameterVersions(ctx.db)));
