@@ -37,6 +37,11 @@ export interface Config {
   oidc: OidcConfig | null;
   /** Compile the school list into one SQL statement (HUB_COMPILED_READS=0 turns it off: every query through resolvers). */
   compiledReads: boolean;
+  /**
+   * Answer repeated compiled reads straight from Node's HTTP server, past Express and Apollo (http/fast-read.ts);
+   * HUB_FAST_READS=0 sends every request through Apollo's pipeline.
+   */
+  fastReads: boolean;
   /** Prepare the compiled reads' statements on PostgreSQL (HUB_PREPARED_STATEMENTS=0: send the text every time). */
   preparedStatements: boolean;
   /** Bearer token for /metrics on the main port (METRICS_TOKEN); null: /metrics is only on the loopback METRICS_PORT. */
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: int(env, 'DB_POOL_SIZE', 10, 1, 100),
     seedDemo: env.HUB_DEMO !== '0',
     compiledReads: env.HUB_COMPILED_READS !== '0',
+    fastReads: env.HUB_FAST_READS !== '0',
     preparedStatements: env.HUB_PREPARED_STATEMENTS !== '0',
     oidc,
     metricsToken: metricsToken(env),

@@ -21,7 +21,8 @@ import { authenticate } from './http/authenticate';
 import { graphiqlRouter, GRAPHIQL_HTML } from './http/graphiql';
 import { authConfigRouter } from './http/auth-config';
 import { createMetrics, Metrics, operationLabeller, routeLabel } from './http/metrics';
-import { complexityLimitPlugin } from './http/complexity';
+import { complexityLimitPlugin, costChecker } from './http/complexity';
+import { createFastRead, PreRead } from './http/fast-read';
 import { trackBounds } from './http/cost';
 import { createCostCache } from './http/cost-cache';
 import { budgetKeyOf, createCostBudget } from './http/cost-budget';
@@ -42,6 +43,23 @@ import type { JWTVerifyGetKey } from 'jose';
 import { addinRouter } from './http/addin-static';
 import { startPrecompute } from './modules/caseload/disclosure.store';
 import { settlePendingRecomputes } from './modules/school/pending-recompute';
+
+/** What the hub's own middleware hangs on a request: its id and SQL tally, and a body the hot read path read. */
+type HubRequest = http.IncomingMessage & { hub?: { requestId: string; tally: SqlTally }; hubPreRead?: PreRead };
+
+/**
+ * Express's JSON body parser, except for a request whose body the hot read path already read (fast-read.ts): that
+ * body, or body-parser's own parse error (so the error handler answers it as it answers any bad JSON).
+ */
+function jsonBody(parser: express.RequestHandler): express.RequestHandler {
+  return (req, res, next) => {
+    const pre = (req as HubRequest).hubPreRead;
+    if (!pre) return parser(req, res, next);
+    if ('error' in pre) return next(pre.error);
+    req.body = pre.body;
+    next();
+  };
+}
 
 /** Per-hub limits (config.ts reads them from the environment; tests set them directly). */
 export interface HubLimits {
@@ -111,7 +129,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
 export interface HubDeps {
   dataSource: DataSource;
   config: Pick<Config, 'bodyLimitBytes' | 'oidc'> &
-    Partial<Pick<Config, 'compiledReads' | 'addinDir' | 'corsOrigins'>> &
+    Partial<Pick<Config, 'compiledReads' | 'fastReads' | 'addinDir' | 'corsOrigins'>> &
     Partial<HubLimits>;
   logger: Logger;
   /** Tests pass keys they made; production fetches the JWKS from OIDC_JWKS_URL. */
@@ -208,9 +226,19 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.disable('x-powered-by');
   app.set('etag', false);
   // Node checks the header and request deadlines on this interval (default 30 s, too coarse for a 10 s deadline).
-  const httpServer = http.createServer({ connectionsCheckingInterval: 1000 }, app);
+  // The hot read path (fast-read.ts) takes the requests it can answer; Express and Apollo answer the rest.
+  let fast: ReturnType<typeof createFastRead> | null = null;
+  let stopping = false;
+  const httpServer = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+    const handOver = (preRead: PreRead) => {
+      (req as HubRequest).hubPreRead = preRead;
+      app(req, res);
+    };
+    if (!fast?.take(req, res, handOver)) app(req, res);
+  });
   limitConnections(httpServer, limits);
 
+  const formatError = makeFormatError((err) => logger.error({ err }, 'unhandled error'));
   const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
@@ -224,6 +252,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const protection = armor.protect();
   const schema = await getSchema();
+  const checkCost = costChecker(
+    schema,
+    QUERY_LIMITS,
+    () => bounds.current(),
+    createCostCache(schema, (result) => metrics.costEstimates.inc({ result })),
+  );
   // Reference data is cached only while this process listens for its changes: listen before serving.
   await referenceCache(dataSource).ready();
   // Closures that a migration could not finish (their pots and shares: pending_recompute) are settled before serving.
@@ -233,6 +267,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       compiledReads: deps.config.compiledReads,
       onExecute: (path) => metrics.executions.inc({ path }),
       budgetMs: limits.requestBudgetMs,
+      onCompiled: (accepted) => fast?.learn(accepted),
     }),
     ...protection,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
@@ -241,12 +276,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       ApolloServerPluginCacheControlDisabled(),
-      complexityLimitPlugin(
-        schema,
-        QUERY_LIMITS,
-        () => bounds.current(),
-        (ctx, complexity) => costBudget.charge(budgetKeyOf((ctx as Context).viewer), complexity),
-        createCostCache(schema, (result) => metrics.costEstimates.inc({ result })),
+      complexityLimitPlugin(schema, checkCost, (ctx, complexity) =>
+        costBudget.charge(budgetKeyOf((ctx as Context).viewer), complexity),
       ),
       ApolloServerPluginLandingPageDisabled(),
       {
@@ -263,7 +294,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         },
       },
     ],
-    formatError: makeFormatError((err) => logger.error({ err }, 'unhandled error')),
+    formatError,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: Apollo's own handlers re-raise the signal and swallowed the shutdown.
     stopOnTerminationSignals: false,
@@ -272,24 +303,27 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   await apollo.start();
 
-  // Request id, timing, SQL tally and one structured log line per request.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const requestId = safeRequestId(req.headers['x-request-id']);
-    const tally: SqlTally = { statements: 0 };
-    const started = process.hrtime.bigint();
+  /** Sets the request id and, once the response is sent, counts it in the metrics and writes its log line. */
+  const observe = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    started: bigint,
+    requestId: string,
+    tally: SqlTally,
+  ) => {
     res.setHeader('x-request-id', requestId);
-    (req as Request & { hub?: { requestId: string; tally: SqlTally } }).hub = { requestId, tally };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const path = req.originalUrl.split('?')[0];
-      const route = routeLabel(ROUTE_KEYS, req.method, path);
+      const path = ((req as Request).originalUrl ?? req.url ?? '/').split('?')[0];
+      const method = req.method ?? 'GET';
+      const route = routeLabel(ROUTE_KEYS, method, path);
       metrics.requests.inc({ route, status: String(res.statusCode) });
       metrics.latency.observe({ route }, seconds);
       if (route !== '/metrics' && route !== '/healthz' && route !== '/graphiql/*') {
         logger.info(
           {
             requestId,
-            method: req.method,
+            method,
             path: path.slice(0, 200),
             status: res.statusCode,
             ms: Math.round(seconds * 1000),
@@ -299,6 +333,14 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         );
       }
     });
+  };
+
+  // Request id, timing, SQL tally and one structured log line per request.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = safeRequestId(req.headers['x-request-id']);
+    const tally: SqlTally = { statements: 0 };
+    observe(req, res, process.hrtime.bigint(), requestId, tally);
+    (req as HubRequest).hub = { requestId, tally };
     withSqlTally(tally, () => next());
   });
 
@@ -352,6 +394,18 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
 
   const viewers = createViewerCache({ ttlMs: deps.tokenCacheMs, clock: deps.clock });
+  /** A request's context, on either path: the viewer's audit source and a handle whose SQL stops at the time budget. */
+  const contextFor = (viewer: Viewer, requestId: string, tally: SqlTally) => {
+    const deadline = Date.now() + limits.requestBudgetMs;
+    const ctx = createContext({
+      viewer,
+      db: budgeted(dataSource.manager, deadline),
+      requestId,
+      sql: tally,
+      source: auditSourceOf(viewer),
+    });
+    return Object.assign(ctx, { deadline });
+  };
   /**
    * The viewer for an Authorization header, cached for a few seconds (tokens.ts). An address that keeps failing is
    * refused (429) before its guesses are checked, and each failure is answered more slowly. A database that cannot
@@ -381,29 +435,41 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   app.use(
     '/graphql',
-    express.json({ limit: deps.config.bodyLimitBytes }),
+    jsonBody(express.json({ limit: deps.config.bodyLimitBytes })),
     nodeLimit(QUERY_LIMITS.maxNodes, QUERY_LIMITS.maxTokens),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const hub = (req as Request & { hub: { requestId: string; tally: SqlTally } }).hub;
+        const hub = (req as HubRequest).hub!;
         const viewer = await viewerFor(req.headers.authorization, req);
         costBudget.refuseIfSpent(budgetKeyOf(viewer));
         // Count the operation's own statements: authentication is cached and would make counts jitter.
         hub.tally.statements = 0;
-        const source = auditSourceOf(viewer);
-        // The time budget: past the deadline the next statement is refused, and the executor answers 503.
-        const deadline = Date.now() + limits.requestBudgetMs;
-        const ctx = createContext({
-          viewer,
-          db: budgeted(dataSource.manager, deadline),
-          requestId: hub.requestId,
-          sql: hub.tally,
-          source,
-        });
-        return Object.assign(ctx, { deadline });
+        return contextFor(viewer, hub.requestId, hub.tally);
       },
     }),
   );
+
+  fast =
+    (deps.config.fastReads ?? true) && (deps.config.compiledReads ?? true)
+      ? createFastRead({
+          schema,
+          bodyLimitBytes: deps.config.bodyLimitBytes,
+          viewerOf: (header) => viewers.peek(header),
+          admit: rateLimits.admit,
+          costBudget,
+          checkCost,
+          contextFor,
+          budgetMs: limits.requestBudgetMs,
+          formatError,
+          observe,
+          onExecuted(operationName, tally) {
+            metrics.executions.inc({ path: 'compiled' });
+            metrics.hotReads.inc();
+            metrics.sqlPerOperation.observe({ operation: operationLabel(operationName) }, tally.statements);
+          },
+          stopping: () => stopping,
+        })
+      : null;
 
   // Exports run their GraphQL documents through this same Apollo pipeline (plugins, cost budget, executor).
   mountFileRoutes(app, {
@@ -512,6 +578,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       return addr ? `http://127.0.0.1:${addr.port}/metrics` : null;
     },
     async stop() {
+      stopping = true;
       await precompute?.stop();
       bounds.stop();
       await apollo.stop();

@@ -91,6 +91,11 @@ export function createViewerCache(opts: { ttlMs?: number; clock?: Clock; maxEntr
   const maxEntries = opts.maxEntries ?? 10000;
   const entries = new Map<string, { viewer: Viewer; until: number }>();
   return {
+    /** The viewer this header authenticated as, while that is still trusted; else undefined (nothing is checked). */
+    peek(header: string | undefined): Viewer | undefined {
+      const hit = header === undefined ? undefined : entries.get(header);
+      return hit && hit.until > clock.now() ? hit.viewer : undefined;
+    },
     async get(header: string | undefined, authenticate: () => Promise<Viewer>): Promise<Viewer> {
       const hit = header === undefined ? undefined : entries.get(header);
       if (hit && hit.until > clock.now()) return hit.viewer;

@@ -59,24 +59,69 @@ export function countFieldNodes(document: DocumentNode): number {
   return n;
 }
 
+/** The estimated size of an accepted operation, or why it is refused. */
+export type CostVerdict = { complexity: number } | { refused: GraphQLError };
+
 /**
- * Rejects an operation whose estimated result (rows x fields: the response's size) is above the limit, or that
- * would run more than `maxComputations` scenario computations, after validation and before execution.
+ * The size rule on its own: an operation whose estimated result (rows x fields: the response's size) is above the
+ * limit, or that would run more than `maxComputations` scenario computations, is refused. The Apollo plugin below
+ * and the hot read path (fast-read.ts) both ask it, so a document costs the same whichever path answers it.
  */
-export function complexityLimitPlugin(
+export function costChecker(
   schema: GraphQLSchema,
   limits: { maxComplexity: number; maxComputations: number },
   bounds: () => DataBounds = () => DEFAULT_BOUNDS,
+  /** Keeps each document's estimate (cost-cache.ts), so a query sent again is not walked again. */
+  estimates?: CostCache,
+) {
+  const rows = rowAwareEstimator(bounds);
+  const computations = computationEstimator(bounds);
+  return (
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Record<string, unknown> | null | undefined,
+  ): CostVerdict => {
+    const common = { schema, query: document, operationName: operationName ?? undefined, variables: variables ?? {} };
+    const estimate = () => ({
+      complexity: getComplexity({ ...common, estimators: [rows] }),
+      computations: getComplexity({ ...common, estimators: [computations] }),
+    });
+    const { complexity, computations: runs } = estimates
+      ? estimates.get(document, operationName, variables ?? undefined, bounds(), estimate)
+      : estimate();
+    if (complexity > limits.maxComplexity) {
+      return {
+        refused: tooComplex(
+          `Query too large: its estimated size is ${complexity} (rows x fields), above the limit of ${limits.maxComplexity}. Ask for fewer rows or fields, or page with first/after.`,
+          { complexity, maxComplexity: limits.maxComplexity },
+        ),
+      };
+    }
+    if (runs > limits.maxComputations) {
+      return {
+        refused: tooComplex(
+          `Query too large: it would run ${runs} scenario computations, above the limit of ${limits.maxComputations} per request. Ask for fewer scenarios' results or comparisons at once.`,
+          { computations: runs, maxComputations: limits.maxComputations },
+        ),
+      };
+    }
+    return { complexity };
+  };
+}
+
+/**
+ * Rejects an operation the size rule (costChecker) refuses, after validation and before execution, and charges an
+ * accepted one to its caller.
+ */
+export function complexityLimitPlugin(
+  schema: GraphQLSchema,
+  check: ReturnType<typeof costChecker>,
   /**
    * Charges an accepted operation's estimated size to its caller (cost-budget.ts); may throw to refuse it. The
    * function it resolves to is called once the response is sent.
    */
   charge?: (contextValue: unknown, complexity: number) => Promise<() => void>,
-  /** Keeps each document's estimate (cost-cache.ts), so a query sent again is not walked again. */
-  estimates?: CostCache,
 ): ApolloServerPlugin {
-  const rows = rowAwareEstimator(bounds);
-  const computations = computationEstimator(bounds);
   return {
     async requestDidStart() {
       let release: (() => void) | undefined;
@@ -85,41 +130,18 @@ export function complexityLimitPlugin(
           release?.();
         },
         async didResolveOperation({ request, document, operation, contextValue }) {
+          // No operation of that name (or several and no name): Apollo itself refuses it, as the caller's mistake.
+          if (!operation) return;
           // Bad variables are the caller's mistake: say which, before estimating anything with them.
-          const coerced = operation
-            ? coerceVariables(schema, document, operation, request.variables, contextValue as object)
-            : null;
-          if (coerced && 'errors' in coerced) {
+          const coerced = coerceVariables(schema, document, operation, request.variables, contextValue as object);
+          if ('errors' in coerced) {
             const [first, ...rest] = coerced.errors;
             if (rest.length) first.message += ` (and ${rest.length} more: ${rest.map((e) => e.message).join('; ')})`;
             throw first;
           }
-          const common = {
-            schema,
-            query: document,
-            operationName: request.operationName,
-            variables: request.variables ?? {},
-          };
-          const estimate = () => ({
-            complexity: getComplexity({ ...common, estimators: [rows] }),
-            computations: getComplexity({ ...common, estimators: [computations] }),
-          });
-          const { complexity, computations: runs } = estimates
-            ? estimates.get(document, request.operationName, request.variables, bounds(), estimate)
-            : estimate();
-          if (complexity > limits.maxComplexity) {
-            throw tooComplex(
-              `Query too large: its estimated size is ${complexity} (rows x fields), above the limit of ${limits.maxComplexity}. Ask for fewer rows or fields, or page with first/after.`,
-              { complexity, maxComplexity: limits.maxComplexity },
-            );
-          }
-          if (runs > limits.maxComputations) {
-            throw tooComplex(
-              `Query too large: it would run ${runs} scenario computations, above the limit of ${limits.maxComputations} per request. Ask for fewer scenarios' results or comparisons at once.`,
-              { computations: runs, maxComputations: limits.maxComputations },
-            );
-          }
-          if (charge) release = await charge(contextValue, complexity);
+          const verdict = check(document, request.operationName, request.variables);
+          if ('refused' in verdict) throw verdict.refused;
+          if (charge) release = await charge(contextValue, verdict.complexity);
         },
       };
     },

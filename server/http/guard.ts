@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, parse, visit } from 'graphql';
+import { DocumentNode, FormattedExecutionResult, GraphQLError, Kind, parse, visit } from 'graphql';
 import type { NextFunction, Request, Response } from 'express';
 import { nameBadLiterals } from '../errors';
 import { countFieldNodes } from './complexity';
@@ -72,6 +72,26 @@ const unstorableLiteral = memoByDocument((document): { message: string; argument
   return found;
 });
 
+/**
+ * The first string in the document's literals or the request's variables that PostgreSQL cannot take, as the
+ * BAD_USER_INPUT error naming it; null when every string can be stored. Apollo's pipeline (guardPlugin) and the
+ * hot read path (fast-read.ts) both ask it.
+ */
+export function unstorableInput(
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+): GraphQLError | null {
+  const literal = unstorableLiteral(document);
+  if (literal) return badInput(literal.message, literal.argument);
+  const variable = firstUnstorable(variables ?? {});
+  return variable
+    ? badInput(
+        `Variable $${variable.path} ${variable.reason}, which the database cannot store.`,
+        variable.path.split(/[.[]/, 1)[0],
+      )
+    : null;
+}
+
 const CLIENT_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -82,6 +102,35 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
+
+/**
+ * An HTTP status that says who was wrong when the whole request failed (no data): 400 for the client's mistake,
+ * 503 with Retry-After when the database could not serve it; a request-level 4xx never reports an internal error.
+ * Changes `http` and the errors' codes in place. Apollo's pipeline (guardPlugin) and the hot read path both apply it.
+ */
+export function settleRequestStatus(
+  result: FormattedExecutionResult,
+  http: { status?: number; headers: Map<string, string> },
+): void {
+  if (!result.errors?.length || 'data' in result) return;
+  const codes = result.errors.map((e) => String(e.extensions?.code ?? ''));
+  if (codes.includes('SERVICE_UNAVAILABLE')) {
+    http.status = 503;
+    http.headers.set('retry-after', '5');
+    return;
+  }
+  const status = http.status;
+  if (status === undefined || status >= 500 || status === 200) {
+    if (codes.every((c) => CLIENT_CODES.has(c))) http.status = 400;
+  }
+  // A request-level 4xx is always the client's mistake: never reported as an internal error.
+  if ((http.status ?? 500) < 500) {
+    for (const e of result.errors) {
+      if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR')
+        (e.extensions as Record<string, unknown>) = { ...e.extensions, code: 'BAD_USER_INPUT' };
+    }
+  }
+}
 
 /**
  * The request-level rules of the GraphQL door: bad literals named from the AST, unstorable strings refused
@@ -98,36 +147,11 @@ export function guardPlugin(): ApolloServerPlugin {
           };
         },
         async didResolveOperation({ document, request }) {
-          const literal = unstorableLiteral(document);
-          if (literal) throw badInput(literal.message, literal.argument);
-          const variable = firstUnstorable(request.variables ?? {});
-          if (variable)
-            throw badInput(
-              `Variable $${variable.path} ${variable.reason}, which the database cannot store.`,
-              variable.path.split(/[.[]/, 1)[0],
-            );
+          const refused = unstorableInput(document, request.variables);
+          if (refused) throw refused;
         },
         async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          if (!result.errors?.length || 'data' in result) return;
-          const codes = result.errors.map((e) => String(e.extensions?.code ?? ''));
-          if (codes.includes('SERVICE_UNAVAILABLE')) {
-            response.http.status = 503;
-            response.http.headers.set('retry-after', '5');
-            return;
-          }
-          const status = response.http.status;
-          if (status === undefined || status >= 500 || status === 200) {
-            if (codes.every((c) => CLIENT_CODES.has(c))) response.http.status = 400;
-          }
-          // A request-level 4xx is always the client's mistake: never reported as an internal error.
-          if ((response.http.status ?? 500) < 500) {
-            for (const e of result.errors) {
-              if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR')
-                (e.extensions as Record<string, unknown>) = { ...e.extensions, code: 'BAD_USER_INPUT' };
-            }
-          }
+          if (response.body.kind === 'single') settleRequestStatus(response.body.singleResult, response.http);
         },
       };
     },

@@ -1,5 +1,4 @@
 import {
-  BREAK,
   DocumentNode,
   execute,
   ExecutionResult,
@@ -7,20 +6,29 @@ import {
   GraphQLError,
   GraphQLSchema,
   Kind,
+  OperationDefinitionNode,
   printSchema,
-  visit,
 } from 'graphql';
 import { coerceVariables } from './variables';
+import { hasSkipOrInclude } from '../common/conditions';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 
 type GatewayRequestContext = Parameters<NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>>[0];
 import type { Context } from '../context';
 import { planCompiledRead } from '../modules/school/school.compiled';
-import { mayRun } from '../auth/policy';
 import { BudgetExceeded, withinBudget } from './budget';
 
 const MAX_CACHED = 1000;
+
+/** A document Apollo parsed, validated and accepted (every plugin's check passed), as the request sent it. */
+export interface AcceptedRead {
+  query: string;
+  operationName: string | null;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  fragments: Record<string, FragmentDefinitionNode>;
+}
 
 /**
  * Rebuilds graphql-jit's errors as graphql-js GraphQLErrors whose originalError is what the resolver threw,
@@ -45,21 +53,6 @@ function withErrorObjects(result: ExecutionResult): ExecutionResult {
   return { ...result, errors };
 }
 
-/** True when the document has @skip or @include anywhere. */
-function hasConditionalFields(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Directive(node) {
-      if (node.name.value === 'skip' || node.name.value === 'include') {
-        found = true;
-        return BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
-
 /**
  * Apollo's executor: queries the SQL compiler covers (the school list, see school.compiled.ts) run as one
  * statement; everything else runs through the resolvers, compiled by graphql-jit. Documents with @skip or
@@ -68,7 +61,13 @@ function hasConditionalFields(document: DocumentNode): boolean {
  */
 export function jitExecutor(
   schema: GraphQLSchema,
-  opts: { compiledReads?: boolean; onExecute?: (path: 'compiled' | 'resolvers') => void; budgetMs?: number } = {},
+  opts: {
+    compiledReads?: boolean;
+    onExecute?: (path: 'compiled' | 'resolvers') => void;
+    budgetMs?: number;
+    /** Told of each document Apollo's pipeline accepted that ran as one compiled statement (fast-read.ts learns it). */
+    onCompiled?: (accepted: AcceptedRead) => void;
+  } = {},
 ): GatewayInterface {
   const compiledReads = opts.compiledReads ?? true;
   /** Per distinct operation: how it runs on the resolvers, and its fragments by name (for the SQL compiler). */
@@ -82,7 +81,7 @@ export function jitExecutor(
     if (!p) {
       const fragments: Record<string, FragmentDefinitionNode> = {};
       for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-      const query = hasConditionalFields(document)
+      const query = hasSkipOrInclude(document)
         ? 'graphql-js'
         : compileQuery(schema, document, operationName ?? undefined, { disableLeafSerialization: false });
       p = { query, fragments };
@@ -110,18 +109,17 @@ export function jitExecutor(
   };
 
   async function execute1(rc: GatewayRequestContext): Promise<ExecutionResult> {
+    // No operation of that name (or several and none named): graphql-js says so, and Apollo answers 400 with it.
+    if (!rc.operation)
+      return execute({ schema, document: rc.document, operationName: rc.operationName ?? rc.request.operationName });
     const { query: c, fragments } = prepare(`${rc.queryHash}|${rc.operationName ?? ''}`, rc.document, rc.operationName);
     if (c !== 'graphql-js' && !isCompiledQuery(c)) return c as ExecutionResult;
     // graphql-jit skips the default values of input object fields; graphql-js's own coercion applies them
     // (and reports bad variables exactly as graphql-js would), then the compiled query runs on the result.
     const coerced = coerceVariables(schema, rc.document, rc.operation, rc.request.variables, rc.context);
     if ('errors' in coerced) return { errors: coerced.errors };
-    // The compiled read skips the root resolvers, so it first asks the role matrix they would have applied.
-    const viewer = (rc.context as unknown as Context).viewer;
-    const rootAllowed = rc.operation.selectionSet.selections.every(
-      (s) => s.kind !== Kind.FIELD || s.name.value.startsWith('__') || mayRun(viewer, 'Query', s.name.value),
-    );
-    if (compiledReads && rc.operation.operation === 'query' && rootAllowed) {
+    // The compiled read asks the role matrix itself (planCompiledRead), as the root resolvers would.
+    if (compiledReads && rc.operation.operation === 'query') {
       const plan = await planCompiledRead(
         schema,
         rc.operation,
@@ -130,6 +128,14 @@ export function jitExecutor(
         rc.context as unknown as Context,
       );
       if (plan) {
+        if (typeof rc.request.query === 'string')
+          opts.onCompiled?.({
+            query: rc.request.query,
+            operationName: rc.request.operationName ?? null,
+            document: rc.document,
+            operation: rc.operation,
+            fragments,
+          });
         opts.onExecute?.('compiled');
         return plan.run();
       }

@@ -18,6 +18,17 @@ export interface RateLimitConfig {
   store: 'postgres' | 'memory';
 }
 
+/** The 429 answer to a refused request: Retry-After and the refusal as a GraphQL-shaped error. */
+export function rateLimitedResponse(e: RateLimited) {
+  return {
+    status: 429,
+    headers: new Map([['retry-after', String(e.retryAfterSeconds)]]),
+    body: {
+      errors: [{ message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } }],
+    },
+  };
+}
+
 export class RateLimited extends HubError {
   constructor(
     message: string,
@@ -78,49 +89,45 @@ export function createRateLimits(dataSource: DataSource, cfg: RateLimitConfig) {
   const byAddress = limiter(dataSource, cfg.store, 'hub_addr', cfg.perAddress, 60);
   const failures = limiter(dataSource, cfg.store, 'hub_authfail', cfg.authFailures, 600);
 
-  const refuse = (res: Response, e: RateLimited) => {
-    res.setHeader('retry-after', String(e.retryAfterSeconds));
-    res.status(429).json({
-      errors: [{ message: e.message, extensions: { code: e.extensions.code, retryAfterSeconds: e.retryAfterSeconds } }],
-    });
-  };
-
-  /** Express middleware: per address, then per token; 429 with Retry-After. */
-  const middleware = async (req: Request, res: Response, next: NextFunction) => {
-    const address = addressOf(req);
+  /**
+   * Per address, then per token: null when the request may go on, else the refusal. A store that fails (and its
+   * insurance too) lets the request through rather than fail it. Express's middleware and the hot read path both ask.
+   */
+  const admit = async (address: string, header: string | undefined): Promise<RateLimited | null> => {
     try {
       await byAddress.consume(address);
     } catch (r) {
-      if (r instanceof RateLimiterRes)
-        return refuse(
-          res,
-          new RateLimited(
-            `Too many requests from your address: at most ${cfg.perAddress} a minute. Retry after ${retryAfter(r)} s.`,
-            retryAfter(r),
-          ),
-        );
-      return next(); // the store failed and its insurance too: let the request through rather than fail it
+      if (!(r instanceof RateLimiterRes)) return null;
+      return new RateLimited(
+        `Too many requests from your address: at most ${cfg.perAddress} a minute. Retry after ${retryAfter(r)} s.`,
+        retryAfter(r),
+      );
     }
-    const header = req.headers.authorization;
     if (header) {
       try {
         await byToken.consume(tokenKey(header));
       } catch (r) {
         if (r instanceof RateLimiterRes)
-          return refuse(
-            res,
-            new RateLimited(
-              `Too many requests with this token: at most ${cfg.perToken} a minute. Retry after ${retryAfter(r)} s.`,
-              retryAfter(r),
-            ),
+          return new RateLimited(
+            `Too many requests with this token: at most ${cfg.perToken} a minute. Retry after ${retryAfter(r)} s.`,
+            retryAfter(r),
           );
       }
     }
-    next();
+    return null;
+  };
+
+  /** Express middleware: 429 with Retry-After when admit refuses. */
+  const middleware = async (req: Request, res: Response, next: NextFunction) => {
+    const refused = await admit(addressOf(req), req.headers.authorization);
+    if (!refused) return next();
+    const { status, headers, body } = rateLimitedResponse(refused);
+    res.set(Object.fromEntries(headers)).status(status).json(body);
   };
 
   return {
     middleware,
+    admit,
     /** Before an uncached token check: refuse an address that has failed too often (guessing), without checking. */
     async beforeTokenCheck(address: string): Promise<void> {
       const r = await failures.get(address).catch(() => null);

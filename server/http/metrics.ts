@@ -31,6 +31,11 @@ export function createMetrics() {
       labelNames: ['path'] as const,
       registers: [registry],
     }),
+    hotReads: new Counter({
+      name: 'hub_graphql_hot_reads_total',
+      help: 'Compiled reads answered by the hot read path (a document Apollo accepted before), past Express and Apollo',
+      registers: [registry],
+    }),
     costEstimates: new Counter({
       name: 'hub_graphql_cost_estimates_total',
       help: 'Query cost estimates: computed (a document or variable values not seen since the data bounds last changed) or cached',

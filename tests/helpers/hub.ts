@@ -32,6 +32,7 @@ export async function startTestHub(
     bodyLimitBytes?: number;
     db?: TestDatabase;
     compiledReads?: boolean;
+    fastReads?: boolean;
     clock?: Clock;
     /** The demo data as a REAL-mode fixture, for tests that import (a DEMO database refuses imports). */
     realData?: boolean;
@@ -44,6 +45,7 @@ export async function startTestHub(
       bodyLimitBytes: opts.bodyLimitBytes ?? 5 * 1024 * 1024,
       oidc: opts.oidc ?? null,
       compiledReads: opts.compiledReads,
+      fastReads: opts.fastReads,
       // Tests send bursts from one address and one token: the limits under test are set per test.
       ...{
         rateLimitPerToken: 100000,

@@ -3,14 +3,19 @@ import {
   FieldNode,
   FragmentDefinitionNode,
   GraphQLError,
+  GraphQLField,
   GraphQLObjectType,
   GraphQLSchema,
+  Kind,
   OperationDefinitionNode,
+  ValueNode,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { getArgumentValues } from 'graphql/execution/values';
 import type { Context } from '../../context';
+import { hasSkipOrInclude } from '../../common/conditions';
 import { HubError } from '../../errors';
+import { mayRun } from '../../auth/policy';
 import { prepared } from '../../db/prepared';
 import { CHILD_COUNT_KINDS } from '../caseload/caseload.entity';
 import { hiddenCellSql, patternsReady, sqlScope } from '../caseload/disclosure.store';
@@ -52,6 +57,53 @@ class NeedsPeriods extends Error {
 /** The arguments of a field that takes none. */
 const NO_ARGS: Record<string, unknown> = Object.freeze({});
 
+/** True when a value literal uses no variable (its value is the document's own). */
+function isConstValue(v: ValueNode): boolean {
+  if (v.kind === Kind.VARIABLE) return false;
+  if (v.kind === Kind.LIST) return v.values.every(isConstValue);
+  if (v.kind === Kind.OBJECT) return v.fields.every((f) => isConstValue(f.value));
+  return true;
+}
+
+/**
+ * A field's argument values. When every argument is a literal they are the document's own, so they are worked out
+ * once per field node (the AST of a document Apollo keeps) and shared, read-only, by every request that sends it.
+ */
+const constArgs = new WeakMap<FieldNode, Record<string, unknown>>();
+function argsOf(def: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>) {
+  if (def.args.length === 0) return NO_ARGS;
+  const known = constArgs.get(node);
+  if (known) return known;
+  const args = getArgumentValues(def, node, variables);
+  if ((node.arguments ?? []).every((a) => isConstValue(a.value))) constArgs.set(node, Object.freeze(args));
+  return args;
+}
+
+/**
+ * The fields selected under one field node. Without @skip or @include in the operation they do not depend on the
+ * variables, so they are collected once per node and type and shared, read-only, by every request.
+ */
+const subfieldsOf = new WeakMap<FieldNode, Map<string, Map<string, readonly FieldNode[]>>>();
+function subfields(sc: Scope, type: GraphQLObjectType, nodes: readonly FieldNode[]) {
+  if (sc.conditional || nodes.length !== 1) return collectSubfields(sc.schema, sc.fragments, sc.variables, type, nodes);
+  let byType = subfieldsOf.get(nodes[0]);
+  if (!byType) subfieldsOf.set(nodes[0], (byType = new Map()));
+  let fields = byType.get(type.name);
+  if (!fields) byType.set(type.name, (fields = collectSubfields(sc.schema, sc.fragments, sc.variables, type, nodes)));
+  return fields;
+}
+
+/** True when the operation or its fragments use @skip or @include (the selections then depend on the variables). */
+const conditionalOps = new WeakMap<OperationDefinitionNode, boolean>();
+function usesConditions(operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>) {
+  let known = conditionalOps.get(operation);
+  if (known === undefined) {
+    known = hasSkipOrInclude(operation) || Object.values(fragments).some(hasSkipOrInclude);
+    conditionalOps.set(operation, known);
+  }
+  return known;
+}
+
 /** json_build_object takes at most 100 arguments: 50 keys and values. */
 const MAX_KEYS = 50;
 
@@ -63,6 +115,8 @@ interface Scope {
   cat: () => PeriodCatalogue;
   ctx: Context;
   aliases: number;
+  /** The operation uses @skip or @include: selections depend on the variables, so none is shared. */
+  conditional: boolean;
 }
 
 /** A bind parameter with its type. */
@@ -124,7 +178,7 @@ function viewSql(
 /** The object a field returns, built from the selection under it. */
 function objectSql(sc: Scope, typeName: string, row: Record<string, string>, nodes: readonly FieldNode[]): string {
   const type = sc.schema.getType(typeName) as GraphQLObjectType;
-  return buildObject(sc, type, row, collectSubfields(sc.schema, sc.fragments, sc.variables, type, nodes));
+  return buildObject(sc, type, row, subfields(sc, type, nodes));
 }
 
 function buildObject(
@@ -144,8 +198,8 @@ function buildObject(
     const compile = FIELDS[type.name]?.[name];
     if (!compile) throw new NotCompiled(`${type.name}.${name}`);
     const def = type.getFields()[name];
-    // Most fields take no arguments: skip graphql-js's coercion for them (a tenth of planning a read).
-    const args = def.args.length === 0 ? NO_ARGS : getArgumentValues(def, nodes[0], sc.variables);
+    // Most fields take no arguments, and most others only literals: graphql-js's coercion runs once, not per request.
+    const args = argsOf(def, nodes[0], sc.variables);
     parts.push(lit(key), compile(sc, row, args, nodes));
   }
   return `json_build_object(${parts.join(', ')})`;
@@ -400,7 +454,7 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Ro
   type Part = (rows: Record<string, any>[], hasNext: boolean, total: number) => unknown;
   const parts: [string, Part][] = [];
   let counted = false;
-  for (const [k, fieldNodes] of collectSubfields(sc.schema, sc.fragments, sc.variables, connType, nodes)) {
+  for (const [k, fieldNodes] of subfields(sc, connType, nodes)) {
     const name = fieldNodes[0].name.value;
     if (name === '__typename') parts.push([k, () => connType.name]);
     else if (name === 'totalCount') {
@@ -411,7 +465,7 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Ro
       parts.push([k, (rows) => rows.map((r) => r[col])]);
     } else if (name === 'edges') {
       const edgeParts: [string, (r: Record<string, any>) => unknown][] = [];
-      for (const [ek, en] of collectSubfields(sc.schema, sc.fragments, sc.variables, edgeType, fieldNodes)) {
+      for (const [ek, en] of subfields(sc, edgeType, fieldNodes)) {
         const ename = en[0].name.value;
         if (ename === '__typename') edgeParts.push([ek, () => edgeType.name]);
         else if (ename === 'cursor') edgeParts.push([ek, (r) => encodeCursor(page.order, r as School)]);
@@ -423,7 +477,7 @@ function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): Ro
       parts.push([k, (rows) => rows.map((r) => Object.fromEntries(edgeParts.map(([ek, f]) => [ek, f(r)])))]);
     } else if (name === 'pageInfo') {
       const infoParts: [string, (rows: Record<string, any>[], hasNext: boolean) => unknown][] = [];
-      for (const [pk, pn] of collectSubfields(sc.schema, sc.fragments, sc.variables, pageInfoType, fieldNodes)) {
+      for (const [pk, pn] of subfields(sc, pageInfoType, fieldNodes)) {
         const pname = pn[0].name.value;
         if (pname === '__typename') infoParts.push([pk, () => pageInfoType.name]);
         else if (pname === 'hasNextPage') infoParts.push([pk, (_r, hasNext) => hasNext]);
@@ -487,8 +541,15 @@ export async function planCompiledRead(
   const query = schema.getQueryType()!;
   const roots = collectFields(schema, fragments, variables, query, operation.selectionSet);
   if (roots.size === 0) return null;
-  for (const nodes of roots.values())
-    if (!(nodes[0].name.value in ROOTS) && nodes[0].name.value !== '__typename') return null;
+  for (const nodes of roots.values()) {
+    const name = nodes[0].name.value;
+    if (name === '__typename') continue;
+    if (!(name in ROOTS)) return null;
+    // The compiled read skips the root resolvers, so it asks the role matrix they would have applied; root
+    // fields are counted as collected, so one selected through a fragment is asked about too.
+    if (!mayRun(ctx.viewer, 'Query', name)) return null;
+  }
+  const conditional = usesConditions(operation, fragments);
   const cat = () => {
     const loaded = ctx.loaders.periods();
     if (loaded instanceof Promise) throw new NeedsPeriods(loaded);
@@ -497,7 +558,11 @@ export async function planCompiledRead(
   const plan = ([key, nodes]: [string, readonly FieldNode[]]) =>
     nodes[0].name.value === '__typename'
       ? { key, typename: query.name }
-      : ROOTS[nodes[0].name.value]({ schema, fragments, variables, params: [], ctx, aliases: 0, cat }, key, nodes);
+      : ROOTS[nodes[0].name.value](
+          { schema, fragments, variables, params: [], ctx, aliases: 0, cat, conditional },
+          key,
+          nodes,
+        );
   // At most two passes: the second once the catalogue a field asked for has arrived.
   for (;;) {
     try {
