@@ -74,7 +74,9 @@ function acceptsJson(accept: string | undefined): boolean {
  */
 export function createFastRead(deps: FastReadDeps) {
   const known = new Map<string, AcceptedRead>();
-  const keyOf = (query: string, operationName: string | null | undefined) => `${operationName ?? ''}\n${query}`;
+  // Length-prefixed, so no operation name and query text can spell another pair's key.
+  const keyOf = (query: string, operationName: string | null | undefined) =>
+    `${operationName?.length ?? 0}:${operationName ?? ''}${query}`;
 
   /** Answers with Apollo's status, headers and body for a result (errors formatted by the hub's formatError). */
   function send(res: http.ServerResponse, result: ExecutionResult, status?: number): void {

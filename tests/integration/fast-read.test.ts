@@ -1,6 +1,6 @@
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
-import { metricValue } from '../helpers/metrics';
+import { metricValue, sqlStatements } from '../helpers/metrics';
 import type { HubLimits } from '../../server/server';
 
 /**
@@ -195,6 +195,24 @@ describe('the hot read path applies the same limits', () => {
       }
       expect(JSON.parse(a[5].text).errors[0].extensions.code).toBe('RATE_LIMITED');
       expect(await hotReads(hot)).toBe(3);
+    } finally {
+      await stop();
+    }
+  });
+
+  // The limiters and the cost budget send their statements on the pool directly, never through the request's tally.
+  test("with the rate limits kept in PostgreSQL, their statements are not counted as the operation's", async () => {
+    const { hot, plain, stop } = await pair({ rateLimitStore: 'postgres' });
+    try {
+      const [{ urn }] = await db.dataSource.query(`SELECT urn FROM school ORDER BY urn LIMIT 1`);
+      const body = JSON.stringify({ query: SINGLE, variables: { urn }, operationName: 'Single' });
+      for (const t of [hot, plain]) {
+        await send(t, body);
+        const before = await sqlStatements(t.url, 'Single', { mustHaveRun: true });
+        await send(t, body);
+        expect((await sqlStatements(t.url, 'Single')) - before).toBe(1);
+      }
+      expect(await hotReads(hot)).toBe(1);
     } finally {
       await stop();
     }
