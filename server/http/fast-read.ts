@@ -105,8 +105,9 @@ export function createFastRead(deps: FastReadDeps) {
     settleRequestStatus(body, head);
     const text = `${JSON.stringify(body)}\n`;
     for (const [k, v] of head.headers) res.setHeader(k, v);
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('content-length', Buffer.byteLength(text));
+    // Spelled as Express writes them, so a raw response reads the same on either path.
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(text));
     res.statusCode = head.status ?? 200;
     res.end(text);
   }
@@ -167,8 +168,8 @@ export function createFastRead(deps: FastReadDeps) {
         const text = JSON.stringify(r.body);
         for (const [k, v] of r.headers) res.setHeader(k, v);
         res.writeHead(r.status, {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': Buffer.byteLength(text),
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(text),
         });
         return void res.end(text);
       }

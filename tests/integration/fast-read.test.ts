@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { metricValue, sqlStatements } from '../helpers/metrics';
@@ -75,6 +76,32 @@ describe('the hot read path answers as Apollo does', () => {
       expect(JSON.parse(a.text).data.school.urn).toBe(urn);
       expect(a).toEqual({ ...b, requestId: a.requestId });
     }
+  });
+
+  test("the raw response headers are spelled and ordered as on Apollo's path", async () => {
+    const body = JSON.stringify({ query: SINGLE, variables: { urn } });
+    const names = (t: TestHub) =>
+      new Promise<string[]>((resolve, reject) => {
+        const req = http.request(
+          `${t.url}/graphql`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.FINANCE}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.rawHeaders.filter((_, i) => i % 2 === 0)));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    await names(hot);
+    const before = await hotReads(hot);
+    const a = await names(hot);
+    expect(await hotReads(hot)).toBe(before + 1);
+    expect(a).toEqual(await names(plain));
+    expect(a).toEqual(['x-request-id', 'Content-Type', 'Content-Length', 'Date', 'Connection', 'Keep-Alive']);
   });
 
   test('the request id a caller sends comes back, and the request is counted and timed like any other', async () => {
