@@ -78,7 +78,10 @@ export function createFastRead(deps: FastReadDeps) {
   const keyOf = (query: string, operationName: string | null | undefined) =>
     `${operationName?.length ?? 0}:${operationName ?? ''}${query}`;
 
-  /** Answers with Apollo's status, headers and body for a result (errors formatted by the hub's formatError). */
+  /**
+   * Answers with Apollo's status, headers and body for a result: errors formatted by the hub's formatError and their
+   * `extensions.http` merged into the response, as Apollo's own normalizeAndFormatErrors does (it is not exported).
+   */
   function send(res: http.ServerResponse, result: ExecutionResult, status?: number): void {
     const head: { status?: number; headers: Map<string, string> } = { status, headers: new Map() };
     let errors: GraphQLFormattedError[] | undefined;
@@ -103,17 +106,11 @@ export function createFastRead(deps: FastReadDeps) {
     }
     const body = 'data' in result ? { errors, data: result.data } : { errors };
     settleRequestStatus(body, head);
-    const text = `${JSON.stringify(body)}\n`;
-    for (const [k, v] of head.headers) res.setHeader(k, v);
-    // Spelled as Express writes them, so a raw response reads the same on either path.
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(text));
-    res.statusCode = head.status ?? 200;
-    res.end(text);
+    writeJson(res, head.status ?? 200, head.headers, `${JSON.stringify(body)}\n`);
   }
 
   /** Everything about the request that can be decided without doing any work: the plan, or null (Express). */
-  async function plan(body: Record<string, unknown>, viewerHeader: string | undefined) {
+  function plan(body: Record<string, unknown>, viewerHeader: string | undefined) {
     const { query, operationName, variables } = body;
     if (typeof query !== 'string' || body.extensions !== undefined) return null;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
@@ -146,7 +143,7 @@ export function createFastRead(deps: FastReadDeps) {
     fallback: (preRead: PreRead) => void,
   ): Promise<void> {
     const header = req.headers.authorization;
-    const p = await plan(body, header);
+    const p = plan(body, header);
     if (!p || deps.stopping()) return fallback({ body });
     const requestId = safeRequestId(req.headers['x-request-id']);
     const tally: SqlTally = { statements: 0 };
@@ -165,13 +162,7 @@ export function createFastRead(deps: FastReadDeps) {
       const refused = await deps.admit(req.socket.remoteAddress ?? 'unknown', header);
       if (refused) {
         const r = rateLimitedResponse(refused);
-        const text = JSON.stringify(r.body);
-        for (const [k, v] of r.headers) res.setHeader(k, v);
-        res.writeHead(r.status, {
-          'Content-Type': 'application/json; charset=utf-8',
-          'Content-Length': Buffer.byteLength(text),
-        });
-        return void res.end(text);
+        return writeJson(res, r.status, r.headers, JSON.stringify(r.body));
       }
       let release: () => void;
       try {
@@ -245,6 +236,15 @@ export function createFastRead(deps: FastReadDeps) {
       return true;
     },
   };
+}
+
+/** A JSON answer with its headers, spelled as Express writes them so a raw response reads the same on either path. */
+function writeJson(res: http.ServerResponse, status: number, headers: Map<string, string>, text: string): void {
+  for (const [k, v] of headers) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.statusCode = status;
+  res.end(text);
 }
 
 function asGraphQLError(err: unknown): GraphQLError {

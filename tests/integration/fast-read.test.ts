@@ -43,6 +43,13 @@ async function send(t: TestHub, body: string, headers: Record<string, string> = 
   return { status: res.status, headers: kept, text: await res.text(), requestId: res.headers.get('x-request-id') };
 }
 
+/** The same request sent `n` times, one after another, with a role's token. */
+async function repeat(t: TestHub, body: string, n: number, role: keyof TestHub['tokens']) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await send(t, body, { authorization: `Bearer ${t.tokens[role]}` }));
+  return out;
+}
+
 /** Two hubs on the shared database, the hot path on and off, with the same limits. */
 async function pair(limits: Partial<HubLimits> = {}) {
   const hot = await startTestHub({ db, ...limits });
@@ -206,14 +213,9 @@ describe('the hot read path applies the same limits', () => {
     try {
       const [{ urn }] = await db.dataSource.query(`SELECT urn FROM school ORDER BY urn LIMIT 1`);
       const body = JSON.stringify({ query: SINGLE, variables: { urn } });
-      const answers = async (t: TestHub) => {
-        const out = [];
-        // Each hub has its own limiter: the same sequence of six requests on each.
-        for (let i = 0; i < 6; i++) out.push(await send(t, body, { authorization: `Bearer ${t.tokens.SUBGROUP}` }));
-        return out;
-      };
-      const a = await answers(hot);
-      const b = await answers(plain);
+      // Each hub has its own limiter: the same sequence of six requests on each.
+      const a = await repeat(hot, body, 6, 'SUBGROUP');
+      const b = await repeat(plain, body, 6, 'SUBGROUP');
       expect(a.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429]);
       expect(b.map((r) => r.status)).toEqual(a.map((r) => r.status));
       for (let i = 0; i < 6; i++) {
@@ -252,13 +254,8 @@ describe('the hot read path applies the same limits', () => {
     try {
       const [{ urn }] = await db.dataSource.query(`SELECT urn FROM school ORDER BY urn LIMIT 1`);
       const body = JSON.stringify({ query: SINGLE, variables: { urn } });
-      const run = async (t: TestHub) => {
-        const out = [];
-        for (let i = 0; i < 3; i++) out.push(await send(t, body, { authorization: `Bearer ${t.tokens.ANALYST}` }));
-        return out;
-      };
-      const a = await run(hot);
-      const b = await run(plain);
+      const a = await repeat(hot, body, 3, 'ANALYST');
+      const b = await repeat(plain, body, 3, 'ANALYST');
       expect(a.map((r) => r.status)).toEqual(b.map((r) => r.status));
       expect(a.map((r) => r.text)).toEqual(b.map((r) => r.text));
       expect(a.map((r) => r.headers)).toEqual(b.map((r) => r.headers));
