@@ -387,10 +387,14 @@ async function main() {
   // Cold: an empty data folder (migrations, demo data) and an empty compile cache; warm: both as cold left them.
   const cache = path.join(dir, 'compile-cache');
   const cold = await timeStart(path.join(dir, 'data'), cache);
-  const warm = await timeStart(path.join(dir, 'data'), cache);
+  // Warm: the median of three starts, each as the one before left the folder and the cache (a shared machine's
+  // noise moves one start by a tenth of a second or more).
+  const warms: number[] = [];
+  for (let i = 0; i < 3; i++) warms.push(await timeStart(path.join(dir, 'data'), cache));
   fs.rmSync(dir, { recursive: true, force: true });
+  const s = (ms: number) => (ms / 1000).toFixed(2);
   console.log(
-    `\nStart-up to the first answered query (npm start on an unchanged build, PGlite, node ${process.version}): cold ${(cold / 1000).toFixed(1)} s (target < 8 s), warm ${(warm / 1000).toFixed(1)} s (target < 1.5 s)`,
+    `\nStart-up to the first answered query (npm start on an unchanged build, PGlite, node ${process.version}): cold ${s(cold)} s (target < 8 s), warm ${s(median(warms))} s (median of ${warms.map(s).join(', ')}; target < 1.5 s)`,
   );
 
   if (ONLY_START) return;

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase, OpenDatabase } from './db/open';
 import { createHub, Hub } from './server';
 import { serverVersionProblem } from './db/version';
+import { migrationsPending } from './db/migrations';
 import { createDemoTokens, hasData, readDemoTokens, seedDemo, writeDemoTokens } from './bootstrap';
 import { newSecret, removeCredential, writeCredential } from './scripts/local/credential';
 import { setLocalAuthority } from './common/local-authority';
@@ -28,7 +29,7 @@ async function main() {
     const ds = db.dataSource;
     if (db.engine === 'pglite') {
       // The embedded database is the hub's own: it migrates itself and, when empty, loads the demo data.
-      const ran = await ds.runMigrations({ transaction: 'each' });
+      const ran = (await migrationsPending(ds)) ? await ds.runMigrations({ transaction: 'each' }) : [];
       if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
       const instance = await checkHubInstance(ds, config.localAuthority);
       // Demo data goes only into a database that holds nothing yet; a real hub (HUB_DEMO=0) starts empty on purpose.
@@ -42,7 +43,7 @@ async function main() {
     } else {
       const tooOld = await serverVersionProblem(ds);
       if (tooOld) throw new ConfigError(tooOld);
-      if (await ds.showMigrations()) {
+      if (await migrationsPending(ds)) {
         throw new ConfigError(
           'The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).',
         );

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { assertServerBuilt } from '../helpers/build';
+import { startTestDatabase, usingPostgres } from '../helpers/db';
 
 // Runs the built hub as `npm start` does (npm test and test:integration build dist/ first).
 const ROOT = path.resolve(__dirname, '../..');
@@ -92,6 +93,35 @@ describe('starting the hub', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/Cannot use the data folder .*HUB_DATA_DIR/);
   });
+
+  // A PostgreSQL hub never migrates by itself: it says what to run, with the newest migration unrecorded or with none.
+  (usingPostgres() ? it : it.skip)(
+    'on PostgreSQL with a migration not applied: one line naming npm run db:migrate, exit code 1, nothing changed',
+    async () => {
+      const db = await startTestDatabase({ seed: false });
+      try {
+        const table = db.dataSource.options.migrationsTableName!;
+        const [last] = await db.dataSource.query(`SELECT id FROM ${table} ORDER BY timestamp DESC LIMIT 1`);
+        await db.dataSource.query(`DELETE FROM ${table} WHERE id = $1`, [last.id]);
+        const count = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+        const before = await count();
+        expect(before).toBe(db.dataSource.migrations.length - 1);
+        const tableGone = () => db.dataSource.query(`DROP TABLE ${table}`);
+        for (const setUp of [null, tableGone]) {
+          await setUp?.();
+          const r = await run({ DATABASE_URL: db.url, PORT: '0' }, false);
+          expect(r.code).toBe(1);
+          expect(r.err.trim().split('\n')).toEqual([
+            'high-needs-hub: The database at DATABASE_URL has pending migrations: run `npm run db:migrate` first (and `npm run db:seed` for demo data).',
+          ]);
+          if (!setUp) expect(await count()).toBe(before);
+        }
+      } finally {
+        await db.stop();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('npm start on an unchanged build', () => {

@@ -17,6 +17,7 @@ import { bootstrapLines, bootstrapRealHub, readHubInstance } from '../../modules
 import { HubMode } from '../../modules/instance/hub-instance.entity';
 import { generatePeriods } from '../../modules/period/period.calendar';
 import { importGiasLinks } from '../../modules/imports/gias-links';
+import { migrationsPending } from '../../db/migrations';
 
 /**
  * The command-line tasks, written once and run either in the CLI process (PostgreSQL, or an embedded folder no
@@ -108,7 +109,7 @@ export const COMMANDS: Record<string, Command> = {
     return ok(out);
   },
   async 'db:seed'({ dataSource }) {
-    if (await dataSource.showMigrations())
+    if (await migrationsPending(dataSource))
       throw new BadInput('The database has pending migrations: run `npm run db:migrate` first.');
     if (await hasData(dataSource))
       return ok(['The database already has schools: demo data not loaded (it only goes into an empty database).']);
