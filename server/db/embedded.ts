@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { ConfigError } from '../config';
@@ -14,6 +15,22 @@ export interface EmbeddedDatabase {
   /** True when the data folder was empty before this start. */
   fresh: boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * PGlite's WebAssembly runs on V8's baseline compiler (Liftoff) only. Node 24's optimising tier (Turboshaft) takes
+ * 430 MB of memory for a few hundred milliseconds to compile one of PostgreSQL's largest functions, on a
+ * background thread, whenever that function becomes hot: at start-up, or in the middle of an import (measured with
+ * strace: two zone segments of 147 and 294 MB; tests/integration/upload-memory.test.ts then saw the hub's peak
+ * jump by 300–400 MB). On two cores it is also faster: that compile no longer takes the other core (warm start
+ * 1.22 to 1.05 s, PGlite's 600-school query 26 to 32 a second). Set before the first PGlite module is compiled; it
+ * applies to every WebAssembly module of the process (glpk's too).
+ */
+let baselineOnly = false;
+function wasmBaselineOnly(): void {
+  if (baselineOnly) return;
+  v8.setFlagsFromString('--liftoff-only');
+  baselineOnly = true;
 }
 
 /** pg looks for `<host>/.s.PGSQL.<port>` when host is a directory. */
@@ -58,6 +75,7 @@ export async function startEmbedded(dataDir: string | null): Promise<EmbeddedDat
     fs.chmodSync(socketDir, 0o700);
   }
   let db: PGlite;
+  wasmBaselineOnly();
   try {
     db = await PGlite.create(dataDir ? path.join(dataDir, 'pgdata') : undefined);
   } catch (err) {

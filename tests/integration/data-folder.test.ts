@@ -159,4 +159,61 @@ describe('one owner of the embedded data folder', () => {
     expect(r.body.data.community.pot.amount).toBe('123456.78');
     expect(cli('token.js', ['list']).stdout).toContain('Made beside a running hub');
   }, 120000);
+
+  // The import's writes are one transaction: a hub killed while it runs leaves every row of it or none, and the next
+  // start (PGlite replaying its log) serves a database in which the same file then applies whole.
+  it('after kill -9 during an import the next start holds all of the import or none of it, and the import then applies whole', async () => {
+    const TERMS = ['AUTUMN-2025', 'SPRING-2026', 'SUMMER-2026'];
+    const open = await gql('{ schools(first: 1000, filter: { status: [OPEN] }) { nodes { urn } } }');
+    const urns: number[] = open.body.data.schools.nodes.map((n: { urn: number }) => n.urn);
+    expect(urns.length).toBeGreaterThan(400);
+    const csv = ['schoolUrn,term,baseline', ...urns.flatMap((u) => TERMS.map((t) => `${u},${t},7777.77`))].join('\n');
+    const rows = urns.length * TERMS.length;
+    const post = (dryRun: boolean) =>
+      fetch(`${hub.url}/import/baseline-funding${dryRun ? '?dryRun=TRUE' : ''}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${finance}`, 'content-type': 'application/octet-stream' },
+        body: csv,
+      });
+    const held = async () => {
+      const r = await gql(
+        `{ ${TERMS.map((t, i) => `t${i}: schools(first: 1000, filter: { status: [OPEN] }) { nodes { funding(term: "${t}") { baseline } } }`).join(' ')} }`,
+      );
+      return TERMS.flatMap((_, i) => r.body.data[`t${i}`].nodes).filter(
+        (n: { funding: { baseline: string } | null }) => n.funding?.baseline === '7777.77',
+      ).length;
+    };
+    expect(await held()).toBe(0);
+    // A dry run makes the same writes and rolls them back: how long the kill has to land inside one.
+    const t0 = Date.now();
+    const dry = await post(true);
+    expect(dry.status).toBe(200);
+    const took = Date.now() - t0;
+    let cut = 0;
+    let n = 0;
+    for (const share of [0.5, 0.8, 0.95]) {
+      const answered = post(false).then(
+        (r) => r.status,
+        () => 'cut' as const,
+      );
+      await new Promise((r) => setTimeout(r, took * share));
+      hub.child.kill('SIGKILL');
+      await exited(hub.child);
+      const status = await answered;
+      hub = await start();
+      expect(hub.url).not.toBeNull();
+      n = await held();
+      if (status === 'cut') {
+        cut++;
+        expect([0, rows]).toContain(n);
+      } else {
+        expect([status, n]).toEqual([200, rows]);
+      }
+      if (n === rows) break;
+    }
+    // At least one kill landed before the hub answered: the case this test is for.
+    expect(cut).toBeGreaterThan(0);
+    if (n === 0) expect((await post(false)).status).toBe(200);
+    expect(await held()).toBe(rows);
+  }, 300000);
 });
