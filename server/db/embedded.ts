@@ -29,7 +29,8 @@ export interface EmbeddedDatabase {
 let baselineOnly = false;
 function wasmBaselineOnly(): void {
   if (baselineOnly) return;
-  v8.setFlagsFromString('--liftoff-only');
+  // Implications of a flag are not applied when it is set at run time: each is named.
+  for (const flag of ['--liftoff-only', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering']) v8.setFlagsFromString(flag);
   baselineOnly = true;
 }
 

@@ -161,38 +161,39 @@ describe('one owner of the embedded data folder', () => {
   }, 120000);
 
   // The import's writes are one transaction: a hub killed while it runs leaves every row of it or none, and the next
-  // start (PGlite replaying its log) serves a database in which the same file then applies whole.
+  // start (PGlite replaying its log) serves a database in which the same file then applies whole. Each round imports
+  // a value of its own, so a round whose import finished before the kill does not hide the next one's.
   it('after kill -9 during an import the next start holds all of the import or none of it, and the import then applies whole', async () => {
     const TERMS = ['AUTUMN-2025', 'SPRING-2026', 'SUMMER-2026'];
     const open = await gql('{ schools(first: 1000, filter: { status: [OPEN] }) { nodes { urn } } }');
     const urns: number[] = open.body.data.schools.nodes.map((n: { urn: number }) => n.urn);
     expect(urns.length).toBeGreaterThan(400);
-    const csv = ['schoolUrn,term,baseline', ...urns.flatMap((u) => TERMS.map((t) => `${u},${t},7777.77`))].join('\n');
     const rows = urns.length * TERMS.length;
-    const post = (dryRun: boolean) =>
+    const csvOf = (value: string) =>
+      ['schoolUrn,term,baseline', ...urns.flatMap((u) => TERMS.map((t) => `${u},${t},${value}`))].join('\n');
+    const post = (value: string, dryRun = false) =>
       fetch(`${hub.url}/import/baseline-funding${dryRun ? '?dryRun=TRUE' : ''}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${finance}`, 'content-type': 'application/octet-stream' },
-        body: csv,
+        body: csvOf(value),
       });
-    const held = async () => {
+    const held = async (value: string) => {
       const r = await gql(
         `{ ${TERMS.map((t, i) => `t${i}: schools(first: 1000, filter: { status: [OPEN] }) { nodes { funding(term: "${t}") { baseline } } }`).join(' ')} }`,
       );
       return TERMS.flatMap((_, i) => r.body.data[`t${i}`].nodes).filter(
-        (n: { funding: { baseline: string } | null }) => n.funding?.baseline === '7777.77',
+        (n: { funding: { baseline: string } | null }) => n.funding?.baseline === value,
       ).length;
     };
-    expect(await held()).toBe(0);
     // A dry run makes the same writes and rolls them back: how long the kill has to land inside one.
     const t0 = Date.now();
-    const dry = await post(true);
-    expect(dry.status).toBe(200);
+    expect((await post('7777.70', true)).status).toBe(200);
     const took = Date.now() - t0;
     let cut = 0;
-    let n = 0;
-    for (const share of [0.5, 0.8, 0.95]) {
-      const answered = post(false).then(
+    let previous: string | null = null;
+    for (const [i, share] of [0.1, 0.3, 0.6, 0.9].entries()) {
+      const value = `7777.7${i + 1}`;
+      const answered = post(value).then(
         (r) => r.status,
         () => 'cut' as const,
       );
@@ -202,18 +203,18 @@ describe('one owner of the embedded data folder', () => {
       const status = await answered;
       hub = await start();
       expect(hub.url).not.toBeNull();
-      n = await held();
+      const n = await held(value);
       if (status === 'cut') {
         cut++;
         expect([0, rows]).toContain(n);
-      } else {
-        expect([status, n]).toEqual([200, rows]);
-      }
-      if (n === rows) break;
+      } else expect([status, n]).toEqual([200, rows]);
+      // None of it, or all of it in place of the round before's.
+      if (previous) expect(await held(previous)).toBe(n === rows ? 0 : rows);
+      if (n === rows) previous = value;
     }
     // At least one kill landed before the hub answered: the case this test is for.
     expect(cut).toBeGreaterThan(0);
-    if (n === 0) expect((await post(false)).status).toBe(200);
-    expect(await held()).toBe(rows);
+    expect((await post('7777.79')).status).toBe(200);
+    expect(await held('7777.79')).toBe(rows);
   }, 300000);
 });
