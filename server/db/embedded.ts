@@ -22,16 +22,13 @@ export interface EmbeddedDatabase {
  * 430 MB of memory for a few hundred milliseconds to compile one of PostgreSQL's largest functions, on a
  * background thread, whenever that function becomes hot: at start-up, or in the middle of an import (measured with
  * strace: two zone segments of 147 and 294 MB; tests/integration/upload-memory.test.ts then saw the hub's peak
- * jump by 300–400 MB). On two cores it is also faster: that compile no longer takes the other core (warm start
- * 1.22 to 1.05 s, PGlite's 600-school query 26 to 32 a second). Set before the first PGlite module is compiled; it
- * applies to every WebAssembly module of the process (glpk's too).
+ * jump by 300–400 MB). On two cores it is also faster: that compile no longer takes the other core (README,
+ * Benchmark figures). Set before the first PGlite module is compiled; it applies to every WebAssembly module of the
+ * process (glpk's too).
  */
-let baselineOnly = false;
 function wasmBaselineOnly(): void {
-  if (baselineOnly) return;
-  // Implications of a flag are not applied when it is set at run time: each is named.
+  // Implications of a flag are not applied when it is set at run time: each is named. Setting them again is harmless.
   for (const flag of ['--liftoff-only', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering']) v8.setFlagsFromString(flag);
-  baselineOnly = true;
 }
 
 /** pg looks for `<host>/.s.PGSQL.<port>` when host is a directory. */
