@@ -11,16 +11,12 @@ import { newSecret, removeCredential, writeCredential } from './scripts/local/cr
 import { setLocalAuthority } from './common/local-authority';
 import { bootstrapLines, bootstrapRealHub, checkHubInstance } from './modules/instance/instance';
 import { HubMode } from './modules/instance/hub-instance.entity';
-import { excel } from './common/excel';
 
 async function main() {
   const started = Date.now();
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'high-needs-hub' } });
   setLocalAuthority(config.localAuthority);
-  // exceljs (the largest module) is wanted only by imports and exports, but loading it while the first upload is
-  // read raised that upload's peak memory by tens of MB: the hub loads it at start.
-  excel();
   let bootstrapToken: string | null = null;
   let db: OpenDatabase | null = null;
   let hub: Hub | null = null;

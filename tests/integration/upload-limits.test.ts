@@ -1,7 +1,8 @@
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { startTestHub, TestHub } from '../helpers/hub';
-import { UPLOAD_LIMITS, XLSX_LIMITS } from '../../server/modules/imports/upload';
+import { UPLOAD_LIMITS } from '../../server/modules/imports/upload';
+import { XLSX_LIMITS } from '../../server/modules/imports/xlsx';
 
 let t: TestHub;
 beforeAll(async () => {
