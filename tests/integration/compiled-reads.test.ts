@@ -5,7 +5,7 @@ import { startTestDatabase, TestDatabase } from '../helpers/db';
 import { startTestHub, TestHub } from '../helpers/hub';
 import { metricValue, sqlStatements } from '../helpers/metrics';
 import { buildSchema, getNamedType, GraphQLObjectType, isLeafType, isNonNullType, isObjectType } from 'graphql';
-import { compiles, LEFT_TO_RESOLVERS } from '../../server/modules/school/school.compiled';
+import { compiles, LEFT_TO_RESOLVERS, planCounts } from '../../server/modules/school/school.compiled';
 import { schoolExportDocument } from '../../server/modules/school/school.fields';
 
 /**
@@ -298,6 +298,42 @@ describe('the compiled school list', () => {
       urns: [urns[5], 42, urns[5]],
     });
     expect(r.body.data.schoolsByUrn.map((s: any) => s?.urn ?? null)).toEqual([urns[5], null, urns[5]]);
+  });
+
+  it("plans an operation once per kind of viewer, and each later request answers with its own variables, date and viewer's suppression", async () => {
+    // A document of its own, so no earlier test has planned it.
+    const q = `query Replayed($urn: Int!, $asOf: Date, $term: String!, $period: String!) {
+      school(urn: $urn) { urn name community(asOf: $asOf) { code memberCount(asOf: $asOf) pot(term: $term) { amount approved remaining } }
+        funding(term: $term) { bandedTopUp bandedTopUpSuppressed total } caseloads(period: $period) { kind count suppressed } } }`;
+    const before = { ...planCounts };
+    const asked: string[] = [];
+    for (const [i, urn] of [urns[3], urns[40], urns[200], urns[3]].entries())
+      for (const role of ['FINANCE', 'CHAIR', 'ANALYST', 'SUBGROUP'] as const) {
+        const variables = {
+          urn,
+          asOf: i % 2 ? '2026-10-01' : null,
+          term: i % 2 ? 'AUTUMN-2026' : 'AUTUMN-2025',
+          period: '2025/26-T2',
+        };
+        const [a, b] = await Promise.all([
+          compiled.gql(q, variables, compiled.tokens[role]),
+          resolvers.gql(q, variables, resolvers.tokens[role]),
+        ]);
+        expect(a.body.errors).toBeUndefined();
+        expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
+        asked.push(JSON.stringify(a.body));
+      }
+    // 16 requests: planned once for the roles that see every count and once for those whose counts are suppressed
+    // (Apollo's first request of the document plans it once more, on its own path), every other one replayed.
+    expect(planCounts.planned - before.planned).toBeLessThanOrEqual(3);
+    expect(planCounts.replayed - before.replayed).toBeGreaterThanOrEqual(13);
+    // Not one answer for all: the schools, dates and roles differ in what they give.
+    expect(new Set(asked).size).toBeGreaterThan(4);
+    // A code the period catalogue does not have, in a replayed plan, is the resolvers' to report, as when planning.
+    const bad = { urn: urns[3], asOf: null, term: 'SPRING-1999', period: '2025/26-T2' };
+    const [a, b] = await Promise.all([compiled.gql(q, bad), resolvers.gql(q, bad)]);
+    expect(a.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(a.body)).toBe(JSON.stringify(b.body));
   });
 
   it('falls back to the resolvers for what it does not compile, and counts both paths in /metrics', async () => {

@@ -117,11 +117,28 @@ interface Scope {
   aliases: number;
   /** The operation uses @skip or @include: selections depend on the variables, so none is shared. */
   conditional: boolean;
+  /**
+   * How this request's parameters are worked out, in order, so that another request of the same operation gets its
+   * own from the same statement (see `planCache`); null once something put a parameter in without one.
+   */
+  recipe: Recipe | null;
 }
 
-/** A bind parameter with its type. */
-function param(sc: Scope, value: unknown, type: string): string {
-  sc.params.push(value);
+/** A plan's parameters as each request works them out: each reads only its own request's variables and context. */
+interface Recipe {
+  /** Checks the resolvers would make of arguments the SQL does not use (a value graphql-js rejects). */
+  checks: ((s: Scope) => unknown)[];
+  params: ((s: Scope) => unknown)[];
+}
+
+/**
+ * A bind parameter with its type, from this request's variables and context. `get` may throw NotCompiled (the
+ * resolvers answer), a GraphQLError (they report it) or NeedsPeriods (planned again once loaded), at planning or
+ * when another request of the operation replays it.
+ */
+function param(sc: Scope, get: (s: Scope) => unknown, type: string): string {
+  sc.params.push(get(sc));
+  sc.recipe?.params.push(get);
   return `$${sc.params.length}::${type}`;
 }
 
@@ -136,12 +153,19 @@ function lit(name: string): string {
 }
 
 /** What a field compiler gets: the SQL names of its parent row, the field's arguments and its nodes. */
-type FieldSql = (
-  sc: Scope,
-  row: Record<string, string>,
-  args: Record<string, any>,
-  nodes: readonly FieldNode[],
-) => string;
+type FieldSql = (sc: Scope, row: Row, args: Args, nodes: readonly FieldNode[]) => string;
+
+/** The SQL names a field's parent row gives its fields (`t` its table alias), and its funding term's code. */
+interface Row {
+  t: string;
+  urn?: string;
+  fy?: string;
+  term?: string;
+  termCode?: (s: Scope) => string;
+}
+
+/** A field's argument values in a request (its variables). */
+type Args = (s: Scope) => Record<string, any>;
 
 /** A scalar column as its GraphQL scalar serialises it (catalogue.ts valueSql). */
 const scalar =
@@ -176,17 +200,12 @@ function viewSql(
 }
 
 /** The object a field returns, built from the selection under it. */
-function objectSql(sc: Scope, typeName: string, row: Record<string, string>, nodes: readonly FieldNode[]): string {
+function objectSql(sc: Scope, typeName: string, row: Row, nodes: readonly FieldNode[]): string {
   const type = sc.schema.getType(typeName) as GraphQLObjectType;
   return buildObject(sc, type, row, subfields(sc, type, nodes));
 }
 
-function buildObject(
-  sc: Scope,
-  type: GraphQLObjectType,
-  row: Record<string, string>,
-  fields: Map<string, readonly FieldNode[]>,
-): string {
+function buildObject(sc: Scope, type: GraphQLObjectType, row: Row, fields: Map<string, readonly FieldNode[]>): string {
   if (fields.size > MAX_KEYS) throw new NotCompiled(`${type.name} has more than ${MAX_KEYS} fields`);
   const parts: string[] = [];
   for (const [key, nodes] of fields) {
@@ -199,7 +218,11 @@ function buildObject(
     if (!compile) throw new NotCompiled(`${type.name}.${name}`);
     const def = type.getFields()[name];
     // Most fields take no arguments, and most others only literals: graphql-js's coercion runs once, not per request.
-    const args = argsOf(def, nodes[0], sc.variables);
+    const args: Args = (s) => argsOf(def, nodes[0], s.variables);
+    if (def.args.length > 0) {
+      args(sc);
+      sc.recipe?.checks.push(args);
+    }
     parts.push(lit(key), compile(sc, row, args, nodes));
   }
   return `json_build_object(${parts.join(', ')})`;
@@ -225,29 +248,45 @@ function known(map: Map<string, unknown>, code: unknown): string {
  * Child counts the viewer may not see at this school, as a SQL boolean over `k` (kind, n): the stored
  * suppression pattern of the viewer's scope (disclosure.store.ts), which this request has made current.
  */
-function hiddenSql(sc: Scope, urn: string, period: string, k: string): string {
-  const scope = sqlScope(sc.ctx.viewer);
-  if (scope === null) return 'false';
-  let ready = patternsLoaded.get(sc.ctx);
-  if (!ready) patternsLoaded.set(sc.ctx, (ready = new Set()));
-  if (!ready.has(period)) {
-    const set = ready;
-    throw new NeedsPeriods(patternsReady(sc.ctx, period).then(() => set.add(period)));
-  }
+function hiddenSql(sc: Scope, urn: string, period: (s: Scope) => string, k: string): string {
+  // Whether the viewer's counts are suppressed at all is part of the statement (planCache keys on it).
+  if (sqlScope(sc.ctx.viewer) === null) return 'false';
   return hiddenCellSql({
-    scope: param(sc, scope, 'text'),
+    // Each request makes the pattern of its own viewer's scope current before it reads it.
+    scope: param(
+      sc,
+      (s) => {
+        const p = period(s);
+        let ready = patternsLoaded.get(s.ctx);
+        if (!ready) patternsLoaded.set(s.ctx, (ready = new Set()));
+        if (!ready.has(p)) {
+          const set = ready;
+          throw new NeedsPeriods(patternsReady(s.ctx, p).then(() => set.add(p)));
+        }
+        return sqlScope(s.ctx.viewer);
+      },
+      'text',
+    ),
     urn,
     period: param(sc, period, 'text'),
     k,
-    controlledKinds: param(sc, [...CHILD_COUNT_KINDS], 'text[]'),
+    controlledKinds: param(sc, () => [...CHILD_COUNT_KINDS], 'text[]'),
   });
 }
 /** Whether the school's banded top-up is hidden from the viewer (caseload/disclosive-money.ts), as SQL over the funding row. */
-function bandedHidden(sc: Scope, row: Record<string, string>): string {
-  const hidden = hiddenBandedTopUps(sc.ctx, row.termCode);
-  if (hidden instanceof Promise) throw new NeedsPeriods(hidden);
-  if (hidden.size === 0) return 'false';
-  return `(${row.t}.school_urn = ANY(${param(sc, [...hidden], 'int[]')}))`;
+function bandedHidden(sc: Scope, row: Row): string {
+  const termCode = row.termCode!;
+  // The same statement whether or not any is hidden (an empty list then), so requests of other viewers share it.
+  const hidden = param(
+    sc,
+    (s) => {
+      const set = hiddenBandedTopUps(s.ctx, termCode(s));
+      if (set instanceof Promise) throw new NeedsPeriods(set);
+      return [...set];
+    },
+    'int[]',
+  );
+  return `(${row.t}.school_urn = ANY(${hidden}))`;
 }
 
 /** Periods whose patterns a request has made current. */
@@ -267,27 +306,33 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     ...catalogueSql(SCHOOL_CATALOGUE),
     district: (sc, row, _args, nodes) => districtSql(sc, `${row.t}.district_code`, nodes),
     community: (sc, row, args, nodes) =>
-      `(${membershipSql(sc, `${row.t}.urn`, param(sc, args.asOf ?? todayIso(), 'date'), (c) => objectSql(sc, 'Community', { t: c }, nodes))})`,
+      `(${membershipSql(
+        sc,
+        `${row.t}.urn`,
+        param(sc, (s) => args(s).asOf ?? todayIso(), 'date'),
+        (c) => objectSql(sc, 'Community', { t: c }, nodes),
+      )})`,
     notionalSenBudget: (sc, row, args, nodes) => {
-      const fy = param(sc, known(sc.cat().financialYearByCode, args.financialYear), 'text');
+      const fy = param(sc, (s) => known(s.cat().financialYearByCode, args(s).financialYear), 'text');
       const f = alias(sc, 'f');
       // One aggregate row per school; none (so null) when the school has no factor lines.
       return `(SELECT ${objectSql(sc, 'NotionalSenBudget', { t: f, urn: `${row.t}.urn`, fy }, nodes)}
                  FROM notional_sen_factor ${f} WHERE ${f}.school_urn = ${row.t}.urn AND ${f}.financial_year_code = ${fy} HAVING count(*) > 0)`;
     },
     funding: (sc, row, args, nodes) => {
-      const term = param(sc, known(sc.cat().fundingTermByCode, args.term), 'text');
+      const termCode = (s: Scope) => known(s.cat().fundingTermByCode, args(s).term);
+      const term = param(sc, termCode, 'text');
       const t = alias(sc, 'f');
-      return `(SELECT ${objectSql(sc, 'SchoolFunding', { t, term, termCode: args.term }, nodes)} FROM school_term_funding ${t} WHERE ${t}.school_urn = ${row.t}.urn AND ${t}.term_code = ${term})`;
+      return `(SELECT ${objectSql(sc, 'SchoolFunding', { t, term, termCode }, nodes)} FROM school_term_funding ${t} WHERE ${t}.school_urn = ${row.t}.urn AND ${t}.term_code = ${term})`;
     },
     predecessors: (sc, row, _args, nodes) => linksSql(sc, row, 'predecessors', nodes),
     successors: (sc, row, _args, nodes) => linksSql(sc, row, 'successors', nodes),
     caseloads: (sc, row, args, nodes) => {
-      const st = sc.cat().schoolTermByCode.get(known(sc.cat().schoolTermByCode, args.period))!;
-      const period = param(sc, st.code, 'text');
+      const code = (s: Scope) => s.cat().schoolTermByCode.get(known(s.cat().schoolTermByCode, args(s).period))!.code;
+      const period = param(sc, code, 'text');
       const k = alias(sc, 'k');
       const q = alias(sc, 'q');
-      const hidden = hiddenSql(sc, `${row.t}.urn`, st.code, q);
+      const hidden = hiddenSql(sc, `${row.t}.urn`, code, q);
       return `(SELECT coalesce(json_agg(${objectSql(sc, 'CaseloadValue', { t: k }, nodes)} ORDER BY ${k}.kind), '[]'::json)
                  FROM (SELECT ${q}.kind, ${q}.n, ${hidden} AS hidden
                          FROM (SELECT kind, sum(count)::int AS n FROM caseload_count WHERE school_urn = ${row.t}.urn AND period_code = ${period} GROUP BY kind) ${q}) ${k})`;
@@ -318,10 +363,13 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     area: (sc, row, _args, nodes) => areaSql(sc, `${row.t}.area_code`, nodes),
     memberCount: (sc, row, args) => {
       const m = alias(sc, 'm');
-      return `(SELECT count(*)::int FROM community_membership ${m} WHERE ${m}.community_code = ${row.t}.code AND ${MEMBERSHIP_ON(m, param(sc, args.asOf ?? todayIso(), 'date'))})`;
+      return `(SELECT count(*)::int FROM community_membership ${m} WHERE ${m}.community_code = ${row.t}.code AND ${MEMBERSHIP_ON(
+        m,
+        param(sc, (s) => args(s).asOf ?? todayIso(), 'date'),
+      )})`;
     },
     pot: (sc, row, args, nodes) => {
-      const term = param(sc, known(sc.cat().fundingTermByCode, args.term), 'text');
+      const term = param(sc, (s) => known(s.cat().fundingTermByCode, args(s).term), 'text');
       const p = alias(sc, 'p');
       return `(SELECT ${objectSql(sc, 'CommunityPotView', { t: p, term }, nodes)} FROM community_pot ${p} WHERE ${p}.community_code = ${row.t}.code AND ${p}.term_code = ${term})`;
     },
@@ -332,8 +380,8 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
     remaining: (sc, row) => `(${row.t}.amount - ${allocated(sc, row, 'APPROVED')})::text`,
   }),
   NotionalSenBudget: {
-    schoolUrn: (_sc, row) => row.urn,
-    financialYear: (_sc, row) => row.fy,
+    schoolUrn: (_sc, row) => row.urn!,
+    financialYear: (_sc, row) => row.fy!,
     total: (_sc, row) => `sum(${row.t}.sen_amount)::text`,
     factors: (sc, row, _args, nodes) =>
       `json_agg(${objectSql(sc, 'NotionalSenFactor', row, nodes)} ORDER BY ${row.t}.factor)`,
@@ -359,19 +407,14 @@ const FIELDS: Record<string, Record<string, FieldSql>> = {
 };
 
 /** A school's predecessors or successors (school-link.entity.ts has the one rule), as a JSON array in date order. */
-function linksSql(
-  sc: Scope,
-  row: Record<string, string>,
-  dir: 'predecessors' | 'successors',
-  nodes: readonly FieldNode[],
-): string {
+function linksSql(sc: Scope, row: Row, dir: 'predecessors' | 'successors', nodes: readonly FieldNode[]): string {
   const k = alias(sc, 'k');
   return `(SELECT coalesce(json_agg(${objectSql(sc, 'SchoolLink', { t: k }, nodes)} ORDER BY ${LINK_ORDER(k)}), '[]'::json)
              FROM (${linksOfSql(`${row.t}.urn`, dir)}) ${k})`;
 }
 
 /** Allocations of a pot's community and term in one status, summed (0 when none). */
-function allocated(sc: Scope, row: Record<string, string>, status: string): string {
+function allocated(sc: Scope, row: Row, status: string): string {
   const a = alias(sc, 'al');
   return `(SELECT coalesce(sum(${a}.amount), 0) FROM allocation ${a} WHERE ${a}.community_code = ${row.t}.community_code AND ${a}.term_code = ${row.term} AND ${a}.status = ${lit(status)})`;
 }
@@ -400,8 +443,8 @@ interface RootPlan {
 
 /** `school(urn)`: the school's JSON, or null. */
 function planSchool(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
-  const { urn } = getArgumentValues(sc.schema.getQueryType()!.getFields().school, nodes[0], sc.variables);
-  const u = param(sc, urn, 'int');
+  const def = sc.schema.getQueryType()!.getFields().school;
+  const u = param(sc, (s) => getArgumentValues(def, nodes[0], s.variables).urn, 'int');
   return {
     key,
     nodes,
@@ -414,11 +457,16 @@ function planSchool(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPl
 
 /** `schoolsByUrn(urns)`: the schools in the order asked, null for unknown URNs. */
 function planSchoolsByUrn(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
-  const { urns } = getArgumentValues(sc.schema.getQueryType()!.getFields().schoolsByUrn, nodes[0], sc.variables) as {
-    urns: number[];
-  };
-  if (urns.length > MAX_PAGE_SIZE) throw new NotCompiled('too many URNs');
-  const u = param(sc, urns, 'int[]');
+  const def = sc.schema.getQueryType()!.getFields().schoolsByUrn;
+  const u = param(
+    sc,
+    (s) => {
+      const { urns } = getArgumentValues(def, nodes[0], s.variables) as { urns: number[] };
+      if (urns.length > MAX_PAGE_SIZE) throw new NotCompiled('too many URNs');
+      return urns;
+    },
+    'int[]',
+  );
   return {
     key,
     nodes,
@@ -432,6 +480,8 @@ function planSchoolsByUrn(sc: Scope, key: string, nodes: readonly FieldNode[]): 
 
 /** One `schools(...)` root field as one statement, and how its rows become the connection object. */
 function planConnection(sc: Scope, key: string, nodes: readonly FieldNode[]): RootPlan {
+  // The page's statement depends on its arguments (filters, order, cursor): planned for each request.
+  sc.recipe = null;
   const query = sc.schema.getQueryType()!;
   const args = getArgumentValues(query.getFields().schools, nodes[0], sc.variables) as unknown as SchoolPageArgs;
   const connType = sc.schema.getType('SchoolConnection') as GraphQLObjectType;
@@ -555,18 +605,41 @@ export async function planCompiledRead(
     if (loaded instanceof Promise) throw new NeedsPeriods(loaded);
     return loaded;
   };
-  const plan = ([key, nodes]: [string, readonly FieldNode[]]) =>
-    nodes[0].name.value === '__typename'
-      ? { key, typename: query.name }
-      : ROOTS[nodes[0].name.value](
-          { schema, fragments, variables, params: [], ctx, aliases: 0, cat, conditional },
-          key,
-          nodes,
-        );
+  const scope = (): Scope => ({
+    schema,
+    fragments,
+    variables,
+    params: [],
+    ctx,
+    aliases: 0,
+    cat,
+    conditional,
+    recipe: null,
+  });
+  // The statements of an operation planned before for a viewer whose counts are (or are not) suppressed: only this
+  // request's parameters are worked out. Operations with @skip or @include are planned for each request.
+  const variant = sqlScope(ctx.viewer) === null ? 'open' : 'scoped';
+  const byOperation = conditional ? undefined : planCache.get(schema)?.get(operation);
+  const cached = byOperation?.get(variant);
+  const plan = ([key, nodes]: [string, readonly FieldNode[]]): Planned => {
+    if (nodes[0].name.value === '__typename') return { key, typename: query.name };
+    const sc = scope();
+    if (!conditional) sc.recipe = { checks: [], params: [] };
+    const root = ROOTS[nodes[0].name.value](sc, key, nodes);
+    return { ...root, recipe: sc.recipe };
+  };
   // At most two passes: the second once the catalogue a field asked for has arrived.
   for (;;) {
     try {
-      return compiledRead(ctx, [...roots].map(plan));
+      if (cached) {
+        const replayed = cached.map((p) => replay(p, scope()));
+        planCounts.replayed++;
+        return compiledRead(ctx, replayed);
+      }
+      const plans = [...roots].map(plan);
+      planCounts.planned++;
+      if (!conditional && plans.every((p) => 'typename' in p || p.recipe)) remember(schema, operation, variant, plans);
+      return compiledRead(ctx, plans);
     } catch (err) {
       if (err instanceof NeedsPeriods) {
         try {
@@ -583,7 +656,36 @@ export async function planCompiledRead(
   }
 }
 
-function compiledRead(ctx: Context, plans: (RootPlan | { key: string; typename: string })[]): CompiledRead {
+type Planned = (RootPlan & { recipe: Recipe | null }) | { key: string; typename: string };
+
+/**
+ * Each operation's statements, as planned for its first request, by schema, operation (the AST of a document
+ * Apollo keeps) and whether the viewer's counts are suppressed: the statement's text depends on nothing else (the
+ * selections, without @skip or @include, are the document's; every value a request brings, its variables, the
+ * date, the viewer's scope, the suppression patterns and hidden top-ups, is a parameter its recipe works out for
+ * each request). A few KB per operation; the hot path keeps at most 256 documents (fast-read.ts).
+ */
+const planCache = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, Map<string, Planned[]>>>();
+
+/** Operations planned whole, and requests answered from a plan with their own parameters (tests read them). */
+export const planCounts = { planned: 0, replayed: 0 };
+
+function remember(schema: GraphQLSchema, operation: OperationDefinitionNode, variant: string, plans: Planned[]) {
+  let bySchema = planCache.get(schema);
+  if (!bySchema) planCache.set(schema, (bySchema = new WeakMap()));
+  let byOperation = bySchema.get(operation);
+  if (!byOperation) bySchema.set(operation, (byOperation = new Map()));
+  byOperation.set(variant, plans);
+}
+
+/** A planned root field with this request's parameters, worked out by its recipe (which may throw as planning does). */
+function replay(p: Planned, sc: Scope): Planned {
+  if ('typename' in p) return p;
+  for (const check of p.recipe!.checks) check(sc);
+  return { ...p, params: p.recipe!.params.map((get) => get(sc)) };
+}
+
+function compiledRead(ctx: Context, plans: Planned[]): CompiledRead {
   return {
     async run() {
       const data: Record<string, unknown> = {};
