@@ -257,6 +257,25 @@ describe('an XLSX written by another program, read part by part from its relatio
     await expect(readTable(await handWritten(noBook), 'Data')).rejects.toThrow(/has no xl\/workbook\.xml/);
   });
 
+  it('passes over a chart sheet for the first worksheet, and reads folders written with backslashes', async () => {
+    const buf = await handWritten({
+      'xl\\workbook.xml':
+        `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="${REL}">` +
+        `<sheets><sheet name="Chart" sheetId="1" r:id="rC"/><sheet name="Figures" sheetId="2" r:id="rA"/></sheets></workbook>`,
+      'xl\\_rels\\workbook.xml.rels': bookRels(
+        `<Relationship Id="rC" Type="${REL}/chartsheet" Target="chartsheets/sheet1.xml"/>`,
+      ),
+      'xl\\chartsheets\\sheet1.xml': '<chartsheet/>',
+      'xl\\worksheets\\sheet7.xml': sheetXml(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>5</v></c></row>',
+      ),
+    });
+    const t = await readTable(buf, 'Data');
+    expect(t.sheets).toEqual(['Figures']);
+    expect(t.sheet).toBe('Figures');
+    expect(rowsOf(t.rows, ['n'])).toEqual([[2, '5']]);
+  });
+
   it('refuses a cell wider than the limit where it is, before the row is kept', async () => {
     const buf = await handWritten({
       'xl/workbook.xml': workbookXml(),

@@ -68,7 +68,8 @@ function zipEntries(buf: Buffer): ZipEntry[] {
     const extraLength = buf.readUInt16LE(at + 30);
     const commentLength = buf.readUInt16LE(at + 32);
     const local = buf.readUInt32LE(at + 42);
-    const name = buf.toString('utf8', at + 46, at + 46 + Math.min(nameLength, 200));
+    // Some writers separate folders with a backslash.
+    const name = buf.toString('utf8', at + 46, at + 46 + Math.min(nameLength, 200)).replace(/\\/g, '/');
     if (compressedSize === 0xffffffff || size === 0xffffffff) throw notAWorkbook('a ZIP64 archive');
     if (local + 30 > buf.length || buf.readUInt32LE(local) !== 0x04034b50) throw notAWorkbook('a damaged zip entry');
     const dataStart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
@@ -401,15 +402,15 @@ async function relationships(buf: Buffer, byName: Map<string, ZipEntry>, of: str
   const slash = of.lastIndexOf('/');
   const dir = of.slice(0, slash + 1);
   const entry = find(byName, `${dir}_rels/${of.slice(slash + 1)}.rels`);
-  const ids = new Map<string, string>();
+  const ids = new Map<string, { target: string; type: string }>();
   const types = new Map<string, string>();
   if (!entry) return { ids, types };
   await parsePart(buf, entry, {
     open(name, a) {
       if (name !== 'Relationship' || !a.Target || a.TargetMode === 'External') return;
       const target = resolvePath(dir, a.Target);
-      if (a.Id) ids.set(a.Id, target);
       const type = (a.Type ?? '').slice((a.Type ?? '').lastIndexOf('/') + 1);
+      if (a.Id) ids.set(a.Id, { target, type });
       if (!types.has(type)) types.set(type, target);
     },
   });
@@ -519,16 +520,18 @@ export async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> 
       }
     },
   });
-  if (sheets.length === 0) throw new FileRejected('The workbook has no sheets.', []);
   const rels = await relationships(buf, byName, workbookName);
+  // Worksheets only: a chart sheet or a dialog sheet has no cells. (Without relationships, every sheet is taken to be one.)
+  const worksheets = sheets.filter((s) => (rels.ids.get(s.rel)?.type ?? 'worksheet') === 'worksheet');
+  if (worksheets.length === 0) throw new FileRejected('The workbook has no sheets.', []);
 
   const preferredSheets = opts.preferredSheets ?? ['Data'];
   const rank = (name: string) => {
     const i = preferredSheets.indexOf(name);
     return i < 0 ? preferredSheets.length : i;
   };
-  const chosen = sheets.reduce((best, s) => (rank(s.name) < rank(best.name) ? s : best));
-  const sheetName = rels.ids.get(chosen.rel);
+  const chosen = worksheets.reduce((best, s) => (rank(s.name) < rank(best.name) ? s : best));
+  const sheetName = rels.ids.get(chosen.rel)?.target;
   const sheetEntry = sheetName ? find(byName, sheetName) : undefined;
   if (!sheetEntry) throw notAWorkbook(`its sheet "${cutText(chosen.name, 60)}" is missing`);
 
@@ -545,7 +548,7 @@ export async function readXlsx(buf: Buffer, opts: TableOptions): Promise<Table> 
     format: 'xlsx',
     ...table,
     sheet: chosen.name,
-    sheets: sheets.map((s) => s.name),
+    sheets: worksheets.map((s) => s.name),
     droppedRows: sheet.built.dropped,
   };
 }
