@@ -232,13 +232,14 @@ describe('an XLSX written by another program, read part by part from its relatio
       'xl/strings.xml': strings,
       'xl/worksheets/other.xml': sheetXml(''),
       'xl/worksheets/sheet7.xml': sheetXml(
-        '<x:row><x:c t="inlineStr"><x:is><x:t>day</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>n</x:t></x:is></x:c></x:row>' +
-          '<x:row><x:c s="2"><x:v>0</x:v></x:c><x:c><x:v>3</x:v></x:c></x:row>',
+        '<x:row><x:c t="inlineStr"><x:is><x:t>day</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>n</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>empty</x:t></x:is></x:c></x:row>' +
+          '<x:row><x:c s="2"><x:v>0</x:v></x:c><x:c><x:v>3</x:v></x:c><x:c t="s"><x:v></x:v></x:c></x:row>',
         'x:',
       ),
     });
     const t = await readTable(buf, 'Data');
-    expect(rowsOf(t.rows, ['day', 'n'])).toEqual([[2, '1904-01-01', '3']]);
+    // An empty shared-string index is an empty cell, not the first string.
+    expect(rowsOf(t.rows, ['day', 'n', 'empty'])).toEqual([[2, '1904-01-01', '3', '']]);
   });
 
   it('says which part is missing or broken, as a 400 the person can act on', async () => {

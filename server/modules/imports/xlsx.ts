@@ -208,7 +208,7 @@ function cellValue(book: Book, t: string, s: number, f: string | null, v: string
   if (f !== null && v === null) return { text: `=${f}`, error: NO_SAVED_VALUE };
   switch (t) {
     case 's': {
-      const str = v === null ? undefined : book.strings[Number(v)];
+      const str = v === null || v.trim() === '' ? undefined : book.strings[Number(v)];
       return str === undefined ? '' : str.trim();
     }
     case 'inlineStr':
