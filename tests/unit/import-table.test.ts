@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
-import { TableRows } from '../../server/modules/imports/table';
+import { TABLE_LIMITS, TableRows } from '../../server/modules/imports/table';
 import { FileRejected } from '../../server/modules/imports/report';
 import { readTable } from '../../server/modules/imports/upload';
 
@@ -284,6 +284,67 @@ describe('an XLSX written by another program, read part by part from its relatio
       'xl/worksheets/sheet7.xml': sheetXml('<row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>'),
     });
     await expect(readTable(buf, 'Data')).rejects.toThrow(/Row 1 has more than 200 columns/);
+  });
+});
+
+describe('a hostile XLSX is refused before it fills memory', () => {
+  const workbookXml = `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="${REL}"><sheets><sheet name="Data" sheetId="1" r:id="rA"/></sheets></workbook>`;
+  const book = (rows: string, strings?: string) =>
+    handWritten({
+      'xl/workbook.xml': workbookXml,
+      'xl/_rels/workbook.xml.rels': bookRels(),
+      'xl/styles.xml': styles,
+      ...(strings ? { 'xl/strings.xml': strings } : {}),
+      'xl/worksheets/sheet7.xml': sheetXml(rows),
+    });
+
+  it('refuses one long shared string repeated down a column once the kept text passes its limit', async () => {
+    // 32,767 three-byte characters: each cell that refers to it is 98 KB of text; 700 of them pass 64 MB.
+    const strings = `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>h</t></si><si><t>${'\u20ac'.repeat(32_767)}</t></si></sst>`;
+    let rows = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>';
+    for (let r = 2; r <= 1000; r++) rows += `<row r="${r}"><c r="A${r}" t="s"><v>1</v></c></row>`;
+    const buf = await book(rows, strings);
+    expect(buf.length).toBeLessThan(200_000);
+    await expect(readTable(buf, 'Data')).rejects.toThrow(/more than 64 MB of text in the columns read/);
+  });
+
+  it('refuses a table of more cells than its limit (a wide sheet of near-empty rows)', async () => {
+    const saved = TABLE_LIMITS.maxCells;
+    TABLE_LIMITS.maxCells = 1_000;
+    try {
+      let header = '<row r="1">';
+      for (let c = 1; c <= 40; c++)
+        header += `<c r="${String.fromCharCode(64 + (c > 26 ? 1 : c))}${c > 26 ? String.fromCharCode(64 + c - 26) : ''}1" t="inlineStr"><is><t>h${c}</t></is></c>`;
+      let rows = header + '</row>';
+      for (let r = 2; r <= 100; r++) rows += `<row r="${r}"><c r="A${r}"><v>1</v></c></row>`;
+      await expect(readTable(await book(rows), { preferredSheets: ['Data'], maxColumns: 400 })).rejects.toThrow(
+        /more than 1,000 cells/,
+      );
+    } finally {
+      TABLE_LIMITS.maxCells = saved;
+    }
+  });
+
+  it('refuses a text, comment or attribute longer than any cell between two tags, while it is still being read', async () => {
+    const buf = await book(`<row r="1"><c r="A1"><v>1</v></c>${'x'.repeat(300_000)}</row>`);
+    await expect(readTable(buf, 'Data')).rejects.toThrow(/more than 131068 characters between two tags/);
+    const comment = await book(`<row r="1"><!--${'y'.repeat(300_000)}--></row>`);
+    await expect(readTable(comment, 'Data')).rejects.toThrow(/between two tags/);
+  });
+
+  it("refuses a row number past Excel's last row", async () => {
+    await expect(readTable(await book('<row r="4294967297"><c><v>1</v></c></row>'), 'Data')).rejects.toThrow(
+      /a row numbered "4294967297"/,
+    );
+  });
+
+  it('reads an ISO date cell as its own date, CDATA text, and the first days of 1900 as Excel shows them', async () => {
+    const buf = await book(
+      '<row r="1"><c r="A1" t="inlineStr"><is><t>iso</t></is></c><c r="B1" t="inlineStr"><is><t>cdata</t></is></c><c r="C1" t="inlineStr"><is><t>first</t></is></c></row>' +
+        '<row r="2"><c r="A2" t="d"><v>2024-06-01T00:00:00</v></c><c r="B2" t="inlineStr"><is><t><![CDATA[a < b]]></t></is></c><c r="C2" s="2"><v>1</v></c></row>',
+    );
+    const t = await readTable(buf, 'Data');
+    expect(rowsOf(t.rows, ['iso', 'cdata', 'first'])).toEqual([[2, '2024-06-01', 'a < b', '1900-01-01']]);
   });
 });
 

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { FileRejected } from './report';
 
 /**
  * The compact row table every import reads a file into (upload.ts reads the bytes): rows of cells as text, kept
@@ -42,6 +43,24 @@ function grown<T extends Uint8Array | Uint32Array | Float64Array>(a: T, need: nu
   b.set(a);
   return b;
 }
+
+/**
+ * What one table may hold: far more than any real file (a county's APT is some 600 rows by 300 columns), so a hostile
+ * one is refused before it fills memory: a short XLSX can repeat one long shared string in every cell, or give rows
+ * of a wide sheet one cell each.
+ */
+export const TABLE_LIMITS = {
+  /** Cells of the columns kept (13 bytes each). */
+  maxCells: 10_000_000,
+  /** Their text, as UTF-8. */
+  maxTextBytes: 64 * 1024 * 1024,
+};
+
+const tooMuch = (what: string) =>
+  new FileRejected(
+    `The file holds more than ${what} in the columns read: no finance or published file is that large.`,
+    [],
+  );
 
 const EMPTY = 0;
 const TEXT = 1;
@@ -112,6 +131,7 @@ export class TableRows implements Iterable<TableRow> {
   add(line: number, row: readonly Raw[]): void {
     const width = this.columns.length;
     const need = this.cellCount + width;
+    if (need > TABLE_LIMITS.maxCells) throw tooMuch(`${TABLE_LIMITS.maxCells.toLocaleString('en-GB')} cells`);
     this.kinds = grown(this.kinds, need);
     this.numbers = grown(this.numbers, need);
     this.ends = grown(this.ends, need);
@@ -128,6 +148,8 @@ export class TableRows implements Iterable<TableRow> {
         else {
           this.kinds[at] = TEXT;
           if (this.used + text.length * 3 > this.bytes.length) {
+            if (this.used + Buffer.byteLength(text) > TABLE_LIMITS.maxTextBytes)
+              throw tooMuch(`${TABLE_LIMITS.maxTextBytes / 1048576} MB of text`);
             let size = this.bytes.length * 2;
             while (size < this.used + text.length * 3) size *= 2;
             const bigger = Buffer.allocUnsafe(size);

@@ -89,7 +89,7 @@ const tooBig = (what: string) =>
 const cannotRead = (err: unknown) =>
   new FileRejected(`The file looks like XLSX but cannot be read: ${cutText((err as Error).message, 200)}`, []);
 
-/** Compressed bytes are handed to zlib this much at a time: it inflates all of a chunk before it heeds backpressure. */
+/** Compressed bytes are handed to zlib this much at a time, so little inflated XML is ever waiting for the parser. */
 const SLICE = 64 * 1024;
 
 function* slices(data: Buffer): Generator<Buffer> {
@@ -153,19 +153,45 @@ const local = (name: string) => {
   return i < 0 ? name : name.slice(i + 1);
 };
 
+/**
+ * XML between two tags past this is refused. saxes hands over a text (or an attribute value, a comment) only once it
+ * ends, so without a bound one 250 MB text node would be held whole before any cell limit saw it.
+ */
+const MAX_BETWEEN_TAGS = 4 * 32_767;
+
 /** Parses one part as it inflates: a chunk at a time, the event loop free between chunks. */
 async function parsePart(buf: Buffer, e: ZipEntry, on: XmlHandlers): Promise<void> {
   const parser = new SaxesParser<{ xmlns: false; position: false }>({ xmlns: false, position: false });
-  parser.on('opentag', (tag: SaxesTagPlain) => on.open(local(tag.name), tag.attributes));
-  if (on.text) parser.on('text', on.text);
-  if (on.close) {
-    const close = on.close;
-    parser.on('closetag', (tag: SaxesTagPlain) => close(local(tag.name)));
+  let tagged = false;
+  parser.on('opentag', (tag: SaxesTagPlain) => {
+    tagged = true;
+    on.open(local(tag.name), tag.attributes);
+  });
+  if (on.text) {
+    parser.on('text', on.text);
+    parser.on('cdata', on.text);
   }
+  const close = on.close;
+  parser.on('closetag', (tag: SaxesTagPlain) => {
+    tagged = true;
+    close?.(local(tag.name));
+  });
   const decoder = new StringDecoder('utf8');
+  // Characters written since a chunk in which a tag was seen: at least what saxes is holding, at most one chunk more.
+  let untagged = 0;
+  const write = (text: string) => {
+    tagged = false;
+    parser.write(text);
+    untagged = tagged ? 0 : untagged + text.length;
+    if (untagged > MAX_BETWEEN_TAGS)
+      throw new FileRejected(
+        `The workbook's ${e.name} holds more than ${MAX_BETWEEN_TAGS} characters between two tags: no cell of a workbook does.`,
+        [],
+      );
+  };
   try {
-    for await (const chunk of inflated(buf, e, e.size + 1024)) parser.write(decoder.write(chunk));
-    parser.write(decoder.end());
+    for await (const chunk of inflated(buf, e, e.size + 1024)) write(decoder.write(chunk));
+    write(decoder.end());
     parser.close();
   } catch (err) {
     if (err instanceof FileRejected) throw err;
@@ -188,6 +214,8 @@ const BUILT_IN_DATES = new Set([
 
 /** An Excel day number as its date, YYYY-MM-DD (1900 or 1904 date system); null when it is no date. */
 function excelDate(serial: number, date1904: boolean): string | null {
+  // Excel counts a 29 February 1900 that never was: its days before 1 March 1900 are one day later than this count.
+  if (!date1904 && serial < 60) serial += 1;
   const ms = Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000);
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? null : d.toISOString().slice(0, 10);
@@ -220,9 +248,9 @@ function cellValue(book: Book, t: string, s: number, f: string | null, v: string
     case 'b':
       return v === null ? '' : Number(v) !== 0 ? 'TRUE' : 'FALSE';
     case 'd': {
+      // An ISO 8601 date (strict OOXML): its own calendar date, whatever the time or the hub's time zone.
       const text = (v ?? '').trim();
-      const d = new Date(text);
-      return text && !Number.isNaN(d.getTime()) ? d.toISOString().slice(0, 10) : text;
+      return /^\d{4}-\d{2}-\d{2}/.exec(text)?.[0] ?? text;
     }
     default: {
       const text = (v ?? '').trim();
@@ -315,7 +343,9 @@ function sheetHandlers(book: Book, sheet: SheetReader, maxColumns: number): XmlH
       switch (name) {
         case 'row':
           rowNumber = a.r ? parseInt(a.r, 10) : rowNumber + 1;
-          if (!(rowNumber > 0)) throw notAWorkbook(`a row numbered "${cutText(a.r ?? '', 20)}"`);
+          // Excel's sheets have 1,048,576 rows.
+          if (!(rowNumber > 0 && rowNumber <= 1_048_576))
+            throw notAWorkbook(`a row numbered "${cutText(a.r ?? String(rowNumber), 20)}"`);
           row = [];
           col = 0;
           break;

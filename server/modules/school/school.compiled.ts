@@ -675,7 +675,11 @@ function remember(schema: GraphQLSchema, operation: OperationDefinitionNode, var
   if (!bySchema) planCache.set(schema, (bySchema = new WeakMap()));
   let byOperation = bySchema.get(operation);
   if (!byOperation) bySchema.set(operation, (byOperation = new Map()));
-  byOperation.set(variant, plans);
+  // Each request works out its own parameters: the first request's are not kept.
+  byOperation.set(
+    variant,
+    plans.map((p) => ('typename' in p ? p : { ...p, params: [] })),
+  );
 }
 
 /** A planned root field with this request's parameters, worked out by its recipe (which may throw as planning does). */
