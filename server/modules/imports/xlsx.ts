@@ -157,7 +157,7 @@ const local = (name: string) => {
  * XML between two tags past this is refused. saxes hands over a text (or an attribute value, a comment) only once it
  * ends, so without a bound one 250 MB text node would be held whole before any cell limit saw it.
  */
-const MAX_BETWEEN_TAGS = 4 * 32_767;
+const MAX_BETWEEN_TAGS = 4 * XLSX_LIMITS.maxCellChars;
 
 /** Parses one part as it inflates: a chunk at a time, the event loop free between chunks. */
 async function parsePart(buf: Buffer, e: ZipEntry, on: XmlHandlers): Promise<void> {
@@ -185,7 +185,7 @@ async function parsePart(buf: Buffer, e: ZipEntry, on: XmlHandlers): Promise<voi
     untagged = tagged ? 0 : untagged + text.length;
     if (untagged > MAX_BETWEEN_TAGS)
       throw new FileRejected(
-        `The workbook's ${e.name} holds more than ${MAX_BETWEEN_TAGS} characters between two tags: no cell of a workbook does.`,
+        `The workbook's ${e.name} holds more than ${MAX_BETWEEN_TAGS} characters between two tags: no cell of a workbook does. Open the file in Excel and save it again, or use CSV.`,
         [],
       );
   };
@@ -275,7 +275,7 @@ function columnOf(ref: string | undefined): number {
 }
 
 /** Accumulated text of the element being read, refused past a bound (one cell cannot fill memory). */
-const MAX_CAPTURE = 4 * XLSX_LIMITS.maxCellChars;
+const MAX_CAPTURE = MAX_BETWEEN_TAGS;
 
 /** One sheet's rows as they are read, checked as they come (count, width, cell length). */
 class SheetReader {
